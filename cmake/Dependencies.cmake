@@ -1,0 +1,31 @@
+# Every dependency comes from a Debian 12 package (scripts/install-deps installs them).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+find_package(PostgreSQL REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(fmt CONFIG REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc i18n)
+find_package(ZLIB REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
+
+find_package(xapian CONFIG REQUIRED)
+if(NOT TARGET govmail::xapian)
+  add_library(govmail::xapian INTERFACE IMPORTED)
+  set_target_properties(govmail::xapian PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${XAPIAN_INCLUDE_DIR}"
+    INTERFACE_LINK_LIBRARIES "${XAPIAN_LIBRARIES}")
+endif()
+
+# toml11 3.7 is header-only (/usr/include/toml.hpp).
+find_path(TOML11_INCLUDE_DIR toml.hpp REQUIRED)
+add_library(govmail::toml11 INTERFACE IMPORTED)
+set_target_properties(govmail::toml11 PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${TOML11_INCLUDE_DIR}")
+
+if(GOVMAIL_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()

@@ -1,0 +1,29 @@
+# Warnings and sanitizers for project code only (never for third-party headers).
+add_library(govmail_options INTERFACE)
+target_compile_options(govmail_options INTERFACE
+  -Wall -Wextra -Werror
+  # GCC 12 false positive on coroutine frames at -O2 (NOTES-LIBRARIES.md).
+  -Wno-mismatched-new-delete)
+target_compile_definitions(govmail_options INTERFACE
+  BOOST_ASIO_NO_DEPRECATED
+  GOVMAIL_VERSION="${PROJECT_VERSION}")
+if(GOVMAIL_SANITIZE)
+  target_compile_options(govmail_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(govmail_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+# govmail_library(NAME folder): one static library per folder, public headers in include/.
+function(govmail_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  if(NOT ARG_SOURCES)
+    # A front end whose issue has not landed yet: headers only.
+    add_library(${name} INTERFACE)
+    target_include_directories(${name} INTERFACE ${CMAKE_CURRENT_SOURCE_DIR}/include)
+    target_link_libraries(${name} INTERFACE ${ARG_PUBLIC_DEPS})
+    return()
+  endif()
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+                                     PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE govmail_options ${ARG_PRIVATE_DEPS})
+endfunction()

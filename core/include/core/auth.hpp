@@ -1,0 +1,73 @@
+// Password verification shared by every protocol: argon2id on a bounded worker pool (never on an
+// io thread), a verified-credentials cache, and per-IP / per-account failure counting.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/awaitable_fwd.hpp"
+#include "core/config.hpp"
+#include "core/result.hpp"
+
+namespace govmail::core {
+
+// argon2id crypt string (libsodium crypto_pwhash_str) with the configured cost. Blocking: call
+// from a worker, a CLI, or through AuthService::hash.
+std::string hash_password(std::string_view password, std::uint64_t opslimit,
+                          std::uint64_t memlimit);
+bool verify_password_hash(std::string_view hash, std::string_view password);
+// A strong random password for new accounts (letters and digits, no look-alikes).
+std::string random_password(std::size_t length = 16);
+
+// What AuthService needs from the account store; store::Directory adapts to it in app/.
+struct StoredCredentials {
+  std::int64_t account_id = 0;
+  std::string address;
+  bool active = false;
+  std::string password_hash;
+  std::vector<std::string> app_password_hashes;
+};
+using CredentialLookup =
+    std::function<awaitable<std::optional<StoredCredentials>>(std::string address)>;
+
+enum class AuthOutcome {
+  ok,
+  bad_credentials,  // unknown user, wrong password, or inactive account (same answer for all)
+  locked_out,       // too many failures from this IP or for this account: try later
+  temporary,        // store unavailable or hash pool saturated
+};
+
+struct AuthResult {
+  AuthOutcome outcome = AuthOutcome::bad_credentials;
+  std::int64_t account_id = 0;
+  std::string address;                  // canonical address on success
+  std::chrono::seconds retry_after{0};  // with locked_out
+  bool from_cache = false;
+};
+
+class AuthService {
+ public:
+  AuthService(Executor io, const AuthConfig& cfg, CredentialLookup lookup);
+  ~AuthService();
+
+  awaitable<AuthResult> verify(std::string address, std::string password, std::string remote_ip);
+  // Hashes on the worker pool (for password changes made over a protocol or the admin API).
+  awaitable<std::string> hash(std::string password);
+
+  // Drops cached verifications of this account (password or status changed).
+  void flush_account(std::int64_t account_id);
+  void flush_all();
+
+  std::size_t cache_size() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace govmail::core

@@ -1,0 +1,113 @@
+// Every setting and every limit of govmail in one struct, loaded from TOML (conf/govmail.toml
+// documents each key). Loading refuses unknown keys, wrong types and out-of-range values with
+// file:line, the key and what was expected: govmail never starts half-configured.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace govmail::core {
+
+struct ServerConfig {
+  std::string hostname = "localhost";  // greeting / Received: name
+  unsigned threads = 0;                // io threads; 0 = one per core
+  std::filesystem::path var_dir = "var";  // state: embedded PostgreSQL, TLS, search index
+};
+
+struct DatabaseConfig {
+  std::string url;                      // empty: embedded cluster under var/pg
+  std::size_t pool_size = 16;
+  std::chrono::milliseconds acquire_timeout{5000};
+  std::uint16_t embedded_port = 54329;  // port of the embedded cluster (unix socket only)
+};
+
+struct TlsConfig {
+  std::filesystem::path cert_file = "var/tls/cert.pem";
+  std::filesystem::path key_file = "var/tls/key.pem";
+  bool self_signed = false;  // create a self-signed pair at start when the files are missing
+  std::string min_version = "TLSv1.2";
+};
+
+struct ListenConfig {
+  // "host:port" or "[v6]:port" each; an empty list disables the service.
+  std::vector<std::string> smtp{"127.0.0.1:2525", "[::1]:2525"};
+  std::vector<std::string> submission{"127.0.0.1:2587", "[::1]:2587"};
+  std::vector<std::string> submissions{"127.0.0.1:2465", "[::1]:2465"};
+  std::vector<std::string> imap{"127.0.0.1:2143", "[::1]:2143"};
+  std::vector<std::string> imaps{"127.0.0.1:2993", "[::1]:2993"};
+  std::vector<std::string> http{"127.0.0.1:8080", "[::1]:8080"};
+};
+
+struct AuthConfig {
+  bool allow_plaintext_on_loopback = false;
+  std::chrono::seconds cache_ttl{3600};
+  std::size_t cache_max_entries = 100000;
+  unsigned hash_workers = 0;              // argon2id workers; 0 = one per core
+  std::size_t hash_queue_max = 1024;      // pending hashes before refusing with a temporary error
+  std::uint64_t argon2_opslimit = 2;      // crypto_pwhash_OPSLIMIT_INTERACTIVE
+  std::uint64_t argon2_memlimit = 67108864;  // crypto_pwhash_MEMLIMIT_INTERACTIVE (64 MiB)
+  unsigned max_failures_per_ip = 10;       // within failure_window, then lock-out
+  unsigned max_failures_per_account = 5;
+  std::chrono::seconds failure_window{900};
+  std::chrono::seconds lockout_base{30};   // doubled per further failure, up to lockout_max
+  std::chrono::seconds lockout_max{3600};
+};
+
+struct LimitsConfig {
+  std::size_t max_connections = 20000;
+  std::size_t max_connections_per_ip = 100;
+  std::uint64_t max_message_bytes = 50ull << 20;
+  std::size_t smtp_max_recipients = 1000;
+  std::size_t smtp_line_max = 4096;       // command lines (RFC 5321: at least 512)
+  std::size_t smtp_data_line_max = 65536; // lines inside DATA (RFC 5321: at least 1000)
+  unsigned smtp_max_commands_before_mail = 50;
+  unsigned max_bad_commands = 20;
+  std::chrono::seconds smtp_command_timeout{300};
+  std::chrono::seconds smtp_data_timeout{600};
+  std::size_t imap_line_max = 65536;
+  std::uint64_t imap_literal_max = 50ull << 20;
+  unsigned imap_max_commands_before_auth = 20;
+  std::chrono::seconds imap_idle_timeout{1800};
+  std::size_t mime_max_depth = 100;       // deeper parts stay in the blob, unparsed
+  std::size_t mime_max_headers = 10000;
+  std::size_t mime_max_parts = 10000;
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error
+  std::string format = "text"; // text or json
+};
+
+struct DemoConfig {
+  // Development only: create a demo domain and accounts at first start, print passwords once.
+  bool seed = false;
+  std::string domain = "example.gov.vn";
+  std::vector<std::string> accounts{"demo1", "demo2"};
+};
+
+struct Config {
+  ServerConfig server;
+  DatabaseConfig database;
+  TlsConfig tls;
+  ListenConfig listen;
+  AuthConfig auth;
+  LimitsConfig limits;
+  LogConfig log;
+  DemoConfig demo;
+  std::filesystem::path source;  // file it was loaded from (relative paths resolve against cwd)
+};
+
+struct ConfigError {
+  std::string message;  // "file:line: key: expected ..., found ..."
+};
+
+// Loads and validates. GOVMAIL_DATABASE_URL, when set, overrides database.url.
+Result<Config, ConfigError> load_config(const std::filesystem::path& file);
+Result<Config, ConfigError> parse_config(std::string_view toml_text, std::string_view file_name);
+
+}  // namespace govmail::core

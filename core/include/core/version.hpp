@@ -1,0 +1,6 @@
+#pragma once
+#include <string_view>
+
+namespace govmail::core {
+std::string_view version();
+}  // namespace govmail::core

@@ -1,0 +1,78 @@
+// The store's entry point: a bounded pool of async libpq connections on the io_context,
+// migrations applied at open, and cross-process change notifications (LISTEN/NOTIFY).
+#pragma once
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/awaitable_fwd.hpp"
+#include "store/error.hpp"
+#include "store/types.hpp"
+
+namespace govmail::store {
+
+struct DatabaseOptions {
+  std::string url;                  // libpq conninfo or postgresql:// URL
+  std::size_t pool_size = 16;       // connections at most
+  std::chrono::milliseconds acquire_timeout{5000};
+  std::chrono::milliseconds reconnect_delay{500};
+  bool apply_migrations = true;     // false: refuse to run on an out-of-date schema
+};
+
+class Database;
+class Directory;
+class MailboxStore;
+
+// Subscription handle: unsubscribes when destroyed.
+class Subscription {
+ public:
+  Subscription() = default;
+  explicit Subscription(std::function<void()> cancel) : cancel_(std::move(cancel)) {}
+  Subscription(Subscription&& o) noexcept : cancel_(std::exchange(o.cancel_, {})) {}
+  Subscription& operator=(Subscription&& o) noexcept {
+    reset();
+    cancel_ = std::exchange(o.cancel_, {});
+    return *this;
+  }
+  ~Subscription() { reset(); }
+  void reset() {
+    if (cancel_) std::exchange(cancel_, {})();
+  }
+
+ private:
+  std::function<void()> cancel_;
+};
+
+class Database {
+ public:
+  // Connects, applies migrations (under an advisory lock, so that several processes may start at
+  // once) and starts the notification listener. Fails with a clear error when the database schema
+  // is newer than this binary.
+  static awaitable<Result<std::shared_ptr<Database>>> open(Executor ex, DatabaseOptions opts);
+  ~Database();
+
+  Directory& directory();
+  MailboxStore& mailboxes();
+
+  // Called (on the io_context) for every committed change of a mailbox, whichever govmail
+  // process made it, within about a second.
+  Subscription subscribe_mailbox(MailboxId mailbox, std::function<void(const MailboxEvent&)> fn);
+  // Called when an account's credentials or status changed (to flush auth caches).
+  Subscription subscribe_account_changes(std::function<void(AccountId)> fn);
+
+  // Schema version this binary applies, and the one found in the database.
+  static int binary_schema_version();
+  awaitable<Result<int>> schema_version();
+
+  // Stops the listener and closes every connection.
+  void close();
+
+  struct Impl;
+  explicit Database(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace govmail::store

@@ -1,0 +1,76 @@
+// Mailboxes and messages of one account. Every call names the account: a mailbox id that belongs
+// to another account answers not_found, exactly as a mailbox that does not exist.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/awaitable_fwd.hpp"
+#include "store/error.hpp"
+#include "store/types.hpp"
+
+namespace govmail::store {
+
+class MailboxStore {
+ public:
+  virtual ~MailboxStore() = default;
+
+  // --- mailboxes
+  virtual awaitable<Result<std::vector<Mailbox>>> list_mailboxes(AccountId account) = 0;
+  virtual awaitable<Result<Mailbox>> get_mailbox(AccountId account, std::string name) = 0;
+  virtual awaitable<Result<Mailbox>> get_mailbox(AccountId account, MailboxId id) = 0;
+  // Creates missing parents too. exists if the name is taken; invalid for a bad name.
+  virtual awaitable<Result<Mailbox>> create_mailbox(AccountId account, std::string name,
+                                                    SpecialUse use = SpecialUse::none) = 0;
+  // Renames the mailbox and its children. Renaming INBOX moves its messages (RFC 3501).
+  virtual awaitable<Result<void>> rename_mailbox(AccountId account, MailboxId id,
+                                                 std::string new_name) = 0;
+  virtual awaitable<Result<void>> delete_mailbox(AccountId account, MailboxId id) = 0;
+  virtual awaitable<Result<void>> set_subscribed(AccountId account, MailboxId id, bool on) = 0;
+
+  // --- messages in
+  virtual awaitable<Result<AppendResult>> append(AccountId account, MailboxId mailbox,
+                                                 AppendRequest req) = 0;
+  // Parses once, stores the blob once, one entry per local recipient, queues the remote ones,
+  // all in one transaction: nothing is visible or acknowledged before it is durable.
+  virtual awaitable<Result<DeliveryResult>> deliver(Delivery delivery) = 0;
+
+  // --- messages out
+  virtual awaitable<Result<std::vector<MailboxEntry>>> list_entries(AccountId account,
+                                                                    MailboxId mailbox,
+                                                                    UidSet uids) = 0;
+  virtual awaitable<Result<std::vector<MessageMeta>>> fetch_meta(AccountId account,
+                                                                 MailboxId mailbox,
+                                                                 UidSet uids) = 0;
+  // Raw bytes of a message, or a range of them (BODY[]<partial>, section fetches).
+  virtual awaitable<Result<std::string>> fetch_raw(AccountId account, MessageId message,
+                                                   std::uint64_t offset = 0,
+                                                   std::optional<std::uint64_t> length = {}) = 0;
+
+  // --- changes
+  // Returns the entries changed; with unchanged_since, entries modified after it are left alone
+  // and reported in `conflicts` (CONDSTORE).
+  struct FlagUpdate {
+    std::vector<MailboxEntry> updated;
+    std::vector<Uid> conflicts;
+  };
+  virtual awaitable<Result<FlagUpdate>> set_flags(AccountId account, MailboxId mailbox, UidSet uids,
+                                                  FlagOp op, Flags flags,
+                                                  std::optional<ModSeq> unchanged_since = {}) = 0;
+  virtual awaitable<Result<UidMapping>> copy(AccountId account, MailboxId from, UidSet uids,
+                                             MailboxId to) = 0;
+  virtual awaitable<Result<UidMapping>> move(AccountId account, MailboxId from, UidSet uids,
+                                             MailboxId to) = 0;
+  // Expunges \Deleted messages (all of them, or only those in `uids`); returns expunged UIDs.
+  virtual awaitable<Result<std::vector<Uid>>> expunge(AccountId account, MailboxId mailbox,
+                                                      std::optional<UidSet> uids = {}) = 0;
+
+  virtual awaitable<Result<MailboxChanges>> changes_since(AccountId account, MailboxId mailbox,
+                                                          ModSeq since) = 0;
+  virtual awaitable<Result<std::vector<ChangeRecord>>> account_changes_since(
+      AccountId account, ModSeq since, std::size_t max_records) = 0;
+
+  virtual awaitable<Result<Quota>> quota(AccountId account) = 0;
+};
+
+}  // namespace govmail::store

@@ -1,0 +1,198 @@
+// Plain data types of the mail model shared by every front end. No libpq, no Asio.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace govmail::store {
+
+using DomainId = std::int64_t;
+using AccountId = std::int64_t;
+using MailboxId = std::int64_t;
+using MessageId = std::int64_t;
+using Uid = std::uint32_t;
+using ModSeq = std::uint64_t;
+using UnixTime = std::int64_t;  // seconds since the epoch, UTC
+
+// IMAP system flags as a bit set (\Recent is per-session in IMAP and not stored).
+enum SystemFlag : std::uint16_t {
+  kSeen = 1 << 0,
+  kAnswered = 1 << 1,
+  kFlagged = 1 << 2,
+  kDeleted = 1 << 3,
+  kDraft = 1 << 4,
+};
+
+struct Flags {
+  std::uint16_t system = 0;
+  std::vector<std::string> keywords;  // case-insensitive atoms, stored as given, sorted, unique
+  bool operator==(const Flags&) const = default;
+};
+
+enum class FlagOp { add, remove, replace };
+
+enum class SpecialUse { none, sent, drafts, trash, junk, archive };
+
+enum class AccountStatus { active, suspended, deleted };
+
+struct Domain {
+  DomainId id = 0;
+  std::string name;  // lower-case ASCII (IDNA A-label for non-ASCII domains)
+  std::optional<DomainId> alias_of;
+};
+
+struct Account {
+  AccountId id = 0;
+  DomainId domain_id = 0;
+  std::string address;  // local@domain, lower-case
+  std::string display_name;
+  AccountStatus status = AccountStatus::active;
+  std::uint64_t quota_bytes = 0;  // 0 = unlimited
+  std::uint64_t used_bytes = 0;
+  std::uint64_t used_messages = 0;
+  bool must_change_password = false;
+  std::optional<std::string> unit_code;  // official administrative unit code
+  std::string position;
+};
+
+// What AuthService needs to verify a login; never logged.
+struct Credentials {
+  AccountId account_id = 0;
+  std::string address;
+  AccountStatus status = AccountStatus::active;
+  std::string password_hash;                     // argon2id crypt string
+  std::vector<std::string> app_password_hashes;  // argon2id crypt strings
+  std::uint64_t credentials_version = 0;         // bumped on password or status change
+};
+
+struct NewAccount {
+  std::string address;
+  std::string display_name;
+  std::string password_hash;
+  std::uint64_t quota_bytes = 0;
+  bool must_change_password = false;
+  std::optional<std::string> unit_code;
+  std::string position;
+};
+
+struct Mailbox {
+  MailboxId id = 0;
+  AccountId account_id = 0;
+  std::string name;  // full UTF-8 path, '/' separated, "INBOX" for the inbox
+  std::optional<MailboxId> parent_id;
+  SpecialUse special_use = SpecialUse::none;
+  bool subscribed = true;
+  std::uint32_t uidvalidity = 0;
+  Uid uidnext = 1;
+  ModSeq highestmodseq = 0;
+  std::uint32_t messages = 0;
+  std::uint32_t unseen = 0;
+  std::uint64_t size_bytes = 0;
+};
+
+// One message in one mailbox.
+struct MailboxEntry {
+  Uid uid = 0;
+  ModSeq modseq = 0;
+  Flags flags;
+  MessageId message_id = 0;
+  std::uint32_t size = 0;  // RFC822.SIZE: bytes of the stored message
+  UnixTime internal_date = 0;
+  std::int64_t thread_id = 0;
+};
+
+// The parse computed once at ingest. JSON documents (see store/mime.hpp for their shape).
+struct MessageMeta {
+  MailboxEntry entry;
+  std::string envelope_json;
+  std::string bodystructure_json;
+  std::string blob_sha256;  // lower-case hex
+};
+
+struct AppendRequest {
+  std::shared_ptr<const std::string> raw;  // the message exactly as received
+  Flags flags;
+  std::optional<UnixTime> internal_date;  // now when absent
+};
+
+struct AppendResult {
+  MailboxId mailbox_id = 0;
+  std::uint32_t uidvalidity = 0;
+  Uid uid = 0;
+  ModSeq modseq = 0;
+  MessageId message_id = 0;
+};
+
+struct LocalRecipient {
+  AccountId account_id = 0;
+  std::optional<MailboxId> mailbox_id;  // INBOX when absent
+};
+
+struct RemoteRecipient {
+  std::string address;
+  std::string dsn_notify;  // RFC 3461 NOTIFY=, empty when not given
+  std::string dsn_orcpt;   // RFC 3461 ORCPT=
+};
+
+// One inbound message for many recipients: committed in one transaction, blob stored once.
+struct Delivery {
+  std::shared_ptr<const std::string> raw;
+  std::string envelope_from;  // reverse-path, empty for <>
+  std::vector<LocalRecipient> local;
+  std::vector<RemoteRecipient> remote;
+  std::string dsn_envid;  // RFC 3461 ENVID=
+  std::string dsn_ret;    // RFC 3461 RET= (FULL or HDRS)
+};
+
+struct DeliveryResult {
+  MessageId message_id = 0;
+  std::vector<AppendResult> local;  // in the order of Delivery::local
+  std::optional<std::int64_t> outbound_id;
+};
+
+struct UidMapping {
+  std::uint32_t uidvalidity = 0;
+  std::vector<Uid> source;
+  std::vector<Uid> destination;
+};
+
+struct MailboxChanges {
+  ModSeq highestmodseq = 0;
+  std::vector<MailboxEntry> changed;  // added or flag-changed since the given modseq
+  std::vector<Uid> expunged;          // expunged since the given modseq
+};
+
+// Account-wide change feed (JMAP /changes): one row per change, ordered by modseq.
+struct ChangeRecord {
+  enum class Kind { mailbox_created, mailbox_renamed, mailbox_deleted, message_added,
+                    message_flags, message_expunged };
+  ModSeq modseq = 0;
+  Kind kind = Kind::message_added;
+  MailboxId mailbox_id = 0;
+  Uid uid = 0;
+  MessageId message_id = 0;
+};
+
+struct Quota {
+  std::uint64_t limit_bytes = 0;  // 0 = unlimited
+  std::uint64_t used_bytes = 0;
+  std::uint64_t used_messages = 0;
+};
+
+// A closed interval of UIDs; `last` may be UINT32_MAX for "*".
+struct UidRange {
+  Uid first = 1;
+  Uid last = UINT32_MAX;
+};
+using UidSet = std::vector<UidRange>;
+
+// Raised to subscribers when a mailbox changed in this or any other govmail process.
+struct MailboxEvent {
+  AccountId account_id = 0;
+  MailboxId mailbox_id = 0;
+  ModSeq modseq = 0;
+};
+
+}  // namespace govmail::store
