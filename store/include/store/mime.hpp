@@ -1,0 +1,52 @@
+// MIME at ingest: parse a message once (GMime 3.2) into the cached views that IMAP and JMAP serve:
+// envelope, bodystructure with exact byte offsets into the raw message, and text for search.
+// Malformed mail is still stored byte-exact by the caller; only this parsed view is best-effort.
+// A hostile structure (deep nesting, huge header or part counts) costs bounded time and memory.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace govmail::store {
+
+struct MimeLimits {
+  std::size_t max_depth = 100;     // deeper multiparts are kept as opaque leaves
+  std::size_t max_headers = 10000; // per part; the rest are ignored for the parsed view
+  std::size_t max_parts = 10000;   // further parts are not described
+  std::size_t max_search_text = 4u << 20;  // bytes of text kept for the index
+};
+
+struct MimeAttachment {
+  std::string section;   // IMAP section number, e.g. "2" or "1.3"
+  std::string filename;  // decoded (RFC 2047 / RFC 2231), UTF-8 NFC
+  std::string content_type;  // "application/pdf"
+  std::uint64_t size = 0;    // decoded size estimate (encoded size for unknown encodings)
+};
+
+struct ParsedMessage {
+  // JSON documents, shapes documented in store/src/mime/README.md:
+  //  envelope_json: RFC 3501 ENVELOPE fields, each with the raw header value (what IMAP returns)
+  //                 and a decoded UTF-8 form (what JMAP returns).
+  //  bodystructure_json: the part tree with every BODYSTRUCTURE field and, per part,
+  //                 header_offset / body_offset / end_offset into the raw message.
+  std::string envelope_json;
+  std::string bodystructure_json;
+
+  std::string subject;  // decoded, UTF-8 NFC
+  std::string from_address;
+  std::string message_id;               // without <>, empty if none
+  std::string in_reply_to;              // first id, without <>
+  std::vector<std::string> references;  // ids without <>, oldest first
+  std::optional<std::int64_t> date;     // Date: header as unix time, if parseable
+  std::vector<MimeAttachment> attachments;
+  std::string search_text;  // decoded text parts (HTML reduced to text), UTF-8 NFC, bounded
+  std::vector<std::string> warnings;  // what was malformed (for logs; never blocks storage)
+};
+
+// Never throws for any input; never takes more than linear time in the input size.
+ParsedMessage parse_message(std::string_view raw, const MimeLimits& limits = {});
+
+}  // namespace govmail::store
