@@ -1,0 +1,48 @@
+// Provisioning operations shared by the admin CLI and (later) the admin HTTP API: validate the
+// input, hash passwords off the io threads, and call the store's Directory.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/awaitable_fwd.hpp"
+#include "core/result.hpp"
+#include "store/directory.hpp"
+
+namespace govmail::admin {
+
+struct AdminError {
+  std::string message;  // for the operator: names what was wrong
+};
+template <class T>
+using AdminResult = govmail::Result<T, AdminError>;
+
+// Lower-case LDH labels, at least two, each 1..63, total <= 253.
+bool valid_domain_name(std::string_view name);
+// ASCII local part: letters, digits, '.', '-', '_', '+'; no leading/trailing/double dot; <= 64.
+bool valid_local_part(std::string_view local);
+std::string normalise_address(std::string_view address);  // trim + lower-case
+
+using PasswordHasher = std::function<awaitable<std::string>(std::string password)>;
+
+class Provisioning {
+ public:
+  Provisioning(store::Directory& dir, PasswordHasher hasher) : dir_(dir), hash_(std::move(hasher)) {}
+
+  awaitable<AdminResult<store::Domain>> add_domain(std::string name);
+  struct NewAccountRequest {
+    std::string address;
+    std::string display_name;
+    std::string password;
+    std::uint64_t quota_bytes = 0;
+    bool must_change_password = false;
+  };
+  awaitable<AdminResult<store::Account>> add_account(NewAccountRequest req);
+
+ private:
+  store::Directory& dir_;
+  PasswordHasher hash_;
+};
+
+}  // namespace govmail::admin

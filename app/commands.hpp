@@ -1,0 +1,12 @@
+#pragma once
+#include <string>
+#include <vector>
+
+namespace govmail::app {
+
+// Each returns the process exit code: 0 ok, 1 operation failed, 2 usage error.
+int cmd_serve(std::vector<std::string> args);
+int cmd_admin(std::vector<std::string> args);
+int cmd_check_config(std::vector<std::string> args);
+
+}  // namespace govmail::app
