@@ -85,7 +85,16 @@ class Connection {
   };
   awaitable<PgResultOr<Notification>> wait_notification();
 
-  bool healthy() const;
+  bool healthy() const;  // CONNECTION_OK
+  // Safe to hand to another user: healthy and no transaction left open.
+  bool reusable() const;
+  // For a connection that sat idle (pool): reads what the server sent meanwhile, without
+  // waiting, and reports whether it is still usable (false after a server restart or
+  // pg_terminate_backend). Never blocks.
+  bool check_alive();
+  // Aborts pending waits on the socket (the waiting operation returns an error). Call it only
+  // from the executor the connection's user runs on (Listener::stop uses a strand).
+  void cancel();
   pg_conn* raw() { return conn_; }
 
   struct Impl;
