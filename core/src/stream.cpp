@@ -1,0 +1,207 @@
+#include "core/stream.hpp"
+
+#include "core/line_reader.hpp"
+#include "stream_impl.hpp"
+
+namespace govmail::core {
+
+namespace {
+
+enum class Direction { read, write };
+enum class OnExpiry {
+  shutdown_receive,  // wakes the reader with EOF; the session may still write "421 timeout"
+  close,             // the peer is not reading or the handshake stalled: nothing more to say
+};
+
+void expire(Stream::Impl& s, OnExpiry action) {
+  ErrorCode ignored;
+  if (action == OnExpiry::shutdown_receive) {
+    s.read_shut = true;
+    s.socket().shutdown(tcp::socket::shutdown_receive, ignored);
+    return;
+  }
+  s.socket().cancel(ignored);
+  s.socket().close(ignored);
+}
+
+struct Side {
+  asio::steady_timer& timer;
+  unsigned& generation;  // identifies the operation the pending timer belongs to
+  bool& expired;
+};
+Side side(Stream::Impl& s, Direction d) {
+  if (d == Direction::read) return {s.read_timer, s.read_generation, s.read_expired};
+  return {s.write_timer, s.write_generation, s.write_expired};
+}
+
+// Arms the direction's timer for one operation; the destructor disarms it. The generation
+// check makes a timer that fired just as the operation completed a no-op.
+class Deadline {
+ public:
+  Deadline(Stream::Impl& s, Direction d, std::chrono::milliseconds timeout, OnExpiry action)
+      : s_(s), d_(d) {
+    Side me = side(s, d);
+    ++me.generation;
+    me.expired = false;
+    if (timeout.count() <= 0) return;
+    me.timer.expires_after(timeout);
+    me.timer.async_wait([weak = s.weak_from_this(), d, gen = me.generation, action](ErrorCode ec) {
+      std::shared_ptr<Stream::Impl> self = weak.lock();
+      if (ec || !self) return;
+      Side now = side(*self, d);
+      if (now.generation != gen) return;  // that operation already finished
+      now.expired = true;
+      expire(*self, action);
+    });
+  }
+  ~Deadline() {
+    Side me = side(s_, d_);
+    ++me.generation;
+    me.timer.cancel();
+  }
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+
+  bool expired() const { return side(s_, d_).expired; }
+
+ private:
+  Stream::Impl& s_;
+  Direction d_;
+};
+
+IoResult finish(std::size_t n, ErrorCode ec, Deadline& deadline) {
+  if (deadline.expired()) return {0, asio::error::timed_out};
+  // A TLS peer that drops the TCP connection without close_notify is an ordinary disconnect.
+  if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;
+  return {n, ec};
+}
+
+}  // namespace
+
+asio::ip::address normalise_address(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  }
+  return a;
+}
+
+bool is_loopback_address(const asio::ip::address& raw) {
+  asio::ip::address a = normalise_address(raw);
+  if (a.is_v4()) return (a.to_v4().to_uint() >> 24) == 127;
+  return a.to_v6().is_loopback();
+}
+
+Stream::Impl::Impl(tcp::socket s)
+    : plain(std::move(s)), read_timer(plain->get_executor()), write_timer(plain->get_executor()) {
+  ErrorCode ec;
+  tcp::endpoint peer = plain->remote_endpoint(ec);
+  if (!ec) {
+    asio::ip::address a = normalise_address(peer.address());
+    remote = a.to_string();
+    remote_port = peer.port();
+    loopback = is_loopback_address(a);
+  }
+  tcp::endpoint local = plain->local_endpoint(ec);
+  if (!ec) local_port = local.port();
+}
+
+Stream::Stream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Stream::~Stream() = default;
+
+awaitable<IoResult> Stream::read_some(std::span<char> buf) {
+  std::shared_ptr<Impl> s = impl_;
+  if (s->read_shut) co_return IoResult{0, asio::error::timed_out};
+  ErrorCode ec;
+  Deadline deadline(*s, Direction::read, s->read_timeout, OnExpiry::shutdown_receive);
+  auto token = asio::redirect_error(use_awaitable, ec);
+  auto b = asio::buffer(buf.data(), buf.size());
+  std::size_t n = s->tls ? co_await s->tls->async_read_some(b, token)
+                         : co_await s->plain->async_read_some(b, token);
+  co_return finish(n, ec, deadline);
+}
+
+awaitable<IoResult> Stream::write(std::string_view bytes) {
+  std::shared_ptr<Impl> s = impl_;
+  ErrorCode ec;
+  Deadline deadline(*s, Direction::write, s->write_timeout, OnExpiry::close);
+  auto token = asio::redirect_error(use_awaitable, ec);
+  auto b = asio::buffer(bytes.data(), bytes.size());
+  std::size_t n = s->tls ? co_await asio::async_write(*s->tls, b, token)
+                         : co_await asio::async_write(*s->plain, b, token);
+  co_return finish(n, ec, deadline);
+}
+
+awaitable<IoResult> Stream::start_tls(asio::ssl::context& ctx, LineReader& reader) {
+  std::size_t dropped = reader.discard_buffered();
+  IoResult r = co_await handshake(ctx);
+  if (r) r.bytes = dropped;
+  co_return r;
+}
+
+awaitable<IoResult> Stream::handshake(asio::ssl::context& ctx) {
+  std::shared_ptr<Impl> s = impl_;
+  if (s->tls) co_return IoResult{0, asio::error::already_connected};
+  s->tls.emplace(std::move(*s->plain), ctx);
+  s->plain.reset();
+  ErrorCode ec;
+  Deadline deadline(*s, Direction::read, s->read_timeout, OnExpiry::close);
+  co_await s->tls->async_handshake(asio::ssl::stream_base::server,
+                                   asio::redirect_error(use_awaitable, ec));
+  co_return finish(0, ec, deadline);
+}
+
+void Stream::set_read_timeout(std::chrono::milliseconds t) {
+  impl_->read_timeout = t;
+}
+void Stream::set_write_timeout(std::chrono::milliseconds t) {
+  impl_->write_timeout = t;
+}
+std::chrono::milliseconds Stream::read_timeout() const {
+  return impl_->read_timeout;
+}
+
+bool Stream::is_tls() const {
+  return impl_->tls.has_value();
+}
+bool Stream::is_open() const {
+  return impl_->socket().is_open();
+}
+const std::string& Stream::remote_address() const {
+  return impl_->remote;
+}
+std::uint16_t Stream::remote_port() const {
+  return impl_->remote_port;
+}
+std::uint16_t Stream::local_port() const {
+  return impl_->local_port;
+}
+bool Stream::is_loopback() const {
+  return impl_->loopback;
+}
+Executor Stream::executor() const {
+  return impl_->read_timer.get_executor();
+}
+
+void Stream::close() {
+  ErrorCode ignored;
+  impl_->read_timer.cancel();
+  impl_->write_timer.cancel();
+  if (!impl_->socket().is_open()) return;
+  impl_->socket().shutdown(tcp::socket::shutdown_both, ignored);
+  impl_->socket().close(ignored);
+}
+
+awaitable<void> Stream::shutdown() {
+  std::shared_ptr<Impl> s = impl_;
+  if (s->tls && s->socket().is_open()) {
+    ErrorCode ec;
+    // async_shutdown waits for the peer's close_notify: never longer than a few seconds.
+    auto limit = std::chrono::milliseconds(2000);
+    if (s->write_timeout.count() > 0) limit = std::min(limit, s->write_timeout);
+    Deadline deadline(*s, Direction::write, limit, OnExpiry::close);
+    co_await s->tls->async_shutdown(asio::redirect_error(use_awaitable, ec));
+  }
+  close();
+}
+
+}  // namespace govmail::core

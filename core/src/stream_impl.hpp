@@ -1,0 +1,49 @@
+// Private to core: the Asio side of core::Stream, so that the listener can build a Stream from
+// an accepted socket. Not for use outside core/src.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/asio.hpp"
+#include "core/stream.hpp"
+
+#include <boost/asio/ssl.hpp>
+
+namespace govmail::core {
+
+using tcp = asio::ip::tcp;
+
+// Normalised peer address: v4-mapped v6 shown as plain v4, so limits and logs see one form.
+asio::ip::address normalise_address(const asio::ip::address& a);
+bool is_loopback_address(const asio::ip::address& a);
+
+struct Stream::Impl : std::enable_shared_from_this<Stream::Impl> {
+  explicit Impl(tcp::socket s);
+
+  tcp::socket& socket() { return tls ? tls->next_layer() : *plain; }
+  const tcp::socket& socket() const { return tls ? tls->next_layer() : *plain; }
+
+  // Exactly one of the two holds the connection; start_tls moves the socket from plain to tls.
+  std::optional<tcp::socket> plain;
+  std::optional<asio::ssl::stream<tcp::socket>> tls;
+
+  // One timer per direction: IMAP IDLE reads while it writes updates.
+  asio::steady_timer read_timer;
+  asio::steady_timer write_timer;
+  std::chrono::milliseconds read_timeout{std::chrono::minutes(5)};
+  std::chrono::milliseconds write_timeout{std::chrono::minutes(5)};
+  unsigned read_generation = 0;  // identifies the operation a pending timer belongs to
+  unsigned write_generation = 0;
+  bool read_expired = false;
+  bool write_expired = false;
+  bool read_shut = false;  // a read deadline expired: the receive side is shut down
+
+  std::string remote;
+  std::uint16_t remote_port = 0;
+  std::uint16_t local_port = 0;
+  bool loopback = false;
+};
+
+}  // namespace govmail::core
