@@ -285,6 +285,37 @@ TEST_F(PgConn, PoolAcquireTimesOut) {
   });
 }
 
+TEST_F(PgConn, PoolAndTransactionsOnAMultiThreadedIoContext) {
+  db.exec("CREATE TABLE counter (n int); INSERT INTO counter VALUES (0)");
+  asio::io_context io;
+  auto pool = Pool::create(io.get_executor(), {db.url(), 4, 20s});
+  std::atomic<int> ok{0}, failed{0};
+  std::atomic<std::size_t> max_open{0};
+  for (int i = 0; i < 200; ++i) {
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          auto r = co_await transaction(*pool, [&](Connection& c) -> awaitable<PgResultOr<void>> {
+            std::size_t open = pool->open_connections(), seen = max_open.load();
+            while (open > seen && !max_open.compare_exchange_weak(seen, open)) {
+            }
+            auto u = co_await c.exec("UPDATE counter SET n = n + 1");
+            if (!u) co_return unexpected(u.error());
+            co_return PgResultOr<void>{};
+          });
+          (r ? ok : failed)++;
+        },
+        asio::detached);
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&] { io.run(); });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 200);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_LE(max_open.load(), 4u);
+  EXPECT_EQ(db.query_one("SELECT n FROM counter"), "200");
+}
+
 std::int64_t count_backends(const test::TestDatabase& db) {
   return std::stoll(
       db.query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
