@@ -1,5 +1,17 @@
 // Async libpq on the io_context (private to store/). Non-blocking connections, a bounded pool,
 // prepared statements, reconnect after a server restart, LISTEN/NOTIFY.
+//
+// Conventions:
+// - Results are text format; bytea comes back in its text (hex) form, decoded by get_bytea.
+// - A Connection serves one coroutine at a time; Pool and Listener are thread-safe.
+// - exec(sql) without parameters uses the simple protocol (a script of several statements
+//   works, the last result is returned); with parameters, the extended protocol.
+// - Param values are views: their storage must outlive the co_await.
+// - A FATAL from the server (57P01 ...) or a broken socket sets PgError::connection_lost; such a
+//   connection is never reused by the pool.
+// - libpq resolves host NAMES synchronously in PQconnectPoll: configure a socket directory or an
+//   IP address (hostaddr=) for a strictly non-blocking connect; "localhost" resolves from
+//   /etc/hosts. Connect is bounded at 10 s.
 #pragma once
 #include <chrono>
 #include <cstdint>
