@@ -1,0 +1,293 @@
+// Database: the pool, migrations at open, and the cross-process notification hub.
+#include "store/database.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <charconv>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "core/asio.hpp"
+#include "core/worker_pool.hpp"
+#include "directory_pg.hpp"
+#include "mailbox_store_pg.hpp"
+#include "migrations.hpp"
+#include "query.hpp"
+#include "sql/database_sql.hpp"
+
+namespace govmail::store {
+
+namespace {
+
+constexpr const char* kMailboxChannel = "govmail_mailbox";
+constexpr const char* kAccountChannel = "govmail_account";
+
+using MailboxFn = std::function<void(const MailboxEvent&)>;
+using AccountFn = std::function<void(AccountId)>;
+
+// Who wants to hear about which mailbox. Thread-safe; callbacks run without the lock held, so
+// that they may subscribe or unsubscribe.
+class Subscribers {
+ public:
+  std::uint64_t add_mailbox(MailboxId id, MailboxFn fn) {
+    std::lock_guard lock(mu_);
+    auto token = next_++;
+    mailbox_[id][token] = std::make_shared<MailboxFn>(std::move(fn));
+    return token;
+  }
+  void remove_mailbox(MailboxId id, std::uint64_t token) {
+    std::lock_guard lock(mu_);
+    auto it = mailbox_.find(id);
+    if (it == mailbox_.end()) return;
+    it->second.erase(token);
+    if (it->second.empty()) mailbox_.erase(it);
+  }
+  std::uint64_t add_account(AccountFn fn) {
+    std::lock_guard lock(mu_);
+    auto token = next_++;
+    account_[token] = std::make_shared<AccountFn>(std::move(fn));
+    return token;
+  }
+  void remove_account(std::uint64_t token) {
+    std::lock_guard lock(mu_);
+    account_.erase(token);
+  }
+
+  void dispatch(const pg::Connection::Notification& n) {
+    listening_ = true;
+    if (n.channel == kMailboxChannel) {
+      auto ev = parse_mailbox_event(n.payload);
+      if (ev) notify_mailbox(*ev);
+    } else if (n.channel == kAccountChannel) {
+      AccountId id = 0;
+      auto [p, ec] = std::from_chars(n.payload.data(), n.payload.data() + n.payload.size(), id);
+      if (ec == std::errc() && id > 0) notify_accounts(id);
+    }
+  }
+
+  // After the listener reconnected, anything may have been missed: tell everyone.
+  void all_missed() {
+    std::vector<std::pair<MailboxId, std::shared_ptr<MailboxFn>>> fns;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [id, subs] : mailbox_)
+        for (auto& [token, fn] : subs) fns.emplace_back(id, fn);
+    }
+    for (auto& [id, fn] : fns) (*fn)(MailboxEvent{0, id, 0});
+    notify_accounts(0);
+  }
+
+  bool listening() const { return listening_; }
+
+ private:
+  static std::optional<MailboxEvent> parse_mailbox_event(std::string_view s) {
+    MailboxEvent ev;
+    const char* p = s.data();
+    const char* end = s.data() + s.size();
+    auto r1 = std::from_chars(p, end, ev.account_id);
+    if (r1.ec != std::errc() || r1.ptr == end || *r1.ptr != ':') return std::nullopt;
+    auto r2 = std::from_chars(r1.ptr + 1, end, ev.mailbox_id);
+    if (r2.ec != std::errc() || r2.ptr == end || *r2.ptr != ':') return std::nullopt;
+    auto r3 = std::from_chars(r2.ptr + 1, end, ev.modseq);
+    if (r3.ec != std::errc()) return std::nullopt;
+    return ev;
+  }
+
+  void notify_mailbox(const MailboxEvent& ev) {
+    std::vector<std::shared_ptr<MailboxFn>> fns;
+    {
+      std::lock_guard lock(mu_);
+      auto it = mailbox_.find(ev.mailbox_id);
+      if (it == mailbox_.end()) return;
+      for (auto& [token, fn] : it->second) fns.push_back(fn);
+    }
+    for (auto& fn : fns) (*fn)(ev);
+  }
+
+  void notify_accounts(AccountId id) {
+    std::vector<std::shared_ptr<AccountFn>> fns;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [token, fn] : account_) fns.push_back(fn);
+    }
+    for (auto& fn : fns) (*fn)(id);
+  }
+
+  std::mutex mu_;
+  std::uint64_t next_ = 1;
+  std::unordered_map<MailboxId, std::map<std::uint64_t, std::shared_ptr<MailboxFn>>> mailbox_;
+  std::map<std::uint64_t, std::shared_ptr<AccountFn>> account_;
+  std::atomic<bool> listening_{false};
+};
+
+int binary_version() {
+  const auto& m = embedded_migrations();
+  return m.empty() ? 0 : m.back().version;
+}
+
+awaitable<Result<int>> current_version(pg::Connection& c) {
+  auto has = co_await c.exec(sql::kHasMigrationsTable);
+  if (!has) co_return unexpected(detail::map_error(has.error(), "schema version"));
+  if (!has->get_bool(0, 0)) co_return 0;
+  auto v = co_await c.exec(sql::kSchemaVersion);
+  if (!v) co_return unexpected(detail::map_error(v.error(), "schema version"));
+  co_return static_cast<int>(v->get_int(0, 0));
+}
+
+// Applies each missing migration in its own transaction, on a connection holding the advisory
+// lock (several processes may start at once: one migrates, the others wait and find it done).
+awaitable<Result<void>> apply_migrations(pg::Connection& c, int from) {
+  for (const auto& m : embedded_migrations()) {
+    if (m.version <= from) continue;
+    spdlog::info("store: applying schema migration {} ({})", m.version, m.name);
+    auto step = co_await c.exec("BEGIN");
+    if (step) step = co_await c.exec(m.sql);
+    if (step) {
+      std::string version = std::to_string(m.version);
+      std::array<pg::Param, 2> params{pg::Param::text(version), pg::Param::text(m.name)};
+      step = co_await c.exec(sql::kRecordMigration, params);
+    }
+    if (step) step = co_await c.exec("COMMIT");
+    if (!step) {
+      spdlog::error("store: schema migration {} failed: SQLSTATE {}: {}", m.name,
+                    step.error().sqlstate, step.error().message);
+      (void)co_await c.exec("ROLLBACK");
+      co_return unexpected(StoreError::permanent);
+    }
+  }
+  co_return Result<void>{};
+}
+
+awaitable<Result<void>> migrate(pg::Pool& pool, bool apply) {
+  auto lease = co_await pool.acquire();
+  if (!lease) {
+    spdlog::error("store: cannot connect to PostgreSQL: {}", lease.error().message);
+    co_return unexpected(StoreError::unavailable);
+  }
+  pg::Connection& c = **lease;
+  if (auto l = co_await c.exec(sql::kLockMigrations); !l)
+    co_return unexpected(detail::map_error(l.error(), "migration lock"));
+  Result<void> result;
+  auto found = co_await current_version(c);
+  const int mine = binary_version();
+  if (!found) {
+    result = unexpected(found.error());
+  } else if (*found > mine) {
+    spdlog::critical(
+        "store: database schema version {} is newer than this govmail ({}): upgrade govmail",
+        *found, mine);
+    result = unexpected(StoreError::permanent);
+  } else if (*found < mine && !apply) {
+    spdlog::critical(
+        "store: database schema version {} is older than this govmail ({}) and migrations are "
+        "disabled: run govmail once with migrations enabled",
+        *found, mine);
+    result = unexpected(StoreError::permanent);
+  } else if (*found < mine) {
+    result = co_await apply_migrations(c, *found);
+  }
+  (void)co_await c.exec(sql::kUnlockMigrations);
+  co_return result;
+}
+
+// Waits (bounded) until the listener hears a notification of ours, so that a change committed
+// right after open() is not missed because LISTEN was not yet in place.
+awaitable<void> wait_listening(pg::Pool& pool, const Subscribers& subs, Executor ex) {
+  asio::steady_timer timer(ex);
+  for (int i = 0; i < 100 && !subs.listening(); ++i) {
+    if (i % 5 == 0) {
+      if (auto lease = co_await pool.acquire())
+        (void)co_await (*lease)->exec("SELECT pg_notify('govmail_mailbox', '0:0:0')");
+    }
+    timer.expires_after(std::chrono::milliseconds(20));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  if (!subs.listening()) spdlog::warn("store: notification listener not ready yet");
+}
+
+}  // namespace
+
+struct Database::Impl {
+  std::shared_ptr<pg::Pool> pool;
+  std::shared_ptr<Subscribers> subs = std::make_shared<Subscribers>();
+  std::shared_ptr<pg::Listener> listener;
+  std::shared_ptr<core::WorkerPool> workers;
+  std::unique_ptr<PgDirectory> directory;
+  std::unique_ptr<PgMailboxStore> mailboxes;
+  bool closed = false;
+};
+
+Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Database::~Database() {
+  close();
+}
+
+int Database::binary_schema_version() {
+  return binary_version();
+}
+
+awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, DatabaseOptions opts) {
+  auto impl = std::make_unique<Impl>();
+  impl->pool = pg::Pool::create(ex, {opts.url, opts.pool_size, opts.acquire_timeout});
+  if (auto m = co_await migrate(*impl->pool, opts.apply_migrations); !m) {
+    impl->pool->close();
+    co_return unexpected(m.error());
+  }
+  std::weak_ptr<Subscribers> weak = impl->subs;
+  impl->listener = pg::Listener::start(
+      ex, opts.url, {kMailboxChannel, kAccountChannel},
+      [weak](const pg::Connection::Notification& n) {
+        if (auto s = weak.lock()) s->dispatch(n);
+      },
+      [weak] {
+        if (auto s = weak.lock()) s->all_missed();
+      });
+  co_await wait_listening(*impl->pool, *impl->subs, ex);
+  // Big parses leave the io threads; a small backlog, since each waiter holds a message.
+  impl->workers = std::make_shared<core::WorkerPool>(2, 64);
+  impl->directory = std::make_unique<PgDirectory>(impl->pool);
+  impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers);
+  co_return std::make_shared<Database>(std::move(impl));
+}
+
+Directory& Database::directory() {
+  return *impl_->directory;
+}
+MailboxStore& Database::mailboxes() {
+  return *impl_->mailboxes;
+}
+
+Subscription Database::subscribe_mailbox(MailboxId mailbox,
+                                         std::function<void(const MailboxEvent&)> fn) {
+  auto token = impl_->subs->add_mailbox(mailbox, std::move(fn));
+  std::weak_ptr<Subscribers> weak = impl_->subs;
+  return Subscription([weak, mailbox, token] {
+    if (auto s = weak.lock()) s->remove_mailbox(mailbox, token);
+  });
+}
+
+Subscription Database::subscribe_account_changes(std::function<void(AccountId)> fn) {
+  auto token = impl_->subs->add_account(std::move(fn));
+  std::weak_ptr<Subscribers> weak = impl_->subs;
+  return Subscription([weak, token] {
+    if (auto s = weak.lock()) s->remove_account(token);
+  });
+}
+
+awaitable<Result<int>> Database::schema_version() {
+  auto lease = co_await impl_->pool->acquire();
+  if (!lease) co_return unexpected(detail::map_error(lease.error(), "schema version"));
+  co_return co_await current_version(**lease);
+}
+
+void Database::close() {
+  if (!impl_ || impl_->closed) return;
+  impl_->closed = true;
+  if (impl_->listener) impl_->listener->stop();
+  if (impl_->pool) impl_->pool->close();
+}
+
+}  // namespace govmail::store

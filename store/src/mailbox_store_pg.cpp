@@ -1,0 +1,449 @@
+#include "mailbox_store_pg.hpp"
+
+#include <openssl/evp.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "core/asio.hpp"
+#include "core/text.hpp"
+#include "core/worker_pool.hpp"
+#include "query.hpp"
+#include "sql/mailbox_sql.hpp"
+#include "store/mime.hpp"
+
+namespace govmail::store {
+
+using detail::Params;
+using detail::run;
+
+namespace {
+
+constexpr std::size_t kMaxMailboxName = 1000;
+
+std::string sha256(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<char*>(md), len);
+}
+
+// jsonb refuses \u0000 even escaped; everything else in the parser's JSON is kept as is.
+std::string jsonb_safe(std::string json) {
+  if (json.empty()) return "{}";
+  for (auto p = json.find("\\u0000"); p != std::string::npos; p = json.find("\\u0000", p))
+    json.replace(p, 6, "\\ufffd");
+  return core::sanitize_utf8(json);
+}
+
+Mailbox parse_mailbox(const pg::Rows& r, int i) {
+  Mailbox m;
+  m.id = r.get_int(i, 0);
+  m.account_id = r.get_int(i, 1);
+  m.name = std::string(r.get(i, 2));
+  if (!r.is_null(i, 3)) m.parent_id = r.get_int(i, 3);
+  m.special_use = static_cast<SpecialUse>(r.get_int(i, 4));
+  m.subscribed = r.get_bool(i, 5);
+  m.uidvalidity = static_cast<std::uint32_t>(r.get_int(i, 6));
+  m.uidnext = static_cast<Uid>(r.get_int(i, 7));
+  m.highestmodseq = static_cast<ModSeq>(r.get_int(i, 8));
+  m.messages = static_cast<std::uint32_t>(r.get_int(i, 9));
+  m.unseen = static_cast<std::uint32_t>(r.get_int(i, 10));
+  m.size_bytes = static_cast<std::uint64_t>(r.get_int(i, 11));
+  return m;
+}
+
+Result<Mailbox> one_mailbox(Result<pg::Rows> rows) {
+  if (!rows) return unexpected(rows.error());
+  if (rows->size() == 0) return unexpected(StoreError::not_found);
+  return parse_mailbox(*rows, 0);
+}
+
+Result<void> done(const Result<pg::Rows>& rows) {
+  if (!rows) return unexpected(rows.error());
+  return {};
+}
+
+std::int16_t flag_op_code(FlagOp op) {
+  switch (op) {
+    case FlagOp::add:
+      return 0;
+    case FlagOp::remove:
+      return 1;
+    case FlagOp::replace:
+      return 2;
+  }
+  return 2;
+}
+
+constexpr std::uint16_t kAllSystemFlags = kSeen | kAnswered | kFlagged | kDeleted | kDraft;
+
+UnixTime now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Parses once and hashes: the costly, linear part of an ingest.
+struct Ingested {
+  ParsedMessage parsed;
+  std::string sha;
+};
+
+}  // namespace
+
+Result<std::string> normalise_mailbox_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxMailboxName || name.front() == '/' || name.back() == '/' ||
+      name.find("//") != std::string_view::npos)
+    return unexpected(StoreError::invalid);
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f || c == '%' || c == '*') return unexpected(StoreError::invalid);
+  std::string out = core::sanitize_utf8(name);
+  if (out != name) return unexpected(StoreError::invalid);  // not valid UTF-8
+  auto first_end = std::min(out.find('/'), out.size());
+  if (first_end == 5) {
+    std::string first = out.substr(0, 5);
+    for (auto& c : first) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (first == "INBOX") out.replace(0, 5, "INBOX");
+  }
+  return out;
+}
+
+PgMailboxStore::PgMailboxStore(std::shared_ptr<pg::Pool> pool,
+                               std::shared_ptr<core::WorkerPool> workers)
+    : pool_(std::move(pool)), workers_(std::move(workers)) {}
+
+// ---- mailboxes -------------------------------------------------------------------------------
+
+awaitable<Result<std::vector<Mailbox>>> PgMailboxStore::list_mailboxes(AccountId account) {
+  auto rows = co_await run(*pool_, sql::kListMailboxes, Params().num(account), "list mailboxes");
+  if (!rows) co_return unexpected(rows.error());
+  std::vector<Mailbox> out;
+  for (int i = 0; i < rows->size(); ++i) out.push_back(parse_mailbox(*rows, i));
+  co_return out;
+}
+
+awaitable<Result<Mailbox>> PgMailboxStore::get_mailbox(AccountId account, std::string name) {
+  auto norm = normalise_mailbox_name(name);
+  if (!norm) co_return unexpected(StoreError::not_found);
+  co_return one_mailbox(
+      co_await run(*pool_, sql::kMailboxByName, Params().num(account).text(*norm), "get mailbox"));
+}
+
+awaitable<Result<Mailbox>> PgMailboxStore::get_mailbox(AccountId account, MailboxId id) {
+  co_return one_mailbox(
+      co_await run(*pool_, sql::kMailboxById, Params().num(account).num(id), "get mailbox"));
+}
+
+awaitable<Result<Mailbox>> PgMailboxStore::create_mailbox(AccountId account, std::string name,
+                                                          SpecialUse use) {
+  auto norm = normalise_mailbox_name(name);
+  if (!norm) co_return unexpected(norm.error());
+  co_return one_mailbox(co_await run(*pool_, sql::kCreateMailbox,
+                                     Params().num(account).text(*norm).num(static_cast<int>(use)),
+                                     "create mailbox"));
+}
+
+awaitable<Result<void>> PgMailboxStore::rename_mailbox(AccountId account, MailboxId id,
+                                                       std::string new_name) {
+  auto norm = normalise_mailbox_name(new_name);
+  if (!norm) co_return unexpected(norm.error());
+  co_return done(co_await run(*pool_, sql::kRenameMailbox,
+                              Params().num(account).num(id).text(*norm), "rename mailbox"));
+}
+
+awaitable<Result<void>> PgMailboxStore::delete_mailbox(AccountId account, MailboxId id) {
+  co_return done(
+      co_await run(*pool_, sql::kDeleteMailbox, Params().num(account).num(id), "delete mailbox"));
+}
+
+awaitable<Result<void>> PgMailboxStore::set_subscribed(AccountId account, MailboxId id, bool on) {
+  auto rows = co_await run(*pool_, sql::kSetSubscribed, Params().num(account).num(id).boolean(on),
+                           "subscribe");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() == 0) co_return unexpected(StoreError::not_found);
+  co_return Result<void>{};
+}
+
+// ---- messages in -----------------------------------------------------------------------------
+
+awaitable<Result<AppendResult>> PgMailboxStore::append(AccountId account, MailboxId mailbox,
+                                                       AppendRequest req) {
+  if (req.flags.system & ~kAllSystemFlags) co_return unexpected(StoreError::invalid);
+  auto keywords = detail::normalise_keywords(std::move(req.flags.keywords));
+  if (!keywords) co_return unexpected(keywords.error());
+  Delivery d;
+  d.raw = std::move(req.raw);
+  d.local.push_back({account, mailbox});
+  auto r = co_await ingest(d, req.flags.system, *keywords, req.internal_date);
+  if (!r) co_return unexpected(r.error());
+  co_return r->local.front();
+}
+
+awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery) {
+  co_return co_await ingest(delivery, 0, {}, std::nullopt);
+}
+
+awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std::uint16_t flags,
+                                                         const std::vector<std::string>& keywords,
+                                                         std::optional<UnixTime> internal_date) {
+  if (!d.raw) co_return unexpected(StoreError::invalid);
+  const std::string& raw = *d.raw;
+  if (raw.size() > kMaxMessageBytes) co_return unexpected(StoreError::too_big);
+
+  Ingested in;
+  auto work = [&] {
+    in.parsed = parse_message(raw);
+    in.sha = sha256(raw);
+  };
+  if (raw.size() >= kParseOffThreadBytes && workers_) {
+    if (!co_await workers_->run(work)) co_return unexpected(StoreError::temporary);
+  } else {
+    work();
+  }
+  const ParsedMessage& p = in.parsed;
+
+  std::vector<std::string> refs = p.references;
+  if (!p.in_reply_to.empty()) refs.push_back(p.in_reply_to);
+  for (auto& r : refs) r = core::sanitize_utf8(r);
+  std::vector<std::int64_t> accounts;
+  std::vector<std::optional<std::int64_t>> mailboxes;
+  for (const auto& l : d.local) {
+    accounts.push_back(l.account_id);
+    mailboxes.push_back(l.mailbox_id);
+  }
+  std::vector<std::string> remote, notify, orcpt;
+  for (const auto& r : d.remote) {
+    remote.push_back(r.address);
+    notify.push_back(r.dsn_notify);
+    orcpt.push_back(r.dsn_orcpt);
+  }
+
+  Params params;
+  params.bytes(in.sha)
+      .bytes(raw)
+      .num(internal_date.value_or(now_unix()))
+      .text(jsonb_safe(p.envelope_json))
+      .text(jsonb_safe(p.bodystructure_json))
+      .text(core::sanitize_utf8(p.subject))
+      .text(core::sanitize_utf8(p.from_address))
+      .text(core::sanitize_utf8(p.message_id))
+      .text_array(refs)
+      .num_array(accounts)
+      .opt_num_array(mailboxes)
+      .num(flags)
+      .text_array(keywords)
+      .text(core::sanitize_utf8(p.search_text))
+      .text(core::sanitize_utf8(d.envelope_from))
+      .text_array(remote)
+      .text_array(notify)
+      .text_array(orcpt)
+      .text(core::sanitize_utf8(d.dsn_envid))
+      .text(core::sanitize_utf8(d.dsn_ret));
+  auto rows = co_await run(*pool_, sql::kDeliver, params, "deliver");
+  if (!rows) co_return unexpected(rows.error());
+
+  DeliveryResult out;
+  for (int i = 0; i < rows->size(); ++i) {
+    out.message_id = rows->get_int(i, 5);
+    if (!rows->is_null(i, 6)) out.outbound_id = rows->get_int(i, 6);
+    if (rows->get_int(i, 0) == 0) continue;  // no local recipient
+    AppendResult a;
+    a.mailbox_id = rows->get_int(i, 1);
+    a.uidvalidity = static_cast<std::uint32_t>(rows->get_int(i, 2));
+    a.uid = static_cast<Uid>(rows->get_int(i, 3));
+    a.modseq = static_cast<ModSeq>(rows->get_int(i, 4));
+    a.message_id = out.message_id;
+    out.local.push_back(a);
+  }
+  co_return out;
+}
+
+// ---- messages out ----------------------------------------------------------------------------
+
+awaitable<Result<std::vector<MailboxEntry>>> PgMailboxStore::list_entries(AccountId account,
+                                                                          MailboxId mailbox,
+                                                                          UidSet uids) {
+  auto ranges = detail::normalise(uids);
+  auto rows = co_await run(
+      *pool_, sql::kListEntries,
+      Params().num(account).num(mailbox).num_array(ranges.first).num_array(ranges.last),
+      "list entries");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() == 0) co_return unexpected(StoreError::not_found);
+  std::vector<MailboxEntry> out;
+  for (int i = 0; i < rows->size(); ++i)
+    if (!rows->is_null(i, 0)) out.push_back(detail::parse_entry(*rows, i));
+  co_return out;
+}
+
+awaitable<Result<std::vector<MessageMeta>>> PgMailboxStore::fetch_meta(AccountId account,
+                                                                       MailboxId mailbox,
+                                                                       UidSet uids) {
+  auto ranges = detail::normalise(uids);
+  auto rows = co_await run(
+      *pool_, sql::kFetchMeta,
+      Params().num(account).num(mailbox).num_array(ranges.first).num_array(ranges.last),
+      "fetch meta");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() == 0) co_return unexpected(StoreError::not_found);
+  std::vector<MessageMeta> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    if (rows->is_null(i, 0)) continue;
+    MessageMeta m;
+    m.entry = detail::parse_entry(*rows, i);
+    m.envelope_json = std::string(rows->get(i, 8));
+    m.bodystructure_json = std::string(rows->get(i, 9));
+    m.blob_sha256 = std::string(rows->get(i, 10));
+    out.push_back(std::move(m));
+  }
+  co_return out;
+}
+
+awaitable<Result<std::string>> PgMailboxStore::fetch_raw(AccountId account, MessageId message,
+                                                         std::uint64_t offset,
+                                                         std::optional<std::uint64_t> length) {
+  if (offset >= kMaxMessageBytes) offset = kMaxMessageBytes;  // past the end: empty
+  if (length && *length > kMaxMessageBytes) length = kMaxMessageBytes;
+  Params params;
+  params.num(account).num(message).num(static_cast<std::int64_t>(offset) + 1);
+  params.opt_num(length ? std::optional<std::int64_t>(*length) : std::nullopt);
+  auto rows = co_await run(*pool_, sql::kFetchRaw, params, "fetch raw");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() == 0) co_return unexpected(StoreError::not_found);
+  co_return rows->get_bytea(0, 0);
+}
+
+// ---- changes ---------------------------------------------------------------------------------
+
+awaitable<Result<MailboxStore::FlagUpdate>> PgMailboxStore::set_flags(
+    AccountId account, MailboxId mailbox, UidSet uids, FlagOp op, Flags flags,
+    std::optional<ModSeq> unchanged_since) {
+  if (flags.system & ~kAllSystemFlags) co_return unexpected(StoreError::invalid);
+  auto keywords = detail::normalise_keywords(std::move(flags.keywords));
+  if (!keywords) co_return unexpected(keywords.error());
+  auto ranges = detail::normalise(uids);
+  Params params;
+  params.num(account).num(mailbox).num_array(ranges.first).num_array(ranges.last);
+  params.num(flag_op_code(op)).num(flags.system).text_array(*keywords);
+  params.opt_num(unchanged_since
+                     ? std::optional<std::int64_t>(static_cast<std::int64_t>(*unchanged_since))
+                     : std::nullopt);
+  auto rows = co_await run(*pool_, sql::kSetFlags, params, "set flags");
+  if (!rows) co_return unexpected(rows.error());
+  FlagUpdate out;
+  for (int i = 0; i < rows->size(); ++i) {
+    if (rows->get_bool(i, 0))
+      out.conflicts.push_back(static_cast<Uid>(rows->get_int(i, 1)));
+    else
+      out.updated.push_back(detail::parse_entry(*rows, i, 1));
+  }
+  auto by_uid = [](const auto& a, const auto& b) { return a.uid < b.uid; };
+  std::sort(out.updated.begin(), out.updated.end(), by_uid);
+  std::sort(out.conflicts.begin(), out.conflicts.end());
+  co_return out;
+}
+
+awaitable<Result<UidMapping>> PgMailboxStore::copy(AccountId account, MailboxId from, UidSet uids,
+                                                   MailboxId to) {
+  co_return co_await copy_or_move(account, from, std::move(uids), to, false);
+}
+
+awaitable<Result<UidMapping>> PgMailboxStore::move(AccountId account, MailboxId from, UidSet uids,
+                                                   MailboxId to) {
+  co_return co_await copy_or_move(account, from, std::move(uids), to, true);
+}
+
+awaitable<Result<UidMapping>> PgMailboxStore::copy_or_move(AccountId account, MailboxId from,
+                                                           UidSet uids, MailboxId to, bool move) {
+  auto ranges = detail::normalise(uids);
+  Params params;
+  params.num(account).num(from).num(to).num_array(ranges.first).num_array(ranges.last);
+  params.boolean(move);
+  auto rows = co_await run(*pool_, sql::kCopy, params, move ? "move" : "copy");
+  if (!rows) co_return unexpected(rows.error());
+  UidMapping out;
+  for (int i = 0; i < rows->size(); ++i) {
+    if (rows->is_null(i, 0)) {
+      out.uidvalidity = static_cast<std::uint32_t>(rows->get_int(i, 2));
+      continue;
+    }
+    out.source.push_back(static_cast<Uid>(rows->get_int(i, 0)));
+    out.destination.push_back(static_cast<Uid>(rows->get_int(i, 1)));
+  }
+  co_return out;
+}
+
+awaitable<Result<std::vector<Uid>>> PgMailboxStore::expunge(AccountId account, MailboxId mailbox,
+                                                            std::optional<UidSet> uids) {
+  Params params;
+  params.num(account).num(mailbox);
+  if (uids) {
+    auto ranges = detail::normalise(*uids);
+    params.num_array(ranges.first).num_array(ranges.last);
+  } else {
+    params.null().null();
+  }
+  auto rows = co_await run(*pool_, sql::kExpunge, params, "expunge");
+  if (!rows) co_return unexpected(rows.error());
+  std::vector<Uid> out;
+  for (int i = 0; i < rows->size(); ++i) out.push_back(static_cast<Uid>(rows->get_int(i, 0)));
+  co_return out;
+}
+
+awaitable<Result<MailboxChanges>> PgMailboxStore::changes_since(AccountId account,
+                                                                MailboxId mailbox, ModSeq since) {
+  auto rows = co_await run(*pool_, sql::kChangesSince,
+                           Params().num(account).num(mailbox).num(static_cast<std::int64_t>(since)),
+                           "changes since");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() == 0) co_return unexpected(StoreError::not_found);
+  MailboxChanges out;
+  for (int i = 0; i < rows->size(); ++i) {
+    switch (rows->get_int(i, 0)) {
+      case 0:
+        out.highestmodseq = static_cast<ModSeq>(rows->get_int(i, 1));
+        break;
+      case 1:
+        out.changed.push_back(detail::parse_entry(*rows, i, 1));
+        break;
+      default:
+        out.expunged.push_back(static_cast<Uid>(rows->get_int(i, 1)));
+        break;
+    }
+  }
+  co_return out;
+}
+
+awaitable<Result<std::vector<ChangeRecord>>> PgMailboxStore::account_changes_since(
+    AccountId account, ModSeq since, std::size_t max_records) {
+  auto max = static_cast<std::int64_t>(std::clamp<std::size_t>(max_records, 1, 1u << 30));
+  auto rows = co_await run(*pool_, sql::kAccountChanges,
+                           Params().num(account).num(static_cast<std::int64_t>(since)).num(max),
+                           "account changes");
+  if (!rows) co_return unexpected(rows.error());
+  std::vector<ChangeRecord> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    ChangeRecord c;
+    c.modseq = static_cast<ModSeq>(rows->get_int(i, 0));
+    c.kind = static_cast<ChangeRecord::Kind>(rows->get_int(i, 1));
+    c.mailbox_id = rows->get_int(i, 2);
+    c.uid = static_cast<Uid>(rows->get_int(i, 3));
+    c.message_id = rows->get_int(i, 4);
+    out.push_back(c);
+  }
+  co_return out;
+}
+
+awaitable<Result<Quota>> PgMailboxStore::quota(AccountId account) {
+  auto rows = co_await run(*pool_, sql::kQuota, Params().num(account), "quota");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() == 0) co_return unexpected(StoreError::not_found);
+  Quota q;
+  q.limit_bytes = static_cast<std::uint64_t>(rows->get_int(0, 0));
+  q.used_bytes = static_cast<std::uint64_t>(rows->get_int(0, 1));
+  q.used_messages = static_cast<std::uint64_t>(rows->get_int(0, 2));
+  co_return q;
+}
+
+}  // namespace govmail::store

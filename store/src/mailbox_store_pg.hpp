@@ -1,0 +1,83 @@
+// MailboxStore on PostgreSQL: thin C++ over the schema's plpgsql functions (store/migrations).
+#pragma once
+#include <memory>
+
+#include "pg/pg.hpp"
+#include "store/mailbox_store.hpp"
+
+namespace govmail::core {
+class WorkerPool;
+}
+
+namespace govmail::store {
+
+// Messages at least this big are parsed and hashed on the worker pool, not on the io thread.
+inline constexpr std::size_t kParseOffThreadBytes = 1u << 20;
+// Largest message the store accepts (bytea holds up to 1 GB; protocols set lower limits).
+inline constexpr std::size_t kMaxMessageBytes = 256u << 20;
+
+// Validates and normalises a mailbox name: '/' separated, no empty component, no control
+// characters or IMAP wildcards, and a first component "inbox" in any case becomes "INBOX".
+Result<std::string> normalise_mailbox_name(std::string_view name);
+
+class PgMailboxStore final : public MailboxStore {
+ public:
+  // `workers` (may be null) runs parses of big messages.
+  PgMailboxStore(std::shared_ptr<pg::Pool> pool, std::shared_ptr<core::WorkerPool> workers);
+
+  awaitable<Result<std::vector<Mailbox>>> list_mailboxes(AccountId account) override;
+  awaitable<Result<Mailbox>> get_mailbox(AccountId account, std::string name) override;
+  awaitable<Result<Mailbox>> get_mailbox(AccountId account, MailboxId id) override;
+  awaitable<Result<Mailbox>> create_mailbox(AccountId account, std::string name,
+                                            SpecialUse use) override;
+  awaitable<Result<void>> rename_mailbox(AccountId account, MailboxId id,
+                                         std::string new_name) override;
+  awaitable<Result<void>> delete_mailbox(AccountId account, MailboxId id) override;
+  awaitable<Result<void>> set_subscribed(AccountId account, MailboxId id, bool on) override;
+
+  awaitable<Result<AppendResult>> append(AccountId account, MailboxId mailbox,
+                                         AppendRequest req) override;
+  awaitable<Result<DeliveryResult>> deliver(Delivery delivery) override;
+
+  awaitable<Result<std::vector<MailboxEntry>>> list_entries(AccountId account, MailboxId mailbox,
+                                                            UidSet uids) override;
+  awaitable<Result<std::vector<MessageMeta>>> fetch_meta(AccountId account, MailboxId mailbox,
+                                                         UidSet uids) override;
+  awaitable<Result<std::string>> fetch_raw(AccountId account, MessageId message,
+                                           std::uint64_t offset,
+                                           std::optional<std::uint64_t> length) override;
+
+  awaitable<Result<FlagUpdate>> set_flags(AccountId account, MailboxId mailbox, UidSet uids,
+                                          FlagOp op, Flags flags,
+                                          std::optional<ModSeq> unchanged_since) override;
+  awaitable<Result<UidMapping>> copy(AccountId account, MailboxId from, UidSet uids,
+                                     MailboxId to) override;
+  awaitable<Result<UidMapping>> move(AccountId account, MailboxId from, UidSet uids,
+                                     MailboxId to) override;
+  awaitable<Result<std::vector<Uid>>> expunge(AccountId account, MailboxId mailbox,
+                                              std::optional<UidSet> uids) override;
+
+  awaitable<Result<MailboxChanges>> changes_since(AccountId account, MailboxId mailbox,
+                                                  ModSeq since) override;
+  awaitable<Result<std::vector<ChangeRecord>>> account_changes_since(
+      AccountId account, ModSeq since, std::size_t max_records) override;
+
+  awaitable<Result<Quota>> quota(AccountId account) override;
+
+ private:
+  struct Target {
+    AccountId account;
+    std::optional<MailboxId> mailbox;
+  };
+  // The one ingest path of append() and deliver().
+  awaitable<Result<DeliveryResult>> ingest(const Delivery& d, std::uint16_t flags,
+                                           const std::vector<std::string>& keywords,
+                                           std::optional<UnixTime> internal_date);
+  awaitable<Result<UidMapping>> copy_or_move(AccountId account, MailboxId from, UidSet uids,
+                                             MailboxId to, bool move);
+
+  std::shared_ptr<pg::Pool> pool_;
+  std::shared_ptr<core::WorkerPool> workers_;
+};
+
+}  // namespace govmail::store

@@ -1,0 +1,104 @@
+// SQL of the mailbox store, as named prepared statements. The heavy operations are plpgsql
+// functions of the schema (store/migrations): one statement, one round trip, one transaction.
+#pragma once
+#include "pg/pg.hpp"
+
+namespace govmail::store::sql {
+
+// Columns of a Mailbox, in the order parse_mailbox() reads them.
+#define GOVMAIL_MAILBOX_COLUMNS                                                      \
+  "id, account_id, name, parent_id, special_use, subscribed, uidvalidity, uidnext, " \
+  "highestmodseq, messages, unseen, size_bytes"
+
+inline constexpr pg::Statement kListMailboxes{
+    "gm_list_mailboxes",
+    "SELECT " GOVMAIL_MAILBOX_COLUMNS " FROM mailboxes WHERE account_id = $1 ORDER BY name"};
+inline constexpr pg::Statement kMailboxByName{
+    "gm_mailbox_by_name",
+    "SELECT " GOVMAIL_MAILBOX_COLUMNS " FROM mailboxes WHERE account_id = $1 AND name = $2"};
+inline constexpr pg::Statement kMailboxById{"gm_mailbox_by_id",
+                                            "SELECT " GOVMAIL_MAILBOX_COLUMNS
+                                            " FROM mailboxes WHERE account_id = $1 AND id = $2"};
+inline constexpr pg::Statement kCreateMailbox{"gm_create_mailbox",
+                                              "SELECT " GOVMAIL_MAILBOX_COLUMNS
+                                              " FROM govmail_create_mailbox($1, $2, $3)"};
+inline constexpr pg::Statement kRenameMailbox{"gm_rename_mailbox",
+                                              "SELECT govmail_rename_mailbox($1, $2, $3)"};
+inline constexpr pg::Statement kDeleteMailbox{"gm_delete_mailbox",
+                                              "SELECT govmail_delete_mailbox($1, $2)"};
+inline constexpr pg::Statement kSetSubscribed{
+    "gm_set_subscribed",
+    "UPDATE mailboxes SET subscribed = $3 WHERE account_id = $1 AND id = $2 RETURNING id"};
+
+// $1 sha256, $2 data, $3 internal date, $4 envelope, $5 bodystructure, $6 subject, $7 from,
+// $8 Message-ID, $9 thread refs, $10 accounts, $11 mailboxes, $12 flags, $13 keywords,
+// $14 search text, $15 envelope from, $16-$18 remote recipients, $19 ENVID, $20 RET.
+inline constexpr pg::Statement kDeliver{
+    "gm_deliver",
+    "SELECT ord, mailbox_id, uidvalidity, uid, modseq, message_id, outbound_id FROM "
+    "govmail_deliver($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+    "$18, $19, $20)"};
+
+// Entry columns: uid, modseq, flags, keywords, message_id, size, internal_date, thread_id.
+// A mailbox of another account gives no row at all; an empty selection gives one NULL row.
+inline constexpr pg::Statement kListEntries{
+    "gm_list_entries",
+    "SELECT e.uid, e.modseq, e.flags, e.keywords, e.message_id, e.size, e.idate, e.thread_id "
+    "FROM mailboxes b LEFT JOIN LATERAL ("
+    " SELECT e.*, extract(epoch FROM m.internal_date)::bigint AS idate FROM mailbox_entries e"
+    " JOIN unnest($3::bigint[], $4::bigint[]) r(f, l) ON e.uid BETWEEN r.f AND r.l"
+    " JOIN messages m ON m.id = e.message_id WHERE e.mailbox_id = b.id) e ON true "
+    "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid"};
+inline constexpr pg::Statement kFetchMeta{
+    "gm_fetch_meta",
+    "SELECT e.uid, e.modseq, e.flags, e.keywords, e.message_id, e.size, e.idate, e.thread_id, "
+    "e.envelope, e.bodystructure, e.sha "
+    "FROM mailboxes b LEFT JOIN LATERAL ("
+    " SELECT e.*, extract(epoch FROM m.internal_date)::bigint AS idate, m.envelope::text,"
+    " m.bodystructure::text, encode(m.blob_sha256, 'hex') AS sha FROM mailbox_entries e"
+    " JOIN unnest($3::bigint[], $4::bigint[]) r(f, l) ON e.uid BETWEEN r.f AND r.l"
+    " JOIN messages m ON m.id = e.message_id WHERE e.mailbox_id = b.id) e ON true "
+    "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid"};
+// $3 is the 1-based start, $4 the length or NULL for "to the end".
+inline constexpr pg::Statement kFetchRaw{
+    "gm_fetch_raw",
+    "SELECT CASE WHEN $4::integer IS NULL THEN substring(b.data FROM $3::integer)"
+    " ELSE substring(b.data FROM $3::integer FOR $4::integer) END "
+    "FROM messages m JOIN blobs b ON b.sha256 = m.blob_sha256 WHERE m.id = $2 AND EXISTS ("
+    " SELECT 1 FROM mailbox_entries e WHERE e.message_id = m.id AND e.account_id = $1)"};
+
+inline constexpr pg::Statement kSetFlags{
+    "gm_set_flags",
+    "SELECT conflict, uid, modseq, flags, keywords, message_id, size, internal_date, thread_id "
+    "FROM govmail_set_flags($1, $2, $3, $4, $5, $6, $7, $8)"};
+inline constexpr pg::Statement kCopy{
+    "gm_copy", "SELECT src_uid, dst_uid, uidvalidity FROM govmail_copy($1, $2, $3, $4, $5, $6)"};
+inline constexpr pg::Statement kExpunge{"gm_expunge",
+                                        "SELECT uid FROM govmail_expunge($1, $2, $3, $4)"};
+
+// One snapshot: row kind 0 = the mailbox (col 1 highestmodseq), 1 = changed entry, 2 = expunged.
+inline constexpr pg::Statement kChangesSince{
+    "gm_changes_since",
+    "WITH b AS (SELECT id, highestmodseq FROM mailboxes WHERE id = $2 AND account_id = $1) "
+    "SELECT 0 AS k, b.highestmodseq AS uid, 0::bigint, 0::smallint, '{}'::text[], 0::bigint, 0, "
+    "0::bigint, 0::bigint FROM b "
+    "UNION ALL SELECT 1, e.uid, e.modseq, e.flags, e.keywords, e.message_id, e.size, "
+    "extract(epoch FROM m.internal_date)::bigint, e.thread_id FROM b "
+    "JOIN mailbox_entries e ON e.mailbox_id = b.id AND e.modseq > $3 "
+    "JOIN messages m ON m.id = e.message_id "
+    "UNION ALL SELECT DISTINCT 2, c.uid, 0::bigint, 0::smallint, '{}'::text[], 0::bigint, 0, "
+    "0::bigint, 0::bigint FROM b "
+    "JOIN change_log c ON c.mailbox_id = b.id AND c.kind = 5 AND c.modseq > $3 "
+    "ORDER BY 1, 2"};
+// Whole modseq groups: up to the modseq of the $3-th record (a group is never cut in two).
+inline constexpr pg::Statement kAccountChanges{
+    "gm_account_changes",
+    "SELECT modseq, kind, mailbox_id, uid, message_id FROM change_log "
+    "WHERE account_id = $1 AND modseq > $2 AND modseq <= coalesce(("
+    " SELECT modseq FROM change_log WHERE account_id = $1 AND modseq > $2"
+    " ORDER BY modseq OFFSET $3 - 1 LIMIT 1), 9223372036854775807) "
+    "ORDER BY modseq, kind, mailbox_id, uid"};
+inline constexpr pg::Statement kQuota{
+    "gm_quota", "SELECT quota_bytes, used_bytes, used_messages FROM accounts WHERE id = $1"};
+
+}  // namespace govmail::store::sql

@@ -1,0 +1,400 @@
+// The mailbox store against a real PostgreSQL: UIDs under concurrency, dedup, quota, change log,
+// isolation between accounts, mailbox hierarchy, byte-exact storage.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "store_fixture.hpp"
+
+namespace govmail::store::testing {
+namespace {
+
+using MailboxStoreTest = StoreTest;
+
+TEST_F(MailboxStoreTest, ConcurrentAppendsGetUniqueStrictlyIncreasingUids) {
+  auto db = open_db(16);
+  auto a = add_account("conc@example.gov.vn");
+  auto inbox = mailbox(a.id, "INBOX");
+  constexpr int kWriters = 16, kEach = 50;
+  auto writer = [&](int w) -> awaitable<std::vector<AppendResult>> {
+    std::vector<AppendResult> out;
+    for (int i = 0; i < kEach; ++i) {
+      AppendRequest req;
+      req.raw = std::make_shared<const std::string>(sample_message(w * 1000 + i));
+      auto r = co_await db->mailboxes().append(a.id, inbox.id, std::move(req));
+      EXPECT_TRUE(r.ok());
+      if (r) out.push_back(*r);
+    }
+    co_return out;
+  };
+  std::vector<std::future<std::vector<AppendResult>>> futures;
+  for (int w = 0; w < kWriters; ++w) futures.push_back(spawn(writer(w)));
+  std::vector<AppendResult> all;
+  for (auto& f : futures) {
+    auto v = f.get();
+    // Each writer sees its own appends in increasing UID order.
+    for (std::size_t i = 1; i < v.size(); ++i) EXPECT_LT(v[i - 1].uid, v[i].uid);
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  ASSERT_EQ(all.size(), std::size_t(kWriters * kEach));
+  std::sort(all.begin(), all.end(), [](auto& x, auto& y) { return x.uid < y.uid; });
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].uid, i + 1);  // unique, no gaps
+    // Commit order = UID order: the account's modseq grows with the UID.
+    if (i) {
+      EXPECT_LT(all[i - 1].modseq, all[i].modseq);
+    }
+  }
+  auto after = mailbox(a.id, "INBOX");
+  EXPECT_EQ(after.uidnext, Uid(kWriters * kEach + 1));
+  EXPECT_EQ(after.messages, std::uint32_t(kWriters * kEach));
+  EXPECT_EQ(after.unseen, std::uint32_t(kWriters * kEach));
+  EXPECT_EQ(after.highestmodseq, all.back().modseq);
+}
+
+TEST_F(MailboxStoreTest, BroadcastToManyRecipientsStoresOneBlob) {
+  constexpr int kRecipients = 500;
+  q("INSERT INTO domains (name) VALUES ('xa.gov.vn')");
+  // Bulk-create the accounts through the same function the store uses (fast).
+  q("SELECT count(*) FROM generate_series(1, " + std::to_string(kRecipients) +
+    ") i, LATERAL govmail_add_account('xa' || i || '@xa.gov.vn', 'X', 'h', 0, false, NULL, '')");
+  Delivery d;
+  d.raw = std::make_shared<const std::string>(sample_message(1, 5000));
+  d.envelope_from = "tinh@example.gov.vn";
+  for (int i = 1; i <= kRecipients; ++i) {
+    auto acc = run(dir().find_account("xa" + std::to_string(i) + "@xa.gov.vn"));
+    ASSERT_TRUE(acc.ok());
+    d.local.push_back({acc->id, std::nullopt});
+  }
+  d.remote.push_back({"someone@other.vn", "SUCCESS,FAILURE", "rfc822;someone@other.vn"});
+  auto r = run(store().deliver(d));
+  ASSERT_TRUE(r.ok()) << to_string(r.error());
+  ASSERT_EQ(r->local.size(), std::size_t(kRecipients));
+  EXPECT_TRUE(r->outbound_id.has_value());
+  for (auto& l : r->local) EXPECT_EQ(l.uid, 1u);
+  EXPECT_EQ(qi("SELECT count(*) FROM blobs"), 1);
+  EXPECT_EQ(qi("SELECT count(*) FROM messages"), 1);
+  EXPECT_EQ(qi("SELECT count(*) FROM mailbox_entries"), kRecipients);
+  EXPECT_EQ(qi("SELECT count(*) FROM index_queue"), 1);
+  EXPECT_EQ(qi("SELECT count(*) FROM outbound_recipients WHERE dsn_notify = 'SUCCESS,FAILURE'"), 1);
+  // Each recipient can read it.
+  auto raw = run(store().fetch_raw(d.local.back().account_id, r->message_id));
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(*raw, *d.raw);
+
+  // The same bytes again: a new message row, the same blob.
+  Delivery again;
+  again.raw = std::make_shared<const std::string>(*d.raw);
+  again.local = {d.local[0], d.local[1]};
+  auto r2 = run(store().deliver(again));
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->local[0].uid, 2u);
+  EXPECT_EQ(qi("SELECT count(*) FROM blobs"), 1);
+  EXPECT_EQ(qi("SELECT refcount FROM blobs"), 2);
+  EXPECT_EQ(qi("SELECT count(*) FROM messages"), 2);
+}
+
+class QuotaTest : public StoreTest {
+ protected:
+  void expect_exact(AccountId a) {
+    auto quota = run(store().quota(a));
+    ASSERT_TRUE(quota.ok());
+    auto id = std::to_string(a);
+    EXPECT_EQ(quota->used_bytes,
+              std::uint64_t(qi("SELECT coalesce(sum(size), 0) FROM mailbox_entries WHERE "
+                               "account_id = " +
+                               id)));
+    EXPECT_EQ(quota->used_messages,
+              std::uint64_t(qi("SELECT count(*) FROM mailbox_entries WHERE account_id = " + id)));
+    // Mailbox counters agree with their entries too.
+    EXPECT_EQ(qi("SELECT count(*) FROM mailboxes b, LATERAL (SELECT count(*) AS n, "
+                 "coalesce(sum(size), 0) AS s, count(*) FILTER (WHERE flags & 1 = 0) AS u FROM "
+                 "mailbox_entries e WHERE e.mailbox_id = b.id) x WHERE b.account_id = " +
+                 id + " AND (b.messages, b.size_bytes, b.unseen) IS DISTINCT FROM (x.n, x.s, x.u)"),
+              0);
+  }
+};
+
+TEST_F(QuotaTest, ExactAfterAppendCopyMoveExpungeAndDelete) {
+  auto a = add_account("quota@example.gov.vn");
+  auto inbox = mailbox(a.id, "INBOX");
+  for (int i = 0; i < 5; ++i) append(a.id, inbox.id, sample_message(i, 1000 + i * 100));
+  expect_exact(a.id);
+  EXPECT_EQ(run(store().quota(a.id))->used_messages, 5u);
+
+  auto work = run(store().create_mailbox(a.id, "Work/2025"));
+  ASSERT_TRUE(work.ok());
+  auto copied = run(store().copy(a.id, inbox.id, {{1, 3}}, work->id));
+  ASSERT_TRUE(copied.ok());
+  EXPECT_EQ(copied->source, (std::vector<Uid>{1, 2, 3}));
+  EXPECT_EQ(copied->destination, (std::vector<Uid>{1, 2, 3}));
+  EXPECT_EQ(copied->uidvalidity, work->uidvalidity);
+  expect_exact(a.id);
+  EXPECT_EQ(run(store().quota(a.id))->used_messages, 8u);  // copies count
+
+  auto trash = mailbox(a.id, "Trash");
+  auto moved = run(store().move(a.id, inbox.id, {{4, 5}}, trash.id));
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->destination, (std::vector<Uid>{1, 2}));
+  expect_exact(a.id);
+  EXPECT_EQ(run(store().quota(a.id))->used_messages, 8u);  // a move does not
+
+  ASSERT_TRUE(run(store().set_flags(a.id, trash.id, {{1, UINT32_MAX}}, FlagOp::add,
+                                    Flags{kDeleted | kSeen, {}}))
+                  .ok());
+  auto gone = run(store().expunge(a.id, trash.id));
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(*gone, (std::vector<Uid>{1, 2}));
+  expect_exact(a.id);
+  EXPECT_EQ(run(store().quota(a.id))->used_messages, 6u);
+
+  // Deleting a parent with children is refused; the leaf then the parent work.
+  auto parent = mailbox(a.id, "Work");
+  EXPECT_EQ(run(store().delete_mailbox(a.id, parent.id)).error(), StoreError::invalid);
+  ASSERT_TRUE(run(store().delete_mailbox(a.id, work->id)).ok());
+  ASSERT_TRUE(run(store().delete_mailbox(a.id, parent.id)).ok());
+  expect_exact(a.id);
+  EXPECT_EQ(run(store().quota(a.id))->used_messages, 3u);
+  // Expunged messages no one refers to are gone, blobs included.
+  EXPECT_EQ(qi("SELECT count(*) FROM messages"), 3);
+  EXPECT_EQ(qi("SELECT count(*) FROM blobs"), 3);
+}
+
+TEST_F(QuotaTest, OverQuotaRefusesTheWholeDeliveryAndChangesNothing) {
+  auto a = add_account("full@example.gov.vn", 3000);
+  auto b = add_account("roomy@example.gov.vn");
+  auto inbox = mailbox(a.id, "INBOX");
+  append(a.id, inbox.id, sample_message(1, 2000));
+  Delivery d;
+  d.raw = std::make_shared<const std::string>(sample_message(2, 2000));
+  d.local = {{b.id, std::nullopt}, {a.id, std::nullopt}};
+  auto r = run(store().deliver(d));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), StoreError::over_quota);
+  EXPECT_EQ(run(store().quota(b.id))->used_messages, 0u);
+  EXPECT_EQ(mailbox(b.id, "INBOX").uidnext, 1u);
+  EXPECT_EQ(qi("SELECT count(*) FROM messages"), 1);
+  // A copy that would go over is refused too.
+  auto copy = run(store().copy(a.id, inbox.id, {{1, 1}}, mailbox(a.id, "Archive").id));
+  ASSERT_FALSE(copy.ok());
+  EXPECT_EQ(copy.error(), StoreError::over_quota);
+  expect_exact(a.id);
+}
+
+TEST_F(MailboxStoreTest, ChangesSinceReportsChangedAndExpungedOnly) {
+  auto a = add_account("changes@example.gov.vn");
+  auto inbox = mailbox(a.id, "INBOX");
+  for (int i = 0; i < 4; ++i) append(a.id, inbox.id, sample_message(i));
+  const ModSeq since = mailbox(a.id, "INBOX").highestmodseq;
+
+  auto flagged = run(
+      store().set_flags(a.id, inbox.id, {{2, 2}}, FlagOp::add, Flags{kFlagged, {"$Important"}}));
+  ASSERT_TRUE(flagged.ok());
+  ASSERT_EQ(flagged->updated.size(), 1u);
+  EXPECT_EQ(flagged->updated[0].flags.keywords, std::vector<std::string>{"$Important"});
+  ASSERT_TRUE(
+      run(store().set_flags(a.id, inbox.id, {{3, 3}}, FlagOp::add, Flags{kDeleted, {}})).ok());
+  ASSERT_TRUE(run(store().expunge(a.id, inbox.id)).ok());
+  append(a.id, inbox.id, sample_message(9));  // uid 5
+
+  auto ch = run(store().changes_since(a.id, inbox.id, since));
+  ASSERT_TRUE(ch.ok());
+  std::vector<Uid> changed;
+  for (auto& e : ch->changed) changed.push_back(e.uid);
+  EXPECT_EQ(changed, (std::vector<Uid>{2, 5}));
+  EXPECT_EQ(ch->expunged, std::vector<Uid>{3});
+  EXPECT_EQ(ch->highestmodseq, mailbox(a.id, "INBOX").highestmodseq);
+  EXPECT_EQ(ch->changed[0].flags.system, kFlagged);
+
+  auto nothing = run(store().changes_since(a.id, inbox.id, ch->highestmodseq));
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_TRUE(nothing->changed.empty());
+  EXPECT_TRUE(nothing->expunged.empty());
+
+  auto acc = run(store().account_changes_since(a.id, since, 100));
+  ASSERT_TRUE(acc.ok());
+  std::multiset<std::pair<ChangeRecord::Kind, Uid>> kinds;
+  for (auto& c : *acc) {
+    EXPECT_GT(c.modseq, since);
+    kinds.insert({c.kind, c.uid});
+  }
+  using K = ChangeRecord::Kind;
+  EXPECT_EQ(kinds, (std::multiset<std::pair<K, Uid>>{{K::message_flags, 2},
+                                                     {K::message_flags, 3},
+                                                     {K::message_expunged, 3},
+                                                     {K::message_added, 5}}));
+  // Paging never cuts a modseq group and always makes progress.
+  auto page = run(store().account_changes_since(a.id, 0, 1));
+  ASSERT_TRUE(page.ok());
+  ASSERT_FALSE(page->empty());
+  for (auto& c : *page) EXPECT_EQ(c.modseq, page->front().modseq);
+  EXPECT_EQ(page->size(), 6u);  // the six mailboxes created with the account
+}
+
+TEST_F(MailboxStoreTest, SetFlagsWithUnchangedSinceReportsConflicts) {
+  auto a = add_account("condstore@example.gov.vn");
+  auto inbox = mailbox(a.id, "INBOX");
+  for (int i = 0; i < 3; ++i) append(a.id, inbox.id, sample_message(i));
+  const ModSeq before = mailbox(a.id, "INBOX").highestmodseq;
+  ASSERT_TRUE(run(store().set_flags(a.id, inbox.id, {{2, 2}}, FlagOp::add, Flags{kSeen, {}})).ok());
+  auto r =
+      run(store().set_flags(a.id, inbox.id, {{1, 3}}, FlagOp::add, Flags{kAnswered, {}}, before));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->conflicts, std::vector<Uid>{2});
+  ASSERT_EQ(r->updated.size(), 2u);
+  EXPECT_EQ(r->updated[0].uid, 1u);
+  EXPECT_EQ(r->updated[1].uid, 3u);
+  auto entries = run(store().list_entries(a.id, inbox.id, {{1, 3}}));
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ((*entries)[1].flags.system, kSeen);  // the conflicting one was left alone
+  EXPECT_EQ((*entries)[0].flags.system, kAnswered);
+  EXPECT_EQ(mailbox(a.id, "INBOX").unseen, 2u);
+
+  // Keywords: case-insensitive, sorted, unique; replace and remove.
+  auto kw = run(store().set_flags(a.id, inbox.id, {{1, 1}}, FlagOp::add,
+                                  Flags{0, {"Work", "$label1", "work"}}));
+  ASSERT_TRUE(kw.ok());
+  EXPECT_EQ(kw->updated.at(0).flags.keywords, (std::vector<std::string>{"$label1", "Work"}));
+  kw = run(store().set_flags(a.id, inbox.id, {{1, 1}}, FlagOp::remove, Flags{0, {"WORK"}}));
+  EXPECT_EQ(kw->updated.at(0).flags.keywords, std::vector<std::string>{"$label1"});
+  EXPECT_EQ(
+      run(store().set_flags(a.id, inbox.id, {{1, 1}}, FlagOp::add, Flags{0, {"bad word"}})).error(),
+      StoreError::invalid);
+}
+
+TEST_F(MailboxStoreTest, AnotherAccountSeesNotFoundEverywhere) {
+  auto a = add_account("alice@example.gov.vn");
+  auto b = add_account("bob@example.gov.vn");
+  auto ainbox = mailbox(a.id, "INBOX");
+  auto binbox = mailbox(b.id, "INBOX");
+  auto msg = append(a.id, ainbox.id, sample_message(1));
+  auto nf = StoreError::not_found;
+  EXPECT_EQ(run(store().get_mailbox(b.id, ainbox.id)).error(), nf);
+  EXPECT_EQ(run(store().list_entries(b.id, ainbox.id, {{1, UINT32_MAX}})).error(), nf);
+  EXPECT_EQ(run(store().fetch_meta(b.id, ainbox.id, {{1, UINT32_MAX}})).error(), nf);
+  EXPECT_EQ(run(store().fetch_raw(b.id, msg.message_id)).error(), nf);
+  EXPECT_EQ(
+      run(store().set_flags(b.id, ainbox.id, {{1, 1}}, FlagOp::add, Flags{kDeleted, {}})).error(),
+      nf);
+  EXPECT_EQ(run(store().copy(b.id, ainbox.id, {{1, 1}}, binbox.id)).error(), nf);
+  EXPECT_EQ(run(store().move(b.id, binbox.id, {{1, 1}}, ainbox.id)).error(), nf);
+  EXPECT_EQ(run(store().expunge(b.id, ainbox.id)).error(), nf);
+  EXPECT_EQ(run(store().changes_since(b.id, ainbox.id, 0)).error(), nf);
+  EXPECT_EQ(run(store().rename_mailbox(b.id, ainbox.id, "Mine")).error(), nf);
+  EXPECT_EQ(run(store().delete_mailbox(b.id, mailbox(a.id, "Junk").id)).error(), nf);
+  EXPECT_EQ(run(store().set_subscribed(b.id, ainbox.id, false)).error(), nf);
+  AppendRequest req;
+  req.raw = std::make_shared<const std::string>(sample_message(2));
+  EXPECT_EQ(run(store().append(b.id, ainbox.id, req)).error(), nf);
+  // And A's data is untouched.
+  auto entries = run(store().list_entries(a.id, ainbox.id, {{1, UINT32_MAX}}));
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].flags.system, 0);
+}
+
+TEST_F(MailboxStoreTest, MailboxHierarchyRenameAndInbox) {
+  auto a = add_account("tree@example.gov.vn");
+  auto names = [&] {
+    std::vector<std::string> v;
+    for (auto& m : *run(store().list_mailboxes(a.id))) v.push_back(m.name);
+    return v;
+  };
+  EXPECT_EQ(names(),
+            (std::vector<std::string>{"Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash"}));
+  EXPECT_EQ(mailbox(a.id, "Sent").special_use, SpecialUse::sent);
+  EXPECT_EQ(mailbox(a.id, "inbox").name, "INBOX");  // INBOX is case-insensitive
+
+  auto c = run(store().create_mailbox(a.id, "A/B/C"));
+  ASSERT_TRUE(c.ok());
+  auto b = mailbox(a.id, "A/B");
+  EXPECT_EQ(c->parent_id, b.id);
+  EXPECT_EQ(run(store().create_mailbox(a.id, "A/B")).error(), StoreError::exists);
+  EXPECT_EQ(run(store().create_mailbox(a.id, "Inbox")).error(), StoreError::exists);
+  EXPECT_EQ(run(store().create_mailbox(a.id, "bad//name")).error(), StoreError::invalid);
+  EXPECT_EQ(run(store().create_mailbox(a.id, "/lead")).error(), StoreError::invalid);
+
+  ASSERT_TRUE(run(store().rename_mailbox(a.id, mailbox(a.id, "A").id, "Z/Y")).ok());
+  auto y = mailbox(a.id, "Z/Y");
+  EXPECT_EQ(mailbox(a.id, "Z/Y/B/C").id, c->id);
+  EXPECT_EQ(mailbox(a.id, "Z/Y/B").parent_id, y.id);
+  EXPECT_EQ(y.parent_id, mailbox(a.id, "Z").id);
+  EXPECT_EQ(run(store().get_mailbox(a.id, std::string("A/B"))).error(), StoreError::not_found);
+  EXPECT_EQ(run(store().rename_mailbox(a.id, y.id, "Z/Y/inside")).error(), StoreError::invalid);
+  EXPECT_EQ(run(store().rename_mailbox(a.id, y.id, "Sent")).error(), StoreError::exists);
+
+  // Renaming INBOX moves its messages and leaves it empty.
+  auto inbox = mailbox(a.id, "INBOX");
+  append(a.id, inbox.id, sample_message(1));
+  append(a.id, inbox.id, sample_message(2));
+  ASSERT_TRUE(run(store().rename_mailbox(a.id, inbox.id, "Old mail")).ok());
+  auto old = mailbox(a.id, "Old mail");
+  EXPECT_EQ(old.messages, 2u);
+  auto inbox2 = mailbox(a.id, "INBOX");
+  EXPECT_EQ(inbox2.id, inbox.id);
+  EXPECT_EQ(inbox2.messages, 0u);
+  EXPECT_EQ(inbox2.uidnext, 3u);  // UIDs are never reused
+  EXPECT_EQ(run(store().delete_mailbox(a.id, inbox.id)).error(), StoreError::invalid);
+
+  // A recreated name gets a new UIDVALIDITY.
+  auto first = run(store().create_mailbox(a.id, "Temp"));
+  ASSERT_TRUE(run(store().delete_mailbox(a.id, first->id)).ok());
+  auto second = run(store().create_mailbox(a.id, "Temp"));
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(first->uidvalidity, second->uidvalidity);
+
+  ASSERT_TRUE(run(store().set_subscribed(a.id, second->id, false)).ok());
+  EXPECT_FALSE(mailbox(a.id, "Temp").subscribed);
+}
+
+TEST_F(MailboxStoreTest, MalformedMimeIsStoredByteExact) {
+  auto a = add_account("raw@example.gov.vn");
+  auto inbox = mailbox(a.id, "INBOX");
+  std::string raw =
+      "Subject: =?utf-8?B?broken\r\nContent-Type: multipart/mixed; boundary=\"x\"\r\n"
+      "From: <<<@@@>>>\r\n\r\n--x\r\nContent-Type: text/plain; charset=windows-1258\r\n\r\n"
+      "Ch\xe0o \xff\xfe\x00 binary\r\n--x\r\n--y\r\nno end";
+  raw.push_back('\0');
+  raw += std::string("\x80\x81 tail", 7);
+  auto r = append(a.id, inbox.id, raw, Flags{kSeen, {}});
+  ASSERT_NE(r.uid, 0u);
+  auto back = run(store().fetch_raw(a.id, r.message_id));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, raw);
+  auto part = run(store().fetch_raw(a.id, r.message_id, 10, 20));
+  ASSERT_TRUE(part.ok());
+  EXPECT_EQ(*part, raw.substr(10, 20));
+  auto tail = run(store().fetch_raw(a.id, r.message_id, raw.size() - 4));
+  EXPECT_EQ(*tail, raw.substr(raw.size() - 4));
+  auto past = run(store().fetch_raw(a.id, r.message_id, raw.size() + 10, 5));
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE(past->empty());
+  auto meta = run(store().fetch_meta(a.id, inbox.id, {{r.uid, r.uid}}));
+  ASSERT_TRUE(meta.ok());
+  ASSERT_EQ(meta->size(), 1u);
+  EXPECT_EQ((*meta)[0].entry.size, raw.size());
+  EXPECT_FALSE((*meta)[0].envelope_json.empty());
+  EXPECT_EQ((*meta)[0].blob_sha256.size(), 64u);
+  EXPECT_EQ((*meta)[0].entry.flags.system, kSeen);
+}
+
+TEST_F(MailboxStoreTest, RepliesJoinTheirThread) {
+  auto a = add_account("thread@example.gov.vn");
+  auto inbox = mailbox(a.id, "INBOX");
+  auto first = append(a.id, inbox.id, sample_message(1));
+  std::string reply =
+      "In-Reply-To: <m1@example.gov.vn>\r\nMessage-ID: <r1@x>\r\nSubject: Re\r\n\r\nok";
+  auto second = append(a.id, inbox.id, reply);
+  auto other = append(a.id, inbox.id, sample_message(2));
+  auto e = run(store().list_entries(a.id, inbox.id, {{1, UINT32_MAX}}));
+  ASSERT_TRUE(e.ok());
+  ASSERT_EQ(e->size(), 3u);
+  EXPECT_EQ((*e)[0].thread_id, (*e)[1].thread_id);
+  EXPECT_NE((*e)[0].thread_id, (*e)[2].thread_id);
+  (void)first;
+  (void)second;
+  (void)other;
+}
+
+}  // namespace
+}  // namespace govmail::store::testing

@@ -1,0 +1,121 @@
+// Shared fixture of the store's PostgreSQL tests: a fresh database, an io_context on two threads,
+// and run(coroutine) that waits for the result on the test thread.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/asio.hpp"
+#include "store/database.hpp"
+#include "store/directory.hpp"
+#include "store/mailbox_store.hpp"
+#include "test_db.hpp"
+
+namespace govmail::store::testing {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  StoreTest() : work_(asio::make_work_guard(io_)) {
+    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  ~StoreTest() override {
+    for (auto& d : dbs_) d->close();
+    dbs_.clear();
+    db_.reset();
+    work_.reset();
+    io_.stop();
+    for (auto& t : threads_) t.join();
+  }
+
+  void SetUp() override { db_ = open_db(); }
+
+  // Starts a coroutine on the io_context (use_future needs default-constructible results).
+  template <class T>
+  std::future<T> spawn(awaitable<T> a) {
+    auto p = std::make_shared<std::promise<T>>();
+    auto f = p->get_future();
+    asio::co_spawn(io_, fulfil(p, std::move(a)), asio::detached);
+    return f;
+  }
+  // Runs a coroutine on the io_context and returns its result.
+  template <class T>
+  T run(awaitable<T> a) {
+    return spawn(std::move(a)).get();
+  }
+
+  std::shared_ptr<Database> open_db(std::size_t pool = 8) {
+    DatabaseOptions o;
+    o.url = tdb_.url();
+    o.pool_size = pool;
+    auto r = run(Database::open(io_.get_executor(), o));
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : to_string(r.error()));
+    if (!r.ok()) return nullptr;
+    dbs_.push_back(*r);
+    return *r;
+  }
+
+  MailboxStore& store() { return db_->mailboxes(); }
+  Directory& dir() { return db_->directory(); }
+
+  Account add_account(const std::string& address, std::uint64_t quota = 0) {
+    auto domain = address.substr(address.find('@') + 1);
+    (void)run(dir().add_domain(domain));  // exists after the first
+    NewAccount n;
+    n.address = address;
+    n.display_name = "Test";
+    n.password_hash = "$argon2id$test";
+    n.quota_bytes = quota;
+    auto a = run(dir().add_account(n));
+    EXPECT_TRUE(a.ok());
+    return *a;
+  }
+
+  Mailbox mailbox(AccountId account, const std::string& name) {
+    auto m = run(store().get_mailbox(account, name));
+    EXPECT_TRUE(m.ok()) << name;
+    return *m;
+  }
+
+  AppendResult append(AccountId account, MailboxId mailbox, const std::string& raw,
+                      Flags flags = {}) {
+    AppendRequest req;
+    req.raw = std::make_shared<const std::string>(raw);
+    req.flags = std::move(flags);
+    auto r = run(store().append(account, mailbox, std::move(req)));
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : to_string(r.error()));
+    return r.ok() ? *r : AppendResult{};
+  }
+
+  template <class T>
+  static awaitable<void> fulfil(std::shared_ptr<std::promise<T>> p, awaitable<T> a) {
+    p->set_value(co_await std::move(a));
+  }
+
+  std::string q(const std::string& sql) { return tdb_.query_one(sql); }
+  std::int64_t qi(const std::string& sql) { return std::stoll(q(sql)); }
+
+  govmail::test::TestDatabase tdb_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+  std::vector<std::shared_ptr<Database>> dbs_;
+  std::shared_ptr<Database> db_;
+};
+
+inline std::string sample_message(int n, std::size_t body_bytes = 200) {
+  std::string m =
+      "From: Nguyễn Văn A <a@example.gov.vn>\r\nTo: b@example.gov.vn\r\n"
+      "Subject: Công văn số " +
+      std::to_string(n) + "\r\nMessage-ID: <m" + std::to_string(n) +
+      "@example.gov.vn>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n\r\n";
+  while (m.size() < body_bytes)
+    m += "Kính gửi các xã, phường. Nội dung số " + std::to_string(n) + "\r\n";
+  return m;
+}
+
+}  // namespace govmail::store::testing
