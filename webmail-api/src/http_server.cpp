@@ -1,0 +1,254 @@
+#include "webmail/http_server.hpp"
+
+#include <atomic>
+#include <optional>
+#include <random>
+
+#include "core/asio.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/beast/core/buffers_range.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/stream.hpp"
+#include "core/version.hpp"
+
+namespace govmail::webmail {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using Parser = http::request_parser<http::string_body>;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 4096;  // bytes per read: small buffers for idle connections
+
+// Beast 1.74 uses boost::string_view.
+std::string_view sv(beast::string_view s) {
+  return {s.data(), s.size()};
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool prefix_matches(std::string_view prefix, std::string_view path) {
+  if (!path.starts_with(prefix)) return false;
+  return path.size() == prefix.size() || prefix.ends_with('/') || path[prefix.size()] == '/';
+}
+
+// An id the client can quote and the log holds next to the details (STYLE.md 13).
+std::string error_id() {
+  static std::atomic<std::uint64_t> counter{[] {
+    std::random_device rd;
+    return (std::uint64_t{rd()} << 32) | rd();
+  }()};
+  return fmt::format("{:016x}", counter.fetch_add(0x9E3779B97F4A7C15ull));
+}
+
+// What went wrong while reading one request.
+struct ReadOutcome {
+  enum Kind { request, closed, bad } kind = closed;
+  int status = 400;  // with bad
+  std::string_view message = {};
+};
+
+ReadOutcome refusal(const beast::error_code& ec) {
+  if (ec == http::error::header_limit) return {ReadOutcome::bad, 431, "request header too large"};
+  if (ec == http::error::body_limit) return {ReadOutcome::bad, 413, "request body too large"};
+  return {ReadOutcome::bad, 400, "malformed request"};
+}
+
+std::string serialize(http::response<http::string_body>& res) {
+  std::string out;
+  http::response_serializer<http::string_body> sr(res);
+  beast::error_code ec;
+  do {
+    sr.next(ec, [&](beast::error_code&, const auto& buffers) {
+      std::size_t n = 0;
+      for (auto b : beast::buffers_range_ref(buffers)) {
+        out.append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      sr.consume(n);
+    });
+  } while (!ec && !sr.is_done());
+  return out;
+}
+
+awaitable<bool> write_response(core::Stream& stream, const HttpResponse& r, bool keep_alive,
+                               unsigned version) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "govmail");
+  res.set(http::field::content_type, r.content_type);
+  for (const auto& [name, value] : r.headers) res.insert(name, value);
+  res.body() = r.body;
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  core::IoResult w = co_await stream.write(serialize(res));
+  co_return static_cast<bool>(w);
+}
+
+HttpRequest to_request(http::request<http::string_body>& msg, const core::Stream& stream) {
+  HttpRequest req;
+  req.method = std::string(msg.method_string());
+  req.target = std::string(msg.target());
+  std::size_t q = req.target.find('?');
+  req.path = req.target.substr(0, q);
+  if (q != std::string::npos) req.query = req.target.substr(q + 1);
+  for (const auto& f : msg) req.headers.emplace_back(f.name_string(), f.value());
+  req.body = std::move(msg.body());
+  req.remote_address = stream.remote_address();
+  req.tls = stream.is_tls();
+  return req;
+}
+
+// Reads one request into `parser`. `buf` keeps bytes of a pipelined next request. The wait for
+// the first byte is bounded by the idle timeout, the whole request by the request timeout.
+awaitable<ReadOutcome> read_request(core::Stream& stream, beast::flat_buffer& buf, Parser& parser,
+                                    const HttpLimits& limits) {
+  std::optional<Clock::time_point> deadline;
+  bool sent_continue = false;
+  for (;;) {
+    if (buf.size() > 0) {
+      if (!deadline) deadline = Clock::now() + limits.request_timeout;
+      beast::error_code ec;
+      std::size_t n = parser.put(buf.data(), ec);
+      buf.consume(n);
+      if (ec && ec != http::error::need_more) co_return refusal(ec);
+      if (parser.is_done()) co_return ReadOutcome{ReadOutcome::request, 0};
+      if (parser.is_header_done() && !sent_continue &&
+          iequals(sv(parser.get()[http::field::expect]), "100-continue")) {
+        sent_continue = true;  // curl waits for this before sending a body
+        if (!co_await stream.write("HTTP/1.1 100 Continue\r\n\r\n"))
+          co_return ReadOutcome{ReadOutcome::closed, 0};
+      }
+      if (n > 0 && buf.size() > 0) continue;
+    }
+    auto timeout = limits.idle_timeout;
+    if (deadline) {
+      timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+      if (timeout.count() <= 0)
+        co_return ReadOutcome{ReadOutcome::closed, 0};  // slow request: drop it
+    }
+    stream.set_read_timeout(timeout);
+    auto space = buf.prepare(kReadChunk);
+    core::IoResult r =
+        co_await stream.read_some(std::span(static_cast<char*>(space.data()), space.size()));
+    if (!r) {
+      if (r.ec == boost::asio::error::eof && deadline)
+        co_return refusal(http::error::partial_message);
+      co_return ReadOutcome{ReadOutcome::closed, 0};
+    }
+    buf.commit(r.bytes);
+  }
+}
+
+}  // namespace
+
+std::string_view HttpRequest::header(std::string_view name) const {
+  for (const auto& [n, v] : headers) {
+    if (iequals(n, name)) return v;
+  }
+  return {};
+}
+
+HttpResponse HttpResponse::json(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse HttpResponse::error(int status, std::string_view message) {
+  return json(status, nlohmann::json{{"error", message}}.dump());
+}
+
+void Router::add(std::string method, std::string path_prefix, HttpHandler handler) {
+  routes_.push_back({std::move(method), std::move(path_prefix), std::move(handler)});
+}
+
+Router::Match Router::find(std::string_view method, std::string_view path) const {
+  Match m;
+  std::size_t best = 0;
+  for (const Route& r : routes_) {
+    if (!prefix_matches(r.prefix, path)) continue;
+    m.path_known = true;
+    if (r.method != "*" && r.method != method) continue;
+    if (!m.handler || r.prefix.size() > best) {
+      m.handler = &r.handler;
+      best = r.prefix.size();
+    }
+  }
+  return m;
+}
+
+HttpServer::HttpServer(HttpLimits limits) : limits_(limits) {
+  router_.add("GET", "/healthz", [this](const HttpRequest&) { return health(); });
+}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::set_health_check(HealthCheck check) {
+  health_check_ = std::move(check);
+}
+
+awaitable<HttpResponse> HttpServer::health() {
+  HealthReport report;
+  if (health_check_) report = co_await health_check_();
+  nlohmann::json body{{"status", report.ok ? "ok" : "unavailable"},
+                      {"version", std::string(core::version())}};
+  for (const auto& [name, state] : report.checks) body["checks"][name] = state;
+  co_return HttpResponse::json(report.ok ? 200 : 503, body.dump());
+}
+
+awaitable<HttpResponse> HttpServer::handle(const HttpRequest& request) {
+  Router::Match m = router_.find(request.method, request.path);
+  if (!m.handler) {
+    co_return m.path_known ? HttpResponse::error(405, "method not allowed")
+                           : HttpResponse::error(404, "not found");
+  }
+  std::string id;
+  try {
+    co_return co_await (*m.handler)(request);
+  } catch (const std::exception& e) {
+    id = error_id();
+    spdlog::error("http: {} {}: handler failed (error id {}): {}", request.method, request.path, id,
+                  e.what());
+  }
+  co_return HttpResponse::json(500, nlohmann::json{{"error", "internal error"}, {"id", id}}.dump());
+}
+
+awaitable<void> HttpServer::serve(core::Stream& stream) {
+  beast::flat_buffer buf;
+  for (std::size_t served = 0; served < limits_.max_requests_per_connection; ++served) {
+    Parser parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits_.header_max));
+    parser.body_limit(limits_.body_max);
+    parser.eager(true);
+    ReadOutcome in = co_await read_request(stream, buf, parser, limits_);
+    if (in.kind == ReadOutcome::closed) co_return;
+    if (in.kind == ReadOutcome::bad) {
+      spdlog::debug("http: {} from {}", in.message, stream.remote_address());
+      co_await write_response(stream, HttpResponse::error(in.status, in.message), false, 11);
+      co_return;
+    }
+    auto& msg = parser.get();
+    bool keep_alive = msg.keep_alive() && served + 1 < limits_.max_requests_per_connection;
+    unsigned version = msg.version();
+    HttpResponse res = co_await handle(to_request(msg, stream));
+    if (!co_await write_response(stream, res, keep_alive, version) || !keep_alive) co_return;
+  }
+}
+
+}  // namespace govmail::webmail
