@@ -56,9 +56,12 @@ class Database {
   MailboxStore& mailboxes();
 
   // Called (on the io_context) for every committed change of a mailbox, whichever govmail
-  // process made it, within about a second.
+  // process made it, within about a second. After the notification connection was lost and
+  // re-established, every subscriber is called once with modseq 0 (changes may have been missed:
+  // re-read the mailbox).
   Subscription subscribe_mailbox(MailboxId mailbox, std::function<void(const MailboxEvent&)> fn);
-  // Called when an account's credentials or status changed (to flush auth caches).
+  // Called when an account's credentials or status changed (to flush auth caches). Account id 0
+  // means "any account may have changed" (after a lost notification connection): flush all.
   Subscription subscribe_account_changes(std::function<void(AccountId)> fn);
 
   // Schema version this binary applies, and the one found in the database.

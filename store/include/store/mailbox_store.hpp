@@ -25,6 +25,8 @@ class MailboxStore {
   // Renames the mailbox and its children. Renaming INBOX moves its messages (RFC 3501).
   virtual awaitable<Result<void>> rename_mailbox(AccountId account, MailboxId id,
                                                  std::string new_name) = 0;
+  // Deletes the mailbox and its messages. INBOX and a mailbox with children are refused with
+  // invalid (delete the children first).
   virtual awaitable<Result<void>> delete_mailbox(AccountId account, MailboxId id) = 0;
   virtual awaitable<Result<void>> set_subscribed(AccountId account, MailboxId id, bool on) = 0;
 
@@ -33,6 +35,10 @@ class MailboxStore {
                                                  AppendRequest req) = 0;
   // Parses once, stores the blob once, one entry per local recipient, queues the remote ones,
   // all in one transaction: nothing is visible or acknowledged before it is durable.
+  // Quota policy: if any local recipient would go over quota the whole delivery is refused
+  // (over_quota) and nothing is stored; the SMTP layer checks quota at RCPT time so that this
+  // only happens in a race. Threading: a message joins the thread (per account) of an earlier
+  // message of that account named in its In-Reply-To/References, else starts its own.
   virtual awaitable<Result<DeliveryResult>> deliver(Delivery delivery) = 0;
 
   // --- messages out
@@ -62,11 +68,14 @@ class MailboxStore {
   virtual awaitable<Result<UidMapping>> move(AccountId account, MailboxId from, UidSet uids,
                                              MailboxId to) = 0;
   // Expunges \Deleted messages (all of them, or only those in `uids`); returns expunged UIDs.
+  // Copies are charged to the quota at full size (as Dovecot does); a move is not.
   virtual awaitable<Result<std::vector<Uid>>> expunge(AccountId account, MailboxId mailbox,
                                                       std::optional<UidSet> uids = {}) = 0;
 
   virtual awaitable<Result<MailboxChanges>> changes_since(AccountId account, MailboxId mailbox,
                                                           ModSeq since) = 0;
+  // Ordered by modseq; a modseq group is never cut in two, so the answer may exceed max_records
+  // by the rest of its last group (resume from the last record's modseq).
   virtual awaitable<Result<std::vector<ChangeRecord>>> account_changes_since(
       AccountId account, ModSeq since, std::size_t max_records) = 0;
 
