@@ -185,14 +185,17 @@ void Server::Impl::on_accepted(const std::shared_ptr<const ServiceOptions>& svc,
                    });
     return;
   }
-  spdlog::warn(
-      "{}: connection limit reached (limits.max_connections / "
-      "limits.max_connections_per_ip): refusing {}",
-      svc->name, stream->remote_address());
   {
     std::lock_guard lock(mu);
-    if (!svc->on_reject || svc->tls != TlsMode::none || stopping ||
-        rejecting >= kMaxConcurrentRejects) {
+    if (stopping) {
+      stream->close();
+      return;
+    }
+    spdlog::warn(
+        "{}: connection limit reached (limits.max_connections / "
+        "limits.max_connections_per_ip): refusing {}",
+        svc->name, stream->remote_address());
+    if (!svc->on_reject || svc->tls != TlsMode::none || rejecting >= kMaxConcurrentRejects) {
       stream->close();
       return;
     }

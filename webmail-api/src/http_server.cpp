@@ -1,5 +1,6 @@
 #include "webmail/http_server.hpp"
 
+#include <array>
 #include <atomic>
 #include <optional>
 #include <random>
@@ -154,6 +155,20 @@ awaitable<ReadOutcome> read_request(core::Stream& stream, beast::flat_buffer& bu
   }
 }
 
+// Lingering close after an error answer: closing with unread request bytes makes the kernel
+// send RST, and the client may lose the answer. Read and drop what the client still sends, for
+// a short, bounded while, until it closes.
+awaitable<void> drain(core::Stream& stream) {
+  constexpr std::size_t kMaxDrain = 64 * 1024;
+  std::array<char, 1024> sink;
+  stream.set_read_timeout(std::chrono::seconds(1));
+  for (std::size_t total = 0; total < kMaxDrain;) {
+    core::IoResult r = co_await stream.read_some(sink);
+    if (!r) break;
+    total += r.bytes;
+  }
+}
+
 }  // namespace
 
 std::string_view HttpRequest::header(std::string_view name) const {
@@ -240,7 +255,9 @@ awaitable<void> HttpServer::serve(core::Stream& stream) {
     if (in.kind == ReadOutcome::closed) co_return;
     if (in.kind == ReadOutcome::bad) {
       spdlog::debug("http: {} from {}", in.message, stream.remote_address());
-      co_await write_response(stream, HttpResponse::error(in.status, in.message), false, 11);
+      if (co_await write_response(stream, HttpResponse::error(in.status, in.message), false, 11)) {
+        co_await drain(stream);
+      }
       co_return;
     }
     auto& msg = parser.get();
