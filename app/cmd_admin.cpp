@@ -137,7 +137,7 @@ int cmd_admin(std::vector<std::string> args) {
   core::LogConfig quiet = cfg->log;
   quiet.level = "warn";  // the CLI prints its own results
   core::init_logging(quiet);
-  auto target = database_target(*cfg);
+  auto target = database_target(*cfg, /*stop_adopted=*/false);
   if (!target) return 1;
 
   asio::io_context io;

@@ -21,7 +21,7 @@ std::optional<core::Config> load_config_or_report(const std::filesystem::path& p
   return std::move(*cfg);
 }
 
-std::optional<DatabaseTarget> database_target(const core::Config& cfg) {
+std::optional<DatabaseTarget> database_target(const core::Config& cfg, bool stop_adopted) {
   DatabaseTarget t;
   if (!cfg.database.url.empty()) {
     t.conninfo = cfg.database.url;
@@ -30,6 +30,7 @@ std::optional<DatabaseTarget> database_target(const core::Config& cfg) {
   store::EmbeddedPostgres::Options opts;
   opts.dir = cfg.server.var_dir / "pg";
   opts.port = cfg.database.embedded_port;
+  opts.stop_adopted = stop_adopted;
   auto pg = store::EmbeddedPostgres::start(opts);
   if (!pg) {
     spdlog::critical("embedded PostgreSQL: {}", pg.error());

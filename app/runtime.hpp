@@ -22,7 +22,7 @@ struct DatabaseTarget {
   std::optional<store::EmbeddedPostgres> embedded;  // stopped when this is destroyed
 };
 // database.url when set; otherwise starts (or adopts) the embedded cluster under var/pg.
-std::optional<DatabaseTarget> database_target(const core::Config& cfg);
+std::optional<DatabaseTarget> database_target(const core::Config& cfg, bool stop_adopted);
 
 // Pops "--name VALUE" or "--name=VALUE" from args; nullopt when absent.
 std::optional<std::string> take_option(std::vector<std::string>& args, std::string_view name);

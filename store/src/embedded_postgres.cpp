@@ -57,7 +57,7 @@ int run(std::vector<std::string> argv, const fs::path& log = "/dev/null") {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-Result<void, std::string> prepare_dirs(const fs::path& dir) {
+govmail::Result<void, std::string> prepare_dirs(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir / "sock", ec);
   if (ec) return unexpected("cannot create " + dir.string() + ": " + ec.message());
@@ -78,10 +78,10 @@ Result<void, std::string> prepare_dirs(const fs::path& dir) {
   return {};
 }
 
-Result<void, std::string> create_database(const std::string& admin_conninfo,
+govmail::Result<void, std::string> create_database(const std::string& admin_conninfo,
                                           const std::string& name) {
   PGconn* c = PQconnectdb(admin_conninfo.c_str());
-  Result<void, std::string> result;
+  govmail::Result<void, std::string> result;
   if (PQstatus(c) != CONNECTION_OK) {
     result = unexpected("cannot connect to the embedded PostgreSQL: " +
                         std::string(PQerrorMessage(c)));
@@ -106,7 +106,7 @@ Result<void, std::string> create_database(const std::string& admin_conninfo,
 
 }  // namespace
 
-Result<EmbeddedPostgres, std::string> EmbeddedPostgres::start(const Options& opts) {
+govmail::Result<EmbeddedPostgres, std::string> EmbeddedPostgres::start(const Options& opts) {
   const fs::path bin = postgres_bin_dir();
   if (bin.empty())
     return unexpected(std::string(
@@ -128,7 +128,8 @@ Result<EmbeddedPostgres, std::string> EmbeddedPostgres::start(const Options& opt
   pg.conninfo_ = "host=" + (dir / "sock").string() + " port=" + std::to_string(opts.port) +
                  " user=postgres dbname=" + opts.database;
   if (run({(bin / "pg_ctl").string(), "-D", data.string(), "status"}) == 0) {
-    spdlog::info("embedded PostgreSQL: adopting the cluster already running in {}", data.string());
+    spdlog::info("embedded PostgreSQL: using the cluster already running in {}", data.string());
+    pg.started_here_ = opts.stop_adopted;
   } else {
     spdlog::info("embedded PostgreSQL: starting ({})", data.string());
     std::string pg_opts = "-p " + std::to_string(opts.port) + " -k " + (dir / "sock").string() +
@@ -137,8 +138,8 @@ Result<EmbeddedPostgres, std::string> EmbeddedPostgres::start(const Options& opt
              "-w", "-t", "60", "-o", pg_opts, "start"}) != 0)
       return unexpected("the embedded PostgreSQL did not start: see " +
                         (dir / "server.log").string());
+    pg.started_here_ = true;
   }
-  pg.started_here_ = true;  // adopted clusters are ours too: stop them at exit
   std::string admin = "host=" + (dir / "sock").string() + " port=" + std::to_string(opts.port) +
                       " user=postgres dbname=postgres";
   if (auto r = create_database(admin, opts.database); !r) return unexpected(r.error());

@@ -16,12 +16,15 @@ class EmbeddedPostgres {
     std::filesystem::path dir = "var/pg";
     std::uint16_t port = 54329;
     std::string database = "govmail";
+    // serve: a cluster left running by a killed govmail is adopted and stopped at exit.
+    // admin commands: a running cluster belongs to the server using it and is left running.
+    bool stop_adopted = true;
   };
 
   // Initialises the cluster on first use, starts it unless already running (a cluster left
   // running by a killed govmail is adopted), and creates the database. Blocking: call before the
   // io_context runs.
-  static Result<EmbeddedPostgres, std::string> start(const Options& opts);
+  static govmail::Result<EmbeddedPostgres, std::string> start(const Options& opts);
 
   EmbeddedPostgres(EmbeddedPostgres&& o) noexcept;
   EmbeddedPostgres& operator=(EmbeddedPostgres&&) = delete;

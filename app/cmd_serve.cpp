@@ -1,0 +1,138 @@
+// govmail serve: load and validate the config, start the embedded PostgreSQL when no
+// database.url is set, open the store (migrations), start the services, stop cleanly on
+// SIGINT/SIGTERM (services, then the store, then the embedded cluster).
+#include <csignal>
+#include <cstdio>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "admin/provisioning.hpp"
+#include "commands.hpp"
+#include "core/asio.hpp"
+#include "core/auth.hpp"
+#include "core/listener.hpp"
+#include "core/log.hpp"
+#include "core/tls.hpp"
+#include "core/version.hpp"
+#include "demo_seed.hpp"
+#include "runtime.hpp"
+#include "services.hpp"
+#include "store/database.hpp"
+#include "store/directory.hpp"
+
+namespace govmail::app {
+namespace {
+
+core::CredentialLookup credential_lookup(store::Directory& dir) {
+  return [&dir](std::string address) -> awaitable<std::optional<core::StoredCredentials>> {
+    auto c = co_await dir.credentials(std::move(address));
+    if (!c) co_return std::nullopt;
+    core::StoredCredentials out;
+    out.account_id = c->account_id;
+    out.address = c->address;
+    out.active = c->status == store::AccountStatus::active;
+    out.password_hash = std::move(c->password_hash);
+    out.app_password_hashes = std::move(c->app_password_hashes);
+    co_return out;
+  };
+}
+
+// Everything that lives as long as the server runs, torn down in reverse order.
+struct Running {
+  std::shared_ptr<store::Database> db;
+  std::unique_ptr<core::AuthService> auth;
+  store::Subscription account_changes;
+  std::unique_ptr<core::Server> server;
+};
+
+awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::string& conninfo,
+                      core::TlsContext tls, Running& run) {
+  store::DatabaseOptions opts;
+  opts.url = conninfo;
+  opts.pool_size = cfg.database.pool_size;
+  opts.acquire_timeout = cfg.database.acquire_timeout;
+  auto db = co_await store::Database::open(io.get_executor(), opts);
+  if (!db) {
+    spdlog::critical("cannot open the database: {}", store::to_string(db.error()));
+    co_return false;
+  }
+  run.db = *db;
+  run.auth = std::make_unique<core::AuthService>(io.get_executor(), cfg.auth,
+                                                 credential_lookup(run.db->directory()));
+  run.account_changes = run.db->subscribe_account_changes(
+      [auth = run.auth.get()](store::AccountId id) { auth->flush_account(id); });
+  if (cfg.demo.seed) {
+    admin::Provisioning prov(run.db->directory(), [auth = run.auth.get()](std::string pw) {
+      return auth->hash(std::move(pw));
+    });
+    if (!co_await seed_demo(prov, run.db->directory(), cfg.demo)) co_return false;
+  }
+  run.server = std::make_unique<core::Server>(io.get_executor(),
+                                              core::ConnectionLimits::from(cfg.limits));
+  Services services{cfg, run.db, *run.auth, std::move(tls)};
+  if (auto r = add_services(*run.server, services); !r) {
+    spdlog::critical("{}", r.error());
+    co_return false;
+  }
+  run.server->start();
+  spdlog::info("govmail {} serving (database: {})", core::version(),
+               cfg.database.url.empty() ? "embedded" : "external");
+  co_return true;
+}
+
+awaitable<void> stop(Running& run) {
+  if (run.server) co_await run.server->shutdown(std::chrono::seconds(5));
+  run.account_changes.reset();
+  if (run.db) run.db->close();
+}
+
+}  // namespace
+
+int cmd_serve(std::vector<std::string> args) {
+  auto config_flag = take_option(args, "--config");
+  if (!args.empty()) {
+    std::fprintf(stderr, "usage: govmail serve [--config FILE]\n");
+    return 2;
+  }
+  auto cfg = load_config_or_report(config_path(config_flag));
+  if (!cfg) return 1;
+  core::init_logging(cfg->log);
+  auto tls = core::prepare_server_tls(cfg->tls, cfg->server.hostname);
+  if (!tls) {
+    spdlog::critical("TLS: {}", tls.error());
+    return 1;
+  }
+  auto target = database_target(*cfg, /*stop_adopted=*/true);
+  if (!target) return 1;
+
+  const unsigned threads = cfg->server.threads ? cfg->server.threads
+                                               : std::max(1u, std::thread::hardware_concurrency());
+  asio::io_context io(static_cast<int>(threads));
+  Running running;
+  int rc = 0;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", sig);
+    asio::co_spawn(io, stop(running), [&](std::exception_ptr) { io.stop(); });
+  });
+  asio::co_spawn(
+      io, start(io, *cfg, target->conninfo, *tls, running),
+      [&](std::exception_ptr e, bool ok) {
+        if (e || !ok) {
+          rc = 1;
+          signals.cancel();
+          asio::co_spawn(io, stop(running), [&](std::exception_ptr) { io.stop(); });
+        }
+      });
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { io.run(); });
+  io.run();
+  for (auto& t : pool) t.join();
+  running = Running{};
+  target.reset();  // stops the embedded cluster
+  spdlog::info("govmail stopped");
+  return rc;
+}
+
+}  // namespace govmail::app

@@ -1,0 +1,23 @@
+// The network services `govmail serve` runs, one entry per protocol, each bound from the config.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "core/auth.hpp"
+#include "core/config.hpp"
+#include "core/listener.hpp"
+#include "core/tls.hpp"
+#include "store/database.hpp"
+
+namespace govmail::app {
+
+struct Services {
+  const core::Config& cfg;
+  std::shared_ptr<store::Database> db;
+  core::AuthService& auth;
+  core::TlsContext tls;
+};
+
+Result<void, std::string> add_services(core::Server& server, const Services& services);
+
+}  // namespace govmail::app

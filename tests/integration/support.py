@@ -1,0 +1,107 @@
+"""Helpers for integration tests: a fresh database on the ctest PostgreSQL fixture, free ports,
+and running build/govmail. Every test runs real govmail against real PostgreSQL."""
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+GOVMAIL = os.environ.get("GOVMAIL_BIN", "build/govmail")
+SOURCE_DIR = os.environ.get("GOVMAIL_SOURCE_DIR", os.getcwd())
+ADMIN_URL = os.environ.get("GOVMAIL_TEST_DATABASE_URL", "")
+
+
+def psql(url, sql):
+    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+class FreshDatabase:
+    """CREATE DATABASE on the fixture cluster; DROP at exit."""
+
+    def __enter__(self):
+        if not ADMIN_URL:
+            raise SystemExit("GOVMAIL_TEST_DATABASE_URL is not set: run through ctest")
+        self.name = "govmail_it_" + uuid.uuid4().hex[:12]
+        psql(ADMIN_URL, f"CREATE DATABASE {self.name}")
+        self.url = " ".join(p for p in ADMIN_URL.split() if not p.startswith("dbname=")) + \
+            f" dbname={self.name}"
+        return self
+
+    def __exit__(self, *exc):
+        psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def traversable_tempdir():
+    """A temp dir the unprivileged 'postgres' user can reach (mkdtemp makes 0700 dirs)."""
+    d = tempfile.mkdtemp(prefix="govmail-it-")
+    os.chmod(d, 0o755)
+    return d
+
+
+def write_config(path, var_dir, http_port, extra=""):
+    with open(path, "w") as f:
+        f.write(f"""
+[server]
+hostname = "mail.example.gov.vn"
+var_dir = "{var_dir}"
+
+[tls]
+cert_file = "{var_dir}/tls/cert.pem"
+key_file = "{var_dir}/tls/key.pem"
+self_signed = true
+
+[listen]
+smtp = []
+submission = []
+submissions = []
+imap = []
+imaps = []
+http = ["127.0.0.1:{http_port}"]
+{extra}
+""")
+
+
+def govmail(*args, env=None, input=None, check=False):
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    return subprocess.run([GOVMAIL, *args], env=e, input=input, capture_output=True,
+                          text=True, check=check, timeout=120)
+
+
+def wait_http(port, path="/healthz", timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}",
+                            f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True)
+        if r.stdout.endswith("200"):
+            return r.stdout.rsplit("\n", 1)[0]
+        time.sleep(0.2)
+    raise AssertionError(f"http://127.0.0.1:{port}{path} did not answer 200 in {timeout}s")
+
+
+class Checks:
+    """Counts checks and prints the 'N passed, N failed' line; exit code 1 on any failure."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, cond, what):
+        if cond:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL: {what}", flush=True)
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        raise SystemExit(1 if self.failed else 0)
