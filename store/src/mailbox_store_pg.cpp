@@ -187,7 +187,8 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery) {
 awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std::uint16_t flags,
                                                          const std::vector<std::string>& keywords,
                                                          std::optional<UnixTime> internal_date) {
-  if (!d.raw) co_return unexpected(StoreError::invalid);
+  // A message for nobody would be stored and never referenced.
+  if (!d.raw || (d.local.empty() && d.remote.empty())) co_return unexpected(StoreError::invalid);
   const std::string& raw = *d.raw;
   if (raw.size() > kMaxMessageBytes) co_return unexpected(StoreError::too_big);
 

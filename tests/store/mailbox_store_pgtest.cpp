@@ -92,6 +92,19 @@ TEST_F(MailboxStoreTest, BroadcastToManyRecipientsStoresOneBlob) {
   EXPECT_EQ(qi("SELECT count(*) FROM blobs"), 1);
   EXPECT_EQ(qi("SELECT refcount FROM blobs"), 2);
   EXPECT_EQ(qi("SELECT count(*) FROM messages"), 2);
+
+  // Remote recipients only: queued, nothing in any mailbox; nobody at all: refused.
+  Delivery out;
+  out.raw = d.raw;
+  out.remote.push_back({"x@other.vn", "", ""});
+  auto r3 = run(store().deliver(out));
+  ASSERT_TRUE(r3.ok());
+  EXPECT_TRUE(r3->local.empty());
+  EXPECT_EQ(qi("SELECT count(*) FROM outbound_queue WHERE message_id = " +
+               std::to_string(r3->message_id)),
+            1);
+  out.remote.clear();
+  EXPECT_EQ(run(store().deliver(out)).error(), StoreError::invalid);
 }
 
 class QuotaTest : public StoreTest {
