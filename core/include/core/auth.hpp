@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/awaitable_fwd.hpp"
 #include "core/config.hpp"
@@ -20,6 +21,8 @@ namespace govmail::core {
 std::string hash_password(std::string_view password, std::uint64_t opslimit,
                           std::uint64_t memlimit);
 bool verify_password_hash(std::string_view hash, std::string_view password);
+// True when the hash was made with another cost (or is not argon2id): re-hash at next login.
+bool password_needs_rehash(std::string_view hash, std::uint64_t opslimit, std::uint64_t memlimit);
 // A strong random password for new accounts (letters and digits, no look-alikes).
 std::string random_password(std::size_t length = 16);
 
@@ -63,6 +66,9 @@ class AuthService {
   void flush_all();
 
   std::size_t cache_size() const;
+
+  // Tests: replaces the steady clock used for TTLs, failure windows and lock-outs.
+  void set_clock(std::function<std::chrono::steady_clock::time_point()> now);
 
   struct Impl;
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -14,13 +15,13 @@
 namespace govmail::core {
 
 struct ServerConfig {
-  std::string hostname = "localhost";  // greeting / Received: name
-  unsigned threads = 0;                // io threads; 0 = one per core
+  std::string hostname = "localhost";     // greeting / Received: name
+  unsigned threads = 0;                   // io threads; 0 = one per core
   std::filesystem::path var_dir = "var";  // state: embedded PostgreSQL, TLS, search index
 };
 
 struct DatabaseConfig {
-  std::string url;                      // empty: embedded cluster under var/pg
+  std::string url;  // empty: embedded cluster under var/pg
   std::size_t pool_size = 16;
   std::chrono::milliseconds acquire_timeout{5000};
   std::uint16_t embedded_port = 54329;  // port of the embedded cluster (unix socket only)
@@ -47,14 +48,14 @@ struct AuthConfig {
   bool allow_plaintext_on_loopback = false;
   std::chrono::seconds cache_ttl{3600};
   std::size_t cache_max_entries = 100000;
-  unsigned hash_workers = 0;              // argon2id workers; 0 = one per core
-  std::size_t hash_queue_max = 1024;      // pending hashes before refusing with a temporary error
-  std::uint64_t argon2_opslimit = 2;      // crypto_pwhash_OPSLIMIT_INTERACTIVE
+  unsigned hash_workers = 0;          // argon2id workers; 0 = one per core
+  std::size_t hash_queue_max = 1024;  // pending hashes before refusing with a temporary error
+  std::uint64_t argon2_opslimit = 2;  // crypto_pwhash_OPSLIMIT_INTERACTIVE
   std::uint64_t argon2_memlimit = 67108864;  // crypto_pwhash_MEMLIMIT_INTERACTIVE (64 MiB)
-  unsigned max_failures_per_ip = 10;       // within failure_window, then lock-out
+  unsigned max_failures_per_ip = 10;         // within failure_window, then lock-out
   unsigned max_failures_per_account = 5;
   std::chrono::seconds failure_window{900};
-  std::chrono::seconds lockout_base{30};   // doubled per further failure, up to lockout_max
+  std::chrono::seconds lockout_base{30};  // doubled per further failure, up to lockout_max
   std::chrono::seconds lockout_max{3600};
 };
 
@@ -63,8 +64,8 @@ struct LimitsConfig {
   std::size_t max_connections_per_ip = 100;
   std::uint64_t max_message_bytes = 50ull << 20;
   std::size_t smtp_max_recipients = 1000;
-  std::size_t smtp_line_max = 4096;       // command lines (RFC 5321: at least 512)
-  std::size_t smtp_data_line_max = 65536; // lines inside DATA (RFC 5321: at least 1000)
+  std::size_t smtp_line_max = 4096;        // command lines (RFC 5321: at least 512)
+  std::size_t smtp_data_line_max = 65536;  // lines inside DATA (RFC 5321: at least 1000)
   unsigned smtp_max_commands_before_mail = 50;
   unsigned max_bad_commands = 20;
   std::chrono::seconds smtp_command_timeout{300};
@@ -73,14 +74,14 @@ struct LimitsConfig {
   std::uint64_t imap_literal_max = 50ull << 20;
   unsigned imap_max_commands_before_auth = 20;
   std::chrono::seconds imap_idle_timeout{1800};
-  std::size_t mime_max_depth = 100;       // deeper parts stay in the blob, unparsed
+  std::size_t mime_max_depth = 100;  // deeper parts stay in the blob, unparsed
   std::size_t mime_max_headers = 10000;
   std::size_t mime_max_parts = 10000;
 };
 
 struct LogConfig {
-  std::string level = "info";  // trace, debug, info, warn, error
-  std::string format = "text"; // text or json
+  std::string level = "info";   // trace, debug, info, warn, error
+  std::string format = "text";  // text or json
 };
 
 struct DemoConfig {
@@ -106,8 +107,25 @@ struct ConfigError {
   std::string message;  // "file:line: key: expected ..., found ..."
 };
 
-// Loads and validates. GOVMAIL_DATABASE_URL, when set, overrides database.url.
+// Loads and validates. GOVMAIL_DATABASE_URL, when set and not empty, overrides database.url.
+// Relative paths (server.var_dir, tls.*_file) are kept as written: they resolve against the
+// working directory of the process, not against the directory of the file.
 Result<Config, ConfigError> load_config(const std::filesystem::path& file);
+// Same validation on text already in memory; reads no environment variable.
 Result<Config, ConfigError> parse_config(std::string_view toml_text, std::string_view file_name);
+
+// The effective configuration as TOML (for `govmail check-config --print`), every key with its
+// one-line documentation; secrets (the password in database.url) are masked.
+std::string render_config(const Config& config);
+// Every key the schema knows, "section.name", in schema order.
+std::vector<std::string> config_keys();
+
+// A listen address: "127.0.0.1:2525", "0.0.0.0:25", "[::1]:2525" or "[::]:25".
+struct ListenAddress {
+  std::string host;  // "127.0.0.1" or "::1" (no brackets)
+  std::uint16_t port = 0;
+  bool v6 = false;
+};
+std::optional<ListenAddress> parse_listen_address(std::string_view text);
 
 }  // namespace govmail::core

@@ -1,0 +1,350 @@
+// AuthService: lock-out check, then the verified-credentials cache, then the store lookup and an
+// argon2id verification on the worker pool. One mutex guards the cache and the failure tables;
+// it is never held across a co_await or a hash.
+#include "core/auth.hpp"
+
+#include <sodium.h>
+
+#include <atomic>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+#include "core/asio.hpp"
+#include "core/log.hpp"
+#include "core/worker_pool.hpp"
+#include "sodium_init.hpp"
+
+namespace govmail::core {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using std::chrono::seconds;
+
+constexpr std::size_t kMaxAddressBytes = 320;        // RFC 5321 path limits
+constexpr std::size_t kMaxPasswordBytes = 1024;      // nobody types more; bounds hashing input
+constexpr std::size_t kMaxTrackedFailures = 100000;  // per table: IPs, addresses
+
+std::string normalise_address(std::string_view a) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!a.empty() && blank(a.front())) a.remove_prefix(1);
+  while (!a.empty() && blank(a.back())) a.remove_suffix(1);
+  std::string out(a);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// Failed attempts per key (an IP or an address). Lock-out starts at `max` failures within the
+// window and doubles with each failure after that. Attempts refused while locked do not count:
+// they never reached a password check.
+class FailureTable {
+ public:
+  std::optional<seconds> locked(const std::string& key, TimePoint now) const {
+    const auto it = map_.find(key);
+    if (it == map_.end() || it->second.locked_until <= now) return std::nullopt;
+    const auto left = it->second.locked_until - now;
+    return std::max(seconds(1), std::chrono::ceil<seconds>(left));
+  }
+
+  // Returns the lock-out just imposed, if this failure imposed one.
+  std::optional<seconds> record(const std::string& key, unsigned max, const AuthConfig& cfg,
+                                TimePoint now) {
+    if (map_.size() >= kMaxTrackedFailures && !map_.contains(key)) make_room(cfg, now);
+    Entry& e = map_[key];
+    if (e.count > 0 && now - std::max(e.last, e.locked_until) > cfg.failure_window) e = {};
+    ++e.count;
+    e.last = now;
+    if (e.count < max) return std::nullopt;
+    const unsigned doublings = std::min(e.count - max, 20u);
+    const seconds lockout =
+        std::min<seconds>(cfg.lockout_base * (1l << doublings), cfg.lockout_max);
+    e.locked_until = now + lockout;
+    return lockout;
+  }
+
+  void clear(const std::string& key) { map_.erase(key); }
+
+ private:
+  struct Entry {
+    unsigned count = 0;
+    TimePoint last{};
+    TimePoint locked_until{};
+  };
+
+  // Forget what has expired; if an attacker filled the table with live entries, drop one.
+  void make_room(const AuthConfig& cfg, TimePoint now) {
+    std::erase_if(map_, [&](const auto& kv) {
+      return now - std::max(kv.second.last, kv.second.locked_until) > cfg.failure_window;
+    });
+    if (map_.size() >= kMaxTrackedFailures) map_.erase(map_.begin());
+  }
+
+  std::unordered_map<std::string, Entry> map_;
+};
+
+// Verified (address, password) pairs, keyed by a keyed BLAKE2b of both so that neither is kept
+// in memory. LRU order: front is the most recently used.
+class CredentialCache {
+ public:
+  struct Hit {
+    std::int64_t account_id;
+    std::string address;
+  };
+
+  std::optional<Hit> find(const std::string& key, TimePoint now) {
+    const auto it = index_.find(key);
+    if (it == index_.end()) return std::nullopt;
+    if (it->second->expires <= now) {
+      lru_.erase(it->second);
+      index_.erase(it);
+      return std::nullopt;
+    }
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return Hit{it->second->account_id, it->second->address};
+  }
+
+  void insert(const std::string& key, std::int64_t account_id, const std::string& address,
+              TimePoint expires, std::size_t max_entries) {
+    if (max_entries == 0) return;
+    if (auto it = index_.find(key); it != index_.end()) {
+      lru_.erase(it->second);
+      index_.erase(it);
+    }
+    lru_.push_front({key, account_id, address, expires});
+    index_[key] = lru_.begin();
+    while (lru_.size() > max_entries) {
+      index_.erase(lru_.back().key);
+      lru_.pop_back();
+    }
+  }
+
+  // A linear scan: flushes follow rare password/status changes, and the cache is bounded.
+  void flush_account(std::int64_t account_id) {
+    for (auto it = lru_.begin(); it != lru_.end();) {
+      if (it->account_id == account_id) {
+        index_.erase(it->key);
+        it = lru_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void clear() {
+    lru_.clear();
+    index_.clear();
+  }
+  std::size_t size() const { return lru_.size(); }
+
+ private:
+  struct Entry {
+    std::string key;
+    std::int64_t account_id;
+    std::string address;
+    TimePoint expires;
+  };
+  std::list<Entry> lru_;
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+};
+
+AuthResult outcome(AuthOutcome o) {
+  AuthResult r;
+  r.outcome = o;
+  return r;
+}
+
+}  // namespace
+
+struct AuthService::Impl {
+  Executor io;
+  AuthConfig cfg;
+  CredentialLookup lookup;
+  WorkerPool pool;
+  std::function<TimePoint()> now = [] { return Clock::now(); };
+  unsigned char cache_key_secret[crypto_generichash_KEYBYTES];
+
+  mutable std::mutex mutex;  // guards everything below
+  CredentialCache cache;
+  FailureTable ip_failures;
+  FailureTable account_failures;
+  std::uint64_t flush_generation = 0;  // bumped by every flush: late results are not cached
+
+  std::once_flag dummy_once;
+  std::string dummy_hash;
+
+  Impl(Executor ex, const AuthConfig& c, CredentialLookup l)
+      : io(std::move(ex)), cfg(c), lookup(std::move(l)), pool(c.hash_workers, c.hash_queue_max) {
+    ensure_sodium();
+    crypto_generichash_keygen(cache_key_secret);
+  }
+
+  std::string cache_key(const std::string& address, const std::string& password) const {
+    // Length prefix: ("ab", "c") and ("a", "bc") must not collide.
+    const std::uint64_t len = address.size();
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, cache_key_secret, sizeof cache_key_secret,
+                            crypto_generichash_BYTES);
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&len), sizeof len);
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(address.data()),
+                              address.size());
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(password.data()),
+                              password.size());
+    std::string out(crypto_generichash_BYTES, '\0');
+    crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(out.data()), out.size());
+    return out;
+  }
+
+  // Runs on a worker. An unknown address still costs one hash, so that response time does not
+  // tell which addresses exist.
+  bool password_matches(const std::optional<StoredCredentials>& creds,
+                        const std::string& password) {
+    if (!creds) {
+      std::call_once(dummy_once, [&] {
+        dummy_hash = hash_password(random_password(), cfg.argon2_opslimit, cfg.argon2_memlimit);
+      });
+      verify_password_hash(dummy_hash, password);
+      return false;
+    }
+    if (verify_password_hash(creds->password_hash, password)) return true;
+    for (const auto& app_hash : creds->app_password_hashes)
+      if (verify_password_hash(app_hash, password)) return true;
+    return false;
+  }
+
+  std::optional<AuthResult> check_locked(const std::string& address, const std::string& ip,
+                                         TimePoint t) const {
+    const auto by_ip = ip_failures.locked(ip, t);
+    const auto by_account = account_failures.locked(address, t);
+    if (!by_ip && !by_account) return std::nullopt;
+    AuthResult r = outcome(AuthOutcome::locked_out);
+    r.retry_after = std::max(by_ip.value_or(seconds(0)), by_account.value_or(seconds(0)));
+    return r;
+  }
+
+  void record_failure(const std::string& address, const std::string& ip) {
+    std::lock_guard lock(mutex);
+    const TimePoint t = now();
+    const auto ip_lock = ip_failures.record(ip, cfg.max_failures_per_ip, cfg, t);
+    const auto account_lock =
+        account_failures.record(address, cfg.max_failures_per_account, cfg, t);
+    if (ip_lock)
+      spdlog::warn("auth: {} locked out for {}s after repeated failures", log_safe(ip),
+                   ip_lock->count());
+    if (account_lock)
+      spdlog::warn("auth: account {} locked out for {}s after repeated failures", log_safe(address),
+                   account_lock->count());
+  }
+
+  AuthResult success(std::int64_t account_id, std::string address, bool from_cache) {
+    AuthResult r = outcome(AuthOutcome::ok);
+    r.account_id = account_id;
+    r.address = std::move(address);
+    r.from_cache = from_cache;
+    return r;
+  }
+
+  awaitable<AuthResult> verify(std::string address, std::string password, std::string ip) {
+    {
+      std::lock_guard lock(mutex);
+      if (auto locked = check_locked(address, ip, now())) co_return *locked;
+    }
+    if (address.empty() || address.size() > kMaxAddressBytes || password.empty() ||
+        password.size() > kMaxPasswordBytes) {
+      record_failure(address, ip);
+      co_return outcome(AuthOutcome::bad_credentials);
+    }
+    const std::string key = cache_key(address, password);
+    std::uint64_t generation;
+    {
+      std::lock_guard lock(mutex);
+      if (auto hit = cache.find(key, now())) {
+        account_failures.clear(address);
+        co_return success(hit->account_id, std::move(hit->address), true);
+      }
+      generation = flush_generation;
+    }
+    co_return co_await verify_with_store(std::move(address), std::move(password), ip, key,
+                                         generation);
+  }
+
+  awaitable<AuthResult> verify_with_store(std::string address, std::string password,
+                                          const std::string& ip, const std::string& key,
+                                          std::uint64_t generation) {
+    std::optional<StoredCredentials> creds;
+    bool matched = false;
+    try {
+      creds = co_await lookup(address);
+      // A named job, not a temporary: see the GCC 12 note in worker_pool.cpp.
+      std::function<void()> job = [&] { matched = password_matches(creds, password); };
+      if (!co_await pool.run(std::move(job))) {
+        spdlog::warn("auth: hash queue full (auth.hash_queue_max = {})", cfg.hash_queue_max);
+        co_return outcome(AuthOutcome::temporary);
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("auth: verifying {} failed: {}", log_safe(address), e.what());
+      co_return outcome(AuthOutcome::temporary);
+    }
+    sodium_memzero(password.data(), password.size());
+    if (!matched || !creds->active) {
+      record_failure(address, ip);
+      spdlog::info("auth: failed login for {} from {}", log_safe(address), log_safe(ip));
+      co_return outcome(AuthOutcome::bad_credentials);
+    }
+    std::lock_guard lock(mutex);
+    account_failures.clear(address);
+    if (generation == flush_generation)
+      cache.insert(key, creds->account_id, creds->address, now() + cfg.cache_ttl,
+                   cfg.cache_max_entries);
+    co_return success(creds->account_id, creds->address, false);
+  }
+};
+
+AuthService::AuthService(Executor io, const AuthConfig& cfg, CredentialLookup lookup)
+    : impl_(std::make_shared<Impl>(std::move(io), cfg, std::move(lookup))) {}
+
+AuthService::~AuthService() = default;
+
+awaitable<AuthResult> AuthService::verify(std::string address, std::string password,
+                                          std::string remote_ip) {
+  auto impl = impl_;  // the service must outlive this call even if its owner lets go
+  co_return co_await impl->verify(normalise_address(address), std::move(password),
+                                  std::move(remote_ip));
+}
+
+awaitable<std::string> AuthService::hash(std::string password) {
+  auto impl = impl_;
+  std::string out;
+  std::function<void()> job = [&] {
+    out = hash_password(password, impl->cfg.argon2_opslimit, impl->cfg.argon2_memlimit);
+  };
+  const bool ran = co_await impl->pool.run(std::move(job));
+  sodium_memzero(password.data(), password.size());
+  if (!ran) throw std::runtime_error("password hashing queue full (auth.hash_queue_max)");
+  co_return out;
+}
+
+void AuthService::flush_account(std::int64_t account_id) {
+  std::lock_guard lock(impl_->mutex);
+  ++impl_->flush_generation;
+  impl_->cache.flush_account(account_id);
+}
+
+void AuthService::flush_all() {
+  std::lock_guard lock(impl_->mutex);
+  ++impl_->flush_generation;
+  impl_->cache.clear();
+}
+
+std::size_t AuthService::cache_size() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->cache.size();
+}
+
+void AuthService::set_clock(std::function<std::chrono::steady_clock::time_point()> now) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->now = std::move(now);
+}
+
+}  // namespace govmail::core

@@ -1,0 +1,227 @@
+#include "core/config.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace govmail::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::filesystem::path source_dir() {
+  if (const char* env = std::getenv("GOVMAIL_SOURCE_DIR")) return env;
+  return GOVMAIL_SOURCE_DIR;
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string error_of(std::string_view text) {
+  auto r = parse_config(text, "t.toml");
+  EXPECT_FALSE(r.ok()) << "accepted:\n" << text;
+  return r.ok() ? "" : r.error().message;
+}
+
+TEST(Config, EmptyFileGivesDefaults) {
+  auto r = parse_config("", "empty.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->limits.max_message_bytes, 50ull << 20);
+  EXPECT_EQ(r->auth.cache_ttl, 3600s);
+  EXPECT_FALSE(r->tls.self_signed);
+  EXPECT_EQ(r->listen.smtp, (std::vector<std::string>{"127.0.0.1:2525", "[::1]:2525"}));
+  EXPECT_EQ(r->source, "empty.toml");
+}
+
+TEST(Config, DevelopmentFileParsesAndSetsEveryKey) {
+  const auto path = source_dir() / "conf/govmail.toml";
+  auto r = load_config(path);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->tls.self_signed);
+  EXPECT_TRUE(r->auth.allow_plaintext_on_loopback);
+  EXPECT_TRUE(r->demo.seed);
+  EXPECT_EQ(r->listen.submission, (std::vector<std::string>{"127.0.0.1:2587", "[::1]:2587"}));
+  EXPECT_EQ(r->listen.imaps, (std::vector<std::string>{"127.0.0.1:2993", "[::1]:2993"}));
+  EXPECT_EQ(r->listen.http, (std::vector<std::string>{"127.0.0.1:8080", "[::1]:8080"}));
+  EXPECT_EQ(r->tls.cert_file, "var/tls/cert.pem");
+
+  // The documented example must mention every key the schema knows, in its section.
+  const std::string text = read_file(path);
+  for (const std::string& key : config_keys()) {
+    const auto dot = key.find('.');
+    const auto section = text.find("\n[" + key.substr(0, dot) + "]\n");
+    ASSERT_NE(section, std::string::npos) << key;
+    const auto next = text.find("\n[", section + 2);
+    const auto at = text.find("\n" + key.substr(dot + 1) + " = ", section);
+    EXPECT_TRUE(at != std::string::npos && at < next) << "conf/govmail.toml lacks " << key;
+  }
+}
+
+TEST(Config, ProductionExampleParses) {
+  const char* env = std::getenv("GOVMAIL_DATABASE_URL");
+  const std::string saved = env ? env : "";
+  ::unsetenv("GOVMAIL_DATABASE_URL");  // it would replace the example's URL
+  auto r = load_config(source_dir() / "conf/production.example.toml");
+  if (env) ::setenv("GOVMAIL_DATABASE_URL", saved.c_str(), 1);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->tls.self_signed);
+  EXPECT_FALSE(r->auth.allow_plaintext_on_loopback);
+  EXPECT_FALSE(r->demo.seed);
+  EXPECT_EQ(r->listen.smtp, (std::vector<std::string>{"0.0.0.0:25", "[::]:25"}));
+  EXPECT_EQ(r->listen.http, (std::vector<std::string>{"0.0.0.0:443", "[::]:443"}));
+  EXPECT_EQ(r->auth.failure_window, 900s);
+  EXPECT_EQ(r->log.format, "json");
+  EXPECT_FALSE(r->database.url.empty());
+}
+
+TEST(Config, WrongTypeNamesFileLineKeyAndExpectation) {
+  EXPECT_EQ(error_of("[database]\n\nembedded_port = \"abc\"\n"),
+            "t.toml:3: key 'database.embedded_port': expected integer in 1..65535, found string "
+            "\"abc\"");
+  EXPECT_EQ(error_of("[tls]\nself_signed = 1\n"),
+            "t.toml:2: key 'tls.self_signed': expected boolean (true or false), found integer 1");
+  EXPECT_EQ(error_of("[log]\nlevel = \"loud\"\n"),
+            "t.toml:2: key 'log.level': expected one of \"trace\", \"debug\", \"info\", \"warn\", "
+            "\"error\", found string \"loud\"");
+}
+
+TEST(Config, OutOfRangeIsRefused) {
+  EXPECT_EQ(error_of("[database]\nembedded_port = 70000\n"),
+            "t.toml:2: key 'database.embedded_port': expected integer in 1..65535, found integer "
+            "70000");
+  EXPECT_NE(error_of("[limits]\nsmtp_line_max = 100\n").find("expected integer in 512.."),
+            std::string::npos);
+  EXPECT_NE(error_of("[server]\nthreads = -1\n").find("found integer -1"), std::string::npos);
+}
+
+TEST(Config, UnknownKeysAreRefusedWithASuggestion) {
+  EXPECT_EQ(error_of("[limits]\nmax_mesage_bytes = 10\n"),
+            "t.toml:2: unknown key 'limits.max_mesage_bytes' (did you mean "
+            "'limits.max_message_bytes'?)");
+  // Right name, wrong section.
+  EXPECT_EQ(error_of("[server]\nsmtp_line_max = 5000\n"),
+            "t.toml:2: unknown key 'server.smtp_line_max' (did you mean "
+            "'limits.smtp_line_max'?)");
+  EXPECT_NE(error_of("[limit]\nmax_message_bytes = 5000\n").find("unknown key 'limit'"),
+            std::string::npos);
+  EXPECT_EQ(error_of("colour = \"blue\"\n"), "t.toml:1: unknown key 'colour'");
+}
+
+TEST(Config, EveryErrorIsReportedInLineOrder) {
+  const std::string e = error_of("[server]\nthreads = \"x\"\nbogus = 1\n[tls]\nmin_version = 2\n");
+  EXPECT_NE(e.find("t.toml:2: key 'server.threads'"), std::string::npos) << e;
+  EXPECT_NE(e.find("\nt.toml:3: unknown key 'server.bogus'"), std::string::npos) << e;
+  EXPECT_NE(e.find("\nt.toml:5: key 'tls.min_version'"), std::string::npos) << e;
+}
+
+TEST(Config, SyntaxErrorHasFileAndLine) {
+  const std::string e = error_of("[server]\nhostname = \"a\"\nthreads = = 3\n");
+  EXPECT_EQ(e.rfind("t.toml:3: TOML syntax error: ", 0), 0u) << e;
+  const std::string dup = error_of("[server]\nthreads = 1\nthreads = 2\n");
+  EXPECT_EQ(dup.rfind("t.toml:", 0), 0u) << dup;
+}
+
+TEST(Config, DurationsTakeIntegersInTheKeyUnitOrStringsWithUnits) {
+  auto r = parse_config(
+      "[auth]\ncache_ttl = \"15m\"\nfailure_window = 120\nlockout_max = \"2h\"\n"
+      "[database]\nacquire_timeout = \"2s\"\n[limits]\nimap_idle_timeout = \"1d\"\n",
+      "t.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->auth.cache_ttl, 900s);
+  EXPECT_EQ(r->auth.failure_window, 120s);
+  EXPECT_EQ(r->auth.lockout_max, 7200s);
+  EXPECT_EQ(r->database.acquire_timeout, 2000ms);
+  EXPECT_EQ(r->limits.imap_idle_timeout, 86400s);
+
+  EXPECT_NE(error_of("[auth]\ncache_ttl = \"1500ms\"\n").find("not whole seconds"),
+            std::string::npos);
+  EXPECT_EQ(error_of("[auth]\ncache_ttl = \"soon\"\n"),
+            "t.toml:2: key 'auth.cache_ttl': expected duration in 1s..1d (integer seconds or a "
+            "string like \"30s\", \"15m\", \"1h\"), found string \"soon\"");
+  EXPECT_NE(error_of("[auth]\ncache_ttl = \"2d\"\n").find("1s..1d"), std::string::npos);
+}
+
+TEST(Config, LockoutBaseMustNotExceedMax) {
+  EXPECT_EQ(error_of("[auth]\nlockout_base = 600\nlockout_max = 60\n"),
+            "t.toml:2: key 'auth.lockout_base': must not exceed auth.lockout_max (1m)");
+}
+
+TEST(Config, ListenAddresses) {
+  for (const char* ok : {"127.0.0.1:2525", "[::1]:2525", "0.0.0.0:25", "[::]:25"})
+    EXPECT_TRUE(parse_listen_address(ok).has_value()) << ok;
+  for (const char* bad : {"localhost:25", "1.2.3.4", "[::1]:0", "1.2.3.4:70000", "[::1:25",
+                          "::1:25", "1.2.3.4:", "1.2.3.4:+5", "[1.2.3.4]:25", ""})
+    EXPECT_FALSE(parse_listen_address(bad).has_value()) << bad;
+  const auto v6 = parse_listen_address("[::1]:2143");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 2143);
+  EXPECT_TRUE(v6->v6);
+
+  EXPECT_EQ(error_of("[listen]\nsmtp = [\"127.0.0.1:25\", \"localhost:25\"]\n"),
+            "t.toml:2: key 'listen.smtp': in array: expected listen address \"IPv4:port\" or "
+            "\"[IPv6]:port\", found string \"localhost:25\"");
+  EXPECT_NE(error_of("[listen]\nsmtp = \"127.0.0.1:25\"\n").find("expected array"),
+            std::string::npos);
+}
+
+TEST(Config, TwoServicesOnOneAddressAreRefused) {
+  EXPECT_EQ(error_of("[listen]\nsmtp = [\"0.0.0.0:25\"]\nimap = [\"127.0.0.1:25\"]\n"),
+            "t.toml:3: key 'listen.imap': address 127.0.0.1:25 conflicts with listen.smtp");
+  auto ok = parse_config("[listen]\nsmtp = [\"0.0.0.0:25\", \"[::]:25\"]\nimap = []\n", "t.toml");
+  EXPECT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_TRUE(ok->listen.imap.empty());
+}
+
+TEST(Config, EnvironmentOverridesDatabaseUrl) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("govmail-config-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path) << "[database]\nurl = \"host=from-file\"\n";
+  ::setenv("GOVMAIL_DATABASE_URL", "host=from-env", 1);
+  auto r = load_config(path);
+  ::unsetenv("GOVMAIL_DATABASE_URL");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->database.url, "host=from-env");
+  auto plain = load_config(path);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->database.url, "host=from-file");
+  std::filesystem::remove(path);
+
+  auto missing = load_config("/nonexistent/govmail.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message.rfind("/nonexistent/govmail.toml: cannot open", 0), 0u);
+}
+
+TEST(Config, RenderMasksSecretsAndRoundTrips) {
+  auto r = parse_config(
+      "[database]\nurl = \"postgresql://govmail:s3cret@db/govmail\"\n"
+      "[auth]\ncache_ttl = \"15m\"\n[listen]\nhttp = [\"[::1]:9090\"]\n",
+      "t.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const std::string text = render_config(*r);
+  EXPECT_EQ(text.find("s3cret"), std::string::npos) << text;
+  EXPECT_NE(text.find("url = \"postgresql://govmail:***@db/govmail\""), std::string::npos);
+  EXPECT_NE(text.find("cache_ttl = \"15m\""), std::string::npos);
+
+  auto keywords = parse_config("[database]\nurl = \"host=db password=s3cret dbname=m\"\n", "t");
+  ASSERT_TRUE(keywords.ok());
+  EXPECT_NE(render_config(*keywords).find("\"host=db password=*** dbname=m\""), std::string::npos);
+
+  // Everything but the masked secret survives a render -> parse round trip.
+  auto again = parse_config(text, "rendered.toml");
+  ASSERT_TRUE(again.ok()) << again.error().message << "\n" << text;
+  EXPECT_EQ(again->auth.cache_ttl, 900s);
+  EXPECT_EQ(again->listen.http, (std::vector<std::string>{"[::1]:9090"}));
+  const auto body = [](const std::string& s) { return s.substr(s.find('\n')); };
+  EXPECT_EQ(body(render_config(*again)), body(text));
+}
+
+}  // namespace
+}  // namespace govmail::core
