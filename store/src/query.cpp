@@ -38,14 +38,21 @@ Params& Params::opt_num(std::optional<std::int64_t> v) {
 
 Params& Params::num_array(const std::vector<std::int64_t>& v) {
   std::string s = "{";
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
-  return text(s + "}");
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(v[i]);
+  }
+  s += '}';
+  return text(std::move(s));
 }
 Params& Params::opt_num_array(const std::vector<std::optional<std::int64_t>>& v) {
   std::string s = "{";
-  for (std::size_t i = 0; i < v.size(); ++i)
-    s += (i ? "," : "") + (v[i] ? std::to_string(*v[i]) : std::string("NULL"));
-  return text(s + "}");
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += v[i] ? std::to_string(*v[i]) : std::string("NULL");
+  }
+  s += '}';
+  return text(std::move(s));
 }
 Params& Params::text_array(const std::vector<std::string>& v) {
   return text(text_array_literal(v));
