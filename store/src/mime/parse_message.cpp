@@ -20,7 +20,7 @@ using mime::Tree;
 
 // JSON depth is about twice the nesting depth: keep recursion far from the stack limit whatever
 // the configuration says.
-constexpr std::size_t kDepthCeiling = 500;
+constexpr std::size_t kDepthCeiling = 200;
 constexpr std::size_t kMaxIds = 1000;  // References entries kept
 constexpr std::size_t kMaxWarnings = 60;
 
