@@ -11,6 +11,7 @@
 
 #include "core/asio.hpp"
 #include "core/worker_pool.hpp"
+#include "admin_store_pg.hpp"
 #include "directory_pg.hpp"
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
@@ -217,6 +218,7 @@ struct Database::Impl {
   std::shared_ptr<core::WorkerPool> workers;
   std::unique_ptr<PgDirectory> directory;
   std::unique_ptr<PgMailboxStore> mailboxes;
+  std::unique_ptr<PgAdminStore> admin;
   bool closed = false;
 };
 
@@ -250,6 +252,7 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   impl->workers = std::make_shared<core::WorkerPool>(2, 64);
   impl->directory = std::make_unique<PgDirectory>(impl->pool);
   impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers);
+  impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   co_return std::make_shared<Database>(std::move(impl));
 }
 
@@ -258,6 +261,9 @@ Directory& Database::directory() {
 }
 MailboxStore& Database::mailboxes() {
   return *impl_->mailboxes;
+}
+AdminStore& Database::admin() {
+  return *impl_->admin;
 }
 
 Subscription Database::subscribe_mailbox(MailboxId mailbox,

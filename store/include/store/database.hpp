@@ -21,6 +21,7 @@ struct DatabaseOptions {
 };
 
 class Database;
+class AdminStore;
 class Directory;
 class MailboxStore;
 
@@ -54,6 +55,7 @@ class Database {
 
   Directory& directory();
   MailboxStore& mailboxes();
+  AdminStore& admin();  // administration only (admin CLI and API)
 
   // Called (on the io_context) for every committed change of a mailbox, whichever govmail
   // process made it, within about a second. After the notification connection was lost and

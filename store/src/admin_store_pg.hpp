@@ -1,0 +1,59 @@
+// AdminStore on PostgreSQL.
+#pragma once
+#include <memory>
+
+#include "pg/pg.hpp"
+#include "store/admin_store.hpp"
+
+namespace govmail::store {
+
+class PgAdminStore final : public AdminStore {
+ public:
+  explicit PgAdminStore(std::shared_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}
+
+  awaitable<Result<ImportCounts>> import_units(std::vector<OrgUnit> units) override;
+  awaitable<Result<std::vector<OrgUnit>>> list_units() override;
+  awaitable<Result<MergeReport>> merge_domain(std::string old_domain,
+                                              std::string new_domain) override;
+  awaitable<Result<std::vector<Account>>> list_accounts(AccountFilter filter) override;
+  awaitable<Result<AccountDetail>> account_detail(std::string address) override;
+  awaitable<Result<void>> set_profile(AccountId id, std::string display_name,
+                                      std::optional<std::string> unit_code,
+                                      std::string position) override;
+  awaitable<Result<void>> rename_account(AccountId id, std::string new_address,
+                                         bool keep_alias) override;
+  awaitable<Result<void>> set_account_status(AccountId id, AccountStatus status) override;
+  awaitable<Result<std::vector<std::string>>> set_status_many(std::vector<std::string> addresses,
+                                                              AccountStatus status) override;
+  awaitable<Result<std::vector<std::string>>> purge_deleted(int retention_days) override;
+  awaitable<Result<std::vector<Account>>> unused_accounts(std::string domain, int days) override;
+  awaitable<Result<std::vector<std::string>>> aliases_of(AccountId id) override;
+  awaitable<Result<void>> remove_alias(std::string alias) override;
+  awaitable<Result<AppPassword>> add_app_password(AccountId id, std::string name,
+                                                  std::string password_hash) override;
+  awaitable<Result<void>> remove_app_password(AccountId id, std::string name) override;
+  awaitable<Result<Group>> add_group(Group group) override;
+  awaitable<Result<std::vector<Group>>> list_groups(std::string domain) override;
+  awaitable<Result<std::vector<std::string>>> group_members(std::string group) override;
+  awaitable<Result<void>> add_member(std::string group, std::string account) override;
+  awaitable<Result<void>> remove_member(std::string group, std::string account) override;
+  awaitable<Result<void>> add_sender(std::string group, std::string account) override;
+  awaitable<Result<void>> delete_group(std::string group) override;
+  awaitable<Result<std::vector<std::string>>> taken_addresses(std::string domain) override;
+  awaitable<Result<void>> apply_import(ImportBatch batch,
+                                       std::function<void(std::size_t)> progress) override;
+  awaitable<Result<void>> set_admin(AccountId id, AdminRole role,
+                                    std::vector<std::string> units) override;
+  awaitable<Result<void>> remove_admin(AccountId id) override;
+  awaitable<Result<AdminGrant>> find_admin(AccountId id) override;
+  awaitable<Result<std::vector<AdminGrant>>> list_admins() override;
+  awaitable<Result<void>> set_totp_secret(AccountId id, std::optional<std::string> secret) override;
+  awaitable<Result<bool>> unit_within(std::string unit, std::vector<std::string> units) override;
+  awaitable<Result<void>> audit(AuditEntry entry) override;
+  awaitable<Result<std::vector<AuditEntry>>> audit_log(AuditQuery query) override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+}  // namespace govmail::store
