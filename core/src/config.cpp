@@ -352,6 +352,13 @@ const std::vector<Entry>& schema() {
       choice<&C::log, &LogConfig::level>("log.level", {"trace", "debug", "info", "warn", "error"}, "least severe level written"),
       choice<&C::log, &LogConfig::format>("log.format", {"text", "json"}, "text for people, json lines for collectors"),
 
+      integer<&C::admin, &AdminConfig::deleted_retention_days>("admin.deleted_retention_days", 0, 36500, "days a deleted account keeps its mail before `account purge` removes it"),
+      integer<&C::admin, &AdminConfig::unused_days>("admin.unused_days", 1, 36500, "accounts not logged in for this many days are listed by `account unused`"),
+      string<&C::admin, &AdminConfig::local_part_pattern>("admin.local_part_pattern", kNonEmpty, "local parts made from full names: {given} {surname} {middle} {initials} {all}"),
+      integer<&C::admin, &AdminConfig::default_quota_mb>("admin.default_quota_mb", 0, 1 * MiB, "quota of imported accounts without quota_mb (MB); 0 = unlimited"),
+      boolean<&C::admin, &AdminConfig::require_totp>("admin.require_totp", "admin API logins need a TOTP second factor"),
+      string<&C::admin, &AdminConfig::totp_issuer>("admin.totp_issuer", kNonEmpty, "issuer name shown by authenticator apps"),
+
       boolean<&C::demo, &DemoConfig::seed>("demo.seed", "create the demo domain and accounts at first start (development only)"),
       string<&C::demo, &DemoConfig::domain>("demo.domain", kHostname, "demo domain"),
       strings<&C::demo, &DemoConfig::accounts>("demo.accounts", kLocalPart, "local parts of the demo accounts"),

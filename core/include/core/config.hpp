@@ -84,6 +84,15 @@ struct LogConfig {
   std::string format = "text";  // text or json
 };
 
+struct AdminConfig {
+  unsigned deleted_retention_days = 90;  // deleted accounts keep their mail this long, then purge
+  unsigned unused_days = 45;             // "unused" threshold (TCVN 14423 level 3: 45 days)
+  std::string local_part_pattern = "{given}{initials}";  // Nguyễn Quang Vinh -> vinhnq
+  std::uint64_t default_quota_mb = 0;    // for imported accounts without quota_mb; 0 = unlimited
+  bool require_totp = true;              // admin API logins need a TOTP code
+  std::string totp_issuer = "govmail";   // shown by authenticator apps
+};
+
 struct DemoConfig {
   // Development only: create a demo domain and accounts at first start, print passwords once.
   bool seed = false;
@@ -99,6 +108,7 @@ struct Config {
   AuthConfig auth;
   LimitsConfig limits;
   LogConfig log;
+  AdminConfig admin;
   DemoConfig demo;
   std::filesystem::path source;  // file it was loaded from (relative paths resolve against cwd)
 };
