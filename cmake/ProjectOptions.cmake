@@ -3,7 +3,9 @@ add_library(govmail_options INTERFACE)
 target_compile_options(govmail_options INTERFACE
   -Wall -Wextra -Werror
   # GCC 12 false positive on coroutine frames at -O2 (NOTES-LIBRARIES.md).
-  -Wno-mismatched-new-delete)
+  -Wno-mismatched-new-delete
+  # GCC 12 false positive on "literal" + std::string&& when optimising (GCC bug 105329).
+  -Wno-restrict)
 target_compile_definitions(govmail_options INTERFACE
   BOOST_ASIO_NO_DEPRECATED
   GOVMAIL_VERSION="${PROJECT_VERSION}")
