@@ -1,5 +1,7 @@
 #include "services.hpp"
 
+#include "smtp/backend.hpp"
+#include "smtp/service.hpp"
 #include "webmail/http_server.hpp"
 
 namespace govmail::app {
@@ -22,13 +24,17 @@ Result<void, std::string> add_http(core::Server& server, const Services& s) {
   return server.add_service(std::move(opts));
 }
 
+// MX, submission (STARTTLS) and submissions (implicit TLS), each from its listen list.
+Result<void, std::string> add_smtp(core::Server& server, const Services& s) {
+  return smtp::add_services(server, s.cfg, smtp::make_store_backend(s.db, s.auth), s.tls);
+}
+
 }  // namespace
 
 Result<void, std::string> add_services(core::Server& server, const Services& services) {
-  // SMTP (smtp, submission, submissions) and IMAP (imap, imaps) register here when their
-  // front ends land; their ports are configured already.
+  // IMAP (imap, imaps) registers here when its front end lands; its ports are configured already.
   using Adder = Result<void, std::string> (*)(core::Server&, const Services&);
-  for (Adder add : {add_http})
+  for (Adder add : {add_http, add_smtp})
     if (auto r = add(server, services); !r) return r;
   return {};
 }

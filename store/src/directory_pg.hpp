@@ -25,6 +25,9 @@ class PgDirectory final : public Directory {
   awaitable<Result<void>> set_quota(AccountId id, std::uint64_t quota_bytes) override;
   awaitable<Result<void>> add_alias(std::string alias, AccountId target) override;
   awaitable<Result<Resolution>> resolve(std::string address) override;
+  // In directory_sender_pg.cpp:
+  awaitable<Result<RecipientResolution>> resolve_recipient(std::string address) override;
+  awaitable<Result<bool>> may_send_as(AccountId account, std::string address) override;
 
  private:
   std::shared_ptr<pg::Pool> pool_;

@@ -17,6 +17,18 @@ struct Resolution {
   bool is_group = false;
 };
 
+// What SMTP needs at RCPT time: the accounts an address reaches with their quota, in one query
+// (a group of thousands is expanded once, not queried per member).
+struct RecipientAccount {
+  AccountId id = 0;
+  std::uint64_t quota_bytes = 0;  // 0 = unlimited
+  std::uint64_t used_bytes = 0;
+};
+struct RecipientResolution {
+  std::vector<RecipientAccount> accounts;  // unique, sorted by id
+  bool is_group = false;
+};
+
 class Directory {
  public:
   virtual ~Directory() = default;
@@ -41,6 +53,12 @@ class Directory {
 
   // Resolves an address (account, alias, group, alias domain) to accounts; not_found if none.
   virtual awaitable<Result<Resolution>> resolve(std::string address) = 0;
+
+  // resolve() with each account's quota and usage (SMTP RCPT); not_found if none.
+  virtual awaitable<Result<RecipientResolution>> resolve_recipient(std::string address) = 0;
+  // Whether the account may use `address` as sender (envelope and From:): its own address, one
+  // of its aliases (also through an alias domain), or a group that lists it in group_senders.
+  virtual awaitable<Result<bool>> may_send_as(AccountId account, std::string address) = 0;
 };
 
 }  // namespace govmail::store

@@ -1,0 +1,25 @@
+// The SMTP listeners of `govmail serve`: MX (listen.smtp), submission with STARTTLS
+// (listen.submission) and submissions with implicit TLS (listen.submissions).
+#pragma once
+#include <memory>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/listener.hpp"
+#include "core/result.hpp"
+#include "core/tls.hpp"
+#include "smtp/session.hpp"
+
+namespace govmail::smtp {
+
+class Backend;
+
+// Registers every SMTP service whose listen list is not empty.
+Result<void, std::string> add_services(core::Server& server, const core::Config& cfg,
+                                       std::shared_ptr<Backend> backend, core::TlsContext tls);
+
+// One connection: greeting, then bytes between the stream and the session until it ends.
+awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg, Backend& backend,
+                                 core::TlsContext tls);
+
+}  // namespace govmail::smtp

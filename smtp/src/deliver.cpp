@@ -1,0 +1,137 @@
+// The end of a message (DATA or the LAST chunk): final checks, trace headers, one committed
+// delivery through MailboxStore::deliver, then the one reply. 250 only after COMMIT.
+#include <ctime>
+
+#include <spdlog/spdlog.h>
+
+#include "core/asio.hpp"
+#include "core/log.hpp"
+#include "session_impl.hpp"
+#include "smtp/headers.hpp"
+
+namespace govmail::smtp {
+namespace {
+
+// Submission: every From: address must belong to the authenticated account.
+awaitable<std::optional<Reply>> check_from_header(Session::Impl& s) {
+  auto froms = header_addresses(s.tx.body, "From");
+  if (froms.empty()) co_return Reply{550, "5.6.0", "Message has no From: header"};
+  for (const auto& f : froms) {
+    auto may = co_await s.backend.may_send_as(s.auth->account, f);
+    if (!may) co_return store_error_reply(may.error(), s.tx.queue_id);
+    if (!*may) {
+      spdlog::info("smtp tx id={} user={} refused From: <{}>: not owned", s.tx.queue_id,
+                   s.auth->address, core::log_safe(f, 80));
+      co_return Reply{550, "5.7.1", "From: address not owned by the authenticated user"};
+    }
+  }
+  co_return std::nullopt;
+}
+
+// Quota with the real size: group members that would overflow are left out; a direct recipient
+// over quota refuses the message (temporarily: the sender retries).
+std::optional<Reply> check_quota(Session::Impl& s) {
+  const auto size = s.tx.body.size();
+  for (auto it = s.tx.accounts.begin(); it != s.tx.accounts.end();) {
+    if (!over_quota(it->second.account, size)) {
+      ++it;
+    } else if (it->second.only_via_group) {
+      spdlog::warn("smtp tx id={} group member account {} over quota: left out", s.tx.queue_id,
+                   it->first);
+      it = s.tx.accounts.erase(it);
+    } else {
+      return Reply{452, "4.2.2", "Mailbox full, try again later"};
+    }
+  }
+  if (s.tx.accounts.empty() && s.tx.remote.empty())
+    return Reply{452, "4.2.2", "Every mailbox is full, try again later"};
+  return std::nullopt;
+}
+
+awaitable<std::optional<Reply>> check_message(Session::Impl& s) {
+  if (s.tx.too_big)
+    co_return Reply{552, "5.3.4", "Message size exceeds fixed maximum message size"};
+  if (s.tx.line_too_long)
+    co_return Reply{550, "5.6.0", "Message line too long (limits.smtp_data_line_max)"};
+  if (s.auth)
+    if (auto r = co_await check_from_header(s)) co_return r;
+  co_return check_quota(s);
+}
+
+store::Delivery make_delivery(Session::Impl& s) {
+  store::Delivery d;
+  std::string raw = trace_headers(s, rfc5322_date(std::chrono::system_clock::now()));
+  raw += s.tx.body;
+  d.raw = std::make_shared<const std::string>(std::move(raw));
+  d.envelope_from = s.tx.from.address;
+  for (const auto& [id, acct] : s.tx.accounts) d.local.push_back({id, std::nullopt});
+  d.remote = s.tx.remote;
+  d.dsn_envid = s.tx.from.envid;
+  d.dsn_ret = s.tx.from.ret;
+  return d;
+}
+
+}  // namespace
+
+awaitable<void> finish_message(Session::Impl& s) {
+  Reply r;
+  if (auto refused = co_await check_message(s)) {
+    r = *refused;
+  } else {
+    auto delivered = co_await s.backend.deliver(make_delivery(s));
+    r = delivered ? Reply{250, "2.0.0", "Ok: queued as " + s.tx.queue_id}
+                  : store_error_reply(delivered.error(), s.tx.queue_id);
+  }
+  s.reply(r);
+  s.log_transaction(r.wire().substr(0, r.wire().size() - 2));
+  s.reset_transaction();
+}
+
+Reply store_error_reply(store::StoreError e, std::string_view queue_id) {
+  using store::StoreError;
+  std::string id = queue_id.empty() ? std::string() : " (" + std::string(queue_id) + ")";
+  switch (e) {
+    case StoreError::over_quota:
+      return {452, "4.2.2", "Mailbox full, try again later"};
+    case StoreError::too_big:
+      return {552, "5.3.4", "Message size exceeds fixed maximum message size"};
+    case StoreError::limit:
+      return {452, "4.5.3", "Too many recipients"};
+    case StoreError::not_found:
+      return {550, "5.1.1", "Recipient address rejected: user unknown"};
+    case StoreError::invalid:
+      return {554, "5.6.0", "Message refused" + id};
+    default:  // temporary, unavailable, permanent, ...: the details are in the log
+      spdlog::warn("smtp store error {}{}", store::to_string(e), id);
+      return {451, "4.3.0", "Temporary local problem, try again later" + id};
+  }
+}
+
+std::string rfc5322_date(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return buf;
+}
+
+std::string trace_headers(const Session::Impl& s, std::string_view date) {
+  const auto& ip = s.conn.remote_ip;
+  std::string literal = ip.find(':') != std::string::npos ? "[IPv6:" + ip + "]" : "[" + ip + "]";
+  std::string h = "Return-Path: <" + s.tx.from.address + ">\r\n";
+  h += "Received: from " + s.helo + " (" + literal + ")\r\n\tby " + s.cfg.hostname +
+       " (govmail) with " + s.protocol_name() + " id " + s.tx.queue_id;
+  if (s.tx.rcpts.size() == 1) h += "\r\n\tfor <" + s.tx.rcpts.front().address + ">";
+  h += "; ";
+  h += date;
+  h += "\r\n";
+  return h;
+}
+
+}  // namespace govmail::smtp

@@ -1,0 +1,484 @@
+// Sessions driven without sockets (STYLE.md 18): bytes in, replies out, a backend in memory.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "core/asio.hpp"
+#include "core/line_reader.hpp"
+#include "smtp/backend.hpp"
+#include "smtp/session.hpp"
+
+namespace govmail::smtp {
+namespace {
+
+using store::AccountId;
+
+struct FakeBackend : Backend {
+  std::set<std::string> domains{"example.gov.vn"};
+  std::map<std::string, store::RecipientResolution> addresses;
+  std::set<std::pair<AccountId, std::string>> senders;  // (account, address) it may send as
+  std::map<std::string, std::pair<std::string, AccountId>> passwords;
+  std::vector<store::Delivery> delivered;
+  std::optional<store::StoreError> deliver_error;
+  core::AuthOutcome forced_outcome = core::AuthOutcome::ok;
+  bool force_outcome = false;
+  int resolve_calls = 0;
+
+  awaitable<store::Result<bool>> is_local_domain(std::string d) override {
+    co_return domains.count(d) > 0;
+  }
+  awaitable<store::Result<store::RecipientResolution>> resolve_recipient(std::string a) override {
+    ++resolve_calls;
+    auto it = addresses.find(a);
+    if (it == addresses.end()) co_return unexpected(store::StoreError::not_found);
+    co_return it->second;
+  }
+  awaitable<store::Result<bool>> may_send_as(AccountId id, std::string a) override {
+    co_return senders.count({id, a}) > 0;
+  }
+  awaitable<core::AuthResult> authenticate(std::string user, std::string pw, std::string) override {
+    core::AuthResult r;
+    auto it = passwords.find(user);
+    if (force_outcome) {
+      r.outcome = forced_outcome;
+      r.retry_after = std::chrono::seconds(30);
+    } else if (it != passwords.end() && it->second.first == pw) {
+      r.outcome = core::AuthOutcome::ok;
+      r.account_id = it->second.second;
+      r.address = user;
+    }
+    co_return r;
+  }
+  awaitable<store::Result<store::DeliveryResult>> deliver(store::Delivery d) override {
+    if (deliver_error) co_return unexpected(*deliver_error);
+    delivered.push_back(std::move(d));
+    co_return store::DeliveryResult{};
+  }
+};
+
+class Client {
+ public:
+  explicit Client(SessionConfig cfg, ConnectionInfo conn = {"192.0.2.7", false, false})
+      : cfg_(std::move(cfg)), session_(cfg_, backend, std::move(conn)) {}
+
+  // Feeds the bytes and runs the session until it wants more input (or stops); returns replies.
+  std::string send(std::string_view bytes) {
+    session_.feed(bytes);
+    std::string out;
+    asio::co_spawn(
+        io_,
+        [&]() -> awaitable<void> {
+          for (;;) {
+            auto o = co_await session_.process();
+            out += o.bytes;
+            closed = closed || o.close;
+            start_tls = start_tls || o.start_tls;
+            if (o.need_input || o.close || o.start_tls) break;
+          }
+        },
+        asio::detached);
+    io_.run();
+    io_.restart();
+    return out;
+  }
+
+  FakeBackend backend;
+  Session& session() { return session_; }
+  bool closed = false;
+  bool start_tls = false;
+
+ private:
+  asio::io_context io_;
+  SessionConfig cfg_;
+  Session session_;
+};
+
+SessionConfig mx_config() {
+  SessionConfig c;
+  c.hostname = "mx.example.gov.vn";
+  c.mode = Mode::mx;
+  c.starttls_available = true;
+  c.max_message_bytes = 10000;
+  c.max_recipients = 5;
+  c.line_max = 512;
+  c.data_line_max = 1000;
+  c.max_commands_before_mail = 10;
+  c.max_bad_commands = 5;
+  c.command_timeout = std::chrono::seconds(300);
+  c.data_timeout = std::chrono::seconds(600);
+  return c;
+}
+
+SessionConfig submission_config() {
+  auto c = mx_config();
+  c.mode = Mode::submission;
+  c.allow_plaintext_auth_on_loopback = true;
+  return c;
+}
+
+store::RecipientResolution one(AccountId id, std::uint64_t quota = 0, std::uint64_t used = 0) {
+  return {{{id, quota, used}}, false};
+}
+
+void add_users(FakeBackend& b) {
+  b.addresses["an@example.gov.vn"] = one(1);
+  b.addresses["binh@example.gov.vn"] = one(2);
+  b.addresses["full@example.gov.vn"] = one(3, 1000, 1000);
+  b.addresses["tiny@example.gov.vn"] = one(4, 100, 0);
+  b.addresses["all@example.gov.vn"] = {{{1, 0, 0}, {2, 0, 0}, {3, 1000, 1000}, {5, 0, 0}}, true};
+  b.passwords["an@example.gov.vn"] = {"secret", 1};
+  b.senders = {{1, "an@example.gov.vn"}, {1, "van.an@example.gov.vn"}};
+}
+
+const std::string kBody =
+    "From: an@example.gov.vn\r\nTo: binh@example.gov.vn\r\nSubject: test\r\n\r\nline 1\r\n"
+    "..dot stuffed\r\n.\r\n";
+
+TEST(SmtpSession, GreetingAndEhloOnMx) {
+  Client c(mx_config());
+  EXPECT_EQ(c.session().greeting(), "220 mx.example.gov.vn ESMTP govmail\r\n");
+  EXPECT_EQ(c.send("EHLO client.example\r\n"),
+            "250-mx.example.gov.vn\r\n250-PIPELINING\r\n250-SIZE 10000\r\n250-8BITMIME\r\n"
+            "250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250-CHUNKING\r\n250-DSN\r\n"
+            "250 STARTTLS\r\n");
+  EXPECT_EQ(c.send("AUTH PLAIN\r\n"), "502 5.5.1 AUTH not available on this port\r\n");
+}
+
+TEST(SmtpSession, MxTransactionDotUnstuffedWithTraceHeaders) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.send("EHLO client.example\r\n");
+  EXPECT_EQ(c.send("MAIL FROM:<sender@other.vn> BODY=8BITMIME\r\n"), "250 2.1.0 Ok\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<binh@example.gov.vn> NOTIFY=NEVER\r\n"), "250 2.1.5 Ok\r\n");
+  EXPECT_EQ(c.send("DATA\r\n"), "354 End data with <CR><LF>.<CR><LF>\r\n");
+  EXPECT_EQ(c.session().read_timeout(), std::chrono::seconds(600));
+  auto reply = c.send(kBody);
+  ASSERT_EQ(c.backend.delivered.size(), 1u);
+  EXPECT_EQ(reply.substr(0, 24), "250 2.0.0 Ok: queued as ");
+  const auto& d = c.backend.delivered[0];
+  EXPECT_EQ(d.envelope_from, "sender@other.vn");
+  ASSERT_EQ(d.local.size(), 1u);
+  EXPECT_EQ(d.local[0].account_id, 2);
+  const std::string& raw = *d.raw;
+  EXPECT_EQ(raw.rfind("Return-Path: <sender@other.vn>\r\nReceived: from client.example "
+                      "([192.0.2.7])\r\n\tby mx.example.gov.vn (govmail) with ESMTP id ",
+                      0),
+            0u)
+      << raw;
+  EXPECT_NE(raw.find("\r\n\tfor <binh@example.gov.vn>; "), std::string::npos);
+  EXPECT_EQ(raw.substr(raw.find("From: an@")),
+            "From: an@example.gov.vn\r\nTo: binh@example.gov.vn\r\nSubject: test\r\n\r\n"
+            "line 1\r\n.dot stuffed\r\n");
+  EXPECT_EQ(c.session().read_timeout(), std::chrono::seconds(300));
+}
+
+TEST(SmtpSession, PipelinedTransactionAnswersInOrder) {
+  Client c(mx_config());
+  add_users(c.backend);
+  auto out = c.send(
+      "EHLO x\r\nMAIL FROM:<s@o.vn>\r\nRCPT TO:<an@example.gov.vn>\r\nRCPT "
+      "TO:<nobody@example.gov.vn>"
+      "\r\nRCPT TO:<binh@example.gov.vn>\r\nDATA\r\n");
+  EXPECT_NE(out.find("250 STARTTLS\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 Recipient address "
+                     "rejected: user unknown\r\n250 2.1.5 Ok\r\n354 "),
+            std::string::npos)
+      << out;
+  out = c.send(kBody + "QUIT\r\n");
+  EXPECT_NE(out.find("250 2.0.0 Ok: queued as"), std::string::npos);
+  EXPECT_NE(out.find("221 2.0.0"), std::string::npos);
+  EXPECT_TRUE(c.closed);
+  ASSERT_EQ(c.backend.delivered.size(), 1u);
+  EXPECT_EQ(c.backend.delivered[0].local.size(), 2u);
+}
+
+TEST(SmtpSession, OneByteAtATime) {
+  Client c(mx_config());
+  add_users(c.backend);
+  std::string script = "EHLO x\r\nMAIL FROM:<s@o.vn>\r\nRCPT TO:<an@example.gov.vn>\r\nDATA\r\n" +
+                       kBody + "QUIT\r\n";
+  std::string out;
+  for (char ch : script) out += c.send(std::string(1, ch));
+  EXPECT_NE(out.find("250 2.0.0 Ok: queued as"), std::string::npos) << out;
+  ASSERT_EQ(c.backend.delivered.size(), 1u);
+  EXPECT_NE(c.backend.delivered[0].raw->find("line 1\r\n.dot stuffed\r\n"), std::string::npos);
+}
+
+TEST(SmtpSession, BareLfDotDoesNotEndData) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.send("EHLO x\r\nMAIL FROM:<s@o.vn>\r\nRCPT TO:<an@example.gov.vn>\r\nDATA\r\n");
+  auto out = c.send("Subject: x\r\n\r\na\n.\nMAIL FROM:<evil@o.vn>\r\n");
+  EXPECT_EQ(out, "");
+  EXPECT_TRUE(c.backend.delivered.empty());
+  out = c.send(".\r\n");
+  EXPECT_NE(out.find("250 2.0.0"), std::string::npos);
+  ASSERT_EQ(c.backend.delivered.size(), 1u);
+  EXPECT_NE(c.backend.delivered[0].raw->find("a\n.\nMAIL FROM:<evil@o.vn>\r\n"), std::string::npos);
+}
+
+TEST(SmtpSession, RelayUnknownAndSequence) {
+  auto cfg = mx_config();
+  cfg.max_bad_commands = 10;
+  Client c(cfg);
+  add_users(c.backend);
+  EXPECT_EQ(c.send("MAIL FROM:<a@b.c>\r\n"), "503 5.5.1 Send HELO/EHLO first\r\n");
+  c.send("HELO x\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<an@example.gov.vn>\r\n"), "503 5.5.1 Need MAIL command\r\n");
+  EXPECT_EQ(c.send("DATA\r\n"), "503 5.5.1 Need MAIL command\r\n");
+  c.send("MAIL FROM:<a@b.c>\r\n");
+  EXPECT_EQ(c.send("MAIL FROM:<a@b.c>\r\n"), "503 5.5.1 Nested MAIL command\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<someone@gmail.com>\r\n"), "554 5.7.1 Relay access denied\r\n");
+  EXPECT_EQ(c.send("DATA\r\n"), "554 5.5.1 No valid recipients\r\n");
+  EXPECT_EQ(c.send("RSET\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(c.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(c.send("VRFY an@example.gov.vn\r\n").substr(0, 10), "252 2.5.2 ");
+  EXPECT_EQ(c.send("EXPN all\r\n"), "502 5.5.1 EXPN not available\r\n");
+  EXPECT_EQ(c.send("HELP\r\n").substr(0, 10), "214-2.0.0 ");
+  EXPECT_TRUE(c.backend.delivered.empty());
+}
+
+TEST(SmtpSession, QuotaAtRcpt) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.send("EHLO x\r\nMAIL FROM:<s@o.vn> SIZE=500\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<full@example.gov.vn>\r\n"),
+            "452 4.2.2 Mailbox full, try again later\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<tiny@example.gov.vn>\r\n"),
+            "552 5.2.2 Mailbox full: message larger than the quota\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<an@example.gov.vn>\r\n"), "250 2.1.5 Ok\r\n");
+}
+
+TEST(SmtpSession, GroupExpandedOnceAndDeduplicated) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.send(
+      "EHLO x\r\nMAIL FROM:<s@o.vn>\r\nRCPT TO:<all@example.gov.vn>\r\n"
+      "RCPT TO:<binh@example.gov.vn>\r\nRCPT TO:<all@example.gov.vn>\r\nDATA\r\n");
+  c.send("Subject: circular\r\n\r\nhi\r\n.\r\n");
+  ASSERT_EQ(c.backend.delivered.size(), 1u);
+  std::vector<AccountId> ids;
+  for (auto& l : c.backend.delivered[0].local) ids.push_back(l.account_id);
+  // Account 3 is over quota: left out of the group delivery; the others once each.
+  EXPECT_EQ(ids, (std::vector<AccountId>{1, 2, 5}));
+}
+
+TEST(SmtpSession, SizeLimits) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.send("EHLO x\r\n");
+  EXPECT_EQ(c.send("MAIL FROM:<s@o.vn> SIZE=10001\r\n"),
+            "552 5.3.4 Message size exceeds fixed maximum message size\r\n");
+  c.send("MAIL FROM:<s@o.vn>\r\nRCPT TO:<an@example.gov.vn>\r\nDATA\r\n");
+  std::string big = "Subject: big\r\n\r\n";
+  for (int i = 0; i < 200; ++i) big += std::string(98, 'x') + "\r\n";
+  EXPECT_EQ(c.send(big + ".\r\n"), "552 5.3.4 Message size exceeds fixed maximum message size\r\n");
+  EXPECT_TRUE(c.backend.delivered.empty());
+  // The session is in sync after the refusal.
+  EXPECT_EQ(c.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");
+}
+
+TEST(SmtpSession, LineLimits) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.send("EHLO x\r\n");
+  EXPECT_EQ(c.send(std::string(600, 'A') + "\r\nNOOP\r\n"),
+            "500 5.5.2 Line too long (limits.smtp_line_max)\r\n250 2.0.0 Ok\r\n");
+  c.send("MAIL FROM:<s@o.vn>\r\nRCPT TO:<an@example.gov.vn>\r\nDATA\r\n");
+  EXPECT_EQ(c.send("Subject: x\r\n\r\n" + std::string(1500, 'y') + "\r\nend\r\n.\r\n"),
+            "550 5.6.0 Message line too long (limits.smtp_data_line_max)\r\n");
+  EXPECT_TRUE(c.backend.delivered.empty());
+}
+
+TEST(SmtpSession, RecipientLimit) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.send("EHLO x\r\nMAIL FROM:<s@o.vn>\r\n");
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(c.send("RCPT TO:<an@example.gov.vn>\r\n"), "250 2.1.5 Ok\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<an@example.gov.vn>\r\n"),
+            "452 4.5.3 Too many recipients (limits.smtp_max_recipients)\r\n");
+}
+
+TEST(SmtpSession, BadCommandBudgetDisconnects) {
+  Client c(mx_config());
+  std::string out;
+  for (int i = 0; i < 4; ++i) out += c.send("BOGUS\r\n");
+  EXPECT_FALSE(c.closed);
+  out = c.send("BOGUS\r\nNOOP\r\n");
+  EXPECT_EQ(out, "421 4.7.0 mx.example.gov.vn Too many errors, closing connection\r\n");
+  EXPECT_TRUE(c.closed);
+}
+
+TEST(SmtpSession, JunkBeforeMailDisconnects) {
+  Client c(mx_config());
+  std::string out;
+  for (int i = 0; i < 10; ++i) out += c.send("NOOP\r\n");
+  EXPECT_FALSE(c.closed);
+  EXPECT_EQ(c.send("NOOP\r\n"),
+            "421 4.7.0 mx.example.gov.vn Too many commands, closing connection\r\n");
+  EXPECT_TRUE(c.closed);
+}
+
+TEST(SmtpSession, BdatChunksPipelined) {
+  Client c(mx_config());
+  add_users(c.backend);
+  std::string part1 = "Subject: chunked\r\n\r\n.leading dot kept\r\n";
+  std::string part2 = "second part\r\n";
+  auto out = c.send("EHLO x\r\nMAIL FROM:<s@o.vn>\r\nRCPT TO:<an@example.gov.vn>\r\nBDAT " +
+                    std::to_string(part1.size()) + "\r\n" + part1 + "BDAT " +
+                    std::to_string(part2.size()) + " LAST\r\n" + part2 + "NOOP\r\n");
+  EXPECT_NE(out.find("250 2.0.0 " + std::to_string(part1.size()) +
+                     " octets received\r\n250 2.0.0 "
+                     "Ok: queued as "),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\r\n250 2.0.0 Ok\r\n"), std::string::npos);
+  ASSERT_EQ(c.backend.delivered.size(), 1u);
+  const auto& raw = *c.backend.delivered[0].raw;
+  EXPECT_EQ(raw.substr(raw.find("Subject: chunked")), part1 + part2);
+  // BDAT without a transaction: the bytes are consumed, the session stays in sync.
+  EXPECT_EQ(c.send("BDAT 5 LAST\r\nHELLONOOP\r\n"),
+            "503 5.5.1 Need MAIL command\r\n250 2.0.0 Ok\r\n");
+  EXPECT_EQ(c.send("BDAT many\r\n"), "501 5.5.4 Syntax: BDAT size [LAST]; closing connection\r\n");
+  EXPECT_TRUE(c.closed);
+}
+
+TEST(SmtpSession, BdatOverSizeRefusedAtEveryChunk) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.send("EHLO x\r\nMAIL FROM:<s@o.vn>\r\nRCPT TO:<an@example.gov.vn>\r\n");
+  std::string chunk(6000, 'z');
+  EXPECT_EQ(c.send("BDAT 6000\r\n" + chunk), "250 2.0.0 6000 octets received\r\n");
+  EXPECT_EQ(c.send("BDAT 6000\r\n" + chunk),
+            "552 5.3.4 Message size exceeds fixed maximum message size\r\n");
+  EXPECT_EQ(c.send("BDAT 10 LAST\r\n" + chunk.substr(0, 10)),
+            "552 5.3.4 Message size exceeds fixed maximum message size\r\n");
+  EXPECT_TRUE(c.backend.delivered.empty());
+  EXPECT_EQ(c.send("DATA\r\n"), "503 5.5.1 Need MAIL command\r\n");
+}
+
+TEST(SmtpSession, SmtpUtf8AddressesNeedTheParameter) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.backend.addresses["nguyễn@example.gov.vn"] = one(7);
+  c.send("EHLO x\r\n");
+  EXPECT_EQ(c.send("MAIL FROM:<trần@bộ.vn>\r\n"),
+            "553 5.6.7 Non-ASCII sender address requires SMTPUTF8\r\n");
+  EXPECT_EQ(c.send("MAIL FROM:<tran@bo.vn>\r\n"), "250 2.1.0 Ok\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<nguyễn@example.gov.vn>\r\n"),
+            "553 5.6.7 Non-ASCII recipient address requires SMTPUTF8\r\n");
+  c.send("RSET\r\nMAIL FROM:<trần@bộ.vn> SMTPUTF8 BODY=8BITMIME\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<nguyễn@example.gov.vn>\r\n"), "250 2.1.5 Ok\r\n");
+  c.send("DATA\r\n");
+  EXPECT_EQ(c.send("Subject: Công văn số 1\r\n\r\nKính gửi đồng chí\r\n.\r\n").substr(0, 9),
+            "250 2.0.0");
+  ASSERT_EQ(c.backend.delivered.size(), 1u);
+  EXPECT_NE(c.backend.delivered[0].raw->find("with UTF8SMTP id"), std::string::npos);
+  EXPECT_NE(c.backend.delivered[0].raw->find("Kính gửi đồng chí\r\n"), std::string::npos);
+}
+
+TEST(SmtpSession, DeliveryFailureIsNeverAcknowledged) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.backend.deliver_error = store::StoreError::unavailable;
+  c.send("EHLO x\r\nMAIL FROM:<s@o.vn>\r\nRCPT TO:<an@example.gov.vn>\r\nDATA\r\n");
+  auto out = c.send(kBody);
+  EXPECT_EQ(out.substr(0, 50), "451 4.3.0 Temporary local problem, try again later");
+  c.backend.deliver_error = store::StoreError::over_quota;
+  c.send("MAIL FROM:<s@o.vn>\r\nRCPT TO:<an@example.gov.vn>\r\nDATA\r\n");
+  EXPECT_EQ(c.send(kBody), "452 4.2.2 Mailbox full, try again later\r\n");
+}
+
+TEST(SmtpSession, SubmissionRequiresAuthAndTlsOffNonLoopback) {
+  Client c(submission_config());  // 192.0.2.7, no TLS
+  add_users(c.backend);
+  auto ehlo = c.send("EHLO x\r\n");
+  EXPECT_EQ(ehlo.find("AUTH"), std::string::npos);
+  EXPECT_EQ(c.send("AUTH PLAIN AGFuQGV4YW1wbGUuZ292LnZuAHNlY3JldA==\r\n"),
+            "538 5.7.11 Encryption required for requested authentication mechanism\r\n");
+  EXPECT_EQ(c.send("MAIL FROM:<an@example.gov.vn>\r\n"), "530 5.7.0 Authentication required\r\n");
+  EXPECT_EQ(c.send("STARTTLS\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+  EXPECT_TRUE(c.start_tls);
+  c.session().tls_started();
+  EXPECT_EQ(c.send("MAIL FROM:<an@example.gov.vn>\r\n"), "503 5.5.1 Send HELO/EHLO first\r\n");
+  ehlo = c.send("EHLO x\r\n");
+  EXPECT_NE(ehlo.find("250 AUTH PLAIN LOGIN\r\n"), std::string::npos) << ehlo;
+  EXPECT_EQ(ehlo.find("STARTTLS"), std::string::npos);
+  EXPECT_EQ(c.send("AUTH PLAIN AGFuQGV4YW1wbGUuZ292LnZuAHNlY3JldA==\r\n"),
+            "235 2.7.0 Authentication successful\r\n");
+}
+
+TEST(SmtpSession, AuthPlainLoginAndFailures) {
+  auto cfg = submission_config();
+  cfg.max_bad_commands = 10;
+  Client c(cfg, {"127.0.0.1", true, false});
+  add_users(c.backend);
+  EXPECT_NE(c.send("EHLO x\r\n").find("AUTH PLAIN LOGIN"), std::string::npos);
+  // PLAIN without initial response; a wrong password.
+  EXPECT_EQ(c.send("AUTH PLAIN\r\n"), "334 \r\n");
+  EXPECT_EQ(c.send("AGFuQGV4YW1wbGUuZ292LnZuAHdyb25n\r\n"),
+            "535 5.7.8 Authentication credentials invalid\r\n");
+  EXPECT_EQ(c.send("AUTH LOGIN\r\n"), "334 VXNlcm5hbWU6\r\n");
+  EXPECT_EQ(c.send("*\r\n"), "501 5.0.0 Authentication cancelled\r\n");
+  EXPECT_EQ(c.send("AUTH PLAIN !!!!\r\n"), "501 5.5.2 Invalid base64 data\r\n");
+  EXPECT_EQ(c.send("AUTH CRAM-MD5\r\n"), "504 5.5.4 Unrecognized authentication type\r\n");
+  EXPECT_EQ(c.send("AUTH LOGIN YW5AZXhhbXBsZS5nb3Yudm4=\r\n"), "334 UGFzc3dvcmQ6\r\n");
+  EXPECT_EQ(c.send("c2VjcmV0\r\n"), "235 2.7.0 Authentication successful\r\n");
+  EXPECT_EQ(c.send("AUTH PLAIN\r\n"), "503 5.5.1 Already authenticated\r\n");
+}
+
+TEST(SmtpSession, LockedOutDisconnects) {
+  Client c(submission_config(), {"127.0.0.1", true, false});
+  c.backend.force_outcome = true;
+  c.backend.forced_outcome = core::AuthOutcome::locked_out;
+  c.send("EHLO x\r\n");
+  EXPECT_EQ(c.send("AUTH PLAIN AGFuQGV4YW1wbGUuZ292LnZuAHNlY3JldA==\r\n"),
+            "421 4.7.0 Too many authentication failures, try again in 30 seconds\r\n");
+  EXPECT_TRUE(c.closed);
+}
+
+TEST(SmtpSession, SubmissionSenderMustBeOwned) {
+  Client c(submission_config(), {"127.0.0.1", true, false});
+  add_users(c.backend);
+  c.send("EHLO x\r\nAUTH PLAIN AGFuQGV4YW1wbGUuZ292LnZuAHNlY3JldA==\r\n");
+  EXPECT_EQ(c.send("MAIL FROM:<binh@example.gov.vn>\r\n"),
+            "553 5.7.1 Sender address not owned by the authenticated user\r\n");
+  EXPECT_EQ(c.send("MAIL FROM:<>\r\n"),
+            "553 5.7.1 Null sender not allowed for authenticated users\r\n");
+  // An alias of the account; a remote recipient goes to the outbound queue with its DSN.
+  c.send("MAIL FROM:<van.an@example.gov.vn> RET=HDRS ENVID=x1\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<someone@gmail.com> NOTIFY=FAILURE ORCPT=rfc822;someone@gmail.com\r\n"),
+            "250 2.1.5 Ok\r\n");
+  c.send("RCPT TO:<binh@example.gov.vn>\r\nDATA\r\n");
+  // From: of someone else is refused even with an owned envelope sender.
+  EXPECT_EQ(c.send("From: binh@example.gov.vn\r\n\r\nspoof\r\n.\r\n"),
+            "550 5.7.1 From: address not owned by the authenticated user\r\n");
+  EXPECT_TRUE(c.backend.delivered.empty());
+  c.send(
+      "MAIL FROM:<van.an@example.gov.vn> RET=HDRS ENVID=x1\r\n"
+      "RCPT TO:<someone@gmail.com> NOTIFY=FAILURE ORCPT=rfc822;someone@gmail.com\r\n"
+      "RCPT TO:<binh@example.gov.vn>\r\nDATA\r\n");
+  EXPECT_EQ(c.send("From: \"An\" <an@example.gov.vn>\r\n\r\nok\r\n.\r\n").substr(0, 9),
+            "250 2.0.0");
+  ASSERT_EQ(c.backend.delivered.size(), 1u);
+  const auto& d = c.backend.delivered[0];
+  ASSERT_EQ(d.remote.size(), 1u);
+  EXPECT_EQ(d.remote[0].address, "someone@gmail.com");
+  EXPECT_EQ(d.remote[0].dsn_notify, "FAILURE");
+  EXPECT_EQ(d.remote[0].dsn_orcpt, "rfc822;someone@gmail.com");
+  EXPECT_EQ(d.dsn_ret, "HDRS");
+  EXPECT_EQ(d.dsn_envid, "x1");
+  ASSERT_EQ(d.local.size(), 1u);
+  EXPECT_NE(d.raw->find("with ESMTPA id"), std::string::npos);
+}
+
+TEST(SmtpSession, QuitAndTimeoutReplies) {
+  Client c(mx_config());
+  EXPECT_EQ(c.session().timeout_reply(), "421 4.4.2 mx.example.gov.vn Error: timeout exceeded\r\n");
+  EXPECT_EQ(c.send("QUIT\r\nNOOP\r\n"), "221 2.0.0 mx.example.gov.vn Bye\r\n");
+  EXPECT_TRUE(c.closed);
+}
+
+}  // namespace
+}  // namespace govmail::smtp
