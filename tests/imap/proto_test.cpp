@@ -1,0 +1,254 @@
+// The IMAP wire parser as tables (STYLE.md 16), fed whole and one byte at a time (STYLE.md 17).
+#include <gtest/gtest.h>
+
+#include "imap/proto.hpp"
+#include "store/types.hpp"
+
+namespace govmail::imap {
+namespace {
+
+Arg atom(std::string v) {
+  return Arg{.type = Arg::Type::atom, .value = std::move(v)};
+}
+Arg quoted(std::string v) {
+  return Arg{.type = Arg::Type::quoted, .value = std::move(v)};
+}
+Arg literal(std::string v) {
+  return Arg{.type = Arg::Type::literal, .value = std::move(v)};
+}
+Arg list(std::vector<Arg> v) {
+  return Arg{.type = Arg::Type::list, .list = std::move(v)};
+}
+
+// Runs the receiver over `wire`, answering nothing; collects every event (byte-at-a-time or not).
+std::vector<Receiver::Event> receive(std::string_view wire, bool bytewise,
+                                     ReceiverLimits limits = {}) {
+  Receiver r(limits);
+  std::vector<Receiver::Event> out;
+  auto drain = [&] {
+    for (;;) {
+      auto ev = r.next();
+      if (ev.kind == Receiver::Kind::need_more) return;
+      out.push_back(std::move(ev));
+    }
+  };
+  if (bytewise) {
+    for (char c : wire) {
+      r.feed(std::string_view(&c, 1));
+      drain();
+    }
+  } else {
+    r.feed(wire);
+    drain();
+  }
+  return out;
+}
+
+struct CommandCase {
+  std::string wire;
+  Command expected;
+};
+
+TEST(ImapReceiver, ParsesCommandsWholeAndByteAtATime) {
+  const std::vector<CommandCase> cases = {
+      {"a1 NOOP\r\n", {"a1", "NOOP", false, {}}},
+      {"a2 login user \"p\\\"w\\\\d\"\r\n",
+       {"a2", "LOGIN", false, {atom("user"), quoted("p\"w\\d")}}},
+      {"a3 uid fetch 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>)\r\n",
+       {"a3",
+        "FETCH",
+        true,
+        {atom("1:*"), list({atom("FLAGS"), atom("BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>")})}}},
+      {"a4 LOGIN {4}\r\nuser {3+}\r\np w\r\n",
+       {"a4", "LOGIN", false, {literal("user"), literal("p w")}}},
+      {"a5 SEARCH (OR SEEN (FLAGGED)) NOT DELETED\r\n",
+       {"a5",
+        "SEARCH",
+        false,
+        {list({atom("OR"), atom("SEEN"), list({atom("FLAGGED")})}), atom("NOT"), atom("DELETED")}}},
+      {"a6 LIST \"\" %\n", {"a6", "LIST", false, {quoted(""), atom("%")}}},
+      {"a7 SELECT INBOX \r\n", {"a7", "SELECT", false, {atom("INBOX")}}},
+      {"a8 APPEND INBOX () {0}\r\n\r\n",
+       {"a8", "APPEND", false, {atom("INBOX"), list({}), literal("")}}},
+      {"a9 STATUS \"Công văn đến\" (MESSAGES)\r\n",
+       {"a9", "STATUS", false, {quoted("Công văn đến"), list({atom("MESSAGES")})}}},
+  };
+  for (bool bytewise : {false, true}) {
+    for (const auto& c : cases) {
+      auto evs = receive(c.wire, bytewise);
+      std::vector<Receiver::Event> cmds;
+      for (auto& e : evs)
+        if (e.kind != Receiver::Kind::continuation) cmds.push_back(e);
+      ASSERT_EQ(cmds.size(), 1u) << c.wire;
+      ASSERT_EQ(cmds[0].kind, Receiver::Kind::command) << c.wire << " " << cmds[0].reason;
+      EXPECT_EQ(cmds[0].command, c.expected) << c.wire;
+    }
+  }
+}
+
+TEST(ImapReceiver, SynchronisingLiteralAsksForContinuationButLiteralPlusDoesNot) {
+  auto evs = receive("a LOGIN {1}\r\nu {1+}\r\np\r\n", true);
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[0].kind, Receiver::Kind::continuation);
+  EXPECT_EQ(evs[1].kind, Receiver::Kind::command);
+}
+
+TEST(ImapReceiver, MalformedCommandsAreErrorsWithTagAndReason) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"\r\n", "*"},
+      {"a1\r\n", "a1"},
+      {"a2 \"x\r\n", "a2"},
+      {"a3 LOGIN \"unterminated\r\n", "a3"},
+      {"a4 FETCH 1 (FLAGS\r\n", "a4"},
+      {"a5 FETCH 1 FLAGS)\r\n", "a5"},
+      {"a6 LOGIN  x\r\n", "a6"},
+      {"* NOOP\r\n", "*"},
+      {"a7 SEARCH " + std::string(40, '(') + std::string(40, ')') + "\r\n", "a7"},
+  };
+  for (const auto& [wire, tag] : cases) {
+    auto evs = receive(wire, false);
+    ASSERT_EQ(evs.size(), 1u) << wire;
+    EXPECT_EQ(evs[0].kind, Receiver::Kind::error) << wire;
+    EXPECT_EQ(evs[0].tag, tag) << wire;
+    EXPECT_FALSE(evs[0].reason.empty());
+    EXPECT_FALSE(evs[0].fatal);
+  }
+}
+
+TEST(ImapReceiver, LineAndLiteralLimitsKeepTheStreamInSync) {
+  ReceiverLimits lim{.line_max = 64, .literal_max = 10};
+  // Too long a line: error, then the next command parses.
+  auto evs = receive("a1 NOOP " + std::string(100, 'x') + "\r\na2 NOOP\r\n", false, lim);
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[0].kind, Receiver::Kind::error);
+  EXPECT_NE(evs[0].reason.find("TOOBIG"), std::string::npos);
+  EXPECT_EQ(evs[1].command.tag, "a2");
+  // A synchronising literal over the limit is refused before the client sends it.
+  evs = receive("a3 APPEND INBOX {11}\r\na4 NOOP\r\n", true, lim);
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[0].tag, "a3");
+  EXPECT_FALSE(evs[0].fatal);
+  EXPECT_EQ(evs[1].command.tag, "a4");
+  // A non-synchronising one cannot be refused without losing sync: fatal.
+  evs = receive("a5 APPEND INBOX {11+}\r\n", false, lim);
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_TRUE(evs[0].fatal);
+  // Literals add up within one command.
+  evs = receive("a6 X {6+}\r\n123456 {6+}\r\n", false, lim);
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_TRUE(evs[0].fatal);
+}
+
+TEST(ImapSeqSet, ParsesRangesStarAndSaved) {
+  EXPECT_EQ(parse_seq_set("1")->ranges, (std::vector<SeqRange>{{1, 1}}));
+  EXPECT_EQ(parse_seq_set("4:2,7,9:*")->ranges,
+            (std::vector<SeqRange>{{2, 4}, {7, 7}, {9, kStar}}));
+  EXPECT_TRUE(parse_seq_set("$")->saved);
+  for (auto bad : {"", "0", "1:", ":2", "a", "1,,2", "1:2:3", "4294967296", "01"})
+    EXPECT_FALSE(parse_seq_set(bad)) << bad;
+  auto s = parse_seq_set("*:3");
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->contains(3, 5));
+  EXPECT_TRUE(s->contains(5, 5));
+  EXPECT_FALSE(s->contains(2, 5));
+}
+
+TEST(ImapFetchAtts, SectionsPartialsAndMacros) {
+  auto one = [](std::string w) {
+    auto r = parse_fetch_atts(atom(std::move(w)));
+    return r ? r->at(0) : FetchAtt{.kind = FetchAtt::Kind::flags, .peek = true};
+  };
+  auto a = one("BODY[1.2.MIME]<0.100>");
+  EXPECT_EQ(a.kind, FetchAtt::Kind::body_section);
+  EXPECT_EQ(a.section.part, "1.2");
+  EXPECT_EQ(a.section.kind, Section::Kind::mime);
+  ASSERT_TRUE(a.partial);
+  EXPECT_EQ(a.partial->offset, 0u);
+  EXPECT_EQ(a.partial->length, 100u);
+  EXPECT_EQ(fetch_att_response_name(a), "BODY[1.2.MIME]<0>");
+  a = one("body.peek[header.fields (from \"To\")]");
+  EXPECT_TRUE(a.peek);
+  EXPECT_EQ(a.section.fields, (std::vector<std::string>{"FROM", "TO"}));
+  EXPECT_EQ(fetch_att_response_name(a), "BODY[HEADER.FIELDS (FROM TO)]");
+  EXPECT_EQ(one("BODY[]").section.kind, Section::Kind::full);
+  EXPECT_EQ(one("BODY[2.TEXT]").section.kind, Section::Kind::text);
+  EXPECT_EQ(one("BINARY.PEEK[1]").kind, FetchAtt::Kind::binary);
+  EXPECT_EQ(parse_fetch_atts(atom("FULL"))->size(), 5u);
+  EXPECT_EQ(parse_fetch_atts(list({atom("UID"), atom("MODSEQ")}))->size(), 2u);
+  for (auto bad : {"BODY[MIME]", "BODY[1.0]", "BODY[HEADER.FIELDS]", "BODY[]<1>", "BODY[]<0.0>",
+                   "BINARY[HEADER]", "FOO", "BODY[1", "BODY[TEXT.1]"})
+    EXPECT_FALSE(parse_fetch_atts(atom(bad))) << bad;
+}
+
+TEST(ImapSearch, KeysNestAndCarryValues) {
+  std::vector<Arg> args = {
+      atom("RETURN"),
+      list({atom("MIN"), atom("COUNT")}),
+      atom("CHARSET"),
+      atom("utf-8"),
+      atom("OR"),
+      atom("UNSEEN"),
+      list({atom("FROM"), quoted("Nguyễn"), atom("SINCE"), atom("1-Feb-2024")}),
+      atom("NOT"),
+      atom("UID"),
+      atom("5:*"),
+      atom("2,4"),
+      atom("LARGER"),
+      atom("100")};
+  auto p = parse_search(args);
+  ASSERT_TRUE(p) << p.error();
+  EXPECT_TRUE(p->esearch && p->ret_min && p->ret_count && !p->ret_all);
+  EXPECT_EQ(p->charset, "UTF-8");
+  ASSERT_EQ(p->key.children.size(), 4u);
+  const auto& orr = p->key.children[0];
+  EXPECT_EQ(orr.op, SearchKey::Op::or_);
+  EXPECT_EQ(orr.children[0].op, SearchKey::Op::unflag);
+  EXPECT_EQ(orr.children[0].number, store::kSeen);
+  EXPECT_EQ(orr.children[1].children[0].value, "Nguyễn");
+  EXPECT_EQ(orr.children[1].children[1].number, parse_date("1-Feb-2024"));
+  EXPECT_EQ(p->key.children[1].children[0].op, SearchKey::Op::uidset);
+  EXPECT_EQ(p->key.children[2].op, SearchKey::Op::seqset);
+  EXPECT_EQ(p->key.children[3].number, 100);
+  for (auto bad :
+       std::vector<std::vector<Arg>>{{},
+                                     {atom("FROM")},
+                                     {atom("SINCE"), atom("yesterday")},
+                                     {atom("OR"), atom("SEEN")},
+                                     {atom("BOGUS")},
+                                     {atom("RETURN"), list({atom("NOPE")}), atom("ALL")}})
+    EXPECT_FALSE(parse_search(bad));
+}
+
+TEST(ImapDates, ParseAndFormat) {
+  EXPECT_EQ(parse_date("1-Jan-1970"), 0);
+  EXPECT_EQ(parse_date("01-feb-2024"), 1706745600);
+  EXPECT_EQ(parse_date_time("17-Jul-1996 02:44:25 -0700"), 837596665);
+  EXPECT_EQ(parse_date_time(" 1-Jan-1970 00:00:00 +0000"), 0);
+  EXPECT_EQ(format_date_time(837596665), "17-Jul-1996 09:44:25 +0000");
+  for (auto bad : {"32-Jan-2020", "1-Foo-2020", "1-Jan-20", "1/1/2020"})
+    EXPECT_FALSE(parse_date(bad)) << bad;
+  EXPECT_FALSE(parse_date_time("17-Jul-1996 2:44:25 -0700"));
+}
+
+TEST(ImapUtf7, VietnameseNamesRoundTrip) {
+  const std::string name = "Công văn đến";
+  auto enc = utf7_encode(name);
+  EXPECT_EQ(enc, "C&APQ-ng v&AQM-n &AREevw-n");
+  EXPECT_EQ(utf7_decode(enc), name);
+  EXPECT_EQ(utf7_encode("A&B"), "A&-B");
+  EXPECT_EQ(utf7_decode("A&-B"), "A&B");
+  EXPECT_EQ(utf7_decode("&ZeVnLIqe-"), "日本語");
+  EXPECT_EQ(utf7_encode("😀"), "&2D3eAA-");
+  EXPECT_EQ(utf7_decode("&2D3eAA-"), "😀");
+  for (auto bad : {"&", "&Jjo", "&AGE-", "&2D0-", "\x80", "&*-"})
+    EXPECT_FALSE(utf7_decode(bad)) << bad;
+}
+
+TEST(ImapStrings, QuotingChoosesQuotedOrLiteral) {
+  EXPECT_EQ(quote_string("a \"b\" \\"), "\"a \\\"b\\\" \\\\\"");
+  EXPECT_EQ(quote_string("x\r\ny"), "{4}\r\nx\r\ny");
+  EXPECT_EQ(nstring(std::nullopt), "NIL");
+}
+
+}  // namespace
+}  // namespace govmail::imap
