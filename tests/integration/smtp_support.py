@@ -1,0 +1,172 @@
+"""Shared by the SMTP integration tests: a govmail with SMTP listeners on free ports against a
+fresh database, accounts made through the admin CLI, raw messages read back from the store."""
+import base64
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+
+from support import GOVMAIL, govmail, psql, free_port, traversable_tempdir, wait_http
+
+DOMAIN = "example.gov.vn"
+
+
+class Server:
+    def __init__(self, db_url, allow_plaintext=False, limits=""):
+        self.db_url = db_url
+        self.tmp = traversable_tempdir()
+        self.var = os.path.join(self.tmp, "var")
+        self.http = free_port()
+        self.smtp = free_port()
+        self.submission = free_port()
+        self.submissions = free_port()
+        self.cfg = os.path.join(self.tmp, "govmail.toml")
+        self.env = dict(os.environ, GOVMAIL_DATABASE_URL=db_url)
+        self.proc = None
+        self.log_path = os.path.join(self.tmp, "serve.log")
+        self.write(allow_plaintext, limits)
+
+    def write(self, allow_plaintext, limits=""):
+        with open(self.cfg, "w") as f:
+            f.write(f"""
+[server]
+hostname = "mail.{DOMAIN}"
+var_dir = "{self.var}"
+threads = 2
+
+[tls]
+cert_file = "{self.var}/tls/cert.pem"
+key_file = "{self.var}/tls/key.pem"
+self_signed = true
+
+[listen]
+smtp = ["127.0.0.1:{self.smtp}"]
+submission = ["127.0.0.1:{self.submission}"]
+submissions = ["127.0.0.1:{self.submissions}"]
+imap = []
+imaps = []
+http = ["127.0.0.1:{self.http}"]
+
+[auth]
+allow_plaintext_on_loopback = {"true" if allow_plaintext else "false"}
+argon2_opslimit = 1
+argon2_memlimit = 8388608
+
+[limits]
+{limits}
+""")
+
+    def admin(self, *args, input=None):
+        r = govmail("admin", "--config", self.cfg, *args, env=self.env, input=input)
+        if r.returncode != 0:
+            raise AssertionError(f"admin {args}: {r.stdout}{r.stderr}")
+        return r.stdout
+
+    def start(self):
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([GOVMAIL, "serve", "--config", self.cfg], env=self.env,
+                                     stdout=log, stderr=log, cwd=self.tmp)
+        wait_http(self.http)
+        for port in (self.smtp, self.submission, self.submissions):
+            wait_port(port)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else 0
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def cleanup(self):
+        subprocess.run(["rm", "-rf", self.tmp])
+
+
+def wait_port(port, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"port {port} not listening")
+
+
+def add_account(server, local, password="correct horse battery", quota_mb=None):
+    args = ["account", "add", f"{local}@{DOMAIN}", "--name", local, "--password-stdin"]
+    if quota_mb is not None:
+        args += ["--quota-mb", str(quota_mb)]
+    server.admin(*args, input=password + "\n")
+
+
+def inbox(db_url, address):
+    """Raw messages in the INBOX of an account, oldest first (bytes)."""
+    out = psql(db_url, f"""
+SELECT translate(encode(b.data, 'base64'), E'\\n', '') FROM mailbox_entries e
+JOIN mailboxes m ON m.id = e.mailbox_id JOIN accounts a ON a.id = e.account_id
+JOIN messages g ON g.id = e.message_id JOIN blobs b ON b.sha256 = g.blob_sha256
+WHERE a.address = '{address}' AND m.name = 'INBOX' ORDER BY e.uid""")
+    return [base64.b64decode(line) for line in out.split("\n") if line.strip()]
+
+
+def count(db_url, table):
+    return int(psql(db_url, f"SELECT count(*) FROM {table}"))
+
+
+def body_of(raw):
+    """The message as the client sent it: what follows our Return-Path and Received fields."""
+    assert raw.startswith(b"Return-Path: <"), raw[:200]
+    i = raw.index(b"\r\nReceived: ")
+    j = raw.index(b"\r\n", raw.index(b"; ", i)) + 2
+    return raw[j:]
+
+
+def client_tls():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+class Raw:
+    """A bare SMTP connection: send bytes, read replies (for PIPELINING, BDAT, disconnects)."""
+
+    def __init__(self, port, timeout=30):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+        self.greeting = self.reply()
+
+    def send(self, data):
+        self.s.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError(self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def reply(self):
+        """One complete (possibly multi-line) reply as a list of lines."""
+        lines = [self.line()]
+        while len(lines[-1]) > 3 and lines[-1][3] == "-":
+            lines.append(self.line())
+        return lines
+
+    def close(self):
+        self.s.close()
