@@ -17,10 +17,14 @@ namespace {
 
 constexpr std::string_view kRequired[] = {"full_name", "unit_code", "position"};
 constexpr std::string_view kOptional[] = {"local_part", "quota_mb", "groups"};
+// Written by `account export` and ignored here, so that an export imports back unchanged.
+constexpr std::string_view kExportOnly[] = {"address", "status"};
 
 struct Columns {
   std::map<std::string, std::size_t> index;
+  std::vector<std::size_t> ignored;
   std::string error;
+  std::size_t count() const { return index.size() + ignored.size(); }
 };
 
 std::string trim(std::string_view s) {
@@ -29,22 +33,27 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1));
 }
 
+Columns bad_header(std::string why) {
+  Columns c;
+  c.error = std::move(why);
+  return c;
+}
+
 Columns read_header(const CsvRecord& rec) {
   Columns c;
-  if (!rec.error.empty()) return {{}, "header: " + rec.error};
+  if (!rec.error.empty()) return bad_header("header: " + rec.error);
   for (std::size_t i = 0; i < rec.fields.size(); ++i) {
     std::string name = normalise_address(rec.fields[i]);
     bool known =
         std::find(std::begin(kRequired), std::end(kRequired), name) != std::end(kRequired) ||
         std::find(std::begin(kOptional), std::end(kOptional), name) != std::end(kOptional);
-    if (!known) return {{}, "header: unknown column '" + name + "'"};
-    if (!c.index.emplace(name, i).second) return {{}, "header: column '" + name + "' twice"};
+    if (!known) return bad_header("header: unknown column '" + name + "'");
+    if (!c.index.emplace(name, i).second) return bad_header("header: column '" + name + "' twice");
   }
   for (auto r : kRequired)
     if (!c.index.contains(std::string(r)))
-      return {{},
-              "header: missing column '" + std::string(r) +
-                  "' (required: full_name,unit_code,position)"};
+      return bad_header("header: missing column '" + std::string(r) +
+                        "' (required: full_name,unit_code,position)");
   return c;
 }
 
@@ -68,8 +77,8 @@ std::optional<std::uint64_t> parse_mb(const std::string& s, std::uint64_t max) {
 std::string read_row(const CsvRecord& rec, const Columns& cols, const ImportContext& ctx,
                      const ImportOptions& opts, Row& row) {
   if (!rec.error.empty()) return rec.error;
-  if (rec.fields.size() != cols.index.size())
-    return "expected " + std::to_string(cols.index.size()) + " fields, found " +
+  if (rec.fields.size() != cols.count())
+    return "expected " + std::to_string(cols.count()) + " fields, found " +
            std::to_string(rec.fields.size());
   auto get = [&](std::string_view name) -> std::string {
     auto it = cols.index.find(std::string(name));
@@ -339,7 +348,9 @@ std::vector<std::string> hash_all(const std::vector<std::string>& passwords, std
 awaitable<store::Result<ImportContext>> load_import_context(store::AdminStore& admin,
                                                             std::string domain) {
   ImportContext ctx;
-  auto accounts = co_await admin.list_accounts({domain, std::nullopt, std::nullopt});
+  // Named, not braced in the call: GCC 12 destroys such a temporary twice in a co_await.
+  store::AccountFilter all{domain, std::nullopt, std::nullopt};
+  auto accounts = co_await admin.list_accounts(std::move(all));
   if (!accounts) co_return unexpected(accounts.error());
   ctx.accounts = std::move(*accounts);
   auto taken = co_await admin.taken_addresses(domain);

@@ -131,9 +131,10 @@ awaitable<ImportOutcome> run_import(store::AdminStore& admin, ImportRequest req,
                  true};
   auto t1 = std::chrono::steady_clock::now();
   std::size_t total = batch.creates.size();
-  auto r = co_await admin.apply_import(std::move(batch), [&](std::size_t n) {
+  std::function<void(std::size_t)> on_batch = [&](std::size_t n) {
     if (progress.update) progress.update("creating", n, total);
-  });
+  };  // named: GCC 12 mishandles temporaries in co_await arguments
+  auto r = co_await admin.apply_import(std::move(batch), std::move(on_batch));
   out.apply_seconds = since(t1);
   if (!r) {
     out.error =

@@ -8,10 +8,14 @@ namespace {
 
 std::string store_error_text(store::StoreError e, std::string_view what) {
   switch (e) {
-    case store::StoreError::exists: return std::string(what) + " already exists";
-    case store::StoreError::not_found: return std::string(what) + " not found";
-    case store::StoreError::unavailable: return "the database is unavailable";
-    default: return std::string(what) + ": " + std::string(store::to_string(e));
+    case store::StoreError::exists:
+      return std::string(what) + " already exists";
+    case store::StoreError::not_found:
+      return std::string(what) + " not found";
+    case store::StoreError::unavailable:
+      return "the database is unavailable";
+    default:
+      return std::string(what) + ": " + std::string(store::to_string(e));
   }
 }
 
@@ -27,7 +31,8 @@ bool valid_domain_name(std::string_view name) {
     if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
       return false;
     for (char c : label)
-      if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-'))
+      if (!(std::islower(static_cast<unsigned char>(c)) ||
+            std::isdigit(static_cast<unsigned char>(c)) || c == '-'))
         return false;
     ++labels;
     start = end + 1;
@@ -40,7 +45,8 @@ bool valid_local_part(std::string_view local) {
       local.find("..") != std::string_view::npos)
     return false;
   return std::all_of(local.begin(), local.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '+';
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+           c == '+';
   });
 }
 
@@ -75,7 +81,8 @@ awaitable<AdminResult<store::Account>> Provisioning::add_account(NewAccountReque
   if (req.display_name.empty()) co_return unexpected(AdminError{"the full name is empty"});
   auto domain = co_await dir_.find_domain(address.substr(at + 1));
   if (!domain)
-    co_return unexpected(AdminError{store_error_text(domain.error(), "domain " + address.substr(at + 1))});
+    co_return unexpected(
+        AdminError{store_error_text(domain.error(), "domain " + address.substr(at + 1))});
   store::NewAccount acc;
   acc.address = address;
   acc.display_name = std::move(req.display_name);

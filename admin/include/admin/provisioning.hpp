@@ -28,7 +28,8 @@ using PasswordHasher = std::function<awaitable<std::string>(std::string password
 
 class Provisioning {
  public:
-  Provisioning(store::Directory& dir, PasswordHasher hasher) : dir_(dir), hash_(std::move(hasher)) {}
+  Provisioning(store::Directory& dir, PasswordHasher hasher)
+      : dir_(dir), hash_(std::move(hasher)) {}
 
   awaitable<AdminResult<store::Domain>> add_domain(std::string name);
   struct NewAccountRequest {

@@ -1,0 +1,217 @@
+// govmail admin group|unit|domain merge ...: distribution lists, administrative units, merges.
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <unordered_set>
+
+#include "admin/csv.hpp"
+#include "admin_cli.hpp"
+#include "core/asio.hpp"
+#include "core/text.hpp"
+#include "runtime.hpp"
+
+namespace govmail::app {
+namespace {
+
+std::optional<store::SendPolicy> parse_policy(const std::string& s) {
+  if (s == "anyone") return store::SendPolicy::anyone;
+  if (s == "domain") return store::SendPolicy::same_domain;
+  if (s == "members") return store::SendPolicy::members;
+  if (s == "senders") return store::SendPolicy::senders;
+  return std::nullopt;
+}
+
+const char* policy_name(store::SendPolicy p) {
+  switch (p) {
+    case store::SendPolicy::anyone:
+      return "anyone";
+    case store::SendPolicy::same_domain:
+      return "domain";
+    case store::SendPolicy::members:
+      return "members";
+    default:
+      return "senders";
+  }
+}
+
+std::string unit_kind(const std::string& code, bool has_parent) {
+  bool digits = std::all_of(code.begin(), code.end(), ::isdigit);
+  if (digits && code.size() == 2) return "province";
+  if (digits && code.size() == 5) return "commune";
+  return has_parent ? "department" : "other";
+}
+
+awaitable<int> member_op(AdminContext& c, bool add, const char* usage) {
+  if (c.args.size() != 2) co_return admin_usage_error(usage);
+  std::string group = admin::normalise_address(c.args[0]);
+  auto acc = co_await find_account_or_report(c, c.args[1]);
+  if (!acc) co_return 1;
+  auto members = co_await c.admin().group_members(group);  // also checks that the group exists
+  if (!members) co_return admin_fail(store_error(members.error(), "group " + group));
+  c.audit_target = group;
+  c.audit_detail = acc->address;
+  auto r = add ? co_await c.admin().add_member(group, acc->address)
+               : co_await c.admin().remove_member(group, acc->address);
+  if (!r) co_return admin_fail(store_error(r.error(), "member " + acc->address));
+  std::printf("%s %s %s\n", acc->address.c_str(), add ? "added to" : "removed from", group.c_str());
+  co_return 0;
+}
+
+}  // namespace
+
+awaitable<int> group_add(AdminContext& c) {
+  auto name = take_option(c.args, "--name");
+  auto unit = take_option(c.args, "--unit");
+  auto policy = take_option(c.args, "--send-policy");
+  if (c.args.size() != 1)
+    co_return admin_usage_error("group add ADDRESS [--name N] [--unit CODE] [--send-policy P]");
+  store::Group g;
+  g.address = admin::normalise_address(c.args[0]);
+  auto at = g.address.rfind('@');
+  if (at == std::string::npos || !admin::valid_local_part(g.address.substr(0, at)))
+    co_return admin_fail("invalid group address '" + g.address + "'");
+  g.display_name = core::nfc(name.value_or(""));
+  g.unit_code = unit;
+  if (policy && !parse_policy(*policy))
+    co_return admin_usage_error("--send-policy is anyone, domain, members or senders");
+  if (policy) g.send_policy = *parse_policy(*policy);
+  c.audit_target = g.address;
+  c.audit_detail = unit ? "automatic for unit " + *unit : "manual";
+  auto r = co_await c.admin().add_group(g);
+  if (!r)
+    co_return admin_fail(store_error(r.error(), "group " + g.address + " (or its domain/unit)"));
+  std::printf("group %s added (%zu members)\n", r->address.c_str(), r->members);
+  co_return 0;
+}
+
+awaitable<int> group_list(AdminContext& c) {
+  auto domain = take_option(c.args, "--domain");
+  if (!domain || !c.args.empty()) co_return admin_usage_error("group list --domain DOMAIN");
+  c.audit_target = admin::normalise_address(*domain);
+  auto r = co_await c.admin().list_groups(c.audit_target);
+  if (!r) co_return admin_fail(store_error(r.error(), "groups"));
+  for (const auto& g : *r)
+    std::printf("%s\t%s\t%zu\t%s\t%s\n", g.address.c_str(), g.display_name.c_str(), g.members,
+                policy_name(g.send_policy),
+                g.unit_code ? ("unit " + *g.unit_code).c_str() : "manual");
+  co_return 0;
+}
+
+awaitable<int> group_members(AdminContext& c) {
+  if (c.args.size() != 1) co_return admin_usage_error("group members GROUP");
+  c.audit_target = admin::normalise_address(c.args[0]);
+  auto r = co_await c.admin().group_members(c.audit_target);
+  if (!r) co_return admin_fail(store_error(r.error(), "group " + c.audit_target));
+  for (const auto& m : *r) std::printf("%s\n", m.c_str());
+  co_return 0;
+}
+
+awaitable<int> group_member_add(AdminContext& c) {
+  co_return co_await member_op(c, true, "group member-add GROUP ACCOUNT");
+}
+awaitable<int> group_member_remove(AdminContext& c) {
+  co_return co_await member_op(c, false, "group member-remove GROUP ACCOUNT");
+}
+
+awaitable<int> group_sender_add(AdminContext& c) {
+  if (c.args.size() != 2) co_return admin_usage_error("group sender-add GROUP ACCOUNT");
+  std::string group = admin::normalise_address(c.args[0]);
+  auto acc = co_await find_account_or_report(c, c.args[1]);
+  if (!acc) co_return 1;
+  c.audit_target = group;
+  c.audit_detail = acc->address;
+  auto r = co_await c.admin().add_sender(group, acc->address);
+  if (!r) co_return admin_fail(store_error(r.error(), "group " + group));
+  std::printf("%s may send to %s\n", acc->address.c_str(), group.c_str());
+  co_return 0;
+}
+
+awaitable<int> group_delete(AdminContext& c) {
+  if (c.args.size() != 1) co_return admin_usage_error("group delete GROUP");
+  c.audit_target = admin::normalise_address(c.args[0]);
+  auto r = co_await c.admin().delete_group(c.audit_target);
+  if (!r) co_return admin_fail(store_error(r.error(), "group " + c.audit_target));
+  std::printf("group %s deleted\n", c.audit_target.c_str());
+  co_return 0;
+}
+
+// code,name,parent_code; parents first (a unit may only name a parent already known).
+awaitable<int> unit_import(AdminContext& c) {
+  if (c.args.size() != 1) co_return admin_usage_error("unit import FILE (code,name,parent_code)");
+  std::ifstream in(c.args[0], std::ios::binary);
+  if (!in) co_return admin_fail("cannot read " + c.args[0]);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto records = admin::parse_csv(text.str());
+  c.audit_target = c.args[0];
+  if (records.empty() ||
+      records[0].fields != std::vector<std::string>{"code", "name", "parent_code"})
+    co_return admin_fail(c.args[0] + ":1: expected the header code,name,parent_code");
+  std::vector<store::OrgUnit> units;
+  std::unordered_set<std::string> known;
+  auto existing = co_await c.admin().list_units();
+  if (!existing) co_return admin_fail(store_error(existing.error(), "units"));
+  for (const auto& u : *existing) known.insert(u.code);
+  int bad = 0;
+  for (std::size_t i = 1; i < records.size(); ++i) {
+    const auto& r = records[i];
+    std::string why = r.error;
+    if (why.empty() && r.fields.size() != 3) why = "expected 3 fields";
+    if (why.empty() && (r.fields[0].empty() || r.fields[1].empty())) why = "empty code or name";
+    if (why.empty() && !r.fields[2].empty() && !known.contains(r.fields[2]))
+      why = "unknown parent_code '" + r.fields[2] + "' (parents must come first)";
+    if (!why.empty()) {
+      std::fprintf(stderr, "%s:%zu: %s\n", c.args[0].c_str(), r.line, why.c_str());
+      ++bad;
+      continue;
+    }
+    known.insert(r.fields[0]);
+    std::optional<std::string> parent;
+    if (!r.fields[2].empty()) parent = r.fields[2];
+    units.push_back(
+        {r.fields[0], core::nfc(r.fields[1]), parent, unit_kind(r.fields[0], parent.has_value())});
+  }
+  if (bad) co_return admin_fail(std::to_string(bad) + " bad row(s): nothing imported");
+  auto counts = co_await c.admin().import_units(std::move(units));
+  if (!counts) co_return admin_fail(store_error(counts.error(), "unit import"));
+  std::printf("units: %zu created, %zu updated, %zu unchanged\n", counts->created, counts->updated,
+              counts->unchanged);
+  c.audit_detail =
+      std::to_string(counts->created) + " created, " + std::to_string(counts->updated) + " updated";
+  co_return 0;
+}
+
+awaitable<int> unit_list(AdminContext& c) {
+  auto parent = take_option(c.args, "--parent");
+  if (!c.args.empty()) co_return admin_usage_error("unit list [--parent CODE]");
+  auto r = co_await c.admin().list_units();
+  if (!r) co_return admin_fail(store_error(r.error(), "units"));
+  for (const auto& u : *r)
+    if (!parent || u.parent_code == parent)
+      std::printf("%s\t%s\t%s\t%s\n", u.code.c_str(), u.name.c_str(),
+                  u.parent_code.value_or("").c_str(), u.kind.c_str());
+  co_return 0;
+}
+
+awaitable<int> domain_merge(AdminContext& c) {
+  if (c.args.size() != 2) co_return admin_usage_error("domain merge OLD NEW");
+  std::string from = admin::normalise_address(c.args[0]), to = admin::normalise_address(c.args[1]);
+  c.audit_target = from;
+  c.audit_detail = "into " + to;
+  auto r = co_await c.admin().merge_domain(from, to);
+  if (!r) co_return admin_fail(store_error(r.error(), "domain " + from + " or " + to));
+  if (!r->collisions.empty()) {
+    for (const auto& l : r->collisions)
+      std::fprintf(stderr, "collision: %s exists in both domains\n", l.c_str());
+    co_return admin_fail(
+        std::to_string(r->collisions.size()) +
+        " local part(s) exist in both domains: rename them first; nothing changed");
+  }
+  std::printf(
+      "domain %s merged into %s: %zu accounts, %zu aliases, %zu groups moved; "
+      "mail to @%s keeps arriving\n",
+      from.c_str(), to.c_str(), r->accounts, r->aliases, r->groups, from.c_str());
+  co_return 0;
+}
+
+}  // namespace govmail::app
