@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# End-to-end SMTP benchmark, govmail and Postfix->LMTP->Dovecot side by side on this machine.
+# govmail: a delivered message is one that got 250, which govmail sends only after COMMIT on a
+# durable PostgreSQL (fsync on); the run then checks that every accepted message is in the store.
+# Postfix: delivered = the message file is in the recipient's Maildir (the clock runs until the
+# last one lands). Prints one line per run and the govmail/Postfix ratio per scenario.
+#   bench/smtp/run.sh [BUILD_DIR]     (a Release build: cmake -DCMAKE_BUILD_TYPE=Release)
+# Scenarios can be narrowed with SCENARIOS="20:5120:2000:1 ..." (clients:size:messages:rcpts).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+B=$(cd "${1:-$ROOT/build}" && pwd)
+GOVMAIL=$B/govmail
+LOAD=$B/bench/smtp/bench_smtp_load
+W=${TMPDIR:-/tmp}/govmail-bench-smtp
+PGPORT=${BENCH_PG_PORT:-54362}
+ANCHORS=/work/shared/anchors/dovecot-postfix
+A=${ANCHORS_DIR:-${TMPDIR:-/tmp}/govmail-anchors}
+SCENARIOS=${SCENARIOS:-"20:5120:3000:1 10:4096:2000:1 100:4096:3000:1 10:102400:500:1 100:102400:1000:1 10:4096:30:200"}
+source "$ROOT/scripts/lib/pg.sh"
+
+cleanup() {
+  [ -n "${GPID:-}" ] && kill -INT "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null || true
+  pg_stop_cluster "$W/pg" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+rm -rf "$W"; mkdir -p "$W"; chmod 755 "$W"
+pg_init_cluster "$W/pg"
+pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB
+export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
+SMTP_PORT=$((PGPORT + 1000)); HTTP_PORT=$((PGPORT + 1001))
+cat >"$W/govmail.toml" <<CONF
+[server]
+hostname = "mx.bench.test"
+var_dir = "$W/var"
+[tls]
+cert_file = "$W/var/tls/cert.pem"
+key_file = "$W/var/tls/key.pem"
+self_signed = true
+[database]
+pool_size = 32
+[listen]
+smtp = ["127.0.0.1:$SMTP_PORT"]
+submission = []
+submissions = []
+imap = []
+imaps = []
+http = ["127.0.0.1:$HTTP_PORT"]
+[auth]
+argon2_memlimit = 8388608
+argon2_opslimit = 1
+[limits]
+max_connections_per_ip = 1000
+[log]
+level = "warn"
+CONF
+psql_q() { psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+"$GOVMAIL" admin --config "$W/govmail.toml" domain add bench.test >/dev/null
+echo "bench password" | "$GOVMAIL" admin --config "$W/govmail.toml" account add user1@bench.test --name u1 --password-stdin >/dev/null
+psql_q "SELECT count(*) FROM (SELECT govmail_add_account('user' || i || '@bench.test', 'u' || i,
+  (SELECT password_hash FROM accounts WHERE address = 'user1@bench.test'), 0, false, NULL, '')
+  FROM generate_series(2, 200) i) x" >/dev/null
+"$GOVMAIL" serve --config "$W/govmail.toml" 2>"$W/govmail.log" &
+GPID=$!
+for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT) 2>/dev/null && break; sleep 0.2; done
+"$ANCHORS" start >/dev/null
+
+maildir_count() { find "$A/mail" -path '*/new/*' -type f 2>/dev/null | wc -l; }
+rate_of() { sed -n 's/.*rate=\([0-9.]*\).*/\1/p' <<<"$1"; }
+field() { sed -n "s/.* $2=\\([0-9.]*\\).*/\\1/p" <<<"$1"; }
+
+echo "machine: $(nproc) cores, $(uname -r); PostgreSQL fsync=on synchronous_commit=on"
+for s in $SCENARIOS; do
+  IFS=: read -r clients size messages rcpts <<<"$s"
+  before=$(psql_q "SELECT count(*) FROM mailbox_entries")
+  g=$("$LOAD" 127.0.0.1 "$SMTP_PORT" "$clients" "$messages" "$size" "$rcpts" 'user%d@bench.test' 200) || true
+  after=$(psql_q "SELECT count(*) FROM mailbox_entries")
+  ok=$(field "$g" ok)
+  durable=$((after - before))
+  echo "govmail  $g durable_entries=$durable expected=$((ok * rcpts))"
+  [ "$durable" -eq $((ok * rcpts)) ] || echo "ERROR: govmail acknowledged $((ok * rcpts)) deliveries, store has $durable"
+
+  before=$(maildir_count)
+  t0=$(date +%s.%N)
+  p=$("$LOAD" 127.0.0.1 10025 "$clients" "$messages" "$size" "$rcpts" 'user%d@anchors.test' 200) || true
+  pok=$(field "$p" ok)
+  want=$((before + pok * rcpts))
+  for _ in $(seq 1 3000); do [ "$(maildir_count)" -ge "$want" ] && break; sleep 0.1; done
+  t1=$(date +%s.%N)
+  got=$(( $(maildir_count) - before ))
+  prate=$(awk -v n="$pok" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", n/(b-a)}')
+  echo "postfix  $p delivered=$got/$((pok * rcpts)) delivered_rate=$prate"
+  grate=$(rate_of "$g")
+  echo "RATIO clients=$clients size=$size rcpts=$rcpts govmail=$grate postfix_delivered=$prate ratio=$(awk -v a="$grate" -v b="$prate" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}')"
+done
+"$ANCHORS" stop >/dev/null || true
