@@ -15,8 +15,9 @@ namespace mimetest {
 using nlohmann::json;
 
 inline std::string data_file(const std::string& name) {
-  const auto path = std::filesystem::path(__FILE__).parent_path() / "data" / name;
+  const auto path = std::filesystem::path(GOVMAIL_SOURCE_DIR) / "tests" / "mime" / "data" / name;
   std::ifstream in(path, std::ios::binary);
+  if (!in) ADD_FAILURE() << "missing test data file " << path;
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
