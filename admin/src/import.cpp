@@ -44,6 +44,10 @@ Columns read_header(const CsvRecord& rec) {
   if (!rec.error.empty()) return bad_header("header: " + rec.error);
   for (std::size_t i = 0; i < rec.fields.size(); ++i) {
     std::string name = normalise_address(rec.fields[i]);
+    if (std::find(std::begin(kExportOnly), std::end(kExportOnly), name) != std::end(kExportOnly)) {
+      c.ignored.push_back(i);
+      continue;
+    }
     bool known =
         std::find(std::begin(kRequired), std::end(kRequired), name) != std::end(kRequired) ||
         std::find(std::begin(kOptional), std::end(kOptional), name) != std::end(kOptional);

@@ -62,16 +62,16 @@ inline constexpr pg::Statement kRenameAccount{"gm_rename_account",
                                               "SELECT govmail_rename_account($1, $2, $3)"};
 inline constexpr pg::Statement kSetAccountStatus{
     "gm_set_account_status",
-    "WITH u AS (UPDATE accounts SET status = $2,"
-    " deleted_at = CASE WHEN $2 = 2 THEN coalesce(deleted_at, now()) END,"
+    "WITH u AS (UPDATE accounts SET status = $2::smallint,"
+    " deleted_at = CASE WHEN $2::smallint = 2 THEN coalesce(deleted_at, now()) END,"
     " credentials_version = credentials_version + 1 WHERE id = $1 RETURNING id) "
     "SELECT pg_notify('govmail_account', u.id::text) FROM u"};
 inline constexpr pg::Statement kSetStatusMany{
     "gm_set_status_many",
-    "WITH u AS (UPDATE accounts SET status = $2,"
-    " deleted_at = CASE WHEN $2 = 2 THEN coalesce(deleted_at, now()) END,"
+    "WITH u AS (UPDATE accounts SET status = $2::smallint,"
+    " deleted_at = CASE WHEN $2::smallint = 2 THEN coalesce(deleted_at, now()) END,"
     " credentials_version = credentials_version + 1"
-    " WHERE address = ANY ($1::text[]) AND status <> $2 RETURNING id, address) "
+    " WHERE address = ANY ($1::text[]) AND status <> $2::smallint RETURNING id, address) "
     "SELECT u.address, pg_notify('govmail_account', u.id::text) FROM u"};
 inline constexpr pg::Statement kExistingAddresses{
     "gm_existing_addresses", "SELECT address FROM accounts WHERE address = ANY ($1::text[])"};
