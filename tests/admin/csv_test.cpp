@@ -19,7 +19,9 @@ TEST(Csv, PlainQuotedAndCrlf) {
 }
 
 TEST(Csv, BomIsSkippedAndBlankLinesIgnored) {
-  auto r = parse_csv("\xEF\xBB\xBF" "full_name,unit_code\n\nNguyễn Quang Vinh,25237\n");
+  auto r = parse_csv(
+      "\xEF\xBB\xBF"
+      "full_name,unit_code\n\nNguyễn Quang Vinh,25237\n");
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].fields[0], "full_name");
   EXPECT_EQ(r[1].line, 3u);

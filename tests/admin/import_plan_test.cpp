@@ -110,12 +110,12 @@ TEST(ImportPlan, ReRunIsUnchangedAndEditsUpdateTheSameAccount) {
 TEST(ImportPlan, EveryBadRowHasItsLineAndReason) {
   auto p = plan(
       "full_name,unit_code,position,local_part,quota_mb,groups\n"
-      "Nguyễn Quang Vinh,99999,x,,,\n"            // 2 unknown unit
-      ",25237,x,,,\n"                              // 3 empty name
-      "A B,25237,x,dup,,\n"                        // 4 ok
-      "C D,25237,x,dup,,\n"                        // 5 duplicate address
-      "E F,25237,x,,lots,\n"                       // 6 bad quota
-      "\"G H,25237,x,,,\n"                         // 7.. unterminated quote (rest of file)
+      "Nguyễn Quang Vinh,99999,x,,,\n"  // 2 unknown unit
+      ",25237,x,,,\n"                   // 3 empty name
+      "A B,25237,x,dup,,\n"             // 4 ok
+      "C D,25237,x,dup,,\n"             // 5 duplicate address
+      "E F,25237,x,,lots,\n"            // 6 bad quota
+      "\"G H,25237,x,,,\n"              // 7.. unterminated quote (rest of file)
       ,
       context());
   ASSERT_EQ(p.bad.size(), 5u);
@@ -167,9 +167,10 @@ TEST(ImportPlan, ExplicitLocalPartUpdatesItsAccount) {
   a.unit_code = "24";
   ctx.accounts.push_back(a);
   ctx.taken.insert("sotttt");
-  auto p = plan("full_name,unit_code,position,local_part,quota_mb\n"
-                "Sở Thông tin và Truyền thông,24,,SoTTTT,2048\n",
-                ctx);
+  auto p = plan(
+      "full_name,unit_code,position,local_part,quota_mb\n"
+      "Sở Thông tin và Truyền thông,24,,SoTTTT,2048\n",
+      ctx);
   ASSERT_EQ(p.accounts.size(), 1u);
   EXPECT_EQ(p.accounts[0].change, RowChange::update);
   EXPECT_EQ(p.accounts[0].id, 7);

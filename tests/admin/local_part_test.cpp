@@ -30,12 +30,15 @@ TEST(LocalPart, DefaultPatternTable) {
 TEST(LocalPart, DecomposedInputGivesTheSameLocalPart) {
   // "Nguyễn" with combining marks (NFD) and "Đ" as U+0110.
   EXPECT_EQ(local_part_from_name("Nguye\xCC\x82\xCC\x83n Quang Vinh"), "vinhnq");
-  EXPECT_EQ(local_part_from_name("\xC4\x90\xC4\x83ng V\xC4\x83n \xC4\x90\xE1\xBB\xA9" "c"), "ducdv");
+  EXPECT_EQ(local_part_from_name("\xC4\x90\xC4\x83ng V\xC4\x83n \xC4\x90\xE1\xBB\xA9"
+                                 "c"),
+            "ducdv");
 }
 
 TEST(LocalPart, OtherPatterns) {
   EXPECT_EQ(local_part_from_name("Nguyễn Quang Vinh", "{given}.{surname}"), "vinh.nguyen");
-  EXPECT_EQ(local_part_from_name("Nguyễn Quang Vinh", "{surname}{middle}{given}"), "nguyenquangvinh");
+  EXPECT_EQ(local_part_from_name("Nguyễn Quang Vinh", "{surname}{middle}{given}"),
+            "nguyenquangvinh");
   EXPECT_EQ(local_part_from_name("Nguyễn Vinh", "{given}.{middle}"), "vinh");
   EXPECT_EQ(local_part_from_name("Trần Thị Thu Hương", "{all}"), "tranthithuhuong");
   EXPECT_FALSE(validate_pattern("{given}{initials}"));
