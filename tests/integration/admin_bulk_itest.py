@@ -11,10 +11,9 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from support import Checks, FreshDatabase, govmail, psql, traversable_tempdir, write_config  # noqa
 
-UNITS = os.path.join(os.environ.get("GOVMAIL_SOURCE_DIR", "."), "..", "shared", "data",
+# The official unit list (34 provinces, 3,321 communes), kept in the repository for tests.
+UNITS = os.path.join(os.environ.get("GOVMAIL_SOURCE_DIR", "."), "tests", "data",
                      "vn-admin-units-2025.csv")
-if not os.path.exists(UNITS):
-    UNITS = "/work/shared/data/vn-admin-units-2025.csv"
 D = "bacninh.gov.vn"
 c = Checks()
 tmp = traversable_tempdir()
