@@ -1,5 +1,8 @@
 #include "services.hpp"
 
+#include "admin/api.hpp"
+#include "imap/backend.hpp"
+#include "imap/service.hpp"
 #include "smtp/backend.hpp"
 #include "smtp/service.hpp"
 #include "webmail/http_server.hpp"
@@ -17,6 +20,7 @@ Result<void, std::string> add_http(core::Server& server, const Services& s) {
     report.checks.emplace_back("database", v ? "ok" : std::string(store::to_string(v.error())));
     co_return report;
   });
+  admin::register_admin_api(http->router(), {s.cfg, s.db, s.auth});  // /admin/api
   core::ServiceOptions opts;
   opts.name = "http";
   opts.listen = s.cfg.listen.http;
@@ -29,12 +33,16 @@ Result<void, std::string> add_smtp(core::Server& server, const Services& s) {
   return smtp::add_services(server, s.cfg, smtp::make_store_backend(s.db, s.auth), s.tls);
 }
 
+// IMAP with STARTTLS (listen.imap) and implicit TLS (listen.imaps).
+Result<void, std::string> add_imap(core::Server& server, const Services& s) {
+  return imap::add_services(server, s.cfg, imap::make_store_backend(s.db, s.auth), s.tls);
+}
+
 }  // namespace
 
 Result<void, std::string> add_services(core::Server& server, const Services& services) {
-  // IMAP (imap, imaps) registers here when its front end lands; its ports are configured already.
   using Adder = Result<void, std::string> (*)(core::Server&, const Services&);
-  for (Adder add : {add_http, add_smtp})
+  for (Adder add : {add_http, add_smtp, add_imap})
     if (auto r = add(server, services); !r) return r;
   return {};
 }

@@ -10,7 +10,8 @@ namespace {
 constexpr int kMaxListDepth = 32;
 
 bool is_atom_char(unsigned char c) {
-  return c > ' ' && c < 0x7f && c != '(' && c != ')' && c != '{' && c != '"' && c != '\\';
+  // '\\' is allowed: flags ("\\Seen") are read as atoms, as Dovecot does.
+  return c > ' ' && c < 0x7f && c != '(' && c != ')' && c != '{' && c != '"';
 }
 
 class Lexer {
@@ -144,7 +145,7 @@ class Lexer {
 bool valid_tag(std::string_view tag) {
   if (tag.empty()) return false;
   for (unsigned char c : tag)
-    if (!is_atom_char(c) || c == '*' || c == '%' || c == '+') return false;
+    if (!is_atom_char(c) || c == '*' || c == '%' || c == '+' || c == '\\') return false;
   return true;
 }
 

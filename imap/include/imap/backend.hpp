@@ -1,0 +1,30 @@
+// What an IMAP session needs from the rest of govmail: password checks, the mailbox store and
+// change notifications. Production uses make_store_backend(); tests may bring their own.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/auth.hpp"
+#include "core/awaitable_fwd.hpp"
+#include "store/database.hpp"
+#include "store/mailbox_store.hpp"
+
+namespace govmail::imap {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual awaitable<core::AuthResult> authenticate(std::string user, std::string password,
+                                                   std::string remote_ip) = 0;
+  virtual store::MailboxStore& mailboxes() = 0;
+  // Called on the io_context (any thread) for every committed change of the mailbox.
+  virtual store::Subscription subscribe_mailbox(
+      store::MailboxId mailbox, std::function<void(const store::MailboxEvent&)> fn) = 0;
+};
+
+// The backend on the store and AuthService (both must outlive it).
+std::shared_ptr<Backend> make_store_backend(std::shared_ptr<store::Database> db,
+                                            core::AuthService& auth);
+
+}  // namespace govmail::imap

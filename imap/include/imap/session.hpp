@@ -1,0 +1,80 @@
+// One IMAP session as a state machine without sockets: bytes in (feed), responses out (process).
+// The I/O coroutine (service.cpp) only moves bytes, runs STARTTLS when asked, and while the client
+// IDLEs writes what idle_updates() returns each time wake() is called.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/awaitable_fwd.hpp"
+#include "core/config.hpp"
+#include "imap/proto.hpp"
+
+namespace govmail::core {
+class LineReader;
+}
+
+namespace govmail::imap {
+
+class Backend;
+
+struct SessionConfig {
+  std::string hostname = "localhost";
+  bool starttls_available = false;  // a TLS context exists and the port is not implicit TLS
+  bool allow_plaintext_on_loopback = false;
+  ReceiverLimits limits{};
+  unsigned max_commands_before_auth = 20;
+  unsigned max_bad_commands = 20;
+  unsigned max_auth_failures = 3;  // per connection; AuthService locks out across connections
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(30)};  // autologout; IDLE re-arms
+  std::chrono::milliseconds login_timeout{std::chrono::minutes(1)};  // before authentication
+
+  static SessionConfig from(const core::Config& cfg, bool starttls_available);
+};
+
+struct ConnectionInfo {
+  std::string remote_ip;
+  bool loopback = false;
+  bool tls = false;  // implicit TLS: already encrypted when the session starts
+};
+
+class Session {
+ public:
+  Session(const SessionConfig& cfg, Backend& backend, ConnectionInfo conn);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  std::string greeting() const;  // "* OK [CAPABILITY ...] govmail ready\r\n"
+  void feed(std::string_view bytes);
+
+  struct Output {
+    std::string bytes;        // responses to write
+    bool need_input = false;  // everything buffered was handled: read more, then process()
+    bool start_tls = false;   // write bytes, then Stream::start_tls(ctx, reader()), tls_started()
+    bool close = false;       // write bytes, then close
+    bool idling = false;      // the client is in IDLE: call idle_updates() after each wake
+  };
+  awaitable<Output> process();
+
+  // While idling: the untagged responses for changes since the last call (possibly none).
+  awaitable<std::string> idle_updates();
+  // Set by the I/O side while idling; called (from any thread) when the selected mailbox changed.
+  void set_wake(std::function<void()> wake);
+
+  void tls_started();
+  void disconnected(std::string_view why);
+  core::LineReader& reader();
+  std::chrono::milliseconds read_timeout() const;
+  std::string timeout_reply() const;  // "* BYE Autologout; idle for too long"
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace govmail::imap

@@ -1,0 +1,34 @@
+// Backend on the store and AuthService.
+#include "imap/backend.hpp"
+#include "core/asio.hpp"
+
+namespace govmail::imap {
+namespace {
+
+class StoreBackend final : public Backend {
+ public:
+  StoreBackend(std::shared_ptr<store::Database> db, core::AuthService& auth)
+      : db_(std::move(db)), auth_(auth) {}
+  awaitable<core::AuthResult> authenticate(std::string user, std::string password,
+                                           std::string ip) override {
+    co_return co_await auth_.verify(std::move(user), std::move(password), std::move(ip));
+  }
+  store::MailboxStore& mailboxes() override { return db_->mailboxes(); }
+  store::Subscription subscribe_mailbox(
+      store::MailboxId id, std::function<void(const store::MailboxEvent&)> fn) override {
+    return db_->subscribe_mailbox(id, std::move(fn));
+  }
+
+ private:
+  std::shared_ptr<store::Database> db_;
+  core::AuthService& auth_;
+};
+
+}  // namespace
+
+std::shared_ptr<Backend> make_store_backend(std::shared_ptr<store::Database> db,
+                                            core::AuthService& auth) {
+  return std::make_shared<StoreBackend>(std::move(db), auth);
+}
+
+}  // namespace govmail::imap

@@ -1,0 +1,248 @@
+// FETCH and UID FETCH (RFC 3501 6.4.5, RFC 3516 BINARY, RFC 7162 CHANGEDSINCE/MODSEQ): flags and
+// dates from the entry, ENVELOPE/BODYSTRUCTURE from the cached parse, sections as byte ranges
+// of the stored blob (MailboxStore::fetch_raw).
+#include <charconv>
+#include <map>
+
+#include "render.hpp"
+#include "session_impl.hpp"
+
+namespace govmail::imap {
+namespace {
+
+using Kind = FetchAtt::Kind;
+using json = nlohmann::json;
+
+bool needs_meta(const FetchAtt& a) {
+  switch (a.kind) {
+    case Kind::envelope:
+    case Kind::bodystructure:
+    case Kind::body:
+    case Kind::binary:
+    case Kind::binary_size:
+    case Kind::rfc822_header:
+    case Kind::rfc822_text:
+      return true;
+    case Kind::body_section:
+      return !(a.section.part.empty() && a.section.kind == Section::Kind::full);
+    default:
+      return false;
+  }
+}
+
+bool sets_seen(const FetchAtt& a) {
+  return ((a.kind == Kind::body_section || a.kind == Kind::binary) && !a.peek) ||
+         a.kind == Kind::rfc822 || a.kind == Kind::rfc822_text;
+}
+
+std::string literal(const std::string& bytes, bool binary = false) {
+  bool nul = binary && bytes.find('\0') != std::string::npos;
+  return std::string(nul ? "~{" : "{") + std::to_string(bytes.size()) + "}\r\n" + bytes;
+}
+
+ByteRange apply_partial(ByteRange r, const std::optional<Partial>& p) {
+  if (!p) return r;
+  auto begin = std::min(r.end, r.begin + p->offset);
+  return {begin, std::min(r.end, begin + p->length)};
+}
+
+std::string cut(std::string s, const std::optional<Partial>& p) {
+  if (!p) return s;
+  if (p->offset >= s.size()) return {};
+  return s.substr(p->offset, p->length);
+}
+
+class Fetcher {
+ public:
+  Fetcher(Session::Impl& s, const store::MessageMeta& m) : s_(s), m_(m) {}
+
+  awaitable<std::optional<std::string>> item(const FetchAtt& a) {
+    const auto& e = m_.entry;
+    switch (a.kind) {
+      case Kind::flags:
+        co_return "FLAGS " + s_.flags_text(e.flags);
+      case Kind::uid:
+        co_return "UID " + std::to_string(e.uid);
+      case Kind::internaldate:
+        co_return "INTERNALDATE \"" + format_date_time(e.internal_date) + "\"";
+      case Kind::rfc822_size:
+        co_return "RFC822.SIZE " + std::to_string(e.size);
+      case Kind::modseq:
+        co_return "MODSEQ (" + std::to_string(e.modseq) + ")";
+      case Kind::envelope:
+        co_return "ENVELOPE " + render_envelope(json::parse(m_.envelope_json, nullptr, false));
+      case Kind::bodystructure:
+        co_return "BODYSTRUCTURE " + render_body(tree(), true);
+      case Kind::body:
+        co_return "BODY " + render_body(tree(), false);
+      // Named locals, never temporaries, around co_await: GCC 12 may destroy a temporary of a
+      // co_await full-expression twice.
+      case Kind::rfc822: {
+        const ByteRange all{0, e.size};
+        auto data = co_await bytes(all);
+        co_return "RFC822 " + literal(data);
+      }
+      case Kind::rfc822_header: {
+        const Section header{.kind = Section::Kind::header};
+        auto data = co_await section(header, no_partial);
+        co_return "RFC822.HEADER " + literal(data);
+      }
+      case Kind::rfc822_text: {
+        const Section text{.kind = Section::Kind::text};
+        auto data = co_await section(text, no_partial);
+        co_return "RFC822.TEXT " + literal(data);
+      }
+      case Kind::body_section: {
+        auto r = section_range(tree(), a.section, e.size);
+        std::string data;
+        if (r) data = co_await section(a.section, a.partial);
+        co_return fetch_att_response_name(a) + " " + literal(data);
+      }
+      case Kind::binary:
+      case Kind::binary_size: {
+        auto decoded = co_await binary(a.section.part);
+        if (!decoded) co_return std::nullopt;
+        if (a.kind == Kind::binary_size)
+          co_return fetch_att_response_name(a) + " " + std::to_string(decoded->size());
+        co_return fetch_att_response_name(a) + " " + literal(cut(*decoded, a.partial), true);
+      }
+    }
+    co_return std::nullopt;
+  }
+
+ private:
+  const json& tree() {
+    if (!tree_) tree_ = json::parse(m_.bodystructure_json, nullptr, false);
+    return *tree_;
+  }
+
+  awaitable<std::string> bytes(ByteRange r) {
+    if (r.end <= r.begin) co_return std::string();
+    auto raw =
+        co_await s_.store().fetch_raw(s_.account, m_.entry.message_id, r.begin, r.end - r.begin);
+    co_return raw ? std::move(*raw) : std::string();
+  }
+
+  awaitable<std::string> section(const Section& sec, const std::optional<Partial>& p) {
+    auto r = section_range(tree(), sec, m_.entry.size);
+    if (!r) co_return std::string();
+    if (sec.kind != Section::Kind::header_fields && sec.kind != Section::Kind::header_fields_not) {
+      const ByteRange cut_range = apply_partial(*r, p);
+      co_return co_await bytes(cut_range);
+    }
+    auto header = co_await bytes(*r);
+    co_return cut(filter_header(header, sec.fields, sec.kind == Section::Kind::header_fields_not),
+                  p);
+  }
+
+  // Decoded content of a leaf part (RFC 3516); nullopt for a part that is not a leaf.
+  awaitable<std::optional<std::string>> binary(const std::string& part) {
+    const json* p = part.empty() ? &tree() : find_part(tree(), part);
+    if (!p || p->contains("parts")) co_return std::nullopt;
+    const ByteRange range{p->value("body_offset", std::uint64_t{0}),
+                          p->value("end_offset", std::uint64_t{0})};
+    auto body = co_await bytes(range);
+    co_return decode_transfer(body, p->value("encoding", std::string("7BIT")));
+  }
+
+  Session::Impl& s_;
+  const store::MessageMeta& m_;
+  std::optional<json> tree_;
+  const std::optional<Partial> no_partial;
+};
+
+// Marks the fetched messages \Seen (BODY[] without PEEK) before answering (RFC 3501 6.4.5).
+awaitable<void> mark_seen(Session::Impl& s, std::map<store::Uid, store::MessageMeta>& metas) {
+  std::vector<store::Uid> unseen;
+  for (const auto& [uid, m] : metas)
+    if (!(m.entry.flags.system & store::kSeen)) unseen.push_back(uid);
+  if (unseen.empty()) co_return;
+  store::Flags seen;
+  seen.system = store::kSeen;
+  const auto uids = uid_set_of(unseen);
+  auto r =
+      co_await s.store().set_flags(s.account, s.sel->mailbox.id, uids, store::FlagOp::add, seen);
+  if (!r) co_return;
+  for (const auto& e : r->updated) {
+    auto it = metas.find(e.uid);
+    if (it != metas.end()) it->second.entry = e;
+    if (auto seq = s.sel->seq_of(e.uid)) s.sel->messages[*seq - 1].modseq = e.modseq;
+  }
+}
+
+std::optional<std::uint64_t> changed_since(const Command& cmd) {
+  if (cmd.args.size() != 3) return std::nullopt;
+  const auto& l = cmd.args[2];
+  if (!l.is_list() || l.list.size() < 2 || !iequals(l.list[0].value, "CHANGEDSINCE"))
+    return std::nullopt;
+  std::uint64_t v = 0;
+  const auto& t = l.list[1].value;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || p != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+// Sequence numbers beyond the mailbox are an error for FETCH/STORE/COPY (RFC 9051 6.4.5).
+bool valid_seq_set(const Session::Impl& s, const SeqSet& set, bool uid) {
+  if (uid || set.saved) return true;
+  auto n = s.sel->messages.size();
+  for (const auto& r : set.ranges) {
+    if (n == 0) return false;
+    if ((r.first != kStar && r.first > n) || (r.last != kStar && r.last > n)) return false;
+  }
+  return true;
+}
+
+GOVMAIL_IMAP_HANDLER(cmd_fetch) {
+  if (cmd.args.size() < 2 || cmd.args.size() > 3) co_return bad("FETCH needs a set and items");
+  auto set = cmd.args[0].type == Arg::Type::atom ? parse_seq_set(cmd.args[0].value) : std::nullopt;
+  if (!set) co_return bad("Invalid sequence set");
+  if (!valid_seq_set(s, *set, cmd.uid)) co_return bad("Invalid message sequence number");
+  auto atts = parse_fetch_atts(cmd.args[1]);
+  if (!atts) co_return bad(atts.error());
+  auto since = changed_since(cmd);
+  if (cmd.args.size() == 3 && !since) co_return bad("Bad FETCH modifiers");
+  auto has = [&](Kind k) {
+    return std::any_of(atts->begin(), atts->end(), [&](auto& a) { return a.kind == k; });
+  };
+  if (cmd.uid && !has(Kind::uid)) atts->insert(atts->begin(), FetchAtt{.kind = Kind::uid});
+  if (since && !has(Kind::modseq)) atts->push_back(FetchAtt{.kind = Kind::modseq});
+  if (has(Kind::modseq)) s.condstore = true;
+  auto idx = s.resolve(*set, cmd.uid);
+  if (idx.empty()) co_return ok("FETCH completed");
+  auto uids = uid_set_of(*s.sel, idx);
+  bool meta = std::any_of(atts->begin(), atts->end(), needs_meta);
+  bool seen = !s.sel->read_only && std::any_of(atts->begin(), atts->end(), sets_seen);
+  std::map<store::Uid, store::MessageMeta> metas;
+  if (meta) {
+    auto r = co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, uids);
+    if (!r) co_return store_error_reply(r.error(), "FETCH");
+    for (auto& m : *r) metas[m.entry.uid] = std::move(m);
+  } else {
+    auto r = co_await s.store().list_entries(s.account, s.sel->mailbox.id, uids);
+    if (!r) co_return store_error_reply(r.error(), "FETCH");
+    for (auto& e : *r) metas[e.uid].entry = std::move(e);
+  }
+  if (seen) {
+    co_await mark_seen(s, metas);
+    if (!has(Kind::flags)) atts->push_back(FetchAtt{.kind = Kind::flags});
+  }
+  for (auto i : idx) {
+    auto it = metas.find(s.sel->messages[i].uid);
+    if (it == metas.end()) continue;  // expunged meanwhile; announced later
+    if (since && it->second.entry.modseq <= *since) continue;
+    Fetcher f(s, it->second);
+    std::string items;
+    for (const auto& a : *atts) {
+      auto item = co_await f.item(a);
+      if (!item) co_return no("[UNKNOWN-CTE] Cannot decode this part");
+      items += (items.empty() ? "" : " ") + *item;
+    }
+    s.untagged(std::to_string(i + 1) + " FETCH (" + items + ")");
+  }
+  co_return ok("FETCH completed");
+}
+
+}  // namespace govmail::imap

@@ -1,0 +1,263 @@
+// SEARCH and UID SEARCH (RFC 3501 6.4.4, RFC 9051), ESEARCH (RFC 4731), SEARCHRES (RFC 5182),
+// MODSEQ (RFC 7162). Text keys scan the stored message (decoded envelope for the address and
+// subject keys), compared after Vietnamese folding, until the search index answers them.
+#include <nlohmann/json.hpp>
+
+#include "core/text.hpp"
+#include "render.hpp"
+#include "session_impl.hpp"
+
+namespace govmail::imap {
+namespace {
+
+using Op = SearchKey::Op;
+using json = nlohmann::json;
+
+struct Needs {
+  bool meta = false, raw = false;
+};
+
+void needs_of(const SearchKey& k, Needs& n) {
+  switch (k.op) {
+    case Op::sent_before:
+    case Op::sent_on:
+    case Op::sent_since:
+      n.meta = true;
+      break;
+    case Op::header:
+      if (k.name == "SUBJECT" || k.name == "FROM" || k.name == "TO" || k.name == "CC" ||
+          k.name == "BCC")
+        n.meta = true;
+      else
+        n.raw = true;
+      break;
+    case Op::body:
+    case Op::text:
+      n.raw = n.meta = true;
+      break;
+    default:
+      break;
+  }
+  for (const auto& c : k.children) needs_of(c, n);
+}
+
+struct Candidate {
+  std::uint32_t seq = 0;
+  const store::MessageMeta* meta = nullptr;
+  json envelope;
+  std::string raw;
+  std::uint64_t body_offset = 0;
+};
+
+bool contains_folded(std::string_view hay, const std::string& folded_needle) {
+  if (folded_needle.empty()) return true;
+  return core::fold_vietnamese(hay).find(folded_needle) != std::string::npos;
+}
+
+std::string addresses_text(const json& env, const std::string& key) {
+  std::string lower = key;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string out;
+  auto it = env.find(lower);
+  if (it == env.end() || !it->is_array()) return out;
+  for (const auto& a : *it) {
+    for (auto f : {"name_decoded", "name"})
+      if (a.contains(f) && (*a.find(f)).is_string()) out += a[f].get<std::string>() + " ";
+    if (a.value("mailbox", json()).is_string() && a.value("host", json()).is_string())
+      out += a["mailbox"].get<std::string>() + "@" + a["host"].get<std::string>() + " ";
+  }
+  return out;
+}
+
+std::int64_t day_of(std::int64_t t) {
+  return t >= 0 ? t / 86400 * 86400 : (t - 86399) / 86400 * 86400;
+}
+
+class Matcher {
+ public:
+  Matcher(const Session::Impl& s) : s_(s) {}
+
+  bool match(const SearchKey& k, const Candidate& c) {
+    const auto& e = c.meta->entry;
+    switch (k.op) {
+      case Op::all:
+        return true;
+      case Op::and_:
+        return std::all_of(k.children.begin(), k.children.end(),
+                           [&](auto& x) { return match(x, c); });
+      case Op::or_:
+        return match(k.children[0], c) || match(k.children[1], c);
+      case Op::not_:
+        return !match(k.children[0], c);
+      case Op::seqset:
+        if (k.set.saved) return in_saved(e.uid);
+        return k.set.contains(c.seq, static_cast<std::uint32_t>(s_.sel->messages.size()));
+      case Op::uidset:
+        if (k.set.saved) return in_saved(e.uid);
+        return k.set.contains(e.uid, s_.sel->max_uid());
+      case Op::flag:
+        return (e.flags.system & k.number) != 0;
+      case Op::unflag:
+        return (e.flags.system & k.number) == 0;
+      case Op::keyword:
+        return has_keyword(e, k.name);
+      case Op::unkeyword:
+        return !has_keyword(e, k.name);
+      case Op::new_:
+      case Op::recent:
+        return false;  // \Recent is not kept (IMAP4rev2 drops it)
+      case Op::old:
+        return true;
+      case Op::before:
+        return day_of(e.internal_date) < k.number;
+      case Op::on:
+        return day_of(e.internal_date) == k.number;
+      case Op::since:
+        return day_of(e.internal_date) >= k.number;
+      case Op::sent_before:
+        return day_of(sent(c)) < k.number;
+      case Op::sent_on:
+        return day_of(sent(c)) == k.number;
+      case Op::sent_since:
+        return day_of(sent(c)) >= k.number;
+      case Op::larger:
+        return e.size > k.number;
+      case Op::smaller:
+        return e.size < k.number;
+      case Op::modseq:
+        return e.modseq >= static_cast<store::ModSeq>(k.number);
+      case Op::header:
+        return header(k, c);
+      case Op::body:
+        return contains_folded(
+            std::string_view(c.raw).substr(std::min(c.body_offset, c.raw.size())), folded(k.value));
+      case Op::text:
+        return contains_folded(c.raw, folded(k.value)) ||
+               contains_folded(decoded(c), folded(k.value));
+    }
+    return false;
+  }
+
+ private:
+  bool in_saved(store::Uid u) const {
+    const auto& v = s_.sel->saved_search;
+    return std::find(v.begin(), v.end(), u) != v.end();
+  }
+  static bool has_keyword(const store::MailboxEntry& e, const std::string& k) {
+    return std::any_of(e.flags.keywords.begin(), e.flags.keywords.end(),
+                       [&](auto& x) { return iequals(x, k); });
+  }
+  static std::int64_t sent(const Candidate& c) {
+    auto d = c.envelope.value("date", json::object());
+    auto u = d.is_object() ? d.value("unix", json()) : json();
+    return u.is_number() ? u.get<std::int64_t>() : c.meta->entry.internal_date;
+  }
+  static std::string decoded(const Candidate& c) {
+    std::string out;
+    auto subj = c.envelope.value("subject", json::object());
+    if (subj.is_object() && subj.value("decoded", json()).is_string())
+      out += subj["decoded"].get<std::string>() + " ";
+    for (auto k : {"FROM", "TO", "CC", "BCC"}) out += addresses_text(c.envelope, k);
+    return out;
+  }
+  bool header(const SearchKey& k, const Candidate& c) {
+    if (k.name == "SUBJECT") {
+      auto subj = c.envelope.value("subject", json::object());
+      std::string text;
+      for (auto f : {"decoded", "raw"})
+        if (subj.is_object() && subj.value(f, json()).is_string())
+          text += subj[f].get<std::string>() + " ";
+      return contains_folded(text, folded(k.value));
+    }
+    if (k.name == "FROM" || k.name == "TO" || k.name == "CC" || k.name == "BCC")
+      return contains_folded(addresses_text(c.envelope, k.name), folded(k.value));
+    auto block = filter_header(std::string_view(c.raw).substr(0, c.body_offset), {k.name}, false);
+    if (block.size() <= 2) return false;  // no such field
+    auto colon = block.find(':');
+    return contains_folded(block.substr(colon + 1), folded(k.value));
+  }
+  const std::string& folded(const std::string& v) {
+    auto it = cache_.find(v);
+    if (it == cache_.end()) it = cache_.emplace(v, core::fold_vietnamese(v)).first;
+    return it->second;
+  }
+
+  const Session::Impl& s_;
+  std::map<std::string, std::string> cache_;
+};
+
+bool uses_modseq(const SearchKey& k) {
+  if (k.op == Op::modseq) return true;
+  return std::any_of(k.children.begin(), k.children.end(), uses_modseq);
+}
+
+}  // namespace
+
+GOVMAIL_IMAP_HANDLER(cmd_search) {
+  auto prog = parse_search(cmd.args);
+  if (!prog) co_return bad(prog.error());
+  if (!prog->charset.empty() && prog->charset != "UTF-8" && prog->charset != "US-ASCII")
+    co_return no("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+  Needs needs;
+  needs_of(prog->key, needs);
+  std::vector<store::MessageMeta> metas;
+  const store::UidSet all{{1, UINT32_MAX}};
+  if (needs.meta) {
+    auto r = co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, all);
+    if (!r) co_return store_error_reply(r.error(), "SEARCH");
+    metas = std::move(*r);
+  } else {
+    auto r = co_await s.store().list_entries(s.account, s.sel->mailbox.id, all);
+    if (!r) co_return store_error_reply(r.error(), "SEARCH");
+    for (auto& e : *r) {
+      metas.emplace_back();
+      metas.back().entry = std::move(e);
+    }
+  }
+  Matcher matcher(s);
+  std::vector<std::uint32_t> hits;
+  store::ModSeq top = 0;
+  for (const auto& m : metas) {
+    auto seq = s.sel->seq_of(m.entry.uid);
+    if (!seq) continue;  // not announced to this session yet
+    Candidate c;
+    c.seq = *seq;
+    c.meta = &m;
+    if (needs.meta) c.envelope = json::parse(m.envelope_json, nullptr, false);
+    if (needs.raw) {
+      auto raw = co_await s.store().fetch_raw(s.account, m.entry.message_id);
+      if (raw) c.raw = std::move(*raw);
+      auto tree = json::parse(m.bodystructure_json, nullptr, false);
+      c.body_offset = tree.is_object() ? tree.value("body_offset", std::uint64_t{0}) : 0;
+    }
+    if (!matcher.match(prog->key, c)) continue;
+    hits.push_back(cmd.uid ? m.entry.uid : *seq);
+    top = std::max(top, m.entry.modseq);
+  }
+  std::sort(hits.begin(), hits.end());
+  if (prog->ret_save) {
+    s.sel->saved_search.clear();
+    for (auto h : hits) s.sel->saved_search.push_back(cmd.uid ? h : s.sel->messages[h - 1].uid);
+  }
+  bool modseq = uses_modseq(prog->key) && !hits.empty();
+  if (!prog->esearch) {
+    std::string out = "SEARCH";
+    for (auto h : hits) out += " " + std::to_string(h);
+    if (modseq) out += " (MODSEQ " + std::to_string(top) + ")";
+    s.untagged(out);
+    co_return ok("SEARCH completed");
+  }
+  std::string out = "ESEARCH (TAG " + quote_string(cmd.tag) + ")" + (cmd.uid ? " UID" : "");
+  if (!hits.empty()) {
+    if (prog->ret_min) out += " MIN " + std::to_string(hits.front());
+    if (prog->ret_max) out += " MAX " + std::to_string(hits.back());
+    if (prog->ret_all) out += " ALL " + seq_set_text(hits);
+  }
+  if (prog->ret_count) out += " COUNT " + std::to_string(hits.size());
+  if (modseq) out += " MODSEQ " + std::to_string(top);
+  // RETURN (SAVE) alone answers nothing but the tagged OK (RFC 5182 2.4).
+  if (prog->ret_min || prog->ret_max || prog->ret_all || prog->ret_count) s.untagged(out);
+  co_return ok("SEARCH completed");
+}
+
+}  // namespace govmail::imap

@@ -1,0 +1,36 @@
+// FETCH views rendered from the JSON the store cached at ingest (store/src/mime/README.md).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "imap/proto.hpp"
+
+namespace govmail::imap {
+
+std::string render_envelope(const nlohmann::json& envelope);
+// extensible: BODYSTRUCTURE; otherwise BODY.
+std::string render_body(const nlohmann::json& part, bool extensible);
+
+// Byte range [begin, end) of the raw message for a section, from the part tree.
+struct ByteRange {
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+};
+
+std::optional<ByteRange> section_range(const nlohmann::json& root, const Section& section,
+                                       std::uint64_t message_size);
+// The leaf part named by `part` ("1.2"), for BINARY (encoding) and sizes.
+const nlohmann::json* find_part(const nlohmann::json& root, std::string_view part);
+
+// The header fields of `header` (a header block) whose names are (or, with `exclude`, are not)
+// in `fields` (upper-case), followed by the blank line.
+std::string filter_header(std::string_view header, const std::vector<std::string>& fields,
+                          bool exclude);
+// Content-Transfer-Encoding decoding for BINARY (base64, quoted-printable; others as is).
+std::string decode_transfer(std::string_view body, std::string_view encoding);
+
+}  // namespace govmail::imap

@@ -1,0 +1,151 @@
+// The I/O side of IMAP: moves bytes between a core::Stream and a Session, runs STARTTLS, and
+// while the client IDLEs runs a watcher that writes the session's updates whenever the selected
+// mailbox changes (woken by the store's notification), alongside the pending read.
+#include "imap/service.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/ssl.hpp>
+
+#include "core/asio.hpp"
+#include "core/line_reader.hpp"
+#include "core/stream.hpp"
+#include "imap/backend.hpp"
+
+namespace govmail::imap {
+namespace {
+
+// Shared by the reader and the IDLE watcher; both run on the connection's executor.
+struct IdleWatch {
+  explicit IdleWatch(Executor ex) : wake(ex), finished_timer(ex) {}
+  asio::steady_timer wake;
+  asio::steady_timer finished_timer;
+  bool pending = false, stop = false, finished = false;
+};
+
+awaitable<void> watch_idle(std::shared_ptr<IdleWatch> w, Session& session, core::Stream& stream) {
+  while (!w->stop) {
+    if (!w->pending) {
+      w->wake.expires_after(std::chrono::hours(24));
+      boost::system::error_code ec;
+      co_await w->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (w->stop) break;
+      if (!w->pending) continue;
+    }
+    w->pending = false;
+    auto bytes = co_await session.idle_updates();
+    if (!bytes.empty() && !co_await stream.write(bytes)) break;
+  }
+  w->finished = true;
+  w->finished_timer.cancel();
+}
+
+// Ends the watcher and waits until it has (it may be writing).
+awaitable<void> stop_idle(std::shared_ptr<IdleWatch> w, Session& session) {
+  session.set_wake(nullptr);
+  w->stop = true;
+  w->wake.cancel();
+  while (!w->finished) {
+    w->finished_timer.expires_after(std::chrono::hours(1));
+    boost::system::error_code ec;
+    co_await w->finished_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+std::shared_ptr<IdleWatch> start_idle(Session& session, core::Stream& stream) {
+  auto ex = stream.executor();
+  auto w = std::make_shared<IdleWatch>(ex);
+  session.set_wake([ex, weak = std::weak_ptr<IdleWatch>(w)] {
+    asio::post(ex, [weak] {
+      if (auto w = weak.lock()) {
+        w->pending = true;
+        w->wake.cancel();
+      }
+    });
+  });
+  asio::co_spawn(ex, watch_idle(w, session, stream), asio::detached);
+  return w;
+}
+
+}  // namespace
+
+awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg, Backend& backend,
+                                 core::TlsContext tls) {
+  Session session(cfg, backend, {stream.remote_address(), stream.is_loopback(), stream.is_tls()});
+  if (!co_await stream.write(session.greeting())) co_return;
+  std::vector<char> buf(16 * 1024);
+  std::shared_ptr<IdleWatch> idle;
+  for (;;) {
+    auto out = co_await session.process();
+    if (!out.bytes.empty() && !co_await stream.write(out.bytes)) {
+      session.disconnected("write failed");
+      break;
+    }
+    if (out.close) break;
+    if (out.start_tls) {
+      auto r = co_await stream.start_tls(*tls, session.reader());
+      if (r.bytes)
+        spdlog::warn("imap ip={} sent {} bytes pipelined after STARTTLS: discarded",
+                     stream.remote_address(), r.bytes);
+      if (!r) {
+        spdlog::info("imap ip={} TLS handshake failed: {}", stream.remote_address(),
+                     r.ec.message());
+        break;
+      }
+      session.tls_started();
+      continue;
+    }
+    if (!out.need_input) continue;
+    if (out.idling && !idle) idle = start_idle(session, stream);
+    stream.set_read_timeout(session.read_timeout());
+    auto r = co_await stream.read_some(buf);
+    if (idle) {
+      co_await stop_idle(idle, session);
+      idle.reset();
+    }
+    if (!r) {
+      if (r.ec == boost::asio::error::timed_out) {
+        co_await stream.write(session.timeout_reply());
+        session.disconnected("timeout");
+      } else {
+        session.disconnected(r.ec == boost::asio::error::eof ? "client closed" : r.ec.message());
+      }
+      break;
+    }
+    session.feed(std::string_view(buf.data(), r.bytes));
+  }
+  if (idle) co_await stop_idle(idle, session);
+}
+
+Result<void, std::string> add_services(core::Server& server, const core::Config& cfg,
+                                       std::shared_ptr<Backend> backend, core::TlsContext tls) {
+  struct Spec {
+    const char* name;
+    const std::vector<std::string>& listen;
+    core::TlsMode mode;
+  };
+  const Spec specs[] = {{"imap", cfg.listen.imap, core::TlsMode::none},
+                        {"imaps", cfg.listen.imaps, core::TlsMode::implicit}};
+  for (const auto& spec : specs) {
+    if (spec.listen.empty()) continue;
+    if (spec.mode == core::TlsMode::implicit && !tls)
+      return unexpected(std::string(spec.name) + ": implicit TLS needs a TLS certificate");
+    const bool starttls = tls && spec.mode == core::TlsMode::none;
+    auto session_cfg = std::make_shared<const SessionConfig>(SessionConfig::from(cfg, starttls));
+    core::ServiceOptions opts;
+    opts.name = spec.name;
+    opts.listen = spec.listen;
+    opts.tls = spec.mode;
+    opts.tls_context = tls;
+    opts.read_timeout = session_cfg->login_timeout;
+    opts.handler = [session_cfg, backend, tls](core::Stream& stream) {
+      return serve_connection(stream, *session_cfg, *backend, tls);
+    };
+    opts.on_reject = [](core::Stream& stream) -> awaitable<void> {
+      co_await stream.write("* BYE Too many connections, try again later\r\n");
+    };
+    if (auto r = server.add_service(std::move(opts)); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace govmail::imap

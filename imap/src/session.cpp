@@ -1,0 +1,272 @@
+// The session's dispatcher: frames commands, enforces state, counters and limits before any
+// handler runs (STYLE.md 1), writes the tagged answer, and announces mailbox changes.
+#include <spdlog/spdlog.h>
+
+#include "core/asio.hpp"
+#include "core/line_reader.hpp"
+#include "core/log.hpp"
+#include "session_impl.hpp"
+
+namespace govmail::imap {
+
+SessionConfig SessionConfig::from(const core::Config& cfg, bool starttls_available) {
+  SessionConfig c;
+  c.hostname = cfg.server.hostname;
+  c.starttls_available = starttls_available;
+  c.allow_plaintext_on_loopback = cfg.auth.allow_plaintext_on_loopback;
+  c.limits = {cfg.limits.imap_line_max, cfg.limits.imap_literal_max};
+  c.max_commands_before_auth = cfg.limits.imap_max_commands_before_auth;
+  c.max_bad_commands = cfg.limits.max_bad_commands;
+  c.idle_timeout = cfg.limits.imap_idle_timeout;
+  return c;
+}
+
+Session::Impl::Impl(const SessionConfig& c, Backend& b, ConnectionInfo ci)
+    : cfg(c), backend(b), conn(std::move(ci)), rx(c.limits) {}
+
+std::string Session::Impl::capabilities() const {
+  std::string caps = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE";
+  if (state == State::not_authenticated) {
+    if (cfg.starttls_available && !conn.tls) caps += " STARTTLS";
+    caps += login_allowed() ? " AUTH=PLAIN" : " LOGINDISABLED";
+    return caps;
+  }
+  caps +=
+      " UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH"
+      " SEARCHRES CONDSTORE QUOTA QUOTA=RES-STORAGE UTF8=ACCEPT"
+      " STATUS=SIZE APPENDLIMIT=" +
+      std::to_string(cfg.limits.literal_max);
+  return caps;
+}
+
+std::optional<std::uint32_t> Selected::seq_of(store::Uid uid) const {
+  auto it = std::lower_bound(messages.begin(), messages.end(), uid,
+                             [](const Message& m, store::Uid u) { return m.uid < u; });
+  if (it == messages.end() || it->uid != uid) return std::nullopt;
+  return static_cast<std::uint32_t>(it - messages.begin()) + 1;
+}
+
+void Session::Impl::expunged(store::Uid uid) {
+  auto seq = sel->seq_of(uid);
+  if (!seq) return;
+  sel->messages.erase(sel->messages.begin() + (*seq - 1));
+  untagged(std::to_string(*seq) + " EXPUNGE");
+}
+
+std::string Session::Impl::flags_text(const store::Flags& f) const {
+  static const std::pair<std::uint16_t, const char*> names[] = {{store::kSeen, "\\Seen"},
+                                                                {store::kAnswered, "\\Answered"},
+                                                                {store::kFlagged, "\\Flagged"},
+                                                                {store::kDeleted, "\\Deleted"},
+                                                                {store::kDraft, "\\Draft"}};
+  std::string out = "(";
+  for (auto& [bit, name] : names)
+    if (f.system & bit) out += (out.size() > 1 ? " " : "") + std::string(name);
+  for (const auto& k : f.keywords) out += (out.size() > 1 ? " " : "") + k;
+  return out + ")";
+}
+
+awaitable<void> Session::Impl::announce(bool expunges, bool force) {
+  if (!sel) co_return;
+  if (expunges && !sel->pending_expunges.empty()) {
+    for (auto it = sel->pending_expunges.rbegin(); it != sel->pending_expunges.rend(); ++it)
+      expunged(*it);
+    sel->pending_expunges.clear();
+  }
+  if (!force && !notifier->dirty.exchange(false)) co_return;
+  if (force) notifier->dirty = false;
+  auto ch = co_await store().changes_since(account, sel->mailbox.id, sel->known_modseq);
+  if (!ch) {
+    spdlog::warn("imap user={} changes_since failed: {}", user, store::to_string(ch.error()));
+    notifier->dirty = true;
+    co_return;
+  }
+  std::sort(ch->expunged.begin(), ch->expunged.end());
+  for (auto it = ch->expunged.rbegin(); it != ch->expunged.rend(); ++it) {
+    if (!sel->seq_of(*it)) continue;
+    if (expunges)
+      expunged(*it);
+    else
+      sel->pending_expunges.insert(sel->pending_expunges.begin(), *it);
+  }
+  std::sort(ch->changed.begin(), ch->changed.end(),
+            [](const auto& a, const auto& b) { return a.uid < b.uid; });
+  bool added = false;
+  for (const auto& e : ch->changed) {
+    if (auto seq = sel->seq_of(e.uid)) {
+      auto& m = sel->messages[*seq - 1];
+      if (e.modseq <= m.modseq) continue;
+      m.modseq = e.modseq;
+      std::string item = std::to_string(*seq) + " FETCH (UID " + std::to_string(e.uid) + " FLAGS " +
+                         flags_text(e.flags);
+      if (condstore) item += " MODSEQ (" + std::to_string(e.modseq) + ")";
+      untagged(item + ")");
+    } else if (e.uid > sel->max_uid()) {
+      sel->messages.push_back({e.uid, e.modseq});
+      added = true;
+    }
+  }
+  if (added) untagged(std::to_string(sel->messages.size()) + " EXISTS");
+  sel->known_modseq = std::max(sel->known_modseq, ch->highestmodseq);
+}
+
+std::vector<std::uint32_t> Session::Impl::resolve(const SeqSet& set, bool uid) const {
+  std::vector<std::uint32_t> out;
+  if (!sel) return out;
+  const auto& msgs = sel->messages;
+  if (set.saved) {
+    for (auto u : sel->saved_search)
+      if (auto seq = sel->seq_of(u)) out.push_back(*seq - 1);
+    return out;
+  }
+  if (msgs.empty()) return out;
+  for (std::uint32_t i = 0; i < msgs.size(); ++i) {
+    bool in = uid ? set.contains(msgs[i].uid, msgs.back().uid)
+                  : set.contains(i + 1, static_cast<std::uint32_t>(msgs.size()));
+    if (in) out.push_back(i);
+  }
+  return out;
+}
+
+void Session::Impl::select_mailbox(Selected s) {
+  sel = std::move(s);
+  state = State::selected;
+  notifier->dirty = false;
+  sel->subscription = backend.subscribe_mailbox(
+      sel->mailbox.id, [n = notifier](const store::MailboxEvent&) { n->notify(); });
+}
+
+void Session::Impl::bad_command(const std::string& tag, const std::string& reason) {
+  tagged(tag, bad(reason));
+  if (++bad_commands >= cfg.max_bad_commands) {
+    untagged("BYE Too many invalid commands (limits.max_bad_commands)");
+    spdlog::info("imap ip={} disconnected after {} invalid commands", conn.remote_ip, bad_commands);
+    close = true;
+  }
+}
+
+awaitable<void> Session::Impl::dispatch(Command cmd) {
+  if (state == State::not_authenticated && ++commands_before_auth > cfg.max_commands_before_auth) {
+    untagged("BYE Too many commands before login (limits.imap_max_commands_before_auth)");
+    close = true;
+    co_return;
+  }
+  const CommandSpec* spec = find_command(cmd.name);
+  if (!spec) co_return bad_command(cmd.tag, "Unknown command " + core::log_safe(cmd.name, 30));
+  if (!(spec->states & static_cast<unsigned>(state)))
+    co_return bad_command(cmd.tag, "Command not valid in this state");
+  if (cmd.uid && !spec->uid_ok) co_return bad_command(cmd.tag, "UID not valid with this command");
+  Reply r = co_await spec->handler(*this, cmd);
+  if (idling || auth_pending || r.status.empty()) co_return;  // answered by the handler
+  if (r.status == "BAD") co_return bad_command(cmd.tag, r.text);
+  if (state == State::selected) co_await announce(cmd.uid || !spec->seq_numbers, false);
+  tagged(cmd.tag, r);
+}
+
+Session::Session(const SessionConfig& cfg, Backend& backend, ConnectionInfo conn)
+    : impl_(std::make_unique<Impl>(cfg, backend, std::move(conn))) {}
+Session::~Session() = default;
+
+std::string Session::greeting() const {
+  return "* OK [CAPABILITY " + impl_->capabilities() + "] " + impl_->cfg.hostname +
+         " govmail IMAP ready\r\n";
+}
+
+void Session::feed(std::string_view bytes) {
+  impl_->rx.feed(bytes);
+}
+
+awaitable<Session::Output> Session::process() {
+  auto& s = *impl_;
+  // Past this much buffered output, write before handling the next command.
+  constexpr std::size_t kFlushAt = 256 * 1024;
+  for (;;) {
+    if (s.close || s.start_tls || s.out.size() > kFlushAt) break;
+    if (s.idling) {
+      auto ev = s.rx.next_line();
+      if (ev.kind == Receiver::Kind::need_more) {
+        Output o{.bytes = std::exchange(s.out, {}), .need_input = true, .idling = true};
+        co_return o;
+      }
+      s.idling = false;
+      if (ev.kind == Receiver::Kind::line && iequals(ev.line, "DONE")) {
+        co_await s.announce(true, false);
+        s.tagged(s.idle_tag, ok("IDLE terminated"));
+      } else {
+        s.bad_command(s.idle_tag, "Expected DONE");
+      }
+      continue;
+    }
+    if (s.auth_pending) {
+      auto ev = s.rx.next_line();
+      if (ev.kind == Receiver::Kind::need_more) {
+        Output o{.bytes = std::exchange(s.out, {}), .need_input = true};
+        co_return o;
+      }
+      Command cmd = std::move(*s.auth_pending);
+      s.auth_pending.reset();
+      if (ev.kind != Receiver::Kind::line || ev.line == "*") {
+        s.bad_command(cmd.tag, "AUTHENTICATE cancelled");
+        continue;
+      }
+      cmd.args.push_back(Arg{.type = Arg::Type::atom, .value = ev.line});
+      co_await s.dispatch(std::move(cmd));
+      continue;
+    }
+    auto ev = s.rx.next();
+    if (ev.kind == Receiver::Kind::need_more) {
+      Output o{.bytes = std::exchange(s.out, {}), .need_input = true};
+      co_return o;
+    }
+    if (ev.kind == Receiver::Kind::continuation) {
+      s.out += "+ OK\r\n";
+      continue;
+    }
+    if (ev.kind == Receiver::Kind::error) {
+      s.bad_command(ev.tag, ev.reason);
+      if (ev.fatal) {
+        s.untagged("BYE Stream out of sync");
+        s.close = true;
+      }
+      continue;
+    }
+    co_await s.dispatch(std::move(ev.command));
+  }
+  Output o{.bytes = std::exchange(s.out, {}), .start_tls = s.start_tls, .close = s.close};
+  s.start_tls = false;
+  co_return o;
+}
+
+awaitable<std::string> Session::idle_updates() {
+  co_await impl_->announce(true, false);
+  co_return std::exchange(impl_->out, {});
+}
+
+void Session::set_wake(std::function<void()> wake) {
+  std::lock_guard lock(impl_->notifier->mutex);
+  impl_->notifier->wake = std::move(wake);
+}
+
+void Session::tls_started() {
+  impl_->conn.tls = true;
+}
+
+void Session::disconnected(std::string_view why) {
+  spdlog::debug("imap ip={} user={} disconnected: {}", impl_->conn.remote_ip, impl_->user, why);
+}
+
+core::LineReader& Session::reader() {
+  return impl_->rx.reader();
+}
+
+std::chrono::milliseconds Session::read_timeout() const {
+  if (impl_->state == State::not_authenticated)
+    return std::min(impl_->cfg.login_timeout, impl_->cfg.idle_timeout);
+  return impl_->cfg.idle_timeout;
+}
+
+std::string Session::timeout_reply() const {
+  return "* BYE Autologout; idle for too long\r\n";
+}
+
+}  // namespace govmail::imap

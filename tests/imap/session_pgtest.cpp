@@ -1,0 +1,275 @@
+// IMAP sessions without sockets on the real store (STYLE.md 18): bytes in, responses out.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "imap/backend.hpp"
+#include "imap/session.hpp"
+#include "tests/store/store_fixture.hpp"
+
+namespace govmail::imap {
+namespace {
+
+using store::testing::StoreTest;
+
+struct TestBackend : Backend {
+  explicit TestBackend(std::shared_ptr<store::Database> d) : db(std::move(d)) {}
+  std::shared_ptr<store::Database> db;
+  std::map<std::string, std::pair<std::string, store::AccountId>> passwords;
+
+  awaitable<core::AuthResult> authenticate(std::string user, std::string pw, std::string) override {
+    core::AuthResult r;
+    auto it = passwords.find(user);
+    if (it != passwords.end() && it->second.first == pw) {
+      r.outcome = core::AuthOutcome::ok;
+      r.account_id = it->second.second;
+      r.address = user;
+    }
+    co_return r;
+  }
+  store::MailboxStore& mailboxes() override { return db->mailboxes(); }
+  store::Subscription subscribe_mailbox(
+      store::MailboxId id, std::function<void(const store::MailboxEvent&)> fn) override {
+    return db->subscribe_mailbox(id, std::move(fn));
+  }
+};
+
+class ImapSessionTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    backend = std::make_unique<TestBackend>(db_);
+    for (auto user : {"a@example.gov.vn", "b@example.gov.vn"}) {
+      auto acc = add_account(user);
+      backend->passwords[user] = {"secret", acc.id};
+    }
+  }
+
+  class Client {
+   public:
+    Client(ImapSessionTest& t, ConnectionInfo conn = {"127.0.0.1", true, false})
+        : t_(t), session_(t.cfg, *t.backend, std::move(conn)) {}
+    std::string send(std::string_view bytes) {
+      session_.feed(bytes);
+      return t_.run(drive());
+    }
+    std::string login(const std::string& user) { return send("l LOGIN " + user + " secret\r\n"); }
+    Session& session() { return session_; }
+    bool closed = false;
+
+   private:
+    awaitable<std::string> drive() {
+      std::string out;
+      for (;;) {
+        auto o = co_await session_.process();
+        out += o.bytes;
+        closed = closed || o.close;
+        if (o.need_input || o.close || o.start_tls) break;
+      }
+      co_return out;
+    }
+    ImapSessionTest& t_;
+    Session session_;
+  };
+
+  SessionConfig cfg = [] {
+    SessionConfig c;
+    c.allow_plaintext_on_loopback = true;
+    c.limits = {.line_max = 8192, .literal_max = 1 << 20};
+    return c;
+  }();
+  std::unique_ptr<TestBackend> backend;
+};
+
+std::string append_cmd(const std::string& tag, const std::string& box, const std::string& msg,
+                       const std::string& flags = "") {
+  return tag + " APPEND " + box + (flags.empty() ? "" : " (" + flags + ")") + " {" +
+         std::to_string(msg.size()) + "+}\r\n" + msg + "\r\n";
+}
+
+const std::string kMessage =
+    "From: =?UTF-8?Q?Nguy=E1=BB=85n?= <a@example.gov.vn>\r\nTo: b@example.gov.vn\r\n"
+    "Subject: =?UTF-8?Q?C=C3=B4ng_v=C4=83n?=\r\nDate: Tue, 04 Mar 2025 09:15:00 +0700\r\n"
+    "Message-ID: <m1@example.gov.vn>\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+    "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nKính gửi các xã\r\n"
+    "--b1\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n"
+    "\r\nSGVsbG8=\r\n--b1--\r\n";
+
+TEST_F(ImapSessionTest, LoginDisabledWithoutTlsUnlessLoopbackAllowed) {
+  Client remote(*this, {"192.0.2.9", false, false});
+  EXPECT_NE(remote.send("c CAPABILITY\r\n").find("LOGINDISABLED"), std::string::npos);
+  EXPECT_NE(remote.login("a@example.gov.vn").find("l NO [PRIVACYREQUIRED]"), std::string::npos);
+  Client local(*this);
+  auto caps = local.send("c CAPABILITY\r\n");
+  EXPECT_NE(caps.find("AUTH=PLAIN"), std::string::npos);
+  EXPECT_EQ(caps.find("LOGINDISABLED"), std::string::npos);
+  EXPECT_NE(local.send("x LOGIN a@example.gov.vn wrong\r\n").find("x NO [AUTHENTICATIONFAILED]"),
+            std::string::npos);
+  // AUTHENTICATE PLAIN with SASL-IR: "\0a@example.gov.vn\0secret".
+  EXPECT_NE(local.send("p AUTHENTICATE PLAIN AGFAZXhhbXBsZS5nb3Yudm4Ac2VjcmV0\r\n").find("p OK"),
+            std::string::npos);
+  EXPECT_NE(local.send("c CAPABILITY\r\n").find("UIDPLUS"), std::string::npos);
+}
+
+TEST_F(ImapSessionTest, AuthenticateWithContinuationLine) {
+  Client c(*this);
+  EXPECT_EQ(c.send("p AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+  EXPECT_NE(c.send("AGFAZXhhbXBsZS5nb3Yudm4Ac2VjcmV0\r\n").find("p OK"), std::string::npos);
+}
+
+TEST_F(ImapSessionTest, AppendSelectFetchStoreSearchCopyMoveExpunge) {
+  Client c(*this);
+  c.login("a@example.gov.vn");
+  auto r = c.send(append_cmd("a1", "INBOX", kMessage, "\\Flagged"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r, m, std::regex("a1 OK \\[APPENDUID (\\d+) 1\\]"))) << r;
+  r = c.send("s SELECT inbox\r\n");
+  EXPECT_NE(r.find("* 1 EXISTS"), std::string::npos) << r;
+  EXPECT_NE(r.find("[UIDVALIDITY " + m[1].str() + "]"), std::string::npos);
+  EXPECT_NE(r.find("s OK [READ-WRITE]"), std::string::npos);
+
+  r = c.send("f FETCH 1 (UID FLAGS RFC822.SIZE ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n");
+  EXPECT_NE(r.find("UID 1 FLAGS (\\Flagged) RFC822.SIZE " + std::to_string(kMessage.size())),
+            std::string::npos)
+      << r;
+  EXPECT_NE(
+      r.find("ENVELOPE (\"Tue, 04 Mar 2025 09:15:00 +0700\" \"=?UTF-8?Q?C=C3=B4ng_v=C4=83n?=\" "
+             "((\"=?UTF-8?Q?Nguy=E1=BB=85n?=\" NIL \"a\" \"example.gov.vn\"))"),
+      std::string::npos)
+      << r;
+  EXPECT_NE(
+      r.find(
+          "BODY[HEADER.FIELDS (SUBJECT)] {43}\r\nSubject: =?UTF-8?Q?C=C3=B4ng_v=C4=83n?=\r\n\r\n"),
+      std::string::npos)
+      << r;
+  r = c.send("f2 FETCH 1 (BODYSTRUCTURE BODY[1] BINARY[2] BODY[]<0.6>)\r\n");
+  EXPECT_NE(r.find("(\"TEXT\" \"PLAIN\" (\"charset\" \"utf-8\") NIL NIL \"7BIT\""),
+            std::string::npos)
+      << r;
+  EXPECT_NE(r.find("\"MIXED\" (\"boundary\" \"b1\")"), std::string::npos) << r;
+  EXPECT_NE(r.find("BODY[1] {" + std::to_string(std::string("Kính gửi các xã").size()) +
+                   "}\r\nKính gửi các xã"),
+            std::string::npos)
+      << r;
+  EXPECT_NE(r.find("BINARY[2] {5}\r\nHello"), std::string::npos) << r;
+  EXPECT_NE(r.find("BODY[]<0> {6}\r\nFrom: "), std::string::npos) << r;
+  EXPECT_NE(r.find("FLAGS (\\Seen \\Flagged)"), std::string::npos) << "non-peek sets \\Seen: " << r;
+
+  r = c.send("st STORE 1 +FLAGS (\\Deleted $Important)\r\n");
+  EXPECT_NE(r.find("* 1 FETCH (FLAGS (\\Seen \\Flagged \\Deleted $Important))"), std::string::npos)
+      << r;
+  EXPECT_NE(
+      c.send("q SEARCH DELETED SUBJECT \"cong van\" FROM \"nguyễn\"\r\n").find("* SEARCH 1\r\n"),
+      std::string::npos);
+  EXPECT_NE(c.send("q2 SEARCH UNDELETED\r\n").find("* SEARCH\r\n"), std::string::npos);
+  EXPECT_NE(c.send("q3 SEARCH BODY \"các xã\" SINCE 1-Jan-2020\r\n").find("* SEARCH 1\r\n"),
+            std::string::npos);
+  EXPECT_NE(c.send("q4 UID SEARCH RETURN (MIN COUNT) ALL\r\n")
+                .find("* ESEARCH (TAG \"q4\") UID MIN 1 COUNT 1"),
+            std::string::npos);
+
+  r = c.send("cp COPY 1 Trash\r\n");
+  EXPECT_TRUE(std::regex_search(r, std::regex("cp OK \\[COPYUID \\d+ 1 1\\]"))) << r;
+  EXPECT_NE(c.send("cp2 COPY 1 Nowhere\r\n").find("cp2 NO [TRYCREATE]"), std::string::npos);
+  r = c.send("e EXPUNGE\r\n");
+  EXPECT_NE(r.find("* 1 EXPUNGE\r\ne OK"), std::string::npos) << r;
+
+  r = c.send(append_cmd("a2", "INBOX", kMessage));  // announced before the tagged OK
+  EXPECT_NE(r.find("* 1 EXISTS"), std::string::npos) << r;
+  r = c.send("mv UID MOVE 2 Archive\r\n");
+  EXPECT_NE(r.find("* OK [COPYUID"), std::string::npos) << r;
+  EXPECT_NE(r.find("* 1 EXPUNGE"), std::string::npos) << r;
+  r = c.send("st2 STATUS Archive (MESSAGES UIDNEXT UNSEEN)\r\n");
+  EXPECT_NE(r.find("* STATUS \"Archive\" (MESSAGES 1 UIDNEXT 2 UNSEEN 1)"), std::string::npos) << r;
+}
+
+TEST_F(ImapSessionTest, TwoSessionsSeeEachOthersChanges) {
+  Client a(*this), b(*this);
+  a.login("a@example.gov.vn");
+  b.login("a@example.gov.vn");
+  a.send(append_cmd("x", "INBOX", kMessage));
+  a.send(append_cmd("y", "INBOX", kMessage));
+  a.send("s SELECT INBOX\r\n");
+  b.send("s SELECT INBOX\r\n");
+  a.send("st STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+  auto r = b.send("n NOOP\r\n");
+  EXPECT_NE(r.find("* 1 FETCH (UID 1 FLAGS (\\Deleted))"), std::string::npos) << r;
+  a.send("e EXPUNGE\r\n");
+  // FETCH by sequence number must not see EXPUNGE; NOOP then does (RFC 3501 7.4.1).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  r = b.send("f FETCH 1:* (UID)\r\n");
+  EXPECT_EQ(r.find("EXPUNGE"), std::string::npos) << r;
+  r = b.send("n NOOP\r\n");
+  EXPECT_NE(r.find("* 1 EXPUNGE"), std::string::npos) << r;
+  r = b.send("f FETCH 1 (UID)\r\n");
+  EXPECT_NE(r.find("* 1 FETCH (UID 2)"), std::string::npos) << r;
+}
+
+TEST_F(ImapSessionTest, IdleIsWokenByAChangeFromAnotherSession) {
+  Client a(*this), b(*this);
+  a.login("a@example.gov.vn");
+  b.login("a@example.gov.vn");
+  b.send("s SELECT INBOX\r\n");
+  std::atomic<int> wakes{0};
+  b.session().set_wake([&] { ++wakes; });
+  EXPECT_NE(b.send("i IDLE\r\n").find("+ idling"), std::string::npos);
+  a.send(append_cmd("x", "INBOX", kMessage));
+  for (int i = 0; i < 100 && wakes == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GT(wakes.load(), 0) << "no notification within 2 s";
+  auto updates = run(b.session().idle_updates());
+  EXPECT_NE(updates.find("* 1 EXISTS"), std::string::npos) << updates;
+  EXPECT_NE(b.send("DONE\r\n").find("i OK IDLE terminated"), std::string::npos);
+}
+
+TEST_F(ImapSessionTest, UsersOnlyReachTheirOwnMailboxesAndNamesRoundTrip) {
+  Client a(*this), b(*this);
+  a.login("a@example.gov.vn");
+  b.login("b@example.gov.vn");
+  EXPECT_NE(a.send("c CREATE \"C&APQ-ng v&AQM-n &AREevw-n\"\r\n").find("c OK"), std::string::npos);
+  a.send(append_cmd("x", "\"C&APQ-ng v&AQM-n &AREevw-n\"", kMessage));
+  auto r = a.send("l LIST \"\" *\r\n");
+  EXPECT_NE(r.find("\"/\" \"C&APQ-ng v&AQM-n &AREevw-n\""), std::string::npos) << r;
+  EXPECT_NE(r.find("(\\HasNoChildren \\Sent) \"/\" \"Sent\""), std::string::npos) << r;
+  a.send("e ENABLE UTF8=ACCEPT\r\n");
+  r = a.send("l LIST \"\" \"Công*\"\r\n");
+  EXPECT_NE(r.find("\"/\" \"Công văn đến\""), std::string::npos) << r;
+  // b sees none of it, whatever the name.
+  r = b.send("l LIST \"\" *\r\n");
+  EXPECT_EQ(r.find("C&APQ"), std::string::npos) << r;
+  EXPECT_NE(b.send("s SELECT \"C&APQ-ng v&AQM-n &AREevw-n\"\r\n").find("s NO [NONEXISTENT]"),
+            std::string::npos);
+  EXPECT_NE(b.send("s SELECT \"../a@example.gov.vn/INBOX\"\r\n").find("s NO"), std::string::npos);
+  r = b.send("s SELECT INBOX\r\n");
+  EXPECT_NE(r.find("* 0 EXISTS"), std::string::npos) << r;
+  EXPECT_NE(b.send("f UID FETCH 1:* (FLAGS)\r\n").find("f OK"), std::string::npos);
+}
+
+TEST_F(ImapSessionTest, LimitsEndTheSessionWithAReason) {
+  cfg.max_commands_before_auth = 3;
+  Client c(*this);
+  c.send("a NOOP\r\nb NOOP\r\nc NOOP\r\n");
+  EXPECT_FALSE(c.closed);
+  EXPECT_NE(c.send("d NOOP\r\n").find("* BYE Too many commands before login"), std::string::npos);
+  EXPECT_TRUE(c.closed);
+
+  cfg.max_bad_commands = 2;
+  Client d(*this);
+  EXPECT_NE(d.send("x BOGUS\r\n").find("x BAD Unknown command"), std::string::npos);
+  EXPECT_NE(d.send("y FETCH 1 FLAGS\r\n").find("* BYE Too many invalid commands"),
+            std::string::npos);
+  EXPECT_TRUE(d.closed);
+
+  cfg.max_bad_commands = 20;
+  Client e(*this);
+  e.login("a@example.gov.vn");
+  auto r = e.send("big APPEND INBOX {2000000}\r\n");
+  EXPECT_NE(r.find("big BAD [TOOBIG]"), std::string::npos) << r;
+  EXPECT_NE(e.send("n NOOP\r\n").find("n OK"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace govmail::imap
