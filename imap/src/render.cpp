@@ -70,6 +70,11 @@ const json* find_in(const json& node, std::string_view part) {
 
 }  // namespace
 
+json parse_object(const std::string& text) {
+  auto j = json::parse(text, nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
 std::string render_envelope(const json& env) {
   return "(" + raw_field(env, "date") + " " + raw_field(env, "subject") + " " +
          addresses(env, "from") + " " + addresses(env, "sender") + " " +

@@ -11,6 +11,10 @@
 
 namespace govmail::imap {
 
+// The cached JSON as an object; an empty object when it is missing or unreadable, so that no
+// lookup ever throws.
+nlohmann::json parse_object(const std::string& text);
+
 std::string render_envelope(const nlohmann::json& envelope);
 // extensible: BODYSTRUCTURE; otherwise BODY.
 std::string render_body(const nlohmann::json& part, bool extensible);

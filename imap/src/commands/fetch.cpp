@@ -70,7 +70,7 @@ class Fetcher {
       case Kind::modseq:
         co_return "MODSEQ (" + std::to_string(e.modseq) + ")";
       case Kind::envelope:
-        co_return "ENVELOPE " + render_envelope(json::parse(m_.envelope_json, nullptr, false));
+        co_return "ENVELOPE " + render_envelope(parse_object(m_.envelope_json));
       case Kind::bodystructure:
         co_return "BODYSTRUCTURE " + render_body(tree(), true);
       case Kind::body:
@@ -112,7 +112,7 @@ class Fetcher {
 
  private:
   const json& tree() {
-    if (!tree_) tree_ = json::parse(m_.bodystructure_json, nullptr, false);
+    if (!tree_) tree_ = parse_object(m_.bodystructure_json);
     return *tree_;
   }
 

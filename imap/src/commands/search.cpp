@@ -223,12 +223,11 @@ GOVMAIL_IMAP_HANDLER(cmd_search) {
     Candidate c;
     c.seq = *seq;
     c.meta = &m;
-    if (needs.meta) c.envelope = json::parse(m.envelope_json, nullptr, false);
+    if (needs.meta) c.envelope = parse_object(m.envelope_json);
     if (needs.raw) {
       auto raw = co_await s.store().fetch_raw(s.account, m.entry.message_id);
       if (raw) c.raw = std::move(*raw);
-      auto tree = json::parse(m.bodystructure_json, nullptr, false);
-      c.body_offset = tree.is_object() ? tree.value("body_offset", std::uint64_t{0}) : 0;
+      c.body_offset = parse_object(m.bodystructure_json).value("body_offset", std::uint64_t{0});
     }
     if (!matcher.match(prog->key, c)) continue;
     hits.push_back(cmd.uid ? m.entry.uid : *seq);
