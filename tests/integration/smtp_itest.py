@@ -229,6 +229,24 @@ INSERT INTO group_senders SELECT g.id, a.id FROM groups g, accounts a
                 c.check(cu.returncode == 0 and body_of(last_message(AN)) == cm,
                         f"curl {url}: {cu.returncode} {cu.stderr}")
 
+        # --- Lock-out (AuthService counts failures per IP and account): 421, then even the right
+        # password is refused until the back-off ends.
+        with smtplib.SMTP("127.0.0.1", srv.submission, timeout=30) as s:
+            s.starttls(context=client_tls())
+            s.ehlo("x")
+            codes = []
+            for pw in ["bad"] * 6 + [PW]:
+                try:
+                    s.login(f"dung@{DOMAIN}", pw)
+                    codes.append(235)
+                except smtplib.SMTPAuthenticationError as e:
+                    codes.append(e.smtp_code)
+                except smtplib.SMTPServerDisconnected:
+                    codes.append("closed")
+                    break
+            c.check(codes[0] == 535 and 421 in codes and 235 not in codes,
+                    f"lock-out after repeated failures: {codes}")
+
         log = srv.log()
         c.check(PW not in log and "correct horse" not in log, "no password in the log")
         c.check("half a message" not in log and "Công văn" not in log, "no content in the log")
