@@ -33,7 +33,7 @@ std::string Session::Impl::capabilities() const {
   }
   caps +=
       " UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH"
-      " SEARCHRES CONDSTORE QUOTA QUOTA=RES-STORAGE UTF8=ACCEPT"
+      " SEARCHRES CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE UTF8=ACCEPT"
       " STATUS=SIZE APPENDLIMIT=" +
       std::to_string(cfg.limits.literal_max);
   return caps;
@@ -46,11 +46,21 @@ std::optional<std::uint32_t> Selected::seq_of(store::Uid uid) const {
   return static_cast<std::uint32_t>(it - messages.begin()) + 1;
 }
 
-void Session::Impl::expunged(store::Uid uid) {
-  auto seq = sel->seq_of(uid);
-  if (!seq) return;
-  sel->messages.erase(sel->messages.begin() + (*seq - 1));
-  untagged(std::to_string(*seq) + " EXPUNGE");
+void Session::Impl::expunged(std::vector<store::Uid> uids) {
+  // Highest first, so that each EXPUNGE's number is still valid when the client reads it.
+  std::sort(uids.rbegin(), uids.rend());
+  std::vector<std::uint32_t> gone;
+  for (auto uid : uids) {
+    auto seq = sel->seq_of(uid);
+    if (!seq) continue;
+    sel->messages.erase(sel->messages.begin() + (*seq - 1));
+    if (qresync)
+      gone.push_back(uid);
+    else
+      untagged(std::to_string(*seq) + " EXPUNGE");
+  }
+  // With QRESYNC, one VANISHED with the UIDs replaces the EXPUNGEs (RFC 7162 3.2.10).
+  if (!gone.empty()) untagged("VANISHED " + seq_set_text(std::move(gone)));
 }
 
 std::string Session::Impl::flags_text(const store::Flags& f) const {
@@ -68,11 +78,8 @@ std::string Session::Impl::flags_text(const store::Flags& f) const {
 
 awaitable<void> Session::Impl::announce(bool expunges, bool force) {
   if (!sel) co_return;
-  if (expunges && !sel->pending_expunges.empty()) {
-    for (auto it = sel->pending_expunges.rbegin(); it != sel->pending_expunges.rend(); ++it)
-      expunged(*it);
-    sel->pending_expunges.clear();
-  }
+  if (expunges && !sel->pending_expunges.empty())
+    expunged(std::exchange(sel->pending_expunges, {}));
   if (!force && !notifier->dirty.exchange(false)) co_return;
   if (force) notifier->dirty = false;
   auto ch = co_await store().changes_since(account, sel->mailbox.id, sel->known_modseq);
@@ -81,14 +88,11 @@ awaitable<void> Session::Impl::announce(bool expunges, bool force) {
     notifier->dirty = true;
     co_return;
   }
-  std::sort(ch->expunged.begin(), ch->expunged.end());
-  for (auto it = ch->expunged.rbegin(); it != ch->expunged.rend(); ++it) {
-    if (!sel->seq_of(*it)) continue;
-    if (expunges)
-      expunged(*it);
-    else
-      sel->pending_expunges.insert(sel->pending_expunges.begin(), *it);
-  }
+  if (expunges)
+    expunged(ch->expunged);
+  else
+    for (auto u : ch->expunged)
+      if (sel->seq_of(u)) sel->pending_expunges.push_back(u);
   std::sort(ch->changed.begin(), ch->changed.end(),
             [](const auto& a, const auto& b) { return a.uid < b.uid; });
   bool added = false;
@@ -156,7 +160,14 @@ awaitable<void> Session::Impl::dispatch(Command cmd) {
   if (!(spec->states & static_cast<unsigned>(state)))
     co_return bad_command(cmd.tag, "Command not valid in this state");
   if (cmd.uid && !spec->uid_ok) co_return bad_command(cmd.tag, "UID not valid with this command");
-  Reply r = co_await spec->handler(*this, cmd);
+  Reply r;
+  try {
+    r = co_await spec->handler(*this, cmd);
+  } catch (const std::exception& e) {
+    // A bug must cost one command, not the connection; the client gets no detail.
+    spdlog::error("imap user={} {} failed: {}", user, cmd.name, e.what());
+    r = no("[SERVERBUG] Internal error");
+  }
   if (idling || auth_pending || r.status.empty()) co_return;  // answered by the handler
   if (r.status == "BAD") co_return bad_command(cmd.tag, r.text);
   if (state == State::selected) co_await announce(cmd.uid || !spec->seq_numbers, false);

@@ -113,7 +113,8 @@ struct Session::Impl {
   awaitable<void> announce(bool expunges, bool force);
   // Sequence set (or UID set with `uid`) -> the selected messages it names, ascending.
   std::vector<std::uint32_t> resolve(const SeqSet& set, bool uid) const;  // 0-based indexes
-  void expunged(store::Uid uid);  // writes "* n EXPUNGE" and drops the message
+  // Drops the messages and writes "* n EXPUNGE" for each (or one VANISHED with QRESYNC).
+  void expunged(std::vector<store::Uid> uids);
   std::string flags_text(const store::Flags& f) const;
   void select_mailbox(Selected s);
   void unselect() {

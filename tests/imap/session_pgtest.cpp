@@ -273,3 +273,79 @@ TEST_F(ImapSessionTest, LimitsEndTheSessionWithAReason) {
 
 }  // namespace
 }  // namespace govmail::imap
+
+namespace govmail::imap {
+namespace {
+
+TEST_F(ImapSessionTest, MailboxManagementListStatusAndQuota) {
+  Client c(*this);
+  c.login("a@example.gov.vn");
+  EXPECT_NE(c.send("c CREATE Projects/2025\r\n").find("c OK"), std::string::npos);
+  EXPECT_NE(c.send("c2 CREATE Projects\r\n").find("c2 NO [ALREADYEXISTS]"), std::string::npos);
+  c.send(append_cmd("a", "Projects/2025", kMessage));
+  auto r = c.send("l LIST \"\" Projects/% RETURN (STATUS (MESSAGES UNSEEN SIZE))\r\n");
+  EXPECT_NE(r.find("* LIST (\\HasNoChildren) \"/\" \"Projects/2025\"\r\n* STATUS \"Projects/2025\" "
+                   "(MESSAGES 1 UNSEEN 1 SIZE " +
+                   std::to_string(kMessage.size()) + ")"),
+            std::string::npos)
+      << r;
+  r = c.send("l2 LIST \"\" %\r\n");
+  EXPECT_NE(r.find("(\\HasChildren) \"/\" \"Projects\""), std::string::npos) << r;
+  EXPECT_EQ(r.find("Projects/2025"), std::string::npos) << "% stops at the delimiter: " << r;
+  r = c.send("l3 LIST (SPECIAL-USE) \"\" *\r\n");
+  EXPECT_EQ(r.find("Projects"), std::string::npos) << r;
+  EXPECT_NE(r.find("\\Trash) \"/\" \"Trash\""), std::string::npos) << r;
+  EXPECT_NE(c.send("d DELETE Projects\r\n").find("d NO"), std::string::npos);
+  EXPECT_NE(c.send("r RENAME Projects Done\r\n").find("r OK"), std::string::npos);
+  EXPECT_NE(c.send("u UNSUBSCRIBE Done/2025\r\n").find("u OK"), std::string::npos);
+  r = c.send("ls LSUB \"\" Done*\r\n");
+  EXPECT_NE(r.find("\"Done\""), std::string::npos) << r;
+  EXPECT_EQ(r.find("Done/2025"), std::string::npos) << r;
+  EXPECT_NE(c.send("d2 DELETE Done/2025\r\n").find("d2 OK"), std::string::npos);
+  EXPECT_NE(c.send("d3 DELETE INBOX\r\n").find("d3 NO"), std::string::npos);
+  r = c.send("q GETQUOTAROOT INBOX\r\n");
+  EXPECT_NE(r.find("* QUOTAROOT \"INBOX\" \"\""), std::string::npos) << r;
+  EXPECT_NE(r.find("q OK"), std::string::npos) << r;
+  r = c.send("n NAMESPACE\r\ni ID NIL\r\n");
+  EXPECT_NE(r.find("* NAMESPACE ((\"\" \"/\")) NIL NIL"), std::string::npos) << r;
+  EXPECT_NE(r.find("* ID (\"name\" \"govmail\""), std::string::npos) << r;
+}
+
+TEST_F(ImapSessionTest, CondstoreAndQresync) {
+  Client a(*this), b(*this);
+  a.login("a@example.gov.vn");
+  b.login("a@example.gov.vn");
+  for (auto t : {"x", "y", "z"}) a.send(append_cmd(t, "INBOX", kMessage));
+  auto r = a.send("e ENABLE QRESYNC\r\n");
+  EXPECT_NE(r.find("* ENABLED QRESYNC"), std::string::npos) << r;
+  r = a.send("s SELECT INBOX\r\n");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r, m, std::regex("HIGHESTMODSEQ (\\d+)"))) << r;
+  const std::string modseq = m[1];
+  ASSERT_TRUE(std::regex_search(r, m, std::regex("UIDVALIDITY (\\d+)"))) << r;
+  const std::string uidvalidity = m[1];
+  a.send("u UNSELECT\r\n");
+
+  b.send("s SELECT INBOX\r\n");
+  b.send("st STORE 2 +FLAGS (\\Deleted)\r\n");
+  b.send("e UID EXPUNGE 2\r\n");
+  b.send("st STORE 2 +FLAGS (\\Seen)\r\n");  // UID 3: sequence 2 after the expunge
+  r = a.send("s SELECT INBOX (QRESYNC (" + uidvalidity + " " + modseq + " 1:3))\r\n");
+  EXPECT_NE(r.find("* VANISHED (EARLIER) 2"), std::string::npos) << r;
+  EXPECT_NE(r.find("* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ ("), std::string::npos) << r;
+
+  // UNCHANGEDSINCE older than the message's modseq: refused with MODIFIED.
+  r = a.send("c STORE 2 (UNCHANGEDSINCE " + modseq + ") +FLAGS (\\Flagged)\r\n");
+  EXPECT_NE(r.find("c OK [MODIFIED 2]"), std::string::npos) << r;
+  r = a.send("f UID FETCH 1:* (FLAGS) (CHANGEDSINCE " + modseq + " VANISHED)\r\n");
+  EXPECT_NE(r.find("* VANISHED (EARLIER) 2"), std::string::npos) << r;
+  EXPECT_NE(r.find("* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ"), std::string::npos) << r;
+  EXPECT_EQ(r.find("UID 1 "), std::string::npos) << "unchanged message left out: " << r;
+  // Expunges reach a QRESYNC client as VANISHED.
+  b.send("st STORE 1 +FLAGS (\\Deleted)\r\ne EXPUNGE\r\n");
+  r = a.send("n NOOP\r\n");
+  EXPECT_NE(r.find("* VANISHED 1\r\n"), std::string::npos) << r;
+}
+
+}  // namespace
+}  // namespace govmail::imap

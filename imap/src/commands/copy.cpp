@@ -36,8 +36,7 @@ awaitable<Reply> copy_or_move(Session::Impl& s, const Command& cmd, bool move) {
                                              seq_set_text(src) + " " + seq_set_text(dst) + "] ";
   if (!move) co_return ok(code + "COPY completed");
   if (!code.empty()) s.untagged("OK " + code + "Moved");
-  std::sort(src.rbegin(), src.rend());
-  for (auto u : src) s.expunged(u);
+  s.expunged(r->source);
   co_return ok("MOVE completed");
 }
 

@@ -8,11 +8,15 @@ GOVMAIL_IMAP_HANDLER(cmd_enable) {
   std::string enabled;
   for (const auto& a : cmd.args) {
     auto name = upper(a.value);
-    bool* flag = name == "UTF8=ACCEPT" ? &s.utf8 : name == "CONDSTORE" ? &s.condstore : nullptr;
+    bool* flag = name == "UTF8=ACCEPT" ? &s.utf8
+                 : name == "CONDSTORE" ? &s.condstore
+                 : name == "QRESYNC"   ? &s.qresync
+                                       : nullptr;
     if (!flag || *flag) continue;
     *flag = true;
     enabled += " " + name;
   }
+  if (s.qresync) s.condstore = true;  // QRESYNC implies CONDSTORE (RFC 7162 3.2.3)
   s.untagged("ENABLED" + enabled);
   co_return ok("ENABLE completed");
 }

@@ -16,8 +16,7 @@ GOVMAIL_IMAP_HANDLER(cmd_expunge) {
   if (s.sel->read_only) co_return no("[READ-ONLY] Mailbox is read-only");
   auto r = co_await s.store().expunge(s.account, s.sel->mailbox.id, only);
   if (!r) co_return store_error_reply(r.error(), "EXPUNGE");
-  std::sort(r->rbegin(), r->rend());
-  for (auto u : *r) s.expunged(u);
+  s.expunged(std::move(*r));
   co_return ok("EXPUNGE completed");
 }
 

@@ -170,11 +170,15 @@ awaitable<void> mark_seen(Session::Impl& s, std::map<store::Uid, store::MessageM
   }
 }
 
-std::optional<std::uint64_t> changed_since(const Command& cmd) {
+// (CHANGEDSINCE n [VANISHED]) (RFC 7162 3.1.4, 3.2.6).
+std::optional<std::uint64_t> changed_since(const Command& cmd, bool& vanished) {
   if (cmd.args.size() != 3) return std::nullopt;
   const auto& l = cmd.args[2];
-  if (!l.is_list() || l.list.size() < 2 || !iequals(l.list[0].value, "CHANGEDSINCE"))
+  if (!l.is_list() || l.list.size() < 2 || l.list.size() > 3 ||
+      !iequals(l.list[0].value, "CHANGEDSINCE"))
     return std::nullopt;
+  vanished = l.list.size() == 3 && iequals(l.list[2].value, "VANISHED");
+  if (l.list.size() == 3 && !vanished) return std::nullopt;
   std::uint64_t v = 0;
   const auto& t = l.list[1].value;
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -202,8 +206,18 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
   if (!valid_seq_set(s, *set, cmd.uid)) co_return bad("Invalid message sequence number");
   auto atts = parse_fetch_atts(cmd.args[1]);
   if (!atts) co_return bad(atts.error());
-  auto since = changed_since(cmd);
+  bool vanished = false;
+  auto since = changed_since(cmd, vanished);
   if (cmd.args.size() == 3 && !since) co_return bad("Bad FETCH modifiers");
+  if (vanished && (!cmd.uid || !s.qresync)) co_return bad("VANISHED needs UID FETCH and QRESYNC");
+  if (vanished) {
+    auto ch = co_await s.store().changes_since(s.account, s.sel->mailbox.id, *since);
+    if (!ch) co_return store_error_reply(ch.error(), "FETCH");
+    std::vector<std::uint32_t> gone;
+    for (auto u : ch->expunged)
+      if (set->contains(u, s.sel->max_uid()) && !s.sel->seq_of(u)) gone.push_back(u);
+    if (!gone.empty()) s.untagged("VANISHED (EARLIER) " + seq_set_text(std::move(gone)));
+  }
   auto has = [&](Kind k) {
     return std::any_of(atts->begin(), atts->end(), [&](auto& a) { return a.kind == k; });
   };

@@ -1,4 +1,6 @@
 // SELECT and EXAMINE (RFC 3501 6.3.1-2; CONDSTORE parameter, RFC 7162 3.1.8).
+#include <charconv>
+
 #include "session_impl.hpp"
 
 namespace govmail::imap {
@@ -7,14 +9,62 @@ namespace govmail::imap {
 static const store::UidSet all{{1, UINT32_MAX}};
 namespace {
 
+struct Resync {
+  std::uint32_t uidvalidity = 0;
+  store::ModSeq modseq = 0;
+  std::optional<SeqSet> known_uids;
+};
+
+std::optional<std::uint64_t> number(const Arg& a) {
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(a.value.data(), a.value.data() + a.value.size(), v);
+  if (a.type != Arg::Type::atom || ec != std::errc() || p != a.value.data() + a.value.size())
+    return std::nullopt;
+  return v;
+}
+
+// (CONDSTORE) and/or (QRESYNC (uidvalidity modseq [known-uids [seq-match]])), RFC 7162.
+bool parse_params(Session::Impl& s, const Arg& p, std::optional<Resync>& resync) {
+  if (!p.is_list()) return false;
+  for (std::size_t i = 0; i < p.list.size(); ++i) {
+    auto name = upper(p.list[i].value);
+    if (name == "CONDSTORE") {
+      s.condstore = true;
+      continue;
+    }
+    if (name != "QRESYNC" || !s.qresync || i + 1 >= p.list.size() || !p.list[i + 1].is_list())
+      return false;
+    const auto& q = p.list[++i].list;
+    if (q.size() < 2) return false;
+    auto v = number(q[0]), m = number(q[1]);
+    if (!v || !m) return false;
+    resync = Resync{static_cast<std::uint32_t>(*v), *m, {}};
+    if (q.size() >= 3 && q[2].type == Arg::Type::atom)
+      resync->known_uids = parse_seq_set(q[2].value);
+  }
+  return true;
+}
+
+// What changed since the client's last visit: VANISHED (EARLIER) and FETCH (RFC 7162 3.2.5.2).
+awaitable<void> resynchronise(Session::Impl& s, const Resync& r) {
+  if (r.uidvalidity != s.sel->mailbox.uidvalidity) co_return;
+  auto ch = co_await s.store().changes_since(s.account, s.sel->mailbox.id, r.modseq);
+  if (!ch) co_return;
+  std::vector<std::uint32_t> gone;
+  for (auto u : ch->expunged)
+    if (!r.known_uids || r.known_uids->contains(u, s.sel->max_uid())) gone.push_back(u);
+  if (!gone.empty()) s.untagged("VANISHED (EARLIER) " + seq_set_text(std::move(gone)));
+  for (const auto& e : ch->changed)
+    if (auto seq = s.sel->seq_of(e.uid))
+      s.untagged(std::to_string(*seq) + " FETCH (UID " + std::to_string(e.uid) + " FLAGS " +
+                 s.flags_text(e.flags) + " MODSEQ (" + std::to_string(e.modseq) + "))");
+}
+
 awaitable<Reply> open_mailbox(Session::Impl& s, const Command& cmd, bool read_only) {
   if (cmd.args.empty() || cmd.args.size() > 2) co_return bad(cmd.name + " needs a mailbox name");
-  if (cmd.args.size() == 2) {
-    const auto& p = cmd.args[1];
-    if (!p.is_list() || p.list.size() != 1 || !iequals(p.list[0].value, "CONDSTORE"))
-      co_return bad("Unsupported " + cmd.name + " parameters");
-    s.condstore = true;
-  }
+  std::optional<Resync> resync;
+  if (cmd.args.size() == 2 && !parse_params(s, cmd.args[1], resync))
+    co_return bad("Unsupported " + cmd.name + " parameters (QRESYNC needs ENABLE QRESYNC)");
   auto name = s.mailbox_name(cmd.args[0]);
   if (!name) co_return bad("Invalid mailbox name");
   s.unselect();  // a failed SELECT leaves no mailbox selected (RFC 3501)
@@ -45,6 +95,7 @@ awaitable<Reply> open_mailbox(Session::Impl& s, const Command& cmd, bool read_on
   s.untagged("OK [UIDVALIDITY " + std::to_string(m->uidvalidity) + "] UIDs valid");
   s.untagged("OK [UIDNEXT " + std::to_string(uidnext) + "] Predicted next UID");
   s.untagged("OK [HIGHESTMODSEQ " + std::to_string(m->highestmodseq) + "] Highest");
+  if (resync) co_await resynchronise(s, *resync);
   co_return ok(read_only ? "[READ-ONLY] EXAMINE completed" : "[READ-WRITE] SELECT completed");
 }
 
