@@ -102,6 +102,8 @@ awaitable<int> account_add(AdminContext& c) {
   req.address = c.args[0];
   req.display_name = *name;
   req.must_change_password = must_change || random;
+  req.unit_code = unit;
+  req.position = position.value_or("");
   if (quota) {
     char* end = nullptr;
     unsigned long long mb = std::strtoull(quota->c_str(), &end, 10);
@@ -119,10 +121,6 @@ awaitable<int> account_add(AdminContext& c) {
   auto r = co_await c.prov.add_account(std::move(req));
   c.audit_target = admin::normalise_address(c.args[0]);
   if (!r) co_return fail(r.error().message);
-  if (unit || position) {
-    auto p = co_await c.admin().set_profile(r->id, r->display_name, unit, position.value_or(""));
-    if (!p) co_return fail(store_error(p.error(), "unit " + unit.value_or("")));
-  }
   std::printf("account %s added\n", r->address.c_str());
   if (!shown.empty()) std::printf("password: %s\n", shown.c_str());
   co_return 0;

@@ -4,7 +4,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "admin/csv.hpp"
+#include "admin/operations.hpp"
 #include "admin_cli.hpp"
 #include "core/asio.hpp"
 #include "core/auth.hpp"
@@ -13,23 +13,8 @@
 namespace govmail::app {
 namespace {
 
-const char* status_name(store::AccountStatus s) {
-  switch (s) {
-    case store::AccountStatus::active:
-      return "active";
-    case store::AccountStatus::suspended:
-      return "suspended";
-    default:
-      return "deleted";
-  }
-}
-
-std::optional<store::AccountStatus> parse_status(const std::string& s) {
-  if (s == "active") return store::AccountStatus::active;
-  if (s == "suspended") return store::AccountStatus::suspended;
-  if (s == "deleted") return store::AccountStatus::deleted;
-  return std::nullopt;
-}
+using admin::parse_status;
+using admin::status_name;
 
 std::string when(std::optional<store::UnixTime> t) {
   if (!t) return "never";
@@ -179,14 +164,13 @@ awaitable<int> account_password(AdminContext& c) {
   std::string pw;
   if (from_stdin) {
     auto p = read_secret_stdin();
-    if (!p || p->size() < 8) co_return admin_fail("password too short: at least 8 characters");
+    if (!p) co_return admin_fail("no password on standard input");
     pw = std::move(*p);
   } else {
     pw = core::random_password();
   }
-  auto hash = core::hash_password(pw, c.cfg.auth.argon2_opslimit, c.cfg.auth.argon2_memlimit);
-  auto r = co_await c.db.directory().set_password(acc->id, std::move(hash), !keep);
-  if (!r) co_return admin_fail(store_error(r.error(), "account " + acc->address));
+  auto r = co_await c.prov.reset_password(acc->id, pw, !keep);
+  if (!r) co_return admin_fail(r.error().message);
   c.audit_detail = keep ? "password reset" : "password reset, must change at next login";
   std::printf("password of %s reset%s\n", acc->address.c_str(), keep ? "" : " (must change)");
   if (random) std::printf("password: %s\n", pw.c_str());
@@ -260,19 +244,12 @@ awaitable<int> account_export(AdminContext& c) {
   store::AccountFilter all{c.audit_target, std::nullopt, std::nullopt};  // named: see cmd_admin.cpp
   auto r = co_await c.admin().list_accounts(std::move(all));
   if (!r) co_return admin_fail(store_error(r.error(), "export"));
-  std::ostringstream out;
-  // The import columns first: an export imports back unchanged (address, status are ignored).
-  out << "full_name,unit_code,position,local_part,quota_mb,address,status\n";
-  for (const auto& a : *r)
-    out << admin::csv_line({a.display_name, a.unit_code.value_or(""), a.position,
-                            a.address.substr(0, a.address.rfind('@')),
-                            std::to_string(a.quota_bytes >> 20), a.address, status_name(a.status)})
-        << "\n";
+  std::string csv = admin::export_csv(*r);
   if (output) {
     std::ofstream f(*output, std::ios::binary | std::ios::trunc);
-    if (!(f << out.str())) co_return admin_fail("cannot write " + *output);
+    if (!(f << csv)) co_return admin_fail("cannot write " + *output);
   } else {
-    std::fputs(out.str().c_str(), stdout);
+    std::fputs(csv.c_str(), stdout);
   }
   c.audit_detail = std::to_string(r->size()) + " accounts";
   co_return 0;

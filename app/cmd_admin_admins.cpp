@@ -1,6 +1,7 @@
 // govmail admin admins ... (roles and TOTP of administrators) and audit list.
 #include <ctime>
 
+#include "admin/operations.hpp"
 #include "admin/totp.hpp"
 #include "admin_cli.hpp"
 #include "core/asio.hpp"
@@ -9,16 +10,7 @@
 namespace govmail::app {
 namespace {
 
-const char* role_name(store::AdminRole r) {
-  switch (r) {
-    case store::AdminRole::province:
-      return "province";
-    case store::AdminRole::unit:
-      return "unit";
-    default:
-      return "auditor";
-  }
-}
+using admin::role_name;
 
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
@@ -38,15 +30,9 @@ awaitable<int> admins_grant(AdminContext& c) {
   if (c.args.size() != 1 || !role)
     co_return admin_usage_error(
         "admins grant ADDRESS --role province|unit|auditor [--units C1,C2]");
-  store::AdminRole r;
-  if (*role == "province")
-    r = store::AdminRole::province;
-  else if (*role == "unit")
-    r = store::AdminRole::unit;
-  else if (*role == "auditor")
-    r = store::AdminRole::auditor;
-  else
-    co_return admin_usage_error("--role is province, unit or auditor");
+  auto parsed = admin::parse_role(*role);
+  if (!parsed) co_return admin_usage_error("--role is province, unit or auditor");
+  store::AdminRole r = *parsed;
   auto list = split_commas(units.value_or(""));
   if (r == store::AdminRole::unit && list.empty())
     co_return admin_usage_error("a unit admin needs --units CODE[,CODE...]");

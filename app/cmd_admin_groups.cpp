@@ -4,7 +4,7 @@
 #include <sstream>
 #include <unordered_set>
 
-#include "admin/csv.hpp"
+#include "admin/operations.hpp"
 #include "admin_cli.hpp"
 #include "core/asio.hpp"
 #include "core/text.hpp"
@@ -13,33 +13,8 @@
 namespace govmail::app {
 namespace {
 
-std::optional<store::SendPolicy> parse_policy(const std::string& s) {
-  if (s == "anyone") return store::SendPolicy::anyone;
-  if (s == "domain") return store::SendPolicy::same_domain;
-  if (s == "members") return store::SendPolicy::members;
-  if (s == "senders") return store::SendPolicy::senders;
-  return std::nullopt;
-}
-
-const char* policy_name(store::SendPolicy p) {
-  switch (p) {
-    case store::SendPolicy::anyone:
-      return "anyone";
-    case store::SendPolicy::same_domain:
-      return "domain";
-    case store::SendPolicy::members:
-      return "members";
-    default:
-      return "senders";
-  }
-}
-
-std::string unit_kind(const std::string& code, bool has_parent) {
-  bool digits = std::all_of(code.begin(), code.end(), ::isdigit);
-  if (digits && code.size() == 2) return "province";
-  if (digits && code.size() == 5) return "commune";
-  return has_parent ? "department" : "other";
-}
+using admin::parse_policy;
+using admin::policy_name;
 
 awaitable<int> member_op(AdminContext& c, bool add, const char* usage) {
   if (c.args.size() != 2) co_return admin_usage_error(usage);
@@ -142,37 +117,15 @@ awaitable<int> unit_import(AdminContext& c) {
   if (!in) co_return admin_fail("cannot read " + c.args[0]);
   std::stringstream text;
   text << in.rdbuf();
-  auto records = admin::parse_csv(text.str());
   c.audit_target = c.args[0];
-  if (records.empty() ||
-      records[0].fields != std::vector<std::string>{"code", "name", "parent_code"})
-    co_return admin_fail(c.args[0] + ":1: expected the header code,name,parent_code");
-  std::vector<store::OrgUnit> units;
-  std::unordered_set<std::string> known;
   auto existing = co_await c.admin().list_units();
   if (!existing) co_return admin_fail(store_error(existing.error(), "units"));
-  for (const auto& u : *existing) known.insert(u.code);
-  int bad = 0;
-  for (std::size_t i = 1; i < records.size(); ++i) {
-    const auto& r = records[i];
-    std::string why = r.error;
-    if (why.empty() && r.fields.size() != 3) why = "expected 3 fields";
-    if (why.empty() && (r.fields[0].empty() || r.fields[1].empty())) why = "empty code or name";
-    if (why.empty() && !r.fields[2].empty() && !known.contains(r.fields[2]))
-      why = "unknown parent_code '" + r.fields[2] + "' (parents must come first)";
-    if (!why.empty()) {
-      std::fprintf(stderr, "%s:%zu: %s\n", c.args[0].c_str(), r.line, why.c_str());
-      ++bad;
-      continue;
-    }
-    known.insert(r.fields[0]);
-    std::optional<std::string> parent;
-    if (!r.fields[2].empty()) parent = r.fields[2];
-    units.push_back(
-        {r.fields[0], core::nfc(r.fields[1]), parent, unit_kind(r.fields[0], parent.has_value())});
-  }
-  if (bad) co_return admin_fail(std::to_string(bad) + " bad row(s): nothing imported");
-  auto counts = co_await c.admin().import_units(std::move(units));
+  auto plan = admin::plan_unit_import(text.str(), *existing);
+  for (const auto& b : plan.bad)
+    std::fprintf(stderr, "%s:%zu: %s\n", c.args[0].c_str(), b.line, b.reason.c_str());
+  if (!plan.bad.empty())
+    co_return admin_fail(std::to_string(plan.bad.size()) + " bad row(s): nothing imported");
+  auto counts = co_await c.admin().import_units(std::move(plan.units));
   if (!counts) co_return admin_fail(store_error(counts.error(), "unit import"));
   std::printf("units: %zu created, %zu updated, %zu unchanged\n", counts->created, counts->updated,
               counts->unchanged);

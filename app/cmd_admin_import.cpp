@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "admin/import_run.hpp"
+#include "admin/operations.hpp"
 #include "admin_cli.hpp"
 #include "core/asio.hpp"
 #include "runtime.hpp"
@@ -46,17 +47,10 @@ awaitable<int> bulk_import(AdminContext& c) {
   std::stringstream text;
   text << in.rdbuf();
 
-  admin::ImportRequest req;
-  req.csv_text = text.str();
-  req.options.domain = admin::normalise_address(*domain);
-  req.options.pattern = c.cfg.admin.local_part_pattern;
-  req.options.default_quota_bytes = c.cfg.admin.default_quota_mb << 20;
+  auto req = admin::import_request(c.cfg, *domain, text.str());
   req.dry_run = dry;
   req.skip_bad = skip;
   if (creds) req.credentials = *creds;
-  req.opslimit = c.cfg.auth.argon2_opslimit;
-  req.memlimit = c.cfg.auth.argon2_memlimit;
-  req.hash_threads = c.cfg.auth.hash_workers;
   req.actor = c.actor;
   req.source = c.source;
   c.audit_target = req.options.domain;
@@ -74,11 +68,7 @@ awaitable<int> bulk_import(AdminContext& c) {
   for (const auto& line : admin::describe(out.plan)) std::printf("%s\n", line.c_str());
   if (dry) std::printf("dry run: nothing applied\n");
   print_summary(out, skip && out.error.empty());
-  c.audit_detail = (dry ? "dry run: " : "") + std::string("created=") +
-                   std::to_string(out.plan.created) +
-                   " updated=" + std::to_string(out.plan.updated) +
-                   " unchanged=" + std::to_string(out.plan.unchanged) +
-                   " bad=" + std::to_string(out.plan.bad.size());
+  c.audit_detail = admin::import_summary(out.plan, dry);
   if (out.applied && out.plan.created > 0)
     std::printf("passwords of the %zu new accounts: %s (mode 0600; hand over, then delete)\n",
                 out.plan.created, creds->c_str());

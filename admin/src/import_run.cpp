@@ -75,12 +75,12 @@ awaitable<ImportOutcome> run_import(store::AdminStore& admin, ImportRequest req,
     co_return out;
   }
   if (req.dry_run || (plan.created == 0 && plan.updated == 0)) co_return out;
-  if (plan.created > 0 && !req.credentials) {
+  if (plan.created > 0 && !req.credentials && !req.credentials_in_outcome) {
     out.error = "accounts would be created: give --credentials FILE for their passwords";
     co_return out;
   }
   CredentialsFile creds;
-  if (plan.created > 0)
+  if (plan.created > 0 && req.credentials)
     if (auto e = creds.open(*req.credentials); !e.empty()) {
       out.error = e;
       co_return out;
@@ -116,7 +116,7 @@ awaitable<ImportOutcome> run_import(store::AdminStore& admin, ImportRequest req,
     }
     for (const auto& g : p.new_groups) batch.memberships.emplace_back(p.address, g);
   }
-  if (plan.created > 0)
+  if (plan.created > 0 && req.credentials)
     if (auto e = creds.write_all(text); !e.empty()) {
       out.error = e;
       co_return out;
@@ -142,6 +142,7 @@ awaitable<ImportOutcome> run_import(store::AdminStore& admin, ImportRequest req,
     co_return out;
   }
   creds.keep();
+  if (req.credentials_in_outcome && plan.created > 0) out.credentials_csv = std::move(text);
   out.applied = true;
   co_return out;
 }

@@ -89,9 +89,21 @@ awaitable<AdminResult<store::Account>> Provisioning::add_account(NewAccountReque
   acc.password_hash = co_await hash_(std::move(req.password));
   acc.quota_bytes = req.quota_bytes;
   acc.must_change_password = req.must_change_password;
+  acc.unit_code = std::move(req.unit_code);
+  acc.position = std::move(req.position);
   auto r = co_await dir_.add_account(std::move(acc));
   if (!r) co_return unexpected(AdminError{store_error_text(r.error(), "account " + address)});
   co_return *r;
+}
+
+awaitable<AdminResult<void>> Provisioning::reset_password(store::AccountId id,
+                                                          std::string password, bool must_change) {
+  if (password.size() < 8)
+    co_return unexpected(AdminError{"password too short: at least 8 characters"});
+  auto hash = co_await hash_(std::move(password));
+  auto r = co_await dir_.set_password(id, std::move(hash), must_change);
+  if (!r) co_return unexpected(AdminError{store_error_text(r.error(), "account")});
+  co_return AdminResult<void>{};
 }
 
 }  // namespace govmail::admin

@@ -20,7 +20,8 @@ struct ImportRequest {
   ImportOptions options;
   bool dry_run = false;
   bool skip_bad = false;
-  std::optional<std::filesystem::path> credentials;  // required when accounts are created
+  std::optional<std::filesystem::path> credentials;  // required when accounts are created...
+  bool credentials_in_outcome = false;  // ...unless they go back in ImportOutcome (HTTP API)
   std::uint64_t opslimit = 2, memlimit = 64u << 20;  // argon2id cost
   unsigned hash_threads = 0;                         // 0 = every core
   std::string actor, source;                         // for the audit log
@@ -29,7 +30,8 @@ struct ImportRequest {
 struct ImportOutcome {
   ImportPlan plan;
   bool applied = false;
-  std::string error;  // why nothing was applied (empty on success or dry run)
+  std::string error;            // why nothing was applied (empty on success or dry run)
+  std::string credentials_csv;  // with credentials_in_outcome, once applied: the new passwords
   double hash_seconds = 0, apply_seconds = 0;
 };
 

@@ -38,8 +38,13 @@ class Provisioning {
     std::string password;
     std::uint64_t quota_bytes = 0;
     bool must_change_password = false;
+    std::optional<std::string> unit_code;  // must exist
+    std::string position;
   };
   awaitable<AdminResult<store::Account>> add_account(NewAccountRequest req);
+  // At least 8 characters; hashed with the hasher; flushes every auth cache (credentials_version).
+  awaitable<AdminResult<void>> reset_password(store::AccountId id, std::string password,
+                                              bool must_change);
 
  private:
   store::Directory& dir_;

@@ -173,6 +173,10 @@ class AdminStore {
   // Whether `unit` is one of `units` or lies below one of them.
   virtual awaitable<Result<bool>> unit_within(std::string unit, std::vector<std::string> units) = 0;
 
+  // A successful login (admin API, SMTP AUTH, IMAP LOGIN): sets accounts.last_login_at, which
+  // unused_accounts reads. At most one write a minute per account.
+  virtual awaitable<Result<void>> record_login(AccountId id) = 0;
+
   virtual awaitable<Result<void>> audit(AuditEntry entry) = 0;
   virtual awaitable<Result<std::vector<AuditEntry>>> audit_log(AuditQuery query) = 0;
 };

@@ -1,0 +1,138 @@
+// Private to the admin HTTP API: the state shared by every handler, one call's context, the
+// role checks and the JSON answers. Handlers live one file per resource group.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "admin/import.hpp"
+#include "admin/provisioning.hpp"
+#include "core/auth.hpp"
+#include "core/awaitable_fwd.hpp"
+#include "core/config.hpp"
+#include "store/admin_store.hpp"
+#include "store/database.hpp"
+#include "webmail/http_server.hpp"
+
+namespace govmail::admin::api {
+
+using json = nlohmann::json;
+using webmail::HttpRequest;
+using webmail::HttpResponse;
+
+// Who is calling, re-read from the store at every request.
+struct Principal {
+  store::AccountId id = 0;
+  std::string address;
+  store::AdminRole role = store::AdminRole::auditor;
+  std::vector<std::string> units;  // unit admins: the units they manage (and below)
+};
+
+// Bearer tokens in memory: token -> account id, idle and absolute expiry, bounded in number.
+class Sessions {
+ public:
+  static constexpr std::chrono::minutes kIdle{15};
+  static constexpr std::chrono::hours kAbsolute{8};
+  static constexpr std::size_t kMax = 10000;
+  using Clock = std::chrono::steady_clock;
+
+  std::optional<std::string> create(store::AccountId id);          // nullopt: table full
+  std::optional<store::AccountId> find(const std::string& token);  // refreshes the idle timer
+  void erase(const std::string& token);
+
+  // Failed second factors per account: more than kTotpFailures in kTotpWindow locks TOTP out.
+  static constexpr int kTotpFailures = 5;
+  static constexpr std::chrono::minutes kTotpWindow{5};
+  bool totp_locked(store::AccountId id);
+  void totp_failed(store::AccountId id);
+
+ private:
+  struct Entry {
+    store::AccountId id;
+    Clock::time_point created, used;
+  };
+  struct Failures {
+    int count = 0;
+    Clock::time_point first;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> tokens_;
+  std::unordered_map<store::AccountId, Failures> totp_failures_;
+};
+
+struct Shared {
+  core::Config cfg;
+  std::shared_ptr<store::Database> db;
+  core::AuthService& auth;
+  Provisioning prov;
+  Sessions sessions;
+};
+
+struct Call {
+  Shared& s;
+  const HttpRequest& req;
+  std::vector<std::string> params;  // the :captures of the route, percent-decoded
+  Principal who;
+  json body;                   // the JSON body (null when none or not JSON)
+  std::string target, detail;  // for the audit entry the dispatcher writes
+
+  store::AdminStore& admin() { return s.db->admin(); }
+  store::Directory& dir() { return s.db->directory(); }
+  std::optional<std::string> query(std::string_view key) const;
+  std::string body_text(std::string_view key) const;  // "" when absent or not a string
+};
+
+using Handler = awaitable<HttpResponse> (*)(Call&);
+
+// Answers. Not-permitted and not-found answer the same for accounts: "account not found".
+HttpResponse ok(const json& j);
+HttpResponse fail(int status, std::string_view message);
+HttpResponse store_fail(store::StoreError e, std::string_view what);
+HttpResponse account_not_found();
+std::string percent_decode(std::string_view s, bool plus_is_space);
+
+json account_json(const store::Account& a);
+json bad_rows_json(const std::vector<BadRow>& bad);  // [{line, reason}]
+
+// Scope of a unit admin: `unit` is one of their units or below one. Province and auditor: true.
+awaitable<bool> unit_in_scope(Call& c, std::optional<std::string> unit);
+// The account if it exists and the caller may see it; nullopt otherwise (answer not found).
+awaitable<std::optional<store::Account>> scoped_account(Call& c, std::string address);
+// Accounts of a domain a caller may see, by unit and status (query parameters domain, unit,
+// status); an error answer when the parameters are bad or the unit is out of scope.
+awaitable<Result<std::vector<store::Account>, HttpResponse>> scoped_accounts(Call& c);
+
+// Handlers, by file.
+awaitable<HttpResponse> units_list(Call& c);
+awaitable<HttpResponse> units_import(Call& c);
+awaitable<HttpResponse> domains_list(Call& c);
+awaitable<HttpResponse> domains_add(Call& c);
+awaitable<HttpResponse> domains_merge(Call& c);
+awaitable<HttpResponse> accounts_list(Call& c);
+awaitable<HttpResponse> accounts_export(Call& c);
+awaitable<HttpResponse> account_show(Call& c);
+awaitable<HttpResponse> account_add(Call& c);
+awaitable<HttpResponse> account_suspend(Call& c);
+awaitable<HttpResponse> account_restore(Call& c);
+awaitable<HttpResponse> account_delete(Call& c);
+awaitable<HttpResponse> account_password(Call& c);
+awaitable<HttpResponse> account_quota(Call& c);
+awaitable<HttpResponse> groups_list(Call& c);
+awaitable<HttpResponse> group_members(Call& c);
+awaitable<HttpResponse> bulk_import(Call& c);
+awaitable<HttpResponse> audit_list(Call& c);
+
+// Sign-in and out (not in the route table: no principal yet).
+awaitable<HttpResponse> login(Shared& s, const HttpRequest& req);
+awaitable<HttpResponse> logout(Shared& s, const HttpRequest& req);
+// The principal behind "Authorization: Bearer TOKEN", or nullopt (answer 401).
+awaitable<std::optional<Principal>> authenticate(Shared& s, const HttpRequest& req);
+
+}  // namespace govmail::admin::api

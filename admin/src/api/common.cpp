@@ -1,0 +1,127 @@
+// Answers, query parameters and the role scope shared by the admin API handlers.
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "admin/operations.hpp"
+#include "api.hpp"
+#include "core/asio.hpp"
+
+namespace govmail::admin::api {
+
+HttpResponse ok(const json& j) {
+  return HttpResponse::json(200, j.dump());
+}
+
+HttpResponse fail(int status, std::string_view message) {
+  return HttpResponse::error(status, message);
+}
+
+HttpResponse account_not_found() {
+  return fail(404, "account not found");
+}
+
+HttpResponse store_fail(store::StoreError e, std::string_view what) {
+  switch (e) {
+    case store::StoreError::not_found:
+      return fail(404, std::string(what) + " not found");
+    case store::StoreError::exists:
+      return fail(409, std::string(what) + " already exists");
+    case store::StoreError::invalid:
+      return fail(400, std::string(what) + ": invalid");
+    case store::StoreError::unavailable:
+      return fail(503, "the database is unavailable");
+    default:
+      return fail(500, std::string(what) + ": " + std::string(store::to_string(e)));
+  }
+}
+
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += plus_is_space && s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> Call::query(std::string_view key) const {
+  std::string_view q = req.query;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    auto pair = q.substr(0, amp);
+    auto eq = pair.find('=');
+    if (percent_decode(pair.substr(0, eq), true) == key)
+      return eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true);
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+std::string Call::body_text(std::string_view key) const {
+  if (!body.is_object()) return {};
+  auto it = body.find(key);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+json account_json(const store::Account& a) {
+  return {{"address", a.address},
+          {"name", a.display_name},
+          {"status", status_name(a.status)},
+          {"unit", a.unit_code ? json(*a.unit_code) : json(nullptr)},
+          {"position", a.position},
+          {"quota_mb", a.quota_bytes >> 20},
+          {"used_bytes", a.used_bytes},
+          {"messages", a.used_messages},
+          {"must_change_password", a.must_change_password}};
+}
+
+awaitable<bool> unit_in_scope(Call& c, std::optional<std::string> unit) {
+  if (c.who.role != store::AdminRole::unit) co_return true;
+  if (!unit) co_return false;
+  auto r = co_await c.admin().unit_within(std::move(*unit), c.who.units);
+  co_return r&&* r;
+}
+
+awaitable<std::optional<store::Account>> scoped_account(Call& c, std::string address) {
+  auto a = co_await c.dir().find_account(normalise_address(address));
+  if (!a || !co_await unit_in_scope(c, a->unit_code)) co_return std::nullopt;
+  co_return *a;
+}
+
+awaitable<Result<std::vector<store::Account>, HttpResponse>> scoped_accounts(Call& c) {
+  auto domain = c.query("domain");
+  if (!domain || domain->empty())
+    co_return unexpected(fail(400, "the domain parameter is required"));
+  store::AccountFilter f{normalise_address(*domain), c.query("unit"), std::nullopt};
+  if (auto st = c.query("status"); st && !(f.status = parse_status(*st)))
+    co_return unexpected(fail(400, "status is active, suspended or deleted"));
+  c.target = f.domain;
+  // A unit admin without a unit filter lists each of their units (each includes those below).
+  std::vector<std::optional<std::string>> units{f.unit};
+  if (c.who.role == store::AdminRole::unit && !f.unit)
+    units.assign(c.who.units.begin(), c.who.units.end());
+  else if (!co_await unit_in_scope(c, f.unit))
+    co_return unexpected(fail(403, "forbidden: unit outside your units"));
+  std::vector<store::Account> out;
+  std::set<store::AccountId> seen;
+  for (auto& u : units) {
+    f.unit = u;
+    auto filter = f;  // named: see the GCC 12 note in cmd_admin.cpp
+    auto r = co_await c.admin().list_accounts(std::move(filter));
+    if (!r) co_return unexpected(store_fail(r.error(), "account list"));
+    for (auto& a : *r)
+      if (seen.insert(a.id).second) out.push_back(std::move(a));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.address < b.address; });
+  co_return out;
+}
+
+}  // namespace govmail::admin::api

@@ -1,0 +1,152 @@
+// POST /admin/api/login, POST /admin/api/logout, and the bearer-token check of every other call.
+#include <ctime>
+
+#include "admin/operations.hpp"
+#include "admin/totp.hpp"
+#include "api.hpp"
+#include "core/asio.hpp"
+
+namespace govmail::admin::api {
+namespace {
+
+HttpResponse bad_credentials() {
+  return fail(401, "invalid credentials");
+}
+
+// detail is a view: GCC 12 may destroy a temporary std::string argument of a co_await twice.
+awaitable<void> audit_login(Shared& s, const std::string& who, const std::string& ip, bool ok,
+                            std::string_view detail) {
+  store::AuditEntry e{0, 0, who, ip, "admin.login", who, std::string(detail), ok};
+  (void)co_await s.db->admin().audit(std::move(e));
+}
+
+std::string bearer(const HttpRequest& req) {
+  auto h = req.header("Authorization");
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (h.size() <= kPrefix.size() || h.substr(0, kPrefix.size()) != kPrefix) return {};
+  return std::string(h.substr(kPrefix.size()));
+}
+
+// The password is right: the second factor, when required or enrolled. Empty: passed.
+std::string check_totp(Shared& s, const store::AdminGrant& g, const std::string& code) {
+  if (!s.cfg.admin.require_totp && !g.totp_secret) return {};
+  if (!g.totp_secret) return "a second factor is required: enrol with `govmail admin admins totp`";
+  if (s.sessions.totp_locked(g.account_id)) return "too many wrong codes: try later";
+  if (code.empty()) return "TOTP code required";
+  if (!totp_verify(*g.totp_secret, code, std::time(nullptr))) {
+    s.sessions.totp_failed(g.account_id);
+    return "invalid TOTP code";
+  }
+  return {};
+}
+
+}  // namespace
+
+awaitable<HttpResponse> login(Shared& s, const HttpRequest& req) {
+  json body = json::parse(req.body, nullptr, false);
+  if (!body.is_object()) co_return fail(400, "expected a JSON object");
+  auto text = [&](const char* k) {
+    auto it = body.find(k);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::string address = normalise_address(text("address"));
+  std::string password = text("password"), code = text("totp");
+  auto r = co_await s.auth.verify(address, std::move(password), req.remote_address);
+  if (r.outcome == core::AuthOutcome::locked_out) {
+    auto out = fail(429, "too many failures: try later");
+    out.headers.emplace_back("Retry-After", std::to_string(r.retry_after.count()));
+    co_return out;
+  }
+  if (r.outcome == core::AuthOutcome::temporary) co_return fail(503, "try again later");
+  store::Result<store::AdminGrant> grant = unexpected(store::StoreError::not_found);
+  if (r.outcome == core::AuthOutcome::ok) grant = co_await s.db->admin().find_admin(r.account_id);
+  if (!grant) {
+    co_await audit_login(s, address, req.remote_address, false, "bad credentials or not an admin");
+    co_return bad_credentials();
+  }
+  if (auto why = check_totp(s, *grant, code); !why.empty()) {
+    co_await audit_login(s, r.address, req.remote_address, false, why);
+    co_return fail(401, why);
+  }
+  auto token = s.sessions.create(r.account_id);
+  if (!token) co_return fail(503, "too many sessions: try later");
+  (void)co_await s.db->admin().record_login(r.account_id);
+  co_await audit_login(s, r.address, req.remote_address, true, role_name(grant->role));
+  co_return ok({{"token", *token},
+                {"token_type", "Bearer"},
+                {"expires_in", std::chrono::seconds(Sessions::kIdle).count()},
+                {"address", r.address},
+                {"role", role_name(grant->role)},
+                {"units", grant->units}});
+}
+
+awaitable<HttpResponse> logout(Shared& s, const HttpRequest& req) {
+  s.sessions.erase(bearer(req));
+  co_return ok({{"ok", true}});
+}
+
+awaitable<std::optional<Principal>> authenticate(Shared& s, const HttpRequest& req) {
+  auto token = bearer(req);
+  if (token.empty()) co_return std::nullopt;
+  auto id = s.sessions.find(token);
+  if (!id) co_return std::nullopt;
+  // Re-read: a revoked role or a suspended account ends the session at once.
+  auto account = co_await s.db->directory().get_account(*id);
+  auto grant = co_await s.db->admin().find_admin(*id);
+  if (!account || account->status != store::AccountStatus::active || !grant) {
+    s.sessions.erase(token);
+    co_return std::nullopt;
+  }
+  co_return Principal{*id, account->address, grant->role, grant->units};
+}
+
+std::optional<std::string> Sessions::create(store::AccountId id) {
+  std::lock_guard lock(mu_);
+  auto now = Clock::now();
+  if (tokens_.size() >= kMax)
+    std::erase_if(tokens_, [&](const auto& kv) {
+      return now - kv.second.used > kIdle || now - kv.second.created > kAbsolute;
+    });
+  if (tokens_.size() >= kMax) return std::nullopt;
+  auto token = core::random_password(40);  // ~230 random bits
+  tokens_[token] = {id, now, now};
+  return token;
+}
+
+std::optional<store::AccountId> Sessions::find(const std::string& token) {
+  std::lock_guard lock(mu_);
+  auto it = tokens_.find(token);
+  if (it == tokens_.end()) return std::nullopt;
+  auto now = Clock::now();
+  if (now - it->second.used > kIdle || now - it->second.created > kAbsolute) {
+    tokens_.erase(it);
+    return std::nullopt;
+  }
+  it->second.used = now;
+  return it->second.id;
+}
+
+void Sessions::erase(const std::string& token) {
+  std::lock_guard lock(mu_);
+  tokens_.erase(token);
+}
+
+bool Sessions::totp_locked(store::AccountId id) {
+  std::lock_guard lock(mu_);
+  auto it = totp_failures_.find(id);
+  if (it == totp_failures_.end()) return false;
+  if (Clock::now() - it->second.first > kTotpWindow) {
+    totp_failures_.erase(it);
+    return false;
+  }
+  return it->second.count >= kTotpFailures;
+}
+
+void Sessions::totp_failed(store::AccountId id) {
+  std::lock_guard lock(mu_);
+  auto& f = totp_failures_[id];
+  if (f.count == 0 || Clock::now() - f.first > kTotpWindow) f = {0, Clock::now()};
+  ++f.count;
+}
+
+}  // namespace govmail::admin::api
