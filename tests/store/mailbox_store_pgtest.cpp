@@ -310,7 +310,8 @@ TEST_F(MailboxStoreTest, MailboxHierarchyRenameAndInbox) {
   auto a = add_account("tree@example.gov.vn");
   auto names = [&] {
     std::vector<std::string> v;
-    for (auto& m : *run(store().list_mailboxes(a.id))) v.push_back(m.name);
+    auto boxes = run(store().list_mailboxes(a.id));
+    for (auto& m : *boxes) v.push_back(m.name);
     return v;
   };
   EXPECT_EQ(names(),
