@@ -34,6 +34,7 @@ const CommandSpec kCommands[] = {
     {"IDLE", cmd_idle, kAuth},
     {"GETQUOTAROOT", cmd_getquotaroot, kAuth},
     {"GETQUOTA", cmd_getquota, kAuth},
+    {"COMPRESS", cmd_compress, kAuth},
     {"FETCH", cmd_fetch, kSel, true, true},
     {"STORE", cmd_store, kSel, true, true},
     {"SEARCH", cmd_search, kSel, true, true},

@@ -9,10 +9,23 @@
 #include "core/asio.hpp"
 #include "core/line_reader.hpp"
 #include "core/stream.hpp"
+#include "deflate.hpp"
 #include "imap/backend.hpp"
 
 namespace govmail::imap {
 namespace {
+
+// The stream, deflated after COMPRESS (RFC 4978).
+struct Wire {
+  core::Stream& stream;
+  std::unique_ptr<Deflate> z;
+
+  awaitable<bool> write(std::string_view bytes) {
+    if (!z) co_return static_cast<bool>(co_await stream.write(bytes));
+    const std::string packed = z->compress(bytes);
+    co_return static_cast<bool>(co_await stream.write(packed));
+  }
+};
 
 // Shared by the reader and the IDLE watcher; both run on the connection's executor.
 struct IdleWatch {
@@ -22,7 +35,7 @@ struct IdleWatch {
   bool pending = false, stop = false, finished = false;
 };
 
-awaitable<void> watch_idle(std::shared_ptr<IdleWatch> w, Session& session, core::Stream& stream) {
+awaitable<void> watch_idle(std::shared_ptr<IdleWatch> w, Session& session, Wire& wire) {
   while (!w->stop) {
     if (!w->pending) {
       w->wake.expires_after(std::chrono::hours(24));
@@ -33,7 +46,7 @@ awaitable<void> watch_idle(std::shared_ptr<IdleWatch> w, Session& session, core:
     }
     w->pending = false;
     auto bytes = co_await session.idle_updates();
-    if (!bytes.empty() && !co_await stream.write(bytes)) break;
+    if (!bytes.empty() && !co_await wire.write(bytes)) break;
   }
   w->finished = true;
   w->finished_timer.cancel();
@@ -51,8 +64,8 @@ awaitable<void> stop_idle(std::shared_ptr<IdleWatch> w, Session& session) {
   }
 }
 
-std::shared_ptr<IdleWatch> start_idle(Session& session, core::Stream& stream) {
-  auto ex = stream.executor();
+std::shared_ptr<IdleWatch> start_idle(Session& session, Wire& wire) {
+  auto ex = wire.stream.executor();
   auto w = std::make_shared<IdleWatch>(ex);
   session.set_wake([ex, weak = std::weak_ptr<IdleWatch>(w)] {
     asio::post(ex, [weak] {
@@ -62,7 +75,7 @@ std::shared_ptr<IdleWatch> start_idle(Session& session, core::Stream& stream) {
       }
     });
   });
-  asio::co_spawn(ex, watch_idle(w, session, stream), asio::detached);
+  asio::co_spawn(ex, watch_idle(w, session, wire), asio::detached);
   return w;
 }
 
@@ -72,15 +85,22 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
                                  core::TlsContext tls) {
   Session session(cfg, backend, {stream.remote_address(), stream.is_loopback(), stream.is_tls()});
   if (!co_await stream.write(session.greeting())) co_return;
-  std::vector<char> buf(16 * 1024);
+  // Small while idle (tens of thousands of IDLE sessions), large while a literal streams in.
+  std::vector<char> buf(4096);
   std::shared_ptr<IdleWatch> idle;
+  Wire wire{stream, nullptr};
+  std::string inflated;
   for (;;) {
     auto out = co_await session.process();
-    if (!out.bytes.empty() && !co_await stream.write(out.bytes)) {
+    if (!out.bytes.empty() && !co_await wire.write(out.bytes)) {
       session.disconnected("write failed");
       break;
     }
     if (out.close) break;
+    if (out.start_compress) {
+      wire.z = std::make_unique<Deflate>();
+      continue;
+    }
     if (out.start_tls) {
       auto r = co_await stream.start_tls(*tls, session.reader());
       if (r.bytes)
@@ -95,8 +115,10 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
       continue;
     }
     if (!out.need_input) continue;
-    if (out.idling && !idle) idle = start_idle(session, stream);
+    if (out.idling && !idle) idle = start_idle(session, wire);
     stream.set_read_timeout(session.read_timeout());
+    buf.resize(session.mid_command() ? 64 * 1024 : 4096);
+    buf.shrink_to_fit();
     auto r = co_await stream.read_some(buf);
     if (idle) {
       co_await stop_idle(idle, session);
@@ -104,14 +126,23 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
     }
     if (!r) {
       if (r.ec == boost::asio::error::timed_out) {
-        co_await stream.write(session.timeout_reply());
+        co_await wire.write(session.timeout_reply());
         session.disconnected("timeout");
       } else {
         session.disconnected(r.ec == boost::asio::error::eof ? "client closed" : r.ec.message());
       }
       break;
     }
-    session.feed(std::string_view(buf.data(), r.bytes));
+    if (!wire.z) {
+      session.feed(std::string_view(buf.data(), r.bytes));
+      continue;
+    }
+    inflated.clear();
+    if (!wire.z->decompress(std::string_view(buf.data(), r.bytes), inflated)) {
+      session.disconnected("corrupt DEFLATE stream");
+      break;
+    }
+    session.feed(inflated);
   }
   if (idle) co_await stop_idle(idle, session);
 }

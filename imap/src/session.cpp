@@ -34,7 +34,7 @@ std::string Session::Impl::capabilities() const {
   caps +=
       " UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH"
       " SEARCHRES CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE UTF8=ACCEPT"
-      " STATUS=SIZE APPENDLIMIT=" +
+      " STATUS=SIZE COMPRESS=DEFLATE APPENDLIMIT=" +
       std::to_string(cfg.limits.literal_max);
   return caps;
 }
@@ -192,7 +192,7 @@ awaitable<Session::Output> Session::process() {
   // Past this much buffered output, write before handling the next command.
   constexpr std::size_t kFlushAt = 256 * 1024;
   for (;;) {
-    if (s.close || s.start_tls || s.out.size() > kFlushAt) break;
+    if (s.close || s.start_tls || s.start_compress || s.out.size() > kFlushAt) break;
     if (s.idling) {
       auto ev = s.rx.next_line();
       if (ev.kind == Receiver::Kind::need_more) {
@@ -243,8 +243,11 @@ awaitable<Session::Output> Session::process() {
     }
     co_await s.dispatch(std::move(ev.command));
   }
-  Output o{.bytes = std::exchange(s.out, {}), .start_tls = s.start_tls, .close = s.close};
-  s.start_tls = false;
+  Output o{.bytes = std::exchange(s.out, {}),
+           .start_tls = s.start_tls,
+           .close = s.close,
+           .start_compress = s.start_compress};
+  s.start_tls = s.start_compress = false;
   co_return o;
 }
 
@@ -268,6 +271,10 @@ void Session::disconnected(std::string_view why) {
 
 core::LineReader& Session::reader() {
   return impl_->rx.reader();
+}
+
+bool Session::mid_command() const {
+  return !impl_->rx.idle();
 }
 
 std::chrono::milliseconds Session::read_timeout() const {

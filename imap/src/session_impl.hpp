@@ -81,6 +81,7 @@ struct Session::Impl {
 
   std::string out;
   bool close = false, start_tls = false, idling = false;
+  bool start_compress = false, compressed = false;
   std::string idle_tag;
   std::optional<Command> auth_pending;  // AUTHENTICATE waiting for its response line
 
@@ -176,5 +177,6 @@ GOVMAIL_IMAP_HANDLER(cmd_search);
 GOVMAIL_IMAP_HANDLER(cmd_idle);
 GOVMAIL_IMAP_HANDLER(cmd_getquotaroot);
 GOVMAIL_IMAP_HANDLER(cmd_getquota);
+GOVMAIL_IMAP_HANDLER(cmd_compress);
 
 }  // namespace govmail::imap

@@ -13,6 +13,7 @@ import ssl
 import subprocess
 import sys
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 from support import GOVMAIL, Checks, FreshDatabase, free_port, govmail, traversable_tempdir  # noqa
@@ -191,6 +192,25 @@ with FreshDatabase() as db:
             c.check(" BAD " in reply, f"{bad!r} -> {reply!r}")
         raw.send("n NOOP\r\n")
         c.check(raw.until("n")[-1].startswith("n OK"), "session survives malformed input")
+
+        # COMPRESS=DEFLATE: both directions raw deflate after the tagged OK.
+        z = Raw()
+        z.send("l LOGIN a@example.gov.vn \"correct horse battery\"\r\n")
+        z.until("l")
+        z.send("c COMPRESS DEFLATE\r\n")
+        c.check(z.until("c")[-1].startswith("c OK"), "COMPRESS DEFLATE accepted")
+        comp, dec = zlib.compressobj(wbits=-15), zlib.decompressobj(wbits=-15)
+        z.send(comp.compress(b"s SELECT INBOX\r\nf FETCH 1 (BODY.PEEK[])\r\n") +
+               comp.flush(zlib.Z_SYNC_FLUSH))
+        got = b""
+        deadline = time.time() + 10
+        while b"f OK" not in got and time.time() < deadline:
+            chunk = z.s.recv(65536)
+            if not chunk:
+                break
+            got += dec.decompress(chunk)
+        c.check(b"* 2 EXISTS" in got and MSG in got and b"f OK" in got,
+                f"commands and FETCH over DEFLATE: {got[-200:]!r}")
 
         # STARTTLS and implicit TLS.
         ctx = ssl.create_default_context()

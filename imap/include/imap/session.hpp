@@ -57,6 +57,7 @@ class Session {
     bool start_tls = false;   // write bytes, then Stream::start_tls(ctx, reader()), tls_started()
     bool close = false;       // write bytes, then close
     bool idling = false;      // the client is in IDLE: call idle_updates() after each wake
+    bool start_compress = false;  // write bytes, then deflate both directions (RFC 4978)
   };
   awaitable<Output> process();
 
@@ -68,6 +69,7 @@ class Session {
   void tls_started();
   void disconnected(std::string_view why);
   core::LineReader& reader();
+  bool mid_command() const;  // part of a command (a literal, say) has been read
   std::chrono::milliseconds read_timeout() const;
   std::string timeout_reply() const;  // "* BYE Autologout; idle for too long"
 
