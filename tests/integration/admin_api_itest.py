@@ -2,10 +2,11 @@
 """Admin HTTP API (/admin/api) against a real govmail serve and PostgreSQL: sign-in with password
 and TOTP (RFC 6238 codes made here), the limits of each role (province, unit, auditor), audit
 entries with the client IP for every call, import with dry-run, and accounts created by an API
-import logging in with SMTP AUTH."""
+import logging in with SMTP AUTH and IMAP LOGIN."""
 import base64
 import hashlib
 import hmac
+import imaplib
 import json
 import os
 import smtplib
@@ -16,8 +17,8 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import Checks, FreshDatabase, psql  # noqa
-from smtp_support import DOMAIN, Server  # noqa
+from support import Checks, FreshDatabase, free_port, psql  # noqa
+from smtp_support import DOMAIN, Server, wait_port  # noqa
 
 c = Checks()
 PW = "correct horse battery"
@@ -70,6 +71,11 @@ class Api:
 
 with FreshDatabase() as db:
     srv = Server(db.url, allow_plaintext=True)
+    imap_port = free_port()
+    with open(srv.cfg) as f:
+        text = f.read()
+    with open(srv.cfg, "w") as f:
+        f.write(text.replace("imap = []", f'imap = ["127.0.0.1:{imap_port}"]'))
     try:
         # admin.require_totp stays at its default (on).
         srv.admin("domain", "add", DOMAIN)
@@ -226,6 +232,16 @@ with FreshDatabase() as db:
             except smtplib.SMTPException as e:
                 ok = e
             c.check(ok is True, f"SMTP AUTH as imported {address}: {ok}")
+        # ... and with IMAP LOGIN (plaintext allowed on loopback).
+        wait_port(imap_port)
+        for address, password in creds.items():
+            try:
+                with imaplib.IMAP4("127.0.0.1", imap_port, timeout=30) as m:
+                    typ, _ = m.login(address, password)
+                    ok = typ == "OK" and m.select("INBOX")[0] == "OK"
+            except imaplib.IMAP4.error as e:
+                ok = e
+            c.check(ok is True, f"IMAP LOGIN as imported {address}: {ok}")
         try:
             with smtplib.SMTP("127.0.0.1", srv.submission, timeout=30) as s:
                 s.ehlo("client.example")
