@@ -38,6 +38,8 @@ const CommandSpec kCommands[] = {
     {"FETCH", cmd_fetch, kSel, true, true},
     {"STORE", cmd_store, kSel, true, true},
     {"SEARCH", cmd_search, kSel, true, true},
+    {"SORT", cmd_sort, kSel, true, true},
+    {"THREAD", cmd_thread, kSel, true, true},
     {"COPY", cmd_copy, kSel, true, true},
     {"MOVE", cmd_move, kSel, true, false},
     {"EXPUNGE", cmd_expunge, kSel, true, false},

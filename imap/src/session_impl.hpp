@@ -134,6 +134,16 @@ store::UidSet uid_set_of(std::vector<store::Uid> uids);
 std::string seq_set_text(std::vector<std::uint32_t> numbers);  // "1:3,7"
 std::optional<store::Flags> parse_flags(const Arg& arg);       // "(\Seen foo)" or "\Seen"
 
+// SEARCH evaluation shared by SEARCH, SORT and THREAD: matching messages in sequence order,
+// with envelope and bodystructure JSON when want_meta.
+struct SearchHit {
+  std::uint32_t seq = 0;
+  store::MessageMeta meta;
+};
+awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_meta,
+                            std::vector<SearchHit>& hits);
+bool supported_charset(const std::string& charset);
+
 using Handler = awaitable<Reply> (*)(Session::Impl&, const Command&);
 struct CommandSpec {
   const char* name;
@@ -178,5 +188,7 @@ GOVMAIL_IMAP_HANDLER(cmd_idle);
 GOVMAIL_IMAP_HANDLER(cmd_getquotaroot);
 GOVMAIL_IMAP_HANDLER(cmd_getquota);
 GOVMAIL_IMAP_HANDLER(cmd_compress);
+GOVMAIL_IMAP_HANDLER(cmd_sort);
+GOVMAIL_IMAP_HANDLER(cmd_thread);
 
 }  // namespace govmail::imap

@@ -349,3 +349,46 @@ TEST_F(ImapSessionTest, CondstoreAndQresync) {
 
 }  // namespace
 }  // namespace govmail::imap
+
+namespace govmail::imap {
+namespace {
+
+std::string mail(const std::string& subject, const std::string& date, const std::string& from,
+                 const std::string& id, const std::string& reply_to_id = "") {
+  std::string m = "From: " + from + "\r\nTo: b@example.gov.vn\r\nSubject: " + subject +
+                  "\r\nDate: " + date + "\r\nMessage-ID: <" + id + ">\r\n";
+  if (!reply_to_id.empty())
+    m += "In-Reply-To: <" + reply_to_id + ">\r\nReferences: <" + reply_to_id + ">\r\n";
+  return m + "\r\nbody\r\n";
+}
+
+TEST_F(ImapSessionTest, SortAndThread) {
+  Client c(*this);
+  c.login("a@example.gov.vn");
+  c.send(append_cmd("1", "INBOX",
+                    mail("Báo cáo", "Wed, 05 Mar 2025 10:00:00 +0700", "zed@x.vn", "r1")));
+  c.send(append_cmd("2", "INBOX",
+                    mail("Họp giao ban", "Mon, 03 Mar 2025 10:00:00 +0700", "anh@x.vn", "h1")));
+  c.send(
+      append_cmd("3", "INBOX",
+                 mail("Re: Báo cáo", "Thu, 06 Mar 2025 10:00:00 +0700", "binh@x.vn", "r2", "r1")));
+  c.send(append_cmd(
+      "4", "INBOX",
+      mail("RE: [Fwd: Báo cáo]", "Fri, 07 Mar 2025 10:00:00 +0700", "chi@x.vn", "r3", "r2")));
+  c.send("s SELECT INBOX\r\n");
+  EXPECT_NE(c.send("a SORT (DATE) UTF-8 ALL\r\n").find("* SORT 2 1 3 4\r\n"), std::string::npos);
+  EXPECT_NE(c.send("b SORT (REVERSE DATE) UTF-8 ALL\r\n").find("* SORT 4 3 1 2\r\n"),
+            std::string::npos);
+  EXPECT_NE(c.send("c SORT (FROM) UTF-8 ALL\r\n").find("* SORT 2 3 4 1\r\n"), std::string::npos);
+  auto r = c.send("d SORT (SUBJECT DATE) UTF-8 ALL\r\n");
+  EXPECT_NE(r.find("* SORT 1 3 4 2\r\n"), std::string::npos) << "base subjects equal: " << r;
+  EXPECT_NE(c.send("e UID SORT (SIZE) UTF-8 UID 2:3\r\n").find("* SORT"), std::string::npos);
+  r = c.send("f THREAD ORDEREDSUBJECT UTF-8 ALL\r\n");
+  EXPECT_NE(r.find("* THREAD (2)(1 (3)(4))\r\n"), std::string::npos) << r;
+  r = c.send("g THREAD REFERENCES UTF-8 ALL\r\n");
+  EXPECT_NE(r.find("* THREAD (2)(1 3 4)\r\n"), std::string::npos) << r;
+  EXPECT_NE(c.send("h THREAD NOPE UTF-8 ALL\r\n").find("h BAD"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace govmail::imap

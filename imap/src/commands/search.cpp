@@ -193,13 +193,11 @@ bool uses_modseq(const SearchKey& k) {
 
 }  // namespace
 
-GOVMAIL_IMAP_HANDLER(cmd_search) {
-  auto prog = parse_search(cmd.args);
-  if (!prog) co_return bad(prog.error());
-  if (!prog->charset.empty() && prog->charset != "UTF-8" && prog->charset != "US-ASCII")
-    co_return no("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_meta,
+                            std::vector<SearchHit>& hits) {
   Needs needs;
-  needs_of(prog->key, needs);
+  needs.meta = want_meta;
+  needs_of(key, needs);
   std::vector<store::MessageMeta> metas;
   const store::UidSet all{{1, UINT32_MAX}};
   if (needs.meta) {
@@ -215,9 +213,7 @@ GOVMAIL_IMAP_HANDLER(cmd_search) {
     }
   }
   Matcher matcher(s);
-  std::vector<std::uint32_t> hits;
-  store::ModSeq top = 0;
-  for (const auto& m : metas) {
+  for (auto& m : metas) {
     auto seq = s.sel->seq_of(m.entry.uid);
     if (!seq) continue;  // not announced to this session yet
     Candidate c;
@@ -229,9 +225,30 @@ GOVMAIL_IMAP_HANDLER(cmd_search) {
       if (raw) c.raw = std::move(*raw);
       c.body_offset = parse_object(m.bodystructure_json).value("body_offset", std::uint64_t{0});
     }
-    if (!matcher.match(prog->key, c)) continue;
-    hits.push_back(cmd.uid ? m.entry.uid : *seq);
-    top = std::max(top, m.entry.modseq);
+    if (!matcher.match(key, c)) continue;
+    hits.push_back({*seq, std::move(m)});
+  }
+  std::sort(hits.begin(), hits.end(), [](auto& a, auto& b) { return a.seq < b.seq; });
+  co_return ok();
+}
+
+bool supported_charset(const std::string& charset) {
+  return charset.empty() || charset == "UTF-8" || charset == "US-ASCII";
+}
+
+GOVMAIL_IMAP_HANDLER(cmd_search) {
+  auto prog = parse_search(cmd.args);
+  if (!prog) co_return bad(prog.error());
+  if (!supported_charset(prog->charset))
+    co_return no("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+  std::vector<SearchHit> found;
+  auto r = co_await run_search(s, prog->key, false, found);
+  if (r.status != "OK") co_return r;
+  std::vector<std::uint32_t> hits;
+  store::ModSeq top = 0;
+  for (const auto& h : found) {
+    hits.push_back(cmd.uid ? h.meta.entry.uid : h.seq);
+    top = std::max(top, h.meta.entry.modseq);
   }
   std::sort(hits.begin(), hits.end());
   if (prog->ret_save) {

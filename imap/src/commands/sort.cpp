@@ -1,0 +1,106 @@
+// SORT and UID SORT (RFC 5256, SORT=DISPLAY RFC 5957).
+#include "render.hpp"
+#include "session_impl.hpp"
+#include "sort_keys.hpp"
+
+namespace govmail::imap {
+namespace {
+
+enum class Key { arrival, cc, date, from, size, subject, to, display_from, display_to };
+struct Criterion {
+  Key key;
+  bool reverse;
+};
+
+std::optional<std::vector<Criterion>> parse_criteria(const Arg& arg) {
+  if (!arg.is_list() || arg.list.empty()) return std::nullopt;
+  static const std::pair<const char*, Key> names[] = {{"ARRIVAL", Key::arrival},
+                                                      {"CC", Key::cc},
+                                                      {"DATE", Key::date},
+                                                      {"FROM", Key::from},
+                                                      {"SIZE", Key::size},
+                                                      {"SUBJECT", Key::subject},
+                                                      {"TO", Key::to},
+                                                      {"DISPLAYFROM", Key::display_from},
+                                                      {"DISPLAYTO", Key::display_to}};
+  std::vector<Criterion> out;
+  bool reverse = false;
+  for (const auto& a : arg.list) {
+    auto n = upper(a.value);
+    if (n == "REVERSE") {
+      reverse = true;
+      continue;
+    }
+    auto it =
+        std::find_if(std::begin(names), std::end(names), [&](auto& p) { return n == p.first; });
+    if (it == std::end(names)) return std::nullopt;
+    out.push_back({it->second, reverse});
+    reverse = false;
+  }
+  if (reverse || out.empty()) return std::nullopt;
+  return out;
+}
+
+struct Row {
+  const SearchHit* hit;
+  nlohmann::json env;
+};
+
+// -1, 0, 1 for one criterion.
+int compare(const Row& a, const Row& b, Key k) {
+  auto cmp = [](const auto& x, const auto& y) { return x < y ? -1 : y < x ? 1 : 0; };
+  const auto& ea = a.hit->meta.entry;
+  const auto& eb = b.hit->meta.entry;
+  switch (k) {
+    case Key::arrival:
+      return cmp(ea.internal_date, eb.internal_date);
+    case Key::date:
+      return cmp(sent_date(a.env, ea), sent_date(b.env, eb));
+    case Key::size:
+      return cmp(ea.size, eb.size);
+    case Key::subject:
+      return cmp(base_subject(a.env), base_subject(b.env));
+    case Key::cc:
+      return cmp(first_address(a.env, "cc", false), first_address(b.env, "cc", false));
+    case Key::from:
+      return cmp(first_address(a.env, "from", false), first_address(b.env, "from", false));
+    case Key::to:
+      return cmp(first_address(a.env, "to", false), first_address(b.env, "to", false));
+    case Key::display_from:
+      return cmp(first_address(a.env, "from", true), first_address(b.env, "from", true));
+    case Key::display_to:
+      return cmp(first_address(a.env, "to", true), first_address(b.env, "to", true));
+  }
+  return 0;
+}
+
+}  // namespace
+
+GOVMAIL_IMAP_HANDLER(cmd_sort) {
+  if (cmd.args.size() < 3) co_return bad("SORT needs criteria, a charset and search keys");
+  auto criteria = parse_criteria(cmd.args[0]);
+  if (!criteria) co_return bad("Bad sort criteria");
+  if (!supported_charset(upper(cmd.args[1].value)))
+    co_return no("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+  auto prog = parse_search(cmd.args, 2);
+  if (!prog) co_return bad(prog.error());
+  std::vector<SearchHit> hits;
+  auto r = co_await run_search(s, prog->key, true, hits);
+  if (r.status != "OK") co_return r;
+  std::vector<Row> rows;
+  for (const auto& h : hits) rows.push_back({&h, parse_object(h.meta.envelope_json)});
+  std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+    for (const auto& c : *criteria) {
+      int v = compare(a, b, c.key);
+      if (v) return c.reverse ? v > 0 : v < 0;
+    }
+    return a.hit->seq < b.hit->seq;  // ties in sequence order (RFC 5256 3)
+  });
+  std::string out = "SORT";
+  for (const auto& row : rows)
+    out += " " + std::to_string(cmd.uid ? row.hit->meta.entry.uid : row.hit->seq);
+  s.untagged(out);
+  co_return ok("SORT completed");
+}
+
+}  // namespace govmail::imap
