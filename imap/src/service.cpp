@@ -89,6 +89,9 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
   std::vector<char> buf(4096);
   std::shared_ptr<IdleWatch> idle;
   Wire wire{stream, nullptr};
+  session.set_writer([&wire](std::string bytes) -> awaitable<bool> {
+    co_return co_await wire.write(bytes);  // a coroutine: `bytes` lives until written
+  });
   std::string inflated;
   for (;;) {
     auto out = co_await session.process();

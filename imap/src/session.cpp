@@ -35,7 +35,7 @@ std::string Session::Impl::capabilities() const {
       " UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS ESEARCH"
       " SEARCHRES SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES CONDSTORE QRESYNC "
       "QUOTA QUOTA=RES-STORAGE UTF8=ACCEPT"
-      " STATUS=SIZE COMPRESS=DEFLATE APPENDLIMIT=" +
+      " STATUS=SIZE BINARY COMPRESS=DEFLATE APPENDLIMIT=" +
       std::to_string(cfg.limits.literal_max);
   return caps;
 }
@@ -255,6 +255,16 @@ awaitable<Session::Output> Session::process() {
 awaitable<std::string> Session::idle_updates() {
   co_await impl_->announce(true, false);
   co_return std::exchange(impl_->out, {});
+}
+
+void Session::set_writer(std::function<awaitable<bool>(std::string)> writer) {
+  impl_->writer = std::move(writer);
+}
+
+awaitable<void> Session::Impl::flush_if_large() {
+  if (!writer || out.size() < 256 * 1024) co_return;
+  std::string chunk = std::exchange(out, {});
+  if (!co_await writer(std::move(chunk))) close = true;
 }
 
 void Session::set_wake(std::function<void()> wake) {

@@ -76,7 +76,7 @@ struct Session::Impl {
   std::string user;
   std::optional<Selected> sel;
   std::shared_ptr<Notifier> notifier = std::make_shared<Notifier>();
-  bool utf8 = false, condstore = false, qresync = false;
+  bool utf8 = false, condstore = false, qresync = false, rev2 = false;
   unsigned bad_commands = 0, commands_before_auth = 0, auth_failures = 0;
 
   std::string out;
@@ -84,6 +84,9 @@ struct Session::Impl {
   bool start_compress = false, compressed = false;
   std::string idle_tag;
   std::optional<Command> auth_pending;  // AUTHENTICATE waiting for its response line
+  std::function<awaitable<bool>(std::string)> writer;
+  // Writes buffered output once it passes the flush size (FETCH calls it between messages).
+  awaitable<void> flush_if_large();
 
   store::MailboxStore& store() { return backend.mailboxes(); }
   void untagged(std::string_view text) {

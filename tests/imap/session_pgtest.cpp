@@ -345,6 +345,10 @@ TEST_F(ImapSessionTest, CondstoreAndQresync) {
   b.send("st STORE 1 +FLAGS (\\Deleted)\r\ne EXPUNGE\r\n");
   r = a.send("n NOOP\r\n");
   EXPECT_NE(r.find("* VANISHED 1\r\n"), std::string::npos) << r;
+  // IMAP4rev2: SEARCH answers with ESEARCH.
+  a.send("v ENABLE IMAP4rev2\r\n");
+  r = a.send("q SEARCH ALL\r\n");
+  EXPECT_NE(r.find("* ESEARCH (TAG \"q\") ALL 1"), std::string::npos) << r;
 }
 
 }  // namespace

@@ -193,6 +193,20 @@ with FreshDatabase() as db:
         raw.send("n NOOP\r\n")
         c.check(raw.until("n")[-1].startswith("n OK"), "session survives malformed input")
 
+        # A FETCH answer larger than the flush size arrives whole and byte-exact.
+        big = login()
+        big.create("Big")
+        bodies = []
+        for i in range(6):
+            body = MSG.replace(b"Kinh", b"K") + (f"line {i} ".encode() * 9000) + b"\r\n"
+            bodies.append(body)
+            big.append("Big", None, None, body)
+        big.select("Big")
+        typ, data = big.fetch("1:*", "(BODY.PEEK[])")
+        got = [d[1] for d in data if isinstance(d, tuple)]
+        c.check(typ == "OK" and got == bodies, f"large FETCH: {typ} {len(got)} parts")
+        big.logout()
+
         # COMPRESS=DEFLATE: both directions raw deflate after the tagged OK.
         z = Raw()
         z.send("l LOGIN a@example.gov.vn \"correct horse battery\"\r\n")

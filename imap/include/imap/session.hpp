@@ -65,6 +65,9 @@ class Session {
   awaitable<std::string> idle_updates();
   // Set by the I/O side while idling; called (from any thread) when the selected mailbox changed.
   void set_wake(std::function<void()> wake);
+  // Lets a long answer (FETCH of many bodies) be written while it is produced, so that the
+  // session holds about 256 KiB of output at most. Without it, output accumulates.
+  void set_writer(std::function<awaitable<bool>(std::string)> writer);
 
   void tls_started();
   void disconnected(std::string_view why);

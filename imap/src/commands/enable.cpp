@@ -11,6 +11,7 @@ GOVMAIL_IMAP_HANDLER(cmd_enable) {
     bool* flag = name == "UTF8=ACCEPT" ? &s.utf8
                  : name == "CONDSTORE" ? &s.condstore
                  : name == "QRESYNC"   ? &s.qresync
+                 : name == "IMAP4REV2" ? &s.rev2
                                        : nullptr;
     if (!flag || *flag) continue;
     *flag = true;

@@ -255,6 +255,8 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
       items += (items.empty() ? "" : " ") + *item;
     }
     s.untagged(std::to_string(i + 1) + " FETCH (" + items + ")");
+    co_await s.flush_if_large();
+    if (s.close) co_return Reply{"", ""};  // the client went away mid-answer
   }
   co_return ok("FETCH completed");
 }

@@ -256,6 +256,8 @@ GOVMAIL_IMAP_HANDLER(cmd_search) {
     for (auto h : hits) s.sel->saved_search.push_back(cmd.uid ? h : s.sel->messages[h - 1].uid);
   }
   bool modseq = uses_modseq(prog->key) && !hits.empty();
+  // IMAP4rev2 answers SEARCH with ESEARCH always (RFC 9051 6.4.4).
+  if (s.rev2 && !prog->esearch) prog->esearch = prog->ret_all = true;
   if (!prog->esearch) {
     std::string out = "SEARCH";
     for (auto h : hits) out += " " + std::to_string(h);

@@ -90,7 +90,7 @@ awaitable<Reply> open_mailbox(Session::Impl& s, const Command& cmd, bool read_on
                        : "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
                          "Flags permitted");
   s.untagged(std::to_string(count) + " EXISTS");
-  s.untagged("0 RECENT");
+  if (!s.rev2) s.untagged("0 RECENT");  // gone from IMAP4rev2
   if (first_unseen) s.untagged("OK [UNSEEN " + std::to_string(*first_unseen) + "] First unseen");
   s.untagged("OK [UIDVALIDITY " + std::to_string(m->uidvalidity) + "] UIDs valid");
   s.untagged("OK [UIDNEXT " + std::to_string(uidnext) + "] Predicted next UID");
