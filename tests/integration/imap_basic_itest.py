@@ -23,28 +23,38 @@ tmp = traversable_tempdir()
 var = os.path.join(tmp, "var")
 http, imap_port, imaps_port = free_port(), free_port(), free_port()
 cfg = os.path.join(tmp, "govmail.toml")
-with open(cfg, "w") as f:
-    f.write(f"""
+
+
+def write_cfg(path, var_dir, http_port, imap, imaps):
+    with open(path, "w") as f:
+        f.write(f"""
 [server]
 hostname = "mail.example.gov.vn"
-var_dir = "{var}"
+var_dir = "{var_dir}"
 
 [tls]
-cert_file = "{var}/tls/cert.pem"
-key_file = "{var}/tls/key.pem"
+cert_file = "{var_dir}/tls/cert.pem"
+key_file = "{var_dir}/tls/key.pem"
 self_signed = true
 
 [listen]
 smtp = []
 submission = []
 submissions = []
-imap = ["127.0.0.1:{imap_port}"]
-imaps = ["127.0.0.1:{imaps_port}"]
-http = ["127.0.0.1:{http}"]
+imap = ["127.0.0.1:{imap}"]
+imaps = ["127.0.0.1:{imaps}"]
+http = ["127.0.0.1:{http_port}"]
 
 [auth]
 allow_plaintext_on_loopback = true
 """)
+
+
+write_cfg(cfg, var, http, imap_port, imaps_port)
+# A second govmail process on the same database (scale-out): it must see the first one's changes.
+imap2 = free_port()
+cfg2 = os.path.join(tmp, "govmail2.toml")
+write_cfg(cfg2, os.path.join(tmp, "var2"), free_port(), imap2, free_port())
 
 MSG = ("From: =?UTF-8?Q?Nguy=E1=BB=85n_V=C4=83n_A?= <a@example.gov.vn>\r\n"
        "To: b@example.gov.vn\r\nSubject: =?UTF-8?Q?C=C3=B4ng_v=C4=83n_s=E1=BB=91_1?=\r\n"
@@ -184,6 +194,34 @@ with FreshDatabase() as db:
         c.check(idler.until("i")[-1].startswith("i OK"), "DONE ends IDLE")
         other.logout()
 
+        # IDLE on this process is woken by an APPEND made through a second govmail process.
+        log2 = open(os.path.join(tmp, "serve2.log"), "w")
+        p2 = subprocess.Popen([GOVMAIL, "serve", "--config", cfg2], env=env, stdout=log2,
+                              stderr=log2, cwd=tmp)
+        try:
+            wait_port(imap2)
+            idler = Raw()
+            idler.send("l LOGIN a@example.gov.vn \"correct horse battery\"\r\n")
+            idler.until("l")
+            idler.send("s SELECT INBOX\r\n")
+            idler.until("s")
+            idler.send("i IDLE\r\n")
+            idler.until("i")
+            remote = imaplib.IMAP4("127.0.0.1", imap2)
+            remote.login("a@example.gov.vn", "correct horse battery")
+            t0 = time.time()
+            remote.append("INBOX", None, None, MSG)
+            line = idler.f.readline().decode()
+            elapsed = time.time() - t0
+            c.check(line == "* 3 EXISTS\r\n" and elapsed < 1.5,
+                    f"IDLE woken from another process: {line!r} after {elapsed:.3f}s")
+            idler.send("DONE\r\n")
+            idler.until("i")
+            remote.logout()
+        finally:
+            p2.send_signal(signal.SIGINT)
+            p2.wait(timeout=60)
+
         # Malformed input: BAD with a reason, and the session goes on.
         raw = Raw()
         for bad in ["x FETCH\r\n", "y LOGIN \"unterminated\r\n", "\r\n", "z UID NOOP\r\n"]:
@@ -223,7 +261,7 @@ with FreshDatabase() as db:
             if not chunk:
                 break
             got += dec.decompress(chunk)
-        c.check(b"* 2 EXISTS" in got and MSG in got and b"f OK" in got,
+        c.check(re.search(rb"\* \d+ EXISTS", got) and MSG in got and b"f OK" in got,
                 f"commands and FETCH over DEFLATE: {got[-200:]!r}")
 
         # STARTTLS and implicit TLS.
