@@ -120,7 +120,7 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
     if (!out.need_input) continue;
     if (out.idling && !idle) idle = start_idle(session, wire);
     stream.set_read_timeout(session.read_timeout());
-    buf.resize(session.mid_command() ? 64 * 1024 : 4096);
+    buf.resize(session.mid_command() ? 64 * 1024 : out.idling ? 512 : 4096);
     buf.shrink_to_fit();
     auto r = co_await stream.read_some(buf);
     if (idle) {
