@@ -5,7 +5,7 @@
 # Postfix: delivered = the message file is in the recipient's Maildir (the clock runs until the
 # last one lands). Prints one line per run and the govmail/Postfix ratio per scenario.
 #   bench/smtp/run.sh [BUILD_DIR]     (a Release build: cmake -DCMAKE_BUILD_TYPE=Release)
-# Scenarios can be narrowed with SCENARIOS="20:5120:2000:1 ..." (clients:size:messages:rcpts).
+# The circular is 200 recipients (the anchors have 200 users). Scenarios can be narrowed with SCENARIOS="20:5120:2000:1 ..." (clients:size:messages:rcpts).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(cd "${1:-$ROOT/build}" && pwd)

@@ -109,7 +109,9 @@ awaitable<void> client(const Params& p, Stats& st, int id, std::string body_temp
       co_await c.reply();
       continue;
     }
-    co_await c.send(body_template);
+    // Every message differs (Subject, Message-ID): real mail does, and a content-addressed store
+    // would otherwise share one blob row between all of them.
+    co_await c.send(make_body(body_template.size(), n));
     good = good && accepted == p.rcpts && co_await c.reply() == 250;
     (good ? st.ok : st.failed)++;
     st.latencies[id].push_back(
