@@ -247,10 +247,9 @@ LANGUAGE sql IMMUTABLE AS $$
   END
 $$;
 
-CREATE FUNCTION govmail_notify_mailbox(p_account bigint, p_mailbox bigint, p_modseq bigint)
-RETURNS void LANGUAGE sql AS $$
-  SELECT pg_notify('govmail_mailbox', p_account || ':' || p_mailbox || ':' || p_modseq)
-$$;
+-- Mailbox changes are announced by the store after COMMIT (store/src/change_notifier.cpp), not
+-- with NOTIFY here: PostgreSQL serialises the commits of all transactions that NOTIFY under one
+-- lock held through the WAL flush, which capped durable deliveries at one fsync each.
 
 -- Drops messages that no mailbox entry and no outbound queue row refers to any more, and blobs
 -- that no message refers to. Called after entries were deleted, in the same transaction.
@@ -454,8 +453,6 @@ BEGIN
     RETURNING 1)
   SELECT s.o, s.mb, s.uidv, s.uid, s.ms, v_msg, v_out FROM src s ORDER BY s.o;
 
-  PERFORM govmail_notify_mailbox(x.account_id, u.m, u.ms) FROM unnest(v_mb, v_mbmod) u(m, ms)
-  JOIN mailboxes x ON x.id = u.m;
 END $$;
 
 ------------------------------------------------------------------------------------------------
@@ -510,8 +507,6 @@ BEGIN
   SELECT true, c.uid, 0::bigint, c.oldf, c.oldk, 0::bigint, 0, 0::bigint, 0::bigint
   FROM calc c WHERE c.c;
 
-  SELECT highestmodseq INTO v_n FROM mailboxes WHERE id = p_mailbox;
-  IF v_n = v_modseq THEN PERFORM govmail_notify_mailbox(p_account, p_mailbox, v_modseq); END IF;
 END $$;
 
 -- Deletes entries of one mailbox (already locked) and everything that depended on them: counters,
@@ -565,7 +560,6 @@ BEGIN
                                     WHERE e.uid BETWEEN r.f AND r.l));
   IF v_uids IS NULL THEN RETURN; END IF;
   v_uids := govmail_remove_entries(p_account, p_mailbox, v_uids, v_modseq, true);
-  PERFORM govmail_notify_mailbox(p_account, p_mailbox, v_modseq);
   RETURN QUERY SELECT unnest(v_uids);
 END $$;
 
@@ -626,9 +620,7 @@ BEGIN
   FROM unnest(v_msg) WITH ORDINALITY u(mid, o);
   IF p_move THEN
     PERFORM govmail_remove_entries(p_account, p_from, v_src, v_modseq, false);
-    PERFORM govmail_notify_mailbox(p_account, p_from, v_modseq);
   END IF;
-  PERFORM govmail_notify_mailbox(p_account, p_to, v_modseq);
   RETURN QUERY SELECT s, v_base + o - 1, NULL::bigint FROM unnest(v_src) WITH ORDINALITY u(s, o);
 END $$;
 
@@ -683,7 +675,6 @@ BEGIN
       AND (id = p_id OR left(name, length(m.name) + 1) = m.name || '/')
     RETURNING id)
   INSERT INTO change_log (account_id, modseq, kind, mailbox_id) SELECT p_account, v_modseq, 1, id FROM ren;
-  PERFORM govmail_notify_mailbox(p_account, p_id, v_modseq);
 END $$;
 
 -- Deletes a mailbox with its messages. INBOX and mailboxes with children are refused (GMIV0):
@@ -704,5 +695,4 @@ BEGIN
                                  v_modseq, true);
   INSERT INTO change_log (account_id, modseq, kind, mailbox_id) VALUES (p_account, v_modseq, 2, p_id);
   DELETE FROM mailboxes WHERE id = p_id;
-  PERFORM govmail_notify_mailbox(p_account, p_id, v_modseq);
 END $$;

@@ -7,11 +7,13 @@
 #include <charconv>
 #include <map>
 #include <mutex>
+#include <random>
 #include <unordered_map>
 
 #include "core/asio.hpp"
 #include "core/worker_pool.hpp"
 #include "admin_store_pg.hpp"
+#include "change_notifier.hpp"
 #include "directory_pg.hpp"
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
@@ -56,11 +58,14 @@ class Subscribers {
     account_.erase(token);
   }
 
+  explicit Subscribers(std::string origin) : origin_(std::move(origin)) {}
+
   void dispatch(const pg::Connection::Notification& n) {
     listening_ = true;
     if (n.channel == kMailboxChannel) {
-      auto ev = parse_mailbox_event(n.payload);
-      if (ev) notify_mailbox(*ev);
+      // Our own announcements were dispatched locally when they were made.
+      auto p = ChangeNotifier::parse(n.payload);
+      if (p && p->origin != origin_) notify_mailbox(p->event);
     } else if (n.channel == kAccountChannel) {
       AccountId id = 0;
       auto [p, ec] = std::from_chars(n.payload.data(), n.payload.data() + n.payload.size(), id);
@@ -82,20 +87,6 @@ class Subscribers {
 
   bool listening() const { return listening_; }
 
- private:
-  static std::optional<MailboxEvent> parse_mailbox_event(std::string_view s) {
-    MailboxEvent ev;
-    const char* p = s.data();
-    const char* end = s.data() + s.size();
-    auto r1 = std::from_chars(p, end, ev.account_id);
-    if (r1.ec != std::errc() || r1.ptr == end || *r1.ptr != ':') return std::nullopt;
-    auto r2 = std::from_chars(r1.ptr + 1, end, ev.mailbox_id);
-    if (r2.ec != std::errc() || r2.ptr == end || *r2.ptr != ':') return std::nullopt;
-    auto r3 = std::from_chars(r2.ptr + 1, end, ev.modseq);
-    if (r3.ec != std::errc()) return std::nullopt;
-    return ev;
-  }
-
   void notify_mailbox(const MailboxEvent& ev) {
     std::vector<std::shared_ptr<MailboxFn>> fns;
     {
@@ -107,6 +98,7 @@ class Subscribers {
     for (auto& fn : fns) (*fn)(ev);
   }
 
+ private:
   void notify_accounts(AccountId id) {
     std::vector<std::shared_ptr<AccountFn>> fns;
     {
@@ -116,12 +108,20 @@ class Subscribers {
     for (auto& fn : fns) (*fn)(id);
   }
 
+  const std::string origin_;
   std::mutex mu_;
   std::uint64_t next_ = 1;
   std::unordered_map<MailboxId, std::map<std::uint64_t, std::shared_ptr<MailboxFn>>> mailbox_;
   std::map<std::uint64_t, std::shared_ptr<AccountFn>> account_;
   std::atomic<bool> listening_{false};
 };
+
+// Tells this process's announcements from those of other processes.
+std::string random_origin() {
+  std::random_device rd;
+  std::uniform_int_distribution<std::uint64_t> dist;
+  return std::to_string(dist(rd));
+}
 
 int binary_version() {
   const auto& m = embedded_migrations();
@@ -213,7 +213,9 @@ awaitable<void> wait_listening(pg::Pool& pool, const Subscribers& subs, Executor
 
 struct Database::Impl {
   std::shared_ptr<pg::Pool> pool;
-  std::shared_ptr<Subscribers> subs = std::make_shared<Subscribers>();
+  std::string origin = random_origin();
+  std::shared_ptr<Subscribers> subs = std::make_shared<Subscribers>(origin);
+  std::shared_ptr<ChangeNotifier> notifier;
   std::shared_ptr<pg::Listener> listener;
   std::shared_ptr<core::WorkerPool> workers;
   std::unique_ptr<PgDirectory> directory;
@@ -251,7 +253,12 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   // Big parses leave the io threads; a small backlog, since each waiter holds a message.
   impl->workers = std::make_shared<core::WorkerPool>(2, 64);
   impl->directory = std::make_unique<PgDirectory>(impl->pool);
-  impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers);
+  std::weak_ptr<Subscribers> local = impl->subs;
+  impl->notifier = std::make_shared<ChangeNotifier>(
+      ex, impl->pool, impl->origin, [local](const MailboxEvent& ev) {
+        if (auto s = local.lock()) s->notify_mailbox(ev);
+      });
+  impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier);
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   co_return std::make_shared<Database>(std::move(impl));
 }
@@ -292,6 +299,7 @@ awaitable<Result<int>> Database::schema_version() {
 void Database::close() {
   if (!impl_ || impl_->closed) return;
   impl_->closed = true;
+  if (impl_->notifier) impl_->notifier->stop();
   if (impl_->listener) impl_->listener->stop();
   if (impl_->pool) impl_->pool->close();
 }

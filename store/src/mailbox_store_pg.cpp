@@ -110,8 +110,9 @@ Result<std::string> normalise_mailbox_name(std::string_view name) {
 }
 
 PgMailboxStore::PgMailboxStore(std::shared_ptr<pg::Pool> pool,
-                               std::shared_ptr<core::WorkerPool> workers)
-    : pool_(std::move(pool)), workers_(std::move(workers)) {}
+                               std::shared_ptr<core::WorkerPool> workers,
+                               std::shared_ptr<ChangeNotifier> notifier)
+    : pool_(std::move(pool)), workers_(std::move(workers)), notifier_(std::move(notifier)) {}
 
 // ---- mailboxes -------------------------------------------------------------------------------
 
@@ -148,13 +149,17 @@ awaitable<Result<void>> PgMailboxStore::rename_mailbox(AccountId account, Mailbo
                                                        std::string new_name) {
   auto norm = normalise_mailbox_name(new_name);
   if (!norm) co_return unexpected(norm.error());
-  co_return done(co_await run(*pool_, sql::kRenameMailbox,
-                              Params().num(account).num(id).text(*norm), "rename mailbox"));
+  auto r = done(co_await run(*pool_, sql::kRenameMailbox,
+                             Params().num(account).num(id).text(*norm), "rename mailbox"));
+  if (r) notifier_->changed(account, id, 0);
+  co_return r;
 }
 
 awaitable<Result<void>> PgMailboxStore::delete_mailbox(AccountId account, MailboxId id) {
-  co_return done(
+  auto r = done(
       co_await run(*pool_, sql::kDeleteMailbox, Params().num(account).num(id), "delete mailbox"));
+  if (r) notifier_->changed(account, id, 0);
+  co_return r;
 }
 
 awaitable<Result<void>> PgMailboxStore::set_subscribed(AccountId account, MailboxId id, bool on) {
@@ -256,6 +261,9 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
     a.modseq = static_cast<ModSeq>(rows->get_int(i, 4));
     a.message_id = out.message_id;
     out.local.push_back(a);
+    // Column 0 is the recipient's 1-based position in d.local.
+    const auto& who = d.local.at(static_cast<std::size_t>(rows->get_int(i, 0)) - 1);
+    notifier_->changed(who.account_id, a.mailbox_id, a.modseq);
   }
   co_return out;
 }
@@ -342,6 +350,7 @@ awaitable<Result<MailboxStore::FlagUpdate>> PgMailboxStore::set_flags(
   auto by_uid = [](const auto& a, const auto& b) { return a.uid < b.uid; };
   std::sort(out.updated.begin(), out.updated.end(), by_uid);
   std::sort(out.conflicts.begin(), out.conflicts.end());
+  if (!out.updated.empty()) notifier_->changed(account, mailbox, out.updated.back().modseq);
   co_return out;
 }
 
@@ -372,6 +381,10 @@ awaitable<Result<UidMapping>> PgMailboxStore::copy_or_move(AccountId account, Ma
     out.source.push_back(static_cast<Uid>(rows->get_int(i, 0)));
     out.destination.push_back(static_cast<Uid>(rows->get_int(i, 1)));
   }
+  if (!out.source.empty()) {
+    notifier_->changed(account, to, 0);
+    if (move) notifier_->changed(account, from, 0);
+  }
   co_return out;
 }
 
@@ -389,6 +402,7 @@ awaitable<Result<std::vector<Uid>>> PgMailboxStore::expunge(AccountId account, M
   if (!rows) co_return unexpected(rows.error());
   std::vector<Uid> out;
   for (int i = 0; i < rows->size(); ++i) out.push_back(static_cast<Uid>(rows->get_int(i, 0)));
+  if (!out.empty()) notifier_->changed(account, mailbox, 0);
   co_return out;
 }
 

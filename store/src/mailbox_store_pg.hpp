@@ -2,6 +2,7 @@
 #pragma once
 #include <memory>
 
+#include "change_notifier.hpp"
 #include "pg/pg.hpp"
 #include "store/mailbox_store.hpp"
 
@@ -22,8 +23,9 @@ Result<std::string> normalise_mailbox_name(std::string_view name);
 
 class PgMailboxStore final : public MailboxStore {
  public:
-  // `workers` (may be null) runs parses of big messages.
-  PgMailboxStore(std::shared_ptr<pg::Pool> pool, std::shared_ptr<core::WorkerPool> workers);
+  // `workers` (may be null) runs parses of big messages; `notifier` announces committed changes.
+  PgMailboxStore(std::shared_ptr<pg::Pool> pool, std::shared_ptr<core::WorkerPool> workers,
+                 std::shared_ptr<ChangeNotifier> notifier);
 
   awaitable<Result<std::vector<Mailbox>>> list_mailboxes(AccountId account) override;
   awaitable<Result<Mailbox>> get_mailbox(AccountId account, std::string name) override;
@@ -78,6 +80,7 @@ class PgMailboxStore final : public MailboxStore {
 
   std::shared_ptr<pg::Pool> pool_;
   std::shared_ptr<core::WorkerPool> workers_;
+  std::shared_ptr<ChangeNotifier> notifier_;
 };
 
 }  // namespace govmail::store
