@@ -28,6 +28,22 @@ awaitable<std::optional<Reply>> check_from_header(Session::Impl& s) {
   co_return std::nullopt;
 }
 
+// MX without AUTH: a From: in one of our domains would impersonate an official.
+awaitable<std::optional<Reply>> check_local_from(Session::Impl& s) {
+  // A named vector: GCC 12 mishandles temporaries that live across co_await in a range-for.
+  const auto froms = header_addresses(s.tx.body, "From");
+  for (const auto& f : froms) {
+    auto local = co_await s.is_local_domain(std::string(domain_of(f)));
+    if (!local) co_return store_error_reply(local.error(), s.tx.queue_id);
+    if (*local) {
+      spdlog::info("smtp tx id={} ip={} refused unauthenticated local From: <{}>", s.tx.queue_id,
+                   s.conn.remote_ip, core::log_safe(f, 80));
+      co_return Reply{550, "5.7.1", "From: in a local domain requires authentication"};
+    }
+  }
+  co_return std::nullopt;
+}
+
 // Quota with the real size: group members that would overflow are left out; a direct recipient
 // over quota refuses the message (temporarily: the sender retries).
 std::optional<Reply> check_quota(Session::Impl& s) {
@@ -53,8 +69,12 @@ awaitable<std::optional<Reply>> check_message(Session::Impl& s) {
     co_return Reply{552, "5.3.4", "Message size exceeds fixed maximum message size"};
   if (s.tx.line_too_long)
     co_return Reply{550, "5.6.0", "Message line too long (limits.smtp_data_line_max)"};
+  std::optional<Reply> refused;
   if (s.auth)
-    if (auto r = co_await check_from_header(s)) co_return r;
+    refused = co_await check_from_header(s);
+  else
+    refused = co_await check_local_from(s);
+  if (refused) co_return refused;
   co_return check_quota(s);
 }
 

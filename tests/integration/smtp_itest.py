@@ -84,6 +84,10 @@ INSERT INTO group_senders SELECT g.id, a.id FROM groups g, accounts a
             s.ehlo("x")
             expect_code(lambda: s.sendmail("x@other.vn", [f"small@{DOMAIN}"], b"Subject: x\r\n\r\nx\r\n",
                                            mail_options=["SIZE=2000000"]), 552, "SIZE over limit")
+            expect_code(lambda: s.sendmail(AN, [BINH], b"Subject: x\r\n\r\nx\r\n"), 553,
+                        "MX: unauthenticated local envelope sender")
+            expect_code(lambda: s.sendmail("x@other.vn", [BINH], f"From: {AN}\r\n\r\nx\r\n".encode()),
+                        550, "MX: unauthenticated local From:")
             code, text = s.verify(AN)
             c.check(code == 252, f"VRFY disabled: {code} {text}")
 
@@ -148,7 +152,7 @@ INSERT INTO group_senders SELECT g.id, a.id FROM groups g, accounts a
         c.check(body_of(last_message(AN)) == m, "implicit TLS submission")
 
         # --- SMTPUTF8: UTF-8 envelope and headers.
-        um = "From: Nguyễn <dung@example.gov.vn>\r\nSubject: Thông báo\r\n\r\nNội dung tiếng Việt\r\n"
+        um = "From: Nguyễn <nguyen@bo.gov.vn>\r\nSubject: Thông báo\r\n\r\nNội dung tiếng Việt\r\n"
         with smtplib.SMTP("127.0.0.1", srv.smtp, timeout=30) as s:
             s.ehlo("x")
             s.sendmail("nguyễn@bộ.gov.vn", [CHI], um.encode(), mail_options=["SMTPUTF8", "BODY=8BITMIME"])

@@ -132,7 +132,7 @@ void add_users(FakeBackend& b) {
 }
 
 const std::string kBody =
-    "From: an@example.gov.vn\r\nTo: binh@example.gov.vn\r\nSubject: test\r\n\r\nline 1\r\n"
+    "From: ba@other.vn\r\nTo: binh@example.gov.vn\r\nSubject: test\r\n\r\nline 1\r\n"
     "..dot stuffed\r\n.\r\n";
 
 TEST(SmtpSession, GreetingAndEhloOnMx) {
@@ -167,10 +167,22 @@ TEST(SmtpSession, MxTransactionDotUnstuffedWithTraceHeaders) {
             0u)
       << raw;
   EXPECT_NE(raw.find("\r\n\tfor <binh@example.gov.vn>; "), std::string::npos);
-  EXPECT_EQ(raw.substr(raw.find("From: an@")),
-            "From: an@example.gov.vn\r\nTo: binh@example.gov.vn\r\nSubject: test\r\n\r\n"
+  EXPECT_EQ(raw.substr(raw.find("From: ba@")),
+            "From: ba@other.vn\r\nTo: binh@example.gov.vn\r\nSubject: test\r\n\r\n"
             "line 1\r\n.dot stuffed\r\n");
   EXPECT_EQ(c.session().read_timeout(), std::chrono::seconds(300));
+}
+
+TEST(SmtpSession, MxRefusesUnauthenticatedLocalSenders) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.send("EHLO x\r\n");
+  EXPECT_EQ(c.send("MAIL FROM:<an@example.gov.vn>\r\n"),
+            "553 5.7.1 Sender in a local domain requires authentication\r\n");
+  c.send("MAIL FROM:<s@o.vn>\r\nRCPT TO:<binh@example.gov.vn>\r\nDATA\r\n");
+  EXPECT_EQ(c.send("From: \"An\" <an@Example.gov.vn>\r\n\r\nfake\r\n.\r\n"),
+            "550 5.7.1 From: in a local domain requires authentication\r\n");
+  EXPECT_TRUE(c.backend.delivered.empty());
 }
 
 TEST(SmtpSession, PipelinedTransactionAnswersInOrder) {

@@ -30,6 +30,21 @@ awaitable<void> cmd_mail(Session::Impl& s, std::string_view arg) {
     s.bad_command({553, "5.6.7", "Non-ASCII sender address requires SMTPUTF8"});
     co_return;
   }
+  if (!s.auth && !from->address.empty()) {
+    // No one sends as an official without logging in: mail from our own domains comes through
+    // submission, never unauthenticated through MX.
+    auto local = co_await s.is_local_domain(std::string(domain_of(from->address)));
+    if (!local) {
+      s.reply(store_error_reply(local.error(), ""));
+      co_return;
+    }
+    if (*local) {
+      spdlog::info("smtp ip={} refused unauthenticated local sender <{}>", s.conn.remote_ip,
+                   core::log_safe(from->address, 80));
+      s.bad_command({553, "5.7.1", "Sender in a local domain requires authentication"});
+      co_return;
+    }
+  }
   if (s.auth) {
     if (from->address.empty()) {
       s.bad_command({553, "5.7.1", "Null sender not allowed for authenticated users"});
