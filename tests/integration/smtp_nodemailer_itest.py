@@ -3,35 +3,19 @@
 submissions; a raw message stored byte for byte, a composed one stored, a spoofed From refused.
 nodemailer comes from tests/integration/package-lock.json: `npm ci` into a cache directory
 (GOVMAIL_NODE_CACHE, default $TMPDIR/govmail-node-<lock hash>) when it is not there yet."""
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import Checks, FreshDatabase  # noqa: E402
+from support import Checks, FreshDatabase, node_modules  # noqa: E402
 from smtp_support import DOMAIN, Server, add_account, body_of, inbox  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 c = Checks()
 PW = "correct horse battery"
-
-
-def node_modules():
-    lock = open(os.path.join(HERE, "package-lock.json"), "rb").read()
-    cache = os.environ.get("GOVMAIL_NODE_CACHE") or os.path.join(
-        tempfile.gettempdir(), "govmail-node-" + hashlib.sha256(lock).hexdigest()[:12])
-    mods = os.path.join(cache, "node_modules")
-    if not os.path.isdir(os.path.join(mods, "nodemailer")):
-        os.makedirs(cache, exist_ok=True)
-        for f in ("package.json", "package-lock.json"):
-            shutil.copy(os.path.join(HERE, f), cache)
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=cache, check=True,
-                       capture_output=True, timeout=300)
-    return mods
 
 
 mods = node_modules()

@@ -1,6 +1,9 @@
 """Helpers for integration tests: a fresh database on the ctest PostgreSQL fixture, free ports,
 and running build/govmail. Every test runs real govmail against real PostgreSQL."""
+import hashlib
+import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -105,3 +108,21 @@ class Checks:
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed")
         raise SystemExit(1 if self.failed else 0)
+
+
+def node_modules():
+    """node_modules for tests/integration/package-lock.json: `npm ci` into a cache directory
+    (GOVMAIL_NODE_CACHE, default $TMPDIR/govmail-node-<lock hash>) when it is not there yet."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    lock = open(os.path.join(here, "package-lock.json"), "rb").read()
+    cache = os.environ.get("GOVMAIL_NODE_CACHE") or os.path.join(
+        tempfile.gettempdir(), "govmail-node-" + hashlib.sha256(lock).hexdigest()[:12])
+    mods = os.path.join(cache, "node_modules")
+    deps = json.load(open(os.path.join(here, "package.json")))["dependencies"]
+    if not all(os.path.isdir(os.path.join(mods, d)) for d in deps):
+        os.makedirs(cache, exist_ok=True)
+        for f in ("package.json", "package-lock.json"):
+            shutil.copy(os.path.join(here, f), cache)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=cache, check=True,
+                       capture_output=True, timeout=300)
+    return mods
