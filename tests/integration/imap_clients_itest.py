@@ -6,7 +6,8 @@
 - neomutt, driven by pushed keys under a pseudo-terminal, saves every INBOX message to an mbox
   and flags one message, which the server then shows;
 - imapflow (npm) opens INBOX with QRESYNC, IDLEs, sees the EXISTS of an APPEND made from Python
-  within a second and fetches that message byte-exact."""
+  within a second, fetches that message byte-exact, then sees a flag change (with a higher
+  MODSEQ) and an expunge as VANISHED."""
 import base64
 import email.parser
 import imaplib
@@ -153,6 +154,7 @@ def move_local(path, dest_folder_dir):
 
 def mbsync(rc):
     r = subprocess.run(["mbsync", "-c", rc, "-a"], capture_output=True, text=True, timeout=400)
+    print(f"mbsync: {r.stdout.strip().splitlines()[-1:]}", flush=True)
     return r
 
 
@@ -369,6 +371,19 @@ def test_imapflow():
         got = json.loads(p.stdout.readline() or "{}")
         c.check(base64.b64decode(got.get("source", "")) == body and got.get("uid") == 2,
                 f"imapflow fetched byte-exact: uid {got.get('uid')}")
+        m.select("INBOX")
+        t0 = time.time()
+        m.uid("STORE", "2", "+FLAGS", "(\\Flagged)")
+        fl = json.loads(p.stdout.readline() or "{}")
+        c.check(fl.get("uid") == 2 and fl.get("flags") == ["\\Flagged", "\\Seen"] and
+                int(fl.get("modseq") or 0) > int(got.get("modseq") or 0) > 0,
+                f"imapflow saw the flag change with a higher MODSEQ: {fl} (was {got.get('modseq')})")
+        m.uid("STORE", "1", "+FLAGS", "(\\Deleted)")
+        m.expunge()
+        ex = json.loads(p.stdout.readline() or "{}")
+        print(f"imapflow FETCH FLAGS and VANISHED: {(time.time() - t0) * 1000:.0f} ms", flush=True)
+        c.check(ex == {"expunged": 1, "seq": None, "vanished": True},
+                f"imapflow saw VANISHED for UID 1 (QRESYNC): {ex}")
         p.wait(timeout=30)
         c.check(p.returncode == 0, f"imapflow exit {p.returncode}: {p.stderr.read()[-500:]}")
     finally:

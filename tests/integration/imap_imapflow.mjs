@@ -1,7 +1,7 @@
 // imapflow against govmail (driven by imap_clients_itest.py): log in, open INBOX with QRESYNC,
-// IDLE, report the EXISTS that an APPEND from Python causes, then fetch that message's source.
-// argv: port user password. Prints JSON lines; reads "appended\n" on stdin to know the sender
-// is done (only used to stop waiting on failure).
+// IDLE, report the EXISTS that an APPEND from Python causes, fetch that message's source, then
+// report a flag change and an expunge made from Python.
+// argv: port user password. Prints one JSON line per step; Python acts after reading each.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -44,6 +44,17 @@ client.idle().catch(() => {});
 const d = await existsSeen;
 say({ exists: d.count, prevCount: d.prevCount });
 const msg = await client.fetchOne(String(d.count), { source: true, uid: true, modseq: true });
+// Python changes a flag, then expunges UID 1: with QRESYNC that must come as FETCH (with MODSEQ)
+// and VANISHED (imapflow reports vanished: true).
+const next = (event) => new Promise((r) => client.once(event, r));
+let flagsSeen = next('flags');
 say({ uid: msg.uid, modseq: String(msg.modseq ?? ''), source: msg.source.toString('base64') });
+client.idle().catch(() => {});
+const f = await flagsSeen;
+const expungeSeen = next('expunge');
+say({ flags: [...f.flags].sort(), uid: f.uid, modseq: String(f.modseq ?? '') });
+client.idle().catch(() => {});
+const e = await expungeSeen;
+say({ expunged: e.uid ?? null, seq: e.seq ?? null, vanished: e.vanished });
 await client.logout();
 clearTimeout(timer);
