@@ -4,7 +4,7 @@
   messages moved on both sides, and a second sync makes both sides converge (same Message-IDs
   per folder with the same flags, no duplicates); a third sync, over STARTTLS with AUTH PLAIN
   and govmail's self-signed certificate, changes nothing;
-- neomutt, driven by pushed keys under a pseudo-terminal, saves every INBOX message to an mbox
+- neomutt, driven by pushed keys under a pseudo-terminal, copies every INBOX message to an mbox
   and flags one message, which the server then shows;
 - imapflow (npm) opens INBOX with QRESYNC, IDLEs, sees the EXISTS of an APPEND made from Python
   within a second, fetches that message byte-exact, then sees a flag change (with a higher
