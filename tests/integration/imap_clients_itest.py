@@ -26,6 +26,7 @@ from support import (GOVMAIL, Checks, FreshDatabase, free_port, govmail, node_mo
                      traversable_tempdir)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+VN7 = "C&APQ-ng v&AQM-n &AREevw-n"  # "Công văn đến" in modified UTF-7
 PW = "correct horse battery"
 DOMAIN = "example.gov.vn"
 c = Checks()
@@ -177,7 +178,7 @@ SubFolders Verbatim
 Channel gov
 Far :remote:
 Near :local:
-Patterns INBOX Archive
+Patterns *
 Create Both
 Expunge Both
 SyncState *
@@ -224,6 +225,10 @@ def test_mbsync():
             if typ != "OK":
                 c.check(False, f"append {i}: {typ}")
                 return
+    # A folder with a Vietnamese name (modified UTF-7 on the wire) goes through the sync too.
+    c.check(m.create(f'"{VN7}"')[0] == "OK", "create the Vietnamese folder")
+    for i in range(5000, 5003):
+        m.append(f'"{VN7}"', "(\\Seen)", None, message(i))
     maildir = os.path.join(tmp, "Maildir")
     os.makedirs(maildir)
     rc, rc_tls = os.path.join(tmp, "mbsyncrc"), os.path.join(tmp, "mbsyncrc-tls")
@@ -237,6 +242,10 @@ def test_mbsync():
         r = mbsync(rc)
     c.check(r.returncode == 0, f"mbsync 1: {r.returncode} {r.stdout[-500:]} {r.stderr[-1000:]}")
     folders = ("INBOX", "Archive")
+    # mbsync 1.4 keeps the wire name (modified UTF-7) as the Maildir folder name.
+    vn_dir = os.path.join(maildir, VN7)
+    c.check(os.path.isdir(vn_dir) and len(local_state(vn_dir)[0]) == 3,
+            f"Vietnamese folder synced: {sorted(os.listdir(maildir))}")
     list(converged(m, maildir, folders, {"INBOX": n, "Archive": 0}, "after first sync"))
 
     # Local changes: flag 10 messages, unflag/unseen 5, move 5 to Archive.
@@ -263,6 +272,9 @@ def test_mbsync():
     c.check(typ == "OK", f"remote UID MOVE: {typ} {data}")
     m.close()
 
+    if os.path.isdir(vn_dir):  # a message filed locally into the Vietnamese folder
+        with open(os.path.join(vn_dir, "new", "1700000000.h10.local"), "wb") as f:
+            f.write(message(5003))
     with timed("mbsync second sync (changes both ways)"):
         r = mbsync(rc)
     c.check(r.returncode == 0, f"mbsync 2: {r.returncode} {r.stdout[-500:]} {r.stderr[-1000:]}")
@@ -282,6 +294,9 @@ def test_mbsync():
             f"moves on both sides: Archive has {sorted(archive)}")
     c.check(not any(mid(i) in inbox for i in list(range(200, 205)) + list(range(500, 505))),
             "moved messages are gone from INBOX on both sides")
+    vn_ids = remote_state(m, VN7)[0]
+    c.check(sorted(vn_ids) == sorted(mid(i) for i in range(5000, 5004)),
+            f"the local message reached the Vietnamese folder on the server: {vn_ids}")
 
     with timed("mbsync third sync over STARTTLS (nothing to do)"):
         r = mbsync(rc_tls)
