@@ -4,8 +4,8 @@
   messages moved on both sides, and a second sync makes both sides converge (same Message-IDs
   per folder with the same flags, no duplicates); a third sync, over STARTTLS with AUTH PLAIN
   and govmail's self-signed certificate, changes nothing;
-- neomutt, driven by pushed keys under a pseudo-terminal, copies every INBOX message to an mbox
-  and flags one message, which the server then shows;
+- neomutt, driven by pushed keys under a pseudo-terminal, copies every INBOX message to an mbox,
+  flags one message and deletes another, which the server then shows;
 - imapflow (npm) opens INBOX with QRESYNC, IDLEs, sees the EXISTS of an APPEND made from Python
   within a second, fetches that message byte-exact, then sees a flag change (with a higher
   MODSEQ) and an expunge as VANISHED."""
@@ -338,7 +338,7 @@ set quit = yes
 set timeout = 1
 """)
     keys = (f"<tag-pattern>~A<enter><tag-prefix><copy-message>{saved}<enter>"
-            "<first-entry><flag-message><sync-mailbox><quit>")
+            "<first-entry><flag-message><last-entry><delete-message><sync-mailbox><quit>")
     cmd = ["neomutt", "-n", "-F", rc, "-e", f"push '{keys}'"]
     env = dict(os.environ, TERM="xterm", HOME=d)
     with timed("neomutt session"):
@@ -365,6 +365,7 @@ set timeout = 1
     typ, data = m.fetch("1:*", "(FLAGS)")
     flagged = [x for x in data if b"\\Flagged" in x]
     c.check(len(flagged) == 1, f"neomutt's flag reached the server: {data}")
+    c.check(len(data) == 2, f"neomutt's delete was expunged on the server: {data}")
     m.logout()
 
 
