@@ -8,7 +8,8 @@
   flags one message and deletes another, which the server then shows;
 - imapflow (npm) opens INBOX with QRESYNC, IDLEs, sees the EXISTS of an APPEND made from Python
   within a second, fetches that message byte-exact, then sees a flag change (with a higher
-  MODSEQ) and an expunge as VANISHED."""
+  MODSEQ) and an expunge as VANISHED, and after changes made while INBOX was closed, reopens it
+  with SELECT (QRESYNC ...) and gets VANISHED (EARLIER) and the changed flags."""
 import base64
 import email.parser
 import imaplib
@@ -380,7 +381,8 @@ def test_imapflow():
     m = login("flow")
     m.append("INBOX", None, None, message(3000))
     p = subprocess.Popen(["node", os.path.join(HERE, "imap_imapflow.mjs"), str(imap_port),
-                          f"flow@{DOMAIN}", PW], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          f"flow@{DOMAIN}", PW], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE,
                          env=dict(os.environ, GOVMAIL_NODE_MODULES=mods))
     try:
         ready = json.loads(p.stdout.readline() or "{}")
@@ -411,6 +413,23 @@ def test_imapflow():
         print(f"imapflow FETCH FLAGS and VANISHED: {(time.time() - t0) * 1000:.0f} ms", flush=True)
         c.check(ex == {"expunged": 1, "seq": None, "vanished": True},
                 f"imapflow saw VANISHED for UID 1 (QRESYNC): {ex}")
+        closed = json.loads(p.stdout.readline() or "{}")
+        c.check(closed.get("closed"), f"imapflow closed INBOX: {closed}")
+        m.append("INBOX", None, None, message(3002))  # UID 3, expunged below
+        m.append("INBOX", None, None, message(3003))  # UID 4
+        m.uid("STORE", "3", "+FLAGS", "(\\Deleted)")
+        m.expunge()
+        m.uid("STORE", "2", "+FLAGS", "(\\Answered)")
+        p.stdin.write(b"go\n")
+        p.stdin.flush()
+        re_open = json.loads(p.stdout.readline() or "{}")
+        print(f"imapflow QRESYNC reopen: {re_open}", flush=True)
+        changed = {x["uid"]: x["flags"] for x in re_open.get("changed", [])}
+        vanished = {x["uid"] for x in re_open.get("vanished", []) if x.get("earlier")}
+        c.check(re_open.get("exists") == 2 and 3 in vanished and not vanished & {2, 4},
+                f"QRESYNC SELECT: VANISHED (EARLIER) has UID 3: {re_open}")
+        c.check(changed.get(2) == ["\\Answered", "\\Flagged", "\\Seen"] and 4 in changed,
+                f"QRESYNC SELECT: FETCH for the changed UID 2 and the new UID 4: {re_open}")
         p.wait(timeout=30)
         c.check(p.returncode == 0, f"imapflow exit {p.returncode}: {p.stderr.read()[-500:]}")
     finally:

@@ -1,9 +1,11 @@
 // imapflow against govmail (driven by imap_clients_itest.py): log in, open INBOX with QRESYNC,
 // IDLE, report the EXISTS that an APPEND from Python causes, fetch that message's source, then
-// report a flag change and an expunge made from Python.
+// report a flag change and an expunge made from Python, then reopen INBOX with QRESYNC after
+// changes made while it was closed.
 // argv: port user password. Prints one JSON line per step; Python acts after reading each.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import readline from 'node:readline';
 
 const require = createRequire(path.join(process.env.GOVMAIL_NODE_MODULES, 'x.js'));
 const { ImapFlow } = require('imapflow');
@@ -56,5 +58,21 @@ say({ flags: [...f.flags].sort(), uid: f.uid, modseq: String(f.modseq ?? '') });
 client.idle().catch(() => {});
 const e = await expungeSeen;
 say({ expunged: e.uid ?? null, seq: e.seq ?? null, vanished: e.vanished });
+
+// QRESYNC resynchronisation: close INBOX, let Python change it, reopen with
+// SELECT INBOX (QRESYNC (uidvalidity modseq)) and report what the server said had changed.
+const { uidValidity, highestModseq } = client.mailbox;
+await client.mailboxClose();
+const lines = readline.createInterface({ input: process.stdin });
+const go = new Promise((r) => lines.once('line', r));
+say({ closed: true, modseq: String(highestModseq) });
+await go;
+const vanished = [];
+const changed = [];
+client.on('expunge', (x) => vanished.push({ uid: x.uid, earlier: x.earlier }));
+client.on('flags', (x) => changed.push({ uid: x.uid, flags: [...x.flags].sort() }));
+const again = await client.mailboxOpen('INBOX', { changedSince: highestModseq, uidValidity });
+say({ exists: again.exists, vanished, changed });
+lines.close();
 await client.logout();
 clearTimeout(timer);
