@@ -406,7 +406,7 @@ def test_imapflow():
         fl = json.loads(p.stdout.readline() or "{}")
         c.check(fl.get("uid") == 2 and fl.get("flags") == ["\\Flagged", "\\Seen"] and
                 int(fl.get("modseq") or 0) > int(got.get("modseq") or 0) > 0,
-                f"imapflow saw the flag change with a higher MODSEQ: {fl} (was {got.get('modseq')})")
+                f"imapflow saw the flag change, MODSEQ higher: {fl} (was {got.get('modseq')})")
         m.uid("STORE", "1", "+FLAGS", "(\\Deleted)")
         m.expunge()
         ex = json.loads(p.stdout.readline() or "{}")
