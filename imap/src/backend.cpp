@@ -11,7 +11,9 @@ class StoreBackend final : public Backend {
       : db_(std::move(db)), auth_(auth) {}
   awaitable<core::AuthResult> authenticate(std::string user, std::string password,
                                            std::string ip) override {
-    co_return co_await auth_.verify(std::move(user), std::move(password), std::move(ip));
+    auto r = co_await auth_.verify(std::move(user), std::move(password), std::move(ip));
+    if (r.outcome == core::AuthOutcome::ok) db_->note_login(r.account_id);
+    co_return r;
   }
   store::MailboxStore& mailboxes() override { return db_->mailboxes(); }
   store::Subscription subscribe_mailbox(

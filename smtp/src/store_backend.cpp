@@ -29,7 +29,9 @@ class StoreBackend final : public Backend {
   }
   awaitable<core::AuthResult> authenticate(std::string user, std::string password,
                                            std::string ip) override {
-    co_return co_await auth_.verify(std::move(user), std::move(password), std::move(ip));
+    auto r = co_await auth_.verify(std::move(user), std::move(password), std::move(ip));
+    if (r.outcome == core::AuthOutcome::ok) db_->note_login(r.account_id);
+    co_return r;
   }
   awaitable<store::Result<store::DeliveryResult>> deliver(store::Delivery d) override {
     co_return co_await db_->mailboxes().deliver(std::move(d));

@@ -10,10 +10,10 @@
 #include <random>
 #include <unordered_map>
 
-#include "core/asio.hpp"
-#include "core/worker_pool.hpp"
 #include "admin_store_pg.hpp"
 #include "change_notifier.hpp"
+#include "core/asio.hpp"
+#include "core/worker_pool.hpp"
 #include "directory_pg.hpp"
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
@@ -212,6 +212,7 @@ awaitable<void> wait_listening(pg::Pool& pool, const Subscribers& subs, Executor
 }  // namespace
 
 struct Database::Impl {
+  Executor ex;
   std::shared_ptr<pg::Pool> pool;
   std::string origin = random_origin();
   std::shared_ptr<Subscribers> subs = std::make_shared<Subscribers>(origin);
@@ -235,6 +236,7 @@ int Database::binary_schema_version() {
 
 awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, DatabaseOptions opts) {
   auto impl = std::make_unique<Impl>();
+  impl->ex = ex;
   impl->pool = pg::Pool::create(ex, {opts.url, opts.pool_size, opts.acquire_timeout});
   if (auto m = co_await migrate(*impl->pool, opts.apply_migrations); !m) {
     impl->pool->close();
@@ -254,10 +256,11 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   impl->workers = std::make_shared<core::WorkerPool>(2, 64);
   impl->directory = std::make_unique<PgDirectory>(impl->pool);
   std::weak_ptr<Subscribers> local = impl->subs;
-  impl->notifier = std::make_shared<ChangeNotifier>(
-      ex, impl->pool, impl->origin, [local](const MailboxEvent& ev) {
-        if (auto s = local.lock()) s->notify_mailbox(ev);
-      });
+  impl->notifier = std::make_shared<ChangeNotifier>(ex, impl->pool, impl->origin,
+                                                    [local](const MailboxEvent& ev) {
+                                                      if (auto s = local.lock())
+                                                        s->notify_mailbox(ev);
+                                                    });
   impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier);
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   co_return std::make_shared<Database>(std::move(impl));
@@ -288,6 +291,19 @@ Subscription Database::subscribe_account_changes(std::function<void(AccountId)> 
   return Subscription([weak, token] {
     if (auto s = weak.lock()) s->remove_account(token);
   });
+}
+
+void Database::note_login(AccountId account) {
+  if (impl_->closed) return;
+  asio::co_spawn(
+      impl_->ex,
+      [pool = impl_->pool, account]() -> awaitable<void> {
+        PgAdminStore admin(pool);  // owns nothing but the pool, which the capture keeps alive
+        if (auto r = co_await admin.record_login(account); !r)
+          spdlog::warn("store: last login of account {} not recorded: {}", account,
+                       to_string(r.error()));
+      },
+      asio::detached);
 }
 
 awaitable<Result<int>> Database::schema_version() {

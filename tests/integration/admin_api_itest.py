@@ -242,6 +242,15 @@ with FreshDatabase() as db:
             except imaplib.IMAP4.error as e:
                 ok = e
             c.check(ok is True, f"IMAP LOGIN as imported {address}: {ok}")
+        # Protocol logins are recorded for `account unused` (asynchronously: poll briefly).
+        wanted = ",".join(f"'{a}'" for a in creds)
+        for _ in range(50):
+            seen = psql(db.url, f"SELECT count(*) FROM accounts WHERE address IN ({wanted}) "
+                        "AND last_login_at IS NOT NULL")
+            if seen == str(len(creds)):
+                break
+            time.sleep(0.1)
+        c.check(seen == str(len(creds)), f"SMTP/IMAP logins set last_login_at: {seen}/{len(creds)}")
         try:
             with smtplib.SMTP("127.0.0.1", srv.submission, timeout=30) as s:
                 s.ehlo("client.example")

@@ -66,6 +66,10 @@ class Database {
   // means "any account may have changed" (after a lost notification connection): flush all.
   Subscription subscribe_account_changes(std::function<void(AccountId)> fn);
 
+  // Records a successful protocol login (accounts.last_login_at, throttled to once a minute in
+  // SQL) without making the login wait: `govmail admin account unused` relies on it.
+  void note_login(AccountId account);
+
   // Schema version this binary applies, and the one found in the database.
   static int binary_schema_version();
   awaitable<Result<int>> schema_version();
