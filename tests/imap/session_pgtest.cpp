@@ -126,9 +126,10 @@ TEST_F(ImapSessionTest, AppendSelectFetchStoreSearchCopyMoveExpunge) {
   auto r = c.send(append_cmd("a1", "INBOX", kMessage, "\\Flagged"));
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r, m, std::regex("a1 OK \\[APPENDUID (\\d+) 1\\]"))) << r;
+  const std::string uidvalidity = m[1].str();  // m points into r, which is reassigned next
   r = c.send("s SELECT inbox\r\n");
   EXPECT_NE(r.find("* 1 EXISTS"), std::string::npos) << r;
-  EXPECT_NE(r.find("[UIDVALIDITY " + m[1].str() + "]"), std::string::npos);
+  EXPECT_NE(r.find("[UIDVALIDITY " + uidvalidity + "]"), std::string::npos);
   EXPECT_NE(r.find("s OK [READ-WRITE]"), std::string::npos);
 
   r = c.send("f FETCH 1 (UID FLAGS RFC822.SIZE ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n");

@@ -22,6 +22,13 @@ auto async_wait_ready(asio::posix::stream_descriptor& sd, bool read, bool write,
   using Sig = void(boost::system::error_code, Ready);
   return asio::async_initiate<Token, Sig>(
       [&sd, read, write, deadline](auto handler) {
+        // This initiation object lives in the awaiting coroutine's frame, which another io
+        // thread may free as soon as the first wait below completes: copy what we need onto
+        // this call's stack first and never touch the captures after starting a wait.
+        asio::posix::stream_descriptor* const desc = &sd;
+        const bool want_read = read;
+        const bool want_write = write;
+        const auto until = deadline;
         using Handler = decltype(handler);
         struct State {
           explicit State(asio::any_io_executor ex) : strand(ex), timer(ex) {}
@@ -30,8 +37,8 @@ auto async_wait_ready(asio::posix::stream_descriptor& sd, bool read, bool write,
           std::optional<Handler> h;
           asio::posix::stream_descriptor* sd = nullptr;
         };
-        auto st = std::make_shared<State>(sd.get_executor());
-        st->sd = &sd;
+        auto st = std::make_shared<State>(desc->get_executor());
+        st->sd = desc;
         st->h.emplace(std::move(handler));
         auto finish = [st](boost::system::error_code ec, Ready r) {
           if (!st->h) return;  // another wait won
@@ -43,23 +50,29 @@ auto async_wait_ready(asio::posix::stream_descriptor& sd, bool read, bool write,
           auto ex = asio::get_associated_executor(h, st->strand.get_inner_executor());
           asio::post(ex, [h = std::move(h), ec, r]() mutable { std::move(h)(ec, r); });
         };
-        if (read)
-          sd.async_wait(asio::posix::stream_descriptor::wait_read,
-                        asio::bind_executor(st->strand, [finish](boost::system::error_code ec) {
-                          finish(ec, Ready::read);
-                        }));
-        if (write)
-          sd.async_wait(asio::posix::stream_descriptor::wait_write,
-                        asio::bind_executor(st->strand, [finish](boost::system::error_code ec) {
-                          finish(ec, Ready::write);
-                        }));
-        if (deadline) {
-          st->timer.expires_at(*deadline);
-          st->timer.async_wait(
-              asio::bind_executor(st->strand, [finish](boost::system::error_code ec) {
-                if (ec != asio::error::operation_aborted) finish({}, Ready::timeout);
-              }));
-        }
+        // Started on the strand, so that a completion (which cancels the other waits) never runs
+        // while the remaining waits are still being started from this thread.
+        asio::dispatch(st->strand, [st, finish, want_read, want_write, until] {
+          if (want_read)
+            st->sd->async_wait(
+                asio::posix::stream_descriptor::wait_read,
+                asio::bind_executor(st->strand, [finish](boost::system::error_code ec) {
+                  finish(ec, Ready::read);
+                }));
+          if (want_write)
+            st->sd->async_wait(
+                asio::posix::stream_descriptor::wait_write,
+                asio::bind_executor(st->strand, [finish](boost::system::error_code ec) {
+                  finish(ec, Ready::write);
+                }));
+          if (until) {
+            st->timer.expires_at(*until);
+            st->timer.async_wait(
+                asio::bind_executor(st->strand, [finish](boost::system::error_code ec) {
+                  if (ec != asio::error::operation_aborted) finish({}, Ready::timeout);
+                }));
+          }
+        });
       },
       token);
 }
