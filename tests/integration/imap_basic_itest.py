@@ -16,7 +16,8 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import GOVMAIL, Checks, FreshDatabase, free_port, govmail, traversable_tempdir  # noqa
+from support import (GOVMAIL, Checks, FreshDatabase, free_port, govmail, traversable_tempdir,  # noqa
+                     write_config)
 
 c = Checks()
 tmp = traversable_tempdir()
@@ -26,28 +27,8 @@ cfg = os.path.join(tmp, "govmail.toml")
 
 
 def write_cfg(path, var_dir, http_port, imap, imaps):
-    with open(path, "w") as f:
-        f.write(f"""
-[server]
-hostname = "mail.example.gov.vn"
-var_dir = "{var_dir}"
-
-[tls]
-cert_file = "{var_dir}/tls/cert.pem"
-key_file = "{var_dir}/tls/key.pem"
-self_signed = true
-
-[listen]
-smtp = []
-submission = []
-submissions = []
-imap = ["127.0.0.1:{imap}"]
-imaps = ["127.0.0.1:{imaps}"]
-http = ["127.0.0.1:{http_port}"]
-
-[auth]
-allow_plaintext_on_loopback = true
-""")
+    write_config(path, var_dir, http_port, imap=imap, imaps=imaps,
+                 extra="\n[auth]\nallow_plaintext_on_loopback = true\n")
 
 
 write_cfg(cfg, var, http, imap_port, imaps_port)

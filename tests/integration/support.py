@@ -49,7 +49,10 @@ def traversable_tempdir():
     return d
 
 
-def write_config(path, var_dir, http_port, extra=""):
+def write_config(path, var_dir, http_port, extra="", imap=None, imaps=None):
+    """A test config: loopback services off except HTTP (and IMAP/IMAPS when given a port)."""
+    imap_l = f'["127.0.0.1:{imap}"]' if imap else "[]"
+    imaps_l = f'["127.0.0.1:{imaps}"]' if imaps else "[]"
     with open(path, "w") as f:
         f.write(f"""
 [server]
@@ -65,8 +68,8 @@ self_signed = true
 smtp = []
 submission = []
 submissions = []
-imap = []
-imaps = []
+imap = {imap_l}
+imaps = {imaps_l}
 http = ["127.0.0.1:{http_port}"]
 {extra}
 """)
