@@ -9,6 +9,7 @@
 namespace govmail::store {
 
 using detail::Params;
+using detail::parse_account;
 using detail::run;
 
 namespace {
@@ -40,22 +41,6 @@ Params& opt_text(Params& p, const std::optional<std::string>& v) {
 std::optional<std::string> opt_col(const pg::Rows& r, int i, int c) {
   if (r.is_null(i, c)) return std::nullopt;
   return std::string(r.get(i, c));
-}
-
-Account parse_account(const pg::Rows& r, int i) {
-  Account a;
-  a.id = r.get_int(i, 0);
-  a.domain_id = r.get_int(i, 1);
-  a.address = std::string(r.get(i, 2));
-  a.display_name = std::string(r.get(i, 3));
-  a.status = static_cast<AccountStatus>(r.get_int(i, 4));
-  a.quota_bytes = static_cast<std::uint64_t>(r.get_int(i, 5));
-  a.used_bytes = static_cast<std::uint64_t>(r.get_int(i, 6));
-  a.used_messages = static_cast<std::uint64_t>(r.get_int(i, 7));
-  a.must_change_password = r.get_bool(i, 8);
-  a.unit_code = opt_col(r, i, 9);
-  a.position = std::string(r.get(i, 10));
-  return a;
 }
 
 Group parse_group(const pg::Rows& r, int i) {

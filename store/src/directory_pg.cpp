@@ -9,6 +9,7 @@
 namespace govmail::store {
 
 using detail::Params;
+using detail::parse_account;
 using detail::run;
 
 namespace {
@@ -53,22 +54,6 @@ Domain parse_domain(const pg::Rows& r, int i) {
   d.name = std::string(r.get(i, 1));
   if (!r.is_null(i, 2)) d.alias_of = r.get_int(i, 2);
   return d;
-}
-
-Account parse_account(const pg::Rows& r, int i) {
-  Account a;
-  a.id = r.get_int(i, 0);
-  a.domain_id = r.get_int(i, 1);
-  a.address = std::string(r.get(i, 2));
-  a.display_name = std::string(r.get(i, 3));
-  a.status = static_cast<AccountStatus>(r.get_int(i, 4));
-  a.quota_bytes = static_cast<std::uint64_t>(r.get_int(i, 5));
-  a.used_bytes = static_cast<std::uint64_t>(r.get_int(i, 6));
-  a.used_messages = static_cast<std::uint64_t>(r.get_int(i, 7));
-  a.must_change_password = r.get_bool(i, 8);
-  if (!r.is_null(i, 9)) a.unit_code = std::string(r.get(i, 9));
-  a.position = std::string(r.get(i, 10));
-  return a;
 }
 
 template <class T, class F>

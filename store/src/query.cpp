@@ -183,6 +183,22 @@ Result<std::vector<std::string>> normalise_keywords(std::vector<std::string> key
   return keywords;
 }
 
+Account parse_account(const pg::Rows& r, int i) {
+  Account a;
+  a.id = r.get_int(i, 0);
+  a.domain_id = r.get_int(i, 1);
+  a.address = std::string(r.get(i, 2));
+  a.display_name = std::string(r.get(i, 3));
+  a.status = static_cast<AccountStatus>(r.get_int(i, 4));
+  a.quota_bytes = static_cast<std::uint64_t>(r.get_int(i, 5));
+  a.used_bytes = static_cast<std::uint64_t>(r.get_int(i, 6));
+  a.used_messages = static_cast<std::uint64_t>(r.get_int(i, 7));
+  a.must_change_password = r.get_bool(i, 8);
+  if (!r.is_null(i, 9)) a.unit_code = std::string(r.get(i, 9));
+  a.position = std::string(r.get(i, 10));
+  return a;
+}
+
 MailboxEntry parse_entry(const pg::Rows& rows, int row, int col) {
   MailboxEntry e;
   e.uid = static_cast<Uid>(rows.get_int(row, col));

@@ -63,4 +63,9 @@ Result<std::vector<std::string>> normalise_keywords(std::vector<std::string> key
 // thread_id starting at `col`.
 MailboxEntry parse_entry(const pg::Rows& rows, int row, int col = 0);
 
+// Reads an account from the columns every account query selects: id, domain_id, address,
+// display_name, status, quota_bytes, used_bytes, used_messages, must_change_password,
+// unit_code, position.
+Account parse_account(const pg::Rows& r, int i);
+
 }  // namespace govmail::store::detail
