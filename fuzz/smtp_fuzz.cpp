@@ -31,7 +31,10 @@ struct SinkBackend : smtp::Backend {
   }
   awaitable<store::Result<store::RecipientResolution>> resolve_recipient(std::string a) override {
     if (a.front() == 'x') co_return unexpected(store::StoreError::not_found);
-    co_return store::RecipientResolution{{{1, a.size() % 3 ? 0u : 100u, 50}}, a.front() == 'g'};
+    store::RecipientResolution r;
+    r.accounts.push_back({1, a.size() % 3 ? 0u : 100u, 50, "m@example.gov.vn"});
+    r.is_group = a.front() == 'g';
+    co_return r;
   }
   awaitable<store::Result<bool>> may_send_as(store::AccountId, std::string a) override {
     co_return a.front() != 'z';

@@ -63,7 +63,10 @@ psql_q "SELECT count(*) FROM (SELECT govmail_add_account('user' || i || '@bench.
 "$GOVMAIL" serve --config "$W/govmail.toml" 2>"$W/govmail.log" &
 GPID=$!
 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT) 2>/dev/null && break; sleep 0.2; done
-"$ANCHORS" start >/dev/null
+# Another session may be using the anchors (Dovecot for IMAP benches): stop them at the end only
+# if this run started them.
+anchors_up=$("$ANCHORS" status | grep -c ' up' || true)
+[ "$anchors_up" -eq 2 ] || "$ANCHORS" start >/dev/null
 
 maildir_count() { find "$A/mail" -path '*/new/*' -type f 2>/dev/null | wc -l; }
 rate_of() { sed -n 's/.*rate=\([0-9.]*\).*/\1/p' <<<"$1"; }
@@ -93,4 +96,4 @@ for s in $SCENARIOS; do
   grate=$(rate_of "$g")
   echo "RATIO clients=$clients size=$size rcpts=$rcpts govmail=$grate postfix_delivered=$prate ratio=$(awk -v a="$grate" -v b="$prate" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}')"
 done
-"$ANCHORS" stop >/dev/null || true
+[ "$anchors_up" -gt 0 ] || "$ANCHORS" stop >/dev/null || true

@@ -331,6 +331,8 @@ const std::vector<Entry>& schema() {
       duration<&C::auth, &AuthConfig::lockout_base>("auth.lockout_base", 1s, 24h, "first lock-out (seconds); doubles with each further failure"),
       duration<&C::auth, &AuthConfig::lockout_max>("auth.lockout_max", 1s, 7 * 24h, "longest lock-out (seconds)"),
 
+      boolean<&C::smtp, &SmtpConfig::vrfy>("smtp.vrfy", "VRFY answers whether a local address exists, on submission after AUTH only; false = 252 to everyone"),
+
       integer<&C::limits, &LimitsConfig::max_connections>("limits.max_connections", 1, 1'000'000, "open connections over all services"),
       integer<&C::limits, &LimitsConfig::max_connections_per_ip>("limits.max_connections_per_ip", 1, 1'000'000, "open connections from one IP"),
       integer<&C::limits, &LimitsConfig::max_message_bytes>("limits.max_message_bytes", 1 * KiB, 4 * GiB, "largest message accepted (bytes)"),

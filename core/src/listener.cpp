@@ -80,11 +80,16 @@ struct Listener {
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   Impl(Executor e, ConnectionLimits l) : ex(std::move(e)), limits(l) {}
 
+  struct Live {
+    std::weak_ptr<Stream> stream;
+    bool interrupt_on_shutdown = false;
+  };
+  using LiveList = std::list<Live>;
+
   // Counts a connection for as long as it lives; released from the connection's coroutine.
   class Slot {
    public:
-    Slot(std::shared_ptr<Impl> server, std::list<std::weak_ptr<Stream>>::iterator it,
-         std::string ip)
+    Slot(std::shared_ptr<Impl> server, LiveList::iterator it, std::string ip)
         : server_(std::move(server)), it_(it), ip_(std::move(ip)) {}
     Slot(Slot&& o) noexcept : server_(std::move(o.server_)), it_(o.it_), ip_(std::move(o.ip_)) {}
     Slot& operator=(Slot&&) = delete;
@@ -94,16 +99,18 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
    private:
     std::shared_ptr<Impl> server_;
-    std::list<std::weak_ptr<Stream>>::iterator it_;
+    LiveList::iterator it_;
     std::string ip_;
   };
 
-  std::optional<Slot> admit(const std::shared_ptr<Stream>& stream);
-  void release(std::list<std::weak_ptr<Stream>>::iterator it, const std::string& ip);
+  std::optional<Slot> admit(const std::shared_ptr<Stream>& stream, const ServiceOptions& svc);
+  void release(LiveList::iterator it, const std::string& ip);
   void accept_next(Listener& l);
   void on_accepted(const std::shared_ptr<const ServiceOptions>& svc, tcp::socket sock);
   void stop_accepting();
+  std::vector<std::shared_ptr<Stream>> open_streams(bool interruptible_only) const;
   void close_all();
+  void interrupt_reads();
 
   Executor ex;
   ConnectionLimits limits;
@@ -112,11 +119,12 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   mutable std::mutex mu;  // io threads accept and release concurrently
   bool stopping = false;
   std::size_t rejecting = 0;
-  std::list<std::weak_ptr<Stream>> live;
+  LiveList live;
   std::unordered_map<std::string, std::size_t> per_ip;
 };
 
-std::optional<Server::Impl::Slot> Server::Impl::admit(const std::shared_ptr<Stream>& stream) {
+std::optional<Server::Impl::Slot> Server::Impl::admit(const std::shared_ptr<Stream>& stream,
+                                                      const ServiceOptions& svc) {
   std::lock_guard lock(mu);
   std::size_t& n = per_ip[stream->remote_address()];
   if (stopping || live.size() >= limits.max_connections || n >= limits.max_connections_per_ip) {
@@ -124,11 +132,11 @@ std::optional<Server::Impl::Slot> Server::Impl::admit(const std::shared_ptr<Stre
     return std::nullopt;
   }
   ++n;
-  live.push_front(stream);
+  live.push_front({stream, svc.interrupt_reads_on_shutdown});
   return Slot(shared_from_this(), live.begin(), stream->remote_address());
 }
 
-void Server::Impl::release(std::list<std::weak_ptr<Stream>>::iterator it, const std::string& ip) {
+void Server::Impl::release(LiveList::iterator it, const std::string& ip) {
   std::lock_guard lock(mu);
   live.erase(it);
   auto p = per_ip.find(ip);
@@ -176,8 +184,11 @@ awaitable<void> run_reject(std::shared_ptr<const ServiceOptions> svc,
 }  // namespace
 
 void Server::Impl::on_accepted(const std::shared_ptr<const ServiceOptions>& svc, tcp::socket sock) {
+  // Replies are written whole, each as the client waits for it: Nagle would only add delay.
+  ErrorCode ignored;
+  sock.set_option(tcp::no_delay(true), ignored);
   auto stream = std::make_shared<Stream>(std::make_unique<Stream::Impl>(std::move(sock)));
-  std::optional<Slot> slot = admit(stream);
+  std::optional<Slot> slot = admit(stream, *svc);
   if (slot) {
     asio::co_spawn(stream->executor(), run_connection(svc, stream, std::move(*slot)),
                    [name = svc->name](std::exception_ptr e) {
@@ -241,17 +252,22 @@ void Server::Impl::stop_accepting() {
   }
 }
 
-void Server::Impl::close_all() {
+std::vector<std::shared_ptr<Stream>> Server::Impl::open_streams(bool interruptible_only) const {
   std::vector<std::shared_ptr<Stream>> open;
-  {
-    std::lock_guard lock(mu);
-    for (auto& w : live) {
-      if (auto s = w.lock()) open.push_back(std::move(s));
-    }
+  std::lock_guard lock(mu);
+  for (auto& l : live) {
+    if (interruptible_only && !l.interrupt_on_shutdown) continue;
+    if (auto s = l.stream.lock()) open.push_back(std::move(s));
   }
-  for (auto& s : open) {
-    asio::post(s->executor(), [s] { s->close(); });
-  }
+  return open;
+}
+
+void Server::Impl::close_all() {
+  for (auto& s : open_streams(false)) asio::post(s->executor(), [s] { s->close(); });
+}
+
+void Server::Impl::interrupt_reads() {
+  for (auto& s : open_streams(true)) asio::post(s->executor(), [s] { s->interrupt_reads(); });
 }
 
 Server::Server(Executor ex, ConnectionLimits limits)
@@ -303,6 +319,7 @@ void Server::stop() {
 awaitable<void> Server::shutdown(std::chrono::milliseconds grace) {
   std::shared_ptr<Impl> self = impl_;
   self->stop_accepting();
+  self->interrupt_reads();
   asio::steady_timer timer(co_await asio::this_coro::executor);
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (connection_count() > 0 && std::chrono::steady_clock::now() < deadline) {

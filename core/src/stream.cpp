@@ -110,6 +110,7 @@ Stream::~Stream() = default;
 
 awaitable<IoResult> Stream::read_some(std::span<char> buf) {
   std::shared_ptr<Impl> s = impl_;
+  if (s->read_interrupted) co_return IoResult{0, asio::error::shut_down};
   if (s->read_shut) co_return IoResult{0, asio::error::timed_out};
   ErrorCode ec;
   Deadline deadline(*s, Direction::read, s->read_timeout, OnExpiry::shutdown_receive);
@@ -117,6 +118,7 @@ awaitable<IoResult> Stream::read_some(std::span<char> buf) {
   auto b = asio::buffer(buf.data(), buf.size());
   std::size_t n = s->tls ? co_await s->tls->async_read_some(b, token)
                          : co_await s->plain->async_read_some(b, token);
+  if (s->read_interrupted) co_return IoResult{0, asio::error::shut_down};
   co_return finish(n, ec, deadline);
 }
 
@@ -180,6 +182,13 @@ bool Stream::is_loopback() const {
 }
 Executor Stream::executor() const {
   return impl_->read_timer.get_executor();
+}
+
+void Stream::interrupt_reads() {
+  ErrorCode ignored;
+  impl_->read_interrupted = true;
+  // Wakes a pending read with end of stream (as a read deadline does); the send side stays up.
+  if (impl_->socket().is_open()) impl_->socket().shutdown(tcp::socket::shutdown_receive, ignored);
 }
 
 void Stream::close() {

@@ -38,7 +38,8 @@ struct Stream::Impl : std::enable_shared_from_this<Stream::Impl> {
   unsigned write_generation = 0;
   bool read_expired = false;
   bool write_expired = false;
-  bool read_shut = false;  // a read deadline expired: the receive side is shut down
+  bool read_shut = false;         // a read deadline expired: the receive side is shut down
+  bool read_interrupted = false;  // interrupt_reads(): the server is shutting down
 
   std::string remote;
   std::uint16_t remote_port = 0;

@@ -44,8 +44,8 @@ awaitable<std::optional<Reply>> check_local_from(Session::Impl& s) {
   co_return std::nullopt;
 }
 
-// Quota with the real size: group members that would overflow are left out; a direct recipient
-// over quota refuses the message (temporarily: the sender retries).
+// Quota with the real size: group members that would overflow are left out (the sender gets a
+// DSN); a direct recipient over quota refuses the message (temporarily: the sender retries).
 std::optional<Reply> check_quota(Session::Impl& s) {
   const auto size = s.tx.body.size();
   for (auto it = s.tx.accounts.begin(); it != s.tx.accounts.end();) {
@@ -54,6 +54,8 @@ std::optional<Reply> check_quota(Session::Impl& s) {
     } else if (it->second.only_via_group) {
       spdlog::warn("smtp tx id={} group member account {} over quota: left out", s.tx.queue_id,
                    it->first);
+      if (it->second.notify_failure)
+        s.tx.skipped.push_back({it->second.group, it->second.account.address});
       it = s.tx.accounts.erase(it);
     } else {
       return Reply{452, "4.2.2", "Mailbox full, try again later"};
@@ -104,6 +106,7 @@ awaitable<void> finish_message(Session::Impl& s) {
   }
   s.reply(r);
   s.log_transaction(r.wire().substr(0, r.wire().size() - 2));
+  if (r.positive()) co_await bounce_skipped(s);
   s.reset_transaction();
 }
 

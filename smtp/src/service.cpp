@@ -56,6 +56,10 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
       if (r.ec == boost::asio::error::timed_out) {
         co_await stream.write(session.timeout_reply());
         session.disconnected("timeout");
+      } else if (r.ec == boost::asio::error::shut_down) {
+        // Between commands, or in DATA/BDAT before the end: nothing unfinished was acknowledged.
+        co_await stream.write(session.shutdown_reply());
+        session.disconnected("server shutting down");
       } else {
         session.disconnected(r.ec == boost::asio::error::eof ? "client closed" : r.ec.message());
       }
@@ -85,6 +89,7 @@ Result<void, std::string> add_services(core::Server& server, const core::Config&
     opts.tls = spec.tls;
     opts.tls_context = tls;
     opts.read_timeout = session_cfg->command_timeout;
+    opts.interrupt_reads_on_shutdown = true;
     opts.handler = [session_cfg, backend, tls](core::Stream& stream) {
       return serve_connection(stream, *session_cfg, *backend, tls);
     };

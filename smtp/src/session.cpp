@@ -81,6 +81,7 @@ SessionConfig SessionConfig::from(const core::Config& c, Mode mode, bool starttl
   s.mode = mode;
   s.starttls_available = starttls_available;
   s.allow_plaintext_auth_on_loopback = c.auth.allow_plaintext_on_loopback;
+  s.vrfy = c.smtp.vrfy;
   s.max_message_bytes = c.limits.max_message_bytes;
   s.max_recipients = c.limits.smtp_max_recipients;
   s.line_max = c.limits.smtp_line_max;
@@ -189,6 +190,10 @@ std::chrono::milliseconds Session::read_timeout() const {
 
 std::string Session::timeout_reply() const {
   return Reply{421, "4.4.2", impl_->cfg.hostname + " Error: timeout exceeded"}.wire();
+}
+
+std::string Session::shutdown_reply() const {
+  return Reply{421, "4.3.2", impl_->cfg.hostname + " Service shutting down"}.wire();
 }
 
 void Session::tls_started() {

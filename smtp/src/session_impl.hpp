@@ -26,6 +26,14 @@ struct Recipient {
 struct LocalAccount {
   store::RecipientAccount account;
   bool only_via_group = true;  // reached only through a group (may be dropped when full)
+  std::string group;           // that group's address, as given
+  bool notify_failure = true;  // that RCPT's NOTIFY= asks for failure reports
+};
+
+// A group member left out because its mailbox is full: the sender gets a DSN (bounce.cpp).
+struct Skipped {
+  std::string group;   // as given at RCPT
+  std::string member;  // the member's address
 };
 
 struct Transaction {
@@ -34,6 +42,7 @@ struct Transaction {
   std::vector<Recipient> rcpts;
   std::map<store::AccountId, LocalAccount> accounts;  // expanded once, deduplicated
   std::vector<store::RemoteRecipient> remote;
+  std::vector<Skipped> skipped;  // reported after the message is committed
   std::string queue_id;
   std::string body;
   bool too_big = false;
@@ -139,6 +148,12 @@ bool data_line(Session::Impl& s, std::string_view line);
 awaitable<void> finish_message(Session::Impl& s);
 // End of one BDAT chunk.
 awaitable<void> finish_chunk(Session::Impl& s);
+// After a committed delivery: a DSN to the envelope sender for the group members left out.
+awaitable<void> bounce_skipped(Session::Impl& s);
+// RFC 3461: with NOTIFY= given, failures are reported only when it names FAILURE.
+inline bool notify_failure(std::string_view notify) {
+  return notify.empty() || notify.find("FAILURE") != std::string_view::npos;
+}
 
 // With no size known, a mailbox is full once it has reached its quota.
 inline bool over_quota(const store::RecipientAccount& a, std::uint64_t size) {

@@ -27,9 +27,12 @@ awaitable<Result<RecipientResolution>> PgDirectory::resolve_recipient(std::strin
   out.accounts.reserve(static_cast<std::size_t>(rows->size()));
   for (int i = 0; i < rows->size(); ++i) {
     out.accounts.push_back({rows->get_int(i, 0), static_cast<std::uint64_t>(rows->get_int(i, 2)),
-                            static_cast<std::uint64_t>(rows->get_int(i, 3))});
+                            static_cast<std::uint64_t>(rows->get_int(i, 3)),
+                            std::string(rows->get(i, 4))});
     out.is_group = out.is_group || rows->get_bool(i, 1);
   }
+  if (out.is_group && !rows->is_null(0, 5))
+    out.send_policy = static_cast<SendPolicy>(rows->get_int(0, 5));
   co_return out;
 }
 

@@ -14,8 +14,11 @@ DOMAIN = "example.gov.vn"
 
 
 class Server:
-    def __init__(self, db_url, allow_plaintext=False, limits=""):
+    def __init__(self, db_url, allow_plaintext=False, limits="", submission_host="127.0.0.1",
+                 smtp_extra=""):
         self.db_url = db_url
+        self.submission_host = submission_host  # another address: a test network namespace
+        self.smtp_extra = smtp_extra  # lines of the [smtp] section
         self.tmp = traversable_tempdir()
         self.var = os.path.join(self.tmp, "var")
         self.http = free_port()
@@ -43,7 +46,7 @@ self_signed = true
 
 [listen]
 smtp = ["127.0.0.1:{self.smtp}"]
-submission = ["127.0.0.1:{self.submission}"]
+submission = ["{self.submission_host}:{self.submission}"]
 submissions = ["127.0.0.1:{self.submissions}"]
 imap = []
 imaps = []
@@ -53,6 +56,9 @@ http = ["127.0.0.1:{self.http}"]
 allow_plaintext_on_loopback = {"true" if allow_plaintext else "false"}
 argon2_opslimit = 1
 argon2_memlimit = 8388608
+
+[smtp]
+{self.smtp_extra}
 
 [limits]
 {limits}
@@ -69,8 +75,9 @@ argon2_memlimit = 8388608
         self.proc = subprocess.Popen([GOVMAIL, "serve", "--config", self.cfg], env=self.env,
                                      stdout=log, stderr=log, cwd=self.tmp)
         wait_http(self.http)
-        for port in (self.smtp, self.submission, self.submissions):
+        for port in (self.smtp, self.submissions):
             wait_port(port)
+        wait_port(self.submission, self.submission_host)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -94,11 +101,11 @@ argon2_memlimit = 8388608
         subprocess.run(["rm", "-rf", self.tmp])
 
 
-def wait_port(port, timeout=30):
+def wait_port(port, host="127.0.0.1", timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
+            with socket.create_connection((host, port), timeout=1):
                 return
         except OSError:
             time.sleep(0.1)

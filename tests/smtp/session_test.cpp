@@ -117,8 +117,27 @@ SessionConfig submission_config() {
   return c;
 }
 
+store::RecipientAccount account(AccountId id, std::uint64_t quota = 0, std::uint64_t used = 0,
+                                std::string address = "") {
+  store::RecipientAccount a;
+  a.id = id;
+  a.quota_bytes = quota;
+  a.used_bytes = used;
+  a.address = std::move(address);
+  return a;
+}
+
+store::RecipientResolution resolution(std::vector<store::RecipientAccount> accounts, bool group,
+                                      store::SendPolicy policy = store::SendPolicy::anyone) {
+  store::RecipientResolution r;
+  r.accounts = std::move(accounts);
+  r.is_group = group;
+  r.send_policy = policy;
+  return r;
+}
+
 store::RecipientResolution one(AccountId id, std::uint64_t quota = 0, std::uint64_t used = 0) {
-  return {{{id, quota, used}}, false};
+  return resolution({account(id, quota, used)}, false);
 }
 
 void add_users(FakeBackend& b) {
@@ -126,7 +145,8 @@ void add_users(FakeBackend& b) {
   b.addresses["binh@example.gov.vn"] = one(2);
   b.addresses["full@example.gov.vn"] = one(3, 1000, 1000);
   b.addresses["tiny@example.gov.vn"] = one(4, 100, 0);
-  b.addresses["all@example.gov.vn"] = {{{1, 0, 0}, {2, 0, 0}, {3, 1000, 1000}, {5, 0, 0}}, true};
+  b.addresses["all@example.gov.vn"] = resolution(
+      {account(1), account(2), account(3, 1000, 1000, "full@example.gov.vn"), account(5)}, true);
   b.passwords["an@example.gov.vn"] = {"secret", 1};
   b.senders = {{1, "an@example.gov.vn"}, {1, "van.an@example.gov.vn"}};
 }
@@ -268,11 +288,16 @@ TEST(SmtpSession, GroupExpandedOnceAndDeduplicated) {
       "EHLO x\r\nMAIL FROM:<s@o.vn>\r\nRCPT TO:<all@example.gov.vn>\r\n"
       "RCPT TO:<binh@example.gov.vn>\r\nRCPT TO:<all@example.gov.vn>\r\nDATA\r\n");
   c.send("Subject: circular\r\n\r\nhi\r\n.\r\n");
-  ASSERT_EQ(c.backend.delivered.size(), 1u);
+  ASSERT_EQ(c.backend.delivered.size(), 2u);  // the message, then the report to the sender
   std::vector<AccountId> ids;
   for (auto& l : c.backend.delivered[0].local) ids.push_back(l.account_id);
   // Account 3 is over quota: left out of the group delivery; the others once each.
   EXPECT_EQ(ids, (std::vector<AccountId>{1, 2, 5}));
+  // The group was named twice: the member left out is reported once.
+  const std::string& dsn = *c.backend.delivered[1].raw;
+  const auto first = dsn.find("Final-Recipient: rfc822;full@example.gov.vn\r\n");
+  ASSERT_NE(first, std::string::npos) << dsn;
+  EXPECT_EQ(dsn.find("Final-Recipient:", first + 1), std::string::npos) << dsn;
 }
 
 TEST(SmtpSession, SizeLimits) {
@@ -490,6 +515,124 @@ TEST(SmtpSession, QuitAndTimeoutReplies) {
   EXPECT_EQ(c.session().timeout_reply(), "421 4.4.2 mx.example.gov.vn Error: timeout exceeded\r\n");
   EXPECT_EQ(c.send("QUIT\r\nNOOP\r\n"), "221 2.0.0 mx.example.gov.vn Bye\r\n");
   EXPECT_TRUE(c.closed);
+}
+
+TEST(SmtpSession, VrfyDisabledAnswers252EvenAfterAuth) {
+  Client c(submission_config(), {"127.0.0.1", true, false});  // vrfy = false (the default)
+  add_users(c.backend);
+  c.send("EHLO x\r\nAUTH PLAIN AGFuQGV4YW1wbGUuZ292LnZuAHNlY3JldA==\r\n");
+  EXPECT_EQ(c.send("VRFY binh@example.gov.vn\r\n"),
+            "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery\r\n");
+  EXPECT_EQ(c.send("VRFY nobody@example.gov.vn\r\n").substr(0, 10), "252 2.5.2 ");
+  EXPECT_EQ(c.backend.resolve_calls, 0);
+}
+
+TEST(SmtpSession, VrfyEnabledAnswersOnlyAfterAuthOnSubmission) {
+  auto cfg = submission_config();
+  cfg.vrfy = true;
+  Client c(cfg, {"127.0.0.1", true, false});
+  add_users(c.backend);
+  c.send("EHLO x\r\n");
+  EXPECT_EQ(c.send("VRFY nobody@example.gov.vn\r\n").substr(0, 10), "252 2.5.2 ");  // no AUTH
+  c.send("AUTH PLAIN AGFuQGV4YW1wbGUuZ292LnZuAHNlY3JldA==\r\n");
+  EXPECT_EQ(c.send("VRFY binh@example.gov.vn\r\n"), "250 2.1.5 <binh@example.gov.vn>\r\n");
+  EXPECT_EQ(c.send("VRFY Binh <BINH@example.gov.vn>\r\n"), "250 2.1.5 <BINH@example.gov.vn>\r\n");
+  EXPECT_EQ(c.send("VRFY nobody@example.gov.vn\r\n"), "550 5.1.1 User unknown\r\n");
+  EXPECT_EQ(c.send("VRFY someone@gmail.com\r\n").substr(0, 10), "252 2.5.2 ");  // not local
+  EXPECT_EQ(c.send("VRFY binh\r\n").substr(0, 10), "252 2.5.2 ");               // not an address
+
+  auto mx = mx_config();
+  mx.vrfy = true;
+  Client m(mx);
+  add_users(m.backend);
+  m.send("EHLO x\r\n");
+  EXPECT_EQ(m.send("VRFY nobody@example.gov.vn\r\n").substr(0, 10), "252 2.5.2 ");
+  EXPECT_EQ(m.backend.resolve_calls, 0);
+}
+
+store::RecipientResolution group(store::SendPolicy policy) {
+  return resolution(
+      {account(1, 0, 0, "an@example.gov.vn"), account(2, 0, 0, "binh@example.gov.vn")}, true,
+      policy);
+}
+
+TEST(SmtpSession, GroupSendPolicyCheckedAtRcpt) {
+  auto cfg = submission_config();
+  cfg.max_bad_commands = 20;
+  Client c(cfg, {"127.0.0.1", true, false});
+  add_users(c.backend);
+  c.backend.addresses["anyone@example.gov.vn"] = group(store::SendPolicy::anyone);
+  c.backend.addresses["domain@example.gov.vn"] = group(store::SendPolicy::same_domain);
+  c.backend.addresses["members@example.gov.vn"] = group(store::SendPolicy::members);
+  c.backend.addresses["senders@example.gov.vn"] = group(store::SendPolicy::senders);
+  c.backend.addresses["others@other.gov.vn"] = group(store::SendPolicy::same_domain);
+  c.backend.domains.insert("other.gov.vn");
+  c.backend.passwords["chi@example.gov.vn"] = {"secret", 9};  // in the domain, not a member
+  c.backend.senders.insert({9, "chi@example.gov.vn"});
+  c.backend.senders.insert({9, "senders@example.gov.vn"});
+  // chi: AUTH PLAIN \0chi@example.gov.vn\0secret
+  c.send("EHLO x\r\nAUTH PLAIN AGNoaUBleGFtcGxlLmdvdi52bgBzZWNyZXQ=\r\n");
+  c.send("MAIL FROM:<chi@example.gov.vn>\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<anyone@example.gov.vn>\r\n"), "250 2.1.5 Ok\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<domain@example.gov.vn>\r\n"), "250 2.1.5 Ok\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<others@other.gov.vn>\r\n"),
+            "550 5.7.1 Not allowed to send to the group <others@other.gov.vn>\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<Members@example.gov.vn>\r\n"),
+            "550 5.7.1 Not allowed to send to the group <Members@example.gov.vn>\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<senders@example.gov.vn>\r\n"), "250 2.1.5 Ok\r\n");
+
+  // An unauthenticated MX client may only write to groups open to anyone.
+  Client m(mx_config());
+  m.backend.addresses = c.backend.addresses;
+  m.send("EHLO x\r\nMAIL FROM:<x@bo.gov.vn>\r\n");
+  EXPECT_EQ(m.send("RCPT TO:<anyone@example.gov.vn>\r\n"), "250 2.1.5 Ok\r\n");
+  for (const char* g : {"domain", "members", "senders"})
+    EXPECT_EQ(m.send(std::string("RCPT TO:<") + g + "@example.gov.vn>\r\n").substr(0, 10),
+              "550 5.7.1 ")
+        << g;
+}
+
+TEST(SmtpSession, GroupMemberOverQuotaBouncedToSender) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.backend.addresses["all@example.gov.vn"] = resolution(
+      {account(1, 0, 0, "an@example.gov.vn"), account(3, 1000, 1000, "full@example.gov.vn"),
+       account(4, 100, 0, "tiny@example.gov.vn")},
+      true);
+  // tiny fits 100 bytes: left out when the message turns out larger (at the end of DATA).
+  c.send("EHLO x\r\nMAIL FROM:<ba@bo.vn> ENVID=abc\r\nRCPT TO:<all@example.gov.vn>\r\nDATA\r\n");
+  EXPECT_EQ(
+      c.send("From: ba@bo.vn\r\nSubject: circular\r\n\r\n" + std::string(200, 'x') + "\r\n.\r\n")
+          .substr(0, 10),
+      "250 2.0.0 ");
+  ASSERT_EQ(c.backend.delivered.size(), 2u);
+  EXPECT_EQ(c.backend.delivered[0].local.size(), 1u);  // an only
+  const auto& dsn = c.backend.delivered[1];
+  EXPECT_EQ(dsn.envelope_from, "");
+  ASSERT_EQ(dsn.remote.size(), 1u);  // the sender is remote: outbound queue
+  EXPECT_EQ(dsn.remote[0].address, "ba@bo.vn");
+  EXPECT_TRUE(dsn.local.empty());
+  const std::string& raw = *dsn.raw;
+  EXPECT_EQ(raw.rfind("Return-Path: <>\r\nFrom: Mail Delivery System <MAILER-DAEMON@", 0), 0u);
+  EXPECT_NE(raw.find("Content-Type: multipart/report; report-type=delivery-status"),
+            std::string::npos);
+  EXPECT_NE(raw.find("Original-Envelope-Id: abc\r\n"), std::string::npos);
+  EXPECT_NE(raw.find("Final-Recipient: rfc822;full@example.gov.vn\r\nAction: failed\r\n"
+                     "Status: 5.2.2\r\n"),
+            std::string::npos)
+      << raw;
+  EXPECT_NE(raw.find("Final-Recipient: rfc822;tiny@example.gov.vn\r\n"), std::string::npos);
+  EXPECT_NE(raw.find("Original-Recipient: rfc822;all@example.gov.vn\r\n"), std::string::npos);
+  EXPECT_EQ(raw.find("Final-Recipient: rfc822;an@"), std::string::npos);
+  EXPECT_NE(raw.find("text/rfc822-headers\r\n\r\nFrom: ba@bo.vn\r\nSubject: circular\r\n"),
+            std::string::npos);
+
+  // NOTIFY=NEVER and the null sender: no report.
+  c.send("MAIL FROM:<ba@bo.vn>\r\nRCPT TO:<all@example.gov.vn> NOTIFY=NEVER\r\nDATA\r\n");
+  c.send("Subject: x\r\n\r\nhi\r\n.\r\n");
+  c.send("MAIL FROM:<>\r\nRCPT TO:<all@example.gov.vn>\r\nDATA\r\n");
+  c.send("Subject: x\r\n\r\nhi\r\n.\r\n");
+  EXPECT_EQ(c.backend.delivered.size(), 4u);
 }
 
 }  // namespace

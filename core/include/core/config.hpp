@@ -59,6 +59,10 @@ struct AuthConfig {
   std::chrono::seconds lockout_max{3600};
 };
 
+struct SmtpConfig {
+  bool vrfy = false;  // VRFY answers for local addresses (submission, after AUTH only)
+};
+
 struct LimitsConfig {
   std::size_t max_connections = 20000;
   std::size_t max_connections_per_ip = 100;
@@ -106,6 +110,7 @@ struct Config {
   TlsConfig tls;
   ListenConfig listen;
   AuthConfig auth;
+  SmtpConfig smtp;
   LimitsConfig limits;
   LogConfig log;
   AdminConfig admin;

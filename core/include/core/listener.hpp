@@ -54,6 +54,9 @@ struct ServiceOptions {
   std::chrono::milliseconds read_timeout{
       std::chrono::minutes(5)};  // initial; the session may change it
   std::chrono::milliseconds write_timeout{std::chrono::minutes(5)};
+  // At shutdown(), reads on this service's connections end with asio::error::shut_down (writes
+  // still work), so the protocol can say goodbye within the grace ("421 4.3.2 shutting down").
+  bool interrupt_reads_on_shutdown = false;
 };
 
 // Shared by all services of one Server.

@@ -65,6 +65,9 @@ class Stream {
   // 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104.
   bool is_loopback() const;
 
+  // Ends the pending read and every later one with asio::error::shut_down; writing still works.
+  // Call it on the stream's executor (Server::shutdown does so).
+  void interrupt_reads();
   // Closes at once; pending operations complete with operation_aborted. Call it on the stream's
   // executor (Server::stop does so).
   void close();

@@ -29,6 +29,7 @@ struct SessionConfig {
   Mode mode = Mode::mx;
   bool starttls_available = false;  // a TLS context exists and the port is not implicit TLS
   bool allow_plaintext_auth_on_loopback = false;
+  bool vrfy = false;  // smtp.vrfy: answer VRFY for local addresses (submission, after AUTH)
   std::uint64_t max_message_bytes = 50ull << 20;
   std::size_t max_recipients = 1000;
   std::size_t line_max = 4096;
@@ -76,7 +77,8 @@ class Session {
   core::LineReader& reader();  // for Stream::start_tls (drops pipelined bytes)
   // The read deadline for the current state (command or DATA/BDAT, RFC 5321 4.5.3.2).
   std::chrono::milliseconds read_timeout() const;
-  std::string timeout_reply() const;  // "421 4.4.2 ... timeout"
+  std::string timeout_reply() const;   // "421 4.4.2 ... timeout"
+  std::string shutdown_reply() const;  // "421 4.3.2 ... Service shutting down"
 
   struct Impl;
 

@@ -3,6 +3,18 @@
 #include "core/asio.hpp"
 
 namespace govmail::smtp {
+namespace {
+
+// "user@domain", "<user@domain>" or "Name <user@domain>": the address inside the brackets.
+std::string vrfy_address(std::string_view arg) {
+  auto open = arg.rfind('<');
+  auto close = arg.rfind('>');
+  if (open != std::string_view::npos && close != std::string_view::npos && close > open)
+    return std::string(arg.substr(open + 1, close - open - 1));
+  return std::string(arg);
+}
+
+}  // namespace
 
 awaitable<void> cmd_rset(Session::Impl& s, std::string_view) {
   if (s.tx.active) s.log_transaction("reset by client");
@@ -24,14 +36,32 @@ awaitable<void> cmd_quit(Session::Impl& s, std::string_view) {
   co_return;
 }
 
-// Disabled: answering would tell a harvester which addresses exist (RFC 5321 3.5.3 allows 252).
+// 252 unless smtp.vrfy is on and an authenticated user asks on submission: answering anyone
+// else would tell a harvester which addresses exist (RFC 5321 3.5.3 allows 252).
 awaitable<void> cmd_vrfy(Session::Impl& s, std::string_view arg) {
   if (arg.empty()) {
     s.bad_command({501, "5.5.4", "Syntax: VRFY address"});
     co_return;
   }
-  s.reply(252, "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery");
-  co_return;
+  const Reply cannot{252, "2.5.2",
+                     "Cannot VRFY user, but will accept message and attempt delivery"};
+  std::string address = vrfy_address(arg);
+  if (!s.cfg.vrfy || !s.auth_offered() || !s.auth || !valid_mailbox(address)) {
+    s.reply(cannot);
+    co_return;
+  }
+  auto local = co_await s.is_local_domain(std::string(domain_of(address)));
+  if (!local || !*local) {
+    s.reply(local ? cannot : store_error_reply(local.error(), ""));
+    co_return;
+  }
+  auto res = co_await s.backend.resolve_recipient(lower_ascii(address));
+  if (res)
+    s.reply(250, "2.1.5", "<" + address + ">");
+  else if (res.error() == store::StoreError::not_found)
+    s.reply(550, "5.1.1", "User unknown");
+  else
+    s.reply(store_error_reply(res.error(), ""));
 }
 
 awaitable<void> cmd_expn(Session::Impl& s, std::string_view) {

@@ -1,5 +1,7 @@
 // RCPT TO: local domains are resolved here (aliases and groups expanded once, into the
 // transaction's account set) with the quota checked; other domains only for authenticated users.
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "../session_impl.hpp"
@@ -10,9 +12,12 @@ namespace govmail::smtp {
 namespace {
 
 // Checks the quota and adds the accounts; returns the refusal, if any. Group members over quota
-// are left out (logged) so that one full mailbox does not block a circular for everyone else.
+// are left out (logged, and reported to the sender after delivery) so that one full mailbox does
+// not block a circular for everyone else.
 std::optional<Reply> add_accounts(Session::Impl& s, store::RecipientResolution res,
-                                  const std::string& address) {
+                                  const RcptTo& rcpt) {
+  const std::string& address = rcpt.address;
+  const bool report = notify_failure(rcpt.notify);
   const std::uint64_t size = s.tx.from.size.value_or(0);
   if (!res.is_group) {
     for (const auto& a : res.accounts) {
@@ -25,18 +30,41 @@ std::optional<Reply> add_accounts(Session::Impl& s, store::RecipientResolution r
   for (const auto& a : res.accounts) {
     if (res.is_group && over_quota(a, size)) {
       ++full;
+      if (report) s.tx.skipped.push_back({address, a.address});
       continue;
     }
-    auto [it, fresh] = s.tx.accounts.try_emplace(a.id, LocalAccount{a, res.is_group});
+    auto [it, fresh] =
+        s.tx.accounts.try_emplace(a.id, LocalAccount{a, res.is_group, address, report});
     if (!res.is_group) it->second.only_via_group = false;
     added += fresh;
   }
   if (full)
     spdlog::warn("smtp tx id={} group <{}>: {} member(s) over quota left out", s.tx.queue_id,
                  core::log_safe(address, 80), full);
-  if (res.is_group && full == res.accounts.size())
+  if (res.is_group && full == res.accounts.size()) {
+    s.tx.skipped.resize(s.tx.skipped.size() - (report ? full : 0));  // refused: nothing to report
     return Reply{452, "4.2.2", "Every mailbox of the group is full, try again later"};
+  }
   return std::nullopt;
+}
+
+// The group's send_policy (admin groups): anyone, the group's own domain, its members, or the
+// accounts listed as its senders. Only an authenticated user is in a domain or a member.
+awaitable<store::Result<bool>> may_send_to_group(Session::Impl& s,
+                                                 const store::RecipientResolution& res,
+                                                 const std::string& group) {
+  using store::SendPolicy;
+  if (res.send_policy == SendPolicy::anyone) co_return true;
+  if (!s.auth) co_return false;
+  switch (res.send_policy) {
+    case SendPolicy::same_domain:
+      co_return lower_ascii(domain_of(s.auth->address)) == lower_ascii(domain_of(group));
+    case SendPolicy::members:
+      co_return std::any_of(res.accounts.begin(), res.accounts.end(),
+                            [&](const auto& a) { return a.id == s.auth->account; });
+    default:
+      co_return co_await s.backend.may_send_as(s.auth->account, lower_ascii(group));
+  }
 }
 
 }  // namespace
@@ -85,7 +113,20 @@ awaitable<void> cmd_rcpt(Session::Impl& s, std::string_view arg) {
     co_return;
   }
   const bool group = res->is_group;
-  if (auto refused = add_accounts(s, std::move(*res), rcpt->address)) {
+  if (group) {
+    auto may = co_await may_send_to_group(s, *res, rcpt->address);
+    if (!may) {
+      s.reply(store_error_reply(may.error(), s.tx.queue_id));
+      co_return;
+    }
+    if (!*may) {
+      spdlog::info("smtp tx id={} user={} refused by the send policy of group <{}>", s.tx.queue_id,
+                   s.auth ? s.auth->address : "-", core::log_safe(rcpt->address, 80));
+      s.bad_command({550, "5.7.1", "Not allowed to send to the group <" + rcpt->address + ">"});
+      co_return;
+    }
+  }
+  if (auto refused = add_accounts(s, std::move(*res), *rcpt)) {
     s.reply(*refused);
     co_return;
   }

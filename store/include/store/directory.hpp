@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/awaitable_fwd.hpp"
+#include "store/admin_store.hpp"  // SendPolicy
 #include "store/error.hpp"
 #include "store/types.hpp"
 
@@ -23,10 +24,12 @@ struct RecipientAccount {
   AccountId id = 0;
   std::uint64_t quota_bytes = 0;  // 0 = unlimited
   std::uint64_t used_bytes = 0;
+  std::string address;  // the account's own address (a bounce names the member left out)
 };
 struct RecipientResolution {
   std::vector<RecipientAccount> accounts;  // unique, sorted by id
   bool is_group = false;
+  SendPolicy send_policy = SendPolicy::anyone;  // a group's: who may send to it
 };
 
 class Directory {

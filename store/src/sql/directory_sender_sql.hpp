@@ -17,9 +17,10 @@ inline constexpr pg::Statement kResolveRecipient{
     " UNION SELECT l.account_id, false FROM aliases l JOIN c ON l.address = c.addr"
     " UNION SELECT m.account_id, true FROM groups g JOIN c ON g.address = c.addr"
     " JOIN group_members m ON m.group_id = g.id) "
-    "SELECT a.id, bool_or(r.grp), a.quota_bytes, a.used_bytes FROM r"
+    "SELECT a.id, bool_or(r.grp), a.quota_bytes, a.used_bytes, a.address,"
+    " (SELECT max(g.send_policy) FROM groups g JOIN c ON g.address = c.addr) FROM r"
     " JOIN accounts a ON a.id = r.id AND a.status <> 2"
-    " GROUP BY a.id, a.quota_bytes, a.used_bytes ORDER BY a.id"};
+    " GROUP BY a.id, a.quota_bytes, a.used_bytes, a.address ORDER BY a.id"};
 
 inline constexpr pg::Statement kMaySendAs{
     "gm_may_send_as",
