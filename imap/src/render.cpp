@@ -7,48 +7,51 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string nstr(const json& j) {
-  if (j.is_string()) return quote_string(j.get<std::string>());
+// Every string of ENVELOPE and BODYSTRUCTURE goes through nstr: raw 8-bit header bytes (mail
+// from senders that ignore RFC 2047) become literals unless the client enabled UTF8=ACCEPT.
+std::string nstr(const json& j, bool utf8) {
+  if (j.is_string()) return quote_string(j.get<std::string>(), utf8);
   return "NIL";
 }
 
-std::string raw_field(const json& env, const char* key) {
+std::string raw_field(const json& env, const char* key, bool utf8) {
   auto it = env.find(key);
   if (it == env.end() || !it->is_object()) return "NIL";
-  return nstr(it->value("raw", json()));
+  return nstr(it->value("raw", json()), utf8);
 }
 
-std::string addresses(const json& env, const char* key) {
+std::string addresses(const json& env, const char* key, bool utf8) {
   auto it = env.find(key);
   if (it == env.end() || !it->is_array() || it->empty()) return "NIL";
   std::string out = "(";
   for (const auto& a : *it)
-    out += "(" + nstr(a.value("name", json())) + " " + nstr(a.value("adl", json())) + " " +
-           nstr(a.value("mailbox", json())) + " " + nstr(a.value("host", json())) + ")";
+    out += "(" + nstr(a.value("name", json()), utf8) + " " + nstr(a.value("adl", json()), utf8) +
+           " " + nstr(a.value("mailbox", json()), utf8) + " " +
+           nstr(a.value("host", json()), utf8) + ")";
   return out + ")";
 }
 
-std::string params(const json& p) {
+std::string params(const json& p, bool utf8) {
   if (!p.is_array() || p.empty()) return "NIL";
   std::string out = "(";
   for (const auto& kv : p) {
     if (!kv.is_array() || kv.size() != 2) continue;
-    out += (out.size() > 1 ? " " : "") + nstr(kv[0]) + " " + nstr(kv[1]);
+    out += (out.size() > 1 ? " " : "") + nstr(kv[0], utf8) + " " + nstr(kv[1], utf8);
   }
   return out == "(" ? "NIL" : out + ")";
 }
 
-std::string disposition(const json& d) {
+std::string disposition(const json& d, bool utf8) {
   if (!d.is_object()) return "NIL";
-  return "(" + quote_string(upper(d.value("type", std::string()))) + " " +
-         params(d.value("params", json())) + ")";
+  return "(" + quote_string(upper(d.value("type", std::string())), utf8) + " " +
+         params(d.value("params", json()), utf8) + ")";
 }
 
-std::string language(const json& l) {
+std::string language(const json& l, bool utf8) {
   if (!l.is_array() || l.empty()) return "NIL";
-  if (l.size() == 1) return nstr(l[0]);
+  if (l.size() == 1) return nstr(l[0], utf8);
   std::string out = "(";
-  for (const auto& x : l) out += (out.size() > 1 ? " " : "") + nstr(x);
+  for (const auto& x : l) out += (out.size() > 1 ? " " : "") + nstr(x, utf8);
   return out + ")";
 }
 
@@ -75,43 +78,44 @@ json parse_object(const std::string& text) {
   return j.is_object() ? j : json::object();
 }
 
-std::string render_envelope(const json& env) {
-  return "(" + raw_field(env, "date") + " " + raw_field(env, "subject") + " " +
-         addresses(env, "from") + " " + addresses(env, "sender") + " " +
-         addresses(env, "reply_to") + " " + addresses(env, "to") + " " + addresses(env, "cc") +
-         " " + addresses(env, "bcc") + " " + raw_field(env, "in_reply_to") + " " +
-         raw_field(env, "message_id") + ")";
+std::string render_envelope(const json& env, bool utf8) {
+  return "(" + raw_field(env, "date", utf8) + " " + raw_field(env, "subject", utf8) + " " +
+         addresses(env, "from", utf8) + " " + addresses(env, "sender", utf8) + " " +
+         addresses(env, "reply_to", utf8) + " " + addresses(env, "to", utf8) + " " +
+         addresses(env, "cc", utf8) + " " + addresses(env, "bcc", utf8) + " " +
+         raw_field(env, "in_reply_to", utf8) + " " + raw_field(env, "message_id", utf8) + ")";
 }
 
-std::string render_body(const json& part, bool ext) {
+std::string render_body(const json& part, bool ext, bool utf8) {
+  // Extension data common to multiparts and leaves: disposition, language, location.
+  auto tail = [&] {
+    return disposition(part.value("disposition", json()), utf8) + " " +
+           language(part.value("language", json()), utf8) + " " +
+           nstr(part.value("location", json()), utf8);
+  };
   if (auto it = part.find("parts"); it != part.end() && it->is_array() && !it->empty()) {
     std::string out = "(";
-    for (const auto& c : *it) out += render_body(c, ext);
-    out += " " + quote_string(upper(part.value("subtype", std::string("mixed"))));
-    if (ext)
-      out += " " + params(part.value("params", json())) + " " +
-             disposition(part.value("disposition", json())) + " " +
-             language(part.value("language", json())) + " " + nstr(part.value("location", json()));
+    for (const auto& c : *it) out += render_body(c, ext, utf8);
+    out += " " + quote_string(upper(part.value("subtype", std::string("mixed"))), utf8);
+    if (ext) out += " " + params(part.value("params", json()), utf8) + " " + tail();
     return out + ")";
   }
   auto type = upper(part.value("type", std::string("text")));
   auto subtype = upper(part.value("subtype", std::string("plain")));
-  std::string out = "(" + quote_string(type) + " " + quote_string(subtype) + " " +
-                    params(part.value("params", json())) + " " + nstr(part.value("id", json())) +
-                    " " + nstr(part.value("description", json())) + " " +
-                    quote_string(part.value("encoding", std::string("7BIT"))) + " " +
+  std::string out = "(" + quote_string(type, utf8) + " " + quote_string(subtype, utf8) + " " +
+                    params(part.value("params", json()), utf8) + " " +
+                    nstr(part.value("id", json()), utf8) + " " +
+                    nstr(part.value("description", json()), utf8) + " " +
+                    quote_string(part.value("encoding", std::string("7BIT")), utf8) + " " +
                     num(part.value("size", json()));
   if (auto m = part.find("message"); m != part.end() && m->is_object()) {
-    out += " " + render_envelope(m->value("envelope", json::object())) + " " +
-           render_body(m->value("body", json::object()), ext) + " " +
+    out += " " + render_envelope(m->value("envelope", json::object()), utf8) + " " +
+           render_body(m->value("body", json::object()), ext, utf8) + " " +
            num(part.value("lines", json()));
   } else if (type == "TEXT") {
     out += " " + num(part.value("lines", json()));
   }
-  if (ext)
-    out += " " + nstr(part.value("md5", json())) + " " +
-           disposition(part.value("disposition", json())) + " " +
-           language(part.value("language", json())) + " " + nstr(part.value("location", json()));
+  if (ext) out += " " + nstr(part.value("md5", json()), utf8) + " " + tail();
   return out + ")";
 }
 
@@ -167,52 +171,6 @@ std::string filter_header(std::string_view header, const std::vector<std::string
     if (keep) out += line;
   }
   return out + "\r\n";
-}
-
-std::string decode_transfer(std::string_view body, std::string_view encoding) {
-  std::string out;
-  if (iequals(encoding, "BASE64")) {
-    std::uint32_t bits = 0;
-    int n = 0;
-    for (char c : body) {
-      int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-              : c >= 'a' && c <= 'z' ? c - 'a' + 26
-              : c >= '0' && c <= '9' ? c - '0' + 52
-              : c == '+'             ? 62
-              : c == '/'             ? 63
-                                     : -1;
-      if (v < 0) continue;
-      bits = (bits << 6) | static_cast<std::uint32_t>(v);
-      if ((n += 6) >= 8) out += static_cast<char>((bits >> (n -= 8)) & 0xff);
-    }
-    return out;
-  }
-  if (iequals(encoding, "QUOTED-PRINTABLE")) {
-    auto hex = [](char c) {
-      return c >= '0' && c <= '9'   ? c - '0'
-             : c >= 'A' && c <= 'F' ? c - 'A' + 10
-             : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                    : -1;
-    };
-    for (std::size_t i = 0; i < body.size(); ++i) {
-      if (body[i] != '=') {
-        out += body[i];
-        continue;
-      }
-      if (i + 2 < body.size() + 0 && body[i + 1] == '\r' && body[i + 2] == '\n') {
-        i += 2;
-      } else if (i + 1 < body.size() && body[i + 1] == '\n') {
-        i += 1;
-      } else if (i + 2 < body.size() && hex(body[i + 1]) >= 0 && hex(body[i + 2]) >= 0) {
-        out += static_cast<char>(hex(body[i + 1]) * 16 + hex(body[i + 2]));
-        i += 2;
-      } else {
-        out += '=';
-      }
-    }
-    return out;
-  }
-  return std::string(body);
 }
 
 }  // namespace govmail::imap

@@ -15,9 +15,10 @@ namespace govmail::imap {
 // lookup ever throws.
 nlohmann::json parse_object(const std::string& text);
 
-std::string render_envelope(const nlohmann::json& envelope);
+// utf8: the client enabled UTF8=ACCEPT, so 8-bit strings may be quoted (else they are literals).
+std::string render_envelope(const nlohmann::json& envelope, bool utf8);
 // extensible: BODYSTRUCTURE; otherwise BODY.
-std::string render_body(const nlohmann::json& part, bool extensible);
+std::string render_body(const nlohmann::json& part, bool extensible, bool utf8);
 
 // Byte range [begin, end) of the raw message for a section, from the part tree.
 struct ByteRange {
@@ -34,7 +35,5 @@ const nlohmann::json* find_part(const nlohmann::json& root, std::string_view par
 // in `fields` (upper-case), followed by the blank line.
 std::string filter_header(std::string_view header, const std::vector<std::string>& fields,
                           bool exclude);
-// Content-Transfer-Encoding decoding for BINARY (base64, quoted-printable; others as is).
-std::string decode_transfer(std::string_view body, std::string_view encoding);
 
 }  // namespace govmail::imap

@@ -53,7 +53,7 @@ std::optional<std::string> Session::Impl::mailbox_name(const Arg& arg) const {
 }
 
 std::string Session::Impl::wire_name(std::string_view name) const {
-  return quote_string(utf8 ? std::string(name) : utf7_encode(name));
+  return quote_string(utf8 ? std::string(name) : utf7_encode(name), utf8);
 }
 
 store::UidSet uid_set_of(std::vector<store::Uid> uids) {

@@ -248,6 +248,12 @@ TEST(ImapStrings, QuotingChoosesQuotedOrLiteral) {
   EXPECT_EQ(quote_string("a \"b\" \\"), "\"a \\\"b\\\" \\\\\"");
   EXPECT_EQ(quote_string("x\r\ny"), "{4}\r\nx\r\ny");
   EXPECT_EQ(nstring(std::nullopt), "NIL");
+  // 8-bit bytes: a literal for a client without UTF8=ACCEPT, quoted (UTF-8) for one with it.
+  EXPECT_EQ(quote_string("C\u00F4ng"), "{5}\r\nC\u00F4ng");
+  EXPECT_EQ(quote_string("C\u00F4ng", true), "\"C\u00F4ng\"");
+  EXPECT_EQ(quote_string("\xE0", false), "{1}\r\n\xE0");
+  EXPECT_EQ(nstring(std::string("Vi\u1EC7t")), "{6}\r\nVi\u1EC7t");
+  EXPECT_EQ(quote_string("x\r\ny", true), "{4}\r\nx\r\ny");
 }
 
 }  // namespace

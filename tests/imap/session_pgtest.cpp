@@ -358,6 +358,114 @@ TEST_F(ImapSessionTest, CondstoreAndQresync) {
 namespace govmail::imap {
 namespace {
 
+// Text keys match decoded text: transfer encodings, charsets and RFC 2047 words decoded, case
+// folded with diacritics kept; what is only in the encoded form does not match.
+TEST_F(ImapSessionTest, SearchMatchesDecodedText) {
+  const std::string base64 =
+      "From: a@x.vn\r\nSubject: =?UTF-8?B?Q8O0bmcgdsSDbiDEkeG6v24gc+G7kSA1?=\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n"
+      "S8OtbmggZ+G7rWkg4bumeSBiYW4gbmjDom4gZMOibiB04buJbmgNCg==\r\n";
+  const std::string qp =
+      "From: b@x.vn\r\nSubject: QP\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+      "\r\nV=E1=BB=81 vi=E1=BB=87c tri=E1=BB=83n khai c=C3=B4ng t=C3=A1c\r\n";
+  const std::string cp1258 =
+      "From: c@x.vn\r\nSubject: cp1258\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/plain; charset=windows-1258\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+      "H\xE0 N\xF4\xF2i ng\xE0y 5\r\n";
+  const std::string header =
+      "From: d@x.vn\r\nSubject: header\r\nX-Note: =?UTF-8?Q?Kh=E1=BA=A9n?=\r\n\r\nbody\r\n";
+  Client c(*this);
+  c.login("a@example.gov.vn");
+  for (const auto* m : {&base64, &qp, &cp1258, &header}) c.send(append_cmd("a", "INBOX", *m));
+  c.send("s SELECT INBOX\r\n");
+  auto search = [&](const std::string& keys) {
+    auto r = c.send("t SEARCH " + keys + "\r\n");
+    auto b = r.find("* SEARCH");
+    if (b == std::string::npos) return "no answer: " + r;
+    return r.substr(b + 8, r.find("\r\n", b) - b - 8);
+  };
+  EXPECT_EQ(search("CHARSET UTF-8 BODY \"ủy ban\""), " 1");  // base64, Ủ folded to ủ
+  EXPECT_EQ(search("BODY \"KÍNH GỬI\""), " 1");
+  EXPECT_EQ(search("BODY \"S8OtbmggZ\""), "");          // the encoded form is not text
+  EXPECT_EQ(search("SUBJECT \"CÔNG VĂN ĐẾN\""), " 1");  // RFC 2047 B
+  EXPECT_EQ(search("SUBJECT \"công vân\""), "");        // another diacritic: no match
+  EXPECT_EQ(search("SUBJECT \"cong van\""), " 1");      // typed without diacritics
+  EXPECT_EQ(search("SUBJECT \"UTF-8\""), "");
+  EXPECT_EQ(search("BODY \"triển khai CÔNG TÁC\""), " 2");  // quoted-printable
+  EXPECT_EQ(search("TEXT \"=E1=BB\""), "");
+  EXPECT_EQ(search("BODY \"hà nội\""), " 3");         // windows-1258, tone mark combined
+  EXPECT_EQ(search("HEADER X-Note \"KHẨN\""), " 4");  // RFC 2047 Q in any header
+  EXPECT_EQ(search("HEADER x-note \"\""), " 4");      // field present
+  EXPECT_EQ(search("HEADER X-Other \"\""), "");
+  EXPECT_EQ(search("TEXT \"khẩn\""), " 4");  // TEXT sees decoded headers
+  EXPECT_EQ(search("TEXT \"triển\""), " 2");
+  EXPECT_EQ(search("NOT BODY \"ủy ban\""), " 2 3 4");
+  EXPECT_EQ(search("OR BODY \"triển\" SUBJECT \"công văn\""), " 1 2");
+  EXPECT_EQ(search("NOT OR HEADER X-Note \"khẩn\" BODY \"hà nội\" FROM \"x.vn\""), " 1 2");
+  const std::string lit = "NỘI";
+  EXPECT_EQ(search("CHARSET UTF-8 BODY {" + std::to_string(lit.size()) + "+}\r\n" + lit), " 3");
+  EXPECT_NE(c.send("u SEARCH CHARSET KOI8-R BODY x\r\n").find("u NO [BADCHARSET"),
+            std::string::npos);
+}
+
+// ENVELOPE and BODYSTRUCTURE strings with raw 8-bit bytes are literals, not quoted strings, for
+// a client that did not enable UTF8=ACCEPT (RFC 3501 quoted strings are 7-bit); quoted after it.
+TEST_F(ImapSessionTest, EightBitEnvelopeStringsAreLiteralsUnlessUtf8Accept) {
+  const std::string raw =
+      "From: Nguyễn Văn A <a@x.vn>\r\nSubject: Công văn khẩn\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+      "x\r\n--b\r\nContent-Type: application/pdf; name=\"Công văn.pdf\"\r\n\r\nx\r\n--b--\r\n";
+  Client c(*this);
+  c.login("a@example.gov.vn");
+  c.send(append_cmd("a", "INBOX", raw));
+  c.send("s SELECT INBOX\r\n");
+  auto r = c.send("f FETCH 1 (ENVELOPE BODYSTRUCTURE)\r\n");
+  EXPECT_NE(r.find(" {17}\r\nCông văn khẩn (("), std::string::npos) << r;
+  EXPECT_NE(r.find("(({15}\r\nNguyễn Văn A NIL \"a\" \"x.vn\"))"), std::string::npos) << r;
+  EXPECT_NE(r.find("(\"name\" {14}\r\nCông văn.pdf)"), std::string::npos) << r;
+  EXPECT_EQ(r.find("\"Công"), std::string::npos) << r;
+  EXPECT_EQ(r.find("\"Nguy"), std::string::npos) << r;
+  EXPECT_NE(r.find("f OK"), std::string::npos);
+
+  Client u(*this);
+  u.login("a@example.gov.vn");
+  u.send("e ENABLE UTF8=ACCEPT\r\n");
+  u.send("s SELECT INBOX\r\n");
+  r = u.send("f FETCH 1 (ENVELOPE BODYSTRUCTURE)\r\n");
+  EXPECT_NE(r.find(" \"Công văn khẩn\" ((\"Nguyễn Văn A\" NIL \"a\" \"x.vn\"))"), std::string::npos)
+      << r;
+  EXPECT_NE(r.find("(\"name\" \"Công văn.pdf\")"), std::string::npos) << r;
+}
+
+// THREAD=REFERENCES on real headers: References chains with a message missing from the
+// mailbox, and a reply without References grouped by subject (RFC 5256 4).
+TEST_F(ImapSessionTest, ThreadReferencesFromHeaders) {
+  auto m = [](const std::string& id, const std::string& refs, const std::string& subject, int day) {
+    return "From: a@x.vn\r\nSubject: " + subject + "\r\nDate: " + std::to_string(day) +
+           " Mar 2025 10:00:00 +0700\r\nMessage-ID: <" + id + ">\r\n" +
+           (refs.empty() ? "" : "References: " + refs + "\r\n") + "\r\nbody\r\n";
+  };
+  Client c(*this);
+  c.login("a@example.gov.vn");
+  c.send(append_cmd("1", "INBOX", m("a@x", "", "Kế hoạch", 1)));
+  c.send(append_cmd("2", "INBOX", m("c@x", "<a@x>\r\n <b@x>", "Re: Kế hoạch", 3)));  // b missing
+  c.send(append_cmd("3", "INBOX", m("d@x", "<gone@x>", "Re: Báo cáo", 4)));
+  c.send(append_cmd("4", "INBOX", m("e@x", "<gone@x>", "Re: Báo cáo", 2)));
+  c.send(append_cmd("5", "INBOX", m("f@x", "", "RE: kế HOẠCH", 5)));
+  c.send(append_cmd("6", "INBOX", m("g@x", "", "Khác", 6)));
+  c.send("s SELECT INBOX\r\n");
+  auto r = c.send("t THREAD REFERENCES UTF-8 ALL\r\n");
+  EXPECT_NE(r.find("* THREAD (1 (2)(5))((4)(3))(6)\r\n"), std::string::npos) << r;
+  r = c.send("u UID THREAD REFERENCES UTF-8 NOT SUBJECT \"khác\"\r\n");
+  EXPECT_NE(r.find("* THREAD (1 (2)(5))((4)(3))\r\n"), std::string::npos) << r;
+  r = c.send("v THREAD REFERENCES UTF-8 SUBJECT nothing\r\n");
+  EXPECT_NE(r.find("* THREAD\r\n"), std::string::npos) << r;
+  r = c.send("w THREAD ORDEREDSUBJECT UTF-8 ALL\r\n");
+  EXPECT_NE(r.find("* THREAD (1 (2)(5))(4 3)(6)\r\n"), std::string::npos) << r;
+}
+
 std::string mail(const std::string& subject, const std::string& date, const std::string& from,
                  const std::string& id, const std::string& reply_to_id = "") {
   std::string m = "From: " + from + "\r\nTo: b@example.gov.vn\r\nSubject: " + subject +

@@ -204,9 +204,11 @@ std::string utf7_encode(std::string_view utf8);
 std::optional<std::string> utf7_decode(std::string_view utf7);
 
 // --- response helpers
-// A string as an IMAP astring/nstring: atom when safe, else quoted, else a literal.
-std::string quote_string(std::string_view s);
-std::string nstring(const std::optional<std::string>& s);
+// A string as a quoted string, or a literal when quoting cannot carry it: CR, LF or NUL, or an
+// 8-bit byte unless `utf8` (the client enabled UTF8=ACCEPT, RFC 6855 3; a quoted string is
+// 7-bit in RFC 3501 and a client that did not enable it may reject 8-bit in one).
+std::string quote_string(std::string_view s, bool utf8 = false);
+std::string nstring(const std::optional<std::string>& s, bool utf8 = false);
 // Case-insensitive ASCII comparison.
 bool iequals(std::string_view a, std::string_view b);
 std::string upper(std::string_view s);

@@ -6,6 +6,7 @@
 
 #include "render.hpp"
 #include "session_impl.hpp"
+#include "store/mime.hpp"
 
 namespace govmail::imap {
 namespace {
@@ -70,11 +71,11 @@ class Fetcher {
       case Kind::modseq:
         co_return "MODSEQ (" + std::to_string(e.modseq) + ")";
       case Kind::envelope:
-        co_return "ENVELOPE " + render_envelope(parse_object(m_.envelope_json));
+        co_return "ENVELOPE " + render_envelope(parse_object(m_.envelope_json), s_.utf8);
       case Kind::bodystructure:
-        co_return "BODYSTRUCTURE " + render_body(tree(), true);
+        co_return "BODYSTRUCTURE " + render_body(tree(), true, s_.utf8);
       case Kind::body:
-        co_return "BODY " + render_body(tree(), false);
+        co_return "BODY " + render_body(tree(), false, s_.utf8);
       // Named locals, never temporaries, around co_await: GCC 12 may destroy a temporary of a
       // co_await full-expression twice.
       case Kind::rfc822: {
@@ -142,7 +143,7 @@ class Fetcher {
     const ByteRange range{p->value("body_offset", std::uint64_t{0}),
                           p->value("end_offset", std::uint64_t{0})};
     auto body = co_await bytes(range);
-    co_return decode_transfer(body, p->value("encoding", std::string("7BIT")));
+    co_return store::decode_transfer_encoding(body, p->value("encoding", std::string("7BIT")));
   }
 
   Session::Impl& s_;

@@ -1,11 +1,16 @@
 // SEARCH and UID SEARCH (RFC 3501 6.4.4, RFC 9051), ESEARCH (RFC 4731), SEARCHRES (RFC 5182),
-// MODSEQ (RFC 7162). Text keys scan the stored message (decoded envelope for the address and
-// subject keys), compared after Vietnamese folding, until the search index answers them.
+// MODSEQ (RFC 7162). Until the search index answers them, text keys are matched on decoded text:
+// SUBJECT and the address keys on the envelope decoded at ingest, HEADER and TEXT on the header
+// fields RFC 2047 decoded, BODY and TEXT on the body text that store::parse_message extracts
+// (transfer encodings and charsets decoded, NFC). Messages are read one at a time.
+#include <map>
+
 #include <nlohmann/json.hpp>
 
-#include "core/text.hpp"
 #include "render.hpp"
 #include "session_impl.hpp"
+#include "store/mime.hpp"
+#include "text_match.hpp"
 
 namespace govmail::imap {
 namespace {
@@ -13,9 +18,16 @@ namespace {
 using Op = SearchKey::Op;
 using json = nlohmann::json;
 
+// Messages whose metadata is read from the store at once while searching.
+constexpr std::size_t kChunk = 256;
+
 struct Needs {
   bool meta = false, raw = false;
 };
+
+bool envelope_field(const std::string& name) {
+  return name == "SUBJECT" || name == "FROM" || name == "TO" || name == "CC" || name == "BCC";
+}
 
 void needs_of(const SearchKey& k, Needs& n) {
   switch (k.op) {
@@ -24,12 +36,9 @@ void needs_of(const SearchKey& k, Needs& n) {
     case Op::sent_since:
       n.meta = true;
       break;
-    case Op::header:
-      if (k.name == "SUBJECT" || k.name == "FROM" || k.name == "TO" || k.name == "CC" ||
-          k.name == "BCC")
-        n.meta = true;
-      else
-        n.raw = true;
+    case Op::header:  // the header block's end comes from the cached bodystructure
+      n.meta = true;
+      n.raw = n.raw || !envelope_field(k.name);
       break;
     case Op::body:
     case Op::text:
@@ -41,19 +50,41 @@ void needs_of(const SearchKey& k, Needs& n) {
   for (const auto& c : k.children) needs_of(c, n);
 }
 
+// One message under test. The decoded texts are made on first use, once.
 struct Candidate {
   std::uint32_t seq = 0;
   const store::MessageMeta* meta = nullptr;
   json envelope;
   std::string raw;
   std::uint64_t body_offset = 0;
+  std::optional<FoldedText> body, headers;
+  std::map<std::string, FoldedText> fields;  // values of HEADER fields, by name
+
+  std::string_view header_block() const {
+    return std::string_view(raw).substr(0, std::min<std::uint64_t>(body_offset, raw.size()));
+  }
+  FoldedText& body_text() {
+    if (!body) body.emplace(store::parse_message(raw).search_text);
+    return *body;
+  }
+  FoldedText& header_text() {
+    if (!headers) headers.emplace(decoded_header_text(header_block()));
+    return *headers;
+  }
+  FoldedText& field_text(const std::string& name) {
+    auto it = fields.find(name);
+    if (it == fields.end())
+      it = fields.emplace(name, FoldedText(decoded_header_text(header_block(), name))).first;
+    return it->second;
+  }
 };
 
-bool contains_folded(std::string_view hay, const std::string& folded_needle) {
-  if (folded_needle.empty()) return true;
-  return core::fold_vietnamese(hay).find(folded_needle) != std::string::npos;
+std::string text(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// Display names (decoded at ingest) and addresses of an envelope address field.
 std::string addresses_text(const json& env, const std::string& key) {
   std::string lower = key;
   for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -61,10 +92,12 @@ std::string addresses_text(const json& env, const std::string& key) {
   auto it = env.find(lower);
   if (it == env.end() || !it->is_array()) return out;
   for (const auto& a : *it) {
-    for (auto f : {"name_decoded", "name"})
-      if (a.contains(f) && (*a.find(f)).is_string()) out += a[f].get<std::string>() + " ";
+    if (!a.is_object()) continue;
+    auto name = text(a, "name_decoded");
+    out += (name.empty() ? text(a, "name") : name) + " ";
     if (a.value("mailbox", json()).is_string() && a.value("host", json()).is_string())
-      out += a["mailbox"].get<std::string>() + "@" + a["host"].get<std::string>() + " ";
+      out += text(a, "mailbox") + "@" + text(a, "host");
+    out += "\n";
   }
   return out;
 }
@@ -77,7 +110,7 @@ class Matcher {
  public:
   Matcher(const Session::Impl& s) : s_(s) {}
 
-  bool match(const SearchKey& k, const Candidate& c) {
+  bool match(const SearchKey& k, Candidate& c) {
     const auto& e = c.meta->entry;
     switch (k.op) {
       case Op::all:
@@ -129,11 +162,9 @@ class Matcher {
       case Op::header:
         return header(k, c);
       case Op::body:
-        return contains_folded(
-            std::string_view(c.raw).substr(std::min(c.body_offset, c.raw.size())), folded(k.value));
+        return c.body_text().contains(needle(k.value));
       case Op::text:
-        return contains_folded(c.raw, folded(k.value)) ||
-               contains_folded(decoded(c), folded(k.value));
+        return c.header_text().contains(needle(k.value)) || c.body_text().contains(needle(k.value));
     }
     return false;
   }
@@ -152,43 +183,43 @@ class Matcher {
     auto u = d.is_object() ? d.value("unix", json()) : json();
     return u.is_number() ? u.get<std::int64_t>() : c.meta->entry.internal_date;
   }
-  static std::string decoded(const Candidate& c) {
-    std::string out;
-    auto subj = c.envelope.value("subject", json::object());
-    if (subj.is_object() && subj.value("decoded", json()).is_string())
-      out += subj["decoded"].get<std::string>() + " ";
-    for (auto k : {"FROM", "TO", "CC", "BCC"}) out += addresses_text(c.envelope, k);
-    return out;
-  }
-  bool header(const SearchKey& k, const Candidate& c) {
+  bool header(const SearchKey& k, Candidate& c) {
+    const auto& n = needle(k.value);
     if (k.name == "SUBJECT") {
       auto subj = c.envelope.value("subject", json::object());
-      std::string text;
-      for (auto f : {"decoded", "raw"})
-        if (subj.is_object() && subj.value(f, json()).is_string())
-          text += subj[f].get<std::string>() + " ";
-      return contains_folded(text, folded(k.value));
+      return subj.is_object() && FoldedText(text(subj, "decoded")).contains(n);
     }
-    if (k.name == "FROM" || k.name == "TO" || k.name == "CC" || k.name == "BCC")
-      return contains_folded(addresses_text(c.envelope, k.name), folded(k.value));
-    auto block = filter_header(std::string_view(c.raw).substr(0, c.body_offset), {k.name}, false);
-    if (block.size() <= 2) return false;  // no such field
-    auto colon = block.find(':');
-    return contains_folded(block.substr(colon + 1), folded(k.value));
+    if (envelope_field(k.name)) return FoldedText(addresses_text(c.envelope, k.name)).contains(n);
+    // HEADER name "" matches every message that has the field (RFC 3501 6.4.4).
+    if (filter_header(c.header_block(), {k.name}, false).size() <= 2) return false;
+    return c.field_text(k.name).contains(n);
   }
-  const std::string& folded(const std::string& v) {
+  const Needle& needle(const std::string& v) {
     auto it = cache_.find(v);
-    if (it == cache_.end()) it = cache_.emplace(v, core::fold_vietnamese(v)).first;
+    if (it == cache_.end()) it = cache_.emplace(v, Needle(v)).first;
     return it->second;
   }
 
   const Session::Impl& s_;
-  std::map<std::string, std::string> cache_;
+  std::map<std::string, Needle> cache_;
 };
 
 bool uses_modseq(const SearchKey& k) {
   if (k.op == Op::modseq) return true;
   return std::any_of(k.children.begin(), k.children.end(), uses_modseq);
+}
+
+// The metadata of the selected messages [from, to) (0-based indexes), from the store.
+awaitable<store::Result<std::vector<store::MessageMeta>>> metas_of(Session::Impl& s, bool meta,
+                                                                   std::size_t from,
+                                                                   std::size_t to) {
+  const store::UidSet uids{{s.sel->messages[from].uid, s.sel->messages[to - 1].uid}};
+  if (meta) co_return co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, uids);
+  auto r = co_await s.store().list_entries(s.account, s.sel->mailbox.id, uids);
+  if (!r) co_return store::unexpected(r.error());
+  std::vector<store::MessageMeta> out(r->size());
+  for (std::size_t i = 0; i < r->size(); ++i) out[i].entry = std::move((*r)[i]);
+  co_return out;
 }
 
 }  // namespace
@@ -198,35 +229,29 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
   Needs needs;
   needs.meta = want_meta;
   needs_of(key, needs);
-  std::vector<store::MessageMeta> metas;
-  const store::UidSet all{{1, UINT32_MAX}};
-  if (needs.meta) {
-    auto r = co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, all);
-    if (!r) co_return store_error_reply(r.error(), "SEARCH");
-    metas = std::move(*r);
-  } else {
-    auto r = co_await s.store().list_entries(s.account, s.sel->mailbox.id, all);
-    if (!r) co_return store_error_reply(r.error(), "SEARCH");
-    for (auto& e : *r) {
-      metas.emplace_back();
-      metas.back().entry = std::move(e);
-    }
-  }
   Matcher matcher(s);
-  for (auto& m : metas) {
-    auto seq = s.sel->seq_of(m.entry.uid);
-    if (!seq) continue;  // not announced to this session yet
-    Candidate c;
-    c.seq = *seq;
-    c.meta = &m;
-    if (needs.meta) c.envelope = parse_object(m.envelope_json);
-    if (needs.raw) {
-      auto raw = co_await s.store().fetch_raw(s.account, m.entry.message_id);
-      if (raw) c.raw = std::move(*raw);
-      c.body_offset = parse_object(m.bodystructure_json).value("body_offset", std::uint64_t{0});
+  // In chunks, so that the metadata held is bounded whatever the mailbox size; the raw message
+  // and its decoded text are held for one message at a time.
+  for (std::size_t from = 0; from < s.sel->messages.size(); from += kChunk) {
+    auto to = std::min(s.sel->messages.size(), from + kChunk);
+    auto metas = co_await metas_of(s, needs.meta, from, to);
+    if (!metas) co_return store_error_reply(metas.error(), "SEARCH");
+    for (auto& m : *metas) {
+      auto seq = s.sel->seq_of(m.entry.uid);
+      if (!seq) continue;  // not announced to this session yet
+      Candidate c;
+      c.seq = *seq;
+      c.meta = &m;
+      if (needs.meta) c.envelope = parse_object(m.envelope_json);
+      if (needs.raw) {
+        auto raw = co_await s.store().fetch_raw(s.account, m.entry.message_id);
+        if (raw) c.raw = std::move(*raw);
+        c.body_offset = parse_object(m.bodystructure_json).value("body_offset", std::uint64_t{0});
+      }
+      if (!matcher.match(key, c)) continue;
+      if (!want_meta) m.envelope_json = m.bodystructure_json = {};  // bounded hits
+      hits.push_back({*seq, std::move(m)});
     }
-    if (!matcher.match(key, c)) continue;
-    hits.push_back({*seq, std::move(m)});
   }
   std::sort(hits.begin(), hits.end(), [](auto& a, auto& b) { return a.seq < b.seq; });
   co_return ok();

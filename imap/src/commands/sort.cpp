@@ -44,6 +44,7 @@ std::optional<std::vector<Criterion>> parse_criteria(const Arg& arg) {
 struct Row {
   const SearchHit* hit;
   nlohmann::json env;
+  std::string subject;  // base subject, made once when a criterion needs it
 };
 
 // -1, 0, 1 for one criterion.
@@ -59,7 +60,7 @@ int compare(const Row& a, const Row& b, Key k) {
     case Key::size:
       return cmp(ea.size, eb.size);
     case Key::subject:
-      return cmp(base_subject(a.env), base_subject(b.env));
+      return cmp(a.subject, b.subject);
     case Key::cc:
       return cmp(first_address(a.env, "cc", false), first_address(b.env, "cc", false));
     case Key::from:
@@ -88,7 +89,13 @@ GOVMAIL_IMAP_HANDLER(cmd_sort) {
   auto r = co_await run_search(s, prog->key, true, hits);
   if (r.status != "OK") co_return r;
   std::vector<Row> rows;
-  for (const auto& h : hits) rows.push_back({&h, parse_object(h.meta.envelope_json)});
+  bool by_subject = std::any_of(criteria->begin(), criteria->end(),
+                                [](auto& c) { return c.key == Key::subject; });
+  for (const auto& h : hits) {
+    auto env = parse_object(h.meta.envelope_json);
+    auto subject = by_subject ? base_subject(env) : std::string();
+    rows.push_back({&h, std::move(env), std::move(subject)});
+  }
   std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
     for (const auto& c : *criteria) {
       int v = compare(a, b, c.key);

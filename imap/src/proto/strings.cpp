@@ -20,10 +20,10 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-std::string quote_string(std::string_view s) {
+std::string quote_string(std::string_view s, bool utf8) {
   bool needs_literal = false;
   for (unsigned char c : s)
-    if (c == '\r' || c == '\n' || c == '\0') needs_literal = true;
+    if (c == '\r' || c == '\n' || c == '\0' || (c >= 0x80 && !utf8)) needs_literal = true;
   if (needs_literal) return "{" + std::to_string(s.size()) + "}\r\n" + std::string(s);
   std::string out = "\"";
   for (char c : s) {
@@ -34,8 +34,8 @@ std::string quote_string(std::string_view s) {
   return out;
 }
 
-std::string nstring(const std::optional<std::string>& s) {
-  return s ? quote_string(*s) : std::string("NIL");
+std::string nstring(const std::optional<std::string>& s, bool utf8) {
+  return s ? quote_string(*s, utf8) : std::string("NIL");
 }
 
 }  // namespace govmail::imap

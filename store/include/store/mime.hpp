@@ -49,4 +49,12 @@ struct ParsedMessage {
 // Never throws for any input; never takes more than linear time in the input size.
 ParsedMessage parse_message(std::string_view raw, const MimeLimits& limits = {});
 
+// RFC 2047 decoding of one unfolded, unstructured header value (raw 8-bit UTF-8 kept), UTF-8 NFC:
+// the decoder parse_message uses, for matching header text (IMAP SEARCH HEADER, TEXT).
+std::string decode_header_text(std::string_view raw);
+
+// Content-Transfer-Encoding decoding (base64, quoted-printable, x-uuencode; other encodings are
+// returned as is): the decoder parse_message uses, for IMAP BINARY (RFC 3516).
+std::string decode_transfer_encoding(std::string_view body, std::string_view encoding);
+
 }  // namespace govmail::store

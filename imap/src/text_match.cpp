@@ -1,0 +1,80 @@
+#include "text_match.hpp"
+
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+
+#include "core/text.hpp"
+#include "imap/proto.hpp"
+#include "store/mime.hpp"
+
+namespace govmail::imap {
+namespace {
+
+bool is_ascii(std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string fold_case(std::string_view utf8) {
+  if (is_ascii(utf8)) {
+    std::string out(utf8);
+    for (auto& c : out)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+  }
+  auto u = icu::UnicodeString::fromUTF8(core::nfc(utf8));
+  u.foldCase(U_FOLD_CASE_DEFAULT);
+  std::string out;
+  u.toUTF8String(out);
+  return core::nfc(out);
+}
+
+Needle::Needle(std::string_view utf8) : folded(fold_case(utf8)) {
+  plain = core::fold_vietnamese(utf8) == folded;
+}
+
+bool FoldedText::contains(const Needle& n) {
+  if (n.folded.empty()) return true;
+  if (!cased_) cased_ = fold_case(decoded_);
+  if (cased_->find(n.folded) != std::string::npos) return true;
+  if (!n.plain || is_ascii(decoded_)) return false;
+  if (!plain_) plain_ = core::fold_vietnamese(decoded_);
+  return plain_->find(n.folded) != std::string::npos;
+}
+
+std::string decoded_header_text(std::string_view block, std::string_view only) {
+  std::string out, field;
+  auto flush = [&] {
+    auto colon = field.find(':');
+    if (colon != std::string::npos) {
+      std::string_view name(field.data(), colon), value(field);
+      value.remove_prefix(colon + 1);
+      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
+      if (only.empty()) {
+        out.append(name).append(": ").append(store::decode_header_text(value)) += '\n';
+      } else if (iequals(name, only)) {
+        out.append(store::decode_header_text(value)) += '\n';
+      }
+    }
+    field.clear();
+  };
+  std::size_t pos = 0;
+  while (pos < block.size()) {
+    auto eol = block.find('\n', pos);
+    auto line = block.substr(pos, eol == std::string_view::npos ? eol : eol - pos);
+    pos = eol == std::string_view::npos ? block.size() : eol + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;  // end of the header block
+    if (line.front() != ' ' && line.front() != '\t') flush();
+    field.append(line);  // unfolding removes only the line break (RFC 5322 2.2.3)
+  }
+  flush();
+  return out;
+}
+
+}  // namespace govmail::imap

@@ -1,0 +1,242 @@
+// RFC 5256 section 4, step by step. Containers live in a deque (stable addresses); a dummy is a
+// container without a message.
+#include "threading.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "sort_keys.hpp"
+
+namespace govmail::imap {
+namespace {
+
+struct Container {
+  const ThreadMessage* msg = nullptr;  // null: dummy
+  Container* parent = nullptr;
+  std::vector<Container*> children;
+  bool dummy() const { return msg == nullptr; }
+};
+
+// The message a container sorts and groups by: its own, or a dummy's first child's.
+const ThreadMessage* first_message(const Container* c) {
+  while (c->dummy() && !c->children.empty()) c = c->children.front();
+  return c->msg;
+}
+
+// Sent date, then mailbox order (RFC 5256 2.2).
+bool earlier(const Container* a, const Container* b) {
+  auto* x = first_message(a);
+  auto* y = first_message(b);
+  if (!x || !y) return x != nullptr;
+  return std::pair(x->date, x->number) < std::pair(y->date, y->number);
+}
+
+void sort_siblings(std::vector<Container*>& v) {
+  std::stable_sort(v.begin(), v.end(), earlier);
+}
+
+// Grandchildren before children, so that a dummy's first child is known when it is sorted.
+void sort_tree(std::vector<Container*>& v) {
+  for (auto* c : v) sort_tree(c->children);
+  sort_siblings(v);
+}
+
+std::string chain(const Container& n) {
+  std::string s = std::to_string(n.msg->number);
+  if (n.children.size() == 1) return s + " " + chain(*n.children[0]);
+  if (!n.children.empty()) s += ' ';  // "3 6 (4 23)(44 7 96)" (RFC 5256 4)
+  for (const auto* c : n.children) s += "(" + chain(*c) + ")";
+  return s;
+}
+
+std::string render(const std::vector<Container*>& roots) {
+  std::string out;
+  for (const auto* r : roots) {
+    if (!r->dummy()) {
+      out += "(" + chain(*r) + ")";
+      continue;
+    }
+    out += "(";
+    for (const auto* c : r->children) out += "(" + chain(*c) + ")";
+    out += ")";
+  }
+  return out;
+}
+
+class ReferencesThreader {
+ public:
+  std::string run(const std::vector<ThreadMessage>& messages) {
+    for (const auto& m : messages) link(m);  // step 1
+    std::vector<Container*> roots;           // step 2
+    for (auto& c : containers_)
+      if (!c.parent) roots.push_back(&c);
+    roots = prune(roots, true);  // step 3
+    for (auto* r : roots) sort_siblings(r->children);
+    sort_siblings(roots);  // step 4
+    roots = group_by_subject(roots);
+    sort_tree(roots);  // step 6
+    return render(roots);
+  }
+
+ private:
+  Container& make() { return containers_.emplace_back(); }
+
+  Container& by_id(const std::string& id) {
+    auto [it, added] = ids_.try_emplace(id, nullptr);
+    if (added) it->second = &make();
+    return *it->second;
+  }
+
+  // True when making p the parent of c would make a loop: p is c or one of its descendants.
+  static bool loops(const Container* p, const Container* c) {
+    for (; p; p = p->parent)
+      if (p == c) return true;
+    return false;
+  }
+
+  static void unlink(Container& c) {
+    if (!c.parent) return;
+    auto& v = c.parent->children;
+    v.erase(std::find(v.begin(), v.end(), &c));
+    c.parent = nullptr;
+  }
+
+  static void adopt(Container& p, Container& c) {
+    c.parent = &p;
+    p.children.push_back(&c);
+  }
+
+  void link(const ThreadMessage& m) {
+    // A missing or duplicate Message-ID gets a unique one: a container outside the id table.
+    Container* self = nullptr;
+    if (!m.message_id.empty()) {
+      auto& c = by_id(m.message_id);
+      if (!c.msg) self = &c;
+    }
+    if (!self) self = &make();
+    self->msg = &m;
+    // 1.A: each reference the parent of the next, keeping links already made, never a loop.
+    Container* prev = nullptr;
+    for (const auto& id : m.references) {
+      auto& c = by_id(id);
+      if (prev && !c.parent && !loops(prev, &c)) adopt(*prev, c);
+      prev = &c;
+    }
+    // 1.B: the last reference is the parent (none without references), replacing any other.
+    if (prev == self->parent) return;
+    if (prev && loops(prev, self)) return;
+    unlink(*self);
+    if (prev) adopt(*prev, *self);
+  }
+
+  // Step 3: dummies without children go; a dummy's children take its place, except that more
+  // than one child never replaces a dummy at the top level.
+  std::vector<Container*> prune(const std::vector<Container*>& level, bool top) {
+    std::vector<Container*> out;
+    for (auto* c : level) {
+      c->children = prune(c->children, false);
+      if (!c->dummy() || (top && c->children.size() > 1)) {
+        out.push_back(c);
+        continue;
+      }
+      for (auto* k : c->children) {
+        k->parent = c->parent;
+        out.push_back(k);
+      }
+      c->children.clear();
+    }
+    return out;
+  }
+
+  static BaseSubject subject_of(const Container* c) {
+    auto* m = first_message(c);
+    return m ? extract_base_subject(m->subject) : BaseSubject{};
+  }
+
+  // Step 5: threads whose roots have the same base subject are gathered.
+  std::vector<Container*> group_by_subject(std::vector<Container*> roots) {
+    std::map<std::string, Container*> table;
+    for (auto* c : roots) {  // 5.B
+      auto subj = subject_of(c);
+      if (subj.text.empty()) continue;
+      auto [it, added] = table.try_emplace(subj.text, c);
+      if (added || it->second->dummy()) continue;
+      if (c->dummy() || (subject_of(it->second).reply && !subj.reply)) it->second = c;
+    }
+    std::vector<Container*> snapshot = roots;
+    std::unordered_set<Container*> gone;
+    for (auto* c : snapshot) {                   // 5.C
+      if (c->parent || gone.count(c)) continue;  // already merged into another thread
+      auto subj = subject_of(c);
+      if (subj.text.empty()) continue;
+      Container*& t = table[subj.text];
+      if (t == c) continue;
+      // After 5.B a dummy holds the table entry of its subject, so c is a dummy only if t is.
+      if (t->dummy() && c->dummy()) {
+        for (auto* k : c->children) adopt(*t, *k);
+        c->children.clear();
+      } else if (t->dummy()) {
+        adopt(*t, *c);
+      } else if (subj.reply && !subject_of(t).reply) {
+        adopt(*t, *c);
+      } else {
+        auto& d = make();
+        std::replace(roots.begin(), roots.end(), t, &d);
+        adopt(d, *t);
+        adopt(d, *c);
+        t = &d;
+      }
+      gone.insert(c);
+    }
+    std::erase_if(roots, [&](Container* c) { return gone.count(c) != 0; });
+    return roots;
+  }
+
+  std::deque<Container> containers_;
+  std::unordered_map<std::string, Container*> ids_;
+};
+
+}  // namespace
+
+std::string thread_references(const std::vector<ThreadMessage>& messages) {
+  return ReferencesThreader().run(messages);
+}
+
+std::string thread_orderedsubject(const std::vector<ThreadMessage>& messages) {
+  // Sorted by base subject then sent date; each subject one thread under its first message;
+  // threads in the order of their first message's sent date.
+  std::deque<Container> nodes;
+  std::map<std::string, std::vector<Container*>> groups;
+  for (const auto& m : messages) {
+    auto& c = nodes.emplace_back();
+    c.msg = &m;
+    groups[extract_base_subject(m.subject).text].push_back(&c);
+  }
+  std::vector<Container*> roots;
+  for (auto& [subject, members] : groups) {
+    sort_siblings(members);
+    for (std::size_t i = 1; i < members.size(); ++i) members[0]->children.push_back(members[i]);
+    roots.push_back(members[0]);
+  }
+  sort_siblings(roots);
+  return render(roots);
+}
+
+std::vector<std::string> message_ids(std::string_view v) {
+  std::vector<std::string> out;
+  for (std::size_t i = v.find('<'); i != std::string_view::npos; i = v.find('<', i)) {
+    auto close = v.find('>', i + 1);
+    if (close == std::string_view::npos) break;
+    std::string id;
+    for (char c : v.substr(i + 1, close - i - 1))
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') id += c;  // folded ids
+    if (!id.empty()) out.push_back(std::move(id));
+    i = close + 1;
+  }
+  return out;
+}
+
+}  // namespace govmail::imap
