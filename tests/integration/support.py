@@ -83,6 +83,18 @@ def govmail(*args, env=None, input=None, check=False):
                           text=True, check=check, timeout=120)
 
 
+def wait_port(port, timeout=60):
+    """Until a TCP listener answers on 127.0.0.1:port."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"port {port} not open")
+
+
 def wait_http(port, path="/healthz", timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:

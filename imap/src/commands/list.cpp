@@ -1,4 +1,5 @@
-// LIST with LIST-EXTENDED (RFC 5258) basics, SPECIAL-USE (RFC 6154), CHILDREN, LIST-STATUS
+// LIST with LIST-EXTENDED (RFC 5258: selection SUBSCRIBED, RECURSIVEMATCH, SPECIAL-USE; return
+// CHILDREN, SUBSCRIBED, SPECIAL-USE), SPECIAL-USE (RFC 6154), CHILDREN, LIST-STATUS
 // (RFC 5819), and LSUB. Patterns are matched on UTF-8 names ('*' any, '%' not '/').
 #include <algorithm>
 
@@ -39,7 +40,7 @@ const char* special_use_attr(store::SpecialUse u) {
 }
 
 struct ListOptions {
-  bool subscribed_only = false, special_use_only = false;
+  bool subscribed_only = false, special_use_only = false, recursive = false;
   bool ret_subscribed = false, ret_children = true, ret_special_use = true;
   std::vector<std::string> status_items;
   bool lsub = false;
@@ -53,12 +54,15 @@ bool parse_options(const Command& cmd, std::size_t& i, ListOptions& o) {
         o.subscribed_only = o.ret_subscribed = true;
       else if (n == "SPECIAL-USE")
         o.special_use_only = true;
-      else if (n != "REMOTE" && n != "RECURSIVEMATCH")
+      else if (n == "RECURSIVEMATCH")
+        o.recursive = true;
+      else if (n != "REMOTE")
         return false;
     }
     ++i;
   }
-  return true;
+  // RECURSIVEMATCH only qualifies another selection option (RFC 5258 3.1).
+  return !o.recursive || o.subscribed_only || o.special_use_only;
 }
 
 bool parse_return(const Command& cmd, std::size_t i, ListOptions& o) {
@@ -110,19 +114,28 @@ static awaitable<Reply> list_common(Session::Impl& s, const Command& cmd, ListOp
     return (a.name != "INBOX") < (b.name != "INBOX") ||
            ((a.name != "INBOX") == (b.name != "INBOX") && a.name < b.name);
   });
-  for (const auto& m : *boxes) {
-    bool hit = false;
+  auto hit = [&](const std::string& name) {
     for (const Arg* p : patterns) {
       Arg pc = *p;
       std::string pat = ref;
       if (!pat.empty() && pat.back() != '/' && !p->value.empty()) pat += '/';
       pat += s.mailbox_name(pc).value_or(p->value);
-      std::string name = m.name;
       if (iequals(pat.substr(0, 5), "INBOX") && name == "INBOX") pat.replace(0, 5, "INBOX");
-      hit = hit || matches(pat, name);
+      if (matches(pat, name)) return true;
     }
-    if (!hit) continue;
-    if ((o.subscribed_only || o.lsub) && !m.subscribed) continue;
+    return false;
+  };
+  for (const auto& m : *boxes) {
+    if (!hit(m.name)) continue;
+    // SUBSCRIBED RECURSIVEMATCH: a mailbox with a subscribed descendant that the patterns do not
+    // match is listed too, with CHILDINFO (RFC 5258 3.5).
+    bool subscribed_below = o.recursive && o.subscribed_only &&
+                            std::any_of(boxes->begin(), boxes->end(), [&](const auto& d) {
+                              return d.subscribed && d.name.size() > m.name.size() + 1 &&
+                                     d.name.compare(0, m.name.size() + 1, m.name + "/") == 0 &&
+                                     !hit(d.name);
+                            });
+    if ((o.subscribed_only || o.lsub) && !m.subscribed && !subscribed_below) continue;
     const char* use = special_use_attr(m.special_use);
     if (o.special_use_only && !use) continue;
     bool children = std::any_of(boxes->begin(), boxes->end(),
@@ -134,7 +147,8 @@ static awaitable<Reply> list_common(Session::Impl& s, const Command& cmd, ListOp
       if (use) add(use);
       if (o.ret_subscribed && m.subscribed) add("\\Subscribed");
     }
-    s.untagged(std::string(kind) + " (" + attrs + ") \"/\" " + s.wire_name(m.name));
+    s.untagged(std::string(kind) + " (" + attrs + ") \"/\" " + s.wire_name(m.name) +
+               (subscribed_below ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : ""));
     if (!o.status_items.empty()) {
       auto r = co_await status_response(s, m, o.status_items);
       if (r.status != "OK") co_return r;
