@@ -26,11 +26,16 @@ inline constexpr pg::Statement kListAccounts{
     "gm_list_accounts", "SELECT " GOVMAIL_ACCOUNT_COLUMNS
                         " FROM accounts WHERE domain_id = "
                         "(SELECT id FROM domains WHERE name = $1) ORDER BY address"};
+// The address as given, else rewritten through an alias domain: after `domain merge OLD NEW`,
+// user@OLD still logs in (as the account user@NEW, whose address is returned).
 inline constexpr pg::Statement kCredentials{
     "gm_credentials",
+    "WITH c AS (SELECT $1::text AS addr, 0 AS pref UNION ALL"
+    " SELECT split_part($1, '@', 1) || '@' || t.name, 1 FROM domains d"
+    " JOIN domains t ON t.id = d.alias_of WHERE d.name = split_part($1, '@', 2)) "
     "SELECT a.id, a.address, a.status, a.password_hash, a.credentials_version, "
     "ARRAY(SELECT p.password_hash FROM app_passwords p WHERE p.account_id = a.id ORDER BY p.id) "
-    "FROM accounts a WHERE a.address = $1"};
+    "FROM c JOIN accounts a ON a.address = c.addr ORDER BY c.pref LIMIT 1"};
 // Both bump credentials_version and tell every govmail process (auth caches flush).
 inline constexpr pg::Statement kSetPassword{
     "gm_set_password",
