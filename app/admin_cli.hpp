@@ -65,6 +65,7 @@ awaitable<int> group_member_add(AdminContext& c);
 awaitable<int> group_member_remove(AdminContext& c);
 awaitable<int> group_sender_add(AdminContext& c);
 awaitable<int> group_delete(AdminContext& c);
+awaitable<int> group_policy(AdminContext& c);
 awaitable<int> unit_import(AdminContext& c);
 awaitable<int> unit_list(AdminContext& c);
 awaitable<int> domain_merge(AdminContext& c);

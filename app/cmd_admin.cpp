@@ -41,6 +41,7 @@ constexpr const char* kAdminUsage =
     "  group add ADDRESS [--name N] [--unit CODE] [--send-policy anyone|domain|members|senders]\n"
     "  group list --domain DOMAIN | group members GROUP | group delete GROUP\n"
     "  group member-add|member-remove|sender-add GROUP ACCOUNT\n"
+    "  group policy GROUP anyone|domain|members|senders\n"
     "  import FILE --domain DOMAIN [--dry-run] [--skip-bad] [--credentials OUT.csv] [--progress]\n"
     "  admins grant ADDRESS --role province|unit|auditor [--units C1,C2]\n"
     "  admins revoke ADDRESS | admins list | admins totp ADDRESS\n"
@@ -165,6 +166,7 @@ constexpr AdminCommand kAdminCommands[] = {
     {"group", "member-remove", group_member_remove},
     {"group", "sender-add", group_sender_add},
     {"group", "delete", group_delete},
+    {"group", "policy", group_policy},
     {"import", "", bulk_import},
     {"admins", "grant", admins_grant},
     {"admins", "revoke", admins_revoke},

@@ -42,16 +42,11 @@ awaitable<int> change_status(AdminContext& c, store::AccountStatus status, const
 
 // Addresses from a file: one a line, or a CSV whose first field is the address ('#' comments).
 std::optional<std::vector<std::string>> read_address_list(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
-  std::vector<std::string> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    auto first = admin::normalise_address(line.substr(0, line.find(',')));
-    if (first.empty() || first[0] == '#' || first == "address") continue;
-    out.push_back(first);
-  }
-  return out;
+  std::stringstream text;
+  text << in.rdbuf();
+  return admin::parse_address_list(text.str());
 }
 
 awaitable<int> bulk_status(AdminContext& c, store::AccountStatus status) {

@@ -101,6 +101,17 @@ awaitable<int> group_sender_add(AdminContext& c) {
   co_return 0;
 }
 
+awaitable<int> group_policy(AdminContext& c) {
+  if (c.args.size() != 2 || !parse_policy(c.args[1]))
+    co_return admin_usage_error("group policy GROUP anyone|domain|members|senders");
+  c.audit_target = admin::normalise_address(c.args[0]);
+  c.audit_detail = "send_policy " + c.args[1];
+  auto r = co_await c.admin().set_send_policy(c.audit_target, *parse_policy(c.args[1]));
+  if (!r) co_return admin_fail(store_error(r.error(), "group " + c.audit_target));
+  std::printf("send policy of %s: %s\n", c.audit_target.c_str(), c.args[1].c_str());
+  co_return 0;
+}
+
 awaitable<int> group_delete(AdminContext& c) {
   if (c.args.size() != 1) co_return admin_usage_error("group delete GROUP");
   c.audit_target = admin::normalise_address(c.args[0]);

@@ -73,7 +73,9 @@ awaitable<int> bulk_import(AdminContext& c) {
     std::printf("passwords of the %zu new accounts: %s (mode 0600; hand over, then delete)\n",
                 out.plan.created, creds->c_str());
   if (out.applied)
-    std::fprintf(stderr, "hashing %.1f s, database %.1f s\n", out.hash_seconds, out.apply_seconds);
+    std::fprintf(stderr,
+                 "hashing %.1f s (the database writes overlap it), database after it %.1f s\n",
+                 out.hash_seconds, out.apply_seconds);
   if (!out.error.empty()) co_return admin_fail(out.error);
   co_return 0;
 }

@@ -1,11 +1,7 @@
 #include "admin/import.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <map>
-#include <mutex>
-#include <thread>
 
 #include "admin/provisioning.hpp"
 #include "core/asio.hpp"
@@ -96,6 +92,8 @@ std::string read_row(const CsvRecord& rec, const Columns& cols, const ImportCont
   if (row.full_name.empty()) return "empty full_name";
   if (row.unit_code.empty()) return "empty unit_code";
   if (!ctx.units.contains(row.unit_code)) return "unknown unit code '" + row.unit_code + "'";
+  if (opts.allowed_units && !opts.allowed_units->contains(row.unit_code))
+    return "unit '" + row.unit_code + "' is outside your units";
   if (auto q = get("quota_mb"); !q.empty()) {
     row.quota_mb = parse_mb(q, opts.max_quota_mb);
     if (!row.quota_mb)
@@ -200,8 +198,11 @@ class Planner {
         continue;
       }
       auto acc = by_address_.find(address);
-      if (acc != by_address_.end() &&
-          ctx_.accounts[acc->second].status != store::AccountStatus::deleted) {
+      if (acc != by_address_.end() && outside(ctx_.accounts[acc->second])) {
+        plan.bad.push_back(
+            {rows[i].line, "address " + address + " is an account outside your units"});
+      } else if (acc != by_address_.end() &&
+                 ctx_.accounts[acc->second].status != store::AccountStatus::deleted) {
         claimed_.insert(acc->second);
         out[i] = compare(rows[i], ctx_.accounts[acc->second], /*rename_ok=*/true);
       } else if (taken_.contains(rows[i].local_part)) {
@@ -223,7 +224,7 @@ class Planner {
       if (same_name == by_name_.end()) continue;
       for (std::size_t k : same_name->second) {
         const auto& a = ctx_.accounts[k];
-        if (claimed_.contains(k) || a.status == store::AccountStatus::deleted ||
+        if (claimed_.contains(k) || a.status == store::AccountStatus::deleted || outside(a) ||
             a.display_name != rows[i].full_name || !in_family(local_of(a.address), rows[i].base) ||
             (same_unit && a.unit_code.value_or("") != rows[i].unit_code))
           continue;
@@ -274,6 +275,11 @@ class Planner {
     return p;
   }
 
+  // An account a unit admin may not touch (see ImportOptions::allowed_units).
+  bool outside(const store::Account& a) const {
+    return opts_.allowed_units && !opts_.allowed_units->contains(a.unit_code.value_or(""));
+  }
+
   static PlannedAccount base(const Row& row, std::string address) {
     PlannedAccount p;
     p.line = row.line;
@@ -315,37 +321,6 @@ std::vector<std::string> describe(const ImportPlan& plan) {
       out.push_back(std::move(line));
     }
   }
-  return out;
-}
-
-std::vector<std::string> hash_all(const std::vector<std::string>& passwords, std::uint64_t opslimit,
-                                  std::uint64_t memlimit, unsigned threads,
-                                  const std::function<void(std::size_t)>& progress) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(
-      std::min<std::size_t>(threads, std::max<std::size_t>(1, passwords.size())));
-  std::vector<std::string> out(passwords.size());
-  std::atomic<std::size_t> next{0}, done{0};
-  std::mutex report;
-  auto last = std::chrono::steady_clock::now();
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < passwords.size();) {
-      out[i] = core::hash_password(passwords[i], opslimit, memlimit);
-      std::size_t n = done.fetch_add(1) + 1;
-      if (!progress) continue;
-      std::unique_lock lock(report, std::try_to_lock);
-      auto now = std::chrono::steady_clock::now();
-      if (lock && (now - last > std::chrono::milliseconds(50) || n == passwords.size())) {
-        last = now;
-        progress(n);
-      }
-    }
-  };
-  std::vector<std::jthread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  pool.clear();
-  if (progress) progress(passwords.size());
   return out;
 }
 

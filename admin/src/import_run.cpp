@@ -7,15 +7,12 @@
 #include <chrono>
 #include <cstring>
 
+#include "admin/hash_feed.hpp"
 #include "core/asio.hpp"
 #include "core/auth.hpp"
 
 namespace govmail::admin {
 namespace {
-
-double since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 // Created exclusively with mode 0600: an existing file (another run's passwords) is never
 // overwritten, and nobody else can read it even for a moment.
@@ -88,22 +85,14 @@ awaitable<ImportOutcome> run_import(store::AdminStore& admin, ImportRequest req,
 
   std::vector<std::string> passwords;
   for (std::size_t i = 0; i < plan.created; ++i) passwords.push_back(core::random_password());
-  auto t0 = std::chrono::steady_clock::now();
-  auto hashes =
-      hash_all(passwords, req.opslimit, req.memlimit, req.hash_threads, [&](std::size_t n) {
-        if (progress.update) progress.update("hashing", n, passwords.size());
-      });
-  out.hash_seconds = since(t0);
-
   store::ImportBatch batch;
   std::string text = "address,full_name,unit_code,password\n";
   std::size_t k = 0;
   for (const auto& p : plan.accounts) {
     if (p.change == RowChange::create) {
-      store::NewAccount a;
+      store::NewAccount a;  // password_hash comes from the feed below, batch by batch
       a.address = p.address;
       a.display_name = p.full_name;
-      a.password_hash = std::move(hashes[k]);
       a.quota_bytes = p.quota_bytes;
       a.must_change_password = true;
       a.unit_code = p.unit_code;
@@ -129,13 +118,22 @@ awaitable<ImportOutcome> run_import(store::AdminStore& admin, ImportRequest req,
                  req.options.domain,
                  audit_detail(plan, req.skip_bad),
                  true};
-  auto t1 = std::chrono::steady_clock::now();
-  std::size_t total = batch.creates.size();
-  std::function<void(std::size_t)> on_batch = [&](std::size_t n) {
-    if (progress.update) progress.update("creating", n, total);
-  };  // named: GCC 12 mishandles temporaries in co_await arguments
+  // Hashing starts now on every core; the transaction writes each batch as soon as its hashes
+  // are ready, so only the last batch and the COMMIT come after the last hash.
+  auto t0 = std::chrono::steady_clock::now();
+  const std::size_t total = passwords.size();
+  HashFeed feed(std::move(passwords), req.opslimit, req.memlimit, req.hash_threads);
+  batch.hashes = [&](std::size_t from, std::size_t to) {
+    return feed.take(from, to, [&](std::size_t n) {
+      if (progress.update) progress.update("hashing", n, total);
+    });
+  };
+  std::function<void(std::size_t)> on_batch;  // named: GCC 12 mishandles co_await temporaries
   auto r = co_await admin.apply_import(std::move(batch), std::move(on_batch));
-  out.apply_seconds = since(t1);
+  auto end = std::chrono::steady_clock::now();
+  auto hashed_at = feed.done() < total ? end : total == 0 ? t0 : feed.finished_at();
+  out.hash_seconds = std::chrono::duration<double>(hashed_at - t0).count();
+  out.apply_seconds = std::chrono::duration<double>(end - hashed_at).count();
   if (!r) {
     out.error =
         "the import failed and nothing was applied: " + std::string(store::to_string(r.error()));

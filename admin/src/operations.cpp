@@ -132,4 +132,17 @@ std::string import_summary(const ImportPlan& plan, bool dry_run) {
          " unchanged=" + std::to_string(plan.unchanged) + " bad=" + std::to_string(plan.bad.size());
 }
 
+std::vector<std::string> parse_address_list(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    auto line = text.substr(0, nl);
+    auto first = normalise_address(line.substr(0, line.find(',')));
+    if (!first.empty() && first[0] != '#' && first != "address") out.push_back(std::move(first));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
 }  // namespace govmail::admin

@@ -17,7 +17,9 @@ source "$root/scripts/lib/pg.sh"
 for bin in govmail bench/admin/bench_admin; do
   [ -x "$build/$bin" ] || { echo "build $bin first (ninja -C $build govmail bench_admin)" >&2; exit 1; }
 done
-w=${TMPDIR:-/tmp}/govmail-bench-admin
+# Always under /tmp: the cluster runs as user postgres, which cannot reach a build directory
+# inside a 0700 home or checkout (nor a private TMPDIR).
+w=${GOVMAIL_BENCH_DIR:-/tmp/govmail-bench-admin}
 port=${GOVMAIL_BENCH_PG_PORT:-54398}
 pg_stop_cluster "$w/pg" 2>/dev/null || true
 rm -rf "$w"; mkdir -p "$w"; chmod 755 "$w"

@@ -1,5 +1,6 @@
 #include "admin_store_pg.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 #include "core/asio.hpp"
@@ -303,7 +304,12 @@ awaitable<Result<Group>> PgAdminStore::add_group(Group g) {
   opt_text(p, g.unit_code);
   auto rows = co_await run(*pool_, sql::kAddGroup, p, "add group");
   if (!rows) co_return unexpected(rows.error());
-  co_return parse_group(*rows, 0);
+  Group added = parse_group(*rows, 0);
+  // The count in that statement ran on its snapshot, before the automatic members were added.
+  auto members = co_await run(*pool_, sql::kGroupMemberCount, Params().num(added.id), "group");
+  if (members && members->size() > 0)
+    added.members = static_cast<std::size_t>(members->get_int(0, 0));
+  co_return added;
 }
 
 awaitable<Result<std::vector<Group>>> PgAdminStore::list_groups(std::string domain) {
@@ -339,6 +345,12 @@ awaitable<Result<void>> PgAdminStore::add_sender(std::string group, std::string 
                               Params().text(lower(group)).text(lower(account)), "add sender"));
 }
 
+awaitable<Result<void>> PgAdminStore::set_send_policy(std::string group, SendPolicy policy) {
+  co_return one_changed(co_await run(*pool_, sql::kSetSendPolicy,
+                                     Params().text(lower(group)).num(static_cast<int>(policy)),
+                                     "set send policy"));
+}
+
 awaitable<Result<void>> PgAdminStore::delete_group(std::string group) {
   co_return one_changed(
       co_await run(*pool_, sql::kDeleteGroup, Params().text(lower(group)), "delete group"));
@@ -360,11 +372,16 @@ awaitable<Result<void>> PgAdminStore::apply_import(ImportBatch batch,
           std::size_t end = std::min(batch.creates.size(), at + kImportBatch);
           std::vector<std::string> addr, name, hash, unit, pos;
           std::vector<std::int64_t> quota;
+          if (batch.hashes) hash = co_await batch.hashes(at, end);
+          if (batch.hashes &&
+              (hash.size() != end - at ||
+               std::any_of(hash.begin(), hash.end(), [](auto& h) { return h.empty(); })))
+            co_return unexpected(pg::PgError{"22023", "a password hash is missing", false});
           for (std::size_t i = at; i < end; ++i) {
             const auto& a = batch.creates[i];
             addr.push_back(a.address);
             name.push_back(a.display_name);
-            hash.push_back(a.password_hash);
+            if (!batch.hashes) hash.push_back(a.password_hash);
             quota.push_back(static_cast<std::int64_t>(a.quota_bytes));
             unit.push_back(a.unit_code.value_or(""));
             pos.push_back(a.position);
@@ -453,6 +470,39 @@ awaitable<Result<std::vector<AuditEntry>>> PgAdminStore::audit_log(AuditQuery q)
                           std::string(r.get(i, 4)), std::string(r.get(i, 5)),
                           std::string(r.get(i, 6)), r.get_bool(i, 7)};
       });
+}
+
+namespace {
+
+// A LIKE pattern matching `s` literally (the query adds the % around it).
+std::string like_literal(const std::optional<std::string>& s) {
+  std::string out;
+  for (char c : s.value_or("")) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+ArchivedMessage parse_archived(const pg::Rows& r, int i) {
+  return {std::string(r.get(i, 0)), std::string(r.get(i, 1)),
+          r.get_int(i, 2),          r.get_int(i, 3),
+          std::string(r.get(i, 4)), std::string(r.get(i, 5)),
+          std::string(r.get(i, 6)), static_cast<std::uint64_t>(r.get_int(i, 7))};
+}
+
+}  // namespace
+
+awaitable<Result<std::vector<ArchivedMessage>>> PgAdminStore::search_archive(ArchiveQuery q) {
+  Params p;
+  p.text(like_literal(q.sender))
+      .text(lower(q.recipient.value_or("")))
+      .text(like_literal(q.subject));
+  opt_text(p, q.since);
+  opt_text(p, q.until);
+  p.num(static_cast<std::int64_t>(std::min<std::size_t>(q.limit, 1000)));
+  co_return all_rows<ArchivedMessage>(
+      co_await run(*pool_, sql::kSearchArchive, p, "search archive"), parse_archived);
 }
 
 }  // namespace govmail::store

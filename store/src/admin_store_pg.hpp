@@ -38,6 +38,7 @@ class PgAdminStore final : public AdminStore {
   awaitable<Result<void>> add_member(std::string group, std::string account) override;
   awaitable<Result<void>> remove_member(std::string group, std::string account) override;
   awaitable<Result<void>> add_sender(std::string group, std::string account) override;
+  awaitable<Result<void>> set_send_policy(std::string group, SendPolicy policy) override;
   awaitable<Result<void>> delete_group(std::string group) override;
   awaitable<Result<std::vector<std::string>>> taken_addresses(std::string domain) override;
   awaitable<Result<void>> apply_import(ImportBatch batch,
@@ -52,6 +53,7 @@ class PgAdminStore final : public AdminStore {
   awaitable<Result<void>> record_login(AccountId id) override;  // admin_login_pg.cpp
   awaitable<Result<void>> audit(AuditEntry entry) override;
   awaitable<Result<std::vector<AuditEntry>>> audit_log(AuditQuery query) override;
+  awaitable<Result<std::vector<ArchivedMessage>>> search_archive(ArchiveQuery query) override;
 
  private:
   std::shared_ptr<pg::Pool> pool_;

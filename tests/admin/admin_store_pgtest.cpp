@@ -1,4 +1,5 @@
-// AdminStore::record_login on real PostgreSQL: the last login that `account unused` reads.
+// AdminStore on real PostgreSQL: record_login (the last login that `account unused` reads) and
+// logins with an old address after a domain merge.
 #include <ctime>
 
 #include "store/admin_store.hpp"
@@ -27,6 +28,101 @@ TEST_F(RecordLoginTest, SetsLastLoginAndSurvivesRepeats) {
   EXPECT_EQ(again->last_login_at, after->last_login_at);
   // An unknown id is not an error either: the login path must never fail on it.
   EXPECT_TRUE(run(db_->admin().record_login(a.id + 1000)).ok());
+}
+
+class MergedDomainLoginTest : public StoreTest {};
+
+// After `domain merge OLD NEW` the old address still logs in: credentials(user@OLD) is the
+// account user@NEW (its address returned), while unknown names stay unknown.
+TEST_F(MergedDomainLoginTest, OldAddressResolvesToTheMergedAccount) {
+  auto a = add_account("vinhnq@bacgiang.gov.vn");
+  (void)run(dir().add_domain("bacninh.gov.vn"));
+  auto before = run(dir().credentials("vinhnq@bacgiang.gov.vn"));
+  ASSERT_TRUE(before.ok());
+  auto merged = run(db_->admin().merge_domain("bacgiang.gov.vn", "bacninh.gov.vn"));
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(merged->accounts, 1u);
+
+  auto old_name = run(dir().credentials("vinhnq@bacgiang.gov.vn"));
+  ASSERT_TRUE(old_name.ok());
+  EXPECT_EQ(old_name->account_id, a.id);
+  EXPECT_EQ(old_name->address, "vinhnq@bacninh.gov.vn");
+  EXPECT_EQ(old_name->password_hash, before->password_hash);
+  auto new_name = run(dir().credentials("vinhnq@bacninh.gov.vn"));
+  ASSERT_TRUE(new_name.ok());
+  EXPECT_EQ(new_name->account_id, a.id);
+  EXPECT_EQ(run(dir().credentials("nobody@bacgiang.gov.vn")).error(), StoreError::not_found);
+  EXPECT_EQ(run(dir().credentials("vinhnq@other.gov.vn")).error(), StoreError::not_found);
+}
+
+class ArchiveSearchTest : public StoreTest {
+ protected:
+  std::vector<ArchivedMessage> search(ArchiveQuery q) {
+    auto r = run(db_->admin().search_archive(std::move(q)));
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : std::vector<ArchivedMessage>{};
+  }
+  // A query on one field (designated initializers warn under -Wmissing-field-initializers).
+  static ArchiveQuery by(std::optional<std::string> ArchiveQuery::*field, std::string value) {
+    ArchiveQuery q;
+    q.*field = std::move(value);
+    return q;
+  }
+  static std::string day(int offset) {
+    std::time_t t = std::time(nullptr) + offset * 86400;
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&t));
+    return buf;
+  }
+};
+
+TEST_F(ArchiveSearchTest, BySenderRecipientSubjectAndDate) {
+  auto a = add_account("a@example.gov.vn");
+  auto b = add_account("b@example.gov.vn");
+  append(a.id, mailbox(a.id, "INBOX").id, sample_message(1));
+  append(b.id, mailbox(b.id, "INBOX").id,
+         "From: X <x@other.gov.vn>\r\nTo: b@example.gov.vn\r\nSubject: Báo cáo 100%\r\n"
+         "Message-ID: <r1@other.gov.vn>\r\n\r\nNội dung\r\n");
+
+  EXPECT_EQ(search({}).size(), 2u);
+  auto by_sender = search(by(&ArchiveQuery::sender, "EXAMPLE.gov"));
+  ASSERT_EQ(by_sender.size(), 1u);
+  EXPECT_EQ(by_sender[0].account, "a@example.gov.vn");
+  EXPECT_EQ(by_sender[0].mailbox, "INBOX");
+  EXPECT_EQ(by_sender[0].subject, "Công văn số 1");
+  auto by_recipient = search(by(&ArchiveQuery::recipient, "B@example.gov.vn"));
+  ASSERT_EQ(by_recipient.size(), 1u);
+  EXPECT_EQ(by_recipient[0].from, "x@other.gov.vn");
+  EXPECT_EQ(by_recipient[0].message_id, "r1@other.gov.vn");
+  EXPECT_GT(by_recipient[0].size, 0u);
+  // LIKE wildcards in the query are literal.
+  EXPECT_EQ(search(by(&ArchiveQuery::subject, "100%")).size(), 1u);
+  EXPECT_EQ(search(by(&ArchiveQuery::subject, "%")).size(), 1u);
+  EXPECT_EQ(search(by(&ArchiveQuery::subject, "công văn")).size(), 1u);
+  EXPECT_EQ(search(by(&ArchiveQuery::since, day(0))).size(), 2u);
+  EXPECT_EQ(search(by(&ArchiveQuery::since, day(1))).size(), 0u);
+  EXPECT_EQ(search(by(&ArchiveQuery::until, day(-1))).size(), 0u);
+  EXPECT_EQ(search(by(&ArchiveQuery::until, day(0))).size(), 2u);
+  ArchiveQuery one;
+  one.limit = 1;
+  EXPECT_EQ(search(one).size(), 1u);
+  auto both = by(&ArchiveQuery::sender, "example");
+  both.recipient = "b@example.gov.vn";
+  EXPECT_EQ(search(both).size(), 0u);
+}
+
+TEST_F(ArchiveSearchTest, SendPolicyOfAGroup) {
+  add_account("a@example.gov.vn");
+  Group g;
+  g.address = "all@example.gov.vn";
+  ASSERT_TRUE(run(db_->admin().add_group(g)).ok());
+  ASSERT_TRUE(run(db_->admin().set_send_policy("ALL@example.gov.vn", SendPolicy::members)).ok());
+  auto groups = run(db_->admin().list_groups("example.gov.vn"));
+  ASSERT_TRUE(groups.ok());
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ((*groups)[0].send_policy, SendPolicy::members);
+  EXPECT_EQ(run(db_->admin().set_send_policy("none@example.gov.vn", SendPolicy::anyone)).error(),
+            StoreError::not_found);
 }
 
 }  // namespace

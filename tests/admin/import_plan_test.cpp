@@ -178,5 +178,36 @@ TEST(ImportPlan, ExplicitLocalPartUpdatesItsAccount) {
   EXPECT_EQ(p.accounts[0].changes.size(), 2u);
 }
 
+// A unit admin's import (allowed_units): rows for other units are bad rows with their line, an
+// explicit address of another unit's account is refused, and a namesake in another unit is never
+// matched (a new account is made instead).
+TEST(ImportPlan, UnitAdminOnlyTouchesItsUnits) {
+  auto ctx = apply(context(),
+                   plan("full_name,unit_code,position\nNguyễn Quang Vinh,25240,A\n", context()));
+  ASSERT_EQ(ctx.accounts.size(), 1u);
+  ImportOptions o = options();
+  o.allowed_units = std::unordered_set<std::string>{"25237"};
+  auto p = plan_import(parse_csv("full_name,unit_code,position,local_part\n"
+                                 "Trần Thị Thu Hương,25237,B,\n"
+                                 "Lê Văn An,25240,C,\n"
+                                 "Ai Đó,25237,D,vinhnq\n"
+                                 "Nguyễn Quang Vinh,25237,A,\n"),
+                       ctx, o);
+  ASSERT_EQ(p.bad.size(), 2u);
+  EXPECT_EQ(p.bad[0].line, 3u);
+  EXPECT_NE(p.bad[0].reason.find("outside your units"), std::string::npos) << p.bad[0].reason;
+  EXPECT_EQ(p.bad[1].line, 4u);
+  EXPECT_NE(p.bad[1].reason.find("outside your units"), std::string::npos) << p.bad[1].reason;
+  ASSERT_EQ(p.accounts.size(), 2u);
+  EXPECT_EQ(p.accounts[0].address, "huongttt@bacninh.gov.vn");
+  EXPECT_EQ(p.accounts[1].change, RowChange::create);  // not the 25240 vinhnq
+  EXPECT_EQ(p.accounts[1].address, "vinhnq2@bacninh.gov.vn");
+  // The same rows for a province admin: no bad row for 25240, vinhnq is updated.
+  auto all = plan_import(parse_csv("full_name,unit_code,position,local_part\n"
+                                   "Lê Văn An,25240,C,\nAi Đó,25237,D,vinhnq\n"),
+                         ctx, options());
+  EXPECT_TRUE(all.bad.empty());
+}
+
 }  // namespace
 }  // namespace govmail::admin

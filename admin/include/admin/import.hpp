@@ -31,6 +31,9 @@ struct ImportOptions {
   std::string pattern{kDefaultLocalPartPattern};
   std::uint64_t default_quota_bytes = 0;  // for new accounts without quota_mb (0 = unlimited)
   std::uint64_t max_quota_mb = 1u << 20;  // 1 TiB
+  // A unit admin's import: rows for other units are bad rows, and accounts of other units are
+  // never matched or changed. nullopt: every unit (province admins, the CLI).
+  std::optional<std::unordered_set<std::string>> allowed_units;
 };
 
 // What exists already (read from the store before planning).
@@ -74,12 +77,6 @@ ImportPlan plan_import(const std::vector<CsvRecord>& records, const ImportContex
 
 // One line per change: "create ADDRESS name=... unit=... position=...", "update ADDRESS: ...".
 std::vector<std::string> describe(const ImportPlan& plan);
-
-// Hashes every password with argon2id on `threads` threads (0 = every core); `progress` is called
-// from a worker thread with the number done (at most ~20 times a second).
-std::vector<std::string> hash_all(const std::vector<std::string>& passwords, std::uint64_t opslimit,
-                                  std::uint64_t memlimit, unsigned threads,
-                                  const std::function<void(std::size_t)>& progress);
 
 // Reads what plan_import needs from the store.
 awaitable<store::Result<ImportContext>> load_import_context(store::AdminStore& admin,

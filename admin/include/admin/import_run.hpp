@@ -1,5 +1,6 @@
 // Runs a bulk import end to end: parse, plan, (dry-run: stop), hash new passwords on every core,
-// write the credentials file (mode 0600, created exclusively), apply in one transaction, audit.
+// write the credentials file (mode 0600, created exclusively), apply in one transaction (its
+// batches written while the later passwords are still hashing), audit.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -32,6 +33,8 @@ struct ImportOutcome {
   bool applied = false;
   std::string error;            // why nothing was applied (empty on success or dry run)
   std::string credentials_csv;  // with credentials_in_outcome, once applied: the new passwords
+  // From the start of hashing to the last hash; from the last hash to the COMMIT (the database
+  // writes run during the hashing: this is what is left of them).
   double hash_seconds = 0, apply_seconds = 0;
 };
 

@@ -42,6 +42,10 @@ std::string export_csv(const std::vector<store::Account>& accounts);
 // and argon2id cost (hashing on auth.hash_workers threads, 0 = every core).
 ImportRequest import_request(const core::Config& cfg, std::string domain, std::string csv_text);
 
+// A list of addresses for bulk suspend/restore: one a line, or a CSV whose first field is the
+// address (an export); '#' comments, blank lines and an "address" header skipped; normalised.
+std::vector<std::string> parse_address_list(std::string_view text);
+
 // "created=N updated=N unchanged=N bad=N", with a "dry run: " prefix.
 std::string import_summary(const ImportPlan& plan, bool dry_run);
 

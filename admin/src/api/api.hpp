@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,7 +33,8 @@ struct Principal {
   store::AccountId id = 0;
   std::string address;
   store::AdminRole role = store::AdminRole::auditor;
-  std::vector<std::string> units;  // unit admins: the units they manage (and below)
+  std::vector<std::string> units;     // unit admins: the units they manage (and below)
+  bool must_change_password = false;  // only the password change is allowed until it is done
 };
 
 // Bearer tokens in memory: token -> account id, idle and absolute expiry, bounded in number.
@@ -108,6 +110,11 @@ awaitable<std::optional<store::Account>> scoped_account(Call& c, std::string add
 // Accounts of a domain a caller may see, by unit and status (query parameters domain, unit,
 // status); an error answer when the parameters are bad or the unit is out of scope.
 awaitable<Result<std::vector<store::Account>, HttpResponse>> scoped_accounts(Call& c);
+// The units a unit admin may import into (theirs and every unit below); nullopt for the other
+// roles (no limit) and on a store error (`error` set).
+awaitable<std::optional<std::unordered_set<std::string>>> import_scope(Call& c, bool& error);
+// Addresses from a body: JSON {"addresses": [...]} or text, one a line (CSV: the first field).
+std::vector<std::string> address_list(const Call& c);
 
 // Handlers, by file.
 awaitable<HttpResponse> units_list(Call& c);
@@ -128,10 +135,34 @@ awaitable<HttpResponse> groups_list(Call& c);
 awaitable<HttpResponse> group_members(Call& c);
 awaitable<HttpResponse> bulk_import(Call& c);
 awaitable<HttpResponse> audit_list(Call& c);
+awaitable<HttpResponse> account_rename(Call& c);
+awaitable<HttpResponse> account_profile(Call& c);
+awaitable<HttpResponse> alias_list(Call& c);
+awaitable<HttpResponse> alias_add(Call& c);
+awaitable<HttpResponse> alias_remove(Call& c);
+awaitable<HttpResponse> app_password_add(Call& c);
+awaitable<HttpResponse> app_password_remove(Call& c);
+awaitable<HttpResponse> unused_list(Call& c);
+awaitable<HttpResponse> unused_suspend(Call& c);
+awaitable<HttpResponse> bulk_suspend(Call& c);
+awaitable<HttpResponse> bulk_restore(Call& c);
+awaitable<HttpResponse> group_add(Call& c);
+awaitable<HttpResponse> group_delete(Call& c);
+awaitable<HttpResponse> group_member_add(Call& c);
+awaitable<HttpResponse> group_member_remove(Call& c);
+awaitable<HttpResponse> group_sender_add(Call& c);
+awaitable<HttpResponse> group_policy(Call& c);
+awaitable<HttpResponse> admins_list(Call& c);
+awaitable<HttpResponse> admins_grant(Call& c);
+awaitable<HttpResponse> admins_revoke(Call& c);
+awaitable<HttpResponse> archive_search(Call& c);
 
 // Sign-in and out (not in the route table: no principal yet).
 awaitable<HttpResponse> login(Shared& s, const HttpRequest& req);
 awaitable<HttpResponse> logout(Shared& s, const HttpRequest& req);
+// Self-service: {"address","password","new_password"} for any active account (no token); clears
+// the must-change flag.
+awaitable<HttpResponse> change_password(Shared& s, const HttpRequest& req);
 // The principal behind "Authorization: Bearer TOKEN", or nullopt (answer 401).
 awaitable<std::optional<Principal>> authenticate(Shared& s, const HttpRequest& req);
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <unordered_map>
 
 #include "admin/operations.hpp"
 #include "api.hpp"
@@ -122,6 +123,43 @@ awaitable<Result<std::vector<store::Account>, HttpResponse>> scoped_accounts(Cal
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.address < b.address; });
   co_return out;
+}
+
+awaitable<std::optional<std::unordered_set<std::string>>> import_scope(Call& c, bool& error) {
+  error = false;
+  if (c.who.role != store::AdminRole::unit) co_return std::nullopt;
+  auto units = co_await c.admin().list_units();
+  if (!units) {
+    error = true;
+    co_return std::nullopt;
+  }
+  std::unordered_map<std::string, std::optional<std::string>> parent;
+  for (const auto& u : *units) parent[u.code] = u.parent_code;
+  std::set<std::string> mine(c.who.units.begin(), c.who.units.end());
+  std::unordered_set<std::string> out;
+  for (const auto& u : *units) {
+    std::optional<std::string> at = u.code;
+    for (int depth = 0; at && depth < 8; ++depth) {  // units nest a few levels at most
+      if (mine.contains(*at)) {
+        out.insert(u.code);
+        break;
+      }
+      auto it = parent.find(*at);
+      at = it == parent.end() ? std::nullopt : it->second;
+    }
+  }
+  co_return out;
+}
+
+std::vector<std::string> address_list(const Call& c) {
+  if (!c.body.is_object()) return parse_address_list(c.req.body);
+  std::vector<std::string> out;
+  if (c.body.contains("addresses") && c.body["addresses"].is_array()) {
+    for (const auto& a : c.body["addresses"])
+      if (a.is_string()) out.push_back(normalise_address(a.get<std::string>()));
+    return out;
+  }
+  return out;
 }
 
 }  // namespace govmail::admin::api

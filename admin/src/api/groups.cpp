@@ -1,9 +1,13 @@
-// groups: list of a domain, members of one. A unit admin sees the automatic groups of its units.
+// groups: list of a domain, members of one, add, delete, members add/remove, senders, send
+// policy. A unit admin sees and changes only the automatic groups of its units (other groups
+// answer "group not found") and adds or removes only accounts of its units.
 #include <algorithm>
 
 #include "admin/operations.hpp"
+#include "admin/provisioning.hpp"
 #include "api.hpp"
 #include "core/asio.hpp"
+#include "core/text.hpp"
 
 namespace govmail::admin::api {
 namespace {
@@ -21,6 +25,38 @@ awaitable<std::vector<store::Group>> visible_groups(Call& c, const std::vector<s
   for (const auto& g : all)
     if (co_await unit_in_scope(c, g.unit_code)) out.push_back(g);
   co_return out;
+}
+
+// The group named by the first path parameter if the caller may see it.
+awaitable<std::optional<store::Group>> scoped_group(Call& c) {
+  std::string group = normalise_address(c.params[0]);
+  c.target = group;
+  auto at = group.rfind('@');
+  if (at == std::string::npos) co_return std::nullopt;
+  std::string domain = group.substr(at + 1);
+  auto all = co_await c.admin().list_groups(domain);
+  if (!all) co_return std::nullopt;
+  for (const auto& g : *all)
+    if (g.address == group && co_await unit_in_scope(c, g.unit_code)) co_return g;
+  co_return std::nullopt;
+}
+
+// member add/remove and sender add: {"account": ADDRESS}, the account within the caller's scope.
+enum class MemberOp { add, remove, sender };
+
+awaitable<HttpResponse> member_op(Call& c, MemberOp op, std::string account) {
+  auto g = co_await scoped_group(c);
+  if (!g) co_return fail(404, "group not found");
+  auto acc = co_await scoped_account(c, account);
+  if (!acc) co_return account_not_found();
+  c.detail = acc->address;
+  auto r = op == MemberOp::add      ? co_await c.admin().add_member(g->address, acc->address)
+           : op == MemberOp::remove ? co_await c.admin().remove_member(g->address, acc->address)
+                                    : co_await c.admin().add_sender(g->address, acc->address);
+  if (!r) co_return store_fail(r.error(), "member " + acc->address);
+  static constexpr const char* kDone[] = {"added", "removed", "may send"};
+  co_return ok(
+      {{"group", g->address}, {"account", acc->address}, {kDone[static_cast<int>(op)], true}});
 }
 
 }  // namespace
@@ -51,6 +87,63 @@ awaitable<HttpResponse> group_members(Call& c) {
   auto r = co_await c.admin().group_members(group);
   if (!r) co_return store_fail(r.error(), "group");
   co_return ok({{"group", group}, {"members", *r}});
+}
+
+// {"address","name"?,"unit"?,"send_policy"?}: with a unit it is kept up to date automatically.
+awaitable<HttpResponse> group_add(Call& c) {
+  store::Group g;
+  g.address = normalise_address(c.body_text("address"));
+  g.display_name = core::nfc(c.body_text("name"));
+  if (auto u = c.body_text("unit"); !u.empty()) g.unit_code = u;
+  c.target = g.address;
+  auto at = g.address.rfind('@');
+  if (at == std::string::npos || !valid_local_part(g.address.substr(0, at)))
+    co_return fail(400, "expected {\"address\": \"local@domain\", ...}");
+  if (auto p = c.body_text("send_policy"); !p.empty()) {
+    auto parsed = parse_policy(p);
+    if (!parsed) co_return fail(400, "send_policy is anyone, domain, members or senders");
+    g.send_policy = *parsed;
+  }
+  if (!co_await unit_in_scope(c, g.unit_code))
+    co_return fail(403, "forbidden: unit outside your units");
+  c.detail = g.unit_code ? "automatic for unit " + *g.unit_code : "manual";
+  auto r = co_await c.admin().add_group(g);
+  if (!r) co_return store_fail(r.error(), "group " + g.address + " (or its domain/unit)");
+  co_return ok(group_json(*r));
+}
+
+awaitable<HttpResponse> group_delete(Call& c) {
+  auto g = co_await scoped_group(c);
+  if (!g) co_return fail(404, "group not found");
+  auto r = co_await c.admin().delete_group(g->address);
+  if (!r) co_return store_fail(r.error(), "group");
+  co_return ok({{"deleted", g->address}});
+}
+
+// The account is named before the co_await: see the GCC 12 note in docs/NOTES.md.
+awaitable<HttpResponse> group_member_add(Call& c) {
+  auto account = c.body_text("account");
+  co_return co_await member_op(c, MemberOp::add, std::move(account));
+}
+awaitable<HttpResponse> group_member_remove(Call& c) {
+  auto account = c.params[1];
+  co_return co_await member_op(c, MemberOp::remove, std::move(account));
+}
+awaitable<HttpResponse> group_sender_add(Call& c) {
+  auto account = c.body_text("account");
+  co_return co_await member_op(c, MemberOp::sender, std::move(account));
+}
+
+// {"send_policy": "anyone|domain|members|senders"}
+awaitable<HttpResponse> group_policy(Call& c) {
+  auto policy = parse_policy(c.body_text("send_policy"));
+  if (!policy) co_return fail(400, "send_policy is anyone, domain, members or senders");
+  auto g = co_await scoped_group(c);
+  if (!g) co_return fail(404, "group not found");
+  c.detail = std::string("send_policy ") + policy_name(*policy);
+  auto r = co_await c.admin().set_send_policy(g->address, *policy);
+  if (!r) co_return store_fail(r.error(), "group");
+  co_return ok({{"group", g->address}, {"send_policy", policy_name(*policy)}});
 }
 
 }  // namespace govmail::admin::api

@@ -1,6 +1,6 @@
 // POST import?domain=D[&dry_run=1][&skip_bad=1] with the CSV as the body: the same import as
 // `govmail admin import`; the new accounts' passwords come back once in the answer ("credentials",
-// CSV text) instead of a file.
+// CSV text) instead of a file. A unit admin's rows must all be for its units (and below).
 #include "admin/import_run.hpp"
 #include "admin/operations.hpp"
 #include "api.hpp"
@@ -36,6 +36,10 @@ awaitable<HttpResponse> bulk_import(Call& c) {
   req.actor = c.who.address;
   req.source = c.req.remote_address;
   c.target = req.options.domain;
+  // A unit admin imports into its units only: other units' rows are bad rows (with their line).
+  bool error = false;
+  req.options.allowed_units = co_await import_scope(c, error);
+  if (error) co_return fail(503, "the database is unavailable");
   if (!(co_await c.dir().find_domain(req.options.domain))) co_return fail(404, "domain not found");
   bool dry = req.dry_run, skip = req.skip_bad;
   auto out = co_await run_import(c.admin(), std::move(req));

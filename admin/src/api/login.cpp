@@ -14,10 +14,15 @@ HttpResponse bad_credentials() {
 }
 
 // detail is a view: GCC 12 may destroy a temporary std::string argument of a co_await twice.
+awaitable<void> audit_event(Shared& s, const std::string& who, const std::string& ip,
+                            std::string_view action, bool ok, std::string_view detail) {
+  store::AuditEntry e{0, 0, who, ip, std::string(action), who, std::string(detail), ok};
+  (void)co_await s.db->admin().audit(std::move(e));
+}
+
 awaitable<void> audit_login(Shared& s, const std::string& who, const std::string& ip, bool ok,
                             std::string_view detail) {
-  store::AuditEntry e{0, 0, who, ip, "admin.login", who, std::string(detail), ok};
-  (void)co_await s.db->admin().audit(std::move(e));
+  co_await audit_event(s, who, ip, "admin.login", ok, detail);
 }
 
 std::string bearer(const HttpRequest& req) {
@@ -40,24 +45,31 @@ std::string check_totp(Shared& s, const store::AdminGrant& g, const std::string&
   return {};
 }
 
+// A string member of a JSON object; "" when absent or not a string.
+std::string field(const json& body, const char* key) {
+  auto it = body.find(key);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The answer when the password check said neither yes nor no: locked out (429 with Retry-After)
+// or the store or hash pool unavailable (503).
+std::optional<HttpResponse> undecided(const core::AuthResult& r) {
+  if (r.outcome == core::AuthOutcome::temporary) return fail(503, "try again later");
+  if (r.outcome != core::AuthOutcome::locked_out) return std::nullopt;
+  auto out = fail(429, "too many failures: try later");
+  out.headers.emplace_back("Retry-After", std::to_string(r.retry_after.count()));
+  return out;
+}
+
 }  // namespace
 
 awaitable<HttpResponse> login(Shared& s, const HttpRequest& req) {
   json body = json::parse(req.body, nullptr, false);
   if (!body.is_object()) co_return fail(400, "expected a JSON object");
-  auto text = [&](const char* k) {
-    auto it = body.find(k);
-    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  std::string address = normalise_address(text("address"));
-  std::string password = text("password"), code = text("totp");
+  std::string address = normalise_address(field(body, "address"));
+  std::string password = field(body, "password"), code = field(body, "totp");
   auto r = co_await s.auth.verify(address, std::move(password), req.remote_address);
-  if (r.outcome == core::AuthOutcome::locked_out) {
-    auto out = fail(429, "too many failures: try later");
-    out.headers.emplace_back("Retry-After", std::to_string(r.retry_after.count()));
-    co_return out;
-  }
-  if (r.outcome == core::AuthOutcome::temporary) co_return fail(503, "try again later");
+  if (auto out = undecided(r)) co_return *out;
   store::Result<store::AdminGrant> grant = unexpected(store::StoreError::not_found);
   if (r.outcome == core::AuthOutcome::ok) grant = co_await s.db->admin().find_admin(r.account_id);
   if (!grant) {
@@ -71,13 +83,41 @@ awaitable<HttpResponse> login(Shared& s, const HttpRequest& req) {
   auto token = s.sessions.create(r.account_id);
   if (!token) co_return fail(503, "too many sessions: try later");
   (void)co_await s.db->admin().record_login(r.account_id);
+  auto account = co_await s.db->directory().get_account(r.account_id);
+  bool must_change = account && account->must_change_password;
   co_await audit_login(s, r.address, req.remote_address, true, role_name(grant->role));
   co_return ok({{"token", *token},
                 {"token_type", "Bearer"},
                 {"expires_in", std::chrono::seconds(Sessions::kIdle).count()},
                 {"address", r.address},
                 {"role", role_name(grant->role)},
-                {"units", grant->units}});
+                {"units", grant->units},
+                {"must_change_password", must_change}});
+}
+
+// Self-service for any account (officials too, no admin role needed): the current password
+// through AuthService (lock-out counters apply), then the new one, must-change cleared.
+awaitable<HttpResponse> change_password(Shared& s, const HttpRequest& req) {
+  json body = json::parse(req.body, nullptr, false);
+  if (!body.is_object()) co_return fail(400, "expected a JSON object");
+  std::string address = normalise_address(field(body, "address"));
+  std::string password = field(body, "password"), fresh = field(body, "new_password");
+  if (fresh.size() < 12 || fresh.size() > 1024)
+    co_return fail(400, "new_password: 12 to 1024 characters");
+  if (fresh == password) co_return fail(400, "new_password must differ from the current one");
+  auto r = co_await s.auth.verify(address, std::move(password), req.remote_address);
+  if (auto out = undecided(r)) co_return *out;
+  if (r.outcome != core::AuthOutcome::ok) {
+    co_await audit_event(s, address, req.remote_address, "account.password.self", false,
+                         "bad credentials");
+    co_return bad_credentials();
+  }
+  auto changed = co_await s.prov.reset_password(r.account_id, std::move(fresh), false);
+  bool ok_ = changed.ok();
+  co_await audit_event(s, r.address, req.remote_address, "account.password.self", ok_,
+                       ok_ ? "changed by the account holder" : "store error");
+  if (!ok_) co_return fail(503, "try again later");
+  co_return ok({{"address", r.address}, {"must_change_password", false}});
 }
 
 awaitable<HttpResponse> logout(Shared& s, const HttpRequest& req) {
@@ -97,7 +137,8 @@ awaitable<std::optional<Principal>> authenticate(Shared& s, const HttpRequest& r
     s.sessions.erase(token);
     co_return std::nullopt;
   }
-  co_return Principal{*id, account->address, grant->role, grant->units};
+  co_return Principal{*id, account->address, grant->role, grant->units,
+                      account->must_change_password};
 }
 
 std::optional<std::string> Sessions::create(store::AccountId id) {

@@ -38,10 +38,34 @@ constexpr Route kRoutes[] = {
     {"POST", "accounts/:address/restore", "account.restore", Access::write, account_restore},
     {"POST", "accounts/:address/password", "account.password", Access::write, account_password},
     {"POST", "accounts/:address/quota", "account.quota", Access::write, account_quota},
+    {"POST", "accounts/:address/rename", "account.rename", Access::write, account_rename},
+    {"POST", "accounts/:address/profile", "account.set", Access::write, account_profile},
+    {"GET", "accounts/:address/aliases", "alias.list", Access::read, alias_list},
+    {"POST", "accounts/:address/aliases", "alias.add", Access::write, alias_add},
+    {"DELETE", "accounts/:address/aliases/:alias", "alias.remove", Access::write, alias_remove},
+    {"POST", "accounts/:address/app-passwords", "app-password.add", Access::write,
+     app_password_add},
+    {"DELETE", "accounts/:address/app-passwords/:name", "app-password.remove", Access::write,
+     app_password_remove},
+    {"GET", "unused", "account.unused", Access::read, unused_list},
+    {"POST", "unused/suspend", "account.unused", Access::write, unused_suspend},
+    {"POST", "bulk/suspend", "account.bulk-suspend", Access::write, bulk_suspend},
+    {"POST", "bulk/restore", "account.bulk-restore", Access::write, bulk_restore},
     {"GET", "export", "account.export", Access::read, accounts_export},
     {"GET", "groups", "group.list", Access::read, groups_list},
+    {"POST", "groups", "group.add", Access::write, group_add},
+    {"DELETE", "groups/:group", "group.delete", Access::write, group_delete},
     {"GET", "groups/:group/members", "group.members", Access::read, group_members},
-    {"POST", "import", "import", Access::province, bulk_import},
+    {"POST", "groups/:group/members", "group.member-add", Access::write, group_member_add},
+    {"DELETE", "groups/:group/members/:account", "group.member-remove", Access::write,
+     group_member_remove},
+    {"POST", "groups/:group/senders", "group.sender-add", Access::write, group_sender_add},
+    {"POST", "groups/:group/policy", "group.policy", Access::write, group_policy},
+    {"POST", "import", "import", Access::write, bulk_import},  // unit admins: their units only
+    {"GET", "admins", "admins.list", Access::audit, admins_list},
+    {"POST", "admins", "admins.grant", Access::province, admins_grant},
+    {"DELETE", "admins/:address", "admins.revoke", Access::province, admins_revoke},
+    {"GET", "archive", "archive.search", Access::audit, archive_search},
     {"GET", "audit", "audit.list", Access::audit, audit_list, false},
 };
 
@@ -97,6 +121,7 @@ awaitable<HttpResponse> dispatch(Shared& s, const HttpRequest& req) {
   std::string_view path = std::string_view(req.path).substr(kBase.size());
   if (path == "/login" && req.method == "POST") co_return co_await login(s, req);
   if (path == "/logout" && req.method == "POST") co_return co_await logout(s, req);
+  if (path == "/password" && req.method == "POST") co_return co_await change_password(s, req);
   std::vector<std::string> params;
   bool known = false;
   const Route* route = match(req.method, path, params, known);
@@ -112,7 +137,10 @@ awaitable<HttpResponse> dispatch(Shared& s, const HttpRequest& req) {
     call.body = json::parse(req.body, nullptr, false);
   if (!call.params.empty()) call.target = call.params[0];
   HttpResponse out = fail(403, "forbidden: your role may not do this");
-  if (allowed(route->access, call.who.role)) out = co_await route->run(call);
+  if (call.who.must_change_password)
+    out = fail(403, "password change required: POST /admin/api/password first");
+  else if (allowed(route->access, call.who.role))
+    out = co_await route->run(call);
   if (route->audited) {
     store::AuditEntry e{
         0,           0,           call.who.address, req.remote_address, std::string(route->action),

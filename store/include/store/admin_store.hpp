@@ -88,6 +88,25 @@ struct AuditEntry {
   bool ok = true;
 };
 
+// Archive search (auditors): the messages kept in the mailboxes, by metadata only (no body).
+// Every field is optional; text matches are case-insensitive substrings.
+struct ArchiveQuery {
+  std::optional<std::string> sender;     // From: address
+  std::optional<std::string> recipient;  // the account holding the message (exact address)
+  std::optional<std::string> subject;
+  std::optional<std::string> since, until;  // YYYY-MM-DD, internal date, until inclusive
+  std::size_t limit = 100;
+};
+
+struct ArchivedMessage {
+  std::string account;  // whose mailbox holds it
+  std::string mailbox;
+  std::int64_t uid = 0;
+  UnixTime internal_date = 0;
+  std::string from, subject, message_id;
+  std::uint64_t size = 0;
+};
+
 struct AuditQuery {
   std::optional<std::string> target;
   std::optional<std::string> action_prefix;
@@ -107,6 +126,10 @@ struct ImportBatch {
   std::vector<Update> updates;
   std::vector<std::pair<std::string, std::string>> memberships;  // {account, group} addresses
   AuditEntry audit;                                              // written in the same transaction
+  // When set, the hashes of creates[from, to) come from here, asked for just before that batch
+  // is written (creates' password_hash is then ignored): hashing overlaps the database writes.
+  // An empty hash aborts the import.
+  std::function<awaitable<std::vector<std::string>>(std::size_t from, std::size_t to)> hashes;
 };
 
 class AdminStore {
@@ -156,6 +179,7 @@ class AdminStore {
   virtual awaitable<Result<void>> remove_member(std::string group, std::string account) = 0;
   virtual awaitable<Result<void>> add_sender(std::string group, std::string account) = 0;
   virtual awaitable<Result<void>> delete_group(std::string group) = 0;
+  virtual awaitable<Result<void>> set_send_policy(std::string group, SendPolicy policy) = 0;
 
   // Every address taken in a domain (accounts, aliases, groups), for local-part allocation.
   virtual awaitable<Result<std::vector<std::string>>> taken_addresses(std::string domain) = 0;
@@ -179,6 +203,8 @@ class AdminStore {
 
   virtual awaitable<Result<void>> audit(AuditEntry entry) = 0;
   virtual awaitable<Result<std::vector<AuditEntry>>> audit_log(AuditQuery query) = 0;
+  // Newest first, at most query.limit (capped at 1000).
+  virtual awaitable<Result<std::vector<ArchivedMessage>>> search_archive(ArchiveQuery query) = 0;
 };
 
 }  // namespace govmail::store

@@ -1,0 +1,61 @@
+// admins: list (province, auditor), grant and revoke (province only; the router enforces it).
+#include "admin/operations.hpp"
+#include "admin/provisioning.hpp"
+#include "api.hpp"
+#include "core/asio.hpp"
+
+namespace govmail::admin::api {
+namespace {
+
+json grant_json(const store::AdminGrant& g) {
+  return {{"address", g.address},
+          {"role", role_name(g.role)},
+          {"units", g.units},
+          {"totp", g.totp_secret.has_value()}};  // enrolled or not; the secret never leaves
+}
+
+}  // namespace
+
+awaitable<HttpResponse> admins_list(Call& c) {
+  auto r = co_await c.admin().list_admins();
+  if (!r) co_return store_fail(r.error(), "admins");
+  json out = json::array();
+  for (const auto& g : *r) out.push_back(grant_json(g));
+  co_return ok(out);
+}
+
+// {"address","role": "province|unit|auditor","units"?: [codes]} (a unit admin needs units).
+awaitable<HttpResponse> admins_grant(Call& c) {
+  auto role = parse_role(c.body_text("role"));
+  std::vector<std::string> units;
+  if (c.body.is_object() && c.body.contains("units") && c.body["units"].is_array())
+    for (const auto& u : c.body["units"])
+      if (u.is_string() && !u.get<std::string>().empty()) units.push_back(u.get<std::string>());
+  if (!role) co_return fail(400, "role is province, unit or auditor");
+  if (*role == store::AdminRole::unit && units.empty())
+    co_return fail(400, "a unit admin needs \"units\": [CODE, ...]");
+  auto address = normalise_address(c.body_text("address"));  // named: GCC 12, docs/NOTES.md
+  auto acc = co_await c.dir().find_account(address);
+  if (!acc) co_return account_not_found();
+  c.target = acc->address;
+  c.detail = std::string("role ") + role_name(*role);
+  for (const auto& u : units) c.detail += " " + u;
+  auto r = co_await c.admin().set_admin(acc->id, *role, units);
+  if (!r) co_return store_fail(r.error(), "admin");
+  auto g = co_await c.admin().find_admin(acc->id);
+  if (!g) co_return store_fail(g.error(), "admin");
+  co_return ok(grant_json(*g));
+}
+
+awaitable<HttpResponse> admins_revoke(Call& c) {
+  auto address = normalise_address(c.params[0]);
+  c.target = address;
+  auto acc = co_await c.dir().find_account(address);
+  if (!acc) co_return account_not_found();
+  if (acc->id == c.who.id) co_return fail(409, "you cannot revoke your own role");
+  auto r = co_await c.admin().remove_admin(acc->id);
+  if (!r) co_return store_fail(r.error(), "admin " + acc->address);
+  co_return ok({{"revoked", acc->address}});
+}
+
+}  // namespace govmail::admin::api

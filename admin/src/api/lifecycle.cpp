@@ -1,0 +1,137 @@
+// Account lifecycle beyond one status change: rename, profile (name, unit, position), accounts
+// unused for N days (list, suspend), and bulk suspend/restore from a list. A unit admin acts only
+// inside its units: other accounts answer like missing ones.
+#include "admin/operations.hpp"
+#include "admin/provisioning.hpp"
+#include "api.hpp"
+#include "core/asio.hpp"
+#include "core/text.hpp"
+
+namespace govmail::admin::api {
+namespace {
+
+bool in(const std::optional<std::unordered_set<std::string>>& scope, const store::Account& a) {
+  return !scope || scope->contains(a.unit_code.value_or(""));
+}
+
+// ?days=N (default admin.unused_days); nullopt when malformed.
+std::optional<int> unused_days(const Call& c) {
+  auto d = c.query("days");
+  if (!d) return static_cast<int>(c.s.cfg.admin.unused_days);
+  if (d->empty() || d->size() > 5 || d->find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoi(*d);
+}
+
+awaitable<HttpResponse> unused(Call& c, bool suspend) {
+  auto domain = c.query("domain");
+  auto days = unused_days(c);
+  if (!domain || domain->empty() || !days) co_return fail(400, "expected ?domain=D[&days=N]");
+  c.target = normalise_address(*domain);
+  bool error = false;
+  auto scope = co_await import_scope(c, error);
+  if (error) co_return fail(503, "the database is unavailable");
+  auto r = co_await c.admin().unused_accounts(c.target, *days);
+  if (!r) co_return store_fail(r.error(), "unused accounts");
+  json list = json::array();
+  std::vector<std::string> addresses;
+  for (const auto& a : *r)
+    if (in(scope, a)) {
+      list.push_back(account_json(a));
+      addresses.push_back(a.address);
+    }
+  c.detail = std::to_string(addresses.size()) + " unused for " + std::to_string(*days) + " days";
+  if (suspend && !addresses.empty()) {
+    auto s = co_await c.admin().set_status_many(addresses, store::AccountStatus::suspended);
+    if (!s) co_return store_fail(s.error(), "suspend");
+    c.detail += ", suspended";
+  }
+  co_return ok(
+      {{"days", *days}, {"accounts", list}, {"suspended", suspend ? addresses.size() : 0}});
+}
+
+awaitable<HttpResponse> bulk_status(Call& c, store::AccountStatus status) {
+  auto list = address_list(c);
+  if (list.empty() || list.size() > 100000)
+    co_return fail(400, "expected {\"addresses\": [...]} or one address a line (at most 100000)");
+  bool error = false;
+  auto scope = co_await import_scope(c, error);
+  if (error) co_return fail(503, "the database is unavailable");
+  std::vector<std::string> hidden, allowed;  // a unit admin's out-of-scope: "not found"
+  for (auto& address : list) {
+    if (!scope) {
+      allowed.push_back(address);
+      continue;
+    }
+    auto a = co_await c.dir().find_account(address);
+    (a && in(scope, *a) ? allowed : hidden).push_back(address);
+  }
+  auto missing = co_await c.admin().set_status_many(allowed, status);
+  if (!missing) co_return store_fail(missing.error(), "bulk status change");
+  missing->insert(missing->end(), hidden.begin(), hidden.end());
+  std::size_t changed = list.size() - missing->size();
+  c.target = std::to_string(list.size()) + " addresses";
+  c.detail = std::to_string(changed) + " " + status_name(status) + ", " +
+             std::to_string(missing->size()) + " not found";
+  co_return ok({{"changed", changed}, {"status", status_name(status)}, {"not_found", *missing}});
+}
+
+}  // namespace
+
+// {"address": NEW, "keep_alias": bool}: NEW in an existing domain.
+awaitable<HttpResponse> account_rename(Call& c) {
+  auto acc = co_await scoped_account(c, c.params[0]);
+  if (!acc) co_return account_not_found();
+  c.target = acc->address;
+  std::string to = normalise_address(c.body_text("address"));
+  bool keep = c.body.is_object() && c.body.value("keep_alias", false);
+  auto at = to.rfind('@');
+  if (at == std::string::npos || !valid_local_part(to.substr(0, at)))
+    co_return fail(400, "expected {\"address\": \"local@domain\", \"keep_alias\"?}");
+  c.detail = "to " + to + (keep ? " (old address kept as alias)" : "");
+  auto r = co_await c.admin().rename_account(acc->id, to, keep);
+  if (!r) co_return store_fail(r.error(), "address " + to);
+  co_return ok({{"address", to}, {"old_address", acc->address}, {"keep_alias", keep}});
+}
+
+// {"name"?, "unit"? ("" = none), "position"?}: a unit admin moves accounts only between its units.
+awaitable<HttpResponse> account_profile(Call& c) {
+  auto acc = co_await scoped_account(c, c.params[0]);
+  if (!acc) co_return account_not_found();
+  c.target = acc->address;
+  bool has_unit = c.body.is_object() && c.body.contains("unit");
+  std::optional<std::string> unit = acc->unit_code;
+  if (has_unit) {
+    auto u = c.body_text("unit");
+    unit = u.empty() ? std::nullopt : std::optional<std::string>(u);
+  }
+  if (has_unit && !co_await unit_in_scope(c, unit))
+    co_return fail(403, "forbidden: unit outside your units");
+  std::string name = c.body.is_object() && c.body.contains("name") ? core::nfc(c.body_text("name"))
+                                                                   : acc->display_name;
+  std::string position = c.body.is_object() && c.body.contains("position")
+                             ? core::nfc(c.body_text("position"))
+                             : acc->position;
+  if (name.empty()) co_return fail(400, "name: must not be empty");
+  c.detail = "name '" + name + "' unit " + unit.value_or("-") + " position '" + position + "'";
+  auto r = co_await c.admin().set_profile(acc->id, name, unit, position);
+  if (!r) co_return store_fail(r.error(), "account or unit");
+  auto now = co_await c.dir().get_account(acc->id);
+  if (!now) co_return store_fail(now.error(), "account");
+  co_return ok(account_json(*now));
+}
+
+awaitable<HttpResponse> unused_list(Call& c) {
+  co_return co_await unused(c, false);
+}
+awaitable<HttpResponse> unused_suspend(Call& c) {
+  co_return co_await unused(c, true);
+}
+awaitable<HttpResponse> bulk_suspend(Call& c) {
+  co_return co_await bulk_status(c, store::AccountStatus::suspended);
+}
+awaitable<HttpResponse> bulk_restore(Call& c) {
+  co_return co_await bulk_status(c, store::AccountStatus::active);
+}
+
+}  // namespace govmail::admin::api
