@@ -71,6 +71,9 @@ TEST(mimeTextSanitize, KeepsValidReplacesInvalid) {
   EXPECT_EQ(sanitize_utf8(std::string("\xC0\xAF", 2)), "\uFFFD\uFFFD");            // overlong
   EXPECT_EQ(sanitize_utf8(std::string("\xED\xA0\x80", 3)), "\uFFFD\uFFFD\uFFFD");  // surrogate
   EXPECT_EQ(sanitize_utf8(std::string("\xE1\xBB", 2)), "\uFFFD\uFFFD");            // truncated
+  // Runs of valid bytes around dropped NULs and replaced bytes keep their order.
+  EXPECT_EQ(sanitize_utf8(std::string("ab\0c\xFF" "d\u1EC5\0", 10)), "abc\uFFFDd\u1EC5");
+  EXPECT_EQ(sanitize_utf8(std::string("\0\0", 2)), "");
 }
 
 }  // namespace
