@@ -94,6 +94,16 @@ RAW8 = ("From: Nguyễn Văn A <n@x.vn>\r\nTo: a@example.gov.vn\r\nSubject: Côn
         "Message-ID: <raw8@x.vn>\r\n\r\nx\r\n").encode()
 
 
+INNER_HEAD = (b"From: inner@x.vn\r\nSubject: =?UTF-8?Q?B=C3=A1o_c=C3=A1o?=\r\n"
+              b"Content-Type: text/plain; charset=utf-8\r\n\r\n")
+INNER_BODY = "Nội dung chuyển tiếp\r\n".encode()
+PART1_MIME = b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: x-foo\r\n\r\n"
+NESTED = (b"From: a@example.gov.vn\r\nTo: b@x.vn\r\nSubject: fwd\r\nX-Tag: one\r\n"
+          b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n"
+          b"--zz\r\n" + PART1_MIME + b"abc\r\n--zz\r\nContent-Type: message/rfc822\r\n\r\n" +
+          INNER_HEAD + INNER_BODY + b"--zz--\r\n")
+
+
 def search_numbers(resp):
     m = re.search(rb"^\* SEARCH([ \d]*)\r\n", resp, re.M)
     return m.group(1).split() if m else None
@@ -141,6 +151,39 @@ with FreshDatabase() as db:
         c.check(b"BODY[TEXT]<1> {2}\r\n\r\n" in r, f"BODY[TEXT]<1.100>: {r!r}")
         c.check(b"BODY[HEADER]<99999> {0}\r\n" in r or b'BODY[HEADER]<99999> ""' in r,
                 f"past the end: {r!r}")
+
+        # Sections (RFC 3501 6.4.5) byte-exact, nested message/rfc822 included; BINARY of an
+        # unknown transfer encoding is NO [UNKNOWN-CTE] (RFC 3516).
+        n = Client()
+        n.cmd("CREATE Nested")
+        n.append("Nested", NESTED)
+        n.cmd("SELECT Nested")
+        r = n.cmd("FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT X-TAG)] BODY.PEEK[1.MIME] "
+                  "BODY.PEEK[2.HEADER] BODY.PEEK[2.TEXT] BODY.PEEK[2.1])")
+        want = b"Subject: fwd\r\nX-Tag: one\r\n\r\n"
+        c.check(b"BODY[HEADER.FIELDS (SUBJECT X-TAG)] {%d}\r\n" % len(want) + want in r,
+                f"HEADER.FIELDS: {r!r}")
+        c.check(b"BODY[1.MIME] {%d}\r\n" % len(PART1_MIME) + PART1_MIME in r, f"1.MIME: {r!r}")
+        c.check(b"BODY[2.HEADER] {%d}\r\n" % len(INNER_HEAD) + INNER_HEAD in r, f"2.HEADER: {r!r}")
+        inner = INNER_BODY[:-2]  # the CRLF before a boundary belongs to the boundary (RFC 2046)
+        c.check(b"BODY[2.TEXT] {%d}\r\n" % len(inner) + inner + b" " in r, f"2.TEXT: {r!r}")
+        c.check(b"BODY[2.1] {%d}\r\n" % len(inner) + inner + b")" in r, f"2.1: {r!r}")
+        r = n.cmd("FETCH 1 (BODY.PEEK[HEADER.FIELDS.NOT (SUBJECT X-TAG MIME-VERSION CONTENT-TYPE)])")
+        want = b"From: a@example.gov.vn\r\nTo: b@x.vn\r\n\r\n"
+        c.check(b"{%d}\r\n" % len(want) + want in r, f"HEADER.FIELDS.NOT: {r!r}")
+        r = n.cmd("FETCH 1 (BINARY.PEEK[1])")
+        c.check(b"NO [UNKNOWN-CTE]" in r, f"BINARY of x-foo: {r!r}")
+        r = n.cmd("FETCH 1 (BODYSTRUCTURE)")
+        c.check(b'"MESSAGE" "RFC822" NIL NIL NIL "7BIT" %d (NIL "=?UTF-8?Q?B=C3=A1o_c=C3=A1o?="'
+                % len(INNER_HEAD + INNER_BODY[:-2]) in r, f"message/rfc822 BODYSTRUCTURE: {r!r}")
+        r = n.cmd("SEARCH BODY \"chuyển tiếp\"")
+        c.check(search_numbers(r) == [b"1"], f"SEARCH in a forwarded message: {r!r}")
+        # UID EXPUNGE (UIDPLUS) removes only the named \\Deleted messages.
+        n.append("Nested", NESTED)
+        n.cmd("STORE 1:2 +FLAGS.SILENT (\\Deleted)")
+        r = n.cmd("UID EXPUNGE 2")
+        c.check(b"* 2 EXPUNGE" in r and b"* 1 EXPUNGE" not in r, f"UID EXPUNGE: {r!r}")
+        n.cmd("LOGOUT")
 
         # ESEARCH (RFC 4731).
         r = a.cmd("SEARCH RETURN (MIN MAX COUNT ALL) ALL")

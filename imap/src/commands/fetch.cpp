@@ -1,6 +1,7 @@
 // FETCH and UID FETCH (RFC 3501 6.4.5, RFC 3516 BINARY, RFC 7162 CHANGEDSINCE/MODSEQ): flags and
 // dates from the entry, ENVELOPE/BODYSTRUCTURE from the cached parse, sections as byte ranges
 // of the stored blob (MailboxStore::fetch_raw).
+#include <algorithm>
 #include <charconv>
 #include <map>
 
@@ -142,8 +143,14 @@ class Fetcher {
     if (!p || p->contains("parts")) co_return std::nullopt;
     const ByteRange range{p->value("body_offset", std::uint64_t{0}),
                           p->value("end_offset", std::uint64_t{0})};
+    // An encoding the server cannot undo is NO [UNKNOWN-CTE] (RFC 3516 4.3).
+    auto encoding = upper(p->value("encoding", std::string("7BIT")));
+    static const char* const known[] = {"7BIT", "8BIT", "BINARY", "BASE64", "QUOTED-PRINTABLE",
+                                        "X-UUENCODE"};
+    if (std::none_of(std::begin(known), std::end(known), [&](auto* k) { return encoding == k; }))
+      co_return std::nullopt;
     auto body = co_await bytes(range);
-    co_return store::decode_transfer_encoding(body, p->value("encoding", std::string("7BIT")));
+    co_return store::decode_transfer_encoding(body, encoding);
   }
 
   Session::Impl& s_;
