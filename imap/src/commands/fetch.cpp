@@ -145,7 +145,7 @@ class Fetcher {
                           p->value("end_offset", std::uint64_t{0})};
     // An encoding the server cannot undo is NO [UNKNOWN-CTE] (RFC 3516 4.3).
     auto encoding = upper(p->value("encoding", std::string("7BIT")));
-    static const char* const known[] = {"7BIT", "8BIT", "BINARY", "BASE64", "QUOTED-PRINTABLE",
+    static const char* const known[] = {"7BIT",      "8BIT", "BINARY", "BASE64", "QUOTED-PRINTABLE",
                                         "X-UUENCODE"};
     if (std::none_of(std::begin(known), std::end(known), [&](auto* k) { return encoding == k; }))
       co_return std::nullopt;
