@@ -475,6 +475,23 @@ std::string mail(const std::string& subject, const std::string& date, const std:
   return m + "\r\nbody\r\n";
 }
 
+// SENTBEFORE/SENTON/SENTSINCE take the Date header's own day, "disregarding time and timezone"
+// (RFC 3501 6.4.4): early morning in Vietnam is the day before in UTC.
+TEST_F(ImapSessionTest, SentDateKeysUseTheHeadersOwnDay) {
+  Client c(*this);
+  c.login("a@example.gov.vn");
+  c.send(append_cmd("1", "INBOX", mail("s", "Tue, 04 Mar 2025 01:30:00 +0700", "a@x.vn", "d1")));
+  c.send(
+      append_cmd("2", "INBOX", mail("s", "Mon, 03 Mar 2025 20:00:00 -0500 (EST)", "a@x.vn", "d2")));
+  c.send(append_cmd("3", "INBOX", mail("s", "Mon, 3 Mar 2025 23:00:00 EST", "a@x.vn", "d3")));
+  c.send("s SELECT INBOX\r\n");
+  EXPECT_NE(c.send("a SEARCH SENTON 4-Mar-2025\r\n").find("* SEARCH 1\r\n"), std::string::npos);
+  EXPECT_NE(c.send("b SEARCH SENTON 3-Mar-2025\r\n").find("* SEARCH 2 3\r\n"), std::string::npos);
+  EXPECT_NE(c.send("c SEARCH SENTBEFORE 4-Mar-2025\r\n").find("* SEARCH 2 3\r\n"),
+            std::string::npos);
+  EXPECT_NE(c.send("d SEARCH SENTSINCE 4-Mar-2025\r\n").find("* SEARCH 1\r\n"), std::string::npos);
+}
+
 TEST_F(ImapSessionTest, SortAndThread) {
   Client c(*this);
   c.login("a@example.gov.vn");

@@ -102,6 +102,29 @@ std::string addresses_text(const json& env, const std::string& key) {
   return out;
 }
 
+// Seconds east of UTC of an RFC 5322 date's zone: the token after the time, "+0700" or an
+// obsolete name (RFC 5322 4.3); 0 when there is none.
+std::int64_t zone_offset(std::string_view date) {
+  auto time = date.find(':');
+  if (time == std::string_view::npos) return 0;
+  auto start = date.find(' ', time);
+  if (start == std::string_view::npos) return 0;
+  auto zone = date.substr(start + 1);
+  zone = zone.substr(0, zone.find_first_of(" \t("));
+  if (zone.size() == 5 && (zone[0] == '+' || zone[0] == '-') &&
+      std::all_of(zone.begin() + 1, zone.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    auto hours = (zone[1] - '0') * 10 + (zone[2] - '0');
+    auto minutes = (zone[3] - '0') * 10 + (zone[4] - '0');
+    return (zone[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+  }
+  static const std::pair<const char*, int> names[] = {{"EDT", -4}, {"EST", -5}, {"CDT", -5},
+                                                      {"CST", -6}, {"MDT", -6}, {"MST", -7},
+                                                      {"PDT", -7}, {"PST", -8}};
+  for (const auto& [name, hours] : names)
+    if (iequals(zone, name)) return hours * 3600;
+  return 0;
+}
+
 std::int64_t day_of(std::int64_t t) {
   return t >= 0 ? t / 86400 * 86400 : (t - 86399) / 86400 * 86400;
 }
@@ -148,11 +171,11 @@ class Matcher {
       case Op::since:
         return day_of(e.internal_date) >= k.number;
       case Op::sent_before:
-        return day_of(sent(c)) < k.number;
+        return sent_day(c) < k.number;
       case Op::sent_on:
-        return day_of(sent(c)) == k.number;
+        return sent_day(c) == k.number;
       case Op::sent_since:
-        return day_of(sent(c)) >= k.number;
+        return sent_day(c) >= k.number;
       case Op::larger:
         return e.size > k.number;
       case Op::smaller:
@@ -178,10 +201,14 @@ class Matcher {
     return std::any_of(e.flags.keywords.begin(), e.flags.keywords.end(),
                        [&](auto& x) { return iequals(x, k); });
   }
-  static std::int64_t sent(const Candidate& c) {
+  // The day of the Date header as written, "disregarding time and timezone" (RFC 3501 6.4.4):
+  // 01:30 +0700 on 4 March is 4 March, though it is 3 March in UTC. Without a usable Date
+  // header, the internal date's day.
+  static std::int64_t sent_day(const Candidate& c) {
     auto d = c.envelope.value("date", json::object());
     auto u = d.is_object() ? d.value("unix", json()) : json();
-    return u.is_number() ? u.get<std::int64_t>() : c.meta->entry.internal_date;
+    if (!u.is_number()) return day_of(c.meta->entry.internal_date);
+    return day_of(u.get<std::int64_t>() + zone_offset(text(d, "raw")));
   }
   bool header(const SearchKey& k, Candidate& c) {
     const auto& n = needle(k.value);
