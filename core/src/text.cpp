@@ -6,6 +6,7 @@
 #include <unicode/unistr.h>
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace govmail::core {
@@ -71,11 +72,23 @@ void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
-bool is_clean_ascii(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c == 0 || c >= 0x80) return false;
+// The first byte at or after p that is NUL or not ASCII (end if none). Eight bytes at a time:
+// message text at ingest is mostly ASCII and passes here several times.
+const unsigned char* skip_clean_ascii(const unsigned char* p, const unsigned char* end) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  while (end - p >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    if ((w & kHigh) || ((w - kOnes) & ~w & kHigh)) break;  // a high bit, or a zero byte
+    p += 8;
   }
-  return true;
+  while (p < end && *p != 0 && *p < 0x80) ++p;
+  return p;
+}
+
+bool is_clean_ascii(std::string_view s) {
+  auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  return skip_clean_ascii(p, p + s.size()) == p + s.size();
 }
 
 // Fold of every code point below kTableSize, computed once with ICU (NFD, marks dropped, đ -> d,
@@ -137,11 +150,7 @@ std::string sanitize_utf8(std::string_view bytes) {
   auto flush = [&](const unsigned char* upto) {
     out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(upto - run));
   };
-  while (p < end) {
-    if (*p != 0 && *p < 0x80) {
-      ++p;
-      continue;
-    }
+  while ((p = skip_clean_ascii(p, end)) < end) {
     const unsigned char* start = p;
     const char32_t cp = next_code_point(p, end);
     const bool invalid = cp == kReplacement && !(p - start == 3 && start[0] == 0xEF);

@@ -72,8 +72,18 @@ TEST(mimeTextSanitize, KeepsValidReplacesInvalid) {
   EXPECT_EQ(sanitize_utf8(std::string("\xED\xA0\x80", 3)), "\uFFFD\uFFFD\uFFFD");  // surrogate
   EXPECT_EQ(sanitize_utf8(std::string("\xE1\xBB", 2)), "\uFFFD\uFFFD");            // truncated
   // Runs of valid bytes around dropped NULs and replaced bytes keep their order.
-  EXPECT_EQ(sanitize_utf8(std::string("ab\0c\xFF" "d\u1EC5\0", 10)), "abc\uFFFDd\u1EC5");
+  EXPECT_EQ(sanitize_utf8(std::string("ab\0c\xFF"
+                                      "d\u1EC5\0",
+                                      10)),
+            "abc\uFFFDd\u1EC5");
   EXPECT_EQ(sanitize_utf8(std::string("\0\0", 2)), "");
+  // Long ASCII runs (scanned eight bytes at a time) with a NUL, a valid and an invalid sequence.
+  const std::string a(21, 'a'), b(19, 'b'), c(15, 'c');
+  EXPECT_EQ(sanitize_utf8(a + std::string(1, '\0') + b + "\xC3\xA9" + c + "\xFF" + a),
+            a + b + "\xC3\xA9" + c + "\uFFFD" + a);
+  EXPECT_EQ(sanitize_utf8(a + b + c), a + b + c);
+  EXPECT_EQ(nfc(a + b), a + b);
+  EXPECT_EQ(nfc(a + std::string(1, '\0') + b), a + b);
 }
 
 }  // namespace
