@@ -131,7 +131,7 @@ std::string first_address(const json& env, const char* field, bool display) {
   const auto& a = list[0];
   if (display) {
     auto name = text(a, "name_decoded");
-    if (!name.empty()) return lower(name);
+    if (!name.empty()) return fold_case(name);  // "Đào" and "đào" sort together
   }
   return lower(text(a, "mailbox"));
 }

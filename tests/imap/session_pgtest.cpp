@@ -475,6 +475,26 @@ std::string mail(const std::string& subject, const std::string& date, const std:
   return m + "\r\nbody\r\n";
 }
 
+// More messages than SEARCH reads metadata for at once: every chunk is searched, in order.
+TEST_F(ImapSessionTest, SearchSpansMetadataChunks) {
+  Client c(*this);
+  c.login("a@example.gov.vn");
+  for (int i = 1; i <= 300; ++i) {
+    auto subject = i % 100 == 0 ? "=?UTF-8?Q?Kh=E1=BA=A9n?= " + std::to_string(i) : "n";
+    c.send(append_cmd(
+        "a", "INBOX",
+        mail(subject, "Tue, 04 Mar 2025 09:00:00 +0700", "a@x.vn", "c" + std::to_string(i))));
+  }
+  c.send("s SELECT INBOX\r\n");
+  c.send("x STORE 257 +FLAGS (\\Flagged)\r\n");
+  EXPECT_NE(c.send("a SEARCH SUBJECT \"KHẨN\"\r\n").find("* SEARCH 100 200 300\r\n"),
+            std::string::npos);
+  EXPECT_NE(c.send("b SEARCH RETURN (COUNT) BODY body\r\n").find("COUNT 300"), std::string::npos);
+  EXPECT_NE(c.send("c SEARCH FLAGGED\r\n").find("* SEARCH 257\r\n"), std::string::npos);
+  EXPECT_NE(c.send("d SEARCH 255:258 NOT FLAGGED\r\n").find("* SEARCH 255 256 258\r\n"),
+            std::string::npos);
+}
+
 // SENTBEFORE/SENTON/SENTSINCE take the Date header's own day, "disregarding time and timezone"
 // (RFC 3501 6.4.4): early morning in Vietnam is the day before in UTC.
 TEST_F(ImapSessionTest, SentDateKeysUseTheHeadersOwnDay) {
