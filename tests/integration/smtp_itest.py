@@ -106,7 +106,12 @@ INSERT INTO group_senders SELECT g.id, a.id FROM groups g, accounts a
         for who in (AN, BINH, CHI):
             got = [m for m in inbox(db.url, who) if m.endswith(b"to the whole department\r\n")]
             c.check(len(got) == 1 and body_of(got[0]) == gmsg, f"group copy for {who}: {len(got)}")
-        c.check(count(db.url, "blobs") == before_blobs + 1, "group message stored as one blob")
+        # One blob for the circular, one for the DSN about the member left out (full@), queued
+        # from <> to the remote sender.
+        c.check(count(db.url, "blobs") == before_blobs + 2, "group message stored as one blob")
+        dsn = psql(db.url, "SELECT r.address FROM outbound_queue q JOIN outbound_recipients r"
+                           " ON r.queue_id = q.id WHERE q.envelope_from = ''")
+        c.check(dsn == "x@other.vn", f"DSN for the member over quota queued to the sender: {dsn!r}")
         c.check(not any(b"circular" in m for m in inbox(db.url, f"full@{DOMAIN}")),
                 "over-quota member left out")
 
@@ -141,7 +146,8 @@ INSERT INTO group_senders SELECT g.id, a.id FROM groups g, accounts a
         c.check(len(got) == 1 and body_of(got[0]) == sub and b"with ESMTPSA id" in got[0],
                 f"submission delivered locally: {got[:1]!r}")
         q = psql(db.url, "SELECT q.envelope_from, q.dsn_ret, q.dsn_envid, r.address, r.dsn_notify "
-                         "FROM outbound_queue q JOIN outbound_recipients r ON r.queue_id = q.id")
+                         "FROM outbound_queue q JOIN outbound_recipients r ON r.queue_id = q.id "
+                         "WHERE q.envelope_from <> ''")
         c.check(q == f"van.an@{DOMAIN}|HDRS|abc|x@gmail.com|FAILURE,DELAY", f"queued with DSN: {q!r}")
 
         # --- Implicit TLS (submissions).
