@@ -358,6 +358,69 @@ TEST_F(ImapSessionTest, CondstoreAndQresync) {
 namespace govmail::imap {
 namespace {
 
+// Every non-text SEARCH key of RFC 3501/9051 on one small mailbox: flags, keywords, internal
+// dates, sizes, sequence and UID sets (with "*" and reversed ranges), NOT/OR/lists.
+TEST_F(ImapSessionTest, SearchKeysOnFlagsDatesSizesAndSets) {
+  Client c(*this);
+  c.login("a@example.gov.vn");
+  auto put = [&](const std::string& flags, const std::string& date, std::size_t body) {
+    std::string msg = "Subject: s\r\n\r\n" + std::string(body, 'x') + "\r\n";
+    return c.send("a APPEND INBOX (" + flags + ") \"" + date + "\" {" + std::to_string(msg.size()) +
+                  "+}\r\n" + msg + "\r\n");
+  };
+  put("\\Seen \\Answered $Work", "01-Mar-2025 10:00:00 +0000", 10);
+  put("\\Flagged \\Draft", "02-Mar-2025 10:00:00 +0000", 1000);
+  put("\\Deleted", "03-Mar-2025 10:00:00 +0000", 10);
+  put("", "04-Mar-2025 10:00:00 +0000", 10);
+  c.send("s SELECT INBOX\r\n");
+  auto search = [&](const std::string& keys) {
+    auto r = c.send("t SEARCH " + keys + "\r\n");
+    auto b = r.find("* SEARCH");
+    if (b == std::string::npos) return "no answer: " + r;
+    return r.substr(b + 8, r.find("\r\n", b) - b - 8);
+  };
+  const std::pair<const char*, const char*> cases[] = {
+      {"ALL", " 1 2 3 4"},
+      {"ANSWERED", " 1"},
+      {"UNANSWERED", " 2 3 4"},
+      {"SEEN", " 1"},
+      {"UNSEEN", " 2 3 4"},
+      {"FLAGGED", " 2"},
+      {"UNFLAGGED", " 1 3 4"},
+      {"DRAFT", " 2"},
+      {"UNDRAFT", " 1 3 4"},
+      {"DELETED", " 3"},
+      {"UNDELETED", " 1 2 4"},
+      {"KEYWORD $Work", " 1"},
+      {"KEYWORD $work", " 1"},
+      {"UNKEYWORD $Work", " 2 3 4"},
+      {"NEW", ""},
+      {"RECENT", ""},
+      {"OLD", " 1 2 3 4"},
+      {"BEFORE 2-Mar-2025", " 1"},
+      {"ON 2-Mar-2025", " 2"},
+      {"SINCE 3-Mar-2025", " 3 4"},
+      {"LARGER 500", " 2"},
+      {"SMALLER 500", " 1 3 4"},
+      {"2:*", " 2 3 4"},
+      {"*", " 4"},
+      {"4:2", " 2 3 4"},
+      {"1,3", " 1 3"},
+      {"UID 3:*", " 3 4"},
+      {"UID 9:*", " 4"},  // "*" is the highest UID: 9:* is 4:9
+      {"OR SEEN FLAGGED", " 1 2"},
+      {"(SEEN FLAGGED)", ""},
+      {"NOT (SEEN FLAGGED)", " 1 2 3 4"},
+      {"(OR SEEN DELETED) SINCE 2-Mar-2025", " 3"},
+      {"OR OR ANSWERED DRAFT DELETED", " 1 2 3"},
+      {"NOT NOT SEEN", " 1"},
+  };
+  for (const auto& [keys, want] : cases) EXPECT_EQ(search(keys), want) << keys;
+  EXPECT_NE(c.send("b SEARCH NOSUCHKEY\r\n").find("b BAD"), std::string::npos);
+  EXPECT_NE(c.send("b2 SEARCH OR SEEN\r\n").find("b2 BAD"), std::string::npos);
+  EXPECT_NE(c.send("b3 SEARCH BEFORE 31-Foo-2025\r\n").find("b3 BAD"), std::string::npos);
+}
+
 // Text keys match decoded text: transfer encodings, charsets and RFC 2047 words decoded, case
 // folded with diacritics kept; what is only in the encoded form does not match.
 TEST_F(ImapSessionTest, SearchMatchesDecodedText) {
