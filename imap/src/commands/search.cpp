@@ -22,7 +22,8 @@ using json = nlohmann::json;
 constexpr std::size_t kChunk = 256;
 
 struct Needs {
-  bool meta = false, raw = false;
+  bool meta = false;
+  bool header = false, body = false;  // raw bytes: the header block, the whole message
 };
 
 bool envelope_field(const std::string& name) {
@@ -38,11 +39,11 @@ void needs_of(const SearchKey& k, Needs& n) {
       break;
     case Op::header:  // the header block's end comes from the cached bodystructure
       n.meta = true;
-      n.raw = n.raw || !envelope_field(k.name);
+      n.header = n.header || !envelope_field(k.name);
       break;
     case Op::body:
     case Op::text:
-      n.raw = n.meta = true;
+      n.body = n.meta = true;
       break;
     default:
       break;
@@ -270,10 +271,13 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
       c.seq = *seq;
       c.meta = &m;
       if (needs.meta) c.envelope = parse_object(m.envelope_json);
-      if (needs.raw) {
-        auto raw = co_await s.store().fetch_raw(s.account, m.entry.message_id);
-        if (raw) c.raw = std::move(*raw);
+      if (needs.header || needs.body) {
         c.body_offset = parse_object(m.bodystructure_json).value("body_offset", std::uint64_t{0});
+        // HEADER alone reads only the header block, not the attachments.
+        std::optional<std::uint64_t> length;
+        if (!needs.body) length = c.body_offset;
+        auto raw = co_await s.store().fetch_raw(s.account, m.entry.message_id, 0, length);
+        if (raw) c.raw = std::move(*raw);
       }
       if (!matcher.match(key, c)) continue;
       if (!want_meta) m.envelope_json = m.bodystructure_json = {};  // bounded hits
