@@ -14,7 +14,9 @@ awaitable<Reply> Session::Impl::authenticate(std::string name, std::string passw
       account = r.account_id;
       user = r.address;
       state = State::authenticated;
-      spdlog::info("imap ip={} user={} logged in", conn.remote_ip, user);
+      // "cached": no argon2id hash was paid (bench/imap/run.sh counts these).
+      spdlog::info("imap ip={} user={} logged in{}", conn.remote_ip, user,
+                   r.from_cache ? " (cached)" : "");
       co_return ok("[CAPABILITY " + capabilities() + "] Logged in");
     case core::AuthOutcome::temporary:
       co_return no("[UNAVAILABLE] Authentication temporarily unavailable");

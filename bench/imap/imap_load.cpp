@@ -1,0 +1,352 @@
+// bench_imap_load: an IMAP load generator for side-by-side runs (govmail, Dovecot), with the mix of
+// Dovecot's imaptest: each simulated client runs cycles of LOGIN, SELECT INBOX, FETCH 1:*
+// (ENVELOPE FLAGS), FETCH of whole bodies (BODY.PEEK[]), STORE flags, APPEND (a message of the
+// mbox), EXPUNGE, LOGOUT, each cycle on a user no other client holds at that moment. Any NO, BAD
+// or disconnect counts as an error (the cycle is abandoned). Prints one line per command (ops/s,
+// p50, p99) and a TOTAL line.
+//   bench_imap_load run   HOST PORT CLIENTS USERS PATTERN PASSWORD MBOX CYCLES SECONDS
+//   bench_imap_load setup HOST PORT CLIENTS USERS PATTERN PASSWORD MBOX PER_USER
+//   setup empties every user's INBOX and appends PER_USER messages of the mbox to it.
+//   PATTERN: "user%d@bench.test" with %d in 1..USERS.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/asio.hpp"
+
+namespace {
+
+using govmail::awaitable;
+using govmail::use_awaitable;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+struct Params {
+  std::string mode, host;
+  unsigned short port = 143;
+  int clients = 10, users = 100;
+  std::string pattern, password;
+  std::vector<std::string> messages;
+  long cycles = 0;      // run: total cycles; setup: messages per user
+  double seconds = 60;  // run: wall-clock bound
+};
+
+struct Stats {
+  std::map<std::string, std::vector<double>> latency_ms;  // per command
+  long errors = 0, cycles = 0;
+  std::map<std::string, long> error_by_command;
+};
+
+// mboxrd -> messages with CRLF line ends.
+std::vector<std::string> read_mbox(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::vector<std::string> out;
+  std::string line, cur;
+  bool any = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("From ", 0) == 0) {
+      if (any) out.push_back(std::move(cur));
+      cur.clear();
+      any = true;
+      continue;
+    }
+    std::size_t q = 0;
+    while (q < line.size() && line[q] == '>') ++q;
+    if (q > 0 && line.compare(q, 5, "From ") == 0) line.erase(0, 1);
+    cur += line;
+    cur += "\r\n";
+  }
+  if (any) out.push_back(std::move(cur));
+  // The writer ends every message with a blank separator line: not part of the message.
+  for (auto& m : out)
+    if (m.size() >= 4 && m.compare(m.size() - 4, 4, "\r\n\r\n") == 0) m.resize(m.size() - 2);
+  return out;
+}
+
+class ImapError : public std::runtime_error {
+ public:
+  ImapError(const std::string& cmd, const std::string& what)
+      : std::runtime_error(cmd + ": " + what), command(cmd) {}
+  std::string command;
+};
+
+class Conn {
+ public:
+  explicit Conn(tcp::socket s) : sock_(std::move(s)) {}
+
+  // One response line, with any literals it carries appended (their bytes skipped).
+  awaitable<std::string> line() {
+    std::string out;
+    for (;;) {
+      auto crlf = buf_.find("\r\n", pos_);
+      while (crlf == std::string::npos) {
+        co_await fill();
+        crlf = buf_.find("\r\n", pos_);
+      }
+      out.append(buf_, pos_, crlf - pos_);
+      pos_ = crlf + 2;
+      std::size_t literal = 0;
+      if (!out.empty() && out.back() == '}') {
+        auto open = out.rfind('{');
+        if (open != std::string::npos) literal = std::strtoul(out.c_str() + open + 1, nullptr, 10);
+      }
+      if (literal == 0) co_return out;
+      while (buf_.size() - pos_ < literal) co_await fill();
+      body_bytes += literal;
+      pos_ += literal;
+    }
+  }
+  // Sends a command and reads to its tagged reply; untagged lines go to `untagged`.
+  // By value: the coroutine starts later, after a caller's temporaries are gone.
+  awaitable<void> command(std::string name, std::string text,
+                          std::vector<std::string>* untagged = nullptr) {
+    std::string tag = "a" + std::to_string(++tag_);
+    std::string wire = tag + " " + text + "\r\n";
+    co_await asio::async_write(sock_, asio::buffer(wire), use_awaitable);
+    co_await tagged(name, tag, untagged);
+  }
+  awaitable<void> tagged(std::string name, std::string tag, std::vector<std::string>* untagged) {
+    for (;;) {
+      std::string l = co_await line();
+      if (l.rfind("* BYE", 0) == 0 && name != "LOGOUT") throw ImapError(name, "BYE " + l);
+      if (l.size() > tag.size() && l.compare(0, tag.size() + 1, tag + " ") == 0) {
+        if (l.compare(tag.size() + 1, 3, "OK ") != 0) throw ImapError(name, l);
+        co_return;
+      }
+      if (untagged) untagged->push_back(std::move(l));
+    }
+  }
+  awaitable<void> append(const std::string& message) {
+    std::string tag = "a" + std::to_string(++tag_);
+    std::string wire = tag + " APPEND INBOX (\\Seen) {" + std::to_string(message.size()) + "+}\r\n";
+    std::array<asio::const_buffer, 3> bufs{asio::buffer(wire), asio::buffer(message),
+                                           asio::buffer("\r\n", 2)};
+    co_await asio::async_write(sock_, bufs, use_awaitable);
+    co_await tagged("APPEND", tag, nullptr);
+  }
+  tcp::socket& socket() { return sock_; }
+  std::size_t body_bytes = 0;
+
+ private:
+  awaitable<void> fill() {
+    if (pos_ > 0 && pos_ == buf_.size()) {
+      buf_.clear();
+      pos_ = 0;
+    } else if (pos_ > 65536) {
+      buf_.erase(0, pos_);
+      pos_ = 0;
+    }
+    char tmp[65536];
+    auto n = co_await sock_.async_read_some(asio::buffer(tmp), use_awaitable);
+    buf_.append(tmp, n);
+  }
+  tcp::socket sock_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+  unsigned tag_ = 0;
+};
+
+std::string user_name(const Params& p, int u) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, p.pattern.c_str(), u + 1);
+  return buf;
+}
+
+std::string quoted(const std::string& s) {
+  return "\"" + s + "\"";
+}
+
+long exists_of(const std::vector<std::string>& lines) {
+  long n = -1;
+  for (const auto& l : lines)
+    if (l.size() > 9 && l.compare(l.size() - 7, 7, " EXISTS") == 0)
+      n = std::strtol(l.c_str() + 2, nullptr, 10);
+  return n;
+}
+
+struct Shared {
+  explicit Shared(const Params& params) : p(params) {}
+  const Params& p;
+  Stats st;
+  std::deque<int> free_users;
+  long next_cycle = 0;
+  long next_message = 0;
+  Clock::time_point deadline;
+  std::mt19937 rng{12345};
+};
+
+// Times one awaited step into st.latency_ms[name].
+template <typename F>
+awaitable<void> timed(Shared& sh, const std::string& name, F&& step) {
+  auto t0 = Clock::now();
+  co_await step();
+  sh.st.latency_ms[name].push_back(
+      std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+}
+
+awaitable<std::unique_ptr<Conn>> connect(Shared& sh, int user) {
+  auto ex = co_await asio::this_coro::executor;
+  tcp::socket sock(ex);
+  co_await sock.async_connect({asio::ip::make_address(sh.p.host), sh.p.port}, use_awaitable);
+  sock.set_option(tcp::no_delay(true));
+  auto c = std::make_unique<Conn>(std::move(sock));
+  co_await c->line();  // greeting
+  std::string login = "LOGIN " + quoted(user_name(sh.p, user)) + " " + quoted(sh.p.password);
+  co_await timed(sh, "LOGIN", [&]() { return c->command("LOGIN", login); });
+  co_return c;
+}
+
+awaitable<void> logout(Shared& sh, Conn& c) {
+  co_await timed(sh, "LOGOUT", [&]() { return c.command("LOGOUT", "LOGOUT"); });
+  boost::system::error_code ec;
+  c.socket().shutdown(tcp::socket::shutdown_both, ec);
+}
+
+// The imaptest-like cycle on one user.
+awaitable<void> cycle(Shared& sh, int user) {
+  auto c = co_await connect(sh, user);
+  std::vector<std::string> untagged;
+  co_await timed(sh, "SELECT", [&]() { return c->command("SELECT", "SELECT INBOX", &untagged); });
+  long exists = exists_of(untagged);
+  if (exists < 0) throw ImapError("SELECT", "no EXISTS");
+  if (exists > 0) {
+    co_await timed(sh, "FETCH_ENV",
+                   [&]() { return c->command("FETCH_ENV", "FETCH 1:* (ENVELOPE FLAGS)"); });
+    std::uniform_int_distribution<long> pick(1, exists);
+    std::string set;
+    for (int i = 0; i < 3; ++i) set += (i ? "," : "") + std::to_string(pick(sh.rng));
+    co_await timed(sh, "FETCH_BODY",
+                   [&]() { return c->command("FETCH_BODY", "FETCH " + set + " (BODY.PEEK[])"); });
+    std::string flag = "STORE " + std::to_string(pick(sh.rng)) + " +FLAGS (\\Flagged)";
+    co_await timed(sh, "STORE", [&]() { return c->command("STORE", flag); });
+    // The oldest message goes, the appended one replaces it: mailboxes keep their size.
+    co_await timed(sh, "STORE",
+                   [&]() { return c->command("STORE", "STORE 1 +FLAGS (\\Deleted)"); });
+  }
+  const auto& msg = sh.p.messages[sh.next_message++ % sh.p.messages.size()];
+  co_await timed(sh, "APPEND", [&]() { return c->append(msg); });
+  co_await timed(sh, "EXPUNGE", [&]() { return c->command("EXPUNGE", "EXPUNGE"); });
+  co_await logout(sh, *c);
+}
+
+awaitable<void> client(Shared& sh) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer wait(ex);
+  while (sh.next_cycle < sh.p.cycles && Clock::now() < sh.deadline) {
+    if (sh.free_users.empty()) {  // more clients than users: wait for one
+      wait.expires_after(std::chrono::milliseconds(1));
+      co_await wait.async_wait(use_awaitable);
+      continue;
+    }
+    ++sh.next_cycle;
+    int user = sh.free_users.front();
+    sh.free_users.pop_front();
+    try {
+      co_await cycle(sh, user);
+      ++sh.st.cycles;
+    } catch (const ImapError& e) {
+      ++sh.st.errors;
+      ++sh.st.error_by_command[e.command];
+      if (sh.st.errors <= 5) std::fprintf(stderr, "error: %s\n", e.what());
+    } catch (const std::exception& e) {
+      ++sh.st.errors;
+      ++sh.st.error_by_command["disconnect"];
+      if (sh.st.errors <= 5) std::fprintf(stderr, "error: %s\n", e.what());
+    }
+    sh.free_users.push_back(user);
+  }
+}
+
+// Empties each user's INBOX and appends `per_user` messages of the mbox.
+awaitable<void> setup_client(Shared& sh) {
+  while (!sh.free_users.empty()) {
+    int user = sh.free_users.front();
+    sh.free_users.pop_front();
+    try {
+      auto c = co_await connect(sh, user);
+      std::vector<std::string> untagged;
+      co_await c->command("SELECT", "SELECT INBOX", &untagged);
+      if (exists_of(untagged) > 0) {
+        co_await c->command("STORE", "STORE 1:* +FLAGS.SILENT (\\Deleted)");
+        co_await c->command("EXPUNGE", "EXPUNGE");
+      }
+      for (long i = 0; i < sh.p.cycles; ++i)
+        co_await c->append(sh.p.messages[(user * sh.p.cycles + i) % sh.p.messages.size()]);
+      co_await logout(sh, *c);
+      ++sh.st.cycles;
+    } catch (const std::exception& e) {
+      ++sh.st.errors;
+      std::fprintf(stderr, "setup %s: %s\n", user_name(sh.p, user).c_str(), e.what());
+    }
+  }
+}
+
+double percentile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))];
+}
+
+void report(Shared& sh, double secs) {
+  long total = 0;
+  for (auto& [name, v] : sh.st.latency_ms) {
+    total += static_cast<long>(v.size());
+    std::printf("%-10s ops=%-7zu ops_s=%-8.1f p50_ms=%-7.2f p99_ms=%.2f\n", name.c_str(), v.size(),
+                v.size() / secs, percentile(v, 0.5), percentile(v, 0.99));
+  }
+  std::string by;
+  for (auto& [name, n] : sh.st.error_by_command) by += " " + name + ":" + std::to_string(n);
+  std::printf(
+      "TOTAL clients=%d users=%d cycles=%ld secs=%.2f ops=%ld ops_s=%.1f cycles_s=%.1f "
+      "errors=%ld%s\n",
+      sh.p.clients, sh.p.users, sh.st.cycles, secs, total, total / secs, sh.st.cycles / secs,
+      sh.st.errors, by.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 11 || (std::string(argv[1]) != "run" && std::string(argv[1]) != "setup")) {
+    std::fprintf(stderr,
+                 "usage: %s run|setup HOST PORT CLIENTS USERS PATTERN PASSWORD MBOX "
+                 "CYCLES|PER_USER SECONDS\n",
+                 argv[0]);
+    return 2;
+  }
+  Params p;
+  p.mode = argv[1];
+  p.host = argv[2];
+  p.port = static_cast<unsigned short>(std::atoi(argv[3]));
+  p.clients = std::atoi(argv[4]);
+  p.users = std::atoi(argv[5]);
+  p.pattern = argv[6];
+  p.password = argv[7];
+  p.messages = read_mbox(argv[8]);
+  p.cycles = std::atol(argv[9]);
+  p.seconds = std::atof(argv[10]);
+  if (p.messages.empty() || p.users < 1 || p.clients < 1) return 2;
+  Shared sh{p};
+  sh.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(p.seconds));
+  for (int u = 0; u < p.users; ++u) sh.free_users.push_back(u);
+  asio::io_context io(1);
+  for (int i = 0; i < p.clients; ++i)
+    asio::co_spawn(io, p.mode == "run" ? client(sh) : setup_client(sh), [&](std::exception_ptr e) {
+      if (e) ++sh.st.errors;
+    });
+  auto t0 = Clock::now();
+  io.run();
+  report(sh, std::chrono::duration<double>(Clock::now() - t0).count());
+  return sh.st.errors ? 1 : 0;
+}

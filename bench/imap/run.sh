@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# IMAP benchmark, govmail and Dovecot (high-performance mode) side by side on this machine, with
+# the mix of Dovecot's imaptest: LOGIN, SELECT INBOX, FETCH 1:* (ENVELOPE FLAGS), FETCH of three
+# whole bodies, two STOREs, APPEND (from a generated 2,000-message mbox), EXPUNGE, LOGOUT.
+# govmail runs on a private durable PostgreSQL cluster (fsync on) under /tmp with 100 users of
+# one password (argon2id at the config default cost); both servers get every user's INBOX
+# prefilled with 20 messages of the mbox by the load generator's setup phase. Prints per-command
+# ops/s and p50/p99 per run, then the govmail/Dovecot ratio of total ops/s per client count, and
+# how many govmail logins were answered from the verified-credentials cache. Builds nothing:
+#   bench/imap/run.sh [BUILD_DIR]     (a Release build with targets govmail and bench_imap_load)
+# CLIENTS="10 50" CYCLES=3000 SECONDS_MAX=60 PER_USER=20 override the defaults.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+B=$(cd "${1:-$ROOT/build}" && pwd)
+GOVMAIL=$B/govmail
+LOAD=$B/bench/imap/bench_imap_load
+for bin in "$GOVMAIL" "$LOAD"; do
+  [ -x "$bin" ] || { echo "build it first: ninja -C $B govmail bench_imap_load ($bin)" >&2; exit 1; }
+done
+W=/tmp/govmail-bench-imap
+PGPORT=${BENCH_PG_PORT:-54352}
+ANCHORS=/work/shared/anchors/dovecot-postfix
+CLIENTS=${CLIENTS:-"10 50"}
+CYCLES=${CYCLES:-3000}
+SECONDS_MAX=${SECONDS_MAX:-60}
+PER_USER=${PER_USER:-20}
+USERS=100
+source "$ROOT/scripts/lib/pg.sh"
+
+cleanup() {
+  [ -n "${GPID:-}" ] && kill -INT "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null || true
+  pg_stop_cluster "$W/pg" 2>/dev/null || true
+  [ -n "${DOVECOT_STARTED:-}" ] && "$ANCHORS" stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+pg_stop_cluster "$W/pg" 2>/dev/null || true
+rm -rf "$W"; mkdir -p "$W"; chmod 755 "$W"
+python3 "$ROOT/bench/imap/gen_mbox.py" "$W/bench.mbox" 2000
+pg_init_cluster "$W/pg"
+pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB
+export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
+IMAP_PORT=$((PGPORT + 1000)); HTTP_PORT=$((PGPORT + 1001))
+cat >"$W/govmail.toml" <<CONF
+[server]
+hostname = "mail.bench.test"
+var_dir = "$W/var"
+[tls]
+cert_file = "$W/var/tls/cert.pem"
+key_file = "$W/var/tls/key.pem"
+self_signed = true
+[database]
+pool_size = 32
+[listen]
+smtp = []
+submission = []
+submissions = []
+imap = ["127.0.0.1:$IMAP_PORT"]
+imaps = []
+http = ["127.0.0.1:$HTTP_PORT"]
+[auth]
+allow_plaintext_on_loopback = true
+[limits]
+max_connections_per_ip = 1000
+[log]
+level = "info"
+CONF
+psql_q() { psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+"$GOVMAIL" admin --config "$W/govmail.toml" domain add bench.test >/dev/null
+echo "bench password" | "$GOVMAIL" admin --config "$W/govmail.toml" account add user1@bench.test --name u1 --password-stdin >/dev/null
+# The other 99 share user1's hash: one argon2id run here, the same cost at login.
+psql_q "SELECT count(*) FROM (SELECT govmail_add_account('user' || i || '@bench.test', 'u' || i,
+  (SELECT password_hash FROM accounts WHERE address = 'user1@bench.test'), 0, false, NULL, '')
+  FROM generate_series(2, $USERS) i) x" >/dev/null
+"$GOVMAIL" serve --config "$W/govmail.toml" 2>"$W/govmail.log" &
+GPID=$!
+for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$IMAP_PORT) 2>/dev/null && break; sleep 0.2; done
+if ! (exec 3<>/dev/tcp/127.0.0.1/10143) 2>/dev/null; then
+  "$ANCHORS" start perf >/dev/null
+  DOVECOT_STARTED=1
+fi
+
+G=(127.0.0.1 "$IMAP_PORT")
+GU=('user%d@bench.test' 'bench password')
+D=(127.0.0.1 10143)
+DU=('user%d@anchors.test' pass)
+echo "machine: $(nproc) cores, $(uname -r); govmail on PostgreSQL fsync=on synchronous_commit=on"
+echo "setup: $USERS users each, INBOX emptied and $PER_USER messages appended"
+"$LOAD" setup "${G[@]}" 10 $USERS "${GU[@]}" "$W/bench.mbox" "$PER_USER" 300 | grep TOTAL | sed 's/^/govmail setup /'
+"$LOAD" setup "${D[@]}" 10 $USERS "${DU[@]}" "$W/bench.mbox" "$PER_USER" 300 | grep TOTAL | sed 's/^/dovecot setup /'
+total_ops() { sed -n 's/^TOTAL .* ops_s=\([0-9.]*\) .*/\1/p' <<<"$1"; }
+errors_of() { sed -n 's/^TOTAL .* errors=\([0-9]*\).*/\1/p' <<<"$1"; }
+summary=()
+for c in $CLIENTS; do
+  echo "== $c clients, $USERS users, at most $CYCLES cycles or ${SECONDS_MAX}s"
+  g=$("$LOAD" run "${G[@]}" "$c" $USERS "${GU[@]}" "$W/bench.mbox" "$CYCLES" "$SECONDS_MAX") || true
+  sed 's/^/govmail  /' <<<"$g"
+  d=$("$LOAD" run "${D[@]}" "$c" $USERS "${DU[@]}" "$W/bench.mbox" "$CYCLES" "$SECONDS_MAX") || true
+  sed 's/^/dovecot  /' <<<"$d"
+  gr=$(total_ops "$g"); dr=$(total_ops "$d")
+  summary+=("RATIO clients=$c govmail_ops_s=$gr dovecot_ops_s=$dr ratio=$(awk -v a="$gr" -v b="$dr" \
+    'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}') govmail_errors=$(errors_of "$g") dovecot_errors=$(errors_of "$d")")
+done
+printf '%s\n' "${summary[@]}"
+logins=$(grep -c ' logged in' "$W/govmail.log" || true)
+cached=$(grep -c ' logged in (cached)' "$W/govmail.log" || true)
+echo "govmail logins: $logins, from the verified-credentials cache: $cached (argon2id paid: $((logins - cached)))"
