@@ -502,6 +502,26 @@ TEST_F(ImapSessionTest, EightBitEnvelopeStringsAreLiteralsUnlessUtf8Accept) {
   EXPECT_NE(r.find("(\"name\" \"Công văn.pdf\")"), std::string::npos) << r;
 }
 
+// APPEND UTF8 (literal8) after ENABLE UTF8=ACCEPT (RFC 6855 4), refused before it.
+TEST_F(ImapSessionTest, AppendUtf8DataItem) {
+  const std::string msg = "Subject: Công văn\r\nFrom: a@x.vn\r\n\r\nx\r\n";
+  const auto size = std::to_string(msg.size());
+  Client c(*this);
+  c.login("a@example.gov.vn");
+  auto r = c.send("a APPEND INBOX UTF8 (~{" + size + "+}\r\n" + msg + ")\r\n");
+  EXPECT_NE(r.find("a BAD"), std::string::npos) << r;
+  c.send("e ENABLE UTF8=ACCEPT\r\n");
+  r = c.send("b APPEND INBOX (\\Seen) UTF8 (~{" + size + "}\r\n");
+  EXPECT_EQ(r.substr(0, 1), "+") << r;
+  r = c.send(msg + ")\r\n");
+  EXPECT_NE(r.find("b OK [APPENDUID"), std::string::npos) << r;
+  c.send("s SELECT INBOX\r\n");
+  r = c.send("f FETCH 1 (FLAGS ENVELOPE BODY.PEEK[])\r\n");
+  EXPECT_NE(r.find("\"Công văn\""), std::string::npos) << r;
+  EXPECT_NE(r.find("\\Seen"), std::string::npos) << r;
+  EXPECT_NE(r.find("BODY[] {" + size + "}\r\n" + msg), std::string::npos) << r;
+}
+
 // THREAD=REFERENCES on real headers: References chains with a message missing from the
 // mailbox, and a reply without References grouped by subject (RFC 5256 4).
 TEST_F(ImapSessionTest, ThreadReferencesFromHeaders) {
