@@ -28,7 +28,9 @@ rm -rf "$W"; mkdir -p "$W"; chmod 755 "$W"
 pg_init_cluster "$W/pg"
 pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB
 export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
-SMTP_PORT=$((PGPORT + 1000)); HTTP_PORT=$((PGPORT + 1001))
+# Free ports chosen by the kernel: fixed offsets from PGPORT collided with other benches.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+SMTP_PORT=$(free_port); HTTP_PORT=$(free_port)
 cat >"$W/govmail.toml" <<CONF
 [server]
 hostname = "mx.bench.test"
