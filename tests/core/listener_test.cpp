@@ -5,6 +5,10 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <array>
 #include <chrono>
 #include <functional>
@@ -391,6 +395,80 @@ TEST_F(ListenerTest, GracefulShutdownLetsConnectionsFinish) {
     co_await a.send("still here\r\nQUIT\r\n");
     EXPECT_EQ(co_await a.line(), "still here");
     EXPECT_TRUE(co_await eventually([&] { return finished; }));
+  });
+}
+
+// Says goodbye when reads are interrupted by shutdown(), as SMTP does with 421.
+awaitable<void> goodbye_handler(Stream& s) {
+  std::array<char, 64> buf;
+  for (;;) {
+    IoResult r = co_await s.read_some(buf);
+    if (r.ec == asio::error::shut_down) {
+      co_await s.write("421 shutting down\r\n");
+      co_return;
+    }
+    if (!r) co_return;
+    co_await s.write(std::string(buf.data(), r.bytes));
+  }
+}
+
+TEST_F(ListenerTest, ShutdownInterruptsReadsOnlyOfServicesThatAskForIt) {
+  Server server(ioc.get_executor(), {});
+  std::uint16_t polite = add(
+      server, {.name = "polite", .handler = goodbye_handler, .interrupt_reads_on_shutdown = true});
+  std::uint16_t plain = add(server, {.name = "plain", .handler = EchoHandler{}});
+  server.start();
+  run([&]() -> awaitable<void> {
+    auto a = co_await connect(polite);
+    auto b = co_await connect(plain);
+    co_await a.send("x\r\n");
+    EXPECT_EQ(co_await a.line(), "x");
+    bool finished = false;
+    asio::co_spawn(
+        co_await asio::this_coro::executor,
+        [&]() -> awaitable<void> {
+          co_await server.shutdown(5s);
+          finished = true;
+        },
+        asio::detached);
+    EXPECT_EQ(co_await a.line(), "421 shutting down");  // the write side still works
+    EXPECT_TRUE(co_await a.closed_by_server());
+    co_await sleep_for(100ms);
+    EXPECT_FALSE(finished);  // the plain service's connection is left to finish
+    co_await b.send("still here\r\nQUIT\r\n");
+    EXPECT_EQ(co_await b.line(), "still here");
+    EXPECT_TRUE(co_await eventually([&] { return finished; }));
+  });
+}
+
+// The server side of the connection whose peer is `client`: found among this process's fds.
+int server_fd_of(tcp::socket& client) {
+  const auto local = client.local_endpoint();
+  for (int fd = 3; fd < 1024; ++fd) {
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;
+    if (peer.sin_family == AF_INET && ntohs(peer.sin_port) == local.port() &&
+        fd != client.native_handle())
+      return fd;
+  }
+  return -1;
+}
+
+TEST_F(ListenerTest, AcceptedSocketsHaveNagleOff) {
+  Server server(ioc.get_executor(), {});
+  std::uint16_t port = add(server, {.handler = EchoHandler{}});
+  server.start();
+  run([&]() -> awaitable<void> {
+    auto a = co_await connect(port);
+    co_await a.send("x\r\n");
+    EXPECT_EQ(co_await a.line(), "x");  // accepted and served
+    const int fd = server_fd_of(a.sock);
+    EXPECT_GE(fd, 0);
+    int on = 0;
+    socklen_t len = sizeof on;
+    EXPECT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &len), 0);
+    EXPECT_NE(on, 0);
   });
 }
 
