@@ -39,6 +39,9 @@ with FreshDatabase() as db:
         idle_sub = Raw(srv.submission)
         idle_sub.send("EHLO idle.test\r\n")
         idle_sub.reply()
+        idle_tls = Raw(srv.submissions, tls=True)  # the goodbye goes over TLS
+        idle_tls.send("EHLO idle.test\r\n")
+        idle_tls.reply()
 
         in_data = Raw(srv.smtp)
         in_data.send(f"EHLO data.test\r\nMAIL FROM:<ba@bo.vn>\r\nRCPT TO:<{AN}>\r\nDATA\r\n")
@@ -57,7 +60,7 @@ with FreshDatabase() as db:
         t0 = time.time()
         srv.proc.send_signal(signal.SIGTERM)
         for name, conn in (("idle MX", idle_mx), ("idle submission", idle_sub),
-                           ("after a transaction", done)):
+                           ("idle submissions (TLS)", idle_tls), ("after a transaction", done)):
             lines = rest(conn)
             c.check(len(lines) == 1 and lines[0].startswith("421 4.3.2 ")
                     and "Service shutting down" in lines[0], f"{name}: {lines}")

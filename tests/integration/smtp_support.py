@@ -151,8 +151,10 @@ def client_tls():
 class Raw:
     """A bare SMTP connection: send bytes, read replies (for PIPELINING, BDAT, disconnects)."""
 
-    def __init__(self, port, timeout=30):
+    def __init__(self, port, timeout=30, tls=False):
         self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls:  # implicit TLS (submissions)
+            self.s = client_tls().wrap_socket(self.s)
         self.buf = b""
         self.greeting = self.reply()
 
