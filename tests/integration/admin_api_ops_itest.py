@@ -191,6 +191,25 @@ with FreshDatabase() as db:
         c.check(st == 200, f"revoke: {st} {out}")
         st, out = prov.call("DELETE", f"/admins/prov@{DOMAIN}")
         c.check(st == 409, f"revoking oneself: 409 ({st})")
+        st, out = prov.call("POST", f"/admins/aud@{DOMAIN}/totp")
+        c.check(st == 200 and len(out.get("secret", "")) >= 32 and
+                out["uri"].startswith("otpauth://totp/"), f"TOTP enrolment: {st} {out}")
+        c.check(psql(db.url, "SELECT totp_secret IS NOT NULL FROM admins a JOIN accounts c ON "
+                             f"c.id = a.account_id WHERE c.address = 'aud@{DOMAIN}'") == "t",
+                "TOTP secret stored")
+        st, out = prov.call("POST", f"/admins/{A1}/totp")
+        c.check(st == 404, f"TOTP for a non-admin: 404 ({st} {out})")
+        st, out = prov.call("DELETE", f"/accounts/{A3}")
+        psql(db.url, f"UPDATE accounts SET deleted_at = now() - interval '200 days' "
+                     f"WHERE address = '{A3}'")
+        st, out = prov.call("POST", "/purge?older_than_days=90")
+        c.check(st == 200 and out["purged"] == [A3] and
+                psql(db.url, f"SELECT count(*) FROM accounts WHERE address = '{A3}'") == "0",
+                f"purge of an account deleted 200 days ago: {out}")
+        st, out = unit.call("POST", "/purge")
+        c.check(st == 403, f"unit admin purge: 403 ({st})")
+        st, out = aud.call("POST", f"/admins/aud@{DOMAIN}/totp")
+        c.check(st == 403, f"auditor TOTP enrolment: 403 ({st})")
         st, out = prov.call("GET", f"/export?domain={DOMAIN}")
         c.check(st == 200 and "Nguyễn Văn Hai" in out and A1 in out, "export CSV")
 
@@ -274,6 +293,7 @@ with FreshDatabase() as db:
                        "group.member-remove", "group.sender-add", "group.policy", "group.delete",
                        "account.rename", "account.set", "account.unused", "account.bulk-restore",
                        "admins.grant", "admins.list", "admins.revoke", "account.export",
+                       "admins.totp", "account.purge", "account.delete",
                        "archive.search"):
             c.check(has(P, action), f"audited: province {action}")
         for action in ("alias.add", "account.unused", "account.bulk-suspend", "import",

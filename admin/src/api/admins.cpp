@@ -1,6 +1,8 @@
-// admins: list (province, auditor), grant and revoke (province only; the router enforces it).
+// admins: list (province, auditor), grant, revoke and TOTP enrolment (province only; the router
+// enforces it).
 #include "admin/operations.hpp"
 #include "admin/provisioning.hpp"
+#include "admin/totp.hpp"
 #include "api.hpp"
 #include "core/asio.hpp"
 
@@ -56,6 +58,22 @@ awaitable<HttpResponse> admins_revoke(Call& c) {
   auto r = co_await c.admin().remove_admin(acc->id);
   if (!r) co_return store_fail(r.error(), "admin " + acc->address);
   co_return ok({{"revoked", acc->address}});
+}
+
+// A new TOTP secret for an admin (replacing any), returned once with its otpauth:// URI.
+awaitable<HttpResponse> admins_totp(Call& c) {
+  auto address = normalise_address(c.params[0]);
+  c.target = address;
+  auto acc = co_await c.dir().find_account(address);
+  if (!acc) co_return account_not_found();
+  std::string secret = new_totp_secret();
+  std::optional<std::string> stored = secret;
+  auto r = co_await c.admin().set_totp_secret(acc->id, stored);
+  if (!r) co_return store_fail(r.error(), "admin " + acc->address + " (grant a role first)");
+  c.detail = "new TOTP secret";
+  co_return ok({{"address", acc->address},
+                {"secret", secret},
+                {"uri", otpauth_uri(c.s.cfg.admin.totp_issuer, acc->address, secret)}});
 }
 
 }  // namespace govmail::admin::api

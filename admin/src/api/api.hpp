@@ -155,6 +155,8 @@ awaitable<HttpResponse> group_policy(Call& c);
 awaitable<HttpResponse> admins_list(Call& c);
 awaitable<HttpResponse> admins_grant(Call& c);
 awaitable<HttpResponse> admins_revoke(Call& c);
+awaitable<HttpResponse> admins_totp(Call& c);
+awaitable<HttpResponse> account_purge(Call& c);
 awaitable<HttpResponse> archive_search(Call& c);
 
 // Sign-in and out (not in the route table: no principal yet).

@@ -1,5 +1,6 @@
 // Account lifecycle beyond one status change: rename, profile (name, unit, position), accounts
-// unused for N days (list, suspend), and bulk suspend/restore from a list. A unit admin acts only
+// unused for N days (list, suspend), bulk suspend/restore from a list, and the purge of accounts
+// deleted longer ago than the retention. A unit admin acts only
 // inside its units: other accounts answer like missing ones.
 #include "admin/operations.hpp"
 #include "admin/provisioning.hpp"
@@ -132,6 +133,20 @@ awaitable<HttpResponse> bulk_suspend(Call& c) {
 }
 awaitable<HttpResponse> bulk_restore(Call& c) {
   co_return co_await bulk_status(c, store::AccountStatus::active);
+}
+
+// ?older_than_days=N (default admin.deleted_retention_days): removes those accounts and their mail.
+awaitable<HttpResponse> account_purge(Call& c) {
+  int days = static_cast<int>(c.s.cfg.admin.deleted_retention_days);
+  if (auto d = c.query("older_than_days")) {
+    if (d->empty() || d->size() > 5 || d->find_first_not_of("0123456789") != std::string::npos)
+      co_return fail(400, "older_than_days: a whole number");
+    days = std::stoi(*d);
+  }
+  auto r = co_await c.admin().purge_deleted(days);
+  if (!r) co_return store_fail(r.error(), "purge");
+  c.detail = std::to_string(r->size()) + " purged, retention " + std::to_string(days) + " days";
+  co_return ok({{"purged", *r}, {"older_than_days", days}});
 }
 
 }  // namespace govmail::admin::api

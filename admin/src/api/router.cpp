@@ -65,6 +65,8 @@ constexpr Route kRoutes[] = {
     {"GET", "admins", "admins.list", Access::audit, admins_list},
     {"POST", "admins", "admins.grant", Access::province, admins_grant},
     {"DELETE", "admins/:address", "admins.revoke", Access::province, admins_revoke},
+    {"POST", "admins/:address/totp", "admins.totp", Access::province, admins_totp},
+    {"POST", "purge", "account.purge", Access::province, account_purge},
     {"GET", "archive", "archive.search", Access::audit, archive_search},
     {"GET", "audit", "audit.list", Access::audit, audit_list, false},
 };
