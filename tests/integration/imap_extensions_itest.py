@@ -201,6 +201,14 @@ with FreshDatabase() as db:
         c.check(re.findall(rb"\* (\d+) FETCH", r) == [b"2", b"3"], f"FETCH $: {r!r}")
         r = a.cmd("UID SEARCH NOT UID $")
         c.check(search_numbers(r) == [b"1", b"4"], f"UID SEARCH NOT UID $: {r!r}")
+        # SAVE with MAX alone saves only the maximum; with MIN MAX both ends (RFC 5182 2.4).
+        r = a.cmd("SEARCH RETURN (SAVE MAX) ALL")
+        c.check(re.search(rb"ESEARCH \(TAG \"t\d+\"\) MAX 4\r\n", r), f"SAVE MAX: {r!r}")
+        c.check(search_numbers(a.cmd("SEARCH $")) == [b"4"], "$ is the maximum only")
+        a.cmd("SEARCH RETURN (SAVE MIN MAX) NOT SUBJECT QP")
+        c.check(search_numbers(a.cmd("SEARCH $")) == [b"1", b"4"], "$ is min and max")
+        a.cmd("SEARCH RETURN (SAVE COUNT MIN) NOT SUBJECT QP")
+        c.check(search_numbers(a.cmd("SEARCH $")) == [b"1", b"3", b"4"], "COUNT saves all")
 
         # Text keys on decoded text, case folded with diacritics kept.
         for keys, want in [('CHARSET UTF-8 BODY "ủy ban"', [b"1"]),

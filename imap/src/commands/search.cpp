@@ -299,7 +299,10 @@ GOVMAIL_IMAP_HANDLER(cmd_search) {
     co_return no("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
   std::vector<SearchHit> found;
   auto r = co_await run_search(s, prog->key, false, found);
-  if (r.status != "OK") co_return r;
+  if (r.status != "OK") {
+    if (prog->ret_save) s.sel->saved_search.clear();  // a failed SAVE leaves $ empty (RFC 5182)
+    co_return r;
+  }
   std::vector<std::uint32_t> hits;
   store::ModSeq top = 0;
   for (const auto& h : found) {
@@ -308,8 +311,16 @@ GOVMAIL_IMAP_HANDLER(cmd_search) {
   }
   std::sort(hits.begin(), hits.end());
   if (prog->ret_save) {
+    // SAVE with MIN and/or MAX only (no ALL, no COUNT) saves just those (RFC 5182 2.4).
+    auto saved = hits;
+    if ((prog->ret_min || prog->ret_max) && !prog->ret_all && !prog->ret_count && !hits.empty()) {
+      saved.clear();
+      if (prog->ret_min) saved.push_back(hits.front());
+      if (prog->ret_max && (saved.empty() || saved.back() != hits.back()))
+        saved.push_back(hits.back());
+    }
     s.sel->saved_search.clear();
-    for (auto h : hits) s.sel->saved_search.push_back(cmd.uid ? h : s.sel->messages[h - 1].uid);
+    for (auto h : saved) s.sel->saved_search.push_back(cmd.uid ? h : s.sel->messages[h - 1].uid);
   }
   bool modseq = uses_modseq(prog->key) && !hits.empty();
   // IMAP4rev2 answers SEARCH with ESEARCH always (RFC 9051 6.4.4).
