@@ -56,6 +56,13 @@ class ImapSessionTest : public StoreTest {
       return t_.run(drive());
     }
     std::string login(const std::string& user) { return send("l LOGIN " + user + " secret\r\n"); }
+    // The numbers of "* SEARCH" for `keys`, e.g. " 1 3" ("" for none).
+    std::string search(const std::string& keys) {
+      auto r = send("t SEARCH " + keys + "\r\n");
+      auto b = r.find("* SEARCH");
+      if (b == std::string::npos) return "no answer: " + r;
+      return r.substr(b + 8, r.find("\r\n", b) - b - 8);
+    }
     Session& session() { return session_; }
     bool closed = false;
 
@@ -373,12 +380,6 @@ TEST_F(ImapSessionTest, SearchKeysOnFlagsDatesSizesAndSets) {
   put("\\Deleted", "03-Mar-2025 10:00:00 +0000", 10);
   put("", "04-Mar-2025 10:00:00 +0000", 10);
   c.send("s SELECT INBOX\r\n");
-  auto search = [&](const std::string& keys) {
-    auto r = c.send("t SEARCH " + keys + "\r\n");
-    auto b = r.find("* SEARCH");
-    if (b == std::string::npos) return "no answer: " + r;
-    return r.substr(b + 8, r.find("\r\n", b) - b - 8);
-  };
   const std::pair<const char*, const char*> cases[] = {
       {"ALL", " 1 2 3 4"},
       {"ANSWERED", " 1"},
@@ -415,7 +416,7 @@ TEST_F(ImapSessionTest, SearchKeysOnFlagsDatesSizesAndSets) {
       {"OR OR ANSWERED DRAFT DELETED", " 1 2 3"},
       {"NOT NOT SEEN", " 1"},
   };
-  for (const auto& [keys, want] : cases) EXPECT_EQ(search(keys), want) << keys;
+  for (const auto& [keys, want] : cases) EXPECT_EQ(c.search(keys), want) << keys;
   EXPECT_NE(c.send("b SEARCH NOSUCHKEY\r\n").find("b BAD"), std::string::npos);
   EXPECT_NE(c.send("b2 SEARCH OR SEEN\r\n").find("b2 BAD"), std::string::npos);
   EXPECT_NE(c.send("b3 SEARCH BEFORE 31-Foo-2025\r\n").find("b3 BAD"), std::string::npos);
@@ -443,32 +444,26 @@ TEST_F(ImapSessionTest, SearchMatchesDecodedText) {
   c.login("a@example.gov.vn");
   for (const auto* m : {&base64, &qp, &cp1258, &header}) c.send(append_cmd("a", "INBOX", *m));
   c.send("s SELECT INBOX\r\n");
-  auto search = [&](const std::string& keys) {
-    auto r = c.send("t SEARCH " + keys + "\r\n");
-    auto b = r.find("* SEARCH");
-    if (b == std::string::npos) return "no answer: " + r;
-    return r.substr(b + 8, r.find("\r\n", b) - b - 8);
-  };
-  EXPECT_EQ(search("CHARSET UTF-8 BODY \"ủy ban\""), " 1");  // base64, Ủ folded to ủ
-  EXPECT_EQ(search("BODY \"KÍNH GỬI\""), " 1");
-  EXPECT_EQ(search("BODY \"S8OtbmggZ\""), "");          // the encoded form is not text
-  EXPECT_EQ(search("SUBJECT \"CÔNG VĂN ĐẾN\""), " 1");  // RFC 2047 B
-  EXPECT_EQ(search("SUBJECT \"công vân\""), "");        // another diacritic: no match
-  EXPECT_EQ(search("SUBJECT \"cong van\""), " 1");      // typed without diacritics
-  EXPECT_EQ(search("SUBJECT \"UTF-8\""), "");
-  EXPECT_EQ(search("BODY \"triển khai CÔNG TÁC\""), " 2");  // quoted-printable
-  EXPECT_EQ(search("TEXT \"=E1=BB\""), "");
-  EXPECT_EQ(search("BODY \"hà nội\""), " 3");         // windows-1258, tone mark combined
-  EXPECT_EQ(search("HEADER X-Note \"KHẨN\""), " 4");  // RFC 2047 Q in any header
-  EXPECT_EQ(search("HEADER x-note \"\""), " 4");      // field present
-  EXPECT_EQ(search("HEADER X-Other \"\""), "");
-  EXPECT_EQ(search("TEXT \"khẩn\""), " 4");  // TEXT sees decoded headers
-  EXPECT_EQ(search("TEXT \"triển\""), " 2");
-  EXPECT_EQ(search("NOT BODY \"ủy ban\""), " 2 3 4");
-  EXPECT_EQ(search("OR BODY \"triển\" SUBJECT \"công văn\""), " 1 2");
-  EXPECT_EQ(search("NOT OR HEADER X-Note \"khẩn\" BODY \"hà nội\" FROM \"x.vn\""), " 1 2");
+  EXPECT_EQ(c.search("CHARSET UTF-8 BODY \"ủy ban\""), " 1");  // base64, Ủ folded to ủ
+  EXPECT_EQ(c.search("BODY \"KÍNH GỬI\""), " 1");
+  EXPECT_EQ(c.search("BODY \"S8OtbmggZ\""), "");          // the encoded form is not text
+  EXPECT_EQ(c.search("SUBJECT \"CÔNG VĂN ĐẾN\""), " 1");  // RFC 2047 B
+  EXPECT_EQ(c.search("SUBJECT \"công vân\""), "");        // another diacritic: no match
+  EXPECT_EQ(c.search("SUBJECT \"cong van\""), " 1");      // typed without diacritics
+  EXPECT_EQ(c.search("SUBJECT \"UTF-8\""), "");
+  EXPECT_EQ(c.search("BODY \"triển khai CÔNG TÁC\""), " 2");  // quoted-printable
+  EXPECT_EQ(c.search("TEXT \"=E1=BB\""), "");
+  EXPECT_EQ(c.search("BODY \"hà nội\""), " 3");         // windows-1258, tone mark combined
+  EXPECT_EQ(c.search("HEADER X-Note \"KHẨN\""), " 4");  // RFC 2047 Q in any header
+  EXPECT_EQ(c.search("HEADER x-note \"\""), " 4");      // field present
+  EXPECT_EQ(c.search("HEADER X-Other \"\""), "");
+  EXPECT_EQ(c.search("TEXT \"khẩn\""), " 4");  // TEXT sees decoded headers
+  EXPECT_EQ(c.search("TEXT \"triển\""), " 2");
+  EXPECT_EQ(c.search("NOT BODY \"ủy ban\""), " 2 3 4");
+  EXPECT_EQ(c.search("OR BODY \"triển\" SUBJECT \"công văn\""), " 1 2");
+  EXPECT_EQ(c.search("NOT OR HEADER X-Note \"khẩn\" BODY \"hà nội\" FROM \"x.vn\""), " 1 2");
   const std::string lit = "NỘI";
-  EXPECT_EQ(search("CHARSET UTF-8 BODY {" + std::to_string(lit.size()) + "+}\r\n" + lit), " 3");
+  EXPECT_EQ(c.search("CHARSET UTF-8 BODY {" + std::to_string(lit.size()) + "+}\r\n" + lit), " 3");
   EXPECT_NE(c.send("u SEARCH CHARSET KOI8-R BODY x\r\n").find("u NO [BADCHARSET"),
             std::string::npos);
 }
