@@ -142,6 +142,14 @@ with FreshDatabase() as db:
         r = a.cmd("FETCH 2 (BINARY.PEEK[1])")
         text = "Về việc triển khai công tác\r\n".encode()
         c.check(b"BINARY[1] {%d}\r\n" % len(text) + text in r, f"BINARY of QP: {r!r}")
+        # BINARY[]: the whole message; a multipart body as stored, a leaf's body decoded.
+        r = a.cmd("FETCH 1 (BINARY.PEEK[] BINARY.SIZE[])")
+        c.check(b"BINARY[] {%d}\r\n" % len(ATTACH) + ATTACH in r and
+                b"BINARY.SIZE[] %d" % len(ATTACH) in r, f"BINARY[] of a multipart: {r[-120:]!r}")
+        r = a.cmd("FETCH 2 (BINARY.PEEK[])")
+        head = QP[:QP.index(b"\r\n\r\n") + 4]
+        c.check(b"BINARY[] {%d}\r\n" % len(head + text) + head + text in r,
+                f"BINARY[] of a QP message: {r!r}")
         r = a.cmd("FETCH 4 (BINARY.PEEK[1])")
         c.check(b"BINARY[1] {3}\r\nx\r\n" in r, f"BINARY of a non-MIME body: {r!r}")
 

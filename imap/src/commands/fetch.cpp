@@ -137,14 +137,32 @@ class Fetcher {
                   p);
   }
 
-  // Decoded content of a leaf part (RFC 3516); nullopt for a part that is not a leaf.
+  // Decoded content of a leaf part (RFC 3516); nullopt for a part that is not a leaf. BINARY[]
+  // is the whole message, header included (RFC 9051 6.4.5), with the top-level body decoded (a
+  // multipart body is never transfer-encoded, so it is sent as stored).
   awaitable<std::optional<std::string>> binary(const std::string& part) {
-    const json* p = part.empty() ? &tree() : find_part(tree(), part);
+    if (part.empty()) {
+      const json& root = tree();
+      const ByteRange header{0, root.value("body_offset", std::uint64_t{0})};
+      auto out = co_await bytes(header);
+      std::optional<std::string> body;
+      if (root.contains("parts"))
+        body = co_await bytes(ByteRange{header.end, m_.entry.size});
+      else
+        body = co_await decoded(root);
+      if (!body) co_return std::nullopt;
+      co_return out + *body;
+    }
+    const json* p = find_part(tree(), part);
     if (!p || p->contains("parts")) co_return std::nullopt;
-    const ByteRange range{p->value("body_offset", std::uint64_t{0}),
-                          p->value("end_offset", std::uint64_t{0})};
+    co_return co_await decoded(*p);
+  }
+
+  awaitable<std::optional<std::string>> decoded(const json& p) {
+    const ByteRange range{p.value("body_offset", std::uint64_t{0}),
+                          p.value("end_offset", std::uint64_t{0})};
     // An encoding the server cannot undo is NO [UNKNOWN-CTE] (RFC 3516 4.3).
-    auto encoding = upper(p->value("encoding", std::string("7BIT")));
+    auto encoding = upper(p.value("encoding", std::string("7BIT")));
     static const char* const known[] = {"7BIT",      "8BIT", "BINARY", "BASE64", "QUOTED-PRINTABLE",
                                         "X-UUENCODE"};
     if (std::none_of(std::begin(known), std::end(known), [&](auto* k) { return encoding == k; }))
