@@ -1,5 +1,6 @@
 // RFC 5256 section 4, step by step. Containers live in a deque (stable addresses); a dummy is a
-// container without a message.
+// container without a message. No recursion: a thread can be as deep as the mailbox is large
+// (senders choose the References), and the io thread's stack must not be the limit.
 #include "threading.hpp"
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
+#include <variant>
 
 #include "sort_keys.hpp"
 
@@ -38,29 +40,65 @@ void sort_siblings(std::vector<Container*>& v) {
   std::stable_sort(v.begin(), v.end(), earlier);
 }
 
-// Grandchildren before children, so that a dummy's first child is known when it is sorted.
-void sort_tree(std::vector<Container*>& v) {
-  for (auto* c : v) sort_tree(c->children);
-  sort_siblings(v);
+// Every container under `roots`, each after all of its descendants.
+std::vector<Container*> children_first(const std::vector<Container*>& roots) {
+  std::vector<Container*> out, todo(roots.begin(), roots.end());
+  while (!todo.empty()) {
+    auto* c = todo.back();
+    todo.pop_back();
+    out.push_back(c);
+    todo.insert(todo.end(), c->children.begin(), c->children.end());
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
-std::string chain(const Container& n) {
-  std::string s = std::to_string(n.msg->number);
-  if (n.children.size() == 1) return s + " " + chain(*n.children[0]);
-  if (!n.children.empty()) s += ' ';  // "3 6 (4 23)(44 7 96)" (RFC 5256 4)
-  for (const auto* c : n.children) s += "(" + chain(*c) + ")";
-  return s;
+// Grandchildren before children, so that a dummy's first child is known when it is sorted.
+void sort_tree(std::vector<Container*>& roots) {
+  for (auto* c : children_first(roots)) sort_siblings(c->children);
+  sort_siblings(roots);
+}
+
+// "3 6 (4 23)(44 7 96)" (RFC 5256 4): a single child follows after a space, several children
+// are each parenthesised.
+void append_chain(std::string& out, const Container* top) {
+  std::vector<std::variant<const Container*, const char*>> todo{top};
+  while (!todo.empty()) {
+    auto next = todo.back();
+    todo.pop_back();
+    if (auto* text = std::get_if<const char*>(&next)) {
+      out += *text;
+      continue;
+    }
+    const Container* n = std::get<const Container*>(next);
+    out += std::to_string(n->msg->number);
+    if (n->children.empty()) continue;
+    out += ' ';
+    if (n->children.size() == 1) {
+      todo.push_back(n->children.front());
+      continue;
+    }
+    for (auto it = n->children.rbegin(); it != n->children.rend(); ++it) {
+      todo.push_back(")");
+      todo.push_back(*it);
+      todo.push_back("(");
+    }
+  }
 }
 
 std::string render(const std::vector<Container*>& roots) {
   std::string out;
   for (const auto* r : roots) {
-    if (!r->dummy()) {
-      out += "(" + chain(*r) + ")";
-      continue;
-    }
     out += "(";
-    for (const auto* c : r->children) out += "(" + chain(*c) + ")";
+    if (!r->dummy()) {
+      append_chain(out, r);
+    } else {
+      for (const auto* c : r->children) {
+        out += "(";
+        append_chain(out, c);
+        out += ")";
+      }
+    }
     out += ")";
   }
   return out;
@@ -73,7 +111,8 @@ class ReferencesThreader {
     std::vector<Container*> roots;           // step 2
     for (auto& c : containers_)
       if (!c.parent) roots.push_back(&c);
-    roots = prune(roots, true);  // step 3
+    for (auto* c : children_first(roots)) c->children = prune(c->children, false);  // step 3
+    roots = prune(roots, true);
     for (auto* r : roots) sort_siblings(r->children);
     sort_siblings(roots);  // step 4
     roots = group_by_subject(roots);
@@ -92,6 +131,7 @@ class ReferencesThreader {
 
   // True when making p the parent of c would make a loop: p is c or one of its descendants.
   static bool loops(const Container* p, const Container* c) {
+    if (c->children.empty()) return p == c;  // the common case, in constant time
     for (; p; p = p->parent)
       if (p == c) return true;
     return false;
@@ -132,12 +172,12 @@ class ReferencesThreader {
     if (prev) adopt(*prev, *self);
   }
 
-  // Step 3: dummies without children go; a dummy's children take its place, except that more
-  // than one child never replaces a dummy at the top level.
-  std::vector<Container*> prune(const std::vector<Container*>& level, bool top) {
+  // Step 3 on one level, whose children are pruned already: dummies without children go; a
+  // dummy's children take its place, except that more than one child never replaces a dummy at
+  // the top level.
+  static std::vector<Container*> prune(const std::vector<Container*>& level, bool top) {
     std::vector<Container*> out;
     for (auto* c : level) {
-      c->children = prune(c->children, false);
       if (!c->dummy() || (top && c->children.size() > 1)) {
         out.push_back(c);
         continue;

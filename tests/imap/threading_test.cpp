@@ -1,6 +1,8 @@
 // RFC 5256 base subject and THREAD algorithms, as pure functions (imap/src/threading.cpp).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "imap/src/sort_keys.hpp"
 #include "imap/src/threading.hpp"
 
@@ -123,6 +125,28 @@ TEST(ThreadReferences, RootsGroupedByBaseSubject) {
             "((1)(2)(3)(4))");
   // Empty subjects are never grouped.
   EXPECT_EQ(thread_references({msg(1, "a", {}, "Re:"), msg(2, "b", {}, "Re:")}), "(1)(2)");
+}
+
+// A thread as deep as a large mailbox, from senders' References: no recursion, no quadratic
+// loop checks when messages arrive in order.
+TEST(ThreadReferences, DeepChainsNeedNoStack) {
+  constexpr std::uint32_t kDepth = 200000;
+  std::vector<ThreadMessage> m;
+  m.reserve(kDepth);
+  for (std::uint32_t i = 1; i <= kDepth; ++i) {
+    std::vector<std::string> refs;
+    if (i > 1) refs.push_back("m" + std::to_string(i - 1));
+    m.push_back(msg(i, "m" + std::to_string(i), std::move(refs)));
+  }
+  auto out = thread_references(m);
+  EXPECT_EQ(out.substr(0, 8), "(1 2 3 4");
+  EXPECT_EQ(out.substr(out.size() - 14), "199999 200000)");
+  EXPECT_EQ(std::count(out.begin(), out.end(), '('), 1);
+  // Every message answering the first one: one level, 200,000 siblings.
+  for (std::uint32_t i = 1; i < kDepth; ++i) m[i].references = {"m1"};
+  out = thread_references(m);
+  EXPECT_EQ(out.substr(0, 9), "(1 (2)(3)");
+  EXPECT_EQ(std::count(out.begin(), out.end(), '('), kDepth);
 }
 
 TEST(ThreadReferences, EmptyInput) {

@@ -27,6 +27,9 @@ awaitable<std::vector<std::string>> references_of(Session::Impl& s, const store:
   auto header = co_await s.store().fetch_raw(s.account, m.entry.message_id, 0, body);
   std::vector<std::string> refs;
   if (header) refs = message_ids(filter_header(*header, {"REFERENCES"}, false));
+  // The last ones: the parent is the last reference (the store keeps 1,000 as well).
+  constexpr std::size_t kMaxReferences = 1000;
+  if (refs.size() > kMaxReferences) refs.erase(refs.begin(), refs.end() - kMaxReferences);
   if (refs.empty())
     if (auto id = first_id(raw_id(env, "in_reply_to")); !id.empty()) refs.push_back(id);
   co_return refs;
