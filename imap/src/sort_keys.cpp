@@ -38,12 +38,8 @@ std::size_t blob_end(std::string_view s, std::size_t i) {
   return std::string_view::npos;
 }
 
-// subj-leader = (*subj-blob subj-refwd) / WSP, with
-// subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":"; the length it covers, 0 if none.
-std::size_t leader_end(std::string_view s, bool& refwd) {
-  if (!s.empty() && wsp(s[0])) return skip_wsp(s, 0);
-  std::size_t i = 0;
-  for (auto b = blob_end(s, i); b != std::string_view::npos; b = blob_end(s, i)) i = b;
+// subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":" at i; the position after it, or 0.
+std::size_t refwd_end(std::string_view s, std::size_t i) {
   if (s.substr(i, 3) == "fwd")
     i += 3;
   else if (s.substr(i, 2) == "fw" || s.substr(i, 2) == "re")
@@ -52,38 +48,31 @@ std::size_t leader_end(std::string_view s, bool& refwd) {
     return 0;
   i = skip_wsp(s, i);
   if (auto b = blob_end(s, i); b != std::string_view::npos) i = b;
-  if (i >= s.size() || s[i] != ':') return 0;
-  refwd = true;
-  return i + 1;
+  return i < s.size() && s[i] == ':' ? i + 1 : 0;
 }
 
-// Step 2: subj-trailer = "(fwd)" / WSP, removed from the end.
-void strip_trailers(std::string& s, bool& reply) {
+// Steps 3 to 5 from `pos`: subj-leader = (*subj-blob subj-refwd) / WSP removed, and a leading
+// subj-blob when something remains after it, until none is left; returns the new start. One
+// pass over the run of blobs stands for removing them one at a time, so that the time is linear
+// whatever the subject ("[a][a][a]...", "re: re: re: ...").
+std::size_t strip_leaders(std::string_view s, std::size_t pos, bool& reply) {
   for (;;) {
-    if (!s.empty() && wsp(s.back())) {
-      s.pop_back();
-    } else if (s.size() >= 5 && s.compare(s.size() - 5, 5, "(fwd)") == 0) {
-      s.resize(s.size() - 5);
+    const std::size_t start = skip_wsp(s, pos);
+    std::size_t end = start, last_blob = std::string_view::npos;
+    for (auto b = blob_end(s, end); b != std::string_view::npos; b = blob_end(s, end)) {
+      last_blob = end;
+      end = b;
+    }
+    if (auto r = refwd_end(s, end)) {
+      pos = r;
       reply = true;
-    } else {
-      return;
+      continue;
     }
-  }
-}
-
-// Steps 3 to 5: leaders, and a leading blob when something remains after it.
-void strip_leaders(std::string& s, bool& reply) {
-  for (bool changed = true; changed;) {
-    changed = false;
-    while (auto n = leader_end(s, reply)) {
-      s.erase(0, n);
-      changed = true;
-    }
-    auto b = blob_end(s, 0);
-    if (b != std::string::npos && b < s.size()) {
-      s.erase(0, b);
-      changed = true;
-    }
+    // Blobs go while something follows them: all of them, or all but a last one that ends it.
+    std::size_t cut = start;
+    if (last_blob != std::string_view::npos) cut = end < s.size() ? end : last_blob;
+    if (cut == pos) return pos;
+    pos = cut;
   }
 }
 
@@ -91,22 +80,34 @@ void strip_leaders(std::string& s, bool& reply) {
 
 BaseSubject extract_base_subject(std::string_view decoded) {
   BaseSubject out;
-  std::string& s = out.text;
+  std::string s;
   for (char c : decoded) {  // step 1: tabs and line breaks to spaces, runs of spaces to one
     if (c == '\t' || c == '\r' || c == '\n') c = ' ';
     if (c == ' ' && !s.empty() && s.back() == ' ') continue;
     s += c;
   }
   s = fold_case(s);
+  // The base subject is s[begin, end): indexes move, nothing is copied until the end.
+  std::size_t begin = 0, end = s.size();
   for (;;) {
-    strip_trailers(s, out.reply);
-    strip_leaders(s, out.reply);
+    for (;;) {  // step 2: subj-trailer = "(fwd)" / WSP, removed from the end
+      if (end > begin && wsp(s[end - 1])) {
+        --end;
+      } else if (end - begin >= 5 && s.compare(end - 5, 5, "(fwd)") == 0) {
+        end -= 5;
+        out.reply = true;
+      } else {
+        break;
+      }
+    }
+    begin = strip_leaders(std::string_view(s.data(), end), begin, out.reply);
     // Step 6: "[fwd:" ... "]" around the whole subject.
-    if (s.size() < 6 || s.compare(0, 5, "[fwd:") != 0 || s.back() != ']') break;
-    s = s.substr(5, s.size() - 6);
-    s.erase(0, skip_wsp(s, 0));
+    if (end - begin < 6 || s.compare(begin, 5, "[fwd:") != 0 || s[end - 1] != ']') break;
+    begin += 5;
+    --end;
     out.reply = true;
   }
+  out.text = s.substr(begin, end - begin);
   return out;
 }
 

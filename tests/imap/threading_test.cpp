@@ -41,6 +41,22 @@ TEST(BaseSubject, Rfc5256Section2_1) {
   }
 }
 
+// Hostile subjects cost linear time: long runs of blobs, of "Re:", of nested "[Fwd: ...]".
+TEST(BaseSubject, LinearTimeOnHostileSubjects) {
+  std::string blobs, res, fwd;
+  for (int i = 0; i < 200000; ++i) blobs += "[x]";
+  for (int i = 0; i < 200000; ++i) res += "Re: ";
+  for (int i = 0; i < 100000; ++i) fwd += "[Fwd: ";
+  fwd += "a" + std::string(100000, ']');
+  EXPECT_EQ(extract_base_subject(blobs).text, "[x]");
+  EXPECT_EQ(extract_base_subject(blobs + " y").text, "y");
+  EXPECT_EQ(extract_base_subject(res + "y").text, "y");
+  EXPECT_EQ(extract_base_subject(blobs + " Re: y").text, "y");
+  auto f = extract_base_subject(fwd);
+  EXPECT_EQ(f.text, "a");
+  EXPECT_TRUE(f.reply);
+}
+
 ThreadMessage msg(std::uint32_t n, std::string id, std::vector<std::string> refs = {},
                   std::string subject = "", std::int64_t date = -1) {
   if (subject.empty()) subject = "subject " + std::to_string(n);  // distinct: no grouping
