@@ -1,5 +1,7 @@
 #include "text_match.hpp"
 
+#include <string.h>  // memmem (glibc)
+
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
@@ -14,6 +16,14 @@ bool is_ascii(std::string_view s) {
   for (unsigned char c : s)
     if (c >= 0x80) return false;
   return true;
+}
+
+// Substring search in linear time whatever the strings (a client chooses the needle):
+// std::string::find is quadratic on "aaa...ab" in "aaa...a" (and libstdc++'s
+// boyer_moore_searcher is quadratic to build); glibc's memmem uses the Two-Way algorithm.
+bool has(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return true;
+  return memmem(hay.data(), hay.size(), needle.data(), needle.size()) != nullptr;
 }
 
 }  // namespace
@@ -39,10 +49,10 @@ Needle::Needle(std::string_view utf8) : folded(fold_case(utf8)) {
 bool FoldedText::contains(const Needle& n) {
   if (n.folded.empty()) return true;
   if (!cased_) cased_ = fold_case(decoded_);
-  if (cased_->find(n.folded) != std::string::npos) return true;
+  if (has(*cased_, n.folded)) return true;
   if (!n.plain || is_ascii(decoded_)) return false;
   if (!plain_) plain_ = core::fold_vietnamese(decoded_);
-  return plain_->find(n.folded) != std::string::npos;
+  return has(*plain_, n.folded);
 }
 
 std::string decoded_header_text(std::string_view block, std::string_view only) {

@@ -2,6 +2,8 @@
 // kept, the diacritic-free fallback for strings typed without them, decoded header fields.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "imap/src/text_match.hpp"
 
 namespace govmail::imap {
@@ -28,6 +30,20 @@ TEST(FoldedText, MatchesCaseInsensitivelyWithDiacriticsKept) {
   EXPECT_TRUE(t.contains(Needle("CONG VAN DEN")));
   EXPECT_TRUE(t.contains(Needle("kinh gui")));
   EXPECT_FALSE(t.contains(Needle("cong vanx")));
+}
+
+// A needle built to defeat naive search still costs linear time.
+TEST(FoldedText, LongNeedlesInLinearTime) {
+  FoldedText t(std::string(4u << 20, 'a'));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(t.contains(Needle(std::string(60000, 'a') + "b")));
+  EXPECT_FALSE(t.contains(Needle("b" + std::string(60000, 'a'))));
+  EXPECT_TRUE(t.contains(Needle(std::string(60000, 'a'))));
+  // A naive search compares ~10^11 bytes here (minutes); linear search takes milliseconds.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  FoldedText v("xx công văn số 5");
+  EXPECT_TRUE(v.contains(Needle("CÔNG VĂN SỐ 5")));
+  EXPECT_TRUE(v.contains(Needle("cong van so 5")));
 }
 
 TEST(DecodedHeaderText, UnfoldsAndDecodesEncodedWords) {
