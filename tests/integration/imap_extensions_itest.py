@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from support import (GOVMAIL, Checks, FreshDatabase, free_port, govmail, traversable_tempdir,  # noqa
@@ -270,6 +271,16 @@ with FreshDatabase() as db:
         r = a.cmd('LIST "" ("INBOX" "Sent") RETURN (CHILDREN SPECIAL-USE)').decode()
         c.check('(\\HasNoChildren \\Sent) "/" "Sent"' in r and '"INBOX"' in r and "Trash" not in r,
                 f"several patterns, RETURN: {r}")
+        # Wildcards: '%' stops at '/', '*' does not; a pattern made to backtrack stays fast.
+        r = a.cmd('LIST "" "%/%"').decode()
+        c.check(f'"{VN7}/Ph&API-ng"' in r and '"INBOX"' not in r, f"LIST %/%: {r}")
+        r = a.cmd('LIST "" "C%"').decode()
+        c.check(f'"{VN7}"' in r and "Ph&API-ng" not in r, f"LIST C%: {r}")
+        a.cmd("CREATE " + "a" * 60)  # a name the pattern below matches in very many ways
+        t0 = time.time()
+        r = a.cmd('LIST "" "' + "*a" * 40 + '*%b"').decode()
+        c.check(ok(r.encode()) and "* LIST" not in r and time.time() - t0 < 2,
+                f"backtracking pattern: {time.time() - t0:.2f}s {r[-80:]}")
         r = a.cmd(f'LIST "" "{VN7}" RETURN (CHILDREN)').decode()
         c.check("\\HasChildren" in r, f"\\HasChildren: {r}")
         r = a.cmd('LIST "" "INBOX" RETURN (STATUS (MESSAGES UIDNEXT))').decode()

@@ -2,23 +2,46 @@
 // CHILDREN, SUBSCRIBED, SPECIAL-USE), SPECIAL-USE (RFC 6154), CHILDREN, LIST-STATUS
 // (RFC 5819), and LSUB. Patterns are matched on UTF-8 names ('*' any, '%' not '/').
 #include <algorithm>
+#include <vector>
 
 #include "session_impl.hpp"
 
 namespace govmail::imap {
 namespace {
 
+// LIST pattern match ('*' any characters, '%' any but the separator '/'), by dynamic
+// programming over the pattern: O(pattern x name) whatever the wildcards (a recursive matcher
+// takes exponential time on "*a*a*a*a*...b").
 bool matches(std::string_view pattern, std::string_view name) {
-  if (pattern.empty()) return name.empty();
-  char p = pattern[0];
-  if (p == '*' || p == '%') {
-    for (std::size_t i = 0; i <= name.size(); ++i) {
-      if (matches(pattern.substr(1), name.substr(i))) return true;
-      if (i < name.size() && p == '%' && name[i] == '/') return false;
+  std::string p;
+  for (char c : pattern) {  // "**", "*%", "%*" are "*"; "%%" is "%"
+    if ((c == '*' || c == '%') && !p.empty() && (p.back() == '*' || p.back() == '%')) {
+      if (c == '*') p.back() = '*';
+      continue;
     }
-    return false;
+    p += c;
   }
-  return !name.empty() && name[0] == p && matches(pattern.substr(1), name.substr(1));
+  // at[j]: the name read so far is matched by p[0, j).
+  std::vector<char> at(p.size() + 1, 0), next(p.size() + 1, 0);
+  auto close = [&](std::vector<char>& v) {  // wildcards also match nothing
+    for (std::size_t j = 0; j < p.size(); ++j)
+      if (v[j] && (p[j] == '*' || p[j] == '%')) v[j + 1] = 1;
+  };
+  at[0] = 1;
+  close(at);
+  for (char c : name) {
+    std::fill(next.begin(), next.end(), 0);
+    for (std::size_t j = 0; j < p.size(); ++j) {
+      if (!at[j]) continue;
+      if (p[j] == '*' || (p[j] == '%' && c != '/'))
+        next[j] = 1;  // the wildcard takes c and may take more
+      else if (p[j] == c)
+        next[j + 1] = 1;
+    }
+    close(next);
+    at.swap(next);
+  }
+  return at[p.size()] != 0;
 }
 
 const char* special_use_attr(store::SpecialUse u) {
