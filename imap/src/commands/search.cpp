@@ -194,9 +194,9 @@ class Matcher {
   }
 
  private:
-  bool in_saved(store::Uid u) const {
+  bool in_saved(store::Uid u) const {  // saved_search is kept ascending (below)
     const auto& v = s_.sel->saved_search;
-    return std::find(v.begin(), v.end(), u) != v.end();
+    return std::binary_search(v.begin(), v.end(), u);
   }
   static bool has_keyword(const store::MailboxEntry& e, const std::string& k) {
     return std::any_of(e.flags.keywords.begin(), e.flags.keywords.end(),
@@ -321,6 +321,7 @@ GOVMAIL_IMAP_HANDLER(cmd_search) {
     }
     s.sel->saved_search.clear();
     for (auto h : saved) s.sel->saved_search.push_back(cmd.uid ? h : s.sel->messages[h - 1].uid);
+    std::sort(s.sel->saved_search.begin(), s.sel->saved_search.end());  // for binary search
   }
   bool modseq = uses_modseq(prog->key) && !hits.empty();
   // IMAP4rev2 answers SEARCH with ESEARCH always (RFC 9051 6.4.4).
