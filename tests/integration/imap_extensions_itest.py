@@ -318,6 +318,11 @@ with FreshDatabase() as db:
         c.check(b"* VANISHED (EARLIER) 3\r\n" in r, f"VANISHED (EARLIER): {r!r}")
         c.check(re.search(rb"\* 2 FETCH \(UID 2 FLAGS \([^)]*\\Seen[^)]*\) MODSEQ", r) or
                 re.search(rb"\* 2 FETCH \([^)]*UID 2[^)]*\\Seen", r), f"changed flags: {r!r}")
+        q.cmd("UNSELECT")
+        r = q.cmd(f"EXAMINE INBOX (QRESYNC ({validity} {highest} 1:4 (1:3 1:3)))")  # seq-match
+        c.check(ok(r) and b"* VANISHED (EARLIER) 3\r\n" in r, f"QRESYNC with seq-match: {r!r}")
+        r = q.cmd(f"EXAMINE INBOX (QRESYNC ({validity + 1} {highest}))")
+        c.check(ok(r) and b"VANISHED" not in r, f"QRESYNC with another UIDVALIDITY: {r!r}")
         r = q.cmd(f"UID FETCH 1:* (FLAGS) (CHANGEDSINCE {highest} VANISHED)")
         c.check(b"* VANISHED (EARLIER) 3\r\n" in r, f"UID FETCH VANISHED: {r!r}")
 
