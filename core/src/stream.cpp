@@ -1,5 +1,7 @@
 #include "core/stream.hpp"
 
+#include <boost/asio/ssl/error.hpp>
+
 #include "core/line_reader.hpp"
 #include "stream_impl.hpp"
 
@@ -114,10 +116,15 @@ awaitable<IoResult> Stream::read_some(std::span<char> buf) {
   if (s->read_shut) co_return IoResult{0, asio::error::timed_out};
   ErrorCode ec;
   Deadline deadline(*s, Direction::read, s->read_timeout, OnExpiry::shutdown_receive);
-  auto token = asio::redirect_error(use_awaitable, ec);
-  auto b = asio::buffer(buf.data(), buf.size());
-  std::size_t n = s->tls ? co_await s->tls->async_read_some(b, token)
-                         : co_await s->plain->async_read_some(b, token);
+  std::size_t n = 0;
+  if (s->tls) {
+    IoResult r = co_await s->tls->read_some(buf.data(), buf.size());
+    n = r.bytes;
+    ec = r.ec;
+  } else {
+    n = co_await s->plain->async_read_some(asio::buffer(buf.data(), buf.size()),
+                                           asio::redirect_error(use_awaitable, ec));
+  }
   if (s->read_interrupted) co_return IoResult{0, asio::error::shut_down};
   co_return finish(n, ec, deadline);
 }
@@ -126,10 +133,15 @@ awaitable<IoResult> Stream::write(std::string_view bytes) {
   std::shared_ptr<Impl> s = impl_;
   ErrorCode ec;
   Deadline deadline(*s, Direction::write, s->write_timeout, OnExpiry::close);
-  auto token = asio::redirect_error(use_awaitable, ec);
-  auto b = asio::buffer(bytes.data(), bytes.size());
-  std::size_t n = s->tls ? co_await asio::async_write(*s->tls, b, token)
-                         : co_await asio::async_write(*s->plain, b, token);
+  std::size_t n = 0;
+  if (s->tls) {
+    IoResult r = co_await s->tls->write(bytes.data(), bytes.size());
+    n = r.bytes;
+    ec = r.ec;
+  } else {
+    n = co_await asio::async_write(*s->plain, asio::buffer(bytes.data(), bytes.size()),
+                                   asio::redirect_error(use_awaitable, ec));
+  }
   co_return finish(n, ec, deadline);
 }
 
@@ -147,8 +159,8 @@ awaitable<IoResult> Stream::handshake(asio::ssl::context& ctx) {
   s->plain.reset();
   ErrorCode ec;
   Deadline deadline(*s, Direction::read, s->read_timeout, OnExpiry::close);
-  co_await s->tls->async_handshake(asio::ssl::stream_base::server,
-                                   asio::redirect_error(use_awaitable, ec));
+  IoResult r = co_await s->tls->handshake();
+  ec = r.ec;
   co_return finish(0, ec, deadline);
 }
 
@@ -203,12 +215,12 @@ void Stream::close() {
 awaitable<void> Stream::shutdown() {
   std::shared_ptr<Impl> s = impl_;
   if (s->tls && s->socket().is_open()) {
-    ErrorCode ec;
-    // async_shutdown waits for the peer's close_notify: never longer than a few seconds.
+    // Sending close_notify may wait for a peer that reads nothing: never longer than 2 s.
     auto limit = std::chrono::milliseconds(2000);
     if (s->write_timeout.count() > 0) limit = std::min(limit, s->write_timeout);
     Deadline deadline(*s, Direction::write, limit, OnExpiry::close);
-    co_await s->tls->async_shutdown(asio::redirect_error(use_awaitable, ec));
+    IoResult r = co_await s->tls->shutdown();
+    (void)r;  // closing anyway
   }
   close();
 }

@@ -9,7 +9,7 @@
 #include "core/asio.hpp"
 #include "core/stream.hpp"
 
-#include <boost/asio/ssl.hpp>
+#include "tls_socket.hpp"
 
 namespace govmail::core {
 
@@ -27,7 +27,7 @@ struct Stream::Impl : std::enable_shared_from_this<Stream::Impl> {
 
   // Exactly one of the two holds the connection; start_tls moves the socket from plain to tls.
   std::optional<tcp::socket> plain;
-  std::optional<asio::ssl::stream<tcp::socket>> tls;
+  std::optional<TlsSocket> tls;
 
   // One timer per direction: IMAP IDLE reads while it writes updates.
   asio::steady_timer read_timer;
