@@ -83,7 +83,7 @@ awaitable<void> Session::Impl::announce(bool expunges, bool force) {
     expunged(std::exchange(sel->pending_expunges, {}));
   if (!force && !notifier->dirty.exchange(false)) co_return;
   if (force) notifier->dirty = false;
-  auto ch = co_await store().changes_since(account, sel->mailbox.id, sel->known_modseq);
+  auto ch = co_await backend.shared_changes_since(account, sel->mailbox.id, sel->known_modseq);
   if (!ch) {
     spdlog::warn("imap user={} changes_since failed: {}", user, store::to_string(ch.error()));
     notifier->dirty = true;

@@ -14,13 +14,26 @@ namespace govmail::imap {
 
 class Backend {
  public:
-  virtual ~Backend() = default;
+  Backend();
+  virtual ~Backend();
   virtual awaitable<core::AuthResult> authenticate(std::string user, std::string password,
                                                    std::string remote_ip) = 0;
   virtual store::MailboxStore& mailboxes() = 0;
   // Called on the io_context (any thread) for every committed change of the mailbox.
   virtual store::Subscription subscribe_mailbox(
       store::MailboxId mailbox, std::function<void(const store::MailboxEvent&)> fn) = 0;
+
+  // mailboxes().changes_since for the untagged updates: a delivery wakes every session of the
+  // mailbox at once (thousands in IDLE), and the callers that ask about one mailbox from one
+  // modseq within a millisecond share one query. Only callers that arrive before the query is
+  // sent share it, so each answer is taken after the change that woke its caller.
+  awaitable<store::Result<store::MailboxChanges>> shared_changes_since(store::AccountId account,
+                                                                       store::MailboxId mailbox,
+                                                                       store::ModSeq since);
+
+ private:
+  struct Flights;
+  std::shared_ptr<Flights> flights_;
 };
 
 // The backend on the store and AuthService (both must outlive it).
