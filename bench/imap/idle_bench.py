@@ -232,10 +232,14 @@ with FreshDatabase() as db:
         time.sleep(2)
         rss, pss = memory(p.pid)
         mode = "TLS (imaps)" if args.tls else "plain IMAP"
-        print(f"{N} IDLE sessions, {mode}, {USERS} users, set up in {setup:.1f}s")
+        print(f"{N} IDLE sessions, {mode}, {USERS} users, set up in {setup:.1f}s", flush=True)
         print(f"govmail memory: VmRSS {base_rss / 1024:.1f} MiB before, {rss / 1024:.1f} MiB with "
               f"them ({(rss - base_rss) / N:.2f} KiB/session); PSS {base_pss / 1024:.1f} -> "
-              f"{pss / 1024:.1f} MiB")
+              f"{pss / 1024:.1f} MiB", flush=True)
+        hold = float(os.environ.get("IDLE_BENCH_HOLD", "0"))  # seconds, to inspect govmail
+        if hold:
+            print(f"holding {hold:.0f}s: govmail pid {p.pid}", flush=True)
+            time.sleep(hold)
         from_sent, from_ack, missed = measure(socks)
         how = "SMTP 250" if args.smtp else "APPEND OK from another connection"
         print(f"delivery -> EXISTS over {args.deliveries} deliveries x {N // USERS} sessions "
