@@ -1,6 +1,8 @@
-// Group members left out for a full mailbox: after the message is committed for everyone else,
-// one RFC 3464 report goes to the envelope sender, stored in the sender's INBOX when the sender
-// is local, queued for the outbound side otherwise. Never for the null sender (RFC 5321 4.5.5).
+// Group members left out for a full mailbox: one RFC 3464 report to the envelope sender, stored
+// in the sender's INBOX when the sender is local, queued for the outbound side otherwise. It is
+// a companion of the message (store::Delivery::companions): both commit in one transaction, so
+// 250 means the report is durable too and a crash never keeps one without the other. Never for
+// the null sender (RFC 5321 4.5.5).
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -29,45 +31,60 @@ DsnReport make_report(const Session::Impl& s) {
   return r;
 }
 
-// The sender's accounts when it is local, or a remote recipient for the outbound queue.
-awaitable<store::Result<store::Delivery>> addressed_to_sender(Session::Impl& s) {
-  store::Delivery d;  // envelope_from stays empty: a report is sent from the null path
+// Local accounts of the sender that have room for the report: a sender whose own mailbox is full
+// does not lose the message for everyone else (the report is dropped, and logged).
+void add_with_room(Session::Impl& s, store::Delivery& d,
+                   const std::vector<store::RecipientAccount>& accounts, std::uint64_t size) {
+  for (const auto& a : accounts) {
+    const bool gets_message = s.tx.accounts.count(a.id) > 0;  // also charged for the message
+    if (over_quota(a, size + (gets_message ? s.tx.body.size() : 0))) {
+      spdlog::warn("smtp tx id={} DSN not stored for account {}: mailbox full", s.tx.queue_id,
+                   a.id);
+      continue;
+    }
+    d.local.push_back({a.id, std::nullopt});
+  }
+}
+
+// The sender's accounts when it is local, or a remote recipient for the outbound queue. An
+// unknown local sender gets no report (not_found is not an error here).
+awaitable<store::Result<void>> address_to_sender(Session::Impl& s, store::Delivery& d) {
   const std::string& sender = s.tx.from.address;
   auto local = co_await s.is_local_domain(std::string(domain_of(sender)));
   if (!local) co_return unexpected(local.error());
   if (!*local) {
     d.remote.push_back({sender, "", ""});
-    co_return d;
+    co_return store::Result<void>{};
   }
   auto res = co_await s.backend.resolve_recipient(lower_ascii(sender));
-  if (!res) co_return unexpected(res.error());
+  if (!res) {
+    if (res.error() == store::StoreError::not_found) co_return store::Result<void>{};
+    co_return unexpected(res.error());
+  }
+  const auto size = d.raw->size();
   if (res->is_group && s.auth) {  // sent as a group: the report goes to the one who sent it
     d.local.push_back({s.auth->account, std::nullopt});
-    co_return d;
+    co_return store::Result<void>{};
   }
-  for (const auto& a : res->accounts) d.local.push_back({a.id, std::nullopt});
-  co_return d;
+  add_with_room(s, d, res->accounts, size);
+  co_return store::Result<void>{};
 }
 
 }  // namespace
 
-awaitable<void> bounce_skipped(Session::Impl& s) {
-  if (s.tx.skipped.empty() || s.tx.from.address.empty()) co_return;
-  auto d = co_await addressed_to_sender(s);
-  store::StoreError error = d ? store::StoreError::temporary : d.error();
-  if (d) {
-    const auto report = make_report(s);
-    d->raw = std::make_shared<const std::string>("Return-Path: <>\r\n" + make_failure_dsn(report));
-    auto done = co_await s.backend.deliver(std::move(*d));
-    if (done) {
-      spdlog::info("smtp tx id={} DSN for {} group member(s) over quota sent to <{}>",
-                   s.tx.queue_id, report.recipients.size(), core::log_safe(s.tx.from.address, 80));
-      co_return;
-    }
-    error = done.error();
+awaitable<std::optional<Reply>> attach_bounce(Session::Impl& s, store::Delivery& message) {
+  if (s.tx.skipped.empty() || s.tx.from.address.empty()) co_return std::nullopt;
+  store::Delivery d;  // envelope_from stays empty: a report is sent from the null path
+  d.raw =
+      std::make_shared<const std::string>("Return-Path: <>\r\n" + make_failure_dsn(make_report(s)));
+  if (auto addressed = co_await address_to_sender(s, d); !addressed) {
+    spdlog::error("smtp tx id={} DSN to <{}> for group members over quota: {}", s.tx.queue_id,
+                  core::log_safe(s.tx.from.address, 80), store::to_string(addressed.error()));
+    co_return store_error_reply(addressed.error(), s.tx.queue_id);
   }
-  spdlog::error("smtp tx id={} DSN to <{}> for group members over quota not stored: {}",
-                s.tx.queue_id, core::log_safe(s.tx.from.address, 80), store::to_string(error));
+  if (d.local.empty() && d.remote.empty()) co_return std::nullopt;  // nowhere to put it
+  message.companions.push_back(std::move(d));
+  co_return std::nullopt;
 }
 
 }  // namespace govmail::smtp

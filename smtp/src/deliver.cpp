@@ -93,6 +93,19 @@ store::Delivery make_delivery(Session::Impl& s) {
   return d;
 }
 
+// The message and the report about members left out, committed together.
+awaitable<Reply> deliver(Session::Impl& s) {
+  auto d = make_delivery(s);
+  if (auto refused = co_await attach_bounce(s, d)) co_return *refused;
+  const bool report = !d.companions.empty();
+  auto delivered = co_await s.backend.deliver(std::move(d));
+  if (!delivered) co_return store_error_reply(delivered.error(), s.tx.queue_id);
+  if (report)
+    spdlog::info("smtp tx id={} DSN for group member(s) over quota stored for <{}>", s.tx.queue_id,
+                 core::log_safe(s.tx.from.address, 80));
+  co_return Reply{250, "2.0.0", "Ok: queued as " + s.tx.queue_id};
+}
+
 }  // namespace
 
 awaitable<void> finish_message(Session::Impl& s) {
@@ -100,13 +113,10 @@ awaitable<void> finish_message(Session::Impl& s) {
   if (auto refused = co_await check_message(s)) {
     r = *refused;
   } else {
-    auto delivered = co_await s.backend.deliver(make_delivery(s));
-    r = delivered ? Reply{250, "2.0.0", "Ok: queued as " + s.tx.queue_id}
-                  : store_error_reply(delivered.error(), s.tx.queue_id);
+    r = co_await deliver(s);
   }
   s.reply(r);
   s.log_transaction(r.wire().substr(0, r.wire().size() - 2));
-  if (r.positive()) co_await bounce_skipped(s);
   s.reset_transaction();
 }
 

@@ -42,7 +42,7 @@ struct Transaction {
   std::vector<Recipient> rcpts;
   std::map<store::AccountId, LocalAccount> accounts;  // expanded once, deduplicated
   std::vector<store::RemoteRecipient> remote;
-  std::vector<Skipped> skipped;  // reported after the message is committed
+  std::vector<Skipped> skipped;  // reported in the same commit as the message
   std::string queue_id;
   std::string body;
   bool too_big = false;
@@ -148,8 +148,9 @@ bool data_line(Session::Impl& s, std::string_view line);
 awaitable<void> finish_message(Session::Impl& s);
 // End of one BDAT chunk.
 awaitable<void> finish_chunk(Session::Impl& s);
-// After a committed delivery: a DSN to the envelope sender for the group members left out.
-awaitable<void> bounce_skipped(Session::Impl& s);
+// Before the delivery: the DSN to the envelope sender for the group members left out, added to
+// `message` as a companion (one transaction). A reply when the sender could not be looked up.
+awaitable<std::optional<Reply>> attach_bounce(Session::Impl& s, store::Delivery& message);
 // RFC 3461: with NOTIFY= given, failures are reported only when it names FAILURE.
 inline bool notify_failure(std::string_view notify) {
   return notify.empty() || notify.find("FAILURE") != std::string_view::npos;

@@ -31,6 +31,7 @@ awaitable<Result<RecipientResolution>> PgDirectory::resolve_recipient(std::strin
                             std::string(rows->get(i, 4))});
     out.is_group = out.is_group || rows->get_bool(i, 1);
   }
+  out.domain = std::string(rows->get(0, 6));
   if (out.is_group && !rows->is_null(0, 5))
     out.send_policy = static_cast<SendPolicy>(rows->get_int(0, 5));
   co_return out;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <deque>
 
 #include "core/asio.hpp"
 #include "core/text.hpp"
@@ -189,26 +190,14 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery) {
   co_return co_await ingest(delivery, 0, {}, std::nullopt);
 }
 
-awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std::uint16_t flags,
-                                                         const std::vector<std::string>& keywords,
-                                                         std::optional<UnixTime> internal_date) {
-  // A message for nobody would be stored and never referenced.
-  if (!d.raw || (d.local.empty() && d.remote.empty())) co_return unexpected(StoreError::invalid);
-  const std::string& raw = *d.raw;
-  if (raw.size() > kMaxMessageBytes) co_return unexpected(StoreError::too_big);
+namespace {
 
-  Ingested in;
-  auto work = [&] {
-    in.parsed = parse_message(raw);
-    in.sha = sha256(raw);
-  };
-  if (raw.size() >= kParseOffThreadBytes && workers_) {
-    if (!co_await workers_->run(work)) co_return unexpected(StoreError::temporary);
-  } else {
-    work();
-  }
+// The parameters of one govmail_deliver call; views into d.raw and in.sha, which the caller
+// keeps alive until the statement ran.
+void deliver_params(Params& params, const Delivery& d, const Ingested& in, std::uint16_t flags,
+                    const std::vector<std::string>& keywords,
+                    std::optional<UnixTime> internal_date) {
   const ParsedMessage& p = in.parsed;
-
   std::vector<std::string> refs = p.references;
   if (!p.in_reply_to.empty()) refs.push_back(p.in_reply_to);
   for (auto& r : refs) r = core::sanitize_utf8(r);
@@ -224,10 +213,8 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
     notify.push_back(r.dsn_notify);
     orcpt.push_back(r.dsn_orcpt);
   }
-
-  Params params;
   params.bytes(in.sha)
-      .bytes(raw)
+      .bytes(*d.raw)
       .num(internal_date.value_or(now_unix()))
       .text(jsonb_safe(p.envelope_json))
       .text(jsonb_safe(p.bodystructure_json))
@@ -246,25 +233,98 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
       .text_array(orcpt)
       .text(core::sanitize_utf8(d.dsn_envid))
       .text(core::sanitize_utf8(d.dsn_ret));
-  auto rows = co_await run(*pool_, sql::kDeliver, params, "deliver");
-  if (!rows) co_return unexpected(rows.error());
+}
 
+// A message for nobody would be stored and never referenced.
+Result<void> check_delivery(const Delivery& d) {
+  if (!d.raw || (d.local.empty() && d.remote.empty())) return unexpected(StoreError::invalid);
+  if (d.raw->size() > kMaxMessageBytes) return unexpected(StoreError::too_big);
+  return {};
+}
+
+awaitable<Result<void>> parse_into(core::WorkerPool* workers, const std::string& raw,
+                                   Ingested& in) {
+  auto work = [&] {
+    in.parsed = parse_message(raw);
+    in.sha = sha256(raw);
+  };
+  if (raw.size() >= kParseOffThreadBytes && workers) {
+    if (!co_await workers->run(work)) co_return unexpected(StoreError::temporary);
+  } else {
+    work();
+  }
+  co_return Result<void>{};
+}
+
+// One statement on its own, or all of them in one transaction (a message and its report).
+awaitable<Result<std::vector<pg::Rows>>> run_deliveries(pg::Pool& pool,
+                                                        const std::deque<Params>& params) {
+  std::vector<pg::Rows> out;
+  if (params.size() == 1) {
+    auto rows = co_await run(pool, sql::kDeliver, params.front(), "deliver");
+    if (!rows) co_return unexpected(rows.error());
+    out.push_back(std::move(*rows));
+    co_return out;
+  }
+  pg::TxBody<void> body = [&](pg::Connection& c) -> awaitable<pg::PgResultOr<void>> {
+    out.clear();  // a retried transaction starts over
+    for (const auto& p : params) {
+      auto rows = co_await c.exec(sql::kDeliver, p.span());
+      if (!rows) co_return unexpected(rows.error());
+      out.push_back(std::move(*rows));
+    }
+    co_return pg::PgResultOr<void>{};
+  };
+  auto done = co_await pg::transaction(pool, std::move(body));
+  if (!done) co_return unexpected(detail::map_error(done.error(), "deliver"));
+  co_return out;
+}
+
+// The result rows of govmail_deliver; announces the new entries (after COMMIT).
+DeliveryResult collect(ChangeNotifier& notifier, const Delivery& d, const pg::Rows& rows) {
   DeliveryResult out;
-  for (int i = 0; i < rows->size(); ++i) {
-    out.message_id = rows->get_int(i, 5);
-    if (!rows->is_null(i, 6)) out.outbound_id = rows->get_int(i, 6);
-    if (rows->get_int(i, 0) == 0) continue;  // no local recipient
+  for (int i = 0; i < rows.size(); ++i) {
+    out.message_id = rows.get_int(i, 5);
+    if (!rows.is_null(i, 6)) out.outbound_id = rows.get_int(i, 6);
+    if (rows.get_int(i, 0) == 0) continue;  // no local recipient
     AppendResult a;
-    a.mailbox_id = rows->get_int(i, 1);
-    a.uidvalidity = static_cast<std::uint32_t>(rows->get_int(i, 2));
-    a.uid = static_cast<Uid>(rows->get_int(i, 3));
-    a.modseq = static_cast<ModSeq>(rows->get_int(i, 4));
+    a.mailbox_id = rows.get_int(i, 1);
+    a.uidvalidity = static_cast<std::uint32_t>(rows.get_int(i, 2));
+    a.uid = static_cast<Uid>(rows.get_int(i, 3));
+    a.modseq = static_cast<ModSeq>(rows.get_int(i, 4));
     a.message_id = out.message_id;
     out.local.push_back(a);
     // Column 0 is the recipient's 1-based position in d.local.
-    const auto& who = d.local.at(static_cast<std::size_t>(rows->get_int(i, 0)) - 1);
-    notifier_->changed(who.account_id, a.mailbox_id, a.modseq);
+    const auto& who = d.local.at(static_cast<std::size_t>(rows.get_int(i, 0)) - 1);
+    notifier.changed(who.account_id, a.mailbox_id, a.modseq);
   }
+  return out;
+}
+
+}  // namespace
+
+awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std::uint16_t flags,
+                                                         const std::vector<std::string>& keywords,
+                                                         std::optional<UnixTime> internal_date) {
+  std::vector<const Delivery*> all{&d};
+  for (const auto& c : d.companions) {
+    if (!c.companions.empty()) co_return unexpected(StoreError::invalid);
+    all.push_back(&c);
+  }
+  for (const auto* x : all)
+    if (auto ok = check_delivery(*x); !ok) co_return unexpected(ok.error());
+  std::vector<Ingested> parsed(all.size());  // sized once: the parameters point into it
+  std::deque<Params> params;                 // deque: Params keep views into their own storage
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (auto ok = co_await parse_into(workers_.get(), *all[i]->raw, parsed[i]); !ok)
+      co_return unexpected(ok.error());
+    deliver_params(params.emplace_back(), *all[i], parsed[i], flags, keywords, internal_date);
+  }
+  auto rows = co_await run_deliveries(*pool_, params);
+  if (!rows) co_return unexpected(rows.error());
+  DeliveryResult out = collect(*notifier_, d, (*rows)[0]);
+  for (std::size_t i = 1; i < all.size(); ++i)
+    out.companions.push_back(collect(*notifier_, *all[i], (*rows)[i]));
   co_return out;
 }
 

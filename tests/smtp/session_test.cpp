@@ -16,6 +16,7 @@ using store::AccountId;
 
 struct FakeBackend : Backend {
   std::set<std::string> domains{"example.gov.vn"};
+  std::map<std::string, std::string> alias_domains;  // alias -> target
   std::map<std::string, store::RecipientResolution> addresses;
   std::set<std::pair<AccountId, std::string>> senders;  // (account, address) it may send as
   std::map<std::string, std::pair<std::string, AccountId>> passwords;
@@ -32,7 +33,11 @@ struct FakeBackend : Backend {
     ++resolve_calls;
     auto it = addresses.find(a);
     if (it == addresses.end()) co_return unexpected(store::StoreError::not_found);
-    co_return it->second;
+    auto r = it->second;
+    r.domain = a.substr(a.find('@') + 1);  // canonical: an alias domain's target
+    if (auto alias = alias_domains.find(r.domain); alias != alias_domains.end())
+      r.domain = alias->second;
+    co_return r;
   }
   awaitable<store::Result<bool>> may_send_as(AccountId id, std::string a) override {
     co_return senders.count({id, a}) > 0;
@@ -288,13 +293,15 @@ TEST(SmtpSession, GroupExpandedOnceAndDeduplicated) {
       "EHLO x\r\nMAIL FROM:<s@o.vn>\r\nRCPT TO:<all@example.gov.vn>\r\n"
       "RCPT TO:<binh@example.gov.vn>\r\nRCPT TO:<all@example.gov.vn>\r\nDATA\r\n");
   c.send("Subject: circular\r\n\r\nhi\r\n.\r\n");
-  ASSERT_EQ(c.backend.delivered.size(), 2u);  // the message, then the report to the sender
+  // One delivery: the message, with the report to the sender in the same commit.
+  ASSERT_EQ(c.backend.delivered.size(), 1u);
+  ASSERT_EQ(c.backend.delivered[0].companions.size(), 1u);
   std::vector<AccountId> ids;
   for (auto& l : c.backend.delivered[0].local) ids.push_back(l.account_id);
   // Account 3 is over quota: left out of the group delivery; the others once each.
   EXPECT_EQ(ids, (std::vector<AccountId>{1, 2, 5}));
   // The group was named twice: the member left out is reported once.
-  const std::string& dsn = *c.backend.delivered[1].raw;
+  const std::string& dsn = *c.backend.delivered[0].companions[0].raw;
   const auto first = dsn.find("Final-Recipient: rfc822;full@example.gov.vn\r\n");
   ASSERT_NE(first, std::string::npos) << dsn;
   EXPECT_EQ(dsn.find("Final-Recipient:", first + 1), std::string::npos) << dsn;
@@ -567,7 +574,13 @@ TEST(SmtpSession, GroupSendPolicyCheckedAtRcpt) {
   c.backend.addresses["senders@example.gov.vn"] = group(store::SendPolicy::senders);
   c.backend.addresses["others@other.gov.vn"] = group(store::SendPolicy::same_domain);
   c.backend.domains.insert("other.gov.vn");
+  // After `admin domain merge cu.gov.vn example.gov.vn`: a group reached as ...@cu.gov.vn is in
+  // the sender's domain (canonical domains compared, not the addresses as typed).
+  c.backend.domains.insert("cu.gov.vn");
+  c.backend.alias_domains["cu.gov.vn"] = "example.gov.vn";
+  c.backend.addresses["domain@cu.gov.vn"] = group(store::SendPolicy::same_domain);
   c.backend.passwords["chi@example.gov.vn"] = {"secret", 9};  // in the domain, not a member
+  c.backend.addresses["chi@example.gov.vn"] = one(9);
   c.backend.senders.insert({9, "chi@example.gov.vn"});
   c.backend.senders.insert({9, "senders@example.gov.vn"});
   // chi: AUTH PLAIN \0chi@example.gov.vn\0secret
@@ -575,6 +588,7 @@ TEST(SmtpSession, GroupSendPolicyCheckedAtRcpt) {
   c.send("MAIL FROM:<chi@example.gov.vn>\r\n");
   EXPECT_EQ(c.send("RCPT TO:<anyone@example.gov.vn>\r\n"), "250 2.1.5 Ok\r\n");
   EXPECT_EQ(c.send("RCPT TO:<domain@example.gov.vn>\r\n"), "250 2.1.5 Ok\r\n");
+  EXPECT_EQ(c.send("RCPT TO:<domain@cu.gov.vn>\r\n"), "250 2.1.5 Ok\r\n");
   EXPECT_EQ(c.send("RCPT TO:<others@other.gov.vn>\r\n"),
             "550 5.7.1 Not allowed to send to the group <others@other.gov.vn>\r\n");
   EXPECT_EQ(c.send("RCPT TO:<Members@example.gov.vn>\r\n"),
@@ -605,9 +619,11 @@ TEST(SmtpSession, GroupMemberOverQuotaBouncedToSender) {
       c.send("From: ba@bo.vn\r\nSubject: circular\r\n\r\n" + std::string(200, 'x') + "\r\n.\r\n")
           .substr(0, 10),
       "250 2.0.0 ");
-  ASSERT_EQ(c.backend.delivered.size(), 2u);
+  ASSERT_EQ(c.backend.delivered.size(), 1u);
   EXPECT_EQ(c.backend.delivered[0].local.size(), 1u);  // an only
-  const auto& dsn = c.backend.delivered[1];
+  ASSERT_EQ(c.backend.delivered[0].companions.size(), 1u);
+  const auto& dsn = c.backend.delivered[0].companions[0];
+  EXPECT_TRUE(dsn.companions.empty());
   EXPECT_EQ(dsn.envelope_from, "");
   ASSERT_EQ(dsn.remote.size(), 1u);  // the sender is remote: outbound queue
   EXPECT_EQ(dsn.remote[0].address, "ba@bo.vn");
@@ -632,7 +648,46 @@ TEST(SmtpSession, GroupMemberOverQuotaBouncedToSender) {
   c.send("Subject: x\r\n\r\nhi\r\n.\r\n");
   c.send("MAIL FROM:<>\r\nRCPT TO:<all@example.gov.vn>\r\nDATA\r\n");
   c.send("Subject: x\r\n\r\nhi\r\n.\r\n");
-  EXPECT_EQ(c.backend.delivered.size(), 4u);
+  ASSERT_EQ(c.backend.delivered.size(), 3u);
+  EXPECT_TRUE(c.backend.delivered[1].companions.empty());
+  EXPECT_TRUE(c.backend.delivered[2].companions.empty());
+}
+
+TEST(SmtpSession, FailedDeliveryStoresNeitherMessageNorReport) {
+  Client c(mx_config());
+  add_users(c.backend);
+  c.backend.deliver_error = store::StoreError::temporary;
+  c.send("EHLO x\r\nMAIL FROM:<ba@bo.vn>\r\nRCPT TO:<all@example.gov.vn>\r\nDATA\r\n");
+  EXPECT_EQ(c.send("Subject: circular\r\n\r\nhi\r\n.\r\n").substr(0, 10), "451 4.3.0 ");
+  EXPECT_TRUE(c.backend.delivered.empty());  // no report sent on its own after a failure
+}
+
+TEST(SmtpSession, ReportToAFullLocalSenderIsDroppedNotTheMessage) {
+  Client c(submission_config(), {"127.0.0.1", true, false});
+  add_users(c.backend);
+  c.backend.passwords["full@example.gov.vn"] = {"pw", 3};
+  c.backend.passwords["binh@example.gov.vn"] = {"pw", 2};
+  c.backend.senders.insert({{3, "full@example.gov.vn"}, {2, "binh@example.gov.vn"}});
+  // full@ is itself left out of the group, and has no room for the report either.
+  c.send(
+      "EHLO x\r\nAUTH PLAIN AGZ1bGxAZXhhbXBsZS5nb3Yudm4AcHc=\r\n"
+      "MAIL FROM:<full@example.gov.vn>\r\nRCPT TO:<all@example.gov.vn>\r\nDATA\r\n");
+  EXPECT_EQ(c.send("From: full@example.gov.vn\r\n\r\nhi\r\n.\r\n").substr(0, 10), "250 2.0.0 ");
+  ASSERT_EQ(c.backend.delivered.size(), 1u);
+  EXPECT_EQ(c.backend.delivered[0].local.size(), 3u);
+  EXPECT_TRUE(c.backend.delivered[0].companions.empty());
+  // A local sender with room gets it as a local companion.
+  Client b(submission_config(), {"127.0.0.1", true, false});
+  b.backend = c.backend;
+  b.backend.delivered.clear();
+  b.send(
+      "EHLO x\r\nAUTH PLAIN AGJpbmhAZXhhbXBsZS5nb3Yudm4AcHc=\r\n"
+      "MAIL FROM:<binh@example.gov.vn>\r\nRCPT TO:<all@example.gov.vn>\r\nDATA\r\n");
+  EXPECT_EQ(b.send("From: binh@example.gov.vn\r\n\r\nhi\r\n.\r\n").substr(0, 10), "250 2.0.0 ");
+  ASSERT_EQ(b.backend.delivered.size(), 1u);
+  ASSERT_EQ(b.backend.delivered[0].companions.size(), 1u);
+  ASSERT_EQ(b.backend.delivered[0].companions[0].local.size(), 1u);
+  EXPECT_EQ(b.backend.delivered[0].companions[0].local[0].account_id, 2);
 }
 
 }  // namespace

@@ -45,6 +45,9 @@ TEST_F(SmtpStoreTest, ResolveRecipientExpandsAliasesGroupsAndAliasDomainsWithQuo
   tdb_.exec("UPDATE groups SET send_policy = 2");
   EXPECT_EQ(run(dir().resolve_recipient("phong@so.gov.vn"))->send_policy, SendPolicy::members);
   EXPECT_EQ(run(dir().resolve_recipient("phong@so-alias.vn"))->send_policy, SendPolicy::members);
+  // The canonical domain, whichever way the address was typed.
+  EXPECT_EQ(run(dir().resolve_recipient("phong@so-alias.vn"))->domain, "so.gov.vn");
+  EXPECT_EQ(run(dir().resolve_recipient("phong@so.gov.vn"))->domain, "so.gov.vn");
   r = run(dir().resolve_recipient("binh@so-alias.vn"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->accounts.at(0).id, binh.id);
@@ -195,6 +198,79 @@ TEST_F(SmtpBounceTest, GroupMemberOverQuotaGetsTheLocalSenderADsn) {
               std::to_string(an.id)),
             "report");
   EXPECT_EQ(qi("SELECT count(*) FROM outbound_queue"), 0);
+}
+
+// The report is built, then its delivery fails inside the commit (the sender's INBOX vanished
+// meanwhile): the message is not kept either, and the client gets no 250.
+TEST_F(SmtpBounceTest, MessageAndReportCommitTogetherOrNotAtAll) {
+  auto an = add_account("an@so.gov.vn");
+  auto binh = add_account("binh@so.gov.vn", 100);
+  auto chi = add_account("chi@so.gov.vn");
+  tdb_.exec(
+      "INSERT INTO groups (address, send_policy) VALUES ('phong@so.gov.vn', 1);"
+      "INSERT INTO group_members SELECT g.id, a.id FROM groups g, accounts a"
+      " WHERE a.address IN ('binh@so.gov.vn', 'chi@so.gov.vn')");
+  LoggedIn backend(smtp::make_store_backend(db_, auth_), an);
+  smtp::SessionConfig cfg;
+  cfg.hostname = "mx.so.gov.vn";
+  cfg.mode = smtp::Mode::submission;
+  smtp::Session session(cfg, backend, {"203.0.113.9", false, true});
+  const std::string body = "From: an@so.gov.vn\r\n\r\n" + std::string(300, 'x') + "\r\n.\r\n";
+  auto out = talk(session,
+                  "EHLO c\r\nAUTH PLAIN AGFuQHNvLmdvdi52bgB4\r\nMAIL FROM:<an@so.gov.vn>\r\n"
+                  "RCPT TO:<phong@so.gov.vn>\r\nDATA\r\n");
+  ASSERT_NE(out.find("354 "), std::string::npos) << out;
+  tdb_.exec("DELETE FROM mailboxes WHERE account_id = " + std::to_string(an.id));
+  out = talk(session, body);
+  EXPECT_EQ(out.find("250 "), std::string::npos) << out;
+  EXPECT_EQ(mailbox(chi.id, "INBOX").messages, 0u);
+  EXPECT_EQ(mailbox(binh.id, "INBOX").messages, 0u);
+  EXPECT_EQ(qi("SELECT count(*) FROM messages"), 0);
+  EXPECT_EQ(qi("SELECT used_messages FROM accounts WHERE id = " + std::to_string(chi.id)), 0);
+
+  // With the sender's INBOX back, the same transaction goes through: both committed.
+  tdb_.exec("INSERT INTO mailboxes (account_id, name) VALUES (" + std::to_string(an.id) +
+            ", 'INBOX')");
+  out = talk(session, "MAIL FROM:<an@so.gov.vn>\r\nRCPT TO:<phong@so.gov.vn>\r\nDATA\r\n" + body);
+  ASSERT_NE(out.find("250 2.0.0 Ok: queued as"), std::string::npos) << out;
+  EXPECT_EQ(mailbox(chi.id, "INBOX").messages, 1u);
+  EXPECT_EQ(mailbox(an.id, "INBOX").messages, 1u);
+  EXPECT_EQ(qi("SELECT count(*) FROM messages"), 2);
+}
+
+// Send policy "domain" after `admin domain merge cu.gov.vn so.gov.vn`: the group was moved to
+// so.gov.vn and cu.gov.vn became its alias. A group reached as ...@cu.gov.vn takes senders of
+// so.gov.vn (canonical domains compared), and still refuses other domains.
+TEST_F(SmtpBounceTest, SameDomainPolicyThroughAMergedDomain) {
+  auto an = add_account("an@so.gov.vn");
+  auto chi = add_account("chi@so.gov.vn");
+  auto ba = add_account("ba@bo.gov.vn");
+  (void)run(dir().add_domain("cu.gov.vn"));
+  tdb_.exec(
+      "INSERT INTO groups (address, send_policy) VALUES ('phong@cu.gov.vn', 1);"
+      "INSERT INTO group_members SELECT g.id, a.id FROM groups g, accounts a"
+      " WHERE a.address = 'chi@so.gov.vn'");
+  q("SELECT collisions FROM govmail_merge_domain('cu.gov.vn', 'so.gov.vn')");
+  ASSERT_EQ(q("SELECT address FROM groups"), "phong@so.gov.vn");
+  smtp::SessionConfig cfg;
+  cfg.hostname = "mx.so.gov.vn";
+  cfg.mode = smtp::Mode::submission;
+  auto tx = [](const std::string& from) {
+    return "EHLO c\r\nAUTH PLAIN AGFuQHNvLmdvdi52bgB4\r\nMAIL FROM:<" + from +
+           ">\r\nRCPT TO:<phong@cu.gov.vn>\r\nRCPT TO:<Phong@so.gov.vn>\r\n";
+  };
+  LoggedIn same(smtp::make_store_backend(db_, auth_), an);
+  smtp::Session s1(cfg, same, {"203.0.113.9", false, true});
+  auto out = talk(s1, tx("an@so.gov.vn"));
+  EXPECT_EQ(out.find("550 5.7.1 Not allowed"), std::string::npos) << out;
+  EXPECT_NE(out.find("250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"), std::string::npos) << out;
+  LoggedIn other(smtp::make_store_backend(db_, auth_), ba);
+  smtp::Session s2(cfg, other, {"203.0.113.9", false, true});
+  out = talk(s2, tx("ba@bo.gov.vn"));
+  EXPECT_NE(out.find("550 5.7.1 Not allowed to send to the group <phong@cu.gov.vn>"),
+            std::string::npos)
+      << out;
+  (void)chi;
 }
 
 TEST_F(SmtpBounceTest, RemoteSenderDsnQueuedAndSendPolicyRefusesAtRcpt) {

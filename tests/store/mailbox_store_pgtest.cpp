@@ -107,6 +107,54 @@ TEST_F(MailboxStoreTest, BroadcastToManyRecipientsStoresOneBlob) {
   EXPECT_EQ(run(store().deliver(out)).error(), StoreError::invalid);
 }
 
+// A message and its companion (the DSN about it) commit together or not at all.
+TEST_F(MailboxStoreTest, CompanionsCommitInTheSameTransaction) {
+  auto a = add_account("nhan@example.gov.vn");
+  auto sender = add_account("gui@example.gov.vn");
+  auto full = add_account("day@example.gov.vn", 100);
+  Delivery d;
+  d.raw = std::make_shared<const std::string>(sample_message(1, 2000));
+  d.local = {{a.id, std::nullopt}};
+  Delivery report;
+  report.raw = std::make_shared<const std::string>(sample_message(2, 500));
+  report.local = {{sender.id, std::nullopt}};
+  report.remote = {{"x@other.vn", "", ""}};
+  d.companions.push_back(report);
+  auto r = run(store().deliver(d));
+  ASSERT_TRUE(r.ok()) << to_string(r.error());
+  ASSERT_EQ(r->companions.size(), 1u);
+  EXPECT_EQ(r->companions[0].local.size(), 1u);
+  EXPECT_TRUE(r->companions[0].outbound_id.has_value());
+  EXPECT_NE(r->companions[0].message_id, r->message_id);
+  EXPECT_EQ(*run(store().fetch_raw(sender.id, r->companions[0].message_id)), *report.raw);
+  EXPECT_EQ(mailbox(a.id, "INBOX").messages, 1u);
+
+  // The report fails after the message's statement ran (its account is over quota): neither is
+  // kept, the message's UID is not used up, no queue entry either.
+  d.companions[0].local = {{full.id, std::nullopt}};
+  auto failed = run(store().deliver(d));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error(), StoreError::over_quota);
+  // And the other way round: the message fails (a mailbox that does not exist), the report
+  // (to an account with room) is not kept either.
+  Delivery bad = d;
+  bad.local = {{a.id, MailboxId{999999}}};
+  bad.companions[0].local = {{sender.id, std::nullopt}};
+  EXPECT_EQ(run(store().deliver(bad)).error(), StoreError::not_found);
+  EXPECT_EQ(mailbox(a.id, "INBOX").messages, 1u);
+  EXPECT_EQ(mailbox(a.id, "INBOX").uidnext, 2u);
+  EXPECT_EQ(mailbox(sender.id, "INBOX").messages, 1u);
+  EXPECT_EQ(mailbox(full.id, "INBOX").messages, 0u);
+  EXPECT_EQ(qi("SELECT count(*) FROM messages"), 2);
+  EXPECT_EQ(qi("SELECT count(*) FROM outbound_queue"), 1);
+  EXPECT_EQ(run(store().quota(a.id))->used_messages, 1u);
+
+  // A companion with companions of its own is refused.
+  Delivery nested = d;
+  nested.companions[0].companions.push_back(report);
+  EXPECT_EQ(run(store().deliver(nested)).error(), StoreError::invalid);
+}
+
 class QuotaTest : public StoreTest {
  protected:
   void expect_exact(AccountId a) {

@@ -48,6 +48,18 @@ std::optional<Reply> add_accounts(Session::Impl& s, store::RecipientResolution r
   return std::nullopt;
 }
 
+// Whether the authenticated user's domain is the group's, both canonical: a group or a login
+// reached through an alias domain (after `admin domain merge`) is in the merged domain.
+awaitable<store::Result<bool>> same_domain(Session::Impl& s,
+                                           const store::RecipientResolution& group) {
+  auto sender = co_await s.backend.resolve_recipient(lower_ascii(s.auth->address));
+  if (!sender) {
+    if (sender.error() == store::StoreError::not_found) co_return false;
+    co_return unexpected(sender.error());
+  }
+  co_return !group.domain.empty() && sender->domain == group.domain;
+}
+
 // The group's send_policy (admin groups): anyone, the group's own domain, its members, or the
 // accounts listed as its senders. Only an authenticated user is in a domain or a member.
 awaitable<store::Result<bool>> may_send_to_group(Session::Impl& s,
@@ -58,7 +70,7 @@ awaitable<store::Result<bool>> may_send_to_group(Session::Impl& s,
   if (!s.auth) co_return false;
   switch (res.send_policy) {
     case SendPolicy::same_domain:
-      co_return lower_ascii(domain_of(s.auth->address)) == lower_ascii(domain_of(group));
+      co_return co_await same_domain(s, res);
     case SendPolicy::members:
       co_return std::any_of(res.accounts.begin(), res.accounts.end(),
                             [&](const auto& a) { return a.id == s.auth->account; });

@@ -30,6 +30,7 @@ struct RecipientResolution {
   std::vector<RecipientAccount> accounts;  // unique, sorted by id
   bool is_group = false;
   SendPolicy send_policy = SendPolicy::anyone;  // a group's: who may send to it
+  std::string domain;  // the address's canonical domain (an alias domain resolved to its target)
 };
 
 class Directory {

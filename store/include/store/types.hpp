@@ -144,12 +144,17 @@ struct Delivery {
   std::vector<RemoteRecipient> remote;
   std::string dsn_envid;  // RFC 3461 ENVID=
   std::string dsn_ret;    // RFC 3461 RET= (FULL or HDRS)
+  // Messages committed in the same transaction as this one, all or none: the delivery status
+  // report about it (SMTP 250 must mean the report is durable too). Without companions of their
+  // own.
+  std::vector<Delivery> companions;
 };
 
 struct DeliveryResult {
   MessageId message_id = 0;
   std::vector<AppendResult> local;  // in the order of Delivery::local
   std::optional<std::int64_t> outbound_id;
+  std::vector<DeliveryResult> companions;  // in the order of Delivery::companions
 };
 
 struct UidMapping {

@@ -10,6 +10,8 @@ namespace govmail::store::sql {
   ", '@', 1) || '@' || t.name FROM domains d JOIN domains t ON t.id = d.alias_of"          \
   " WHERE d.name = split_part(" param ", '@', 2))"
 
+// Columns: account id, reached through a group, quota, used, the account's address, the group's
+// send policy, the canonical domain of the address (an alias domain's target).
 inline constexpr pg::Statement kResolveRecipient{
     "gm_resolve_recipient",
     "WITH " GOVMAIL_CANDIDATES("$1") ", r AS ("
@@ -18,7 +20,9 @@ inline constexpr pg::Statement kResolveRecipient{
     " UNION SELECT m.account_id, true FROM groups g JOIN c ON g.address = c.addr"
     " JOIN group_members m ON m.group_id = g.id) "
     "SELECT a.id, bool_or(r.grp), a.quota_bytes, a.used_bytes, a.address,"
-    " (SELECT max(g.send_policy) FROM groups g JOIN c ON g.address = c.addr) FROM r"
+    " (SELECT max(g.send_policy) FROM groups g JOIN c ON g.address = c.addr),"
+    " (SELECT coalesce(t.name, d.name) FROM domains d LEFT JOIN domains t ON t.id = d.alias_of"
+    " WHERE d.name = split_part($1, '@', 2)) FROM r"
     " JOIN accounts a ON a.id = r.id AND a.status <> 2"
     " GROUP BY a.id, a.quota_bytes, a.used_bytes, a.address ORDER BY a.id"};
 
