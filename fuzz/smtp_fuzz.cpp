@@ -1,6 +1,7 @@
-// Fuzz target for the SMTP front end: the command parsers, the From: header reader, and a whole
-// session fed the input in pieces (the first byte picks the piece size). Invariants: no crash,
-// every reply line is "NNN" + ' ' or '-' + text + CRLF, a closed session stays closed.
+// Fuzz target for the SMTP front end: the command parsers (MAIL/RCPT with their DSN parameters),
+// the From: header reader, the header block a DSN quotes, and a whole session fed the input in
+// pieces (the first byte picks the piece size). Invariants: no crash, every reply line is "NNN"
+// + ' ' or '-' + text + CRLF, a closed session stays closed.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include "core/asio.hpp"
 #include "smtp/backend.hpp"
 #include "smtp/command.hpp"
+#include "smtp/dsn.hpp"
 #include "smtp/headers.hpp"
 #include "smtp/session.hpp"
 
@@ -103,6 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)smtp::parse_mail_from(cmd.arg);
   (void)smtp::parse_rcpt_to(cmd.arg);
   (void)smtp::parse_bdat(cmd.arg);
+  require(input.starts_with(smtp::header_block(input)), "header block is a prefix");
   for (const auto& a : smtp::header_addresses(input, "From"))
     require(!a.empty(), "no empty address");
   run_session(input, false);
