@@ -9,8 +9,9 @@
 namespace govmail::admin {
 namespace {
 
-// How often a waiting take() looks again: one hash takes tens of milliseconds per core, and a
-// batch of the import hundreds of hashes, so this costs nothing and adds at most this delay.
+// How often a waiting take() looks again: one hash takes 50-500 ms of a core at the usual costs
+// and a batch of the import is hundreds of hashes, so polling costs nothing and adds at most
+// this delay (a condition variable would block the io thread; a posted wake-up needs a strand).
 constexpr std::chrono::milliseconds kPoll{10};
 
 }  // namespace
