@@ -662,32 +662,35 @@ TEST(SmtpSession, FailedDeliveryStoresNeitherMessageNorReport) {
   EXPECT_TRUE(c.backend.delivered.empty());  // no report sent on its own after a failure
 }
 
-TEST(SmtpSession, ReportToAFullLocalSenderIsDroppedNotTheMessage) {
+// A circular to all@ from a local user on submission: the deliveries the backend got.
+std::vector<store::Delivery> circular_from(const FakeBackend& backend, std::string_view auth_plain,
+                                           std::string_view from) {
   Client c(submission_config(), {"127.0.0.1", true, false});
-  add_users(c.backend);
-  c.backend.passwords["full@example.gov.vn"] = {"pw", 3};
-  c.backend.passwords["binh@example.gov.vn"] = {"pw", 2};
-  c.backend.senders.insert({{3, "full@example.gov.vn"}, {2, "binh@example.gov.vn"}});
+  c.backend = backend;
+  c.send("EHLO x\r\nAUTH PLAIN " + std::string(auth_plain) + "\r\nMAIL FROM:<" + std::string(from) +
+         ">\r\nRCPT TO:<all@example.gov.vn>\r\nDATA\r\n");
+  EXPECT_EQ(c.send("From: " + std::string(from) + "\r\n\r\nhi\r\n.\r\n").substr(0, 10),
+            "250 2.0.0 ");
+  return c.backend.delivered;
+}
+
+TEST(SmtpSession, ReportToAFullLocalSenderIsDroppedNotTheMessage) {
+  FakeBackend backend;
+  add_users(backend);
+  backend.passwords["full@example.gov.vn"] = {"pw", 3};
+  backend.passwords["binh@example.gov.vn"] = {"pw", 2};
+  backend.senders.insert({{3, "full@example.gov.vn"}, {2, "binh@example.gov.vn"}});
   // full@ is itself left out of the group, and has no room for the report either.
-  c.send(
-      "EHLO x\r\nAUTH PLAIN AGZ1bGxAZXhhbXBsZS5nb3Yudm4AcHc=\r\n"
-      "MAIL FROM:<full@example.gov.vn>\r\nRCPT TO:<all@example.gov.vn>\r\nDATA\r\n");
-  EXPECT_EQ(c.send("From: full@example.gov.vn\r\n\r\nhi\r\n.\r\n").substr(0, 10), "250 2.0.0 ");
-  ASSERT_EQ(c.backend.delivered.size(), 1u);
-  EXPECT_EQ(c.backend.delivered[0].local.size(), 3u);
-  EXPECT_TRUE(c.backend.delivered[0].companions.empty());
+  auto sent = circular_from(backend, "AGZ1bGxAZXhhbXBsZS5nb3Yudm4AcHc=", "full@example.gov.vn");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].local.size(), 3u);
+  EXPECT_TRUE(sent[0].companions.empty());
   // A local sender with room gets it as a local companion.
-  Client b(submission_config(), {"127.0.0.1", true, false});
-  b.backend = c.backend;
-  b.backend.delivered.clear();
-  b.send(
-      "EHLO x\r\nAUTH PLAIN AGJpbmhAZXhhbXBsZS5nb3Yudm4AcHc=\r\n"
-      "MAIL FROM:<binh@example.gov.vn>\r\nRCPT TO:<all@example.gov.vn>\r\nDATA\r\n");
-  EXPECT_EQ(b.send("From: binh@example.gov.vn\r\n\r\nhi\r\n.\r\n").substr(0, 10), "250 2.0.0 ");
-  ASSERT_EQ(b.backend.delivered.size(), 1u);
-  ASSERT_EQ(b.backend.delivered[0].companions.size(), 1u);
-  ASSERT_EQ(b.backend.delivered[0].companions[0].local.size(), 1u);
-  EXPECT_EQ(b.backend.delivered[0].companions[0].local[0].account_id, 2);
+  sent = circular_from(backend, "AGJpbmhAZXhhbXBsZS5nb3Yudm4AcHc=", "binh@example.gov.vn");
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_EQ(sent[0].companions.size(), 1u);
+  ASSERT_EQ(sent[0].companions[0].local.size(), 1u);
+  EXPECT_EQ(sent[0].companions[0].local[0].account_id, 2);
 }
 
 }  // namespace

@@ -153,6 +153,27 @@ class SmtpBounceTest : public StoreTest {
     return raw.ok() ? *raw : "";
   }
 
+  struct Office {
+    Account an, binh, chi;
+  };
+  // an, binh (quota 100: fits none of the messages below) and chi; the group phong@so.gov.vn
+  // (send policy "domain") of binh and chi.
+  Office add_office() {
+    Office o{add_account("an@so.gov.vn"), add_account("binh@so.gov.vn", 100),
+             add_account("chi@so.gov.vn")};
+    tdb_.exec(
+        "INSERT INTO groups (address, send_policy) VALUES ('phong@so.gov.vn', 1);"
+        "INSERT INTO group_members SELECT g.id, a.id FROM groups g, accounts a"
+        " WHERE a.address IN ('binh@so.gov.vn', 'chi@so.gov.vn')");
+    return o;
+  }
+  static smtp::SessionConfig submission() {
+    smtp::SessionConfig cfg;
+    cfg.hostname = "mx.so.gov.vn";
+    cfg.mode = smtp::Mode::submission;
+    return cfg;
+  }
+
   core::AuthConfig acfg_;
   core::AuthService auth_{io_.get_executor(), acfg_,
                           [](std::string) -> awaitable<std::optional<core::StoredCredentials>> {
@@ -161,17 +182,9 @@ class SmtpBounceTest : public StoreTest {
 };
 
 TEST_F(SmtpBounceTest, GroupMemberOverQuotaGetsTheLocalSenderADsn) {
-  auto an = add_account("an@so.gov.vn");
-  auto binh = add_account("binh@so.gov.vn", 100);  // fits nothing of the size below
-  auto chi = add_account("chi@so.gov.vn");
-  tdb_.exec(
-      "INSERT INTO groups (address, send_policy) VALUES ('phong@so.gov.vn', 1);"
-      "INSERT INTO group_members SELECT g.id, a.id FROM groups g, accounts a"
-      " WHERE a.address IN ('binh@so.gov.vn', 'chi@so.gov.vn')");
+  auto [an, binh, chi] = add_office();
   LoggedIn backend(smtp::make_store_backend(db_, auth_), an);
-  smtp::SessionConfig cfg;
-  cfg.hostname = "mx.so.gov.vn";
-  cfg.mode = smtp::Mode::submission;
+  const auto cfg = submission();
   smtp::Session session(cfg, backend, {"203.0.113.9", false, true});
   const std::string body =
       "From: an@so.gov.vn\r\nSubject: Thông báo\r\n\r\n" + std::string(300, 'x') + "\r\n";
@@ -203,17 +216,9 @@ TEST_F(SmtpBounceTest, GroupMemberOverQuotaGetsTheLocalSenderADsn) {
 // The report is built, then its delivery fails inside the commit (the sender's INBOX vanished
 // meanwhile): the message is not kept either, and the client gets no 250.
 TEST_F(SmtpBounceTest, MessageAndReportCommitTogetherOrNotAtAll) {
-  auto an = add_account("an@so.gov.vn");
-  auto binh = add_account("binh@so.gov.vn", 100);
-  auto chi = add_account("chi@so.gov.vn");
-  tdb_.exec(
-      "INSERT INTO groups (address, send_policy) VALUES ('phong@so.gov.vn', 1);"
-      "INSERT INTO group_members SELECT g.id, a.id FROM groups g, accounts a"
-      " WHERE a.address IN ('binh@so.gov.vn', 'chi@so.gov.vn')");
+  auto [an, binh, chi] = add_office();
   LoggedIn backend(smtp::make_store_backend(db_, auth_), an);
-  smtp::SessionConfig cfg;
-  cfg.hostname = "mx.so.gov.vn";
-  cfg.mode = smtp::Mode::submission;
+  const auto cfg = submission();
   smtp::Session session(cfg, backend, {"203.0.113.9", false, true});
   const std::string body = "From: an@so.gov.vn\r\n\r\n" + std::string(300, 'x') + "\r\n.\r\n";
   auto out = talk(session,
@@ -252,9 +257,7 @@ TEST_F(SmtpBounceTest, SameDomainPolicyThroughAMergedDomain) {
       " WHERE a.address = 'chi@so.gov.vn'");
   q("SELECT collisions FROM govmail_merge_domain('cu.gov.vn', 'so.gov.vn')");
   ASSERT_EQ(q("SELECT address FROM groups"), "phong@so.gov.vn");
-  smtp::SessionConfig cfg;
-  cfg.hostname = "mx.so.gov.vn";
-  cfg.mode = smtp::Mode::submission;
+  const auto cfg = submission();
   auto tx = [](const std::string& from) {
     return "EHLO c\r\nAUTH PLAIN AGFuQHNvLmdvdi52bgB4\r\nMAIL FROM:<" + from +
            ">\r\nRCPT TO:<phong@cu.gov.vn>\r\nRCPT TO:<Phong@so.gov.vn>\r\n";
