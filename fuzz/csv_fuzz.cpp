@@ -1,6 +1,7 @@
 // Fuzz target for the admin CSV reader (bulk imports take files from the provinces): parse_csv
 // must never crash on any bytes, must keep its limits, must number records in order, and a good
-// record written back with csv_line must read back as the same fields.
+// record written back with csv_line must read back as the same fields. Also the address list of
+// bulk suspend/restore (a request body of the admin API), read line by line.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -8,11 +9,12 @@
 #include <string_view>
 
 #include "admin/csv.hpp"
+#include "admin/operations.hpp"
 
 namespace {
 
-using govmail::admin::CsvLimits;
 using govmail::admin::csv_line;
+using govmail::admin::CsvLimits;
 using govmail::admin::parse_csv;
 
 void require(bool ok, const char* what) {
@@ -45,5 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(again.size() == 2 && again[1].error.empty(), "csv_line output reads back");
     require(again[1].fields == r.fields, "csv_line round-trip");
   }
+  for (const auto& a : govmail::admin::parse_address_list(input))
+    require(!a.empty() && a.front() != '#' && a.find('\n') == std::string::npos,
+            "address list entries are single non-comment lines");
   return 0;
 }
