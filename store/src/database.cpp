@@ -18,6 +18,7 @@
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
 #include "query.hpp"
+#include "release_sweeper.hpp"
 #include "sql/database_sql.hpp"
 
 namespace govmail::store {
@@ -222,6 +223,7 @@ struct Database::Impl {
   std::unique_ptr<PgDirectory> directory;
   std::unique_ptr<PgMailboxStore> mailboxes;
   std::unique_ptr<PgAdminStore> admin;
+  std::unique_ptr<ReleaseSweeper> sweeper;
   bool closed = false;
 };
 
@@ -263,6 +265,8 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
                                                     });
   impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier);
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
+  impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
+  impl->sweeper->start();
   co_return std::make_shared<Database>(std::move(impl));
 }
 
@@ -316,6 +320,7 @@ void Database::close() {
   if (!impl_ || impl_->closed) return;
   impl_->closed = true;
   if (impl_->notifier) impl_->notifier->stop();
+  if (impl_->sweeper) impl_->sweeper->stop();
   if (impl_->listener) impl_->listener->stop();
   if (impl_->pool) impl_->pool->close();
 }

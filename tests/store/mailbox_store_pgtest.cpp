@@ -216,7 +216,8 @@ TEST_F(QuotaTest, ExactAfterAppendCopyMoveExpungeAndDelete) {
   ASSERT_TRUE(run(store().delete_mailbox(a.id, parent.id)).ok());
   expect_exact(a.id);
   EXPECT_EQ(run(store().quota(a.id))->used_messages, 3u);
-  // Expunged messages no one refers to are gone, blobs included.
+  // Expunged messages no one refers to are gone once swept, blobs included.
+  drain_release_queue();
   EXPECT_EQ(qi("SELECT count(*) FROM messages"), 3);
   EXPECT_EQ(qi("SELECT count(*) FROM blobs"), 3);
 }

@@ -1,0 +1,71 @@
+#include "release_sweeper.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+#include "core/asio.hpp"
+#include "query.hpp"
+
+namespace govmail::store {
+namespace {
+
+constexpr pg::Statement kSweep{"sweep_messages", "SELECT govmail_sweep_messages($1::int)"};
+
+}  // namespace
+
+struct ReleaseSweeper::Impl {
+  // A strand: the timer is touched by the loop and by stop(), from any io
+  // thread.
+  Impl(Executor e, std::shared_ptr<pg::Pool> p, SweepOptions o)
+      : pool(std::move(p)), opts(o), timer(asio::make_strand(e)) {}
+  std::shared_ptr<pg::Pool> pool;
+  SweepOptions opts;
+  asio::steady_timer timer;
+  std::atomic<bool> stopped{false};
+
+  // Sweeps until the queue is empty or max_batches were done, then sleeps one
+  // interval.
+  static awaitable<void> loop(std::shared_ptr<Impl> self) {
+    while (!self->stopped) {
+      for (int i = 0; i < self->opts.max_batches && !self->stopped; ++i) {
+        auto n = co_await sweep_once(*self->pool, self->opts.batch);
+        if (!n) {
+          spdlog::warn("store: release sweep failed: {}", to_string(n.error()));
+          break;
+        }
+        if (*n < self->opts.batch) break;
+      }
+      if (self->stopped) break;
+      self->timer.expires_after(self->opts.interval);
+      boost::system::error_code ec;
+      co_await self->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  }
+};
+
+ReleaseSweeper::ReleaseSweeper(Executor ex, std::shared_ptr<pg::Pool> pool, SweepOptions opts)
+    : impl_(std::make_shared<Impl>(std::move(ex), std::move(pool), opts)) {}
+
+ReleaseSweeper::~ReleaseSweeper() {
+  stop();
+}
+
+void ReleaseSweeper::start() {
+  asio::co_spawn(impl_->timer.get_executor(), Impl::loop(impl_), asio::detached);
+}
+
+void ReleaseSweeper::stop() {
+  if (impl_->stopped.exchange(true)) return;
+  asio::post(impl_->timer.get_executor(), [impl = impl_] { impl->timer.cancel(); });
+}
+
+awaitable<Result<int>> ReleaseSweeper::sweep_once(pg::Pool& pool, int batch) {
+  detail::Params p;
+  p.num(batch);
+  auto rows = co_await detail::run(pool, kSweep, p, "release sweep");
+  if (!rows) co_return unexpected(rows.error());
+  co_return static_cast<int>(rows->get_int(0, 0));
+}
+
+}  // namespace govmail::store
