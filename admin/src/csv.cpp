@@ -31,6 +31,8 @@ bool valid_utf8(std::string_view s) {
 
 namespace {
 
+// A record that breaks a limit is still read to its real end (quotes and all, without keeping
+// the bytes), so the next record starts where it truly starts and keeps its line number.
 class Reader {
  public:
   Reader(std::string_view text, const CsvLimits& limits) : t_(text), lim_(limits) {
@@ -43,50 +45,46 @@ class Reader {
     CsvRecord rec;
     rec.line = line_;
     std::size_t start = pos_;
-    std::string field;
+    Field f;
     bool quoted = false, after_quote = false;
+    std::size_t quote_pos = 0, quote_line = 0;
     while (true) {
       if (pos_ >= t_.size()) {
-        if (quoted) fail(rec, "unterminated quoted field");
+        if (quoted) return unterminated(rec, quote_pos, quote_line);
         break;
       }
       char c = t_[pos_++];
       if (quoted) {
-        if (c == '"') {
-          if (pos_ < t_.size() && t_[pos_] == '"') {
-            field += '"';
-            ++pos_;
-          } else {
-            quoted = false;
-            after_quote = true;
-          }
+        if (c == '"' && pos_ < t_.size() && t_[pos_] == '"') {
+          add(rec, f, '"');
+          ++pos_;
+        } else if (c == '"') {
+          quoted = false;
+          after_quote = true;
         } else {
           if (c == '\n') ++line_;
-          field += c;
+          add(rec, f, c);
         }
       } else if (c == ',') {
-        push(rec, field);
+        push(rec, f);
         after_quote = false;
       } else if (c == '\n' || (c == '\r' && pos_ < t_.size() && t_[pos_] == '\n')) {
         if (c == '\r') ++pos_;
         ++line_;
         break;
-      } else if (c == '"' && field.empty() && !after_quote) {
+      } else if (c == '"' && f.len == 0 && !after_quote) {
         quoted = true;
+        quote_pos = pos_;
+        quote_line = line_;
       } else if (after_quote || c == '"') {
         fail(rec, "stray quote or text after a closing quote");
         skip_line();
         break;
       } else {
-        field += c;
-      }
-      if (field.size() > lim_.max_field_bytes) {
-        fail(rec, "field longer than " + std::to_string(lim_.max_field_bytes) + " bytes");
-        if (!quoted) skip_line();
-        break;
+        add(rec, f, c);
       }
     }
-    if (rec.error.empty()) push(rec, field);
+    push(rec, f);
     if (rec.error.empty() && !valid_utf8(t_.substr(start, pos_ - start)))
       fail(rec, "malformed UTF-8");
     return rec;
@@ -98,16 +96,37 @@ class Reader {
   }
 
  private:
-  void push(CsvRecord& rec, std::string& field) {
-    if (rec.fields.size() >= lim_.max_fields) {
+  // len counts every byte, kept or not: it decides whether a quote opens a field.
+  struct Field {
+    std::string text;
+    std::size_t len = 0;
+  };
+
+  void add(CsvRecord& rec, Field& f, char c) {
+    if (++f.len > lim_.max_field_bytes)
+      fail(rec, "field longer than " + std::to_string(lim_.max_field_bytes) + " bytes");
+    if (rec.error.empty()) f.text += c;  // a bad record keeps nothing more (memory stays bounded)
+  }
+  void push(CsvRecord& rec, Field& f) {
+    if (rec.error.empty() && rec.fields.size() >= lim_.max_fields)
       fail(rec, "more than " + std::to_string(lim_.max_fields) + " fields");
-      return;
-    }
-    rec.fields.push_back(std::move(field));
-    field.clear();
+    if (rec.error.empty()) rec.fields.push_back(std::move(f.text));
+    f = {};
   }
   static void fail(CsvRecord& rec, std::string why) {
     if (rec.error.empty()) rec.error = std::move(why);
+  }
+  // A quote still open at the end of the text has no closing quote anywhere: it is the error,
+  // not the rows after it. Resume at the line after the one where it opened, so those rows are
+  // read (and numbered) as rows. Linear: every quote after it comes in "" pairs, which cannot
+  // open another field that runs to the end.
+  CsvRecord unterminated(CsvRecord& rec, std::size_t quote_pos, std::size_t quote_line) {
+    rec.error = "unterminated quoted field";
+    rec.fields.clear();
+    pos_ = quote_pos;
+    line_ = quote_line;
+    skip_line();
+    return std::move(rec);
   }
   void skip_line() {
     auto nl = t_.find('\n', pos_);
@@ -138,7 +157,9 @@ std::string csv_line(const std::vector<std::string>& fields) {
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (i) out += ',';
     const auto& f = fields[i];
-    bool quote = f.find_first_of(",\"\r\n") != std::string::npos || f.starts_with(' ');
+    // A first field starting with U+FEFF would be read back as a BOM and lose it.
+    bool quote = f.find_first_of(",\"\r\n") != std::string::npos || f.starts_with(' ') ||
+                 (i == 0 && f.starts_with("\xEF\xBB\xBF"));
     if (!quote) {
       out += f;
       continue;

@@ -1,6 +1,10 @@
 // RFC 4180 CSV for the import files: UTF-8 (a BOM is skipped), CRLF or LF, quoted fields with
 // "" escapes and embedded newlines. A bad record is reported with its line and the reader goes
-// on at the next line, so that one run lists every bad row.
+// on at the next record, so that one run lists every bad row: a record over a limit (field size,
+// field count) is still read to its real end, quoted newlines included, so the next record keeps
+// its true line; after a stray quote the reader goes on at the next line; a quote never closed
+// before the end of the text makes only its own record bad, and reading goes on at the line
+// after the one where it opened (nothing after it is swallowed).
 #pragma once
 #include <cstddef>
 #include <string>
