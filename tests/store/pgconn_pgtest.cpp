@@ -316,17 +316,19 @@ TEST_F(PgConn, PoolAndTransactionsOnAMultiThreadedIoContext) {
   EXPECT_EQ(db.query_one("SELECT n FROM counter"), "200");
 }
 
-std::int64_t count_backends(const test::TestDatabase& db) {
-  return std::stoll(
-      db.query_one("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                   "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"));
+// Counts only the given backends: the test's own short-lived query connections may still be
+// listed while they exit, so counting every client backend of the database raced with them.
+std::int64_t count_backends(const test::TestDatabase& db, const std::vector<std::string>& pids) {
+  std::string list;
+  for (const auto& pid : pids) list += (list.empty() ? "" : ",") + std::to_string(std::stoll(pid));
+  return std::stoll(db.query_one("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY('{" + list +
+                                 "}'::int[])"));
 }
 
-void terminate_others(const test::TestDatabase& db) {
-  db.exec(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-      "AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
-  for (int i = 0; i < 200 && count_backends(db) > 0; ++i)
+void terminate(const test::TestDatabase& db, const std::vector<std::string>& pids) {
+  for (const auto& pid : pids)
+    db.exec("SELECT pg_terminate_backend(" + std::to_string(std::stoll(pid)) + ")");
+  for (int i = 0; i < 200 && count_backends(db, pids) > 0; ++i)
     std::this_thread::sleep_for(10ms);  // test-side only
 }
 
@@ -346,8 +348,8 @@ TEST_F(PgConn, PoolReplacesConnectionsTheServerTerminated) {
       }
     }
     EXPECT_EQ(pool->open_connections(), 3u);
-    terminate_others(db);
-    EXPECT_EQ(count_backends(db), 0);
+    terminate(db, before);
+    EXPECT_EQ(count_backends(db, before), 0);
     for (int i = 0; i < 10; ++i) {
       auto l = co_await pool->acquire();
       CO_ASSERT_OK(l);
