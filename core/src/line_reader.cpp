@@ -74,6 +74,13 @@ std::string_view LineReader::take_bytes(std::size_t n) {
   return out;
 }
 
+void LineReader::release_buffer() {
+  if (buffered() != 0) return;
+  std::string().swap(buf_);
+  head_ = 0;
+  scanned_ = 0;
+}
+
 std::size_t LineReader::discard_buffered() {
   std::size_t n = buffered();
   consume(n);

@@ -3,6 +3,9 @@
 // mailbox changes (woken by the store's notification), alongside the pending read.
 #include "imap/service.hpp"
 
+#include <array>
+#include <span>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/ssl.hpp>
 
@@ -27,55 +30,53 @@ struct Wire {
   }
 };
 
-// Shared by the reader and the IDLE watcher; both run on the connection's executor.
+// Shared by the reader and the IDLE updates writer; both run on the connection's executor.
+// Nothing waits while the mailbox is quiet: a change spawns a writer, which ends once it has
+// written every pending update (10,000 IDLE sessions hold no coroutine or timer wait for this).
 struct IdleWatch {
-  explicit IdleWatch(Executor ex) : wake(ex), finished_timer(ex) {}
-  asio::steady_timer wake;
-  asio::steady_timer finished_timer;
-  bool pending = false, stop = false, finished = false;
+  explicit IdleWatch(Executor ex) : finished(ex) {}
+  asio::steady_timer finished;  // cancelled when a writer ends (stop_idle waits on it)
+  bool pending = false, running = false, stop = false;
 };
 
-awaitable<void> watch_idle(std::shared_ptr<IdleWatch> w, Session& session, Wire& wire) {
-  while (!w->stop) {
-    if (!w->pending) {
-      w->wake.expires_after(std::chrono::hours(24));
-      boost::system::error_code ec;
-      co_await w->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      if (w->stop) break;
-      if (!w->pending) continue;
-    }
+awaitable<void> write_idle_updates(std::shared_ptr<IdleWatch> w, Session& session, Wire& wire) {
+  while (w->pending && !w->stop) {
     w->pending = false;
     auto bytes = co_await session.idle_updates();
-    if (!bytes.empty() && !co_await wire.write(bytes)) break;
+    if (!bytes.empty() && !co_await wire.write(bytes)) w->stop = true;  // the reader sees it
   }
-  w->finished = true;
-  w->finished_timer.cancel();
+  w->running = false;
+  w->finished.cancel();
 }
 
-// Ends the watcher and waits until it has (it may be writing).
+// On the connection's executor, after a change to the selected mailbox.
+void on_idle_change(const std::shared_ptr<IdleWatch>& w, Session& session, Wire& wire) {
+  if (w->stop) return;
+  w->pending = true;
+  if (w->running) return;  // the writer loops on `pending`
+  w->running = true;
+  asio::co_spawn(wire.stream.executor(), write_idle_updates(w, session, wire), asio::detached);
+}
+
+// Stops the updates and waits for a writer still running (it may be writing).
 awaitable<void> stop_idle(std::shared_ptr<IdleWatch> w, Session& session) {
   session.set_wake(nullptr);
   w->stop = true;
-  w->wake.cancel();
-  while (!w->finished) {
-    w->finished_timer.expires_after(std::chrono::hours(1));
+  while (w->running) {
+    w->finished.expires_after(std::chrono::hours(1));
     boost::system::error_code ec;
-    co_await w->finished_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await w->finished.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 
 std::shared_ptr<IdleWatch> start_idle(Session& session, Wire& wire) {
   auto ex = wire.stream.executor();
   auto w = std::make_shared<IdleWatch>(ex);
-  session.set_wake([ex, weak = std::weak_ptr<IdleWatch>(w)] {
-    asio::post(ex, [weak] {
-      if (auto w = weak.lock()) {
-        w->pending = true;
-        w->wake.cancel();
-      }
+  session.set_wake([ex, weak = std::weak_ptr<IdleWatch>(w), &session, &wire] {
+    asio::post(ex, [weak, &session, &wire] {
+      if (auto w = weak.lock()) on_idle_change(w, session, wire);
     });
   });
-  asio::co_spawn(ex, watch_idle(w, session, wire), asio::detached);
   return w;
 }
 
@@ -85,8 +86,10 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
                                  core::TlsContext tls) {
   Session session(cfg, backend, {stream.remote_address(), stream.is_loopback(), stream.is_tls()});
   if (!co_await stream.write(session.greeting())) co_return;
-  // Small while idle (tens of thousands of IDLE sessions), large while a literal streams in.
-  std::vector<char> buf(4096);
+  // 4 KiB between commands, 64 KiB while a literal streams in; while the client IDLEs (tens of
+  // thousands of sessions) the read goes to a few bytes in the frame and `buf` is released.
+  std::vector<char> buf;
+  std::array<char, 64> idle_buf;
   std::shared_ptr<IdleWatch> idle;
   Wire wire{stream, nullptr};
   session.set_writer([&wire](std::string bytes) -> awaitable<bool> {
@@ -118,11 +121,19 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
       continue;
     }
     if (!out.need_input) continue;
+    out.bytes.clear();
+    out.bytes.shrink_to_fit();  // an answer may be long: not kept for the whole read
     if (out.idling && !idle) idle = start_idle(session, wire);
     stream.set_read_timeout(session.read_timeout());
-    buf.resize(session.mid_command() ? 64 * 1024 : out.idling ? 512 : 4096);
-    buf.shrink_to_fit();
-    auto r = co_await stream.read_some(buf);
+    if (out.idling && !session.mid_command()) {
+      std::vector<char>().swap(buf);  // `= {}` would keep the capacity
+      session.release_buffers();
+    } else {
+      buf.resize(session.mid_command() ? 64 * 1024 : 4096);
+      buf.shrink_to_fit();
+    }
+    std::span<char> into = buf.empty() ? std::span<char>(idle_buf) : std::span<char>(buf);
+    auto r = co_await stream.read_some(into);
     if (idle) {
       co_await stop_idle(idle, session);
       idle.reset();
@@ -137,11 +148,11 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
       break;
     }
     if (!wire.z) {
-      session.feed(std::string_view(buf.data(), r.bytes));
+      session.feed(std::string_view(into.data(), r.bytes));
       continue;
     }
     inflated.clear();
-    if (!wire.z->decompress(std::string_view(buf.data(), r.bytes), inflated)) {
+    if (!wire.z->decompress(std::string_view(into.data(), r.bytes), inflated)) {
       session.disconnected("corrupt DEFLATE stream");
       break;
     }

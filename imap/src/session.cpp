@@ -284,6 +284,10 @@ core::LineReader& Session::reader() {
   return impl_->rx.reader();
 }
 
+void Session::release_buffers() {
+  impl_->rx.release_buffers();
+}
+
 bool Session::mid_command() const {
   return !impl_->rx.idle();
 }

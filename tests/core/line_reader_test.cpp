@@ -191,5 +191,19 @@ TEST(LineReader, LineViewSurvivesUntilNextFeed) {
   EXPECT_EQ(e.text, "A");  // still valid: nothing fed since
 }
 
+TEST(LineReader, ReleaseBufferKeepsUnreadBytes) {
+  LineReader r(4096);
+  r.feed(std::string(1000, 'a') + "\r\nB");
+  ASSERT_EQ(r.next().text.size(), 1000u);
+  r.release_buffer();  // "B" is unread: kept
+  r.feed("\r\n");
+  EXPECT_EQ(r.next().text, "B");
+  EXPECT_GE(r.allocated(), 1000u);
+  r.release_buffer();  // nothing unread: freed, and the reader works on
+  EXPECT_LT(r.allocated(), 100u);
+  r.feed("C\r\n");
+  EXPECT_EQ(r.next().text, "C");
+}
+
 }  // namespace
 }  // namespace govmail::core

@@ -93,6 +93,23 @@ TEST(ImapReceiver, SynchronisingLiteralAsksForContinuationButLiteralPlusDoesNot)
   EXPECT_EQ(evs[1].kind, Receiver::Kind::command);
 }
 
+TEST(ImapReceiver, ReleaseBuffersOnlyBetweenCommands) {
+  Receiver r(ReceiverLimits{});
+  r.feed("a1 LOGIN " + std::string(2000, 'u') + " pw\r\na2 APPEND INBOX {3}\r\n");
+  ASSERT_EQ(r.next().kind, Receiver::Kind::command);
+  ASSERT_EQ(r.next().kind, Receiver::Kind::continuation);
+  r.release_buffers();  // mid-command (a literal is due): nothing dropped
+  r.feed("abc\r\n");
+  auto ev = r.next();
+  ASSERT_EQ(ev.kind, Receiver::Kind::command);
+  EXPECT_EQ(ev.command.name, "APPEND");
+  EXPECT_GE(r.reader().allocated(), 2000u);
+  r.release_buffers();  // between commands: the 2 KB line's buffer goes
+  EXPECT_LT(r.reader().allocated(), 100u);
+  r.feed("a3 NOOP\r\n");
+  EXPECT_EQ(r.next().command.name, "NOOP");
+}
+
 TEST(ImapReceiver, MalformedCommandsAreErrorsWithTagAndReason) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"\r\n", "*"},

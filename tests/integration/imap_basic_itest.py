@@ -171,8 +171,17 @@ with FreshDatabase() as db:
         line = idler.f.readline().decode()
         elapsed = time.time() - t0
         c.check(line == "* 2 EXISTS\r\n" and elapsed < 1.5, f"IDLE woke: {line!r} after {elapsed:.3f}s")
-        idler.send("DONE\r\n")
+        # A second change while still idling: a new updates writer starts after the first ended.
+        other.append("INBOX", None, None, MSG)
+        line = idler.f.readline().decode()
+        c.check(line == "* 3 EXISTS\r\n", f"IDLE woke again: {line!r}")
+        # DONE with commands pipelined behind it, more than the small read buffer used in IDLE.
+        idler.send("DONE\r\nn NOOP\r\nt STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)\r\n")
         c.check(idler.until("i")[-1].startswith("i OK"), "DONE ends IDLE")
+        c.check(idler.until("n")[-1].startswith("n OK"), "NOOP pipelined after DONE")
+        status = idler.until("t")
+        c.check(status[-1].startswith("t OK") and "MESSAGES 3" in status[0],
+                f"STATUS pipelined after DONE: {status}")
         other.logout()
 
         # IDLE on this process is woken by an APPEND made through a second govmail process.
@@ -194,7 +203,7 @@ with FreshDatabase() as db:
             remote.append("INBOX", None, None, MSG)
             line = idler.f.readline().decode()
             elapsed = time.time() - t0
-            c.check(line == "* 3 EXISTS\r\n" and elapsed < 1.5,
+            c.check(line == "* 4 EXISTS\r\n" and elapsed < 1.5,
                     f"IDLE woken from another process: {line!r} after {elapsed:.3f}s")
             idler.send("DONE\r\n")
             idler.until("i")

@@ -43,6 +43,10 @@ class LineReader {
   std::size_t discard_buffered();
 
   std::size_t buffered() const { return buf_.size() - head_; }
+  std::size_t allocated() const { return buf_.capacity(); }  // memory held, whatever is unread
+  // Frees the buffer when nothing is buffered (a connection about to wait long, IMAP IDLE):
+  // it otherwise keeps the capacity of the longest read so far.
+  void release_buffer();
   void set_max_line(std::size_t max_line) { max_line_ = max_line; }
   void set_line_ending(LineEnding ending) {
     ending_ = ending;

@@ -74,6 +74,8 @@ class Receiver {
   Event next_line();
   core::LineReader& reader() { return reader_; }  // for Stream::start_tls
   bool idle() const { return lines_.empty() && literal_left_ == 0; }
+  // Frees what the commands so far left allocated, before a long wait (IDLE).
+  void release_buffers();
 
  private:
   Event on_line(std::string_view text);

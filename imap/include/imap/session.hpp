@@ -73,6 +73,8 @@ class Session {
   void disconnected(std::string_view why);
   core::LineReader& reader();
   bool mid_command() const;  // part of a command (a literal, say) has been read
+  // Frees the input buffers kept from earlier commands (before a long wait: IDLE).
+  void release_buffers();
   std::chrono::milliseconds read_timeout() const;
   std::string timeout_reply() const;  // "* BYE Autologout; idle for too long"
 

@@ -53,6 +53,13 @@ void Receiver::reset() {
   in_literal_ = false;
 }
 
+void Receiver::release_buffers() {
+  if (!idle()) return;
+  std::vector<std::string>().swap(lines_);
+  std::vector<std::string>().swap(literals_);
+  reader_.release_buffer();
+}
+
 Receiver::Event Receiver::next() {
   for (;;) {
     if (in_literal_) {
