@@ -103,7 +103,7 @@ class Reader {
   };
 
   void add(CsvRecord& rec, Field& f, char c) {
-    if (++f.len > lim_.max_field_bytes)
+    if (++f.len == lim_.max_field_bytes + 1)  // once: the rest of the field is only counted
       fail(rec, "field longer than " + std::to_string(lim_.max_field_bytes) + " bytes");
     if (rec.error.empty()) f.text += c;  // a bad record keeps nothing more (memory stays bounded)
   }
