@@ -11,7 +11,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import Checks, FreshDatabase, free_port, psql  # noqa
+from support import Checks, FreshDatabase, free_port, psql, stop_server  # noqa
 from smtp_support import DOMAIN, Server, wait_port  # noqa
 from admin_support import PW, Api, add_units_and_people, totp  # noqa
 
@@ -293,8 +293,5 @@ with FreshDatabase() as db:
         st, out = prov.call("GET", "/domains")
         c.check(st == 401, f"logged out token refused: {st}")
     finally:
-        srv.stop()
-        if c.failed:
-            print(srv.log()[-3000:])
-        srv.cleanup()
+        stop_server(srv, c)
 c.finish()

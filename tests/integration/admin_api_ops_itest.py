@@ -10,7 +10,7 @@ import smtplib
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import Checks, FreshDatabase, psql  # noqa
+from support import Checks, FreshDatabase, psql, stop_server  # noqa
 from smtp_support import DOMAIN, Server  # noqa
 from admin_support import PW, Api, add_units_and_people, smtp_login  # noqa
 
@@ -316,8 +316,5 @@ with FreshDatabase() as db:
         c.check(not any(PW in str(e) or "brand new" in str(e) or initial in str(e) for e in log),
                 "no password in the audit log")
     finally:
-        srv.stop()
-        if c.failed:
-            print(srv.log()[-3000:])
-        srv.cleanup()
+        stop_server(srv, c)
 c.finish()

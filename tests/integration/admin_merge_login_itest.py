@@ -9,7 +9,7 @@ import smtplib
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import Checks, FreshDatabase, free_port  # noqa
+from support import Checks, FreshDatabase, free_port, stop_server  # noqa
 from smtp_support import DOMAIN, Server, inbox, wait_port  # noqa
 from admin_support import PW, smtp_login  # noqa
 
@@ -81,8 +81,5 @@ with FreshDatabase() as db:
         c.check(smtp_login(srv, f"vinhnq@{OLD}", "not the password") is not True,
                 "SMTP AUTH as the old address with a wrong password fails")
     finally:
-        srv.stop()
-        if c.failed:
-            print(srv.log()[-3000:])
-        srv.cleanup()
+        stop_server(srv, c)
 c.finish()

@@ -9,7 +9,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import Checks, FreshDatabase  # noqa: E402
+from support import Checks, FreshDatabase, stop_server  # noqa: E402
 from smtp_support import DOMAIN, Raw, Server, add_account, count, inbox  # noqa: E402
 
 c = Checks()
@@ -76,9 +76,6 @@ with FreshDatabase() as db:
                 f"only the acknowledged message is stored: {[m[-80:] for m in subjects]}")
         c.check(count(db.url, "blobs") == 1, "no blob of the unfinished message")
     finally:
-        srv.stop()
-        if c.failed:
-            print(srv.log()[-3000:])
-        srv.cleanup()
+        stop_server(srv, c)
 
 c.finish()

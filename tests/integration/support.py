@@ -125,6 +125,14 @@ class Checks:
         raise SystemExit(1 if self.failed else 0)
 
 
+def stop_server(srv, checks):
+    """The end of a test that runs a server: stop it, show the tail of its log when a check
+    failed (the log goes with the server's files), then remove its files."""
+    srv.stop()
+    if checks.failed:
+        print(srv.log()[-3000:])
+    srv.cleanup()
+
 def node_modules():
     """node_modules for tests/integration/package-lock.json: `npm ci` into a cache directory
     (GOVMAIL_NODE_CACHE, default $TMPDIR/govmail-node-<lock hash>) when it is not there yet."""
