@@ -1,13 +1,15 @@
-// AuthService: lock-out check, then the verified-credentials cache, then the store lookup and an
-// argon2id verification on the worker pool. One mutex guards the cache and the failure tables;
-// it is never held across a co_await or a hash.
+// AuthService: lock-out check, then the store lookup, then the verified-credentials cache (valid
+// while the stored credentials are unchanged) or an argon2id verification on the worker pool. One
+// mutex guards the cache and the failure tables; it is never held across a co_await or a hash.
 #include "core/auth.hpp"
 
 #include <sodium.h>
 
 #include <atomic>
+#include <initializer_list>
 #include <list>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/asio.hpp"
@@ -91,6 +93,7 @@ class CredentialCache {
   struct Hit {
     std::int64_t account_id;
     std::string address;
+    std::string fingerprint;  // of the stored credentials the password was verified against
   };
 
   std::optional<Hit> find(const std::string& key, TimePoint now) {
@@ -102,17 +105,17 @@ class CredentialCache {
       return std::nullopt;
     }
     lru_.splice(lru_.begin(), lru_, it->second);
-    return Hit{it->second->account_id, it->second->address};
+    return Hit{it->second->account_id, it->second->address, it->second->fingerprint};
   }
 
-  void insert(const std::string& key, std::int64_t account_id, const std::string& address,
-              TimePoint expires, std::size_t max_entries) {
+  void insert(const std::string& key, Hit hit, TimePoint expires, std::size_t max_entries) {
     if (max_entries == 0) return;
     if (auto it = index_.find(key); it != index_.end()) {
       lru_.erase(it->second);
       index_.erase(it);
     }
-    lru_.push_front({key, account_id, address, expires});
+    lru_.push_front(
+        {key, hit.account_id, std::move(hit.address), std::move(hit.fingerprint), expires});
     index_[key] = lru_.begin();
     while (lru_.size() > max_entries) {
       index_.erase(lru_.back().key);
@@ -143,6 +146,7 @@ class CredentialCache {
     std::string key;
     std::int64_t account_id;
     std::string address;
+    std::string fingerprint;
     TimePoint expires;
   };
   std::list<Entry> lru_;
@@ -180,20 +184,33 @@ struct AuthService::Impl {
     crypto_generichash_keygen(cache_key_secret);
   }
 
-  std::string cache_key(const std::string& address, const std::string& password) const {
-    // Length prefix: ("ab", "c") and ("a", "bc") must not collide.
-    const std::uint64_t len = address.size();
+  // Keyed BLAKE2b of the parts, each length-prefixed: ("ab", "c") and ("a", "bc") differ.
+  std::string keyed_hash(std::initializer_list<std::string_view> parts) const {
     crypto_generichash_state state;
     crypto_generichash_init(&state, cache_key_secret, sizeof cache_key_secret,
                             crypto_generichash_BYTES);
-    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&len), sizeof len);
-    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(address.data()),
-                              address.size());
-    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(password.data()),
-                              password.size());
+    for (const std::string_view part : parts) {
+      const std::uint64_t len = part.size();
+      crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&len), sizeof len);
+      crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(part.data()),
+                                part.size());
+    }
     std::string out(crypto_generichash_BYTES, '\0');
     crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(out.data()), out.size());
     return out;
+  }
+
+  std::string cache_key(const std::string& address, const std::string& password) const {
+    return keyed_hash({address, password});
+  }
+
+  // Changes whenever the password, an app password or the status changes in the store: a cache
+  // hit is honoured only while it is unchanged, so a change made by another govmail process
+  // takes effect at the next login, before its notification arrives.
+  std::string fingerprint(const StoredCredentials& c) const {
+    std::string all = c.active ? "active" : "inactive";
+    for (const auto& h : c.app_password_hashes) all += keyed_hash({h});
+    return keyed_hash({c.password_hash, all});
   }
 
   // Runs on a worker. An unknown address still costs one hash, so that response time does not
@@ -257,25 +274,32 @@ struct AuthService::Impl {
     }
     const std::string key = cache_key(address, password);
     std::uint64_t generation;
+    std::optional<CredentialCache::Hit> hit;
     {
       std::lock_guard lock(mutex);
-      if (auto hit = cache.find(key, now())) {
-        account_failures.clear(address);
-        co_return success(hit->account_id, std::move(hit->address), true);
-      }
+      hit = cache.find(key, now());
       generation = flush_generation;
     }
     co_return co_await verify_with_store(std::move(address), std::move(password), ip, key,
-                                         generation);
+                                         generation, std::move(hit));
   }
 
+  // A cache hit still reads the stored credentials (one indexed query) but skips the hash when
+  // they are what the password was verified against.
   awaitable<AuthResult> verify_with_store(std::string address, std::string password,
                                           const std::string& ip, const std::string& key,
-                                          std::uint64_t generation) {
+                                          std::uint64_t generation,
+                                          std::optional<CredentialCache::Hit> hit) {
     std::optional<StoredCredentials> creds;
     bool matched = false;
     try {
       creds = co_await lookup(address);
+      if (hit && creds && creds->active && fingerprint(*creds) == hit->fingerprint) {
+        sodium_memzero(password.data(), password.size());
+        std::lock_guard lock(mutex);
+        account_failures.clear(address);
+        co_return success(creds->account_id, creds->address, true);
+      }
       // A named job, not a temporary: see the GCC 12 note in worker_pool.cpp.
       std::function<void()> job = [&] { matched = password_matches(creds, password); };
       if (!co_await pool.run(std::move(job))) {
@@ -295,8 +319,8 @@ struct AuthService::Impl {
     std::lock_guard lock(mutex);
     account_failures.clear(address);
     if (generation == flush_generation)
-      cache.insert(key, creds->account_id, creds->address, now() + cfg.cache_ttl,
-                   cfg.cache_max_entries);
+      cache.insert(key, {creds->account_id, creds->address, fingerprint(*creds)},
+                   now() + cfg.cache_ttl, cfg.cache_max_entries);
     co_return success(creds->account_id, creds->address, false);
   }
 };

@@ -161,7 +161,7 @@ TEST_F(AuthTest, SecondLoginComesFromTheCacheInMicroseconds) {
   EXPECT_EQ(second.account_id, 1);
   EXPECT_GT(first_ms, 10.0);  // a 64 MiB argon2id cannot be faster
   EXPECT_LT(second_ms, 1.0);
-  EXPECT_EQ(store_.lookups, 1);
+  EXPECT_EQ(store_.lookups, 2);  // a hit still reads the stored credentials, without hashing
   // A different password is not served from the cache.
   EXPECT_EQ(verify("demo1@example.gov.vn", "secret-2").outcome, AuthOutcome::bad_credentials);
 }
@@ -200,7 +200,31 @@ TEST_F(AuthTest, CacheEntriesExpire) {
   const AuthResult expired = verify("a@x.vn", "pa");
   EXPECT_EQ(expired.outcome, AuthOutcome::ok);
   EXPECT_FALSE(expired.from_cache);
-  EXPECT_EQ(store_.lookups, 2);
+  EXPECT_EQ(store_.lookups, 3);
+}
+
+// Another govmail process changed the account: its notification has not arrived (no flush), yet
+// the cached verification must not outlive the change.
+TEST_F(AuthTest, StoreChangesTakeEffectBeforeAnyFlush) {
+  store_.add(1, "a@x.vn", "pa", true, {"app-pa"});
+  make(fast_config());
+  ASSERT_EQ(verify("a@x.vn", "pa").outcome, AuthOutcome::ok);
+  ASSERT_EQ(verify("a@x.vn", "app-pa").outcome, AuthOutcome::ok);
+  ASSERT_TRUE(verify("a@x.vn", "pa").from_cache);
+
+  store_.add(1, "a@x.vn", "new-pa", true, {"app-pa"});
+  EXPECT_EQ(verify("a@x.vn", "pa").outcome, AuthOutcome::bad_credentials);
+  const AuthResult fresh = verify("a@x.vn", "new-pa");
+  EXPECT_EQ(fresh.outcome, AuthOutcome::ok);
+  EXPECT_FALSE(fresh.from_cache);
+
+  ASSERT_TRUE(verify("a@x.vn", "new-pa").from_cache);
+  {
+    std::lock_guard lock(store_.mutex);
+    store_.accounts["a@x.vn"].active = false;  // suspended, same hashes
+  }
+  EXPECT_EQ(verify("a@x.vn", "new-pa").outcome, AuthOutcome::bad_credentials);
+  EXPECT_EQ(verify("a@x.vn", "app-pa").outcome, AuthOutcome::bad_credentials);
 }
 
 TEST_F(AuthTest, CacheIsBoundedAndDropsTheLeastRecentlyUsed) {
