@@ -157,6 +157,8 @@ bool Rows::get_bool(int row, int col) const {
 }
 std::string Rows::get_bytea(int row, int col) const {
   if (is_null(row, col)) return {};
+  if (PQfformat(res_, col) == 1)
+    return std::string(PQgetvalue(res_, row, col), PQgetlength(res_, row, col));
   std::size_t len = 0;
   auto* raw =
       PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(res_, row, col)), &len);
@@ -318,7 +320,7 @@ awaitable<PgResultOr<Rows>> Connection::exec(const Statement& stmt, std::span<co
   if (auto p = co_await impl_->prepare(stmt); !p) co_return unexpected(p.error());
   ParamArrays a(params);
   if (!PQsendQueryPrepared(conn_, stmt.name, a.size(), a.values.data(), a.lengths.data(),
-                           a.formats.data(), 0))
+                           a.formats.data(), stmt.binary_result ? 1 : 0))
     co_return unexpected(conn_error(conn_, "send"));
   co_return co_await impl_->finish_query();
 }
@@ -338,7 +340,7 @@ awaitable<PgResultOr<std::vector<Rows>>> Connection::pipeline(
     }
     ParamArrays a(params);
     if (!PQsendQueryPrepared(conn_, stmt->name, a.size(), a.values.data(), a.lengths.data(),
-                             a.formats.data(), 0))
+                             a.formats.data(), stmt->binary_result ? 1 : 0))
       break;
     sent.push_back(nullptr);
   }

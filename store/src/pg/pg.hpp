@@ -76,6 +76,9 @@ class Rows {
 struct Statement {
   const char* name;
   const char* sql;
+  // Every column in binary format: for bytea results (hex text doubles the bytes and costs an
+  // encode in the server and a decode here). Rows::get_bytea reads both formats.
+  bool binary_result = false;
 };
 
 class Connection {

@@ -65,7 +65,8 @@ inline constexpr pg::Statement kFetchRaw{
     "SELECT CASE WHEN $4::integer IS NULL THEN substring(b.data FROM $3::integer)"
     " ELSE substring(b.data FROM $3::integer FOR $4::integer) END "
     "FROM messages m JOIN blobs b ON b.sha256 = m.blob_sha256 WHERE m.id = $2 AND EXISTS ("
-    " SELECT 1 FROM mailbox_entries e WHERE e.message_id = m.id AND e.account_id = $1)"};
+    " SELECT 1 FROM mailbox_entries e WHERE e.message_id = m.id AND e.account_id = $1)",
+    /*binary_result=*/true};
 
 inline constexpr pg::Statement kSetFlags{
     "gm_set_flags",
