@@ -34,48 +34,55 @@ struct Wire {
 // Nothing waits while the mailbox is quiet: a change spawns a writer, which ends once it has
 // written every pending update (10,000 IDLE sessions hold no coroutine or timer wait for this).
 struct IdleWatch {
-  explicit IdleWatch(Executor ex) : finished(ex) {}
-  asio::steady_timer finished;  // cancelled when a writer ends (stop_idle waits on it)
+  IdleWatch(Session& s, Wire& w) : session(s), wire(w) {}
+  Session& session;
+  Wire& wire;
+  asio::steady_timer* finished = nullptr;  // stop_idle's, while it waits for the writer to end
   bool pending = false, running = false, stop = false;
 };
 
-awaitable<void> write_idle_updates(std::shared_ptr<IdleWatch> w, Session& session, Wire& wire) {
+awaitable<void> write_idle_updates(std::shared_ptr<IdleWatch> w) {
   while (w->pending && !w->stop) {
     w->pending = false;
-    auto bytes = co_await session.idle_updates();
-    if (!bytes.empty() && !co_await wire.write(bytes)) w->stop = true;  // the reader sees it
+    auto bytes = co_await w->session.idle_updates();
+    if (!bytes.empty() && !co_await w->wire.write(bytes)) w->stop = true;  // the reader sees it
   }
   w->running = false;
-  w->finished.cancel();
+  if (w->finished) w->finished->cancel();
 }
 
 // On the connection's executor, after a change to the selected mailbox.
-void on_idle_change(const std::shared_ptr<IdleWatch>& w, Session& session, Wire& wire) {
+void on_idle_change(const std::shared_ptr<IdleWatch>& w) {
   if (w->stop) return;
   w->pending = true;
   if (w->running) return;  // the writer loops on `pending`
   w->running = true;
-  asio::co_spawn(wire.stream.executor(), write_idle_updates(w, session, wire), asio::detached);
+  asio::co_spawn(w->wire.stream.executor(), write_idle_updates(w), asio::detached);
 }
 
 // Stops the updates and waits for a writer still running (it may be writing).
-awaitable<void> stop_idle(std::shared_ptr<IdleWatch> w, Session& session) {
-  session.set_wake(nullptr);
+awaitable<void> stop_idle(std::shared_ptr<IdleWatch> w) {
+  w->session.set_wake(nullptr);  // returns once no wake runs: none starts after it
   w->stop = true;
+  if (!w->running) co_return;
+  asio::steady_timer finished(w->wire.stream.executor());
+  w->finished = &finished;
   while (w->running) {
-    w->finished.expires_after(std::chrono::hours(1));
+    finished.expires_after(std::chrono::hours(1));
     boost::system::error_code ec;
-    co_await w->finished.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await finished.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+  w->finished = nullptr;
 }
 
 std::shared_ptr<IdleWatch> start_idle(Session& session, Wire& wire) {
-  auto ex = wire.stream.executor();
-  auto w = std::make_shared<IdleWatch>(ex);
-  session.set_wake([ex, weak = std::weak_ptr<IdleWatch>(w), &session, &wire] {
-    asio::post(ex, [weak, &session, &wire] {
-      if (auto w = weak.lock()) on_idle_change(w, session, wire);
-    });
+  auto w = std::make_shared<IdleWatch>(session, wire);
+  // A weak_ptr only: the closures fit in std::function without an allocation of their own.
+  session.set_wake([weak = std::weak_ptr<IdleWatch>(w)] {
+    if (auto w = weak.lock())
+      asio::post(w->wire.stream.executor(), [weak] {
+        if (auto w = weak.lock()) on_idle_change(w);
+      });
   });
   return w;
 }
@@ -135,7 +142,7 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
     std::span<char> into = buf.empty() ? std::span<char>(idle_buf) : std::span<char>(buf);
     auto r = co_await stream.read_some(into);
     if (idle) {
-      co_await stop_idle(idle, session);
+      co_await stop_idle(idle);
       idle.reset();
     }
     if (!r) {
@@ -158,7 +165,7 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
     }
     session.feed(inflated);
   }
-  if (idle) co_await stop_idle(idle, session);
+  if (idle) co_await stop_idle(idle);
 }
 
 Result<void, std::string> add_services(core::Server& server, const core::Config& cfg,
