@@ -254,6 +254,30 @@ with FreshDatabase() as db:
         c.check(re.search(rb"\* \d+ EXISTS", got) and MSG in got and b"f OK" in got,
                 f"commands and FETCH over DEFLATE: {got[-200:]!r}")
 
+        # IDLE over DEFLATE: the update, DONE and a command pipelined behind it, all compressed.
+        def zsend(data):
+            z.send(comp.compress(data) + comp.flush(zlib.Z_SYNC_FLUSH))
+
+        def zuntil(token):
+            got, deadline = b"", time.time() + 10
+            while token not in got and time.time() < deadline:
+                chunk = z.s.recv(65536)
+                if not chunk:
+                    break
+                got += dec.decompress(chunk)
+            return got
+
+        zsend(b"i IDLE\r\n")
+        c.check(b"+ idling" in zuntil(b"+ idling"), "IDLE over DEFLATE")
+        other = login()
+        other.append("INBOX", None, None, MSG)
+        other.logout()
+        got = zuntil(b"EXISTS\r\n")
+        c.check(re.search(rb"\* \d+ EXISTS", got), f"IDLE update over DEFLATE: {got!r}")
+        zsend(b"DONE\r\nn NOOP\r\n")
+        got = zuntil(b"n OK")
+        c.check(b"i OK" in got and b"n OK" in got, f"DONE and NOOP over DEFLATE: {got!r}")
+
         # STARTTLS and implicit TLS.
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
