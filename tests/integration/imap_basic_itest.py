@@ -175,6 +175,14 @@ with FreshDatabase() as db:
         other.append("INBOX", None, None, MSG)
         line = idler.f.readline().decode()
         c.check(line == "* 3 EXISTS\r\n", f"IDLE woke again: {line!r}")
+        # A flag change on another connection wakes IDLE with the message's new FLAGS.
+        other.select("INBOX")
+        t0 = time.time()
+        other.store("1", "+FLAGS", "(\\Answered)")
+        line = idler.f.readline().decode()
+        elapsed = time.time() - t0
+        c.check(line.startswith("* 1 FETCH (") and "\\Answered" in line and elapsed < 1.5,
+                f"IDLE woke for a flag change: {line!r} after {elapsed:.3f}s")
         # DONE with commands pipelined behind it, more than the small read buffer used in IDLE.
         idler.send("DONE\r\nn NOOP\r\nt STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)\r\n")
         c.check(idler.until("i")[-1].startswith("i OK"), "DONE ends IDLE")
