@@ -17,7 +17,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 from support import (GOVMAIL, Checks, FreshDatabase, free_port, govmail, traversable_tempdir,  # noqa
-                     write_config)
+                     wait_port, write_config)
 
 c = Checks()
 tmp = traversable_tempdir()
@@ -44,17 +44,6 @@ MSG = ("From: =?UTF-8?Q?Nguy=E1=BB=85n_V=C4=83n_A?= <a@example.gov.vn>\r\n"
        "Kính gửi các xã, phường.\r\n").encode()
 VN = "Công văn đến"
 VN7 = "C&APQ-ng v&AQM-n &AREevw-n"
-
-
-def wait_port(port, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"port {port} not open")
 
 
 def login(user="a@example.gov.vn"):

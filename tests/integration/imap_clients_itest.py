@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from support import (GOVMAIL, Checks, FreshDatabase, free_port, govmail, node_modules,  # noqa
-                     traversable_tempdir)
+                     traversable_tempdir, wait_port)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VN7 = "C&APQ-ng v&AQM-n &AREevw-n"  # "Công văn đến" in modified UTF-7
@@ -70,17 +70,6 @@ def timed(what):
         def __exit__(self, *exc):
             print(f"{what}: {time.time() - self.t0:.2f}s", flush=True)
     return T()
-
-
-def wait_port(port, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"port {port} not open")
 
 
 def login(user):
