@@ -146,6 +146,9 @@ struct SearchHit {
 awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_meta,
                             std::vector<SearchHit>& hits);
 bool supported_charset(const std::string& charset);
+// SORT and THREAD: a charset in args[1] and search keys from args[2], with metadata.
+awaitable<Reply> run_charset_search(Session::Impl& s, const Command& cmd,
+                                    std::vector<SearchHit>& hits);
 
 using Handler = awaitable<Reply> (*)(Session::Impl&, const Command&);
 struct CommandSpec {

@@ -292,6 +292,15 @@ bool supported_charset(const std::string& charset) {
   return charset.empty() || charset == "UTF-8" || charset == "US-ASCII";
 }
 
+awaitable<Reply> run_charset_search(Session::Impl& s, const Command& cmd,
+                                    std::vector<SearchHit>& hits) {
+  if (!supported_charset(upper(cmd.args[1].value)))
+    co_return no("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+  auto prog = parse_search(cmd.args, 2);
+  if (!prog) co_return bad(prog.error());
+  co_return co_await run_search(s, prog->key, true, hits);
+}
+
 GOVMAIL_IMAP_HANDLER(cmd_search) {
   auto prog = parse_search(cmd.args);
   if (!prog) co_return bad(prog.error());

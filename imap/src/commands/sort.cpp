@@ -81,12 +81,8 @@ GOVMAIL_IMAP_HANDLER(cmd_sort) {
   if (cmd.args.size() < 3) co_return bad("SORT needs criteria, a charset and search keys");
   auto criteria = parse_criteria(cmd.args[0]);
   if (!criteria) co_return bad("Bad sort criteria");
-  if (!supported_charset(upper(cmd.args[1].value)))
-    co_return no("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
-  auto prog = parse_search(cmd.args, 2);
-  if (!prog) co_return bad(prog.error());
   std::vector<SearchHit> hits;
-  auto r = co_await run_search(s, prog->key, true, hits);
+  auto r = co_await run_charset_search(s, cmd, hits);
   if (r.status != "OK") co_return r;
   std::vector<Row> rows;
   bool by_subject = std::any_of(criteria->begin(), criteria->end(),

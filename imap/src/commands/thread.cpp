@@ -42,12 +42,8 @@ GOVMAIL_IMAP_HANDLER(cmd_thread) {
   auto algorithm = upper(cmd.args[0].value);
   if (algorithm != "ORDEREDSUBJECT" && algorithm != "REFERENCES")
     co_return bad("Unknown threading algorithm");
-  if (!supported_charset(upper(cmd.args[1].value)))
-    co_return no("[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
-  auto prog = parse_search(cmd.args, 2);
-  if (!prog) co_return bad(prog.error());
   std::vector<SearchHit> hits;
-  auto r = co_await run_search(s, prog->key, true, hits);
+  auto r = co_await run_charset_search(s, cmd, hits);
   if (r.status != "OK") co_return r;
 
   std::vector<ThreadMessage> msgs(hits.size());
