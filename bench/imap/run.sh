@@ -8,7 +8,8 @@
 # ops/s and p50/p99 per run, then the govmail/Dovecot ratio of total ops/s per client count, and
 # how many govmail logins were answered from the verified-credentials cache. Builds nothing:
 #   bench/imap/run.sh [BUILD_DIR]     (a Release build with targets govmail and bench_imap_load)
-# CLIENTS="10 50" CYCLES=3000 SECONDS_MAX=60 PER_USER=20 override the defaults.
+# CLIENTS="10 50" CYCLES=3000 SECONDS_MAX=60 PER_USER=20 override the defaults. PROFILE=1 also
+# loads pg_stat_statements and prints, after the runs, govmail's statements by PostgreSQL time.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(cd "${1:-$ROOT/build}" && pwd)
@@ -38,7 +39,11 @@ pg_stop_cluster "$W/pg" 2>/dev/null || true
 rm -rf "$W"; mkdir -p "$W"; chmod 755 "$W"
 python3 "$ROOT/bench/imap/gen_mbox.py" "$W/bench.mbox" 2000
 pg_init_cluster "$W/pg"
-pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB
+profile_opts=()
+[ "${PROFILE:-0}" = 1 ] && profile_opts=(-c shared_preload_libraries=pg_stat_statements
+  -c pg_stat_statements.track=all)
+pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB "${profile_opts[@]}"
+
 export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
 IMAP_PORT=$((PGPORT + 1000)); HTTP_PORT=$((PGPORT + 1001))
 cat >"$W/govmail.toml" <<CONF
@@ -91,6 +96,10 @@ echo "setup: $USERS users each, INBOX emptied and $PER_USER messages appended"
 total_ops() { sed -n 's/^TOTAL .* ops_s=\([0-9.]*\) .*/\1/p' <<<"$1"; }
 errors_of() { sed -n 's/^TOTAL .* errors=\([0-9]*\).*/\1/p' <<<"$1"; }
 summary=()
+if [ "${PROFILE:-0}" = 1 ]; then
+  psql_q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  psql_q "SELECT pg_stat_statements_reset()" >/dev/null
+fi
 for c in $CLIENTS; do
   echo "== $c clients, $USERS users, at most $CYCLES cycles or ${SECONDS_MAX}s"
   g=$("$LOAD" run "${G[@]}" "$c" $USERS "${GU[@]}" "$W/bench.mbox" "$CYCLES" "$SECONDS_MAX") || true
@@ -102,6 +111,13 @@ for c in $CLIENTS; do
     'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}') govmail_errors=$(errors_of "$g") dovecot_errors=$(errors_of "$d")")
 done
 printf '%s\n' "${summary[@]}"
+if [ "${PROFILE:-0}" = 1 ]; then
+  echo "== PostgreSQL time by statement (all runs; top-level and nested, ms)"
+  psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -P pager=off -c "
+    SELECT calls, round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+           toplevel AS top, left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS query
+    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25"
+fi
 logins=$(grep -c ' logged in' "$W/govmail.log" || true)
 cached=$(grep -c ' logged in (cached)' "$W/govmail.log" || true)
 echo "govmail logins: $logins, from the verified-credentials cache: $cached (argon2id paid: $((logins - cached)))"

@@ -94,6 +94,7 @@ class CredentialCache {
     std::int64_t account_id;
     std::string address;
     std::string fingerprint;  // of the stored credentials the password was verified against
+    bool app_password;        // it matched an app password, not the account's password
   };
 
   std::optional<Hit> find(const std::string& key, TimePoint now) {
@@ -105,7 +106,7 @@ class CredentialCache {
       return std::nullopt;
     }
     lru_.splice(lru_.begin(), lru_, it->second);
-    return Hit{it->second->account_id, it->second->address, it->second->fingerprint};
+    return it->second->hit;
   }
 
   void insert(const std::string& key, Hit hit, TimePoint expires, std::size_t max_entries) {
@@ -114,8 +115,7 @@ class CredentialCache {
       lru_.erase(it->second);
       index_.erase(it);
     }
-    lru_.push_front(
-        {key, hit.account_id, std::move(hit.address), std::move(hit.fingerprint), expires});
+    lru_.push_front({key, std::move(hit), expires});
     index_[key] = lru_.begin();
     while (lru_.size() > max_entries) {
       index_.erase(lru_.back().key);
@@ -126,7 +126,7 @@ class CredentialCache {
   // A linear scan: flushes follow rare password/status changes, and the cache is bounded.
   void flush_account(std::int64_t account_id) {
     for (auto it = lru_.begin(); it != lru_.end();) {
-      if (it->account_id == account_id) {
+      if (it->hit.account_id == account_id) {
         index_.erase(it->key);
         it = lru_.erase(it);
       } else {
@@ -144,9 +144,7 @@ class CredentialCache {
  private:
   struct Entry {
     std::string key;
-    std::int64_t account_id;
-    std::string address;
-    std::string fingerprint;
+    Hit hit;
     TimePoint expires;
   };
   std::list<Entry> lru_;
@@ -215,19 +213,20 @@ struct AuthService::Impl {
 
   // Runs on a worker. An unknown address still costs one hash, so that response time does not
   // tell which addresses exist.
-  bool password_matches(const std::optional<StoredCredentials>& creds,
-                        const std::string& password) {
+  enum class Match { none, account_password, app_password };
+  Match password_matches(const std::optional<StoredCredentials>& creds,
+                         const std::string& password) {
     if (!creds) {
       std::call_once(dummy_once, [&] {
         dummy_hash = hash_password(random_password(), cfg.argon2_opslimit, cfg.argon2_memlimit);
       });
       verify_password_hash(dummy_hash, password);
-      return false;
+      return Match::none;
     }
-    if (verify_password_hash(creds->password_hash, password)) return true;
+    if (verify_password_hash(creds->password_hash, password)) return Match::account_password;
     for (const auto& app_hash : creds->app_password_hashes)
-      if (verify_password_hash(app_hash, password)) return true;
-    return false;
+      if (verify_password_hash(app_hash, password)) return Match::app_password;
+    return Match::none;
   }
 
   std::optional<AuthResult> check_locked(const std::string& address, const std::string& ip,
@@ -254,11 +253,13 @@ struct AuthService::Impl {
                    account_lock->count());
   }
 
-  AuthResult success(std::int64_t account_id, std::string address, bool from_cache) {
+  AuthResult success(std::int64_t account_id, std::string address, bool from_cache,
+                     bool app_password) {
     AuthResult r = outcome(AuthOutcome::ok);
     r.account_id = account_id;
     r.address = std::move(address);
     r.from_cache = from_cache;
+    r.app_password = app_password;
     return r;
   }
 
@@ -291,14 +292,14 @@ struct AuthService::Impl {
                                           std::uint64_t generation,
                                           std::optional<CredentialCache::Hit> hit) {
     std::optional<StoredCredentials> creds;
-    bool matched = false;
+    Match matched = Match::none;
     try {
       creds = co_await lookup(address);
       if (hit && creds && creds->active && fingerprint(*creds) == hit->fingerprint) {
         sodium_memzero(password.data(), password.size());
         std::lock_guard lock(mutex);
         account_failures.clear(address);
-        co_return success(creds->account_id, creds->address, true);
+        co_return success(creds->account_id, creds->address, true, hit->app_password);
       }
       // A named job, not a temporary: see the GCC 12 note in worker_pool.cpp.
       std::function<void()> job = [&] { matched = password_matches(creds, password); };
@@ -311,17 +312,18 @@ struct AuthService::Impl {
       co_return outcome(AuthOutcome::temporary);
     }
     sodium_memzero(password.data(), password.size());
-    if (!matched || !creds->active) {
+    if (matched == Match::none || !creds->active) {
       record_failure(address, ip);
       spdlog::info("auth: failed login for {} from {}", log_safe(address), log_safe(ip));
       co_return outcome(AuthOutcome::bad_credentials);
     }
     std::lock_guard lock(mutex);
     account_failures.clear(address);
+    const bool app = matched == Match::app_password;
     if (generation == flush_generation)
-      cache.insert(key, {creds->account_id, creds->address, fingerprint(*creds)},
+      cache.insert(key, {creds->account_id, creds->address, fingerprint(*creds), app},
                    now() + cfg.cache_ttl, cfg.cache_max_entries);
-    co_return success(creds->account_id, creds->address, false);
+    co_return success(creds->account_id, creds->address, false, app);
   }
 };
 

@@ -83,9 +83,13 @@ awaitable<void> Session::Impl::announce(bool expunges, bool force) {
     expunged(std::exchange(sel->pending_expunges, {}));
   if (!force && !notifier->dirty.exchange(false)) co_return;
   if (force) notifier->dirty = false;
+  // Woken only by the session's own writes, which its handlers applied already (advance()).
+  if (!force && notifier->latest <= sel->known_modseq) co_return;
+  notifier->latest = 0;  // a change announced from now on sets it again, and dirty
   auto ch = co_await backend.shared_changes_since(account, sel->mailbox.id, sel->known_modseq);
   if (!ch) {
     spdlog::warn("imap user={} changes_since failed: {}", user, store::to_string(ch.error()));
+    notifier->latest = std::numeric_limits<store::ModSeq>::max();
     notifier->dirty = true;
     co_return;
   }
@@ -137,8 +141,9 @@ void Session::Impl::select_mailbox(Selected s) {
   sel = std::move(s);
   state = State::selected;
   notifier->dirty = false;
+  notifier->latest = 0;
   sel->subscription = backend.subscribe_mailbox(
-      sel->mailbox.id, [n = notifier](const store::MailboxEvent&) { n->notify(); });
+      sel->mailbox.id, [n = notifier](const store::MailboxEvent& ev) { n->notify(ev.modseq); });
 }
 
 void Session::Impl::bad_command(const std::string& tag, const std::string& reason) {

@@ -1,6 +1,7 @@
 // Session internals shared by the dispatcher and the command files (one file per command).
 #pragma once
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,11 +38,16 @@ Reply store_error_reply(store::StoreError e, std::string_view context);
 // Set from the store's notification callback (any thread); read on the session's strand.
 struct Notifier {
   std::atomic<bool> dirty{false};
+  // Highest modseq announced since the session last asked the store; max when an event did not
+  // say (a session that already knows up to it has nothing to ask).
+  std::atomic<store::ModSeq> latest{0};
   std::mutex mutex;
   std::function<void()> wake;
-  void notify() {
-    dirty = true;
+  void notify(store::ModSeq modseq) {
     std::lock_guard lock(mutex);
+    latest =
+        modseq == 0 ? std::numeric_limits<store::ModSeq>::max() : std::max(latest.load(), modseq);
+    dirty = true;
     if (wake) wake();
   }
 };
@@ -119,6 +125,12 @@ struct Session::Impl {
   std::vector<std::uint32_t> resolve(const SeqSet& set, bool uid) const;  // 0-based indexes
   // Drops the messages and writes "* n EXPUNGE" for each (or one VANISHED with QRESYNC).
   void expunged(std::vector<store::Uid> uids);
+  // After the session's own write, applied by its handler: when the session knew the mailbox
+  // up to the step's prior modseq, it now knows it up to the step's modseq without asking.
+  void advance(const store::ModSeqStep& step) {
+    if (sel && step.modseq > step.prior && sel->known_modseq == step.prior)
+      sel->known_modseq = step.modseq;
+  }
   std::string flags_text(const store::Flags& f) const;
   void select_mailbox(Selected s);
   void unselect() {

@@ -16,8 +16,8 @@ namespace {
 // data, and a synchronous commit would hold PostgreSQL's NOTIFY lock through an fsync.
 constexpr pg::Statement kBegin{"notify_begin", "BEGIN"};
 constexpr pg::Statement kAsync{"notify_async", "SET LOCAL synchronous_commit TO off"};
-constexpr pg::Statement kNotify{
-    "notify_batch", "SELECT pg_notify('govmail_mailbox', p) FROM unnest($1::text[]) p"};
+constexpr pg::Statement kNotify{"notify_batch",
+                                "SELECT pg_notify('govmail_mailbox', p) FROM unnest($1::text[]) p"};
 constexpr pg::Statement kCommit{"notify_commit", "COMMIT"};
 constexpr auto kGatherWindow = std::chrono::milliseconds(5);
 
@@ -40,7 +40,10 @@ struct ChangeNotifier::Impl : std::enable_shared_from_this<Impl> {
     std::lock_guard lock(mu);
     if (stopped) return;
     auto [it, fresh] = pending.try_emplace(ev.mailbox_id, ev);
-    if (!fresh && ev.modseq > it->second.modseq) it->second.modseq = ev.modseq;
+    // The highest modseq stands for all; an unknown one (0) must stay unknown, or a change
+    // after the highest would pass for one already known.
+    auto& m = it->second.modseq;
+    if (!fresh) m = (m == 0 || ev.modseq == 0) ? 0 : std::max(m, ev.modseq);
     if (!sending) {
       sending = true;
       asio::co_spawn(ex, send_loop(shared_from_this()), asio::detached);
@@ -94,7 +97,9 @@ ChangeNotifier::ChangeNotifier(Executor ex, std::shared_ptr<pg::Pool> pool, std:
     : impl_(std::make_shared<Impl>(std::move(ex), std::move(pool), std::move(origin),
                                    std::move(local))) {}
 
-ChangeNotifier::~ChangeNotifier() { stop(); }
+ChangeNotifier::~ChangeNotifier() {
+  stop();
+}
 
 void ChangeNotifier::changed(AccountId account, MailboxId mailbox, ModSeq modseq) {
   const MailboxEvent ev{account, mailbox, modseq};

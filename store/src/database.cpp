@@ -225,7 +225,16 @@ struct Database::Impl {
   std::unique_ptr<PgAdminStore> admin;
   std::unique_ptr<ReleaseSweeper> sweeper;
   bool closed = false;
+  // Last login recorded by this process, per account: the query is skipped within kLoginNote.
+  std::mutex login_mutex;
+  std::unordered_map<AccountId, std::chrono::steady_clock::time_point> login_noted;
 };
+
+namespace {
+// `account unused` counts days; a client that logs in every few seconds (phones, bench/imap)
+// must not cost a statement each time.
+constexpr auto kLoginNote = std::chrono::minutes(10);
+}  // namespace
 
 Database::Database(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Database::~Database() {
@@ -299,6 +308,13 @@ Subscription Database::subscribe_account_changes(std::function<void(AccountId)> 
 
 void Database::note_login(AccountId account) {
   if (impl_->closed) return;
+  {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(impl_->login_mutex);
+    auto [it, fresh] = impl_->login_noted.try_emplace(account, now);
+    if (!fresh && now - it->second < kLoginNote) return;
+    it->second = now;
+  }
   asio::co_spawn(
       impl_->ex,
       [pool = impl_->pool, account]() -> awaitable<void> {

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -137,6 +138,34 @@ awaitable<Result<Mailbox>> PgMailboxStore::get_mailbox(AccountId account, Mailbo
       co_await run(*pool_, sql::kMailboxById, Params().num(account).num(id), "get mailbox"));
 }
 
+awaitable<Result<MailboxStore::Opened>> PgMailboxStore::open_mailbox(AccountId account,
+                                                                     std::string name) {
+  auto norm = normalise_mailbox_name(name);
+  if (!norm) co_return unexpected(StoreError::not_found);
+  auto rows =
+      co_await run(*pool_, sql::kOpenMailbox, Params().num(account).text(*norm), "open mailbox");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() == 0) co_return unexpected(StoreError::not_found);
+  Opened out{parse_mailbox(*rows, 0), {}};
+  out.entries.reserve(out.mailbox.messages);
+  auto list = rows->get(0, 12);  // "uid modseq flags,uid modseq flags,..."
+  const char* p = list.data();
+  const char* end = p + list.size();
+  auto number = [&](auto& v, char sep) {
+    auto r = std::from_chars(p, end, v);
+    if (r.ec != std::errc() || (r.ptr != end && *r.ptr != sep)) return false;
+    p = r.ptr == end ? end : r.ptr + 1;
+    return true;
+  };
+  while (p < end) {
+    EntryState e;
+    if (!number(e.uid, ' ') || !number(e.modseq, ' ') || !number(e.flags, ','))
+      co_return unexpected(StoreError::temporary);
+    out.entries.push_back(e);
+  }
+  co_return out;
+}
+
 awaitable<Result<Mailbox>> PgMailboxStore::create_mailbox(AccountId account, std::string name,
                                                           SpecialUse use) {
   auto norm = normalise_mailbox_name(name);
@@ -150,8 +179,8 @@ awaitable<Result<void>> PgMailboxStore::rename_mailbox(AccountId account, Mailbo
                                                        std::string new_name) {
   auto norm = normalise_mailbox_name(new_name);
   if (!norm) co_return unexpected(norm.error());
-  auto r = done(co_await run(*pool_, sql::kRenameMailbox,
-                             Params().num(account).num(id).text(*norm), "rename mailbox"));
+  auto r = done(co_await run(*pool_, sql::kRenameMailbox, Params().num(account).num(id).text(*norm),
+                             "rename mailbox"));
   if (r) notifier_->changed(account, id, 0);
   co_return r;
 }
@@ -383,6 +412,18 @@ awaitable<Result<std::string>> PgMailboxStore::fetch_raw(AccountId account, Mess
   co_return rows->get_bytea(0, 0);
 }
 
+awaitable<Result<std::vector<MailboxStore::Raw>>> PgMailboxStore::fetch_raws(
+    AccountId account, std::vector<MessageId> messages) {
+  std::vector<std::int64_t> ids(messages.begin(), messages.end());
+  auto rows =
+      co_await run(*pool_, sql::kFetchRaws, Params().num(account).num_array(ids), "fetch raws");
+  if (!rows) co_return unexpected(rows.error());
+  std::vector<Raw> out;
+  for (int i = 0; i < rows->size(); ++i)
+    out.push_back({rows->get_int(i, 0), rows->get_bytea(i, 1)});
+  co_return out;
+}
+
 // ---- changes ---------------------------------------------------------------------------------
 
 awaitable<Result<MailboxStore::FlagUpdate>> PgMailboxStore::set_flags(
@@ -410,7 +451,10 @@ awaitable<Result<MailboxStore::FlagUpdate>> PgMailboxStore::set_flags(
   auto by_uid = [](const auto& a, const auto& b) { return a.uid < b.uid; };
   std::sort(out.updated.begin(), out.updated.end(), by_uid);
   std::sort(out.conflicts.begin(), out.conflicts.end());
-  if (!out.updated.empty()) notifier_->changed(account, mailbox, out.updated.back().modseq);
+  if (!out.updated.empty()) {
+    out.step = {static_cast<ModSeq>(rows->get_int(0, 9)), out.updated.back().modseq};
+    notifier_->changed(account, mailbox, out.step.modseq);
+  }
   co_return out;
 }
 
@@ -448,8 +492,8 @@ awaitable<Result<UidMapping>> PgMailboxStore::copy_or_move(AccountId account, Ma
   co_return out;
 }
 
-awaitable<Result<std::vector<Uid>>> PgMailboxStore::expunge(AccountId account, MailboxId mailbox,
-                                                            std::optional<UidSet> uids) {
+awaitable<Result<Expunged>> PgMailboxStore::expunge(AccountId account, MailboxId mailbox,
+                                                    std::optional<UidSet> uids) {
   Params params;
   params.num(account).num(mailbox);
   if (uids) {
@@ -460,9 +504,12 @@ awaitable<Result<std::vector<Uid>>> PgMailboxStore::expunge(AccountId account, M
   }
   auto rows = co_await run(*pool_, sql::kExpunge, params, "expunge");
   if (!rows) co_return unexpected(rows.error());
-  std::vector<Uid> out;
-  for (int i = 0; i < rows->size(); ++i) out.push_back(static_cast<Uid>(rows->get_int(i, 0)));
-  if (!out.empty()) notifier_->changed(account, mailbox, 0);
+  Expunged out;
+  for (int i = 0; i < rows->size(); ++i) out.uids.push_back(static_cast<Uid>(rows->get_int(i, 0)));
+  if (out.uids.empty()) co_return out;
+  std::sort(out.uids.begin(), out.uids.end());
+  out.step = {static_cast<ModSeq>(rows->get_int(0, 2)), static_cast<ModSeq>(rows->get_int(0, 1))};
+  notifier_->changed(account, mailbox, out.step.modseq);
   co_return out;
 }
 

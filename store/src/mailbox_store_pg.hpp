@@ -30,6 +30,7 @@ class PgMailboxStore final : public MailboxStore {
   awaitable<Result<std::vector<Mailbox>>> list_mailboxes(AccountId account) override;
   awaitable<Result<Mailbox>> get_mailbox(AccountId account, std::string name) override;
   awaitable<Result<Mailbox>> get_mailbox(AccountId account, MailboxId id) override;
+  awaitable<Result<Opened>> open_mailbox(AccountId account, std::string name) override;
   awaitable<Result<Mailbox>> create_mailbox(AccountId account, std::string name,
                                             SpecialUse use) override;
   awaitable<Result<void>> rename_mailbox(AccountId account, MailboxId id,
@@ -48,6 +49,8 @@ class PgMailboxStore final : public MailboxStore {
   awaitable<Result<std::string>> fetch_raw(AccountId account, MessageId message,
                                            std::uint64_t offset,
                                            std::optional<std::uint64_t> length) override;
+  awaitable<Result<std::vector<Raw>>> fetch_raws(AccountId account,
+                                                 std::vector<MessageId> messages) override;
 
   awaitable<Result<FlagUpdate>> set_flags(AccountId account, MailboxId mailbox, UidSet uids,
                                           FlagOp op, Flags flags,
@@ -56,8 +59,8 @@ class PgMailboxStore final : public MailboxStore {
                                      MailboxId to) override;
   awaitable<Result<UidMapping>> move(AccountId account, MailboxId from, UidSet uids,
                                      MailboxId to) override;
-  awaitable<Result<std::vector<Uid>>> expunge(AccountId account, MailboxId mailbox,
-                                              std::optional<UidSet> uids) override;
+  awaitable<Result<Expunged>> expunge(AccountId account, MailboxId mailbox,
+                                      std::optional<UidSet> uids) override;
 
   awaitable<Result<MailboxChanges>> changes_since(AccountId account, MailboxId mailbox,
                                                   ModSeq since) override;

@@ -131,11 +131,20 @@ TEST_F(AuthTest, Outcomes) {
   EXPECT_EQ(verify("demo1@example.gov.vn", std::string(5000, 'x')).outcome,
             AuthOutcome::bad_credentials);
 
+  EXPECT_FALSE(ok.app_password);
   const AuthResult app = verify("demo1@example.gov.vn", "app-pass-1");
   EXPECT_EQ(app.outcome, AuthOutcome::ok);
   EXPECT_EQ(app.account_id, 1);
+  EXPECT_TRUE(app.app_password);
   // Only successes are cached; the inactive account never got in.
   EXPECT_EQ(auth_->cache_size(), 2u);
+  // The cache remembers which of the passwords matched.
+  const AuthResult app_again = verify("demo1@example.gov.vn", "app-pass-1");
+  EXPECT_TRUE(app_again.from_cache);
+  EXPECT_TRUE(app_again.app_password);
+  const AuthResult ok_again = verify("demo1@example.gov.vn", "secret-1");
+  EXPECT_TRUE(ok_again.from_cache);
+  EXPECT_FALSE(ok_again.app_password);
 }
 
 TEST_F(AuthTest, SecondLoginComesFromTheCacheInMicroseconds) {

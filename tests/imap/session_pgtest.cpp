@@ -216,6 +216,62 @@ TEST_F(ImapSessionTest, TwoSessionsSeeEachOthersChanges) {
   EXPECT_NE(r.find("* 1 FETCH (UID 2)"), std::string::npos) << r;
 }
 
+// A session does not ask the store again about its own writes (ModSeqStep), but a change made
+// by another session just before or just after one of them is still announced, once.
+TEST_F(ImapSessionTest, OwnWritesDoNotHideAnotherSessionsChanges) {
+  Client a(*this), b(*this);
+  a.login("a@example.gov.vn");
+  b.login("a@example.gov.vn");
+  for (auto tag : {"x", "y", "z", "w"}) a.send(append_cmd(tag, "INBOX", kMessage));
+  a.send("s SELECT INBOX\r\n");
+  b.send("s SELECT INBOX\r\n");
+  auto settle = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
+
+  b.send("b1 STORE 1 +FLAGS.SILENT (\\Flagged)\r\n");  // before a's own write
+  settle();
+  auto r = a.send("a1 STORE 2 +FLAGS (\\Seen)\r\n");
+  EXPECT_NE(r.find("* 2 FETCH (FLAGS (\\Seen))"), std::string::npos) << r;
+  EXPECT_NE(r.find("* 1 FETCH (UID 1 FLAGS (\\Flagged))"), std::string::npos) << r;
+  r = a.send("n NOOP\r\n");
+  EXPECT_EQ(r.find("FETCH"), std::string::npos) << "announced twice: " << r;
+
+  a.send("a2 STORE 3 +FLAGS.SILENT (\\Deleted)\r\n");
+  r = b.send("b2 STORE 4 +FLAGS.SILENT (\\Answered)\r\n");  // after a's own write
+  EXPECT_NE(r.find("* 2 FETCH (UID 2 FLAGS (\\Seen))"), std::string::npos) << r;
+  EXPECT_NE(r.find("* 3 FETCH (UID 3 FLAGS (\\Deleted))"), std::string::npos) << r;
+  settle();
+  r = a.send("a3 EXPUNGE\r\n");
+  EXPECT_NE(r.find("* 3 EXPUNGE"), std::string::npos) << r;
+  EXPECT_NE(r.find("FETCH (UID 4 FLAGS (\\Answered))"), std::string::npos) << r;
+  r = a.send("f FETCH 1:* (UID FLAGS)\r\n");
+  EXPECT_NE(r.find("* 3 FETCH (UID 4 FLAGS (\\Answered))"), std::string::npos) << r;
+  EXPECT_EQ(r.find("EXPUNGE"), std::string::npos) << r;
+
+  // Only own writes since: nothing to announce, and no stale state either.
+  a.send("a4 STORE 1 -FLAGS.SILENT (\\Flagged)\r\n");
+  r = a.send("n NOOP\r\n");
+  EXPECT_EQ(r, "n OK NOOP completed\r\n");
+  r = b.send("n NOOP\r\n");
+  EXPECT_NE(r.find("* 3 EXPUNGE"), std::string::npos) << r;
+  EXPECT_NE(r.find("* 1 FETCH (UID 1 FLAGS ())"), std::string::npos) << r;
+  EXPECT_EQ(r.find("UID 2"), std::string::npos) << "announced twice: " << r;
+
+  // APPEND to the selected mailbox: its EXISTS comes with the answer, and another session's
+  // append just before it is counted too.
+  r = a.send(append_cmd("a5", "INBOX", kMessage));
+  EXPECT_NE(r.find("* 4 EXISTS\r\na5 OK [APPENDUID"), std::string::npos) << r;
+  EXPECT_EQ(a.send("n NOOP\r\n"), "n OK NOOP completed\r\n");
+  b.send(append_cmd("b5", "INBOX", kMessage));
+  settle();
+  r = a.send(append_cmd("a6", "INBOX", kMessage));
+  EXPECT_NE(r.find("* 6 EXISTS"), std::string::npos) << r;
+  EXPECT_EQ(r.find("* 5 EXISTS"), std::string::npos) << r;
+  r = a.send("f FETCH 4:* (UID)\r\n");
+  EXPECT_NE(r.find("* 4 FETCH (UID 5)\r\n* 5 FETCH (UID 6)\r\n* 6 FETCH (UID 7)"),
+            std::string::npos)
+      << r;
+}
+
 TEST_F(ImapSessionTest, IdleIsWokenByAChangeFromAnotherSession) {
   Client a(*this), b(*this);
   a.login("a@example.gov.vn");
@@ -515,6 +571,38 @@ TEST_F(ImapSessionTest, AppendUtf8DataItem) {
   EXPECT_NE(r.find("\"Công văn\""), std::string::npos) << r;
   EXPECT_NE(r.find("\\Seen"), std::string::npos) << r;
   EXPECT_NE(r.find("BODY[] {" + size + "}\r\n" + msg), std::string::npos) << r;
+}
+
+// Whole messages are loaded many per query (FETCH, batches of at most 100 or 4 MiB): every one
+// byte-exact, in its place, past the batch boundaries, beside section fetches of the same.
+TEST_F(ImapSessionTest, FetchOfManyWholeMessagesIsByteExactAcrossBatches) {
+  Client c(*this);
+  c.login("a@example.gov.vn");
+  std::vector<std::string> msgs;
+  for (int i = 0; i < 230; ++i) {
+    msgs.push_back("Subject: m" + std::to_string(i) + "\r\nFrom: a@x.vn\r\n\r\n" +
+                   std::string(static_cast<std::size_t>(i * 37 % 500), 'x') + "\r\n");
+    c.send(append_cmd("a", "INBOX", msgs.back()));
+  }
+  c.send("s SELECT INBOX\r\n");
+  auto r = c.send("f FETCH 1:* (BODY.PEEK[] BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n");
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    const std::string subject = "Subject: m" + std::to_string(i) + "\r\n\r\n";
+    const std::string want = "* " + std::to_string(i + 1) + " FETCH (BODY[] {" +
+                             std::to_string(msgs[i].size()) + "}\r\n" + msgs[i] +
+                             " BODY[HEADER.FIELDS (SUBJECT)] {" + std::to_string(subject.size()) +
+                             "}\r\n" + subject + ")\r\n";
+    ASSERT_NE(r.find(want), std::string::npos) << "message " << i;
+  }
+  EXPECT_NE(r.find("f OK"), std::string::npos);
+  // Without PEEK: the messages become \Seen, and the bodies are still theirs.
+  r = c.send("u UID FETCH 5,101,230 (RFC822)\r\n");
+  for (int uid : {5, 101, 230}) {
+    const auto& m = msgs[static_cast<std::size_t>(uid - 1)];
+    EXPECT_NE(r.find("RFC822 {" + std::to_string(m.size()) + "}\r\n" + m), std::string::npos)
+        << uid << ": " << r.substr(0, 300);
+  }
+  EXPECT_EQ(c.search("SEEN"), " 5 101 230");
 }
 
 // THREAD=REFERENCES on real headers: References chains with a message missing from the

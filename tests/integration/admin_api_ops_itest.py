@@ -73,6 +73,20 @@ with FreshDatabase() as db:
         c.check(smtp_login(srv, A1, app_pw) is True, "SMTP AUTH with the app password")
         st, out = prov.call("GET", f"/accounts/{A1}")
         c.check(out.get("app_passwords") == ["thunderbird"], f"app password listed: {out}")
+        # An app password is for mail clients: it cannot change the account's password.
+        st, out = Api(srv.http).call("POST", "/password", {
+            "address": A1, "password": app_pw, "new_password": "a new password 123"})
+        c.check(st == 401, f"password change with an app password: 401 ({st} {out})")
+        c.check(smtp_login(srv, A1, PW) is True, "the password is unchanged")
+        # ... nor open an admin session, even for an admin.
+        st, out = prov.call("POST", f"/accounts/prov@{DOMAIN}/app-passwords", {"name": "phone"})
+        prov_app = out.get("password", "")
+        c.check(st == 200 and smtp_login(srv, f"prov@{DOMAIN}", prov_app) is True,
+                f"an admin's app password works for mail: {st}")
+        st, out = Api(srv.http).login(f"prov@{DOMAIN}", prov_app)
+        c.check(st == 401, f"admin login with an app password: 401 ({st} {out})")
+        st, out = Api(srv.http).login(f"prov@{DOMAIN}", prov_app)  # from the cache: same answer
+        c.check(st == 401, f"admin login with a cached app password: 401 ({st} {out})")
         st, out = prov.call("DELETE", f"/accounts/{A1}/app-passwords/thunderbird")
         c.check(st == 200, f"app password remove: {st} {out}")
         c.check(smtp_login(srv, A1, app_pw) is not True, "the removed app password no longer works")

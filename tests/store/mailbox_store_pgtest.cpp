@@ -205,7 +205,7 @@ TEST_F(QuotaTest, ExactAfterAppendCopyMoveExpungeAndDelete) {
                   .ok());
   auto gone = run(store().expunge(a.id, trash.id));
   ASSERT_TRUE(gone.ok());
-  EXPECT_EQ(*gone, (std::vector<Uid>{1, 2}));
+  EXPECT_EQ(gone->uids, (std::vector<Uid>{1, 2}));
   expect_exact(a.id);
   EXPECT_EQ(run(store().quota(a.id))->used_messages, 6u);
 
@@ -254,9 +254,26 @@ TEST_F(MailboxStoreTest, ChangesSinceReportsChangedAndExpungedOnly) {
   ASSERT_TRUE(flagged.ok());
   ASSERT_EQ(flagged->updated.size(), 1u);
   EXPECT_EQ(flagged->updated[0].flags.keywords, std::vector<std::string>{"$Important"});
-  ASSERT_TRUE(
-      run(store().set_flags(a.id, inbox.id, {{3, 3}}, FlagOp::add, Flags{kDeleted, {}})).ok());
-  ASSERT_TRUE(run(store().expunge(a.id, inbox.id)).ok());
+  // Each write names its step: from the mailbox's modseq before it to the one it set.
+  EXPECT_EQ(flagged->step.prior, since);
+  EXPECT_EQ(flagged->step.modseq, flagged->updated[0].modseq);
+  EXPECT_GT(flagged->step.modseq, since);
+  auto deleted = run(store().set_flags(a.id, inbox.id, {{3, 3}}, FlagOp::add, Flags{kDeleted, {}}));
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->step.prior, flagged->step.modseq);
+  // Another mailbox's write moves the account's modseq, not this mailbox's prior.
+  auto sent = mailbox(a.id, "Sent");
+  append(a.id, sent.id, sample_message(7));
+  auto gone = run(store().expunge(a.id, inbox.id));
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->uids, std::vector<Uid>{3});
+  EXPECT_EQ(gone->step.prior, deleted->step.modseq);
+  EXPECT_EQ(gone->step.modseq, mailbox(a.id, "INBOX").highestmodseq);
+  EXPECT_GT(gone->step.modseq, mailbox(a.id, "Sent").highestmodseq);
+  auto none = run(store().expunge(a.id, inbox.id));  // nothing left to expunge: no step
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->uids.empty());
+  EXPECT_EQ(none->step.modseq, 0u);
   append(a.id, inbox.id, sample_message(9));  // uid 5
 
   auto ch = run(store().changes_since(a.id, inbox.id, since));
@@ -281,7 +298,8 @@ TEST_F(MailboxStoreTest, ChangesSinceReportsChangedAndExpungedOnly) {
     kinds.insert({c.kind, c.uid});
   }
   using K = ChangeRecord::Kind;
-  EXPECT_EQ(kinds, (std::multiset<std::pair<K, Uid>>{{K::message_flags, 2},
+  EXPECT_EQ(kinds, (std::multiset<std::pair<K, Uid>>{{K::message_added, 1},  // in Sent
+                                                     {K::message_flags, 2},
                                                      {K::message_flags, 3},
                                                      {K::message_expunged, 3},
                                                      {K::message_added, 5}}));
@@ -324,6 +342,40 @@ TEST_F(MailboxStoreTest, SetFlagsWithUnchangedSinceReportsConflicts) {
       StoreError::invalid);
 }
 
+TEST_F(MailboxStoreTest, OpenMailboxAndFetchRawsInOneQueryEach) {
+  auto a = add_account("open@example.gov.vn");
+  auto inbox = mailbox(a.id, "INBOX");
+  auto empty = run(store().open_mailbox(a.id, "inbox"));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->mailbox.id, inbox.id);
+  EXPECT_TRUE(empty->entries.empty());
+  std::vector<AppendResult> added;
+  for (int i = 0; i < 3; ++i) added.push_back(append(a.id, inbox.id, sample_message(i)));
+  ASSERT_TRUE(
+      run(store().set_flags(a.id, inbox.id, {{2, 2}}, FlagOp::add, Flags{kSeen | kDraft, {}}))
+          .ok());
+  auto opened = run(store().open_mailbox(a.id, "INBOX"));
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(opened->mailbox.messages, 3u);
+  auto entries = run(store().list_entries(a.id, inbox.id, {{1, UINT32_MAX}}));
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(opened->entries.size(), entries->size());
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    EXPECT_EQ(opened->entries[i].uid, (*entries)[i].uid);
+    EXPECT_EQ(opened->entries[i].modseq, (*entries)[i].modseq);
+    EXPECT_EQ(opened->entries[i].flags, (*entries)[i].flags.system);
+  }
+  EXPECT_EQ(opened->entries[1].flags, kSeen | kDraft);
+  EXPECT_EQ(run(store().open_mailbox(a.id, "Nowhere")).error(), StoreError::not_found);
+
+  auto raws = run(store().fetch_raws(a.id, {added[2].message_id, added[0].message_id, 999999}));
+  ASSERT_TRUE(raws.ok());
+  std::map<MessageId, std::string> got;
+  for (auto& r : *raws) got[r.message] = r.data;
+  EXPECT_EQ(got, (std::map<MessageId, std::string>{{added[0].message_id, sample_message(0)},
+                                                   {added[2].message_id, sample_message(2)}}));
+}
+
 TEST_F(MailboxStoreTest, AnotherAccountSeesNotFoundEverywhere) {
   auto a = add_account("alice@example.gov.vn");
   auto b = add_account("bob@example.gov.vn");
@@ -335,6 +387,13 @@ TEST_F(MailboxStoreTest, AnotherAccountSeesNotFoundEverywhere) {
   EXPECT_EQ(run(store().list_entries(b.id, ainbox.id, {{1, UINT32_MAX}})).error(), nf);
   EXPECT_EQ(run(store().fetch_meta(b.id, ainbox.id, {{1, UINT32_MAX}})).error(), nf);
   EXPECT_EQ(run(store().fetch_raw(b.id, msg.message_id)).error(), nf);
+  auto own = run(store().open_mailbox(b.id, "INBOX"));  // by name: always one's own
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(own->mailbox.id, binbox.id);
+  EXPECT_TRUE(own->entries.empty());
+  auto raws = run(store().fetch_raws(b.id, {msg.message_id}));
+  ASSERT_TRUE(raws.ok());
+  EXPECT_TRUE(raws->empty());
   EXPECT_EQ(
       run(store().set_flags(b.id, ainbox.id, {{1, 1}}, FlagOp::add, Flags{kDeleted, {}})).error(),
       nf);

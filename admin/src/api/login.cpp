@@ -71,9 +71,13 @@ awaitable<HttpResponse> login(Shared& s, const HttpRequest& req) {
   auto r = co_await s.auth.verify(address, std::move(password), req.remote_address);
   if (auto out = undecided(r)) co_return *out;
   store::Result<store::AdminGrant> grant = unexpected(store::StoreError::not_found);
-  if (r.outcome == core::AuthOutcome::ok) grant = co_await s.db->admin().find_admin(r.account_id);
+  // An app password is for mail clients: an admin session needs the account's own password.
+  if (r.outcome == core::AuthOutcome::ok && !r.app_password)
+    grant = co_await s.db->admin().find_admin(r.account_id);
   if (!grant) {
-    co_await audit_login(s, address, req.remote_address, false, "bad credentials or not an admin");
+    co_await audit_login(
+        s, address, req.remote_address, false,
+        r.app_password ? "app password refused" : "bad credentials or not an admin");
     co_return bad_credentials();
   }
   if (auto why = check_totp(s, *grant, code); !why.empty()) {
@@ -96,7 +100,8 @@ awaitable<HttpResponse> login(Shared& s, const HttpRequest& req) {
 }
 
 // Self-service for any account (officials too, no admin role needed): the current password
-// through AuthService (lock-out counters apply), then the new one, must-change cleared.
+// through AuthService (lock-out counters apply; an app password is not enough), then the new
+// one, must-change cleared.
 awaitable<HttpResponse> change_password(Shared& s, const HttpRequest& req) {
   json body = json::parse(req.body, nullptr, false);
   if (!body.is_object()) co_return fail(400, "expected a JSON object");
@@ -107,9 +112,9 @@ awaitable<HttpResponse> change_password(Shared& s, const HttpRequest& req) {
   if (fresh == password) co_return fail(400, "new_password must differ from the current one");
   auto r = co_await s.auth.verify(address, std::move(password), req.remote_address);
   if (auto out = undecided(r)) co_return *out;
-  if (r.outcome != core::AuthOutcome::ok) {
+  if (r.outcome != core::AuthOutcome::ok || r.app_password) {
     co_await audit_event(s, address, req.remote_address, "account.password.self", false,
-                         "bad credentials");
+                         r.app_password ? "app password refused" : "bad credentials");
     co_return bad_credentials();
   }
   auto changed = co_await s.prov.reset_password(r.account_id, std::move(fresh), false);

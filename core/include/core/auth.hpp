@@ -50,6 +50,9 @@ struct AuthResult {
   std::string address;                  // canonical address on success
   std::chrono::seconds retry_after{0};  // with locked_out
   bool from_cache = false;
+  // The password given was one of the account's app passwords (mail clients only: they must not
+  // change the password or open an admin session).
+  bool app_password = false;
 };
 
 class AuthService {

@@ -43,7 +43,17 @@ GOVMAIL_IMAP_HANDLER(cmd_append) {
   req.raw = std::make_shared<const std::string>(message.value);
   auto r = co_await s.store().append(s.account, box->id, std::move(req));
   if (!r) co_return store_error_reply(r.error(), "APPEND");
-  if (s.sel && s.sel->mailbox.id == box->id) s.notifier->dirty = true;
+  if (s.sel && s.sel->mailbox.id == box->id) {
+    // The account's modseq moved by one for the append: when the session knew the one before,
+    // nothing else happened meanwhile and the new message is all there is to announce.
+    if (s.sel->known_modseq + 1 == r->modseq && r->uid > s.sel->max_uid()) {
+      s.sel->messages.push_back({r->uid, r->modseq});
+      s.sel->known_modseq = r->modseq;
+      s.untagged(std::to_string(s.sel->messages.size()) + " EXISTS");
+    } else {
+      s.notifier->dirty = true;
+    }
+  }
   co_return ok("[APPENDUID " + std::to_string(r->uidvalidity) + " " + std::to_string(r->uid) +
                "] APPEND completed");
 }

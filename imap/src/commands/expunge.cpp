@@ -16,7 +16,8 @@ GOVMAIL_IMAP_HANDLER(cmd_expunge) {
   if (s.sel->read_only) co_return no("[READ-ONLY] Mailbox is read-only");
   auto r = co_await s.store().expunge(s.account, s.sel->mailbox.id, only);
   if (!r) co_return store_error_reply(r.error(), "EXPUNGE");
-  s.expunged(std::move(*r));
+  s.expunged(std::move(r->uids));
+  s.advance(r->step);
   co_return ok("EXPUNGE completed");
 }
 

@@ -54,9 +54,18 @@ std::string cut(std::string s, const std::optional<Partial>& p) {
   return s.substr(p->offset, p->length);
 }
 
+// Attributes answered with the whole message: worth loading several messages in one query.
+bool whole_message(const FetchAtt& a) {
+  return a.kind == Kind::rfc822 ||
+         (a.kind == Kind::body_section && !a.partial && a.section.part.empty() &&
+          a.section.kind == Section::Kind::full);
+}
+
 class Fetcher {
  public:
-  Fetcher(Session::Impl& s, const store::MessageMeta& m) : s_(s), m_(m) {}
+  // `raw`, when given, is the whole message: byte ranges are cut from it, not queried.
+  Fetcher(Session::Impl& s, const store::MessageMeta& m, const std::string* raw)
+      : s_(s), m_(m), raw_(raw) {}
 
   awaitable<std::optional<std::string>> item(const FetchAtt& a) {
     const auto& e = m_.entry;
@@ -120,6 +129,7 @@ class Fetcher {
 
   awaitable<std::string> bytes(ByteRange r) {
     if (r.end <= r.begin) co_return std::string();
+    if (raw_) co_return r.begin < raw_->size() ? raw_->substr(r.begin, r.end - r.begin) : "";
     auto raw =
         co_await s_.store().fetch_raw(s_.account, m_.entry.message_id, r.begin, r.end - r.begin);
     co_return raw ? std::move(*raw) : std::string();
@@ -173,6 +183,7 @@ class Fetcher {
 
   Session::Impl& s_;
   const store::MessageMeta& m_;
+  const std::string* raw_;
   std::optional<json> tree_;
   const std::optional<Partial> no_partial;
 };
@@ -189,6 +200,7 @@ awaitable<void> mark_seen(Session::Impl& s, std::map<store::Uid, store::MessageM
   auto r =
       co_await s.store().set_flags(s.account, s.sel->mailbox.id, uids, store::FlagOp::add, seen);
   if (!r) co_return;
+  s.advance(r->step);
   for (const auto& e : r->updated) {
     auto it = metas.find(e.uid);
     if (it != metas.end()) it->second.entry = e;
@@ -210,6 +222,26 @@ std::optional<std::uint64_t> changed_since(const Command& cmd, bool& vanished) {
   auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
   if (ec != std::errc() || p != t.data() + t.size()) return std::nullopt;
   return v;
+}
+
+// Whole messages for the answers from position `from` of `idx` on: up to kBatchBytes or
+// kBatchMessages of them in one query. Returns the position after the last one loaded.
+std::size_t load_raws(Session::Impl& s, const std::vector<std::uint32_t>& idx, std::size_t from,
+                      const std::map<store::Uid, store::MessageMeta>& metas,
+                      std::vector<store::MessageId>& batch) {
+  constexpr std::uint64_t kBatchBytes = 4u << 20;
+  constexpr std::size_t kBatchMessages = 100;
+  std::uint64_t bytes = 0;
+  batch.clear();
+  std::size_t k = from;
+  for (; k < idx.size() && batch.size() < kBatchMessages; ++k) {
+    auto it = metas.find(s.sel->messages[idx[k]].uid);
+    if (it == metas.end()) continue;
+    if (!batch.empty() && bytes + it->second.entry.size > kBatchBytes) break;
+    bytes += it->second.entry.size;
+    batch.push_back(it->second.entry.message_id);
+  }
+  return k;
 }
 
 }  // namespace
@@ -269,11 +301,24 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
     co_await mark_seen(s, metas);
     if (!has(Kind::flags)) atts->push_back(FetchAtt{.kind = Kind::flags});
   }
-  for (auto i : idx) {
+  const bool whole = std::any_of(atts->begin(), atts->end(), whole_message);
+  std::map<store::MessageId, std::string> raws;  // of the current batch, when `whole`
+  std::size_t loaded = 0;
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    const auto i = idx[k];
     auto it = metas.find(s.sel->messages[i].uid);
     if (it == metas.end()) continue;  // expunged meanwhile; announced later
     if (since && it->second.entry.modseq <= *since) continue;
-    Fetcher f(s, it->second);
+    if (whole && k >= loaded) {
+      std::vector<store::MessageId> batch;
+      loaded = load_raws(s, idx, k, metas, batch);
+      auto r = co_await s.store().fetch_raws(s.account, std::move(batch));
+      if (!r) co_return store_error_reply(r.error(), "FETCH");
+      raws.clear();
+      for (auto& raw : *r) raws[raw.message] = std::move(raw.data);
+    }
+    auto raw = raws.find(it->second.entry.message_id);
+    Fetcher f(s, it->second, raw == raws.end() ? nullptr : &raw->second);
     std::string items;
     for (const auto& a : *atts) {
       auto item = co_await f.item(a);

@@ -5,8 +5,6 @@
 
 namespace govmail::imap {
 
-// A named set: GCC 12 miscompiles braced lists inside co_await expressions.
-static const store::UidSet all{{1, UINT32_MAX}};
 namespace {
 
 struct Resync {
@@ -68,18 +66,18 @@ awaitable<Reply> open_mailbox(Session::Impl& s, const Command& cmd, bool read_on
   auto name = s.mailbox_name(cmd.args[0]);
   if (!name) co_return bad("Invalid mailbox name");
   s.unselect();  // a failed SELECT leaves no mailbox selected (RFC 3501)
-  auto m = co_await s.store().get_mailbox(s.account, *name);
-  if (!m) co_return store_error_reply(m.error(), cmd.name);
-  auto entries = co_await s.store().list_entries(s.account, m->id, all);
-  if (!entries) co_return store_error_reply(entries.error(), cmd.name);
+  auto opened = co_await s.store().open_mailbox(s.account, *name);
+  if (!opened) co_return store_error_reply(opened.error(), cmd.name);
+  const store::Mailbox* m = &opened->mailbox;
   Selected sel;
   sel.mailbox = *m;
   sel.read_only = read_only;
   sel.known_modseq = m->highestmodseq;
+  sel.messages.reserve(opened->entries.size());
   std::optional<std::uint32_t> first_unseen;
-  for (const auto& e : *entries) {
+  for (const auto& e : opened->entries) {
     sel.messages.push_back({e.uid, e.modseq});
-    if (!first_unseen && !(e.flags.system & store::kSeen))
+    if (!first_unseen && !(e.flags & store::kSeen))
       first_unseen = static_cast<std::uint32_t>(sel.messages.size());
   }
   auto count = sel.messages.size();

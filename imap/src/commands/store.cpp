@@ -51,6 +51,7 @@ GOVMAIL_IMAP_HANDLER(cmd_store) {
   const auto uids = uid_set_of(*s.sel, idx);
   auto r = co_await s.store().set_flags(s.account, s.sel->mailbox.id, uids, op, *flags, unchanged);
   if (!r) co_return store_error_reply(r.error(), "STORE");
+  s.advance(r->step);
   for (const auto& e : r->updated) {
     auto seq = s.sel->seq_of(e.uid);
     if (!seq) continue;

@@ -13,11 +13,11 @@
 namespace govmail::store {
 
 struct DatabaseOptions {
-  std::string url;                  // libpq conninfo or postgresql:// URL
-  std::size_t pool_size = 16;       // connections at most
+  std::string url;             // libpq conninfo or postgresql:// URL
+  std::size_t pool_size = 16;  // connections at most
   std::chrono::milliseconds acquire_timeout{5000};
   std::chrono::milliseconds reconnect_delay{500};
-  bool apply_migrations = true;     // false: refuse to run on an out-of-date schema
+  bool apply_migrations = true;  // false: refuse to run on an out-of-date schema
 };
 
 class Database;
@@ -66,8 +66,9 @@ class Database {
   // means "any account may have changed" (after a lost notification connection): flush all.
   Subscription subscribe_account_changes(std::function<void(AccountId)> fn);
 
-  // Records a successful protocol login (accounts.last_login_at, throttled to once a minute in
-  // SQL) without making the login wait: `govmail admin account unused` relies on it.
+  // Records a successful protocol login (accounts.last_login_at: at most once in 10 minutes per
+  // account and process, once a minute in SQL) without making the login wait: `govmail admin
+  // account unused` relies on it.
   void note_login(AccountId account);
 
   // Schema version this binary applies, and the one found in the database.

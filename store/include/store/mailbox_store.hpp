@@ -19,6 +19,12 @@ class MailboxStore {
   virtual awaitable<Result<std::vector<Mailbox>>> list_mailboxes(AccountId account) = 0;
   virtual awaitable<Result<Mailbox>> get_mailbox(AccountId account, std::string name) = 0;
   virtual awaitable<Result<Mailbox>> get_mailbox(AccountId account, MailboxId id) = 0;
+  // The mailbox and the state of all its entries (UID order), in one snapshot (IMAP SELECT).
+  struct Opened {
+    Mailbox mailbox;
+    std::vector<EntryState> entries;
+  };
+  virtual awaitable<Result<Opened>> open_mailbox(AccountId account, std::string name) = 0;
   // Creates missing parents too. exists if the name is taken; invalid for a bad name.
   virtual awaitable<Result<Mailbox>> create_mailbox(AccountId account, std::string name,
                                                     SpecialUse use = SpecialUse::none) = 0;
@@ -52,6 +58,13 @@ class MailboxStore {
   virtual awaitable<Result<std::string>> fetch_raw(AccountId account, MessageId message,
                                                    std::uint64_t offset = 0,
                                                    std::optional<std::uint64_t> length = {}) = 0;
+  // Whole raw messages, several in one round trip; messages of other accounts are left out.
+  struct Raw {
+    MessageId message = 0;
+    std::string data;
+  };
+  virtual awaitable<Result<std::vector<Raw>>> fetch_raws(AccountId account,
+                                                         std::vector<MessageId> messages) = 0;
 
   // --- changes
   // Returns the entries changed; with unchanged_since, entries modified after it are left alone
@@ -59,6 +72,7 @@ class MailboxStore {
   struct FlagUpdate {
     std::vector<MailboxEntry> updated;
     std::vector<Uid> conflicts;
+    ModSeqStep step;  // zero when nothing was updated
   };
   virtual awaitable<Result<FlagUpdate>> set_flags(AccountId account, MailboxId mailbox, UidSet uids,
                                                   FlagOp op, Flags flags,
@@ -67,10 +81,10 @@ class MailboxStore {
                                              MailboxId to) = 0;
   virtual awaitable<Result<UidMapping>> move(AccountId account, MailboxId from, UidSet uids,
                                              MailboxId to) = 0;
-  // Expunges \Deleted messages (all of them, or only those in `uids`); returns expunged UIDs.
+  // Expunges \Deleted messages (all of them, or only those in `uids`).
   // Copies are charged to the quota at full size (as Dovecot does); a move is not.
-  virtual awaitable<Result<std::vector<Uid>>> expunge(AccountId account, MailboxId mailbox,
-                                                      std::optional<UidSet> uids = {}) = 0;
+  virtual awaitable<Result<Expunged>> expunge(AccountId account, MailboxId mailbox,
+                                              std::optional<UidSet> uids = {}) = 0;
 
   virtual awaitable<Result<MailboxChanges>> changes_since(AccountId account, MailboxId mailbox,
                                                           ModSeq since) = 0;

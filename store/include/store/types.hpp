@@ -121,7 +121,7 @@ struct AppendResult {
   MailboxId mailbox_id = 0;
   std::uint32_t uidvalidity = 0;
   Uid uid = 0;
-  ModSeq modseq = 0;
+  ModSeq modseq = 0;  // the account's modseq, moved by exactly one by this append
   MessageId message_id = 0;
 };
 
@@ -163,6 +163,27 @@ struct UidMapping {
   std::vector<Uid> destination;
 };
 
+// The modseq step a write made in one mailbox: `prior` is the mailbox's HIGHESTMODSEQ just before
+// the write (read under the mailbox's lock, so no other change lies between) and `modseq` the one
+// the write set. A reader that knew `prior` knows the mailbox up to `modseq` once it has applied
+// the write's own result. Both 0 when the write changed nothing.
+struct ModSeqStep {
+  ModSeq prior = 0;
+  ModSeq modseq = 0;
+};
+
+struct Expunged {
+  std::vector<Uid> uids;  // ascending
+  ModSeqStep step;
+};
+
+// What IMAP SELECT needs of every entry.
+struct EntryState {
+  Uid uid = 0;
+  ModSeq modseq = 0;
+  std::uint16_t flags = 0;  // system flags
+};
+
 struct MailboxChanges {
   ModSeq highestmodseq = 0;
   std::vector<MailboxEntry> changed;  // added or flag-changed since the given modseq
@@ -171,8 +192,14 @@ struct MailboxChanges {
 
 // Account-wide change feed (JMAP /changes): one row per change, ordered by modseq.
 struct ChangeRecord {
-  enum class Kind { mailbox_created, mailbox_renamed, mailbox_deleted, message_added,
-                    message_flags, message_expunged };
+  enum class Kind {
+    mailbox_created,
+    mailbox_renamed,
+    mailbox_deleted,
+    message_added,
+    message_flags,
+    message_expunged
+  };
   ModSeq modseq = 0;
   Kind kind = Kind::message_added;
   MailboxId mailbox_id = 0;
@@ -197,7 +224,7 @@ using UidSet = std::vector<UidRange>;
 struct MailboxEvent {
   AccountId account_id = 0;
   MailboxId mailbox_id = 0;
-  ModSeq modseq = 0;
+  ModSeq modseq = 0;  // the mailbox's HIGHESTMODSEQ after the change; 0 when not known
 };
 
 }  // namespace govmail::store

@@ -19,6 +19,14 @@ inline constexpr pg::Statement kMailboxByName{
 inline constexpr pg::Statement kMailboxById{"gm_mailbox_by_id",
                                             "SELECT " GOVMAIL_MAILBOX_COLUMNS
                                             " FROM mailboxes WHERE account_id = $1 AND id = $2"};
+// The mailbox, then "uid modseq flags" of every entry, comma-separated in UID order, in one
+// column: one row however big the mailbox.
+inline constexpr pg::Statement kOpenMailbox{
+    "gm_open_mailbox",
+    "SELECT " GOVMAIL_MAILBOX_COLUMNS
+    ", (SELECT string_agg(e.uid || ' ' || e.modseq || ' ' || "
+    "e.flags, ',' ORDER BY e.uid) FROM mailbox_entries e WHERE e.mailbox_id = b.id) "
+    "FROM mailboxes b WHERE account_id = $1 AND name = $2"};
 inline constexpr pg::Statement kCreateMailbox{"gm_create_mailbox",
                                               "SELECT " GOVMAIL_MAILBOX_COLUMNS
                                               " FROM govmail_create_mailbox($1, $2, $3)"};
@@ -68,14 +76,21 @@ inline constexpr pg::Statement kFetchRaw{
     " SELECT 1 FROM mailbox_entries e WHERE e.message_id = m.id AND e.account_id = $1)",
     /*binary_result=*/true};
 
+inline constexpr pg::Statement kFetchRaws{
+    "gm_fetch_raws",
+    "SELECT m.id::text, b.data FROM messages m JOIN blobs b ON b.sha256 = m.blob_sha256 "
+    "WHERE m.id = ANY ($2::bigint[]) AND EXISTS ("
+    " SELECT 1 FROM mailbox_entries e WHERE e.message_id = m.id AND e.account_id = $1)",
+    /*binary_result=*/true};
+
 inline constexpr pg::Statement kSetFlags{
     "gm_set_flags",
-    "SELECT conflict, uid, modseq, flags, keywords, message_id, size, internal_date, thread_id "
-    "FROM govmail_set_flags($1, $2, $3, $4, $5, $6, $7, $8)"};
+    "SELECT conflict, uid, modseq, flags, keywords, message_id, size, internal_date, thread_id, "
+    "prior FROM govmail_set_flags($1, $2, $3, $4, $5, $6, $7, $8)"};
 inline constexpr pg::Statement kCopy{
     "gm_copy", "SELECT src_uid, dst_uid, uidvalidity FROM govmail_copy($1, $2, $3, $4, $5, $6)"};
-inline constexpr pg::Statement kExpunge{"gm_expunge",
-                                        "SELECT uid FROM govmail_expunge($1, $2, $3, $4)"};
+inline constexpr pg::Statement kExpunge{
+    "gm_expunge", "SELECT uid, modseq, prior FROM govmail_expunge($1, $2, $3, $4)"};
 
 // One snapshot: row kind 0 = the mailbox (col 1 highestmodseq), 1 = changed entry, 2 = expunged.
 inline constexpr pg::Statement kChangesSince{
