@@ -359,6 +359,12 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
 
 // ---- messages out ----------------------------------------------------------------------------
 
+awaitable<Result<std::vector<MessageMeta>>> MailboxStore::fetch_meta(AccountId account,
+                                                                     MailboxId mailbox,
+                                                                     UidSet uids) {
+  return fetch_meta(account, mailbox, std::move(uids), MetaParts{});
+}
+
 awaitable<Result<std::vector<MailboxEntry>>> PgMailboxStore::list_entries(AccountId account,
                                                                           MailboxId mailbox,
                                                                           UidSet uids) {
@@ -377,12 +383,18 @@ awaitable<Result<std::vector<MailboxEntry>>> PgMailboxStore::list_entries(Accoun
 
 awaitable<Result<std::vector<MessageMeta>>> PgMailboxStore::fetch_meta(AccountId account,
                                                                        MailboxId mailbox,
-                                                                       UidSet uids) {
+                                                                       UidSet uids,
+                                                                       MetaParts parts) {
   auto ranges = detail::normalise(uids);
-  auto rows = co_await run(
-      *pool_, sql::kFetchMeta,
-      Params().num(account).num(mailbox).num_array(ranges.first).num_array(ranges.last),
-      "fetch meta");
+  auto rows = co_await run(*pool_, sql::kFetchMeta,
+                           Params()
+                               .num(account)
+                               .num(mailbox)
+                               .num_array(ranges.first)
+                               .num_array(ranges.last)
+                               .boolean(parts.envelope)
+                               .boolean(parts.bodystructure),
+                           "fetch meta");
   if (!rows) co_return unexpected(rows.error());
   if (rows->size() == 0) co_return unexpected(StoreError::not_found);
   std::vector<MessageMeta> out;

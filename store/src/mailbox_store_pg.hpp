@@ -44,8 +44,9 @@ class PgMailboxStore final : public MailboxStore {
 
   awaitable<Result<std::vector<MailboxEntry>>> list_entries(AccountId account, MailboxId mailbox,
                                                             UidSet uids) override;
+  using MailboxStore::fetch_meta;
   awaitable<Result<std::vector<MessageMeta>>> fetch_meta(AccountId account, MailboxId mailbox,
-                                                         UidSet uids) override;
+                                                         UidSet uids, MetaParts parts) override;
   awaitable<Result<std::string>> fetch_raw(AccountId account, MessageId message,
                                            std::uint64_t offset,
                                            std::optional<std::uint64_t> length) override;

@@ -289,7 +289,13 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
   bool seen = !s.sel->read_only && std::any_of(atts->begin(), atts->end(), sets_seen);
   std::map<store::Uid, store::MessageMeta> metas;
   if (meta) {
-    auto r = co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, uids);
+    // ENVELOPE alone (a client's message list) needs no BODYSTRUCTURE from the database.
+    const store::MailboxStore::MetaParts parts{
+        .envelope = has(Kind::envelope),
+        .bodystructure = std::any_of(atts->begin(), atts->end(), [](auto& a) {
+          return needs_meta(a) && a.kind != Kind::envelope;
+        })};
+    auto r = co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, uids, parts);
     if (!r) co_return store_error_reply(r.error(), "FETCH");
     for (auto& m : *r) metas[m.entry.uid] = std::move(m);
   } else {

@@ -51,9 +51,17 @@ class MailboxStore {
   virtual awaitable<Result<std::vector<MailboxEntry>>> list_entries(AccountId account,
                                                                     MailboxId mailbox,
                                                                     UidSet uids) = 0;
+  // Which JSON documents fetch_meta returns (the others come back empty): each costs the
+  // database a jsonb-to-text conversion per message.
+  struct MetaParts {
+    bool envelope = true;
+    bool bodystructure = true;
+  };
   virtual awaitable<Result<std::vector<MessageMeta>>> fetch_meta(AccountId account,
-                                                                 MailboxId mailbox,
-                                                                 UidSet uids) = 0;
+                                                                 MailboxId mailbox, UidSet uids,
+                                                                 MetaParts parts) = 0;
+  awaitable<Result<std::vector<MessageMeta>>> fetch_meta(AccountId account, MailboxId mailbox,
+                                                         UidSet uids);
   // Raw bytes of a message, or a range of them (BODY[]<partial>, section fetches).
   virtual awaitable<Result<std::string>> fetch_raw(AccountId account, MessageId message,
                                                    std::uint64_t offset = 0,

@@ -62,8 +62,10 @@ inline constexpr pg::Statement kFetchMeta{
     "SELECT e.uid, e.modseq, e.flags, e.keywords, e.message_id, e.size, e.idate, e.thread_id, "
     "e.envelope, e.bodystructure, e.sha "
     "FROM mailboxes b LEFT JOIN LATERAL ("
-    " SELECT e.*, extract(epoch FROM m.internal_date)::bigint AS idate, m.envelope::text,"
-    " m.bodystructure::text, encode(m.blob_sha256, 'hex') AS sha FROM mailbox_entries e"
+    " SELECT e.*, extract(epoch FROM m.internal_date)::bigint AS idate,"
+    " CASE WHEN $5::boolean THEN m.envelope::text ELSE '' END AS envelope,"
+    " CASE WHEN $6::boolean THEN m.bodystructure::text ELSE '' END AS bodystructure,"
+    " encode(m.blob_sha256, 'hex') AS sha FROM mailbox_entries e"
     " JOIN unnest($3::bigint[], $4::bigint[]) r(f, l) ON e.uid BETWEEN r.f AND r.l"
     " JOIN messages m ON m.id = e.message_id WHERE e.mailbox_id = b.id) e ON true "
     "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid"};
