@@ -454,17 +454,26 @@ awaitable<Result<MailboxStore::FlagUpdate>> PgMailboxStore::set_flags(
   auto rows = co_await run(*pool_, sql::kSetFlags, params, "set flags");
   if (!rows) co_return unexpected(rows.error());
   FlagUpdate out;
+  std::optional<ModSeq> prior;
   for (int i = 0; i < rows->size(); ++i) {
-    if (rows->get_bool(i, 0))
-      out.conflicts.push_back(static_cast<Uid>(rows->get_int(i, 1)));
-    else
-      out.updated.push_back(detail::parse_entry(*rows, i, 1));
+    switch (rows->get_int(i, 0)) {
+      case 0:
+        out.updated.push_back(detail::parse_entry(*rows, i, 1));
+        break;
+      case 1:
+        out.conflicts.push_back(static_cast<Uid>(rows->get_int(i, 1)));
+        break;
+      default:
+        prior = static_cast<ModSeq>(rows->get_int(i, 9));
+        break;
+    }
   }
+  if (!prior) co_return unexpected(StoreError::not_found);
   auto by_uid = [](const auto& a, const auto& b) { return a.uid < b.uid; };
   std::sort(out.updated.begin(), out.updated.end(), by_uid);
   std::sort(out.conflicts.begin(), out.conflicts.end());
   if (!out.updated.empty()) {
-    out.step = {static_cast<ModSeq>(rows->get_int(0, 9)), out.updated.back().modseq};
+    out.step = {*prior, out.updated.back().modseq};
     notifier_->changed(account, mailbox, out.step.modseq);
   }
   co_return out;
