@@ -8,7 +8,8 @@
 # ops/s and p50/p99 per run, then the govmail/Dovecot ratio of total ops/s per client count, and
 # how many govmail logins were answered from the verified-credentials cache. Builds nothing:
 #   bench/imap/run.sh [BUILD_DIR]     (a Release build with targets govmail and bench_imap_load)
-# CLIENTS="10 50" CYCLES=3000 SECONDS_MAX=60 PER_USER=20 override the defaults. PROFILE=1 also
+# CLIENTS="10 50" CYCLES=3000 SECONDS_MAX=60 PER_USER=20 ROUNDS=3 override the defaults; each
+# client count runs ROUNDS times per server, alternating, and the ratio is of the medians. PROFILE=1 also
 # loads pg_stat_statements and prints, after the runs, govmail's statements by PostgreSQL time.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,6 +26,7 @@ CLIENTS=${CLIENTS:-"10 50"}
 CYCLES=${CYCLES:-3000}
 SECONDS_MAX=${SECONDS_MAX:-60}
 PER_USER=${PER_USER:-20}
+ROUNDS=${ROUNDS:-3}
 USERS=100
 source "$ROOT/scripts/lib/pg.sh"
 
@@ -103,15 +105,23 @@ if [ "${PROFILE:-0}" = 1 ]; then
   psql_q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
   psql_q "SELECT pg_stat_statements_reset()" >/dev/null
 fi
+median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 for c in $CLIENTS; do
-  echo "== $c clients, $USERS users, at most $CYCLES cycles or ${SECONDS_MAX}s"
-  g=$("$LOAD" run "${G[@]}" "$c" $USERS "${GU[@]}" "$W/bench.mbox" "$CYCLES" "$SECONDS_MAX") || true
-  sed 's/^/govmail  /' <<<"$g"
-  d=$("$LOAD" run "${D[@]}" "$c" $USERS "${DU[@]}" "$W/bench.mbox" "$CYCLES" "$SECONDS_MAX") || true
-  sed 's/^/dovecot  /' <<<"$d"
-  gr=$(total_ops "$g"); dr=$(total_ops "$d")
+  # Rounds alternate the two servers: the machine's state (page cache, writeback of the last
+  # run) drifts, and whichever ran second would otherwise pay for it.
+  gs=""; ds=""; ge=0; de=0
+  for r in $(seq 1 "$ROUNDS"); do
+    echo "== $c clients, $USERS users, at most $CYCLES cycles or ${SECONDS_MAX}s (round $r of $ROUNDS)"
+    g=$("$LOAD" run "${G[@]}" "$c" $USERS "${GU[@]}" "$W/bench.mbox" "$CYCLES" "$SECONDS_MAX") || true
+    sed 's/^/govmail  /' <<<"$g"
+    d=$("$LOAD" run "${D[@]}" "$c" $USERS "${DU[@]}" "$W/bench.mbox" "$CYCLES" "$SECONDS_MAX") || true
+    sed 's/^/dovecot  /' <<<"$d"
+    gs="$gs $(total_ops "$g")"; ds="$ds $(total_ops "$d")"
+    ge=$((ge + $(errors_of "$g"))); de=$((de + $(errors_of "$d")))
+  done
+  gr=$(median <<<"$gs"); dr=$(median <<<"$ds")
   summary+=("RATIO clients=$c govmail_ops_s=$gr dovecot_ops_s=$dr ratio=$(awk -v a="$gr" -v b="$dr" \
-    'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}') govmail_errors=$(errors_of "$g") dovecot_errors=$(errors_of "$d")")
+    'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}') (medians of$gs and$ds) govmail_errors=$ge dovecot_errors=$de")
 done
 printf '%s\n' "${summary[@]}"
 if [ "${PROFILE:-0}" = 1 ]; then

@@ -19,7 +19,8 @@ constexpr pg::Statement kAsync{"notify_async", "SET LOCAL synchronous_commit TO 
 constexpr pg::Statement kNotify{"notify_batch",
                                 "SELECT pg_notify('govmail_mailbox', p) FROM unnest($1::text[]) p"};
 constexpr pg::Statement kCommit{"notify_commit", "COMMIT"};
-constexpr auto kGatherWindow = std::chrono::milliseconds(5);
+// Other processes are promised about a second; this process's subscribers hear at once.
+constexpr auto kGatherWindow = std::chrono::milliseconds(20);
 
 }  // namespace
 

@@ -202,7 +202,8 @@ awaitable<Result<void>> PgMailboxStore::set_subscribed(AccountId account, Mailbo
 
 // ---- messages in -----------------------------------------------------------------------------
 
-awaitable<Result<AppendResult>> PgMailboxStore::append(AccountId account, MailboxId mailbox,
+awaitable<Result<AppendResult>> PgMailboxStore::append(AccountId account,
+                                                       std::optional<MailboxId> mailbox,
                                                        AppendRequest req) {
   if (req.flags.system & ~kAllSystemFlags) co_return unexpected(StoreError::invalid);
   auto keywords = detail::normalise_keywords(std::move(req.flags.keywords));

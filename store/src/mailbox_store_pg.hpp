@@ -38,7 +38,7 @@ class PgMailboxStore final : public MailboxStore {
   awaitable<Result<void>> delete_mailbox(AccountId account, MailboxId id) override;
   awaitable<Result<void>> set_subscribed(AccountId account, MailboxId id, bool on) override;
 
-  awaitable<Result<AppendResult>> append(AccountId account, MailboxId mailbox,
+  awaitable<Result<AppendResult>> append(AccountId account, std::optional<MailboxId> mailbox,
                                          AppendRequest req) override;
   awaitable<Result<DeliveryResult>> deliver(Delivery delivery) override;
 

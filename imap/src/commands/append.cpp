@@ -35,15 +35,20 @@ GOVMAIL_IMAP_HANDLER(cmd_append) {
   if (i != at || message.type != Arg::Type::literal)
     co_return bad("APPEND needs the message as a literal");
   if (message.value.empty()) co_return no("[CANNOT] Empty message");
-  auto box = co_await s.store().get_mailbox(s.account, *name);
-  if (!box) {
-    if (box.error() == store::StoreError::not_found) co_return no("[TRYCREATE] No such mailbox");
-    co_return store_error_reply(box.error(), "APPEND");
+  // INBOX always exists: the store finds it itself, no lookup by name first.
+  std::optional<store::MailboxId> target;
+  if (*name != "INBOX") {
+    auto box = co_await s.store().get_mailbox(s.account, *name);
+    if (!box) {
+      if (box.error() == store::StoreError::not_found) co_return no("[TRYCREATE] No such mailbox");
+      co_return store_error_reply(box.error(), "APPEND");
+    }
+    target = box->id;
   }
   req.raw = std::make_shared<const std::string>(message.value);
-  auto r = co_await s.store().append(s.account, box->id, std::move(req));
+  auto r = co_await s.store().append(s.account, target, std::move(req));
   if (!r) co_return store_error_reply(r.error(), "APPEND");
-  if (s.sel && s.sel->mailbox.id == box->id) {
+  if (s.sel && s.sel->mailbox.id == r->mailbox_id) {
     // The account's modseq moved by one for the append: when the session knew the one before,
     // nothing else happened meanwhile and the new message is all there is to announce.
     if (s.sel->known_modseq + 1 == r->modseq && r->uid > s.sel->max_uid()) {

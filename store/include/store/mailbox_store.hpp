@@ -37,7 +37,9 @@ class MailboxStore {
   virtual awaitable<Result<void>> set_subscribed(AccountId account, MailboxId id, bool on) = 0;
 
   // --- messages in
-  virtual awaitable<Result<AppendResult>> append(AccountId account, MailboxId mailbox,
+  // Into `mailbox`, or the account's INBOX when absent (no lookup by name needed).
+  virtual awaitable<Result<AppendResult>> append(AccountId account,
+                                                 std::optional<MailboxId> mailbox,
                                                  AppendRequest req) = 0;
   // Parses once, stores the blob once, one entry per local recipient, queues the remote ones,
   // all in one transaction: nothing is visible or acknowledged before it is durable.
