@@ -360,6 +360,29 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
 
 // ---- messages out ----------------------------------------------------------------------------
 
+awaitable<Result<std::vector<MailboxStore::EntryWithRaw>>> PgMailboxStore::list_entries_with_raws(
+    AccountId account, MailboxId mailbox, UidSet uids, std::uint64_t raw_bytes) {
+  auto ranges = detail::normalise(uids);
+  auto rows = co_await run(*pool_, sql::kListEntriesWithRaws,
+                           Params()
+                               .num(account)
+                               .num(mailbox)
+                               .num_array(ranges.first)
+                               .num_array(ranges.last)
+                               .num(static_cast<std::int64_t>(raw_bytes)),
+                           "list entries with raws");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() == 0) co_return unexpected(StoreError::not_found);
+  std::vector<EntryWithRaw> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    if (rows->is_null(i, 0)) continue;
+    EntryWithRaw e{detail::parse_entry(*rows, i), std::nullopt};
+    if (!rows->is_null(i, 8)) e.raw = rows->get_bytea(i, 8);
+    out.push_back(std::move(e));
+  }
+  co_return out;
+}
+
 awaitable<Result<std::vector<MessageMeta>>> MailboxStore::fetch_meta(AccountId account,
                                                                      MailboxId mailbox,
                                                                      UidSet uids) {

@@ -44,6 +44,8 @@ class PgMailboxStore final : public MailboxStore {
 
   awaitable<Result<std::vector<MailboxEntry>>> list_entries(AccountId account, MailboxId mailbox,
                                                             UidSet uids) override;
+  awaitable<Result<std::vector<EntryWithRaw>>> list_entries_with_raws(
+      AccountId account, MailboxId mailbox, UidSet uids, std::uint64_t raw_bytes) override;
   using MailboxStore::fetch_meta;
   awaitable<Result<std::vector<MessageMeta>>> fetch_meta(AccountId account, MailboxId mailbox,
                                                          UidSet uids, MetaParts parts) override;

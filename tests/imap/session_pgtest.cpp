@@ -595,6 +595,16 @@ TEST_F(ImapSessionTest, FetchOfManyWholeMessagesIsByteExactAcrossBatches) {
     ASSERT_NE(r.find(want), std::string::npos) << "message " << i;
   }
   EXPECT_NE(r.find("f OK"), std::string::npos);
+  // With ENVELOPE (the metadata query first, then bodies by batches of 100).
+  r = c.send("g FETCH 1:* (ENVELOPE BODY.PEEK[])\r\n");
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    const auto at = r.find("* " + std::to_string(i + 1) + " FETCH (ENVELOPE (NIL \"m" +
+                           std::to_string(i) + "\" ");
+    ASSERT_NE(at, std::string::npos) << "message " << i;
+    EXPECT_EQ(r.find("BODY[] {" + std::to_string(msgs[i].size()) + "}\r\n" + msgs[i] + ")\r\n", at),
+              r.find(" BODY[] {", at) + 1)
+        << "message " << i;
+  }
   // Without PEEK: the messages become \Seen, and the bodies are still theirs.
   r = c.send("u UID FETCH 5,101,230 (RFC822)\r\n");
   for (int uid : {5, 101, 230}) {
@@ -603,6 +613,23 @@ TEST_F(ImapSessionTest, FetchOfManyWholeMessagesIsByteExactAcrossBatches) {
         << uid << ": " << r.substr(0, 300);
   }
   EXPECT_EQ(c.search("SEEN"), " 5 101 230");
+
+  // Past the first query's 4 MiB: the rest comes by batches, each message still whole.
+  c.send("c CREATE Big\r\n");
+  std::vector<std::string> big;
+  for (int i = 0; i < 6; ++i) {
+    big.push_back("Subject: big" + std::to_string(i) + "\r\n\r\n" +
+                  std::string(900'000 + static_cast<std::size_t>(i), static_cast<char>('a' + i)) +
+                  "\r\n");
+    c.send(append_cmd("b", "Big", big.back()));
+  }
+  c.send("s SELECT Big\r\n");
+  r = c.send("f FETCH 1:* (BODY.PEEK[])\r\n");
+  for (std::size_t i = 0; i < big.size(); ++i)
+    EXPECT_NE(r.find("* " + std::to_string(i + 1) + " FETCH (BODY[] {" +
+                     std::to_string(big[i].size()) + "}\r\n" + big[i] + ")\r\n"),
+              std::string::npos)
+        << "big message " << i;
 }
 
 // THREAD=REFERENCES on real headers: References chains with a message missing from the

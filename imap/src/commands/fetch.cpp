@@ -224,13 +224,14 @@ std::optional<std::uint64_t> changed_since(const Command& cmd, bool& vanished) {
   return v;
 }
 
+constexpr std::uint64_t kBatchBytes = 4u << 20;
+constexpr std::size_t kBatchMessages = 100;
+
 // Whole messages for the answers from position `from` of `idx` on: up to kBatchBytes or
 // kBatchMessages of them in one query. Returns the position after the last one loaded.
 std::size_t load_raws(Session::Impl& s, const std::vector<std::uint32_t>& idx, std::size_t from,
                       const std::map<store::Uid, store::MessageMeta>& metas,
                       std::vector<store::MessageId>& batch) {
-  constexpr std::uint64_t kBatchBytes = 4u << 20;
-  constexpr std::size_t kBatchMessages = 100;
   std::uint64_t bytes = 0;
   batch.clear();
   std::size_t k = from;
@@ -240,6 +241,18 @@ std::size_t load_raws(Session::Impl& s, const std::vector<std::uint32_t>& idx, s
     if (!batch.empty() && bytes + it->second.entry.size > kBatchBytes) break;
     bytes += it->second.entry.size;
     batch.push_back(it->second.entry.message_id);
+  }
+  return k;
+}
+
+// How many positions of idx, from the first, have their message in `raws` (or are gone).
+std::size_t loaded_prefix(Session::Impl& s, const std::vector<std::uint32_t>& idx,
+                          const std::map<store::Uid, store::MessageMeta>& metas,
+                          const std::map<store::MessageId, std::string>& raws) {
+  std::size_t k = 0;
+  for (; k < idx.size(); ++k) {
+    auto it = metas.find(s.sel->messages[idx[k]].uid);
+    if (it != metas.end() && !raws.contains(it->second.entry.message_id)) break;
   }
   return k;
 }
@@ -286,6 +299,9 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
   if (idx.empty()) co_return ok("FETCH completed");
   auto uids = uid_set_of(*s.sel, idx);
   bool meta = std::any_of(atts->begin(), atts->end(), needs_meta);
+  const bool whole = std::any_of(atts->begin(), atts->end(), whole_message);
+  std::map<store::MessageId, std::string> raws;  // of the current batch, when `whole`
+  std::size_t loaded = 0;                        // positions of idx whose messages are in raws
   bool seen = !s.sel->read_only && std::any_of(atts->begin(), atts->end(), sets_seen);
   std::map<store::Uid, store::MessageMeta> metas;
   if (meta) {
@@ -298,6 +314,16 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
     auto r = co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, uids, parts);
     if (!r) co_return store_error_reply(r.error(), "FETCH");
     for (auto& m : *r) metas[m.entry.uid] = std::move(m);
+  } else if (whole) {
+    // The first whole messages come with their entries (a client reading a few messages).
+    auto r =
+        co_await s.store().list_entries_with_raws(s.account, s.sel->mailbox.id, uids, kBatchBytes);
+    if (!r) co_return store_error_reply(r.error(), "FETCH");
+    for (auto& e : *r) {
+      if (e.raw) raws[e.entry.message_id] = std::move(*e.raw);
+      metas[e.entry.uid].entry = std::move(e.entry);
+    }
+    loaded = loaded_prefix(s, idx, metas, raws);
   } else {
     auto r = co_await s.store().list_entries(s.account, s.sel->mailbox.id, uids);
     if (!r) co_return store_error_reply(r.error(), "FETCH");
@@ -307,9 +333,6 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
     co_await mark_seen(s, metas);
     if (!has(Kind::flags)) atts->push_back(FetchAtt{.kind = Kind::flags});
   }
-  const bool whole = std::any_of(atts->begin(), atts->end(), whole_message);
-  std::map<store::MessageId, std::string> raws;  // of the current batch, when `whole`
-  std::size_t loaded = 0;
   for (std::size_t k = 0; k < idx.size(); ++k) {
     const auto i = idx[k];
     auto it = metas.find(s.sel->messages[i].uid);

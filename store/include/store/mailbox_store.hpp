@@ -64,6 +64,14 @@ class MailboxStore {
                                                                  MetaParts parts) = 0;
   awaitable<Result<std::vector<MessageMeta>>> fetch_meta(AccountId account, MailboxId mailbox,
                                                          UidSet uids);
+  // list_entries with the whole raw message of the first entries (UID order) up to `raw_bytes`
+  // in total, always the first one: a FETCH of a few whole messages in one round trip.
+  struct EntryWithRaw {
+    MailboxEntry entry;
+    std::optional<std::string> raw;
+  };
+  virtual awaitable<Result<std::vector<EntryWithRaw>>> list_entries_with_raws(
+      AccountId account, MailboxId mailbox, UidSet uids, std::uint64_t raw_bytes) = 0;
   // Raw bytes of a message, or a range of them (BODY[]<partial>, section fetches).
   virtual awaitable<Result<std::string>> fetch_raw(AccountId account, MessageId message,
                                                    std::uint64_t offset = 0,

@@ -57,6 +57,21 @@ inline constexpr pg::Statement kListEntries{
     " JOIN unnest($3::bigint[], $4::bigint[]) r(f, l) ON e.uid BETWEEN r.f AND r.l"
     " JOIN messages m ON m.id = e.message_id WHERE e.mailbox_id = b.id) e ON true "
     "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid"};
+// The entry columns (as text: the result is binary for the bytea), then the whole message of
+// the first entries up to $5 bytes in total (always the first), NULL past it.
+inline constexpr pg::Statement kListEntriesWithRaws{
+    "gm_list_entries_raws",
+    "SELECT e.uid::text, e.modseq::text, e.flags::text, e.keywords::text, e.message_id::text, "
+    "e.size::text, e.idate::text, e.thread_id::text, e.data "
+    "FROM mailboxes b LEFT JOIN LATERAL ("
+    " SELECT e.*, extract(epoch FROM m.internal_date)::bigint AS idate,"
+    " CASE WHEN sum(e.size) OVER w <= $5 OR row_number() OVER w = 1 THEN bl.data END AS data"
+    " FROM mailbox_entries e"
+    " JOIN unnest($3::bigint[], $4::bigint[]) r(f, l) ON e.uid BETWEEN r.f AND r.l"
+    " JOIN messages m ON m.id = e.message_id JOIN blobs bl ON bl.sha256 = m.blob_sha256"
+    " WHERE e.mailbox_id = b.id WINDOW w AS (ORDER BY e.uid)) e ON true "
+    "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid",
+    /*binary_result=*/true};
 inline constexpr pg::Statement kFetchMeta{
     "gm_fetch_meta",
     "SELECT e.uid, e.modseq, e.flags, e.keywords, e.message_id, e.size, e.idate, e.thread_id, "
