@@ -19,7 +19,8 @@ LOAD=$B/bench/imap/bench_imap_load
 for bin in "$GOVMAIL" "$LOAD"; do
   [ -x "$bin" ] || { echo "build it first: ninja -C $B govmail bench_imap_load ($bin)" >&2; exit 1; }
 done
-W=/tmp/govmail-bench-imap
+# Always under /tmp (the cluster runs as user postgres); GOVMAIL_BENCH_DIR lets two runs coexist.
+W=${GOVMAIL_BENCH_DIR:-/tmp/govmail-bench-imap}
 PGPORT=${BENCH_PG_PORT:-54352}
 ANCHORS=/work/shared/anchors/dovecot-postfix
 CLIENTS=${CLIENTS:-"10 50"}
