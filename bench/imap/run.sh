@@ -44,7 +44,7 @@ python3 "$ROOT/bench/imap/gen_mbox.py" "$W/bench.mbox" 2000
 pg_init_cluster "$W/pg"
 profile_opts=()
 [ "${PROFILE:-0}" = 1 ] && profile_opts=(-c shared_preload_libraries=pg_stat_statements,auto_explain -c auto_explain.log_min_duration=2 -c auto_explain.log_nested_statements=on
-  -c pg_stat_statements.track=all)
+  -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on)
 pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB ${EXTRA_PG:-} "${profile_opts[@]}"
 
 export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
@@ -128,7 +128,7 @@ printf '%s\n' "${summary[@]}"
 if [ "${PROFILE:-0}" = 1 ]; then
   echo "== PostgreSQL time by statement (all runs; top-level and nested, ms)"
   psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -P pager=off -c "
-    SELECT calls, round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+    SELECT calls, plans, round(total_plan_time) AS plan_ms, round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
            toplevel AS top, left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS query
     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25"
 fi
