@@ -258,6 +258,36 @@ TEST_F(PgConn, PoolNeverOpensMoreThanMaxSize) {
   });
 }
 
+// A statement with array parameters keeps its one generic plan: with custom plans it was planned
+// again at every execution (planning cost more than running it).
+TEST_F(PgConn, PoolConnectionsPlanStatementsOnce) {
+  run([&](asio::io_context& io) -> awaitable<void> {
+    auto pool = Pool::create(io.get_executor(), {db.url(), 1, 10s});
+    auto lease = co_await pool->acquire();
+    CO_ASSERT_OK(lease);
+    auto mode = co_await (*lease)->exec("SHOW plan_cache_mode");
+    CO_ASSERT_OK(mode);
+    EXPECT_EQ(mode->get(0, 0), "force_generic_plan");
+    static constexpr Statement kRanges{
+        "t_ranges",
+        "SELECT count(*) FROM generate_series(1, 100) g JOIN unnest($1::bigint[],"
+        " $2::bigint[]) r(f, l) ON g BETWEEN r.f AND r.l"};
+    for (int i = 1; i <= 8; ++i) {
+      const std::string first = "{" + std::to_string(i) + "}",
+                        last = "{" + std::to_string(i * 2) + "}";
+      const Param params[] = {Param::text(first), Param::text(last)};
+      auto rows = co_await (*lease)->exec(kRanges, params);
+      CO_ASSERT_OK(rows);
+      EXPECT_EQ(rows->get_int(0, 0), i + 1);
+    }
+    auto plans = co_await (*lease)->exec(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 't_ranges'");
+    CO_ASSERT_OK(plans);
+    EXPECT_EQ(plans->get_int(0, 1), 0);  // never a custom plan
+    EXPECT_EQ(plans->get_int(0, 0), 8);  // the generic one, every time
+  });
+}
+
 TEST_F(PgConn, PoolAcquireTimesOut) {
   run([&](asio::io_context& io) -> awaitable<void> {
     auto pool = Pool::create(io.get_executor(), {db.url(), 1, 150ms});
