@@ -203,7 +203,10 @@ awaitable<void> mark_seen(Session::Impl& s, std::map<store::Uid, store::MessageM
   s.advance(r->step);
   for (const auto& e : r->updated) {
     auto it = metas.find(e.uid);
-    if (it != metas.end()) it->second.entry = e;
+    if (it != metas.end()) {  // flags and modseq changed; the rest is as read
+      it->second.entry.flags = e.flags;
+      it->second.entry.modseq = e.modseq;
+    }
     if (auto seq = s.sel->seq_of(e.uid)) s.sel->messages[*seq - 1].modseq = e.modseq;
   }
 }

@@ -88,7 +88,7 @@ class MailboxStore {
   // Returns the entries changed; with unchanged_since, entries modified after it are left alone
   // and reported in `conflicts` (CONDSTORE).
   struct FlagUpdate {
-    std::vector<MailboxEntry> updated;
+    std::vector<MailboxEntry> updated;  // internal_date is not read (0)
     std::vector<Uid> conflicts;
     ModSeqStep step;  // zero when nothing was updated
   };

@@ -47,15 +47,22 @@ inline constexpr pg::Statement kDeliver{
     "govmail_deliver($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
     "$18, $19, $20)"};
 
+// The entries of mailbox b in the UID ranges ($3 firsts, $4 lasts): one index range scan per
+// range whatever the plan. Pool connections use generic plans, which know neither how many
+// ranges nor how wide; joined the plain way, the generic plan read the whole mailbox.
+#define GOVMAIL_ENTRIES_IN_RANGES                                                            \
+  " FROM unnest($3::bigint[], $4::bigint[]) r(f, l) CROSS JOIN LATERAL ("                    \
+  " SELECT * FROM mailbox_entries x WHERE x.mailbox_id = b.id AND x.uid BETWEEN r.f AND r.l" \
+  " OFFSET 0) e"
+
 // Entry columns: uid, modseq, flags, keywords, message_id, size, internal_date, thread_id.
 // A mailbox of another account gives no row at all; an empty selection gives one NULL row.
 inline constexpr pg::Statement kListEntries{
     "gm_list_entries",
     "SELECT e.uid, e.modseq, e.flags, e.keywords, e.message_id, e.size, e.idate, e.thread_id "
     "FROM mailboxes b LEFT JOIN LATERAL ("
-    " SELECT e.*, extract(epoch FROM m.internal_date)::bigint AS idate FROM mailbox_entries e"
-    " JOIN unnest($3::bigint[], $4::bigint[]) r(f, l) ON e.uid BETWEEN r.f AND r.l"
-    " JOIN messages m ON m.id = e.message_id WHERE e.mailbox_id = b.id) e ON true "
+    " SELECT e.*, extract(epoch FROM m.internal_date)::bigint AS idate" GOVMAIL_ENTRIES_IN_RANGES
+    " JOIN messages m ON m.id = e.message_id) e ON true "
     "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid"};
 // The entry columns (as text: the result is binary for the bytea), then the whole message of
 // the first entries up to $5 bytes in total (always the first), NULL past it.
@@ -65,11 +72,10 @@ inline constexpr pg::Statement kListEntriesWithRaws{
     "e.size::text, e.idate::text, e.thread_id::text, e.data "
     "FROM mailboxes b LEFT JOIN LATERAL ("
     " SELECT e.*, extract(epoch FROM m.internal_date)::bigint AS idate,"
-    " CASE WHEN sum(e.size) OVER w <= $5 OR row_number() OVER w = 1 THEN bl.data END AS data"
-    " FROM mailbox_entries e"
-    " JOIN unnest($3::bigint[], $4::bigint[]) r(f, l) ON e.uid BETWEEN r.f AND r.l"
+    " CASE WHEN sum(e.size) OVER w <= $5 OR row_number() OVER w = 1 THEN bl.data END AS "
+    "data" GOVMAIL_ENTRIES_IN_RANGES
     " JOIN messages m ON m.id = e.message_id JOIN blobs bl ON bl.sha256 = m.blob_sha256"
-    " WHERE e.mailbox_id = b.id WINDOW w AS (ORDER BY e.uid)) e ON true "
+    " WINDOW w AS (ORDER BY e.uid)) e ON true "
     "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid",
     /*binary_result=*/true};
 inline constexpr pg::Statement kFetchMeta{
@@ -80,9 +86,8 @@ inline constexpr pg::Statement kFetchMeta{
     " SELECT e.*, extract(epoch FROM m.internal_date)::bigint AS idate,"
     " CASE WHEN $5::boolean THEN m.envelope::text ELSE '' END AS envelope,"
     " CASE WHEN $6::boolean THEN m.bodystructure::text ELSE '' END AS bodystructure,"
-    " encode(m.blob_sha256, 'hex') AS sha FROM mailbox_entries e"
-    " JOIN unnest($3::bigint[], $4::bigint[]) r(f, l) ON e.uid BETWEEN r.f AND r.l"
-    " JOIN messages m ON m.id = e.message_id WHERE e.mailbox_id = b.id) e ON true "
+    " encode(m.blob_sha256, 'hex') AS sha" GOVMAIL_ENTRIES_IN_RANGES
+    " JOIN messages m ON m.id = e.message_id) e ON true "
     "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid"};
 // $3 is the 1-based start, $4 the length or NULL for "to the end".
 inline constexpr pg::Statement kFetchRaw{
@@ -105,15 +110,18 @@ inline constexpr pg::Statement kFetchRaws{
 // reads the one before, so it runs after it). $5 op (0 add, 1 remove, 2 replace), $6 system
 // flags, $7 keywords, $8 UNCHANGEDSINCE or NULL. Rows: kind 0 updated entry, 1 conflict (uid),
 // 2 the mailbox (col 10 its HIGHESTMODSEQ before the write); no kind 2 row: no such mailbox.
+// The internal date is not read (0): a join with messages made the generic plan hash them all;
+// the UPDATE's UID bounds keep its generic plan on the index (without them: a sequential scan of
+// every entry when one mailbox dominates the statistics).
 inline constexpr pg::Statement kSetFlags{
     "gm_set_flags",
     "WITH acc AS (UPDATE accounts SET modseq = modseq + 1 WHERE id = $1 RETURNING modseq), "
     "mb AS (SELECT b.id, b.highestmodseq AS prior, acc.modseq FROM acc, mailboxes b"
     " WHERE b.id = $2 AND b.account_id = $1 FOR UPDATE OF b), "
-    "tgt AS (SELECT e.uid, e.flags, e.keywords, e.modseq, mb.modseq AS newmod"
-    " FROM mb JOIN mailbox_entries e ON e.mailbox_id = mb.id"
-    " JOIN unnest($3::bigint[], $4::bigint[]) r(f, l) ON e.uid BETWEEN r.f AND r.l"
-    " FOR UPDATE OF e), "
+    "tgt AS (SELECT e.uid, e.flags, e.keywords, e.modseq, b.modseq AS newmod"
+    " FROM mb b, unnest($3::bigint[], $4::bigint[]) r(f, l) CROSS JOIN LATERAL ("
+    " SELECT * FROM mailbox_entries x WHERE x.mailbox_id = b.id AND x.uid BETWEEN r.f AND r.l"
+    " FOR UPDATE) e), "
     "calc AS (SELECT t.uid, t.flags AS oldf, t.keywords AS oldk, t.newmod,"
     " (CASE $5::smallint WHEN 0 THEN t.flags | $6::smallint WHEN 1 THEN t.flags & ~$6::smallint"
     " ELSE $6::smallint END)::smallint AS nf,"
@@ -122,6 +130,7 @@ inline constexpr pg::Statement kSetFlags{
     " ($8::bigint IS NOT NULL AND t.modseq > $8::bigint) AS c FROM tgt t), "
     "upd AS (UPDATE mailbox_entries e SET flags = c.nf, keywords = c.nk, modseq = c.newmod"
     " FROM calc c WHERE e.mailbox_id = $2 AND e.uid = c.uid AND NOT c.c"
+    " AND e.uid BETWEEN (SELECT min(uid) FROM calc) AND (SELECT max(uid) FROM calc)"
     " AND (c.nf <> c.oldf OR c.nk <> c.oldk)"
     " RETURNING e.uid, e.modseq, e.flags, e.keywords, e.message_id, e.size, e.thread_id, c.oldf), "
     "mbx AS (UPDATE mailboxes SET highestmodseq = (SELECT modseq FROM mb),"
@@ -129,9 +138,8 @@ inline constexpr pg::Statement kSetFlags{
     " WHERE id = $2 AND EXISTS (SELECT 1 FROM upd) RETURNING 1), "
     "log AS (INSERT INTO change_log (account_id, modseq, kind, mailbox_id, uid, message_id)"
     " SELECT $1, u.modseq, 4, $2, u.uid, u.message_id FROM upd u RETURNING 1) "
-    "SELECT 0 AS kind, u.uid, u.modseq, u.flags, u.keywords, u.message_id, u.size,"
-    " extract(epoch FROM m.internal_date)::bigint, u.thread_id, 0::bigint"
-    " FROM upd u JOIN messages m ON m.id = u.message_id "
+    "SELECT 0 AS kind, u.uid, u.modseq, u.flags, u.keywords, u.message_id, u.size, 0::bigint,"
+    " u.thread_id, 0::bigint FROM upd u "
     "UNION ALL SELECT 1, c.uid, 0, 0::smallint, '{}', 0, 0, 0, 0, 0 FROM calc c WHERE c.c "
     "UNION ALL SELECT 2, 0, 0, 0::smallint, '{}', 0, 0, 0, 0, mb.prior FROM mb"};
 inline constexpr pg::Statement kCopy{
