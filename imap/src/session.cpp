@@ -137,6 +137,18 @@ std::vector<std::uint32_t> Session::Impl::resolve(const SeqSet& set, bool uid) c
   return out;
 }
 
+void Session::Impl::appended(const store::AppendResult& r) {
+  if (!sel || sel->mailbox.id != r.mailbox_id) return;
+  const store::ModSeqStep step{r.modseq - 1, r.modseq};
+  if (sel->known_modseq != step.prior || r.uid <= sel->max_uid()) {
+    notifier->dirty = true;
+    return;
+  }
+  sel->messages.push_back({r.uid, r.modseq});
+  advance(step);
+  untagged(std::to_string(sel->messages.size()) + " EXISTS");
+}
+
 void Session::Impl::select_mailbox(Selected s) {
   sel = std::move(s);
   state = State::selected;

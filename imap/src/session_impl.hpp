@@ -131,6 +131,9 @@ struct Session::Impl {
     if (sel && step.modseq > step.prior && sel->known_modseq == step.prior)
       sel->known_modseq = step.modseq;
   }
+  // The session's own APPEND to the selected mailbox: announced at once when nothing else
+  // happened meanwhile (the account's modseq moved by exactly one), else asked about as usual.
+  void appended(const store::AppendResult& r);
   std::string flags_text(const store::Flags& f) const;
   void select_mailbox(Selected s);
   void unselect() {

@@ -86,6 +86,15 @@ UnixTime now_unix() {
       .count();
 }
 
+// $1 account, $2 mailbox, $3/$4 the UID ranges: the head of every statement on selected entries.
+// (Params may be moved: its owned strings live in a deque, whose elements stay where they are.)
+Params entries_params(AccountId account, MailboxId mailbox, const UidSet& uids) {
+  auto ranges = detail::normalise(uids);
+  Params p;
+  p.num(account).num(mailbox).num_array(ranges.first).num_array(ranges.last);
+  return p;
+}
+
 // Parses once and hashes: the costly, linear part of an ingest.
 struct Ingested {
   ParsedMessage parsed;
@@ -362,15 +371,9 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
 
 awaitable<Result<std::vector<MailboxStore::EntryWithRaw>>> PgMailboxStore::list_entries_with_raws(
     AccountId account, MailboxId mailbox, UidSet uids, std::uint64_t raw_bytes) {
-  auto ranges = detail::normalise(uids);
-  auto rows = co_await run(*pool_, sql::kListEntriesWithRaws,
-                           Params()
-                               .num(account)
-                               .num(mailbox)
-                               .num_array(ranges.first)
-                               .num_array(ranges.last)
-                               .num(static_cast<std::int64_t>(raw_bytes)),
-                           "list entries with raws");
+  auto params = entries_params(account, mailbox, uids);
+  params.num(static_cast<std::int64_t>(raw_bytes));
+  auto rows = co_await run(*pool_, sql::kListEntriesWithRaws, params, "list entries with raws");
   if (!rows) co_return unexpected(rows.error());
   if (rows->size() == 0) co_return unexpected(StoreError::not_found);
   std::vector<EntryWithRaw> out;
@@ -392,11 +395,8 @@ awaitable<Result<std::vector<MessageMeta>>> MailboxStore::fetch_meta(AccountId a
 awaitable<Result<std::vector<MailboxEntry>>> PgMailboxStore::list_entries(AccountId account,
                                                                           MailboxId mailbox,
                                                                           UidSet uids) {
-  auto ranges = detail::normalise(uids);
-  auto rows = co_await run(
-      *pool_, sql::kListEntries,
-      Params().num(account).num(mailbox).num_array(ranges.first).num_array(ranges.last),
-      "list entries");
+  const auto params = entries_params(account, mailbox, uids);  // named: see GCC 12 in fetch.cpp
+  auto rows = co_await run(*pool_, sql::kListEntries, params, "list entries");
   if (!rows) co_return unexpected(rows.error());
   if (rows->size() == 0) co_return unexpected(StoreError::not_found);
   std::vector<MailboxEntry> out;
@@ -409,16 +409,9 @@ awaitable<Result<std::vector<MessageMeta>>> PgMailboxStore::fetch_meta(AccountId
                                                                        MailboxId mailbox,
                                                                        UidSet uids,
                                                                        MetaParts parts) {
-  auto ranges = detail::normalise(uids);
-  auto rows = co_await run(*pool_, sql::kFetchMeta,
-                           Params()
-                               .num(account)
-                               .num(mailbox)
-                               .num_array(ranges.first)
-                               .num_array(ranges.last)
-                               .boolean(parts.envelope)
-                               .boolean(parts.bodystructure),
-                           "fetch meta");
+  auto params = entries_params(account, mailbox, uids);
+  params.boolean(parts.envelope).boolean(parts.bodystructure);
+  auto rows = co_await run(*pool_, sql::kFetchMeta, params, "fetch meta");
   if (!rows) co_return unexpected(rows.error());
   if (rows->size() == 0) co_return unexpected(StoreError::not_found);
   std::vector<MessageMeta> out;
@@ -468,9 +461,7 @@ awaitable<Result<MailboxStore::FlagUpdate>> PgMailboxStore::set_flags(
   if (flags.system & ~kAllSystemFlags) co_return unexpected(StoreError::invalid);
   auto keywords = detail::normalise_keywords(std::move(flags.keywords));
   if (!keywords) co_return unexpected(keywords.error());
-  auto ranges = detail::normalise(uids);
-  Params params;
-  params.num(account).num(mailbox).num_array(ranges.first).num_array(ranges.last);
+  auto params = entries_params(account, mailbox, uids);
   params.num(flag_op_code(op)).num(flags.system).text_array(*keywords);
   params.opt_num(unchanged_since
                      ? std::optional<std::int64_t>(static_cast<std::int64_t>(*unchanged_since))

@@ -48,17 +48,7 @@ GOVMAIL_IMAP_HANDLER(cmd_append) {
   req.raw = std::make_shared<const std::string>(message.value);
   auto r = co_await s.store().append(s.account, target, std::move(req));
   if (!r) co_return store_error_reply(r.error(), "APPEND");
-  if (s.sel && s.sel->mailbox.id == r->mailbox_id) {
-    // The account's modseq moved by one for the append: when the session knew the one before,
-    // nothing else happened meanwhile and the new message is all there is to announce.
-    if (s.sel->known_modseq + 1 == r->modseq && r->uid > s.sel->max_uid()) {
-      s.sel->messages.push_back({r->uid, r->modseq});
-      s.sel->known_modseq = r->modseq;
-      s.untagged(std::to_string(s.sel->messages.size()) + " EXISTS");
-    } else {
-      s.notifier->dirty = true;
-    }
-  }
+  s.appended(*r);
   co_return ok("[APPENDUID " + std::to_string(r->uidvalidity) + " " + std::to_string(r->uid) +
                "] APPEND completed");
 }
