@@ -137,6 +137,10 @@ constexpr StringRule kAnyString{nullptr, "string"};
 constexpr StringRule kHostname{valid_hostname, "host name (letters, digits, '-', '.')"};
 constexpr StringRule kLocalPart{valid_local_part, "local part ([a-z0-9._-], 1..64 chars)"};
 constexpr StringRule kListen{valid_listen, "listen address \"IPv4:port\" or \"[IPv6]:port\""};
+constexpr StringRule kRoute{[](std::string_view s) { return parse_outbound_route(s).has_value(); },
+                           "route \"PATTERN [HOST[:PORT]] [tls=none|opportunistic|required|verify] [auth=USER:PASSWORD]\""};
+constexpr StringRule kResolver{[](std::string_view s) { return !s.empty() && s.find(' ') == std::string_view::npos; },
+                              "resolver \"IP\" or \"IP@PORT\""};
 constexpr StringRule kNonEmpty{[](std::string_view s) { return !s.empty(); }, "non-empty string"};
 
 // ---- entry factories -------------------------------------------------------------------------
@@ -288,6 +292,23 @@ std::string mask_database_url(std::string_view url) {
   return s;
 }
 
+// Route strings as TOML with the auth= passwords masked.
+Entry masked_routes(Entry e) {
+  e.show = [](const Config& c) {
+    std::string out = "[";
+    for (std::string s : c.outbound.routes) {
+      if (auto at = s.find(" auth="); at != std::string::npos) {
+        const auto colon = s.find(':', at);
+        const auto end = std::min(s.find(' ', at + 1), s.size());
+        if (colon != std::string::npos && colon < end) s.replace(colon + 1, end - colon - 1, "***");
+      }
+      out += (out.size() > 1 ? ", " : "") + toml_quote(s);
+    }
+    return out + "]";
+  };
+  return e;
+}
+
 // ---- the schema --------------------------------------------------------------------------------
 
 using C = Config;
@@ -332,6 +353,30 @@ const std::vector<Entry>& schema() {
       duration<&C::auth, &AuthConfig::lockout_max>("auth.lockout_max", 1s, 7 * 24h, "longest lock-out (seconds)"),
 
       boolean<&C::smtp, &SmtpConfig::vrfy>("smtp.vrfy", "VRFY answers whether a local address exists, on submission after AUTH only; false = 252 to everyone"),
+
+      boolean<&C::outbound, &OutboundConfig::enabled>("outbound.enabled", "queue workers deliver remote mail in this process"),
+      strings<&C::outbound, &OutboundConfig::resolvers>("outbound.resolvers", kResolver, "DNS resolvers \"IP\" or \"IP@PORT\"; [] = /etc/resolv.conf"),
+      duration<&C::outbound, &OutboundConfig::dns_timeout>("outbound.dns_timeout", 100ms, 120s, "one DNS query (integer milliseconds); then the attempt is deferred"),
+      integer<&C::outbound, &OutboundConfig::smtp_port>("outbound.smtp_port", 1, 65535, "port of remote MX hosts (25; tests use others)"),
+      choice<&C::outbound, &OutboundConfig::tls>("outbound.tls", {"none", "opportunistic", "required", "verify"}, "TLS to remote hosts unless a route says otherwise"),
+      masked_routes(strings<&C::outbound, &OutboundConfig::routes>("outbound.routes", kRoute, "static routes \"PATTERN [HOST[:PORT]] [tls=MODE] [auth=USER:PASSWORD]\", first match wins")),
+      integer<&C::outbound, &OutboundConfig::max_connections>("outbound.max_connections", 1, 100'000, "open outbound SMTP connections per process"),
+      integer<&C::outbound, &OutboundConfig::max_connections_per_domain>("outbound.max_connections_per_domain", 1, 10'000, "open outbound connections per destination domain"),
+      integer<&C::outbound, &OutboundConfig::max_rcpts_per_transaction>("outbound.max_rcpts_per_transaction", 1, 100'000, "recipients of one domain sent in one transaction"),
+      integer<&C::outbound, &OutboundConfig::max_messages_per_connection>("outbound.max_messages_per_connection", 1, 1'000'000, "transactions on one connection before it is closed"),
+      duration<&C::outbound, &OutboundConfig::connection_idle>("outbound.connection_idle", 0ms, 300s, "an open connection waits this long for more mail to its domain (integer milliseconds)"),
+      integer<&C::outbound, &OutboundConfig::claim_batch>("outbound.claim_batch", 1, 100'000, "recipients a worker claims per query"),
+      duration<&C::outbound, &OutboundConfig::poll_interval>("outbound.poll_interval", 10ms, 60s, "queue polled this often when idle (integer milliseconds)"),
+      duration<&C::outbound, &OutboundConfig::lease>("outbound.lease", 10s, 24h, "a claimed recipient is due again after this unless recorded (seconds)"),
+      duration<&C::outbound, &OutboundConfig::retry_min>("outbound.retry_min", 1s, 24h, "first retry after a temporary failure (seconds); doubled per attempt"),
+      duration<&C::outbound, &OutboundConfig::retry_max>("outbound.retry_max", 1s, 7 * 24h, "longest wait between attempts (seconds)"),
+      duration<&C::outbound, &OutboundConfig::lifetime>("outbound.lifetime", 1s, 60 * 24h, "a message not delivered after this is returned to its sender (seconds)"),
+      duration<&C::outbound, &OutboundConfig::delay_warning>("outbound.delay_warning", 0s, 60 * 24h, "the sender is told once when delivery takes longer (seconds); 0 = never"),
+      duration<&C::outbound, &OutboundConfig::history>("outbound.history", 0s, 365 * 24h, "finished entries kept for `govmail queue show` (seconds)"),
+      boolean<&C::outbound, &OutboundConfig::dkim_sign>("outbound.dkim_sign", "DKIM-sign with the From: domain's active key (govmail admin dkim generate)"),
+      duration<&C::outbound, &OutboundConfig::connect_timeout>("outbound.connect_timeout", 1s, 600s, "TCP connect to a remote host (seconds)"),
+      duration<&C::outbound, &OutboundConfig::command_timeout>("outbound.command_timeout", 1s, 3600s, "wait for a remote reply (seconds; RFC 5321 4.5.3.2: 5 minutes)"),
+      duration<&C::outbound, &OutboundConfig::data_timeout>("outbound.data_timeout", 1s, 3600s, "wait for the reply to the end of data (seconds; RFC 5321: 10 minutes)"),
 
       integer<&C::limits, &LimitsConfig::max_connections>("limits.max_connections", 1, 1'000'000, "open connections over all services"),
       integer<&C::limits, &LimitsConfig::max_connections_per_ip>("limits.max_connections_per_ip", 1, 1'000'000, "open connections from one IP"),
@@ -538,6 +583,82 @@ std::optional<ListenAddress> parse_listen_address(std::string_view text) {
   if (n == 0 || n > 65535) return std::nullopt;
   out.port = static_cast<std::uint16_t>(n);
   return out;
+}
+
+namespace {
+
+bool valid_route_pattern(std::string_view p) {
+  if (p == "*") return true;
+  if (p.starts_with("*.")) p.remove_prefix(2);
+  return valid_hostname(p);
+}
+
+// "host", "host:port", "[ip]" or "[ip]:port" into route.host / route.port.
+bool parse_route_host(std::string_view text, OutboundRoute& route) {
+  std::string_view rest;
+  if (text.starts_with("[")) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return false;
+    route.host = std::string(text.substr(1, close - 1));
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, route.host.c_str(), buf) != 1 &&
+        inet_pton(AF_INET6, route.host.c_str(), buf) != 1)
+      return false;
+    rest = text.substr(close + 1);
+  } else {
+    const auto colon = std::min(text.find(':'), text.size());
+    route.host = std::string(text.substr(0, colon));
+    if (!valid_hostname(route.host)) return false;
+    rest = text.substr(colon);
+  }
+  if (rest.empty()) return true;
+  const std::string_view port = rest.substr(1);
+  if (rest[0] != ':' || port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  const unsigned long n = std::stoul(std::string(port));
+  if (n == 0 || n > 65535) return false;
+  route.port = static_cast<std::uint16_t>(n);
+  return true;
+}
+
+}  // namespace
+
+std::optional<OutboundRoute> parse_outbound_route(std::string_view text) {
+  std::vector<std::string_view> words;
+  for (std::size_t i = 0; i < text.size();) {
+    while (i < text.size() && text[i] == ' ') ++i;
+    const auto end = std::min(text.find(' ', i), text.size());
+    if (end > i) words.push_back(text.substr(i, end - i));
+    i = end;
+  }
+  if (words.empty() || !valid_route_pattern(words[0])) return std::nullopt;
+  OutboundRoute route;
+  route.pattern = std::string(words[0]);
+  for (std::size_t i = 1; i < words.size(); ++i) {
+    const std::string_view w = words[i];
+    if (w.starts_with("tls=")) {
+      const std::string_view mode = w.substr(4);
+      if (mode != "none" && mode != "opportunistic" && mode != "required" && mode != "verify")
+        return std::nullopt;
+      route.tls = std::string(mode);
+    } else if (w.starts_with("auth=")) {
+      const auto colon = w.find(':');
+      if (colon == std::string_view::npos || colon == 5 || colon + 1 == w.size())
+        return std::nullopt;
+      route.auth_user = std::string(w.substr(5, colon - 5));
+      route.auth_password = std::string(w.substr(colon + 1));
+    } else if (i == 1 && w.find('=') == std::string_view::npos) {
+      if (!parse_route_host(w, route)) return std::nullopt;
+    } else {
+      return std::nullopt;
+    }
+  }
+  // A password would cross the network in clear without TLS.
+  if (!route.auth_user.empty() && (route.tls == "none" || route.tls == "opportunistic"))
+    return std::nullopt;
+  if (!route.auth_user.empty() && route.tls.empty()) route.tls = "required";
+  return route;
 }
 
 Result<Config, ConfigError> parse_config(std::string_view toml_text, std::string_view file_name) {

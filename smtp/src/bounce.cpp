@@ -26,7 +26,7 @@ DsnReport make_report(const Session::Impl& s) {
   std::set<std::string> seen;  // a member full in two groups is reported once
   for (const auto& k : s.tx.skipped) {
     if (!seen.insert(k.member).second) continue;
-    r.recipients.push_back({k.group, k.member, "5.2.2", "552 5.2.2 Mailbox full"});
+    r.recipients.push_back({k.group, k.member, "5.2.2", "552 5.2.2 Mailbox full", "", ""});
   }
   return r;
 }

@@ -11,6 +11,7 @@
 #include "core/line_reader.hpp"
 #include "smtp/backend.hpp"
 #include "smtp/command.hpp"
+#include "smtp/headers.hpp"
 #include "smtp/reply.hpp"
 #include "smtp/session.hpp"
 #include "store/error.hpp"
@@ -167,7 +168,6 @@ Reply store_error_reply(store::StoreError e, std::string_view queue_id);
 
 // Received: and Return-Path: for a message about to be stored.
 std::string trace_headers(const Session::Impl& s, std::string_view date);
-std::string rfc5322_date(std::chrono::system_clock::time_point t);
 std::string make_queue_id();
 
 }  // namespace govmail::smtp

@@ -16,6 +16,7 @@
 #include "core/worker_pool.hpp"
 #include "directory_pg.hpp"
 #include "mailbox_store_pg.hpp"
+#include "outbound_pg.hpp"
 #include "migrations.hpp"
 #include "query.hpp"
 #include "release_sweeper.hpp"
@@ -223,6 +224,7 @@ struct Database::Impl {
   std::unique_ptr<PgDirectory> directory;
   std::unique_ptr<PgMailboxStore> mailboxes;
   std::unique_ptr<PgAdminStore> admin;
+  std::unique_ptr<PgOutboundQueue> outbound;
   std::unique_ptr<ReleaseSweeper> sweeper;
   bool closed = false;
   // Last login recorded by this process, per account: the query is skipped within kLoginNote.
@@ -274,6 +276,7 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
                                                     });
   impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier);
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
+  impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
   impl->sweeper->start();
   co_return std::make_shared<Database>(std::move(impl));
@@ -287,6 +290,9 @@ MailboxStore& Database::mailboxes() {
 }
 AdminStore& Database::admin() {
   return *impl_->admin;
+}
+OutboundQueue& Database::outbound() {
+  return *impl_->outbound;
 }
 
 Subscription Database::subscribe_mailbox(MailboxId mailbox,

@@ -19,8 +19,8 @@ TEST(SmtpDsn, FailureReportIsAMultipartReport) {
   r.queue_id = "ABC123";
   r.date = "Sat, 21 Nov 2026 10:00:00 +0000";
   r.headers = "From: ba@bo.vn\r\nSubject: x\r\n\r\n";
-  r.recipients = {{"phong@so.gov.vn", "an@so.gov.vn", "5.2.2", "552 5.2.2 Mailbox full"},
-                  {"phong@so.gov.vn", "binh@so.gov.vn", "5.2.2", "552 5.2.2 Mailbox full"}};
+  r.recipients = {{"phong@so.gov.vn", "an@so.gov.vn", "5.2.2", "552 5.2.2 Mailbox full", "", ""},
+                  {"phong@so.gov.vn", "binh@so.gov.vn", "5.2.2", "552 5.2.2 Mailbox full", "", ""}};
   const std::string m = make_failure_dsn(r);
   const std::string b = "=_govmail-dsn-ABC123";
   EXPECT_EQ(
@@ -29,7 +29,9 @@ TEST(SmtpDsn, FailureReportIsAMultipartReport) {
   EXPECT_NE(m.find("Auto-Submitted: auto-replied\r\n"), std::string::npos);
   EXPECT_NE(m.find("boundary=\"" + b + "\"\r\n\r\n"), std::string::npos);
   // Three parts in order, then the closing boundary at the very end.
-  auto text = m.find("--" + b + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
+  auto text = m.find("--" + b +
+                     "\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Transfer-Encoding: base64\r\n\r\n");
   auto status = m.find("--" + b +
                        "\r\nContent-Type: message/delivery-status\r\n\r\n"
                        "Reporting-MTA: dns; mx.so.gov.vn\r\n\r\n"

@@ -63,6 +63,49 @@ struct SmtpConfig {
   bool vrfy = false;  // VRFY answers for local addresses (submission, after AUTH only)
 };
 
+// A static route for outbound mail (outbound.routes), one string each:
+//   "PATTERN [HOST[:PORT]] [tls=MODE] [auth=USER:PASSWORD]"
+// PATTERN: a domain ("mic.gov.vn"), "*.gov.vn" (its subdomains) or "*" (everything). HOST: the
+// next hop, resolved by A/AAAA (no MX lookup; "[192.0.2.1]" or "[2001:db8::1]" for an address);
+// none = the recipient domain's MX as usual, with the options below. MODE: none, opportunistic,
+// required (TLS, certificate not checked), verify (TLS and a certificate valid for the host).
+// auth= sends AUTH PLAIN, only over TLS.
+struct OutboundRoute {
+  std::string pattern;
+  std::string host;  // "" = MX lookup
+  std::uint16_t port = 0;  // 0 = outbound.smtp_port
+  std::string tls;   // "" = outbound.tls
+  std::string auth_user;
+  std::string auth_password;
+};
+std::optional<OutboundRoute> parse_outbound_route(std::string_view text);
+
+struct OutboundConfig {
+  bool enabled = true;  // queue workers in `govmail serve`
+  std::vector<std::string> resolvers;  // "IP" or "IP@PORT"; empty = /etc/resolv.conf
+  std::chrono::milliseconds dns_timeout{10000};
+  std::uint16_t smtp_port = 25;  // port of remote MX hosts
+  std::string tls = "opportunistic";  // default policy: none, opportunistic, required, verify
+  std::vector<std::string> routes;  // OutboundRoute strings, first match wins
+  std::size_t max_connections = 100;            // open outbound connections per process
+  std::size_t max_connections_per_domain = 10;  // per destination domain
+  std::size_t max_rcpts_per_transaction = 100;  // RFC 5321 4.5.3.1.8: servers take at least 100
+  std::size_t max_messages_per_connection = 100;
+  std::chrono::milliseconds connection_idle{2000};  // a connection waits this long for more mail
+  std::size_t claim_batch = 200;                    // recipients claimed per query
+  std::chrono::milliseconds poll_interval{1000};    // queue polled this often when idle
+  std::chrono::seconds lease{900};  // a claimed recipient is due again after this
+  std::chrono::seconds retry_min{300};   // first retry; doubled per attempt
+  std::chrono::seconds retry_max{3600};  // longest wait between attempts
+  std::chrono::seconds lifetime{5 * 86400};  // then the sender gets a failure report
+  std::chrono::seconds delay_warning{4 * 3600};  // a delay report once after this; 0 = never
+  std::chrono::seconds history{7 * 86400};  // finished entries kept for `govmail queue show`
+  bool dkim_sign = true;  // sign with the From: domain's active key when it has one
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::seconds command_timeout{300};  // RFC 5321 4.5.3.2: greeting, EHLO, MAIL, RCPT
+  std::chrono::seconds data_timeout{600};     // RFC 5321 4.5.3.2.6: the final dot
+};
+
 struct LimitsConfig {
   std::size_t max_connections = 20000;
   std::size_t max_connections_per_ip = 100;
@@ -111,6 +154,7 @@ struct Config {
   ListenConfig listen;
   AuthConfig auth;
   SmtpConfig smtp;
+  OutboundConfig outbound;
   LimitsConfig limits;
   LogConfig log;
   AdminConfig admin;

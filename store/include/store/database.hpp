@@ -24,6 +24,7 @@ class Database;
 class AdminStore;
 class Directory;
 class MailboxStore;
+class OutboundQueue;
 
 // Subscription handle: unsubscribes when destroyed.
 class Subscription {
@@ -56,6 +57,7 @@ class Database {
   Directory& directory();
   MailboxStore& mailboxes();
   AdminStore& admin();  // administration only (admin CLI and API)
+  OutboundQueue& outbound();  // remote recipients, delivery reports, DKIM keys
 
   // Called (on the io_context) for every committed change of a mailbox, whichever govmail
   // process made it, within about a second. After the notification connection was lost and
