@@ -94,7 +94,7 @@ struct Resolver::Impl : std::enable_shared_from_this<Resolver::Impl> {
 
   // Waits for answers on the pipe. Call with `mu` held. The reactor is edge-triggered: an answer
   // written before the wait is registered would not wake it, so after registering we look
-  // (ub_poll) and, when something is already there, cancel the wait to run the handler now.
+  // (poll) and, when something is already there, cancel the wait to run the handler now.
   void arm_locked() {
     pipe.async_wait(asio::posix::stream_descriptor::wait_read,
                     [weak = weak_from_this()](ErrorCode ec) {
