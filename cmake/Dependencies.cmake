@@ -20,6 +20,16 @@ if(NOT TARGET govmail::xapian)
     INTERFACE_LINK_LIBRARIES "${XAPIAN_LIBRARIES}")
 endif()
 
+# libunbound (outbound DNS): not through pkg-config, whose libunbound.pc on Debian 12 lists
+# libevent in Requires.private, so pkg_check_modules fails without libevent-dev although a
+# shared link needs only -lunbound.
+find_path(UNBOUND_INCLUDE_DIR unbound.h REQUIRED)
+find_library(UNBOUND_LIBRARY unbound REQUIRED)
+add_library(govmail::unbound INTERFACE IMPORTED)
+set_target_properties(govmail::unbound PROPERTIES
+  INTERFACE_INCLUDE_DIRECTORIES "${UNBOUND_INCLUDE_DIR}"
+  INTERFACE_LINK_LIBRARIES "${UNBOUND_LIBRARY}")
+
 # toml11 3.7 is header-only (/usr/include/toml.hpp).
 find_path(TOML11_INCLUDE_DIR toml.hpp REQUIRED)
 add_library(govmail::toml11 INTERFACE IMPORTED)
