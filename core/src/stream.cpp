@@ -164,6 +164,68 @@ awaitable<IoResult> Stream::handshake(asio::ssl::context& ctx) {
   co_return finish(0, ec, deadline);
 }
 
+awaitable<IoResult> Stream::start_tls_client(asio::ssl::context& ctx, std::string server_name,
+                                             bool verify) {
+  std::shared_ptr<Impl> s = impl_;
+  if (s->tls) co_return IoResult{0, asio::error::already_connected};
+  s->tls.emplace(std::move(*s->plain), ctx, TlsSocket::Role::client);
+  s->plain.reset();
+  if (!s->tls->set_client_peer(server_name, verify)) {
+    close();
+    co_return IoResult{0, asio::error::invalid_argument};
+  }
+  Deadline deadline(*s, Direction::read, s->read_timeout, OnExpiry::close);
+  IoResult r = co_await s->tls->handshake();
+  co_return finish(0, r.ec, deadline);
+}
+
+std::string Stream::tls_description() const {
+  return impl_->tls ? impl_->tls->description() : std::string();
+}
+
+awaitable<Result<std::unique_ptr<Stream>, ErrorCode>> connect_tcp(Executor ex, std::string ip,
+                                                                  std::uint16_t port,
+                                                                  std::chrono::milliseconds timeout,
+                                                                  std::string bind_ip) {
+  ErrorCode ec;
+  const asio::ip::address address = asio::ip::make_address(ip, ec);
+  if (ec) co_return unexpected(ErrorCode(asio::error::invalid_argument));
+  asio::ip::address local;
+  if (!bind_ip.empty()) {
+    local = asio::ip::make_address(bind_ip, ec);
+    if (ec) co_return unexpected(ErrorCode(asio::error::invalid_argument));
+  }
+  const tcp::endpoint peer(address, port);
+  // Shared with the deadline handler, which may run after this coroutine has returned.
+  struct Attempt {
+    explicit Attempt(Executor e) : sock(e), timer(e) {}
+    tcp::socket sock;
+    asio::steady_timer timer;
+    bool done = false;
+    bool expired = false;
+  };
+  auto a = std::make_shared<Attempt>(ex);
+  a->sock.open(peer.protocol(), ec);
+  if (!ec && !bind_ip.empty()) a->sock.bind(tcp::endpoint(local, 0), ec);
+  if (ec) co_return unexpected(ec);
+  if (timeout.count() > 0) {
+    a->timer.expires_after(timeout);
+    a->timer.async_wait([a](ErrorCode e) {
+      if (e || a->done) return;
+      a->expired = true;
+      ErrorCode ignored;
+      a->sock.close(ignored);
+    });
+  }
+  co_await a->sock.async_connect(peer, asio::redirect_error(use_awaitable, ec));
+  a->done = true;
+  a->timer.cancel();
+  if (a->expired) co_return unexpected(ErrorCode(asio::error::timed_out));
+  if (ec) co_return unexpected(ec);
+  a->sock.set_option(tcp::no_delay(true), ec);  // commands are small and latency-bound
+  co_return std::make_unique<Stream>(std::make_unique<Stream::Impl>(std::move(a->sock)));
+}
+
 void Stream::set_read_timeout(std::chrono::milliseconds t) {
   impl_->read_timeout = t;
 }

@@ -202,6 +202,14 @@ TlsContext make_client_tls_context(const fs::path& ca_file) {
   return ctx;
 }
 
+TlsContext make_client_tls_context_noverify() {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  ctx->set_verify_mode(ssl::verify_none);
+  return ctx;
+}
+
 Result<std::vector<std::string>, std::string> certificate_san(const fs::path& cert_file) {
   BioPtr bio(BIO_new_file(cert_file.c_str(), "r"));
   if (!bio) return unexpected(openssl_error(cert_file.string()));

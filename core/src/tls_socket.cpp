@@ -1,6 +1,8 @@
 #include "tls_socket.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 
 #include <boost/asio/ssl/error.hpp>
@@ -67,7 +69,7 @@ BIO_METHOD* socket_method() {
 
 }  // namespace
 
-TlsSocket::TlsSocket(tcp::socket sock, asio::ssl::context& ctx)
+TlsSocket::TlsSocket(tcp::socket sock, asio::ssl::context& ctx, Role role)
     : sock_(std::move(sock)), io_(std::make_unique<Io>()) {
   ErrorCode ec;
   sock_.non_blocking(true, ec);  // OpenSSL's reads and writes must never block an io thread
@@ -82,7 +84,41 @@ TlsSocket::TlsSocket(tcp::socket sock, asio::ssl::context& ctx)
   BIO_set_init(bio, 1);
   SSL_set_bio(ssl_, bio, bio);  // one reference, owned by ssl_
   SSL_set_mode(ssl_, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  SSL_set_accept_state(ssl_);
+  if (role == Role::client)
+    SSL_set_connect_state(ssl_);
+  else
+    SSL_set_accept_state(ssl_);
+}
+
+bool TlsSocket::set_client_peer(const std::string& server_name, bool verify) {
+  unsigned char addr[16];
+  const bool is_ip = inet_pton(AF_INET, server_name.c_str(), addr) == 1 ||
+                     inet_pton(AF_INET6, server_name.c_str(), addr) == 1;
+  // RFC 6066: no IP addresses in SNI.
+  if (!server_name.empty() && !is_ip && SSL_set_tlsext_host_name(ssl_, server_name.c_str()) != 1)
+    return false;
+  if (!verify) {
+    SSL_set_verify(ssl_, SSL_VERIFY_NONE, nullptr);
+    return true;
+  }
+  if (server_name.empty()) return false;  // verifying a chain without a name proves nothing
+  if (is_ip) {
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), server_name.c_str()) != 1) return false;
+  } else {
+    SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (SSL_set1_host(ssl_, server_name.c_str()) != 1) return false;
+  }
+  SSL_set_verify(ssl_, SSL_VERIFY_PEER, nullptr);
+  return true;
+}
+
+std::string TlsSocket::description() const {
+  std::string out = SSL_get_version(ssl_);
+  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl_)) {
+    out += ' ';
+    out += SSL_CIPHER_get_name(c);
+  }
+  return out;
 }
 
 TlsSocket::~TlsSocket() {

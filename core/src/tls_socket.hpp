@@ -17,11 +17,18 @@ namespace govmail::core {
 class TlsSocket {
  public:
   using tcp = asio::ip::tcp;
-  // Server side; the socket's descriptor must stay open while OpenSSL uses it.
-  TlsSocket(tcp::socket sock, asio::ssl::context& ctx);
+  enum class Role { server, client };
+  // The socket's descriptor must stay open while OpenSSL uses it. A client must call
+  // set_client_peer() before the handshake.
+  TlsSocket(tcp::socket sock, asio::ssl::context& ctx, Role role = Role::server);
   ~TlsSocket();
   TlsSocket(const TlsSocket&) = delete;
   TlsSocket& operator=(const TlsSocket&) = delete;
+
+  // Client side: SNI (skipped for an IP address) and, with verify, peer verification against
+  // the name (or IP). Without verify nothing is checked (opportunistic TLS). False on failure.
+  bool set_client_peer(const std::string& server_name, bool verify);
+  std::string description() const;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
 
   tcp::socket& next_layer() { return sock_; }
   const tcp::socket& next_layer() const { return sock_; }

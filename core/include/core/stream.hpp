@@ -13,6 +13,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "core/awaitable_fwd.hpp"
+#include "core/result.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -49,6 +50,17 @@ class Stream {
   // Implicit TLS (the listener calls it before the handler runs): nothing has been read yet.
   awaitable<IoResult> handshake(boost::asio::ssl::context& ctx);
 
+  // Client-side TLS upgrade (STARTTLS towards a remote server); bounded by the read timeout.
+  // The caller must have nothing buffered that was read before it (a server that sends bytes
+  // after its STARTTLS reply is injecting them). server_name is sent as SNI unless it is an IP
+  // address; with verify the certificate must chain to the context's trust store and match
+  // server_name (SSL_set1_host / the IP), otherwise nothing is verified (opportunistic TLS,
+  // RFC 7435). Use a context from make_client_tls_context / make_client_tls_context_noverify.
+  awaitable<IoResult> start_tls_client(boost::asio::ssl::context& ctx, std::string server_name,
+                                       bool verify);
+  // Negotiated protocol and cipher ("TLSv1.3 TLS_AES_256_GCM_SHA384"), empty without TLS.
+  std::string tls_description() const;
+
   // Deadlines per operation; zero disables. When one expires the operation fails with
   // asio::error::timed_out. After a read timeout writing still works (to say "421 timeout");
   // after a write timeout the socket is closed.
@@ -79,5 +91,14 @@ class Stream {
  private:
   std::shared_ptr<Impl> impl_;  // shared: deadline handlers hold weak references
 };
+
+// Client side: a TCP connection to ip:port ("192.0.2.1", "2001:db8::1"), from bind_ip when it
+// is not empty, within `timeout` (zero: no limit). Fails with asio::error::timed_out on the
+// deadline, invalid_argument for an address that does not parse. The stream's read and write
+// timeouts start at their defaults (5 minutes): set them per operation.
+awaitable<Result<std::unique_ptr<Stream>, ErrorCode>> connect_tcp(Executor ex, std::string ip,
+                                                                  std::uint16_t port,
+                                                                  std::chrono::milliseconds timeout,
+                                                                  std::string bind_ip = {});
 
 }  // namespace govmail::core

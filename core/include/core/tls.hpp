@@ -37,6 +37,10 @@ Result<TlsContext, std::string> prepare_server_tls(const TlsConfig& config,
 // system store when empty). Check the name with ssl::host_name_verification on the stream.
 TlsContext make_client_tls_context(const std::filesystem::path& ca_file = {});
 
+// Client context that verifies nothing (opportunistic STARTTLS between MTAs, RFC 7435): TLS 1.2
+// and newer, no compression, no renegotiation. Encryption against passive listeners only.
+TlsContext make_client_tls_context_noverify();
+
 // Subject alternative names of a PEM certificate ("DNS:localhost", "IP:127.0.0.1", ...).
 Result<std::vector<std::string>, std::string> certificate_san(
     const std::filesystem::path& cert_file);
