@@ -69,6 +69,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   rb.finish(streamed);
   require(streamed == dkim::relaxed_body(input), "streamed body equals one-piece body");
   require(streamed.empty() || streamed.ends_with("\r\n"), "canonical body ends with CRLF");
+  if (!input.ends_with("\r\n"))
+    require(streamed == dkim::relaxed_body(std::string(input) + "\r\n"),
+            "an unterminated body reads as if it ended with CRLF");
 
   std::string h = dkim::relaxed_header(input.substr(0, 4096));
   require(h.ends_with("\r\n") && h.find(':') != std::string::npos, "canonical header shape");

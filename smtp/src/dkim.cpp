@@ -316,19 +316,13 @@ void RelaxedBody::feed(std::string_view piece, std::string& out) {
 }
 
 void RelaxedBody::finish(std::string& out) {
-  // An unterminated last line keeps its whitespace (as one SP) and gets a CRLF, as dkimpy and
-  // the RFC 6376 3.4.4 text read together do; trailing empty lines are dropped.
+  // A body that does not end with CRLF is read as if it did (RFC 6376 3.4.4 adds the CRLF; SMTP
+  // DATA adds it in transit anyway): the last line loses its trailing WSP. dkimpy keeps one SP
+  // there and OpenDKIM adds no CRLF; for a body that ends with CRLF all three agree.
   if (pending_cr_) content('\r', out);
-  if (pending_wsp_) {
-    for (; pending_crlf_ > 0; --pending_crlf_) out += "\r\n";
-    out += ' ';
-    pending_wsp_ = false;
-    any_content_ = true;
-  }
-  pending_cr_ = false;
   if (any_content_) out += "\r\n";
+  pending_cr_ = pending_wsp_ = any_content_ = false;
   pending_crlf_ = 0;
-  any_content_ = false;
 }
 
 std::string relaxed_body(std::string_view body) {

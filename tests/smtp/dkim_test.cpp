@@ -72,10 +72,15 @@ TEST(SmtpDkim, RelaxedBodyTable) {
       {"a\rb\r\n", "a\rb\r\n"},    // a bare CR is an ordinary character
       {"a \nb\r\n", "a \nb\r\n"},  // and so is a bare LF
       {"a\r", "a\r\r\n"},
-      {"a  ", "a \r\n"},  // unterminated last line: as dkimpy reads RFC 6376 3.4.4
+      {"a  ", "a\r\n"},  // as if the body ended with CRLF, as it will after SMTP DATA
+      {"a\r\n \t", "a\r\n"},
+      {"a \r", "a \r\r\n"},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(relaxed_body(c.in), c.out) << testing::PrintToString(std::string(c.in));
+    if (!c.in.ends_with("\r\n")) {
+      EXPECT_EQ(relaxed_body(std::string(c.in) + "\r\n"), c.out) << "with CRLF added";
+    }
     // One byte at a time gives the same bytes (STYLE.md 17).
     RelaxedBody rb;
     std::string out;
@@ -399,6 +404,19 @@ TEST_F(DkimVerify, DkimpyVerifiesEverySample) {
       ASSERT_TRUE(f) << f.error();
       EXPECT_EQ(verify(*f + m.message, record), 0) << last_error_ << *f;
     }
+  }
+}
+
+// A body without its final CRLF (possible through BDAT) is signed as it will read once SMTP DATA
+// has added the CRLF.
+TEST_F(DkimVerify, UnterminatedBodyVerifiesOnceTheCrlfIsAdded) {
+  const std::string msg = "From: an@example.gov.vn\r\nSubject: u\r\n\r\nline\r\nlast line  \t";
+  for (const auto& a : algorithms()) {
+    SCOPED_TRACE(std::string(to_string(a.alg)));
+    auto s = signer(a.alg, *a.key);
+    auto f = s.sign(msg, kNow);
+    ASSERT_TRUE(f) << f.error();
+    EXPECT_EQ(verify(*f + msg + "\r\n", dns_txt_record(*a.key)), 0) << last_error_;
   }
 }
 
