@@ -49,7 +49,9 @@ std::string relaxed_header(std::string_view field);
 
 // Relaxed body canonicalisation (RFC 6376 3.4.4) as a stream: feed() the body in pieces of any
 // size; each call appends to `out` only what is final, finish() the rest. An empty body (or one of
-// empty lines only) canonicalises to nothing.
+// empty lines only) canonicalises to nothing; a body that does not end with CRLF is read as if it
+// did (the form it has after SMTP DATA). A bare CR or LF is an ordinary character (as dkimpy;
+// OpenDKIM drops a bare CR).
 class RelaxedBody {
  public:
   void feed(std::string_view piece, std::string& out);
