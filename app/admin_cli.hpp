@@ -75,5 +75,11 @@ awaitable<int> admins_revoke(AdminContext& c);
 awaitable<int> admins_list(AdminContext& c);
 awaitable<int> admins_totp(AdminContext& c);
 awaitable<int> audit_list(AdminContext& c);
+awaitable<int> queue_list(AdminContext& c);
+awaitable<int> queue_show(AdminContext& c);
+awaitable<int> queue_retry(AdminContext& c);
+awaitable<int> queue_delete(AdminContext& c);
+awaitable<int> dkim_generate(AdminContext& c);
+awaitable<int> dkim_list(AdminContext& c);
 
 }  // namespace govmail::app

@@ -45,7 +45,9 @@ constexpr const char* kAdminUsage =
     "  import FILE --domain DOMAIN [--dry-run] [--skip-bad] [--credentials OUT.csv] [--progress]\n"
     "  admins grant ADDRESS --role province|unit|auditor [--units C1,C2]\n"
     "  admins revoke ADDRESS | admins list | admins totp ADDRESS\n"
-    "  audit list [--target T] [--action PREFIX] [--limit N]\n";
+    "  audit list [--target T] [--action PREFIX] [--limit N]\n"
+    "  dkim generate DOMAIN [--algorithm rsa|ed25519] [--selector S] | dkim list [DOMAIN]\n"
+    "  queue list [--all] [--limit N] | queue show|retry|delete ID  (also: govmail queue ...)\n";
 
 int usage_error(const std::string& what) {
   return admin_usage_error(what);
@@ -173,6 +175,12 @@ constexpr AdminCommand kAdminCommands[] = {
     {"admins", "list", admins_list},
     {"admins", "totp", admins_totp},
     {"audit", "list", audit_list, false},
+    {"dkim", "generate", dkim_generate},
+    {"dkim", "list", dkim_list, false},
+    {"queue", "list", queue_list, false},
+    {"queue", "show", queue_show, false},
+    {"queue", "retry", queue_retry},
+    {"queue", "delete", queue_delete},
 };
 
 std::string cli_actor() {

@@ -17,6 +17,8 @@
 #include "demo_seed.hpp"
 #include "runtime.hpp"
 #include "services.hpp"
+#include "smtp/backend.hpp"
+#include "smtp/outbound.hpp"
 #include "store/database.hpp"
 #include "store/directory.hpp"
 
@@ -43,6 +45,7 @@ struct Running {
   std::unique_ptr<core::AuthService> auth;
   store::Subscription account_changes;
   std::unique_ptr<core::Server> server;
+  std::shared_ptr<smtp::OutboundService> outbound;
 };
 
 awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::string& conninfo,
@@ -75,6 +78,16 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
     co_return false;
   }
   run.server->start();
+  if (cfg.outbound.enabled) {
+    auto outbound = smtp::OutboundService::create(io.get_executor(), cfg, run.db,
+                                                  smtp::make_store_backend(run.db, *run.auth));
+    if (!outbound) {
+      spdlog::critical("{}", outbound.error());
+      co_return false;
+    }
+    run.outbound = *outbound;
+    run.outbound->start();
+  }
   spdlog::info("govmail {} serving (database: {})", core::version(),
                cfg.database.url.empty() ? "embedded" : "external");
   co_return true;
@@ -82,6 +95,7 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
 
 awaitable<void> stop(Running& run) {
   if (run.server) co_await run.server->shutdown(std::chrono::seconds(5));
+  if (run.outbound) co_await run.outbound->stop();
   run.account_changes.reset();
   if (run.db) run.db->close();
 }

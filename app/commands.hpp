@@ -8,5 +8,6 @@ namespace govmail::app {
 int cmd_serve(std::vector<std::string> args);
 int cmd_admin(std::vector<std::string> args);
 int cmd_check_config(std::vector<std::string> args);
+int cmd_queue(std::vector<std::string> args);  // govmail admin queue ...
 
 }  // namespace govmail::app

@@ -11,6 +11,7 @@ constexpr const char* kUsage =
     "usage: govmail <command> [options]\n"
     "  serve [--config FILE]                 run the mail server in the foreground\n"
     "  admin [--config FILE] <object> <verb>  provisioning (govmail admin help)\n"
+    "  queue [--config FILE] list|show|retry|delete  the outbound queue\n"
     "  check-config [--print] FILE            validate a configuration file\n"
     "  --version                              print the version\n";
 
@@ -23,6 +24,7 @@ constexpr Command kCommands[] = {
     {"serve", govmail::app::cmd_serve},
     {"admin", govmail::app::cmd_admin},
     {"check-config", govmail::app::cmd_check_config},
+    {"queue", govmail::app::cmd_queue},
 };
 
 }  // namespace

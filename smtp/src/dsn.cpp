@@ -61,7 +61,8 @@ std::string human_text(const DsnReport& r) {
       t += "Thư của đồng chí (mã " + r.queue_id +
            ") KHÔNG gửi được tới những người nhận dưới đây. Hệ thống đã dừng gửi.\r\n"
            "Your message (queue id " +
-           r.queue_id + ") could NOT be delivered to the recipients below. No further attempts "
+           r.queue_id +
+           ") could NOT be delivered to the recipients below. No further attempts "
            "will be made.\r\n\r\n";
       break;
     case DsnKind::delayed:
@@ -69,7 +70,8 @@ std::string human_text(const DsnReport& r) {
            ") chưa gửi được tới những người nhận dưới đây. Hệ thống vẫn đang thử lại;\r\n"
            "đồng chí không cần gửi lại.\r\n"
            "Your message (queue id " +
-           r.queue_id + ") has not yet been delivered to the recipients below. Delivery is "
+           r.queue_id +
+           ") has not yet been delivered to the recipients below. Delivery is "
            "still being retried;\r\nyou do not need to send it again.\r\n\r\n";
       break;
     case DsnKind::relayed:
@@ -77,13 +79,15 @@ std::string human_text(const DsnReport& r) {
            ") đã được chuyển tới máy chủ của người nhận; máy chủ đó không báo lại việc "
            "phát thư.\r\n"
            "Your message (queue id " +
-           r.queue_id + ") was handed to the recipients' server, which does not report on "
+           r.queue_id +
+           ") was handed to the recipients' server, which does not report on "
            "final delivery.\r\n\r\n";
       break;
   }
   for (const auto& x : r.recipients) {
     t += "  <" + x.final_recipient + ">";
-    if (!x.original.empty() && x.original != x.final_recipient) t += " (qua/through <" + x.original + ">)";
+    if (!x.original.empty() && x.original != x.final_recipient)
+      t += " (qua/through <" + x.original + ">)";
     t += "\r\n    Lý do / Reason: " + x.diagnostic + "\r\n";
     if (!x.remote_mta.empty()) t += "    Máy chủ / Server: " + x.remote_mta + "\r\n";
   }
@@ -95,8 +99,10 @@ std::string status_fields(const DsnReport& r) {
   if (!r.envid.empty()) m += "Original-Envelope-Id: " + r.envid + "\r\n";
   if (!r.arrival_date.empty()) m += "Arrival-Date: " + r.arrival_date + "\r\n";
   for (const auto& x : r.recipients) {
-    if (!x.original.empty()) m += "\r\nOriginal-Recipient: rfc822;" + x.original + "\r\n";
-    else m += "\r\n";
+    if (!x.original.empty())
+      m += "\r\nOriginal-Recipient: rfc822;" + x.original + "\r\n";
+    else
+      m += "\r\n";
     m += "Final-Recipient: rfc822;" + x.final_recipient + "\r\n";
     m += "Action: " + std::string(action_of(r.kind)) + "\r\nStatus: " + x.status + "\r\n";
     if (!x.remote_mta.empty()) m += "Remote-MTA: dns; " + x.remote_mta + "\r\n";

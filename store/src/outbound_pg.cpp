@@ -150,9 +150,9 @@ awaitable<Result<void>> PgOutboundQueue::release(
     queue.push_back(q);
     ordinal.push_back(o);
   }
-  auto rows = co_await run(*pool_, sql::kOutboundRelease,
-                           Params().num(token).num_array(queue).num_array(ordinal),
-                           "outbound release");
+  auto rows =
+      co_await run(*pool_, sql::kOutboundRelease,
+                   Params().num(token).num_array(queue).num_array(ordinal), "outbound release");
   if (!rows) co_return unexpected(rows.error());
   co_return Result<void>{};
 }
@@ -183,8 +183,8 @@ awaitable<Result<int>> PgOutboundQueue::take_reports(int limit, ReportSender sen
       send_error = sent.error();
       co_return unexpected(pg::PgError{"GMRP0", "report not sent", false});
     }
-    auto cleared =
-        co_await c.exec(sql::kOutboundReportsClear, Params().num_array(queue).num_array(ordinal).span());
+    auto cleared = co_await c.exec(sql::kOutboundReportsClear,
+                                   Params().num_array(queue).num_array(ordinal).span());
     if (!cleared) co_return unexpected(cleared.error());
     taken = static_cast<int>(queue.size());
     co_return pg::PgResultOr<void>{};
@@ -220,7 +220,7 @@ awaitable<Result<void>> PgOutboundQueue::attach_recipients(std::vector<QueueEntr
 }
 
 awaitable<Result<std::vector<QueueEntryView>>> PgOutboundQueue::list(bool include_finished,
-                                                                      int limit) {
+                                                                     int limit) {
   auto rows = co_await run(*pool_, sql::kOutboundList,
                            Params().boolean(include_finished).num(limit), "outbound list");
   if (!rows) co_return unexpected(rows.error());

@@ -15,14 +15,18 @@ DOMAIN = "example.gov.vn"
 
 class Server:
     def __init__(self, db_url, allow_plaintext=False, limits="", submission_host="127.0.0.1",
-                 smtp_extra=""):
+                 smtp_extra="", domain=DOMAIN, smtp_host="127.0.0.1", smtp_port=None,
+                 outbound="enabled = false"):
         self.db_url = db_url
+        self.domain = domain
+        self.smtp_host = smtp_host  # the MX listener's address (outbound tests: 127.0.0.x)
+        self.outbound = outbound  # lines of the [outbound] section
         self.submission_host = submission_host  # another address: a test network namespace
         self.smtp_extra = smtp_extra  # lines of the [smtp] section
         self.tmp = traversable_tempdir()
         self.var = os.path.join(self.tmp, "var")
         self.http = free_port()
-        self.smtp = free_port()
+        self.smtp = smtp_port or free_port()
         self.submission = free_port()
         self.submissions = free_port()
         self.cfg = os.path.join(self.tmp, "govmail.toml")
@@ -35,7 +39,7 @@ class Server:
         with open(self.cfg, "w") as f:
             f.write(f"""
 [server]
-hostname = "mail.{DOMAIN}"
+hostname = "mail.{self.domain}"
 var_dir = "{self.var}"
 threads = 2
 
@@ -45,7 +49,7 @@ key_file = "{self.var}/tls/key.pem"
 self_signed = true
 
 [listen]
-smtp = ["127.0.0.1:{self.smtp}"]
+smtp = ["{self.smtp_host}:{self.smtp}"]
 submission = ["{self.submission_host}:{self.submission}"]
 submissions = ["127.0.0.1:{self.submissions}"]
 imap = []
@@ -59,6 +63,9 @@ argon2_memlimit = 8388608
 
 [smtp]
 {self.smtp_extra}
+
+[outbound]
+{self.outbound}
 
 [limits]
 {limits}
@@ -75,8 +82,8 @@ argon2_memlimit = 8388608
         self.proc = subprocess.Popen([GOVMAIL, "serve", "--config", self.cfg], env=self.env,
                                      stdout=log, stderr=log, cwd=self.tmp)
         wait_http(self.http)
-        for port in (self.smtp, self.submissions):
-            wait_port(port)
+        wait_port(self.smtp, self.smtp_host)
+        wait_port(self.submissions)
         wait_port(self.submission, self.submission_host)
 
     def stop(self):
@@ -113,7 +120,7 @@ def wait_port(port, host="127.0.0.1", timeout=30):
 
 
 def add_account(server, local, password="correct horse battery", quota_mb=None):
-    args = ["account", "add", f"{local}@{DOMAIN}", "--name", local, "--password-stdin"]
+    args = ["account", "add", f"{local}@{server.domain}", "--name", local, "--password-stdin"]
     if quota_mb is not None:
         args += ["--quota-mb", str(quota_mb)]
     server.admin(*args, input=password + "\n")

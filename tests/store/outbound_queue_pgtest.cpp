@@ -20,7 +20,8 @@ class OutboundQueueTest : public StoreTest {
     Delivery d;
     d.raw = std::make_shared<const std::string>(sample_message(n));
     d.envelope_from = from;
-    for (int i = 0; i < n; ++i) d.remote.push_back({"r" + std::to_string(i) + "@" + domain, "", ""});
+    for (int i = 0; i < n; ++i)
+      d.remote.push_back({"r" + std::to_string(i) + "@" + domain, "", ""});
     auto r = run(db->mailboxes().deliver(std::move(d)));
     EXPECT_TRUE(r.ok());
     return r && r->outbound_id ? *r->outbound_id : 0;
@@ -63,7 +64,7 @@ TEST_F(OutboundQueueTest, ConcurrentClaimsNeverShareARecipient) {
     total += v.size();
     all.insert(v.begin(), v.end());
   }
-  EXPECT_EQ(total, 500u);      // every recipient claimed...
+  EXPECT_EQ(total, 500u);       // every recipient claimed...
   EXPECT_EQ(all.size(), 500u);  // ...exactly once
   auto again = run(db->outbound().claim(100, 600s));
   ASSERT_TRUE(again.ok());
@@ -118,7 +119,9 @@ TEST_F(OutboundQueueTest, ReleasedRecipientsAreDueAtOnceWithoutCountingTheAttemp
   enqueue(db, "a@example.gov.vn", 3);
   auto c = run(db->outbound().claim(10, 600s));
   ASSERT_EQ(c->recipients.size(), 3u);
-  ASSERT_TRUE(run(db->outbound().release(c->token, {{c->recipients[0].queue_id, c->recipients[0].ordinal}})).ok());
+  ASSERT_TRUE(
+      run(db->outbound().release(c->token, {{c->recipients[0].queue_id, c->recipients[0].ordinal}}))
+          .ok());
   auto again = run(db->outbound().claim(10, 600s));
   ASSERT_EQ(again->recipients.size(), 1u);
   EXPECT_EQ(again->recipients[0].attempts, 1);
@@ -134,8 +137,8 @@ TEST_F(OutboundQueueTest, ReportsAreTakenOnceAndClearedOnlyWhenSent) {
                   .ok());
   EXPECT_EQ(run(db->outbound().stats())->reports_owed, 2);
   // A sender that fails keeps the rows owed.
-  auto failed = run(db->outbound().take_reports(
-      10, [](std::vector<ReportItem>) -> awaitable<Result<void>> {
+  auto failed =
+      run(db->outbound().take_reports(10, [](std::vector<ReportItem>) -> awaitable<Result<void>> {
         co_return unexpected(StoreError::temporary);
       }));
   EXPECT_FALSE(failed.ok());

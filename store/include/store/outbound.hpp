@@ -115,7 +115,8 @@ class OutboundQueue {
   // Takes up to `limit` due recipients for `lease` (then they are due again unless recorded).
   virtual awaitable<Result<Claim>> claim(int limit, std::chrono::seconds lease) = 0;
   // Records outcomes of a claim; rows that are no longer the claim's are skipped.
-  virtual awaitable<Result<int>> record(std::int64_t token, std::vector<AttemptOutcome> outcomes) = 0;
+  virtual awaitable<Result<int>> record(std::int64_t token,
+                                        std::vector<AttemptOutcome> outcomes) = 0;
   // Hands recipients of a claim back untried: due at once, the attempt not counted.
   virtual awaitable<Result<void>> release(std::int64_t token,
                                           std::vector<std::pair<std::int64_t, int>> recipients) = 0;
@@ -132,7 +133,7 @@ class OutboundQueue {
   // Operator views and actions.
   virtual awaitable<Result<std::vector<QueueEntryView>>> list(bool include_finished, int limit) = 0;
   virtual awaitable<Result<QueueEntryView>> show(std::int64_t id) = 0;  // not_found
-  virtual awaitable<Result<int>> retry(std::int64_t id) = 0;   // pending recipients made due now
+  virtual awaitable<Result<int>> retry(std::int64_t id) = 0;    // pending recipients made due now
   virtual awaitable<Result<void>> remove(std::int64_t id) = 0;  // not_found
   virtual awaitable<Result<QueueStats>> stats() = 0;
 
