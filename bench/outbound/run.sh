@@ -56,9 +56,9 @@ DNS_PORT=$(free_port)
   echo "server:"
   echo "  interface: 127.0.0.1"; echo "  port: $DNS_PORT"; echo "  do-daemonize: no"
   echo "  username: \"\""; echo "  chroot: \"\""; echo "  directory: \"$W/dns\""; echo "  pidfile: \"\""
-  echo "  use-syslog: no"; echo "  do-not-query-localhost: no"; echo "  local-zone: \"bench.test.\" static"
-  echo "  local-data: \"mx.sink.bench.test. A 127.0.0.3\""
-  for d in $(seq 0 $((DOMAINS - 1))); do echo "  local-data: \"d$d.bench.test. MX 10 mx.sink.bench.test.\""; done
+  echo "  use-syslog: no"; echo "  do-not-query-localhost: no"; echo "  local-zone: \"bench.example.\" static"
+  echo "  local-data: \"mx.sink.bench.example. A 127.0.0.3\""
+  for d in $(seq 0 $((DOMAINS - 1))); do echo "  local-data: \"d$d.bench.example. MX 10 mx.sink.bench.example.\""; done
 } >"$W/dns/unbound.conf"
 unbound -d -c "$W/dns/unbound.conf" >"$W/dns/log" 2>&1 &
 UPID=$!
@@ -134,7 +134,7 @@ P=$W/postfix
 cp /etc/postfix/master.cf "$P/etc/master.cf"
 sed -i "s/^smtp \{2,\}inet .*/127.0.0.1:$PF_PORT inet n - n - - smtpd/" "$P/etc/master.cf"
 : >"$P/etc/transport"
-for d in $(seq 0 $((DOMAINS - 1))); do echo "d$d.bench.test smtp:[127.0.0.3]:$SINK_PORT" >>"$P/etc/transport"; done
+for d in $(seq 0 $((DOMAINS - 1))); do echo "d$d.bench.example smtp:[127.0.0.3]:$SINK_PORT" >>"$P/etc/transport"; done
 cat >"$P/etc/main.cf" <<CONF
 compatibility_level = 3.6
 queue_directory = $P/spool

@@ -16,6 +16,7 @@ from dns_support import UnboundServer  # noqa: E402
 from smtp_sink import Sink  # noqa: E402
 from support import Checks, FreshDatabase, free_port, stop_server  # noqa: E402
 from smtp_support import Server, add_account, inbox  # noqa: E402
+from admin_support import Api, totp  # noqa: E402
 
 c = Checks()
 DOMAIN = "so.gov.vn"
@@ -91,6 +92,15 @@ connect_timeout = 3
     try:
         srv.admin("domain", "add", DOMAIN)
         add_account(srv, "vanthu", PASSWORD)
+        add_account(srv, "it", PASSWORD)
+        add_account(srv, "kiemtra", PASSWORD)
+        srv.admin("admins", "grant", f"it@{DOMAIN}", "--role", "province")
+        srv.admin("admins", "grant", f"kiemtra@{DOMAIN}", "--role", "auditor")
+        secrets = {}
+        for who in ("it", "kiemtra"):
+            out = srv.admin("admins", "totp", f"{who}@{DOMAIN}")
+            secrets[who] = [line.split(": ", 1)[1] for line in out.splitlines()
+                            if line.startswith("secret: ")][0]
         srv.start()
 
         # One message, three recipients at one domain: one transaction for the two accepted,
@@ -171,6 +181,30 @@ connect_timeout = 3
             shown = queue_show(srv, qid[-1])
             c.check("user@down.vn" in shown and "deferred" in shown and "attempts" in shown,
                     f"queue show: {shown}")
+        # The same through the admin API: province admins only.
+        api, auditor = Api(srv.http), Api(srv.http)
+        c.check(api.login(f"it@{DOMAIN}", PASSWORD, totp(secrets["it"]))[0] == 200, "IT login")
+        c.check(auditor.login(f"kiemtra@{DOMAIN}", PASSWORD, totp(secrets["kiemtra"]))[0] == 200,
+                "auditor login")
+        st, q = api.call("GET", "/queue")
+        c.check(st == 200 and q.get("pending_recipients", 0) >= 1 and q.get("oldest_age_seconds", -1) >= 0,
+                f"GET /queue: depth and oldest age ({st} {q if st != 200 else ''})")
+        down = [e for e in (q.get("entries", []) if st == 200 else [])
+                if any(r["address"] == "user@down.vn" for r in e["recipients"])]
+        c.check(len(down) == 1 and down[0]["recipients"][0]["status"] == "deferred",
+                "GET /queue lists the deferred recipient")
+        if down:
+            st, one = api.call("GET", f"/queue/{down[0]['id']}")
+            c.check(st == 200 and one["recipients"][0]["attempts"] >= 1, f"GET /queue/id ({st})")
+            st, _ = auditor.call("POST", f"/queue/{down[0]['id']}/retry")
+            c.check(st == 403, f"auditor may not retry ({st})")
+            st, r = api.call("POST", f"/queue/{down[0]['id']}/retry")
+            c.check(st == 200, f"POST /queue/id/retry ({st} {r})")
+        st, _ = auditor.call("GET", "/queue")
+        c.check(st == 403, f"auditor may not read the queue ({st})")
+        st, _ = api.call("GET", "/queue/999999")
+        c.check(st == 404, f"unknown entry 404 ({st})")
+
         c.check(wait(lambda: any(k == "failed" and b"down.vn" in raw
                                  for k, _, raw in reports(db.url)), 40),
                 "failure report at expiry")
@@ -179,6 +213,19 @@ connect_timeout = 3
         c.check(time.time() - t0 >= 20, "not expired before the lifetime")
         delayed = [r for r in reports(db.url) if r[0] == "delayed"]
         c.check(len(delayed) == 1, f"exactly one delay report: {len(delayed)}")
+
+        # An operator deletes a queued message: gone, no report.
+        submit(srv, ["user@down.vn"], "to-delete")
+        listing = srv.admin("queue", "list")
+        ids = re.findall(r"^(\d+)\t", listing, re.M)
+        c.check(ids != [], f"queued again: {listing}")
+        if ids:
+            srv.admin("queue", "delete", ids[-1])
+            c.check("not found" in srv.admin_fail("queue", "show", ids[-1]),
+                    "deleted entry is gone")
+            audit = srv.admin("audit", "list", "--action", "queue")
+            c.check("queue.delete" in audit and f"queue:{ids[-1]}" in audit,
+                    f"deletion audited: {audit}")
 
         # Reports never go out for reports, and the queue ends empty.
         stats = srv.admin("queue", "list")

@@ -77,6 +77,13 @@ argon2_memlimit = 8388608
             raise AssertionError(f"admin {args}: {r.stdout}{r.stderr}")
         return r.stdout
 
+    def admin_fail(self, *args):
+        """An admin command that must fail: its stderr."""
+        r = govmail("admin", "--config", self.cfg, *args, env=self.env)
+        if r.returncode == 0:
+            raise AssertionError(f"admin {args} succeeded: {r.stdout}")
+        return r.stderr
+
     def start(self):
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen([GOVMAIL, "serve", "--config", self.cfg], env=self.env,

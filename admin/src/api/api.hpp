@@ -117,6 +117,10 @@ awaitable<std::optional<std::unordered_set<std::string>>> import_scope(Call& c, 
 std::vector<std::string> address_list(const Call& c);
 
 // Handlers, by file.
+awaitable<HttpResponse> queue_list(Call& c);
+awaitable<HttpResponse> queue_show(Call& c);
+awaitable<HttpResponse> queue_retry(Call& c);
+awaitable<HttpResponse> queue_delete(Call& c);
 awaitable<HttpResponse> units_list(Call& c);
 awaitable<HttpResponse> units_import(Call& c);
 awaitable<HttpResponse> domains_list(Call& c);

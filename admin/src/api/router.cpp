@@ -69,6 +69,10 @@ constexpr Route kRoutes[] = {
     {"POST", "purge", "account.purge", Access::province, account_purge},
     {"GET", "archive", "archive.search", Access::audit, archive_search},
     {"GET", "audit", "audit.list", Access::audit, audit_list, false},
+    {"GET", "queue", "queue.list", Access::province, queue_list, false},
+    {"GET", "queue/:id", "queue.show", Access::province, queue_show, false},
+    {"POST", "queue/:id/retry", "queue.retry", Access::province, queue_retry},
+    {"DELETE", "queue/:id", "queue.delete", Access::province, queue_delete},
 };
 
 std::vector<std::string_view> split(std::string_view path) {
