@@ -11,6 +11,8 @@ find_package(ICU REQUIRED COMPONENTS uc i18n)
 find_package(ZLIB REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
+# Public Suffix List (DMARC organizational domains); the list itself: package publicsuffix.
+pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl)
 
 find_package(xapian CONFIG REQUIRED)
 if(NOT TARGET govmail::xapian)
