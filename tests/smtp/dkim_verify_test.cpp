@@ -350,9 +350,9 @@ class DkimVerifyDns : public testing::Test {
   }
   void TearDown() override { resolver->stop(); }
 
-  std::vector<SignatureCheck> run(const std::string& message) {
+  std::vector<SignatureCheck> run(const std::string& message, VerifyLimits limits = {}) {
     std::optional<std::vector<SignatureCheck>> out;
-    asio::co_spawn(io, verify(*resolver, message, kNow),
+    asio::co_spawn(io, verify(*resolver, message, kNow, limits),
                    [&](std::exception_ptr e, std::vector<SignatureCheck> v) {
                      if (e) std::rethrow_exception(e);
                      out = std::move(v);
@@ -416,6 +416,15 @@ TEST_F(DkimVerifyDns, NoKeyRevokedAndTwoSignatures) {
   EXPECT_EQ(checks[1].selector, "ed");
   // Unsigned: nothing.
   EXPECT_TRUE(run(kMessage).empty());
+  // No lookup after the budget: temperror, the decided ones unchanged.
+  checks = run(replace(two, "two\r\n", "tw0\r\n"), VerifyLimits{.lookup_budget = 0ms});
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_DKIM(checks[0], VerifyResult::fail, "body hash");
+  EXPECT_DKIM(checks[1], VerifyResult::fail, "body hash");
+  checks = run(two, VerifyLimits{.lookup_budget = 0ms});
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_DKIM(checks[0], VerifyResult::temperror, "budget");
+  EXPECT_DKIM(checks[1], VerifyResult::temperror, "budget");
 }
 
 // A UDP port on loopback that never answers: bound, never read.

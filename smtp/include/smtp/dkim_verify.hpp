@@ -26,9 +26,11 @@
 //
 // Bounds (VerifyLimits): header block size and field count, at most 5 signatures checked (the
 // topmost ones; later ones are not reported), size of one signature field, number of tags, of h=
-// entries, key record size, base64 sizes (b= up to 8192-bit signatures). The body is hashed as a
-// stream in pieces, whatever its size. Hostile input never crashes (fuzz/dkim_verify_fuzz.cpp).
+// entries, key record size, base64 sizes (b= up to 8192-bit signatures), time spent on key
+// lookups. The body is hashed as a stream in pieces, whatever its size, once per distinct
+// (body canonicalisation, l=) pair. Hostile input never crashes (fuzz/dkim_verify_fuzz.cpp).
 #pragma once
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -72,6 +74,9 @@ struct VerifyLimits {
   std::size_t max_signed_fields = 128;      // entries of h=
   std::size_t max_key_record_bytes = 8192;  // one TXT record, strings concatenated
   std::int64_t clock_skew_seconds = 900;    // t= may lie this far in the future
+  // verify(): no key lookup starts once this much time has passed (those signatures are
+  // temperror); each lookup also has the resolver's own timeout.
+  std::chrono::milliseconds lookup_budget{15000};
 };
 
 // One signature after prepare(): either decided already (check.result is set and key_name is
@@ -112,8 +117,9 @@ SignatureCheck finish(const Pending& pending, const KeyAnswer& key,
                       const VerifyLimits& limits = {});
 
 // prepare(), the key lookups through `resolver` (one by one, each name once; each lookup bounded
-// by the resolver's timeout), finish(). `message` is read only before the first suspension: it
-// must stay alive until the coroutine has started (co_await it directly).
+// by the resolver's timeout, no lookup started after limits.lookup_budget), finish(). `message` is
+// read only before the first suspension: it must stay alive until the coroutine has started
+// (co_await it directly).
 awaitable<std::vector<SignatureCheck>> verify(core::Resolver& resolver, std::string_view message,
                                               std::int64_t now_unix, VerifyLimits limits = {});
 

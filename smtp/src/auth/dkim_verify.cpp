@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include <array>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -349,9 +350,18 @@ Pending decided(Pending p, VerifyResult r, std::string reason) {
   return p;
 }
 
+// Body hashes already computed for this message: signatures with the same c= body part and l=
+// share one pass over the body.
+struct BodyHash {
+  Canon canon;
+  std::optional<std::int64_t> limit;
+  std::string hash;
+  std::uint64_t canon_size;
+};
+
 // One DKIM-Signature field (index `self` in fields).
 Pending prepare_one(const std::vector<Field>& fields, std::size_t self, std::string_view body,
-                    std::int64_t now, const VerifyLimits& limits) {
+                    std::int64_t now, const VerifyLimits& limits, std::vector<BodyHash>& cache) {
   Pending p;
   const VerifyResult perm = VerifyResult::permerror;
   std::string_view raw = fields[self].raw;
@@ -476,9 +486,18 @@ Pending prepare_one(const std::vector<Field>& fields, std::size_t self, std::str
   p.signature = std::move(*sig);
 
   // Body.
-  std::uint64_t canon_size = 0;
-  auto computed = body_hash(bc, body, l, canon_size);
-  if (!computed) return decided(std::move(p), VerifyResult::temperror, "sha256 unavailable");
+  const BodyHash* known = nullptr;
+  for (const BodyHash& h : cache)
+    if (h.canon == bc && h.limit == l) known = &h;
+  if (!known) {
+    std::uint64_t size = 0;
+    auto computed = body_hash(bc, body, l, size);
+    if (!computed) return decided(std::move(p), VerifyResult::temperror, "sha256 unavailable");
+    cache.push_back(BodyHash{bc, l, std::move(*computed), size});
+    known = &cache.back();
+  }
+  const std::string* computed = &known->hash;
+  const std::uint64_t canon_size = known->canon_size;
   if (l && static_cast<std::uint64_t>(*l) > canon_size)
     return decided(std::move(p), VerifyResult::fail, "l= larger than the body");
   if (CRYPTO_memcmp(computed->data(), bh->data(), 32) != 0)
@@ -677,9 +696,11 @@ std::vector<Pending> prepare(std::string_view message, std::int64_t now_unix,
     }
     return out;
   }
+  std::vector<BodyHash> cache;
+  cache.reserve(limits.max_signatures);  // pointers into it stay valid
   for (std::size_t i = 0; i < fields->size() && out.size() < limits.max_signatures; ++i)
     if (iequals((*fields)[i].name, "dkim-signature"))
-      out.push_back(prepare_one(*fields, i, body, now_unix, limits));
+      out.push_back(prepare_one(*fields, i, body, now_unix, limits, cache));
   return out;
 }
 
@@ -728,7 +749,12 @@ awaitable<std::vector<SignatureCheck>> verify(core::Resolver& resolver, std::str
   std::vector<SignatureCheck> out;
   out.reserve(pending.size());
   std::map<std::string, KeyAnswer> answers;  // each key name looked up once
+  const auto start = std::chrono::steady_clock::now();
   for (const Pending& p : pending) {
+    if (p.needs_key() && !answers.contains(p.key_name) &&
+        std::chrono::steady_clock::now() - start >= limits.lookup_budget) {
+      answers.emplace(p.key_name, KeyAnswer{KeyStatus::temporary, {}, "lookup budget exhausted"});
+    }
     if (p.needs_key() && !answers.contains(p.key_name)) {
       std::string name = p.key_name;
       core::TxtAnswer txt = co_await resolver.txt(std::move(name));
