@@ -72,7 +72,7 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
   }
   run.server = std::make_unique<core::Server>(io.get_executor(),
                                               core::ConnectionLimits::from(cfg.limits));
-  Services services{cfg, run.db, *run.auth, std::move(tls)};
+  Services services{cfg, run.db, *run.auth, std::move(tls), io.get_executor()};
   if (auto r = add_services(*run.server, services); !r) {
     spdlog::critical("{}", r.error());
     co_return false;

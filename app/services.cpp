@@ -4,6 +4,7 @@
 #include "imap/backend.hpp"
 #include "imap/service.hpp"
 #include "smtp/backend.hpp"
+#include "smtp/inbound_auth.hpp"
 #include "smtp/service.hpp"
 #include "webmail/http_server.hpp"
 
@@ -29,8 +30,16 @@ Result<void, std::string> add_http(core::Server& server, const Services& s) {
 }
 
 // MX, submission (STARTTLS) and submissions (implicit TLS), each from its listen list.
+// The MX checks SPF/DKIM/DMARC when smtp.check_authentication is on.
 Result<void, std::string> add_smtp(core::Server& server, const Services& s) {
-  return smtp::add_services(server, s.cfg, smtp::make_store_backend(s.db, s.auth), s.tls);
+  std::shared_ptr<const smtp::InboundAuth> checks;
+  if (s.cfg.smtp.check_authentication && !s.cfg.listen.smtp.empty()) {
+    auto made = smtp::InboundAuth::create(s.ex, s.cfg);
+    if (!made) return unexpected(made.error());
+    checks = *made;
+  }
+  return smtp::add_services(server, s.cfg, smtp::make_store_backend(s.db, s.auth), s.tls,
+                            checks);
 }
 
 // IMAP with STARTTLS (listen.imap) and implicit TLS (listen.imaps).

@@ -16,6 +16,7 @@ struct Services {
   std::shared_ptr<store::Database> db;
   core::AuthService& auth;
   core::TlsContext tls;
+  Executor ex;
 };
 
 Result<void, std::string> add_services(core::Server& server, const Services& services);

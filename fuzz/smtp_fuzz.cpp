@@ -28,6 +28,9 @@ void require(bool ok, const char* what) {
 
 // Accepts every local address, every password "pw", delivers to nowhere.
 struct SinkBackend : smtp::Backend {
+  awaitable<store::Result<std::optional<store::MailboxId>>> junk_mailbox(store::AccountId) override {
+    co_return std::optional<store::MailboxId>();
+  }
   awaitable<store::Result<bool>> is_local_domain(std::string d) override {
     co_return d.size() % 2 == 0;
   }

@@ -352,6 +352,8 @@ const std::vector<Entry>& schema() {
       duration<&C::auth, &AuthConfig::lockout_base>("auth.lockout_base", 1s, 24h, "first lock-out (seconds); doubles with each further failure"),
       duration<&C::auth, &AuthConfig::lockout_max>("auth.lockout_max", 1s, 7 * 24h, "longest lock-out (seconds)"),
 
+      boolean<&C::smtp, &SmtpConfig::check_authentication>("smtp.check_authentication", "MX: check SPF, DKIM and DMARC and write Authentication-Results (DNS through outbound.resolvers)"),
+      choice<&C::smtp, &SmtpConfig::dmarc_reject>("smtp.dmarc_reject", {"reject", "junk"}, "a message failing DMARC of a domain with p=reject: refused with 550 5.7.1, or put in Junk"),
       boolean<&C::smtp, &SmtpConfig::vrfy>("smtp.vrfy", "VRFY answers whether a local address exists, on submission after AUTH only; false = 252 to everyone"),
 
       boolean<&C::outbound, &OutboundConfig::enabled>("outbound.enabled", "queue workers deliver remote mail in this process"),

@@ -70,7 +70,8 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
 }
 
 Result<void, std::string> add_services(core::Server& server, const core::Config& cfg,
-                                       std::shared_ptr<Backend> backend, core::TlsContext tls) {
+                                       std::shared_ptr<Backend> backend, core::TlsContext tls,
+                                       std::shared_ptr<const InboundAuth> inbound_auth) {
   const ServiceSpec specs[] = {
       {"smtp", cfg.listen.smtp, Mode::mx, core::TlsMode::none},
       {"submission", cfg.listen.submission, Mode::submission, core::TlsMode::none},
@@ -81,8 +82,9 @@ Result<void, std::string> add_services(core::Server& server, const core::Config&
     if (spec.tls == core::TlsMode::implicit && !tls)
       return unexpected(std::string(spec.name) + ": implicit TLS needs a TLS certificate");
     const bool starttls = tls && spec.tls == core::TlsMode::none;
-    auto session_cfg =
-        std::make_shared<const SessionConfig>(SessionConfig::from(cfg, spec.mode, starttls));
+    auto with_checks = SessionConfig::from(cfg, spec.mode, starttls);
+    if (spec.mode == Mode::mx) with_checks.inbound_auth = inbound_auth;
+    auto session_cfg = std::make_shared<const SessionConfig>(std::move(with_checks));
     core::ServiceOptions opts;
     opts.name = spec.name;
     opts.listen = spec.listen;

@@ -51,6 +51,8 @@ struct Transaction {
   bool bdat = false;                // BDAT used: DATA is refused until RSET/end (RFC 3030)
   std::optional<Reply> bdat_error;  // a failed chunk: later chunks get the same answer
   std::chrono::steady_clock::time_point started{};
+  std::string auth_results;  // MX: our Authentication-Results field for this message
+  bool to_junk = false;      // MX: the From: domain's DMARC policy quarantines it
 };
 
 struct AuthUser {

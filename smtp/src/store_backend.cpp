@@ -33,6 +33,14 @@ class StoreBackend final : public Backend {
     if (r.outcome == core::AuthOutcome::ok) db_->note_login(r.account_id);
     co_return r;
   }
+  awaitable<store::Result<std::optional<store::MailboxId>>> junk_mailbox(
+      store::AccountId account) override {
+    auto boxes = co_await db_->mailboxes().list_mailboxes(account);
+    if (!boxes) co_return unexpected(boxes.error());
+    for (const auto& m : *boxes)
+      if (m.special_use == store::SpecialUse::junk) co_return std::optional<store::MailboxId>(m.id);
+    co_return std::optional<store::MailboxId>();
+  }
   awaitable<store::Result<store::DeliveryResult>> deliver(store::Delivery d) override {
     co_return co_await db_->mailboxes().deliver(std::move(d));
   }

@@ -16,7 +16,7 @@ import dns.resolver
 
 sys.path.insert(0, os.path.dirname(__file__))
 from dns_support import UnboundServer  # noqa: E402
-from support import Checks, FreshDatabase, free_port, stop_server  # noqa: E402
+from support import Checks, FreshDatabase, free_port, psql, stop_server  # noqa: E402
 from smtp_support import Server, add_account, inbox  # noqa: E402
 
 c = Checks()
@@ -77,8 +77,9 @@ def dkim_verify(raw, dns_port):
 with FreshDatabase() as db_a, FreshDatabase() as db_b:
     outbound = "enabled = true\nresolvers = [\"127.0.0.1@{dns}\"]\nsmtp_port = %d\n" \
         "retry_min = 1\nretry_max = 2\npoll_interval = 200\nconnection_idle = 300\n" % PORT
-    a = Server(db_a.url, domain=HANOI, smtp_host="127.0.0.2", smtp_port=PORT)
-    b = Server(db_b.url, domain=HUE, smtp_host="127.0.0.3", smtp_port=PORT)
+    checks = "check_authentication = true"
+    a = Server(db_a.url, domain=HANOI, smtp_host="127.0.0.2", smtp_port=PORT, smtp_extra=checks)
+    b = Server(db_b.url, domain=HUE, smtp_host="127.0.0.3", smtp_port=PORT, smtp_extra=checks)
     try:
         for srv, alg in ((a, "rsa"), (b, "ed25519")):
             srv.admin("domain", "add", srv.domain)
@@ -93,6 +94,10 @@ with FreshDatabase() as db_a, FreshDatabase() as db_b:
             f"{HANOI}. MX 10 mx.{HANOI}.", f"mx.{HANOI}. A 127.0.0.2",
             f"{HUE}. MX 10 mx.{HUE}.", f"mx.{HUE}. A 127.0.0.3",
             txt_record(*txt_value(gen_a)), txt_record(*txt_value(gen_b)),
+            f'{HANOI}. TXT "v=spf1 ip4:127.0.0.0/8 -all"', f'{HUE}. TXT "v=spf1 ip4:127.0.0.0/8 -all"',
+            f'_dmarc.{HANOI}. TXT "v=DMARC1; p=reject"', f'_dmarc.{HUE}. TXT "v=DMARC1; p=reject"',
+            '_dmarc.quar.gov.vn. TXT "v=DMARC1; p=quarantine"', 'quar.gov.vn. A 127.0.0.9',
+            'evil.gov.vn. TXT "v=spf1 +all"',
         ]
         with UnboundServer(records, ("gov.vn.",)) as dns_server:
             for srv in (a, b):
@@ -118,6 +123,46 @@ with FreshDatabase() as db_a, FreshDatabase() as db_b:
                 tampered = raw.replace("Công văn số 45".encode(), "Công văn số 46".encode())
                 c.check(not dkim_verify(tampered, dns_server.port),
                         f"{who}: dkimpy refuses an altered body")
+            # What the receiving province wrote: every check passes, both ways.
+            for raw, them, us in ((got_b, HANOI, HUE), (got_a, HUE, HANOI)):
+                ar = re.search(rb"Authentication-Results: mail\." + us.encode() + rb";(.*?)\r\n(?![ \t])",
+                               raw or b"", re.S)
+                text = ar.group(1).decode() if ar else ""
+                c.check("dkim=pass" in text and f"header.d={them}" in text,
+                        f"{us} verified {them}'s DKIM: {text}")
+                c.check("spf=pass" in text and f"smtp.mailfrom={them}" in text, f"{us}: spf=pass")
+                c.check("dmarc=pass" in text and f"header.from={them}" in text, f"{us}: dmarc=pass")
+
+            # Forgeries arriving at Huế's MX from outside.
+            def to_mx(mail_from, from_hdr, subject, extra=""):
+                msg = (f"From: {from_hdr}\r\nTo: giamdoc@{HUE}\r\nSubject: {subject}\r\n{extra}"
+                       "\r\nGiả mạo.\r\n").encode()
+                with smtplib.SMTP("127.0.0.3", PORT, timeout=30) as s:
+                    s.ehlo("forger.example")
+                    try:
+                        s.sendmail(mail_from, [f"giamdoc@{HUE}"], msg)
+                        return 250, ""
+                    except smtplib.SMTPDataError as e:
+                        return e.smtp_code, e.smtp_error.decode()
+            code, why = to_mx("attacker@evil.gov.vn", f"Giám đốc <giamdoc@{HANOI}>", "forged-ministry")
+            c.check(code == 550 and "DMARC" in why and HANOI in why,
+                    f"a forged {HANOI} message is refused by its p=reject: {code} {why}")
+            code, _ = to_mx("attacker@evil.gov.vn", "x@quar.gov.vn", "quarantined")
+            c.check(code == 250, "a p=quarantine failure is accepted")
+            boxes = psql(db_b.url, "SELECT m.name FROM mailbox_entries e JOIN mailboxes m ON"
+                         " m.id = e.mailbox_id JOIN messages g ON g.id = e.message_id"
+                         " WHERE g.subject = 'quarantined'")
+            c.check(boxes == "Junk", f"...and put in Junk: {boxes!r}")
+            code, _ = to_mx("someone@evil.gov.vn", "someone@evil.gov.vn", "preset-results",
+                            f"Authentication-Results: mail.{HUE}; dkim=pass header.d={HANOI}\r\n"
+                            f"Authentication-Results: other.example; spf=pass\r\n")
+            preset = wait_inbox(db_b.url, f"giamdoc@{HUE}", "preset-results", 10)
+            c.check(preset is not None and preset.count(f"Authentication-Results: mail.{HUE};".encode()) == 1
+                    and f"dkim=pass header.d={HANOI}".encode() not in preset,
+                    "a forged Authentication-Results of ours is removed, ours written")
+            c.check(preset is not None and b"Authentication-Results: other.example; spf=pass" in preset,
+                    "another server's Authentication-Results is kept")
+
             c.check(got_b is not None and b"a=rsa-sha256" in got_b and b"d=hanoi.gov.vn" in got_b,
                     "Hà Nội signs rsa-sha256 d=hanoi.gov.vn")
             c.check(got_a is not None and b"a=ed25519-sha256" in got_a,

@@ -80,6 +80,7 @@ with FreshDatabase() as db, UnboundServer(RECORDS, ("vn.",)) as dns, Sink("127.0
 resolvers = ["127.0.0.1@{dns.port}"]
 dns_timeout = 2000
 smtp_port = {PORT}
+routes = ["routed.vn [127.0.0.3]:{PORT}", "secure.vn [127.0.0.3]:{PORT} tls=required"]
 retry_min = 1
 retry_max = 2
 lifetime = 25
@@ -147,6 +148,17 @@ connect_timeout = 3
         c.check(sink.wait_for(lambda s: len(s.delivered_to("x@implicit.vn")) == 1),
                 "domain without MX delivered to its A record")
 
+        # Static routes: no DNS for routed.vn; a TLS-required route to a host without STARTTLS
+        # defers with the reason instead of sending in clear.
+        submit(srv, ["x@routed.vn", "y@secure.vn"], "routes")
+        c.check(sink.wait_for(lambda s: len(s.delivered_to("x@routed.vn")) == 1),
+                "static route delivered without DNS")
+        c.check(wait(lambda: "secure.vn" in srv.log() and "4.7" in srv.log(), 15),
+                "TLS-required route deferred")
+        shown = srv.admin("queue", "list")
+        c.check("STARTTLS" in shown or "TLS" in shown, f"the TLS reason is recorded: {shown}")
+        c.check(not sink.delivered_to("y@secure.vn"), "nothing sent in clear on a TLS route")
+
         # NOTIFY=SUCCESS to a server without DSN: a "relayed" report; ENVID echoed.
         submit(srv, ["ok-notify@sink.vn"], "notify-success", mail_options=["ENVID=QD-2026-17"],
                rcpt_options=["NOTIFY=SUCCESS,FAILURE"])
@@ -211,8 +223,8 @@ connect_timeout = 3
         expired = [r for r in reports(db.url) if r[0] == "failed" and b"down.vn" in r[2]]
         c.check(expired and b"5.4.7" in expired[0][2], "expiry report says 5.4.7")
         c.check(time.time() - t0 >= 20, "not expired before the lifetime")
-        delayed = [r for r in reports(db.url) if r[0] == "delayed"]
-        c.check(len(delayed) == 1, f"exactly one delay report: {len(delayed)}")
+        delayed = [r for r in reports(db.url) if r[0] == "delayed" and b"user@down.vn" in r[2]]
+        c.check(len(delayed) == 1, f"exactly one delay report for down.vn: {len(delayed)}")
 
         # An operator deletes a queued message: gone, no report.
         submit(srv, ["user@down.vn"], "to-delete")

@@ -62,7 +62,8 @@ argon2_opslimit = 1
 argon2_memlimit = 8388608
 
 [smtp]
-{self.smtp_extra}
+{self.smtp_extra if "check_authentication" in self.smtp_extra else "check_authentication = false"}
+{"" if "check_authentication" in self.smtp_extra else self.smtp_extra}
 
 [outbound]
 {self.outbound}

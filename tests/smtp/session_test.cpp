@@ -26,6 +26,9 @@ struct FakeBackend : Backend {
   bool force_outcome = false;
   int resolve_calls = 0;
 
+  awaitable<store::Result<std::optional<store::MailboxId>>> junk_mailbox(AccountId) override {
+    co_return std::optional<store::MailboxId>();
+  }
   awaitable<store::Result<bool>> is_local_domain(std::string d) override {
     co_return domains.count(d) > 0;
   }

@@ -126,6 +126,9 @@ class LoggedIn final : public smtp::Backend {
   awaitable<Result<DeliveryResult>> deliver(Delivery d) override {
     co_return co_await inner_->deliver(std::move(d));
   }
+  awaitable<Result<std::optional<MailboxId>>> junk_mailbox(AccountId id) override {
+    co_return co_await inner_->junk_mailbox(id);
+  }
 
  private:
   std::shared_ptr<smtp::Backend> inner_;

@@ -61,6 +61,10 @@ struct AuthConfig {
 
 struct SmtpConfig {
   bool vrfy = false;  // VRFY answers for local addresses (submission, after AUTH only)
+  // MX: SPF, DKIM and DMARC of incoming mail, written as Authentication-Results (resolvers and
+  // DNS timeout from [outbound]).
+  bool check_authentication = true;
+  std::string dmarc_reject = "reject";  // p=reject failures: "reject" (550 5.7.1) or "junk"
 };
 
 // A static route for outbound mail (outbound.routes), one string each:

@@ -3,6 +3,7 @@
 // drive sessions with a backend of their own; production uses make_store_backend().
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/auth.hpp"
@@ -29,6 +30,10 @@ class Backend {
                                                      std::string address) = 0;
   virtual awaitable<core::AuthResult> authenticate(std::string user, std::string password,
                                                    std::string remote_ip) = 0;
+  // The account's Junk mailbox (special use \\Junk), for mail a DMARC policy quarantines;
+  // nullopt when it has none (then INBOX).
+  virtual awaitable<store::Result<std::optional<store::MailboxId>>> junk_mailbox(
+      store::AccountId account) = 0;
   // Returns after COMMIT (MailboxStore::deliver).
   virtual awaitable<store::Result<store::DeliveryResult>> deliver(store::Delivery delivery) = 0;
 };

@@ -13,10 +13,13 @@
 namespace govmail::smtp {
 
 class Backend;
+class InboundAuth;
 
 // Registers every SMTP service whose listen list is not empty.
+// `inbound_auth` (may be null) checks SPF/DKIM/DMARC of mail arriving on the MX.
 Result<void, std::string> add_services(core::Server& server, const core::Config& cfg,
-                                       std::shared_ptr<Backend> backend, core::TlsContext tls);
+                                       std::shared_ptr<Backend> backend, core::TlsContext tls,
+                                       std::shared_ptr<const InboundAuth> inbound_auth = nullptr);
 
 // One connection: greeting, then bytes between the stream and the session until it ends.
 awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg, Backend& backend,

@@ -18,6 +18,7 @@ class LineReader;
 namespace govmail::smtp {
 
 class Backend;
+class InboundAuth;
 
 enum class Mode {
   mx,          // other servers deliver to local domains; no AUTH, no relay
@@ -38,6 +39,8 @@ struct SessionConfig {
   unsigned max_bad_commands = 20;
   std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};
   std::chrono::milliseconds data_timeout{std::chrono::minutes(10)};
+  // MX: SPF/DKIM/DMARC checks and Authentication-Results (null: not checked).
+  std::shared_ptr<const InboundAuth> inbound_auth;
 
   static SessionConfig from(const core::Config& cfg, Mode mode, bool starttls_available);
 };

@@ -65,6 +65,16 @@ awaitable<std::optional<client::Outcome>> connect(Executor ex, const TransferSet
   std::optional<client::Outcome> last;
   for (const auto& hop : dest.hops) {
     auto c = co_await client::Connection::open(ex, hop.ip, hop.port, hop.host, opts);
+    // Opportunistic TLS that fails its handshake falls back to plain text on the same host
+    // (RFC 7435 3: better unencrypted than not at all, unless a policy requires TLS).
+    if (!c && opts.tls == client::TlsMode::opportunistic &&
+        c.error().stage == client::Outcome::Stage::starttls) {
+      spdlog::warn("outbound {}: STARTTLS with {} failed ({}); sending without TLS", dest.domain,
+                   hop.host, core::log_safe(reply_text(c.error().reply), 200));
+      client::Options plain = opts;
+      plain.tls = client::TlsMode::none;
+      c = co_await client::Connection::open(ex, hop.ip, hop.port, hop.host, plain);
+    }
     if (c) {
       ++*settings.connections;
       link.connection = std::move(*c);
