@@ -2,9 +2,9 @@
 # Outbound delivery benchmark, govmail and Postfix side by side on this machine: COUNT messages
 # of SIZE bytes to DOMAINS remote domains whose MX is Postfix's smtp-sink on 127.0.0.3, which
 # dumps every message it accepts to a file (counted afterwards: every message must arrive once).
-# Both servers get the whole load queued first with delivery held (govmail: outbound.enabled =
-# false; Postfix: defer_transports = smtp), then delivery is released and timed until the sink
-# holds COUNT messages. govmail resolves MX through unbound on loopback (cached after the first
+# Both servers get the whole load queued first with delivery held (govmail: workers off, then on
+# with every recipient due in an hour; Postfix: defer_transports = smtp), then delivery is
+# released (an UPDATE making them due; postqueue -f) and timed until the sink holds COUNT messages. govmail resolves MX through unbound on loopback (cached after the first
 # lookup per domain); Postfix goes to the sink through transport_maps (no DNS at all), which
 # favours Postfix. Prints messages/s, connections opened and the ratio.
 #   bench/outbound/run.sh [BUILD_DIR]        COUNT=10000 SIZE=5120 DOMAINS=100
@@ -41,6 +41,7 @@ start_sink() {
   SINK=$!
   for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.3/$SINK_PORT) 2>/dev/null && break; sleep 0.1; done
 }
+sink_histogram() { ls "$W/sink/$1" | cut -c1-6 | sort | uniq -c | awk '{printf "%s ", $1} END {print ""}'; }
 stop_sink() { kill "$SINK" 2>/dev/null; wait "$SINK" 2>/dev/null || true; SINK=""; }
 sink_count() { find "$W/sink/$1" -type f | wc -l; }
 # Each dumped message exactly once: the bench-N subjects, unique and COUNT of them.
@@ -65,7 +66,7 @@ UPID=$!
 
 # ---- govmail -------------------------------------------------------------------------------
 pg_init_cluster "$W/pg"
-pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB
+pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB ${EXTRA_PG:-}
 export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
 SUB_PORT=$(free_port); HTTP_PORT=$(free_port)
 write_config() {
@@ -114,14 +115,21 @@ serve() {
 serve
 python3 "$ROOT/bench/outbound/inject.py" 127.0.0.1 "$SUB_PORT" "$COUNT" "$SIZE" "$DOMAINS" "$CLIENTS" vanthu@so.gov.vn "bench password"
 kill -INT "$GPID"; wait "$GPID" || true; GPID=""
+# Held like Postfix's deferred queue: govmail runs with its workers on, the recipients due in an
+# hour; the clock starts when they are made due (the analogue of `postqueue -f`).
+psql_q() { psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+psql_q "UPDATE outbound_recipients SET next_attempt = now() + interval '1 hour'" >/dev/null
 start_sink govmail
 write_config true
-t0=$(date +%s.%N)
 serve
+sleep 2
+t0=$(date +%s.%N)
+psql_q "UPDATE outbound_recipients SET next_attempt = now()" >/dev/null
 while [ "$(sink_count govmail)" -lt "$COUNT" ]; do sleep 0.05; done
 t1=$(date +%s.%N)
 sleep 1  # anything sent twice would arrive now
 kill -INT "$GPID"; wait "$GPID" || true; GPID=""
+echo "govmail messages per second at the sink: $(sink_histogram govmail)"
 stop_sink
 g_rate=$(echo "$COUNT / ($t1 - $t0)" | bc -l)
 g_conn=$(sed -n 's/.*outbound: stopped; \([0-9]*\) connections opened.*/\1/p' "$W/govmail.log" | tail -1)
@@ -168,6 +176,7 @@ postqueue -c "$P/etc" -f
 while [ "$(sink_count postfix)" -lt "$COUNT" ]; do sleep 0.05; done
 t1=$(date +%s.%N)
 sleep 1
+echo "postfix messages per second at the sink: $(sink_histogram postfix)"
 stop_sink
 p_rate=$(echo "$COUNT / ($t1 - $t0)" | bc -l)
 p_new=$(grep -c 'status=sent' "$P/log/maillog" || true)

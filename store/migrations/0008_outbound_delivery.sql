@@ -26,11 +26,12 @@ CREATE INDEX outbound_recipients_due ON outbound_recipients (next_attempt) WHERE
 CREATE INDEX outbound_recipients_report ON outbound_recipients (queue_id) WHERE report <> '';
 CREATE INDEX outbound_queue_finished ON outbound_queue (finished_at) WHERE finished_at IS NOT NULL;
 
--- Records attempt outcomes of one claim: per recipient the new status, seconds until the next
--- attempt (deferred only), the deciding reply, the host that gave it and the report now owed
--- ('' none). Rows no longer held by p_claim are left alone. Entries left with no pending
+-- Records attempt outcomes (of one or several claims, so that a worker can write many at once):
+-- per recipient its claim token, the new status, seconds until the next attempt (deferred
+-- only), the deciding reply, the host that gave it and the report now owed ('' none). Rows no
+-- longer held by their claim are left alone. Entries left with no pending
 -- recipient are finished. Returns the number of recipients recorded.
-CREATE FUNCTION govmail_outbound_record(p_claim bigint, p_queue bigint[], p_ordinal integer[],
+CREATE FUNCTION govmail_outbound_record(p_claim bigint[], p_queue bigint[], p_ordinal integer[],
                                         p_status smallint[], p_delay integer[], p_reply text[],
                                         p_host text[], p_report text[])
 RETURNS integer LANGUAGE plpgsql AS $$
@@ -40,8 +41,8 @@ DECLARE
   v_n integer;
 BEGIN
   WITH o AS (
-    SELECT * FROM unnest(p_queue, p_ordinal, p_status, p_delay, p_reply, p_host, p_report)
-      o(qid, ord, st, delay, reply, host, report)),
+    SELECT * FROM unnest(p_claim, p_queue, p_ordinal, p_status, p_delay, p_reply, p_host, p_report)
+      o(cl, qid, ord, st, delay, reply, host, report)),
   upd AS (
     UPDATE outbound_recipients r
     SET status = o.st,
@@ -50,7 +51,7 @@ BEGIN
         claim = NULL, remote_reply = o.reply, remote_host = o.host, updated_at = now(),
         report = CASE WHEN o.report = '' THEN r.report ELSE o.report END,
         warned = r.warned OR o.report = 'delayed'
-    FROM o WHERE r.queue_id = o.qid AND r.ordinal = o.ord AND r.claim = p_claim
+    FROM o WHERE r.queue_id = o.qid AND r.ordinal = o.ord AND r.claim = o.cl
     RETURNING r.queue_id)
   SELECT array_agg(DISTINCT queue_id), count(*) INTO v_ids, v_n FROM upd;
   IF v_n > 0 THEN

@@ -123,9 +123,10 @@ awaitable<Result<Claim>> PgOutboundQueue::claim(int limit, std::chrono::seconds 
 awaitable<Result<int>> PgOutboundQueue::record(std::int64_t token,
                                                std::vector<AttemptOutcome> outcomes) {
   if (outcomes.empty()) co_return 0;
-  std::vector<std::int64_t> queue, ordinal, status, delay;
+  std::vector<std::int64_t> claims, queue, ordinal, status, delay;
   std::vector<std::string> reply, host, report;
   for (auto& o : outcomes) {
+    claims.push_back(o.claim ? o.claim : token);
     queue.push_back(o.queue_id);
     ordinal.push_back(o.ordinal);
     status.push_back(static_cast<std::int64_t>(o.status));
@@ -135,11 +136,29 @@ awaitable<Result<int>> PgOutboundQueue::record(std::int64_t token,
     report.push_back(std::move(o.report));
   }
   Params p;
-  p.num(token).num_array(queue).num_array(ordinal).num_array(status).num_array(delay);
+  p.num_array(claims).num_array(queue).num_array(ordinal).num_array(status).num_array(delay);
   p.text_array(reply).text_array(host).text_array(report);
   auto rows = co_await run(*pool_, sql::kOutboundRecord, p, "outbound record");
   if (!rows) co_return unexpected(rows.error());
   co_return static_cast<int>(rows->get_int(0, 0));
+}
+
+awaitable<Result<std::vector<std::pair<std::int64_t, int>>>> PgOutboundQueue::renew(
+    std::int64_t token, std::vector<std::pair<std::int64_t, int>> recipients,
+    std::chrono::seconds lease) {
+  std::vector<std::int64_t> queue, ordinal;
+  for (auto [q, o] : recipients) {
+    queue.push_back(q);
+    ordinal.push_back(o);
+  }
+  Params p;
+  p.num(token).num_array(queue).num_array(ordinal).num(lease.count());
+  auto rows = co_await run(*pool_, sql::kOutboundRenew, p, "outbound renew");
+  if (!rows) co_return unexpected(rows.error());
+  std::vector<std::pair<std::int64_t, int>> held;
+  for (int i = 0; i < rows->size(); ++i)
+    held.push_back({rows->get_int(i, 0), static_cast<int>(rows->get_int(i, 1))});
+  co_return held;
 }
 
 awaitable<Result<void>> PgOutboundQueue::release(
@@ -162,6 +181,20 @@ awaitable<Result<std::shared_ptr<const std::string>>> PgOutboundQueue::message(M
   if (!rows) co_return unexpected(rows.error());
   if (rows->size() == 0) co_return unexpected(StoreError::not_found);
   co_return std::make_shared<const std::string>(rows->get_bytea(0, 0));
+}
+
+awaitable<Result<std::vector<std::shared_ptr<const std::string>>>> PgOutboundQueue::small_messages(
+    std::vector<MessageId> ids, std::uint64_t max_bytes) {
+  std::vector<std::int64_t> list(ids.begin(), ids.end());
+  auto rows = co_await run(*pool_, sql::kOutboundMessages,
+                           Params().num_array(list).num(static_cast<std::int64_t>(max_bytes)),
+                           "outbound messages");
+  if (!rows) co_return unexpected(rows.error());
+  std::vector<std::shared_ptr<const std::string>> out(ids.size());
+  for (int i = 0; i < rows->size() && static_cast<std::size_t>(i) < out.size(); ++i)
+    if (!rows->is_null(i, 0))
+      out[static_cast<std::size_t>(i)] = std::make_shared<const std::string>(rows->get_bytea(i, 0));
+  co_return out;
 }
 
 awaitable<Result<int>> PgOutboundQueue::take_reports(int limit, ReportSender send) {

@@ -13,9 +13,14 @@ class PgOutboundQueue final : public OutboundQueue {
 
   awaitable<Result<Claim>> claim(int limit, std::chrono::seconds lease) override;
   awaitable<Result<int>> record(std::int64_t token, std::vector<AttemptOutcome> outcomes) override;
+  awaitable<Result<std::vector<std::pair<std::int64_t, int>>>> renew(
+      std::int64_t token, std::vector<std::pair<std::int64_t, int>> recipients,
+      std::chrono::seconds lease) override;
   awaitable<Result<void>> release(std::int64_t token,
                                   std::vector<std::pair<std::int64_t, int>> recipients) override;
   awaitable<Result<std::shared_ptr<const std::string>>> message(MessageId id) override;
+  awaitable<Result<std::vector<std::shared_ptr<const std::string>>>> small_messages(
+      std::vector<MessageId> ids, std::uint64_t max_bytes) override;
   awaitable<Result<int>> take_reports(int limit, ReportSender send) override;
   awaitable<Result<int>> prune(std::chrono::seconds age, int limit) override;
   awaitable<Result<std::vector<QueueEntryView>>> list(bool include_finished, int limit) override;

@@ -57,6 +57,9 @@ smtp_port = {PORT}
 retry_min = 1
 retry_max = 2
 lease = 10
+connect_timeout = 2
+command_timeout = 3
+data_timeout = 4
 poll_interval = 100
 connection_idle = 200
 max_connections_per_domain = {PER_DOMAIN}
@@ -82,6 +85,8 @@ claim_batch = 20
         race = counts(sink, "race")
         twice = [r for r, n in race.items() if n > 1]
         c.check(not twice, f"no recipient sent twice by two processes: {twice[:5]}")
+        for r in twice[:2]:
+            print("\n".join(line for line in (one.log() + two.log()).splitlines() if r in line))
         by_process = ["status=delivered" in one.log(), "status=delivered" in two.log()]
         c.check(all(by_process), f"both processes delivered some: {by_process}")
         two.stop()

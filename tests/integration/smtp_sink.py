@@ -93,6 +93,7 @@ class _Handler(socketserver.StreamRequestHandler):
 
 class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
+    request_queue_size = 256  # the default 5 drops connection bursts (SYN retransmits: stalls)
     daemon_threads = True
 
 

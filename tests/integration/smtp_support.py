@@ -70,6 +70,9 @@ argon2_memlimit = 8388608
 
 [limits]
 {limits}
+
+[log]
+level = "{os.environ.get("GOVMAIL_IT_LOG", "info")}"
 """)
 
     def admin(self, *args, input=None):
@@ -113,6 +116,9 @@ argon2_memlimit = 8388608
             return f.read()
 
     def cleanup(self):
+        if os.environ.get("GOVMAIL_IT_KEEP"):  # debugging: keep config and logs
+            print(f"kept {self.tmp}")
+            return
         subprocess.run(["rm", "-rf", self.tmp])
 
 

@@ -211,3 +211,49 @@ TEST_F(OutboundQueueTest, DkimKeysRotate) {
 
 }  // namespace
 }  // namespace govmail::store::testing
+
+namespace govmail::store::testing {
+namespace {
+
+// What a worker does with many jobs at once: one query for the small messages, one statement
+// recording outcomes of two claims, and a lease renewal that keeps only what is still held.
+TEST_F(OutboundQueueTest, BatchesAcrossClaimsAndLeaseRenewal) {
+  auto db = open_db();
+  enqueue(db, "a@example.gov.vn", 1);
+  enqueue(db, "a@example.gov.vn", 1);
+  auto first = run(db->outbound().claim(1, 600s));
+  auto second = run(db->outbound().claim(1, 1s));
+  ASSERT_EQ(first->recipients.size(), 1u);
+  ASSERT_EQ(second->recipients.size(), 1u);
+  const auto& r1 = first->recipients[0];
+  const auto& r2 = second->recipients[0];
+  auto raws = run(db->outbound().small_messages({r1.message_id, 999999, r2.message_id}, 1 << 20));
+  ASSERT_TRUE(raws.ok());
+  ASSERT_EQ(raws->size(), 3u);
+  EXPECT_TRUE((*raws)[0] && (*raws)[0]->find("Subject:") != std::string::npos);
+  EXPECT_FALSE((*raws)[1]);  // no such message
+  EXPECT_TRUE((*raws)[2]);
+  EXPECT_FALSE((*run(db->outbound().small_messages({r1.message_id}, 10)))[0]);  // too big
+  // The second claim's lease ends; another worker takes it: renewal no longer holds it.
+  std::this_thread::sleep_for(1200ms);
+  auto third = run(db->outbound().claim(5, 600s));
+  ASSERT_EQ(third->recipients.size(), 1u);
+  auto held = run(db->outbound().renew(second->token, {{r2.queue_id, r2.ordinal}}, 600s));
+  ASSERT_TRUE(held.ok());
+  EXPECT_TRUE(held->empty());
+  held = run(db->outbound().renew(first->token, {{r1.queue_id, r1.ordinal}}, 600s));
+  ASSERT_EQ(held->size(), 1u);
+  // One statement, two claims; the stale one is skipped.
+  AttemptOutcome a = outcome(r1, RecipientStatus::delivered);
+  a.claim = first->token;
+  AttemptOutcome b = outcome(third->recipients[0], RecipientStatus::delivered);
+  b.claim = third->token;
+  AttemptOutcome stale = outcome(r2, RecipientStatus::bounced);
+  stale.claim = second->token;
+  EXPECT_EQ(*run(db->outbound().record(0, {a, b, stale})), 2);
+  EXPECT_EQ(run(db->outbound().stats())->pending_recipients, 0);
+  EXPECT_EQ(qi("SELECT count(*) FROM outbound_recipients WHERE status = 3"), 0);
+}
+
+}  // namespace
+}  // namespace govmail::store::testing

@@ -19,8 +19,8 @@ json entry_json(const store::QueueEntryView& e) {
                      {"host", r.host},
                      {"reply", r.reply},
                      {"report_owed", r.report}});
-  json j = {{"id", e.id},         {"from", e.envelope_from}, {"queued_at", e.created_at},
-            {"size", e.size},     {"subject", e.subject},    {"recipients", rcpts}};
+  json j = {{"id", e.id},     {"from", e.envelope_from}, {"queued_at", e.created_at},
+            {"size", e.size}, {"subject", e.subject},    {"recipients", rcpts}};
   j["finished_at"] = e.finished_at ? json(*e.finished_at) : json(nullptr);
   return j;
 }
@@ -71,7 +71,8 @@ awaitable<HttpResponse> queue_delete(Call& c) {
   auto id = id_param(c);
   c.target = "queue:" + c.params.at(0);
   if (!id) co_return fail(404, "queue entry not found");
-  if (auto e = co_await c.s.db->outbound().show(*id); e) c.detail = "from <" + e->envelope_from + ">";
+  if (auto e = co_await c.s.db->outbound().show(*id); e)
+    c.detail = "from <" + e->envelope_from + ">";
   auto r = co_await c.s.db->outbound().remove(*id);
   if (!r) co_return store_fail(r.error(), "queue entry");
   co_return ok({{"id", *id}, {"deleted", true}});

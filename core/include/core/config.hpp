@@ -98,7 +98,7 @@ struct OutboundConfig {
   std::chrono::milliseconds connection_idle{2000};  // a connection waits this long for more mail
   std::size_t claim_batch = 200;                    // recipients claimed per query
   std::chrono::milliseconds poll_interval{1000};    // queue polled this often when idle
-  std::chrono::seconds lease{900};  // a claimed recipient is due again after this
+  std::chrono::seconds lease{1800};  // a claimed recipient is due again after this
   std::chrono::seconds retry_min{300};   // first retry; doubled per attempt
   std::chrono::seconds retry_max{3600};  // longest wait between attempts
   std::chrono::seconds lifetime{5 * 86400};  // then the sender gets a failure report

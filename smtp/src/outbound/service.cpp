@@ -32,7 +32,13 @@ namespace {
 struct Job {
   std::int64_t token = 0;
   std::vector<store::ClaimedRecipient> rcpts;  // one queue entry, one domain
+  std::shared_ptr<const std::string> raw;      // fetched with the claim when small, else later
+  std::chrono::steady_clock::time_point claimed_at = std::chrono::steady_clock::now();
 };
+
+// Messages up to this size are fetched together with their claim (one query per batch);
+// bigger ones by the runner that sends them, so a batch never holds much memory.
+constexpr std::uint64_t kPrefetchBytes = 256 * 1024;
 
 struct DomainQueue {
   std::deque<Job> jobs;
@@ -68,7 +74,8 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
   std::mutex mu;
   std::map<std::string, DomainQueue> domains;
   std::size_t runners = 0;
-  std::size_t inflight = 0;  // claimed recipients not yet recorded
+  std::size_t inflight = 0;                      // claimed recipients not yet recorded
+  std::vector<store::AttemptOutcome> to_record;  // decided, waiting for the recorder
   std::atomic<bool> stopping{false};
   std::atomic<int> loops{0};  // claim loop, report loop and runners still going
 
@@ -77,7 +84,8 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
 
   // ---- claiming and dispatch ------------------------------------------------------------------
 
-  void dispatch(store::Claim claim) {
+  void dispatch(store::Claim claim,
+                const std::map<store::MessageId, std::shared_ptr<const std::string>>& raws) {
     std::map<std::pair<std::int64_t, std::string>, std::vector<store::ClaimedRecipient>> groups;
     for (auto& r : claim.recipients) {
       auto key = std::make_pair(r.queue_id, outbound::domain_of_address(r.address));
@@ -92,6 +100,8 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
         const auto end = std::min(rcpts.size(), i + cfg.max_rcpts_per_transaction);
         job.rcpts.assign(std::make_move_iterator(rcpts.begin() + static_cast<long>(i)),
                          std::make_move_iterator(rcpts.begin() + static_cast<long>(end)));
+        if (auto it = raws.find(job.rcpts.front().message_id); it != raws.end())
+          job.raw = it->second;
         inflight += job.rcpts.size();
         dq.jobs.push_back(std::move(job));
       }
@@ -140,10 +150,27 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
         continue;
       }
       const auto got = claim->recipients.size();
-      if (got > 0) self->dispatch(std::move(*claim));
+      if (got > 0) {
+        auto raws = co_await self->prefetch(*claim);
+        self->dispatch(std::move(*claim), raws);
+      }
       if (static_cast<int>(got) < want) co_await sleep_for(self->ex, self->cfg.poll_interval);
     }
     --self->loops;
+  }
+
+  // The small messages of a claim in one query (a failure only means the runners fetch them).
+  awaitable<std::map<store::MessageId, std::shared_ptr<const std::string>>> prefetch(
+      const store::Claim& claim) {
+    std::map<store::MessageId, std::shared_ptr<const std::string>> out;
+    std::vector<store::MessageId> ids;
+    for (const auto& r : claim.recipients)
+      if (ids.empty() || ids.back() != r.message_id) ids.push_back(r.message_id);
+    auto raws = co_await queue().small_messages(ids, kPrefetchBytes);
+    if (!raws) co_return out;
+    for (std::size_t i = 0; i < ids.size() && i < raws->size(); ++i)
+      if ((*raws)[i]) out[ids[i]] = (*raws)[i];
+    co_return out;
   }
 
   // ---- runners --------------------------------------------------------------------------------
@@ -162,7 +189,10 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
           dq.jobs.pop_front();
           co_return job;
         }
-        if (!connected || stopping || std::chrono::steady_clock::now() >= deadline) {
+        // An idle connection gives its slot up at once when the process is at its connection
+        // limit and another domain's mail waits for a runner.
+        if (!connected || stopping || std::chrono::steady_clock::now() >= deadline ||
+            (runners >= cfg.max_connections && starved_locked())) {
           --dq.runners;
           --runners;
           if (dq.runners == 0 && dq.jobs.empty()) domains.erase(domain);
@@ -172,6 +202,12 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
       }
       co_await sleep_for(ex, 20ms);
     }
+  }
+
+  bool starved_locked() const {
+    for (const auto& [name, dq] : domains)
+      if (dq.runners == 0 && !dq.jobs.empty()) return true;
+    return false;
   }
 
   static awaitable<void> run_domain(std::shared_ptr<Impl> self, std::string domain) {
@@ -190,10 +226,36 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
     --self->loops;
   }
 
-  awaitable<void> deliver(const Job& job, const outbound::Destination& dest, outbound::Link& link) {
+  // A job that waited a third of its lease gets the lease extended first; recipients no longer
+  // held (the lease ran out and another worker may have them) are dropped, never sent twice.
+  awaitable<bool> keep_claim(Job& job) {
+    if (std::chrono::steady_clock::now() - job.claimed_at < cfg.lease / 3) co_return true;
+    std::vector<std::pair<std::int64_t, int>> ids;
+    for (const auto& r : job.rcpts) ids.push_back({r.queue_id, r.ordinal});
+    auto held = co_await queue().renew(job.token, ids, cfg.lease);
+    if (!held) co_return true;  // cannot tell: the lease may still hold (logged by the store)
+    const std::size_t before = job.rcpts.size();
+    std::erase_if(job.rcpts, [&](const store::ClaimedRecipient& r) {
+      return std::find(held->begin(), held->end(), std::make_pair(r.queue_id, r.ordinal)) ==
+             held->end();
+    });
+    if (job.rcpts.size() != before) {
+      spdlog::warn(
+          "outbound: {} recipient(s) waited past their lease and were left to the worker "
+          "that took them",
+          before - job.rcpts.size());
+      finish(before - job.rcpts.size());
+    }
+    job.claimed_at = std::chrono::steady_clock::now();
+    co_return !job.rcpts.empty();
+  }
+
+  awaitable<void> deliver(Job& job, const outbound::Destination& dest, outbound::Link& link) {
+    if (!co_await keep_claim(job)) co_return;
     const auto& first = job.rcpts.front();
     std::vector<AttemptResult> results;
-    auto raw = co_await queue().message(first.message_id);
+    store::Result<std::shared_ptr<const std::string>> raw = job.raw;
+    if (!job.raw) raw = co_await queue().message(first.message_id);
     if (!raw && raw.error() == store::StoreError::not_found) {
       finish(job.rcpts.size());  // deleted by an operator meanwhile
       co_return;
@@ -211,28 +273,52 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
     co_await record(job, results);
   }
 
+  // Outcomes go to the recorder, which writes those of every runner in one statement every few
+  // milliseconds (one commit for many). Until it has, the recipients count as in flight; a
+  // process killed before then sends them again when their lease ends (never loses them).
   awaitable<void> record(const Job& job, const std::vector<AttemptResult>& results) {
-    std::vector<store::AttemptOutcome> outcomes;
     const auto now = now_unix();
+    std::vector<store::AttemptOutcome> outcomes;
     for (std::size_t i = 0; i < job.rcpts.size(); ++i) {
       const auto& r = job.rcpts[i];
       outcomes.push_back(outbound::decide(r, results[i], rules, now));
+      outcomes.back().claim = job.token;
       const auto& o = outcomes.back();
       spdlog::info("outbound Q{} to=<{}> relay={} attempt={} status={} ({})", r.queue_id,
                    core::log_safe(r.address, 100),
                    results[i].host.empty() ? "none" : results[i].host, r.attempts,
                    store::to_string(o.status), core::log_safe(o.reply, 200));
     }
-    // A failed write leaves the rows claimed: they are due again when the lease ends, and
-    // recipients that were delivered may then be sent twice (never lost).
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      auto recorded = co_await queue().record(job.token, outcomes);
-      if (recorded) break;
-      spdlog::error("outbound Q{}: recording outcomes failed: {}", job.rcpts.front().queue_id,
-                    store::to_string(recorded.error()));
-      co_await sleep_for(ex, 500ms);
+    std::lock_guard lock(mu);
+    for (auto& o : outcomes) to_record.push_back(std::move(o));
+    co_return;
+  }
+
+  static awaitable<void> record_loop(std::shared_ptr<Impl> self) {
+    for (;;) {
+      std::vector<store::AttemptOutcome> batch;
+      bool done = false;
+      {
+        std::lock_guard lock(self->mu);
+        batch.swap(self->to_record);
+        done = self->stopping && batch.empty() && self->runners == 0;
+      }
+      if (done) break;
+      if (batch.empty()) {
+        co_await sleep_for(self->ex, 5ms);
+        continue;
+      }
+      // A failed write leaves the rows claimed: due again when the lease ends.
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        auto recorded = co_await self->queue().record(0, batch);
+        if (recorded) break;
+        spdlog::error("outbound: recording {} outcomes failed: {}", batch.size(),
+                      store::to_string(recorded.error()));
+        co_await sleep_for(self->ex, 500ms);
+      }
+      self->finish(batch.size());
     }
-    finish(job.rcpts.size());
+    --self->loops;
   }
 
   void finish(std::size_t n) {
@@ -281,9 +367,10 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
     {
       std::lock_guard lock(mu);
       for (auto& [domain, dq] : domains) {
-        for (const auto& job : dq.jobs)
+        for (const auto& job : dq.jobs) {
           for (const auto& r : job.rcpts) by_token[job.token].push_back({r.queue_id, r.ordinal});
-        inflight -= std::min(inflight, dq.jobs.size());
+          inflight -= std::min(inflight, job.rcpts.size());
+        }
         dq.jobs.clear();
       }
     }
@@ -334,8 +421,9 @@ Result<std::shared_ptr<OutboundService>, std::string> OutboundService::create(
 
 void OutboundService::start() {
   auto self = impl_;
-  self->loops += 2;
+  self->loops += 3;
   asio::co_spawn(self->ex, Impl::claim_loop(self), asio::detached);
+  asio::co_spawn(self->ex, Impl::record_loop(self), asio::detached);
   asio::co_spawn(self->ex, Impl::report_loop(self), asio::detached);
   spdlog::info("outbound: queue workers started ({} connections, {} per domain)",
                self->cfg.max_connections, self->cfg.max_connections_per_domain);

@@ -42,6 +42,7 @@ struct Claim {
 };
 
 struct AttemptOutcome {
+  std::int64_t claim = 0;  // the claim holding the row; 0 = the token given to record()
   std::int64_t queue_id = 0;
   int ordinal = 0;
   RecipientStatus status = RecipientStatus::deferred;
@@ -114,14 +115,24 @@ class OutboundQueue {
 
   // Takes up to `limit` due recipients for `lease` (then they are due again unless recorded).
   virtual awaitable<Result<Claim>> claim(int limit, std::chrono::seconds lease) = 0;
-  // Records outcomes of a claim; rows that are no longer the claim's are skipped.
+  // Records outcomes (each of its own claim, or of `token`) in one statement; rows no longer
+  // held by their claim are skipped.
   virtual awaitable<Result<int>> record(std::int64_t token,
                                         std::vector<AttemptOutcome> outcomes) = 0;
+  // Extends the lease of a claim's recipients before they are sent; answers those still held
+  // (a recipient whose lease ran out may have been claimed by another worker: not sent here).
+  virtual awaitable<Result<std::vector<std::pair<std::int64_t, int>>>> renew(
+      std::int64_t token, std::vector<std::pair<std::int64_t, int>> recipients,
+      std::chrono::seconds lease) = 0;
   // Hands recipients of a claim back untried: due at once, the attempt not counted.
   virtual awaitable<Result<void>> release(std::int64_t token,
                                           std::vector<std::pair<std::int64_t, int>> recipients) = 0;
   // The stored bytes of a queued message.
   virtual awaitable<Result<std::shared_ptr<const std::string>>> message(MessageId id) = 0;
+  // The bytes of many small queued messages in one query: one entry per id, null for a message
+  // that is gone or larger than `max_bytes` (fetch those one by one).
+  virtual awaitable<Result<std::vector<std::shared_ptr<const std::string>>>> small_messages(
+      std::vector<MessageId> ids, std::uint64_t max_bytes) = 0;
 
   // Takes up to `limit` owed report rows under row locks, calls `send` with them and clears them
   // when it succeeds, all in one transaction (another process skips locked rows).

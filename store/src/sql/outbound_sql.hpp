@@ -20,7 +20,7 @@ inline constexpr pg::Statement kOutboundClaim{
 
 inline constexpr pg::Statement kOutboundRecord{
     "gm_outbound_record",
-    "SELECT govmail_outbound_record($1, $2::bigint[], $3::integer[], $4::smallint[],"
+    "SELECT govmail_outbound_record($1::bigint[], $2::bigint[], $3::integer[], $4::smallint[],"
     " $5::integer[], $6::text[], $7::text[], $8::text[])"};
 
 // Hands claimed recipients back untried (a stopping worker): due now, the attempt not counted.
@@ -30,9 +30,25 @@ inline constexpr pg::Statement kOutboundRelease{
     " attempts = greatest(r.attempts - 1, 0) FROM unnest($2::bigint[], $3::integer[]) o(qid, ord)"
     " WHERE r.queue_id = o.qid AND r.ordinal = o.ord AND r.claim = $1"};
 
+// Extends a claim's lease on the given rows; returns the ordinals still held (queue id, ordinal).
+inline constexpr pg::Statement kOutboundRenew{
+    "gm_outbound_renew",
+    "UPDATE outbound_recipients r SET next_attempt = now() + make_interval(secs => $4::integer)"
+    " FROM unnest($2::bigint[], $3::integer[]) o(qid, ord)"
+    " WHERE r.queue_id = o.qid AND r.ordinal = o.ord AND r.claim = $1 AND r.status IN (0, 1)"
+    " RETURNING r.queue_id, r.ordinal"};
+
 inline constexpr pg::Statement kOutboundMessage{
     "gm_outbound_message",
     "SELECT b.data FROM messages m JOIN blobs b ON b.sha256 = m.blob_sha256 WHERE m.id = $1",
+    /*binary_result=*/true};
+
+// Row i is message $1[i]: its bytes, or NULL when it is gone or larger than $2.
+inline constexpr pg::Statement kOutboundMessages{
+    "gm_outbound_messages",
+    "SELECT CASE WHEN m.size <= $2 THEN b.data END FROM unnest($1::bigint[]) WITH ORDINALITY"
+    " u(id, o) LEFT JOIN messages m ON m.id = u.id LEFT JOIN blobs b ON b.sha256 = m.blob_sha256"
+    " ORDER BY u.o",
     /*binary_result=*/true};
 
 inline constexpr pg::Statement kOutboundReportsDue{
