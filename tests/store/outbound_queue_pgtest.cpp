@@ -14,6 +14,20 @@ using namespace std::chrono_literals;
 
 class OutboundQueueTest : public StoreTest {
  protected:
+  // One worker claiming until nothing is due (a coroutine with parameters, not a capturing
+  // lambda: the lambda object would be gone before its coroutine ends).
+  static awaitable<std::vector<std::pair<std::int64_t, int>>> claim_all(
+      std::shared_ptr<Database> db) {
+    std::vector<std::pair<std::int64_t, int>> mine;
+    for (;;) {
+      auto c = co_await db->outbound().claim(7, std::chrono::seconds(600));
+      EXPECT_TRUE(c.ok());
+      if (!c || c->recipients.empty()) break;
+      for (const auto& r : c->recipients) mine.push_back({r.queue_id, r.ordinal});
+    }
+    co_return mine;
+  }
+
   // Queues one message from `from` to `n` remote recipients at `domain`.
   std::int64_t enqueue(std::shared_ptr<Database> db, const std::string& from, int n,
                        const std::string& domain = "remote.vn") {
@@ -45,18 +59,7 @@ TEST_F(OutboundQueueTest, ConcurrentClaimsNeverShareARecipient) {
   for (int i = 0; i < 20; ++i) enqueue(db, "a@example.gov.vn", 25);
   constexpr int kWorkers = 8;
   std::vector<std::future<std::vector<std::pair<std::int64_t, int>>>> futures;
-  for (int w = 0; w < kWorkers; ++w) {
-    futures.push_back(spawn([&]() -> awaitable<std::vector<std::pair<std::int64_t, int>>> {
-      std::vector<std::pair<std::int64_t, int>> mine;
-      for (;;) {
-        auto c = co_await db->outbound().claim(7, 600s);
-        EXPECT_TRUE(c.ok());
-        if (!c || c->recipients.empty()) break;
-        for (const auto& r : c->recipients) mine.push_back({r.queue_id, r.ordinal});
-      }
-      co_return mine;
-    }()));
-  }
+  for (int w = 0; w < kWorkers; ++w) futures.push_back(spawn(claim_all(db)));
   std::set<std::pair<std::int64_t, int>> all;
   std::size_t total = 0;
   for (auto& f : futures) {
