@@ -76,10 +76,14 @@ claim_batch = 20
         submit_many(one, "race", N)
         c.check(pending(db.url) == N, f"{N} recipients queued")
         one.stop()
+        # Held until both processes are up (one may start much faster than the other), then
+        # released at once: both race for the same rows.
+        psql(db.url, "UPDATE outbound_recipients SET next_attempt = now() + interval '1 hour'")
         one.outbound = outbound
         one.write(False)
         one.start()
         two.start()
+        psql(db.url, "UPDATE outbound_recipients SET next_attempt = now()")
         c.check(sink.wait_for(lambda s: len(counts(s, "race")) == N, 90),
                 f"all {N} delivered by two processes: {len(counts(sink, 'race'))}")
         race = counts(sink, "race")
