@@ -1,15 +1,16 @@
 // govmail serve: load and validate the config, start the embedded PostgreSQL when no
 // database.url is set, open the store (migrations), start the services, stop cleanly on
 // SIGINT/SIGTERM (services, then the store, then the embedded cluster).
+#include <spdlog/spdlog.h>
 #include <csignal>
 #include <cstdio>
-#include <spdlog/spdlog.h>
 #include <thread>
 
 #include "admin/provisioning.hpp"
 #include "commands.hpp"
 #include "core/asio.hpp"
 #include "core/auth.hpp"
+#include "core/dns.hpp"
 #include "core/listener.hpp"
 #include "core/log.hpp"
 #include "core/tls.hpp"
@@ -46,6 +47,7 @@ struct Running {
   store::Subscription account_changes;
   std::unique_ptr<core::Server> server;
   std::shared_ptr<smtp::OutboundService> outbound;
+  std::shared_ptr<core::Resolver> resolver;  // outbound delivery and the MX's checks share it
 };
 
 awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::string& conninfo,
@@ -70,17 +72,25 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
     });
     if (!co_await seed_demo(prov, run.db->directory(), cfg.demo)) co_return false;
   }
-  run.server = std::make_unique<core::Server>(io.get_executor(),
-                                              core::ConnectionLimits::from(cfg.limits));
-  Services services{cfg, run.db, *run.auth, std::move(tls), io.get_executor()};
+  run.server =
+      std::make_unique<core::Server>(io.get_executor(), core::ConnectionLimits::from(cfg.limits));
+  if (cfg.outbound.enabled || (cfg.smtp.check_authentication && !cfg.listen.smtp.empty())) {
+    auto resolver = core::Resolver::from_config(io.get_executor(), cfg.outbound);
+    if (!resolver) {
+      spdlog::critical("DNS resolver: {}", resolver.error());
+      co_return false;
+    }
+    run.resolver = *resolver;
+  }
+  Services services{cfg, run.db, *run.auth, std::move(tls), run.resolver};
   if (auto r = add_services(*run.server, services); !r) {
     spdlog::critical("{}", r.error());
     co_return false;
   }
   run.server->start();
   if (cfg.outbound.enabled) {
-    auto outbound = smtp::OutboundService::create(io.get_executor(), cfg, run.db,
-                                                  smtp::make_store_backend(run.db, *run.auth));
+    auto outbound = smtp::OutboundService::create(
+        io.get_executor(), cfg, run.db, smtp::make_store_backend(run.db, *run.auth), run.resolver);
     if (!outbound) {
       spdlog::critical("{}", outbound.error());
       co_return false;
@@ -96,6 +106,7 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
 awaitable<void> stop(Running& run) {
   if (run.server) co_await run.server->shutdown(std::chrono::seconds(5));
   if (run.outbound) co_await run.outbound->stop();
+  if (run.resolver) run.resolver->stop();
   run.account_changes.reset();
   if (run.db) run.db->close();
 }
@@ -119,8 +130,8 @@ int cmd_serve(std::vector<std::string> args) {
   auto target = database_target(*cfg, /*stop_adopted=*/true);
   if (!target) return 1;
 
-  const unsigned threads = cfg->server.threads ? cfg->server.threads
-                                               : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads =
+      cfg->server.threads ? cfg->server.threads : std::max(1u, std::thread::hardware_concurrency());
   asio::io_context io(static_cast<int>(threads));
   Running running;
   int rc = 0;
@@ -130,15 +141,14 @@ int cmd_serve(std::vector<std::string> args) {
     spdlog::info("signal {}: shutting down", sig);
     asio::co_spawn(io, stop(running), [&](std::exception_ptr) { io.stop(); });
   });
-  asio::co_spawn(
-      io, start(io, *cfg, target->conninfo, *tls, running),
-      [&](std::exception_ptr e, bool ok) {
-        if (e || !ok) {
-          rc = 1;
-          signals.cancel();
-          asio::co_spawn(io, stop(running), [&](std::exception_ptr) { io.stop(); });
-        }
-      });
+  asio::co_spawn(io, start(io, *cfg, target->conninfo, *tls, running),
+                 [&](std::exception_ptr e, bool ok) {
+                   if (e || !ok) {
+                     rc = 1;
+                     signals.cancel();
+                     asio::co_spawn(io, stop(running), [&](std::exception_ptr) { io.stop(); });
+                   }
+                 });
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { io.run(); });
   io.run();

@@ -1,7 +1,7 @@
 #include "demo_seed.hpp"
 
-#include <cstdio>
 #include <spdlog/spdlog.h>
+#include <cstdio>
 
 #include "core/auth.hpp"
 
@@ -12,7 +12,8 @@ awaitable<bool> seed_demo(admin::Provisioning& prov, store::Directory& dir,
   auto existing = co_await dir.find_domain(demo.domain);
   if (existing) co_return true;  // seeded before: passwords were printed then
   if (existing.error() != store::StoreError::not_found) {
-    spdlog::error("demo seed: cannot look up {}: {}", demo.domain, store::to_string(existing.error()));
+    spdlog::error("demo seed: cannot look up {}: {}", demo.domain,
+                  store::to_string(existing.error()));
     co_return false;
   }
   auto domain = co_await prov.add_domain(demo.domain);

@@ -1,8 +1,8 @@
 #include "runtime.hpp"
 
+#include <spdlog/spdlog.h>
 #include <cstdio>
 #include <cstdlib>
-#include <spdlog/spdlog.h>
 
 namespace govmail::app {
 

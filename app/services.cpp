@@ -34,12 +34,10 @@ Result<void, std::string> add_http(core::Server& server, const Services& s) {
 Result<void, std::string> add_smtp(core::Server& server, const Services& s) {
   std::shared_ptr<const smtp::InboundAuth> checks;
   if (s.cfg.smtp.check_authentication && !s.cfg.listen.smtp.empty()) {
-    auto made = smtp::InboundAuth::create(s.ex, s.cfg);
-    if (!made) return unexpected(made.error());
-    checks = *made;
+    checks = std::make_shared<const smtp::InboundAuth>(s.resolver, s.cfg.server.hostname,
+                                                       s.cfg.smtp.dmarc_reject);
   }
-  return smtp::add_services(server, s.cfg, smtp::make_store_backend(s.db, s.auth), s.tls,
-                            checks);
+  return smtp::add_services(server, s.cfg, smtp::make_store_backend(s.db, s.auth), s.tls, checks);
 }
 
 // IMAP with STARTTLS (listen.imap) and implicit TLS (listen.imaps).

@@ -5,6 +5,7 @@
 
 #include "core/auth.hpp"
 #include "core/config.hpp"
+#include "core/dns.hpp"
 #include "core/listener.hpp"
 #include "core/tls.hpp"
 #include "store/database.hpp"
@@ -16,7 +17,7 @@ struct Services {
   std::shared_ptr<store::Database> db;
   core::AuthService& auth;
   core::TlsContext tls;
-  Executor ex;
+  std::shared_ptr<core::Resolver> resolver;  // the process's one DNS resolver
 };
 
 Result<void, std::string> add_services(core::Server& server, const Services& services);

@@ -311,6 +311,14 @@ Result<std::shared_ptr<Resolver>, std::string> Resolver::create(Executor ex, Dns
   return std::make_shared<Resolver>(std::move(impl));
 }
 
+Result<std::shared_ptr<Resolver>, std::string> Resolver::from_config(Executor ex,
+                                                                     const OutboundConfig& cfg) {
+  DnsOptions dns;
+  dns.forwarders = cfg.resolvers;
+  dns.timeout = cfg.dns_timeout;
+  return create(std::move(ex), std::move(dns));
+}
+
 Resolver::Resolver(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Resolver::~Resolver() {

@@ -119,8 +119,9 @@ store::Delivery make_delivery(Session::Impl& s) {
   std::string raw = trace_headers(s, rfc5322_date(std::chrono::system_clock::now()));
   // Ours first; one claiming to be ours that came from a client or another server is removed
   // (RFC 8601 5), on every port: an official could otherwise forge "dkim=pass" too.
+  raw.reserve(raw.size() + s.tx.auth_results.size() + s.tx.body.size());
   raw += s.tx.auth_results;
-  raw += auth_results::strip_own(s.tx.body, s.cfg.hostname);
+  auth_results::append_without_own(raw, s.tx.body, s.cfg.hostname);
   d.raw = std::make_shared<const std::string>(std::move(raw));
   d.envelope_from = s.tx.from.address;
   for (const auto& [id, acct] : s.tx.accounts) d.local.push_back({id, std::nullopt});

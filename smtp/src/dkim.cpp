@@ -10,8 +10,12 @@
 #include <array>
 #include <vector>
 
+#include "dkim_common.hpp"
+
 namespace govmail::smtp::dkim {
 namespace {
+
+using namespace detail;
 
 constexpr std::array<std::string_view, 16> kSignedFields = {"from",
                                                             "sender",
@@ -36,39 +40,11 @@ constexpr std::size_t kMaxPemBytes = 64 * 1024;
 constexpr std::size_t kFoldWidth = 76;         // folded lines stay under 78 characters
 constexpr std::size_t kBodyPiece = 64 * 1024;  // body canonicalised and hashed in pieces
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
-
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
 bool contains(std::span<const std::string_view> set, std::string_view name) {
   for (auto s : set)
     if (iequals(s, name)) return true;
   return false;
 }
-
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using Bio = std::unique_ptr<BIO, BioFree>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 // OpenSSL's error queue is per thread; leave it empty so that no later caller reads our errors.
 // Its texts are never passed on: they may quote what was being parsed.
@@ -110,64 +86,6 @@ Result<std::string, std::string> public_b64_of(EVP_PKEY* pkey, Algorithm alg) {
 bool key_matches(EVP_PKEY* pkey, Algorithm alg) {
   if (alg == Algorithm::ed25519_sha256) return EVP_PKEY_is_a(pkey, "ED25519") == 1;
   return EVP_PKEY_is_a(pkey, "RSA") == 1 && EVP_PKEY_get_bits(pkey) >= 1024;
-}
-
-// A domain or selector: dot-separated labels of letters, digits and hyphens (RFC 6376 3.1).
-bool valid_name(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  std::size_t label = 0;
-  for (char c : s) {
-    if (c == '.') {
-      if (label == 0) return false;
-      label = 0;
-      continue;
-    }
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_';
-    if (!ok || ++label > 63) return false;
-  }
-  return label != 0;
-}
-
-struct Field {
-  std::string_view name;  // as written, trailing WSP removed
-  std::string_view raw;   // the whole field with its folding, without the final CRLF
-};
-
-// Splits the header block (every line ends with CRLF except perhaps the last) into fields.
-Result<std::vector<Field>, std::string> parse_fields(std::string_view block, const Limits& limits) {
-  std::vector<Field> fields;
-  std::size_t pos = 0;
-  while (pos < block.size()) {
-    std::size_t end = block.find("\r\n", pos);
-    if (end == std::string_view::npos) end = block.size();
-    std::string_view line = block.substr(pos, end - pos);
-    for (char c : line)
-      if (c == '\r' || c == '\n')
-        return fail<std::vector<Field>>("dkim: bare CR or LF in the header block");
-    if (!line.empty() && is_wsp(line.front())) {
-      if (fields.empty())
-        return fail<std::vector<Field>>("dkim: the header block starts with a continuation line");
-      auto& f = fields.back();
-      f.raw = std::string_view(f.raw.data(),
-                               static_cast<std::size_t>(line.data() + line.size() - f.raw.data()));
-    } else {
-      auto colon = line.find(':');
-      if (colon == std::string_view::npos)
-        return fail<std::vector<Field>>("dkim: a header line without a colon");
-      std::string_view name = line.substr(0, colon);
-      while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
-      if (name.empty()) return fail<std::vector<Field>>("dkim: a header field without a name");
-      for (char c : name)
-        if (c < 33 || c > 126)
-          return fail<std::vector<Field>>("dkim: a header field name with invalid characters");
-      if (fields.size() >= limits.max_header_fields)
-        return fail<std::vector<Field>>("dkim: more header fields than the limit");
-      fields.push_back({name, line});
-    }
-    pos = end + 2;
-  }
-  return fields;
 }
 
 // Builds the folded DKIM-Signature field.
@@ -394,7 +312,7 @@ Result<std::string, std::string> Signer::sign(std::string_view message,
   }
   if (headers.size() > limits_.max_header_bytes)
     return fail<std::string>("dkim: header block larger than the limit");
-  auto parsed = parse_fields(headers, limits_);
+  auto parsed = parse_fields(headers, limits_.max_header_fields, /*strict_names=*/true);
   if (!parsed) return unexpected(parsed.error());
   const std::vector<Field>& fields = *parsed;
 

@@ -234,28 +234,6 @@ std::shared_ptr<Resolver> make_resolver(asio::io_context& io, std::string forwar
   return *r;
 }
 
-// A UDP port on loopback that never answers: bound, never read.
-class SilentPort {
- public:
-  SilentPort() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("SilentPort: bind failed");
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentPort() { ::close(fd_); }
-  std::string forwarder() const { return "127.0.0.1@" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
-
 class DnsServerTest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -393,7 +371,7 @@ TEST_F(DnsServerTest, ManyConcurrentLookupsOnTwoThreads) {
 }
 
 TEST(DnsResolver, TimeoutIsTemporary) {
-  SilentPort silent;
+  test::SilentPort silent;
   asio::io_context io;
   auto resolver = make_resolver(io, silent.forwarder(), 300ms);
   const auto start = std::chrono::steady_clock::now();
@@ -409,7 +387,7 @@ TEST(DnsResolver, TimeoutIsTemporary) {
 }
 
 TEST(DnsResolver, StopCompletesPendingLookups) {
-  SilentPort silent;
+  test::SilentPort silent;
   asio::io_context io;
   auto resolver = make_resolver(io, silent.forwarder(), 30s);
   std::vector<MxAnswer> answers;
@@ -439,7 +417,7 @@ TEST(DnsResolver, StopCompletesPendingLookups) {
 }
 
 TEST(DnsResolver, DestroyedWithLookupPending) {
-  SilentPort silent;
+  test::SilentPort silent;
   asio::io_context io;
   auto resolver = make_resolver(io, silent.forwarder(), 30s);
   std::optional<MxAnswer> answer;

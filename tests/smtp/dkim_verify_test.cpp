@@ -427,30 +427,8 @@ TEST_F(DkimVerifyDns, NoKeyRevokedAndTwoSignatures) {
   EXPECT_DKIM(checks[1], VerifyResult::temperror, "budget");
 }
 
-// A UDP port on loopback that never answers: bound, never read.
-class SilentPort {
- public:
-  SilentPort() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("SilentPort: bind failed");
-    port_ = ntohs(a.sin_port);
-  }
-  ~SilentPort() { ::close(fd_); }
-  std::string forwarder() const { return "127.0.0.1@" + std::to_string(port_); }
-
- private:
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-};
-
 TEST(DkimVerifyTimeout, ForwarderNeverAnswers) {
-  SilentPort silent;
+  test::SilentPort silent;
   asio::io_context io;
   core::DnsOptions opts;
   opts.forwarders = {silent.forwarder()};

@@ -172,4 +172,20 @@ void UnboundServer::stop() {
   pid_ = -1;
 }
 
+SilentPort::SilentPort() {
+  fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("SilentPort: bind failed");
+  port_ = ntohs(a.sin_port);
+}
+
+SilentPort::~SilentPort() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 }  // namespace govmail::test

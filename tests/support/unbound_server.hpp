@@ -38,4 +38,18 @@ class UnboundServer {
   pid_t pid_ = -1;
 };
 
+// A UDP port on loopback that never answers (bound, never read): a DNS forwarder for timeouts.
+class SilentPort {
+ public:
+  SilentPort();
+  ~SilentPort();
+  SilentPort(const SilentPort&) = delete;
+  SilentPort& operator=(const SilentPort&) = delete;
+  std::string forwarder() const { return "127.0.0.1@" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
 }  // namespace govmail::test

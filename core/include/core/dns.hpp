@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/awaitable_fwd.hpp"
+#include "core/config.hpp"
 #include "core/result.hpp"
 
 namespace govmail::core {
@@ -82,6 +83,11 @@ class Resolver {
   // A and AAAA asked at once. nxdomain only when both answers say so; ok when either has data.
   awaitable<AddressAnswer> addresses(std::string host);
   awaitable<TxtAnswer> txt(std::string name);
+
+  // The one resolver of a govmail process (outbound.resolvers, outbound.dns_timeout): outbound
+  // delivery and the MX's inbound checks share it, and its cache.
+  static Result<std::shared_ptr<Resolver>, std::string> from_config(Executor ex,
+                                                                    const OutboundConfig& cfg);
 
   // Pending lookups complete at once with temporary ("resolver stopped"), later ones too.
   // Idempotent; the Resolver may be destroyed afterwards while lookups are still unwinding.

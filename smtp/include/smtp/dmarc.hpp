@@ -122,5 +122,7 @@ std::string header(std::string_view authserv_id, const std::vector<Method>& meth
 // skipped) equals authserv_id, ASCII case-insensitive and ignoring a trailing dot, with its
 // continuation lines. Everything else is kept byte for byte (RFC 8601 5).
 std::string strip_own(std::string_view message, std::string_view authserv_id);
+// The same, appended to `out` (no copy of the message of its own: delivery's hot path).
+void append_without_own(std::string& out, std::string_view message, std::string_view authserv_id);
 
 }  // namespace govmail::smtp::auth_results

@@ -12,11 +12,11 @@ namespace govmail::smtp {
 enum class DsnKind { failed, delayed, relayed };
 
 struct DsnRecipient {
-  std::string original;         // Original-Recipient: the address the sender used (or ORCPT)
-  std::string final_recipient;  // the address delivery was attempted to
-  std::string status;           // RFC 3463, "5.2.2"
-  std::string diagnostic;       // "552 5.2.2 Mailbox full" (the remote reply or local reason)
-  std::string remote_mta;       // Remote-MTA: host that gave the reply ("" when none)
+  std::string original;          // Original-Recipient: the address the sender used (or ORCPT)
+  std::string final_recipient;   // the address delivery was attempted to
+  std::string status;            // RFC 3463, "5.2.2"
+  std::string diagnostic;        // "552 5.2.2 Mailbox full" (the remote reply or local reason)
+  std::string remote_mta;        // Remote-MTA: host that gave the reply ("" when none)
   std::string will_retry_until;  // delayed only: RFC 5322 date of the last attempt
 };
 

@@ -9,8 +9,6 @@
 #include <string_view>
 
 #include "core/awaitable_fwd.hpp"
-#include "core/config.hpp"
-#include "core/result.hpp"
 
 namespace govmail::core {
 class Resolver;
@@ -34,16 +32,13 @@ struct InboundVerdict {
 
 class InboundAuth {
  public:
-  // authserv_id: our host name (server.hostname).
-  static Result<std::shared_ptr<InboundAuth>, std::string> create(Executor ex,
-                                                                  const core::Config& cfg);
+  // authserv_id: our host name (server.hostname); dmarc_reject_action: smtp.dmarc_reject.
   InboundAuth(std::shared_ptr<core::Resolver> resolver, std::string authserv_id,
               std::string dmarc_reject_action);
   ~InboundAuth();
 
   awaitable<InboundVerdict> check(InboundQuery q) const;
   const std::string& authserv_id() const { return authserv_id_; }
-  void stop();
 
  private:
   std::shared_ptr<core::Resolver> resolver_;

@@ -14,6 +14,9 @@
 #include "core/config.hpp"
 #include "core/result.hpp"
 
+namespace govmail::core {
+class Resolver;
+}
 namespace govmail::store {
 class Database;
 }
@@ -24,10 +27,10 @@ class Backend;
 
 class OutboundService {
  public:
-  // Validates routes and starts the resolver; nothing runs before start().
+  // Validates routes; nothing runs before start().
   static Result<std::shared_ptr<OutboundService>, std::string> create(
       Executor ex, const core::Config& cfg, std::shared_ptr<store::Database> db,
-      std::shared_ptr<Backend> backend);
+      std::shared_ptr<Backend> backend, std::shared_ptr<core::Resolver> resolver);
   ~OutboundService();
 
   void start();

@@ -14,6 +14,7 @@
 
 #include "core/asio.hpp"
 #include "core/dns.hpp"
+#include "dkim_common.hpp"
 
 namespace govmail::smtp::dkim {
 
@@ -39,31 +40,21 @@ std::string_view to_string(VerifyResult result) {
 
 namespace {
 
+using namespace detail;
+
 constexpr std::size_t kBodyPiece = 64 * 1024;
 constexpr std::size_t kMaxSignatureBytes = 1024;  // 8192-bit RSA
 constexpr std::size_t kMaxKeyBytes = 2048;        // DER of an 8192-bit RSA public key is ~1.1 KiB
 constexpr int kMinRsaBits = 1024;
 constexpr int kMaxRsaBits = 8192;
 
-bool is_wsp(char c) {
-  return c == ' ' || c == '\t';
-}
 bool is_fws(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-char lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 std::string lowered(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = lower(c);
   return out;
-}
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
 }
 std::string_view trim_fws(std::string_view s) {
   while (!s.empty() && is_fws(s.front())) s.remove_prefix(1);
@@ -208,23 +199,6 @@ bool list_has(std::string_view list, std::string_view want) {
   return false;
 }
 
-// Letters, digits, '-', '_' in dot-separated labels (d=, s=).
-bool valid_name(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  std::size_t label = 0;
-  for (char c : s) {
-    if (c == '.') {
-      if (label == 0) return false;
-      label = 0;
-      continue;
-    }
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_';
-    if (!ok || ++label > 63) return false;
-  }
-  return label != 0;
-}
-
 std::optional<std::int64_t> parse_uint(std::string_view s) {
   if (s.empty() || s.size() > 18) return std::nullopt;  // fits an int64
   std::int64_t v = 0;
@@ -233,38 +207,6 @@ std::optional<std::int64_t> parse_uint(std::string_view s) {
     v = v * 10 + (c - '0');
   }
   return v;
-}
-
-struct Field {
-  std::string_view name;  // trailing WSP removed
-  std::string_view raw;   // the whole field with its folding, without the final CRLF
-};
-
-std::optional<std::vector<Field>> parse_fields(std::string_view block, const VerifyLimits& limits) {
-  std::vector<Field> fields;
-  std::size_t pos = 0;
-  while (pos < block.size()) {
-    std::size_t end = block.find("\r\n", pos);
-    if (end == std::string_view::npos) end = block.size();
-    std::string_view line = block.substr(pos, end - pos);
-    for (char c : line)
-      if (c == '\r' || c == '\n') return std::nullopt;
-    if (!line.empty() && is_wsp(line.front())) {
-      if (fields.empty()) return std::nullopt;
-      auto& f = fields.back();
-      f.raw = std::string_view(f.raw.data(),
-                               static_cast<std::size_t>(line.data() + line.size() - f.raw.data()));
-    } else {
-      auto colon = line.find(':');
-      if (colon == std::string_view::npos) return std::nullopt;
-      std::string_view name = line.substr(0, colon);
-      while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
-      if (name.empty() || fields.size() >= limits.max_header_fields) return std::nullopt;
-      fields.push_back({name, line});
-    }
-    pos = end + 2;
-  }
-  return fields;
 }
 
 bool contains_dkim_signature(std::string_view headers) {
@@ -284,17 +226,9 @@ std::string canon_header(Canon c, std::string_view raw) {
   return out;
 }
 
-struct MdFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
 struct PkeyCtxFree {
   void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
 };
-using MdCtx = std::unique_ptr<EVP_MD_CTX, MdFree>;
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 
 // SHA-256 of the canonicalised body, at most `limit` bytes of it (l=); `canon_size` is the size
@@ -686,7 +620,7 @@ std::vector<Pending> prepare(std::string_view message, std::int64_t now_unix,
       body = message.substr(sep + 4);
     }
   }
-  auto fields = parse_fields(headers, limits);
+  auto fields = parse_fields(headers, limits.max_header_fields, /*strict_names=*/false);
   if (!fields) {
     if (contains_dkim_signature(headers)) {
       Pending p;

@@ -571,10 +571,18 @@ std::string header(std::string_view authserv_id, const std::vector<Method>& meth
 }
 
 std::string strip_own(std::string_view message, std::string_view authserv_id) {
-  const std::string own = normalize_id(authserv_id);
-  if (own.empty()) return std::string(message);
   std::string out;
   out.reserve(message.size());
+  append_without_own(out, message, authserv_id);
+  return out;
+}
+
+void append_without_own(std::string& out, std::string_view message, std::string_view authserv_id) {
+  const std::string own = normalize_id(authserv_id);
+  if (own.empty()) {
+    out += message;
+    return;
+  }
   // Line i spans [start, next), next just past its LF (or the end of the message).
   auto line_end = [&](std::size_t start) {
     std::size_t lf = message.find('\n', start);
@@ -597,7 +605,6 @@ std::string strip_own(std::string_view message, std::string_view authserv_id) {
     pos = field_end;
   }
   out += message.substr(pos);
-  return out;
 }
 
 }  // namespace govmail::smtp::auth_results

@@ -4,6 +4,7 @@
 
 #include "core/asio.hpp"
 #include "core/dns.hpp"
+#include "smtp/command.hpp"
 #include "smtp/dkim_verify.hpp"
 #include "smtp/dmarc.hpp"
 #include "smtp/headers.hpp"
@@ -12,11 +13,9 @@
 namespace govmail::smtp {
 namespace {
 
+// The domain of an address, lower-case ("" without '@').
 std::string domain_part(std::string_view address) {
-  const auto at = address.rfind('@');
-  std::string d(at == std::string_view::npos ? std::string_view() : address.substr(at + 1));
-  for (auto& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return d;
+  return lower_ascii(domain_of(address));
 }
 
 std::int64_t now_unix() {
@@ -62,20 +61,6 @@ InboundAuth::InboundAuth(std::shared_ptr<core::Resolver> resolver, std::string a
       dmarc_reject_action_(std::move(dmarc_reject_action)) {}
 
 InboundAuth::~InboundAuth() = default;
-
-Result<std::shared_ptr<InboundAuth>, std::string> InboundAuth::create(Executor ex,
-                                                                      const core::Config& cfg) {
-  core::DnsOptions dns;
-  dns.forwarders = cfg.outbound.resolvers;
-  dns.timeout = cfg.outbound.dns_timeout;
-  auto resolver = core::Resolver::create(ex, dns);
-  if (!resolver) return unexpected("inbound checks resolver: " + resolver.error());
-  return std::make_shared<InboundAuth>(*resolver, cfg.server.hostname, cfg.smtp.dmarc_reject);
-}
-
-void InboundAuth::stop() {
-  resolver_->stop();
-}
 
 awaitable<InboundVerdict> InboundAuth::check(InboundQuery q) const {
   InboundVerdict v;

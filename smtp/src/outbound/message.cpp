@@ -4,6 +4,7 @@
 
 #include "core/asio.hpp"
 #include "policy.hpp"
+#include "smtp/command.hpp"
 #include "smtp/headers.hpp"
 #include "store/outbound.hpp"
 
@@ -11,9 +12,7 @@ namespace govmail::smtp::outbound {
 
 std::string_view without_return_path(std::string_view stored) {
   if (stored.size() > 12) {
-    std::string name(stored.substr(0, 12));
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (name == "return-path:") {
+    if (lower_ascii(stored.substr(0, 12)) == "return-path:") {
       // The field with its folded continuation lines.
       std::size_t end = 0;
       do {
@@ -48,11 +47,6 @@ awaitable<void> DkimKeys::reload(store::OutboundQueue& queue) {
   }
   std::lock_guard lock(mu_);
   signers_ = std::move(next);
-}
-
-std::size_t DkimKeys::size() const {
-  std::lock_guard lock(mu_);
-  return signers_->size();
 }
 
 std::string DkimKeys::prepare(std::string_view stored, bool sign, std::int64_t now_unix) const {

@@ -27,7 +27,6 @@ class DkimKeys {
   // The message to send: without Return-Path:, with a DKIM-Signature: first when `sign` and
   // its From: domain has a key. A signing failure sends the message unsigned (logged).
   std::string prepare(std::string_view stored, bool sign, std::int64_t now_unix) const;
-  std::size_t size() const;
 
  private:
   using Signers = std::map<std::string, std::shared_ptr<const dkim::Signer>>;

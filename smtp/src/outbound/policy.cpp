@@ -1,24 +1,20 @@
 #include "policy.hpp"
 
+#include "smtp/command.hpp"
+
 #include <algorithm>
 #include <cctype>
 
 namespace govmail::smtp::outbound {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool pattern_matches(std::string_view pattern, std::string_view domain) {
   if (pattern == "*") return true;
   if (pattern.starts_with("*.")) {
-    const std::string suffix = lower(pattern.substr(1));  // ".gov.vn"
+    const std::string suffix = lower_ascii(pattern.substr(1));  // ".gov.vn"
     return domain.size() > suffix.size() && domain.ends_with(suffix);
   }
-  return lower(pattern) == domain;
+  return lower_ascii(pattern) == domain;
 }
 
 std::string expired_reply(const store::ClaimedRecipient& r, const AttemptResult& a,
@@ -39,8 +35,7 @@ const core::OutboundRoute* match_route(const std::vector<core::OutboundRoute>& r
 }
 
 std::string domain_of_address(std::string_view address) {
-  const auto at = address.rfind('@');
-  return at == std::string_view::npos ? std::string() : lower(address.substr(at + 1));
+  return lower_ascii(domain_of(address));
 }
 
 std::chrono::seconds retry_delay(int attempts, std::chrono::seconds retry_min,
@@ -52,7 +47,7 @@ std::chrono::seconds retry_delay(int attempts, std::chrono::seconds retry_min,
 
 Notify parse_notify(std::string_view notify) {
   if (notify.empty()) return {};
-  const std::string n = lower(notify);
+  const std::string n = lower_ascii(notify);
   if (n == "never") return {false, false, false};
   return {n.find("success") != std::string::npos, n.find("failure") != std::string::npos,
           n.find("delay") != std::string::npos};

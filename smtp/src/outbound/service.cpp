@@ -386,7 +386,7 @@ OutboundService::~OutboundService() = default;
 
 Result<std::shared_ptr<OutboundService>, std::string> OutboundService::create(
     Executor ex, const core::Config& cfg, std::shared_ptr<store::Database> db,
-    std::shared_ptr<Backend> backend) {
+    std::shared_ptr<Backend> backend, std::shared_ptr<core::Resolver> resolver) {
   auto impl = std::make_shared<Impl>();
   impl->ex = ex;
   impl->cfg = cfg.outbound;
@@ -396,12 +396,7 @@ Result<std::shared_ptr<OutboundService>, std::string> OutboundService::create(
     if (!route) return unexpected("outbound.routes: cannot read \"" + text + "\"");
     impl->routes.push_back(std::move(*route));
   }
-  core::DnsOptions dns;
-  dns.forwarders = cfg.outbound.resolvers;
-  dns.timeout = cfg.outbound.dns_timeout;
-  auto resolver = core::Resolver::create(ex, dns);
-  if (!resolver) return unexpected("outbound resolver: " + resolver.error());
-  impl->resolver = *resolver;
+  impl->resolver = std::move(resolver);
   impl->db = std::move(db);
   impl->backend = std::move(backend);
   auto& o = impl->transfer.options;
@@ -438,7 +433,6 @@ awaitable<void> OutboundService::stop() {
   if (self->loops > 0)
     spdlog::warn("outbound: stopped with {} deliveries in progress (due again after the lease)",
                  self->loops.load());
-  self->resolver->stop();
   spdlog::info("outbound: stopped; {} connections opened, {} transactions",
                self->transfer.connections->load(), self->transfer.transactions->load());
 }
