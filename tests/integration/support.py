@@ -72,6 +72,11 @@ imap = {imap_l}
 imaps = {imaps_l}
 http = ["127.0.0.1:{http_port}"]
 {extra}
+
+# Tests written with this config send no remote mail; their queue workers stay off (see
+# docs/NOTES.md: with them polling, imapflow's IDLE test misses a flag change about 1 in 3 runs).
+[outbound]
+enabled = false
 """)
 
 
