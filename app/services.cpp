@@ -11,8 +11,10 @@
 namespace govmail::app {
 namespace {
 
+// One HTTP server (health, admin API) on two listener sets: plaintext on loopback (listen.http;
+// config loading refuses other addresses) and implicit TLS (listen.https).
 Result<void, std::string> add_http(core::Server& server, const Services& s) {
-  if (s.cfg.listen.http.empty()) return {};
+  if (s.cfg.listen.http.empty() && s.cfg.listen.https.empty()) return {};
   auto http = std::make_shared<webmail::HttpServer>();
   http->set_health_check([db = s.db]() -> awaitable<webmail::HealthReport> {
     webmail::HealthReport report;
@@ -22,11 +24,26 @@ Result<void, std::string> add_http(core::Server& server, const Services& s) {
     co_return report;
   });
   admin::register_admin_api(http->router(), {s.cfg, s.db, s.auth});  // /admin/api
-  core::ServiceOptions opts;
-  opts.name = "http";
-  opts.listen = s.cfg.listen.http;
-  opts.handler = [http](core::Stream& stream) { return http->serve(stream); };
-  return server.add_service(std::move(opts));
+  struct Spec {
+    const char* name;
+    const std::vector<std::string>& listen;
+    core::TlsMode mode;
+  };
+  const Spec specs[] = {{"http", s.cfg.listen.http, core::TlsMode::none},
+                        {"https", s.cfg.listen.https, core::TlsMode::implicit}};
+  for (const Spec& spec : specs) {
+    if (spec.listen.empty()) continue;
+    if (spec.mode == core::TlsMode::implicit && !s.tls)
+      return unexpected(std::string("https: listen.https needs a TLS certificate ([tls])"));
+    core::ServiceOptions opts;
+    opts.name = spec.name;
+    opts.listen = spec.listen;
+    opts.tls = spec.mode;
+    opts.tls_context = s.tls;
+    opts.handler = [http](core::Stream& stream) { return http->serve(stream); };
+    if (auto r = server.add_service(std::move(opts)); !r) return r;
+  }
+  return {};
 }
 
 // MX, submission (STARTTLS) and submissions (implicit TLS), each from its listen list.

@@ -61,6 +61,7 @@ submissions = []
 imap = [{'' if args.tls else f'"127.0.0.1:{imap_port}"'}]
 imaps = [{f'"127.0.0.1:{imap_port}"' if args.tls else ''}]
 http = ["127.0.0.1:{http}"]
+https = []
 [auth]
 allow_plaintext_on_loopback = true
 [limits]

@@ -66,6 +66,7 @@ submissions = []
 imap = ["127.0.0.1:$IMAP_PORT"]
 imaps = []
 http = ["127.0.0.1:$HTTP_PORT"]
+https = []
 [auth]
 allow_plaintext_on_loopback = true
 [limits]

@@ -87,6 +87,7 @@ submissions = []
 imap = []
 imaps = []
 http = ["127.0.0.1:$HTTP_PORT"]
+https = []
 [auth]
 allow_plaintext_on_loopback = true
 argon2_memlimit = 8388608

@@ -48,6 +48,7 @@ submissions = []
 imap = []
 imaps = []
 http = ["127.0.0.1:$HTTP_PORT"]
+https = []
 [auth]
 argon2_memlimit = 8388608
 argon2_opslimit = 1

@@ -337,7 +337,8 @@ const std::vector<Entry>& schema() {
       strings<&C::listen, &ListenConfig::submissions>("listen.submissions", kListen, "message submission over implicit TLS"),
       strings<&C::listen, &ListenConfig::imap>("listen.imap", kListen, "IMAP (STARTTLS)"),
       strings<&C::listen, &ListenConfig::imaps>("listen.imaps", kListen, "IMAP over implicit TLS"),
-      strings<&C::listen, &ListenConfig::http>("listen.http", kListen, "JMAP, webmail API and admin API"),
+      strings<&C::listen, &ListenConfig::http>("listen.http", kListen, "plaintext JMAP, webmail and admin API: loopback addresses only"),
+      strings<&C::listen, &ListenConfig::https>("listen.https", kListen, "JMAP, webmail and admin API over implicit TLS"),
 
       boolean<&C::auth, &AuthConfig::allow_plaintext_on_loopback>("auth.allow_plaintext_on_loopback", "allow passwords without TLS from 127.0.0.1/::1 (development only)"),
       duration<&C::auth, &AuthConfig::cache_ttl>("auth.cache_ttl", 1s, 24h, "how long a verified password is trusted without re-hashing (seconds)"),
@@ -508,6 +509,28 @@ struct Parser {
                 format_duration(config.auth.lockout_max) + ")");
   }
 
+  // Admin passwords, TOTP codes and bearer tokens cross HTTP: in clear only on loopback.
+  void check_plaintext_http() {
+    for (const std::string& text : config.listen.http) {
+      const ListenAddress a = *parse_listen_address(text);
+      if (is_loopback_host(a)) continue;
+      error(line_of("listen.http"),
+            "key 'listen.http': " + text +
+                " is not a loopback address; plaintext HTTP would carry passwords and tokens "
+                "in clear: serve it from listen.https (TLS)");
+    }
+  }
+
+  // 127.0.0.0/8 or ::1, however written (parse_listen_address has checked the syntax).
+  static bool is_loopback_host(const ListenAddress& a) {
+    unsigned char b[16] = {};
+    if (inet_pton(a.v6 ? AF_INET6 : AF_INET, a.host.c_str(), b) != 1) return false;
+    if (!a.v6) return b[0] == 127;
+    static constexpr unsigned char kV6Loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                      0, 0, 0, 0, 0, 0, 0, 1};
+    return std::equal(b, b + 16, kV6Loopback);
+  }
+
   // Two services on one address (or on a wildcard of the same family and port) cannot bind.
   void check_listen_conflicts() {
     struct Bound {
@@ -539,6 +562,7 @@ struct Parser {
     if (key == "listen.submissions") return l.submissions;
     if (key == "listen.imap") return l.imap;
     if (key == "listen.imaps") return l.imaps;
+    if (key == "listen.https") return l.https;
     return l.http;
   }
 };
@@ -680,6 +704,7 @@ Result<Config, ConfigError> parse_config(std::string_view toml_text, std::string
   if (parser.errors.empty()) {
     parser.check_lockout();
     parser.check_listen_conflicts();
+    parser.check_plaintext_http();
   }
   if (!parser.errors.empty()) {
     std::stable_sort(parser.errors.begin(), parser.errors.end(),

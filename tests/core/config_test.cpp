@@ -75,7 +75,8 @@ TEST(Config, ProductionExampleParses) {
   EXPECT_FALSE(r->auth.allow_plaintext_on_loopback);
   EXPECT_FALSE(r->demo.seed);
   EXPECT_EQ(r->listen.smtp, (std::vector<std::string>{"0.0.0.0:25", "[::]:25"}));
-  EXPECT_EQ(r->listen.http, (std::vector<std::string>{"0.0.0.0:443", "[::]:443"}));
+  EXPECT_EQ(r->listen.https, (std::vector<std::string>{"0.0.0.0:443", "[::]:443"}));
+  EXPECT_EQ(r->listen.http, (std::vector<std::string>{"127.0.0.1:8080"}));
   EXPECT_EQ(r->auth.failure_window, 900s);
   EXPECT_EQ(r->log.format, "json");
   EXPECT_FALSE(r->database.url.empty());
@@ -170,6 +171,24 @@ TEST(Config, ListenAddresses) {
             "\"[IPv6]:port\", found string \"localhost:25\"");
   EXPECT_NE(error_of("[listen]\nsmtp = \"127.0.0.1:25\"\n").find("expected array"),
             std::string::npos);
+}
+
+// Admin passwords, TOTP codes and tokens cross HTTP: plaintext only on loopback.
+TEST(Config, PlaintextHttpOnlyOnLoopback) {
+  for (const char* bad : {"0.0.0.0:443", "[::]:443", "192.0.2.10:80", "[2001:db8::1]:80",
+                          "[::ffff:127.0.0.1]:80", "128.0.0.1:80"}) {
+    const std::string text = std::string("[listen]\nhttp = [\"") + bad + "\"]\nhttps = []\n";
+    EXPECT_EQ(error_of(text), std::string("t.toml:2: key 'listen.http': ") + bad +
+                                  " is not a loopback address; plaintext HTTP would carry "
+                                  "passwords and tokens in clear: serve it from listen.https "
+                                  "(TLS)");
+  }
+  for (const char* ok : {"127.0.0.1:8080", "127.8.9.10:80", "[::1]:8080", "[0:0::1]:8080"}) {
+    auto r = parse_config(std::string("[listen]\nhttp = [\"") + ok + "\"]\n", "t.toml");
+    EXPECT_TRUE(r.ok()) << ok << ": " << r.error().message;
+  }
+  auto tls = parse_config("[listen]\nhttp = []\nhttps = [\"0.0.0.0:443\", \"[::]:443\"]\n", "t");
+  EXPECT_TRUE(tls.ok()) << tls.error().message;
 }
 
 TEST(Config, TwoServicesOnOneAddressAreRefused) {

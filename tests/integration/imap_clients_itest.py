@@ -53,6 +53,7 @@ submissions = []
 imap = ["127.0.0.1:{imap_port}"]
 imaps = []
 http = ["127.0.0.1:{http}"]
+https = []
 
 [auth]
 allow_plaintext_on_loopback = true

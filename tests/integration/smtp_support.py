@@ -55,6 +55,7 @@ submissions = ["127.0.0.1:{self.submissions}"]
 imap = []
 imaps = []
 http = ["127.0.0.1:{self.http}"]
+https = []
 
 [auth]
 allow_plaintext_on_loopback = {"true" if allow_plaintext else "false"}

@@ -41,7 +41,11 @@ struct ListenConfig {
   std::vector<std::string> submissions{"127.0.0.1:2465", "[::1]:2465"};
   std::vector<std::string> imap{"127.0.0.1:2143", "[::1]:2143"};
   std::vector<std::string> imaps{"127.0.0.1:2993", "[::1]:2993"};
+  // Plaintext HTTP: loopback addresses only (a reverse proxy or local tools); loading refuses
+  // any other address, since admin passwords, TOTP codes and bearer tokens cross it.
   std::vector<std::string> http{"127.0.0.1:8080", "[::1]:8080"};
+  // HTTP over implicit TLS (the mail ports' certificate): what browsers and remote admins use.
+  std::vector<std::string> https{"127.0.0.1:8443", "[::1]:8443"};
 };
 
 struct AuthConfig {
