@@ -2,6 +2,8 @@
 // database.url is set, open the store (migrations), start the services, stop cleanly on
 // SIGINT/SIGTERM (services, then the store, then the embedded cluster).
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -13,6 +15,7 @@
 #include "core/dns.hpp"
 #include "core/listener.hpp"
 #include "core/log.hpp"
+#include "core/privileges.hpp"
 #include "core/tls.hpp"
 #include "core/version.hpp"
 #include "demo_seed.hpp"
@@ -49,6 +52,21 @@ struct Running {
   std::shared_ptr<smtp::OutboundService> outbound;
   std::shared_ptr<core::Resolver> resolver;  // outbound delivery and the MX's checks share it
 };
+
+// Ports are bound and the TLS key is read: nothing more needs root.
+bool leave_root(const core::ServerConfig& server) {
+  if (geteuid() != 0) return true;
+  if (server.user.empty()) {
+    spdlog::warn("running as root: set server.user, or start under conf/govmail.service");
+    return true;
+  }
+  if (auto r = core::drop_privileges(server.user); !r) {
+    spdlog::critical("{}", r.error());
+    return false;
+  }
+  spdlog::info("running as user {} (uid {})", server.user, getuid());
+  return true;
+}
 
 awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::string& conninfo,
                       core::TlsContext tls, Running& run) {
@@ -87,6 +105,7 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
     spdlog::critical("{}", r.error());
     co_return false;
   }
+  if (!leave_root(cfg.server)) co_return false;
   run.server->start();
   if (cfg.outbound.enabled) {
     auto outbound = smtp::OutboundService::create(
@@ -125,6 +144,12 @@ int cmd_serve(std::vector<std::string> args) {
   auto tls = core::prepare_server_tls(cfg->tls, cfg->server.hostname);
   if (!tls) {
     spdlog::critical("TLS: {}", tls.error());
+    return 1;
+  }
+  if (geteuid() == 0 && !cfg->server.user.empty() && cfg->database.url.empty()) {
+    spdlog::critical(
+        "server.user needs an external database (database.url): the embedded cluster "
+        "(development) is started and stopped as root");
     return 1;
   }
   auto target = database_target(*cfg, /*stop_adopted=*/true);

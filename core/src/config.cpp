@@ -321,6 +321,7 @@ const std::vector<Entry>& schema() {
       string<&C::server, &ServerConfig::hostname>("server.hostname", kHostname, "name in greetings and Received: headers; set to the public DNS name"),
       integer<&C::server, &ServerConfig::threads>("server.threads", 0, 1024, "io threads; 0 = one per core"),
       string<&C::server, &ServerConfig::var_dir>("server.var_dir", kNonEmpty, "state directory (embedded PostgreSQL, TLS, search index); relative = to the working directory"),
+      string<&C::server, &ServerConfig::user>("server.user", kAnyString, "started as root: bind the ports, then switch to this unprivileged user; \"\" = stay"),
 
       string<&C::database, &DatabaseConfig::url>("database.url", kAnyString, "libpq URL or keywords; empty = embedded cluster under var_dir/pg; GOVMAIL_DATABASE_URL overrides", mask_database_url),
       integer<&C::database, &DatabaseConfig::pool_size>("database.pool_size", 1, 1000, "connections to PostgreSQL"),

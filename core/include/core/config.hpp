@@ -18,6 +18,8 @@ struct ServerConfig {
   std::string hostname = "localhost";     // greeting / Received: name
   unsigned threads = 0;                   // io threads; 0 = one per core
   std::filesystem::path var_dir = "var";  // state: embedded PostgreSQL, TLS, search index
+  // Started as root: bind the ports, then run as this user ("" = keep the starting user).
+  std::string user;
 };
 
 struct DatabaseConfig {
