@@ -165,7 +165,9 @@ Result<TlsContext, std::string> make_server_tls_context(const TlsConfig& config)
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_compression |
-                   ssl::context::single_dh_use | SSL_OP_NO_RENEGOTIATION);
+                   ssl::context::single_dh_use | SSL_OP_NO_RENEGOTIATION |
+                   // Our order (strongest first), not a weak client's preference.
+                   SSL_OP_CIPHER_SERVER_PREFERENCE);
   const int min = config.min_version == "TLSv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
   if (!SSL_CTX_set_min_proto_version(native, min) ||
       !SSL_CTX_set_cipher_list(native, kTls12Ciphers))

@@ -68,7 +68,12 @@ with FreshDatabase() as db:
         base = f"https://127.0.0.1:{https}"
         with urllib.request.urlopen(base + "/healthz", context=ctx, timeout=30) as r:
             body = json.loads(r.read())
+            hsts = r.headers.get("Strict-Transport-Security", "")
+            sniff = r.headers.get("X-Content-Type-Options")
         c.check(r.status == 200 and body.get("status") == "ok", f"healthz over TLS: {body}")
+        c.check(hsts.startswith("max-age=") and int(hsts[8:].split(";")[0]) >= 15552000,
+                f"HSTS over TLS: {hsts!r}")
+        c.check(sniff == "nosniff", f"X-Content-Type-Options: {sniff!r}")
 
         req = urllib.request.Request(
             base + "/admin/api/login", method="POST",
@@ -113,6 +118,7 @@ with FreshDatabase() as db:
         # Plaintext HTTP stays on loopback for local tools.
         with urllib.request.urlopen(f"http://127.0.0.1:{srv.http}/healthz", timeout=30) as r:
             c.check(r.status == 200, "loopback plaintext healthz")
+            c.check("Strict-Transport-Security" not in r.headers, "no HSTS in plaintext")
     finally:
         stop_server(srv, c)
 

@@ -167,7 +167,10 @@ void register_admin_api(webmail::Router& router, AdminApiDeps deps) {
   // Argon2id on the AuthService worker pool, never on an io thread.
   Provisioning prov(deps.db->directory(),
                     [&auth = deps.auth](std::string pw) { return auth.hash(std::move(pw)); });
-  auto shared = std::make_shared<api::Shared>(deps.cfg, deps.db, deps.auth, std::move(prov));
+  // Braces, not make_shared's parentheses: clang 14 (the fuzz build) has no parenthesised
+  // aggregate initialisation.
+  std::shared_ptr<api::Shared> shared(
+      new api::Shared{deps.cfg, deps.db, deps.auth, std::move(prov), {}});
   router.add("*", std::string(api::kBase),
              [shared](const webmail::HttpRequest& req) { return api::dispatch(*shared, req); });
 }
