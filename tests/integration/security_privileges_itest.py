@@ -42,11 +42,7 @@ def status_fields(pid):
 
 with FreshDatabase() as db:
     srv = Server(db.url, allow_plaintext=True)
-    imap_port = free_port()
-    with open(srv.cfg) as f:
-        text = f.read()
-    with open(srv.cfg, "w") as f:
-        f.write(text.replace("imap = []", f'imap = ["127.0.0.1:{imap_port}"]'))
+    imap_port = srv.listen_imap()
     try:
         srv.admin("domain", "add", DOMAIN)
         add_account(srv, "a")

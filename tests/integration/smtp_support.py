@@ -76,6 +76,15 @@ argon2_memlimit = 8388608
 level = "{os.environ.get("GOVMAIL_IT_LOG", "info")}"
 """)
 
+    def listen_imap(self):
+        """Adds an IMAP listener on a free port to the config (before start()); its port."""
+        port = free_port()
+        with open(self.cfg) as f:
+            text = f.read()
+        with open(self.cfg, "w") as f:
+            f.write(text.replace("imap = []", f'imap = ["127.0.0.1:{port}"]'))
+        return port
+
     def admin(self, *args, input=None):
         r = govmail("admin", "--config", self.cfg, *args, env=self.env, input=input)
         if r.returncode != 0:
