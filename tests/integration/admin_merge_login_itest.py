@@ -9,7 +9,7 @@ import smtplib
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import Checks, FreshDatabase, free_port, stop_server  # noqa
+from support import Checks, FreshDatabase, stop_server  # noqa
 from smtp_support import DOMAIN, Server, inbox, wait_port  # noqa
 from admin_support import PW, smtp_login  # noqa
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import GOVMAIL, Checks, FreshDatabase, free_port, stop_server  # noqa
+from support import GOVMAIL, Checks, FreshDatabase, stop_server  # noqa
 from smtp_support import DOMAIN, Server, add_account, wait_port  # noqa
 
 if os.geteuid() != 0:
