@@ -26,17 +26,15 @@ std::optional<Reply> add_accounts(Session::Impl& s, store::RecipientResolution r
       if (over_quota(a, size)) return Reply{452, "4.2.2", "Mailbox full, try again later"};
     }
   }
-  std::size_t added = 0, full = 0;
+  std::size_t full = 0;
   for (const auto& a : res.accounts) {
     if (res.is_group && over_quota(a, size)) {
       ++full;
       if (report) s.tx.skipped.push_back({address, a.address});
       continue;
     }
-    auto [it, fresh] =
-        s.tx.accounts.try_emplace(a.id, LocalAccount{a, res.is_group, address, report});
+    auto it = s.tx.accounts.try_emplace(a.id, LocalAccount{a, res.is_group, address, report}).first;
     if (!res.is_group) it->second.only_via_group = false;
-    added += fresh;
   }
   if (full)
     spdlog::warn("smtp tx id={} group <{}>: {} member(s) over quota left out", s.tx.queue_id,
