@@ -285,8 +285,12 @@ awaitable<void> Session::Impl::flush_if_large() {
 }
 
 void Session::set_wake(std::function<void()> wake) {
-  std::lock_guard lock(impl_->notifier->mutex);
-  impl_->notifier->wake = std::move(wake);
+  Notifier& n = *impl_->notifier;
+  std::lock_guard lock(n.mutex);
+  n.wake = std::move(wake);
+  // A change that came while no wake was set (after IDLE's announce read the store, before this)
+  // would otherwise wait for the next change to be told.
+  if (n.wake && n.dirty) n.wake();
 }
 
 void Session::tls_started() {
