@@ -74,8 +74,7 @@ http = ["127.0.0.1:{http_port}"]
 https = []
 {extra}
 
-# Tests written with this config send no remote mail; their queue workers stay off (see
-# docs/NOTES.md: with them polling, imapflow's IDLE test misses a flag change about 1 in 3 runs).
+# Tests written with this config send no remote mail: their queue workers stay off.
 [outbound]
 enabled = false
 """)
