@@ -131,12 +131,13 @@ class Lexer {
 
   void read_literal(std::string& out) {
     while (pos_ < s_.size()) {
-      const char c = s_[pos_++];
-      if (c == '\\' && pos_ < s_.size()) {
-        out.push_back(s_[pos_++]);
+      char c = s_[pos_++];
+      if (c == '\\' && pos_ < s_.size()) {  // obs-dtext quoted pair: never a ']' that ends it
+        c = s_[pos_++];
+        if (!is_space(c)) out.push_back(c);
         continue;
       }
-      if (!is_space(c)) out.push_back(c);
+      if (!is_space(c)) out.push_back(c);  // white space in a literal is CFWS
       if (c == ']') return;
     }
     broken_ = true;  // unclosed domain literal
@@ -206,7 +207,8 @@ class Parser {
       const bool dot = t_[k].kind == Kind::special;
       if (dot == want_word || (!quoted_ok && t_[k].kind == Kind::quoted)) *ok = false;
       want_word = dot;
-      s += t_[k].text;
+      for (char c : t_[k].text)
+        if (quoted_ok || !is_space(c)) s.push_back(c);  // a domain never shows white space
     }
     if (want_word) *ok = false;  // empty, or ends with a dot
     return s;
