@@ -72,7 +72,7 @@ def send(port, mail_from, raw, login=None):
 
 
 with FreshDatabase() as db:
-    srv = Server(db.url, allow_plaintext=True)
+    srv = Server(db.url, allow_plaintext=True, limits="smtp_sender_domains_max = 4")
     srv.admin("domain", "add", DOMAIN)
     for name in ("an", "binh"):
         add_account(srv, name, PW)
@@ -91,6 +91,19 @@ with FreshDatabase() as db:
             c.check(code == 250, f"MX legitimate '{what}': {code} {text}")
             delivered = [m for m in inbox(db.url, BINH) if f"body {n}\r\n".encode() in m]
             c.check(len(delivered) == 1, f"MX legitimate '{what}': delivered")
+
+        # Each named domain is a lookup: more than limits.smtp_sender_domains_max is refused.
+        n += 1
+        many = ", ".join(f"r@d{i}.other.vn" for i in range(5))
+        code, text = send(srv.smtp, "x@other.vn", message(f"From: x@other.vn\r\nReply-To: {many}", n))
+        c.check(code == 550 and "smtp_sender_domains_max" in text, f"too many domains: {code} {text}")
+
+        # The envelope sender is compared in the same normalised form.
+        for sender in ("boss@EXAMPLE.GOV.VN.", "boss@example.gov.vn."):
+            with smtplib.SMTP("127.0.0.1", srv.smtp, timeout=30) as s:
+                s.ehlo("x")
+                code, text = s.mail(sender)
+            c.check(code == 553, f"MX MAIL FROM:<{sender}>: {code} {text}")
 
         # Submission: an cannot present itself as binh in any of these forms.
         for what, lines in [("space after @", f"From: binh@ {DOMAIN}"),
