@@ -115,8 +115,8 @@ void read_sender_field(std::string_view value, std::string_view field,
       domains.add_after_at(decoded, field, Naming::display_name);
     }
     if (!a.host) {  // group start (its name is a display text too) or end
-      if (a.mailbox) domains.add_after_at(store::decode_header_text(*a.mailbox), field,
-                                          Naming::display_name);
+      if (a.mailbox)
+        domains.add_after_at(store::decode_header_text(*a.mailbox), field, Naming::display_name);
       continue;
     }
     if (mailboxes != nullptr) mailboxes->push_back(store::addr_spec(a));
@@ -168,7 +168,7 @@ std::vector<std::string> header_addresses(std::string_view message, std::string_
   std::vector<std::string> out;
   for (const auto& v : header_values(message, field))
     for (const store::Address& a : store::parse_address_list(v).items)
-      if (a.host) out.push_back(store::addr_spec(a));
+      if (a.host && !(a.mailbox->empty() && a.host->empty())) out.push_back(store::addr_spec(a));
   return out;
 }
 

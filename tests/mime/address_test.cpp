@@ -64,7 +64,8 @@ TEST(AddressList, Rfc5322AppendixA) {
        {"Pete|pete@silly.test"},
        true},
       {"A Group(Some people)\r\n     :Chris Jones <c@(Chris's host.)public.example>,\r\n"
-       "         joe@example.org,\r\n  John <jdoe@one.test> (my dear friend); (the end of the group)",
+       "         joe@example.org,\r\n  John <jdoe@one.test> (my dear friend); (the end of the "
+       "group)",
        {"group:A Group", "Chris Jones|c@public.example", "joe@example.org", "John|jdoe@one.test",
         "end"},
        true},

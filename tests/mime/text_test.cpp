@@ -93,7 +93,7 @@ TEST(DomainToAscii, FoldsToTheDirectoryForm) {
   EXPECT_EQ(domain_to_ascii("local.gov.vn"), "local.gov.vn");
   EXPECT_EQ(domain_to_ascii("LOCAL.Gov.VN."), "local.gov.vn");
   EXPECT_EQ(domain_to_ascii("local.gov.vn.."), "local.gov.vn");
-  EXPECT_EQ(domain_to_ascii("\xEF\xBD\x8C" "ocal.gov.vn"), "local.gov.vn");  // full-width l
+  EXPECT_EQ(domain_to_ascii("\uFF4Cocal.gov.vn"), "local.gov.vn");  // full-width l
   EXPECT_EQ(domain_to_ascii("b\xE1\xBB\x99.gov.vn"), domain_to_ascii("B\xE1\xBB\x98.GOV.VN"));
   EXPECT_EQ(domain_to_ascii("b\xE1\xBB\x99.gov.vn")->substr(0, 4), "xn--");
   EXPECT_EQ(domain_to_ascii(*domain_to_ascii("b\xE1\xBB\x99.gov.vn")),

@@ -181,13 +181,12 @@ TEST(SmtpHeaders, UnparseableSenderFieldsNameEveryDomainLikeText) {
       return d.size() > 13 && d.substr(d.size() - 13) == ":local.gov.vn";
     });
   };
-  for (const std::string& m :
-       {std::string("From: boss@local.gov.vn@evil.vn\r\n\r\n"),
-        std::string("From: <boss@loc(x)al.gov.vn\r\n\r\n"),
-        std::string("From: boss@local") + '\0' + ".gov.vn\r\n\r\n",
-        std::string("From: \"boss@local.gov.vn\r\n\r\n"),
-        std::string("From: (boss@local.gov.vn\r\n\r\n"),
-        std::string("Sender: a\\b@local.gov.vn\r\n\r\n")})
+  for (const std::string& m : {std::string("From: boss@local.gov.vn@evil.vn\r\n\r\n"),
+                               std::string("From: <boss@loc(x)al.gov.vn\r\n\r\n"),
+                               std::string("From: boss@local") + '\0' + ".gov.vn\r\n\r\n",
+                               std::string("From: \"boss@local.gov.vn\r\n\r\n"),
+                               std::string("From: (boss@local.gov.vn\r\n\r\n"),
+                               std::string("Sender: a\\b@local.gov.vn\r\n\r\n")})
     EXPECT_TRUE(names_local(named(m))) << m;
   EXPECT_EQ(named("From: \"boss@local.gov.vn\r\n\r\n"),
             std::vector<std::string>{"From:u:local.gov.vn"});

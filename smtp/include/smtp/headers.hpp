@@ -15,8 +15,8 @@ namespace govmail::smtp {
 // header block, does not end it here: reading more is the safe side for checks).
 std::vector<std::string> header_values(std::string_view message, std::string_view field);
 
-// "mailbox@host" of every mailbox (group members included) of every `field` header. Empty if
-// there is none.
+// "mailbox@host" of every mailbox (group members included; "Name <>" left out) of every `field`
+// header. Empty if there is none.
 std::vector<std::string> header_addresses(std::string_view message, std::string_view field);
 
 // How a sender field names a domain.
@@ -33,11 +33,11 @@ struct NamedDomain {
 };
 
 struct SenderFields {
-  std::size_t from_fields = 0;     // RFC 5322 3.6: exactly one
-  std::vector<std::string> from;   // mailboxes of every From field (mailbox@host)
-  std::vector<std::string> sender; // mailboxes of every Sender field
-  bool from_valid = true;          // every From field is an RFC 5322 address list
-  bool sender_valid = true;        // likewise for Sender
+  std::size_t from_fields = 0;       // RFC 5322 3.6: exactly one
+  std::vector<std::string> from;     // mailboxes of every From field (mailbox@host)
+  std::vector<std::string> sender;   // mailboxes of every Sender field
+  bool from_valid = true;            // every From field is an RFC 5322 address list
+  bool sender_valid = true;          // likewise for Sender
   std::vector<NamedDomain> domains;  // distinct; the first reason a domain was named
 };
 

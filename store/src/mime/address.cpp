@@ -13,8 +13,8 @@ enum class Kind { atom, quoted, literal, special, end };
 
 struct Token {
   Kind kind = Kind::end;
-  char special = 0;   // one of < > @ , ; : . for Kind::special
-  std::string text;   // atom as written, quoted content unescaped, "[literal]" without CFWS
+  char special = 0;  // one of < > @ , ; : . for Kind::special
+  std::string text;  // atom as written, quoted content unescaped, "[literal]" without CFWS
   bool space_before = false;
   std::string comment;  // first comment between the previous token and this one
 };
