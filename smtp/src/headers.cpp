@@ -83,13 +83,21 @@ class DomainCollector {
 
  private:
   // White space, control characters, quotes and backslashes removed (what a lenient reader may
-  // skip), and optionally parenthesised text.
+  // skip), optionally parenthesised text too, and the full-width and small commercial at (what
+  // a client shows as "@") made '@'.
   static std::string squeeze(std::string_view text, bool drop_comments) {
     std::string s;
     int depth = 0;
-    for (char c : text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
       const auto u = static_cast<unsigned char>(c);
       if (drop_comments && c == '(') ++depth;
+      if (depth == 0 &&
+          (text.substr(i, 3) == "\xEF\xBC\xA0" || text.substr(i, 3) == "\xEF\xB9\xAB")) {
+        s.push_back('@');  // U+FF20, U+FE6B
+        i += 2;
+        continue;
+      }
       if (depth == 0 && u > 0x20 && u != 0x7f && c != '"' && c != '\\') s.push_back(c);
       if (drop_comments && c == ')' && depth > 0) --depth;
     }

@@ -173,6 +173,10 @@ TEST(SmtpHeaders, SenderFieldsNameEveryDomainAsDisplayed) {
             (V{"From:a:x.vn", "Reply-To:a:local.gov.vn"}));
   EXPECT_EQ(named("From: boss@\xEF\xBD\x8Cocal.gov.vn\r\n\r\n"), V{"From:a:local.gov.vn"});
   EXPECT_EQ(named("From: a@x.vn\r\n\r\nFrom: boss@local.gov.vn\r\n"), V{"From:a:x.vn"});
+  EXPECT_EQ(named("From: =?UTF-8?B?Ym9zc++8oGxvY2FsLmdvdi52bg==?= <x@evil.vn>\r\n\r\n"),
+            (V{"From:n:local.gov.vn", "From:a:evil.vn"}));  // full-width @
+  EXPECT_EQ(named("From: boss@local\xE3\x80\x82gov\xE3\x80\x82vn\r\n\r\n"),
+            V{"From:a:local.gov.vn"});  // ideographic full stops
 }
 
 TEST(SmtpHeaders, UnparseableSenderFieldsNameEveryDomainLikeText) {
