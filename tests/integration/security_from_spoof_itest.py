@@ -2,8 +2,8 @@
 """Issue 11, header From spoofing: a message from outside (MX, no AUTH) whose From, Sender or
 Reply-To names one of our domains in any form RFC 5322 allows or a client shows (space after the
 @, folded, comments, quoted local part, obsolete dotted syntax, group, an address inside an encoded
-display name, upper case and trailing dot, full-width letters, a field that does not parse, a
-second From) is refused with 550; legitimate outside forms are still accepted and delivered; an
+display name, upper case and trailing dot, full-width letters, the U-label of an IDN domain, a
+field that does not parse, a second From) is refused with 550; legitimate outside forms are still accepted and delivered; an
 authenticated user cannot use these forms to send as another local user."""
 import os
 import smtplib
@@ -16,6 +16,8 @@ from smtp_support import DOMAIN, Server, add_account, inbox  # noqa: E402
 c = Checks()
 PW = "correct horse battery"
 AN, BINH = f"an@{DOMAIN}", f"binh@{DOMAIN}"
+IDN = "b\u1ed9-t\u01b0-ph\u00e1p.gov.vn"  # a second local domain, stored as its A-label
+IDN_ASCII = IDN.encode("idna").decode()
 
 # Header lines naming a local domain, each sent from outside: all must be refused.
 SPOOFS = [
@@ -33,6 +35,8 @@ SPOOFS = [
     ("comment display name", f"From: x@other.vn (boss@{DOMAIN})"),
     ("upper case trailing dot", "From: boss@EXAMPLE.GOV.VN."),
     ("full-width letter", "From: boss@\uff45xample.gov.vn"),
+    ("IDN U-label", f"From: boss@{IDN}"),
+    ("IDN A-label upper case", f"From: boss@{IDN_ASCII.upper()}"),
     ("ideographic full stops", "From: boss@example\u3002gov\u3002vn"),
     ("unparseable, two @", f"From: boss@{DOMAIN}@other.vn"),
     ("unparseable, unclosed quote", f'From: "boss@{DOMAIN}'),
@@ -76,6 +80,7 @@ def send(port, mail_from, raw, login=None):
 with FreshDatabase() as db:
     srv = Server(db.url, allow_plaintext=True)
     srv.admin("domain", "add", DOMAIN)
+    srv.admin("domain", "add", IDN_ASCII)
     for name in ("an", "binh"):
         add_account(srv, name, PW)
     srv.start()
