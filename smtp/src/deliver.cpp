@@ -42,7 +42,7 @@ std::string local_refusal(const NamedDomain& d) {
     case Naming::address:
       return d.field + ": in a local domain requires authentication";
     case Naming::display_name:
-      return d.field + ": display name shows an address in a local domain";
+      return d.field + ": display name or comment shows an address in a local domain";
     case Naming::unparseable:
       break;
   }

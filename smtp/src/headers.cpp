@@ -130,6 +130,9 @@ void read_sender_field(std::string_view value, std::string_view field,
     if (mailboxes != nullptr) mailboxes->push_back(store::addr_spec(a));
     domains.add(*a.host, field, Naming::address);
   }
+  // Comments anywhere ("x <x@evil> (boss@local)"), and encoded words wherever a lenient client
+  // decodes them, are shown too.
+  domains.add_after_at(store::decode_header_text(value), field, Naming::display_name);
   if (!list.valid) {
     if (valid != nullptr) *valid = false;
     domains.add_domain_like(value, field);

@@ -34,6 +34,7 @@ SPOOFS = [
     ("full-width @ in encoded name", "From: =?UTF-8?B?Ym9zc++8oGV4YW1wbGUuZ292LnZu?= <x@other.vn>"),
     ("plain display name", f'From: "boss@{DOMAIN}" <x@other.vn>'),
     ("comment display name", f"From: x@other.vn (boss@{DOMAIN})"),
+    ("comment after name-addr", f"From: X <x@other.vn> (boss@{DOMAIN})"),
     ("upper case trailing dot", "From: boss@EXAMPLE.GOV.VN."),
     ("full-width letter", "From: boss@\uff45xample.gov.vn"),
     ("IDN U-label", f"From: boss@{IDN}"),

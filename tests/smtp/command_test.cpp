@@ -161,7 +161,8 @@ TEST(SmtpHeaders, SenderFieldsNameEveryDomainAsDisplayed) {
   EXPECT_EQ(named("From: \"boss\"@local.gov.vn\r\n\r\n"), V{"From:a:local.gov.vn"});
   EXPECT_EQ(named("From: Team: a@x.vn, boss@local.gov.vn;\r\n\r\n"),
             (V{"From:a:x.vn", "From:a:local.gov.vn"}));
-  EXPECT_EQ(named("From: <@relay.vn:boss@local.gov.vn>\r\n\r\n"), V{"From:a:local.gov.vn"});
+  EXPECT_EQ(named("From: <@relay.vn:boss@local.gov.vn>\r\n\r\n"),
+            (V{"From:a:local.gov.vn", "From:n:relay.vn"}));  // the route's text counts too
   EXPECT_EQ(named("From: =?UTF-8?Q?boss=40local.gov.vn?= <x@evil.vn>\r\n\r\n"),
             (V{"From:n:local.gov.vn", "From:a:evil.vn"}));
   EXPECT_EQ(named("From: x@evil.vn (boss@local.gov.vn)\r\n\r\n"),
@@ -173,6 +174,10 @@ TEST(SmtpHeaders, SenderFieldsNameEveryDomainAsDisplayed) {
             (V{"From:a:x.vn", "Reply-To:a:local.gov.vn"}));
   EXPECT_EQ(named("From: boss@\xEF\xBD\x8Cocal.gov.vn\r\n\r\n"), V{"From:a:local.gov.vn"});
   EXPECT_EQ(named("From: a@x.vn\r\n\r\nFrom: boss@local.gov.vn\r\n"), V{"From:a:x.vn"});
+  EXPECT_EQ(named("From: A <a@x.vn> (boss@local.gov.vn)\r\n\r\n"),
+            (V{"From:a:x.vn", "From:n:local.gov.vn"}));
+  EXPECT_EQ(named("From: A <a@x.vn> (=?UTF-8?Q?boss=40local.gov.vn?=)\r\n\r\n"),
+            (V{"From:a:x.vn", "From:n:local.gov.vn"}));
   EXPECT_EQ(named("From: =?UTF-8?B?Ym9zc++8oGxvY2FsLmdvdi52bg==?= <x@evil.vn>\r\n\r\n"),
             (V{"From:n:local.gov.vn", "From:a:evil.vn"}));  // full-width @
   EXPECT_EQ(named("From: boss@local\xE3\x80\x82gov\xE3\x80\x82vn\r\n\r\n"),
@@ -193,7 +198,7 @@ TEST(SmtpHeaders, UnparseableSenderFieldsNameEveryDomainLikeText) {
                                std::string("Sender: a\\b@local.gov.vn\r\n\r\n")})
     EXPECT_TRUE(names_local(named(m))) << m;
   EXPECT_EQ(named("From: \"boss@local.gov.vn\r\n\r\n"),
-            std::vector<std::string>{"From:u:local.gov.vn"});
+            std::vector<std::string>{"From:n:local.gov.vn"});  // after an '@' in the field's text
   const SenderFields f = sender_fields("From: a@b.vn\r\nFrom: c@d.vn\r\nSender: x\r\n\r\n");
   EXPECT_EQ(f.from_fields, 2u);
   EXPECT_EQ(f.from, (std::vector<std::string>{"a@b.vn", "c@d.vn"}));

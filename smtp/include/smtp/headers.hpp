@@ -22,7 +22,7 @@ std::vector<std::string> header_addresses(std::string_view message, std::string_
 // How a sender field names a domain.
 enum class Naming {
   address,       // the domain of one of its mailboxes
-  display_name,  // "x@domain" inside a display name, comment or group name (RFC 2047 decoded)
+  display_name,  // "x@domain" in a display name, comment or group name (RFC 2047 decoded)
   unparseable,   // domain-like text of a field that is not an RFC 5322 address list
 };
 
