@@ -388,6 +388,7 @@ const std::vector<Entry>& schema() {
       integer<&C::limits, &LimitsConfig::smtp_max_recipients>("limits.smtp_max_recipients", 100, 100'000, "RCPT TO per transaction (RFC 5321: at least 100)"),
       integer<&C::limits, &LimitsConfig::smtp_line_max>("limits.smtp_line_max", 512, 1 * MiB, "SMTP command line bytes (RFC 5321: at least 512)"),
       integer<&C::limits, &LimitsConfig::smtp_data_line_max>("limits.smtp_data_line_max", 1000, 16 * MiB, "line bytes inside DATA (RFC 5321: at least 1000)"),
+      integer<&C::limits, &LimitsConfig::smtp_sender_domains_max>("limits.smtp_sender_domains_max", 4, 10'000, "distinct domains named by From/Sender/Reply-To of unauthenticated mail (each is looked up)"),
       integer<&C::limits, &LimitsConfig::smtp_max_commands_before_mail>("limits.smtp_max_commands_before_mail", 1, 10'000, "commands allowed before MAIL FROM"),
       integer<&C::limits, &LimitsConfig::max_bad_commands>("limits.max_bad_commands", 1, 1000, "bad commands before disconnect"),
       duration<&C::limits, &LimitsConfig::smtp_command_timeout>("limits.smtp_command_timeout", 1s, 1h, "wait for an SMTP command (seconds; RFC 5321: 5 minutes)"),

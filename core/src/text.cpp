@@ -3,6 +3,7 @@
 #include <unicode/bytestream.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
+#include <unicode/uidna.h>
 #include <unicode/unistr.h>
 
 #include <cstdint>
@@ -208,6 +209,28 @@ std::string ascii_fold(std::string_view utf8) {
   for (char c : folded) {
     if (static_cast<unsigned char>(c) < 0x80) out.push_back(c);
   }
+  return out;
+}
+
+std::optional<std::string> domain_to_ascii(std::string_view domain) {
+  while (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
+  if (domain.empty() || domain.size() > 1024) return std::nullopt;
+  UErrorCode status = U_ZERO_ERROR;
+  // One shared UTS #46 instance: uidna_nameToASCII_UTF8 is const and thread-safe.
+  static UIDNA* const idna = uidna_openUTS46(UIDNA_NONTRANSITIONAL_TO_ASCII, &status);
+  if (idna == nullptr) return std::nullopt;
+  status = U_ZERO_ERROR;
+  std::string out(domain.size() * 4 + 64, '\0');
+  UIDNAInfo info = UIDNA_INFO_INITIALIZER;
+  const int32_t n =
+      uidna_nameToASCII_UTF8(idna, domain.data(), static_cast<int32_t>(domain.size()), out.data(),
+                             static_cast<int32_t>(out.size()), &info, &status);
+  // Label-length and hyphen rules are the DNS's business; only mapping errors make a non-name.
+  constexpr uint32_t kLengthErrors = UIDNA_ERROR_EMPTY_LABEL | UIDNA_ERROR_LABEL_TOO_LONG |
+                                     UIDNA_ERROR_DOMAIN_NAME_TOO_LONG | UIDNA_ERROR_LEADING_HYPHEN |
+                                     UIDNA_ERROR_TRAILING_HYPHEN | UIDNA_ERROR_HYPHEN_3_4;
+  if (U_FAILURE(status) || n < 0 || (info.errors & ~kLengthErrors) != 0) return std::nullopt;
+  out.resize(static_cast<std::size_t>(n));
   return out;
 }
 

@@ -14,33 +14,58 @@
 namespace govmail::smtp {
 namespace {
 
-// Submission: every From: address must belong to the authenticated account.
+// Submission: every From: and Sender: mailbox must belong to the authenticated account, read
+// as the store's parser (and so IMAP and clients) will read it. Reply-To is the user's choice.
 awaitable<std::optional<Reply>> check_from_header(Session::Impl& s) {
-  auto froms = header_addresses(s.tx.body, "From");
-  if (froms.empty()) co_return Reply{550, "5.6.0", "Message has no From: header"};
-  for (const auto& f : froms) {
-    auto may = co_await s.backend.may_send_as(s.auth->account, f);
+  const SenderFields f = sender_fields(s.tx.body);
+  if (f.from_fields == 0 || f.from.empty())
+    co_return Reply{550, "5.6.0", "Message has no From: header"};
+  if (f.from_fields > 1) co_return Reply{550, "5.6.0", "Message has more than one From: header"};
+  if (!f.from_valid || !f.sender_valid)
+    co_return Reply{550, "5.6.0", "From: or Sender: is not a valid RFC 5322 address list"};
+  std::vector<std::string> claimed = f.from;
+  claimed.insert(claimed.end(), f.sender.begin(), f.sender.end());
+  for (const auto& a : claimed) {
+    auto may = co_await s.backend.may_send_as(s.auth->account, a);
     if (!may) co_return store_error_reply(may.error(), s.tx.queue_id);
     if (!*may) {
-      spdlog::info("smtp tx id={} user={} refused From: <{}>: not owned", s.tx.queue_id,
-                   s.auth->address, core::log_safe(f, 80));
+      spdlog::info("smtp tx id={} user={} refused From:/Sender: <{}>: not owned", s.tx.queue_id,
+                   s.auth->address, core::log_safe(a, 80));
       co_return Reply{550, "5.7.1", "From: address not owned by the authenticated user"};
     }
   }
   co_return std::nullopt;
 }
 
-// MX without AUTH: a From: in one of our domains would impersonate an official.
+std::string local_refusal(const NamedDomain& d) {
+  switch (d.how) {
+    case Naming::address:
+      return d.field + ": in a local domain requires authentication";
+    case Naming::display_name:
+      return d.field + ": display name or comment shows an address in a local domain";
+    case Naming::unparseable:
+      break;
+  }
+  return d.field + ": is not a valid address list and names a local domain";
+}
+
+// MX without AUTH: From, Sender or Reply-To naming one of our domains (as an address, inside a
+// display name, or anywhere in a field that does not parse) would impersonate an official, or
+// make an official's reply go where the sender wants. RFC 5322 allows one From field only.
 awaitable<std::optional<Reply>> check_local_from(Session::Impl& s) {
-  // A named vector: GCC 12 mishandles temporaries that live across co_await in a range-for.
-  const auto froms = header_addresses(s.tx.body, "From");
-  for (const auto& f : froms) {
-    auto local = co_await s.is_local_domain(std::string(domain_of(f)));
+  const SenderFields f = sender_fields(s.tx.body);
+  if (f.from_fields > 1) co_return Reply{550, "5.6.0", "Message has more than one From: header"};
+  if (f.domains.size() > s.cfg.sender_domains_max)
+    co_return Reply{550, "5.6.0",
+                    "Too many domains in From:, Sender: and Reply-To: "
+                    "(limits.smtp_sender_domains_max)"};
+  for (const auto& d : f.domains) {
+    auto local = co_await s.is_local_domain(d.domain);
     if (!local) co_return store_error_reply(local.error(), s.tx.queue_id);
     if (*local) {
-      spdlog::info("smtp tx id={} ip={} refused unauthenticated local From: <{}>", s.tx.queue_id,
-                   s.conn.remote_ip, core::log_safe(f, 80));
-      co_return Reply{550, "5.7.1", "From: in a local domain requires authentication"};
+      spdlog::info("smtp tx id={} ip={} refused unauthenticated {}: naming local domain {}",
+                   s.tx.queue_id, s.conn.remote_ip, d.field, core::log_safe(d.domain, 80));
+      co_return Reply{550, "5.7.1", local_refusal(d)};
     }
   }
   co_return std::nullopt;

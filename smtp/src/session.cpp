@@ -7,6 +7,7 @@
 
 #include "core/asio.hpp"
 #include "core/log.hpp"
+#include "core/text.hpp"
 #include "session_impl.hpp"
 
 namespace govmail::smtp {
@@ -86,6 +87,7 @@ SessionConfig SessionConfig::from(const core::Config& c, Mode mode, bool starttl
   s.max_recipients = c.limits.smtp_max_recipients;
   s.line_max = c.limits.smtp_line_max;
   s.data_line_max = c.limits.smtp_data_line_max;
+  s.sender_domains_max = c.limits.smtp_sender_domains_max;
   s.max_commands_before_mail = c.limits.smtp_max_commands_before_mail;
   s.max_bad_commands = c.limits.max_bad_commands;
   s.command_timeout = c.limits.smtp_command_timeout;
@@ -139,8 +141,11 @@ std::string Session::Impl::protocol_name() const {
   return with;
 }
 
+// Domains are compared in the directory's form (A-labels, lower case, no trailing dot), so that
+// "LOCAL.gov.vn." or a U-label spelling of a local domain is still recognised as local.
 awaitable<store::Result<bool>> Session::Impl::is_local_domain(std::string domain) {
-  domain = lower_ascii(domain);
+  auto ascii = core::domain_to_ascii(domain);
+  domain = ascii ? std::move(*ascii) : lower_ascii(domain);
   if (auto it = local_domains.find(domain); it != local_domains.end()) co_return it->second;
   auto r = co_await backend.is_local_domain(domain);
   if (r) local_domains.emplace(domain, *r);

@@ -93,6 +93,21 @@ TEST(mimeEnvelope, GroupSyntax) {
   EXPECT_EQ(cc[4]["host"], "c.vn");
 }
 
+// What IMAP shows for the spoof forms of issue 11 is what SMTP's From: check reads (one parser).
+TEST(mimeEnvelope, ObsoleteAddressFormsAreShownJoined) {
+  const View v =
+      parse(crlf("From: Boss <boss @ local . gov . vn>\n"
+                 "Sender: boss@\n local.gov.vn\n"
+                 "Reply-To: <@relay.vn:\"boss\"@local.gov.vn>\n\nbody\n"));
+  EXPECT_EQ(v.env["from"][0]["mailbox"], "boss");
+  EXPECT_EQ(v.env["from"][0]["host"], "local.gov.vn");
+  EXPECT_EQ(v.env["sender"][0]["host"], "local.gov.vn");
+  EXPECT_EQ(v.env["reply_to"][0]["adl"], "@relay.vn");
+  EXPECT_EQ(v.env["reply_to"][0]["mailbox"], "boss");
+  EXPECT_EQ(v.env["reply_to"][0]["host"], "local.gov.vn");
+  EXPECT_EQ(v.msg.from_address, "boss@local.gov.vn");
+}
+
 TEST(mimeEnvelope, Raw8BitUtf8NameAndIds) {
   const View v =
       parse(crlf("From: Nguy\u1EC5n V\u0103n A <nva@b.vn>\n"

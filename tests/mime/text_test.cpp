@@ -87,3 +87,17 @@ TEST(mimeTextSanitize, KeepsValidReplacesInvalid) {
 }
 
 }  // namespace
+
+TEST(DomainToAscii, FoldsToTheDirectoryForm) {
+  using govmail::core::domain_to_ascii;
+  EXPECT_EQ(domain_to_ascii("local.gov.vn"), "local.gov.vn");
+  EXPECT_EQ(domain_to_ascii("LOCAL.Gov.VN."), "local.gov.vn");
+  EXPECT_EQ(domain_to_ascii("local.gov.vn.."), "local.gov.vn");
+  EXPECT_EQ(domain_to_ascii("\uFF4Cocal.gov.vn"), "local.gov.vn");  // full-width l
+  EXPECT_EQ(domain_to_ascii("b\xE1\xBB\x99.gov.vn"), domain_to_ascii("B\xE1\xBB\x98.GOV.VN"));
+  EXPECT_EQ(domain_to_ascii("b\xE1\xBB\x99.gov.vn")->substr(0, 4), "xn--");
+  EXPECT_EQ(domain_to_ascii(*domain_to_ascii("b\xE1\xBB\x99.gov.vn")),
+            domain_to_ascii("b\xE1\xBB\x99.gov.vn"));  // A-labels stay
+  EXPECT_FALSE(domain_to_ascii(""));
+  EXPECT_FALSE(domain_to_ascii("a\xFF.vn"));
+}

@@ -1,6 +1,8 @@
 // Tables of wire strings -> parsed commands (STYLE.md 16).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "smtp/command.hpp"
 #include "smtp/headers.hpp"
 #include "smtp/reply.hpp"
@@ -138,6 +140,70 @@ TEST(SmtpHeaders, FromAddresses) {
       {"From: a@b.c\r\nFrom: d@e.f\r\n\r\n", {"a@b.c", "d@e.f"}},
   };
   for (const auto& c : cases) EXPECT_EQ(header_addresses(c.message, "From"), c.want) << c.message;
+}
+
+// Domains named by the sender fields, "field:how:domain" (a = address, n = display name,
+// u = unparseable field).
+std::vector<std::string> named(std::string_view message) {
+  std::vector<std::string> out;
+  for (const auto& d : sender_fields(message).domains) {
+    const char how = d.how == Naming::address ? 'a' : d.how == Naming::display_name ? 'n' : 'u';
+    out.push_back(d.field + ":" + how + ":" + d.domain);
+  }
+  return out;
+}
+
+TEST(SmtpHeaders, SenderFieldsNameEveryDomainAsDisplayed) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(named("From: boss@ local.gov.vn\r\n\r\n"), V{"From:a:local.gov.vn"});
+  EXPECT_EQ(named("From: Boss <boss@\r\n local.gov.vn>\r\n\r\n"), V{"From:a:local.gov.vn"});
+  EXPECT_EQ(named("From: boss(x)@LOCAL.Gov.VN.\r\n\r\n"), V{"From:a:local.gov.vn"});
+  EXPECT_EQ(named("From: \"boss\"@local.gov.vn\r\n\r\n"), V{"From:a:local.gov.vn"});
+  EXPECT_EQ(named("From: Team: a@x.vn, boss@local.gov.vn;\r\n\r\n"),
+            (V{"From:a:x.vn", "From:a:local.gov.vn"}));
+  EXPECT_EQ(named("From: <@relay.vn:boss@local.gov.vn>\r\n\r\n"),
+            (V{"From:a:local.gov.vn", "From:n:relay.vn"}));  // the route's text counts too
+  EXPECT_EQ(named("From: =?UTF-8?Q?boss=40local.gov.vn?= <x@evil.vn>\r\n\r\n"),
+            (V{"From:n:local.gov.vn", "From:a:evil.vn"}));
+  EXPECT_EQ(named("From: x@evil.vn (boss@local.gov.vn)\r\n\r\n"),
+            (V{"From:n:local.gov.vn", "From:a:evil.vn"}));
+  EXPECT_EQ(named("From: a@x.vn\r\nSender: boss@local.gov.vn\r\n"
+                  "Reply-To: r@local.gov.vn\r\n\r\n"),
+            (V{"From:a:x.vn", "Sender:a:local.gov.vn"}));  // each domain once
+  EXPECT_EQ(named("From: a@x.vn\r\nReply-To: r@local.gov.vn\r\n\r\n"),
+            (V{"From:a:x.vn", "Reply-To:a:local.gov.vn"}));
+  EXPECT_EQ(named("From: boss@\xEF\xBD\x8Cocal.gov.vn\r\n\r\n"), V{"From:a:local.gov.vn"});
+  EXPECT_EQ(named("From: a@x.vn\r\n\r\nFrom: boss@local.gov.vn\r\n"), V{"From:a:x.vn"});
+  EXPECT_EQ(named("From: A <a@x.vn> (boss@local.gov.vn)\r\n\r\n"),
+            (V{"From:a:x.vn", "From:n:local.gov.vn"}));
+  EXPECT_EQ(named("From: A <a@x.vn> (=?UTF-8?Q?boss=40local.gov.vn?=)\r\n\r\n"),
+            (V{"From:a:x.vn", "From:n:local.gov.vn"}));
+  EXPECT_EQ(named("From: =?UTF-8?B?Ym9zc++8oGxvY2FsLmdvdi52bg==?= <x@evil.vn>\r\n\r\n"),
+            (V{"From:n:local.gov.vn", "From:a:evil.vn"}));  // full-width @
+  EXPECT_EQ(named("From: boss@local\xE3\x80\x82gov\xE3\x80\x82vn\r\n\r\n"),
+            V{"From:a:local.gov.vn"});  // ideographic full stops
+}
+
+TEST(SmtpHeaders, UnparseableSenderFieldsNameEveryDomainLikeText) {
+  auto names_local = [](const std::vector<std::string>& v) {
+    return std::any_of(v.begin(), v.end(), [](const std::string& d) {
+      return d.size() > 13 && d.substr(d.size() - 13) == ":local.gov.vn";
+    });
+  };
+  for (const std::string& m : {std::string("From: boss@local.gov.vn@evil.vn\r\n\r\n"),
+                               std::string("From: <boss@loc(x)al.gov.vn\r\n\r\n"),
+                               std::string("From: boss@local") + '\0' + ".gov.vn\r\n\r\n",
+                               std::string("From: \"boss@local.gov.vn\r\n\r\n"),
+                               std::string("From: (boss@local.gov.vn\r\n\r\n"),
+                               std::string("Sender: a\\b@local.gov.vn\r\n\r\n")})
+    EXPECT_TRUE(names_local(named(m))) << m;
+  EXPECT_EQ(named("From: \"boss@local.gov.vn\r\n\r\n"),
+            std::vector<std::string>{"From:n:local.gov.vn"});  // after an '@' in the field's text
+  const SenderFields f = sender_fields("From: a@b.vn\r\nFrom: c@d.vn\r\nSender: x\r\n\r\n");
+  EXPECT_EQ(f.from_fields, 2u);
+  EXPECT_EQ(f.from, (std::vector<std::string>{"a@b.vn", "c@d.vn"}));
+  EXPECT_TRUE(f.from_valid);
+  EXPECT_FALSE(f.sender_valid);
 }
 
 }  // namespace

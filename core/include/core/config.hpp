@@ -123,6 +123,7 @@ struct LimitsConfig {
   std::size_t smtp_max_recipients = 1000;
   std::size_t smtp_line_max = 4096;        // command lines (RFC 5321: at least 512)
   std::size_t smtp_data_line_max = 65536;  // lines inside DATA (RFC 5321: at least 1000)
+  std::size_t smtp_sender_domains_max = 32;  // domains looked up in From/Sender/Reply-To (MX)
   unsigned smtp_max_commands_before_mail = 50;
   unsigned max_bad_commands = 20;
   std::chrono::seconds smtp_command_timeout{300};

@@ -1,6 +1,7 @@
 // Unicode helpers for mail text (Vietnamese first): one normal form for storage and search, and a
 // diacritic-free fold so that "nguyen" finds "Nguyễn" whatever form (NFC or NFD) the client sent.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,5 +22,12 @@ std::string fold_vietnamese(std::string_view utf8);
 // fold_vietnamese, then every code point that is still not ASCII is dropped
 // ("Nguyễn Quang Vinh" -> "nguyen quang vinh"); for local parts and identifiers.
 std::string ascii_fold(std::string_view utf8);
+
+// A domain name as the directory stores it: IDNA A-labels (UTS #46 non-transitional mapping:
+// lower case, full-width and other compatibility forms folded).
+// "Bộ.GOV.vn." -> "xn--b-...gov.vn"; "ｌocal.gov.vn" -> "local.gov.vn". nullopt when the name
+// cannot be a domain (invalid UTF-8, disallowed code points, bad punycode). Trailing dots are all
+// dropped.
+std::optional<std::string> domain_to_ascii(std::string_view domain);
 
 }  // namespace govmail::core

@@ -205,7 +205,7 @@ class Builder {
   static json address_field(const Header* h) {
     if (h == nullptr) return nullptr;
     json arr = json::array();
-    for (const mime::Address& a : mime::parse_address_list(h->value)) {
+    for (const mime::Address& a : mime::parse_address_list(h->value).items) {
       auto opt = [](const std::optional<std::string>& s) {
         return s ? json(core::sanitize_utf8(*s)) : json(nullptr);
       };
@@ -244,10 +244,9 @@ class Builder {
     if (const Header* h = mime::find_header(root, "Subject"))
       out_.subject = mime::decode_header_text(h->value);
     if (const Header* h = mime::find_header(root, "From")) {
-      for (const mime::Address& a : mime::parse_address_list(h->value)) {
+      for (const mime::Address& a : mime::parse_address_list(h->value).items) {
         if (a.mailbox && a.host && !a.mailbox->empty()) {
-          out_.from_address =
-              core::sanitize_utf8(a.host->empty() ? *a.mailbox : *a.mailbox + "@" + *a.host);
+          out_.from_address = core::sanitize_utf8(store::addr_spec(a));
           break;
         }
       }
