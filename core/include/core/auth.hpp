@@ -40,7 +40,9 @@ using CredentialLookup =
 enum class AuthOutcome {
   ok,
   bad_credentials,  // unknown user, wrong password, or inactive account (same answer for all)
-  locked_out,       // too many failures from this IP or for this account: try later
+  // Too many failures from this network (for any address or for this one), or the address-wide
+  // lock-out for a network that has not logged in to it lately: try later. No password checked.
+  locked_out,
   temporary,        // store unavailable or hash pool saturated
 };
 
