@@ -265,6 +265,9 @@ int cmd_admin(std::vector<std::string> args) {
     store::DatabaseOptions opts;
     opts.url = target->conninfo;
     opts.pool_size = 2;
+    opts.statement_timeout = cfg->database.statement_timeout;
+    opts.lock_timeout = cfg->database.lock_timeout;
+    opts.idle_in_transaction_timeout = cfg->database.idle_in_transaction_timeout;
     auto db = co_await store::Database::open(io.get_executor(), opts);
     if (!db)
       co_return fail("cannot open the database: " + std::string(store::to_string(db.error())));

@@ -74,6 +74,9 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
   opts.url = conninfo;
   opts.pool_size = cfg.database.pool_size;
   opts.acquire_timeout = cfg.database.acquire_timeout;
+  opts.statement_timeout = cfg.database.statement_timeout;
+  opts.lock_timeout = cfg.database.lock_timeout;
+  opts.idle_in_transaction_timeout = cfg.database.idle_in_transaction_timeout;
   auto db = co_await store::Database::open(io.get_executor(), opts);
   if (!db) {
     spdlog::critical("cannot open the database: {}", store::to_string(db.error()));

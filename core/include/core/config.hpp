@@ -27,6 +27,12 @@ struct DatabaseConfig {
   std::size_t pool_size = 16;
   std::chrono::milliseconds acquire_timeout{5000};
   std::uint16_t embedded_port = 54329;  // port of the embedded cluster (unix socket only)
+  // Set on every pool connection, so that a lock wait or a stuck query frees its connection
+  // and the client gets a temporary error instead of a hang; 0 = no limit. Migrations and the
+  // bulk import lift them for their own transactions.
+  std::chrono::milliseconds statement_timeout{30000};
+  std::chrono::milliseconds lock_timeout{10000};
+  std::chrono::milliseconds idle_in_transaction_timeout{60000};
 };
 
 struct TlsConfig {
