@@ -142,16 +142,11 @@ awaitable<Result<int>> current_version(pg::Connection& c) {
 constexpr const char* kNoTimeouts =
     "SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0";
 
-// Run once on every pool connection.
+// Run once on every pool connection. The timeouts (milliseconds) turn a lock wait or a stuck
+// query into an error (57014, 55P03, or for a transaction left idle 25P03 and the end of the
+// connection) instead of a pool connection held for ever.
 std::string session_setup(const DatabaseOptions& o) {
-  // Generic plans only: a prepared statement with array parameters (UID ranges) was otherwise
-  // planned again at every execution, the custom plan always looking cheaper (bench/imap:
-  // planning cost more than executing, ~1.8 ms of PostgreSQL CPU per IMAP cycle). Every
-  // statement is written for its generic plan; plpgsql functions already force it.
-  // The timeouts (milliseconds) turn a lock wait or a stuck query into an error (57014, 55P03,
-  // or the end of a transaction left idle: 25P03) instead of a connection held for ever.
-  return "SET plan_cache_mode = force_generic_plan; SET statement_timeout = " +
-         std::to_string(o.statement_timeout.count()) +
+  return "SET statement_timeout = " + std::to_string(o.statement_timeout.count()) +
          "; SET lock_timeout = " + std::to_string(o.lock_timeout.count()) +
          "; SET idle_in_transaction_session_timeout = " +
          std::to_string(o.idle_in_transaction_timeout.count());

@@ -147,7 +147,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
     std::string conninfo;
     std::size_t max_size = 16;
     std::chrono::milliseconds acquire_timeout{5000};
-    // SQL run once on every new connection (SET statements: plan cache mode, timeouts).
+    // SQL run once on every new connection, after the pool's own SET plan_cache_mode (the
+    // timeouts: store/src/database.cpp).
     std::string session_setup;
   };
   static std::shared_ptr<Pool> create(Executor ex, Options opts);
