@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <stdexcept>
 #include <thread>
 
 #include "admin/provisioning.hpp"
@@ -32,7 +33,10 @@ namespace {
 core::CredentialLookup credential_lookup(store::Directory& dir) {
   return [&dir](std::string address) -> awaitable<std::optional<core::StoredCredentials>> {
     auto c = co_await dir.credentials(std::move(address));
-    if (!c) co_return std::nullopt;
+    if (!c && c.error() == store::StoreError::not_found) co_return std::nullopt;
+    // A database timeout or outage is no wrong password: AuthService answers it as temporary
+    // and counts no failure (it locked out whole networks while the database was stuck).
+    if (!c) throw std::runtime_error(std::string(store::to_string(c.error())));
     core::StoredCredentials out;
     out.account_id = c->account_id;
     out.address = c->address;

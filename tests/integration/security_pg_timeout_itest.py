@@ -2,9 +2,12 @@
 """Issue 11, PostgreSQL: a lock held elsewhere (another psql session holding the account and
 mailbox tables) must not pin govmail's pool connections and hang its clients. With a small
 database.lock_timeout and statement_timeout, an IMAP command answers NO [UNAVAILABLE] and an SMTP
-delivery 451 4.3.0 within seconds; once the lock is gone the server works again, also after its
-pool connections were killed under it. Before the fix both waited for as long as the lock."""
+delivery 451 4.3.0 within seconds, and a login a temporary failure (never a counted failed
+login); once the lock is gone the server works again, also after its pool connections were
+killed under it. Before the fix both waited for as long as the lock."""
+import http.client
 import imaplib
+import json
 import os
 import smtplib
 import subprocess
@@ -84,6 +87,18 @@ def imap_select(port, timeout):
             pass
 
 
+def admin_login(port, timeout):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("POST", "/admin/api/login", json.dumps({"address": USER, "password": PW}),
+                     {"Content-Type": "application/json"})
+        return conn.getresponse().status
+    except (TimeoutError, OSError) as e:
+        return f"no answer: {e!r}"
+    finally:
+        conn.close()
+
+
 def imap_logged_in(port, timeout):
     m = imaplib.IMAP4("127.0.0.1", port, timeout=timeout)
     m.login(USER, PW)
@@ -126,6 +141,17 @@ with FreshDatabase() as db:
         took = time.time() - start
         c.check(code == 451 and took < BOUND,
                 f"SMTP delivery under a held lock: 451 within {BOUND}s ({code}, {took:.1f}s)")
+        start = time.time()
+        status = admin_login(srv.http, BOUND + 5)
+        took = time.time() - start
+        c.check(status == 503 and took < BOUND,
+                f"admin API login under a held lock: 503 within {BOUND}s ({status}, {took:.1f}s)")
+        start = time.time()
+        answer = imap_select(imap_port, BOUND + 5)
+        took = time.time() - start
+        c.check(answer[0] == "NO" and "[UNAVAILABLE]" in answer[1] and took < BOUND,
+                f"IMAP LOGIN under a held lock: NO [UNAVAILABLE], not a failed login ({answer})")
+        c.check("failed login" not in srv.log(), "a database timeout is not counted as a failure")
         c.check(srv.proc.poll() is None, "server running under the lock")
         release(db.url, locker)
         locker = None
