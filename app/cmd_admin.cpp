@@ -265,6 +265,11 @@ int cmd_admin(std::vector<std::string> args) {
     store::DatabaseOptions opts;
     opts.url = target->conninfo;
     opts.pool_size = 2;
+    // An operator's job (purge, domain merge, import) may run long, and Ctrl-C ends it; it still
+    // gives up on a lock it cannot get, and never sits idle in a transaction.
+    opts.statement_timeout = std::chrono::milliseconds(0);
+    opts.lock_timeout = cfg->database.lock_timeout;
+    opts.idle_in_transaction_timeout = cfg->database.idle_in_transaction_timeout;
     auto db = co_await store::Database::open(io.get_executor(), opts);
     if (!db)
       co_return fail("cannot open the database: " + std::string(store::to_string(db.error())));

@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <stdexcept>
 #include <thread>
 
 #include "admin/provisioning.hpp"
@@ -32,7 +33,10 @@ namespace {
 core::CredentialLookup credential_lookup(store::Directory& dir) {
   return [&dir](std::string address) -> awaitable<std::optional<core::StoredCredentials>> {
     auto c = co_await dir.credentials(std::move(address));
-    if (!c) co_return std::nullopt;
+    if (!c && c.error() == store::StoreError::not_found) co_return std::nullopt;
+    // A database timeout or outage is no wrong password: AuthService answers it as temporary
+    // and counts no failure (it locked out whole networks while the database was stuck).
+    if (!c) throw std::runtime_error(std::string(store::to_string(c.error())));
     core::StoredCredentials out;
     out.account_id = c->account_id;
     out.address = c->address;
@@ -74,6 +78,9 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
   opts.url = conninfo;
   opts.pool_size = cfg.database.pool_size;
   opts.acquire_timeout = cfg.database.acquire_timeout;
+  opts.statement_timeout = cfg.database.statement_timeout;
+  opts.lock_timeout = cfg.database.lock_timeout;
+  opts.idle_in_transaction_timeout = cfg.database.idle_in_transaction_timeout;
   auto db = co_await store::Database::open(io.get_executor(), opts);
   if (!db) {
     spdlog::critical("cannot open the database: {}", store::to_string(db.error()));

@@ -1,6 +1,13 @@
 // AuthService: lock-out check, then the store lookup, then the verified-credentials cache (valid
 // while the stored credentials are unchanged) or an argon2id verification on the worker pool. One
 // mutex guards the cache and the failure tables; it is never held across a co_await or a hash.
+//
+// Lock-outs fall on the source network, never on an address for everyone: failures are counted
+// per network and per (address, network), and a network past either limit is refused without a
+// password check. An address-wide count (a guesser spread over many networks) only shuts out
+// networks that have not logged in to that address lately; an app password still works. The
+// tables live in this process's memory: each govmail process counts on its own, and a restart
+// forgets them.
 #include "core/auth.hpp"
 
 #include <sodium.h>
@@ -26,7 +33,7 @@ using std::chrono::seconds;
 
 constexpr std::size_t kMaxAddressBytes = 320;        // RFC 5321 path limits
 constexpr std::size_t kMaxPasswordBytes = 1024;      // nobody types more; bounds hashing input
-constexpr std::size_t kMaxTrackedFailures = 100000;  // per table: IPs, addresses
+constexpr std::size_t kMaxTrackedFailures = 100000;  // per table: networks, addresses, pairs
 
 std::string normalise_address(std::string_view a) {
   const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
@@ -38,9 +45,38 @@ std::string normalise_address(std::string_view a) {
   return out;
 }
 
-// Failed attempts per key (an IP or an address). Lock-out starts at `max` failures within the
-// window and doubles with each failure after that. Attempts refused while locked do not count:
-// they never reached a password check.
+// The source network that failures are counted for: the address cut to the configured prefix
+// (IPv4-mapped IPv6 counts as IPv4), as text such as "192.0.2.0/24" or "2001:db8::/64". Anything
+// that is not an address counts as its own network.
+// TODO(lead): fold with the connection limits' network key once both are merged.
+std::string auth_failure_network(std::string_view ip, const AuthConfig& cfg) {
+  boost::system::error_code ec;
+  asio::ip::address a = asio::ip::make_address(std::string(ip), ec);
+  if (ec) return std::string(ip);
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  const auto cut = [](auto bytes, unsigned prefix) {
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      const unsigned keep = prefix >= 8 * (i + 1) ? 8 : prefix > 8 * i ? prefix - 8 * i : 0;
+      bytes[i] &= static_cast<unsigned char>(0xff00u >> keep);
+    }
+    return bytes;
+  };
+  if (a.is_v4())
+    return asio::ip::address_v4(cut(a.to_v4().to_bytes(), cfg.ipv4_prefix)).to_string() + "/" +
+           std::to_string(cfg.ipv4_prefix);
+  return asio::ip::address_v6(cut(a.to_v6().to_bytes(), cfg.ipv6_prefix)).to_string() + "/" +
+         std::to_string(cfg.ipv6_prefix);
+}
+
+// One key for an (address, network) pair: NUL never occurs in either.
+std::string pair_key(const std::string& address, const std::string& network) {
+  return address + '\0' + network;
+}
+
+// Failed attempts per key (a network, an address, or a pair). Lock-out starts at `max` failures
+// within the window and doubles with each failure after that. Attempts refused while locked do not
+// count: they never reached a password check.
 class FailureTable {
  public:
   std::optional<seconds> locked(const std::string& key, TimePoint now) const {
@@ -84,6 +120,27 @@ class FailureTable {
   }
 
   std::unordered_map<std::string, Entry> map_;
+};
+
+// (address, network) pairs that logged in successfully, with the time of the last success.
+class KnownGood {
+ public:
+  bool contains(const std::string& key, TimePoint now, seconds ttl) const {
+    const auto it = map_.find(key);
+    return it != map_.end() && now - it->second < ttl;
+  }
+
+  void note(const std::string& key, TimePoint now, seconds ttl) {
+    if (ttl == seconds(0)) return;
+    if (map_.size() >= kMaxTrackedFailures && !map_.contains(key)) {
+      std::erase_if(map_, [&](const auto& kv) { return now - kv.second >= ttl; });
+      if (map_.size() >= kMaxTrackedFailures) map_.erase(map_.begin());
+    }
+    map_[key] = now;
+  }
+
+ private:
+  std::unordered_map<std::string, TimePoint> map_;
 };
 
 // Verified (address, password) pairs, keyed by a keyed BLAKE2b of both so that neither is kept
@@ -169,8 +226,10 @@ struct AuthService::Impl {
 
   mutable std::mutex mutex;  // guards everything below
   CredentialCache cache;
-  FailureTable ip_failures;
-  FailureTable account_failures;
+  FailureTable network_failures;       // per source network
+  FailureTable pair_failures;          // per (address, network)
+  FailureTable account_failures;       // per address, all networks
+  KnownGood known_good;                // per (address, network)
   std::uint64_t flush_generation = 0;  // bumped by every flush: late results are not cached
 
   std::once_flag dummy_once;
@@ -229,28 +288,65 @@ struct AuthService::Impl {
     return Match::none;
   }
 
-  std::optional<AuthResult> check_locked(const std::string& address, const std::string& ip,
-                                         TimePoint t) const {
-    const auto by_ip = ip_failures.locked(ip, t);
-    const auto by_account = account_failures.locked(address, t);
-    if (!by_ip && !by_account) return std::nullopt;
+  static AuthResult locked_out(seconds retry_after) {
     AuthResult r = outcome(AuthOutcome::locked_out);
-    r.retry_after = std::max(by_ip.value_or(seconds(0)), by_account.value_or(seconds(0)));
+    r.retry_after = retry_after;
     return r;
   }
 
-  void record_failure(const std::string& address, const std::string& ip) {
+  // Under mutex. The network, or the network for this address, is locked: refused before any
+  // store lookup or hash.
+  std::optional<AuthResult> check_locked(const std::string& address, const std::string& network,
+                                         TimePoint t) const {
+    const auto by_network = network_failures.locked(network, t);
+    const auto by_pair = pair_failures.locked(pair_key(address, network), t);
+    if (!by_network && !by_pair) return std::nullopt;
+    return locked_out(std::max(by_network.value_or(seconds(0)), by_pair.value_or(seconds(0))));
+  }
+
+  // Under mutex. The address-wide lock-out, unless this network is known-good for the address.
+  std::optional<seconds> account_lock_for(const std::string& address, const std::string& network,
+                                          TimePoint t) const {
+    const auto by_account = account_failures.locked(address, t);
+    if (by_account && known_good.contains(pair_key(address, network), t, cfg.known_good_ttl))
+      return std::nullopt;
+    return by_account;
+  }
+
+  void record_failure(const std::string& address, const std::string& network) {
     std::lock_guard lock(mutex);
     const TimePoint t = now();
-    const auto ip_lock = ip_failures.record(ip, cfg.max_failures_per_ip, cfg, t);
+    const auto network_lock = network_failures.record(network, cfg.max_failures_per_ip, cfg, t);
+    const auto pair_lock =
+        pair_failures.record(pair_key(address, network), cfg.max_failures_per_account, cfg, t);
     const auto account_lock =
-        account_failures.record(address, cfg.max_failures_per_account, cfg, t);
-    if (ip_lock)
-      spdlog::warn("auth: {} locked out for {}s after repeated failures", log_safe(ip),
-                   ip_lock->count());
+        account_failures.record(address, cfg.max_failures_per_account_total, cfg, t);
+    if (network_lock)
+      spdlog::warn(
+          "auth: network {} locked out for {}s after repeated failures (auth.max_failures_per_ip)",
+          log_safe(network), network_lock->count());
+    if (pair_lock)
+      spdlog::warn(
+          "auth: network {} locked out of {} for {}s after repeated failures "
+          "(auth.max_failures_per_account)",
+          log_safe(network), log_safe(address), pair_lock->count());
     if (account_lock)
-      spdlog::warn("auth: account {} locked out for {}s after repeated failures", log_safe(address),
-                   account_lock->count());
+      spdlog::warn(
+          "auth: {} refused to new networks for {}s after repeated failures from many "
+          "(auth.max_failures_per_account_total)",
+          log_safe(address), account_lock->count());
+  }
+
+  // Under mutex. The password was right: admitted unless the address-wide lock-out holds for
+  // this network and the password is not an app password (said as a lock-out, not as wrong).
+  AuthResult admit(const std::string& address, const std::string& network, std::int64_t account_id,
+                   std::string canonical, bool from_cache, bool app_password) {
+    const TimePoint t = now();
+    if (!app_password)
+      if (const auto lock = account_lock_for(address, network, t)) return locked_out(*lock);
+    pair_failures.clear(pair_key(address, network));
+    known_good.note(pair_key(address, network), t, cfg.known_good_ttl);
+    return success(account_id, std::move(canonical), from_cache, app_password);
   }
 
   AuthResult success(std::int64_t account_id, std::string address, bool from_cache,
@@ -264,13 +360,14 @@ struct AuthService::Impl {
   }
 
   awaitable<AuthResult> verify(std::string address, std::string password, std::string ip) {
+    const std::string network = auth_failure_network(ip, cfg);
     {
       std::lock_guard lock(mutex);
-      if (auto locked = check_locked(address, ip, now())) co_return *locked;
+      if (auto locked = check_locked(address, network, now())) co_return *locked;
     }
     if (address.empty() || address.size() > kMaxAddressBytes || password.empty() ||
         password.size() > kMaxPasswordBytes) {
-      record_failure(address, ip);
+      record_failure(address, network);
       co_return outcome(AuthOutcome::bad_credentials);
     }
     const std::string key = cache_key(address, password);
@@ -281,15 +378,15 @@ struct AuthService::Impl {
       hit = cache.find(key, now());
       generation = flush_generation;
     }
-    co_return co_await verify_with_store(std::move(address), std::move(password), ip, key,
+    co_return co_await verify_with_store(std::move(address), std::move(password), ip, network, key,
                                          generation, std::move(hit));
   }
 
   // A cache hit still reads the stored credentials (one indexed query) but skips the hash when
   // they are what the password was verified against.
   awaitable<AuthResult> verify_with_store(std::string address, std::string password,
-                                          const std::string& ip, const std::string& key,
-                                          std::uint64_t generation,
+                                          const std::string& ip, const std::string& network,
+                                          const std::string& key, std::uint64_t generation,
                                           std::optional<CredentialCache::Hit> hit) {
     std::optional<StoredCredentials> creds;
     Match matched = Match::none;
@@ -298,8 +395,8 @@ struct AuthService::Impl {
       if (hit && creds && creds->active && fingerprint(*creds) == hit->fingerprint) {
         sodium_memzero(password.data(), password.size());
         std::lock_guard lock(mutex);
-        account_failures.clear(address);
-        co_return success(creds->account_id, creds->address, true, hit->app_password);
+        co_return admit(address, network, creds->account_id, creds->address, true,
+                        hit->app_password);
       }
       // A named job, not a temporary: see the GCC 12 note in worker_pool.cpp.
       std::function<void()> job = [&] { matched = password_matches(creds, password); };
@@ -313,17 +410,16 @@ struct AuthService::Impl {
     }
     sodium_memzero(password.data(), password.size());
     if (matched == Match::none || !creds->active) {
-      record_failure(address, ip);
+      record_failure(address, network);
       spdlog::info("auth: failed login for {} from {}", log_safe(address), log_safe(ip));
       co_return outcome(AuthOutcome::bad_credentials);
     }
     std::lock_guard lock(mutex);
-    account_failures.clear(address);
     const bool app = matched == Match::app_password;
     if (generation == flush_generation)
       cache.insert(key, {creds->account_id, creds->address, fingerprint(*creds), app},
                    now() + cfg.cache_ttl, cfg.cache_max_entries);
-    co_return success(creds->account_id, creds->address, false, app);
+    co_return admit(address, network, creds->account_id, creds->address, false, app);
   }
 };
 

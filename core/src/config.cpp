@@ -327,6 +327,9 @@ const std::vector<Entry>& schema() {
       integer<&C::database, &DatabaseConfig::pool_size>("database.pool_size", 1, 1000, "connections to PostgreSQL"),
       duration<&C::database, &DatabaseConfig::acquire_timeout>("database.acquire_timeout", 1ms, 600s, "wait for a free connection (integer milliseconds) before a temporary error"),
       integer<&C::database, &DatabaseConfig::embedded_port>("database.embedded_port", 1, 65535, "port of the embedded cluster (unix socket only)"),
+      duration<&C::database, &DatabaseConfig::statement_timeout>("database.statement_timeout", 0ms, 3600s, "longest statement on a pool connection (integer milliseconds; 0 = no limit); then a temporary error"),
+      duration<&C::database, &DatabaseConfig::lock_timeout>("database.lock_timeout", 0ms, 3600s, "longest wait for a row or table lock (integer milliseconds; 0 = no limit); then a temporary error"),
+      duration<&C::database, &DatabaseConfig::idle_in_transaction_timeout>("database.idle_in_transaction_timeout", 0ms, 3600s, "a transaction left idle this long (integer milliseconds; 0 = no limit) is ended by the server with its connection"),
 
       string<&C::tls, &TlsConfig::cert_file>("tls.cert_file", kNonEmpty, "PEM certificate chain, leaf first; relative = to the working directory"),
       string<&C::tls, &TlsConfig::key_file>("tls.key_file", kNonEmpty, "PEM private key"),
@@ -348,8 +351,12 @@ const std::vector<Entry>& schema() {
       integer<&C::auth, &AuthConfig::hash_queue_max>("auth.hash_queue_max", 1, 1'000'000, "hashes waiting for a worker before logins get a temporary error"),
       integer<&C::auth, &AuthConfig::argon2_opslimit>("auth.argon2_opslimit", 1, 32, "argon2id passes for new hashes"),
       integer<&C::auth, &AuthConfig::argon2_memlimit>("auth.argon2_memlimit", 8 * KiB, 4 * GiB, "argon2id memory (bytes) for new hashes; each running hash uses this much"),
-      integer<&C::auth, &AuthConfig::max_failures_per_ip>("auth.max_failures_per_ip", 1, 100'000, "failed logins from one IP within failure_window before lock-out"),
-      integer<&C::auth, &AuthConfig::max_failures_per_account>("auth.max_failures_per_account", 1, 100'000, "failed logins for one address within failure_window before lock-out"),
+      integer<&C::auth, &AuthConfig::max_failures_per_ip>("auth.max_failures_per_ip", 1, 100'000, "failed logins from one source network (see ipv4_prefix, ipv6_prefix) within failure_window before that network is locked out"),
+      integer<&C::auth, &AuthConfig::max_failures_per_account>("auth.max_failures_per_account", 1, 100'000, "failed logins for one address from one source network within failure_window before that network is locked out of that address"),
+      integer<&C::auth, &AuthConfig::max_failures_per_account_total>("auth.max_failures_per_account_total", 1, 1'000'000, "failed logins for one address from all networks within failure_window before only known-good networks and app passwords get in"),
+      duration<&C::auth, &AuthConfig::known_good_ttl>("auth.known_good_ttl", 0s, 365 * 24h, "a network that logged in to an address stays known-good (exempt from the address-wide lock-out) this long (seconds); 0 = never"),
+      integer<&C::auth, &AuthConfig::ipv4_prefix>("auth.ipv4_prefix", 8, 32, "IPv4 source network for failure counting: leading bits of the address (32 = one address)"),
+      integer<&C::auth, &AuthConfig::ipv6_prefix>("auth.ipv6_prefix", 16, 128, "IPv6 source network for failure counting: leading bits (64 = one subnet, what one customer holds)"),
       duration<&C::auth, &AuthConfig::failure_window>("auth.failure_window", 1s, 24h, "failures older than this are forgotten (seconds)"),
       duration<&C::auth, &AuthConfig::lockout_base>("auth.lockout_base", 1s, 24h, "first lock-out (seconds); doubles with each further failure"),
       duration<&C::auth, &AuthConfig::lockout_max>("auth.lockout_max", 1s, 7 * 24h, "longest lock-out (seconds)"),
@@ -509,6 +516,11 @@ struct Parser {
       error(line_of("auth.lockout_base"),
             "key 'auth.lockout_base': must not exceed auth.lockout_max (" +
                 format_duration(config.auth.lockout_max) + ")");
+    if (config.auth.max_failures_per_account_total < config.auth.max_failures_per_account)
+      error(line_of("auth.max_failures_per_account_total"),
+            "key 'auth.max_failures_per_account_total': must not be below "
+            "auth.max_failures_per_account (" +
+                std::to_string(config.auth.max_failures_per_account) + ")");
   }
 
   // Admin passwords, TOTP codes and bearer tokens cross HTTP: in clear only on loopback.

@@ -18,6 +18,8 @@ namespace {
 // Creates per round trip during an import: big enough to amortise the round trip, small enough
 // for a smooth progress bar.
 constexpr std::size_t kImportBatch = 250;
+constexpr const char* kImportTimeouts =
+    "SET LOCAL idle_in_transaction_session_timeout = 0; SET LOCAL statement_timeout = 0";
 
 inline constexpr pg::Statement kImportCreate{
     "gm_import_create",
@@ -368,6 +370,11 @@ awaitable<Result<void>> PgAdminStore::apply_import(ImportBatch batch,
   co_return co_await in_transaction(
       *pool_,
       [&](pg::Connection& c) -> awaitable<pg::PgResultOr<void>> {
+        // The transaction waits for argon2id between batches (NOTES.md: 50,000 accounts keep it
+        // open ~33 minutes) and its membership statement carries the whole file: neither the
+        // idle nor the statement timeout of the pool applies; lock_timeout still does.
+        auto lifted = co_await c.exec(kImportTimeouts);
+        if (!lifted) co_return unexpected(lifted.error());
         for (std::size_t at = 0; at < batch.creates.size(); at += kImportBatch) {
           std::size_t end = std::min(batch.creates.size(), at + kImportBatch);
           std::vector<std::string> addr, name, hash, unit, pos;

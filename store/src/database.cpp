@@ -16,8 +16,8 @@
 #include "core/worker_pool.hpp"
 #include "directory_pg.hpp"
 #include "mailbox_store_pg.hpp"
-#include "outbound_pg.hpp"
 #include "migrations.hpp"
+#include "outbound_pg.hpp"
 #include "query.hpp"
 #include "release_sweeper.hpp"
 #include "sql/database_sql.hpp"
@@ -139,6 +139,19 @@ awaitable<Result<int>> current_version(pg::Connection& c) {
   co_return static_cast<int>(v->get_int(0, 0));
 }
 
+constexpr const char* kNoTimeouts =
+    "SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0";
+
+// Run once on every pool connection. The timeouts (milliseconds) turn a lock wait or a stuck
+// query into an error (57014, 55P03, or for a transaction left idle 25P03 and the end of the
+// connection) instead of a pool connection held for ever.
+std::string session_setup(const DatabaseOptions& o) {
+  return "SET statement_timeout = " + std::to_string(o.statement_timeout.count()) +
+         "; SET lock_timeout = " + std::to_string(o.lock_timeout.count()) +
+         "; SET idle_in_transaction_session_timeout = " +
+         std::to_string(o.idle_in_transaction_timeout.count());
+}
+
 // Applies each missing migration in its own transaction, on a connection holding the advisory
 // lock (several processes may start at once: one migrates, the others wait and find it done).
 awaitable<Result<void>> apply_migrations(pg::Connection& c, int from) {
@@ -163,13 +176,7 @@ awaitable<Result<void>> apply_migrations(pg::Connection& c, int from) {
   co_return Result<void>{};
 }
 
-awaitable<Result<void>> migrate(pg::Pool& pool, bool apply) {
-  auto lease = co_await pool.acquire();
-  if (!lease) {
-    spdlog::error("store: cannot connect to PostgreSQL: {}", lease.error().message);
-    co_return unexpected(StoreError::unavailable);
-  }
-  pg::Connection& c = **lease;
+awaitable<Result<void>> migrate_locked(pg::Connection& c, bool apply) {
   if (auto l = co_await c.exec(sql::kLockMigrations); !l)
     co_return unexpected(detail::map_error(l.error(), "migration lock"));
   Result<void> result;
@@ -192,6 +199,24 @@ awaitable<Result<void>> migrate(pg::Pool& pool, bool apply) {
     result = co_await apply_migrations(c, *found);
   }
   (void)co_await c.exec(sql::kUnlockMigrations);
+  co_return result;
+}
+
+awaitable<Result<void>> migrate(pg::Pool& pool, bool apply) {
+  auto lease = co_await pool.acquire();
+  if (!lease) {
+    spdlog::error("store: cannot connect to PostgreSQL: {}", lease.error().message);
+    co_return unexpected(StoreError::unavailable);
+  }
+  pg::Connection& c = **lease;
+  // A migration may rebuild a big table, and another process's may hold the lock for as long:
+  // no timeouts here, and the pool's settings back before the connection goes back.
+  if (auto t = co_await c.exec(kNoTimeouts); !t)
+    co_return unexpected(detail::map_error(t.error(), "migration settings"));
+  auto result = co_await migrate_locked(c, apply);
+  if (!pool.session_setup().empty())
+    if (auto t = co_await c.exec(pool.session_setup()); !t && result)
+      result = unexpected(detail::map_error(t.error(), "session settings"));
   co_return result;
 }
 
@@ -250,7 +275,8 @@ int Database::binary_schema_version() {
 awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, DatabaseOptions opts) {
   auto impl = std::make_unique<Impl>();
   impl->ex = ex;
-  impl->pool = pg::Pool::create(ex, {opts.url, opts.pool_size, opts.acquire_timeout});
+  impl->pool =
+      pg::Pool::create(ex, {opts.url, opts.pool_size, opts.acquire_timeout, session_setup(opts)});
   if (auto m = co_await migrate(*impl->pool, opts.apply_migrations); !m) {
     impl->pool->close();
     co_return unexpected(m.error());

@@ -109,7 +109,9 @@ StoreError map_error(const pg::PgError& e, std::string_view operation) {
     spdlog::warn("store: {}: database unavailable: {}", operation, message);
     return StoreError::unavailable;
   }
-  if (st.empty() || st == "40001" || st == "40P01" || st == "55P03" || st == "53300") {
+  // 57014: statement_timeout (or a cancel); 55P03: lock_timeout. The client retries later.
+  if (st.empty() || st == "40001" || st == "40P01" || st == "55P03" || st == "57014" ||
+      st == "53300") {
     spdlog::warn("store: {}: temporary failure (SQLSTATE {}): {}", operation, st, message);
     return StoreError::temporary;
   }

@@ -258,7 +258,7 @@ TEST_F(AuthTest, CacheIsBoundedAndDropsTheLeastRecentlyUsed) {
   EXPECT_EQ(auth_->cache_size(), 0u);
 }
 
-TEST_F(AuthTest, AccountLockoutDoublesUpToTheMaximumAndSuccessResetsIt) {
+TEST_F(AuthTest, NetworkLockoutOfAnAddressDoublesUpToTheMaximumAndSuccessResetsIt) {
   store_.add(1, "a@x.vn", "right");
   AuthConfig cfg = fast_config();
   cfg.max_failures_per_account = 3;
@@ -267,12 +267,10 @@ TEST_F(AuthTest, AccountLockoutDoublesUpToTheMaximumAndSuccessResetsIt) {
   cfg.lockout_max = 100s;
   make(cfg);
 
-  // Failures from different IPs all count against the account.
   for (int i = 0; i < 3; ++i)
-    EXPECT_EQ(verify("a@x.vn", "wrong", "198.51.100." + std::to_string(i)).outcome,
-              AuthOutcome::bad_credentials);
+    EXPECT_EQ(verify("a@x.vn", "wrong").outcome, AuthOutcome::bad_credentials);
   const int lookups = store_.lookups;
-  AuthResult locked = verify("a@x.vn", "right", "203.0.113.9");  // even the right password
+  AuthResult locked = verify("a@x.vn", "right");  // even the right password, from there
   EXPECT_EQ(locked.outcome, AuthOutcome::locked_out);
   EXPECT_EQ(locked.retry_after, 30s);
   EXPECT_EQ(store_.lookups, lookups);  // refused before touching the store or hashing
@@ -293,6 +291,90 @@ TEST_F(AuthTest, AccountLockoutDoublesUpToTheMaximumAndSuccessResetsIt) {
   EXPECT_EQ(verify("a@x.vn", "wrong").outcome, AuthOutcome::bad_credentials);
   EXPECT_EQ(verify("a@x.vn", "wrong").outcome, AuthOutcome::bad_credentials);
   EXPECT_EQ(verify("a@x.vn", "right").outcome, AuthOutcome::ok);
+}
+
+// The denial of service of issue 11: guesses from one network must not lock the owner out from
+// another, however many and however long they go on.
+TEST_F(AuthTest, GuessesFromOneNetworkNeverLockOutAnother) {
+  store_.add(1, "a@x.vn", "right");
+  AuthConfig cfg = fast_config();
+  cfg.max_failures_per_account = 5;
+  cfg.max_failures_per_ip = 10;
+  make(cfg);
+  for (int hour = 0; hour < 5; ++hour) {
+    for (int i = 0; i < 12; ++i) (void)verify("a@x.vn", "guess", "198.51.100.7");
+    EXPECT_EQ(verify("a@x.vn", "right", "198.51.100.7").outcome, AuthOutcome::locked_out);
+    EXPECT_EQ(verify("a@x.vn", "right", "203.0.113.9").outcome, AuthOutcome::ok) << hour;
+    now_ += 1h;
+  }
+}
+
+TEST_F(AuthTest, Ipv6IsCountedPerSlash64AndIpv4PerConfiguredPrefix) {
+  store_.add(1, "a@x.vn", "right");
+  AuthConfig cfg = fast_config();
+  cfg.max_failures_per_account = 3;
+  cfg.max_failures_per_ip = 1000;
+  cfg.ipv4_prefix = 24;
+  make(cfg);
+  for (const char* ip : {"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::3"})
+    EXPECT_EQ(verify("a@x.vn", "wrong", ip).outcome, AuthOutcome::bad_credentials);
+  EXPECT_EQ(verify("a@x.vn", "right", "2001:db8:1:2::99").outcome, AuthOutcome::locked_out);
+  EXPECT_EQ(verify("a@x.vn", "right", "2001:db8:1:3::1").outcome, AuthOutcome::ok);
+
+  // IPv4 as such and IPv4-mapped IPv6 are one network.
+  for (const char* ip : {"198.51.100.1", "::ffff:198.51.100.2", "198.51.100.3"})
+    EXPECT_EQ(verify("a@x.vn", "wrong", ip).outcome, AuthOutcome::bad_credentials);
+  EXPECT_EQ(verify("a@x.vn", "right", "198.51.100.200").outcome, AuthOutcome::locked_out);
+  EXPECT_EQ(verify("a@x.vn", "right", "198.51.101.1").outcome, AuthOutcome::ok);
+}
+
+TEST_F(AuthTest, AddressWideLockoutSparesKnownGoodNetworksAndAppPasswords) {
+  store_.add(1, "a@x.vn", "right", true, {"app-secret"});
+  AuthConfig cfg = fast_config();
+  cfg.max_failures_per_account = 2;
+  cfg.max_failures_per_account_total = 4;
+  cfg.max_failures_per_ip = 1000;
+  cfg.lockout_base = 60s;
+  make(cfg);
+  ASSERT_EQ(verify("a@x.vn", "right", "192.0.2.10").outcome, AuthOutcome::ok);  // known-good
+
+  // A guesser spread over four networks, one guess each.
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(verify("a@x.vn", "wrong", "198.51.100." + std::to_string(i)).outcome,
+              AuthOutcome::bad_credentials);
+  const AuthResult locked = verify("a@x.vn", "right", "203.0.113.50");  // a new network
+  EXPECT_EQ(locked.outcome, AuthOutcome::locked_out);
+  EXPECT_EQ(locked.retry_after, 60s);
+  EXPECT_EQ(verify("a@x.vn", "right", "192.0.2.10").outcome, AuthOutcome::ok);  // known-good
+  const AuthResult app = verify("a@x.vn", "app-secret", "203.0.113.50");
+  EXPECT_EQ(app.outcome, AuthOutcome::ok);
+  EXPECT_TRUE(app.app_password);
+  // A cached verification of the account password is no way around it.
+  EXPECT_EQ(verify("a@x.vn", "right", "203.0.113.51").outcome, AuthOutcome::locked_out);
+
+  now_ += 61s;
+  EXPECT_EQ(verify("a@x.vn", "right", "203.0.113.50").outcome, AuthOutcome::ok);
+}
+
+TEST_F(AuthTest, KnownGoodNetworksExpire) {
+  store_.add(1, "a@x.vn", "right");
+  AuthConfig cfg = fast_config();
+  cfg.max_failures_per_account = 1;
+  cfg.max_failures_per_account_total = 2;
+  cfg.max_failures_per_ip = 1000;
+  cfg.known_good_ttl = 100s;
+  cfg.lockout_base = 1000s;
+  cfg.lockout_max = 1000s;
+  make(cfg);
+  ASSERT_EQ(verify("a@x.vn", "right", "192.0.2.10").outcome, AuthOutcome::ok);
+  now_ += 50s;
+  for (const char* ip : {"198.51.100.1", "198.51.100.2"})
+    EXPECT_EQ(verify("a@x.vn", "wrong", ip).outcome, AuthOutcome::bad_credentials);
+  EXPECT_EQ(verify("a@x.vn", "right", "192.0.2.10").outcome, AuthOutcome::ok);  // renews it
+  now_ += 99s;
+  EXPECT_EQ(verify("a@x.vn", "right", "192.0.2.10").outcome, AuthOutcome::ok);
+  now_ += 101s;
+  EXPECT_EQ(verify("a@x.vn", "right", "192.0.2.10").outcome, AuthOutcome::locked_out);
 }
 
 TEST_F(AuthTest, FailuresOutsideTheWindowAreForgotten) {

@@ -154,6 +154,13 @@ TEST(Config, LockoutBaseMustNotExceedMax) {
             "t.toml:2: key 'auth.lockout_base': must not exceed auth.lockout_max (1m)");
 }
 
+TEST(Config, AddressWideFailureLimitIsNotBelowThePerNetworkOne) {
+  EXPECT_EQ(error_of("[auth]\nmax_failures_per_account = 8\nmax_failures_per_account_total = 6\n"),
+            "t.toml:3: key 'auth.max_failures_per_account_total': must not be below "
+            "auth.max_failures_per_account (8)");
+  EXPECT_NE(error_of("[auth]\nipv6_prefix = 8\n").find("16..128"), std::string::npos);
+}
+
 TEST(Config, ListenAddresses) {
   for (const char* ok : {"127.0.0.1:2525", "[::1]:2525", "0.0.0.0:25", "[::]:25"})
     EXPECT_TRUE(parse_listen_address(ok).has_value()) << ok;

@@ -1,5 +1,6 @@
 // The async libpq layer (store/src/pg) against a real PostgreSQL.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <algorithm>
 #include <atomic>
@@ -222,7 +223,7 @@ TEST_F(PgConn, SlowQueryDoesNotBlockTheIoContext) {
 
 TEST_F(PgConn, PoolNeverOpensMoreThanMaxSize) {
   run([&](asio::io_context& io) -> awaitable<void> {
-    auto pool = Pool::create(io.get_executor(), {db.url(), 4, 10s});
+    auto pool = Pool::create(io.get_executor(), {db.url(), 4, 10s, {}});
     std::size_t max_open = 0;
     std::int64_t max_server = 0;
     int done = 0, failed = 0;
@@ -262,7 +263,7 @@ TEST_F(PgConn, PoolNeverOpensMoreThanMaxSize) {
 // again at every execution (planning cost more than running it).
 TEST_F(PgConn, PoolConnectionsPlanStatementsOnce) {
   run([&](asio::io_context& io) -> awaitable<void> {
-    auto pool = Pool::create(io.get_executor(), {db.url(), 1, 10s});
+    auto pool = Pool::create(io.get_executor(), {db.url(), 1, 10s, {}});
     auto lease = co_await pool->acquire();
     CO_ASSERT_OK(lease);
     auto mode = co_await (*lease)->exec("SHOW plan_cache_mode");
@@ -288,9 +289,60 @@ TEST_F(PgConn, PoolConnectionsPlanStatementsOnce) {
   });
 }
 
+// Issue 11: a lock held by another session, or a query that never ends, must give the pool
+// connection back with an error (55P03, 57014) instead of holding it, and the connection stays
+// usable. Keepalives are on by default and the configured conninfo still wins.
+TEST_F(PgConn, PoolSessionSetupTurnsLockWaitsAndLongQueriesIntoErrors) {
+  db.exec("CREATE TABLE locked (n int)");
+  run([&](asio::io_context& io) -> awaitable<void> {
+    auto pool =
+        Pool::create(io.get_executor(),
+                     {db.url(), 1, 5s, "SET lock_timeout = 200; SET statement_timeout = 700"});
+    auto other = co_await Connection::connect(io.get_executor(), db.url());
+    CO_ASSERT_OK(other);
+    auto held = co_await (*other)->exec("BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE");
+    CO_ASSERT_OK(held);
+    auto lease = co_await pool->acquire();
+    CO_ASSERT_OK(lease);
+    auto start = Clock::now();
+    auto r = co_await (*lease)->exec("SELECT count(*) FROM locked");
+    CO_ASSERT(!r);
+    EXPECT_EQ(r.error().sqlstate, "55P03") << r.error().message;
+    EXPECT_FALSE(r.error().connection_lost);
+    EXPECT_LT(Clock::now() - start, 2s);
+    start = Clock::now();
+    r = co_await (*lease)->exec("SELECT pg_sleep(30)");
+    CO_ASSERT(!r);
+    EXPECT_EQ(r.error().sqlstate, "57014") << r.error().message;
+    EXPECT_LT(Clock::now() - start, 3s);
+    EXPECT_TRUE((*lease)->reusable());
+    (void)co_await (*other)->exec("ROLLBACK");
+    r = co_await (*lease)->exec("SELECT count(*) FROM locked");
+    CO_ASSERT_OK(r);
+    auto plan = co_await (*lease)->exec("SHOW plan_cache_mode");
+    CO_ASSERT_OK(plan);
+    EXPECT_EQ(plan->get(0, 0), "force_generic_plan");  // the pool's own setting still there
+
+    // Connection defaults: keepalives on; a conninfo value overrides a default.
+    auto c = co_await Connection::connect(io.get_executor(), db.url() + " keepalives_idle=77");
+    CO_ASSERT_OK(c);
+    const auto option = [](pg_conn* conn, std::string_view key) {
+      std::string out;
+      PQconninfoOption* opts = PQconninfo(conn);
+      for (auto* o = opts; o && o->keyword; ++o)
+        if (key == o->keyword && o->val) out = o->val;
+      PQconninfoFree(opts);
+      return out;
+    };
+    EXPECT_EQ(option((*c)->raw(), "keepalives"), "1");
+    EXPECT_EQ(option((*c)->raw(), "keepalives_idle"), "77");
+    EXPECT_EQ(option((*c)->raw(), "tcp_user_timeout"), "30000");
+  });
+}
+
 TEST_F(PgConn, PoolAcquireTimesOut) {
   run([&](asio::io_context& io) -> awaitable<void> {
-    auto pool = Pool::create(io.get_executor(), {db.url(), 1, 150ms});
+    auto pool = Pool::create(io.get_executor(), {db.url(), 1, 150ms, {}});
     auto held = co_await pool->acquire();
     CO_ASSERT_OK(held);
     auto start = Clock::now();
@@ -318,7 +370,7 @@ TEST_F(PgConn, PoolAcquireTimesOut) {
 TEST_F(PgConn, PoolAndTransactionsOnAMultiThreadedIoContext) {
   db.exec("CREATE TABLE counter (n int); INSERT INTO counter VALUES (0)");
   asio::io_context io;
-  auto pool = Pool::create(io.get_executor(), {db.url(), 4, 20s});
+  auto pool = Pool::create(io.get_executor(), {db.url(), 4, 20s, {}});
   std::atomic<int> ok{0}, failed{0};
   std::atomic<std::size_t> max_open{0};
   for (int i = 0; i < 200; ++i) {
@@ -364,7 +416,7 @@ void terminate(const test::TestDatabase& db, const std::vector<std::string>& pid
 
 TEST_F(PgConn, PoolReplacesConnectionsTheServerTerminated) {
   run([&](asio::io_context& io) -> awaitable<void> {
-    auto pool = Pool::create(io.get_executor(), {db.url(), 3, 5s});
+    auto pool = Pool::create(io.get_executor(), {db.url(), 3, 5s, {}});
     std::vector<std::string> before;
     {
       std::vector<Lease> leases;
@@ -394,7 +446,7 @@ TEST_F(PgConn, PoolReplacesConnectionsTheServerTerminated) {
 TEST_F(PgConn, TransactionRollsBackOnError) {
   db.exec("CREATE TABLE tx (v int)");
   run([&](asio::io_context& io) -> awaitable<void> {
-    auto pool = Pool::create(io.get_executor(), {db.url(), 2, 5s});
+    auto pool = Pool::create(io.get_executor(), {db.url(), 2, 5s, {}});
     int calls = 0;
     auto r = co_await transaction(*pool, [&](Connection& c) -> awaitable<PgResultOr<void>> {
       ++calls;
@@ -423,7 +475,7 @@ TEST_F(PgConn, TransactionRollsBackOnError) {
 TEST_F(PgConn, TransactionRetriesSerializationFailureAndLostConnection) {
   db.exec("CREATE TABLE tx (v int)");
   run([&](asio::io_context& io) -> awaitable<void> {
-    auto pool = Pool::create(io.get_executor(), {db.url(), 2, 5s});
+    auto pool = Pool::create(io.get_executor(), {db.url(), 2, 5s, {}});
     int calls = 0;
     auto r = co_await transaction(*pool, [&](Connection& c) -> awaitable<PgResultOr<void>> {
       ++calls;
@@ -478,7 +530,7 @@ TEST_F(PgConn, ListenerReceivesNotificationsAndSurvivesTermination) {
         io.get_executor(), db.url(), {"Mail-Changes", "other"},
         [&](const Connection::Notification& n) { got.push_back(n.channel + ":" + n.payload); },
         [&] { ++reconnects; });
-    auto pool = Pool::create(io.get_executor(), {db.url(), 1, 5s});
+    auto pool = Pool::create(io.get_executor(), {db.url(), 1, 5s, {}});
     auto notify = [&](std::string payload) -> awaitable<bool> {
       auto l = co_await pool->acquire();
       if (!l) co_return false;

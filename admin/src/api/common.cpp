@@ -32,6 +32,8 @@ HttpResponse store_fail(store::StoreError e, std::string_view what) {
       return fail(400, std::string(what) + ": invalid");
     case store::StoreError::unavailable:
       return fail(503, "the database is unavailable");
+    case store::StoreError::temporary:  // a lock or statement timeout, a conflict, a full pool
+      return fail(503, "temporary failure, try again");
     default:
       return fail(500, std::string(what) + ": " + std::string(store::to_string(e)));
   }

@@ -1,5 +1,5 @@
 // Password verification shared by every protocol: argon2id on a bounded worker pool (never on an
-// io thread), a verified-credentials cache, and per-IP / per-account failure counting.
+// io thread), a verified-credentials cache, and failure counting per source network (AuthConfig).
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -40,8 +40,11 @@ using CredentialLookup =
 enum class AuthOutcome {
   ok,
   bad_credentials,  // unknown user, wrong password, or inactive account (same answer for all)
-  locked_out,       // too many failures from this IP or for this account: try later
-  temporary,        // store unavailable or hash pool saturated
+  // Too many failures from this network (for any address or for this one): refused before any
+  // password check. Or the address-wide lock-out, for a network that has not logged in to this
+  // address lately and a password that is not an app password. Try later.
+  locked_out,
+  temporary,  // store unavailable or hash pool saturated
 };
 
 struct AuthResult {

@@ -27,6 +27,12 @@ struct DatabaseConfig {
   std::size_t pool_size = 16;
   std::chrono::milliseconds acquire_timeout{5000};
   std::uint16_t embedded_port = 54329;  // port of the embedded cluster (unix socket only)
+  // Set on every pool connection, so that a lock wait or a stuck query frees its connection
+  // and the client gets a temporary error instead of a hang; 0 = no limit. Migrations and the
+  // bulk import lift them for their own transactions.
+  std::chrono::milliseconds statement_timeout{30000};
+  std::chrono::milliseconds lock_timeout{10000};
+  std::chrono::milliseconds idle_in_transaction_timeout{60000};
 };
 
 struct TlsConfig {
@@ -58,8 +64,18 @@ struct AuthConfig {
   std::size_t hash_queue_max = 1024;  // pending hashes before refusing with a temporary error
   std::uint64_t argon2_opslimit = 2;  // crypto_pwhash_OPSLIMIT_INTERACTIVE
   std::uint64_t argon2_memlimit = 67108864;  // crypto_pwhash_MEMLIMIT_INTERACTIVE (64 MiB)
-  unsigned max_failures_per_ip = 10;         // within failure_window, then lock-out
-  unsigned max_failures_per_account = 5;
+  // Failed logins within failure_window are counted per source network (an IPv4 address cut to
+  // ipv4_prefix bits, an IPv6 address to ipv6_prefix bits): past a limit that network alone is
+  // refused, without a password check, so guessing from one network locks nobody else out.
+  unsigned max_failures_per_ip = 10;      // per source network, whatever the address
+  unsigned max_failures_per_account = 5;  // per (address, source network)
+  // Per address from all networks together (a distributed guesser): past it the address is
+  // refused to every network except those it logged in from within known_good_ttl, while an
+  // app password still gets in from anywhere.
+  unsigned max_failures_per_account_total = 100;
+  std::chrono::seconds known_good_ttl{30 * 86400};
+  unsigned ipv4_prefix = 32;
+  unsigned ipv6_prefix = 64;
   std::chrono::seconds failure_window{900};
   std::chrono::seconds lockout_base{30};  // doubled per further failure, up to lockout_max
   std::chrono::seconds lockout_max{3600};

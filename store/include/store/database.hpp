@@ -17,6 +17,10 @@ struct DatabaseOptions {
   std::size_t pool_size = 16;  // connections at most
   std::chrono::milliseconds acquire_timeout{5000};
   std::chrono::milliseconds reconnect_delay{500};
+  // Per pool connection; 0 = no limit (core::DatabaseConfig).
+  std::chrono::milliseconds statement_timeout{30000};
+  std::chrono::milliseconds lock_timeout{10000};
+  std::chrono::milliseconds idle_in_transaction_timeout{60000};
   bool apply_migrations = true;  // false: refuse to run on an out-of-date schema
 };
 

@@ -21,6 +21,17 @@ using Descriptor = asio::posix::stream_descriptor;
 
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 
+// Given to libpq before the configured conninfo, which may override each. Over TCP (libpq
+// ignores them on a unix socket): probes after 30 s of silence, every 10 s, 3 unanswered end the
+// connection; data unacknowledged for 30 s ends it too. A lost server or network then fails the
+// waiting query within about a minute (a read error, the connection dropped from the pool)
+// instead of holding its pool connection for ever. connect_timeout matches kConnectTimeout for
+// libpq's own blocking uses.
+constexpr std::pair<const char*, const char*> kNetworkDefaults[] = {
+    {"keepalives", "1"},       {"keepalives_idle", "30"},     {"keepalives_interval", "10"},
+    {"keepalives_count", "3"}, {"tcp_user_timeout", "30000"}, {"connect_timeout", "10"},
+};
+
 // libpq prints notices (and the FATAL sent to an idle connection) on stderr by default.
 void ignore_notice(void*, const char*) {}
 
@@ -182,10 +193,16 @@ Connection::~Connection() = default;
 
 awaitable<PgResultOr<std::unique_ptr<Connection>>> Connection::connect(Executor ex,
                                                                        std::string conninfo) {
-  // expand_dbname: "dbname" may hold a whole "key=value" string or a postgresql:// URL.
-  const char* keys[] = {"dbname", nullptr};
-  const char* values[] = {conninfo.c_str(), nullptr};
-  auto impl = std::make_unique<Impl>(ex, PQconnectStartParams(keys, values, 1));
+  // expand_dbname: "dbname" may hold a whole "key=value" string or a postgresql:// URL. Later
+  // entries win, so the configured conninfo comes last.
+  std::vector<const char*> keys, values;
+  for (const auto& [key, value] : kNetworkDefaults) {
+    keys.push_back(key);
+    values.push_back(value);
+  }
+  keys.insert(keys.end(), {"dbname", nullptr});
+  values.insert(values.end(), {conninfo.c_str(), nullptr});
+  auto impl = std::make_unique<Impl>(ex, PQconnectStartParams(keys.data(), values.data(), 1));
   PGconn* c = impl->conn;
   if (!c || PQstatus(c) == CONNECTION_BAD) co_return unexpected(conn_error(c, "connect"));
   PQsetNoticeProcessor(c, ignore_notice, nullptr);

@@ -12,6 +12,9 @@
 // - libpq resolves host NAMES synchronously in PQconnectPoll: configure a socket directory or an
 //   IP address (hostaddr=) for a strictly non-blocking connect; "localhost" resolves from
 //   /etc/hosts. Connect is bounded at 10 s.
+// - Over TCP, TCP keepalives and tcp_user_timeout are on by default (kNetworkDefaults in
+//   connection.cpp; the conninfo may override each): a server or network that vanishes breaks
+//   the connection within about a minute instead of leaving a query waiting forever.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -144,6 +147,9 @@ class Pool : public std::enable_shared_from_this<Pool> {
     std::string conninfo;
     std::size_t max_size = 16;
     std::chrono::milliseconds acquire_timeout{5000};
+    // SQL run once on every new connection, after the pool's own SET plan_cache_mode (the
+    // timeouts: store/src/database.cpp).
+    std::string session_setup;
   };
   static std::shared_ptr<Pool> create(Executor ex, Options opts);
   ~Pool();
@@ -154,6 +160,8 @@ class Pool : public std::enable_shared_from_this<Pool> {
   void close();
 
   std::size_t open_connections() const;
+  // Options::session_setup: a user that changed those settings restores them with it.
+  const std::string& session_setup() const;
 
   struct Impl;
   explicit Pool(std::unique_ptr<Impl> impl);

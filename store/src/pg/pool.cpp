@@ -146,6 +146,10 @@ std::shared_ptr<Pool> Pool::create(Executor ex, Options opts) {
   return std::make_shared<Pool>(std::make_unique<Impl>(std::move(ex), std::move(opts)));
 }
 
+const std::string& Pool::session_setup() const {
+  return impl_->opts.session_setup;
+}
+
 std::size_t Pool::open_connections() const {
   std::lock_guard lock(impl_->mu);
   return impl_->open;
@@ -192,7 +196,9 @@ awaitable<PgResultOr<Lease>> Pool::acquire() {
     // planned again at every execution, the custom plan always looking cheaper (bench/imap:
     // planning cost more than executing, ~1.8 ms of PostgreSQL CPU per IMAP cycle). Every
     // statement is written for its generic plan; plpgsql functions already force it.
-    auto set = co_await (*c)->exec("SET plan_cache_mode = force_generic_plan");
+    std::string setup = "SET plan_cache_mode = force_generic_plan";
+    if (!p.opts.session_setup.empty()) setup += "; " + p.opts.session_setup;
+    auto set = co_await (*c)->exec(setup);
     if (!set) c = unexpected(set.error());
   }
   if (!c) {
