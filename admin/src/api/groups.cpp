@@ -47,8 +47,9 @@ enum class MemberOp { add, remove, sender };
 awaitable<HttpResponse> member_op(Call& c, MemberOp op, std::string account) {
   auto g = co_await scoped_group(c);
   if (!g) co_return fail(404, "group not found");
-  auto acc = co_await scoped_account(c, account);
-  if (!acc) co_return account_not_found();
+  auto found = co_await managed_account(c, std::move(account));
+  if (!found) co_return found.error();
+  auto acc = &*found;
   c.detail = acc->address;
   auto r = op == MemberOp::add      ? co_await c.admin().add_member(g->address, acc->address)
            : op == MemberOp::remove ? co_await c.admin().remove_member(g->address, acc->address)
@@ -106,6 +107,7 @@ awaitable<HttpResponse> group_add(Call& c) {
   }
   if (!co_await unit_in_scope(c, g.unit_code))
     co_return fail(403, "forbidden: unit outside your units");
+  if (auto refused = co_await refuse_new_address(c, g.address)) co_return *refused;
   c.detail = g.unit_code ? "automatic for unit " + *g.unit_code : "manual";
   auto r = co_await c.admin().add_group(g);
   if (!r) co_return store_fail(r.error(), "group " + g.address + " (or its domain/unit)");
