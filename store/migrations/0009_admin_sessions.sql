@@ -1,6 +1,6 @@
 -- 0009: admin sessions and second factors that hold across govmail processes.
---  * grant_serial: a new value from the sequence whenever a role is granted or changed or a TOTP
---    secret is set. A bearer token carries the serial (and accounts.credentials_version, bumped
+--  * grant_serial: a new value from the sequence whenever a role is granted or changed. A bearer
+--    token carries the serial (and accounts.credentials_version, bumped
 --    by a password or status change) read at sign-in; a token whose values differ from the
 --    current ones is refused, so a revoke and re-grant never revives an old token.
 --  * totp_last_step: the last 30-second TOTP step accepted for this admin; a code of that step

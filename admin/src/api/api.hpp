@@ -59,6 +59,9 @@ class Sessions {
   std::optional<std::string> create(store::AccountId id, Stamp stamp);  // nullopt: table full
   std::optional<Found> find(const std::string& token);  // refreshes the idle timer
   void erase(const std::string& token);
+  // A token of account `id` still valid at `before` takes `after` (its own password change
+  // keeps it signed in).
+  void restamp(const std::string& token, store::AccountId id, Stamp before, Stamp after);
 
   // Failed second factors per account: more than kTotpFailures in kTotpWindow locks TOTP out.
   static constexpr int kTotpFailures = 5;

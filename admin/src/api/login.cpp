@@ -147,6 +147,12 @@ awaitable<HttpResponse> change_password(Shared& s, const HttpRequest& req) {
   co_await audit_event(s, r.address, req.remote_address, "account.password.self", ok_,
                        ok_ ? "changed by the account holder" : "store error");
   if (!ok_) co_return fail(503, "try again later");
+  // Every other session of the account ends (its credentials_version moved); the one making the
+  // change, when it sent its token, carries on.
+  if (grant) {
+    auto now = co_await s.db->admin().find_admin(r.account_id);
+    if (now) s.sessions.restamp(bearer(req), r.account_id, stamp_of(*grant), stamp_of(*now));
+  }
   co_return ok({{"address", r.address}, {"must_change_password", false}});
 }
 
@@ -198,6 +204,13 @@ std::optional<Sessions::Found> Sessions::find(const std::string& token) {
   }
   it->second.used = now;
   return Found{it->second.id, it->second.stamp};
+}
+
+void Sessions::restamp(const std::string& token, store::AccountId id, Stamp before, Stamp after) {
+  std::lock_guard lock(mu_);
+  auto it = tokens_.find(token);
+  if (it != tokens_.end() && it->second.id == id && it->second.stamp == before)
+    it->second.stamp = after;
 }
 
 void Sessions::erase(const std::string& token) {

@@ -75,8 +75,8 @@ struct AdminGrant {
   AdminRole role = AdminRole::auditor;
   std::vector<std::string> units;          // unit admins: the units they manage (and below)
   std::optional<std::string> totp_secret;  // base32; never logged
-  // Change on a password or status change (accounts.credentials_version) and on a grant or
-  // TOTP enrolment (grant_serial): an admin session is valid only while both are unchanged.
+  // Change on a password or status change (accounts.credentials_version) and on a grant or a
+  // role change (grant_serial): an admin session is valid only while both are unchanged.
   std::uint64_t credentials_version = 0;
   std::int64_t grant_serial = 0;
 };

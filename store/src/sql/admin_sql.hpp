@@ -179,8 +179,7 @@ inline constexpr pg::Statement kListAdmins{
                       " FROM admins m JOIN accounts a ON a.id = m.account_id ORDER BY a.address"};
 inline constexpr pg::Statement kSetTotp{
     "gm_set_totp",
-    "UPDATE admins SET totp_secret = $2, grant_serial = nextval('admins_grant_serial')"
-    " WHERE account_id = $1 RETURNING account_id"};
+    "UPDATE admins SET totp_secret = $2 WHERE account_id = $1 RETURNING account_id"};
 // Claims TOTP step $2 for admin $1: no row back when that step or a later one was used already.
 inline constexpr pg::Statement kUseTotpStep{
     "gm_use_totp_step",
