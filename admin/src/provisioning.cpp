@@ -53,10 +53,10 @@ bool valid_local_part(std::string_view local) {
 
 bool reserved_local_part(std::string_view local) {
   static constexpr std::string_view kReserved[] = {
-      "postmaster", "abuse",     "hostmaster", "webmaster",    "security",      "noc",
-      "info",       "marketing", "sales",      "support",      "usenet",        "news",
-      "www",        "uucp",      "ftp",        "root",         "admin",         "administrator",
-      "mailerdaemon", "noreply", "donotreply", "dmarc",        "dmarcreports",  "tlsrpt"};
+      "postmaster",   "abuse",     "hostmaster", "webmaster", "security",     "noc",
+      "info",         "marketing", "sales",      "support",   "usenet",       "news",
+      "www",          "uucp",      "ftp",        "root",      "admin",        "administrator",
+      "mailerdaemon", "noreply",   "donotreply", "dmarc",     "dmarcreports", "tlsrpt"};
   std::string key;
   for (char c : local.substr(0, local.find('+')))
     if (c != '.' && c != '-' && c != '_')

@@ -92,8 +92,8 @@ TEST(Roles, OnlyAProvinceAdminManagesAdminsAndOnlyThoseBelowIt) {
 }
 
 TEST(ReservedLocalPart, RoleAddressesInAnySpelling) {
-  for (const char* l : {"postmaster", "Abuse", "host.master", "webmaster+x", "mailer-daemon",
-                        "no_reply", "admin"})
+  for (const char* l :
+       {"postmaster", "Abuse", "host.master", "webmaster+x", "mailer-daemon", "no_reply", "admin"})
     EXPECT_TRUE(reserved_local_part(l)) << l;
   for (const char* l : {"vinhnq", "postmasterx", "giamdoc", "adminh", "xabuse"})
     EXPECT_FALSE(reserved_local_part(l)) << l;

@@ -49,8 +49,9 @@ struct ImportContext {
   std::unordered_set<std::string> taken;        // local parts of accounts, aliases, groups
   std::unordered_set<std::string> units;        // known unit codes
   std::unordered_set<std::string> groups;       // group addresses of the domain
-  std::unordered_map<std::string, std::string> group_units;  // automatic groups: address -> unit
   std::unordered_set<std::string> memberships;  // "account\ngroup" pairs of those groups
+  // The automatic groups of the domain: address -> unit.
+  std::unordered_map<std::string, std::string> group_units;
 };
 
 enum class RowChange { create, update, unchanged };

@@ -57,7 +57,7 @@ class Sessions {
   using Clock = std::chrono::steady_clock;
 
   std::optional<std::string> create(store::AccountId id, Stamp stamp);  // nullopt: table full
-  std::optional<Found> find(const std::string& token);  // refreshes the idle timer
+  std::optional<Found> find(const std::string& token);                  // refreshes the idle timer
   void erase(const std::string& token);
   // A token of account `id` still valid at `before` takes `after` (its own password change
   // keeps it signed in).
@@ -126,7 +126,7 @@ awaitable<std::optional<store::Account>> scoped_account(Call& c, std::string add
 // holding an admin role the caller may not manage (may_manage; else 403). own_ok lets an admin
 // act on its own account (its app passwords).
 awaitable<Result<store::Account, HttpResponse>> managed_account(Call& c, std::string address,
-                                                                 bool own_ok = false);
+                                                                bool own_ok = false);
 // Addresses of the accounts holding an admin role the caller may not manage (bulk changes and
 // imports skip them); nullopt on a store error.
 awaitable<std::optional<std::unordered_set<std::string>>> protected_accounts(Call& c);

@@ -134,7 +134,8 @@ awaitable<HttpResponse> change_password(Shared& s, const HttpRequest& req) {
     co_return bad_credentials();
   }
   auto grant = co_await s.db->admin().find_admin(r.account_id);
-  if (!grant && grant.error() != store::StoreError::not_found) co_return fail(503, "try again later");
+  if (!grant && grant.error() != store::StoreError::not_found)
+    co_return fail(503, "try again later");
   if (grant) {
     std::string code = field(body, "totp");
     if (auto why = co_await check_totp(s, *grant, code); !why.empty()) {

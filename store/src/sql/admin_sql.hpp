@@ -167,7 +167,7 @@ inline constexpr pg::Statement kSetAdmin{
     "RETURNING account_id"};
 inline constexpr pg::Statement kRemoveAdmin{
     "gm_remove_admin", "DELETE FROM admins WHERE account_id = $1 RETURNING account_id"};
-#define GOVMAIL_ADMIN_COLUMNS                                                     \
+#define GOVMAIL_ADMIN_COLUMNS                                                       \
   "m.account_id, a.address, m.role, m.units, m.totp_secret, a.credentials_version," \
   " m.grant_serial"
 inline constexpr pg::Statement kFindAdmin{
@@ -178,8 +178,7 @@ inline constexpr pg::Statement kListAdmins{
     "gm_list_admins", "SELECT " GOVMAIL_ADMIN_COLUMNS
                       " FROM admins m JOIN accounts a ON a.id = m.account_id ORDER BY a.address"};
 inline constexpr pg::Statement kSetTotp{
-    "gm_set_totp",
-    "UPDATE admins SET totp_secret = $2 WHERE account_id = $1 RETURNING account_id"};
+    "gm_set_totp", "UPDATE admins SET totp_secret = $2 WHERE account_id = $1 RETURNING account_id"};
 // Claims TOTP step $2 for admin $1: no row back when that step or a later one was used already.
 inline constexpr pg::Statement kUseTotpStep{
     "gm_use_totp_step",
