@@ -1,5 +1,6 @@
 // accounts: list (domain, unit, status), export (CSV), show, add, suspend, restore, delete,
-// password reset, quota. Every account outside a unit admin's units answers "account not found".
+// password reset, quota. Every account outside a unit admin's units answers "account not found";
+// an account holding an admin role the caller may not manage (may_manage) is never changed (403).
 #include "admin/operations.hpp"
 #include "api.hpp"
 #include "core/asio.hpp"

@@ -1,6 +1,7 @@
 // groups: list of a domain, members of one, add, delete, members add/remove, senders, send
 // policy. A unit admin sees and changes only the automatic groups of its units (other groups
-// answer "group not found") and adds or removes only accounts of its units.
+// answer "group not found") and adds or removes only accounts of its units; no admin adds or
+// removes an account holding a role it may not manage (itself excepted).
 #include <algorithm>
 
 #include "admin/operations.hpp"
@@ -47,7 +48,8 @@ enum class MemberOp { add, remove, sender };
 awaitable<HttpResponse> member_op(Call& c, MemberOp op, std::string account) {
   auto g = co_await scoped_group(c);
   if (!g) co_return fail(404, "group not found");
-  auto found = co_await managed_account(c, std::move(account));
+  // One's own membership is no take-over: an admin may list itself.
+  auto found = co_await managed_account(c, std::move(account), /*own_ok=*/true);
   if (!found) co_return found.error();
   auto acc = &*found;
   c.detail = acc->address;

@@ -1,7 +1,8 @@
 // Account lifecycle beyond one status change: rename, profile (name, unit, position), accounts
 // unused for N days (list, suspend), bulk suspend/restore from a list, and the purge of accounts
 // deleted longer ago than the retention. A unit admin acts only
-// inside its units: other accounts answer like missing ones.
+// inside its units: other accounts answer like missing ones. Accounts of admins the caller may
+// not manage are left alone (403; bulk: "refused"; unused: skipped).
 #include "admin/operations.hpp"
 #include "admin/provisioning.hpp"
 #include "api.hpp"
