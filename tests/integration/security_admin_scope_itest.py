@@ -181,6 +181,11 @@ with FreshDatabase() as db:
         st, out = prov.call("POST", f"/accounts/{addr('a1')}/aliases", {"alias": addr("postmaster")})
         c.check(st == 200, f"a province admin gives out postmaster@: {st} {out}")
 
+        # last: on the unfixed server it suspends every admin of the unit
+        st, out = unit.call("POST", f"/unused/suspend?domain={DOMAIN}&days=0")
+        c.check(st == 200 and status_of(db, "a2") == "1" and
+                all(status_of(db, who) == "0" for who in ("prov2", "unit2", "aud")),
+                f"unit admin suspends unused accounts: not the admins' ({st} {out})")
     finally:
         stop_server(srv, c)
 c.finish()

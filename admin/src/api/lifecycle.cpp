@@ -38,17 +38,18 @@ awaitable<HttpResponse> unused(Call& c, bool suspend) {
   auto r = co_await c.admin().unused_accounts(c.target, *days);
   if (!r) co_return store_fail(r.error(), "unused accounts");
   json list = json::array();
-  std::vector<std::string> addresses;
+  std::vector<std::string>
+      addresses;  // to suspend: admins the caller may not manage are listed only
   for (const auto& a : *r)
-    if (in(scope, a) && !admins->contains(a.address)) {
+    if (in(scope, a)) {
       list.push_back(account_json(a));
-      addresses.push_back(a.address);
+      if (!admins->contains(a.address)) addresses.push_back(a.address);
     }
-  c.detail = std::to_string(addresses.size()) + " unused for " + std::to_string(*days) + " days";
+  c.detail = std::to_string(list.size()) + " unused for " + std::to_string(*days) + " days";
   if (suspend && !addresses.empty()) {
     auto s = co_await c.admin().set_status_many(addresses, store::AccountStatus::suspended);
     if (!s) co_return store_fail(s.error(), "suspend");
-    c.detail += ", suspended";
+    c.detail += ", " + std::to_string(addresses.size()) + " suspended";
   }
   co_return ok(
       {{"days", *days}, {"accounts", list}, {"suspended", suspend ? addresses.size() : 0}});
