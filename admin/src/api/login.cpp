@@ -32,6 +32,13 @@ std::string bearer(const HttpRequest& req) {
   return std::string(h.substr(kPrefix.size()));
 }
 
+constexpr std::string_view kTryLater = "try again later";
+
+// The answer to a refused second factor: 401, or 503 when the store could not record the step.
+HttpResponse totp_refused(std::string_view why) {
+  return fail(why == kTryLater ? 503 : 401, why);
+}
+
 // The password is right: the second factor, when required or enrolled. Empty: passed. A code
 // is good once: its time step is claimed in the store, so a code seen on the wire (or in a
 // second process) cannot be replayed within its window.
@@ -47,7 +54,7 @@ awaitable<std::string> check_totp(Shared& s, const store::AdminGrant& g, const s
     co_return "invalid TOTP code";
   }
   auto fresh = co_await s.db->admin().use_totp_step(g.account_id, *step);
-  if (!fresh) co_return "try again later";
+  if (!fresh) co_return std::string(kTryLater);
   if (!*fresh) {
     s.sessions.totp_failed(g.account_id);
     co_return "TOTP code already used: wait for the next one";
@@ -96,7 +103,7 @@ awaitable<HttpResponse> login(Shared& s, const HttpRequest& req) {
   }
   if (auto why = co_await check_totp(s, *grant, code); !why.empty()) {
     co_await audit_login(s, r.address, req.remote_address, false, why);
-    co_return fail(401, why);
+    co_return totp_refused(why);
   }
   auto token = s.sessions.create(r.account_id, stamp_of(*grant));
   if (!token) co_return fail(503, "too many sessions: try later");
@@ -140,7 +147,7 @@ awaitable<HttpResponse> change_password(Shared& s, const HttpRequest& req) {
     std::string code = field(body, "totp");
     if (auto why = co_await check_totp(s, *grant, code); !why.empty()) {
       co_await audit_event(s, r.address, req.remote_address, "account.password.self", false, why);
-      co_return fail(401, why);
+      co_return totp_refused(why);
     }
   }
   auto changed = co_await s.prov.reset_password(r.account_id, std::move(fresh), false);
