@@ -107,6 +107,9 @@ std::string read_row(const CsvRecord& rec, const Columns& cols, const ImportCont
     if (row.base.empty() || !valid_local_part(row.base))
       return "cannot make an address from the name '" + row.full_name + "': give local_part";
   }
+  if (const auto& local = row.local_part.empty() ? row.base : row.local_part;
+      !opts.reserved_ok && reserved_local_part(local))
+    return "'" + local + "' is a role address: only a province admin gives it out";
   std::string groups = get("groups");
   for (std::size_t at = 0; at <= groups.size();) {
     auto end = std::min(groups.find(';', at), groups.size());
@@ -115,6 +118,11 @@ std::string read_row(const CsvRecord& rec, const Columns& cols, const ImportCont
     if (g.empty()) continue;
     if (g.find('@') == std::string::npos) g += "@" + opts.domain;
     if (!ctx.groups.contains(g)) return "unknown group '" + g + "'";
+    if (opts.allowed_units) {
+      auto unit = ctx.group_units.find(g);
+      if (unit == ctx.group_units.end() || !opts.allowed_units->contains(unit->second))
+        return "group '" + g + "' is outside your units";
+    }
     row.groups.push_back(std::move(g));
   }
   return {};
@@ -275,9 +283,11 @@ class Planner {
     return p;
   }
 
-  // An account a unit admin may not touch (see ImportOptions::allowed_units).
+  // An account the importer may not touch (see ImportOptions::allowed_units and
+  // protected_accounts).
   bool outside(const store::Account& a) const {
-    return opts_.allowed_units && !opts_.allowed_units->contains(a.unit_code.value_or(""));
+    return (opts_.allowed_units && !opts_.allowed_units->contains(a.unit_code.value_or(""))) ||
+           opts_.protected_accounts.contains(a.address);
   }
 
   static PlannedAccount base(const Row& row, std::string address) {
@@ -342,6 +352,7 @@ awaitable<store::Result<ImportContext>> load_import_context(store::AdminStore& a
   if (!groups) co_return unexpected(groups.error());
   for (const auto& g : *groups) {
     ctx.groups.insert(g.address);
+    if (g.unit_code) ctx.group_units.emplace(g.address, *g.unit_code);
     if (g.unit_code) continue;  // automatic: membership follows the unit
     auto members = co_await admin.group_members(g.address);
     if (!members) co_return unexpected(members.error());

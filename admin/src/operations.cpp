@@ -45,6 +45,10 @@ std::optional<store::AdminRole> parse_role(std::string_view s) {
   return std::nullopt;
 }
 
+bool may_manage(store::AdminRole actor, store::AdminRole target) {
+  return actor == store::AdminRole::province && target != store::AdminRole::province;
+}
+
 const char* policy_name(store::SendPolicy p) {
   switch (p) {
     case store::SendPolicy::anyone:

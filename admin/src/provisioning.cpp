@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 namespace govmail::admin {
 namespace {
@@ -48,6 +49,19 @@ bool valid_local_part(std::string_view local) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
            c == '+';
   });
+}
+
+bool reserved_local_part(std::string_view local) {
+  static constexpr std::string_view kReserved[] = {
+      "postmaster",   "abuse",     "hostmaster", "webmaster", "security",     "noc",
+      "info",         "marketing", "sales",      "support",   "usenet",       "news",
+      "www",          "uucp",      "ftp",        "root",      "admin",        "administrator",
+      "mailerdaemon", "noreply",   "donotreply", "dmarc",     "dmarcreports", "tlsrpt"};
+  std::string key;
+  for (char c : local.substr(0, local.find('+')))
+    if (c != '.' && c != '-' && c != '_')
+      key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return std::find(std::begin(kReserved), std::end(kReserved), key) != std::end(kReserved);
 }
 
 std::string normalise_address(std::string_view address) {

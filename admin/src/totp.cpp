@@ -84,16 +84,21 @@ std::optional<std::string> totp_code(std::string_view secret, std::int64_t now) 
   return std::string(6 - code.size(), '0') + code;
 }
 
-bool totp_verify(std::string_view secret, std::string_view code, std::int64_t now) {
-  if (code.size() != 6) return false;
+std::optional<std::int64_t> totp_match(std::string_view secret, std::string_view code,
+                                       std::int64_t now) {
+  if (code.size() != 6) return std::nullopt;
   for (int step = -1; step <= 1; ++step) {
     auto expected = totp_code(secret, now + step * 30);
-    if (!expected) return false;
+    if (!expected) return std::nullopt;
     unsigned diff = 0;  // constant time over the 6 digits
     for (std::size_t i = 0; i < 6; ++i) diff |= static_cast<unsigned>((*expected)[i] ^ code[i]);
-    if (diff == 0) return true;
+    if (diff == 0) return now / 30 + step;
   }
-  return false;
+  return std::nullopt;
+}
+
+bool totp_verify(std::string_view secret, std::string_view code, std::int64_t now) {
+  return totp_match(secret, code, now).has_value();
 }
 
 std::string otpauth_uri(std::string_view issuer, std::string_view account,

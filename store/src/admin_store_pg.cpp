@@ -64,6 +64,8 @@ AdminGrant parse_admin(const pg::Rows& r, int i) {
   g.role = static_cast<AdminRole>(r.get_int(i, 2));
   g.units = detail::parse_text_array(r.get(i, 3));
   g.totp_secret = opt_col(r, i, 4);
+  g.credentials_version = static_cast<std::uint64_t>(r.get_int(i, 5));
+  g.grant_serial = r.get_int(i, 6);
   return g;
 }
 
@@ -452,6 +454,20 @@ awaitable<Result<void>> PgAdminStore::set_totp_secret(AccountId id,
   p.num(id);
   opt_text(p, secret);
   co_return one_changed(co_await run(*pool_, sql::kSetTotp, p, "set totp"));
+}
+
+awaitable<Result<bool>> PgAdminStore::use_totp_step(AccountId id, std::int64_t step) {
+  auto rows = co_await run(*pool_, sql::kUseTotpStep, Params().num(id).num(step), "use totp step");
+  if (!rows) co_return unexpected(rows.error());
+  co_return rows->size() > 0;
+}
+
+awaitable<Result<std::vector<std::string>>> PgAdminStore::domains_of_units(
+    std::vector<std::string> units) {
+  auto rows =
+      co_await run(*pool_, sql::kDomainsOfUnits, Params().text_array(units), "domains of units");
+  if (!rows) co_return unexpected(rows.error());
+  co_return column(*rows);
 }
 
 awaitable<Result<bool>> PgAdminStore::unit_within(std::string unit,

@@ -49,7 +49,10 @@ class PgAdminStore final : public AdminStore {
   awaitable<Result<AdminGrant>> find_admin(AccountId id) override;
   awaitable<Result<std::vector<AdminGrant>>> list_admins() override;
   awaitable<Result<void>> set_totp_secret(AccountId id, std::optional<std::string> secret) override;
+  awaitable<Result<bool>> use_totp_step(AccountId id, std::int64_t step) override;
   awaitable<Result<bool>> unit_within(std::string unit, std::vector<std::string> units) override;
+  awaitable<Result<std::vector<std::string>>> domains_of_units(
+      std::vector<std::string> units) override;
   awaitable<Result<void>> record_login(AccountId id) override;  // admin_login_pg.cpp
   awaitable<Result<void>> audit(AuditEntry entry) override;
   awaitable<Result<std::vector<AuditEntry>>> audit_log(AuditQuery query) override;

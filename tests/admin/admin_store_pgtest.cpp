@@ -1,5 +1,5 @@
-// AdminStore on real PostgreSQL: record_login (the last login that `account unused` reads) and
-// logins with an old address after a domain merge.
+// AdminStore on real PostgreSQL: record_login (the last login that `account unused` reads),
+// logins with an old address after a domain merge, the admin session stamp and TOTP steps.
 #include <ctime>
 
 #include "store/admin_store.hpp"
@@ -53,6 +53,50 @@ TEST_F(MergedDomainLoginTest, OldAddressResolvesToTheMergedAccount) {
   EXPECT_EQ(new_name->account_id, a.id);
   EXPECT_EQ(run(dir().credentials("nobody@bacgiang.gov.vn")).error(), StoreError::not_found);
   EXPECT_EQ(run(dir().credentials("vinhnq@other.gov.vn")).error(), StoreError::not_found);
+}
+
+class AdminSessionTest : public StoreTest {
+ protected:
+  AdminGrant grant_of(AccountId id) {
+    auto g = run(db_->admin().find_admin(id));
+    EXPECT_TRUE(g.ok());
+    return g.ok() ? *g : AdminGrant{};
+  }
+};
+
+// What an admin token is checked against: a new role or a password change moves it, a TOTP
+// enrolment does not; a revoke and a new grant never give the old value back.
+TEST_F(AdminSessionTest, StampMovesOnGrantAndPasswordChanges) {
+  auto a = add_account("prov@example.gov.vn");
+  ASSERT_TRUE(run(db_->admin().set_admin(a.id, AdminRole::province, {})).ok());
+  auto first = grant_of(a.id);
+  ASSERT_TRUE(run(db_->admin().set_totp_secret(a.id, std::string("JBSWY3DPEHPK3PXP"))).ok());
+  EXPECT_EQ(grant_of(a.id).grant_serial, first.grant_serial);
+  ASSERT_TRUE(run(db_->admin().set_admin(a.id, AdminRole::auditor, {})).ok());
+  auto changed = grant_of(a.id);
+  EXPECT_NE(changed.grant_serial, first.grant_serial);
+  ASSERT_TRUE(run(db_->admin().remove_admin(a.id)).ok());
+  ASSERT_TRUE(run(db_->admin().set_admin(a.id, AdminRole::auditor, {})).ok());
+  auto again = grant_of(a.id);
+  EXPECT_NE(again.grant_serial, changed.grant_serial);
+  EXPECT_NE(again.grant_serial, first.grant_serial);
+  ASSERT_TRUE(run(dir().set_password(a.id, "$argon2id$other", false)).ok());
+  EXPECT_GT(grant_of(a.id).credentials_version, again.credentials_version);
+}
+
+TEST_F(AdminSessionTest, EachTotpStepIsUsedOnce) {
+  auto a = add_account("prov@example.gov.vn");
+  ASSERT_TRUE(run(db_->admin().set_admin(a.id, AdminRole::province, {})).ok());
+  auto use = [&](AccountId id, std::int64_t step) {
+    auto r = run(db_->admin().use_totp_step(id, step));
+    EXPECT_TRUE(r.ok());
+    return r.ok() && *r;
+  };
+  EXPECT_TRUE(use(a.id, 1000));
+  EXPECT_FALSE(use(a.id, 1000));  // replayed
+  EXPECT_FALSE(use(a.id, 999));   // older
+  EXPECT_TRUE(use(a.id, 1001));
+  EXPECT_FALSE(use(a.id + 1000, 5));  // not an admin
 }
 
 class ArchiveSearchTest : public StoreTest {

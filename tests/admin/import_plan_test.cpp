@@ -209,5 +209,39 @@ TEST(ImportPlan, UnitAdminOnlyTouchesItsUnits) {
   EXPECT_TRUE(all.bad.empty());
 }
 
+// A unit admin's import names only the automatic groups of its units, never matches or changes
+// the account of an admin above it, and gives out no role address.
+TEST(ImportPlan, UnitAdminGroupsAdminsAndRoleAddresses) {
+  auto ctx = apply(context(),
+                   plan("full_name,unit_code,position\nNguyễn Quang Vinh,25237,A\n", context()));
+  ctx.groups.insert("phuong@bacninh.gov.vn");
+  ctx.group_units["phuong@bacninh.gov.vn"] = "25237";
+  ctx.groups.insert("tinh@bacninh.gov.vn");
+  ctx.group_units["tinh@bacninh.gov.vn"] = "24";
+  ImportOptions o = options();
+  o.allowed_units = std::unordered_set<std::string>{"25237"};
+  o.protected_accounts = {"vinhnq@bacninh.gov.vn"};
+  o.reserved_ok = false;
+  auto p = plan_import(parse_csv("full_name,unit_code,position,local_part,quota_mb,groups\n"
+                                 "Ai Một,25237,B,aimot,,phuong\n"
+                                 "Ai Hai,25237,B,aihai,,lanhdao\n"
+                                 "Ai Ba,25237,B,aiba,,tinh\n"
+                                 "Nguyễn Quang Vinh,25237,Giám đốc,vinhnq,,\n"
+                                 "Ai Bốn,25237,B,Post.Master,,\n"
+                                 "Nguyễn Quang Vinh,25237,Giám đốc,,,\n"),
+                       ctx, o);
+  ASSERT_EQ(p.bad.size(), 4u);
+  EXPECT_EQ(p.bad[0].line, 3u);  // a manual group: a province-wide list
+  EXPECT_NE(p.bad[0].reason.find("outside your units"), std::string::npos) << p.bad[0].reason;
+  EXPECT_EQ(p.bad[1].line, 4u);  // the automatic group of the unit above
+  EXPECT_EQ(p.bad[2].line, 5u);  // the protected account by its address
+  EXPECT_EQ(p.bad[3].line, 6u);  // a role address
+  EXPECT_NE(p.bad[3].reason.find("role address"), std::string::npos) << p.bad[3].reason;
+  ASSERT_EQ(p.accounts.size(), 2u);
+  EXPECT_EQ(p.accounts[0].new_groups, std::vector<std::string>{"phuong@bacninh.gov.vn"});
+  EXPECT_EQ(p.accounts[1].change, RowChange::create);  // the namesake is not matched
+  EXPECT_EQ(p.accounts[1].address, "vinhnq2@bacninh.gov.vn");
+}
+
 }  // namespace
 }  // namespace govmail::admin

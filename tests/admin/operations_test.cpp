@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "admin/csv.hpp"
+#include "admin/provisioning.hpp"
 
 namespace govmail::admin {
 namespace {
@@ -77,6 +78,25 @@ TEST(ImportRequest, FromConfig) {
   EXPECT_EQ(req.options.pattern, "{given}.{surname}");
   EXPECT_EQ(req.opslimit, 3u);
   EXPECT_EQ(req.csv_text, "x");
+}
+
+TEST(Roles, OnlyAProvinceAdminManagesAdminsAndOnlyThoseBelowIt) {
+  using store::AdminRole;
+  EXPECT_TRUE(may_manage(AdminRole::province, AdminRole::unit));
+  EXPECT_TRUE(may_manage(AdminRole::province, AdminRole::auditor));
+  EXPECT_FALSE(may_manage(AdminRole::province, AdminRole::province));
+  EXPECT_FALSE(may_manage(AdminRole::unit, AdminRole::unit));
+  EXPECT_FALSE(may_manage(AdminRole::unit, AdminRole::auditor));
+  EXPECT_FALSE(may_manage(AdminRole::unit, AdminRole::province));
+  EXPECT_FALSE(may_manage(AdminRole::auditor, AdminRole::auditor));
+}
+
+TEST(ReservedLocalPart, RoleAddressesInAnySpelling) {
+  for (const char* l :
+       {"postmaster", "Abuse", "host.master", "webmaster+x", "mailer-daemon", "no_reply", "admin"})
+    EXPECT_TRUE(reserved_local_part(l)) << l;
+  for (const char* l : {"vinhnq", "postmasterx", "giamdoc", "adminh", "xabuse"})
+    EXPECT_FALSE(reserved_local_part(l)) << l;
 }
 
 }  // namespace

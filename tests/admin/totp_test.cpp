@@ -26,6 +26,14 @@ TEST(Totp, VerifyAcceptsOneStepOfDriftOnly) {
   EXPECT_FALSE(totp_verify("not base32!", code, 1111111109));
 }
 
+TEST(Totp, MatchNamesTheStepOfTheCode) {
+  auto code = *totp_code(kSecret, 1111111109);  // step 37037036
+  EXPECT_EQ(totp_match(kSecret, code, 1111111109), 37037036);
+  EXPECT_EQ(totp_match(kSecret, code, 1111111109 + 30), 37037036);  // the previous step's code
+  EXPECT_EQ(totp_match(kSecret, code, 1111111109 - 30), 37037036);  // the next step's code
+  EXPECT_EQ(totp_match(kSecret, code, 1111111109 + 90), std::nullopt);
+}
+
 TEST(Totp, NewSecretsAreRandomBase32) {
   auto a = new_totp_secret(), b = new_totp_secret();
   EXPECT_EQ(a.size(), 32u);

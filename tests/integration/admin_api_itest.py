@@ -13,7 +13,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from support import Checks, FreshDatabase, free_port, psql, stop_server  # noqa
 from smtp_support import DOMAIN, Server, wait_port  # noqa
-from admin_support import PW, Api, add_units_and_people, totp  # noqa
+from admin_support import PW, Api, add_units_and_people, enrol_totp, totp  # noqa
 
 c = Checks()
 
@@ -34,11 +34,7 @@ with FreshDatabase() as db:
         srv.admin("admins", "grant", f"unitadm@{DOMAIN}", "--role", "unit", "--units", "27001")
         srv.admin("admins", "grant", f"aud@{DOMAIN}", "--role", "auditor")
         srv.admin("admins", "grant", f"nototp@{DOMAIN}", "--role", "province")
-        secrets = {}
-        for who in ("prov", "unitadm", "aud"):
-            out = srv.admin("admins", "totp", f"{who}@{DOMAIN}")
-            secrets[who] = [l.split(": ", 1)[1] for l in out.splitlines()
-                            if l.startswith("secret: ")][0]
+        secrets = {who: enrol_totp(srv, f"{who}@{DOMAIN}") for who in ("prov", "unitadm", "aud")}
         srv.start()
 
         # --- sign-in --------------------------------------------------------------------------

@@ -24,6 +24,49 @@ def totp(secret, at=None, step_offset=0):
     return f"{code:06d}"
 
 
+class Totp:
+    """The codes of one admin's secret, each time step given once: the server refuses a code
+    whose step was used before. Waits for the next step when the window (one step either side
+    of now) is used up."""
+
+    def __init__(self, secret):
+        self.secret = secret
+        self.last = None
+
+    def code(self):
+        while True:
+            now = int(time.time() // 30)
+            step = now if self.last is None else max(now, self.last + 1)
+            if step <= now + 1:
+                self.last = step
+                return totp(self.secret, at=step * 30)
+            time.sleep(max(0.1, (step - 1) * 30 - time.time() + 0.2))
+
+
+def grant(srv, address, role, units=()):
+    """Grants an admin role through the CLI."""
+    args = ["admins", "grant", address, "--role", role]
+    if units:
+        args += ["--units", ",".join(units)]
+    srv.admin(*args)
+
+
+def enrol_totp(srv, address):
+    """A new TOTP secret for an admin through the CLI: its base32 secret."""
+    out = srv.admin("admins", "totp", address)
+    return [l.split(": ", 1)[1] for l in out.splitlines() if l.startswith("secret: ")][0]
+
+
+def seed_admins(srv, roles):
+    """Grants {local: (role, units)} in srv.domain and enrols each in TOTP: {local: Totp}."""
+    codes = {}
+    for local, (role, units) in roles.items():
+        address = f"{local}@{srv.domain}"
+        grant(srv, address, role, units)
+        codes[local] = Totp(enrol_totp(srv, address))
+    return codes
+
+
 class Api:
     def __init__(self, port):
         self.base = f"http://127.0.0.1:{port}/admin/api"

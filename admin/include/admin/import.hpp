@@ -33,7 +33,14 @@ struct ImportOptions {
   std::uint64_t max_quota_mb = 1u << 20;  // 1 TiB
   // A unit admin's import: rows for other units are bad rows, and accounts of other units are
   // never matched or changed. nullopt: every unit (province admins, the CLI).
+  // Also: a group named in the groups column must be an automatic group of one of these units
+  // (a manual or another unit's group, such as a province-wide list, is a bad row).
   std::optional<std::unordered_set<std::string>> allowed_units;
+  // Addresses of accounts holding an admin role the importer may not manage: never matched or
+  // changed (see may_manage).
+  std::unordered_set<std::string> protected_accounts;
+  // false: a local_part that is a role address (reserved_local_part) is a bad row.
+  bool reserved_ok = true;
 };
 
 // What exists already (read from the store before planning).
@@ -43,6 +50,8 @@ struct ImportContext {
   std::unordered_set<std::string> units;        // known unit codes
   std::unordered_set<std::string> groups;       // group addresses of the domain
   std::unordered_set<std::string> memberships;  // "account\ngroup" pairs of those groups
+  // The automatic groups of the domain: address -> unit.
+  std::unordered_map<std::string, std::string> group_units;
 };
 
 enum class RowChange { create, update, unchanged };

@@ -20,6 +20,10 @@ const char* status_name(store::AccountStatus s);  // active, suspended, deleted
 std::optional<store::AccountStatus> parse_status(std::string_view s);
 const char* role_name(store::AdminRole r);  // province, unit, auditor
 std::optional<store::AdminRole> parse_role(std::string_view s);
+// Whether an admin of role `actor` may change an account that holds role `target`: only one
+// strictly below. A province admin manages unit admins and auditors; a unit admin no admin at
+// all (an auditor reads every mailbox's metadata: above any unit admin); an auditor nothing.
+bool may_manage(store::AdminRole actor, store::AdminRole target);
 const char* policy_name(store::SendPolicy p);  // anyone, domain, members, senders
 std::optional<store::SendPolicy> parse_policy(std::string_view s);
 

@@ -22,6 +22,10 @@ using AdminResult = govmail::Result<T, AdminError>;
 bool valid_domain_name(std::string_view name);
 // ASCII local part: letters, digits, '.', '-', '_', '+'; no leading/trailing/double dot; <= 64.
 bool valid_local_part(std::string_view local);
+// A role address of a domain (RFC 2142 and the like: postmaster, abuse, hostmaster, webmaster,
+// ...): only province admins give it out. Compared before any "+tag", ignoring '.', '-' and '_',
+// so that "post.master+x" counts too.
+bool reserved_local_part(std::string_view local);
 std::string normalise_address(std::string_view address);  // trim + lower-case
 
 using PasswordHasher = std::function<awaitable<std::string>(std::string password)>;

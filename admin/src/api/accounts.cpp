@@ -1,5 +1,6 @@
 // accounts: list (domain, unit, status), export (CSV), show, add, suspend, restore, delete,
-// password reset, quota. Every account outside a unit admin's units answers "account not found".
+// password reset, quota. Every account outside a unit admin's units answers "account not found";
+// an account holding an admin role the caller may not manage (may_manage) is never changed (403).
 #include "admin/operations.hpp"
 #include "api.hpp"
 #include "core/asio.hpp"
@@ -8,8 +9,9 @@ namespace govmail::admin::api {
 namespace {
 
 awaitable<HttpResponse> change_status(Call& c, store::AccountStatus status) {
-  auto acc = co_await scoped_account(c, c.params[0]);
-  if (!acc) co_return account_not_found();
+  auto found = co_await managed_account(c, c.params[0]);
+  if (!found) co_return found.error();
+  auto acc = &*found;
   c.target = acc->address;
   auto r = co_await c.admin().set_account_status(acc->id, status);
   if (!r) co_return store_fail(r.error(), "account");
@@ -75,9 +77,11 @@ awaitable<HttpResponse> account_add(Call& c) {
     if (!mb || *mb > (1u << 20)) co_return fail(400, "quota_mb: a whole number of MB");
     req.quota_bytes = *mb << 20;
   }
-  // A unit admin creates accounts only in its units (and the unit must be given).
+  // A unit admin creates accounts only in its units (and the unit must be given), in the
+  // domains it administers, and no role address.
   if (!co_await unit_in_scope(c, req.unit_code))
     co_return fail(403, "forbidden: unit outside your units");
+  if (auto refused = co_await refuse_new_address(c, c.target)) co_return *refused;
   bool random = req.password.empty();
   if (random) req.password = core::random_password();
   req.must_change_password = random || (c.body.is_object() && c.body.value("must_change", false));
@@ -108,8 +112,9 @@ awaitable<HttpResponse> account_delete(Call& c) {
 
 // {"password"?, "must_change"? (default true)}: without a password a random one is returned.
 awaitable<HttpResponse> account_password(Call& c) {
-  auto acc = co_await scoped_account(c, c.params[0]);
-  if (!acc) co_return account_not_found();
+  auto found = co_await managed_account(c, c.params[0]);
+  if (!found) co_return found.error();
+  auto acc = &*found;
   c.target = acc->address;
   std::string pw = c.body_text("password");
   bool random = pw.empty();
@@ -128,8 +133,9 @@ awaitable<HttpResponse> account_password(Call& c) {
 awaitable<HttpResponse> account_quota(Call& c) {
   auto mb = body_count(c.body, "quota_mb");
   if (!mb || *mb > (1u << 20)) co_return fail(400, "expected {\"quota_mb\": N}");
-  auto acc = co_await scoped_account(c, c.params[0]);
-  if (!acc) co_return account_not_found();
+  auto found = co_await managed_account(c, c.params[0]);
+  if (!found) co_return found.error();
+  auto acc = &*found;
   c.target = acc->address;
   c.detail = "quota_mb " + std::to_string(*mb);
   auto r = co_await c.dir().set_quota(acc->id, *mb << 20);

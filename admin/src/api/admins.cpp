@@ -16,6 +16,16 @@ json grant_json(const store::AdminGrant& g) {
           {"totp", g.totp_secret.has_value()}};  // enrolled or not; the secret never leaves
 }
 
+// An answer when `id` holds a role the caller may not manage (another province admin, the
+// caller itself): its grant and second factor are changed from the CLI only.
+awaitable<std::optional<HttpResponse>> refuse_grant_change(Call& c, store::AccountId id) {
+  auto g = co_await c.admin().find_admin(id);
+  if (!g && g.error() != store::StoreError::not_found) co_return store_fail(g.error(), "admin");
+  if (g && !may_manage(c.who.role, g->role))
+    co_return fail(403, "forbidden: the account holds an admin role you may not manage");
+  co_return std::nullopt;
+}
+
 }  // namespace
 
 awaitable<HttpResponse> admins_list(Call& c) {
@@ -40,6 +50,7 @@ awaitable<HttpResponse> admins_grant(Call& c) {
   auto acc = co_await c.dir().find_account(address);
   if (!acc) co_return account_not_found();
   c.target = acc->address;
+  if (auto refused = co_await refuse_grant_change(c, acc->id)) co_return *refused;
   c.detail = std::string("role ") + role_name(*role);
   for (const auto& u : units) c.detail += " " + u;
   auto r = co_await c.admin().set_admin(acc->id, *role, units);
@@ -55,6 +66,7 @@ awaitable<HttpResponse> admins_revoke(Call& c) {
   auto acc = co_await c.dir().find_account(address);
   if (!acc) co_return account_not_found();
   if (acc->id == c.who.id) co_return fail(409, "you cannot revoke your own role");
+  if (auto refused = co_await refuse_grant_change(c, acc->id)) co_return *refused;
   auto r = co_await c.admin().remove_admin(acc->id);
   if (!r) co_return store_fail(r.error(), "admin " + acc->address);
   co_return ok({{"revoked", acc->address}});
@@ -66,6 +78,11 @@ awaitable<HttpResponse> admins_totp(Call& c) {
   c.target = address;
   auto acc = co_await c.dir().find_account(address);
   if (!acc) co_return account_not_found();
+  // A first enrolment is how a new admin gets its factor; replacing the factor of an admin the
+  // caller may not manage would hand the caller that admin's second factor.
+  auto g = co_await c.admin().find_admin(acc->id);
+  if (g && g->totp_secret)
+    if (auto refused = co_await refuse_grant_change(c, acc->id)) co_return *refused;
   std::string secret = new_totp_secret();
   std::optional<std::string> stored = secret;
   auto r = co_await c.admin().set_totp_secret(acc->id, stored);

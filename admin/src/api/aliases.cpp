@@ -20,8 +20,9 @@ awaitable<HttpResponse> alias_list(Call& c) {
 
 // {"alias": "..."}: another address delivering to the account (its domain must exist).
 awaitable<HttpResponse> alias_add(Call& c) {
-  auto acc = co_await scoped_account(c, c.params[0]);
-  if (!acc) co_return account_not_found();
+  auto found = co_await managed_account(c, c.params[0]);
+  if (!found) co_return found.error();
+  auto acc = &*found;
   c.target = acc->address;
   std::string alias = normalise_address(c.body_text("alias"));
   c.detail = alias;
@@ -30,14 +31,16 @@ awaitable<HttpResponse> alias_add(Call& c) {
     co_return fail(400, "expected {\"alias\": \"local@domain\"}");
   std::string domain = alias.substr(at + 1);  // named: see the GCC 12 note in docs/NOTES.md
   if (!co_await c.dir().find_domain(domain)) co_return fail(404, "domain not found");
+  if (auto refused = co_await refuse_new_address(c, alias)) co_return *refused;
   auto r = co_await c.dir().add_alias(alias, acc->id);
   if (!r) co_return store_fail(r.error(), "alias " + alias);
   co_return ok({{"address", acc->address}, {"alias", alias}});
 }
 
 awaitable<HttpResponse> alias_remove(Call& c) {
-  auto acc = co_await scoped_account(c, c.params[0]);
-  if (!acc) co_return account_not_found();
+  auto found = co_await managed_account(c, c.params[0]);
+  if (!found) co_return found.error();
+  auto acc = &*found;
   c.target = acc->address;
   std::string alias = normalise_address(c.params[1]);
   c.detail = alias;
@@ -53,8 +56,9 @@ awaitable<HttpResponse> alias_remove(Call& c) {
 
 // {"name": "..."}: a random password for one mail client, returned once.
 awaitable<HttpResponse> app_password_add(Call& c) {
-  auto acc = co_await scoped_account(c, c.params[0]);
-  if (!acc) co_return account_not_found();
+  auto found = co_await managed_account(c, c.params[0], /*own_ok=*/true);
+  if (!found) co_return found.error();
+  auto acc = &*found;
   c.target = acc->address;
   std::string name = c.body_text("name");
   c.detail = name;
@@ -68,8 +72,9 @@ awaitable<HttpResponse> app_password_add(Call& c) {
 }
 
 awaitable<HttpResponse> app_password_remove(Call& c) {
-  auto acc = co_await scoped_account(c, c.params[0]);
-  if (!acc) co_return account_not_found();
+  auto found = co_await managed_account(c, c.params[0], /*own_ok=*/true);
+  if (!found) co_return found.error();
+  auto acc = &*found;
   c.target = acc->address;
   c.detail = c.params[1];
   auto r = co_await c.admin().remove_app_password(acc->id, c.params[1]);

@@ -38,16 +38,30 @@ struct Principal {
 };
 
 // Bearer tokens in memory: token -> account id, idle and absolute expiry, bounded in number.
+// Each token keeps the account's stamp read at sign-in; the caller compares it with the store's
+// at every request, so a password, status or role change anywhere ends the token.
 class Sessions {
  public:
+  struct Stamp {
+    std::uint64_t credentials_version = 0;
+    std::int64_t grant_serial = 0;
+    bool operator==(const Stamp&) const = default;
+  };
+  struct Found {
+    store::AccountId id = 0;
+    Stamp stamp;
+  };
   static constexpr std::chrono::minutes kIdle{15};
   static constexpr std::chrono::hours kAbsolute{8};
   static constexpr std::size_t kMax = 10000;
   using Clock = std::chrono::steady_clock;
 
-  std::optional<std::string> create(store::AccountId id);          // nullopt: table full
-  std::optional<store::AccountId> find(const std::string& token);  // refreshes the idle timer
+  std::optional<std::string> create(store::AccountId id, Stamp stamp);  // nullopt: table full
+  std::optional<Found> find(const std::string& token);                  // refreshes the idle timer
   void erase(const std::string& token);
+  // A token of account `id` still valid at `before` takes `after` (its own password change
+  // keeps it signed in).
+  void restamp(const std::string& token, store::AccountId id, Stamp before, Stamp after);
 
   // Failed second factors per account: more than kTotpFailures in kTotpWindow locks TOTP out.
   static constexpr int kTotpFailures = 5;
@@ -58,6 +72,7 @@ class Sessions {
  private:
   struct Entry {
     store::AccountId id;
+    Stamp stamp;
     Clock::time_point created, used;
   };
   struct Failures {
@@ -107,6 +122,20 @@ json bad_rows_json(const std::vector<BadRow>& bad);  // [{line, reason}]
 awaitable<bool> unit_in_scope(Call& c, std::optional<std::string> unit);
 // The account if it exists and the caller may see it; nullopt otherwise (answer not found).
 awaitable<std::optional<store::Account>> scoped_account(Call& c, std::string address);
+// The account if the caller may change it: within scope (else "account not found") and not
+// holding an admin role the caller may not manage (may_manage; else 403). own_ok lets an admin
+// act on its own account (its app passwords).
+awaitable<Result<store::Account, HttpResponse>> managed_account(Call& c, std::string address,
+                                                                bool own_ok = false);
+// Addresses of the accounts holding an admin role the caller may not manage (bulk changes and
+// imports skip them); nullopt on a store error.
+awaitable<std::optional<std::unordered_set<std::string>>> protected_accounts(Call& c);
+// Whether the caller administers `domain`: a unit admin, the domains holding accounts of its
+// units; a province admin, every domain.
+awaitable<bool> domain_in_scope(Call& c, std::string domain);
+// A new address (account, alias, group, rename target) the caller may give out: an error answer
+// for a role address (postmaster@...) unless province admin, or a domain outside its scope.
+awaitable<std::optional<HttpResponse>> refuse_new_address(Call& c, std::string address);
 // Accounts of a domain a caller may see, by unit and status (query parameters domain, unit,
 // status); an error answer when the parameters are bad or the unit is out of scope.
 awaitable<Result<std::vector<store::Account>, HttpResponse>> scoped_accounts(Call& c);

@@ -1,6 +1,7 @@
 // groups: list of a domain, members of one, add, delete, members add/remove, senders, send
 // policy. A unit admin sees and changes only the automatic groups of its units (other groups
-// answer "group not found") and adds or removes only accounts of its units.
+// answer "group not found") and adds or removes only accounts of its units; no admin adds or
+// removes an account holding a role it may not manage (itself excepted).
 #include <algorithm>
 
 #include "admin/operations.hpp"
@@ -47,8 +48,10 @@ enum class MemberOp { add, remove, sender };
 awaitable<HttpResponse> member_op(Call& c, MemberOp op, std::string account) {
   auto g = co_await scoped_group(c);
   if (!g) co_return fail(404, "group not found");
-  auto acc = co_await scoped_account(c, account);
-  if (!acc) co_return account_not_found();
+  // One's own membership is no take-over: an admin may list itself.
+  auto found = co_await managed_account(c, std::move(account), /*own_ok=*/true);
+  if (!found) co_return found.error();
+  auto acc = &*found;
   c.detail = acc->address;
   auto r = op == MemberOp::add      ? co_await c.admin().add_member(g->address, acc->address)
            : op == MemberOp::remove ? co_await c.admin().remove_member(g->address, acc->address)
@@ -106,6 +109,7 @@ awaitable<HttpResponse> group_add(Call& c) {
   }
   if (!co_await unit_in_scope(c, g.unit_code))
     co_return fail(403, "forbidden: unit outside your units");
+  if (auto refused = co_await refuse_new_address(c, g.address)) co_return *refused;
   c.detail = g.unit_code ? "automatic for unit " + *g.unit_code : "manual";
   auto r = co_await c.admin().add_group(g);
   if (!r) co_return store_fail(r.error(), "group " + g.address + " (or its domain/unit)");

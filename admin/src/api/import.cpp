@@ -40,7 +40,15 @@ awaitable<HttpResponse> bulk_import(Call& c) {
   bool error = false;
   req.options.allowed_units = co_await import_scope(c, error);
   if (error) co_return fail(503, "the database is unavailable");
+  // Accounts of admins above the caller are never matched or changed; role addresses and
+  // other domains are a province admin's.
+  auto admins = co_await protected_accounts(c);
+  if (!admins) co_return fail(503, "the database is unavailable");
+  req.options.protected_accounts = std::move(*admins);
+  req.options.reserved_ok = c.who.role == store::AdminRole::province;
   if (!(co_await c.dir().find_domain(req.options.domain))) co_return fail(404, "domain not found");
+  if (std::string domain = req.options.domain; !co_await domain_in_scope(c, std::move(domain)))
+    co_return fail(403, "forbidden: domain " + req.options.domain + " is outside your units");
   bool dry = req.dry_run, skip = req.skip_bad;
   auto out = co_await run_import(c.admin(), std::move(req));
   c.detail = import_summary(out.plan, dry);

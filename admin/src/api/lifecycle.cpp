@@ -1,7 +1,8 @@
 // Account lifecycle beyond one status change: rename, profile (name, unit, position), accounts
 // unused for N days (list, suspend), bulk suspend/restore from a list, and the purge of accounts
 // deleted longer ago than the retention. A unit admin acts only
-// inside its units: other accounts answer like missing ones.
+// inside its units: other accounts answer like missing ones. Accounts of admins the caller may
+// not manage are left alone (403; bulk: "refused"; unused: skipped).
 #include "admin/operations.hpp"
 #include "admin/provisioning.hpp"
 #include "api.hpp"
@@ -32,20 +33,23 @@ awaitable<HttpResponse> unused(Call& c, bool suspend) {
   bool error = false;
   auto scope = co_await import_scope(c, error);
   if (error) co_return fail(503, "the database is unavailable");
+  auto admins = co_await protected_accounts(c);
+  if (!admins) co_return fail(503, "the database is unavailable");
   auto r = co_await c.admin().unused_accounts(c.target, *days);
   if (!r) co_return store_fail(r.error(), "unused accounts");
   json list = json::array();
-  std::vector<std::string> addresses;
+  std::vector<std::string>
+      addresses;  // to suspend: admins the caller may not manage are listed only
   for (const auto& a : *r)
     if (in(scope, a)) {
       list.push_back(account_json(a));
-      addresses.push_back(a.address);
+      if (!admins->contains(a.address)) addresses.push_back(a.address);
     }
-  c.detail = std::to_string(addresses.size()) + " unused for " + std::to_string(*days) + " days";
+  c.detail = std::to_string(list.size()) + " unused for " + std::to_string(*days) + " days";
   if (suspend && !addresses.empty()) {
     auto s = co_await c.admin().set_status_many(addresses, store::AccountStatus::suspended);
     if (!s) co_return store_fail(s.error(), "suspend");
-    c.detail += ", suspended";
+    c.detail += ", " + std::to_string(addresses.size()) + " suspended";
   }
   co_return ok(
       {{"days", *days}, {"accounts", list}, {"suspended", suspend ? addresses.size() : 0}});
@@ -58,31 +62,41 @@ awaitable<HttpResponse> bulk_status(Call& c, store::AccountStatus status) {
   bool error = false;
   auto scope = co_await import_scope(c, error);
   if (error) co_return fail(503, "the database is unavailable");
-  std::vector<std::string> hidden, allowed;  // a unit admin's out-of-scope: "not found"
+  auto admins = co_await protected_accounts(c);
+  if (!admins) co_return fail(503, "the database is unavailable");
+  // A unit admin's out-of-scope: "not found"; an admin the caller may not manage: "refused".
+  std::vector<std::string> hidden, allowed, refused;
   for (auto& address : list) {
-    if (!scope) {
-      allowed.push_back(address);
-      continue;
+    if (scope) {
+      auto a = co_await c.dir().find_account(address);
+      if (!a || !in(scope, *a)) {
+        hidden.push_back(address);
+        continue;
+      }
     }
-    auto a = co_await c.dir().find_account(address);
-    (a && in(scope, *a) ? allowed : hidden).push_back(address);
+    (admins->contains(address) ? refused : allowed).push_back(address);
   }
   auto missing = co_await c.admin().set_status_many(allowed, status);
   if (!missing) co_return store_fail(missing.error(), "bulk status change");
   missing->insert(missing->end(), hidden.begin(), hidden.end());
-  std::size_t changed = list.size() - missing->size();
+  std::size_t changed = list.size() - missing->size() - refused.size();
   c.target = std::to_string(list.size()) + " addresses";
   c.detail = std::to_string(changed) + " " + status_name(status) + ", " +
-             std::to_string(missing->size()) + " not found";
-  co_return ok({{"changed", changed}, {"status", status_name(status)}, {"not_found", *missing}});
+             std::to_string(missing->size()) + " not found, " + std::to_string(refused.size()) +
+             " refused";
+  co_return ok({{"changed", changed},
+                {"status", status_name(status)},
+                {"not_found", *missing},
+                {"refused", refused}});
 }
 
 }  // namespace
 
 // {"address": NEW, "keep_alias": bool}: NEW in an existing domain.
 awaitable<HttpResponse> account_rename(Call& c) {
-  auto acc = co_await scoped_account(c, c.params[0]);
-  if (!acc) co_return account_not_found();
+  auto found = co_await managed_account(c, c.params[0]);
+  if (!found) co_return found.error();
+  auto acc = &*found;
   c.target = acc->address;
   std::string to = normalise_address(c.body_text("address"));
   bool keep = c.body.is_object() && c.body.value("keep_alias", false);
@@ -90,6 +104,7 @@ awaitable<HttpResponse> account_rename(Call& c) {
   if (at == std::string::npos || !valid_local_part(to.substr(0, at)))
     co_return fail(400, "expected {\"address\": \"local@domain\", \"keep_alias\"?}");
   c.detail = "to " + to + (keep ? " (old address kept as alias)" : "");
+  if (auto refused = co_await refuse_new_address(c, to)) co_return *refused;
   auto r = co_await c.admin().rename_account(acc->id, to, keep);
   if (!r) co_return store_fail(r.error(), "address " + to);
   co_return ok({{"address", to}, {"old_address", acc->address}, {"keep_alias", keep}});
@@ -97,8 +112,9 @@ awaitable<HttpResponse> account_rename(Call& c) {
 
 // {"name"?, "unit"? ("" = none), "position"?}: a unit admin moves accounts only between its units.
 awaitable<HttpResponse> account_profile(Call& c) {
-  auto acc = co_await scoped_account(c, c.params[0]);
-  if (!acc) co_return account_not_found();
+  auto found = co_await managed_account(c, c.params[0]);
+  if (!found) co_return found.error();
+  auto acc = &*found;
   c.target = acc->address;
   bool has_unit = c.body.is_object() && c.body.contains("unit");
   std::optional<std::string> unit = acc->unit_code;

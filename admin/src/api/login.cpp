@@ -32,17 +32,34 @@ std::string bearer(const HttpRequest& req) {
   return std::string(h.substr(kPrefix.size()));
 }
 
-// The password is right: the second factor, when required or enrolled. Empty: passed.
-std::string check_totp(Shared& s, const store::AdminGrant& g, const std::string& code) {
-  if (!s.cfg.admin.require_totp && !g.totp_secret) return {};
-  if (!g.totp_secret) return "a second factor is required: enrol with `govmail admin admins totp`";
-  if (s.sessions.totp_locked(g.account_id)) return "too many wrong codes: try later";
-  if (code.empty()) return "TOTP code required";
-  if (!totp_verify(*g.totp_secret, code, std::time(nullptr))) {
+constexpr std::string_view kTryLater = "try again later";
+
+// The answer to a refused second factor: 401, or 503 when the store could not record the step.
+HttpResponse totp_refused(std::string_view why) {
+  return fail(why == kTryLater ? 503 : 401, why);
+}
+
+// The password is right: the second factor, when required or enrolled. Empty: passed. A code
+// is good once: its time step is claimed in the store, so a code seen on the wire (or in a
+// second process) cannot be replayed within its window.
+awaitable<std::string> check_totp(Shared& s, const store::AdminGrant& g, const std::string& code) {
+  if (!s.cfg.admin.require_totp && !g.totp_secret) co_return std::string();
+  if (!g.totp_secret)
+    co_return "a second factor is required: enrol with `govmail admin admins totp`";
+  if (s.sessions.totp_locked(g.account_id)) co_return "too many wrong codes: try later";
+  if (code.empty()) co_return "TOTP code required";
+  auto step = totp_match(*g.totp_secret, code, std::time(nullptr));
+  if (!step) {
     s.sessions.totp_failed(g.account_id);
-    return "invalid TOTP code";
+    co_return "invalid TOTP code";
   }
-  return {};
+  auto fresh = co_await s.db->admin().use_totp_step(g.account_id, *step);
+  if (!fresh) co_return std::string(kTryLater);
+  if (!*fresh) {
+    s.sessions.totp_failed(g.account_id);
+    co_return "TOTP code already used: wait for the next one";
+  }
+  co_return std::string();
 }
 
 // A string member of a JSON object; "" when absent or not a string.
@@ -59,6 +76,10 @@ std::optional<HttpResponse> undecided(const core::AuthResult& r) {
   auto out = fail(429, "too many failures: try later");
   out.headers.emplace_back("Retry-After", std::to_string(r.retry_after.count()));
   return out;
+}
+
+Sessions::Stamp stamp_of(const store::AdminGrant& g) {
+  return {g.credentials_version, g.grant_serial};
 }
 
 }  // namespace
@@ -80,11 +101,11 @@ awaitable<HttpResponse> login(Shared& s, const HttpRequest& req) {
         r.app_password ? "app password refused" : "bad credentials or not an admin");
     co_return bad_credentials();
   }
-  if (auto why = check_totp(s, *grant, code); !why.empty()) {
+  if (auto why = co_await check_totp(s, *grant, code); !why.empty()) {
     co_await audit_login(s, r.address, req.remote_address, false, why);
-    co_return fail(401, why);
+    co_return totp_refused(why);
   }
-  auto token = s.sessions.create(r.account_id);
+  auto token = s.sessions.create(r.account_id, stamp_of(*grant));
   if (!token) co_return fail(503, "too many sessions: try later");
   (void)co_await s.db->admin().record_login(r.account_id);
   auto account = co_await s.db->directory().get_account(r.account_id);
@@ -101,7 +122,9 @@ awaitable<HttpResponse> login(Shared& s, const HttpRequest& req) {
 
 // Self-service for any account (officials too, no admin role needed): the current password
 // through AuthService (lock-out counters apply; an app password is not enough), then the new
-// one, must-change cleared.
+// one, must-change cleared. An admin also gives a TOTP code ("totp") when it has or needs one:
+// a stolen password alone must not take over an admin account. The change ends every session
+// of the account (its credentials_version moves).
 awaitable<HttpResponse> change_password(Shared& s, const HttpRequest& req) {
   json body = json::parse(req.body, nullptr, false);
   if (!body.is_object()) co_return fail(400, "expected a JSON object");
@@ -117,11 +140,27 @@ awaitable<HttpResponse> change_password(Shared& s, const HttpRequest& req) {
                          r.app_password ? "app password refused" : "bad credentials");
     co_return bad_credentials();
   }
+  auto grant = co_await s.db->admin().find_admin(r.account_id);
+  if (!grant && grant.error() != store::StoreError::not_found)
+    co_return fail(503, "try again later");
+  if (grant) {
+    std::string code = field(body, "totp");
+    if (auto why = co_await check_totp(s, *grant, code); !why.empty()) {
+      co_await audit_event(s, r.address, req.remote_address, "account.password.self", false, why);
+      co_return totp_refused(why);
+    }
+  }
   auto changed = co_await s.prov.reset_password(r.account_id, std::move(fresh), false);
   bool ok_ = changed.ok();
   co_await audit_event(s, r.address, req.remote_address, "account.password.self", ok_,
                        ok_ ? "changed by the account holder" : "store error");
   if (!ok_) co_return fail(503, "try again later");
+  // Every other session of the account ends (its credentials_version moved); the one making the
+  // change, when it sent its token, carries on.
+  if (grant) {
+    auto now = co_await s.db->admin().find_admin(r.account_id);
+    if (now) s.sessions.restamp(bearer(req), r.account_id, stamp_of(*grant), stamp_of(*now));
+  }
   co_return ok({{"address", r.address}, {"must_change_password", false}});
 }
 
@@ -133,20 +172,23 @@ awaitable<HttpResponse> logout(Shared& s, const HttpRequest& req) {
 awaitable<std::optional<Principal>> authenticate(Shared& s, const HttpRequest& req) {
   auto token = bearer(req);
   if (token.empty()) co_return std::nullopt;
-  auto id = s.sessions.find(token);
-  if (!id) co_return std::nullopt;
-  // Re-read: a revoked role or a suspended account ends the session at once.
-  auto account = co_await s.db->directory().get_account(*id);
-  auto grant = co_await s.db->admin().find_admin(*id);
-  if (!account || account->status != store::AccountStatus::active || !grant) {
+  auto session = s.sessions.find(token);
+  if (!session) co_return std::nullopt;
+  store::AccountId id = session->id;
+  // Re-read in every process: a revoked or changed role, a suspended account or a new password
+  // ends the session at once.
+  auto account = co_await s.db->directory().get_account(id);
+  auto grant = co_await s.db->admin().find_admin(id);
+  if (!account || account->status != store::AccountStatus::active || !grant ||
+      stamp_of(*grant) != session->stamp) {
     s.sessions.erase(token);
     co_return std::nullopt;
   }
-  co_return Principal{*id, account->address, grant->role, grant->units,
+  co_return Principal{id, account->address, grant->role, grant->units,
                       account->must_change_password};
 }
 
-std::optional<std::string> Sessions::create(store::AccountId id) {
+std::optional<std::string> Sessions::create(store::AccountId id, Stamp stamp) {
   std::lock_guard lock(mu_);
   auto now = Clock::now();
   if (tokens_.size() >= kMax)
@@ -155,11 +197,11 @@ std::optional<std::string> Sessions::create(store::AccountId id) {
     });
   if (tokens_.size() >= kMax) return std::nullopt;
   auto token = core::random_password(40);  // ~230 random bits
-  tokens_[token] = {id, now, now};
+  tokens_[token] = {id, stamp, now, now};
   return token;
 }
 
-std::optional<store::AccountId> Sessions::find(const std::string& token) {
+std::optional<Sessions::Found> Sessions::find(const std::string& token) {
   std::lock_guard lock(mu_);
   auto it = tokens_.find(token);
   if (it == tokens_.end()) return std::nullopt;
@@ -169,7 +211,14 @@ std::optional<store::AccountId> Sessions::find(const std::string& token) {
     return std::nullopt;
   }
   it->second.used = now;
-  return it->second.id;
+  return Found{it->second.id, it->second.stamp};
+}
+
+void Sessions::restamp(const std::string& token, store::AccountId id, Stamp before, Stamp after) {
+  std::lock_guard lock(mu_);
+  auto it = tokens_.find(token);
+  if (it != tokens_.end() && it->second.id == id && it->second.stamp == before)
+    it->second.stamp = after;
 }
 
 void Sessions::erase(const std::string& token) {

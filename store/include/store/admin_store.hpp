@@ -75,6 +75,10 @@ struct AdminGrant {
   AdminRole role = AdminRole::auditor;
   std::vector<std::string> units;          // unit admins: the units they manage (and below)
   std::optional<std::string> totp_secret;  // base32; never logged
+  // Change on a password or status change (accounts.credentials_version) and on a grant or a
+  // role change (grant_serial): an admin session is valid only while both are unchanged.
+  std::uint64_t credentials_version = 0;
+  std::int64_t grant_serial = 0;
 };
 
 struct AuditEntry {
@@ -194,6 +198,13 @@ class AdminStore {
   virtual awaitable<Result<std::vector<AdminGrant>>> list_admins() = 0;
   virtual awaitable<Result<void>> set_totp_secret(AccountId id,
                                                   std::optional<std::string> secret) = 0;
+  // Records TOTP time step `step` as used by admin `id`: false when that step or a later one was
+  // used before (a replayed code), in any govmail process.
+  virtual awaitable<Result<bool>> use_totp_step(AccountId id, std::int64_t step) = 0;
+  // The domains holding an account (any status) of one of `units` or a unit below: the domains
+  // a unit admin of those units administers.
+  virtual awaitable<Result<std::vector<std::string>>> domains_of_units(
+      std::vector<std::string> units) = 0;
   // Whether `unit` is one of `units` or lies below one of them.
   virtual awaitable<Result<bool>> unit_within(std::string unit, std::vector<std::string> units) = 0;
 

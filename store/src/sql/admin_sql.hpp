@@ -144,9 +144,9 @@ inline constexpr pg::Statement kSearchArchive{
     " m.from_address, m.subject, m.message_id_hdr, m.size"
     " FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
     " JOIN mailboxes mb ON mb.id = e.mailbox_id JOIN accounts a ON a.id = e.account_id"
-    " WHERE ($1::text = '' OR m.from_address ILIKE '%' || $1::text || '%')"
+    " WHERE ($1::text = '' OR m.from_address ILIKE '%' || $1::text || '%' ESCAPE '\\')"
     " AND ($2::text = '' OR a.address = $2::text)"
-    " AND ($3::text = '' OR m.subject ILIKE '%' || $3::text || '%')"
+    " AND ($3::text = '' OR m.subject ILIKE '%' || $3::text || '%' ESCAPE '\\')"
     " AND ($4::date IS NULL OR m.internal_date >= $4::date)"
     " AND ($5::date IS NULL OR m.internal_date < $5::date + 1)"
     " ORDER BY m.internal_date DESC, e.mailbox_id, e.uid LIMIT $6::int"};
@@ -162,11 +162,14 @@ inline constexpr pg::Statement kTakenAddresses{
 inline constexpr pg::Statement kSetAdmin{
     "gm_set_admin",
     "INSERT INTO admins (account_id, role, units) VALUES ($1, $2, $3::text[]) "
-    "ON CONFLICT (account_id) DO UPDATE SET role = EXCLUDED.role, units = EXCLUDED.units "
+    "ON CONFLICT (account_id) DO UPDATE SET role = EXCLUDED.role, units = EXCLUDED.units,"
+    " grant_serial = nextval('admins_grant_serial') "
     "RETURNING account_id"};
 inline constexpr pg::Statement kRemoveAdmin{
     "gm_remove_admin", "DELETE FROM admins WHERE account_id = $1 RETURNING account_id"};
-#define GOVMAIL_ADMIN_COLUMNS "m.account_id, a.address, m.role, m.units, m.totp_secret"
+#define GOVMAIL_ADMIN_COLUMNS                                                       \
+  "m.account_id, a.address, m.role, m.units, m.totp_secret, a.credentials_version," \
+  " m.grant_serial"
 inline constexpr pg::Statement kFindAdmin{
     "gm_find_admin",
     "SELECT " GOVMAIL_ADMIN_COLUMNS
@@ -176,6 +179,19 @@ inline constexpr pg::Statement kListAdmins{
                       " FROM admins m JOIN accounts a ON a.id = m.account_id ORDER BY a.address"};
 inline constexpr pg::Statement kSetTotp{
     "gm_set_totp", "UPDATE admins SET totp_secret = $2 WHERE account_id = $1 RETURNING account_id"};
+// Claims TOTP step $2 for admin $1: no row back when that step or a later one was used already.
+inline constexpr pg::Statement kUseTotpStep{
+    "gm_use_totp_step",
+    "UPDATE admins SET totp_last_step = $2 WHERE account_id = $1 AND totp_last_step < $2"
+    " RETURNING account_id"};
+inline constexpr pg::Statement kDomainsOfUnits{
+    "gm_domains_of_units",
+    "WITH RECURSIVE down(code, depth) AS ("
+    " SELECT code, 0 FROM org_units WHERE code = ANY ($1::text[])"
+    " UNION ALL SELECT u.code, down.depth + 1 FROM org_units u JOIN down"
+    " ON u.parent_code = down.code WHERE down.depth < 8) "
+    "SELECT d.name FROM domains d WHERE EXISTS (SELECT 1 FROM accounts a"
+    " WHERE a.domain_id = d.id AND a.unit_code IN (SELECT code FROM down)) ORDER BY d.name"};
 inline constexpr pg::Statement kUnitWithin{"gm_unit_within",
                                            "SELECT govmail_unit_chain($1) && $2::text[]"};
 
