@@ -111,16 +111,17 @@ Receiver::Event Receiver::on_line(std::string_view text) {
       return {.kind = Kind::error, .tag = parsed.error().tag, .reason = parsed.error().reason};
     return {.kind = Kind::command, .command = std::move(*parsed)};
   }
-  const std::uint64_t max = authenticated_ ? limits_.literal_max : limits_.preauth_literal_max;
+  const bool preauth_cap = !authenticated_ && limits_.preauth_literal_max < limits_.literal_max;
+  const std::uint64_t max = preauth_cap ? limits_.preauth_literal_max : limits_.literal_max;
   if (m->size > max || literal_bytes_ + m->size > max) {
     std::string tag = tag_of(lines_.front());
     reset();
     // A synchronising literal is never sent without our "+": refusing it keeps the stream in sync.
     return {.kind = Kind::error,
             .tag = tag,
-            .reason = authenticated_
-                          ? "[TOOBIG] Literal too big (limits.imap_literal_max)"
-                          : "[TOOBIG] Literal too big before login (limits.imap_preauth_literal_max)",
+            .reason = preauth_cap
+                          ? "[TOOBIG] Literal too big before login (limits.imap_preauth_literal_max)"
+                          : "[TOOBIG] Literal too big (limits.imap_literal_max)",
             .fatal = !m->sync};
   }
   if (limits_.budget && !held_.grow(m->size)) {
