@@ -323,7 +323,7 @@ bool Session::mid_command() const {
 }
 
 bool Session::mid_line() const {
-  return impl_->rx.reader().buffered() > 0;
+  return impl_->rx.reader().mid_line();
 }
 
 bool Session::authenticated() const {

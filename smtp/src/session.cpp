@@ -203,7 +203,7 @@ bool Session::authenticated() const {
 }
 
 bool Session::mid_command() const {
-  return impl_->phase != Phase::command || impl_->reader.buffered() > 0;
+  return impl_->phase != Phase::command || impl_->reader.mid_line();
 }
 
 std::chrono::milliseconds Session::read_timeout() const {

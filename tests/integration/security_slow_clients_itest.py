@@ -127,6 +127,16 @@ with FreshDatabase() as db:
         c.check(b"421 4.4.2" in got, f"mx trickle told 421 4.4.2: {got!r}")
         s.close()
 
+        # --- IMAP after login: a line over imap_line_max (discarded as it comes), trickled on.
+        s = connect(imap)
+        read_line(s)
+        c.check(b"o1 OK" in imap_cmd(s, "o1", f'LOGIN an@example.gov.vn "{PW}"'), "imap login")
+        s.sendall(b"o2 NOOP " + b"x" * 70000)
+        took, got = trickle(s, b"y", COMMAND + 6)
+        c.check(took is not None and took < COMMAND + 3,
+                f"imap over-long line trickle cut off at command_timeout: {took} {got!r}")
+        s.close()
+
         # --- MX: complete commands, each in time, but the session as a whole is capped.
         s = connect(srv.smtp)
         read_line(s)
