@@ -157,10 +157,9 @@ std::optional<Server::Impl::Slot> Server::Impl::admit(const std::shared_ptr<Stre
   auto preauth = std::make_shared<std::atomic<bool>>(svc.preauth_limited);
   if (svc.preauth_limited) {
     ++pre;
-    stream->set_on_authenticated(
-        [weak = weak_from_this(), net, preauth] {
-          if (auto self = weak.lock()) self->end_preauth(net, *preauth);
-        });
+    stream->set_on_authenticated([weak = weak_from_this(), net, preauth] {
+      if (auto self = weak.lock()) self->end_preauth(net, *preauth);
+    });
   } else if (pre == 0) {
     preauth_per_net.erase(net);
   }

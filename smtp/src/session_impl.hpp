@@ -51,7 +51,7 @@ struct Transaction {
   bool line_too_long = false;
   // The body's share of limits.max_inflight_message_bytes; given back with the transaction.
   core::ByteBudget::Reservation held{core::inflight_message_bytes()};
-  bool over_budget = false;  // the budget had no room: the rest is dropped, 452 at the end
+  bool over_budget = false;         // the budget had no room: the rest is dropped, 452 at the end
   bool bdat = false;                // BDAT used: DATA is refused until RSET/end (RFC 3030)
   std::optional<Reply> bdat_error;  // a failed chunk: later chunks get the same answer
   std::chrono::steady_clock::time_point started{};

@@ -252,10 +252,11 @@ TEST_F(ListenerTest, PreauthLimitPerNetworkFreesAtLogin) {
                                      .max_connections_per_ip = 10,
                                      .ipv4_network_prefix = 8,
                                      .max_preauth_connections_per_network = 2});
-  std::uint16_t limited = add(
-      server, {.name = "imap", .handler = EchoHandler{}, .on_reject = [](Stream& s) -> awaitable<void> {
-                 co_await s.write("BYE\r\n");
-               }, .preauth_limited = true});
+  std::uint16_t limited =
+      add(server, {.name = "imap",
+                   .handler = EchoHandler{},
+                   .on_reject = [](Stream& s) -> awaitable<void> { co_await s.write("BYE\r\n"); },
+                   .preauth_limited = true});
   std::uint16_t mx = add(server, {.name = "mx", .handler = EchoHandler{}});
   server.start();
   run([&]() -> awaitable<void> {

@@ -127,9 +127,9 @@ struct LimitsConfig {
   std::size_t max_preauth_connections_per_network = 20;
   // Whole-connection and whole-command deadlines: per-read timeouts alone let a client that
   // sends a byte a minute hold a slot for ever.
-  std::chrono::seconds preauth_timeout{60};        // connect to successful login (IMAP, submission)
-  std::chrono::seconds mx_session_timeout{1800};   // an MX connection, which never logs in
-  std::chrono::seconds command_timeout{600};       // one command line, literal or DATA, whole
+  std::chrono::seconds preauth_timeout{60};       // connect to successful login (IMAP, submission)
+  std::chrono::seconds mx_session_timeout{1800};  // an MX connection, which never logs in
+  std::chrono::seconds command_timeout{600};      // one command line, literal or DATA, whole
   // Message bytes held in memory by all sessions (SMTP DATA/BDAT, IMAP literals) at once.
   std::uint64_t max_inflight_message_bytes = 1ull << 30;
   std::uint64_t max_message_bytes = 50ull << 20;

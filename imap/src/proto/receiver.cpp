@@ -117,12 +117,13 @@ Receiver::Event Receiver::on_line(std::string_view text) {
     std::string tag = tag_of(lines_.front());
     reset();
     // A synchronising literal is never sent without our "+": refusing it keeps the stream in sync.
-    return {.kind = Kind::error,
-            .tag = tag,
-            .reason = preauth_cap
-                          ? "[TOOBIG] Literal too big before login (limits.imap_preauth_literal_max)"
-                          : "[TOOBIG] Literal too big (limits.imap_literal_max)",
-            .fatal = !m->sync};
+    return {
+        .kind = Kind::error,
+        .tag = tag,
+        .reason = preauth_cap
+                      ? "[TOOBIG] Literal too big before login (limits.imap_preauth_literal_max)"
+                      : "[TOOBIG] Literal too big (limits.imap_literal_max)",
+        .fatal = !m->sync};
   }
   if (limits_.budget && !held_.grow(m->size)) {
     std::string tag = tag_of(lines_.front());
