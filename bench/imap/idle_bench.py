@@ -66,6 +66,7 @@ https = []
 allow_plaintext_on_loopback = true
 [limits]
 max_connections_per_ip = {N + 100}
+max_preauth_connections_per_network = {N + 100}
 [log]
 level = "warn"
 """)

@@ -71,6 +71,7 @@ https = []
 allow_plaintext_on_loopback = true
 [limits]
 max_connections_per_ip = 1000
+max_preauth_connections_per_network = 1000
 [log]
 level = "info"
 CONF

@@ -100,6 +100,7 @@ tls = "none"
 dkim_sign = ${DKIM:-false}
 [limits]
 max_connections_per_ip = 1000
+max_preauth_connections_per_network = 1000
 [log]
 level = "info"
 CONF

@@ -57,6 +57,7 @@ argon2_opslimit = 1
 check_authentication = false
 [limits]
 max_connections_per_ip = 1000
+max_preauth_connections_per_network = 1000
 [log]
 level = "warn"
 CONF

@@ -1,5 +1,6 @@
 #include "core/listener.hpp"
 
+#include <atomic>
 #include <charconv>
 #include <list>
 #include <mutex>
@@ -7,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/limits.hpp"
 #include "core/stream.hpp"
 #include "stream_impl.hpp"
 
@@ -87,24 +89,37 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   using LiveList = std::list<Live>;
 
   // Counts a connection for as long as it lives; released from the connection's coroutine.
+  // `preauth` is true while the connection also counts as not yet authenticated.
   class Slot {
    public:
-    Slot(std::shared_ptr<Impl> server, LiveList::iterator it, std::string ip)
-        : server_(std::move(server)), it_(it), ip_(std::move(ip)) {}
-    Slot(Slot&& o) noexcept : server_(std::move(o.server_)), it_(o.it_), ip_(std::move(o.ip_)) {}
+    Slot(std::shared_ptr<Impl> server, LiveList::iterator it, std::string net,
+         std::shared_ptr<std::atomic<bool>> preauth)
+        : server_(std::move(server)), it_(it), net_(std::move(net)), preauth_(std::move(preauth)) {}
+    Slot(Slot&& o) noexcept
+        : server_(std::move(o.server_)),
+          it_(o.it_),
+          net_(std::move(o.net_)),
+          preauth_(std::move(o.preauth_)) {}
     Slot& operator=(Slot&&) = delete;
     ~Slot() {
-      if (server_) server_->release(it_, ip_);
+      if (!server_) return;
+      server_->end_preauth(net_, *preauth_);
+      server_->release(it_, net_);
     }
 
    private:
     std::shared_ptr<Impl> server_;
     LiveList::iterator it_;
-    std::string ip_;
+    std::string net_;
+    std::shared_ptr<std::atomic<bool>> preauth_;
   };
 
   std::optional<Slot> admit(const std::shared_ptr<Stream>& stream, const ServiceOptions& svc);
-  void release(LiveList::iterator it, const std::string& ip);
+  void release(LiveList::iterator it, const std::string& net);
+  void end_preauth(const std::string& net, std::atomic<bool>& preauth);
+  std::string net_of(std::string_view ip) const {
+    return network_key(ip, limits.ipv4_network_prefix, limits.ipv6_network_prefix);
+  }
   void accept_next(Listener& l);
   void on_accepted(const std::shared_ptr<const ServiceOptions>& svc, tcp::socket sock);
   void stop_accepting();
@@ -120,27 +135,50 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   bool stopping = false;
   std::size_t rejecting = 0;
   LiveList live;
-  std::unordered_map<std::string, std::size_t> per_ip;
+  std::unordered_map<std::string, std::size_t> per_net;          // by network_key()
+  std::unordered_map<std::string, std::size_t> preauth_per_net;  // not yet authenticated
 };
 
 std::optional<Server::Impl::Slot> Server::Impl::admit(const std::shared_ptr<Stream>& stream,
                                                       const ServiceOptions& svc) {
+  std::string net = net_of(stream->remote_address());
   std::lock_guard lock(mu);
-  std::size_t& n = per_ip[stream->remote_address()];
-  if (stopping || live.size() >= limits.max_connections || n >= limits.max_connections_per_ip) {
-    if (n == 0) per_ip.erase(stream->remote_address());
+  std::size_t& n = per_net[net];
+  std::size_t& pre = preauth_per_net[net];
+  bool full = stopping || live.size() >= limits.max_connections ||
+              n >= limits.max_connections_per_ip ||
+              (svc.preauth_limited && pre >= limits.max_preauth_connections_per_network);
+  if (full) {
+    if (n == 0) per_net.erase(net);
+    if (pre == 0) preauth_per_net.erase(net);
     return std::nullopt;
   }
   ++n;
+  auto preauth = std::make_shared<std::atomic<bool>>(svc.preauth_limited);
+  if (svc.preauth_limited) {
+    ++pre;
+    stream->set_on_authenticated([weak = weak_from_this(), net, preauth] {
+      if (auto self = weak.lock()) self->end_preauth(net, *preauth);
+    });
+  } else if (pre == 0) {
+    preauth_per_net.erase(net);
+  }
   live.push_front({stream, svc.interrupt_reads_on_shutdown});
-  return Slot(shared_from_this(), live.begin(), stream->remote_address());
+  return Slot(shared_from_this(), live.begin(), std::move(net), std::move(preauth));
 }
 
-void Server::Impl::release(LiveList::iterator it, const std::string& ip) {
+void Server::Impl::release(LiveList::iterator it, const std::string& net) {
   std::lock_guard lock(mu);
   live.erase(it);
-  auto p = per_ip.find(ip);
-  if (p != per_ip.end() && --p->second == 0) per_ip.erase(p);
+  auto p = per_net.find(net);
+  if (p != per_net.end() && --p->second == 0) per_net.erase(p);
+}
+
+void Server::Impl::end_preauth(const std::string& net, std::atomic<bool>& preauth) {
+  if (!preauth.exchange(false)) return;
+  std::lock_guard lock(mu);
+  auto p = preauth_per_net.find(net);
+  if (p != preauth_per_net.end() && --p->second == 0) preauth_per_net.erase(p);
 }
 
 namespace {
@@ -203,8 +241,8 @@ void Server::Impl::on_accepted(const std::shared_ptr<const ServiceOptions>& svc,
       return;
     }
     spdlog::warn(
-        "{}: connection limit reached (limits.max_connections / "
-        "limits.max_connections_per_ip): refusing {}",
+        "{}: connection limit reached (limits.max_connections / max_connections_per_ip / "
+        "max_preauth_connections_per_network): refusing {}",
         svc->name, stream->remote_address());
     if (!svc->on_reject || svc->tls != TlsMode::none || rejecting >= kMaxConcurrentRejects) {
       stream->close();
@@ -335,9 +373,17 @@ std::size_t Server::connection_count() const {
 }
 
 std::size_t Server::connection_count(std::string_view remote_ip) const {
+  std::string net = impl_->net_of(remote_ip);
   std::lock_guard lock(impl_->mu);
-  auto it = impl_->per_ip.find(std::string(remote_ip));
-  return it == impl_->per_ip.end() ? 0 : it->second;
+  auto it = impl_->per_net.find(net);
+  return it == impl_->per_net.end() ? 0 : it->second;
+}
+
+std::size_t Server::preauth_count(std::string_view remote_ip) const {
+  std::string net = impl_->net_of(remote_ip);
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->preauth_per_net.find(net);
+  return it == impl_->preauth_per_net.end() ? 0 : it->second;
 }
 
 std::vector<std::uint16_t> Server::ports(std::string_view service) const {

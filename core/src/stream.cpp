@@ -258,6 +258,14 @@ Executor Stream::executor() const {
   return impl_->read_timer.get_executor();
 }
 
+void Stream::authenticated() {
+  if (auto hook = std::exchange(impl_->on_authenticated, nullptr)) hook();
+}
+
+void Stream::set_on_authenticated(std::function<void()> hook) {
+  impl_->on_authenticated = std::move(hook);
+}
+
 void Stream::interrupt_reads() {
   ErrorCode ignored;
   impl_->read_interrupted = true;

@@ -2,6 +2,7 @@
 // an accepted socket. Not for use outside core/src.
 #pragma once
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,8 @@ struct Stream::Impl : std::enable_shared_from_this<Stream::Impl> {
   bool write_expired = false;
   bool read_shut = false;         // a read deadline expired: the receive side is shut down
   bool read_interrupted = false;  // interrupt_reads(): the server is shutting down
+
+  std::function<void()> on_authenticated;  // set by the listener; called once
 
   std::string remote;
   std::uint16_t remote_port = 0;

@@ -39,20 +39,35 @@ std::string Deflate::compress(std::string_view plain) {
   return out;
 }
 
-bool Deflate::decompress(std::string_view packed, std::string& plain) {
-  auto& z = impl_->in;
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(packed.data()));
-  z.avail_in = static_cast<uInt>(packed.size());
-  char buf[16384];
-  while (z.avail_in > 0) {
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof buf;
-    int rc = inflate(&z, Z_SYNC_FLUSH);
-    if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END) return false;
-    plain.append(buf, sizeof buf - z.avail_out);
-    if (rc == Z_BUF_ERROR && z.avail_out != 0) break;
+void Deflate::push(std::string_view packed) {
+  if (pos_ == pending_.size()) {
+    pending_.clear();
+    pos_ = 0;
   }
-  return true;
+  pending_.append(packed);
+}
+
+bool Deflate::inflate_some(std::string& plain, std::size_t max) {
+  auto& z = impl_->in;
+  const std::size_t old = plain.size();
+  plain.resize(old + max);
+  z.next_in = reinterpret_cast<Bytef*>(pending_.data() + pos_);
+  z.avail_in = static_cast<uInt>(pending_.size() - pos_);
+  z.next_out = reinterpret_cast<Bytef*>(plain.data() + old);
+  z.avail_out = static_cast<uInt>(max);
+  int rc = inflate(&z, Z_SYNC_FLUSH);
+  plain.resize(old + max - z.avail_out);
+  pos_ = pending_.size() - z.avail_in;
+  if (pos_ == pending_.size()) {
+    pending_.clear();
+    pos_ = 0;
+  }
+  if (rc == Z_STREAM_END) {  // the client ended its stream: what follows is not ours to read
+    pending_.clear();
+    pos_ = 0;
+  }
+  output_full_ = rc == Z_OK && z.avail_out == 0;
+  return rc == Z_OK || rc == Z_BUF_ERROR || rc == Z_STREAM_END;
 }
 
 }  // namespace govmail::imap

@@ -10,6 +10,7 @@
 #include <boost/asio/ssl.hpp>
 
 #include "core/asio.hpp"
+#include "core/limits.hpp"
 #include "core/line_reader.hpp"
 #include "core/stream.hpp"
 #include "deflate.hpp"
@@ -17,6 +18,9 @@
 
 namespace govmail::imap {
 namespace {
+
+// Inflated bytes handed to the session at once (after COMPRESS): a bomb stays this small.
+constexpr std::size_t kInflateChunk = 64 * 1024;
 
 // The stream, deflated after COMPRESS (RFC 4978).
 struct Wire {
@@ -103,6 +107,15 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
     co_return co_await wire.write(bytes);  // a coroutine: `bytes` lives until written
   });
   std::string inflated;
+  core::ConnectionDeadlines deadlines(cfg.preauth_timeout, cfg.command_timeout);
+  bool pre_auth = true;
+  // Feeds the session the next bounded piece of the compressed input; false when corrupt.
+  auto inflate_next = [&]() {
+    inflated.clear();
+    if (!wire.z->inflate_some(inflated, kInflateChunk)) return false;
+    session.feed(inflated);
+    return true;
+  };
   for (;;) {
     auto out = co_await session.process();
     if (!out.bytes.empty() && !co_await wire.write(out.bytes)) {
@@ -127,11 +140,24 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
       session.tls_started();
       continue;
     }
+    if (pre_auth && session.authenticated()) {
+      pre_auth = false;
+      deadlines.end_session_deadline();
+      stream.authenticated();
+    }
     if (!out.need_input) continue;
+    if (wire.z && wire.z->has_input()) {
+      if (!inflate_next()) {
+        session.disconnected("corrupt DEFLATE stream");
+        break;
+      }
+      continue;
+    }
     out.bytes.clear();
     out.bytes.shrink_to_fit();  // an answer may be long: not kept for the whole read
     if (out.idling && !idle) idle = start_idle(session, wire);
-    stream.set_read_timeout(session.read_timeout());
+    deadlines.command_state(session.mid_command() || session.mid_line());
+    stream.set_read_timeout(deadlines.read_timeout(session.read_timeout()));
     if (out.idling && !session.mid_command()) {
       std::vector<char>().swap(buf);  // `= {}` would keep the capacity
       session.release_buffers();
@@ -140,7 +166,9 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
       buf.shrink_to_fit();
     }
     std::span<char> into = buf.empty() ? std::span<char>(idle_buf) : std::span<char>(buf);
-    auto r = co_await stream.read_some(into);
+    // A deadline already passed ends the connection even if the client keeps sending.
+    core::IoResult r{0, boost::asio::error::timed_out};
+    if (!deadlines.expired()) r = co_await stream.read_some(into);
     if (idle) {
       co_await stop_idle(idle);
       idle.reset();
@@ -158,12 +186,11 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
       session.feed(std::string_view(into.data(), r.bytes));
       continue;
     }
-    inflated.clear();
-    if (!wire.z->decompress(std::string_view(into.data(), r.bytes), inflated)) {
+    wire.z->push(std::string_view(into.data(), r.bytes));
+    if (!inflate_next()) {
       session.disconnected("corrupt DEFLATE stream");
       break;
     }
-    session.feed(inflated);
   }
   if (idle) co_await stop_idle(idle);
 }
@@ -189,6 +216,7 @@ Result<void, std::string> add_services(core::Server& server, const core::Config&
     opts.tls = spec.mode;
     opts.tls_context = tls;
     opts.read_timeout = session_cfg->login_timeout;
+    opts.preauth_limited = true;
     opts.handler = [session_cfg, backend, tls](core::Stream& stream) {
       return serve_connection(stream, *session_cfg, *backend, tls);
     };

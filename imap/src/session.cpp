@@ -14,7 +14,13 @@ SessionConfig SessionConfig::from(const core::Config& cfg, bool starttls_availab
   c.hostname = cfg.server.hostname;
   c.starttls_available = starttls_available;
   c.allow_plaintext_on_loopback = cfg.auth.allow_plaintext_on_loopback;
-  c.limits = {cfg.limits.imap_line_max, cfg.limits.imap_literal_max};
+  core::inflight_message_bytes().set_limit(cfg.limits.max_inflight_message_bytes);
+  c.limits = {.line_max = cfg.limits.imap_line_max,
+              .literal_max = cfg.limits.imap_literal_max,
+              .preauth_literal_max = cfg.limits.imap_preauth_literal_max,
+              .budget = &core::inflight_message_bytes()};
+  c.preauth_timeout = cfg.limits.preauth_timeout;
+  c.command_timeout = cfg.limits.command_timeout;
   c.max_commands_before_auth = cfg.limits.imap_max_commands_before_auth;
   c.max_bad_commands = cfg.limits.max_bad_commands;
   c.idle_timeout = cfg.limits.imap_idle_timeout;
@@ -252,7 +258,10 @@ awaitable<Session::Output> Session::process() {
       continue;
     }
     if (ev.kind == Receiver::Kind::error) {
-      s.bad_command(ev.tag, ev.reason);
+      if (ev.no)
+        s.tagged(ev.tag, no(ev.reason));
+      else
+        s.bad_command(ev.tag, ev.reason);
       if (ev.fatal) {
         s.untagged("BYE Stream out of sync");
         s.close = true;
@@ -311,6 +320,14 @@ void Session::release_buffers() {
 
 bool Session::mid_command() const {
   return !impl_->rx.idle();
+}
+
+bool Session::mid_line() const {
+  return impl_->rx.reader().mid_line();
+}
+
+bool Session::authenticated() const {
+  return impl_->state != State::not_authenticated;
 }
 
 std::chrono::milliseconds Session::read_timeout() const {

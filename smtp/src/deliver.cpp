@@ -98,6 +98,7 @@ awaitable<std::optional<Reply>> check_message(Session::Impl& s) {
     co_return Reply{552, "5.3.4", "Message size exceeds fixed maximum message size"};
   if (s.tx.line_too_long)
     co_return Reply{550, "5.6.0", "Message line too long (limits.smtp_data_line_max)"};
+  if (s.tx.over_budget) co_return kOverBudget;
   std::optional<Reply> refused;
   if (s.auth)
     refused = co_await check_from_header(s);

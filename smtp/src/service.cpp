@@ -8,6 +8,7 @@
 #include <boost/asio/ssl.hpp>
 
 #include "core/asio.hpp"
+#include "core/limits.hpp"
 #include "core/line_reader.hpp"
 #include "core/stream.hpp"
 #include "smtp/backend.hpp"
@@ -28,6 +29,8 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
                                  core::TlsContext tls) {
   Session session(cfg, backend, {stream.remote_address(), stream.is_loopback(), stream.is_tls()});
   if (!co_await stream.write(session.greeting())) co_return;
+  core::ConnectionDeadlines deadlines(cfg.session_deadline, cfg.command_deadline);
+  bool pre_auth = cfg.mode == Mode::submission;  // MX keeps its session deadline
   std::array<char, 64 * 1024> buf;
   for (;;) {
     auto out = co_await session.process();
@@ -49,9 +52,17 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
       session.tls_started();
       continue;
     }
+    if (pre_auth && session.authenticated()) {
+      pre_auth = false;
+      deadlines.end_session_deadline();
+      stream.authenticated();
+    }
     if (!out.need_input) continue;
-    stream.set_read_timeout(session.read_timeout());
-    auto r = co_await stream.read_some(buf);
+    deadlines.command_state(session.mid_command());
+    stream.set_read_timeout(deadlines.read_timeout(session.read_timeout()));
+    // A deadline already passed ends the connection even if the client keeps sending.
+    core::IoResult r{0, boost::asio::error::timed_out};
+    if (!deadlines.expired()) r = co_await stream.read_some(buf);
     if (!r) {
       if (r.ec == boost::asio::error::timed_out) {
         co_await stream.write(session.timeout_reply());
@@ -92,6 +103,7 @@ Result<void, std::string> add_services(core::Server& server, const core::Config&
     opts.tls_context = tls;
     opts.read_timeout = session_cfg->command_timeout;
     opts.interrupt_reads_on_shutdown = true;
+    opts.preauth_limited = spec.mode == Mode::submission;
     opts.handler = [session_cfg, backend, tls](core::Stream& stream) {
       return serve_connection(stream, *session_cfg, *backend, tls);
     };

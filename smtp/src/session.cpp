@@ -92,6 +92,9 @@ SessionConfig SessionConfig::from(const core::Config& c, Mode mode, bool starttl
   s.max_bad_commands = c.limits.max_bad_commands;
   s.command_timeout = c.limits.smtp_command_timeout;
   s.data_timeout = c.limits.smtp_data_timeout;
+  s.command_deadline = c.limits.command_timeout;
+  s.session_deadline = mode == Mode::mx ? c.limits.mx_session_timeout : c.limits.preauth_timeout;
+  core::inflight_message_bytes().set_limit(c.limits.max_inflight_message_bytes);
   return s;
 }
 
@@ -110,6 +113,19 @@ void Session::Impl::bad_command(const Reply& r) {
 
 void Session::Impl::reset_transaction() {
   tx = Transaction{};
+}
+
+void Session::Impl::append_body(std::string_view bytes) {
+  if (tx.over_budget) return;
+  if (!tx.held.grow(bytes.size())) {
+    spdlog::warn("smtp ip={} message bytes in flight over limits.max_inflight_message_bytes",
+                 conn.remote_ip);
+    tx.over_budget = true;
+    std::string().swap(tx.body);  // nothing of it will be stored
+    tx.held.release();
+    return;
+  }
+  tx.body.append(bytes);
 }
 
 void Session::Impl::enter_data_mode() {
@@ -187,6 +203,14 @@ core::LineReader& Session::reader() {
   return impl_->reader;
 }
 
+bool Session::authenticated() const {
+  return impl_->auth.has_value();
+}
+
+bool Session::mid_command() const {
+  return impl_->phase != Phase::command || impl_->reader.mid_line();
+}
+
 std::chrono::milliseconds Session::read_timeout() const {
   auto p = impl_->phase;
   return p == Phase::data || p == Phase::bdat ? impl_->cfg.data_timeout
@@ -231,7 +255,7 @@ awaitable<Session::Output> Session::process() {
       }
       if (!s.tx.too_big && s.tx.body.size() + bytes.size() > s.cfg.max_message_bytes)
         s.tx.too_big = true;
-      if (!s.tx.too_big && !s.tx.bdat_error) s.tx.body.append(bytes);
+      if (!s.tx.too_big && !s.tx.bdat_error) s.append_body(bytes);
       s.bdat_remaining -= bytes.size();
       if (s.bdat_remaining == 0) co_await finish_chunk(s);
       continue;

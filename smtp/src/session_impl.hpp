@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/limits.hpp"
 #include "core/line_reader.hpp"
 #include "smtp/backend.hpp"
 #include "smtp/command.hpp"
@@ -48,6 +49,9 @@ struct Transaction {
   std::string body;
   bool too_big = false;
   bool line_too_long = false;
+  // The body's share of limits.max_inflight_message_bytes; given back with the transaction.
+  core::ByteBudget::Reservation held{core::inflight_message_bytes()};
+  bool over_budget = false;         // the budget had no room: the rest is dropped, 452 at the end
   bool bdat = false;                // BDAT used: DATA is refused until RSET/end (RFC 3030)
   std::optional<Reply> bdat_error;  // a failed chunk: later chunks get the same answer
   std::chrono::steady_clock::time_point started{};
@@ -101,6 +105,8 @@ struct Session::Impl {
   // A refused command: replies and counts it; over limits.max_bad_commands the session ends.
   void bad_command(const Reply& r);
   void reset_transaction();
+  // Appends message bytes within the in-flight budget; over it, drops them and sets over_budget.
+  void append_body(std::string_view bytes);
   void enter_data_mode();
   void leave_data_mode();
   // AUTH is offered and accepted now (submission; TLS, or loopback when the config allows).
@@ -147,6 +153,8 @@ awaitable<void> auth_continue(Session::Impl& s, std::string_view line);
 
 // DATA content: one line (dot-unstuffed here); true at the final ".".
 bool data_line(Session::Impl& s, std::string_view line);
+// limits.max_inflight_message_bytes reached while the message arrived.
+extern const Reply kOverBudget;
 // End of DATA or of the LAST chunk: checks, delivery, the one reply, the log line.
 awaitable<void> finish_message(Session::Impl& s);
 // End of one BDAT chunk.

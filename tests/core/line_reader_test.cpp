@@ -207,3 +207,24 @@ TEST(LineReader, ReleaseBufferKeepsUnreadBytes) {
 
 }  // namespace
 }  // namespace govmail::core
+
+namespace govmail::core {
+namespace {
+
+TEST(LineReaderMidLine, TrueWhileALineIsBufferedOrDiscarded) {
+  LineReader r(8);
+  EXPECT_FALSE(r.mid_line());
+  r.feed("abc");
+  EXPECT_EQ(r.next().kind, LineReader::Kind::need_more);
+  EXPECT_TRUE(r.mid_line());
+  r.feed("defghijkl");
+  EXPECT_EQ(r.next().kind, LineReader::Kind::too_long);
+  EXPECT_EQ(r.buffered(), 0u);
+  EXPECT_TRUE(r.mid_line());  // still inside the over-long line
+  r.feed("x\r\n");
+  EXPECT_EQ(r.next().kind, LineReader::Kind::need_more);
+  EXPECT_FALSE(r.mid_line());
+}
+
+}  // namespace
+}  // namespace govmail::core

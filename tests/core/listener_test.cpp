@@ -64,6 +64,7 @@ struct EchoHandler {
         std::string line(e.text);
         if (line == "QUIT") co_return;
         if (line == "THROW") throw std::runtime_error("handler bug");
+        if (line == "LOGIN") s.authenticated();
         if (line == "STARTTLS" && starttls) {
           co_await s.write("220 go ahead\r\n");
           IoResult r = co_await s.start_tls(*starttls, reader);
@@ -243,6 +244,48 @@ TEST_F(ListenerTest, PerIpLimitRefusesTheNextConnectionOthersStayServed) {
     auto d = co_await connect(port);
     co_await d.send("d1\r\n");
     EXPECT_EQ(co_await d.line(), "d1");
+  });
+}
+
+TEST_F(ListenerTest, PreauthLimitPerNetworkFreesAtLogin) {
+  Server server(ioc.get_executor(), {.max_connections = 100,
+                                     .max_connections_per_ip = 10,
+                                     .ipv4_network_prefix = 8,
+                                     .max_preauth_connections_per_network = 2});
+  std::uint16_t limited =
+      add(server, {.name = "imap",
+                   .handler = EchoHandler{},
+                   .on_reject = [](Stream& s) -> awaitable<void> { co_await s.write("BYE\r\n"); },
+                   .preauth_limited = true});
+  std::uint16_t mx = add(server, {.name = "mx", .handler = EchoHandler{}});
+  server.start();
+  run([&]() -> awaitable<void> {
+    auto a = co_await connect(limited);
+    auto b = co_await connect(limited);
+    co_await a.send("a1\r\n");
+    co_await b.send("b1\r\n");
+    EXPECT_EQ(co_await a.line(), "a1");
+    EXPECT_EQ(co_await b.line(), "b1");
+    EXPECT_EQ(server.preauth_count("127.0.0.1"), 2u);
+    EXPECT_EQ(server.preauth_count("127.9.9.9"), 2u);  // same /8
+    auto c = co_await connect(limited);
+    EXPECT_EQ(co_await c.line(), "BYE");
+    // A service that never logs in is not counted against it.
+    auto m = co_await connect(mx);
+    co_await m.send("m1\r\n");
+    EXPECT_EQ(co_await m.line(), "m1");
+    // A login gives the slot back (twice counts once).
+    co_await a.send("LOGIN\r\nLOGIN\r\n");
+    EXPECT_EQ(co_await a.line(), "LOGIN");
+    EXPECT_EQ(co_await a.line(), "LOGIN");
+    EXPECT_EQ(server.preauth_count("127.0.0.1"), 1u);
+    auto d = co_await connect(limited);
+    co_await d.send("d1\r\n");
+    EXPECT_EQ(co_await d.line(), "d1");
+    co_await d.send("QUIT\r\n");
+    EXPECT_TRUE(co_await d.closed_by_server());
+    EXPECT_TRUE(co_await eventually([&] { return server.preauth_count("127.0.0.1") == 1; }));
+    EXPECT_EQ(server.connection_count("127.0.0.1"), 3u);  // a, b, m: by network
   });
 }
 

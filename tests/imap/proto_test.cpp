@@ -275,3 +275,58 @@ TEST(ImapStrings, QuotingChoosesQuotedOrLiteral) {
 
 }  // namespace
 }  // namespace govmail::imap
+
+namespace govmail::imap {
+namespace {
+
+TEST(ImapReceiver, PreauthLiteralCapUntilAuthenticated) {
+  Receiver r(ReceiverLimits{.literal_max = 100000, .preauth_literal_max = 16});
+  r.feed("a1 LOGIN {16}\r\n");
+  EXPECT_EQ(r.next().kind, Receiver::Kind::continuation);
+  r.feed("uuuuuuuuuuuuuuuu pw\r\na2 LOGIN {17}\r\n");
+  EXPECT_EQ(r.next().kind, Receiver::Kind::command);
+  auto ev = r.next();  // refused before any "+": the client sends nothing more of it
+  ASSERT_EQ(ev.kind, Receiver::Kind::error);
+  EXPECT_EQ(ev.tag, "a2");
+  EXPECT_FALSE(ev.fatal);
+  EXPECT_NE(ev.reason.find("imap_preauth_literal_max"), std::string::npos);
+  r.feed("a3 LOGIN {17+}\r\n");
+  ev = r.next();  // LITERAL+: its bytes follow regardless
+  ASSERT_EQ(ev.kind, Receiver::Kind::error);
+  EXPECT_TRUE(ev.fatal);
+  Receiver in(ReceiverLimits{.literal_max = 100000, .preauth_literal_max = 16});
+  in.authenticated();
+  in.feed("a4 APPEND INBOX {5000}\r\n");
+  EXPECT_EQ(in.next().kind, Receiver::Kind::continuation);
+}
+
+TEST(ImapReceiver, LiteralsHoldTheBudgetUntilTheNextCommandIsAskedFor) {
+  core::ByteBudget budget(1000);
+  Receiver a(ReceiverLimits{.preauth_literal_max = 100000, .budget = &budget});
+  Receiver b(ReceiverLimits{.preauth_literal_max = 100000, .budget = &budget});
+  a.feed("a1 APPEND INBOX {800}\r\n");
+  EXPECT_EQ(a.next().kind, Receiver::Kind::continuation);
+  EXPECT_EQ(budget.used(), 800u);
+  b.feed("b1 APPEND INBOX {300}\r\n");
+  auto ev = b.next();
+  ASSERT_EQ(ev.kind, Receiver::Kind::error);
+  EXPECT_TRUE(ev.no);
+  EXPECT_FALSE(ev.fatal);
+  EXPECT_EQ(ev.reason.rfind("[LIMIT]", 0), 0u);
+  b.feed("b2 APPEND INBOX {300+}\r\n");
+  ev = b.next();
+  EXPECT_TRUE(ev.no && ev.fatal);  // its bytes are on the way: out of sync
+  a.feed(std::string(800, 'm') + "\r\n");
+  EXPECT_EQ(a.next().kind, Receiver::Kind::command);
+  EXPECT_EQ(budget.used(), 800u);  // still held while the command is handled
+  EXPECT_EQ(a.next().kind, Receiver::Kind::need_more);
+  EXPECT_EQ(budget.used(), 0u);
+  Receiver c(ReceiverLimits{.preauth_literal_max = 100000, .budget = &budget});
+  c.feed("c1 APPEND INBOX {300}\r\n");
+  EXPECT_EQ(c.next().kind, Receiver::Kind::continuation);
+  { Receiver gone = std::move(c); }
+  EXPECT_EQ(budget.used(), 0u);  // a connection that goes gives it back
+}
+
+}  // namespace
+}  // namespace govmail::imap

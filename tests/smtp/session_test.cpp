@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/asio.hpp"
+#include "core/limits.hpp"
 #include "core/line_reader.hpp"
 #include "smtp/backend.hpp"
 #include "smtp/session.hpp"
@@ -694,6 +695,44 @@ TEST(SmtpSession, ReportToAFullLocalSenderIsDroppedNotTheMessage) {
   ASSERT_EQ(sent[0].companions.size(), 1u);
   ASSERT_EQ(sent[0].companions[0].local.size(), 1u);
   EXPECT_EQ(sent[0].companions[0].local[0].account_id, 2);
+}
+
+}  // namespace
+}  // namespace govmail::smtp
+
+namespace govmail::smtp {
+namespace {
+
+TEST(SmtpSession, InflightBudgetRefusesTheMessageThatDoesNotFitWith452) {
+  core::ByteBudget& budget = core::inflight_message_bytes();
+  const std::uint64_t saved = budget.limit();
+  budget.set_limit(4000);
+  {
+    Client a(mx_config()), b(mx_config());
+    add_users(a.backend);
+    add_users(b.backend);
+    const std::string start =
+        "EHLO x\r\nMAIL FROM:<s@o.vn>\r\nRCPT TO:<an@example.gov.vn>\r\nDATA\r\n";
+    std::string body = "Subject: budget\r\n\r\n";
+    for (int i = 0; i < 30; ++i) body += std::string(98, 'x') + "\r\n";  // ~3 KB
+    a.send(start);
+    EXPECT_TRUE(a.session().mid_command());  // DATA has begun: the command deadline runs
+    a.send(body);
+    EXPECT_GE(budget.used(), 3000u);
+    b.send(start);
+    EXPECT_EQ(b.send(body + ".\r\n"), "452 4.3.1 Insufficient system storage, try again later\r\n");
+    EXPECT_TRUE(b.backend.delivered.empty());
+    EXPECT_EQ(b.send("NOOP\r\n"), "250 2.0.0 Ok\r\n");  // in sync
+    EXPECT_EQ(a.send(".\r\n").substr(0, 3), "250");
+    ASSERT_EQ(a.backend.delivered.size(), 1u);
+    EXPECT_FALSE(a.session().mid_command());
+    a.send("RSET\r\n");
+    EXPECT_EQ(budget.used(), 0u);  // given back once the message is stored
+    b.send("MAIL FROM:<s@o.vn>\r\nRCPT TO:<an@example.gov.vn>\r\nDATA\r\n");
+    EXPECT_EQ(b.send(body + ".\r\n").substr(0, 3), "250");
+  }
+  EXPECT_EQ(budget.used(), 0u);
+  budget.set_limit(saved);
 }
 
 }  // namespace

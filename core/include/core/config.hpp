@@ -134,7 +134,20 @@ struct OutboundConfig {
 
 struct LimitsConfig {
   std::size_t max_connections = 20000;
-  std::size_t max_connections_per_ip = 100;
+  std::size_t max_connections_per_ip = 100;  // counted per network (the prefixes below)
+  // Connections count per network: an IPv4 address by its first ipv4_network_prefix bits, an
+  // IPv6 one by its first ipv6_network_prefix (a /64 is one customer: one host owns them all).
+  unsigned ipv4_network_prefix = 32;
+  unsigned ipv6_network_prefix = 64;
+  // Connections not yet logged in (IMAP, submission) per network; the slot frees at login.
+  std::size_t max_preauth_connections_per_network = 20;
+  // Whole-connection and whole-command deadlines: per-read timeouts alone let a client that
+  // sends a byte a minute hold a slot for ever.
+  std::chrono::seconds preauth_timeout{60};       // connect to successful login (IMAP, submission)
+  std::chrono::seconds mx_session_timeout{1800};  // an MX connection, which never logs in
+  std::chrono::seconds command_timeout{600};      // one command line, literal or DATA, whole
+  // Message bytes held in memory by all sessions (SMTP DATA/BDAT, IMAP literals) at once.
+  std::uint64_t max_inflight_message_bytes = 1ull << 30;
   std::uint64_t max_message_bytes = 50ull << 20;
   std::size_t smtp_max_recipients = 1000;
   std::size_t smtp_line_max = 4096;        // command lines (RFC 5321: at least 512)
@@ -146,6 +159,7 @@ struct LimitsConfig {
   std::chrono::seconds smtp_data_timeout{600};
   std::size_t imap_line_max = 65536;
   std::uint64_t imap_literal_max = 50ull << 20;
+  std::uint64_t imap_preauth_literal_max = 8192;  // before login (RFC 7888 section 4)
   unsigned imap_max_commands_before_auth = 20;
   std::chrono::seconds imap_idle_timeout{1800};
   std::size_t mime_max_depth = 100;  // deeper parts stay in the blob, unparsed

@@ -43,6 +43,9 @@ class LineReader {
   std::size_t discard_buffered();
 
   std::size_t buffered() const { return buf_.size() - head_; }
+  // Part of a line has arrived (buffered, or being discarded after too_long): a command has
+  // begun and its deadline runs.
+  bool mid_line() const { return buffered() > 0 || discarding_; }
   std::size_t allocated() const { return buf_.capacity(); }  // memory held, whatever is unread
   // Frees the buffer when nothing is buffered (a connection about to wait long, IMAP IDLE):
   // it otherwise keeps the capacity of the longest read so far.

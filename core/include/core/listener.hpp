@@ -57,14 +57,22 @@ struct ServiceOptions {
   // At shutdown(), reads on this service's connections end with asio::error::shut_down (writes
   // still work), so the protocol can say goodbye within the grace ("421 4.3.2 shutting down").
   bool interrupt_reads_on_shutdown = false;
+  // Connections count against limits.max_preauth_connections_per_network until the protocol
+  // calls Stream::authenticated() (IMAP, submission; not MX, which never logs in).
+  bool preauth_limited = false;
 };
 
 // Shared by all services of one Server.
+// Per-IP limits count per network (core::network_key with the two prefixes).
 struct ConnectionLimits {
   std::size_t max_connections = 20000;
   std::size_t max_connections_per_ip = 100;
+  unsigned ipv4_network_prefix = 32;
+  unsigned ipv6_network_prefix = 64;
+  std::size_t max_preauth_connections_per_network = 20;
   static ConnectionLimits from(const LimitsConfig& cfg) {
-    return {cfg.max_connections, cfg.max_connections_per_ip};
+    return {cfg.max_connections, cfg.max_connections_per_ip, cfg.ipv4_network_prefix,
+            cfg.ipv6_network_prefix, cfg.max_preauth_connections_per_network};
   }
 };
 
@@ -86,7 +94,10 @@ class Server {
   awaitable<void> shutdown(std::chrono::milliseconds grace);
 
   std::size_t connection_count() const;
+  // Connections from remote_ip's network (limits.ipv4_network_prefix / ipv6_network_prefix).
   std::size_t connection_count(std::string_view remote_ip) const;
+  // Of those, the ones of preauth_limited services not yet authenticated.
+  std::size_t preauth_count(std::string_view remote_ip) const;
   // Ports actually bound for a service, in listen order (port 0 picks a free port in tests).
   std::vector<std::uint16_t> ports(std::string_view service) const;
 

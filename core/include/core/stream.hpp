@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -76,6 +77,12 @@ class Stream {
   std::uint16_t local_port() const;
   // 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104.
   bool is_loopback() const;
+
+  // The client has logged in: gives back its pre-authentication slot
+  // (limits.max_preauth_connections_per_network). Later calls do nothing.
+  void authenticated();
+  // Set by the listener: what authenticated() runs.
+  void set_on_authenticated(std::function<void()> hook);
 
   // Ends the pending read and every later one with asio::error::shut_down; writing still works.
   // Call it on the stream's executor (Server::shutdown does so).

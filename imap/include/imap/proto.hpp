@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/limits.hpp"
 #include "core/line_reader.hpp"
 #include "core/result.hpp"
 
@@ -51,6 +52,11 @@ Result<Command, ParseError> parse_command(const std::vector<std::string>& lines,
 struct ReceiverLimits {
   std::size_t line_max = 65536;             // limits.imap_line_max: each line and their sum
   std::uint64_t literal_max = 50ull << 20;  // limits.imap_literal_max: each literal and their sum
+  // Before authenticated(): a stranger gets no "+" for more (limits.imap_preauth_literal_max).
+  std::uint64_t preauth_literal_max = 8192;
+  // Literals are reserved here when announced, given back once their command was handled
+  // (limits.max_inflight_message_bytes); null: not counted.
+  core::ByteBudget* budget = nullptr;
 };
 
 // Frames commands from bytes: need_more | command | continuation (write "+ ..." for a
@@ -64,6 +70,7 @@ class Receiver {
     std::string tag{};     // with error
     std::string reason{};  // with error: what to tell the client ("[TOOBIG] ...")
     bool fatal = false;    // with error: the stream is out of sync; close after answering
+    bool no = false;       // with error: answer NO (a resource limit), not BAD
     std::string line{};    // with line (next_line)
   };
 
@@ -73,6 +80,8 @@ class Receiver {
   // A raw line (AUTHENTICATE continuation, IDLE's DONE): line | need_more | error (too long).
   Event next_line();
   core::LineReader& reader() { return reader_; }  // for Stream::start_tls
+  // The client has logged in: literals up to literal_max from now on.
+  void authenticated() { authenticated_ = true; }
   bool idle() const { return lines_.empty() && literal_left_ == 0; }
   // Frees what the commands so far left allocated, before a long wait (IDLE).
   void release_buffers();
@@ -89,6 +98,8 @@ class Receiver {
   std::uint64_t literal_bytes_ = 0;
   std::uint64_t literal_left_ = 0;
   bool in_literal_ = false;
+  bool authenticated_ = false;
+  core::ByteBudget::Reservation held_{};  // the literals of the command being read or handled
 };
 
 // --- sequence sets (RFC 3501 sequence-set; '*' is kStar; "$" is SEARCHRES)

@@ -31,6 +31,10 @@ struct SessionConfig {
   unsigned max_auth_failures = 3;  // per connection; AuthService locks out across connections
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(30)};  // autologout; IDLE re-arms
   std::chrono::milliseconds login_timeout{std::chrono::minutes(1)};  // before authentication
+  // Across reads (zero: none): connect to login (limits.preauth_timeout), and one command from
+  // its first byte to its end, literals included (limits.command_timeout).
+  std::chrono::milliseconds preauth_timeout{std::chrono::minutes(1)};
+  std::chrono::milliseconds command_timeout{std::chrono::minutes(10)};
 
   static SessionConfig from(const core::Config& cfg, bool starttls_available);
 };
@@ -73,6 +77,8 @@ class Session {
   void disconnected(std::string_view why);
   core::LineReader& reader();
   bool mid_command() const;  // part of a command (a literal, say) has been read
+  bool mid_line() const;     // unhandled bytes are buffered (a line not yet ended)
+  bool authenticated() const;
   // Frees the input buffers kept from earlier commands (before a long wait: IDLE).
   void release_buffers();
   std::chrono::milliseconds read_timeout() const;

@@ -14,6 +14,7 @@ awaitable<Reply> Session::Impl::authenticate(std::string name, std::string passw
       account = r.account_id;
       user = r.address;
       state = State::authenticated;
+      rx.authenticated();
       // "cached": no argon2id hash was paid (bench/imap/run.sh counts these).
       spdlog::info("imap ip={} user={} logged in{}", conn.remote_ip, user,
                    r.from_cache ? " (cached)" : "");

@@ -42,7 +42,9 @@ std::string tag_of(std::string_view line) {
 
 }  // namespace
 
-Receiver::Receiver(ReceiverLimits limits) : limits_(limits), reader_(limits.line_max) {}
+Receiver::Receiver(ReceiverLimits limits) : limits_(limits), reader_(limits.line_max) {
+  if (limits_.budget) held_ = core::ByteBudget::Reservation(*limits_.budget);
+}
 
 void Receiver::reset() {
   lines_.clear();
@@ -55,12 +57,15 @@ void Receiver::reset() {
 
 void Receiver::release_buffers() {
   if (!idle()) return;
+  held_.release();
   std::vector<std::string>().swap(lines_);
   std::vector<std::string>().swap(literals_);
   reader_.release_buffer();
 }
 
 Receiver::Event Receiver::next() {
+  // Asked for the next command: the last one has been handled, its literals stored or dropped.
+  if (lines_.empty() && !in_literal_) held_.release();
   for (;;) {
     if (in_literal_) {
       while (literal_left_ > 0) {
@@ -106,14 +111,28 @@ Receiver::Event Receiver::on_line(std::string_view text) {
       return {.kind = Kind::error, .tag = parsed.error().tag, .reason = parsed.error().reason};
     return {.kind = Kind::command, .command = std::move(*parsed)};
   }
-  if (m->size > limits_.literal_max || literal_bytes_ + m->size > limits_.literal_max) {
+  const bool preauth_cap = !authenticated_ && limits_.preauth_literal_max < limits_.literal_max;
+  const std::uint64_t max = preauth_cap ? limits_.preauth_literal_max : limits_.literal_max;
+  if (m->size > max || literal_bytes_ + m->size > max) {
     std::string tag = tag_of(lines_.front());
     reset();
     // A synchronising literal is never sent without our "+": refusing it keeps the stream in sync.
+    return {
+        .kind = Kind::error,
+        .tag = tag,
+        .reason = preauth_cap
+                      ? "[TOOBIG] Literal too big before login (limits.imap_preauth_literal_max)"
+                      : "[TOOBIG] Literal too big (limits.imap_literal_max)",
+        .fatal = !m->sync};
+  }
+  if (limits_.budget && !held_.grow(m->size)) {
+    std::string tag = tag_of(lines_.front());
+    reset();
     return {.kind = Kind::error,
             .tag = tag,
-            .reason = "[TOOBIG] Literal too big (limits.imap_literal_max)",
-            .fatal = !m->sync};
+            .reason = "[LIMIT] Server busy, try again later (limits.max_inflight_message_bytes)",
+            .fatal = !m->sync,
+            .no = true};
   }
   literal_bytes_ += m->size;
   literals_.emplace_back();

@@ -40,6 +40,11 @@ struct SessionConfig {
   unsigned max_bad_commands = 20;
   std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};
   std::chrono::milliseconds data_timeout{std::chrono::minutes(10)};
+  // Across reads: one command line or whole DATA/BDAT chunk (limits.command_timeout), and the
+  // session before AUTH succeeds (submission: limits.preauth_timeout) or whole (MX:
+  // limits.mx_session_timeout). Zero: none.
+  std::chrono::milliseconds command_deadline{std::chrono::minutes(10)};
+  std::chrono::milliseconds session_deadline{std::chrono::minutes(1)};
   // MX: SPF/DKIM/DMARC checks and Authentication-Results (null: not checked).
   std::shared_ptr<const InboundAuth> inbound_auth;
 
@@ -79,6 +84,8 @@ class Session {
   void disconnected(std::string_view why);
 
   core::LineReader& reader();  // for Stream::start_tls (drops pipelined bytes)
+  bool authenticated() const;  // AUTH succeeded (and STARTTLS has not reset it since)
+  bool mid_command() const;    // part of a command, SASL exchange or DATA/BDAT has been read
   // The read deadline for the current state (command or DATA/BDAT, RFC 5321 4.5.3.2).
   std::chrono::milliseconds read_timeout() const;
   std::string timeout_reply() const;   // "421 4.4.2 ... timeout"

@@ -13,6 +13,8 @@ std::optional<Reply> not_ready(const Session::Impl& s) {
 
 }  // namespace
 
+const Reply kOverBudget{452, "4.3.1", "Insufficient system storage, try again later"};
+
 awaitable<void> cmd_data(Session::Impl& s, std::string_view arg) {
   if (!arg.empty()) {
     s.bad_command({501, "5.5.4", "Syntax: DATA"});
@@ -39,8 +41,8 @@ bool data_line(Session::Impl& s, std::string_view line) {
     s.tx.too_big = true;
     return false;
   }
-  s.tx.body.append(line);
-  s.tx.body.append("\r\n");
+  s.append_body(line);
+  s.append_body("\r\n");
   return false;
 }
 
@@ -67,6 +69,7 @@ awaitable<void> finish_chunk(Session::Impl& s) {
   s.phase = Phase::command;
   if (!s.tx.bdat_error && s.tx.too_big)
     s.tx.bdat_error = Reply{552, "5.3.4", "Message size exceeds fixed maximum message size"};
+  if (!s.tx.bdat_error && s.tx.over_budget) s.tx.bdat_error = kOverBudget;
   if (s.tx.bdat_error) {
     // Every chunk up to LAST gets the refusal; the transaction ends at LAST (RFC 3030 2).
     s.bad_command(*s.tx.bdat_error);
