@@ -11,6 +11,7 @@
 
 #include "core/asio.hpp"
 #include "core/line_reader.hpp"
+#include "core/session_registry.hpp"
 #include "core/stream.hpp"
 #include "deflate.hpp"
 #include "imap/backend.hpp"
@@ -90,9 +91,10 @@ std::shared_ptr<IdleWatch> start_idle(Session& session, Wire& wire) {
 }  // namespace
 
 awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg, Backend& backend,
-                                 core::TlsContext tls) {
+                                 core::TlsContext tls, core::SessionRegistry* sessions) {
   Session session(cfg, backend, {stream.remote_address(), stream.is_loopback(), stream.is_tls()});
   if (!co_await stream.write(session.greeting())) co_return;
+  core::RevocableSession revocable(stream, sessions);
   // 4 KiB between commands, 64 KiB while a literal streams in; while the client IDLEs (tens of
   // thousands of sessions) the read goes to a few bytes in the frame and `buf` is released.
   std::vector<char> buf;
@@ -104,12 +106,19 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
   });
   std::string inflated;
   for (;;) {
+    const auto before = revocable.now();
     auto out = co_await session.process();
+    revocable.logged_in(session.account(), before);
     if (!out.bytes.empty() && !co_await wire.write(out.bytes)) {
       session.disconnected("write failed");
       break;
     }
     if (out.close) break;
+    if (revocable.revoked()) {
+      co_await wire.write(session.revoked_reply());
+      session.disconnected("credentials changed");
+      break;
+    }
     if (out.start_compress) {
       wire.z = std::make_unique<Deflate>();
       continue;
@@ -146,7 +155,10 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
       idle.reset();
     }
     if (!r) {
-      if (r.ec == boost::asio::error::timed_out) {
+      if (revocable.revoked()) {
+        co_await wire.write(session.revoked_reply());
+        session.disconnected("credentials changed");
+      } else if (r.ec == boost::asio::error::timed_out) {
         co_await wire.write(session.timeout_reply());
         session.disconnected("timeout");
       } else {
@@ -169,7 +181,8 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
 }
 
 Result<void, std::string> add_services(core::Server& server, const core::Config& cfg,
-                                       std::shared_ptr<Backend> backend, core::TlsContext tls) {
+                                       std::shared_ptr<Backend> backend, core::TlsContext tls,
+                                       std::shared_ptr<core::SessionRegistry> sessions) {
   struct Spec {
     const char* name;
     const std::vector<std::string>& listen;
@@ -189,8 +202,8 @@ Result<void, std::string> add_services(core::Server& server, const core::Config&
     opts.tls = spec.mode;
     opts.tls_context = tls;
     opts.read_timeout = session_cfg->login_timeout;
-    opts.handler = [session_cfg, backend, tls](core::Stream& stream) {
-      return serve_connection(stream, *session_cfg, *backend, tls);
+    opts.handler = [session_cfg, backend, tls, sessions](core::Stream& stream) {
+      return serve_connection(stream, *session_cfg, *backend, tls, sessions.get());
     };
     opts.on_reject = [](core::Stream& stream) -> awaitable<void> {
       co_await stream.write("* BYE Too many connections, try again later\r\n");

@@ -323,4 +323,12 @@ std::string Session::timeout_reply() const {
   return "* BYE Autologout; idle for too long\r\n";
 }
 
+std::int64_t Session::account() const {
+  return impl_->state == State::not_authenticated ? 0 : impl_->account;
+}
+
+std::string Session::revoked_reply() const {
+  return "* BYE [UNAVAILABLE] Session ended: the account's credentials or status changed\r\n";
+}
+
 }  // namespace govmail::imap
