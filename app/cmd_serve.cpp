@@ -55,9 +55,10 @@ void account_changed(core::AuthService& auth, core::SessionRegistry& sessions,
     auth.flush_account(id);
   if (const auto ended = sessions.revoke(id); ended > 0) {
     if (id == 0)
-      spdlog::warn("account changes may have been missed (database listener reconnected): "
-                   "ending all {} logged-in IMAP/SMTP sessions",
-                   ended);
+      spdlog::warn(
+          "account changes may have been missed (database listener reconnected): "
+          "ending all {} logged-in IMAP/SMTP sessions",
+          ended);
     else
       spdlog::info("account {} changed: ending its {} IMAP/SMTP sessions", id, ended);
   }

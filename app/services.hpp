@@ -18,7 +18,7 @@ struct Services {
   std::shared_ptr<store::Database> db;
   core::AuthService& auth;
   core::TlsContext tls;
-  std::shared_ptr<core::Resolver> resolver;  // the process's one DNS resolver
+  std::shared_ptr<core::Resolver> resolver;         // the process's one DNS resolver
   std::shared_ptr<core::SessionRegistry> sessions;  // logged-in IMAP/SMTP sessions
 };
 

@@ -23,7 +23,6 @@ Result<void, std::string> add_services(core::Server& server, const core::Config&
 
 // One connection: greeting, then bytes between the stream and the session until it ends.
 awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg, Backend& backend,
-                                 core::TlsContext tls,
-                                 core::SessionRegistry* sessions = nullptr);
+                                 core::TlsContext tls, core::SessionRegistry* sessions = nullptr);
 
 }  // namespace govmail::imap
