@@ -14,6 +14,7 @@
 #include "core/session_registry.hpp"
 #include "core/stream.hpp"
 #include "deflate.hpp"
+#include "idle_watch.hpp"
 #include "imap/backend.hpp"
 
 namespace govmail::imap {
@@ -31,61 +32,27 @@ struct Wire {
   }
 };
 
-// Shared by the reader and the IDLE updates writer; both run on the connection's executor.
-// Nothing waits while the mailbox is quiet: a change spawns a writer, which ends once it has
-// written every pending update (10,000 IDLE sessions hold no coroutine or timer wait for this).
-struct IdleWatch {
-  IdleWatch(Session& s, Wire& w) : session(s), wire(w) {}
-  Session& session;
-  Wire& wire;
-  asio::steady_timer* finished = nullptr;  // stop_idle's, while it waits for the writer to end
-  bool pending = false, running = false, stop = false;
-};
-
-awaitable<void> write_idle_updates(std::shared_ptr<IdleWatch> w) {
-  while (w->pending && !w->stop) {
-    w->pending = false;
-    auto bytes = co_await w->session.idle_updates();
-    if (!bytes.empty() && !co_await w->wire.write(bytes)) w->stop = true;  // the reader sees it
-  }
-  w->running = false;
-  if (w->finished) w->finished->cancel();
-}
-
-// On the connection's executor, after a change to the selected mailbox.
-void on_idle_change(const std::shared_ptr<IdleWatch>& w) {
-  if (w->stop) return;
-  w->pending = true;
-  if (w->running) return;  // the writer loops on `pending`
-  w->running = true;
-  asio::co_spawn(w->wire.stream.executor(), write_idle_updates(w), asio::detached);
-}
-
-// Stops the updates and waits for a writer still running (it may be writing).
-awaitable<void> stop_idle(std::shared_ptr<IdleWatch> w) {
-  w->session.set_wake(nullptr);  // returns once no wake runs: none starts after it
-  w->stop = true;
-  if (!w->running) co_return;
-  asio::steady_timer finished(w->wire.stream.executor());
-  w->finished = &finished;
-  while (w->running) {
-    finished.expires_after(std::chrono::hours(1));
-    boost::system::error_code ec;
-    co_await finished.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
-  w->finished = nullptr;
-}
-
 std::shared_ptr<IdleWatch> start_idle(Session& session, Wire& wire) {
-  auto w = std::make_shared<IdleWatch>(session, wire);
+  auto w = std::make_shared<IdleWatch>(
+      wire.stream.executor(), [&session] { return session.idle_updates(); },
+      [&wire](std::string bytes) -> awaitable<bool> {
+        co_return co_await wire.write(bytes);  // a coroutine: `bytes` lives until written
+      },
+      [&stream = wire.stream] { stream.interrupt_reads(); });
   // A weak_ptr only: the closures fit in std::function without an allocation of their own.
   session.set_wake([weak = std::weak_ptr<IdleWatch>(w)] {
     if (auto w = weak.lock())
-      asio::post(w->wire.stream.executor(), [weak] {
-        if (auto w = weak.lock()) on_idle_change(w);
+      asio::post(w->executor(), [weak] {
+        if (auto w = weak.lock()) w->changed();
       });
   });
   return w;
+}
+
+// Stops the updates (no wake runs once set_wake returns) and waits for a writer still running.
+awaitable<void> stop_idle(Session& session, const std::shared_ptr<IdleWatch>& w) {
+  session.set_wake(nullptr);
+  co_await w->stop();
 }
 
 }  // namespace
@@ -150,9 +117,15 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
     }
     std::span<char> into = buf.empty() ? std::span<char>(idle_buf) : std::span<char>(buf);
     auto r = co_await stream.read_some(into);
+    const bool idle_failed = idle && idle->failed();
     if (idle) {
-      co_await stop_idle(idle);
+      co_await stop_idle(session, idle);
       idle.reset();
+    }
+    if (idle_failed) {
+      co_await wire.write("* BYE [SERVERBUG] Internal error, please reconnect\r\n");
+      session.disconnected("IDLE updates failed");
+      break;
     }
     if (!r) {
       if (revocable.revoked()) {
@@ -177,7 +150,7 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
     }
     session.feed(inflated);
   }
-  if (idle) co_await stop_idle(idle);
+  if (idle) co_await stop_idle(session, idle);
 }
 
 Result<void, std::string> add_services(core::Server& server, const core::Config& cfg,
