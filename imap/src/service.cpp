@@ -117,9 +117,10 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
     }
     std::span<char> into = buf.empty() ? std::span<char>(idle_buf) : std::span<char>(buf);
     auto r = co_await stream.read_some(into);
-    const bool idle_failed = idle && idle->failed();
+    bool idle_failed = false;  // the writer threw, possibly while stop_idle waited for it
     if (idle) {
       co_await stop_idle(session, idle);
+      idle_failed = idle->failed();
       idle.reset();
     }
     if (idle_failed) {
