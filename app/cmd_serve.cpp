@@ -17,6 +17,7 @@
 #include "core/listener.hpp"
 #include "core/log.hpp"
 #include "core/privileges.hpp"
+#include "core/session_registry.hpp"
 #include "core/tls.hpp"
 #include "core/version.hpp"
 #include "demo_seed.hpp"
@@ -47,10 +48,31 @@ core::CredentialLookup credential_lookup(store::Directory& dir) {
   };
 }
 
+// Every process hears of every credentials change (store notification, any govmail process):
+// the logins it cached and the IMAP/SMTP sessions opened with the old credentials go. Account 0:
+// the notification listener reconnected and changes may have been missed.
+void account_changed(core::AuthService& auth, core::SessionRegistry& sessions,
+                     store::AccountId id) {
+  if (id == 0)
+    auth.flush_all();
+  else
+    auth.flush_account(id);
+  if (const auto ended = sessions.revoke(id); ended > 0) {
+    if (id == 0)
+      spdlog::warn(
+          "account changes may have been missed (database listener reconnected): "
+          "ending all {} logged-in IMAP/SMTP sessions",
+          ended);
+    else
+      spdlog::info("account {} changed: ending its {} IMAP/SMTP sessions", id, ended);
+  }
+}
+
 // Everything that lives as long as the server runs, torn down in reverse order.
 struct Running {
   std::shared_ptr<store::Database> db;
   std::unique_ptr<core::AuthService> auth;
+  std::shared_ptr<core::SessionRegistry> sessions = std::make_shared<core::SessionRegistry>();
   store::Subscription account_changes;
   std::unique_ptr<core::Server> server;
   std::shared_ptr<smtp::OutboundService> outbound;
@@ -90,7 +112,9 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
   run.auth = std::make_unique<core::AuthService>(io.get_executor(), cfg.auth,
                                                  credential_lookup(run.db->directory()));
   run.account_changes = run.db->subscribe_account_changes(
-      [auth = run.auth.get()](store::AccountId id) { auth->flush_account(id); });
+      [auth = run.auth.get(), sessions = run.sessions](store::AccountId id) {
+        account_changed(*auth, *sessions, id);
+      });
   if (cfg.demo.seed) {
     admin::Provisioning prov(run.db->directory(), [auth = run.auth.get()](std::string pw) {
       return auth->hash(std::move(pw));
@@ -107,7 +131,7 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
     }
     run.resolver = *resolver;
   }
-  Services services{cfg, run.db, *run.auth, std::move(tls), run.resolver};
+  Services services{cfg, run.db, *run.auth, std::move(tls), run.resolver, run.sessions};
   if (auto r = add_services(*run.server, services); !r) {
     spdlog::critical("{}", r.error());
     co_return false;

@@ -54,12 +54,14 @@ Result<void, std::string> add_smtp(core::Server& server, const Services& s) {
     checks = std::make_shared<const smtp::InboundAuth>(s.resolver, s.cfg.server.hostname,
                                                        s.cfg.smtp.dmarc_reject);
   }
-  return smtp::add_services(server, s.cfg, smtp::make_store_backend(s.db, s.auth), s.tls, checks);
+  return smtp::add_services(server, s.cfg, smtp::make_store_backend(s.db, s.auth), s.tls, checks,
+                            s.sessions);
 }
 
 // IMAP with STARTTLS (listen.imap) and implicit TLS (listen.imaps).
 Result<void, std::string> add_imap(core::Server& server, const Services& s) {
-  return imap::add_services(server, s.cfg, imap::make_store_backend(s.db, s.auth), s.tls);
+  return imap::add_services(server, s.cfg, imap::make_store_backend(s.db, s.auth), s.tls,
+                            s.sessions);
 }
 
 }  // namespace

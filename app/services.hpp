@@ -7,6 +7,7 @@
 #include "core/config.hpp"
 #include "core/dns.hpp"
 #include "core/listener.hpp"
+#include "core/session_registry.hpp"
 #include "core/tls.hpp"
 #include "store/database.hpp"
 
@@ -17,7 +18,8 @@ struct Services {
   std::shared_ptr<store::Database> db;
   core::AuthService& auth;
   core::TlsContext tls;
-  std::shared_ptr<core::Resolver> resolver;  // the process's one DNS resolver
+  std::shared_ptr<core::Resolver> resolver;         // the process's one DNS resolver
+  std::shared_ptr<core::SessionRegistry> sessions;  // logged-in IMAP/SMTP sessions
 };
 
 Result<void, std::string> add_services(core::Server& server, const Services& services);

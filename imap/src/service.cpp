@@ -12,8 +12,10 @@
 #include "core/asio.hpp"
 #include "core/limits.hpp"
 #include "core/line_reader.hpp"
+#include "core/session_registry.hpp"
 #include "core/stream.hpp"
 #include "deflate.hpp"
+#include "idle_watch.hpp"
 #include "imap/backend.hpp"
 
 namespace govmail::imap {
@@ -34,69 +36,36 @@ struct Wire {
   }
 };
 
-// Shared by the reader and the IDLE updates writer; both run on the connection's executor.
-// Nothing waits while the mailbox is quiet: a change spawns a writer, which ends once it has
-// written every pending update (10,000 IDLE sessions hold no coroutine or timer wait for this).
-struct IdleWatch {
-  IdleWatch(Session& s, Wire& w) : session(s), wire(w) {}
-  Session& session;
-  Wire& wire;
-  asio::steady_timer* finished = nullptr;  // stop_idle's, while it waits for the writer to end
-  bool pending = false, running = false, stop = false;
-};
-
-awaitable<void> write_idle_updates(std::shared_ptr<IdleWatch> w) {
-  while (w->pending && !w->stop) {
-    w->pending = false;
-    auto bytes = co_await w->session.idle_updates();
-    if (!bytes.empty() && !co_await w->wire.write(bytes)) w->stop = true;  // the reader sees it
-  }
-  w->running = false;
-  if (w->finished) w->finished->cancel();
-}
-
-// On the connection's executor, after a change to the selected mailbox.
-void on_idle_change(const std::shared_ptr<IdleWatch>& w) {
-  if (w->stop) return;
-  w->pending = true;
-  if (w->running) return;  // the writer loops on `pending`
-  w->running = true;
-  asio::co_spawn(w->wire.stream.executor(), write_idle_updates(w), asio::detached);
-}
-
-// Stops the updates and waits for a writer still running (it may be writing).
-awaitable<void> stop_idle(std::shared_ptr<IdleWatch> w) {
-  w->session.set_wake(nullptr);  // returns once no wake runs: none starts after it
-  w->stop = true;
-  if (!w->running) co_return;
-  asio::steady_timer finished(w->wire.stream.executor());
-  w->finished = &finished;
-  while (w->running) {
-    finished.expires_after(std::chrono::hours(1));
-    boost::system::error_code ec;
-    co_await finished.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
-  w->finished = nullptr;
-}
-
 std::shared_ptr<IdleWatch> start_idle(Session& session, Wire& wire) {
-  auto w = std::make_shared<IdleWatch>(session, wire);
+  auto w = std::make_shared<IdleWatch>(
+      wire.stream.executor(), [&session] { return session.idle_updates(); },
+      [&wire](std::string bytes) -> awaitable<bool> {
+        co_return co_await wire.write(bytes);  // a coroutine: `bytes` lives until written
+      },
+      [&stream = wire.stream] { stream.interrupt_reads(); });
   // A weak_ptr only: the closures fit in std::function without an allocation of their own.
   session.set_wake([weak = std::weak_ptr<IdleWatch>(w)] {
     if (auto w = weak.lock())
-      asio::post(w->wire.stream.executor(), [weak] {
-        if (auto w = weak.lock()) on_idle_change(w);
+      asio::post(w->executor(), [weak] {
+        if (auto w = weak.lock()) w->changed();
       });
   });
   return w;
 }
 
+// Stops the updates (no wake runs once set_wake returns) and waits for a writer still running.
+awaitable<void> stop_idle(Session& session, const std::shared_ptr<IdleWatch>& w) {
+  session.set_wake(nullptr);
+  co_await w->stop();
+}
+
 }  // namespace
 
 awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg, Backend& backend,
-                                 core::TlsContext tls) {
+                                 core::TlsContext tls, core::SessionRegistry* sessions) {
   Session session(cfg, backend, {stream.remote_address(), stream.is_loopback(), stream.is_tls()});
   if (!co_await stream.write(session.greeting())) co_return;
+  core::RevocableSession revocable(stream, sessions);
   // 4 KiB between commands, 64 KiB while a literal streams in; while the client IDLEs (tens of
   // thousands of sessions) the read goes to a few bytes in the frame and `buf` is released.
   std::vector<char> buf;
@@ -117,12 +86,19 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
     return true;
   };
   for (;;) {
+    const auto before = revocable.now();
     auto out = co_await session.process();
+    revocable.logged_in(session.account(), before);
     if (!out.bytes.empty() && !co_await wire.write(out.bytes)) {
       session.disconnected("write failed");
       break;
     }
     if (out.close) break;
+    if (revocable.revoked()) {
+      co_await wire.write(session.revoked_reply());
+      session.disconnected("credentials changed");
+      break;
+    }
     if (out.start_compress) {
       wire.z = std::make_unique<Deflate>();
       continue;
@@ -169,12 +145,22 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
     // A deadline already passed ends the connection even if the client keeps sending.
     core::IoResult r{0, boost::asio::error::timed_out};
     if (!deadlines.expired()) r = co_await stream.read_some(into);
+    bool idle_failed = false;  // the writer threw, possibly while stop_idle waited for it
     if (idle) {
-      co_await stop_idle(idle);
+      co_await stop_idle(session, idle);
+      idle_failed = idle->failed();
       idle.reset();
     }
+    if (idle_failed) {
+      co_await wire.write("* BYE [SERVERBUG] Internal error, please reconnect\r\n");
+      session.disconnected("IDLE updates failed");
+      break;
+    }
     if (!r) {
-      if (r.ec == boost::asio::error::timed_out) {
+      if (revocable.revoked()) {
+        co_await wire.write(session.revoked_reply());
+        session.disconnected("credentials changed");
+      } else if (r.ec == boost::asio::error::timed_out) {
         co_await wire.write(session.timeout_reply());
         session.disconnected("timeout");
       } else {
@@ -192,11 +178,12 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
       break;
     }
   }
-  if (idle) co_await stop_idle(idle);
+  if (idle) co_await stop_idle(session, idle);
 }
 
 Result<void, std::string> add_services(core::Server& server, const core::Config& cfg,
-                                       std::shared_ptr<Backend> backend, core::TlsContext tls) {
+                                       std::shared_ptr<Backend> backend, core::TlsContext tls,
+                                       std::shared_ptr<core::SessionRegistry> sessions) {
   struct Spec {
     const char* name;
     const std::vector<std::string>& listen;
@@ -217,8 +204,8 @@ Result<void, std::string> add_services(core::Server& server, const core::Config&
     opts.tls_context = tls;
     opts.read_timeout = session_cfg->login_timeout;
     opts.preauth_limited = true;
-    opts.handler = [session_cfg, backend, tls](core::Stream& stream) {
-      return serve_connection(stream, *session_cfg, *backend, tls);
+    opts.handler = [session_cfg, backend, tls, sessions](core::Stream& stream) {
+      return serve_connection(stream, *session_cfg, *backend, tls, sessions.get());
     };
     opts.on_reject = [](core::Stream& stream) -> awaitable<void> {
       co_await stream.write("* BYE Too many connections, try again later\r\n");

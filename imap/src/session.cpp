@@ -135,11 +135,10 @@ std::vector<std::uint32_t> Session::Impl::resolve(const SeqSet& set, bool uid) c
     return out;
   }
   if (msgs.empty()) return out;
-  for (std::uint32_t i = 0; i < msgs.size(); ++i) {
-    bool in = uid ? set.contains(msgs[i].uid, msgs.back().uid)
-                  : set.contains(i + 1, static_cast<std::uint32_t>(msgs.size()));
-    if (in) out.push_back(i);
-  }
+  // Messages and the merged ranges walked together (UIDs and sequence numbers ascend).
+  SeqCursor cursor(set, uid ? msgs.back().uid : static_cast<std::uint32_t>(msgs.size()));
+  for (std::uint32_t i = 0; i < msgs.size(); ++i)
+    if (cursor.contains(uid ? msgs[i].uid : i + 1)) out.push_back(i);
   return out;
 }
 
@@ -338,6 +337,14 @@ std::chrono::milliseconds Session::read_timeout() const {
 
 std::string Session::timeout_reply() const {
   return "* BYE Autologout; idle for too long\r\n";
+}
+
+std::int64_t Session::account() const {
+  return impl_->state == State::not_authenticated ? 0 : impl_->account;
+}
+
+std::string Session::revoked_reply() const {
+  return "* BYE [UNAVAILABLE] Session ended: the account's credentials or status changed\r\n";
 }
 
 }  // namespace govmail::imap

@@ -10,6 +10,7 @@
 #include "core/asio.hpp"
 #include "core/limits.hpp"
 #include "core/line_reader.hpp"
+#include "core/session_registry.hpp"
 #include "core/stream.hpp"
 #include "smtp/backend.hpp"
 
@@ -26,19 +27,27 @@ struct ServiceSpec {
 }  // namespace
 
 awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg, Backend& backend,
-                                 core::TlsContext tls) {
+                                 core::TlsContext tls, core::SessionRegistry* sessions) {
   Session session(cfg, backend, {stream.remote_address(), stream.is_loopback(), stream.is_tls()});
   if (!co_await stream.write(session.greeting())) co_return;
   core::ConnectionDeadlines deadlines(cfg.session_deadline, cfg.command_deadline);
   bool pre_auth = cfg.mode == Mode::submission;  // MX keeps its session deadline
+  core::RevocableSession revocable(stream, sessions);
   std::array<char, 64 * 1024> buf;
   for (;;) {
+    const auto before = revocable.now();
     auto out = co_await session.process();
+    revocable.logged_in(session.account(), before);
     if (!out.bytes.empty() && !co_await stream.write(out.bytes)) {
       session.disconnected("write failed");
       co_return;
     }
     if (out.close) co_return;
+    if (revocable.revoked()) {
+      co_await stream.write(session.revoked_reply());
+      session.disconnected("credentials changed");
+      co_return;
+    }
     if (out.start_tls) {
       auto r = co_await stream.start_tls(*tls, session.reader());
       if (r.bytes)
@@ -64,7 +73,11 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
     core::IoResult r{0, boost::asio::error::timed_out};
     if (!deadlines.expired()) r = co_await stream.read_some(buf);
     if (!r) {
-      if (r.ec == boost::asio::error::timed_out) {
+      if (revocable.revoked()) {
+        // Between commands or within DATA/BDAT: nothing unfinished was acknowledged.
+        co_await stream.write(session.revoked_reply());
+        session.disconnected("credentials changed");
+      } else if (r.ec == boost::asio::error::timed_out) {
         co_await stream.write(session.timeout_reply());
         session.disconnected("timeout");
       } else if (r.ec == boost::asio::error::shut_down) {
@@ -82,7 +95,8 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
 
 Result<void, std::string> add_services(core::Server& server, const core::Config& cfg,
                                        std::shared_ptr<Backend> backend, core::TlsContext tls,
-                                       std::shared_ptr<const InboundAuth> inbound_auth) {
+                                       std::shared_ptr<const InboundAuth> inbound_auth,
+                                       std::shared_ptr<core::SessionRegistry> sessions) {
   const ServiceSpec specs[] = {
       {"smtp", cfg.listen.smtp, Mode::mx, core::TlsMode::none},
       {"submission", cfg.listen.submission, Mode::submission, core::TlsMode::none},
@@ -104,8 +118,8 @@ Result<void, std::string> add_services(core::Server& server, const core::Config&
     opts.read_timeout = session_cfg->command_timeout;
     opts.interrupt_reads_on_shutdown = true;
     opts.preauth_limited = spec.mode == Mode::submission;
-    opts.handler = [session_cfg, backend, tls](core::Stream& stream) {
-      return serve_connection(stream, *session_cfg, *backend, tls);
+    opts.handler = [session_cfg, backend, tls, sessions](core::Stream& stream) {
+      return serve_connection(stream, *session_cfg, *backend, tls, sessions.get());
     };
     opts.on_reject = [host = cfg.server.hostname](core::Stream& stream) -> awaitable<void> {
       co_await stream.write("421 4.7.0 " + host + " Too many connections, try again later\r\n");

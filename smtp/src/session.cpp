@@ -225,6 +225,16 @@ std::string Session::shutdown_reply() const {
   return Reply{421, "4.3.2", impl_->cfg.hostname + " Service shutting down"}.wire();
 }
 
+std::int64_t Session::account() const {
+  return impl_->auth ? impl_->auth->account : 0;
+}
+
+std::string Session::revoked_reply() const {
+  return Reply{421, "4.7.0",
+               impl_->cfg.hostname + " Session ended: the account's credentials or status changed"}
+      .wire();
+}
+
 void Session::tls_started() {
   auto& s = *impl_;
   s.conn.tls = true;

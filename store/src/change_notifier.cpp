@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "core/asio.hpp"
+#include "core/spawn.hpp"
 #include "query.hpp"
 
 namespace govmail::store {
@@ -47,7 +48,14 @@ struct ChangeNotifier::Impl : std::enable_shared_from_this<Impl> {
     if (!fresh) m = (m == 0 || ev.modseq == 0) ? 0 : std::max(m, ev.modseq);
     if (!sending) {
       sending = true;
-      asio::co_spawn(ex, send_loop(shared_from_this()), asio::detached);
+      // A loop ended by an exception (logged) lets the next add() start another.
+      asio::co_spawn(
+          ex, send_loop(shared_from_this()),
+          core::LogExit("store: change notifier", [self = shared_from_this()](bool failed) {
+            if (!failed) return;
+            std::lock_guard lock(self->mu);
+            self->sending = false;
+          }));
     }
   }
 

@@ -13,6 +13,7 @@
 #include "admin_store_pg.hpp"
 #include "change_notifier.hpp"
 #include "core/asio.hpp"
+#include "core/spawn.hpp"
 #include "core/worker_pool.hpp"
 #include "directory_pg.hpp"
 #include "mailbox_store_pg.hpp"
@@ -355,7 +356,7 @@ void Database::note_login(AccountId account) {
           spdlog::warn("store: last login of account {} not recorded: {}", account,
                        to_string(r.error()));
       },
-      asio::detached);
+      core::LogExit("store: last login record"));
 }
 
 awaitable<Result<int>> Database::schema_version() {

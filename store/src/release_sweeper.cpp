@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "core/asio.hpp"
+#include "core/spawn.hpp"
 #include "query.hpp"
 
 namespace govmail::store {
@@ -52,7 +53,9 @@ ReleaseSweeper::~ReleaseSweeper() {
 }
 
 void ReleaseSweeper::start() {
-  asio::co_spawn(impl_->timer.get_executor(), Impl::loop(impl_), asio::detached);
+  // The loop catches nothing: an exception ends it (logged); blobs then wait for the next start.
+  asio::co_spawn(impl_->timer.get_executor(), Impl::loop(impl_),
+                 core::LogExit("store: release sweeper"));
 }
 
 void ReleaseSweeper::stop() {

@@ -328,5 +328,41 @@ TEST(ImapReceiver, LiteralsHoldTheBudgetUntilTheNextCommandIsAskedFor) {
   EXPECT_EQ(budget.used(), 0u);  // a connection that goes gives it back
 }
 
+TEST(SeqSetNormalised, ResolvesStarOrdersSortsAndMerges) {
+  auto set = parse_seq_set("9:7,*,1,2:3,5:4,20:*,3");
+  ASSERT_TRUE(set);
+  // star = 25: "*" is 25, "20:*" is 20:25; 1,2:3,3 join to 1:3; 5:4 -> 4:5 joins them too.
+  EXPECT_EQ(set->normalised(25), (std::vector<SeqRange>{{1, 5}, {7, 9}, {20, 25}}));
+  // A star below a range's start reverses it ("*:3" with 2 messages is 2:3).
+  EXPECT_EQ(parse_seq_set("*:3")->normalised(2), (std::vector<SeqRange>{{2, 3}}));
+  EXPECT_EQ(parse_seq_set("4000000000:*")->normalised(kStar - 1),
+            (std::vector<SeqRange>{{4000000000u, kStar - 1}}));
+}
+
+TEST(SeqCursor, AgreesWithContainsForManyRangesAscendingAndNot) {
+  // "1,3,5,...,39999": 20,000 ranges, plus overlapping and reversed ones.
+  std::string text;
+  for (std::uint32_t n = 1; n < 40000; n += 2) text += std::to_string(n) + ",";
+  text += "100:90,39990:*,*";
+  auto set = parse_seq_set(text);
+  ASSERT_TRUE(set);
+  const std::uint32_t star = 45000;
+  SeqCursor cursor(*set, star);
+  for (std::uint32_t n = 1; n <= star + 10; ++n)
+    ASSERT_EQ(cursor.contains(n), set->contains(n, star)) << n;
+  SeqCursor back(*set, star);  // not ascending: still right
+  for (std::uint32_t n : {44000u, 3u, 4u, 95u, 96u, 2u, 39991u, 1u, 45001u, 6u})
+    ASSERT_EQ(back.contains(n), set->contains(n, star)) << n;
+}
+
+TEST(SeqCursor, UidRangesMayNameMissingUids) {
+  auto set = parse_seq_set("2:4,10:*");
+  SeqCursor cursor(*set, 12);  // UIDs in use: 1, 5, 11, 12
+  EXPECT_FALSE(cursor.contains(1));
+  EXPECT_FALSE(cursor.contains(5));
+  EXPECT_TRUE(cursor.contains(11));
+  EXPECT_TRUE(cursor.contains(12));
+}
+
 }  // namespace
 }  // namespace govmail::imap

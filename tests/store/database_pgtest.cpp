@@ -1,9 +1,13 @@
 // Database::open (migrations), cross-process notifications, crash safety, the directory.
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "store_fixture.hpp"
 
@@ -93,6 +97,51 @@ TEST_F(DatabaseTest, PasswordChangeReachesAccountSubscribers) {
   ASSERT_TRUE(run(dir().set_status(a.id, AccountStatus::suspended)).ok());
   EXPECT_EQ(run(dir().credentials("pw@example.gov.vn"))->status, AccountStatus::suspended);
   EXPECT_EQ(run(dir().set_password(999999, "$x", false)).error(), StoreError::not_found);
+}
+
+// Every change that must end an account's open sessions (password, status, address, app
+// passwords; made by the admin API, the CLI or a bulk operation) is announced to every process.
+TEST_F(DatabaseTest, EveryCredentialsChangeIsAnnouncedToOtherProcesses) {
+  auto a = add_account("creds@example.gov.vn");
+  auto b = add_account("creds2@example.gov.vn");
+  auto other = open_db();  // the process where the change is made
+  ASSERT_TRUE(other);
+  std::mutex mu;
+  std::vector<AccountId> heard;
+  auto sub = db_->subscribe_account_changes([&](AccountId id) {
+    std::lock_guard lock(mu);
+    heard.push_back(id);
+  });
+  auto announced = [&](AccountId id) {
+    for (int i = 0; i < 200; ++i) {
+      {
+        std::lock_guard lock(mu);
+        if (std::find(heard.begin(), heard.end(), id) != heard.end()) {
+          heard.clear();
+          return true;
+        }
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  };
+  auto& admin = other->admin();
+  ASSERT_TRUE(run(other->directory().set_password(a.id, "$argon2id$x", false)).ok());
+  EXPECT_TRUE(announced(a.id)) << "set_password";
+  ASSERT_TRUE(run(other->directory().set_status(a.id, AccountStatus::suspended)).ok());
+  EXPECT_TRUE(announced(a.id)) << "directory set_status";
+  ASSERT_TRUE(run(admin.set_account_status(a.id, AccountStatus::active)).ok());
+  EXPECT_TRUE(announced(a.id)) << "set_account_status";
+  std::vector<std::string> both{"creds@example.gov.vn", "creds2@example.gov.vn"};
+  ASSERT_TRUE(run(admin.set_status_many(both, AccountStatus::suspended)).ok());
+  EXPECT_TRUE(announced(b.id)) << "set_status_many";
+  ASSERT_TRUE(run(admin.set_account_status(a.id, AccountStatus::deleted)).ok());
+  EXPECT_TRUE(announced(a.id)) << "delete";
+  ASSERT_TRUE(run(admin.rename_account(b.id, "renamed@example.gov.vn", false)).ok());
+  EXPECT_TRUE(announced(b.id)) << "rename_account";
+  ASSERT_TRUE(run(admin.add_app_password(b.id, "phone", "$argon2id$app")).ok());
+  ASSERT_TRUE(run(admin.remove_app_password(b.id, "phone")).ok());
+  EXPECT_TRUE(announced(b.id)) << "remove_app_password";
 }
 
 // A delivery whose connection is killed while it waits for a row lock, half-way through its

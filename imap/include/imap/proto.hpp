@@ -113,8 +113,24 @@ struct SeqSet {
   std::vector<SeqRange> ranges{};
   bool saved = false;  // "$": the last saved SEARCH result
   bool operator==(const SeqSet&) const = default;
-  // Membership once '*' is known (the largest number in use).
+  // Membership once '*' is known (the largest number in use). O(ranges): for one number; many
+  // go through SeqCursor.
   bool contains(std::uint32_t n, std::uint32_t star) const;
+  // '*' resolved against `star`, each range ascending, then sorted and merged: disjoint,
+  // ascending, adjacent ranges joined. O(r log r) once per command.
+  std::vector<SeqRange> normalised(std::uint32_t star) const;
+};
+// Membership of many numbers in one set: O(numbers + ranges) when they come ascending (message
+// sequence numbers, UIDs), O(log ranges) each otherwise.
+class SeqCursor {
+ public:
+  SeqCursor(const SeqSet& set, std::uint32_t star) : ranges_(set.normalised(star)) {}
+  bool contains(std::uint32_t n);
+
+ private:
+  std::vector<SeqRange> ranges_;
+  std::size_t at_ = 0;      // the first range whose end is not below the last number asked
+  std::uint32_t last_ = 0;  // the last number asked
 };
 std::optional<SeqSet> parse_seq_set(std::string_view text);
 

@@ -7,6 +7,7 @@
 #include "core/config.hpp"
 #include "core/listener.hpp"
 #include "core/result.hpp"
+#include "core/session_registry.hpp"
 #include "core/tls.hpp"
 #include "imap/session.hpp"
 
@@ -14,12 +15,14 @@ namespace govmail::imap {
 
 class Backend;
 
-// Registers every IMAP service whose listen list is not empty.
+// Registers every IMAP service whose listen list is not empty. Logged-in sessions join
+// `sessions` (may be null), which ends them when their account's credentials change.
 Result<void, std::string> add_services(core::Server& server, const core::Config& cfg,
-                                       std::shared_ptr<Backend> backend, core::TlsContext tls);
+                                       std::shared_ptr<Backend> backend, core::TlsContext tls,
+                                       std::shared_ptr<core::SessionRegistry> sessions = nullptr);
 
 // One connection: greeting, then bytes between the stream and the session until it ends.
 awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg, Backend& backend,
-                                 core::TlsContext tls);
+                                 core::TlsContext tls, core::SessionRegistry* sessions = nullptr);
 
 }  // namespace govmail::imap

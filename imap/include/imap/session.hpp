@@ -83,6 +83,10 @@ class Session {
   void release_buffers();
   std::chrono::milliseconds read_timeout() const;
   std::string timeout_reply() const;  // "* BYE Autologout; idle for too long"
+  // The account logged in (0 before LOGIN/AUTHENTICATE succeeded).
+  std::int64_t account() const;
+  // The account's credentials changed (password, status, address): "* BYE ...".
+  std::string revoked_reply() const;
 
   struct Impl;
 

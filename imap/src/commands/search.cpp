@@ -148,10 +148,10 @@ class Matcher {
         return !match(k.children[0], c);
       case Op::seqset:
         if (k.set.saved) return in_saved(e.uid);
-        return k.set.contains(c.seq, static_cast<std::uint32_t>(s_.sel->messages.size()));
+        return cursor(k, static_cast<std::uint32_t>(s_.sel->messages.size())).contains(c.seq);
       case Op::uidset:
         if (k.set.saved) return in_saved(e.uid);
-        return k.set.contains(e.uid, s_.sel->max_uid());
+        return cursor(k, s_.sel->max_uid()).contains(e.uid);
       case Op::flag:
         return (e.flags.system & k.number) != 0;
       case Op::unflag:
@@ -228,8 +228,17 @@ class Matcher {
     return it->second;
   }
 
+  // One per set key, made once: candidates come in ascending order, so each key's set is walked
+  // once for the whole search (O(messages + ranges)).
+  SeqCursor& cursor(const SearchKey& k, std::uint32_t star) {
+    auto it = cursors_.find(&k);
+    if (it == cursors_.end()) it = cursors_.emplace(&k, SeqCursor(k.set, star)).first;
+    return it->second;
+  }
+
   const Session::Impl& s_;
   std::map<std::string, Needle> cache_;
+  std::map<const SearchKey*, SeqCursor> cursors_;
 };
 
 bool uses_modseq(const SearchKey& k) {

@@ -1,4 +1,5 @@
 // RFC 3501 sequence-set: "1", "2:4", "5:*", "*", "1,3:5" and "$" (RFC 5182 SEARCHRES).
+#include <algorithm>
 #include <charconv>
 
 #include "imap/proto.hpp"
@@ -25,6 +26,40 @@ bool SeqSet::contains(std::uint32_t n, std::uint32_t star) const {
     if (n >= a && n <= b) return true;
   }
   return false;
+}
+
+std::vector<SeqRange> SeqSet::normalised(std::uint32_t star) const {
+  std::vector<SeqRange> out;
+  out.reserve(ranges.size());
+  for (const auto& r : ranges) {
+    auto a = r.first == kStar ? star : r.first;
+    auto b = r.last == kStar ? star : r.last;
+    if (a > b) std::swap(a, b);
+    out.push_back({a, b});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const SeqRange& x, const SeqRange& y) { return x.first < y.first; });
+  std::size_t n = 0;
+  for (const auto& r : out) {
+    // Overlapping or adjacent (last + 1 == first; 64-bit so that UINT32_MAX cannot wrap).
+    if (n > 0 && std::uint64_t{r.first} <= std::uint64_t{out[n - 1].last} + 1)
+      out[n - 1].last = std::max(out[n - 1].last, r.last);
+    else
+      out[n++] = r;
+  }
+  out.resize(n);
+  return out;
+}
+
+bool SeqCursor::contains(std::uint32_t n) {
+  if (n < last_)  // not ascending: find the range again
+    at_ = static_cast<std::size_t>(
+        std::partition_point(ranges_.begin(), ranges_.end(),
+                             [n](const SeqRange& r) { return r.last < n; }) -
+        ranges_.begin());
+  last_ = n;
+  while (at_ < ranges_.size() && ranges_[at_].last < n) ++at_;
+  return at_ < ranges_.size() && ranges_[at_].first <= n;
 }
 
 std::optional<SeqSet> parse_seq_set(std::string_view text) {

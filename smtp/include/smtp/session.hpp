@@ -90,6 +90,10 @@ class Session {
   std::chrono::milliseconds read_timeout() const;
   std::string timeout_reply() const;   // "421 4.4.2 ... timeout"
   std::string shutdown_reply() const;  // "421 4.3.2 ... Service shutting down"
+  // The account authenticated with AUTH (0 before that).
+  std::int64_t account() const;
+  // Its credentials changed (password, status, address): "421 4.7.0 ...".
+  std::string revoked_reply() const;
 
   struct Impl;
 

@@ -12,6 +12,7 @@
 #include "core/asio.hpp"
 #include "core/dns.hpp"
 #include "core/log.hpp"
+#include "core/spawn.hpp"
 #include "core/tls.hpp"
 #include "destination.hpp"
 #include "message.hpp"
@@ -123,7 +124,7 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
           // Named first: GCC 12 may destroy a temporary passed to a coroutine twice (NOTES).
           std::shared_ptr<Impl> me = shared_from_this();
           std::string name = domain;
-          asio::co_spawn(ex, run_domain(me, name), asio::detached);
+          asio::co_spawn(ex, run_domain(me, name), core::LogExit("outbound runner"));
         }
       }
     }
@@ -213,17 +214,60 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
   static awaitable<void> run_domain(std::shared_ptr<Impl> self, std::string domain) {
     outbound::Link link;
     std::optional<outbound::Destination> dest;
-    for (;;) {
-      auto job = co_await self->next_job(domain, link.connection != nullptr);
-      if (!job) break;
-      if (!dest) {
-        dest = co_await outbound::resolve_destination(*self->resolver, self->cfg, self->routes,
-                                                      domain);
+    bool holds_slot = true;  // until next_job gives it back
+    try {
+      for (;;) {
+        auto job = co_await self->next_job(domain, link.connection != nullptr);
+        if (!job) {
+          holds_slot = false;
+          break;
+        }
+        if (!dest) {
+          dest = co_await outbound::resolve_destination(*self->resolver, self->cfg, self->routes,
+                                                        domain);
+        }
+        co_await self->deliver(*job, *dest, link);
       }
-      co_await self->deliver(*job, *dest, link);
+      if (link.connection) co_await link.connection->quit();
+    } catch (...) {
+      // The job in hand stays claimed until its lease ends, then another runner takes it.
+      spdlog::error("outbound: runner for {} ended by an exception: {}", core::log_safe(domain),
+                    core::describe(std::current_exception()));
+      if (holds_slot) self->release_slot(domain);
     }
-    if (link.connection) co_await link.connection->quit();
     --self->loops;
+  }
+
+  // What next_job does when a runner ends: its domain may get another runner.
+  void release_slot(const std::string& domain) {
+    std::lock_guard lock(mu);
+    auto& dq = domains[domain];
+    --dq.runners;
+    --runners;
+    if (dq.runners == 0 && dq.jobs.empty()) domains.erase(domain);
+    spawn_runners_locked();
+  }
+
+  // The claim, record and report loops run for the life of the service: one that ends by an
+  // exception is logged and started again a second later, unless the service is stopping.
+  using Loop = awaitable<void> (*)(std::shared_ptr<Impl>);
+  static void spawn_loop(std::shared_ptr<Impl> self, Loop loop, const char* name) {
+    auto ex = self->ex;
+    asio::co_spawn(ex, loop(self),
+                   core::LogExit(std::string("outbound ") + name, [self, loop, name](bool failed) {
+                     if (failed)
+                       asio::co_spawn(self->ex, restart_loop(self, loop, name),
+                                      core::LogExit("outbound restart"));
+                   }));
+  }
+  static awaitable<void> restart_loop(std::shared_ptr<Impl> self, Loop loop, const char* name) {
+    co_await sleep_for(self->ex, std::chrono::seconds(1));
+    if (self->stopping) {
+      --self->loops;  // the failed loop did not reach its own decrement
+      co_return;
+    }
+    spdlog::warn("outbound: restarting the {}", name);
+    spawn_loop(self, loop, name);
   }
 
   // A job that waited a third of its lease gets the lease extended first; recipients no longer
@@ -423,9 +467,9 @@ Result<std::shared_ptr<OutboundService>, std::string> OutboundService::create(
 void OutboundService::start() {
   auto self = impl_;
   self->loops += 3;
-  asio::co_spawn(self->ex, Impl::claim_loop(self), asio::detached);
-  asio::co_spawn(self->ex, Impl::record_loop(self), asio::detached);
-  asio::co_spawn(self->ex, Impl::report_loop(self), asio::detached);
+  Impl::spawn_loop(self, &Impl::claim_loop, "claim loop");
+  Impl::spawn_loop(self, &Impl::record_loop, "record loop");
+  Impl::spawn_loop(self, &Impl::report_loop, "report loop");
   spdlog::info("outbound: queue workers started ({} connections, {} per domain)",
                self->cfg.max_connections, self->cfg.max_connections_per_domain);
 }

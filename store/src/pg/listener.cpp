@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "core/asio.hpp"
+#include "core/spawn.hpp"
 #include "pg/pg.hpp"
 
 namespace govmail::store::pg {
@@ -92,7 +93,12 @@ std::shared_ptr<Listener> Listener::start(
     std::function<void()> on_reconnect) {
   auto impl = std::make_shared<Impl>(ex, std::move(conninfo), std::move(channels),
                                      std::move(on_notify), std::move(on_reconnect));
-  asio::co_spawn(impl->strand, Impl::run(impl), asio::detached);
+  // An exception ends the listener (logged): every subscriber is told that changes may have been
+  // missed, as after a reconnect, rather than waiting for notifications that no longer come.
+  asio::co_spawn(impl->strand, Impl::run(impl),
+                 core::LogExit("store: notification listener", [impl](bool failed) {
+                   if (failed && !impl->stopped && impl->on_reconnect) impl->on_reconnect();
+                 }));
   return std::make_shared<Listener>(std::move(impl));
 }
 
