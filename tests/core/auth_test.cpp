@@ -517,8 +517,13 @@ TEST_F(AuthTest, SixteenConcurrentVerifiesOnTwoWorkersAndTwoIoThreads) {
 }
 
 TEST_F(AuthTest, FullHashQueueAnswersTemporary) {
-  for (int i = 0; i < 6; ++i) store_.add(i + 1, "u" + std::to_string(i) + "@x.vn", "p");
+  // Real-cost hashes (tens of ms each): all six requests reach the queue while the first hash
+  // still runs. With the fast cost a busy machine finished hashes between submissions (flaky).
+  for (int i = 0; i < 6; ++i)
+    store_.add(i + 1, "u" + std::to_string(i) + "@x.vn", "p", true, {}, kRealOps, kRealMem);
   AuthConfig cfg = fast_config();
+  cfg.argon2_opslimit = kRealOps;
+  cfg.argon2_memlimit = kRealMem;
   cfg.hash_workers = 1;
   cfg.hash_queue_max = 1;  // one running + one waiting
   make(cfg);
