@@ -75,10 +75,7 @@ def admin_login(source, port, password):
 with FreshDatabase() as db:
     srv = Server(db.url, allow_plaintext=True)
     imap_port = srv.listen_imap()
-    with open(srv.cfg) as f:
-        text = f.read()
-    with open(srv.cfg, "w") as f:
-        f.write(text.replace("[auth]\n", "[auth]\nmax_failures_per_ip = 10\n"
+    srv.edit_config(lambda text: text.replace("[auth]\n", "[auth]\nmax_failures_per_ip = 10\n"
                              "max_failures_per_account = 5\nmax_failures_per_account_total = 12\n"
                              "lockout_base = 300\n")
                 + "\n[admin]\nrequire_totp = false\n")

@@ -14,7 +14,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 from support import Checks, FreshDatabase, stop_server  # noqa: E402
-from smtp_support import DOMAIN, Server, add_account, inbox  # noqa: E402
+from smtp_support import DOMAIN, Server, add_account, inbox, raw_connect, read_line  # noqa: E402
 
 c = Checks()
 PW = "correct horse battery"
@@ -26,19 +26,8 @@ max_message_bytes = 4194304
 BINH = f"binh@{DOMAIN}"
 
 
-def connect(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=20)
-    return s
 
 
-def read_line(s):
-    out = b""
-    while not out.endswith(b"\n"):
-        chunk = s.recv(1)
-        if not chunk:
-            break
-        out += chunk
-    return out
 
 
 def read_until_tag(s, tag):
@@ -59,7 +48,7 @@ def vm(pid, key):
 
 
 def smtp_open(port):
-    s = connect(port)
+    s = raw_connect(port, timeout=20)
     read_line(s)
     s.sendall(b"EHLO attacker.example.org\r\n")
     while not read_line(s).startswith(b"250 "):
@@ -85,7 +74,7 @@ with FreshDatabase() as db:
     pid = srv.proc.pid
     try:
         # --- Pre-login literals: small ones are welcome, big ones get no "+".
-        s = connect(imap)
+        s = raw_connect(imap, timeout=20)
         read_line(s)
         s.sendall(b"a1 LOGIN {5}\r\n")
         c.check(read_line(s).startswith(b"+"), "small pre-login literal gets +")
@@ -113,7 +102,7 @@ with FreshDatabase() as db:
         s.close()
 
         # --- DEFLATE bomb after COMPRESS: one line of 150 MB, sent as ~150 KB.
-        s = connect(imap)
+        s = raw_connect(imap, timeout=20)
         read_line(s)
         s.sendall(f'b1 LOGIN {BINH} "{PW}"\r\n'.encode())
         c.check(b"b1 OK" in read_until_tag(s, b"b1"), "imap login")
@@ -159,7 +148,7 @@ with FreshDatabase() as db:
         b.sendall(b"QUIT\r\n")
         b.close()
         # IMAP APPEND while the budget is used: refused before "+".
-        s = connect(imap)
+        s = raw_connect(imap, timeout=20)
         read_line(s)
         s.sendall(f'c1 LOGIN {BINH} "{PW}"\r\n'.encode())
         read_until_tag(s, b"c1")

@@ -108,10 +108,7 @@ def imap_logged_in(port, timeout):
 with FreshDatabase() as db:
     srv = Server(db.url, allow_plaintext=True)
     imap_port = srv.listen_imap()
-    with open(srv.cfg) as f:
-        text = f.read()
-    with open(srv.cfg, "w") as f:
-        f.write(text + "\n[database]\nstatement_timeout = 2000\nlock_timeout = 1000\n"
+    srv.edit_config(lambda text: text + "\n[database]\nstatement_timeout = 2000\nlock_timeout = 1000\n"
                 "idle_in_transaction_timeout = 5000\n")
     locker = None
     try:

@@ -11,19 +11,18 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from support import Checks, FreshDatabase, stop_server  # noqa: E402
-from smtp_support import DOMAIN, Raw, Server  # noqa: E402
+from smtp_support import DOMAIN, Lines, Raw, Server  # noqa: E402
 from admin_support import PW, Api, add_units_and_people, totp  # noqa: E402
 
 c = Checks()
 ENDED_WITHIN = 5.0  # seconds: the notification takes milliseconds; generous for a busy machine
 
 
-class Imap:
+class Imap(Lines):
     """A raw IMAP connection: logged in, INBOX selected, optionally in IDLE."""
 
     def __init__(self, port, user, password=PW, idle=False):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.buf = b""
+        super().__init__(port)
         self.line()  # greeting
         self.command("a", f'LOGIN "{user}" "{password}"')
         self.command("b", "SELECT INBOX")
@@ -31,15 +30,6 @@ class Imap:
             self.s.sendall(b"c IDLE\r\n")
             while not self.line().startswith("+"):
                 pass
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise EOFError(self.buf)
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line.decode("utf-8", "replace")
 
     def command(self, tag, text):
         self.s.sendall(f"{tag} {text}\r\n".encode())

@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from support import Checks, FreshDatabase, stop_server  # noqa: E402
-from smtp_support import Server, add_account  # noqa: E402
+from smtp_support import Server, add_account, raw_connect, read_line  # noqa: E402
 
 c = Checks()
 PW = "correct horse battery"
@@ -27,22 +27,8 @@ ipv4_network_prefix = 32
 """
 
 
-def connect(port, source="127.0.0.1"):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.bind((source, 0))
-    s.connect(("127.0.0.1", port))
-    return s
 
 
-def read_line(s):
-    out = b""
-    while not out.endswith(b"\n"):
-        chunk = s.recv(1)
-        if not chunk:
-            break
-        out += chunk
-    return out
 
 
 def trickle(s, data, limit):
@@ -88,7 +74,7 @@ with FreshDatabase() as db:
     srv.start()
     try:
         # --- IMAP before login: one byte a second, never a whole line.
-        s = connect(imap)
+        s = raw_connect(imap)
         c.check(read_line(s).startswith(b"* OK"), "imap greeting")
         took, got = trickle(s, b"a1 CAPABILITY", PREAUTH + 6)
         c.check(took is not None and took < PREAUTH + 3,
@@ -97,7 +83,7 @@ with FreshDatabase() as db:
         s.close()
 
         # --- IMAP after login: the pre-login deadline is gone, the command deadline is not.
-        s = connect(imap)
+        s = raw_connect(imap)
         read_line(s)
         c.check(b"a1 OK" in imap_cmd(s, "a1", f'LOGIN an@example.gov.vn "{PW}"'), "imap login")
         time.sleep(PREAUTH + 1)
@@ -110,7 +96,7 @@ with FreshDatabase() as db:
         s.close()
 
         # --- Submission before AUTH.
-        s = connect(srv.submission)
+        s = raw_connect(srv.submission)
         c.check(read_line(s).startswith(b"220"), "submission greeting")
         took, got = trickle(s, b"EHLO slow.example", PREAUTH + 6)
         c.check(took is not None and took < PREAUTH + 3,
@@ -119,7 +105,7 @@ with FreshDatabase() as db:
         s.close()
 
         # --- MX: one command line trickled.
-        s = connect(srv.smtp)
+        s = raw_connect(srv.smtp)
         c.check(read_line(s).startswith(b"220"), "mx greeting")
         took, got = trickle(s, b"EHLO slow.example.org", COMMAND + 6)
         c.check(took is not None and took < COMMAND + 3,
@@ -128,7 +114,7 @@ with FreshDatabase() as db:
         s.close()
 
         # --- IMAP after login: a line over imap_line_max (discarded as it comes), trickled on.
-        s = connect(imap)
+        s = raw_connect(imap)
         read_line(s)
         c.check(b"o1 OK" in imap_cmd(s, "o1", f'LOGIN an@example.gov.vn "{PW}"'), "imap login")
         s.sendall(b"o2 NOOP " + b"x" * 70000)
@@ -138,7 +124,7 @@ with FreshDatabase() as db:
         s.close()
 
         # --- MX: complete commands, each in time, but the session as a whole is capped.
-        s = connect(srv.smtp)
+        s = raw_connect(srv.smtp)
         read_line(s)
         start = time.time()
         closed_after, got = None, b""
@@ -165,28 +151,28 @@ with FreshDatabase() as db:
         # --- Pre-login connections per network: 3 from 127.0.0.1 (IMAP and submission count
         # together), the 4th refused, 127.0.0.2 is another network.
         time.sleep(0.5)  # the connections above are gone
-        held = [connect(imap), connect(imap), connect(srv.submission)]
+        held = [raw_connect(imap), raw_connect(imap), raw_connect(srv.submission)]
         greetings = [read_line(h) for h in held]
         c.check(greetings[0].startswith(b"* OK") and greetings[2].startswith(b"220"),
                 f"three pre-login connections: {greetings}")
-        s = connect(imap)
+        s = raw_connect(imap)
         line = read_line(s)
         c.check(line.startswith(b"* BYE") or line == b"",
                 f"4th pre-login connection from the network refused: {line!r}")
         s.close()
-        s = connect(srv.submission)
+        s = raw_connect(srv.submission)
         line = read_line(s)
         c.check(line.startswith(b"421") or line == b"",
                 f"4th pre-login submission connection refused: {line!r}")
         s.close()
-        other = connect(imap, "127.0.0.2")
+        other = raw_connect(imap, "127.0.0.2")
         line = read_line(other)
         c.check(line.startswith(b"* OK"), f"127.0.0.2 still connects: {line!r}")
         other.close()
         # A login gives the slot back.
         r = imap_cmd(held[0], "b1", f'LOGIN an@example.gov.vn "{PW}"')
         c.check(b"b1 OK" in r, f"login on a held connection: {r!r}")
-        s = connect(imap)
+        s = raw_connect(imap)
         line = read_line(s)
         c.check(line.startswith(b"* OK"), f"a login freed its pre-login slot: {line!r}")
         s.close()
@@ -194,7 +180,7 @@ with FreshDatabase() as db:
             h.close()
         # The server still serves everybody.
         time.sleep(0.5)
-        s = connect(imap)
+        s = raw_connect(imap)
         read_line(s)
         c.check(b"z1 OK" in imap_cmd(s, "z1", f'LOGIN an@example.gov.vn "{PW}"'),
                 "imap works after the attacks")

@@ -76,6 +76,13 @@ argon2_memlimit = 8388608
 level = "{os.environ.get("GOVMAIL_IT_LOG", "info")}"
 """)
 
+    def edit_config(self, change):
+        """Rewrites the config file through change(text) -> text (before start())."""
+        with open(self.cfg) as f:
+            text = f.read()
+        with open(self.cfg, "w") as f:
+            f.write(change(text))
+
     def listen_imap(self):
         """Adds an IMAP listener on a free port to the config (before start()); its port."""
         port = free_port()
@@ -179,15 +186,34 @@ def client_tls():
     return ctx
 
 
-class Raw:
-    """A bare SMTP connection: send bytes, read replies (for PIPELINING, BDAT, disconnects)."""
+def raw_connect(port, source="127.0.0.1", timeout=10):
+    """A TCP connection to a loopback port from the given source address (its own network)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def read_line(s):
+    """One line read byte by byte (nothing after it is consumed); b"" or partial at EOF."""
+    out = b""
+    while not out.endswith(b"\n"):
+        chunk = s.recv(1)
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+class Lines:
+    """A bare connection read line by line (CRLF), for protocols spoken by hand."""
 
     def __init__(self, port, timeout=30, tls=False):
         self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         if tls:  # implicit TLS (submissions)
             self.s = client_tls().wrap_socket(self.s)
         self.buf = b""
-        self.greeting = self.reply()
 
     def send(self, data):
         self.s.sendall(data if isinstance(data, bytes) else data.encode())
@@ -201,12 +227,20 @@ class Raw:
         line, self.buf = self.buf.split(b"\r\n", 1)
         return line.decode("utf-8", "replace")
 
+    def close(self):
+        self.s.close()
+
+
+class Raw(Lines):
+    """A bare SMTP connection: send bytes, read replies (for PIPELINING, BDAT, disconnects)."""
+
+    def __init__(self, port, timeout=30, tls=False):
+        super().__init__(port, timeout, tls)
+        self.greeting = self.reply()
+
     def reply(self):
         """One complete (possibly multi-line) reply as a list of lines."""
         lines = [self.line()]
         while len(lines[-1]) > 3 and lines[-1][3] == "-":
             lines.append(self.line())
         return lines
-
-    def close(self):
-        self.s.close()
