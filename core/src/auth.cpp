@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "core/asio.hpp"
+#include "core/limits.hpp"
 #include "core/log.hpp"
 #include "core/worker_pool.hpp"
 #include "sodium_init.hpp"
@@ -43,30 +44,6 @@ std::string normalise_address(std::string_view a) {
   for (char& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
-}
-
-// The source network that failures are counted for: the address cut to the configured prefix
-// (IPv4-mapped IPv6 counts as IPv4), as text such as "192.0.2.0/24" or "2001:db8::/64". Anything
-// that is not an address counts as its own network.
-// TODO(lead): fold with the connection limits' network key once both are merged.
-std::string auth_failure_network(std::string_view ip, const AuthConfig& cfg) {
-  boost::system::error_code ec;
-  asio::ip::address a = asio::ip::make_address(std::string(ip), ec);
-  if (ec) return std::string(ip);
-  if (a.is_v6() && a.to_v6().is_v4_mapped())
-    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  const auto cut = [](auto bytes, unsigned prefix) {
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-      const unsigned keep = prefix >= 8 * (i + 1) ? 8 : prefix > 8 * i ? prefix - 8 * i : 0;
-      bytes[i] &= static_cast<unsigned char>(0xff00u >> keep);
-    }
-    return bytes;
-  };
-  if (a.is_v4())
-    return asio::ip::address_v4(cut(a.to_v4().to_bytes(), cfg.ipv4_prefix)).to_string() + "/" +
-           std::to_string(cfg.ipv4_prefix);
-  return asio::ip::address_v6(cut(a.to_v6().to_bytes(), cfg.ipv6_prefix)).to_string() + "/" +
-         std::to_string(cfg.ipv6_prefix);
 }
 
 // One key for an (address, network) pair: NUL never occurs in either.
@@ -360,7 +337,7 @@ struct AuthService::Impl {
   }
 
   awaitable<AuthResult> verify(std::string address, std::string password, std::string ip) {
-    const std::string network = auth_failure_network(ip, cfg);
+    const std::string network = network_key(ip, cfg.ipv4_prefix, cfg.ipv6_prefix);
     {
       std::lock_guard lock(mutex);
       if (auto locked = check_locked(address, network, now())) co_return *locked;
