@@ -52,8 +52,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (input.find_first_of("\r\n") != std::string_view::npos) return 0;  // one header line only
   const std::string message = "From: " + std::string(input) + "\r\n\r\n";
   const auto fields = govmail::smtp::sender_fields(message);
-  const auto as_header =
-      govmail::store::parse_address_list(std::string_view(message).substr(6, input.size()));
+  // What ENVELOPE parses: the field value with SP/HTAB trimmed at both ends (the MIME scanner).
+  std::string_view value = input;
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  const auto as_header = govmail::store::parse_address_list(value);
   for (const auto& a : as_header.items)
     if (a.host) require(looked_up(fields, *a.host), "every shown domain is checked");
   return 0;
