@@ -38,6 +38,12 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
     const auto before = revocable.now();
     auto out = co_await session.process();
     revocable.logged_in(session.account(), before);
+    // Before the login's OK goes out: a client reconnecting on seeing it finds the slot free.
+    if (pre_auth && session.authenticated()) {
+      pre_auth = false;
+      deadlines.end_session_deadline();
+      stream.authenticated();
+    }
     if (!out.bytes.empty() && !co_await stream.write(out.bytes)) {
       session.disconnected("write failed");
       co_return;
@@ -60,11 +66,6 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
       }
       session.tls_started();
       continue;
-    }
-    if (pre_auth && session.authenticated()) {
-      pre_auth = false;
-      deadlines.end_session_deadline();
-      stream.authenticated();
     }
     if (!out.need_input) continue;
     deadlines.command_state(session.mid_command());
