@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "change_notifier.hpp"
+#include "delivery_batcher.hpp"
 #include "pg/pg.hpp"
 #include "store/mailbox_store.hpp"
 
@@ -24,8 +25,9 @@ Result<std::string> normalise_mailbox_name(std::string_view name);
 class PgMailboxStore final : public MailboxStore {
  public:
   // `workers` (may be null) runs parses of big messages; `notifier` announces committed changes.
+  // `delivery_batch_max`: see DeliveryBatcher (1 = every delivery in its own transaction).
   PgMailboxStore(std::shared_ptr<pg::Pool> pool, std::shared_ptr<core::WorkerPool> workers,
-                 std::shared_ptr<ChangeNotifier> notifier);
+                 std::shared_ptr<ChangeNotifier> notifier, std::size_t delivery_batch_max = 1);
 
   awaitable<Result<std::vector<Mailbox>>> list_mailboxes(AccountId account) override;
   awaitable<Result<Mailbox>> get_mailbox(AccountId account, std::string name) override;
@@ -87,6 +89,7 @@ class PgMailboxStore final : public MailboxStore {
   std::shared_ptr<pg::Pool> pool_;
   std::shared_ptr<core::WorkerPool> workers_;
   std::shared_ptr<ChangeNotifier> notifier_;
+  DeliveryBatcher batcher_;
 };
 
 }  // namespace govmail::store

@@ -283,6 +283,53 @@ TEST_F(QuotaTest, OverQuotaRefusesTheWholeDeliveryAndChangesNothing) {
   expect_exact(a.id);
 }
 
+// Group commit: deliveries to one busy mailbox that arrive while one runs share a transaction
+// (rows of one transaction have one xmin), UIDs stay unique, gapless and in commit order.
+// delivery_batch_max 1 turns it off: one transaction per delivery.
+TEST_F(MailboxStoreTest, ConcurrentDeliveriesToOneMailboxCommitTogether) {
+  for (std::size_t batch_max : {std::size_t(32), std::size_t(1)}) {
+    SCOPED_TRACE("delivery_batch_max " + std::to_string(batch_max));
+    auto db = open_db(16, batch_max);
+    auto a = add_account("hot" + std::to_string(batch_max) + "@example.gov.vn");
+    std::vector<Result<DeliveryResult>> results;
+    constexpr int kWriters = 16, kEach = 25;
+    ASSERT_EQ(deliver_concurrently(*db, a.id, kWriters, kEach, 200, results), kWriters * kEach);
+    std::set<Uid> uids;
+    for (auto& r : results) uids.insert(r->local.at(0).uid);
+    EXPECT_EQ(uids.size(), std::size_t(kWriters * kEach));
+    EXPECT_EQ(*uids.begin(), 1u);
+    EXPECT_EQ(*uids.rbegin(), Uid(kWriters * kEach));
+    auto id = std::to_string(a.id);
+    // Commit order = UID order: modseq grows with the UID across transactions.
+    EXPECT_EQ(qi("SELECT count(*) FROM (SELECT modseq < lag(modseq) OVER (ORDER BY uid) AS back "
+                 "FROM mailbox_entries WHERE account_id = " +
+                 id + ") x WHERE back"),
+              0);
+    auto transactions =
+        qi("SELECT count(DISTINCT xmin::text) FROM mailbox_entries WHERE account_id = " + id);
+    if (batch_max == 1) {
+      EXPECT_EQ(transactions, kWriters * kEach);
+    } else {
+      EXPECT_LT(transactions, kWriters * kEach / 2) << "deliveries were not committed together";
+    }
+  }
+}
+
+TEST_F(QuotaTest, OverQuotaInAGroupCommitRefusesOnlyThatDelivery) {
+  auto db = open_db(16, 32);
+  // Room for exactly 40 of these messages: the 41st and later are refused, each on its own.
+  const std::size_t size = sample_message(10000, 1000).size();
+  auto a = add_account("nearlyfull@example.gov.vn", 40 * size + size / 2);
+  std::vector<Result<DeliveryResult>> results;
+  EXPECT_EQ(deliver_concurrently(*db, a.id, 16, 5, 1000, results), 40);
+  for (auto& r : results)
+    if (!r.ok()) {
+      EXPECT_EQ(r.error(), StoreError::over_quota);
+    }
+  EXPECT_EQ(mailbox(a.id, "INBOX").messages, 40u);
+  expect_exact(a.id);
+}
+
 TEST_F(MailboxStoreTest, ChangesSinceReportsChangedAndExpungedOnly) {
   auto a = add_account("changes@example.gov.vn");
   auto inbox = mailbox(a.id, "INBOX");

@@ -33,6 +33,9 @@ struct DatabaseConfig {
   std::chrono::milliseconds statement_timeout{30000};
   std::chrono::milliseconds lock_timeout{10000};
   std::chrono::milliseconds idle_in_transaction_timeout{60000};
+  // Deliveries (and APPENDs) to exactly the same mailboxes that arrive while one is running are
+  // committed together, up to this many per transaction (group commit); 1 = each alone.
+  std::size_t delivery_batch_max = 32;
 };
 
 struct TlsConfig {
