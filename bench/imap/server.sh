@@ -58,6 +58,8 @@ CONF
   "$GOVMAIL" serve --config "$W/govmail.toml" 2>"$W/govmail.log" &
   GPID=$!
   for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$IMAP_PORT) 2>/dev/null && break; sleep 0.2; done
+  # Something else on our ports would be measured instead: stop here.
+  kill -0 "$GPID" 2>/dev/null || { echo "govmail did not start:" >&2; tail -3 "$W/govmail.log" >&2; exit 1; }
   if ! (exec 3<>/dev/tcp/127.0.0.1/10143) 2>/dev/null; then
     "$ANCHORS" start perf >/dev/null
     DOVECOT_STARTED=1
