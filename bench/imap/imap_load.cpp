@@ -220,12 +220,15 @@ awaitable<void> logout(Shared& sh, Conn& c) {
   c.socket().shutdown(tcp::socket::shutdown_both, ec);
 }
 
-// Untagged "* n FETCH" responses among `lines`.
+// Messages answered by untagged "* n FETCH" responses among `lines` (a server may answer one
+// message in several responses).
 long fetches_of(const std::vector<std::string>& lines) {
-  long n = 0;
+  std::vector<long> seqs;
   for (const auto& l : lines)
-    if (l.size() > 8 && l.rfind("* ", 0) == 0 && l.find(" FETCH (") != std::string::npos) ++n;
-  return n;
+    if (l.size() > 8 && l.rfind("* ", 0) == 0 && l.find(" FETCH (") != std::string::npos)
+      seqs.push_back(std::strtol(l.c_str() + 2, nullptr, 10));
+  std::sort(seqs.begin(), seqs.end());
+  return static_cast<long>(std::unique(seqs.begin(), seqs.end()) - seqs.begin());
 }
 
 void expect(bool ok, const char* command, const std::string& what) {

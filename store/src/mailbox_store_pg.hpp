@@ -54,8 +54,8 @@ class PgMailboxStore final : public MailboxStore {
   awaitable<Result<std::string>> fetch_raw(AccountId account, MessageId message,
                                            std::uint64_t offset,
                                            std::optional<std::uint64_t> length) override;
-  awaitable<Result<std::vector<Raw>>> fetch_raws(AccountId account,
-                                                 std::vector<MessageId> messages) override;
+  awaitable<Result<std::vector<Raw>>> fetch_raws(AccountId account, std::vector<MessageId> messages,
+                                                 RawPart part) override;
 
   awaitable<Result<FlagUpdate>> set_flags(AccountId account, MailboxId mailbox, UidSet uids,
                                           FlagOp op, Flags flags,

@@ -461,6 +461,13 @@ TEST_F(MailboxStoreTest, OpenMailboxAndFetchRawsInOneQueryEach) {
   for (auto& r : *raws) got[r.message] = r.data;
   EXPECT_EQ(got, (std::map<MessageId, std::string>{{added[0].message_id, sample_message(0)},
                                                    {added[2].message_id, sample_message(2)}}));
+  // Headers only: each through its blank line, nothing of the body.
+  auto heads = run(store().fetch_raws(a.id, {added[1].message_id, 999999},
+                                      MailboxStore::RawPart::header));
+  ASSERT_TRUE(heads.ok());
+  ASSERT_EQ(heads->size(), 1u);
+  const auto m1 = sample_message(1);
+  EXPECT_EQ(heads->at(0).data, m1.substr(0, m1.find("\r\n\r\n") + 4));
 }
 
 TEST_F(MailboxStoreTest, AnotherAccountSeesNotFoundEverywhere) {

@@ -76,13 +76,17 @@ class MailboxStore {
   virtual awaitable<Result<std::string>> fetch_raw(AccountId account, MessageId message,
                                                    std::uint64_t offset = 0,
                                                    std::optional<std::uint64_t> length = {}) = 0;
-  // Whole raw messages, several in one round trip; messages of other accounts are left out.
+  // Raw messages, several in one round trip; messages of other accounts are left out. With
+  // `part` header, only each message's header (through the blank line that ends it): what a
+  // client's message list asks for (BODY.PEEK[HEADER.FIELDS (...)] of 1:*).
   struct Raw {
     MessageId message = 0;
     std::string data;
   };
+  enum class RawPart { whole, header };
   virtual awaitable<Result<std::vector<Raw>>> fetch_raws(AccountId account,
-                                                         std::vector<MessageId> messages) = 0;
+                                                         std::vector<MessageId> messages,
+                                                         RawPart part = RawPart::whole) = 0;
 
   // --- changes
   // Returns the entries changed; with unchanged_since, entries modified after it are left alone

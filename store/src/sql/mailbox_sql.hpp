@@ -105,6 +105,16 @@ inline constexpr pg::Statement kFetchRaws{
     " SELECT 1 FROM mailbox_entries e WHERE e.message_id = m.id AND e.account_id = $1)",
     /*binary_result=*/true};
 
+// The header of each (through the blank line: the parse's body_offset); lz4 TOAST decompresses
+// only that prefix.
+inline constexpr pg::Statement kFetchHeaders{
+    "gm_fetch_headers",
+    "SELECT m.id::text, substring(b.data FROM 1 FOR (m.bodystructure->>'body_offset')::int) "
+    "FROM messages m JOIN blobs b ON b.sha256 = m.blob_sha256 "
+    "WHERE m.id = ANY ($2::bigint[]) AND EXISTS ("
+    " SELECT 1 FROM mailbox_entries e WHERE e.message_id = m.id AND e.account_id = $1)",
+    /*binary_result=*/true};
+
 // One statement, not a plpgsql function (whose call cost 40% of it, bench/imap). Locks in the
 // writers' order: the account row (modseq bump), then the mailbox, then the entries (each CTE
 // reads the one before, so it runs after it). $5 op (0 add, 1 remove, 2 replace), $6 system
