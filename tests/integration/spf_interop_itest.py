@@ -43,6 +43,12 @@ RECORDS = [
     'exp.spf.vn. TXT "v=spf1 -all exp=explain.spf.vn"', 'explain.spf.vn. TXT "Not from %{d}"',
     'cidr33.spf.vn. TXT "v=spf1 ip4:127.0.0.10/33 -all"',
     f'{HELO}. TXT "v=spf1 ip4:127.0.0.10 -all"',
+    'split.spf.vn. TXT "v=spf1 ip4:127.0.0.10" " -all"',  # character-strings joined as they are
+    'spf10.spf.vn. TXT "v=spf10 +all"',
+    'minus.spf.vn. TXT "v=spf1 -ip4:127.0.0.10 +all"',
+    'spaces.spf.vn. TXT "v=spf1  ip4:192.0.2.1   ip4:127.0.0.10  -all"',
+    'incneutral.spf.vn. TXT "v=spf1 include:neutral.spf.vn -all"',
+    'mxnone.spf.vn. TXT "v=spf1 mx ip4:127.0.0.10 -all"',
     # include and redirect
     'inc.spf.vn. TXT "v=spf1 include:pass.spf.vn -all"',
     'incfail.spf.vn. TXT "v=spf1 include:fail.spf.vn ~all"',
@@ -66,6 +72,8 @@ RECORDS = [
     'first.mac2.spf.vn._u.spf.vn. A 127.0.0.2',
     'mac3.spf.vn. TXT "v=spf1 exists:%{h}._h.spf.vn -all"', f'{HELO}._h.spf.vn. A 127.0.0.2',
     'mac4.spf.vn. TXT "v=spf1 include:%{d2} -all"', 'spf.vn. TXT "v=spf1 ip4:127.0.0.10 -all"',
+    'mac6.spf.vn. TXT "v=spf1 exists:%{i}._i6.spf.vn -all"',
+    '0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1._i6.spf.vn. A 127.0.0.2',
     'mac5.spf.vn. TXT "v=spf1 exists:%{v}.%{d1r}._v.spf.vn -all"',
     'in-addr.mac5._v.spf.vn. A 127.0.0.2',
     # void lookups and the lookup limit (RFC 7208 4.6.4)
@@ -103,6 +111,14 @@ CASES = [
     ("127.0.0.10", "a@plusall.spf.vn", "pass"),
     ("127.0.0.10", "a@exp.spf.vn", "fail"),
     ("127.0.0.10", "a@cidr33.spf.vn", "permerror"),
+    ("127.0.0.10", "a@split.spf.vn", "pass"),
+    ("127.0.0.10", "a@spf10.spf.vn", "none"),
+    ("127.0.0.10", "a@minus.spf.vn", "fail"),
+    ("127.0.0.10", "a@spaces.spf.vn", "pass"),
+    ("127.0.0.10", "a@incneutral.spf.vn", "fail"),
+    ("127.0.0.10", "a@mxnone.spf.vn", "pass"),
+    ("::1", "a@mac6.spf.vn", "pass"),
+    ("127.0.0.10", "a@mac6.spf.vn", "fail"),
     ("127.0.0.10", "", "pass"),  # null reverse-path: the HELO name is checked
     ("127.0.0.12", "", "fail"),
     ("127.0.0.10", "a@inc.spf.vn", "pass"),
