@@ -45,7 +45,7 @@ awaitable<Result<MasterKey, std::string>> load_master_key(const core::OutboundCo
   const auto& file = cfg.dkim_master_key_file;
   if (file.empty()) co_return MasterKey{};
   std::error_code ec;
-  if (cfg.dkim_master_key_create && !std::filesystem::exists(file, ec) && !ec) {
+  if (!std::filesystem::exists(file, ec) && !ec) {
     auto keys = co_await queue.dkim_keys("");
     if (!keys)
       co_return unexpected(std::string("DKIM keys: ") +
@@ -55,6 +55,10 @@ awaitable<Result<MasterKey, std::string>> load_master_key(const core::OutboundCo
         co_return unexpected("master key file " + file.string() + " is missing, and " +
                              key_name(k) +
                              " is sealed under it: restore the file (a new key cannot open it)");
+    if (!cfg.dkim_master_key_create)
+      co_return unexpected("master key file " + file.string() +
+                           " does not exist: create it with (umask 077; openssl rand -hex 32 > " +
+                           file.string() + ")");
     if (auto made = core::SecretBox::create(file); !made) co_return unexpected(made.error());
     spdlog::info("DKIM master key created in {} (keep a copy: the sealed keys need it)",
                  file.string());

@@ -90,6 +90,19 @@ TEST_F(DkimVaultTest, StoredKeyIsSealedAndOpensBackToTheSigningKey) {
   EXPECT_TRUE(smtp::dkim::private_key_pem(again->get(), (*keys)[0]).ok());
 }
 
+TEST_F(DkimVaultTest, AMissingFileIsCreatedOnlyWhereAllowed) {
+  auto refused = run(smtp::dkim::prepare_keys(cfg_, db_->outbound()));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("does not exist: create it with (umask 077; openssl rand -hex 32"),
+            std::string::npos)
+      << refused.error();
+  EXPECT_FALSE(fs::exists(cfg_.dkim_master_key_file));
+  core::OutboundConfig none;  // no file configured and no keys: nothing to do
+  auto nothing = run(smtp::dkim::prepare_keys(none, db_->outbound()));
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_FALSE(*nothing);
+}
+
 TEST_F(DkimVaultTest, PlaintextKeysFromBeforeSealingAreSealedWhenSigningStarts) {
   auto pair = smtp::dkim::generate_key(smtp::dkim::Algorithm::rsa_sha256);
   ASSERT_TRUE(pair.ok());
@@ -149,7 +162,9 @@ TEST_F(DkimVaultTest, WrongOrMissingMasterKeyIsRefusedClearly) {
   cfg_.dkim_master_key_create = false;
   missing = run(smtp::dkim::prepare_keys(cfg_, db_->outbound()));
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().find("No such file"), std::string::npos) << missing.error();
+  EXPECT_NE(missing.error().find("is missing, and DKIM key s1 of so.gov.vn is sealed under it"),
+            std::string::npos)
+      << missing.error();
 
   // Not set at all while a sealed key is stored.
   core::OutboundConfig none;
