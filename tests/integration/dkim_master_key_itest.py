@@ -2,20 +2,28 @@
 """DKIM private keys at rest, through the real binary: `govmail serve` seals a key stored
 unencrypted by an earlier version at its first start; `dkim generate` stores sealed keys (the
 column is never the PEM) and rotation still works; a wrong, missing or world-readable master key
-file stops `serve` and `dkim generate` with a clear reason instead of mail going out unsigned.
+file stops `serve` and `dkim generate` with a clear reason instead of mail going out unsigned; a
+key that stops opening while serving (its row altered) defers its domain's mail with the reason
+and nothing reaches the remote (this part waits for the once-a-minute key reload).
 (Signing with a sealed key, verified by dkimpy: outbound_postfix_itest, outbound_exchange_itest.)"""
 import base64
 import os
+import re
+import smtplib
+import ssl
 import stat
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import GOVMAIL, Checks, FreshDatabase, psql, stop_server  # noqa: E402
-from smtp_support import Server  # noqa: E402
+from smtp_sink import Sink  # noqa: E402
+from support import GOVMAIL, Checks, FreshDatabase, free_port, psql, stop_server  # noqa: E402
+from smtp_support import Server, add_account  # noqa: E402
 
 c = Checks()
 GOV, HUE = "so.gov.vn", "hue.gov.vn"
+PASSWORD = "mat khau dai du 2026"
 
 
 def legacy_key():
@@ -109,8 +117,44 @@ with FreshDatabase() as db:
         c.check(rc == 1 and "readable or writable by other users" in log,
                 f"serve refuses a world-readable key file: {rc} {log[-600:]}")
         os.chmod(key_file, 0o600)
-        srv.start()
-        c.check(srv.proc.poll() is None, "the restored key file works again")
+
+        # While serving, the active key's row is altered (here: a key sealed for another row):
+        # from the next key reload the domain's mail is deferred with the reason, never sent
+        # unsigned. The remote is a sink that counts what reaches it.
+        sink_port = free_port()
+        add_account(srv, "vanthu", PASSWORD)
+        srv.outbound = ("enabled = true\npoll_interval = 200\nretry_min = 1\nretry_max = 2\n"
+                        f'routes = ["remote.vn [127.0.0.9]:{sink_port}"]')
+        srv.write(False)
+        with Sink("127.0.0.9", sink_port) as sink:
+            srv.start()
+            c.check(srv.proc.poll() is None, "the restored key file works again")
+            psql(db.url, "UPDATE dkim_keys SET private_pem = (SELECT private_pem FROM dkim_keys"
+                         " WHERE selector = 'old') WHERE selector = 's2'")
+            deadline = time.time() + 90
+            while time.time() < deadline and "mail from so.gov.vn is deferred" not in srv.log():
+                time.sleep(0.5)
+            c.check("DKIM key s2 of so.gov.vn does not decrypt" in srv.log(),
+                    "the reload logs the key that does not open")
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            with smtplib.SMTP_SSL("127.0.0.1", srv.submissions, context=ctx, timeout=30) as s:
+                s.login(f"vanthu@{GOV}", PASSWORD)
+                s.sendmail(f"vanthu@{GOV}", ["ok@remote.vn"],
+                           f"From: vanthu@{GOV}\r\nTo: ok@remote.vn\r\nSubject: unsigned?\r\n"
+                           "\r\nKhông được gửi khi chưa ký.\r\n".encode())
+            shown = ""
+            deadline = time.time() + 20
+            while time.time() < deadline and "attempts: 2" not in shown:
+                ids = re.findall(r"^(\d+)\t", srv.admin("queue", "list"), re.M)
+                shown = srv.admin("queue", "show", ids[-1]) if ids else ""
+                time.sleep(0.3)
+            c.check("status: deferred" in shown and "attempts: 2" in shown and
+                    "451 4.7.0 Not sent: DKIM key s2 of so.gov.vn does not decrypt" in shown,
+                    f"deferred, again and again, with the reason: {shown}")
+            c.check(sink.messages == [] and sink.connections == 0,
+                    f"nothing reached the remote: {len(sink.messages)} messages")
     finally:
         stop_server(srv, c)
 c.finish()
