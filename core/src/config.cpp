@@ -386,6 +386,8 @@ const std::vector<Entry>& schema() {
       duration<&C::outbound, &OutboundConfig::delay_warning>("outbound.delay_warning", 0s, 60 * 24h, "the sender is told once when delivery takes longer (seconds); 0 = never"),
       duration<&C::outbound, &OutboundConfig::history>("outbound.history", 0s, 365 * 24h, "finished entries kept for `govmail queue show` (seconds)"),
       boolean<&C::outbound, &OutboundConfig::dkim_sign>("outbound.dkim_sign", "DKIM-sign with the From: domain's active key (govmail admin dkim generate)"),
+      string<&C::outbound, &OutboundConfig::dkim_master_key_file>("outbound.dkim_master_key_file", kAnyString, "file of the master key (64 hex characters, mode 0600) sealing DKIM private keys in the database; \"\" = none"),
+      boolean<&C::outbound, &OutboundConfig::dkim_master_key_create>("outbound.dkim_master_key_create", "create the master key file when it is missing and no DKIM key is sealed yet (development only)"),
       duration<&C::outbound, &OutboundConfig::connect_timeout>("outbound.connect_timeout", 1s, 600s, "TCP connect to a remote host (seconds)"),
       duration<&C::outbound, &OutboundConfig::command_timeout>("outbound.command_timeout", 1s, 3600s, "wait for a remote reply (seconds; RFC 5321 4.5.3.2: 5 minutes)"),
       duration<&C::outbound, &OutboundConfig::data_timeout>("outbound.data_timeout", 1s, 3600s, "wait for the reply to the end of data (seconds; RFC 5321: 10 minutes)"),

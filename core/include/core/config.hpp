@@ -130,6 +130,9 @@ struct OutboundConfig {
   std::chrono::seconds delay_warning{4 * 3600};  // a delay report once after this; 0 = never
   std::chrono::seconds history{7 * 86400};  // finished entries kept for `govmail queue show`
   bool dkim_sign = true;  // sign with the From: domain's active key when it has one
+  // DKIM private keys are stored sealed under the key in this file (core::SecretBox); "" = none.
+  std::filesystem::path dkim_master_key_file;
+  bool dkim_master_key_create = false;  // development: make the file when missing
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds command_timeout{300};  // RFC 5321 4.5.3.2: greeting, EHLO, MAIL, RCPT
   std::chrono::seconds data_timeout{600};     // RFC 5321 4.5.3.2.6: the final dot
