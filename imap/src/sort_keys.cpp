@@ -126,6 +126,9 @@ std::string first_address(const json& env, const char* field, bool display) {
   if (display) {
     auto name = text(a, "name_decoded");
     if (!name.empty()) return casemap_key(name);  // "Đào" and "đào" sort together
+    // Without a display name, mailbox@host when both are there (RFC 5957 3).
+    if (a.value("mailbox", json()).is_string() && a.value("host", json()).is_string())
+      return casemap_key(text(a, "mailbox") + "@" + text(a, "host"));
   }
   return casemap_key(text(a, "mailbox"));
 }

@@ -26,7 +26,8 @@ std::string decoded_subject(const nlohmann::json& envelope);
 // The Date header as unix time, the internal date when it has none (RFC 5256 2.2).
 std::int64_t sent_date(const nlohmann::json& envelope, const store::MailboxEntry& entry);
 // The i;unicode-casemap key (casemap_key) of the mailbox of the first address of a field
-// ("from", "to", "cc"); with display, of the display name when there is one (RFC 5957).
+// ("from", "to", "cc"); with display, of the display name when there is one, else of
+// mailbox@host (RFC 5957 3).
 std::string first_address(const nlohmann::json& envelope, const char* field, bool display);
 
 }  // namespace govmail::imap

@@ -385,15 +385,16 @@ def check_sort():
                        ("(SUBJECT REVERSE SIZE)", "9 1 5 3 6 7 2 8 4")]:
         got = numbers(m, "SORT", crit, "US-ASCII", "ALL")
         c.check(" ".join(got or []) == want, f"SORT {crit}: {got}, want {want}")
-    # The other keys: addresses by i;unicode-casemap of the mailbox, DATE falls back to the
-    # internal date, ties in sequence order.
+    # The other keys: addresses by i;unicode-casemap of the mailbox (DISPLAY*: of the display
+    # name, else of mailbox@host, RFC 5957 3), DATE falls back to the internal date, ties in
+    # sequence order.
     lines(m, "CREATE", "K")
     k_msgs = [
         ("05-Mar-2025 00:00:00 +0000", "From: _u@x.vn\r\nTo: b@x.vn\r\nCc: Zed <c@x.vn>\r\n"
          "Date: Sat, 01 Mar 2025 00:00:00 +0000\r\nSubject: k1\r\n\r\n" + "x" * 30 + "\r\n"),
         ("02-Mar-2025 00:00:00 +0000", "From: Bob <B@x.vn>\r\nTo: _a@x.vn\r\n"
          "Subject: k2\r\n\r\nx\r\n"),  # no Date: its internal date, 2 March
-        ("03-Mar-2025 00:00:00 +0000", "From: a@x.vn\r\nTo: b@x.vn\r\nCc: Amy <a@x.vn>\r\n"
+        ("03-Mar-2025 00:00:00 +0000", "From: a@x.vn\r\nTo: b@a.vn\r\nCc: Amy <a@x.vn>\r\n"
          "Date: Mon, 03 Mar 2025 12:00:00 +0700\r\nSubject: k3\r\n\r\n" + "x" * 10 + "\r\n"),
     ]
     for date, msg in k_msgs:
@@ -402,7 +403,7 @@ def check_sort():
     for crit, want in [("(ARRIVAL)", "2 3 1"), ("(REVERSE ARRIVAL)", "1 3 2"),
                        ("(DATE)", "1 2 3"), ("(FROM)", "3 2 1"), ("(TO)", "1 3 2"),
                        ("(CC)", "2 3 1"), ("(SIZE)", "2 3 1"), ("(DISPLAYFROM)", "3 2 1"),
-                       ("(DISPLAYTO)", "1 3 2"), ("(TO REVERSE DATE)", "3 1 2")]:
+                       ("(DISPLAYTO)", "3 1 2"), ("(TO REVERSE DATE)", "3 1 2")]:
         got = numbers(m, "SORT", crit, "UTF-8", "ALL")
         c.check(" ".join(got or []) == want, f"SORT {crit}: {got}, want {want}")
     m.logout()
