@@ -364,7 +364,49 @@ def check_search():
         c.check(got == want, f"SEARCH {args} literal: {got}, want {want}")
     typ, _ = run(m, "SEARCH", "CHARSET", "KOI8-R", "SUBJECT", "x")
     c.check(typ == "NO", f"unknown charset: {typ}")
+
+    # imaptest's search-addresses and search-header, whose answers Dovecot gives.
+    lines(m, "CREATE", "A")
+    for msg in IMAPTEST_ADDRESSES + IMAPTEST_HEADER:
+        m.append("A", None, '"22-Feb-2008 17:06:23 +0000"', msg.replace("\n", "\r\n").encode())
+    c.check(m.select("A")[0] == "OK", "SELECT")
+    for query, want in [
+            ("FROM user-from@domain.org", [1, 2, 3, 4]), ("TO user-to@domain.org", [1, 2, 3, 4]),
+            ("CC user-cc@domain.org", [1, 2, 3, 4, 5]), ("BCC user-bcc@domain.org", [1, 2, 3, 4]),
+            ("FROM realfrom", [2, 4]), ("TO realto", [2, 4]), ("CC realcc", [2, 4]),
+            ("BCC realbcc", [2, 4]),
+            ('HEADER FROM ""', [1, 2, 3, 4, 5]), ('HEADER TO ""', [1, 2, 3, 4, 6]),
+            ('HEADER CC ""', [1, 2, 3, 4, 5]), ('HEADER BCC ""', [1, 2, 3, 4]),
+            ("FROM ser-fro", [1, 2, 3, 4, 5]), ("TO ser-t", [1, 2, 3, 4]),
+            ("CC ser-c", [1, 2, 3, 4, 5]), ("BCC ser-bc", [1, 2, 3, 4]),
+            ("FROM ealfro", [2, 4]), ("TO ealt", [2, 4]), ("CC ealc", [2, 4]),
+            ("BCC ealbc", [2, 4]), ("FROM user-from1", [5]), ("FROM user-from2", [5]),
+            ("TO groupname", [6]), ("TO groupname2", [6]), ("TO groupuser1", [6]),
+            ("TO groupuser2", [6]), ("TO groupuser3", [6]), ("TO groupuser4", []),
+            ("SUBJECT hello", [7]), ('SUBJECT "eautiful worl"', [7]),
+            ('HEADER SUBJECT ""', [7]), ('NOT HEADER SUBJECT ""', [1, 2, 3, 4, 5, 6, 8]),
+            ('HEADER X-EXTRA ""', [8]), ('NOT HEADER X-EXTRA ""', [1, 2, 3, 4, 5, 6, 7]),
+            ("HEADER X-EXTRA hello", [8]), ('HEADER X-EXTRA "eautiful head"', [8])]:
+        got = search(m, *query.split(" ", 1) if '"' in query else query.split())
+        c.check(got == want, f"imaptest SEARCH {query}: {got}, want {want}")
     m.logout()
+
+
+IMAPTEST_ADDRESSES = [
+    "From: user-from@domain.org\nTo: user-to@domain.org\nCc: user-cc@domain.org\n"
+    "Bcc: user-bcc@domain.org\n\nbody\n",
+    "From: RealFrom <user-from@domain.org>\nTo: RealTo <user-to@domain.org>\n"
+    "Cc: RealCc <user-cc@domain.org>\nBcc: RealBcc <user-bcc@domain.org>\n\nbody2\n",
+    "From: <user-from (comment)@ (comment) domain.org>\nTo: <user-to@domain.org>\n"
+    "Cc: <user-cc@domain.org>\nBcc: <user-bcc@domain.org>\n\nbody3\n",
+    "From: user-from@domain.org (RealFrom)\nTo: user-to@domain.org (RealTo)\n"
+    "Cc: user-cc@domain.org (RealCc)\nBcc: user-bcc@domain.org (RealBcc)\n\nbody4\n",
+    "From: user-from1@domain.org, user-from2@domain.org\nCc: user-cc@domain.org\n\nbody5\n",
+    "To: groupname: groupuser1@domain.org, groupuser2@domain.org;,\n"
+    "  groupname2: groupuser3@domain.org;\n\nbody5\n",
+]
+IMAPTEST_HEADER = ["Subject: hello beautiful world\n\nbody\n",
+                   "X-Extra: hello beautiful header\n\nbody\n"]
 
 
 # imaptest's sort-subject.mbox: one internal date, no Date field.
