@@ -384,6 +384,9 @@ TEST_F(ImapSessionTest, MailboxManagementListStatusAndQuota) {
   EXPECT_EQ(r.find("Projects"), std::string::npos) << r;
   EXPECT_NE(r.find("\\Trash) \"/\" \"Trash\""), std::string::npos) << r;
   EXPECT_NE(c.send("d DELETE Projects\r\n").find("d NO"), std::string::npos);
+  // CREATE does not subscribe; RENAME takes the subscriptions along.
+  EXPECT_NE(c.send("s SUBSCRIBE Projects\r\n").find("s OK"), std::string::npos);
+  EXPECT_NE(c.send("s2 SUBSCRIBE Projects/2025\r\n").find("s2 OK"), std::string::npos);
   EXPECT_NE(c.send("r RENAME Projects Done\r\n").find("r OK"), std::string::npos);
   EXPECT_NE(c.send("u UNSUBSCRIBE Done/2025\r\n").find("u OK"), std::string::npos);
   r = c.send("ls LSUB \"\" Done*\r\n");

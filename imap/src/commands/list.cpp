@@ -220,13 +220,14 @@ static awaitable<Reply> list_common(Session::Impl& s, const Command& cmd, ListOp
       if (o.ret_subscribed && info.subscribed) add("\\Subscribed");
       add("\\NonExistent");
     } else {
+      // \Subscribed first, as Dovecot writes them (imaptest's listext checks the order).
+      if (o.ret_subscribed && info.subscribed) add("\\Subscribed");
       if (o.ret_children) {
         auto [from, to] = below(names, name);
         bool children = std::any_of(from, to, [](const auto& d) { return d.second.box; });
         add(children ? "\\HasChildren" : "\\HasNoChildren");
       }
       if (const char* use = special_use_attr(info.box->special_use)) add(use);
-      if (o.ret_subscribed && info.subscribed) add("\\Subscribed");
     }
     std::string childinfo;
     if (o.recursive && below_meets) {

@@ -35,7 +35,8 @@ class MailboxStore {
   // invalid (delete the children first).
   virtual awaitable<Result<void>> delete_mailbox(AccountId account, MailboxId id) = 0;
   // Subscriptions are names, apart from the mailboxes (RFC 3501 6.3.6): a subscription
-  // outlives its mailbox; a new mailbox is subscribed, a renamed one keeps its subscription.
+  // outlives its mailbox; INBOX and a new special-use mailbox are subscribed when made, other
+  // mailboxes when asked; a renamed one keeps its subscription.
   virtual awaitable<Result<std::vector<std::string>>> list_subscriptions(AccountId account) = 0;
   // Subscribing twice, or unsubscribing a name that is not subscribed, is no error.
   virtual awaitable<Result<void>> set_subscribed(AccountId account, std::string name, bool on) = 0;
