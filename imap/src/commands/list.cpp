@@ -175,14 +175,21 @@ static awaitable<Reply> list_common(Session::Impl& s, const Command& cmd, ListOp
         names.try_emplace(n.substr(0, slash));
     }
   }
+  // The canonical patterns (RFC 5258 3), made once: names are matched many times each.
+  std::vector<std::string> canonical;
+  for (const Arg* p : patterns) {
+    std::string pat = ref;
+    if (!pat.empty() && pat.back() != '/' && !p->value.empty()) pat += '/';
+    pat += s.mailbox_name(*p).value_or(p->value);
+    canonical.push_back(std::move(pat));
+  }
   auto hit = [&](const std::string& name) {
-    for (const Arg* p : patterns) {
-      Arg pc = *p;
-      std::string pat = ref;
-      if (!pat.empty() && pat.back() != '/' && !p->value.empty()) pat += '/';
-      pat += s.mailbox_name(pc).value_or(p->value);
-      if (iequals(pat.substr(0, 5), "INBOX") && name == "INBOX") pat.replace(0, 5, "INBOX");
-      if (matches(pat, name)) return true;
+    for (const auto& pat : canonical) {
+      if (name == "INBOX" && iequals(pat.substr(0, 5), "INBOX")) {  // INBOX in any case
+        if (matches("INBOX" + pat.substr(5), name)) return true;
+      } else if (matches(pat, name)) {
+        return true;
+      }
     }
     return false;
   };
