@@ -128,6 +128,50 @@ std::pair<Names::const_iterator, Names::const_iterator> below(const Names& names
   return {names.lower_bound(name + "/"), names.lower_bound(name + "0")};
 }
 
+// The names LIST may show: the mailboxes, the subscribed names when the subscription list is
+// what is listed (they may not exist), and their parents when a parent can stand for a child
+// (RECURSIVEMATCH, LSUB's '%').
+Names names_to_list(const std::vector<store::Mailbox>& boxes, const std::vector<std::string>& subs,
+                    const ListOptions& o) {
+  const bool by_subscription = o.subscribed_only || o.lsub;
+  Names names;
+  for (const auto& m : boxes) names[m.name].box = &m;
+  for (const auto& n : subs) {
+    if (!by_subscription && !names.count(n)) continue;
+    names[n].subscribed = true;
+    if (!o.lsub && !o.recursive) continue;
+    for (auto slash = n.rfind('/'); slash != std::string::npos && slash > 0;
+         slash = n.rfind('/', slash - 1))
+      names.try_emplace(n.substr(0, slash));
+  }
+  return names;
+}
+
+// The attributes of a listed name; `meets`: it meets the selection criteria itself.
+std::string attributes(const Names& names, Names::const_iterator it, bool meets,
+                       const ListOptions& o) {
+  const auto& [name, info] = *it;
+  std::string attrs;
+  auto add = [&](const char* a) { attrs += (attrs.empty() ? "" : " ") + std::string(a); };
+  if (o.lsub) {
+    if (!meets) add("\\Noselect");  // not subscribed, a subscribed child is (RFC 3501 6.3.9)
+    return attrs;
+  }
+  // \Subscribed first, as Dovecot writes them (imaptest's listext checks the order).
+  if (o.ret_subscribed && info.subscribed) add("\\Subscribed");
+  if (!info.box) {
+    add("\\NonExistent");
+    return attrs;
+  }
+  if (o.ret_children) {
+    auto [from, to] = below(names, name);
+    bool children = std::any_of(from, to, [](const auto& d) { return d.second.box; });
+    add(children ? "\\HasChildren" : "\\HasNoChildren");
+  }
+  if (const char* use = special_use_attr(info.box->special_use)) add(use);
+  return attrs;
+}
+
 }  // namespace
 
 awaitable<Reply> status_response(Session::Impl& s, const store::Mailbox& m,
@@ -158,23 +202,14 @@ static awaitable<Reply> list_common(Session::Impl& s, const Command& cmd, ListOp
   }
   auto boxes = co_await s.store().list_mailboxes(s.account);
   if (!boxes) co_return store_error_reply(boxes.error(), "LIST");
-  // The names LIST may show: the mailboxes, the subscribed names when the subscription list is
-  // what is listed (they may not exist), and their parents when a parent can stand for them.
   const bool by_subscription = o.subscribed_only || o.lsub;
-  Names names;
-  for (const auto& m : *boxes) names[m.name].box = &m;
+  std::vector<std::string> subs;
   if (by_subscription || o.ret_subscribed) {
-    auto subs = co_await s.store().list_subscriptions(s.account);
-    if (!subs) co_return store_error_reply(subs.error(), "LIST");
-    for (const auto& n : *subs) {
-      if (!by_subscription && !names.count(n)) continue;
-      names[n].subscribed = true;
-      if (!o.lsub && !o.recursive) continue;
-      for (auto slash = n.rfind('/'); slash != std::string::npos && slash > 0;
-           slash = n.rfind('/', slash - 1))
-        names.try_emplace(n.substr(0, slash));
-    }
+    auto r = co_await s.store().list_subscriptions(s.account);
+    if (!r) co_return store_error_reply(r.error(), "LIST");
+    subs = std::move(*r);
   }
+  Names names = names_to_list(*boxes, subs, o);
   // The canonical patterns (RFC 5258 3), made once: names are matched many times each.
   std::vector<std::string> canonical;
   for (const Arg* p : patterns) {
@@ -219,23 +254,6 @@ static awaitable<Reply> list_common(Session::Impl& s, const Command& cmd, ListOp
       }
     }
     if (!meets && !below_unlisted) continue;
-    std::string attrs;
-    auto add = [&](const char* a) { attrs += (attrs.empty() ? "" : " ") + std::string(a); };
-    if (o.lsub) {
-      if (!meets) add("\\Noselect");  // not subscribed, a subscribed child is (RFC 3501 6.3.9)
-    } else if (!info.box) {
-      if (o.ret_subscribed && info.subscribed) add("\\Subscribed");
-      add("\\NonExistent");
-    } else {
-      // \Subscribed first, as Dovecot writes them (imaptest's listext checks the order).
-      if (o.ret_subscribed && info.subscribed) add("\\Subscribed");
-      if (o.ret_children) {
-        auto [from, to] = below(names, name);
-        bool children = std::any_of(from, to, [](const auto& d) { return d.second.box; });
-        add(children ? "\\HasChildren" : "\\HasNoChildren");
-      }
-      if (const char* use = special_use_attr(info.box->special_use)) add(use);
-    }
     std::string childinfo;
     if (o.recursive && below_meets) {
       childinfo = o.subscribed_only ? "\"SUBSCRIBED\"" : "";
@@ -243,7 +261,8 @@ static awaitable<Reply> list_common(Session::Impl& s, const Command& cmd, ListOp
         childinfo += std::string(childinfo.empty() ? "" : " ") + "\"SPECIAL-USE\"";
       childinfo = " (\"CHILDINFO\" (" + childinfo + "))";
     }
-    s.untagged(std::string(kind) + " (" + attrs + ") \"/\" " + s.wire_name(name) + childinfo);
+    s.untagged(std::string(kind) + " (" + attributes(names, it, meets, o) + ") \"/\" " +
+               s.wire_name(name) + childinfo);
     if (!o.status_items.empty() && info.box && meets) {
       auto r = co_await status_response(s, *info.box, o.status_items);
       if (r.status != "OK") co_return r;
