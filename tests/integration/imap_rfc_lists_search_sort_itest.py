@@ -280,6 +280,17 @@ def check_list_examples():
                '* LIST (\\Subscribed \\HasNoChildren \\Trash) "/" "Trash"'], "LIST",
            "(SPECIAL-USE SUBSCRIBED)", '""', '"*"', "RETURN", "(CHILDREN)",
            what="SPECIAL-USE and SUBSCRIBED selection")
+    # RFC 6154 5.3: CREATE with USE; a use we cannot give is NO [USEATTR]. A special-use
+    # mailbox is subscribed when made, a plain one is not.
+    for args, want in [(("MySpecial", "(USE (\\Drafts \\Sent))"), "NO"),
+                       (("Everything", "(USE (\\All))"), "NO"), (("Plain", "(USE ())"), "OK"),
+                       (("Old/Sent", "(USE (\\Sent))"), "OK")]:
+        typ, _ = run(m, "CREATE", *args)
+        c.check(typ == want, f"CREATE {args}: {typ}, want {want}")
+    expect(m, ['* LIST (\\Subscribed \\Sent) "/" "Old/Sent"'], "LIST", "(SUBSCRIBED)", '""',
+           "(Old* Plain)", "RETURN", "(SPECIAL-USE)", what="CREATE USE subscribes")
+    expect(m, ['* LIST () "/" "Old"', '* LIST (\\Sent) "/" "Old/Sent"', '* LIST () "/" "Plain"'],
+           "LIST", '""', "(Old* Plain)", "RETURN", "(SPECIAL-USE)", what="RFC 6154 5.2 shape")
     # RFC 3501 6.3.9 / 6.3.8 with a deeper hierarchy: '%' at every level.
     lines(m, "CREATE", "a/b/c")
     lines(m, "SUBSCRIBE", "a/b/c")
