@@ -261,6 +261,12 @@ def check_list_examples():
     expect(m, ['* LIST (\\HasNoChildren) "/" "foo" ("CHILDINFO" ("SUBSCRIBED"))'], "LIST",
            "(SUBSCRIBED RECURSIVEMATCH)", '""', "foo", "RETURN", "(CHILDREN)",
            what="example 10 a3")
+    # LIST-STATUS (RFC 5819): STATUS for a listed mailbox, none for a \NonExistent name.
+    expect(m, ['* LIST () "/" "foo" ("CHILDINFO" ("SUBSCRIBED"))', '* STATUS "foo" (MESSAGES 0)'],
+           "LIST", "(SUBSCRIBED RECURSIVEMATCH)", '""', "foo", "RETURN", "(STATUS (MESSAGES))",
+           what="LIST-STATUS")
+    expect(m, ['* LIST (\\Subscribed \\NonExistent) "/" "foo/bar"'], "LIST", "(SUBSCRIBED)",
+           '""', '"foo/*"', "RETURN", "(STATUS (MESSAGES))", what="LIST-STATUS, \\NonExistent")
     m.logout()
 
     # RFC 6154 SPECIAL-USE with LIST-EXTENDED, on an account's own mailboxes.

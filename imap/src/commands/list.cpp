@@ -263,7 +263,7 @@ static awaitable<Reply> list_common(Session::Impl& s, const Command& cmd, ListOp
     }
     s.untagged(std::string(kind) + " (" + attributes(names, it, meets, o) + ") \"/\" " +
                s.wire_name(name) + childinfo);
-    if (!o.status_items.empty() && info.box && meets) {
+    if (!o.status_items.empty() && info.box) {  // not for \NonExistent (RFC 5819)
       auto r = co_await status_response(s, *info.box, o.status_items);
       if (r.status != "OK") co_return r;
     }
