@@ -119,6 +119,7 @@ bool parse_return(const Command& cmd, std::size_t i, ListOptions& o) {
 struct NameInfo {
   const store::Mailbox* box = nullptr;  // null: no such mailbox (\NonExistent)
   bool subscribed = false;
+  bool matched = false;  // by one of the patterns (matched once: descendants are looked at again)
 };
 using Names = std::map<std::string, NameInfo>;
 
@@ -228,6 +229,7 @@ static awaitable<Reply> list_common(Session::Impl& s, const Command& cmd, ListOp
     }
     return false;
   };
+  for (auto& [name, info] : names) info.matched = hit(name);
   // The selection criteria (RFC 5258 3.1): subscribed, special-use, or simply existing.
   auto selected = [&](const NameInfo& n) {
     if (by_subscription ? !n.subscribed : !n.box) return false;
@@ -239,7 +241,7 @@ static awaitable<Reply> list_common(Session::Impl& s, const Command& cmd, ListOp
     if (it->first != "INBOX") order.push_back(it);
   for (auto it : order) {
     const auto& [name, info] = *it;
-    if (!hit(name)) continue;
+    if (!info.matched) continue;
     // RECURSIVEMATCH (and LSUB's '%'): a name that does not meet the criteria is listed for a
     // descendant that does, only when that descendant is not listed itself (RFC 5258 3.3, 3.5;
     // RFC 3501 6.3.9); one that meets them gets CHILDINFO for any such descendant (the table
@@ -250,7 +252,7 @@ static awaitable<Reply> list_common(Session::Impl& s, const Command& cmd, ListOp
       for (auto d = from; d != to && !below_unlisted; ++d) {
         if (!selected(d->second)) continue;
         below_meets = true;
-        below_unlisted = !hit(d->first);
+        below_unlisted = !d->second.matched;
       }
     }
     if (!meets && !below_unlisted) continue;
