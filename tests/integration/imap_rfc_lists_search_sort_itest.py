@@ -441,6 +441,7 @@ def check_search():
         (("OR", "SUBJECT", "hello", "NOT", "HEADER", "Subject", '""'), [1, 2]),
         (("NOT", "OR", "HEADER", "Cc", '""', "OR", "TO", "x@x", "BCC", '""'), [4]),
         (("CHARSET", "US-ASCII", "SUBJECT", "hello"), [1]),
+        (("CHARSET", "utf-8", "SUBJECT", "hello"), [1]),  # charset names are case-insensitive
     ]
     sizes = [len(msg.encode()) for _, msg in SEARCH_MSGS]
     c.check(sizes[2] < 65 <= min(sizes[:2] + sizes[3:]) and sizes[1] > 400 > max(sizes[:1] + sizes[2:]),
