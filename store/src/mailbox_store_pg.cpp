@@ -45,13 +45,12 @@ Mailbox parse_mailbox(const pg::Rows& r, int i) {
   m.name = std::string(r.get(i, 2));
   if (!r.is_null(i, 3)) m.parent_id = r.get_int(i, 3);
   m.special_use = static_cast<SpecialUse>(r.get_int(i, 4));
-  m.subscribed = r.get_bool(i, 5);
-  m.uidvalidity = static_cast<std::uint32_t>(r.get_int(i, 6));
-  m.uidnext = static_cast<Uid>(r.get_int(i, 7));
-  m.highestmodseq = static_cast<ModSeq>(r.get_int(i, 8));
-  m.messages = static_cast<std::uint32_t>(r.get_int(i, 9));
-  m.unseen = static_cast<std::uint32_t>(r.get_int(i, 10));
-  m.size_bytes = static_cast<std::uint64_t>(r.get_int(i, 11));
+  m.uidvalidity = static_cast<std::uint32_t>(r.get_int(i, 5));
+  m.uidnext = static_cast<Uid>(r.get_int(i, 6));
+  m.highestmodseq = static_cast<ModSeq>(r.get_int(i, 7));
+  m.messages = static_cast<std::uint32_t>(r.get_int(i, 8));
+  m.unseen = static_cast<std::uint32_t>(r.get_int(i, 9));
+  m.size_bytes = static_cast<std::uint64_t>(r.get_int(i, 10));
   return m;
 }
 
@@ -161,7 +160,7 @@ awaitable<Result<MailboxStore::Opened>> PgMailboxStore::open_mailbox(AccountId a
   if (rows->size() == 0) co_return unexpected(StoreError::not_found);
   Opened out{parse_mailbox(*rows, 0), {}};
   out.entries.reserve(out.mailbox.messages);
-  auto list = rows->get(0, 12);  // "uid modseq flags,uid modseq flags,..."
+  auto list = rows->get(0, 11);  // "uid modseq flags,uid modseq flags,..."
   const char* p = list.data();
   const char* end = p + list.size();
   auto number = [&](auto& v, char sep) {
@@ -205,12 +204,20 @@ awaitable<Result<void>> PgMailboxStore::delete_mailbox(AccountId account, Mailbo
   co_return r;
 }
 
-awaitable<Result<void>> PgMailboxStore::set_subscribed(AccountId account, MailboxId id, bool on) {
-  auto rows = co_await run(*pool_, sql::kSetSubscribed, Params().num(account).num(id).boolean(on),
-                           "subscribe");
+awaitable<Result<std::vector<std::string>>> PgMailboxStore::list_subscriptions(AccountId account) {
+  auto rows =
+      co_await run(*pool_, sql::kListSubscriptions, Params().num(account), "list subscriptions");
   if (!rows) co_return unexpected(rows.error());
-  if (rows->size() == 0) co_return unexpected(StoreError::not_found);
-  co_return Result<void>{};
+  std::vector<std::string> out;
+  for (int i = 0; i < rows->size(); ++i) out.emplace_back(rows->get(i, 0));
+  co_return out;
+}
+
+awaitable<Result<void>> PgMailboxStore::set_subscribed(AccountId account, std::string name,
+                                                       bool on) {
+  if (name.empty() || name.size() > kMaxMailboxName) co_return unexpected(StoreError::invalid);
+  co_return done(co_await run(*pool_, on ? sql::kSubscribe : sql::kUnsubscribe,
+                              Params().num(account).text(name), "subscribe"));
 }
 
 // ---- messages in -----------------------------------------------------------------------------

@@ -38,7 +38,8 @@ class PgMailboxStore final : public MailboxStore {
   awaitable<Result<void>> rename_mailbox(AccountId account, MailboxId id,
                                          std::string new_name) override;
   awaitable<Result<void>> delete_mailbox(AccountId account, MailboxId id) override;
-  awaitable<Result<void>> set_subscribed(AccountId account, MailboxId id, bool on) override;
+  awaitable<Result<std::vector<std::string>>> list_subscriptions(AccountId account) override;
+  awaitable<Result<void>> set_subscribed(AccountId account, std::string name, bool on) override;
 
   awaitable<Result<AppendResult>> append(AccountId account, std::optional<MailboxId> mailbox,
                                          AppendRequest req) override;

@@ -497,7 +497,10 @@ TEST_F(MailboxStoreTest, AnotherAccountSeesNotFoundEverywhere) {
   EXPECT_EQ(run(store().changes_since(b.id, ainbox.id, 0)).error(), nf);
   EXPECT_EQ(run(store().rename_mailbox(b.id, ainbox.id, "Mine")).error(), nf);
   EXPECT_EQ(run(store().delete_mailbox(b.id, mailbox(a.id, "Junk").id)).error(), nf);
-  EXPECT_EQ(run(store().set_subscribed(b.id, ainbox.id, false)).error(), nf);
+  // Subscriptions are names of one account: B's unsubscribing "INBOX" leaves A's alone.
+  ASSERT_TRUE(run(store().set_subscribed(b.id, "INBOX", false)).ok());
+  EXPECT_EQ(*run(store().list_subscriptions(a.id)),
+            (std::vector<std::string>{"Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash"}));
   AppendRequest req;
   req.raw = std::make_shared<const std::string>(sample_message(2));
   EXPECT_EQ(run(store().append(b.id, ainbox.id, req)).error(), nf);
@@ -559,8 +562,31 @@ TEST_F(MailboxStoreTest, MailboxHierarchyRenameAndInbox) {
   ASSERT_TRUE(second.ok());
   EXPECT_NE(first->uidvalidity, second->uidvalidity);
 
-  ASSERT_TRUE(run(store().set_subscribed(a.id, second->id, false)).ok());
-  EXPECT_FALSE(mailbox(a.id, "Temp").subscribed);
+  // A subscription is a name: it outlives its mailbox (RFC 3501 6.3.6); a new mailbox is not
+  // subscribed unless special-use; a rename takes the subscriptions of it and its children along.
+  auto subs = [&] { return *run(store().list_subscriptions(a.id)); };
+  auto has = [&](const std::string& n) {
+    auto v = subs();
+    return std::find(v.begin(), v.end(), n) != v.end();
+  };
+  EXPECT_FALSE(has("Temp"));
+  ASSERT_TRUE(run(store().set_subscribed(a.id, "Temp", true)).ok());
+  EXPECT_TRUE(has("Temp"));
+  ASSERT_TRUE(run(store().set_subscribed(a.id, "Temp", false)).ok());
+  ASSERT_TRUE(run(store().set_subscribed(a.id, "Temp", false)).ok());  // no error twice
+  EXPECT_FALSE(has("Temp"));
+  ASSERT_TRUE(run(store().set_subscribed(a.id, "Temp", true)).ok());
+  ASSERT_TRUE(run(store().delete_mailbox(a.id, second->id)).ok());
+  EXPECT_TRUE(has("Temp"));
+  auto kid = run(store().create_mailbox(a.id, "P/Q"));
+  ASSERT_TRUE(kid.ok());
+  EXPECT_FALSE(has("P") || has("P/Q"));
+  ASSERT_TRUE(run(store().set_subscribed(a.id, "P/Q", true)).ok());
+  ASSERT_TRUE(run(store().create_mailbox(a.id, "Old/Sent", SpecialUse::sent)).ok());
+  EXPECT_TRUE(has("Old/Sent") && !has("Old"));
+  ASSERT_TRUE(run(store().rename_mailbox(a.id, mailbox(a.id, "P").id, "R")).ok());
+  EXPECT_TRUE(has("R/Q") && !has("P/Q") && !has("R") && !has("P"));
+  EXPECT_EQ(run(store().set_subscribed(a.id, "", true)).error(), StoreError::invalid);
 }
 
 TEST_F(MailboxStoreTest, MalformedMimeIsStoredByteExact) {

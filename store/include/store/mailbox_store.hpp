@@ -34,7 +34,12 @@ class MailboxStore {
   // Deletes the mailbox and its messages. INBOX and a mailbox with children are refused with
   // invalid (delete the children first).
   virtual awaitable<Result<void>> delete_mailbox(AccountId account, MailboxId id) = 0;
-  virtual awaitable<Result<void>> set_subscribed(AccountId account, MailboxId id, bool on) = 0;
+  // Subscriptions are names, apart from the mailboxes (RFC 3501 6.3.6): a subscription
+  // outlives its mailbox; INBOX and a new special-use mailbox are subscribed when made, other
+  // mailboxes when asked; a renamed one keeps its subscription.
+  virtual awaitable<Result<std::vector<std::string>>> list_subscriptions(AccountId account) = 0;
+  // Subscribing twice, or unsubscribing a name that is not subscribed, is no error.
+  virtual awaitable<Result<void>> set_subscribed(AccountId account, std::string name, bool on) = 0;
 
   // --- messages in
   // Into `mailbox`, or the account's INBOX when absent (no lookup by name needed).

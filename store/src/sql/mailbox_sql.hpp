@@ -6,8 +6,8 @@
 namespace govmail::store::sql {
 
 // Columns of a Mailbox, in the order parse_mailbox() reads them.
-#define GOVMAIL_MAILBOX_COLUMNS                                                      \
-  "id, account_id, name, parent_id, special_use, subscribed, uidvalidity, uidnext, " \
+#define GOVMAIL_MAILBOX_COLUMNS                                          \
+  "id, account_id, name, parent_id, special_use, uidvalidity, uidnext, " \
   "highestmodseq, messages, unseen, size_bytes"
 
 inline constexpr pg::Statement kListMailboxes{
@@ -34,9 +34,15 @@ inline constexpr pg::Statement kRenameMailbox{"gm_rename_mailbox",
                                               "SELECT govmail_rename_mailbox($1, $2, $3)"};
 inline constexpr pg::Statement kDeleteMailbox{"gm_delete_mailbox",
                                               "SELECT govmail_delete_mailbox($1, $2)"};
-inline constexpr pg::Statement kSetSubscribed{
-    "gm_set_subscribed",
-    "UPDATE mailboxes SET subscribed = $3 WHERE account_id = $1 AND id = $2 RETURNING id"};
+// Subscriptions are names (migration 0010): a subscription outlives its mailbox.
+inline constexpr pg::Statement kListSubscriptions{
+    "gm_list_subscriptions",
+    "SELECT name FROM mailbox_subscriptions WHERE account_id = $1 ORDER BY name"};
+inline constexpr pg::Statement kSubscribe{
+    "gm_subscribe",
+    "INSERT INTO mailbox_subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING"};
+inline constexpr pg::Statement kUnsubscribe{
+    "gm_unsubscribe", "DELETE FROM mailbox_subscriptions WHERE account_id = $1 AND name = $2"};
 
 // $1 sha256, $2 data, $3 internal date, $4 envelope, $5 bodystructure, $6 subject, $7 from,
 // $8 Message-ID, $9 thread refs, $10 accounts, $11 mailboxes, $12 flags, $13 keywords,
