@@ -152,8 +152,15 @@ awaitable<std::optional<store::MailboxId>> mailbox_for(ImportState& st, const st
   if (auto it = st.mailboxes.find(folder); it != st.mailboxes.end()) co_return it->second;
   auto& store = st.c->db.mailboxes();
   auto m = co_await store.get_mailbox(st.account, folder);
-  if (!m && m.error() == store::StoreError::not_found)
+  if (!m && m.error() == store::StoreError::not_found) {
     m = co_await store.create_mailbox(st.account, folder, store::SpecialUse::none);
+    // Subscribed, as it was where it came from: clients that show subscribed folders only
+    // would hide it otherwise.
+    if (m) {
+      std::string name = m->name;  // named: GCC 12 and temporaries in co_await (NOTES)
+      (void)co_await store.set_subscribed(st.account, std::move(name), true);
+    }
+  }
   if (!m && m.error() == store::StoreError::exists)
     m = co_await store.get_mailbox(st.account, folder);
   if (!m) {

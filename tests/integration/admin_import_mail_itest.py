@@ -130,6 +130,9 @@ with FreshDatabase() as db:
         typ, d = m.list()
         names = b"\n".join(d).decode()
         c.check('"C&APQ-ng v&AQM-n/2025"' in names, f"Vietnamese folder in modified UTF-7: {names}")
+        typ, d = m.lsub()
+        subs = b"\n".join(d).decode()
+        c.check('"C&APQ-ng v&AQM-n/2025"' in subs and '"Sent"' in subs, f"imported folders subscribed: {subs}")
         m.logout()
     finally:
         stop_server(Srv(), c)
