@@ -54,6 +54,8 @@ submission = ["{self.submission_host}:{self.submission}"]
 submissions = ["127.0.0.1:{self.submissions}"]
 imap = []
 imaps = []
+pop3 = []
+pop3s = []
 http = ["127.0.0.1:{self.http}"]
 https = []
 
