@@ -55,8 +55,10 @@ GOVMAIL_POP3_HANDLER(cmd_user) {
 GOVMAIL_POP3_HANDLER(cmd_pass) {
   if (s.pending_user.empty()) co_return s.bad_command("Send USER first");
   if (cmd.rest.empty()) co_return s.bad_command("PASS needs a password");
-  // The password is the rest of the line: it may hold spaces.
-  co_await s.authenticate(std::exchange(s.pending_user, {}), cmd.rest);
+  // The password is the rest of the line: it may hold spaces. Named first (NOTES.md: GCC 12).
+  std::string user = std::exchange(s.pending_user, {});
+  std::string password = cmd.rest;
+  co_await s.authenticate(std::move(user), std::move(password));
 }
 
 GOVMAIL_POP3_HANDLER(cmd_auth) {
@@ -74,7 +76,9 @@ GOVMAIL_POP3_HANDLER(cmd_auth) {
     s.sasl_pending = true;  // the next line is the response (session.cpp)
     co_return;
   }
-  co_await s.sasl_response(cmd.args[1] == "=" ? "" : cmd.args[1]);
+  const std::string_view response =
+      cmd.args[1] == "=" ? std::string_view() : std::string_view(cmd.args[1]);
+  co_await s.sasl_response(response);
 }
 
 awaitable<void> Session::Impl::sasl_response(std::string_view line) {
@@ -106,7 +110,8 @@ awaitable<void> Session::Impl::authenticate(std::string name, std::string passwo
 }
 
 awaitable<void> Session::Impl::open_maildrop(const core::AuthResult& r) {
-  auto mb = co_await store().get_mailbox(r.account_id, std::string("INBOX"));
+  std::string name = "INBOX";
+  auto mb = co_await store().get_mailbox(r.account_id, std::move(name));
   if (!mb) co_return err(store_error_text(mb.error()));
   auto leased = co_await store().lease_mailbox(r.account_id, mb->id, lease_holder, cfg.lease_ttl);
   if (!leased) co_return err(store_error_text(leased.error()));
@@ -120,8 +125,8 @@ awaitable<void> Session::Impl::open_maildrop(const core::AuthResult& r) {
   lease_held = true;
   lease_renewed = std::chrono::steady_clock::now();
   // The snapshot: taken under the lease, numbered for the whole session.
-  auto entries =
-      co_await store().list_entries(account, inbox.id, store::UidSet{store::UidRange{}});
+  store::UidSet all{store::UidRange{}};
+  auto entries = co_await store().list_entries(account, inbox.id, std::move(all));
   if (!entries) {
     co_await release_lease();
     co_return err(store_error_text(entries.error()));

@@ -46,6 +46,10 @@ struct Session::Impl {
   bool lease_held = false;
   std::chrono::steady_clock::time_point lease_renewed{};
 
+  // Messages read ahead of the client's RETRs (clients download in order): the next few after
+  // the one asked for, fetched with it in one round trip, at most kReadAheadBytes in all.
+  std::vector<store::MailboxStore::Raw> read_ahead;
+
   std::string out;
   bool close = false, start_tls = false;
   std::function<awaitable<bool>(std::string)> writer;

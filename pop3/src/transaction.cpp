@@ -7,6 +7,9 @@ namespace govmail::pop3 {
 namespace {
 
 constexpr std::size_t kPiece = 256 * 1024;  // message bytes stuffed between flushes
+// Read-ahead per session: bounded in bytes (many sessions) and count (one statement).
+constexpr std::uint64_t kReadAheadBytes = 256 * 1024;
+constexpr std::size_t kReadAheadMessages = 32;
 
 std::string listing(std::size_t n, const Message& m) {
   return std::to_string(n) + ' ' + std::to_string(m.size);
@@ -34,10 +37,44 @@ void scan(Session::Impl& s, const Command& cmd, std::string_view what, Line line
   s.out += ".\r\n";
 }
 
+// The raw message: from the read-ahead, or fetched with the next messages (up to the limits).
+awaitable<store::Result<std::string>> raw_message(Session::Impl& s, const Message& m) {
+  auto& cache = s.read_ahead;
+  for (auto& r : cache)
+    if (r.message == m.id) {
+      std::string data = std::move(r.data);
+      cache.clear();  // older entries were skipped: the client is not reading in order
+      co_return data;
+    }
+  cache.clear();
+  std::vector<store::MessageId> ids{m.id};
+  std::uint64_t bytes = m.size;
+  for (auto i = static_cast<std::size_t>(&m - s.messages.data()) + 1;
+       i < s.messages.size() && ids.size() < kReadAheadMessages; ++i) {
+    const Message& next = s.messages[i];
+    if (next.deleted) continue;
+    if (bytes + next.size > kReadAheadBytes) break;
+    bytes += next.size;
+    ids.push_back(next.id);
+  }
+  if (ids.size() == 1) co_return co_await s.store().fetch_raw(s.account, m.id);
+  auto raws = co_await s.store().fetch_raws(s.account, std::move(ids));
+  if (!raws) co_return unexpected(raws.error());
+  std::optional<std::string> wanted;
+  for (auto& r : *raws) {
+    if (r.message == m.id)
+      wanted = std::move(r.data);
+    else
+      cache.push_back(std::move(r));
+  }
+  if (!wanted) co_return unexpected(store::StoreError::not_found);
+  co_return std::move(*wanted);
+}
+
 // RETR and TOP: the stored bytes, dot-stuffed, written in pieces as they are produced.
 awaitable<void> send_message(Session::Impl& s, const Message& m,
                              std::optional<std::uint64_t> body_lines) {
-  auto raw = co_await s.store().fetch_raw(s.account, m.id);
+  auto raw = co_await raw_message(s, m);
   if (!raw) co_return s.err(store_error_text(raw.error()));
   s.ok(std::to_string(m.size) + " octets");
   DotStuffer stuffer(body_lines);

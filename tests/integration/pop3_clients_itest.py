@@ -117,6 +117,7 @@ with FreshDatabase() as db:
         srv.start()
         for port in (imap_port, p3, p3s):
             wait_port(port)
+        srv.admin("domain", "add", DOMAIN)
         for local in ("fm", "mutt", "mutts"):
             add_account(srv, local)
         work = srv.tmp
