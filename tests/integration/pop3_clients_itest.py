@@ -55,8 +55,9 @@ poll 127.0.0.1 service {port} protocol pop3 uidl
 """)
     os.chmod(rc, 0o600)
     env = dict(os.environ, HOME=work, FETCHMAILHOME=work)
-    r = subprocess.run(["fetchmail", "-f", rc, "-i", os.path.join(work, "uidl"), "-v",
+    r = subprocess.run(["fetchmail", "-f", rc, "-i", os.path.join(work, f"uidl-{tag}"), "-v",
                         "--nodetach"], env=env, capture_output=True, text=True, timeout=120)
+    r.stderr = r.stdout + r.stderr  # -v writes the dialogue to stdout
     # 0: mail fetched; 1: no mail.
     return r, out
 
@@ -138,7 +139,10 @@ with FreshDatabase() as db:
 
         def ids_over_tls(user):
             m = imap_tls(user)
-            m.select("INBOX", readonly=True)
+            typ, data = m.select("INBOX", readonly=True)
+            if data == [b"0"]:
+                m.logout()
+                return []
             typ, data = m.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
             m.logout()
             joined = b"".join(d[1] for d in data if isinstance(d, tuple))
@@ -150,7 +154,8 @@ with FreshDatabase() as db:
         # --- fetchmail, POP3 + STLS, keep: UIDL means nothing is downloaded twice.
         r, out = fetchmail(work, p3, "fm", ssl=False, keep=True, tag="keep")
         c.check(r.returncode == 0, f"fetchmail 1: {r.returncode} {r.stderr[-800:]}")
-        c.check("STLS" in r.stderr, f"fetchmail used STLS: {r.stderr[-800:]}")
+        c.check("POP3> STLS" in r.stderr and "POP3< +OK Begin TLS negotiation" in r.stderr,
+                f"fetchmail used STLS: {r.stderr[-800:]}")
         got = fetched(out)
         c.check(sorted(got) == [b"pop1", b"pop2", b"pop3", b"pop4"], f"first run: {sorted(got)}")
         for mid, copies in got.items():
