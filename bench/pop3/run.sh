@@ -97,7 +97,7 @@ service pop3-login {
 service pop3 {
   service_count = 1000
   process_min_avail = 10
-  process_limit = 1024
+  process_limit = 200
 }
 protocol pop3 {
   pop3_uidl_format = %08Xu%08Xv
@@ -159,14 +159,25 @@ echo "setup: $USERS users, $PER_USER messages each appended over IMAP"
 psql_q "ANALYZE" >/dev/null  # planner statistics, as a server in service has
 echo "govmail warm-up: $("$LOAD" "${G[@]}")"
 echo "dovecot warm-up: $("$LOAD" "${D[@]}")"
+# CPU seconds used so far by a process and all its descendants (reaped ones included).
+cpu_tree() {
+  cat /proc/[0-9]*/stat 2>/dev/null | sed 's/^\([0-9]*\) (.*) /\1 x /' | awk -v root="$1" -v hz="$(getconf CLK_TCK)" '
+    { ppid[$1] = $4; t[$1] = $14 + $15 + $16 + $17 }
+    END { for (p in t) { q = p; while (q != "" && q != root && q > 1) q = ppid[q]; if (q == root) s += t[p] }
+          printf "%.1f", s / hz }'
+}
+PGPID=$(head -1 "$W/pg/data/postmaster.pid"); DPID=$(cat "$W/dovecot/run/master.pid")
 field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 gm=""; dm=""; gb=""; db=""; ge=0; de=0
 for r in $(seq 1 "$ROUNDS"); do
   # Alternating order: whichever ran second would otherwise pay for the machine's drift.
   for server in $([ $((r % 2)) = 1 ] && echo "govmail dovecot" || echo "dovecot govmail"); do
+    g0=$(cpu_tree "$GPID"); p0=$(cpu_tree "$PGPID"); d0=$(cpu_tree "$DPID")
     if [ "$server" = govmail ]; then out=$("$LOAD" "${G[@]}") || true; else out=$("$LOAD" "${D[@]}") || true; fi
-    printf '%-8s round %d: %s\n' "$server" "$r" "$out"
+    cpu=$(awk -v a="$g0" -v b="$(cpu_tree "$GPID")" -v c="$p0" -v d="$(cpu_tree "$PGPID")" \
+      -v e="$d0" -v f="$(cpu_tree "$DPID")" 'BEGIN { printf "cpu_s govmail=%.1f postgres=%.1f dovecot=%.1f", b-a, d-c, f-e }')
+    printf '%-8s round %d: %s %s\n' "$server" "$r" "$out" "$cpu"
     if [ "$server" = govmail ]; then
       gm="$gm $(field messages_s "$out")"; gb="$gb $(field mb_s "$out")"; ge=$((ge + $(field errors "$out")))
     else
@@ -179,3 +190,8 @@ echo "RATIO clients=$CLIENTS users=$USERS messages_per_user=$PER_USER" \
   "govmail_messages_s=$g govmail_mb_s=$(median <<<"$gb") dovecot_messages_s=$d dovecot_mb_s=$(median <<<"$db")" \
   "ratio=$(awk -v a="$g" -v b="$d" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}')" \
   "(medians of$gm and$dm) govmail_errors=$ge dovecot_errors=$de"
+if [ "${KEEP:-0}" = 1 ]; then  # profiling: leave both servers up (stop: kill PIDs, pg_ctl stop)
+  trap - EXIT
+  echo "kept: govmail pid $GPID pop3 $POP3_PORT, dovecot pop3 $D_POP3, postgres $W/pg (port $PGPORT)"
+  echo "load: $LOAD ${G[*]} | $LOAD ${D[*]}"
+fi

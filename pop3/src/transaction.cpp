@@ -40,10 +40,10 @@ void scan(Session::Impl& s, const Command& cmd, std::string_view what, Line line
 // The raw message: from the read-ahead, or fetched with the next messages (up to the limits).
 awaitable<store::Result<std::string>> raw_message(Session::Impl& s, const Message& m) {
   auto& cache = s.read_ahead;
-  for (auto& r : cache)
-    if (r.message == m.id) {
-      std::string data = std::move(r.data);
-      cache.clear();  // older entries were skipped: the client is not reading in order
+  for (auto it = cache.begin(); it != cache.end(); ++it)
+    if (it->message == m.id) {
+      std::string data = std::move(it->data);
+      cache.erase(cache.begin(), it + 1);  // and the ones skipped: not read in order
       co_return data;
     }
   cache.clear();
