@@ -78,8 +78,8 @@ bool DotStuffer::feed(std::string_view p, std::string& out) {
       }
     }
     const void* nl = std::memchr(p.data() + i, '\n', p.size() - i);
-    const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - p.data())
-                               : p.size();
+    const std::size_t end =
+        nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - p.data()) : p.size();
     if (body_lines_ && !in_body_ && line_empty_)
       for (std::size_t k = i; k < end && line_empty_; ++k) line_empty_ = p[k] == '\r';
     if (!nl) break;

@@ -59,8 +59,7 @@ std::string Session::Impl::capabilities() const {
 void Session::Impl::bad_command(std::string_view reason) {
   err(reason);
   if (++bad_commands >= cfg.max_bad_commands) {
-    spdlog::info("pop3 ip={} disconnected after {} invalid commands", conn.remote_ip,
-                 bad_commands);
+    spdlog::info("pop3 ip={} disconnected after {} invalid commands", conn.remote_ip, bad_commands);
     close = true;
   }
 }
@@ -91,8 +90,7 @@ awaitable<void> Session::Impl::release_lease() {
   lease_held = false;
   auto r = co_await store().release_lease(account, inbox.id, lease_holder);
   if (!r)  // it then expires on its own (lease_ttl)
-    spdlog::warn("pop3 user={} maildrop lease not released: {}", user,
-                 store::to_string(r.error()));
+    spdlog::warn("pop3 user={} maildrop lease not released: {}", user, store::to_string(r.error()));
 }
 
 awaitable<void> Session::Impl::dispatch(std::string_view line) {

@@ -34,8 +34,8 @@ struct Session::Impl {
   core::LineReader reader;
   State state = State::authorization;
   store::AccountId account = 0;
-  std::string user;          // canonical address once logged in
-  std::string pending_user;  // from USER, waiting for PASS
+  std::string user;           // canonical address once logged in
+  std::string pending_user;   // from USER, waiting for PASS
   bool sasl_pending = false;  // AUTH PLAIN sent "+ ": the next line is the response
   unsigned bad_commands = 0, commands_before_auth = 0, auth_failures = 0;
 

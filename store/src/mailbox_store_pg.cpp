@@ -561,9 +561,9 @@ awaitable<Result<bool>> PgMailboxStore::lease_mailbox(AccountId account, Mailbox
 
 awaitable<Result<void>> PgMailboxStore::release_lease(AccountId account, MailboxId mailbox,
                                                       std::string holder) {
-  auto rows = co_await run(*pool_, sql::kReleaseLease,
-                           Params().num(account).num(mailbox).text(std::move(holder)),
-                           "release lease");
+  auto rows =
+      co_await run(*pool_, sql::kReleaseLease,
+                   Params().num(account).num(mailbox).text(std::move(holder)), "release lease");
   if (!rows) co_return unexpected(rows.error());
   co_return Result<void>{};
 }

@@ -49,8 +49,7 @@ TEST(Pop3Proto, UniqueIdIsUidThenUidvalidityInHex) {
 }
 
 TEST(Pop3Proto, RetrStuffsDotsAtLineStartsOnly) {
-  EXPECT_EQ(dot_stuffed("a\r\n.b\r\n..\r\nc.d\r\n.\r\n"),
-            "a\r\n..b\r\n...\r\nc.d\r\n..\r\n.\r\n");
+  EXPECT_EQ(dot_stuffed("a\r\n.b\r\n..\r\nc.d\r\n.\r\n"), "a\r\n..b\r\n...\r\nc.d\r\n..\r\n.\r\n");
   EXPECT_EQ(dot_stuffed(".first\r\n"), "..first\r\n.\r\n");
 }
 
@@ -75,7 +74,8 @@ TEST(Pop3Proto, TopSendsTheHeaderAndNBodyLines) {
 
 TEST(Pop3Proto, StuffingFedInPiecesEqualsWhole) {
   const std::string msg = "X: y\r\n\r\n.a\r\n\r\n.\r\n..b\r\nc\r\nend";
-  for (std::optional<std::uint64_t> top : {std::optional<std::uint64_t>{}, std::optional<std::uint64_t>{2}}) {
+  for (std::optional<std::uint64_t> top :
+       {std::optional<std::uint64_t>{}, std::optional<std::uint64_t>{2}}) {
     std::string out;
     DotStuffer d(top);
     for (char ch : msg)
