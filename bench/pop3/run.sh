@@ -148,6 +148,7 @@ psql_q "SELECT count(*) FROM (SELECT govmail_add_account('user' || i || '@bench.
 GPID=$!
 for port in $IMAP_PORT $POP3_PORT $D_IMAP $D_POP3; do
   for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.2; done
+  (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || { echo "port $port not open" >&2; tail -5 "$W/govmail.log" >&2; exit 1; }
 done
 
 G=(127.0.0.1 "$POP3_PORT" "$CLIENTS" $USERS 'user%d@bench.test' 'bench password' "$PER_USER" "$SECONDS_MAX")
@@ -161,7 +162,7 @@ echo "govmail warm-up: $("$LOAD" "${G[@]}")"
 echo "dovecot warm-up: $("$LOAD" "${D[@]}")"
 # CPU seconds used so far by a process and all its descendants (reaped ones included).
 cpu_tree() {
-  cat /proc/[0-9]*/stat 2>/dev/null | sed 's/^\([0-9]*\) (.*) /\1 x /' | awk -v root="$1" -v hz="$(getconf CLK_TCK)" '
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | sed 's/^\([0-9]*\) (.*) /\1 x /' | awk -v root="$1" -v hz="$(getconf CLK_TCK)" '
     { ppid[$1] = $4; t[$1] = $14 + $15 + $16 + $17 }
     END { for (p in t) { q = p; while (q != "" && q != root && q > 1) q = ppid[q]; if (q == root) s += t[p] }
           printf "%.1f", s / hz }'
