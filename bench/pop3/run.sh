@@ -42,6 +42,9 @@ command -v dovecot >/dev/null && [ -e /usr/lib/dovecot/pop3 ] ||
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd dovecot-pop3d >/dev/null
 [ -s "$W/dovecot/run/master.pid" ] && kill "$(cat "$W/dovecot/run/master.pid")" 2>/dev/null || true
 pg_stop_cluster "$W/pg" 2>/dev/null || true
+for port in $IMAP_PORT $POP3_PORT $D_IMAP $D_POP3; do  # a previous run's servers may be stopping
+  for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || break; sleep 0.2; done
+done
 rm -rf "$W"; mkdir -p "$W"; chmod 755 "$W"
 python3 "$ROOT/bench/imap/gen_mbox.py" "$W/bench.mbox" 2000
 
