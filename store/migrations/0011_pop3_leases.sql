@@ -1,4 +1,4 @@
--- govmail schema, version 10: the POP3 maildrop lock (RFC 1939 section 8: a session has the
+-- govmail schema, version 11: the POP3 maildrop lock (RFC 1939 section 8: a session has the
 -- maildrop to itself) across processes. A lease row per mailbox, held by one session's random
 -- token until it expires: a session that dies without QUIT (process killed) blocks the mailbox
 -- until then at most, never for ever. POP3 renews it while the session lives.
