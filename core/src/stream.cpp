@@ -1,5 +1,9 @@
 #include "core/stream.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <boost/asio/ssl/error.hpp>
 
 #include "core/line_reader.hpp"
@@ -110,10 +114,29 @@ Stream::Impl::Impl(tcp::socket s)
 Stream::Stream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Stream::~Stream() = default;
 
+namespace {
+
+// Clients with Nagle on (Python imaplib, many libraries) write a literal and its closing CRLF
+// as two segments: the second waits for our ACK of the first, and Linux delays that ACK up to
+// 40 ms once a connection is interactive. Asking for a quick ACK before every read lets the
+// kernel acknowledge at once (it falls back to delayed ACKs by itself after we write), so a
+// 1 KB APPEND takes well under a millisecond instead of 44 ms.
+void acknowledge_promptly(tcp::socket& sock) {
+#ifdef TCP_QUICKACK
+  int on = 1;
+  ::setsockopt(sock.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+#else
+  (void)sock;
+#endif
+}
+
+}  // namespace
+
 awaitable<IoResult> Stream::read_some(std::span<char> buf) {
   std::shared_ptr<Impl> s = impl_;
   if (s->read_interrupted) co_return IoResult{0, asio::error::shut_down};
   if (s->read_shut) co_return IoResult{0, asio::error::timed_out};
+  acknowledge_promptly(s->socket());
   ErrorCode ec;
   Deadline deadline(*s, Direction::read, s->read_timeout, OnExpiry::shutdown_receive);
   std::size_t n = 0;

@@ -65,7 +65,8 @@ class FakeStore final : public store::MailboxStore {
     co_return inbox.at(static_cast<store::Uid>(id / 100));
   }
   awaitable<Result<std::vector<Raw>>> fetch_raws(store::AccountId,
-                                                 std::vector<store::MessageId> ids) override {
+                                                 std::vector<store::MessageId> ids,
+                                                 RawPart) override {
     std::vector<Raw> out;
     for (auto id : ids) out.push_back({id, inbox.at(static_cast<store::Uid>(id / 100))});
     co_return out;
@@ -84,7 +85,9 @@ class FakeStore final : public store::MailboxStore {
       GOVMAIL_UNUSED();
   awaitable<Result<void>> delete_mailbox(store::AccountId, store::MailboxId) override
       GOVMAIL_UNUSED();
-  awaitable<Result<void>> set_subscribed(store::AccountId, store::MailboxId, bool) override
+  awaitable<Result<std::vector<std::string>>> list_subscriptions(store::AccountId) override
+      GOVMAIL_UNUSED();
+  awaitable<Result<void>> set_subscribed(store::AccountId, std::string, bool) override
       GOVMAIL_UNUSED();
   awaitable<Result<store::AppendResult>> append(store::AccountId, std::optional<store::MailboxId>,
                                                 store::AppendRequest) override GOVMAIL_UNUSED();
