@@ -106,7 +106,8 @@ protocol pop3 {
   pop3_uidl_format = %08Xu%08Xv
 }
 CONF
-dovecot -c "$W/dovecot/dovecot.conf"
+# The ports lie in the ephemeral range: a passing client connection may hold one for a moment.
+for try in 1 2 3 4 5; do dovecot -c "$W/dovecot/dovecot.conf" && break; [ $try = 5 ] && exit 1; sleep 2; done
 
 # --- govmail on its own cluster.
 pg_init_cluster "$W/pg"
