@@ -3,7 +3,8 @@
 and raw sockets:
 - every command: CAPA, USER/PASS, AUTH PLAIN (initial response and "+ " continuation), STLS,
   implicit TLS, STAT, LIST, UIDL, RETR, TOP, DELE, RSET, NOOP, QUIT, with exact answers;
-- RETR and TOP byte-exact on the wire (dot-stuffing of lines starting with ".", 8-bit bytes),
+- RETR and TOP byte-exact on the wire (dot-stuffing of lines starting with ".", 8-bit bytes, a
+  1.5 MB message written in pieces),
   LIST sizes equal to the stored octets;
 - DELE takes effect at QUIT only, through the IMAP expunge: an IMAP client selected on INBOX
   gets the EXPUNGEs; RSET undoes; a dropped connection or an idle timeout deletes nothing;
@@ -259,6 +260,17 @@ with FreshDatabase() as db:
         c.check(got[0] == "+OK Send PASS" and got[1].startswith("+OK Logged in") and
                 got[2].startswith("+OK 3 ") and got[3] == "+OK" and
                 got[4] == "-ERR No such message" and got[5] == "+OK Bye", f"pipelined: {got}")
+        # A message of 1.5 MB, every line dot-stuffed: written in pieces (256 KiB flushes), and
+        # pieces of the stuffing cut anywhere still give the exact bytes.
+        big = b"Subject: big\r\n\r\n" + b"".join(b".%06d " % i + b"x" * 64 + b"\r\n"
+                                                  for i in range(20000))
+        m.append("INBOX", None, None, big)
+        q = Pop(p1)
+        q.cmd(f"USER pop@{DOMAIN}")
+        c.check(q.cmd(f"PASS {PW}").startswith("+OK Logged in, 4 messages"), "login with big")
+        c.check(q.cmd("RETR 4") == f"+OK {len(big)} octets", "RETR of the big message")
+        c.check(q.body() == stuffed(big), "big message byte-exact and dot-stuffed")
+        c.check(q.cmd("QUIT") == "+OK Bye", "QUIT after the big message")
 
         # --- AUTH PLAIN with an initial response, bad ones, and the failure limit.
         q = Pop(p1)
@@ -303,13 +315,13 @@ with FreshDatabase() as db:
         # Idle timeout (2 s on process two): the session ends, DELE is not applied.
         q = Pop(p2s, tls=True)
         q.cmd(f"USER pop@{DOMAIN}")
-        c.check(q.cmd(f"PASS {PW}").startswith("+OK Logged in, 3"), "POP3S login")
+        c.check(q.cmd(f"PASS {PW}").startswith("+OK Logged in, 4"), "POP3S login")
         c.check(q.cmd("DELE 2") == "+OK Message 2 deleted", "DELE before the timeout")
         t0 = time.time()
         c.check(q.line() == "-ERR Autologout; idle for too long", "idle timeout answer")
         c.check(q.closed() and time.time() - t0 < 10, "closed on idle timeout")
         p = pop_after_drop(p1, "the lock is given back after a timeout")
-        c.check(p.stat()[0] == 3, "idle timeout deleted nothing, and gave the lock back")
+        c.check(p.stat()[0] == 4, "idle timeout deleted nothing, and gave the lock back")
 
         # --- Revocation: a password change ends the open session.
         one.admin("account", "password", f"pop@{DOMAIN}", "--password-stdin",
