@@ -3,6 +3,8 @@
 #include "admin/api.hpp"
 #include "imap/backend.hpp"
 #include "imap/service.hpp"
+#include "pop3/backend.hpp"
+#include "pop3/service.hpp"
 #include "smtp/backend.hpp"
 #include "smtp/inbound_auth.hpp"
 #include "smtp/service.hpp"
@@ -64,11 +66,17 @@ Result<void, std::string> add_imap(core::Server& server, const Services& s) {
                             s.sessions);
 }
 
+// POP3 with STLS (listen.pop3) and implicit TLS (listen.pop3s).
+Result<void, std::string> add_pop3(core::Server& server, const Services& s) {
+  return pop3::add_services(server, s.cfg, pop3::make_store_backend(s.db, s.auth), s.tls,
+                            s.sessions);
+}
+
 }  // namespace
 
 Result<void, std::string> add_services(core::Server& server, const Services& services) {
   using Adder = Result<void, std::string> (*)(core::Server&, const Services&);
-  for (Adder add : {add_http, add_smtp, add_imap})
+  for (Adder add : {add_http, add_smtp, add_imap, add_pop3})
     if (auto r = add(server, services); !r) return r;
   return {};
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Long libFuzzer runs (clang, ASan+UBSan) of the parsers, growing the corpora kept in the repo.
-#   fuzz/run.sh [SECONDS] [TARGET...]     default: 600 s each for smtp imap mime csv
+#   fuzz/run.sh [SECONDS] [TARGET...]     default: 600 s each for smtp imap pop3 mime csv
 # Builds build-fuzz/ with clang (GOVMAIL_FUZZ=ON, GOVMAIL_SANITIZE=ON), runs each target for
 # SECONDS on its seed corpus fuzz/corpus/<name>, then merges what found new coverage back into it
 # (-merge=1 keeps the corpus minimal). A crash stops the run and leaves crash-* files in
@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(smtp imap mime csv)
+[ ${#targets[@]} -gt 0 ] || targets=(smtp imap pop3 mime csv)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 BUILD_DIR="$build" BUILD_TYPE=Release \
   CMAKE_ARGS="-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DGOVMAIL_FUZZ=ON -DGOVMAIL_SANITIZE=ON -DGOVMAIL_BENCH=OFF" \

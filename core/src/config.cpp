@@ -342,6 +342,8 @@ const std::vector<Entry>& schema() {
       strings<&C::listen, &ListenConfig::submissions>("listen.submissions", kListen, "message submission over implicit TLS"),
       strings<&C::listen, &ListenConfig::imap>("listen.imap", kListen, "IMAP (STARTTLS)"),
       strings<&C::listen, &ListenConfig::imaps>("listen.imaps", kListen, "IMAP over implicit TLS"),
+      strings<&C::listen, &ListenConfig::pop3>("listen.pop3", kListen, "POP3 (STLS)"),
+      strings<&C::listen, &ListenConfig::pop3s>("listen.pop3s", kListen, "POP3 over implicit TLS"),
       strings<&C::listen, &ListenConfig::http>("listen.http", kListen, "plaintext JMAP, webmail and admin API: loopback addresses only"),
       strings<&C::listen, &ListenConfig::https>("listen.https", kListen, "JMAP, webmail and admin API over implicit TLS"),
 
@@ -396,8 +398,8 @@ const std::vector<Entry>& schema() {
       integer<&C::limits, &LimitsConfig::max_connections_per_ip>("limits.max_connections_per_ip", 1, 1'000'000, "open connections from one IP (one network: the prefixes below)"),
       integer<&C::limits, &LimitsConfig::ipv4_network_prefix>("limits.ipv4_network_prefix", 8, 32, "IPv4 addresses sharing this many leading bits count as one network"),
       integer<&C::limits, &LimitsConfig::ipv6_network_prefix>("limits.ipv6_network_prefix", 16, 128, "IPv6 addresses sharing this many leading bits count as one network"),
-      integer<&C::limits, &LimitsConfig::max_preauth_connections_per_network>("limits.max_preauth_connections_per_network", 1, 1'000'000, "IMAP/submission connections not yet logged in, per network"),
-      duration<&C::limits, &LimitsConfig::preauth_timeout>("limits.preauth_timeout", 1s, 1h, "IMAP/submission: connect to successful login, whole (seconds)"),
+      integer<&C::limits, &LimitsConfig::max_preauth_connections_per_network>("limits.max_preauth_connections_per_network", 1, 1'000'000, "IMAP/POP3/submission connections not yet logged in, per network"),
+      duration<&C::limits, &LimitsConfig::preauth_timeout>("limits.preauth_timeout", 1s, 1h, "IMAP/POP3/submission: connect to successful login, whole (seconds)"),
       duration<&C::limits, &LimitsConfig::mx_session_timeout>("limits.mx_session_timeout", 1s, 24h, "an MX (port 25) connection, whole (seconds)"),
       duration<&C::limits, &LimitsConfig::command_timeout>("limits.command_timeout", 1s, 24h, "one command line, literal or DATA, from its first byte to its end (seconds)"),
       integer<&C::limits, &LimitsConfig::max_inflight_message_bytes>("limits.max_inflight_message_bytes", 1 * KiB, 1024 * GiB, "message bytes held in memory by all sessions (SMTP 452 / IMAP NO [LIMIT] beyond)"),
@@ -415,6 +417,9 @@ const std::vector<Entry>& schema() {
       integer<&C::limits, &LimitsConfig::imap_preauth_literal_max>("limits.imap_preauth_literal_max", 256, 1 * MiB, "IMAP literal bytes before login"),
       integer<&C::limits, &LimitsConfig::imap_max_commands_before_auth>("limits.imap_max_commands_before_auth", 1, 1000, "IMAP commands before LOGIN/AUTHENTICATE"),
       duration<&C::limits, &LimitsConfig::imap_idle_timeout>("limits.imap_idle_timeout", 1s, 24h, "idle IMAP connection lifetime (seconds; RFC 9051: at least 30 minutes)"),
+      integer<&C::limits, &LimitsConfig::pop3_line_max>("limits.pop3_line_max", 255, 64 * KiB, "POP3 command line bytes (RFC 2449: at least 255)"),
+      integer<&C::limits, &LimitsConfig::pop3_max_commands_before_auth>("limits.pop3_max_commands_before_auth", 1, 1000, "POP3 commands before a successful login"),
+      duration<&C::limits, &LimitsConfig::pop3_idle_timeout>("limits.pop3_idle_timeout", 1s, 24h, "idle POP3 connection lifetime (seconds; RFC 1939: at least 10 minutes)"),
       integer<&C::limits, &LimitsConfig::mime_max_depth>("limits.mime_max_depth", 1, 10'000, "MIME nesting parsed at ingest; deeper parts stay unparsed in the blob"),
       integer<&C::limits, &LimitsConfig::mime_max_headers>("limits.mime_max_headers", 10, 1'000'000, "header fields parsed per message"),
       integer<&C::limits, &LimitsConfig::mime_max_parts>("limits.mime_max_parts", 1, 1'000'000, "MIME parts parsed per message"),
@@ -587,6 +592,8 @@ struct Parser {
     if (key == "listen.submissions") return l.submissions;
     if (key == "listen.imap") return l.imap;
     if (key == "listen.imaps") return l.imaps;
+    if (key == "listen.pop3") return l.pop3;
+    if (key == "listen.pop3s") return l.pop3s;
     if (key == "listen.https") return l.https;
     return l.http;
   }

@@ -578,6 +578,42 @@ awaitable<Result<Expunged>> PgMailboxStore::expunge(AccountId account, MailboxId
   co_return out;
 }
 
+awaitable<Result<bool>> PgMailboxStore::lease_mailbox(AccountId account, MailboxId mailbox,
+                                                      std::string holder,
+                                                      std::chrono::seconds ttl) {
+  auto rows = co_await run(
+      *pool_, sql::kLeaseMailbox,
+      Params().num(account).num(mailbox).text(std::move(holder)).num(ttl.count()), "lease mailbox");
+  if (!rows) co_return unexpected(rows.error());
+  co_return rows->size() == 1;
+}
+
+awaitable<Result<void>> PgMailboxStore::release_lease(AccountId account, MailboxId mailbox,
+                                                      std::string holder) {
+  auto rows =
+      co_await run(*pool_, sql::kReleaseLease,
+                   Params().num(account).num(mailbox).text(std::move(holder)), "release lease");
+  if (!rows) co_return unexpected(rows.error());
+  co_return Result<void>{};
+}
+
+awaitable<Result<Expunged>> PgMailboxStore::expunge_leased(AccountId account, MailboxId mailbox,
+                                                           std::string holder, UidSet uids) {
+  auto ranges = detail::normalise(uids);
+  Params params;
+  params.num(account).num(mailbox).text(std::move(holder));
+  params.num_array(ranges.first).num_array(ranges.last);
+  auto rows = co_await run(*pool_, sql::kExpungeLeased, params, "expunge leased");
+  if (!rows) co_return unexpected(rows.error());
+  Expunged out;
+  for (int i = 0; i < rows->size(); ++i) out.uids.push_back(static_cast<Uid>(rows->get_int(i, 0)));
+  if (out.uids.empty()) co_return out;
+  std::sort(out.uids.begin(), out.uids.end());
+  out.step = {static_cast<ModSeq>(rows->get_int(0, 2)), static_cast<ModSeq>(rows->get_int(0, 1))};
+  notifier_->changed(account, mailbox, out.step.modseq);
+  co_return out;
+}
+
 awaitable<Result<MailboxChanges>> PgMailboxStore::changes_since(AccountId account,
                                                                 MailboxId mailbox, ModSeq since) {
   auto rows = co_await run(*pool_, sql::kChangesSince,

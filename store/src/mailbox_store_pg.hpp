@@ -68,6 +68,13 @@ class PgMailboxStore final : public MailboxStore {
   awaitable<Result<Expunged>> expunge(AccountId account, MailboxId mailbox,
                                       std::optional<UidSet> uids) override;
 
+  awaitable<Result<bool>> lease_mailbox(AccountId account, MailboxId mailbox, std::string holder,
+                                        std::chrono::seconds ttl) override;
+  awaitable<Result<void>> release_lease(AccountId account, MailboxId mailbox,
+                                        std::string holder) override;
+  awaitable<Result<Expunged>> expunge_leased(AccountId account, MailboxId mailbox,
+                                             std::string holder, UidSet uids) override;
+
   awaitable<Result<MailboxChanges>> changes_since(AccountId account, MailboxId mailbox,
                                                   ModSeq since) override;
   awaitable<Result<std::vector<ChangeRecord>>> account_changes_since(

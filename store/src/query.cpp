@@ -102,6 +102,7 @@ StoreError map_error(const pg::PgError& e, std::string_view operation) {
   if (st == "GMNF0" || st == "23503") return StoreError::not_found;
   if (st == "GMEX0" || st == "23505") return StoreError::exists;
   if (st == "GMQT0") return StoreError::over_quota;
+  if (st == "GMCF0") return StoreError::conflict;
   if (st == "GMIV0" || st == "23514" || st == "22P02") return StoreError::invalid;
   if (st == "54000") return StoreError::too_big;
   if (e.connection_lost || st.starts_with("08") || st == "57P01" || st == "57P02" ||

@@ -49,6 +49,9 @@ TEST(Config, DevelopmentFileParsesAndSetsEveryKey) {
   EXPECT_TRUE(r->demo.seed);
   EXPECT_EQ(r->listen.submission, (std::vector<std::string>{"127.0.0.1:2587", "[::1]:2587"}));
   EXPECT_EQ(r->listen.imaps, (std::vector<std::string>{"127.0.0.1:2993", "[::1]:2993"}));
+  EXPECT_EQ(r->listen.pop3, (std::vector<std::string>{"127.0.0.1:2110", "[::1]:2110"}));
+  EXPECT_EQ(r->listen.pop3s, (std::vector<std::string>{"127.0.0.1:2995", "[::1]:2995"}));
+  EXPECT_EQ(r->limits.pop3_idle_timeout, 600s);
   EXPECT_EQ(r->listen.http, (std::vector<std::string>{"127.0.0.1:8080", "[::1]:8080"}));
   EXPECT_EQ(r->tls.cert_file, "var/tls/cert.pem");
 
@@ -76,6 +79,7 @@ TEST(Config, ProductionExampleParses) {
   EXPECT_FALSE(r->demo.seed);
   EXPECT_EQ(r->listen.smtp, (std::vector<std::string>{"0.0.0.0:25", "[::]:25"}));
   EXPECT_EQ(r->listen.https, (std::vector<std::string>{"0.0.0.0:443", "[::]:443"}));
+  EXPECT_EQ(r->listen.pop3s, (std::vector<std::string>{"0.0.0.0:995", "[::]:995"}));
   EXPECT_EQ(r->listen.http, (std::vector<std::string>{"127.0.0.1:8080"}));
   EXPECT_EQ(r->auth.failure_window, 900s);
   EXPECT_EQ(r->log.format, "json");

@@ -52,6 +52,8 @@ submission = []
 submissions = []
 imap = ["127.0.0.1:{imap_port}"]
 imaps = []
+pop3 = []
+pop3s = []
 http = ["127.0.0.1:{http}"]
 https = []
 

@@ -54,6 +54,8 @@ submission = ["{self.submission_host}:{self.submission}"]
 submissions = ["127.0.0.1:{self.submissions}"]
 imap = []
 imaps = []
+pop3 = []
+pop3s = []
 http = ["127.0.0.1:{self.http}"]
 https = []
 
@@ -98,6 +100,17 @@ level = "{os.environ.get("GOVMAIL_IT_LOG", "info")}"
         with open(self.cfg, "w") as f:
             f.write(text.replace("imap = []", f'imap = ["127.0.0.1:{port}"]'))
         return port
+
+    def listen_pop3(self):
+        """Adds POP3 (STLS) and POP3S listeners on free ports to the config (before start());
+        their ports."""
+        pop3, pop3s = free_port(), free_port()
+        with open(self.cfg) as f:
+            text = f.read()
+        with open(self.cfg, "w") as f:
+            f.write(text.replace("pop3 = []", f'pop3 = ["127.0.0.1:{pop3}"]')
+                    .replace("pop3s = []", f'pop3s = ["127.0.0.1:{pop3s}"]'))
+        return pop3, pop3s
 
     def admin(self, *args, input=None):
         r = govmail("admin", "--config", self.cfg, *args, env=self.env, input=input)

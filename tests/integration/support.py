@@ -49,10 +49,14 @@ def traversable_tempdir():
     return d
 
 
-def write_config(path, var_dir, http_port, extra="", imap=None, imaps=None):
-    """A test config: loopback services off except HTTP (and IMAP/IMAPS when given a port)."""
+def write_config(path, var_dir, http_port, extra="", imap=None, imaps=None, pop3=None,
+                 pop3s=None):
+    """A test config: loopback services off except HTTP (and IMAP/IMAPS/POP3/POP3S when given a
+    port)."""
     imap_l = f'["127.0.0.1:{imap}"]' if imap else "[]"
     imaps_l = f'["127.0.0.1:{imaps}"]' if imaps else "[]"
+    pop3_l = f'["127.0.0.1:{pop3}"]' if pop3 else "[]"
+    pop3s_l = f'["127.0.0.1:{pop3s}"]' if pop3s else "[]"
     with open(path, "w") as f:
         f.write(f"""
 [server]
@@ -70,6 +74,8 @@ submission = []
 submissions = []
 imap = {imap_l}
 imaps = {imaps_l}
+pop3 = {pop3_l}
+pop3s = {pop3s_l}
 http = ["127.0.0.1:{http_port}"]
 https = []
 {extra}

@@ -52,6 +52,8 @@ struct ListenConfig {
   std::vector<std::string> submissions{"127.0.0.1:2465", "[::1]:2465"};
   std::vector<std::string> imap{"127.0.0.1:2143", "[::1]:2143"};
   std::vector<std::string> imaps{"127.0.0.1:2993", "[::1]:2993"};
+  std::vector<std::string> pop3{"127.0.0.1:2110", "[::1]:2110"};
+  std::vector<std::string> pop3s{"127.0.0.1:2995", "[::1]:2995"};
   // Plaintext HTTP: loopback addresses only (a reverse proxy or local tools); loading refuses
   // any other address, since admin passwords, TOTP codes and bearer tokens cross it.
   std::vector<std::string> http{"127.0.0.1:8080", "[::1]:8080"};
@@ -168,6 +170,9 @@ struct LimitsConfig {
   std::uint64_t imap_preauth_literal_max = 8192;  // before login (RFC 7888 section 4)
   unsigned imap_max_commands_before_auth = 20;
   std::chrono::seconds imap_idle_timeout{1800};
+  std::size_t pop3_line_max = 1024;  // RFC 2449: 255 octets per command line at least
+  unsigned pop3_max_commands_before_auth = 20;
+  std::chrono::seconds pop3_idle_timeout{600};  // RFC 1939: at least 10 minutes
   std::size_t mime_max_depth = 100;  // deeper parts stay in the blob, unparsed
   std::size_t mime_max_headers = 10000;
   std::size_t mime_max_parts = 10000;

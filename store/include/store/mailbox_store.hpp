@@ -1,6 +1,7 @@
 // Mailboxes and messages of one account. Every call names the account: a mailbox id that belongs
 // to another account answers not_found, exactly as a mailbox that does not exist.
 #pragma once
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -112,6 +113,19 @@ class MailboxStore {
   // Copies are charged to the quota at full size (as Dovecot does); a move is not.
   virtual awaitable<Result<Expunged>> expunge(AccountId account, MailboxId mailbox,
                                               std::optional<UidSet> uids = {}) = 0;
+
+  // --- the POP3 maildrop lock (RFC 1939 section 8), across processes: a lease on the mailbox
+  // held by `holder` (a random token per session) until `ttl` from now. Taking it again with the
+  // same holder renews it. False when another holder's lease has not expired.
+  virtual awaitable<Result<bool>> lease_mailbox(AccountId account, MailboxId mailbox,
+                                                std::string holder, std::chrono::seconds ttl) = 0;
+  virtual awaitable<Result<void>> release_lease(AccountId account, MailboxId mailbox,
+                                                std::string holder) = 0;
+  // The POP3 UPDATE state: expunges the entries in `uids` whatever their flags, exactly as
+  // expunge() does (change log, counters, notification), and releases the lease, in one
+  // transaction. conflict, with nothing expunged, when `holder` no longer holds the lease.
+  virtual awaitable<Result<Expunged>> expunge_leased(AccountId account, MailboxId mailbox,
+                                                     std::string holder, UidSet uids) = 0;
 
   virtual awaitable<Result<MailboxChanges>> changes_since(AccountId account, MailboxId mailbox,
                                                           ModSeq since) = 0;

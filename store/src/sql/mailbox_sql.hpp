@@ -163,6 +163,25 @@ inline constexpr pg::Statement kCopy{
 inline constexpr pg::Statement kExpunge{
     "gm_expunge", "SELECT uid, modseq, prior FROM govmail_expunge($1, $2, $3, $4)"};
 
+// POP3's maildrop lease ($3 holder, $4 seconds): taken when free, expired or already ours. One
+// row when held: two sessions racing wait on the row's lock, and the second sees the first's.
+inline constexpr pg::Statement kLeaseMailbox{
+    "gm_lease_mailbox",
+    "INSERT INTO mailbox_leases (mailbox_id, holder, expires_at) "
+    "SELECT b.id, $3, now() + make_interval(secs => $4) FROM mailboxes b "
+    "WHERE b.id = $2 AND b.account_id = $1 "
+    "ON CONFLICT (mailbox_id) DO UPDATE SET holder = excluded.holder, "
+    "expires_at = excluded.expires_at "
+    "WHERE mailbox_leases.holder = excluded.holder OR mailbox_leases.expires_at < now() "
+    "RETURNING mailbox_id"};
+inline constexpr pg::Statement kReleaseLease{
+    "gm_release_lease",
+    "DELETE FROM mailbox_leases l USING mailboxes b "
+    "WHERE l.mailbox_id = $2 AND l.holder = $3 AND b.id = l.mailbox_id AND b.account_id = $1"};
+inline constexpr pg::Statement kExpungeLeased{
+    "gm_expunge_leased",
+    "SELECT uid, modseq, prior FROM govmail_expunge_leased($1, $2, $3, $4, $5)"};
+
 // One snapshot: row kind 0 = the mailbox (col 1 highestmodseq), 1 = changed entry, 2 = expunged.
 inline constexpr pg::Statement kChangesSince{
     "gm_changes_since",
