@@ -8,9 +8,11 @@ the test CA through outbound.tls_ca_file.
 
 Cases: enforce with a valid certificate (delivered under TLS); enforce with an MX the policy does
 not list, an MX without STARTTLS, and an MX whose certificate is for another name (deferred with
-the reason, nothing sent); testing mode (delivered, logged); a policy that cannot be fetched (404,
-a redirect, a wrong media type: delivered as before); a cached policy that survives a restart and
-a failed refetch; a new TXT id that makes govmail fetch the new policy."""
+the reason, nothing sent; returned at the lifetime); enforce skipping an unlisted preferred MX;
+testing mode without TLS and with a wrong certificate (delivered, logged); a policy that cannot
+be fetched (404, a redirect, a wrong media type: delivered as before); a cached policy that
+survives a restart and a failed refetch; a new TXT id that makes govmail fetch the new policy.
+Needs 127.0.0.20:443 (root): exits 77 (skipped) when it cannot listen there."""
 import http.server
 import os
 import smtplib
@@ -22,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from dns_support import UnboundServer  # noqa: E402
-from smtp_sink import Sink  # noqa: E402
+from smtp_sink import Sink, can_bind  # noqa: E402
 from support import Checks, FreshDatabase, free_port, psql, stop_server  # noqa: E402
 from smtp_support import Server, add_account  # noqa: E402
 
@@ -53,6 +55,11 @@ def records(cache_id="c1", cache_mx="mx.cache.example"):
     domain("nofetch.example", "mx.nofetch.example", PLAIN_MX, "n1")
     domain("redirect.example", "mx.redirect.example", PLAIN_MX, "r1")
     domain("html.example", "mx.html.example", PLAIN_MX, "h1")
+    domain("testcert.example", "mx.testcert.example", TLS_MX, "k1")
+    # Two MX hosts: the preferred one is not in the policy, the other is (and has a valid
+    # certificate as mx.enforce.example).
+    domain("partial.example", "mx1.partial.example", PLAIN_MX, "p1")
+    out.append("partial.example. 1 IN MX 20 mx.enforce.example.")
     domain("cache.example", cache_mx, TLS_MX if cache_mx == "mx.cache.example" else PLAIN_MX,
            cache_id)
     return out
@@ -66,6 +73,9 @@ POLICIES = {
     "mta-sts.wrongcert.example": (200, "text/plain; charset=utf-8",
                                   ENFORCE.format(mx="mx.wrongcert.example"), {}),
     "mta-sts.testing.example": (200, "text/plain", TESTING.format(mx="other.testing.example"), {}),
+    "mta-sts.testcert.example": (200, "text/plain", TESTING.format(mx="mx.testcert.example"),
+                                 {}),
+    "mta-sts.partial.example": (200, "text/plain", ENFORCE.format(mx="mx.enforce.example"), {}),
     "mta-sts.nofetch.example": (404, "text/plain", "not here\n", {}),
     "mta-sts.redirect.example": (
         301, "text/plain", "",
@@ -170,6 +180,9 @@ def requests(host):
         return REQUESTS.get(host, 0)
 
 
+if not can_bind(HTTPS_IP, 443):  # policies are fetched from port 443 only (RFC 8461 3.3)
+    print(f"SKIP: cannot listen on {HTTPS_IP}:443 (run as root, or with CAP_NET_BIND_SERVICE)")
+    sys.exit(77)
 tmp = subprocess.run(["mktemp", "-d"], capture_output=True, text=True, check=True).stdout.strip()
 ca_file, https_ctx, mx_ctx = make_pki(tmp)
 
@@ -188,6 +201,8 @@ tls_ca_file = "{ca_file}"
 mta_sts_timeout = 5
 retry_min = 1
 retry_max = 2
+lifetime = 45
+delay_warning = 0
 poll_interval = 200
 connection_idle = 200
 connect_timeout = 3
@@ -240,9 +255,27 @@ connect_timeout = 3
         c.check("MTA-STS policy (testing): mx.testing.example would be refused under enforce "
                 "(no TLS)" in srv.log(), "testing: the missing TLS is logged")
 
+        # testing, a certificate for other names: delivered under TLS all the same, logged.
+        submit(srv, ["x@testcert.example"], "testing-cert")
+        c.check(delivered(tls_sink, "x@testcert.example"), "testcert: delivered")
+        got = tls_sink.delivered_to("x@testcert.example")
+        c.check(got and got[0][4], "testcert: under STARTTLS")
+        c.check(wait(lambda: "MTA-STS policy (testing): mx.testcert.example would be refused under "
+                     "enforce (hostname mismatch)" in srv.log(), 5),
+                "testcert: the certificate problem is logged")
+
+        # enforce skips the preferred MX that the policy does not list and uses the one it does.
+        submit(srv, ["x@partial.example"], "enforce-partial")
+        c.check(delivered(tls_sink, "x@partial.example"), "partial: delivered to the listed MX")
+        got = tls_sink.delivered_to("x@partial.example")
+        c.check(got and got[0][4], "partial: under STARTTLS")
+        c.check(not plain_sink.delivered_to("x@partial.example"), "partial: not to the other MX")
+        c.check("MTA-STS policy (enforce) skips MX mx1.partial.example" in srv.log(),
+                "partial: the skipped MX is logged")
+
         # No policy can be fetched (404, a redirect that is not followed, text/html): delivered
         # as without MTA-STS, and the failure logged.
-        submit(srv, ["x@nofetch.example", ], "nofetch")
+        submit(srv, ["x@nofetch.example"], "nofetch")
         submit(srv, ["x@redirect.example"], "redirect")
         submit(srv, ["x@html.example"], "html")
         for d in ("nofetch", "redirect", "html"):
@@ -308,6 +341,15 @@ connect_timeout = 3
         c.check(delivered(plain_sink, "four@cache.example"), "same id: delivered")
         c.check(requests("mta-sts.cache.example") == n, "same id: no new fetch")
         c.check(requests("mta-sts.enforce.example") == 1, "enforce.example fetched only once")
+
+        # What enforce keeps back expires like any deferred mail: returned to the sender at the
+        # lifetime with the MTA-STS reason.
+        c.check(wait(lambda: (recipient(db.url, "x@notls.example") or (0,))[0] == 3, 60),
+                f"notls: bounced at the lifetime: {recipient(db.url, 'x@notls.example')}")
+        r = recipient(db.url, "x@notls.example")
+        c.check(r and "5.4.7" in r[2] and "MTA-STS policy of notls.example" in r[2],
+                f"notls: the expiry names the MTA-STS reason: {r}")
+        c.check(not plain_sink.delivered_to("x@notls.example"), "notls: never sent")
     finally:
         stop_server(srv, c)
         httpd.shutdown()

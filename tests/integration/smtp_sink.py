@@ -152,10 +152,10 @@ class Sink:
         return False
 
 
-def can_bind(host):
+def can_bind(host, port=0):
     with socket.socket() as s:
         try:
-            s.bind((host, 0))
+            s.bind((host, port))
             return True
         except OSError:
             return False
