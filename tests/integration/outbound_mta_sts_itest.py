@@ -10,7 +10,8 @@ Cases: enforce with a valid certificate (delivered under TLS); enforce with an M
 not list, an MX without STARTTLS, and an MX whose certificate is for another name (deferred with
 the reason, nothing sent; returned at the lifetime); enforce skipping an unlisted preferred MX;
 testing mode without TLS and with a wrong certificate (delivered, logged); a policy that cannot
-be fetched (404, a redirect, a wrong media type: delivered as before); a cached policy that
+be fetched (404, a redirect, a wrong media type, a policy host whose certificate names other
+hosts: delivered as before); two _mta-sts records (no policy); a cached policy that
 survives a restart and a failed refetch; a new TXT id that makes govmail fetch the new policy.
 Needs 127.0.0.20:443 (root): exits 77 (skipped) when it cannot listen there."""
 import http.server
@@ -60,6 +61,9 @@ def records(cache_id="c1", cache_mx="mx.cache.example"):
     # certificate as mx.enforce.example).
     domain("partial.example", "mx1.partial.example", PLAIN_MX, "p1")
     out.append("partial.example. 1 IN MX 20 mx.enforce.example.")
+    domain("badhttps.example", "mx.badhttps.example", PLAIN_MX, "x1")
+    domain("multi.example", "mx.multi.example", PLAIN_MX, "m1")
+    out.append('_mta-sts.multi.example. 1 IN TXT "v=STSv1; id=m2"')
     domain("cache.example", cache_mx, TLS_MX if cache_mx == "mx.cache.example" else PLAIN_MX,
            cache_id)
     return out
@@ -81,6 +85,11 @@ POLICIES = {
         301, "text/plain", "",
         {"Location": "https://mta-sts.enforce.example/.well-known/mta-sts.txt"}),
     "mta-sts.html.example": (200, "text/html", ENFORCE.format(mx="mail.html.example"), {}),
+    # Served, but under a certificate that does not name this host: never fetched.
+    "mta-sts.badhttps.example": (200, "text/plain", ENFORCE.format(mx="mail.badhttps.example"),
+                                 {}),
+    # Two _mta-sts records: no policy, whatever is served.
+    "mta-sts.multi.example": (200, "text/plain", ENFORCE.format(mx="mail.multi.example"), {}),
     "mta-sts.cache.example": (200, "text/plain", ENFORCE.format(mx="mx.cache.example"), {}),
 }
 REQUESTS = {}  # Host: -> count of GETs of the policy path
@@ -131,7 +140,7 @@ def make_pki(d):
         ctx.load_cert_chain(os.path.join(d, f"{name}.pem"), os.path.join(d, f"{name}.key"))
         return ctx
 
-    https = leaf("https", [h for h in POLICIES])
+    https = leaf("https", [h for h in POLICIES if h != "mta-sts.badhttps.example"])
     mx = leaf("mx", ["mx.enforce.example", "mx.cache.example"])
     return os.path.join(d, "ca.pem"), https, mx
 
@@ -278,7 +287,9 @@ connect_timeout = 3
         submit(srv, ["x@nofetch.example"], "nofetch")
         submit(srv, ["x@redirect.example"], "redirect")
         submit(srv, ["x@html.example"], "html")
-        for d in ("nofetch", "redirect", "html"):
+        submit(srv, ["x@badhttps.example"], "badhttps")
+        submit(srv, ["x@multi.example"], "multi")
+        for d in ("nofetch", "redirect", "html", "badhttps", "multi"):
             c.check(delivered(plain_sink, f"x@{d}.example"), f"{d}: delivered without a policy")
         log = srv.log()
         c.check("nofetch.example: MTA-STS policy id n1 could not be fetched: HTTP status 404"
@@ -287,6 +298,11 @@ connect_timeout = 3
                 in log, "redirect: not followed, logged")
         c.check('html.example: MTA-STS policy id h1 could not be fetched: media type "text/html"'
                 in log, "html: media type refused, logged")
+        c.check("badhttps.example: MTA-STS policy id x1 could not be fetched: TLS with "
+                "127.0.0.20:443: certificate verify failed (hostname mismatch)" in log,
+                "badhttps: the policy host's certificate is checked")
+        c.check("multi.example: more than one MTA-STS record" in log, "multi: logged")
+        c.check(requests("mta-sts.multi.example") == 0, "multi: no policy fetched")
 
         # Nothing went to a sink for the refused domains.
         for a in ("x@badmx.example", "x@notls.example", "x@wrongcert.example"):
