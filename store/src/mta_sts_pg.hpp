@@ -1,4 +1,4 @@
-// MtaStsCache on PostgreSQL (migration 0010).
+// MtaStsCache on PostgreSQL (migration 0011).
 #pragma once
 #include <memory>
 

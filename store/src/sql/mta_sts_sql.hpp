@@ -1,4 +1,4 @@
-// SQL of the MTA-STS policy cache (migration 0010).
+// SQL of the MTA-STS policy cache (migration 0011).
 #pragma once
 #include "pg/pg.hpp"
 
