@@ -393,6 +393,9 @@ const std::vector<Entry>& schema() {
       duration<&C::outbound, &OutboundConfig::connect_timeout>("outbound.connect_timeout", 1s, 600s, "TCP connect to a remote host (seconds)"),
       duration<&C::outbound, &OutboundConfig::command_timeout>("outbound.command_timeout", 1s, 3600s, "wait for a remote reply (seconds; RFC 5321 4.5.3.2: 5 minutes)"),
       duration<&C::outbound, &OutboundConfig::data_timeout>("outbound.data_timeout", 1s, 3600s, "wait for the reply to the end of data (seconds; RFC 5321: 10 minutes)"),
+      boolean<&C::outbound, &OutboundConfig::mta_sts>("outbound.mta_sts", "honour MTA-STS policies (RFC 8461) of domains without a static route"),
+      duration<&C::outbound, &OutboundConfig::mta_sts_timeout>("outbound.mta_sts_timeout", 1s, 600s, "one MTA-STS policy fetch over HTTPS (seconds)"),
+      string<&C::outbound, &OutboundConfig::tls_ca_file>("outbound.tls_ca_file", kAnyString, "PEM trust anchors for verified TLS (tls=verify, MTA-STS); \"\" = system store"),
 
       integer<&C::limits, &LimitsConfig::max_connections>("limits.max_connections", 1, 1'000'000, "open connections over all services"),
       integer<&C::limits, &LimitsConfig::max_connections_per_ip>("limits.max_connections_per_ip", 1, 1'000'000, "open connections from one IP (one network: the prefixes below)"),

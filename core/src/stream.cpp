@@ -206,6 +206,10 @@ std::string Stream::tls_description() const {
   return impl_->tls ? impl_->tls->description() : std::string();
 }
 
+std::string Stream::tls_verify_error() const {
+  return impl_->tls ? impl_->tls->verify_error() : std::string("no TLS");
+}
+
 awaitable<Result<std::unique_ptr<Stream>, ErrorCode>> connect_tcp(Executor ex, std::string ip,
                                                                   std::uint16_t port,
                                                                   std::chrono::milliseconds timeout,

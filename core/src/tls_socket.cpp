@@ -98,6 +98,12 @@ bool TlsSocket::set_client_peer(const std::string& server_name, bool verify) {
   if (!server_name.empty() && !is_ip && SSL_set_tlsext_host_name(ssl_, server_name.c_str()) != 1)
     return false;
   if (!verify) {
+    // Nothing is enforced, but the name is still checked into the verify result, so that a
+    // caller can tell whether the certificate would have passed (MTA-STS testing mode).
+    if (!server_name.empty() && !is_ip) {
+      SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      if (SSL_set1_host(ssl_, server_name.c_str()) != 1) return false;
+    }
     SSL_set_verify(ssl_, SSL_VERIFY_NONE, nullptr);
     return true;
   }
@@ -110,6 +116,13 @@ bool TlsSocket::set_client_peer(const std::string& server_name, bool verify) {
   }
   SSL_set_verify(ssl_, SSL_VERIFY_PEER, nullptr);
   return true;
+}
+
+std::string TlsSocket::verify_error() const {
+  // After a failed verification OpenSSL keeps the reason but not the peer's certificate.
+  const long r = SSL_get_verify_result(ssl_);
+  if (r != X509_V_OK) return X509_verify_cert_error_string(r);
+  return SSL_get0_peer_certificate(ssl_) ? std::string() : std::string("no certificate");
 }
 
 std::string TlsSocket::description() const {

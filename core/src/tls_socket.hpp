@@ -29,6 +29,10 @@ class TlsSocket {
   // the name (or IP). Without verify nothing is checked (opportunistic TLS). False on failure.
   bool set_client_peer(const std::string& server_name, bool verify);
   std::string description() const;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
+  // After a handshake (or a failed one): "" when the peer's chain verified against the
+  // context's trust store and matched the name given to set_client_peer, else OpenSSL's reason
+  // ("unable to get local issuer certificate", "hostname mismatch", "no certificate").
+  std::string verify_error() const;
 
   tcp::socket& next_layer() { return sock_; }
   const tcp::socket& next_layer() const { return sock_; }

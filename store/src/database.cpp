@@ -18,6 +18,7 @@
 #include "directory_pg.hpp"
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
+#include "mta_sts_pg.hpp"
 #include "outbound_pg.hpp"
 #include "query.hpp"
 #include "release_sweeper.hpp"
@@ -251,6 +252,7 @@ struct Database::Impl {
   std::unique_ptr<PgMailboxStore> mailboxes;
   std::unique_ptr<PgAdminStore> admin;
   std::unique_ptr<PgOutboundQueue> outbound;
+  std::unique_ptr<PgMtaStsCache> mta_sts;
   std::unique_ptr<ReleaseSweeper> sweeper;
   bool closed = false;
   // Last login recorded by this process, per account: the query is skipped within kLoginNote.
@@ -305,6 +307,7 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
                                                     opts.delivery_batch_max);
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
+  impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
   impl->sweeper->start();
   co_return std::make_shared<Database>(std::move(impl));
@@ -321,6 +324,10 @@ AdminStore& Database::admin() {
 }
 OutboundQueue& Database::outbound() {
   return *impl_->outbound;
+}
+
+MtaStsCache& Database::mta_sts() {
+  return *impl_->mta_sts;
 }
 
 Subscription Database::subscribe_mailbox(MailboxId mailbox,

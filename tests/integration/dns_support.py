@@ -84,8 +84,21 @@ class UnboundServer:
         shutil.rmtree(self.dir, ignore_errors=True)
         return False
 
-    def _start_once(self):
-        self.port = _free_port()
+    def restart(self, records):
+        """Serves `records` from now on, on the same port (a resolver pointed at it keeps
+        working; what it cached stays until the TTL given in the records runs out)."""
+        self._stop()
+        self.records = list(records)
+        for _ in range(20):  # the port was just released: unbound may need a moment
+            if self._start_once(self.port):
+                return
+            self._stop()
+            time.sleep(0.1)
+        with open(self.log_path) as f:
+            raise RuntimeError(f"UnboundServer: unbound did not restart: {f.read()}")
+
+    def _start_once(self, port=None):
+        self.port = port or _free_port()
         conf = os.path.join(self.dir, "unbound.conf")
         lines = [
             "server:",

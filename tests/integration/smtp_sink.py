@@ -5,10 +5,13 @@ Recipients decide the answer by their local part:
   defer...   451 4.3.0 at RCPT the first time this address is seen, 250 afterwards
   reject...  550 5.1.1 at RCPT
   slow...    250, but the reply to the final dot comes after `slow_seconds`
-Every accepted transaction is kept in `messages` as (mail_from, [rcpts], data bytes, esmtp params)
-and every connection counted, so tests can count deliveries at the sink."""
+Every accepted transaction is kept in `messages` as (mail_from, [rcpts], data bytes, esmtp params,
+tls: whether it came under STARTTLS) and every connection counted, so tests can count deliveries
+at the sink. With `tls` (a server ssl.SSLContext) the sink offers STARTTLS; a handshake the client
+gives up (a certificate it refuses) is counted in `tls_failures`."""
 import socket
 import socketserver
+import ssl
 import threading
 import time
 
@@ -26,6 +29,7 @@ class _Handler(socketserver.StreamRequestHandler):
             sink.connections += 1
         self.reply("220 sink.test ESMTP scripted sink")
         mail_from, rcpts, params = None, [], ""
+        secure = False
         while True:
             line = self.rfile.readline(4096)
             if not line:
@@ -38,9 +42,22 @@ class _Handler(socketserver.StreamRequestHandler):
                 else:
                     ext = ["PIPELINING", "8BITMIME", "SMTPUTF8", "SIZE 100000000",
                            "ENHANCEDSTATUSCODES"] + sink.extensions
+                    if sink.tls and not secure:
+                        ext.append("STARTTLS")
                     lines = ["sink.test"] + ext
                     for i, x in enumerate(lines):
                         self.reply(("250 " if i == len(lines) - 1 else "250-") + x)
+            elif cmd.strip().upper() == "STARTTLS" and sink.tls and not secure:
+                self.reply("220 2.0.0 Ready to start TLS")
+                try:
+                    self.request = sink.tls.wrap_socket(self.request, server_side=True)
+                except (ssl.SSLError, OSError):
+                    with sink.lock:
+                        sink.tls_failures += 1
+                    return
+                self.rfile = self.request.makefile("rb")
+                self.wfile = socketserver._SocketWriter(self.request)
+                secure, mail_from, rcpts = True, None, []
             elif verb == "MAIL":
                 mail_from, rcpts = cmd[10:].split(">")[0].lstrip("<"), []
                 params = cmd.split(">", 1)[1].strip() if ">" in cmd else ""
@@ -77,7 +94,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 if any(r.split("@")[0].lower().startswith("slow") for r in rcpts):
                     time.sleep(sink.slow_seconds)
                 with sink.lock:
-                    sink.messages.append((mail_from, list(rcpts), bytes(data), params))
+                    sink.messages.append((mail_from, list(rcpts), bytes(data), params, secure))
                 self.reply("250 2.0.0 Ok: queued")
             elif verb == "RSET":
                 mail_from, rcpts = None, []
@@ -98,8 +115,10 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class Sink:
-    def __init__(self, host, port, esmtp=True, extensions=(), slow_seconds=3):
+    def __init__(self, host, port, esmtp=True, extensions=(), slow_seconds=3, tls=None):
         self.lock = threading.RLock()
+        self.tls = tls
+        self.tls_failures = 0
         self.messages = []
         self.rcpt_commands = []
         self.seen = {}
@@ -133,10 +152,10 @@ class Sink:
         return False
 
 
-def can_bind(host):
+def can_bind(host, port=0):
     with socket.socket() as s:
         try:
-            s.bind((host, 0))
+            s.bind((host, port))
             return True
         except OSError:
             return False

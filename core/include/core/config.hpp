@@ -138,6 +138,12 @@ struct OutboundConfig {
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds command_timeout{300};  // RFC 5321 4.5.3.2: greeting, EHLO, MAIL, RCPT
   std::chrono::seconds data_timeout{600};     // RFC 5321 4.5.3.2.6: the final dot
+  // MTA-STS (RFC 8461) for domains without a static route: policy discovery, fetch, cache.
+  bool mta_sts = true;
+  std::chrono::seconds mta_sts_timeout{60};  // one policy fetch (RFC 8461 3.3 suggests a minute)
+  // Trust anchors (PEM) for verified TLS: tls=verify routes, MTA-STS MX hosts and policy hosts.
+  // Empty: the system store (Debian ca-certificates).
+  std::string tls_ca_file;
 };
 
 struct LimitsConfig {

@@ -61,6 +61,11 @@ class Stream {
                                        bool verify);
   // Negotiated protocol and cipher ("TLSv1.3 TLS_AES_256_GCM_SHA384"), empty without TLS.
   std::string tls_description() const;
+  // Client side, after start_tls_client (also a failed one, before close): "" when the server's
+  // certificate chains to the context's trust store and matches server_name, else why not.
+  // Without verify this is only reported, never enforced; with a context that has no trust
+  // store it always names a chain error. "no TLS" before any handshake.
+  std::string tls_verify_error() const;
 
   // Deadlines per operation; zero disables. When one expires the operation fails with
   // asio::error::timed_out. After a read timeout writing still works (to say "421 timeout");

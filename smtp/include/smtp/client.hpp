@@ -25,6 +25,9 @@ enum class TlsMode {
   opportunistic,      // STARTTLS when offered, certificate not checked (RFC 7435)
   required,           // STARTTLS must succeed, certificate not checked
   required_verified,  // STARTTLS must succeed and the certificate verify for the host name
+  // As opportunistic, but the certificate is checked against tls_ctx_verify's trust store and
+  // the host name, and the result only reported (tls_verify_error): MTA-STS testing mode.
+  opportunistic_checked,
 };
 
 struct Options {
@@ -100,6 +103,9 @@ class Connection {
 
   const Capabilities& capabilities() const;
   bool tls_active() const;
+  // "" when the connection is under TLS with a certificate valid for the host name (verified,
+  // or checked by opportunistic_checked); otherwise why not ("no TLS", "hostname mismatch").
+  std::string tls_verify_error() const;
   bool usable() const;
   std::size_t transactions() const;  // transactions completed with a final DATA/BDAT reply
   const std::string& host_name() const;

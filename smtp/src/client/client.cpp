@@ -248,7 +248,7 @@ struct Connection::Impl {
           local(421, "4.7.4", "TLS is required but " + host + " does not offer STARTTLS"), true);
     }
     boost::asio::ssl::context* ctx = nullptr;
-    if (verify)
+    if (verify || opts.tls == TlsMode::opportunistic_checked)
       ctx = opts.tls_ctx_verify.get();
     else
       ctx = opts.tls_ctx_noverify ? opts.tls_ctx_noverify.get() : opts.tls_ctx_verify.get();
@@ -286,7 +286,10 @@ struct Connection::Impl {
     const core::IoResult hs = co_await stream->start_tls_client(*ctx, host, verify);
     if (!hs) {
       broken();
-      const std::string why = hs.ec == asio::error::timed_out ? "timed out" : hs.ec.message();
+      std::string why = hs.ec == asio::error::timed_out ? "timed out" : hs.ec.message();
+      if (verify)
+        if (const std::string v = stream->tls_verify_error(); !v.empty() && v != "no certificate")
+          why += " (" + v + ")";
       co_return outcome(Stage::starttls,
                         local(421, "4.7.5", "TLS handshake with " + host + " failed: " + why),
                         true);
@@ -607,6 +610,13 @@ const Capabilities& Connection::capabilities() const {
 }
 bool Connection::tls_active() const {
   return impl_->stream && impl_->stream->is_tls();
+}
+std::string Connection::tls_verify_error() const {
+  if (!tls_active()) return "no TLS";
+  if (impl_->opts.tls != TlsMode::required_verified &&
+      impl_->opts.tls != TlsMode::opportunistic_checked)
+    return "certificate not checked";
+  return impl_->stream->tls_verify_error();
 }
 bool Connection::usable() const {
   return impl_->usable;

@@ -2,8 +2,11 @@
 
 #include <arpa/inet.h>
 
+#include <spdlog/spdlog.h>
+
 #include "core/asio.hpp"
 #include "core/dns.hpp"
+#include "core/log.hpp"
 
 namespace govmail::smtp::outbound {
 namespace {
@@ -48,12 +51,47 @@ awaitable<std::optional<AttemptResult>> mx_names(core::Resolver& resolver,
   co_return std::nullopt;
 }
 
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// RFC 8461 4.1 and 5: under enforce only the MX hosts that match the policy remain and TLS with
+// a certificate valid for the MX name is required; under testing a mismatch is only logged.
+std::optional<AttemptResult> apply_sts(Destination& d, const mta_sts::Policy& policy,
+                                       std::vector<std::string>& names) {
+  std::vector<std::string> allowed, refused;
+  for (auto& n : names) (mta_sts::allows_mx(policy, n) ? allowed : refused).push_back(n);
+  if (policy.mode == mta_sts::Mode::testing) {
+    d.sts = StsMode::testing;
+    if (!refused.empty())
+      spdlog::warn("outbound {}: MTA-STS policy (testing) does not list MX {}; delivering anyway",
+                   d.domain, core::log_safe(joined(refused), 300));
+    return std::nullopt;
+  }
+  d.sts = StsMode::enforce;
+  d.tls = "verify";
+  if (allowed.empty()) {
+    spdlog::warn("outbound {}: MTA-STS policy (enforce) lists none of its MX hosts ({}): deferred",
+                 d.domain, core::log_safe(joined(refused), 300));
+    return failure(AttemptResult::Kind::temporary, "451 4.4.4 MTA-STS policy of " + d.domain +
+                                                       " (enforce) allows none of its MX hosts (" +
+                                                       joined(refused) + "): not sent");
+  }
+  if (!refused.empty())
+    spdlog::info("outbound {}: MTA-STS policy (enforce) skips MX {}", d.domain,
+                 core::log_safe(joined(refused), 300));
+  names = std::move(allowed);
+  return std::nullopt;
+}
+
 }  // namespace
 
 awaitable<Destination> resolve_destination(core::Resolver& resolver,
                                            const core::OutboundConfig& cfg,
                                            const std::vector<core::OutboundRoute>& routes,
-                                           std::string domain) {
+                                           StsPolicies* sts, std::string domain) {
   Destination d;
   d.domain = domain;
   d.tls = cfg.tls;
@@ -71,6 +109,12 @@ awaitable<Destination> resolve_destination(core::Resolver& resolver,
   } else if (auto failed = co_await mx_names(resolver, domain, names)) {
     d.failure = std::move(failed);
     co_return d;
+  } else if (sts && !route) {  // a matching route, even without a host, decides TLS itself
+    if (auto policy = co_await sts->lookup(domain))
+      if (auto refused = apply_sts(d, *policy, names)) {
+        d.failure = std::move(refused);
+        co_return d;
+      }
   }
   bool temporary = false;
   std::string last_error;

@@ -12,6 +12,7 @@
 #include "core/awaitable_fwd.hpp"
 #include "core/config.hpp"
 #include "policy.hpp"
+#include "sts.hpp"
 
 namespace govmail::core {
 class Resolver;
@@ -25,9 +26,15 @@ struct Hop {
   std::uint16_t port = 25;
 };
 
+// The MTA-STS mode in force for a destination (RFC 8461 5): none for static routes and for
+// domains without a policy. Under enforce only MX hosts that the policy names are in `hops` and
+// `tls` is "verify"; under testing delivery is as before and what enforce would refuse is logged.
+enum class StsMode { none, testing, enforce };
+
 struct Destination {
   std::string domain;
   std::string tls;  // none, opportunistic, required, verify
+  StsMode sts = StsMode::none;
   std::string auth_user, auth_password;
   std::vector<Hop> hops;                 // in the order to try
   std::optional<AttemptResult> failure;  // set when no hop could be found
@@ -36,9 +43,11 @@ struct Destination {
 // At most this many addresses are tried per attempt.
 inline constexpr std::size_t kMaxHops = 10;
 
+// A static route takes precedence over MTA-STS: `sts` (null when outbound.mta_sts is off) is
+// asked only for domains without one.
 awaitable<Destination> resolve_destination(core::Resolver& resolver,
                                            const core::OutboundConfig& cfg,
                                            const std::vector<core::OutboundRoute>& routes,
-                                           std::string domain);
+                                           StsPolicies* sts, std::string domain);
 
 }  // namespace govmail::smtp::outbound

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <mutex>
 
@@ -20,7 +21,9 @@
 #include "reporter.hpp"
 #include "smtp/outbound.hpp"
 #include "store/database.hpp"
+#include "store/mta_sts.hpp"
 #include "store/outbound.hpp"
+#include "sts.hpp"
 #include "transfer.hpp"
 
 namespace govmail::smtp {
@@ -71,6 +74,7 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
   outbound::TransferSettings transfer;
   outbound::OutcomeRules rules;
   outbound::DkimKeys dkim;
+  std::unique_ptr<outbound::StsPolicies> sts;  // null when outbound.mta_sts is off
 
   std::mutex mu;
   std::map<std::string, DomainQueue> domains;
@@ -224,7 +228,7 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
         }
         if (!dest) {
           dest = co_await outbound::resolve_destination(*self->resolver, self->cfg, self->routes,
-                                                        domain);
+                                                        self->sts.get(), domain);
         }
         co_await self->deliver(*job, *dest, link);
       }
@@ -407,6 +411,10 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
         last_prune = now;
         if (auto n = co_await self->queue().prune(self->cfg.history, 1000); n && *n > 0)
           spdlog::info("outbound: {} finished queue entries pruned", *n);
+        if (self->sts)
+          if (auto n = co_await self->db->mta_sts().prune(0); !n)  // expired MTA-STS policies
+            spdlog::warn("outbound: pruning MTA-STS policies failed: {}",
+                         store::to_string(n.error()));
       }
       if (now - last_keys > 1min) {
         last_keys = now;
@@ -460,7 +468,24 @@ Result<std::shared_ptr<OutboundService>, std::string> OutboundService::create(
   auto& o = impl->transfer.options;
   o.helo_name = cfg.server.hostname;
   o.tls_ctx_noverify = core::make_client_tls_context_noverify();
-  o.tls_ctx_verify = core::make_client_tls_context();
+  // Verified TLS (tls=verify routes, MTA-STS MX hosts and policy hosts) trusts
+  // outbound.tls_ca_file, or the system store.
+  if (!cfg.outbound.tls_ca_file.empty() &&
+      !std::filesystem::is_regular_file(cfg.outbound.tls_ca_file))
+    return unexpected("outbound.tls_ca_file: " + cfg.outbound.tls_ca_file + " is not a file");
+  try {
+    o.tls_ctx_verify = core::make_client_tls_context(cfg.outbound.tls_ca_file);
+  } catch (const std::exception& e) {
+    return unexpected("outbound.tls_ca_file: cannot load " + cfg.outbound.tls_ca_file + ": " +
+                      e.what());
+  }
+  if (cfg.outbound.mta_sts) {
+    outbound::StsSettings sts;
+    sts.tls = o.tls_ctx_verify;
+    sts.timeout = cfg.outbound.mta_sts_timeout;
+    impl->sts = std::make_unique<outbound::StsPolicies>(ex, impl->resolver, impl->db->mta_sts(),
+                                                        std::move(sts));
+  }
   o.connect = cfg.outbound.connect_timeout;
   o.greeting = o.ehlo = o.mail = o.rcpt = cfg.outbound.command_timeout;
   o.data_init = std::min<std::chrono::milliseconds>(cfg.outbound.command_timeout, 120s);

@@ -60,6 +60,11 @@ awaitable<std::optional<client::Outcome>> connect(Executor ex, const TransferSet
                                                   std::string& failed_host) {
   client::Options opts = settings.options;
   opts.tls = tls_mode(dest.tls);
+  // MTA-STS testing: TLS stays opportunistic, but the certificate is checked and reported.
+  if (dest.sts == StsMode::testing && opts.tls == client::TlsMode::opportunistic)
+    opts.tls = client::TlsMode::opportunistic_checked;
+  const bool opportunistic = opts.tls == client::TlsMode::opportunistic ||
+                             opts.tls == client::TlsMode::opportunistic_checked;
   opts.auth_user = dest.auth_user;
   opts.auth_password = dest.auth_password;
   std::optional<client::Outcome> last;
@@ -67,13 +72,20 @@ awaitable<std::optional<client::Outcome>> connect(Executor ex, const TransferSet
     auto c = co_await client::Connection::open(ex, hop.ip, hop.port, hop.host, opts);
     // Opportunistic TLS that fails its handshake falls back to plain text on the same host
     // (RFC 7435 3: better unencrypted than not at all, unless a policy requires TLS).
-    if (!c && opts.tls == client::TlsMode::opportunistic &&
-        c.error().stage == client::Outcome::Stage::starttls) {
-      spdlog::warn("outbound {}: STARTTLS with {} failed ({}); sending without TLS", dest.domain,
-                   hop.host, core::log_safe(reply_text(c.error().reply), 200));
+    if (!c && opportunistic && c.error().stage == client::Outcome::Stage::starttls) {
+      spdlog::warn("outbound {}: STARTTLS with {} failed ({}); sending without TLS{}", dest.domain,
+                   hop.host, core::log_safe(reply_text(c.error().reply), 200),
+                   dest.sts == StsMode::testing ? " (MTA-STS policy in testing mode)" : "");
       client::Options plain = opts;
       plain.tls = client::TlsMode::none;
       c = co_await client::Connection::open(ex, hop.ip, hop.port, hop.host, plain);
+    }
+    if (c && dest.sts == StsMode::testing) {
+      if (const std::string why = (*c)->tls_verify_error(); !why.empty())
+        spdlog::warn(
+            "outbound {}: MTA-STS policy (testing): {} would be refused under enforce ({}); "
+            "delivering anyway",
+            dest.domain, hop.host, core::log_safe(why, 200));
     }
     if (c) {
       ++*settings.connections;
@@ -82,9 +94,12 @@ awaitable<std::optional<client::Outcome>> connect(Executor ex, const TransferSet
       co_return std::nullopt;
     }
     failed_host = hop.host + "[" + hop.ip + "]:" + std::to_string(hop.port);
-    spdlog::debug("outbound {}: {} ({})", dest.domain, failed_host,
-                  core::log_safe(reply_text(c.error().reply), 200));
     last = c.error();
+    // The reason recorded for the recipient says which policy refused the host.
+    if (dest.sts == StsMode::enforce && last->stage == client::Outcome::Stage::starttls)
+      last->reply.text = "MTA-STS policy of " + dest.domain + " (enforce): " + last->reply.text;
+    spdlog::debug("outbound {}: {} ({})", dest.domain, failed_host,
+                  core::log_safe(reply_text(last->reply), 200));
   }
   co_return last;
 }

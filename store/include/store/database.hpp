@@ -30,6 +30,7 @@ class AdminStore;
 class Directory;
 class MailboxStore;
 class OutboundQueue;
+class MtaStsCache;
 
 // Subscription handle: unsubscribes when destroyed.
 class Subscription {
@@ -63,6 +64,7 @@ class Database {
   MailboxStore& mailboxes();
   AdminStore& admin();  // administration only (admin CLI and API)
   OutboundQueue& outbound();  // remote recipients, delivery reports, DKIM keys
+  MtaStsCache& mta_sts();     // MTA-STS policies of recipient domains (RFC 8461)
 
   // Called (on the io_context) for every committed change of a mailbox, whichever govmail
   // process made it, within about a second. After the notification connection was lost and
