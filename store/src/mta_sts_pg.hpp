@@ -1,4 +1,4 @@
-// MtaStsCache on PostgreSQL (migration 0011).
+// MtaStsCache on PostgreSQL (migration 0012).
 #pragma once
 #include <memory>
 

@@ -1,4 +1,4 @@
-// The MTA-STS policy cache (migration 0011) against a real PostgreSQL: one row per domain,
+// The MTA-STS policy cache (migration 0012) against a real PostgreSQL: one row per domain,
 // replaced by a newer fetch, read back as stored, expired rows pruned.
 #include <ctime>
 

@@ -1,4 +1,4 @@
-// The MTA-STS policy cache (RFC 8461 3.3, migration 0011): the last policy fetched for each
+// The MTA-STS policy cache (RFC 8461 3.3, migration 0012): the last policy fetched for each
 // recipient domain with the id of the TXT record it was fetched under. Shared by every govmail
 // process on the database and kept across restarts, so that a policy seen once keeps
 // protecting delivery while a later fetch is blocked or fails, until its max_age runs out.

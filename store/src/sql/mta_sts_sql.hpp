@@ -1,4 +1,4 @@
-// SQL of the MTA-STS policy cache (migration 0011).
+// SQL of the MTA-STS policy cache (migration 0012).
 #pragma once
 #include "pg/pg.hpp"
 

@@ -1,4 +1,4 @@
--- 0011: the MTA-STS policy cache (RFC 8461 3.3). One row per recipient domain: the last policy
+-- 0012: the MTA-STS policy cache (RFC 8461 3.3). One row per recipient domain: the last policy
 -- fetched from https://mta-sts.<domain>/.well-known/mta-sts.txt, the id of the _mta-sts TXT
 -- record it was fetched under, and when it expires (fetch time + max_age). Outbound workers of
 -- every process read and replace it; a policy keeps applying until expires_at even when a
