@@ -285,27 +285,28 @@ class DnsServerTest : public testing::Test {
   static void SetUpTestSuite() {
     const std::string b(200, 'b');
     const std::string c(200, 'c');
-    server_ = new UnboundServer(
-        {
-            "mx.example. MX 10 b.mx.example.",
-            "mx.example. MX 10 a.mx.example.",
-            "mx.example. MX 10 c.mx.example.",
-            "mx.example. MX 5 First.MX.example.",
-            "mx.example. MX 20 last.mx.example.",
-            "null.example. MX 0 .",
-            "aonly.example. A 192.0.2.10",
-            "dual.example. A 192.0.2.1",
-            "dual.example. AAAA 2001:db8::1",
-            "v6only.example. AAAA 2001:db8::2",
-            "txt.example. TXT \"v=spf1 \" \"ip4:192.0.2.0/24 \" \"-all\"",
-            "txt.example. TXT \"second\"",
-            "long.example. TXT \"" + b + "\" \"" + c + "\"",
-            "10.2.0.192.in-addr.arpa. PTR Host.Example.",
-            "10.2.0.192.in-addr.arpa. PTR other.example.",
-            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR "
-            "v6.example.",
-        },
-        {"example.", "2.0.192.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa."});
+    const std::vector<std::string> zones{"example.", "2.0.192.in-addr.arpa.",
+                                         "8.b.d.0.1.0.0.2.ip6.arpa."};
+    const std::vector<std::string> records{
+        "mx.example. MX 10 b.mx.example.",
+        "mx.example. MX 10 a.mx.example.",
+        "mx.example. MX 10 c.mx.example.",
+        "mx.example. MX 5 First.MX.example.",
+        "mx.example. MX 20 last.mx.example.",
+        "null.example. MX 0 .",
+        "aonly.example. A 192.0.2.10",
+        "dual.example. A 192.0.2.1",
+        "dual.example. AAAA 2001:db8::1",
+        "v6only.example. AAAA 2001:db8::2",
+        "txt.example. TXT \"v=spf1 \" \"ip4:192.0.2.0/24 \" \"-all\"",
+        "txt.example. TXT \"second\"",
+        "long.example. TXT \"" + b + "\" \"" + c + "\"",
+        "10.2.0.192.in-addr.arpa. PTR Host.Example.",
+        "10.2.0.192.in-addr.arpa. PTR other.example.",
+        "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR "
+        "v6.example.",
+    };
+    server_ = new UnboundServer(records, zones);
   }
   static void TearDownTestSuite() {
     delete server_;
