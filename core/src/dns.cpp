@@ -289,13 +289,15 @@ Result<std::shared_ptr<Resolver>, std::string> Resolver::create(Executor ex, Dns
   // libunbound answers the reverse zones of private, documentation and loopback addresses
   // itself (NXDOMAIN, "localhost"). govmail only forwards: PTR names of clients on a private
   // network (the SPF ptr mechanism) live on the configured resolvers, which serve those zones
-  // themselves when nobody else does.
+  // themselves when nobody else does. The loopback zones are declared transparent (no local
+  // data: everything is asked) because "nodefault" through ub_ctx_set_option keeps the type word
+  // in the zone name and matches nothing (libunbound 1.17, cfg_parse_local_zone).
   r = ub_ctx_set_option(ctx, "unblock-lan-zones:", "yes");
   if (r != 0) return unexpected(ub_error("unblock-lan-zones", r));
   for (const char* zone :
-       {"127.in-addr.arpa. nodefault",
+       {"127.in-addr.arpa. transparent",
         "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa. "
-        "nodefault"}) {
+        "transparent"}) {
     r = ub_ctx_set_option(ctx, "local-zone:", zone);
     if (r != 0) return unexpected(ub_error("local-zone", r));
   }

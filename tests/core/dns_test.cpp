@@ -286,7 +286,7 @@ class DnsServerTest : public testing::Test {
     const std::string b(200, 'b');
     const std::string c(200, 'c');
     const std::vector<std::string> zones{"example.", "2.0.192.in-addr.arpa.",
-                                         "8.b.d.0.1.0.0.2.ip6.arpa."};
+                                         "8.b.d.0.1.0.0.2.ip6.arpa.", "127.in-addr.arpa."};
     const std::vector<std::string> records{
         "mx.example. MX 10 b.mx.example.",
         "mx.example. MX 10 a.mx.example.",
@@ -302,6 +302,7 @@ class DnsServerTest : public testing::Test {
         "txt.example. TXT \"second\"",
         "long.example. TXT \"" + b + "\" \"" + c + "\"",
         "10.2.0.192.in-addr.arpa. PTR Host.Example.",
+        "11.0.0.127.in-addr.arpa. PTR loop.example.",
         "10.2.0.192.in-addr.arpa. PTR other.example.",
         "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR "
         "v6.example.",
@@ -401,6 +402,10 @@ TEST_F(DnsServerTest, Ptr) {
   ASSERT_EQ(p.status, DnsStatus::ok) << p.error;
   EXPECT_EQ(p.names, std::vector<std::string>{"v6.example"});
   EXPECT_EQ(run(io, resolver->ptr("192.0.2.11")).status, DnsStatus::nxdomain);
+  // Loopback reverse names go to the forwarder too (libunbound would answer them itself).
+  p = run(io, resolver->ptr("127.0.0.11"));
+  ASSERT_EQ(p.status, DnsStatus::ok) << p.error;
+  EXPECT_EQ(p.names, std::vector<std::string>{"loop.example"});
   p = run(io, resolver->ptr("not-an-ip"));
   EXPECT_EQ(p.status, DnsStatus::temporary);
   EXPECT_EQ(p.error, "not an IP address");
