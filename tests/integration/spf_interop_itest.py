@@ -99,6 +99,7 @@ RECORDS = [
     '13.0.0.127.in-addr.arpa. PTR pm.pmac2.spf.vn.', 'pm.pmac2.spf.vn. A 127.0.0.13',
     f'1.{"0." * 31}ip6.arpa. PTR v6.ptr.spf.vn.', 'v6.ptr.spf.vn. AAAA ::1',
     'host.ptr.spf.vn.check.spf.vn. A 127.0.0.2', 'pm.pmac2.spf.vn.check.spf.vn. A 127.0.0.2',
+    'ptrvoid.spf.vn. TXT "v=spf1 a:nx1.spf.vn a:nx2.spf.vn ptr ip4:127.0.0.0/24 -all"',
     # temporary DNS failures: the zone below answers REFUSED
     'inctemp.spf.vn. TXT "v=spf1 include:temp.spf.vn -all"',
 ]
@@ -178,6 +179,8 @@ CASES = [
     ("127.0.0.12", "a@pmac.spf.vn", "fail"),  # no validated name: %{p} = unknown
     ("127.0.0.10", "a@pmac.spf.vn", "fail"),  # no PTR: unknown
     ("127.0.0.13", "a@pmac2.spf.vn", "pass"),  # %{p} prefers pm.pmac2.spf.vn, under <domain>
+    ("127.0.0.10", "a@ptrvoid.spf.vn", "permerror"),  # the NXDOMAIN PTR is the third void lookup
+    ("127.0.0.11", "a@ptrvoid.spf.vn", "pass"),  # a PTR name found: two voids only
     ("127.0.0.10", "a@temp.spf.vn", "temperror"),
     ("127.0.0.10", "a@inctemp.spf.vn", "temperror"),
 ]

@@ -328,6 +328,7 @@ std::vector<std::string> zone_records() {
       "ptrother.example. TXT \"v=spf1 ptr:other.example -all\"",
       "ptrnamed.example. TXT \"v=spf1 ptr:ptr.example -all\"",
       "pmacro.example. TXT \"v=spf1 exists:%{p}._p.example -all\"",
+      "ptrvoid.example. TXT \"v=spf1 a:nx1.example a:nx2.example ptr -all\"",
       "mail.ptr.example._p.example. A 127.0.0.2",
   };
   // 10 lookup terms that do not match, then -all; and the same with 11.
@@ -447,6 +448,11 @@ TEST_F(SpfDnsTest, PtrMatchesValidatedNamesOnly) {
   EXPECT_SPF(check("2001:db8::1", "ptrnamed.example"), Result::pass);
   EXPECT_SPF(check("::ffff:192.0.2.10", "ptrnamed.example"), Result::pass);  // asked as IPv4
   EXPECT_SPF(check("2001:db8::10", "ptrnamed.example"), Result::fail);       // no PTR for it
+  // A PTR lookup that finds nothing is a void lookup of the ptr term (RFC 7208 4.6.4).
+  EXPECT_SPF(check("192.0.2.10", "ptrvoid.example"), Result::fail);
+  Evaluation e = check("192.0.2.11", "ptrvoid.example");
+  EXPECT_EQ(e.result, Result::permerror);
+  EXPECT_EQ(e.explanation, "void lookup limit (2) exceeded at 192.0.2.11");
 }
 
 TEST_F(SpfDnsTest, PMacroIsTheValidatedName) {
