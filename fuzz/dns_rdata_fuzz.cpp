@@ -1,5 +1,6 @@
 // Fuzz target for the DNS rdata parsers of the outbound resolver (core/src/dns_rdata.hpp): the
-// answers come from any DNS server on the path, so MX, TXT and address rdata are hostile bytes.
+// answers come from any DNS server on the path, so MX, TXT, PTR and address rdata are hostile
+// bytes.
 // The input is read as a list of rdata records (<length byte><bytes>...), fed to every parser
 // and to the answer mapping; names that come out must be usable as SMTP hosts.
 #include <cstdint>
@@ -40,6 +41,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // The whole input as one rdata of each type.
   if (auto mx = dns::parse_mx_rdata(input)) check_host(mx->host);
+  if (auto name = dns::parse_ptr_rdata(input)) {
+    check_host(*name);
+    require(!name->empty(), "PTR names a host");
+  }
   if (auto txt = dns::parse_txt_rdata(input)) require(txt->size() < input.size(), "TXT shrinks");
   require(dns::parse_a_rdata(input).has_value() == (input.size() == 4), "A only from 4 bytes");
   require(dns::parse_aaaa_rdata(input).has_value() == (input.size() == 16),
@@ -72,6 +77,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   govmail::core::TxtAnswer txt = dns::txt_answer(raw);
   require(txt.status != govmail::core::DnsStatus::ok || !txt.texts.empty(), "ok TXT has texts");
+  govmail::core::PtrAnswer ptr = dns::ptr_answer(raw);
+  require(ptr.status != govmail::core::DnsStatus::ok || !ptr.names.empty(), "ok PTR has names");
+  for (const std::string& name : ptr.names) {
+    check_host(name);
+    require(!name.empty(), "no root PTR name");
+  }
   govmail::core::AddressAnswer addresses = dns::address_answer(raw, raw);
   require(addresses.status != govmail::core::DnsStatus::ok || !addresses.addresses.empty(),
           "ok address answer has addresses");

@@ -20,6 +20,7 @@ namespace govmail::core {
 namespace {
 
 constexpr int kTypeA = 1;
+constexpr int kTypePtr = 12;
 constexpr int kTypeMx = 15;
 constexpr int kTypeTxt = 16;
 constexpr int kTypeAaaa = 28;
@@ -285,6 +286,21 @@ Result<std::shared_ptr<Resolver>, std::string> Resolver::create(Executor ex, Dns
   // No DNSSEC validation yet (no trust anchor): the iterator alone.
   r = ub_ctx_set_option(ctx, "module-config:", "iterator");
   if (r != 0) return unexpected(ub_error("module-config", r));
+  // libunbound answers the reverse zones of private, documentation and loopback addresses
+  // itself (NXDOMAIN, "localhost"). govmail only forwards: PTR names of clients on a private
+  // network (the SPF ptr mechanism) live on the configured resolvers, which serve those zones
+  // themselves when nobody else does. The loopback zones are declared transparent (no local
+  // data: everything is asked) because "nodefault" through ub_ctx_set_option keeps the type word
+  // in the zone name and matches nothing (libunbound 1.17, cfg_parse_local_zone).
+  r = ub_ctx_set_option(ctx, "unblock-lan-zones:", "yes");
+  if (r != 0) return unexpected(ub_error("unblock-lan-zones", r));
+  for (const char* zone :
+       {"127.in-addr.arpa. transparent",
+        "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa. "
+        "transparent"}) {
+    r = ub_ctx_set_option(ctx, "local-zone:", zone);
+    if (r != 0) return unexpected(ub_error("local-zone", r));
+  }
   if (impl->opts.forwarders.empty()) {
     r = ub_ctx_resolvconf(ctx, "/etc/resolv.conf");
     if (r != 0) return unexpected(ub_error("/etc/resolv.conf", r));
@@ -349,6 +365,15 @@ awaitable<TxtAnswer> Resolver::txt(std::string name) {
   std::vector<int> types{kTypeTxt};  // GCC 12: a braced list inside co_await fails to compile
   Answers answers = co_await impl->ask(std::move(name), std::move(types));
   co_return dns::txt_answer(answers[0]);
+}
+
+awaitable<PtrAnswer> Resolver::ptr(std::string ip) {
+  std::optional<std::string> name = dns::reverse_name(ip);
+  if (!name) co_return PtrAnswer{DnsStatus::temporary, {}, "not an IP address"};
+  std::shared_ptr<Impl> impl = impl_;
+  std::vector<int> types{kTypePtr};  // GCC 12: a braced list inside co_await fails to compile
+  Answers answers = co_await impl->ask(std::move(*name), std::move(types));
+  co_return dns::ptr_answer(answers[0]);
 }
 
 }  // namespace govmail::core

@@ -58,6 +58,31 @@ std::optional<MxHost> parse_mx_rdata(std::string_view rdata) {
   return MxHost{static_cast<std::uint16_t>(hi << 8 | lo), std::move(*host)};
 }
 
+std::optional<std::string> parse_ptr_rdata(std::string_view rdata) {
+  std::size_t used = 0;
+  std::optional<std::string> name = parse_wire_name(rdata, used);
+  if (!name || name->empty() || used != rdata.size()) return std::nullopt;
+  return name;
+}
+
+std::optional<std::string> reverse_name(const std::string& ip) {
+  unsigned char bytes[16] = {};
+  std::string out;
+  if (inet_pton(AF_INET, ip.c_str(), bytes) == 1) {
+    for (int i = 3; i >= 0; --i) out += std::to_string(bytes[i]) + ".";
+    return out + "in-addr.arpa";
+  }
+  if (inet_pton(AF_INET6, ip.c_str(), bytes) != 1) return std::nullopt;
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    out += kHex[bytes[i] & 0xf];
+    out += '.';
+    out += kHex[bytes[i] >> 4];
+    out += '.';
+  }
+  return out + "ip6.arpa";
+}
+
 std::optional<std::string> parse_txt_rdata(std::string_view rdata) {
   if (rdata.empty()) return std::nullopt;
   std::string text;
@@ -210,6 +235,21 @@ TxtAnswer txt_answer(const RawAnswer& raw) {
   if (out.texts.empty()) {
     out.status = DnsStatus::temporary;
     out.error = "no valid TXT record";
+  }
+  return out;
+}
+
+PtrAnswer ptr_answer(const RawAnswer& raw) {
+  PtrAnswer out;
+  out.status = base_status(raw, out.error);
+  if (out.status != DnsStatus::ok) return out;
+  for (const std::string& rd : raw.rdata) {
+    std::optional<std::string> name = parse_ptr_rdata(rd);
+    if (name) out.names.push_back(std::move(*name));
+  }
+  if (out.names.empty()) {
+    out.status = DnsStatus::temporary;
+    out.error = "no valid PTR record";
   }
   return out;
 }

@@ -39,6 +39,14 @@ std::optional<std::string> parse_wire_name(std::string_view wire, std::size_t& u
 // (null MX).
 std::optional<MxHost> parse_mx_rdata(std::string_view rdata);
 
+// PTR rdata: one name, nothing after it; nullopt for the root, which names no host.
+std::optional<std::string> parse_ptr_rdata(std::string_view rdata);
+
+// The reverse-lookup name of an address (RFC 1035 3.5, RFC 3596 2.5), without trailing dot:
+// "192.0.2.1" -> "1.2.0.192.in-addr.arpa", "2001:db8::1" -> "1.0.0.0...8.b.d.0.1.0.0.2.ip6.arpa".
+// nullopt when `ip` is not an IPv4 or IPv6 address.
+std::optional<std::string> reverse_name(const std::string& ip);
+
 // TXT rdata: one or more <length><bytes> character-strings, concatenated; nullopt when a
 // length runs past the end or there is no string at all.
 std::optional<std::string> parse_txt_rdata(std::string_view rdata);
@@ -58,5 +66,6 @@ DnsStatus base_status(const RawAnswer& raw, std::string& error);
 MxAnswer mx_answer(const RawAnswer& raw, std::mt19937& rng);
 AddressAnswer address_answer(const RawAnswer& a, const RawAnswer& aaaa);
 TxtAnswer txt_answer(const RawAnswer& raw);
+PtrAnswer ptr_answer(const RawAnswer& raw);
 
 }  // namespace govmail::core::dns

@@ -124,6 +124,33 @@ TEST(DnsRdata, Txt) {
                            "ab\x03"s));
 }
 
+TEST(DnsRdata, Ptr) {
+  EXPECT_EQ(dns::parse_ptr_rdata("\x04Host\x07"
+                                 "Example\x00"s),
+            "host.example");
+  EXPECT_FALSE(dns::parse_ptr_rdata("\x00"s));  // the root names no host
+  EXPECT_FALSE(dns::parse_ptr_rdata(""s));
+  EXPECT_FALSE(dns::parse_ptr_rdata("\x04host"s));  // truncated
+  EXPECT_FALSE(
+      dns::parse_ptr_rdata("\x04host\x00"
+                           "junk"s));                   // bytes after the name
+  EXPECT_FALSE(dns::parse_ptr_rdata("\xc0\x0c"s));      // compressed
+  EXPECT_FALSE(dns::parse_ptr_rdata("\x04h st\x00"s));  // not a hostname
+}
+
+TEST(DnsRdata, ReverseName) {
+  EXPECT_EQ(dns::reverse_name("192.0.2.1"), "1.2.0.192.in-addr.arpa");
+  EXPECT_EQ(dns::reverse_name("127.0.0.10"), "10.0.0.127.in-addr.arpa");
+  EXPECT_EQ(dns::reverse_name("2001:db8::1"),
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+  EXPECT_EQ(dns::reverse_name("::ffff:192.0.2.1"),
+            "1.0.2.0.0.0.0.c.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa");
+  EXPECT_FALSE(dns::reverse_name(""));
+  EXPECT_FALSE(dns::reverse_name("192.0.2"));
+  EXPECT_FALSE(dns::reverse_name("host.example"));
+  EXPECT_FALSE(dns::reverse_name("192.0.2.1 "));
+}
+
 TEST(DnsRdata, Addresses) {
   EXPECT_EQ(dns::parse_a_rdata("\xc0\x00\x02\x01"s), "192.0.2.1");
   EXPECT_FALSE(dns::parse_a_rdata("\xc0\x00\x02"s));
@@ -188,6 +215,25 @@ TEST(DnsAnswer, MxHostileAndNull) {
   ASSERT_EQ(a.hosts.size(), 1u);
 }
 
+TEST(DnsAnswer, PtrSkipsBadNames) {
+  dns::RawAnswer raw;
+  raw.havedata = true;
+  raw.rdata = {"\x00"s,
+               "\x01"
+               "A\x07"
+               "example\x00"s,
+               "\x03b c\x00"s};
+  PtrAnswer a = dns::ptr_answer(raw);
+  EXPECT_EQ(a.status, DnsStatus::ok) << a.error;
+  EXPECT_EQ(a.names, std::vector<std::string>{"a.example"});
+  raw.rdata = {"\x00"s};
+  a = dns::ptr_answer(raw);
+  EXPECT_EQ(a.status, DnsStatus::temporary);
+  EXPECT_EQ(a.error, "no valid PTR record");
+  raw.rcode = 3;
+  EXPECT_EQ(dns::ptr_answer(raw).status, DnsStatus::nxdomain);
+}
+
 TEST(DnsAnswer, AddressCombinations) {
   dns::RawAnswer nx;
   nx.rcode = 3;
@@ -239,7 +285,9 @@ class DnsServerTest : public testing::Test {
   static void SetUpTestSuite() {
     const std::string b(200, 'b');
     const std::string c(200, 'c');
-    server_ = new UnboundServer({
+    const std::vector<std::string> zones{"example.", "2.0.192.in-addr.arpa.",
+                                         "8.b.d.0.1.0.0.2.ip6.arpa.", "127.in-addr.arpa."};
+    const std::vector<std::string> records{
         "mx.example. MX 10 b.mx.example.",
         "mx.example. MX 10 a.mx.example.",
         "mx.example. MX 10 c.mx.example.",
@@ -253,7 +301,13 @@ class DnsServerTest : public testing::Test {
         "txt.example. TXT \"v=spf1 \" \"ip4:192.0.2.0/24 \" \"-all\"",
         "txt.example. TXT \"second\"",
         "long.example. TXT \"" + b + "\" \"" + c + "\"",
-    });
+        "10.2.0.192.in-addr.arpa. PTR Host.Example.",
+        "11.0.0.127.in-addr.arpa. PTR loop.example.",
+        "10.2.0.192.in-addr.arpa. PTR other.example.",
+        "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR "
+        "v6.example.",
+    };
+    server_ = new UnboundServer(records, zones);
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -336,6 +390,25 @@ TEST_F(DnsServerTest, Txt) {
   ASSERT_EQ(t.texts.size(), 1u);
   EXPECT_EQ(t.texts[0], std::string(200, 'b') + std::string(200, 'c'));
   EXPECT_EQ(run(io, resolver->txt("aonly.example")).status, DnsStatus::nodata);
+}
+
+TEST_F(DnsServerTest, Ptr) {
+  auto resolver = make_resolver(io, server_->forwarder());
+  PtrAnswer p = run(io, resolver->ptr("192.0.2.10"));
+  ASSERT_EQ(p.status, DnsStatus::ok) << p.error;
+  std::set<std::string> names(p.names.begin(), p.names.end());
+  EXPECT_EQ(names, (std::set<std::string>{"host.example", "other.example"}));  // lower-cased
+  p = run(io, resolver->ptr("2001:db8::1"));
+  ASSERT_EQ(p.status, DnsStatus::ok) << p.error;
+  EXPECT_EQ(p.names, std::vector<std::string>{"v6.example"});
+  EXPECT_EQ(run(io, resolver->ptr("192.0.2.11")).status, DnsStatus::nxdomain);
+  // Loopback reverse names go to the forwarder too (libunbound would answer them itself).
+  p = run(io, resolver->ptr("127.0.0.11"));
+  ASSERT_EQ(p.status, DnsStatus::ok) << p.error;
+  EXPECT_EQ(p.names, std::vector<std::string>{"loop.example"});
+  p = run(io, resolver->ptr("not-an-ip"));
+  EXPECT_EQ(p.status, DnsStatus::temporary);
+  EXPECT_EQ(p.error, "not an IP address");
 }
 
 TEST_F(DnsServerTest, ManyConcurrentLookupsOnTwoThreads) {

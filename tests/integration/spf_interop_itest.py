@@ -87,10 +87,24 @@ RECORDS = [
     f'ten.spf.vn. TXT "v=spf1 {TEN} ip4:127.0.0.0/24 -all"',
     f'many.spf.vn. TXT "v=spf1 {MANY} ip4:127.0.0.0/24 -all"',
     'loop.spf.vn. TXT "v=spf1 include:loop.spf.vn -all"',
+    # ptr and %{p} (RFC 7208 5.5, 7.3): 127.0.0.11 names a host that leads back to it (validated),
+    # 127.0.0.12 one that does not, 127.0.0.13 two validated hosts, 127.0.0.10 has no PTR record.
+    'ptr.spf.vn. TXT "v=spf1 ptr -all"',
+    'ptrother.spf.vn. TXT "v=spf1 ptr:other.vn -all"',
+    'pmac.spf.vn. TXT "v=spf1 exists:%{p}.check.spf.vn -all"',
+    'pmac2.spf.vn. TXT "v=spf1 exists:%{p}.check.spf.vn -all"',
+    '11.0.0.127.in-addr.arpa. PTR Host.PTR.spf.vn.', 'host.ptr.spf.vn. A 127.0.0.11',
+    '12.0.0.127.in-addr.arpa. PTR nohost.ptr.spf.vn.', 'nohost.ptr.spf.vn. A 127.0.0.99',
+    '13.0.0.127.in-addr.arpa. PTR mail.other.vn.', 'mail.other.vn. A 127.0.0.13',
+    '13.0.0.127.in-addr.arpa. PTR pm.pmac2.spf.vn.', 'pm.pmac2.spf.vn. A 127.0.0.13',
+    f'1.{"0." * 31}ip6.arpa. PTR v6.ptr.spf.vn.', 'v6.ptr.spf.vn. AAAA ::1',
+    'host.ptr.spf.vn.check.spf.vn. A 127.0.0.2', 'pm.pmac2.spf.vn.check.spf.vn. A 127.0.0.2',
+    'ptrvoid.spf.vn. TXT "v=spf1 a:nx1.spf.vn a:nx2.spf.vn ptr ip4:127.0.0.0/24 -all"',
     # temporary DNS failures: the zone below answers REFUSED
     'inctemp.spf.vn. TXT "v=spf1 include:temp.spf.vn -all"',
 ]
-ZONES = ("vn.", ("temp.spf.vn.", "refuse"))
+ZONES = ("vn.", ("temp.spf.vn.", "refuse"), "127.in-addr.arpa.", f'1.{"0." * 31}ip6.arpa.',
+         ("14.0.0.127.in-addr.arpa.", "refuse"))
 
 # (client address, MAIL FROM, the RFC 7208 result). Temporary failures come last: a resolver may
 # hold a server that refused for a while against later queries.
@@ -155,8 +169,25 @@ CASES = [
     ("127.0.0.10", "a@ten.spf.vn", "pass"),
     ("127.0.0.10", "a@many.spf.vn", "permerror"),
     ("127.0.0.10", "a@loop.spf.vn", "permerror"),
+    ("127.0.0.11", "a@ptr.spf.vn", "pass"),  # host.ptr.spf.vn, validated
+    ("127.0.0.12", "a@ptr.spf.vn", "fail"),  # nohost.ptr.spf.vn is 127.0.0.99: not validated
+    ("127.0.0.10", "a@ptr.spf.vn", "fail"),  # no PTR record (NXDOMAIN): no match
+    ("::1", "a@ptr.spf.vn", "pass"),  # the ip6.arpa nibble name, validated by AAAA
+    ("127.0.0.13", "a@ptrother.spf.vn", "pass"),  # mail.other.vn
+    ("127.0.0.11", "a@ptrother.spf.vn", "fail"),  # host.ptr.spf.vn is not under other.vn
+    ("127.0.0.11", "a@pmac.spf.vn", "pass"),  # %{p} = host.ptr.spf.vn
+    ("127.0.0.12", "a@pmac.spf.vn", "fail"),  # no validated name: %{p} = unknown
+    ("127.0.0.10", "a@pmac.spf.vn", "fail"),  # no PTR: unknown
+    ("127.0.0.13", "a@pmac2.spf.vn", "pass"),  # %{p} prefers pm.pmac2.spf.vn, under <domain>
+    ("127.0.0.10", "a@ptrvoid.spf.vn", "permerror"),  # the NXDOMAIN PTR is the third void lookup
+    ("127.0.0.11", "a@ptrvoid.spf.vn", "pass"),  # a PTR name found: two voids only
     ("127.0.0.10", "a@temp.spf.vn", "temperror"),
     ("127.0.0.10", "a@inctemp.spf.vn", "temperror"),
+]
+# RFC 7208 5.5: "If a DNS error occurs while doing the PTR RR lookup, then this mechanism fails
+# to match." pyspf 2.0.14 answers temperror here instead, so only govmail is held to the RFC.
+GOVMAIL_ONLY = [
+    ("127.0.0.14", "a@ptr.spf.vn", "fail"),  # the PTR lookup is REFUSED
 ]
 
 
@@ -203,6 +234,11 @@ with FreshDatabase() as db, UnboundServer(RECORDS, ZONES) as dns_server:
             theirs = pyspf_result(dns_server.port, ip, sender)
             c.check(ours == theirs == expected,
                     f"{sender} from {ip}: govmail {ours}, pyspf {theirs}, RFC 7208 {expected}")
+        for n, (ip, sender, expected) in enumerate(GOVMAIL_ONLY, len(CASES)):
+            ours = govmail_result(srv, n, ip, sender)
+            theirs = pyspf_result(dns_server.port, ip, sender)
+            c.check(ours == expected,
+                    f"{sender} from {ip}: govmail {ours}, RFC 7208 {expected} (pyspf {theirs})")
     finally:
         stop_server(srv, c)
 c.finish()

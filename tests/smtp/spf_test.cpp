@@ -315,6 +315,21 @@ std::vector<std::string> zone_records() {
       "helo.example. TXT \"v=spf1 exists:%{l}.%{h}.helos.example -all\"",
       "postmaster.helo.example.helos.example. A 127.0.0.2",
       "ptr.example. TXT \"v=spf1 ptr -all\"",
+      // 192.0.2.10 names a host whose address leads back (validated) and one whose does not.
+      "10.2.0.192.in-addr.arpa. PTR Mail.PTR.example.",
+      "10.2.0.192.in-addr.arpa. PTR fake.other.example.",
+      "mail.ptr.example. A 192.0.2.10",
+      "mail.ptr.example. AAAA 2001:db8::10",
+      "fake.other.example. A 192.0.2.99",
+      "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa. PTR "
+      "v6.ptr.example.",
+      "v6.ptr.example. AAAA 2001:db8::1",
+      "v6.ptr.example. A 192.0.2.1",
+      "ptrother.example. TXT \"v=spf1 ptr:other.example -all\"",
+      "ptrnamed.example. TXT \"v=spf1 ptr:ptr.example -all\"",
+      "pmacro.example. TXT \"v=spf1 exists:%{p}._p.example -all\"",
+      "ptrvoid.example. TXT \"v=spf1 a:nx1.example a:nx2.example ptr -all\"",
+      "mail.ptr.example._p.example. A 127.0.0.2",
   };
   // 10 lookup terms that do not match, then -all; and the same with 11.
   std::string ten = "v=spf1";
@@ -332,7 +347,10 @@ std::vector<std::string> zone_records() {
 
 class SpfDnsTest : public testing::Test {
  protected:
-  static void SetUpTestSuite() { server_ = new UnboundServer(zone_records()); }
+  static void SetUpTestSuite() {
+    server_ = new UnboundServer(zone_records(),
+                                {"example.", "2.0.192.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa."});
+  }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
@@ -417,7 +435,29 @@ TEST_F(SpfDnsTest, QualifiersAndDefaults) {
   EXPECT_SPF(check("198.51.100.1", "softfail.example"), Result::pass);
   EXPECT_SPF(check("192.0.2.1", "neutral.example"), Result::neutral);
   EXPECT_SPF(check("192.0.2.1", "nomatch.example"), Result::neutral);  // no match, no redirect
-  EXPECT_SPF(check("192.0.2.1", "ptr.example"), Result::fail);         // ptr never matches
+  EXPECT_SPF(check("192.0.2.1", "ptr.example"), Result::fail);         // no PTR: no match
+}
+
+TEST_F(SpfDnsTest, PtrMatchesValidatedNamesOnly) {
+  EXPECT_SPF(check("192.0.2.10", "ptr.example"), Result::pass);  // mail.ptr.example leads back
+  EXPECT_SPF(check("192.0.2.11", "ptr.example"), Result::fail);  // NXDOMAIN PTR: no match
+  EXPECT_SPF(check("192.0.2.10", "ptrnamed.example"), Result::pass);
+  // fake.other.example is a PTR name of 192.0.2.10, but its address is 192.0.2.99.
+  EXPECT_SPF(check("192.0.2.10", "ptrother.example"), Result::fail);
+  // IPv6: the nibble name, and only AAAA records validate.
+  EXPECT_SPF(check("2001:db8::1", "ptrnamed.example"), Result::pass);
+  EXPECT_SPF(check("::ffff:192.0.2.10", "ptrnamed.example"), Result::pass);  // asked as IPv4
+  EXPECT_SPF(check("2001:db8::10", "ptrnamed.example"), Result::fail);       // no PTR for it
+  // A PTR lookup that finds nothing is a void lookup of the ptr term (RFC 7208 4.6.4).
+  EXPECT_SPF(check("192.0.2.10", "ptrvoid.example"), Result::fail);
+  Evaluation e = check("192.0.2.11", "ptrvoid.example");
+  EXPECT_EQ(e.result, Result::permerror);
+  EXPECT_EQ(e.explanation, "void lookup limit (2) exceeded at 192.0.2.11");
+}
+
+TEST_F(SpfDnsTest, PMacroIsTheValidatedName) {
+  EXPECT_SPF(check("192.0.2.10", "pmacro.example"), Result::pass);  // mail.ptr.example._p
+  EXPECT_SPF(check("192.0.2.11", "pmacro.example"), Result::fail);  // unknown._p.example
 }
 
 TEST_F(SpfDnsTest, None) {
@@ -521,6 +561,43 @@ TEST(SpfTemperror, ForwarderNeverAnswers) {
   EXPECT_EQ(out->explanation, "DNS timeout for TXT slow.example");
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   (*resolver)->stop();
+}
+
+// ---- ptr and %{p} (RFC 7208 5.5, 7.3) ---------------------------------------------------------
+
+TEST(SpfPtr, WithinDomain) {
+  EXPECT_TRUE(within_domain("example.com", "example.com"));
+  EXPECT_TRUE(within_domain("Mail.Example.COM", "example.com"));
+  EXPECT_TRUE(within_domain("a.b.example.com", "EXAMPLE.com"));
+  EXPECT_FALSE(within_domain("badexample.com", "example.com"));  // a label boundary is needed
+  EXPECT_FALSE(within_domain("example.com", "mail.example.com"));
+  EXPECT_FALSE(within_domain("example.org", "example.com"));
+}
+
+TEST(SpfPtr, ValidatedDomainPrefersTheDomainThenASubdomain) {
+  const std::vector<std::string> names{"x.other.net", "mail.example.com", "example.com"};
+  EXPECT_EQ(validated_domain(names, "example.com"), "example.com");
+  EXPECT_EQ(validated_domain({"x.other.net", "mail.example.com"}, "example.com"),
+            "mail.example.com");
+  EXPECT_EQ(validated_domain({"x.other.net", "y.other.net"}, "example.com"), "x.other.net");
+  EXPECT_EQ(validated_domain({}, "example.com"), "unknown");
+}
+
+TEST(SpfPtr, PMacroUsesTheValidatedDomain) {
+  MacroContext ctx = rfc_context("192.0.2.3");
+  EXPECT_EQ(*expand("%{p}", ctx), "unknown");  // not looked up: "unknown"
+  ctx.validated_domain = "mx.example.org";
+  EXPECT_EQ(*expand("%{p}", ctx), "mx.example.org");
+  EXPECT_EQ(*expand("%{p2}.x", ctx), "example.org.x");
+  EXPECT_EQ(*expand("%{pr}", ctx), "org.example.mx");
+}
+
+TEST(SpfPtr, UsesPtrMacro) {
+  EXPECT_TRUE(uses_ptr_macro("%{p}.check.example.com"));
+  EXPECT_TRUE(uses_ptr_macro("a.%{P2r}"));
+  EXPECT_FALSE(uses_ptr_macro("%{d}.%{i}"));
+  EXPECT_FALSE(uses_ptr_macro("%%{p}"));  // a literal "%" then "{p}"
+  EXPECT_FALSE(uses_ptr_macro("p.example.com"));
 }
 
 }  // namespace

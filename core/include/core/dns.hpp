@@ -1,4 +1,5 @@
-// Asynchronous DNS for outbound mail: MX (with the RFC 7505 null MX), A+AAAA and TXT lookups.
+// Asynchronous DNS for outbound mail and inbound checks: MX (with the RFC 7505 null MX), A+AAAA,
+// TXT and PTR lookups.
 //
 // Why libunbound: a maintained resolver library (retries, TCP fallback on truncation, EDNS,
 // caching, CNAME following) that hands back the rdata of each answer and can validate DNSSEC
@@ -65,6 +66,12 @@ struct TxtAnswer {
   std::string error;
 };
 
+struct PtrAnswer {
+  DnsStatus status = DnsStatus::temporary;
+  std::vector<std::string> names;  // one per PTR record, lower-case, no trailing dot
+  std::string error;
+};
+
 class Resolver {
  public:
   struct Impl;
@@ -83,6 +90,10 @@ class Resolver {
   // A and AAAA asked at once. nxdomain only when both answers say so; ok when either has data.
   awaitable<AddressAnswer> addresses(std::string host);
   awaitable<TxtAnswer> txt(std::string name);
+  // The PTR names of an address ("192.0.2.1" asks 1.2.0.192.in-addr.arpa, "2001:db8::1" the
+  // nibbles under ip6.arpa). Names that are not hostnames are skipped (temporary when none is
+  // left); an `ip` that is not an address answers temporary without asking.
+  awaitable<PtrAnswer> ptr(std::string ip);
 
   // The one resolver of a govmail process (outbound.resolvers, outbound.dns_timeout): outbound
   // delivery and the MX's inbound checks share it, and its cache.

@@ -6,15 +6,19 @@
 // stalling every other session there, nor await core::Resolver. The record parser and macro
 // expander are sans-I/O (smtp/src/auth/spf_record.hpp); this file only adds the lookups.
 //
-// What is implemented: record selection (RFC 7208 4.5), all, include, a, mx, ip4, ip6, exists
-// (with prefix lengths, dual-cidr on a and mx), redirect=, qualifiers, macros (7: s l o d i p v h,
-// digit and r transformers, delimiters, %% %_ %-, upper case URL-escaped), the limits of 4.6.4:
-// 10 terms causing DNS lookups (include, a, mx, ptr, exists, redirect) across the whole
+// What is implemented: record selection (RFC 7208 4.5), all, include, a, mx, ptr, ip4, ip6,
+// exists (with prefix lengths, dual-cidr on a and mx), redirect=, qualifiers, macros (7: s l o d
+// i p v h, digit and r transformers, delimiters, %% %_ %-, upper case URL-escaped), the limits of
+// 4.6.4: 10 terms causing DNS lookups (include, a, mx, ptr, exists, redirect) across the whole
 // evaluation, 10 MX names per mx, 2 void lookups (NOERROR-empty or NXDOMAIN), all permerror
 // beyond. IPv4-mapped IPv6 client addresses are checked as IPv4.
+// ptr and %{p} (5.5, 7.3): publishers SHOULD NOT use ptr, but verifiers evaluate it. The client's
+// PTR names (the first 10) are validated by an address lookup of the client's family each (not
+// counted as terms: at most 10 per evaluation), once per evaluation and only when a ptr or %{p}
+// needs them. A PTR lookup that fails is no match (not temperror); one that finds nothing is a
+// void lookup for ptr; a name whose address lookup fails is skipped. %{p} is the validated name
+// equal to, else under, the current domain, else the first one, else "unknown".
 // Deliberately not implemented:
-// - ptr never matches and %{p} expands to "unknown": RFC 7208 5.5 says ptr SHOULD NOT be used,
-//   and core::Resolver has no PTR queries. ptr still counts as a DNS-lookup term.
 // - exp= is checked for syntax and otherwise ignored: the explanation is for rejections that
 //   quote the sender's text back to the client, which govmail does not do.
 // Bounds: records over 4096 bytes are a permerror; recursion is bounded by the lookup limit;

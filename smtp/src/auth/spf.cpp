@@ -1,5 +1,7 @@
 #include "smtp/spf.hpp"
 
+#include <arpa/inet.h>
+
 #include <optional>
 #include <vector>
 
@@ -37,6 +39,9 @@ namespace {
 constexpr int kMaxLookupTerms = 10;
 constexpr int kMaxVoidLookups = 2;
 constexpr std::size_t kMaxMxNames = 10;
+// RFC 7208 4.6.4 and 5.5: PTR names beyond the first 10 are ignored, so at most 10 address
+// lookups validate them.
+constexpr std::size_t kMaxPtrNames = 10;
 
 // Client and DNS text in an explanation: cut short, control bytes and non-ASCII replaced.
 std::string printable(std::string_view s) {
@@ -59,6 +64,13 @@ Result result_of(Qualifier q) {
       return Result::neutral;
   }
   return Result::neutral;
+}
+
+// The client address as text for a PTR query; an IPv4-mapped address is asked as IPv4.
+std::string ip_text(const ClientIp& ip) {
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.bytes.data(), text, sizeof text);
+  return text;
 }
 
 struct Outcome {
@@ -125,7 +137,7 @@ class Evaluator {
     }
     if (record->redirect) {
       if (auto stop = count_lookup()) co_return *stop;
-      auto target = expand_domain(*record->redirect, ctx);
+      auto target = co_await expand_spec(*record->redirect, ctx);
       if (!target) co_return Outcome{Result::permerror, "redirect: " + target.error()};
       Outcome out = co_await check(*target);
       if (out.result == Result::none) {
@@ -147,9 +159,7 @@ class Evaluator {
       case Mechanism::ip6:
         co_return Step{ip_.v6 && in_network(ip_, d.network, d.cidr6), std::nullopt};
       case Mechanism::ptr:
-        // Never matches (see spf.hpp) but is a DNS-lookup term all the same.
-        if (auto stop = count_lookup()) co_return Step{false, std::move(stop)};
-        co_return Step{};
+        co_return co_await ptr(d, ctx);
       case Mechanism::include:
         co_return co_await include(d, ctx);
       case Mechanism::a:
@@ -160,7 +170,7 @@ class Evaluator {
     if (auto stop = count_lookup()) co_return Step{false, std::move(stop)};
     std::string target = ctx.domain;
     if (!d.domain_spec.empty()) {
-      auto name = expand_domain(d.domain_spec, ctx);
+      auto name = co_await expand_spec(d.domain_spec, ctx);
       if (!name) co_return Step{false, Outcome{Result::permerror, name.error()}};
       target = std::move(*name);
     }
@@ -192,7 +202,7 @@ class Evaluator {
 
   awaitable<Step> include(const Directive& d, const MacroContext& ctx) {
     if (auto stop = count_lookup()) co_return Step{false, std::move(stop)};
-    auto target = expand_domain(d.domain_spec, ctx);
+    auto target = co_await expand_spec(d.domain_spec, ctx);
     if (!target) co_return Step{false, Outcome{Result::permerror, "include: " + target.error()}};
     Outcome inner = co_await check(*target);
     switch (inner.result) {
@@ -244,6 +254,65 @@ class Evaluator {
     co_return Step{};
   }
 
+  // RFC 7208 5.5. A PTR lookup that fails or finds nothing is no match, not an error.
+  awaitable<Step> ptr(const Directive& d, const MacroContext& ctx) {
+    if (auto stop = count_lookup()) co_return Step{false, std::move(stop)};
+    std::string target = ctx.domain;
+    if (!d.domain_spec.empty()) {
+      auto name = co_await expand_spec(d.domain_spec, ctx);
+      if (!name) co_return Step{false, Outcome{Result::permerror, name.error()}};
+      target = std::move(*name);
+    }
+    if (!valid_name(target, false)) co_return Step{};
+    if (auto stop = before_query()) co_return Step{false, std::move(stop)};
+    const std::vector<std::string> names = co_await validated_names();
+    if (ptr_void_) {
+      ptr_void_ = false;  // counted once, by the mechanism that asked
+      if (auto stop = void_lookup(ptr_name_)) co_return Step{false, std::move(stop)};
+    }
+    for (const std::string& name : names) {
+      if (within_domain(name, target)) co_return Step{true, std::nullopt};
+    }
+    co_return Step{};
+  }
+
+  // The client's PTR names whose addresses include the client (RFC 7208 5.5), asked once per
+  // evaluation: ptr and %{p} share them. DNS errors leave a name out, or all of them.
+  awaitable<std::vector<std::string>> validated_names() {
+    if (validated_) co_return *validated_;
+    validated_.emplace();
+    ptr_name_ = ip_text(ip_);
+    if (before_query()) co_return *validated_;
+    const core::PtrAnswer answer = co_await resolver_.ptr(ptr_name_);
+    ptr_void_ =
+        answer.status == core::DnsStatus::nxdomain || answer.status == core::DnsStatus::nodata;
+    if (answer.status != core::DnsStatus::ok) co_return *validated_;
+    const std::size_t count = std::min(answer.names.size(), kMaxPtrNames);
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::string& name = answer.names[i];
+      if (before_query()) break;
+      const core::AddressAnswer addrs = co_await resolver_.addresses(name);
+      for (const std::string& text : addrs.addresses) {
+        auto addr = parse_ip(text, false);
+        if (addr && addr->v6 == ip_.v6 && in_network(ip_, addr->bytes, ip_.v6 ? 128 : 32)) {
+          validated_->push_back(name);
+          break;
+        }
+      }
+    }
+    co_return *validated_;
+  }
+
+  // expand_domain(), with %{p} looked up first when the spec uses it (RFC 7208 7.3).
+  awaitable<govmail::Result<std::string, std::string>> expand_spec(const std::string& spec,
+                                                                   const MacroContext& ctx) {
+    if (!uses_ptr_macro(spec)) co_return expand_domain(spec, ctx);
+    MacroContext with_p = ctx;
+    const std::vector<std::string> names = co_await validated_names();
+    with_p.validated_domain = validated_domain(names, ctx.domain);
+    co_return expand_domain(spec, with_p);
+  }
+
   std::optional<Outcome> count_lookup() {
     if (++lookups_ <= kMaxLookupTerms) return std::nullopt;
     return Outcome{Result::permerror, "DNS lookup limit (10) exceeded"};
@@ -270,6 +339,9 @@ class Evaluator {
   std::chrono::steady_clock::time_point start_;
   int lookups_ = 0;
   int voids_ = 0;
+  std::optional<std::vector<std::string>> validated_;
+  std::string ptr_name_;   // the client address the PTR lookup asked for
+  bool ptr_void_ = false;  // that lookup found nothing: a void lookup not yet counted
 };
 
 }  // namespace

@@ -432,7 +432,7 @@ govmail::Result<std::string, std::string> expand(std::string_view s, const Macro
         value = ctx.ip;
         break;
       case 'p':
-        value = "unknown";
+        value = ctx.validated_domain;
         break;
       case 'v':
         value = ctx.ip_v6 ? "ip6" : "in-addr";
@@ -447,6 +447,32 @@ govmail::Result<std::string, std::string> expand(std::string_view s, const Macro
     out += is_alpha(letter) && letter == lower(letter) ? expanded : url_escape(expanded);
   }
   return out;
+}
+
+bool uses_ptr_macro(std::string_view macro_string) {
+  for (std::size_t i = 0; i + 2 < macro_string.size(); ++i) {
+    if (macro_string[i] != '%') continue;
+    if (macro_string[i + 1] == '{' && lower(macro_string[i + 2]) == 'p') return true;
+    ++i;  // "%%" is a literal '%': the next byte starts no macro
+  }
+  return false;
+}
+
+bool within_domain(std::string_view name, std::string_view domain) {
+  if (iequals(name, domain)) return true;
+  return name.size() > domain.size() && name[name.size() - domain.size() - 1] == '.' &&
+         iequals(name.substr(name.size() - domain.size()), domain);
+}
+
+std::string validated_domain(const std::vector<std::string>& names, std::string_view domain) {
+  if (names.empty()) return "unknown";
+  for (const std::string& name : names) {
+    if (iequals(name, domain)) return name;
+  }
+  for (const std::string& name : names) {
+    if (within_domain(name, domain)) return name;
+  }
+  return names.front();
 }
 
 govmail::Result<std::string, std::string> expand_domain(std::string_view domain_spec,

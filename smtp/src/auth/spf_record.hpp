@@ -75,11 +75,20 @@ struct MacroContext {
   std::string ip;             // i (macro_ip)
   bool ip_v6 = false;         // v
   std::string helo;           // h
+  // p: filled by the caller (it costs DNS lookups) only for macro-strings that use it.
+  std::string validated_domain = "unknown";
 };
-// Expands a checked macro-string (%{p} becomes "unknown": no PTR lookups). Errors: %{x0}, a
-// letter not allowed outside exp text.
+// Expands a checked macro-string. Errors: %{x0}, a letter not allowed outside exp text.
 govmail::Result<std::string, std::string> expand(std::string_view macro_string,
                                                  const MacroContext& ctx);
+// True when the macro-string has a %{p} (any case): expanding it needs the validated names.
+bool uses_ptr_macro(std::string_view macro_string);
+// True when `name` is `domain` or a subdomain of it, ignoring case (RFC 7208 5.5).
+bool within_domain(std::string_view name, std::string_view domain);
+// The %{p} value of RFC 7208 7.3 among the validated names of the client: `domain` itself if
+// validated, else a validated subdomain of it, else the first validated name, else "unknown".
+std::string validated_domain(const std::vector<std::string>& names, std::string_view domain);
+
 // expand() for a domain-spec: a trailing dot dropped, then labels removed on the left until the
 // name fits in kMaxDomainLength (RFC 7208 7.3).
 govmail::Result<std::string, std::string> expand_domain(std::string_view domain_spec,
