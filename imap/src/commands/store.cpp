@@ -22,7 +22,7 @@ GOVMAIL_IMAP_HANDLER(cmd_store) {
     auto [p, ec] = std::from_chars(l[1].value.data(), l[1].value.data() + l[1].value.size(), v);
     if (ec != std::errc()) co_return bad("Bad UNCHANGEDSINCE");
     unchanged = v;
-    s.condstore = true;
+    s.enable_condstore();
     ++i;
   }
   if (cmd.args.size() < i + 2) co_return bad("STORE needs an item and flags");
@@ -59,7 +59,7 @@ GOVMAIL_IMAP_HANDLER(cmd_store) {
     if (silent && !unchanged) continue;
     std::string out = std::to_string(*seq) + " FETCH (";
     if (cmd.uid) out += "UID " + std::to_string(e.uid) + " ";
-    if (!silent) out += "FLAGS " + s.flags_text(e.flags);
+    if (!silent) out += "FLAGS " + s.flags_text(e.flags, e.uid);
     if (s.condstore)
       out += std::string(silent ? "" : " ") + "MODSEQ (" + std::to_string(e.modseq) + ")";
     s.untagged(out + ")");

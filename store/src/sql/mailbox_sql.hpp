@@ -8,7 +8,7 @@ namespace govmail::store::sql {
 // Columns of a Mailbox, in the order parse_mailbox() reads them.
 #define GOVMAIL_MAILBOX_COLUMNS                                                      \
   "id, account_id, name, parent_id, special_use, subscribed, uidvalidity, uidnext, " \
-  "highestmodseq, messages, unseen, size_bytes"
+  "highestmodseq, messages, unseen, size_bytes, first_recent_uid"
 
 inline constexpr pg::Statement kListMailboxes{
     "gm_list_mailboxes",
@@ -27,6 +27,25 @@ inline constexpr pg::Statement kOpenMailbox{
     ", (SELECT string_agg(e.uid || ' ' || e.modseq || ' ' || "
     "e.flags, ',' ORDER BY e.uid) FROM mailbox_entries e WHERE e.mailbox_id = b.id) "
     "FROM mailboxes b WHERE account_id = $1 AND name = $2"};
+// The UIDs not yet claimed by a session, [first_recent_uid, uidnext), become the caller's: the
+// row lock orders concurrent claims, so each UID goes to one session (RFC 3501 2.3.2 \Recent).
+#define GOVMAIL_CLAIM_RECENT(WHERE)                                                      \
+  "WITH o AS (SELECT id, first_recent_uid FROM mailboxes WHERE " WHERE " FOR UPDATE), " \
+  "c AS (UPDATE mailboxes m SET first_recent_uid = m.uidnext FROM o "                    \
+  "WHERE m.id = o.id AND o.first_recent_uid < m.uidnext "                              \
+  "RETURNING o.first_recent_uid AS first, m.uidnext AS next) "
+// kOpenMailbox that claims too (SELECT by an IMAP4rev1 session), in the same round trip.
+inline constexpr pg::Statement kOpenMailboxClaim{
+    "gm_open_mailbox_claim",
+    GOVMAIL_CLAIM_RECENT("account_id = $1 AND name = $2")
+    "SELECT " GOVMAIL_MAILBOX_COLUMNS
+    ", (SELECT string_agg(e.uid || ' ' || e.modseq || ' ' || "
+    "e.flags, ',' ORDER BY e.uid) FROM mailbox_entries e WHERE e.mailbox_id = b.id), "
+    "(SELECT first FROM c), (SELECT next FROM c) "
+    "FROM mailboxes b WHERE account_id = $1 AND name = $2"};
+inline constexpr pg::Statement kClaimRecent{
+    "gm_claim_recent",
+    GOVMAIL_CLAIM_RECENT("account_id = $1 AND id = $2") "SELECT first, next FROM c"};
 inline constexpr pg::Statement kCreateMailbox{"gm_create_mailbox",
                                               "SELECT " GOVMAIL_MAILBOX_COLUMNS
                                               " FROM govmail_create_mailbox($1, $2, $3)"};
