@@ -122,7 +122,8 @@ std::string Session::Impl::flags_text(const store::Flags& f, store::Uid uid) {
   std::string out = "(";
   for (auto& [bit, name] : names)
     if (f.system & bit) out += (out.size() > 1 ? " " : "") + std::string(name);
-  if (!rev2 && sel && sel->is_recent(uid)) out += (out.size() > 1 ? " " : "") + std::string("\\Recent");
+  if (!rev2 && sel && sel->is_recent(uid))
+    out += (out.size() > 1 ? " " : "") + std::string("\\Recent");
   bool unknown = false;
   for (const auto& k : f.keywords) {
     out += (out.size() > 1 ? " " : "") + k;

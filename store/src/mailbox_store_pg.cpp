@@ -215,8 +215,8 @@ awaitable<Result<void>> PgMailboxStore::set_subscribed(AccountId account, Mailbo
 }
 
 awaitable<Result<RecentClaim>> PgMailboxStore::claim_recent(AccountId account, MailboxId mailbox) {
-  auto rows = co_await run(*pool_, sql::kClaimRecent, Params().num(account).num(mailbox),
-                           "claim recent");
+  auto rows =
+      co_await run(*pool_, sql::kClaimRecent, Params().num(account).num(mailbox), "claim recent");
   if (!rows) co_return unexpected(rows.error());
   if (rows->size() == 0) co_return RecentClaim{};  // nothing new, or no such mailbox
   co_return RecentClaim{static_cast<std::uint64_t>(rows->get_int(0, 0)),

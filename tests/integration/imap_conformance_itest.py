@@ -216,6 +216,8 @@ def grammar():
             ("SELECT a{b", [], "BAD"),  # '{' is no ATOM-CHAR
             ("SELECT a(b", [], "BAD"),
             (f"SELECT {box}", None, "OK [READ-WRITE]"),
+            (f"SELECT {NAME}", [], "NO [NONEXISTENT]"),  # a failed SELECT deselects
+            ("FETCH 1 (UID)", [], "BAD"),
             ("NOOP", [], "OK"),
         ]
         for text, lines, status in cases:

@@ -18,11 +18,11 @@ TEST(mimeTransfer, QuotedPrintableTable) {
       {"a=3Db\r\n", "a=b\r\n"},
       {"soft=\r\nbreak\r\n", "softbreak\r\n"},
       {"soft=\nbare LF\n", "softbare LF\n"},
-      {"padding   \t\r\nnext", "padding\r\nnext"},       // transport padding dropped
-      {"kept=20\r\n", "kept \r\n"},                       // encoded space kept
-      {"soft= \t\r\nx", "softx"},                         // padding after a soft break
-      {"lower=e1=bb=81\r\n", "lower\xe1\xbb\x81\r\n"},    // lowercase hex
-      {"bad=G1 =4 =\r\nend", "bad=G1 =4 end"},            // malformed '=' kept, soft break
+      {"padding   \t\r\nnext", "padding\r\nnext"},      // transport padding dropped
+      {"kept=20\r\n", "kept \r\n"},                     // encoded space kept
+      {"soft= \t\r\nx", "softx"},                       // padding after a soft break
+      {"lower=e1=bb=81\r\n", "lower\xe1\xbb\x81\r\n"},  // lowercase hex
+      {"bad=G1 =4 =\r\nend", "bad=G1 =4 end"},          // malformed '=' kept, soft break
       {"at end=", "at end"},
       {"at end=4", "at end=4"},
       {"=00nul", std::string("\0nul", 4)},
@@ -40,8 +40,8 @@ TEST(mimeTransfer, Base64Table) {
       {" aG Vs\tbG8 =", "hello"},
       {"aGVsbG8=IGlnbm9yZWQ=", "hello"},  // nothing after the padding
       {"aGVsbA==", "hell"},
-      {"aGVsbA", "hell"},                  // padding missing
-      {"aGVsb", "hel"},                    // a lone final character carries nothing
+      {"aGVsbA", "hell"},  // padding missing
+      {"aGVsb", "hel"},    // a lone final character carries nothing
       {"AAEC/w==", std::string("\0\1\2\xff", 4)},
       {"", ""},
   };

@@ -64,10 +64,10 @@ awaitable<Reply> open_mailbox(Session::Impl& s, const Command& cmd, bool read_on
   if (cmd.args.size() == 2 && !parse_params(s, cmd.args[1], resync))
     co_return bad("Unsupported " + cmd.name + " parameters (QRESYNC needs ENABLE QRESYNC)");
   auto name = s.mailbox_name(cmd.args[0]);
-  // A string that is not modified UTF-7 names no mailbox (CREATE refuses such names).
-  if (!name && cmd.args[0].is_string()) co_return no("[NONEXISTENT] No such mailbox");
-  if (!name) co_return bad("Invalid mailbox name");
+  if (!name && !cmd.args[0].is_string()) co_return bad("Invalid mailbox name");
   s.unselect();  // a failed SELECT leaves no mailbox selected (RFC 3501)
+  // A string that is not modified UTF-7 names no mailbox (CREATE refuses such names).
+  if (!name) co_return no("[NONEXISTENT] No such mailbox");
   // An IMAP4rev1 SELECT makes the messages no session has seen recent for itself alone.
   auto opened = co_await s.store().open_mailbox(s.account, *name, !read_only && !s.rev2);
   if (!opened) co_return store_error_reply(opened.error(), cmd.name);

@@ -15,9 +15,9 @@ awaitable<Reply> status_response(Session::Impl& s, const store::Mailbox& m,
       v = std::to_string(m.messages);
     else if (item == "RECENT") {
       // Recent for nobody yet, and those recent for this session when it has the mailbox open.
-      const store::UidSet unclaimed{{static_cast<store::Uid>(std::min<std::uint64_t>(
-                                         m.first_recent_uid, UINT32_MAX)),
-                                     UINT32_MAX}};
+      const store::UidSet unclaimed{
+          {static_cast<store::Uid>(std::min<std::uint64_t>(m.first_recent_uid, UINT32_MAX)),
+           UINT32_MAX}};
       auto entries = co_await s.store().list_entries(s.account, m.id, unclaimed);
       if (!entries) co_return store_error_reply(entries.error(), "STATUS");
       std::size_t n = 0;
@@ -35,8 +35,7 @@ awaitable<Reply> status_response(Session::Impl& s, const store::Mailbox& m,
     else if (item == "HIGHESTMODSEQ") {
       s.enable_condstore();  // STATUS HIGHESTMODSEQ enables CONDSTORE (RFC 7162 3.1)
       v = std::to_string(m.highestmodseq);
-    }
-    else if (item == "DELETED") {
+    } else if (item == "DELETED") {
       auto entries = co_await s.store().list_entries(s.account, m.id, all);
       if (!entries) co_return store_error_reply(entries.error(), "STATUS");
       std::size_t n = 0;

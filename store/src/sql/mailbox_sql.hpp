@@ -29,10 +29,12 @@ inline constexpr pg::Statement kOpenMailbox{
     "FROM mailboxes b WHERE account_id = $1 AND name = $2"};
 // The UIDs not yet claimed by a session, [first_recent_uid, uidnext), become the caller's: the
 // row lock orders concurrent claims, so each UID goes to one session (RFC 3501 2.3.2 \Recent).
+// The CTE "c" gives (first, next), no row when there was nothing to claim.
+// clang-format off
 #define GOVMAIL_CLAIM_RECENT(WHERE)                                                      \
   "WITH o AS (SELECT id, first_recent_uid FROM mailboxes WHERE " WHERE " FOR UPDATE), " \
   "c AS (UPDATE mailboxes m SET first_recent_uid = m.uidnext FROM o "                    \
-  "WHERE m.id = o.id AND o.first_recent_uid < m.uidnext "                              \
+  "WHERE m.id = o.id AND o.first_recent_uid < m.uidnext "                                \
   "RETURNING o.first_recent_uid AS first, m.uidnext AS next) "
 // kOpenMailbox that claims too (SELECT by an IMAP4rev1 session), in the same round trip.
 inline constexpr pg::Statement kOpenMailboxClaim{
@@ -46,6 +48,7 @@ inline constexpr pg::Statement kOpenMailboxClaim{
 inline constexpr pg::Statement kClaimRecent{
     "gm_claim_recent",
     GOVMAIL_CLAIM_RECENT("account_id = $1 AND id = $2") "SELECT first, next FROM c"};
+// clang-format on
 inline constexpr pg::Statement kCreateMailbox{"gm_create_mailbox",
                                               "SELECT " GOVMAIL_MAILBOX_COLUMNS
                                               " FROM govmail_create_mailbox($1, $2, $3)"};
