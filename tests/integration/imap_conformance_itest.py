@@ -245,6 +245,14 @@ def recent():
     expect(a.cmd("SEARCH OLD"), ["SEARCH"], "OK", "SEARCH OLD")
     a.cmd("STORE 1 +FLAGS.SILENT (\\Seen)")
     expect(a.cmd("SEARCH NEW"), ["SEARCH 2"], "OK", "SEARCH NEW")
+    # \\Recent is the session's: a client cannot set or clear it (RFC 3501 2.3.2), and STORE
+    # answers with the flags even when nothing changed (6.4.6).
+    expect(a.cmd("STORE 2 +FLAGS (\\Recent)"), ["2 FETCH (FLAGS (\\Recent))"], "OK",
+           "STORE +FLAGS \\Recent")
+    expect(a.cmd("STORE 2 FLAGS ()"), ["2 FETCH (FLAGS (\\Recent))"], "OK", "STORE FLAGS ()")
+    expect(a.cmd("STORE 1:2 -FLAGS (\\Draft)"),
+           ["1 FETCH (FLAGS (\\Seen \\Recent))", "2 FETCH (FLAGS (\\Recent))"], "OK",
+           "STORE that changes nothing")
     expect(a.cmd("STATUS R (RECENT MESSAGES)"), ["STATUS \"R\" (RECENT 2 MESSAGES 2)"], "OK",
            "STATUS RECENT of the selected mailbox")
     # Already claimed by a: another session, in the other process, sees none recent.
@@ -321,6 +329,8 @@ def keywords():
         "1 FETCH (FLAGS ($hello))"], "OK", "STORE of a new keyword")
     expect(a.cmd("STORE 1 +FLAGS (\\Seen $hello)"), ["1 FETCH (FLAGS (\\Seen $hello))"], "OK",
            "a known keyword: no FLAGS again")
+    expect(a.cmd("STORE 1 +FLAGS ($HELLO)"), ["1 FETCH (FLAGS (\\Seen $hello))"], "OK",
+           "keywords are case-insensitive: nothing changes")
     expect(b.cmd("NOOP"), [
         f"FLAGS ({SYSTEM} $hello)", f"OK [PERMANENTFLAGS ({SYSTEM} $hello \\*)] Flags permitted",
         "1 FETCH (UID 1 FLAGS (\\Seen $hello))"], "OK", "the other session")
