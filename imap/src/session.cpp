@@ -75,6 +75,14 @@ bool Selected::is_recent(store::Uid uid) const {
                      [uid](const store::RecentClaim& r) { return uid >= r.first && uid < r.next; });
 }
 
+void Selected::add_recent(const store::RecentClaim& c) {
+  if (c.first >= c.next) return;
+  if (!recent.empty() && recent.back().next == c.first)
+    recent.back().next = c.next;
+  else
+    recent.push_back(c);
+}
+
 std::size_t Selected::recent_count() const {
   std::size_t n = 0;
   auto at = [this](std::uint64_t uid) {
@@ -101,8 +109,8 @@ awaitable<void> Session::Impl::announce_recent() {
     auto claim = co_await store().claim_recent(account, sel->mailbox.id);
     if (!claim)
       spdlog::warn("imap user={} claim_recent failed: {}", user, store::to_string(claim.error()));
-    else if (claim->first < claim->next)
-      sel->recent.push_back(*claim);
+    else
+      sel->add_recent(*claim);
   }
   untagged(std::to_string(sel->recent_count()) + " RECENT");
 }

@@ -77,6 +77,9 @@ struct Selected {
   std::optional<std::uint32_t> seq_of(store::Uid uid) const;  // 1-based
   store::Uid max_uid() const { return messages.empty() ? 0 : messages.back().uid; }
   bool is_recent(store::Uid uid) const;
+  // Adds a claim; one that continues the last (no other session claimed between) extends it, so
+  // a long session holds few ranges.
+  void add_recent(const store::RecentClaim& c);
   std::size_t recent_count() const;
 };
 

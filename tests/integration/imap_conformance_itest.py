@@ -179,8 +179,10 @@ def sequence_sets():
     a.close()
 
 
-NAME = "!#$&'+,-.0123456789:;<=>?@^_`|[}"   # every ATOM-CHAR that is not a letter
-LEGAL = "!#$'+,-.0123456789:;<=>?@^_`|[}]a"  # the same as a mailbox name (no '&': UTF-7)
+# ATOM-CHARs that are not letters, as the compliance run sent them ('&' makes it invalid modified
+# UTF-7: a name no mailbox can have); LEGAL is a name CREATE accepts, with ASTRING-CHAR ']'.
+NAME = "!#$&'+,-.0123456789:;<=>?@^_`|[}"
+LEGAL = "!#$'+,-.0123456789:;<=>?@^_`|[}]a"
 
 
 def grammar():

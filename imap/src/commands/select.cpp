@@ -77,9 +77,9 @@ awaitable<Reply> open_mailbox(Session::Impl& s, const Command& cmd, bool read_on
   sel.read_only = read_only;
   sel.known_modseq = m->highestmodseq;
   if (read_only)  // EXAMINE claims nothing: what nobody claimed is recent here too
-    sel.recent.push_back({m->first_recent_uid, std::uint64_t{UINT32_MAX} + 1});
-  else if (opened->claimed.first < opened->claimed.next)
-    sel.recent.push_back(opened->claimed);
+    sel.add_recent({m->first_recent_uid, std::uint64_t{UINT32_MAX} + 1});
+  else
+    sel.add_recent(opened->claimed);
   sel.messages.reserve(opened->entries.size());
   std::optional<std::uint32_t> first_unseen;
   for (const auto& e : opened->entries) {

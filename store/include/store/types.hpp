@@ -90,8 +90,7 @@ struct Mailbox {
   std::uint32_t messages = 0;
   std::uint32_t unseen = 0;
   std::uint64_t size_bytes = 0;
-  // Messages with a UID from here on are recent for no session yet (RFC 3501 \Recent); may be
-  // UINT32_MAX + 1.
+  // Messages with a UID from here on are recent for no session yet (RFC 3501 \Recent).
   std::uint64_t first_recent_uid = 1;
 };
 

@@ -8,7 +8,8 @@ namespace govmail::store::sql {
 // Columns of a Mailbox, in the order parse_mailbox() reads them.
 #define GOVMAIL_MAILBOX_COLUMNS                                                      \
   "id, account_id, name, parent_id, special_use, subscribed, uidvalidity, uidnext, " \
-  "highestmodseq, messages, unseen, size_bytes, first_recent_uid"
+  "highestmodseq, messages, unseen, size_bytes, "                                       \
+  "COALESCE((SELECT r.first_recent_uid FROM mailbox_recent r WHERE r.mailbox_id = id), 1)"
 
 inline constexpr pg::Statement kListMailboxes{
     "gm_list_mailboxes",
@@ -27,15 +28,19 @@ inline constexpr pg::Statement kOpenMailbox{
     ", (SELECT string_agg(e.uid || ' ' || e.modseq || ' ' || "
     "e.flags, ',' ORDER BY e.uid) FROM mailbox_entries e WHERE e.mailbox_id = b.id) "
     "FROM mailboxes b WHERE account_id = $1 AND name = $2"};
-// The UIDs not yet claimed by a session, [first_recent_uid, uidnext), become the caller's: the
-// row lock orders concurrent claims, so each UID goes to one session (RFC 3501 2.3.2 \Recent).
-// The CTE "c" gives (first, next), no row when there was nothing to claim.
+// The UIDs not yet claimed by a session, [first_recent_uid, uidnext), become the caller's
+// (RFC 3501 2.3.2 \Recent): the row lock of ON CONFLICT orders concurrent claims, and a claim
+// never moves the mark back (a snapshot's uidnext may be older than another claimer's). The CTE
+// "c" gives (first, next), no row when there was nothing to claim. mailbox_recent is unlogged:
+// the commit waits for no fsync (migration 0010).
 // clang-format off
-#define GOVMAIL_CLAIM_RECENT(WHERE)                                                      \
-  "WITH o AS (SELECT id, first_recent_uid FROM mailboxes WHERE " WHERE " FOR UPDATE), " \
-  "c AS (UPDATE mailboxes m SET first_recent_uid = m.uidnext FROM o "                    \
-  "WHERE m.id = o.id AND o.first_recent_uid < m.uidnext "                                \
-  "RETURNING o.first_recent_uid AS first, m.uidnext AS next) "
+#define GOVMAIL_CLAIM_RECENT(WHERE)                                                        \
+  "WITH c AS (INSERT INTO mailbox_recent AS r (mailbox_id, claimed_from, first_recent_uid) " \
+  "SELECT id, 1, uidnext FROM mailboxes WHERE " WHERE " AND uidnext > 1 "                  \
+  "ON CONFLICT (mailbox_id) DO UPDATE SET claimed_from = r.first_recent_uid, "             \
+  "first_recent_uid = EXCLUDED.first_recent_uid "                                          \
+  "WHERE r.first_recent_uid < EXCLUDED.first_recent_uid "                                  \
+  "RETURNING r.claimed_from AS first, r.first_recent_uid AS next) "
 // kOpenMailbox that claims too (SELECT by an IMAP4rev1 session), in the same round trip.
 inline constexpr pg::Statement kOpenMailboxClaim{
     "gm_open_mailbox_claim",
