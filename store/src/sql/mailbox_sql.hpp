@@ -8,7 +8,7 @@ namespace govmail::store::sql {
 // Columns of a Mailbox, in the order parse_mailbox() reads them.
 #define GOVMAIL_MAILBOX_COLUMNS                                                      \
   "id, account_id, name, parent_id, special_use, subscribed, uidvalidity, uidnext, " \
-  "highestmodseq, messages, unseen, size_bytes, "                                       \
+  "highestmodseq, messages, unseen, size_bytes, "                                    \
   "COALESCE((SELECT r.first_recent_uid FROM mailbox_recent r WHERE r.mailbox_id = id), 1)"
 
 inline constexpr pg::Statement kListMailboxes{
