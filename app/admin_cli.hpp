@@ -40,6 +40,7 @@ std::optional<std::uint64_t> parse_count(const std::string& s);
 
 // Handlers, by file.
 awaitable<int> account_show(AdminContext& c);
+awaitable<int> mail_import(AdminContext& c);
 awaitable<int> account_filter_list(AdminContext& c);
 awaitable<int> account_rename(AdminContext& c);
 awaitable<int> account_suspend(AdminContext& c);

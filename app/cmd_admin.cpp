@@ -43,6 +43,7 @@ constexpr const char* kAdminUsage =
     "  group member-add|member-remove|sender-add GROUP ACCOUNT\n"
     "  group policy GROUP anyone|domain|members|senders\n"
     "  import FILE --domain DOMAIN [--dry-run] [--skip-bad] [--credentials OUT.csv] [--progress]\n"
+    "  import-mail ADDRESS (MBOX|MAILDIR) [--mailbox NAME] [--progress]\n"
     "  admins grant ADDRESS --role province|unit|auditor [--units C1,C2]\n"
     "  admins revoke ADDRESS | admins list | admins totp ADDRESS\n"
     "  audit list [--target T] [--action PREFIX] [--limit N]\n"
@@ -170,6 +171,7 @@ constexpr AdminCommand kAdminCommands[] = {
     {"group", "delete", group_delete},
     {"group", "policy", group_policy},
     {"import", "", bulk_import},
+    {"import-mail", "", mail_import},
     {"admins", "grant", admins_grant},
     {"admins", "revoke", admins_revoke},
     {"admins", "list", admins_list},

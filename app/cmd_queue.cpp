@@ -7,6 +7,7 @@
 #include "core/asio.hpp"
 #include "runtime.hpp"
 #include "smtp/dkim.hpp"
+#include "smtp/dkim_vault.hpp"
 #include "store/outbound.hpp"
 
 namespace govmail::app {
@@ -139,13 +140,20 @@ awaitable<int> dkim_generate(AdminContext& c) {
   if (sel.empty() || sel.size() > 63 ||
       sel.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos)
     co_return admin_usage_error("--selector expects [a-z0-9-], 1..63 characters");
+  // The key that `govmail serve` will open it with; stored keys from before sealing are sealed.
+  auto master = co_await smtp::dkim::prepare_keys(c.cfg.outbound, c.db.outbound());
+  if (!master) co_return admin_fail("DKIM keys: " + master.error());
+  if (!*master)
+    co_return admin_fail(
+        "outbound.dkim_master_key_file is not set: DKIM private keys are stored sealed under "
+        "a master key kept outside the database (see conf/production.example.toml)");
   auto pair = smtp::dkim::generate_key(*alg);
   if (!pair) co_return admin_fail("key generation failed: " + pair.error());
   store::DkimKey key;
   key.domain = domain;
   key.selector = sel;
   key.algorithm = std::string(smtp::dkim::to_string(*alg));
-  key.private_pem = pair->private_pem;
+  key.private_pem = smtp::dkim::seal_private_key(**master, domain, sel, pair->private_pem);
   key.public_b64 = pair->public_b64;
   auto added = co_await c.db.outbound().add_dkim_key(std::move(key));
   if (!added) co_return admin_fail(store_error(added.error(), "DKIM selector " + sel));

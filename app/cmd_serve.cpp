@@ -24,6 +24,7 @@
 #include "runtime.hpp"
 #include "services.hpp"
 #include "smtp/backend.hpp"
+#include "smtp/dkim_vault.hpp"
 #include "smtp/outbound.hpp"
 #include "store/database.hpp"
 #include "store/directory.hpp"
@@ -103,6 +104,7 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
   opts.statement_timeout = cfg.database.statement_timeout;
   opts.lock_timeout = cfg.database.lock_timeout;
   opts.idle_in_transaction_timeout = cfg.database.idle_in_transaction_timeout;
+  opts.delivery_batch_max = cfg.database.delivery_batch_max;
   auto db = co_await store::Database::open(io.get_executor(), opts);
   if (!db) {
     spdlog::critical("cannot open the database: {}", store::to_string(db.error()));
@@ -131,6 +133,17 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
     }
     run.resolver = *resolver;
   }
+  // Before anything listens and while root may still read the master key file (like the TLS
+  // key): a key that does not open stops the start, rather than mail going out unsigned.
+  smtp::dkim::MasterKey dkim_master;
+  if (cfg.outbound.enabled && cfg.outbound.dkim_sign) {
+    auto prepared = co_await smtp::dkim::prepare_keys(cfg.outbound, run.db->outbound());
+    if (!prepared) {
+      spdlog::critical("DKIM keys: {}", prepared.error());
+      co_return false;
+    }
+    dkim_master = *prepared;
+  }
   Services services{cfg, run.db, *run.auth, std::move(tls), run.resolver, run.sessions};
   if (auto r = add_services(*run.server, services); !r) {
     spdlog::critical("{}", r.error());
@@ -139,8 +152,9 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
   if (!leave_root(cfg.server)) co_return false;
   run.server->start();
   if (cfg.outbound.enabled) {
-    auto outbound = smtp::OutboundService::create(
-        io.get_executor(), cfg, run.db, smtp::make_store_backend(run.db, *run.auth), run.resolver);
+    auto outbound = smtp::OutboundService::create(io.get_executor(), cfg, run.db,
+                                                  smtp::make_store_backend(run.db, *run.auth),
+                                                  run.resolver, std::move(dkim_master));
     if (!outbound) {
       spdlog::critical("{}", outbound.error());
       co_return false;

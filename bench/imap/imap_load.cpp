@@ -5,7 +5,14 @@
 // or disconnect counts as an error (the cycle is abandoned). Prints one line per command (ops/s,
 // p50, p99) and a TOTAL line.
 //   bench_imap_load run   HOST PORT CLIENTS USERS PATTERN PASSWORD MBOX CYCLES SECONDS
+//   bench_imap_load mix   HOST PORT CLIENTS USERS PATTERN PASSWORD MBOX CYCLES SECONDS
 //   bench_imap_load setup HOST PORT CLIENTS USERS PATTERN PASSWORD MBOX PER_USER
+//   mix is the shape of imaptest's default profile on big mailboxes, as clients produce it:
+//   LOGIN, LIST (50%), STATUS (50%), SELECT, FETCH 1:* of flags, envelope, bodystructure and
+//   header fields, a second FETCH of a whole body and of parts, STORE (50%), one message marked
+//   \Deleted, EXPUNGE, APPEND of the next mbox message, LOGOUT; every FETCH is checked against
+//   the client's expected message count, and the rate is printed every 5 s ("RATE" lines) so
+//   that a decline over the run shows.
 //   setup empties every user's INBOX and appends PER_USER messages of the mbox to it.
 //   PATTERN: "user%d@bench.test" with %d in 1..USERS.
 #include <algorithm>
@@ -213,6 +220,67 @@ awaitable<void> logout(Shared& sh, Conn& c) {
   c.socket().shutdown(tcp::socket::shutdown_both, ec);
 }
 
+// Messages answered by untagged "* n FETCH" responses among `lines` (a server may answer one
+// message in several responses).
+long fetches_of(const std::vector<std::string>& lines) {
+  std::vector<long> seqs;
+  for (const auto& l : lines)
+    if (l.size() > 8 && l.rfind("* ", 0) == 0 && l.find(" FETCH (") != std::string::npos)
+      seqs.push_back(std::strtol(l.c_str() + 2, nullptr, 10));
+  std::sort(seqs.begin(), seqs.end());
+  return static_cast<long>(std::unique(seqs.begin(), seqs.end()) - seqs.begin());
+}
+
+void expect(bool ok, const char* command, const std::string& what) {
+  if (!ok) throw ImapError(command, what);
+}
+
+// The imaptest default profile's shape on one user (mode "mix").
+awaitable<void> mix_cycle(Shared& sh, int user) {
+  auto c = co_await connect(sh, user);
+  std::uniform_int_distribution<int> coin(0, 1);
+  std::vector<std::string> untagged;
+  if (coin(sh.rng))
+    co_await timed(sh, "LIST", [&]() { return c->command("LIST", "LIST \"\" \"*\""); });
+  if (coin(sh.rng))
+    co_await timed(sh, "STATUS", [&]() {
+      return c->command("STATUS", "STATUS INBOX (MESSAGES UNSEEN UIDNEXT)");
+    });
+  co_await timed(sh, "SELECT", [&]() { return c->command("SELECT", "SELECT INBOX", &untagged); });
+  long exists = exists_of(untagged);
+  expect(exists >= 0, "SELECT", "no EXISTS");
+  if (exists > 0) {
+    untagged.clear();
+    co_await timed(sh, "FETCH_HDR", [&]() {
+      return c->command("FETCH_HDR",
+                        "FETCH 1:* (UID FLAGS ENVELOPE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS "
+                        "(From To Cc Subject Date Message-ID In-Reply-To References)])",
+                        &untagged);
+    });
+    expect(fetches_of(untagged) == exists, "FETCH_HDR",
+           "expected " + std::to_string(exists) + " FETCH responses, got " +
+               std::to_string(fetches_of(untagged)));
+    std::uniform_int_distribution<long> pick(1, exists);
+    std::string one = std::to_string(pick(sh.rng)), two = std::to_string(pick(sh.rng));
+    co_await timed(sh, "FETCH_BODY",
+                   [&]() { return c->command("FETCH_BODY", "FETCH " + one + " (BODY.PEEK[])"); });
+    co_await timed(sh, "FETCH_PART", [&]() {
+      return c->command("FETCH_PART", "FETCH " + two + " (BODY.PEEK[1] BODY.PEEK[1.MIME])");
+    });
+    if (coin(sh.rng)) {
+      std::string flag = "STORE " + one + " " + (coin(sh.rng) ? "+" : "-") + "FLAGS (\\Seen)";
+      co_await timed(sh, "STORE", [&]() { return c->command("STORE", flag); });
+    }
+    // One message out and one in per cycle: the mailbox keeps its size.
+    std::string del = "STORE " + std::to_string(pick(sh.rng)) + " +FLAGS.SILENT (\\Deleted)";
+    co_await timed(sh, "STORE", [&]() { return c->command("STORE", del); });
+    co_await timed(sh, "EXPUNGE", [&]() { return c->command("EXPUNGE", "EXPUNGE"); });
+  }
+  const auto& msg = sh.p.messages[sh.next_message++ % sh.p.messages.size()];
+  co_await timed(sh, "APPEND", [&]() { return c->append(msg); });
+  co_await logout(sh, *c);
+}
+
 // The imaptest-like cycle on one user.
 awaitable<void> cycle(Shared& sh, int user) {
   auto c = co_await connect(sh, user);
@@ -253,7 +321,10 @@ awaitable<void> client(Shared& sh) {
     int user = sh.free_users.front();
     sh.free_users.pop_front();
     try {
-      co_await cycle(sh, user);
+      if (sh.p.mode == "mix")
+        co_await mix_cycle(sh, user);
+      else
+        co_await cycle(sh, user);
       ++sh.st.cycles;
     } catch (const ImapError& e) {
       ++sh.st.errors;
@@ -292,6 +363,22 @@ awaitable<void> setup_client(Shared& sh) {
   }
 }
 
+// Prints the cycles (= logins) per second of each 5-second interval while clients run.
+awaitable<void> rate_printer(Shared& sh, const int& clients_left) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer t(ex);
+  long last = 0;
+  auto start = Clock::now();
+  for (int i = 1; clients_left > 0; ++i) {
+    t.expires_at(start + std::chrono::seconds(5 * i));
+    co_await t.async_wait(use_awaitable);
+    long now = sh.st.cycles;
+    std::printf("RATE t=%ds cycles_s=%.1f errors=%ld\n", 5 * i, (now - last) / 5.0, sh.st.errors);
+    std::fflush(stdout);
+    last = now;
+  }
+}
+
 double percentile(std::vector<double>& v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -317,9 +404,10 @@ void report(Shared& sh, double secs) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 11 || (std::string(argv[1]) != "run" && std::string(argv[1]) != "setup")) {
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (argc != 11 || (mode != "run" && mode != "mix" && mode != "setup")) {
     std::fprintf(stderr,
-                 "usage: %s run|setup HOST PORT CLIENTS USERS PATTERN PASSWORD MBOX "
+                 "usage: %s run|mix|setup HOST PORT CLIENTS USERS PATTERN PASSWORD MBOX "
                  "CYCLES|PER_USER SECONDS\n",
                  argv[0]);
     return 2;
@@ -341,10 +429,14 @@ int main(int argc, char** argv) {
                                    std::chrono::duration<double>(p.seconds));
   for (int u = 0; u < p.users; ++u) sh.free_users.push_back(u);
   asio::io_context io(1);
+  int clients_left = p.clients;
   for (int i = 0; i < p.clients; ++i)
-    asio::co_spawn(io, p.mode == "run" ? client(sh) : setup_client(sh), [&](std::exception_ptr e) {
-      if (e) ++sh.st.errors;
-    });
+    asio::co_spawn(io, p.mode == "setup" ? setup_client(sh) : client(sh),
+                   [&](std::exception_ptr e) {
+                     if (e) ++sh.st.errors;
+                     --clients_left;
+                   });
+  if (p.mode == "mix") asio::co_spawn(io, rate_printer(sh, clients_left), asio::detached);
   auto t0 = Clock::now();
   io.run();
   report(sh, std::chrono::duration<double>(Clock::now() - t0).count());

@@ -22,73 +22,21 @@ done
 # Always under /tmp (the cluster runs as user postgres); GOVMAIL_BENCH_DIR lets two runs coexist.
 W=${GOVMAIL_BENCH_DIR:-/tmp/govmail-bench-imap}
 PGPORT=${BENCH_PG_PORT:-54352}
-ANCHORS=/work/shared/anchors/dovecot-postfix
 CLIENTS=${CLIENTS:-"10 50"}
 CYCLES=${CYCLES:-3000}
 SECONDS_MAX=${SECONDS_MAX:-60}
 PER_USER=${PER_USER:-20}
 ROUNDS=${ROUNDS:-3}
 USERS=100
-source "$ROOT/scripts/lib/pg.sh"
+source "$ROOT/bench/imap/server.sh"
+trap bench_cleanup EXIT
 
-cleanup() {
-  [ -n "${GPID:-}" ] && kill -INT "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null || true
-  pg_stop_cluster "$W/pg" 2>/dev/null || true
-  [ -n "${DOVECOT_STARTED:-}" ] && "$ANCHORS" stop >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-pg_stop_cluster "$W/pg" 2>/dev/null || true
-rm -rf "$W"; mkdir -p "$W"; chmod 755 "$W"
-python3 "$ROOT/bench/imap/gen_mbox.py" "$W/bench.mbox" 2000
-pg_init_cluster "$W/pg"
 profile_opts=()
 [ "${PROFILE:-0}" = 1 ] && profile_opts=(-c shared_preload_libraries=pg_stat_statements,auto_explain -c auto_explain.log_min_duration=2 -c auto_explain.log_nested_statements=on
   -c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on)
-pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB ${EXTRA_PG:-} "${profile_opts[@]}"
-
-export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
-IMAP_PORT=$((PGPORT + 1000)); HTTP_PORT=$((PGPORT + 1001))
-cat >"$W/govmail.toml" <<CONF
-[server]
-hostname = "mail.bench.test"
-var_dir = "$W/var"
-[tls]
-cert_file = "$W/var/tls/cert.pem"
-key_file = "$W/var/tls/key.pem"
-self_signed = true
-[database]
-pool_size = 32
-[listen]
-smtp = []
-submission = []
-submissions = []
-imap = ["127.0.0.1:$IMAP_PORT"]
-imaps = []
-http = ["127.0.0.1:$HTTP_PORT"]
-https = []
-[auth]
-allow_plaintext_on_loopback = true
-[limits]
-max_connections_per_ip = 1000
-max_preauth_connections_per_network = 1000
-[log]
-level = "info"
-CONF
-psql_q() { psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 -c "$1"; }
-"$GOVMAIL" admin --config "$W/govmail.toml" domain add bench.test >/dev/null
-echo "bench password" | "$GOVMAIL" admin --config "$W/govmail.toml" account add user1@bench.test --name u1 --password-stdin >/dev/null
-# The other 99 share user1's hash: one argon2id run here, the same cost at login.
-psql_q "SELECT count(*) FROM (SELECT govmail_add_account('user' || i || '@bench.test', 'u' || i,
-  (SELECT password_hash FROM accounts WHERE address = 'user1@bench.test'), 0, false, NULL, '')
-  FROM generate_series(2, $USERS) i) x" >/dev/null
-"$GOVMAIL" serve --config "$W/govmail.toml" 2>"$W/govmail.log" &
-GPID=$!
-for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$IMAP_PORT) 2>/dev/null && break; sleep 0.2; done
-if ! (exec 3<>/dev/tcp/127.0.0.1/10143) 2>/dev/null; then
-  "$ANCHORS" start perf >/dev/null
-  DOVECOT_STARTED=1
-fi
+# shellcheck disable=SC2086
+start_servers ${EXTRA_PG:-} "${profile_opts[@]}"
+python3 "$ROOT/bench/imap/gen_mbox.py" "$W/bench.mbox" 2000
 
 G=(127.0.0.1 "$IMAP_PORT")
 GU=('user%d@bench.test' 'bench password')

@@ -98,6 +98,8 @@ resolvers = ["127.0.0.1@$DNS_PORT"]
 smtp_port = $SINK_PORT
 tls = "none"
 dkim_sign = ${DKIM:-false}
+dkim_master_key_file = "$W/dkim-master.key"
+dkim_master_key_create = true
 [limits]
 max_connections_per_ip = 1000
 max_preauth_connections_per_network = 1000

@@ -5,7 +5,9 @@
 # Postfix: delivered = the message file is in the recipient's Maildir (the clock runs until the
 # last one lands). Prints one line per run and the govmail/Postfix ratio per scenario.
 #   bench/smtp/run.sh [BUILD_DIR]     (a Release build: cmake -DCMAKE_BUILD_TYPE=Release)
-# The circular is 200 recipients (the anchors have 200 users). Scenarios can be narrowed with SCENARIOS="20:5120:2000:1 ..." (clients:size:messages:rcpts).
+# The circular is 200 recipients (the anchors have 200 users). Scenarios can be narrowed with
+# SCENARIOS="20:5120:2000:1 ..." (clients:size:messages:rcpts[:users]); users (default 200) is how
+# many mailboxes the recipients rotate over: 1 is one hot mailbox (an agency's văn thư).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(cd "${1:-$ROOT/build}" && pwd)
@@ -15,7 +17,10 @@ W=${TMPDIR:-/tmp}/govmail-bench-smtp
 PGPORT=${BENCH_PG_PORT:-54362}
 ANCHORS=/work/shared/anchors/dovecot-postfix
 A=${ANCHORS_DIR:-${TMPDIR:-/tmp}/govmail-anchors}
-SCENARIOS=${SCENARIOS:-"20:5120:3000:1 10:4096:2000:1 100:4096:3000:1 10:102400:500:1 100:102400:1000:1 10:4096:30:200"}
+# LOADER=smtp-source drives the scenarios with Postfix's smtp-source instead of bench_smtp_load
+# (one recipient per message; users 1 only): the load shape of a tool we did not write.
+LOADER=${LOADER:-bench}
+SCENARIOS=${SCENARIOS:-"20:5120:3000:1 10:4096:2000:1 100:4096:3000:1 10:102400:500:1 100:102400:1000:1 10:4096:30:200 20:5120:5000:1:1"}
 source "$ROOT/scripts/lib/pg.sh"
 
 cleanup() {
@@ -77,13 +82,28 @@ anchors_up=$("$ANCHORS" status | grep -c ' up' || true)
 
 maildir_count() { find "$A/mail" -path '*/new/*' -type f 2>/dev/null | wc -l; }
 rate_of() { sed -n 's/.*rate=\([0-9.]*\).*/\1/p' <<<"$1"; }
+# load HOST PORT clients messages size rcpts PATTERN users: bench_smtp_load's summary line, or
+# the same fields for smtp-source (which prints nothing: timed here; ok = messages it sent).
+load() {
+  if [ "$LOADER" = smtp-source ]; then
+    [ "$6" = 1 ] && [ "$8" = 1 ] || { echo "LOADER=smtp-source needs rcpts=1 users=1" >&2; exit 2; }
+    local rcpt t0 t1
+    rcpt=$(printf "$7" 1); t0=$(date +%s.%N)
+    /usr/sbin/smtp-source -s "$3" -m "$4" -l "$5" -f sender@outside.test -t "$rcpt" "$1:$2" >&2 || return 1
+    t1=$(date +%s.%N)
+    awk -v c="$3" -v m="$4" -v s="$5" -v a="$t0" -v b="$t1" 'BEGIN{printf "clients=%d size=%d rcpts=1 messages=%d ok=%d loader=smtp-source secs=%.2f rate=%.1f\n", c, s, m, m, b-a, m/(b-a)}'
+  else
+    "$LOAD" "$@"
+  fi
+}
 field() { sed -n "s/.* $2=\\([0-9.]*\\).*/\\1/p" <<<"$1"; }
 
 echo "machine: $(nproc) cores, $(uname -r); PostgreSQL fsync=on synchronous_commit=on"
 for s in $SCENARIOS; do
-  IFS=: read -r clients size messages rcpts <<<"$s"
+  IFS=: read -r clients size messages rcpts users <<<"$s"
+  users=${users:-200}
   before=$(psql_q "SELECT count(*) FROM mailbox_entries")
-  g=$("$LOAD" 127.0.0.1 "$SMTP_PORT" "$clients" "$messages" "$size" "$rcpts" 'user%d@bench.test' 200) || true
+  g=$(load 127.0.0.1 "$SMTP_PORT" "$clients" "$messages" "$size" "$rcpts" 'user%d@bench.test' "$users") || true
   after=$(psql_q "SELECT count(*) FROM mailbox_entries")
   ok=$(field "$g" ok)
   durable=$((after - before))
@@ -92,7 +112,7 @@ for s in $SCENARIOS; do
 
   before=$(maildir_count)
   t0=$(date +%s.%N)
-  p=$("$LOAD" 127.0.0.1 10025 "$clients" "$messages" "$size" "$rcpts" 'user%d@anchors.test' 200) || true
+  p=$(load 127.0.0.1 10025 "$clients" "$messages" "$size" "$rcpts" 'user%d@anchors.test' "$users") || true
   pok=$(field "$p" ok)
   want=$((before + pok * rcpts))
   for _ in $(seq 1 3000); do [ "$(maildir_count)" -ge "$want" ] && break; sleep 0.1; done
@@ -101,6 +121,6 @@ for s in $SCENARIOS; do
   prate=$(awk -v n="$pok" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", n/(b-a)}')
   echo "postfix  $p delivered=$got/$((pok * rcpts)) delivered_rate=$prate"
   grate=$(rate_of "$g")
-  echo "RATIO clients=$clients size=$size rcpts=$rcpts govmail=$grate postfix_delivered=$prate ratio=$(awk -v a="$grate" -v b="$prate" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}')"
+  echo "RATIO clients=$clients size=$size rcpts=$rcpts users=$users govmail=$grate postfix_delivered=$prate ratio=$(awk -v a="$grate" -v b="$prate" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}')"
 done
 [ "$anchors_up" -gt 0 ] || "$ANCHORS" stop >/dev/null || true

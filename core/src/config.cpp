@@ -329,6 +329,7 @@ const std::vector<Entry>& schema() {
       integer<&C::database, &DatabaseConfig::embedded_port>("database.embedded_port", 1, 65535, "port of the embedded cluster (unix socket only)"),
       duration<&C::database, &DatabaseConfig::statement_timeout>("database.statement_timeout", 0ms, 3600s, "longest statement on a pool connection (integer milliseconds; 0 = no limit); then a temporary error"),
       duration<&C::database, &DatabaseConfig::lock_timeout>("database.lock_timeout", 0ms, 3600s, "longest wait for a row or table lock (integer milliseconds; 0 = no limit); then a temporary error"),
+      integer<&C::database, &DatabaseConfig::delivery_batch_max>("database.delivery_batch_max", 1, 1000, "deliveries to the same mailboxes committed together while one runs (group commit); 1 = each alone"),
       duration<&C::database, &DatabaseConfig::idle_in_transaction_timeout>("database.idle_in_transaction_timeout", 0ms, 3600s, "a transaction left idle this long (integer milliseconds; 0 = no limit) is ended by the server with its connection"),
 
       string<&C::tls, &TlsConfig::cert_file>("tls.cert_file", kNonEmpty, "PEM certificate chain, leaf first; relative = to the working directory"),
@@ -385,6 +386,8 @@ const std::vector<Entry>& schema() {
       duration<&C::outbound, &OutboundConfig::delay_warning>("outbound.delay_warning", 0s, 60 * 24h, "the sender is told once when delivery takes longer (seconds); 0 = never"),
       duration<&C::outbound, &OutboundConfig::history>("outbound.history", 0s, 365 * 24h, "finished entries kept for `govmail queue show` (seconds)"),
       boolean<&C::outbound, &OutboundConfig::dkim_sign>("outbound.dkim_sign", "DKIM-sign with the From: domain's active key (govmail admin dkim generate)"),
+      string<&C::outbound, &OutboundConfig::dkim_master_key_file>("outbound.dkim_master_key_file", kAnyString, "file of the master key (64 hex characters, mode 0600) sealing DKIM private keys in the database; \"\" = none"),
+      boolean<&C::outbound, &OutboundConfig::dkim_master_key_create>("outbound.dkim_master_key_create", "create the master key file when it is missing and no DKIM key is sealed yet (development only)"),
       duration<&C::outbound, &OutboundConfig::connect_timeout>("outbound.connect_timeout", 1s, 600s, "TCP connect to a remote host (seconds)"),
       duration<&C::outbound, &OutboundConfig::command_timeout>("outbound.command_timeout", 1s, 3600s, "wait for a remote reply (seconds; RFC 5321 4.5.3.2: 5 minutes)"),
       duration<&C::outbound, &OutboundConfig::data_timeout>("outbound.data_timeout", 1s, 3600s, "wait for the reply to the end of data (seconds; RFC 5321: 10 minutes)"),

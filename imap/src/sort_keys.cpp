@@ -1,18 +1,11 @@
 #include "sort_keys.hpp"
 
-#include <cctype>
-
 #include "text_match.hpp"
 
 namespace govmail::imap {
 namespace {
 
 using json = nlohmann::json;
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string text(const json& j, const char* key) {
   auto it = j.find(key);
@@ -132,9 +125,12 @@ std::string first_address(const json& env, const char* field, bool display) {
   const auto& a = list[0];
   if (display) {
     auto name = text(a, "name_decoded");
-    if (!name.empty()) return fold_case(name);  // "Đào" and "đào" sort together
+    if (!name.empty()) return casemap_key(name);  // "Đào" and "đào" sort together
+    // Without a display name, mailbox@host when both are there (RFC 5957 3).
+    if (a.value("mailbox", json()).is_string() && a.value("host", json()).is_string())
+      return casemap_key(text(a, "mailbox") + "@" + text(a, "host"));
   }
-  return lower(text(a, "mailbox"));
+  return casemap_key(text(a, "mailbox"));
 }
 
 }  // namespace govmail::imap

@@ -25,8 +25,9 @@ std::string base_subject(const nlohmann::json& envelope);
 std::string decoded_subject(const nlohmann::json& envelope);
 // The Date header as unix time, the internal date when it has none (RFC 5256 2.2).
 std::int64_t sent_date(const nlohmann::json& envelope, const store::MailboxEntry& entry);
-// Lower-cased mailbox of the first address of a field ("from", "to", "cc"); with display, the
-// case-folded display name when there is one (RFC 5957).
+// The i;unicode-casemap key (casemap_key) of the mailbox of the first address of a field
+// ("from", "to", "cc"); with display, of the display name when there is one, else of
+// mailbox@host (RFC 5957 3).
 std::string first_address(const nlohmann::json& envelope, const char* field, bool display);
 
 }  // namespace govmail::imap

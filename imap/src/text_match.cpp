@@ -2,6 +2,7 @@
 
 #include <string.h>  // memmem (glibc)
 
+#include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
@@ -40,6 +41,25 @@ std::string fold_case(std::string_view utf8) {
   std::string out;
   u.toUTF8String(out);
   return core::nfc(out);
+}
+
+std::string casemap_key(std::string_view utf8) {
+  if (is_ascii(utf8)) {
+    std::string out(utf8);
+    for (auto& c : out)
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    return out;
+  }
+  auto u = icu::UnicodeString::fromUTF8(utf8);
+  icu::UnicodeString titled;
+  for (int32_t i = 0; i < u.length(); i = u.moveIndex32(i, 1))
+    titled.append(u_totitle(u.char32At(i)));
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfkd = icu::Normalizer2::getNFKDInstance(status);
+  icu::UnicodeString decomposed = U_SUCCESS(status) ? nfkd->normalize(titled, status) : titled;
+  std::string out;
+  (U_SUCCESS(status) ? decomposed : titled).toUTF8String(out);
+  return out;
 }
 
 Needle::Needle(std::string_view utf8) : folded(fold_case(utf8)) {

@@ -14,6 +14,10 @@ namespace govmail::imap {
 // NFC, then Unicode default case folding (ICU), then NFC again. ASCII stays on a fast path.
 std::string fold_case(std::string_view utf8);
 
+// The i;unicode-casemap form of a string (RFC 5051 2): each character to its titlecase, then
+// fully decomposed (NFKD). SORT orders by it (RFC 5256 2.1: "A" < "[" < "_" < "b").
+std::string casemap_key(std::string_view utf8);
+
 struct Needle {
   explicit Needle(std::string_view utf8);
   std::string folded;  // fold_case

@@ -165,11 +165,12 @@ class ReferencesThreader {
       if (prev && !c.parent && !loops(prev, &c)) adopt(*prev, c);
       prev = &c;
     }
-    // 1.B: the last reference is the parent (none without references), replacing any other.
-    if (prev == self->parent) return;
-    if (prev && loops(prev, self)) return;
+    // 1.B: the last reference is the parent (none without references). A parent that 1.A gave
+    // the message is broken first, and stays broken when the new link would make a loop: the
+    // message then heads a thread of its own (RFC 5256 4, step 1.B).
+    if (prev && prev == self->parent) return;
     unlink(*self);
-    if (prev) adopt(*prev, *self);
+    if (prev && !loops(prev, self)) adopt(*prev, *self);
   }
 
   // Step 3 on one level, whose children are pruned already: dummies without children go; a
@@ -266,15 +267,28 @@ std::string thread_orderedsubject(const std::vector<ThreadMessage>& messages) {
 }
 
 std::vector<std::string> message_ids(std::string_view v) {
+  // Normalised (RFC 5256 4): <"a.b"@x> and <a.b@x> are one id, so quotes and the backslash of a
+  // quoted-pair go, and folding white space outside quotes.
   std::vector<std::string> out;
   for (std::size_t i = v.find('<'); i != std::string_view::npos; i = v.find('<', i)) {
-    auto close = v.find('>', i + 1);
-    if (close == std::string_view::npos) break;
     std::string id;
-    for (char c : v.substr(i + 1, close - i - 1))
-      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') id += c;  // folded ids
+    bool quoted = false, closed = false;
+    for (++i; i < v.size(); ++i) {
+      char c = v[i];
+      if (quoted && c == '\\' && i + 1 < v.size()) {
+        id += v[++i];
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (!quoted && c == '>') {
+        closed = true;
+        ++i;
+        break;
+      } else if (quoted || (c != ' ' && c != '\t' && c != '\r' && c != '\n')) {
+        id += c;
+      }
+    }
+    if (!closed) break;
     if (!id.empty()) out.push_back(std::move(id));
-    i = close + 1;
   }
   return out;
 }

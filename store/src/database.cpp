@@ -301,7 +301,8 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
                                                       if (auto s = local.lock())
                                                         s->notify_mailbox(ev);
                                                     });
-  impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier);
+  impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier,
+                                                    opts.delivery_batch_max);
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);

@@ -45,14 +45,13 @@ Mailbox parse_mailbox(const pg::Rows& r, int i) {
   m.name = std::string(r.get(i, 2));
   if (!r.is_null(i, 3)) m.parent_id = r.get_int(i, 3);
   m.special_use = static_cast<SpecialUse>(r.get_int(i, 4));
-  m.subscribed = r.get_bool(i, 5);
-  m.uidvalidity = static_cast<std::uint32_t>(r.get_int(i, 6));
-  m.uidnext = static_cast<Uid>(r.get_int(i, 7));
-  m.highestmodseq = static_cast<ModSeq>(r.get_int(i, 8));
-  m.messages = static_cast<std::uint32_t>(r.get_int(i, 9));
-  m.unseen = static_cast<std::uint32_t>(r.get_int(i, 10));
-  m.size_bytes = static_cast<std::uint64_t>(r.get_int(i, 11));
-  m.first_recent_uid = static_cast<std::uint64_t>(r.get_int(i, 12));
+  m.uidvalidity = static_cast<std::uint32_t>(r.get_int(i, 5));
+  m.uidnext = static_cast<Uid>(r.get_int(i, 6));
+  m.highestmodseq = static_cast<ModSeq>(r.get_int(i, 7));
+  m.messages = static_cast<std::uint32_t>(r.get_int(i, 8));
+  m.unseen = static_cast<std::uint32_t>(r.get_int(i, 9));
+  m.size_bytes = static_cast<std::uint64_t>(r.get_int(i, 10));
+  m.first_recent_uid = static_cast<std::uint64_t>(r.get_int(i, 11));
   return m;
 }
 
@@ -123,8 +122,12 @@ Result<std::string> normalise_mailbox_name(std::string_view name) {
 
 PgMailboxStore::PgMailboxStore(std::shared_ptr<pg::Pool> pool,
                                std::shared_ptr<core::WorkerPool> workers,
-                               std::shared_ptr<ChangeNotifier> notifier)
-    : pool_(std::move(pool)), workers_(std::move(workers)), notifier_(std::move(notifier)) {}
+                               std::shared_ptr<ChangeNotifier> notifier,
+                               std::size_t delivery_batch_max)
+    : pool_(std::move(pool)),
+      workers_(std::move(workers)),
+      notifier_(std::move(notifier)),
+      batcher_(pool_, delivery_batch_max) {}
 
 // ---- mailboxes -------------------------------------------------------------------------------
 
@@ -158,11 +161,11 @@ awaitable<Result<MailboxStore::Opened>> PgMailboxStore::open_mailbox(AccountId a
   if (!rows) co_return unexpected(rows.error());
   if (rows->size() == 0) co_return unexpected(StoreError::not_found);
   Opened out{parse_mailbox(*rows, 0), {}, {}};
-  if (claim_recent && !rows->is_null(0, 14))  // null: nothing to claim
-    out.claimed = {static_cast<std::uint64_t>(rows->get_int(0, 14)),
-                   static_cast<std::uint64_t>(rows->get_int(0, 15))};
+  if (claim_recent && !rows->is_null(0, 13))  // null: nothing to claim
+    out.claimed = {static_cast<std::uint64_t>(rows->get_int(0, 13)),
+                   static_cast<std::uint64_t>(rows->get_int(0, 14))};
   out.entries.reserve(out.mailbox.messages);
-  auto list = rows->get(0, 13);  // "uid modseq flags,uid modseq flags,..."
+  auto list = rows->get(0, 12);  // "uid modseq flags,uid modseq flags,..."
   const char* p = list.data();
   const char* end = p + list.size();
   auto number = [&](auto& v, char sep) {
@@ -206,12 +209,20 @@ awaitable<Result<void>> PgMailboxStore::delete_mailbox(AccountId account, Mailbo
   co_return r;
 }
 
-awaitable<Result<void>> PgMailboxStore::set_subscribed(AccountId account, MailboxId id, bool on) {
-  auto rows = co_await run(*pool_, sql::kSetSubscribed, Params().num(account).num(id).boolean(on),
-                           "subscribe");
+awaitable<Result<std::vector<std::string>>> PgMailboxStore::list_subscriptions(AccountId account) {
+  auto rows =
+      co_await run(*pool_, sql::kListSubscriptions, Params().num(account), "list subscriptions");
   if (!rows) co_return unexpected(rows.error());
-  if (rows->size() == 0) co_return unexpected(StoreError::not_found);
-  co_return Result<void>{};
+  std::vector<std::string> out;
+  for (int i = 0; i < rows->size(); ++i) out.emplace_back(rows->get(i, 0));
+  co_return out;
+}
+
+awaitable<Result<void>> PgMailboxStore::set_subscribed(AccountId account, std::string name,
+                                                       bool on) {
+  if (name.empty() || name.size() > kMaxMailboxName) co_return unexpected(StoreError::invalid);
+  co_return done(co_await run(*pool_, on ? sql::kSubscribe : sql::kUnsubscribe,
+                              Params().num(account).text(name), "subscribe"));
 }
 
 awaitable<Result<RecentClaim>> PgMailboxStore::claim_recent(AccountId account, MailboxId mailbox) {
@@ -309,12 +320,30 @@ awaitable<Result<void>> parse_into(core::WorkerPool* workers, const std::string&
   co_return Result<void>{};
 }
 
-// One statement on its own, or all of them in one transaction (a message and its report).
-awaitable<Result<std::vector<pg::Rows>>> run_deliveries(pg::Pool& pool,
+// What a delivery locks, as the batcher's key: its (account, mailbox) targets in one order.
+std::string targets_key(const Delivery& d) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> t;
+  for (const auto& l : d.local) t.emplace_back(l.account_id, l.mailbox_id.value_or(0));
+  std::sort(t.begin(), t.end());
+  std::string key;
+  for (const auto& [a, m] : t) key += std::to_string(a) + ':' + std::to_string(m) + ',';
+  return key;
+}
+
+// One statement on its own (committed with other deliveries to the same mailboxes when they
+// coincide), or all of them in one transaction (a message and its report).
+awaitable<Result<std::vector<pg::Rows>>> run_deliveries(pg::Pool& pool, DeliveryBatcher& batcher,
+                                                        const Delivery& d,
                                                         const std::deque<Params>& params) {
   std::vector<pg::Rows> out;
   if (params.size() == 1) {
-    auto rows = co_await run(pool, sql::kDeliver, params.front(), "deliver");
+    Result<pg::Rows> rows = unexpected(StoreError::temporary);
+    if (d.local.empty()) {
+      rows = co_await run(pool, sql::kDeliver, params.front(), "deliver");
+    } else {
+      std::string key = targets_key(d);  // named: GCC 12 and temporaries in co_await (NOTES)
+      rows = co_await batcher.run(std::move(key), sql::kDeliver, params.front());
+    }
     if (!rows) co_return unexpected(rows.error());
     out.push_back(std::move(*rows));
     co_return out;
@@ -373,7 +402,7 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
       co_return unexpected(ok.error());
     deliver_params(params.emplace_back(), *all[i], parsed[i], flags, keywords, internal_date);
   }
-  auto rows = co_await run_deliveries(*pool_, params);
+  auto rows = co_await run_deliveries(*pool_, batcher_, d, params);
   if (!rows) co_return unexpected(rows.error());
   DeliveryResult out = collect(*notifier_, d, (*rows)[0]);
   for (std::size_t i = 1; i < all.size(); ++i)
@@ -456,10 +485,10 @@ awaitable<Result<std::string>> PgMailboxStore::fetch_raw(AccountId account, Mess
 }
 
 awaitable<Result<std::vector<MailboxStore::Raw>>> PgMailboxStore::fetch_raws(
-    AccountId account, std::vector<MessageId> messages) {
+    AccountId account, std::vector<MessageId> messages, RawPart part) {
   std::vector<std::int64_t> ids(messages.begin(), messages.end());
-  auto rows =
-      co_await run(*pool_, sql::kFetchRaws, Params().num(account).num_array(ids), "fetch raws");
+  const auto& statement = part == RawPart::header ? sql::kFetchHeaders : sql::kFetchRaws;
+  auto rows = co_await run(*pool_, statement, Params().num(account).num_array(ids), "fetch raws");
   if (!rows) co_return unexpected(rows.error());
   std::vector<Raw> out;
   for (int i = 0; i < rows->size(); ++i)

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "change_notifier.hpp"
+#include "delivery_batcher.hpp"
 #include "pg/pg.hpp"
 #include "store/mailbox_store.hpp"
 
@@ -24,8 +25,9 @@ Result<std::string> normalise_mailbox_name(std::string_view name);
 class PgMailboxStore final : public MailboxStore {
  public:
   // `workers` (may be null) runs parses of big messages; `notifier` announces committed changes.
+  // `delivery_batch_max`: see DeliveryBatcher (1 = every delivery in its own transaction).
   PgMailboxStore(std::shared_ptr<pg::Pool> pool, std::shared_ptr<core::WorkerPool> workers,
-                 std::shared_ptr<ChangeNotifier> notifier);
+                 std::shared_ptr<ChangeNotifier> notifier, std::size_t delivery_batch_max = 1);
 
   awaitable<Result<std::vector<Mailbox>>> list_mailboxes(AccountId account) override;
   awaitable<Result<Mailbox>> get_mailbox(AccountId account, std::string name) override;
@@ -38,7 +40,8 @@ class PgMailboxStore final : public MailboxStore {
   awaitable<Result<void>> rename_mailbox(AccountId account, MailboxId id,
                                          std::string new_name) override;
   awaitable<Result<void>> delete_mailbox(AccountId account, MailboxId id) override;
-  awaitable<Result<void>> set_subscribed(AccountId account, MailboxId id, bool on) override;
+  awaitable<Result<std::vector<std::string>>> list_subscriptions(AccountId account) override;
+  awaitable<Result<void>> set_subscribed(AccountId account, std::string name, bool on) override;
 
   awaitable<Result<AppendResult>> append(AccountId account, std::optional<MailboxId> mailbox,
                                          AppendRequest req) override;
@@ -54,8 +57,8 @@ class PgMailboxStore final : public MailboxStore {
   awaitable<Result<std::string>> fetch_raw(AccountId account, MessageId message,
                                            std::uint64_t offset,
                                            std::optional<std::uint64_t> length) override;
-  awaitable<Result<std::vector<Raw>>> fetch_raws(AccountId account,
-                                                 std::vector<MessageId> messages) override;
+  awaitable<Result<std::vector<Raw>>> fetch_raws(AccountId account, std::vector<MessageId> messages,
+                                                 RawPart part) override;
 
   awaitable<Result<FlagUpdate>> set_flags(AccountId account, MailboxId mailbox, UidSet uids,
                                           FlagOp op, Flags flags,
@@ -89,6 +92,7 @@ class PgMailboxStore final : public MailboxStore {
   std::shared_ptr<pg::Pool> pool_;
   std::shared_ptr<core::WorkerPool> workers_;
   std::shared_ptr<ChangeNotifier> notifier_;
+  DeliveryBatcher batcher_;
 };
 
 }  // namespace govmail::store

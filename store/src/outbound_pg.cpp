@@ -318,4 +318,14 @@ awaitable<Result<std::vector<DkimKey>>> PgOutboundQueue::dkim_keys(std::string d
   co_return out;
 }
 
+awaitable<Result<bool>> PgOutboundQueue::replace_dkim_private_key(std::int64_t id,
+                                                                  std::string expected,
+                                                                  std::string replacement) {
+  Params p;
+  p.num(id).text(std::move(expected)).text(std::move(replacement));
+  auto rows = co_await run(*pool_, sql::kDkimReplacePrivate, p, "dkim replace private key");
+  if (!rows) co_return unexpected(rows.error());
+  co_return rows->size() == 1;
+}
+
 }  // namespace govmail::store

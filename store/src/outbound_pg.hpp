@@ -30,6 +30,8 @@ class PgOutboundQueue final : public OutboundQueue {
   awaitable<Result<QueueStats>> stats() override;
   awaitable<Result<DkimKey>> add_dkim_key(DkimKey key) override;
   awaitable<Result<std::vector<DkimKey>>> dkim_keys(std::string domain) override;
+  awaitable<Result<bool>> replace_dkim_private_key(std::int64_t id, std::string expected,
+                                                   std::string replacement) override;
 
  private:
   awaitable<Result<void>> attach_recipients(std::vector<QueueEntryView>& entries);

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "imap/src/sort_keys.hpp"
+#include "imap/src/text_match.hpp"
 #include "imap/src/threading.hpp"
 
 namespace govmail::imap {
@@ -39,6 +40,24 @@ TEST(BaseSubject, Rfc5256Section2_1) {
     EXPECT_EQ(b.text, c.base) << c.in;
     EXPECT_EQ(b.reply, c.reply) << c.in;
   }
+}
+
+// SORT (SUBJECT) compares base subjects by i;unicode-casemap (RFC 5051): titlecase, so letters
+// ("A".."Z") sort before "[" and "_"; ties stay in sequence order. The subjects of imaptest's
+// sort-subject.mbox, whose expected order Dovecot gives.
+TEST(BaseSubject, SortOrderIsUnicodeCasemapOfTheBaseSubject) {
+  const std::vector<std::string> subjects = {
+      "a",     "C", "b", "_", "[foo] Fwd: [bar] Re: fw: b (fWd)  (fwd)", "b (a)", "Re: [FWD: c]",
+      "[xyz]", ""};
+  std::vector<std::size_t> order(subjects.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto key = [&](std::size_t i) { return casemap_key(extract_base_subject(subjects[i]).text); };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return key(x) < key(y); });
+  std::string seqs;
+  for (auto i : order) seqs += std::to_string(i + 1) + " ";
+  EXPECT_EQ(seqs, "9 1 3 5 6 2 7 8 4 ");
+  EXPECT_EQ(casemap_key("đào Ánh"), "\u0110A\u0300O A\u0301NH");
 }
 
 // Hostile subjects cost linear time: long runs of blobs, of "Re:", of nested "[Fwd: ...]".
@@ -102,6 +121,28 @@ TEST(ThreadReferences, LinksFromReferencesAreKeptAndLoopsRefused) {
   EXPECT_EQ(
       thread_references({msg(1, "p"), msg(2, "q"), msg(3, "x", {"p", "c"}), msg(4, "c", {"q"})}),
       "(1)(2 4 3)");
+}
+
+// Step 1.B breaks the parent that another message's References gave (1.A) before it links the
+// last reference, and leaves it broken when that link would make a loop.
+TEST(ThreadReferences, StepOneBBreaksTheOldParentEvenWhenTheNewLinkWouldLoop) {
+  // 2 names a then c: a -> c -> 2. 3 (c) names 2, its own child: no parent for c, and not a.
+  EXPECT_EQ(thread_references({msg(1, "a", {}, "", 300), msg(2, "b", {"a", "c"}, "", 100),
+                               msg(3, "c", {"b"}, "", 200)}),
+            "(3 2)(1)");
+  // The same with c's References naming a first: 1.A may not move b, 1.B may not loop.
+  EXPECT_EQ(thread_references({msg(1, "a", {}, "", 300), msg(2, "b", {"a", "c"}, "", 100),
+                               msg(3, "c", {"a", "b"}, "", 200)}),
+            "(3 2)(1)");
+  // imaptest's thread.mbox: 1.A makes c the parent of a, 1.B a the parent of b; c's own last
+  // reference (b) would loop, so c heads the thread.
+  EXPECT_EQ(thread_references({msg(1, "a@b", {}, "", 300), msg(2, "b@b", {"c@b", "a@b"}, "", 100),
+                               msg(3, "c@b", {"b@b"}, "", 200)}),
+            "(3 1 2)");
+  // ... and with a expunged, the dummy a is pruned and b is promoted under c.
+  EXPECT_EQ(
+      thread_references({msg(1, "b@b", {"c@b", "a@b"}, "", 100), msg(2, "c@b", {"b@b"}, "", 200)}),
+      "(2 1)");
 }
 
 TEST(ThreadReferences, MissingAndDuplicateMessageIds) {
@@ -183,6 +224,11 @@ TEST(MessageIds, FromHeaders) {
   EXPECT_EQ(message_ids("References: <a@b> <c@d>\r\n\t<e\r\n @f>\r\n"),
             (std::vector<std::string>{"a@b", "c@d", "e@f"}));
   EXPECT_EQ(message_ids("<a@b> (comment) junk <> <x@y"), (std::vector<std::string>{"a@b"}));
+  // Quoting is normalised away (RFC 5256 4): both spellings are one Message ID.
+  EXPECT_EQ(message_ids("<\"01KF8JCEOCBS0045PS\"@xxx.yyy.com> <01KF8JCEOCBS0045PS@xxx.yyy.com>"),
+            (std::vector<std::string>{"01KF8JCEOCBS0045PS@xxx.yyy.com",
+                                      "01KF8JCEOCBS0045PS@xxx.yyy.com"}));
+  EXPECT_EQ(message_ids("<\"a>b\\\"c\"@x>"), (std::vector<std::string>{"a>b\"c@x"}));
 }
 
 }  // namespace

@@ -5,7 +5,9 @@ authoritative local data only, nothing recursive. C++ twin: tests/support/unboun
         ... forwarder f"127.0.0.1@{dns.port}" ...
 
 Records are zone-file lines (unbound local-data); their names must lie in one of `zones`
-(static local zones: other names there answer NXDOMAIN). Avoid the zones libunbound answers
+(static local zones: other names there answer NXDOMAIN). A zone given as (name, type) has that
+unbound local-zone type instead: ("down.example.", "refuse") answers REFUSED, which resolvers
+treat as a server failure (a temporary DNS error). Avoid the zones libunbound answers
 itself (RFC 6761: test., invalid., localhost., onion.): a govmail resolver never asks the
 server for them.
 """
@@ -103,7 +105,9 @@ class UnboundServer:
             "  do-not-query-localhost: no",
             "  access-control: 127.0.0.0/8 allow",
         ]
-        lines += [f'  local-zone: "{z}" static' for z in self.zones]
+        for z in self.zones:
+            name, kind = (z, "static") if isinstance(z, str) else z
+            lines.append(f'  local-zone: "{name}" {kind}')
         lines += [f"  local-data: '{r}'" for r in self.records]
         with open(conf, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -117,7 +121,8 @@ class UnboundServer:
             if self.proc.poll() is not None:  # exited: config error or port taken
                 self.proc = None
                 return False
-            if _answers(self.port, self.zones[0] if self.zones else "."):
+            first = self.zones[0] if self.zones else "."
+            if _answers(self.port, first if isinstance(first, str) else first[0]):
                 return True
             time.sleep(0.05)
         return False

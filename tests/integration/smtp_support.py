@@ -68,6 +68,7 @@ argon2_memlimit = 8388608
 
 [outbound]
 {self.outbound}
+{"" if "dkim_master_key_file" in self.outbound else self.dkim_master_key()}
 
 [limits]
 {limits}
@@ -75,6 +76,12 @@ argon2_memlimit = 8388608
 [log]
 level = "{os.environ.get("GOVMAIL_IT_LOG", "info")}"
 """)
+
+    def dkim_master_key(self):
+        """[outbound] lines for a DKIM master key file in the server's temp dir, made when
+        missing (DKIM keys are stored sealed under it)."""
+        return (f'dkim_master_key_file = "{self.tmp}/dkim-master.key"\n'
+                "dkim_master_key_create = true")
 
     def edit_config(self, change):
         """Rewrites the config file through change(text) -> text (before start())."""

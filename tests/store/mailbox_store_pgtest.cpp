@@ -285,6 +285,53 @@ TEST_F(QuotaTest, OverQuotaRefusesTheWholeDeliveryAndChangesNothing) {
   expect_exact(a.id);
 }
 
+// Group commit: deliveries to one busy mailbox that arrive while one runs share a transaction
+// (rows of one transaction have one xmin), UIDs stay unique, gapless and in commit order.
+// delivery_batch_max 1 turns it off: one transaction per delivery.
+TEST_F(MailboxStoreTest, ConcurrentDeliveriesToOneMailboxCommitTogether) {
+  for (std::size_t batch_max : {std::size_t(32), std::size_t(1)}) {
+    SCOPED_TRACE("delivery_batch_max " + std::to_string(batch_max));
+    auto db = open_db(16, batch_max);
+    auto a = add_account("hot" + std::to_string(batch_max) + "@example.gov.vn");
+    std::vector<Result<DeliveryResult>> results;
+    constexpr int kWriters = 16, kEach = 25;
+    ASSERT_EQ(deliver_concurrently(*db, a.id, kWriters, kEach, 200, results), kWriters * kEach);
+    std::set<Uid> uids;
+    for (auto& r : results) uids.insert(r->local.at(0).uid);
+    EXPECT_EQ(uids.size(), std::size_t(kWriters * kEach));
+    EXPECT_EQ(*uids.begin(), 1u);
+    EXPECT_EQ(*uids.rbegin(), Uid(kWriters * kEach));
+    auto id = std::to_string(a.id);
+    // Commit order = UID order: modseq grows with the UID across transactions.
+    EXPECT_EQ(qi("SELECT count(*) FROM (SELECT modseq < lag(modseq) OVER (ORDER BY uid) AS back "
+                 "FROM mailbox_entries WHERE account_id = " +
+                 id + ") x WHERE back"),
+              0);
+    auto transactions =
+        qi("SELECT count(DISTINCT xmin::text) FROM mailbox_entries WHERE account_id = " + id);
+    if (batch_max == 1) {
+      EXPECT_EQ(transactions, kWriters * kEach);
+    } else {
+      EXPECT_LT(transactions, kWriters * kEach / 2) << "deliveries were not committed together";
+    }
+  }
+}
+
+TEST_F(QuotaTest, OverQuotaInAGroupCommitRefusesOnlyThatDelivery) {
+  auto db = open_db(16, 32);
+  // Room for exactly 40 of these messages: the 41st and later are refused, each on its own.
+  const std::size_t size = sample_message(10000, 1000).size();
+  auto a = add_account("nearlyfull@example.gov.vn", 40 * size + size / 2);
+  std::vector<Result<DeliveryResult>> results;
+  EXPECT_EQ(deliver_concurrently(*db, a.id, 16, 5, 1000, results), 40);
+  for (auto& r : results)
+    if (!r.ok()) {
+      EXPECT_EQ(r.error(), StoreError::over_quota);
+    }
+  EXPECT_EQ(mailbox(a.id, "INBOX").messages, 40u);
+  expect_exact(a.id);
+}
+
 TEST_F(MailboxStoreTest, ChangesSinceReportsChangedAndExpungedOnly) {
   auto a = add_account("changes@example.gov.vn");
   auto inbox = mailbox(a.id, "INBOX");
@@ -416,6 +463,13 @@ TEST_F(MailboxStoreTest, OpenMailboxAndFetchRawsInOneQueryEach) {
   for (auto& r : *raws) got[r.message] = r.data;
   EXPECT_EQ(got, (std::map<MessageId, std::string>{{added[0].message_id, sample_message(0)},
                                                    {added[2].message_id, sample_message(2)}}));
+  // Headers only: each through its blank line, nothing of the body.
+  auto heads = run(store().fetch_raws(a.id, {added[1].message_id, 999999},
+                                      MailboxStore::RawPart::header));
+  ASSERT_TRUE(heads.ok());
+  ASSERT_EQ(heads->size(), 1u);
+  const auto m1 = sample_message(1);
+  EXPECT_EQ(heads->at(0).data, m1.substr(0, m1.find("\r\n\r\n") + 4));
 }
 
 // \Recent (RFC 3501 2.3.2): each UID is claimed once, by the first claimer, whichever call.
@@ -502,7 +556,10 @@ TEST_F(MailboxStoreTest, AnotherAccountSeesNotFoundEverywhere) {
   EXPECT_EQ(run(store().changes_since(b.id, ainbox.id, 0)).error(), nf);
   EXPECT_EQ(run(store().rename_mailbox(b.id, ainbox.id, "Mine")).error(), nf);
   EXPECT_EQ(run(store().delete_mailbox(b.id, mailbox(a.id, "Junk").id)).error(), nf);
-  EXPECT_EQ(run(store().set_subscribed(b.id, ainbox.id, false)).error(), nf);
+  // Subscriptions are names of one account: B's unsubscribing "INBOX" leaves A's alone.
+  ASSERT_TRUE(run(store().set_subscribed(b.id, "INBOX", false)).ok());
+  EXPECT_EQ(*run(store().list_subscriptions(a.id)),
+            (std::vector<std::string>{"Archive", "Drafts", "INBOX", "Junk", "Sent", "Trash"}));
   AppendRequest req;
   req.raw = std::make_shared<const std::string>(sample_message(2));
   EXPECT_EQ(run(store().append(b.id, ainbox.id, req)).error(), nf);
@@ -564,8 +621,31 @@ TEST_F(MailboxStoreTest, MailboxHierarchyRenameAndInbox) {
   ASSERT_TRUE(second.ok());
   EXPECT_NE(first->uidvalidity, second->uidvalidity);
 
-  ASSERT_TRUE(run(store().set_subscribed(a.id, second->id, false)).ok());
-  EXPECT_FALSE(mailbox(a.id, "Temp").subscribed);
+  // A subscription is a name: it outlives its mailbox (RFC 3501 6.3.6); a new mailbox is not
+  // subscribed unless special-use; a rename takes the subscriptions of it and its children along.
+  auto subs = [&] { return *run(store().list_subscriptions(a.id)); };
+  auto has = [&](const std::string& n) {
+    auto v = subs();
+    return std::find(v.begin(), v.end(), n) != v.end();
+  };
+  EXPECT_FALSE(has("Temp"));
+  ASSERT_TRUE(run(store().set_subscribed(a.id, "Temp", true)).ok());
+  EXPECT_TRUE(has("Temp"));
+  ASSERT_TRUE(run(store().set_subscribed(a.id, "Temp", false)).ok());
+  ASSERT_TRUE(run(store().set_subscribed(a.id, "Temp", false)).ok());  // no error twice
+  EXPECT_FALSE(has("Temp"));
+  ASSERT_TRUE(run(store().set_subscribed(a.id, "Temp", true)).ok());
+  ASSERT_TRUE(run(store().delete_mailbox(a.id, second->id)).ok());
+  EXPECT_TRUE(has("Temp"));
+  auto kid = run(store().create_mailbox(a.id, "P/Q"));
+  ASSERT_TRUE(kid.ok());
+  EXPECT_FALSE(has("P") || has("P/Q"));
+  ASSERT_TRUE(run(store().set_subscribed(a.id, "P/Q", true)).ok());
+  ASSERT_TRUE(run(store().create_mailbox(a.id, "Old/Sent", SpecialUse::sent)).ok());
+  EXPECT_TRUE(has("Old/Sent") && !has("Old"));
+  ASSERT_TRUE(run(store().rename_mailbox(a.id, mailbox(a.id, "P").id, "R")).ok());
+  EXPECT_TRUE(has("R/Q") && !has("P/Q") && !has("R") && !has("P"));
+  EXPECT_EQ(run(store().set_subscribed(a.id, "", true)).error(), StoreError::invalid);
 }
 
 TEST_F(MailboxStoreTest, MalformedMimeIsStoredByteExact) {

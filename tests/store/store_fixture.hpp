@@ -18,6 +18,8 @@
 
 namespace govmail::store::testing {
 
+inline std::string sample_message(int n, std::size_t body_bytes = 200);
+
 class StoreTest : public ::testing::Test {
  protected:
   StoreTest() : work_(asio::make_work_guard(io_)) {
@@ -48,10 +50,11 @@ class StoreTest : public ::testing::Test {
     return spawn(std::move(a)).get();
   }
 
-  std::shared_ptr<Database> open_db(std::size_t pool = 8) {
+  std::shared_ptr<Database> open_db(std::size_t pool = 8, std::size_t delivery_batch_max = 32) {
     DatabaseOptions o;
     o.url = tdb_.url();
     o.pool_size = pool;
+    o.delivery_batch_max = delivery_batch_max;
     auto r = run(Database::open(io_.get_executor(), o));
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : to_string(r.error()));
     if (!r.ok()) return nullptr;
@@ -91,6 +94,34 @@ class StoreTest : public ::testing::Test {
     return r.ok() ? *r : AppendResult{};
   }
 
+  // `writers` coroutines each deliver `each` messages of the same size to the account's INBOX
+  // at once; every answer lands in `results`; returns how many were accepted.
+  std::int64_t deliver_concurrently(Database& db, AccountId account, int writers, int each,
+                                    std::size_t body_bytes,
+                                    std::vector<Result<DeliveryResult>>& results) {
+    auto writer = [&db, account, each,
+                   body_bytes](int w) -> awaitable<std::vector<Result<DeliveryResult>>> {
+      std::vector<Result<DeliveryResult>> out;
+      for (int i = 0; i < each; ++i) {
+        Delivery d;
+        d.raw =
+            std::make_shared<const std::string>(sample_message(10000 + w * 100 + i, body_bytes));
+        d.local = {{account, std::nullopt}};
+        out.push_back(co_await db.mailboxes().deliver(std::move(d)));
+      }
+      co_return out;
+    };
+    std::vector<std::future<std::vector<Result<DeliveryResult>>>> futures;
+    for (int w = 0; w < writers; ++w) futures.push_back(spawn(writer(w)));
+    std::int64_t ok = 0;
+    for (auto& f : futures)
+      for (auto& r : f.get()) {
+        ok += r.ok() ? 1 : 0;
+        results.push_back(std::move(r));
+      }
+    return ok;
+  }
+
   template <class T>
   static awaitable<void> fulfil(std::shared_ptr<std::promise<T>> p, awaitable<T> a) {
     p->set_value(co_await std::move(a));
@@ -118,7 +149,7 @@ class StoreTest : public ::testing::Test {
   std::shared_ptr<Database> db_;
 };
 
-inline std::string sample_message(int n, std::size_t body_bytes = 200) {
+inline std::string sample_message(int n, std::size_t body_bytes) {
   std::string m =
       "From: Nguyễn Văn A <a@example.gov.vn>\r\nTo: b@example.gov.vn\r\n"
       "Subject: Công văn số " +

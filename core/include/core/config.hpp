@@ -33,6 +33,9 @@ struct DatabaseConfig {
   std::chrono::milliseconds statement_timeout{30000};
   std::chrono::milliseconds lock_timeout{10000};
   std::chrono::milliseconds idle_in_transaction_timeout{60000};
+  // Deliveries (and APPENDs) to exactly the same mailboxes that arrive while one is running are
+  // committed together, up to this many per transaction (group commit); 1 = each alone.
+  std::size_t delivery_batch_max = 32;
 };
 
 struct TlsConfig {
@@ -127,6 +130,9 @@ struct OutboundConfig {
   std::chrono::seconds delay_warning{4 * 3600};  // a delay report once after this; 0 = never
   std::chrono::seconds history{7 * 86400};  // finished entries kept for `govmail queue show`
   bool dkim_sign = true;  // sign with the From: domain's active key when it has one
+  // DKIM private keys are stored sealed under the key in this file (core::SecretBox); "" = none.
+  std::filesystem::path dkim_master_key_file;
+  bool dkim_master_key_create = false;  // development: make the file when missing
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds command_timeout{300};  // RFC 5321 4.5.3.2: greeting, EHLO, MAIL, RCPT
   std::chrono::seconds data_timeout{600};     // RFC 5321 4.5.3.2.6: the final dot

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace govmail::core {
 
@@ -29,5 +30,8 @@ std::string ascii_fold(std::string_view utf8);
 // cannot be a domain (invalid UTF-8, disallowed code points, bad punycode). Trailing dots are all
 // dropped.
 std::optional<std::string> domain_to_ascii(std::string_view domain);
+
+// The space- or tab-separated words of a line (protocol replies, mbox separators); no empty ones.
+std::vector<std::string_view> split_words(std::string_view line);
 
 }  // namespace govmail::core

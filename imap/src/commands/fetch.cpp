@@ -61,11 +61,22 @@ bool whole_message(const FetchAtt& a) {
           a.section.kind == Section::Kind::full);
 }
 
+// Attributes answered from the message's header alone (a client's message list fetches header
+// fields of 1:*): loaded for many messages per query too, not one round trip each.
+bool header_only(const FetchAtt& a) {
+  using SK = Section::Kind;
+  return a.kind == Kind::rfc822_header ||
+         (a.kind == Kind::body_section && a.section.part.empty() &&
+          (a.section.kind == SK::header || a.section.kind == SK::header_fields ||
+           a.section.kind == SK::header_fields_not));
+}
+
 class Fetcher {
  public:
-  // `raw`, when given, is the whole message: byte ranges are cut from it, not queried.
-  Fetcher(Session::Impl& s, const store::MessageMeta& m, const std::string* raw)
-      : s_(s), m_(m), raw_(raw) {}
+  // `raw`, when given, is the whole message (or, with `header_only`, its header): byte ranges
+  // inside it are cut from it, not queried.
+  Fetcher(Session::Impl& s, const store::MessageMeta& m, const std::string* raw, bool header_only)
+      : s_(s), m_(m), raw_(raw), raw_is_header_(header_only) {}
 
   awaitable<std::optional<std::string>> item(const FetchAtt& a) {
     const auto& e = m_.entry;
@@ -129,7 +140,8 @@ class Fetcher {
 
   awaitable<std::string> bytes(ByteRange r) {
     if (r.end <= r.begin) co_return std::string();
-    if (raw_) co_return r.begin < raw_->size() ? raw_->substr(r.begin, r.end - r.begin) : "";
+    if (raw_ && !(raw_is_header_ && r.end > raw_->size()))
+      co_return r.begin < raw_->size() ? raw_->substr(r.begin, r.end - r.begin) : "";
     auto raw =
         co_await s_.store().fetch_raw(s_.account, m_.entry.message_id, r.begin, r.end - r.begin);
     co_return raw ? std::move(*raw) : std::string();
@@ -184,6 +196,7 @@ class Fetcher {
   Session::Impl& s_;
   const store::MessageMeta& m_;
   const std::string* raw_;
+  bool raw_is_header_;
   std::optional<json> tree_;
   const std::optional<Partial> no_partial;
 };
@@ -230,10 +243,11 @@ std::optional<std::uint64_t> changed_since(const Command& cmd, bool& vanished) {
 constexpr std::uint64_t kBatchBytes = 4u << 20;
 constexpr std::size_t kBatchMessages = 100;
 
-// Whole messages for the answers from position `from` of `idx` on: up to kBatchBytes or
-// kBatchMessages of them in one query. Returns the position after the last one loaded.
+// Messages (whole, or headers only) for the answers from position `from` of `idx` on: up to
+// kBatchMessages of them in one query, and for whole ones up to kBatchBytes. Returns the
+// position after the last one loaded.
 std::size_t load_raws(Session::Impl& s, const std::vector<std::uint32_t>& idx, std::size_t from,
-                      const std::map<store::Uid, store::MessageMeta>& metas,
+                      const std::map<store::Uid, store::MessageMeta>& metas, bool headers,
                       std::vector<store::MessageId>& batch) {
   std::uint64_t bytes = 0;
   batch.clear();
@@ -241,7 +255,7 @@ std::size_t load_raws(Session::Impl& s, const std::vector<std::uint32_t>& idx, s
   for (; k < idx.size() && batch.size() < kBatchMessages; ++k) {
     auto it = metas.find(s.sel->messages[idx[k]].uid);
     if (it == metas.end()) continue;
-    if (!batch.empty() && bytes + it->second.entry.size > kBatchBytes) break;
+    if (!headers && !batch.empty() && bytes + it->second.entry.size > kBatchBytes) break;
     bytes += it->second.entry.size;
     batch.push_back(it->second.entry.message_id);
   }
@@ -303,7 +317,8 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
   auto uids = uid_set_of(*s.sel, idx);
   bool meta = std::any_of(atts->begin(), atts->end(), needs_meta);
   const bool whole = std::any_of(atts->begin(), atts->end(), whole_message);
-  std::map<store::MessageId, std::string> raws;  // of the current batch, when `whole`
+  const bool headers = !whole && std::any_of(atts->begin(), atts->end(), header_only);
+  std::map<store::MessageId, std::string> raws;  // of the current batch: `whole` or `headers`
   std::size_t loaded = 0;                        // positions of idx whose messages are in raws
   bool seen = !s.sel->read_only && std::any_of(atts->begin(), atts->end(), sets_seen);
   std::map<store::Uid, store::MessageMeta> metas;
@@ -341,16 +356,18 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
     auto it = metas.find(s.sel->messages[i].uid);
     if (it == metas.end()) continue;  // expunged meanwhile; announced later
     if (since && it->second.entry.modseq <= *since) continue;
-    if (whole && k >= loaded) {
+    if ((whole || headers) && k >= loaded) {
       std::vector<store::MessageId> batch;
-      loaded = load_raws(s, idx, k, metas, batch);
-      auto r = co_await s.store().fetch_raws(s.account, std::move(batch));
+      loaded = load_raws(s, idx, k, metas, headers, batch);
+      const auto part =
+          headers ? store::MailboxStore::RawPart::header : store::MailboxStore::RawPart::whole;
+      auto r = co_await s.store().fetch_raws(s.account, std::move(batch), part);
       if (!r) co_return store_error_reply(r.error(), "FETCH");
       raws.clear();
       for (auto& raw : *r) raws[raw.message] = std::move(raw.data);
     }
     auto raw = raws.find(it->second.entry.message_id);
-    Fetcher f(s, it->second, raw == raws.end() ? nullptr : &raw->second);
+    Fetcher f(s, it->second, raw == raws.end() ? nullptr : &raw->second, headers);
     std::string items;
     for (const auto& a : *atts) {
       auto item = co_await f.item(a);

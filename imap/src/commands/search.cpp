@@ -39,7 +39,7 @@ void needs_of(const SearchKey& k, Needs& n) {
       break;
     case Op::header:  // the header block's end comes from the cached bodystructure
       n.meta = true;
-      n.header = n.header || !envelope_field(k.name);
+      n.header = n.header || !envelope_field(k.name) || k.value.empty();
       break;
     case Op::body:
     case Op::text:
@@ -96,8 +96,11 @@ std::string addresses_text(const json& env, const std::string& key) {
     if (!a.is_object()) continue;
     auto name = text(a, "name_decoded");
     out += (name.empty() ? text(a, "name") : name) + " ";
-    if (a.value("mailbox", json()).is_string() && a.value("host", json()).is_string())
+    const bool has_mailbox = a.value("mailbox", json()).is_string();
+    if (has_mailbox && a.value("host", json()).is_string())
       out += text(a, "mailbox") + "@" + text(a, "host");
+    else if (has_mailbox)  // a group's start: its display name (RFC 3501 7.4.2, RFC 5322 3.4)
+      out += store::decode_header_text(text(a, "mailbox"));
     out += "\n";
   }
   return out;
@@ -214,14 +217,16 @@ class Matcher {
     return day_of(u.get<std::int64_t>() + zone_offset(text(d, "raw")));
   }
   bool header(const SearchKey& k, Candidate& c) {
+    // An empty string matches exactly the messages that have the field, whatever its value
+    // (RFC 3501 6.4.4, RFC 9051 6.4.4): the header block says, not the envelope, where an
+    // absent field and an empty one look alike.
+    if (k.value.empty()) return filter_header(c.header_block(), {k.name}, false).size() > 2;
     const auto& n = needle(k.value);
     if (k.name == "SUBJECT") {
       auto subj = c.envelope.value("subject", json::object());
       return subj.is_object() && FoldedText(text(subj, "decoded")).contains(n);
     }
     if (envelope_field(k.name)) return FoldedText(addresses_text(c.envelope, k.name)).contains(n);
-    // HEADER name "" matches every message that has the field (RFC 3501 6.4.4).
-    if (filter_header(c.header_block(), {k.name}, false).size() <= 2) return false;
     return c.field_text(k.name).contains(n);
   }
   const Needle& needle(const std::string& v) {

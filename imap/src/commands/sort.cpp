@@ -2,6 +2,7 @@
 #include "render.hpp"
 #include "session_impl.hpp"
 #include "sort_keys.hpp"
+#include "text_match.hpp"
 
 namespace govmail::imap {
 namespace {
@@ -44,7 +45,7 @@ std::optional<std::vector<Criterion>> parse_criteria(const Arg& arg) {
 struct Row {
   const SearchHit* hit;
   nlohmann::json env;
-  std::string subject;  // base subject, made once when a criterion needs it
+  std::string subject;  // casemap key of the base subject, made once when a criterion needs it
 };
 
 // -1, 0, 1 for one criterion.
@@ -89,7 +90,9 @@ GOVMAIL_IMAP_HANDLER(cmd_sort) {
                                 [](auto& c) { return c.key == Key::subject; });
   for (const auto& h : hits) {
     auto env = parse_object(h.meta.envelope_json);
-    auto subject = by_subject ? base_subject(env) : std::string();
+    // Compared by i;unicode-casemap (RFC 5256 2.1, RFC 5051): titlecase, so "[x]" and "_"
+    // come after the letters.
+    auto subject = by_subject ? casemap_key(base_subject(env)) : std::string();
     rows.push_back({&h, std::move(env), std::move(subject)});
   }
   std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {

@@ -13,6 +13,7 @@
 #include "core/awaitable_fwd.hpp"
 #include "core/config.hpp"
 #include "core/result.hpp"
+#include "smtp/dkim_vault.hpp"
 
 namespace govmail::core {
 class Resolver;
@@ -27,10 +28,12 @@ class Backend;
 
 class OutboundService {
  public:
-  // Validates routes; nothing runs before start().
+  // Validates routes; nothing runs before start(). Sealed DKIM keys open with `dkim_master`
+  // (from dkim::prepare_keys).
   static Result<std::shared_ptr<OutboundService>, std::string> create(
       Executor ex, const core::Config& cfg, std::shared_ptr<store::Database> db,
-      std::shared_ptr<Backend> backend, std::shared_ptr<core::Resolver> resolver);
+      std::shared_ptr<Backend> backend, std::shared_ptr<core::Resolver> resolver,
+      dkim::MasterKey dkim_master);
   ~OutboundService();
 
   void start();

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.hpp"
+
 namespace govmail::smtp::client {
 namespace {
 
@@ -31,19 +33,6 @@ std::size_t enhanced_length(std::string_view t) {
 std::string upper(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::vector<std::string_view> words(std::string_view s) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-    std::size_t j = i;
-    while (j < s.size() && s[j] != ' ' && s[j] != '\t') ++j;
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j;
-  }
   return out;
 }
 
@@ -135,7 +124,7 @@ Capabilities parse_ehlo(const Reply& reply) {
     const std::size_t nl = text.find('\n');
     const std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    const std::vector<std::string_view> w = words(line);
+    const std::vector<std::string_view> w = core::split_words(line);
     if (first) {
       first = false;
       if (!w.empty()) caps.server_name = std::string(w[0]);

@@ -34,22 +34,28 @@ awaitable<void> DkimKeys::reload(store::OutboundQueue& queue) {
   }
   auto next = std::make_shared<Signers>();
   for (const auto& k : *keys) {
-    if (!k.active || next->count(k.domain)) continue;
+    if (!k.active || next->usable.count(k.domain) || next->unusable.count(k.domain)) continue;
     auto alg = dkim::parse_algorithm(k.algorithm);
     if (!alg) continue;
-    auto signer = dkim::Signer::load(*alg, k.private_pem, k.domain, k.selector);
+    auto pem = dkim::private_key_pem(master_.get(), k);
+    auto signer = pem ? dkim::Signer::load(*alg, *pem, k.domain, k.selector)
+                      : Result<dkim::Signer, std::string>(unexpected(pem.error()));
     if (!signer) {
-      spdlog::error("outbound: DKIM key {} of {} does not load: {}", k.selector, k.domain,
-                    signer.error());
+      const std::string why =
+          pem ? "DKIM key " + k.selector + " of " + k.domain + " does not load: " + signer.error()
+              : pem.error();
+      spdlog::error("outbound: {}; mail from {} is deferred until it is fixed", why, k.domain);
+      next->unusable[k.domain] = why;
       continue;
     }
-    (*next)[k.domain] = std::make_shared<const dkim::Signer>(std::move(*signer));
+    next->usable[k.domain] = std::make_shared<const dkim::Signer>(std::move(*signer));
   }
   std::lock_guard lock(mu_);
   signers_ = std::move(next);
 }
 
-std::string DkimKeys::prepare(std::string_view stored, bool sign, std::int64_t now_unix) const {
+Result<std::string, std::string> DkimKeys::prepare(std::string_view stored, bool sign,
+                                                   std::int64_t now_unix) const {
   const std::string_view body = without_return_path(stored);
   if (!sign) return std::string(body);
   std::shared_ptr<const Signers> signers;
@@ -57,11 +63,14 @@ std::string DkimKeys::prepare(std::string_view stored, bool sign, std::int64_t n
     std::lock_guard lock(mu_);
     signers = signers_;
   }
-  if (signers->empty()) return std::string(body);
+  if (signers->usable.empty() && signers->unusable.empty()) return std::string(body);
   const auto froms = header_addresses(body, "From");
   if (froms.empty()) return std::string(body);
-  const auto it = signers->find(domain_of_address(froms.front()));
-  if (it == signers->end()) return std::string(body);
+  const std::string domain = domain_of_address(froms.front());
+  if (auto bad = signers->unusable.find(domain); bad != signers->unusable.end())
+    return unexpected(bad->second);
+  const auto it = signers->usable.find(domain);
+  if (it == signers->usable.end()) return std::string(body);
   auto header = it->second->sign(body, now_unix);
   if (!header) {
     spdlog::warn("outbound: DKIM signing for {} failed: {}", it->first, header.error());

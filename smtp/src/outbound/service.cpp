@@ -311,8 +311,14 @@ struct OutboundService::Impl : std::enable_shared_from_this<Impl> {
     } else if (dest.failure) {
       results.assign(job.rcpts.size(), *dest.failure);
     } else {
-      const std::string message = dkim.prepare(**raw, cfg.dkim_sign, now_unix());
-      results = co_await outbound::transfer(ex, transfer, dest, link, job.rcpts, message);
+      auto message = dkim.prepare(**raw, cfg.dkim_sign, now_unix());
+      if (message) {
+        results = co_await outbound::transfer(ex, transfer, dest, link, job.rcpts, *message);
+      } else {  // never sent unsigned in place of a signature the domain publishes a key for
+        AttemptResult a;
+        a.reply = "451 4.7.0 Not sent: " + message.error();
+        results.assign(job.rcpts.size(), a);
+      }
     }
     co_await record(job, results);
   }
@@ -436,7 +442,8 @@ OutboundService::~OutboundService() = default;
 
 Result<std::shared_ptr<OutboundService>, std::string> OutboundService::create(
     Executor ex, const core::Config& cfg, std::shared_ptr<store::Database> db,
-    std::shared_ptr<Backend> backend, std::shared_ptr<core::Resolver> resolver) {
+    std::shared_ptr<Backend> backend, std::shared_ptr<core::Resolver> resolver,
+    dkim::MasterKey dkim_master) {
   auto impl = std::make_shared<Impl>();
   impl->ex = ex;
   impl->cfg = cfg.outbound;
@@ -449,6 +456,7 @@ Result<std::shared_ptr<OutboundService>, std::string> OutboundService::create(
   impl->resolver = std::move(resolver);
   impl->db = std::move(db);
   impl->backend = std::move(backend);
+  impl->dkim.set_master(std::move(dkim_master));
   auto& o = impl->transfer.options;
   o.helo_name = cfg.server.hostname;
   o.tls_ctx_noverify = core::make_client_tls_context_noverify();

@@ -41,7 +41,12 @@ class MailboxStore {
   // Deletes the mailbox and its messages. INBOX and a mailbox with children are refused with
   // invalid (delete the children first).
   virtual awaitable<Result<void>> delete_mailbox(AccountId account, MailboxId id) = 0;
-  virtual awaitable<Result<void>> set_subscribed(AccountId account, MailboxId id, bool on) = 0;
+  // Subscriptions are names, apart from the mailboxes (RFC 3501 6.3.6): a subscription
+  // outlives its mailbox; INBOX and a new special-use mailbox are subscribed when made, other
+  // mailboxes when asked; a renamed one keeps its subscription.
+  virtual awaitable<Result<std::vector<std::string>>> list_subscriptions(AccountId account) = 0;
+  // Subscribing twice, or unsubscribing a name that is not subscribed, is no error.
+  virtual awaitable<Result<void>> set_subscribed(AccountId account, std::string name, bool on) = 0;
 
   // --- messages in
   // Into `mailbox`, or the account's INBOX when absent (no lookup by name needed).
@@ -83,13 +88,17 @@ class MailboxStore {
   virtual awaitable<Result<std::string>> fetch_raw(AccountId account, MessageId message,
                                                    std::uint64_t offset = 0,
                                                    std::optional<std::uint64_t> length = {}) = 0;
-  // Whole raw messages, several in one round trip; messages of other accounts are left out.
+  // Raw messages, several in one round trip; messages of other accounts are left out. With
+  // `part` header, only each message's header (through the blank line that ends it): what a
+  // client's message list asks for (BODY.PEEK[HEADER.FIELDS (...)] of 1:*).
   struct Raw {
     MessageId message = 0;
     std::string data;
   };
+  enum class RawPart { whole, header };
   virtual awaitable<Result<std::vector<Raw>>> fetch_raws(AccountId account,
-                                                         std::vector<MessageId> messages) = 0;
+                                                         std::vector<MessageId> messages,
+                                                         RawPart part = RawPart::whole) = 0;
 
   // --- changes
   // Returns the entries changed; with unchanged_since, entries modified after it are left alone

@@ -103,6 +103,8 @@ struct DkimKey {
   std::string domain;
   std::string selector;
   std::string algorithm;  // "rsa-sha256" / "ed25519-sha256"
+  // Sealed under the master key (core::SecretBox, see smtp/dkim_vault.hpp); a key stored before
+  // sealing existed holds its PEM here until `govmail serve` seals it.
   std::string private_pem;
   std::string public_b64;
   bool active = true;
@@ -151,6 +153,9 @@ class OutboundQueue {
   // DKIM keys.
   virtual awaitable<Result<DkimKey>> add_dkim_key(DkimKey key) = 0;  // becomes the active one
   virtual awaitable<Result<std::vector<DkimKey>>> dkim_keys(std::string domain) = 0;  // "" = all
+  // Replaces a key's stored private key if it still is `expected` (false: it changed meanwhile).
+  virtual awaitable<Result<bool>> replace_dkim_private_key(std::int64_t id, std::string expected,
+                                                           std::string replacement) = 0;
 };
 
 }  // namespace govmail::store

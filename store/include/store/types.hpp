@@ -83,7 +83,6 @@ struct Mailbox {
   std::string name;  // full UTF-8 path, '/' separated, "INBOX" for the inbox
   std::optional<MailboxId> parent_id;
   SpecialUse special_use = SpecialUse::none;
-  bool subscribed = true;
   std::uint32_t uidvalidity = 0;
   Uid uidnext = 1;
   ModSeq highestmodseq = 0;

@@ -6,9 +6,9 @@
 namespace govmail::store::sql {
 
 // Columns of a Mailbox, in the order parse_mailbox() reads them.
-#define GOVMAIL_MAILBOX_COLUMNS                                                      \
-  "id, account_id, name, parent_id, special_use, subscribed, uidvalidity, uidnext, " \
-  "highestmodseq, messages, unseen, size_bytes, "                                    \
+#define GOVMAIL_MAILBOX_COLUMNS                                          \
+  "id, account_id, name, parent_id, special_use, uidvalidity, uidnext, " \
+  "highestmodseq, messages, unseen, size_bytes, "                        \
   "COALESCE((SELECT r.first_recent_uid FROM mailbox_recent r WHERE r.mailbox_id = id), 1)"
 
 inline constexpr pg::Statement kListMailboxes{
@@ -32,7 +32,7 @@ inline constexpr pg::Statement kOpenMailbox{
 // (RFC 3501 2.3.2 \Recent): the row lock of ON CONFLICT orders concurrent claims, and a claim
 // never moves the mark back (a snapshot's uidnext may be older than another claimer's). The CTE
 // "c" gives (first, next), no row when there was nothing to claim. mailbox_recent is unlogged:
-// the commit waits for no fsync (migration 0010).
+// the commit waits for no fsync (migration 0011).
 // clang-format off
 #define GOVMAIL_CLAIM_RECENT(WHERE)                                                        \
   "WITH c AS (INSERT INTO mailbox_recent AS r (mailbox_id, claimed_from, first_recent_uid) " \
@@ -61,9 +61,15 @@ inline constexpr pg::Statement kRenameMailbox{"gm_rename_mailbox",
                                               "SELECT govmail_rename_mailbox($1, $2, $3)"};
 inline constexpr pg::Statement kDeleteMailbox{"gm_delete_mailbox",
                                               "SELECT govmail_delete_mailbox($1, $2)"};
-inline constexpr pg::Statement kSetSubscribed{
-    "gm_set_subscribed",
-    "UPDATE mailboxes SET subscribed = $3 WHERE account_id = $1 AND id = $2 RETURNING id"};
+// Subscriptions are names (migration 0010): a subscription outlives its mailbox.
+inline constexpr pg::Statement kListSubscriptions{
+    "gm_list_subscriptions",
+    "SELECT name FROM mailbox_subscriptions WHERE account_id = $1 ORDER BY name"};
+inline constexpr pg::Statement kSubscribe{
+    "gm_subscribe",
+    "INSERT INTO mailbox_subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING"};
+inline constexpr pg::Statement kUnsubscribe{
+    "gm_unsubscribe", "DELETE FROM mailbox_subscriptions WHERE account_id = $1 AND name = $2"};
 
 // $1 sha256, $2 data, $3 internal date, $4 envelope, $5 bodystructure, $6 subject, $7 from,
 // $8 Message-ID, $9 thread refs, $10 accounts, $11 mailboxes, $12 flags, $13 keywords,
@@ -128,6 +134,16 @@ inline constexpr pg::Statement kFetchRaw{
 inline constexpr pg::Statement kFetchRaws{
     "gm_fetch_raws",
     "SELECT m.id::text, b.data FROM messages m JOIN blobs b ON b.sha256 = m.blob_sha256 "
+    "WHERE m.id = ANY ($2::bigint[]) AND EXISTS ("
+    " SELECT 1 FROM mailbox_entries e WHERE e.message_id = m.id AND e.account_id = $1)",
+    /*binary_result=*/true};
+
+// The header of each (through the blank line: the parse's body_offset); lz4 TOAST decompresses
+// only that prefix.
+inline constexpr pg::Statement kFetchHeaders{
+    "gm_fetch_headers",
+    "SELECT m.id::text, substring(b.data FROM 1 FOR (m.bodystructure->>'body_offset')::int) "
+    "FROM messages m JOIN blobs b ON b.sha256 = m.blob_sha256 "
     "WHERE m.id = ANY ($2::bigint[]) AND EXISTS ("
     " SELECT 1 FROM mailbox_entries e WHERE e.message_id = m.id AND e.account_id = $1)",
     /*binary_result=*/true};

@@ -120,4 +120,8 @@ inline constexpr pg::Statement kDkimList{
     " extract(epoch FROM created_at)::bigint FROM dkim_keys"
     " WHERE $1 = '' OR domain = $1 ORDER BY domain, created_at DESC, id DESC"};
 
+inline constexpr pg::Statement kDkimReplacePrivate{
+    "gm_dkim_replace_private",
+    "UPDATE dkim_keys SET private_pem = $3 WHERE id = $1 AND private_pem = $2 RETURNING id"};
+
 }  // namespace govmail::store::sql

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""APPEND as a migration tool or a mail client does it, with Python imaplib (Nagle on, as
+shipped): single-client latency of a 1 KB and a ~370 KB message, then bulk APPEND of every
+message of an mbox (the 2,000-message bench set, attachments up to ~300 KB) from CONNS
+connections. Prints one line per measure for each server and the govmail/Dovecot ratio.
+Usage: append.py MBOX NAME=HOST:PORT:USER:PASSWORD ... (the first server is compared to the
+second). Each server's user INBOX is emptied first."""
+import imaplib
+import statistics
+import sys
+import threading
+import time
+
+LATENCY_RUNS = 200
+BIG_RUNS = 40
+CONNS = 4
+
+
+def read_mbox(path):
+    msgs, cur = [], None
+    with open(path, "rb") as f:
+        for line in f:
+            if line.startswith(b"From "):
+                if cur is not None:
+                    msgs.append(b"".join(cur))
+                cur = []
+                continue
+            line = line.rstrip(b"\n")
+            if line.startswith(b">") and line.lstrip(b">").startswith(b"From "):
+                line = line[1:]
+            cur.append(line + b"\r\n")
+    if cur:
+        msgs.append(b"".join(cur))
+    return msgs
+
+
+def connect(server):
+    host, port, user, password = server
+    m = imaplib.IMAP4(host, int(port))
+    m.login(user, password)
+    return m
+
+
+def empty_inbox(server):
+    m = connect(server)
+    if int(m.select("INBOX")[1][0]) > 0:
+        m.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
+        m.expunge()
+    m.logout()
+
+
+def latencies_ms(server, message, runs):
+    m = connect(server)
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        typ, _ = m.append("INBOX", None, None, message)
+        out.append((time.perf_counter() - t) * 1000)
+        if typ != "OK":
+            raise SystemExit(f"APPEND answered {typ}")
+    m.logout()
+    out.sort()
+    return statistics.median(out), out[int(len(out) * 0.99) - 1]
+
+
+def bulk_rate(server, messages, conns):
+    errors = []
+
+    def worker(part):
+        try:
+            m = connect(server)
+            for msg in part:
+                if m.append("INBOX", None, None, msg)[0] != "OK":
+                    errors.append("NO")
+            m.logout()
+        except Exception as e:  # reported below, the run counts as failed
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(messages[i::conns],)) for i in range(conns)]
+    t = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.perf_counter() - t
+    if errors:
+        raise SystemExit(f"bulk APPEND failed: {errors[:3]}")
+    return len(messages) / elapsed, sum(len(x) for x in messages) / elapsed / 1e6
+
+
+def main():
+    messages = read_mbox(sys.argv[1])
+    servers = [(a.split("=", 1)[0], a.split("=", 1)[1].split(":", 3)) for a in sys.argv[2:]]
+    small = b"From: a@bench.test\r\nTo: b@bench.test\r\nSubject: small\r\n\r\n" + b"x" * 940 + b"\r\n"
+    big = max(messages, key=len)
+    results = {}
+    for name, server in servers:
+        empty_inbox(server)
+        r = {}
+        r["append_1k_p50_ms"], r["append_1k_p99_ms"] = latencies_ms(server, small, LATENCY_RUNS)
+        r["append_big_p50_ms"], r["append_big_p99_ms"] = latencies_ms(server, big, BIG_RUNS)
+        empty_inbox(server)
+        r["bulk_1conn_msg_s"], r["bulk_1conn_mb_s"] = bulk_rate(server, messages, 1)
+        empty_inbox(server)
+        r[f"bulk_{CONNS}conn_msg_s"], r[f"bulk_{CONNS}conn_mb_s"] = bulk_rate(server, messages, CONNS)
+        results[name] = r
+        print(f"{name}: " + " ".join(f"{k}={v:.2f}" for k, v in r.items()), flush=True)
+        print(f"{name}: 1 KB {len(small)} bytes, big {len(big)} bytes, bulk {len(messages)} "
+              f"messages of {sum(map(len, messages)) / len(messages) / 1000:.1f} KB average")
+    if len(servers) >= 2:
+        a, b = results[servers[0][0]], results[servers[1][0]]
+        # Latency: lower is better, so the ratio is theirs/ours (above 1 = govmail faster).
+        for k in a:
+            ratio = b[k] / a[k] if k.endswith("_ms") else a[k] / b[k]
+            print(f"RATIO {k} {servers[0][0]}={a[k]:.2f} {servers[1][0]}={b[k]:.2f} "
+                  f"speedup={ratio:.2f}x")
+
+
+main()

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# APPEND benchmark, govmail and Dovecot (high-performance mode) side by side: single-client 1 KB
+# and big-message latency, bulk APPEND of the 2,000-message bench mbox from 1 and 4 connections
+# (Python imaplib, as imapsync-like tools and scripts use it). Builds nothing:
+#   bench/imap/append.sh [BUILD_DIR]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+B=$(cd "${1:-$ROOT/build}" && pwd)
+GOVMAIL=$B/govmail
+[ -x "$GOVMAIL" ] || { echo "build it first: ninja -C $B govmail" >&2; exit 1; }
+W=${GOVMAIL_BENCH_DIR:-/tmp/govmail-bench-append}
+PGPORT=${BENCH_PG_PORT:-54362}
+USERS=1
+source "$ROOT/bench/imap/server.sh"
+trap bench_cleanup EXIT
+start_servers
+python3 "$ROOT/bench/imap/gen_mbox.py" "$W/bench.mbox" 2000
+echo "machine: $(nproc) cores, $(uname -r); govmail on PostgreSQL fsync=on synchronous_commit=on"
+python3 "$ROOT/bench/imap/append.py" "$W/bench.mbox" \
+  "govmail=127.0.0.1:$IMAP_PORT:user1@bench.test:bench password" \
+  "dovecot=127.0.0.1:10143:bench@anchors.test:pass"

@@ -1,0 +1,67 @@
+# Sourced by bench/imap/*.sh: a private durable PostgreSQL cluster (fsync on) under $W with USERS
+# users of one password (argon2id at the config default cost), govmail serving IMAP on
+# 127.0.0.1:$IMAP_PORT, and Dovecot (high-performance mode) from ../shared/anchors on 10143.
+# Needs ROOT, GOVMAIL, W, PGPORT, USERS; sets IMAP_PORT, GPID, DOVECOT_STARTED, psql_q.
+ANCHORS=/work/shared/anchors/dovecot-postfix
+source "$ROOT/scripts/lib/pg.sh"
+
+bench_cleanup() {
+  [ -n "${GPID:-}" ] && kill -INT "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null || true
+  pg_stop_cluster "$W/pg" 2>/dev/null || true
+  [ -n "${DOVECOT_STARTED:-}" ] && "$ANCHORS" stop >/dev/null 2>&1 || true
+}
+
+psql_q() { psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+
+# start_servers [extra postgres -c options...]
+start_servers() {
+  pg_stop_cluster "$W/pg" 2>/dev/null || true
+  rm -rf "$W"; mkdir -p "$W"; chmod 755 "$W"
+  pg_init_cluster "$W/pg"
+  pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB "$@"
+  export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
+  IMAP_PORT=$((PGPORT + 1000))
+  local http_port=$((PGPORT + 1001))
+  cat >"$W/govmail.toml" <<CONF
+[server]
+hostname = "mail.bench.test"
+var_dir = "$W/var"
+[tls]
+cert_file = "$W/var/tls/cert.pem"
+key_file = "$W/var/tls/key.pem"
+self_signed = true
+[database]
+pool_size = 32
+[listen]
+smtp = []
+submission = []
+submissions = []
+imap = ["127.0.0.1:$IMAP_PORT"]
+imaps = []
+http = ["127.0.0.1:$http_port"]
+https = []
+[auth]
+allow_plaintext_on_loopback = true
+[limits]
+max_connections_per_ip = 1000
+max_preauth_connections_per_network = 1000
+[log]
+level = "info"
+CONF
+  "$GOVMAIL" admin --config "$W/govmail.toml" domain add bench.test >/dev/null
+  echo "bench password" | "$GOVMAIL" admin --config "$W/govmail.toml" account add user1@bench.test \
+    --name u1 --password-stdin >/dev/null
+  # The other users share user1's hash: one argon2id run here, the same cost at login.
+  psql_q "SELECT count(*) FROM (SELECT govmail_add_account('user' || i || '@bench.test', 'u' || i,
+    (SELECT password_hash FROM accounts WHERE address = 'user1@bench.test'), 0, false, NULL, '')
+    FROM generate_series(2, $USERS) i) x" >/dev/null
+  "$GOVMAIL" serve --config "$W/govmail.toml" 2>"$W/govmail.log" &
+  GPID=$!
+  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$IMAP_PORT) 2>/dev/null && break; sleep 0.2; done
+  # Something else on our ports would be measured instead: stop here.
+  kill -0 "$GPID" 2>/dev/null || { echo "govmail did not start:" >&2; tail -3 "$W/govmail.log" >&2; exit 1; }
+  if ! (exec 3<>/dev/tcp/127.0.0.1/10143) 2>/dev/null; then
+    "$ANCHORS" start perf >/dev/null
+    DOVECOT_STARTED=1
+  fi
+}
