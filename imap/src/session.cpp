@@ -70,7 +70,58 @@ void Session::Impl::expunged(std::vector<store::Uid> uids) {
   if (!gone.empty()) untagged("VANISHED " + seq_set_text(std::move(gone)));
 }
 
-std::string Session::Impl::flags_text(const store::Flags& f) const {
+bool Selected::is_recent(store::Uid uid) const {
+  return std::any_of(recent.begin(), recent.end(),
+                     [uid](const store::RecentClaim& r) { return uid >= r.first && uid < r.next; });
+}
+
+void Selected::add_recent(const store::RecentClaim& c) {
+  if (c.first >= c.next) return;
+  if (!recent.empty() && recent.back().next == c.first)
+    recent.back().next = c.next;
+  else
+    recent.push_back(c);
+}
+
+std::size_t Selected::recent_count() const {
+  std::size_t n = 0;
+  auto at = [this](std::uint64_t uid) {
+    return std::lower_bound(messages.begin(), messages.end(), uid,
+                            [](const Message& m, std::uint64_t u) { return m.uid < u; });
+  };
+  for (const auto& r : recent) n += static_cast<std::size_t>(at(r.next) - at(r.first));
+  return n;
+}
+
+void Session::Impl::announce_flags() {
+  std::string keywords;
+  for (const auto& k : sel->keywords) keywords += " " + k;
+  untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft" + keywords + ")");
+  untagged(sel->read_only ? "OK [PERMANENTFLAGS ()] Read-only"
+                          : "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft" +
+                                keywords + " \\*)] Flags permitted");
+}
+
+awaitable<void> Session::Impl::announce_recent() {
+  if (!sel || !sel->arrived || rev2) co_return;
+  sel->arrived = false;
+  if (!sel->read_only) {
+    auto claim = co_await store().claim_recent(account, sel->mailbox.id);
+    if (!claim)
+      spdlog::warn("imap user={} claim_recent failed: {}", user, store::to_string(claim.error()));
+    else
+      sel->add_recent(*claim);
+  }
+  untagged(std::to_string(sel->recent_count()) + " RECENT");
+}
+
+void Session::Impl::enable_condstore() {
+  if (condstore) return;
+  condstore = true;
+  if (sel) untagged("OK [HIGHESTMODSEQ " + std::to_string(sel->known_modseq) + "] Highest");
+}
+
+std::string Session::Impl::flags_text(const store::Flags& f, store::Uid uid) {
   static const std::pair<std::uint16_t, const char*> names[] = {{store::kSeen, "\\Seen"},
                                                                 {store::kAnswered, "\\Answered"},
                                                                 {store::kFlagged, "\\Flagged"},
@@ -79,11 +130,23 @@ std::string Session::Impl::flags_text(const store::Flags& f) const {
   std::string out = "(";
   for (auto& [bit, name] : names)
     if (f.system & bit) out += (out.size() > 1 ? " " : "") + std::string(name);
-  for (const auto& k : f.keywords) out += (out.size() > 1 ? " " : "") + k;
+  if (!rev2 && sel && sel->is_recent(uid))
+    out += (out.size() > 1 ? " " : "") + std::string("\\Recent");
+  bool unknown = false;
+  for (const auto& k : f.keywords) {
+    out += (out.size() > 1 ? " " : "") + k;
+    if (sel) unknown |= sel->keywords.insert(k).second;
+  }
+  if (unknown) announce_flags();  // written before the FETCH that carries this text
   return out + ")";
 }
 
 awaitable<void> Session::Impl::announce(bool expunges, bool force) {
+  co_await announce_changes(expunges, force);
+  co_await announce_recent();
+}
+
+awaitable<void> Session::Impl::announce_changes(bool expunges, bool force) {
   if (!sel) co_return;
   if (expunges && !sel->pending_expunges.empty())
     expunged(std::exchange(sel->pending_expunges, {}));
@@ -113,7 +176,7 @@ awaitable<void> Session::Impl::announce(bool expunges, bool force) {
       if (e.modseq <= m.modseq) continue;
       m.modseq = e.modseq;
       std::string item = std::to_string(*seq) + " FETCH (UID " + std::to_string(e.uid) + " FLAGS " +
-                         flags_text(e.flags);
+                         flags_text(e.flags, e.uid);
       if (condstore) item += " MODSEQ (" + std::to_string(e.modseq) + ")";
       untagged(item + ")");
     } else if (e.uid > sel->max_uid()) {
@@ -122,6 +185,7 @@ awaitable<void> Session::Impl::announce(bool expunges, bool force) {
     }
   }
   if (added) untagged(std::to_string(sel->messages.size()) + " EXISTS");
+  sel->arrived |= added;
   sel->known_modseq = std::max(sel->known_modseq, ch->highestmodseq);
 }
 
@@ -152,6 +216,7 @@ void Session::Impl::appended(const store::AppendResult& r) {
   sel->messages.push_back({r.uid, r.modseq});
   advance(step);
   untagged(std::to_string(sel->messages.size()) + " EXISTS");
+  sel->arrived = true;
 }
 
 void Session::Impl::select_mailbox(Selected s) {

@@ -4,6 +4,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -65,9 +66,21 @@ struct Selected {
   std::vector<store::Uid> pending_expunges;  // seen but not yet announced (RFC 3501 7.4.1)
   std::vector<store::Uid> saved_search;      // SEARCHRES "$"
   store::Subscription subscription;
+  // \Recent for an IMAP4rev1 session (RFC 3501 2.3.2): the UID ranges [first, next) it claimed
+  // (read-only: all from the mailbox's first unclaimed UID on, claimed by nobody).
+  std::vector<store::RecentClaim> recent;
+  bool arrived = false;  // messages were announced since the last "* n RECENT"
+  // Keywords announced in FLAGS/PERMANENTFLAGS, as stored; a FETCH FLAGS with another one
+  // is preceded by new FLAGS and PERMANENTFLAGS (RFC 3501 7.2.6).
+  std::set<std::string> keywords;
 
   std::optional<std::uint32_t> seq_of(store::Uid uid) const;  // 1-based
   store::Uid max_uid() const { return messages.empty() ? 0 : messages.back().uid; }
+  bool is_recent(store::Uid uid) const;
+  // Adds a claim; one that continues the last (no other session claimed between) extends it, so
+  // a long session holds few ranges.
+  void add_recent(const store::RecentClaim& c);
+  std::size_t recent_count() const;
 };
 
 struct Session::Impl {
@@ -121,6 +134,7 @@ struct Session::Impl {
   // Untagged EXISTS / EXPUNGE / FETCH FLAGS for changes made elsewhere. `expunges` false while
   // answering FETCH, STORE, SEARCH by sequence number (RFC 3501 7.4.1): they wait.
   awaitable<void> announce(bool expunges, bool force);
+  awaitable<void> announce_changes(bool expunges, bool force);  // announce() less RECENT
   // Sequence set (or UID set with `uid`) -> the selected messages it names, ascending.
   std::vector<std::uint32_t> resolve(const SeqSet& set, bool uid) const;  // 0-based indexes
   // Drops the messages and writes "* n EXPUNGE" for each (or one VANISHED with QRESYNC).
@@ -134,7 +148,16 @@ struct Session::Impl {
   // The session's own APPEND to the selected mailbox: announced at once when nothing else
   // happened meanwhile (the account's modseq moved by exactly one), else asked about as usual.
   void appended(const store::AppendResult& r);
-  std::string flags_text(const store::Flags& f) const;
+  // "(\\Seen $Label)" of message `uid`: \Recent added when it is recent for this session; a
+  // keyword the session has not announced yet is announced first (FLAGS, PERMANENTFLAGS).
+  std::string flags_text(const store::Flags& f, store::Uid uid);
+  // "* FLAGS" and "* OK [PERMANENTFLAGS]" with the keywords announced so far.
+  void announce_flags();
+  // After messages arrived: claims those no session claimed (read-write) and says
+  // "* n RECENT" (IMAP4rev1 only).
+  awaitable<void> announce_recent();
+  // A command that implies CONDSTORE (RFC 7162 3.1): the first one brings HIGHESTMODSEQ.
+  void enable_condstore();
   void select_mailbox(Selected s);
   void unselect() {
     sel.reset();

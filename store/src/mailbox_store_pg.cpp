@@ -51,6 +51,7 @@ Mailbox parse_mailbox(const pg::Rows& r, int i) {
   m.messages = static_cast<std::uint32_t>(r.get_int(i, 8));
   m.unseen = static_cast<std::uint32_t>(r.get_int(i, 9));
   m.size_bytes = static_cast<std::uint64_t>(r.get_int(i, 10));
+  m.first_recent_uid = static_cast<std::uint64_t>(r.get_int(i, 11));
   return m;
 }
 
@@ -151,16 +152,20 @@ awaitable<Result<Mailbox>> PgMailboxStore::get_mailbox(AccountId account, Mailbo
 }
 
 awaitable<Result<MailboxStore::Opened>> PgMailboxStore::open_mailbox(AccountId account,
-                                                                     std::string name) {
+                                                                     std::string name,
+                                                                     bool claim_recent) {
   auto norm = normalise_mailbox_name(name);
   if (!norm) co_return unexpected(StoreError::not_found);
-  auto rows =
-      co_await run(*pool_, sql::kOpenMailbox, Params().num(account).text(*norm), "open mailbox");
+  auto rows = co_await run(*pool_, claim_recent ? sql::kOpenMailboxClaim : sql::kOpenMailbox,
+                           Params().num(account).text(*norm), "open mailbox");
   if (!rows) co_return unexpected(rows.error());
   if (rows->size() == 0) co_return unexpected(StoreError::not_found);
-  Opened out{parse_mailbox(*rows, 0), {}};
+  Opened out{parse_mailbox(*rows, 0), {}, {}};
+  if (claim_recent && !rows->is_null(0, 13))  // null: nothing to claim
+    out.claimed = {static_cast<std::uint64_t>(rows->get_int(0, 13)),
+                   static_cast<std::uint64_t>(rows->get_int(0, 14))};
   out.entries.reserve(out.mailbox.messages);
-  auto list = rows->get(0, 11);  // "uid modseq flags,uid modseq flags,..."
+  auto list = rows->get(0, 12);  // "uid modseq flags,uid modseq flags,..."
   const char* p = list.data();
   const char* end = p + list.size();
   auto number = [&](auto& v, char sep) {
@@ -218,6 +223,15 @@ awaitable<Result<void>> PgMailboxStore::set_subscribed(AccountId account, std::s
   if (name.empty() || name.size() > kMaxMailboxName) co_return unexpected(StoreError::invalid);
   co_return done(co_await run(*pool_, on ? sql::kSubscribe : sql::kUnsubscribe,
                               Params().num(account).text(name), "subscribe"));
+}
+
+awaitable<Result<RecentClaim>> PgMailboxStore::claim_recent(AccountId account, MailboxId mailbox) {
+  auto rows =
+      co_await run(*pool_, sql::kClaimRecent, Params().num(account).num(mailbox), "claim recent");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() == 0) co_return RecentClaim{};  // nothing new, or no such mailbox
+  co_return RecentClaim{static_cast<std::uint64_t>(rows->get_int(0, 0)),
+                        static_cast<std::uint64_t>(rows->get_int(0, 1))};
 }
 
 // ---- messages in -----------------------------------------------------------------------------

@@ -32,7 +32,9 @@ class PgMailboxStore final : public MailboxStore {
   awaitable<Result<std::vector<Mailbox>>> list_mailboxes(AccountId account) override;
   awaitable<Result<Mailbox>> get_mailbox(AccountId account, std::string name) override;
   awaitable<Result<Mailbox>> get_mailbox(AccountId account, MailboxId id) override;
-  awaitable<Result<Opened>> open_mailbox(AccountId account, std::string name) override;
+  awaitable<Result<Opened>> open_mailbox(AccountId account, std::string name,
+                                         bool claim_recent) override;
+  awaitable<Result<RecentClaim>> claim_recent(AccountId account, MailboxId mailbox) override;
   awaitable<Result<Mailbox>> create_mailbox(AccountId account, std::string name,
                                             SpecialUse use) override;
   awaitable<Result<void>> rename_mailbox(AccountId account, MailboxId id,

@@ -72,6 +72,18 @@ TEST(ImapReceiver, ParsesCommandsWholeAndByteAtATime) {
        {"a8", "APPEND", false, {atom("INBOX"), list({}), literal("")}}},
       {"a9 STATUS \"Công văn đến\" (MESSAGES)\r\n",
        {"a9", "STATUS", false, {quoted("Công văn đến"), list({atom("MESSAGES")})}}},
+      // Every ATOM-CHAR, ASTRING-CHAR "]" and list-char (RFC 3501 9), an unclosed '['.
+      {"b1 SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n",
+       {"b1", "SELECT", false, {atom("!#$&'+,-.0123456789:;<=>?@^_`|[}")}}},
+      {"b2 SELECT ]a]\r\n", {"b2", "SELECT", false, {atom("]a]")}}},
+      {"b3 LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*]\r\n",
+       {"b3", "LIST", false, {quoted(""), atom("!#$&'+,-.0123456789:;<=>?@^_`|[}%*]")}}},
+      {"b4 SELECT a[ (x)\r\n", {"b4", "SELECT", false, {atom("a["), list({atom("x")})}}},
+      {"b5 CREATE \"\" {0}\r\n\r\n", {"b5", "CREATE", false, {quoted(""), literal("")}}},
+      {"b6 RENAME \"a\\\\b\\\"c\" {2+}\r\n]}\r\n",
+       {"b6", "RENAME", false, {quoted("a\\b\"c"), literal("]}")}}},
+      {"b7 UID SEARCH UID 1:4294967295,*:7,9:*\r\n",
+       {"b7", "SEARCH", true, {atom("UID"), atom("1:4294967295,*:7,9:*")}}},
   };
   for (bool bytewise : {false, true}) {
     for (const auto& c : cases) {
@@ -161,7 +173,8 @@ TEST(ImapSeqSet, ParsesRangesStarAndSaved) {
   EXPECT_EQ(parse_seq_set("4:2,7,9:*")->ranges,
             (std::vector<SeqRange>{{2, 4}, {7, 7}, {9, kStar}}));
   EXPECT_TRUE(parse_seq_set("$")->saved);
-  for (auto bad : {"", "0", "1:", ":2", "a", "1,,2", "1:2:3", "4294967296", "01"})
+  for (auto bad : {"", "0", "1:", ":2", "a", "1,,2", "1:2:3", "4294967296", "01", "0:5", "5:0",
+                   "1:99999999999", "**", "1,", ",1", "$,1", "-1", "+1"})
     EXPECT_FALSE(parse_seq_set(bad)) << bad;
   auto s = parse_seq_set("*:3");
   ASSERT_TRUE(s);
@@ -335,8 +348,27 @@ TEST(SeqSetNormalised, ResolvesStarOrdersSortsAndMerges) {
   EXPECT_EQ(set->normalised(25), (std::vector<SeqRange>{{1, 5}, {7, 9}, {20, 25}}));
   // A star below a range's start reverses it ("*:3" with 2 messages is 2:3).
   EXPECT_EQ(parse_seq_set("*:3")->normalised(2), (std::vector<SeqRange>{{2, 3}}));
-  EXPECT_EQ(parse_seq_set("4000000000:*")->normalised(kStar - 1),
-            (std::vector<SeqRange>{{4000000000u, kStar - 1}}));
+  EXPECT_EQ(parse_seq_set("4000000000:*")->normalised(UINT32_MAX - 1),
+            (std::vector<SeqRange>{{4000000000u, UINT32_MAX - 1}}));
+}
+
+// 4294967295 is an nz-number like any other (RFC 3501 9): it names itself, never '*'.
+TEST(ImapSeqSet, TheLargestNumberIsNotStar) {
+  auto all = parse_seq_set("1:4294967295");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->ranges, (std::vector<SeqRange>{{1, UINT32_MAX}}));
+  EXPECT_TRUE(all->contains(7, 7));
+  EXPECT_EQ(all->normalised(7), (std::vector<SeqRange>{{1, UINT32_MAX}}));
+  auto top = parse_seq_set("4294967295");
+  ASSERT_TRUE(top);
+  EXPECT_FALSE(top->contains(7, 7));  // '*' would be 7
+  EXPECT_TRUE(top->contains(UINT32_MAX, 7));
+  auto past = parse_seq_set("8:4294967295");  // from UIDNEXT on: nothing in use
+  SeqCursor cursor(*past, 7);
+  EXPECT_FALSE(cursor.contains(7));
+  EXPECT_TRUE(cursor.contains(8));
+  auto reversed = parse_seq_set("4294967295:8,*:2");
+  EXPECT_EQ(reversed->normalised(7), (std::vector<SeqRange>{{2, UINT32_MAX}}));
 }
 
 TEST(SeqCursor, AgreesWithContainsForManyRangesAscendingAndNot) {

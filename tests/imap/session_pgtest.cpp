@@ -140,8 +140,10 @@ TEST_F(ImapSessionTest, AppendSelectFetchStoreSearchCopyMoveExpunge) {
   EXPECT_NE(r.find("s OK [READ-WRITE]"), std::string::npos);
 
   r = c.send("f FETCH 1 (UID FLAGS RFC822.SIZE ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n");
-  EXPECT_NE(r.find("UID 1 FLAGS (\\Flagged) RFC822.SIZE " + std::to_string(kMessage.size())),
-            std::string::npos)
+  // Recent: this IMAP4rev1 session's SELECT was the first to see it.
+  EXPECT_NE(
+      r.find("UID 1 FLAGS (\\Flagged \\Recent) RFC822.SIZE " + std::to_string(kMessage.size())),
+      std::string::npos)
       << r;
   EXPECT_NE(
       r.find("ENVELOPE (\"Tue, 04 Mar 2025 09:15:00 +0700\" \"=?UTF-8?Q?C=C3=B4ng_v=C4=83n?=\" "
@@ -164,10 +166,15 @@ TEST_F(ImapSessionTest, AppendSelectFetchStoreSearchCopyMoveExpunge) {
       << r;
   EXPECT_NE(r.find("BINARY[2] {5}\r\nHello"), std::string::npos) << r;
   EXPECT_NE(r.find("BODY[]<0> {6}\r\nFrom: "), std::string::npos) << r;
-  EXPECT_NE(r.find("FLAGS (\\Seen \\Flagged)"), std::string::npos) << "non-peek sets \\Seen: " << r;
+  EXPECT_NE(r.find("FLAGS (\\Seen \\Flagged \\Recent)"), std::string::npos)
+      << "non-peek sets \\Seen: " << r;
 
   r = c.send("st STORE 1 +FLAGS (\\Deleted $Important)\r\n");
-  EXPECT_NE(r.find("* 1 FETCH (FLAGS (\\Seen \\Flagged \\Deleted $Important))"), std::string::npos)
+  EXPECT_NE(r.find("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Important)\r\n"
+                   "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft "
+                   "$Important \\*)] Flags permitted\r\n"
+                   "* 1 FETCH (FLAGS (\\Seen \\Flagged \\Deleted \\Recent $Important))"),
+            std::string::npos)
       << r;
   EXPECT_NE(
       c.send("q SEARCH DELETED SUBJECT \"cong van\" FROM \"nguyễn\"\r\n").find("* SEARCH 1\r\n"),
@@ -230,8 +237,9 @@ TEST_F(ImapSessionTest, OwnWritesDoNotHideAnotherSessionsChanges) {
   b.send("b1 STORE 1 +FLAGS.SILENT (\\Flagged)\r\n");  // before a's own write
   settle();
   auto r = a.send("a1 STORE 2 +FLAGS (\\Seen)\r\n");
-  EXPECT_NE(r.find("* 2 FETCH (FLAGS (\\Seen))"), std::string::npos) << r;
-  EXPECT_NE(r.find("* 1 FETCH (UID 1 FLAGS (\\Flagged))"), std::string::npos) << r;
+  // a selected first: the four messages are recent in a, not in b.
+  EXPECT_NE(r.find("* 2 FETCH (FLAGS (\\Seen \\Recent))"), std::string::npos) << r;
+  EXPECT_NE(r.find("* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))"), std::string::npos) << r;
   r = a.send("n NOOP\r\n");
   EXPECT_EQ(r.find("FETCH"), std::string::npos) << "announced twice: " << r;
 
@@ -242,9 +250,9 @@ TEST_F(ImapSessionTest, OwnWritesDoNotHideAnotherSessionsChanges) {
   settle();
   r = a.send("a3 EXPUNGE\r\n");
   EXPECT_NE(r.find("* 3 EXPUNGE"), std::string::npos) << r;
-  EXPECT_NE(r.find("FETCH (UID 4 FLAGS (\\Answered))"), std::string::npos) << r;
+  EXPECT_NE(r.find("FETCH (UID 4 FLAGS (\\Answered \\Recent))"), std::string::npos) << r;
   r = a.send("f FETCH 1:* (UID FLAGS)\r\n");
-  EXPECT_NE(r.find("* 3 FETCH (UID 4 FLAGS (\\Answered))"), std::string::npos) << r;
+  EXPECT_NE(r.find("* 3 FETCH (UID 4 FLAGS (\\Answered \\Recent))"), std::string::npos) << r;
   EXPECT_EQ(r.find("EXPUNGE"), std::string::npos) << r;
 
   // Only own writes since: nothing to announce, and no stale state either.
@@ -259,7 +267,7 @@ TEST_F(ImapSessionTest, OwnWritesDoNotHideAnotherSessionsChanges) {
   // APPEND to the selected mailbox: its EXISTS comes with the answer, and another session's
   // append just before it is counted too.
   r = a.send(append_cmd("a5", "INBOX", kMessage));
-  EXPECT_NE(r.find("* 4 EXISTS\r\na5 OK [APPENDUID"), std::string::npos) << r;
+  EXPECT_NE(r.find("* 4 EXISTS\r\n* 4 RECENT\r\na5 OK [APPENDUID"), std::string::npos) << r;
   EXPECT_EQ(a.send("n NOOP\r\n"), "n OK NOOP completed\r\n");
   b.send(append_cmd("b5", "INBOX", kMessage));
   settle();
@@ -478,9 +486,9 @@ TEST_F(ImapSessionTest, SearchKeysOnFlagsDatesSizesAndSets) {
       {"KEYWORD $Work", " 1"},
       {"KEYWORD $work", " 1"},
       {"UNKEYWORD $Work", " 2 3 4"},
-      {"NEW", ""},
-      {"RECENT", ""},
-      {"OLD", " 1 2 3 4"},
+      {"NEW", " 2 3 4"},  // all recent: this session's SELECT saw them first
+      {"RECENT", " 1 2 3 4"},
+      {"OLD", ""},
       {"BEFORE 2-Mar-2025", " 1"},
       {"ON 2-Mar-2025", " 2"},
       {"SINCE 3-Mar-2025", " 3 4"},

@@ -160,10 +160,15 @@ with FreshDatabase() as db:
         line = idler.f.readline().decode()
         elapsed = time.time() - t0
         c.check(line == "* 2 EXISTS\r\n" and elapsed < 1.5, f"IDLE woke: {line!r} after {elapsed:.3f}s")
+        # An IMAP4rev1 session: both messages are recent in it, the first since its SELECT.
+        line = idler.f.readline().decode()
+        c.check(line == "* 2 RECENT\r\n", f"IDLE: RECENT after EXISTS: {line!r}")
         # A second change while still idling: a new updates writer starts after the first ended.
         other.append("INBOX", None, None, MSG)
         line = idler.f.readline().decode()
         c.check(line == "* 3 EXISTS\r\n", f"IDLE woke again: {line!r}")
+        line = idler.f.readline().decode()
+        c.check(line == "* 3 RECENT\r\n", f"IDLE: RECENT again: {line!r}")
         # A flag change on another connection wakes IDLE with the message's new FLAGS.
         other.select("INBOX")
         t0 = time.time()

@@ -79,10 +79,6 @@ pop3s = {pop3s_l}
 http = ["127.0.0.1:{http_port}"]
 https = []
 {extra}
-
-# Tests written with this config send no remote mail: their queue workers stay off.
-[outbound]
-enabled = false
 """)
 
 

@@ -2,7 +2,9 @@
 // isolation between accounts, mailbox hierarchy, byte-exact storage.
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "store_fixture.hpp"
 
@@ -468,6 +470,63 @@ TEST_F(MailboxStoreTest, OpenMailboxAndFetchRawsInOneQueryEach) {
   ASSERT_EQ(heads->size(), 1u);
   const auto m1 = sample_message(1);
   EXPECT_EQ(heads->at(0).data, m1.substr(0, m1.find("\r\n\r\n") + 4));
+}
+
+// \Recent (RFC 3501 2.3.2): each UID is claimed once, by the first claimer, whichever call.
+TEST_F(MailboxStoreTest, RecentClaimsGiveEachUidToOneCaller) {
+  auto a = add_account("recent@example.gov.vn");
+  auto inbox = mailbox(a.id, "INBOX");
+  auto b = add_account("recent-other@example.gov.vn");
+  for (int i = 0; i < 2; ++i) append(a.id, inbox.id, sample_message(i));
+  auto looked = run(store().open_mailbox(a.id, "INBOX"));  // no claim: EXAMINE
+  ASSERT_TRUE(looked.ok());
+  EXPECT_EQ(looked->mailbox.first_recent_uid, 1u);
+  EXPECT_EQ(looked->claimed.first, looked->claimed.next);
+  auto first = run(store().open_mailbox(a.id, "INBOX", true));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->claimed.first, 1u);
+  EXPECT_EQ(first->claimed.next, 3u);
+  EXPECT_EQ(first->entries.size(), 2u);
+  auto second = run(store().open_mailbox(a.id, "INBOX", true));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->claimed.first, second->claimed.next);
+  EXPECT_EQ(second->mailbox.first_recent_uid, 3u);
+  auto none = run(store().claim_recent(a.id, inbox.id));
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->first, none->next);
+  append(a.id, inbox.id, sample_message(2));
+  auto later = run(store().claim_recent(a.id, inbox.id));
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->first, 3u);
+  EXPECT_EQ(later->next, 4u);
+  auto foreign = run(store().claim_recent(b.id, inbox.id));  // not b's mailbox: nothing
+  ASSERT_TRUE(foreign.ok());
+  EXPECT_EQ(foreign->first, foreign->next);
+  // Many concurrent claimers against concurrent appends: the claimed ranges tile 4..N exactly.
+  std::vector<std::thread> threads;
+  std::mutex m;
+  std::vector<RecentClaim> claims;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        if (t == 0) append(a.id, inbox.id, sample_message(10 + i));
+        auto c = run(store().claim_recent(a.id, inbox.id));
+        ASSERT_TRUE(c.ok());
+        std::lock_guard lock(m);
+        if (c->first != c->next) claims.push_back(*c);
+      }
+    });
+  for (auto& th : threads) th.join();
+  auto last = run(store().claim_recent(a.id, inbox.id));
+  ASSERT_TRUE(last.ok());
+  if (last->first != last->next) claims.push_back(*last);
+  std::sort(claims.begin(), claims.end(), [](auto& x, auto& y) { return x.first < y.first; });
+  std::uint64_t next = 4;
+  for (const auto& c : claims) {
+    EXPECT_EQ(c.first, next);
+    next = c.next;
+  }
+  EXPECT_EQ(next, 14u);
 }
 
 TEST_F(MailboxStoreTest, AnotherAccountSeesNotFoundEverywhere) {

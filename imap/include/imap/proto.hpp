@@ -103,10 +103,12 @@ class Receiver {
 };
 
 // --- sequence sets (RFC 3501 sequence-set; '*' is kStar; "$" is SEARCHRES)
-constexpr std::uint32_t kStar = UINT32_MAX;
+// '*' lies outside the 32-bit numbers: 4294967295 is a number a client may write (nz-number),
+// and it names UID 4294967295, not the largest one in use.
+constexpr std::uint64_t kStar = UINT64_MAX;
 struct SeqRange {
-  std::uint32_t first = 1;
-  std::uint32_t last = 1;  // may be kStar; first > last is normalised at parse time
+  std::uint64_t first = 1;
+  std::uint64_t last = 1;  // may be kStar; first > last is normalised at parse time
   bool operator==(const SeqRange&) const = default;
 };
 struct SeqSet {

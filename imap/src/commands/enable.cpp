@@ -14,10 +14,11 @@ GOVMAIL_IMAP_HANDLER(cmd_enable) {
                  : name == "IMAP4REV2" ? &s.rev2
                                        : nullptr;
     if (!flag || *flag) continue;
+    if (flag == &s.condstore || (flag == &s.qresync && !s.condstore))
+      s.enable_condstore();  // QRESYNC implies CONDSTORE (RFC 7162 3.2.3)
     *flag = true;
     enabled += " " + name;
   }
-  if (s.qresync) s.condstore = true;  // QRESYNC implies CONDSTORE (RFC 7162 3.2.3)
   s.untagged("ENABLED" + enabled);
   co_return ok("ENABLE completed");
 }

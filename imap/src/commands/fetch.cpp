@@ -82,7 +82,7 @@ class Fetcher {
     const auto& e = m_.entry;
     switch (a.kind) {
       case Kind::flags:
-        co_return "FLAGS " + s_.flags_text(e.flags);
+        co_return "FLAGS " + s_.flags_text(e.flags, e.uid);
       case Kind::uid:
         co_return "UID " + std::to_string(e.uid);
       case Kind::internaldate:
@@ -311,7 +311,7 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
   };
   if (cmd.uid && !has(Kind::uid)) atts->insert(atts->begin(), FetchAtt{.kind = Kind::uid});
   if (since && !has(Kind::modseq)) atts->push_back(FetchAtt{.kind = Kind::modseq});
-  if (has(Kind::modseq)) s.condstore = true;
+  if (has(Kind::modseq)) s.enable_condstore();
   auto idx = s.resolve(*set, cmd.uid);
   if (idx.empty()) co_return ok("FETCH completed");
   auto uids = uid_set_of(*s.sel, idx);

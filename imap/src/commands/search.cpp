@@ -163,11 +163,12 @@ class Matcher {
         return has_keyword(e, k.name);
       case Op::unkeyword:
         return !has_keyword(e, k.name);
-      case Op::new_:
+      case Op::new_:  // RECENT UNSEEN
+        return recent(e.uid) && !(e.flags.system & store::kSeen);
       case Op::recent:
-        return false;  // \Recent is not kept (IMAP4rev2 drops it)
+        return recent(e.uid);
       case Op::old:
-        return true;
+        return !recent(e.uid);
       case Op::before:
         return day_of(e.internal_date) < k.number;
       case Op::on:
@@ -197,6 +198,7 @@ class Matcher {
   }
 
  private:
+  bool recent(store::Uid u) const { return !s_.rev2 && s_.sel->is_recent(u); }
   bool in_saved(store::Uid u) const {  // saved_search is kept ascending (below)
     const auto& v = s_.sel->saved_search;
     return std::binary_search(v.begin(), v.end(), u);
@@ -326,12 +328,18 @@ GOVMAIL_IMAP_HANDLER(cmd_search) {
     if (prog->ret_save) s.sel->saved_search.clear();  // a failed SAVE leaves $ empty (RFC 5182)
     co_return r;
   }
+  if (uses_modseq(prog->key)) s.enable_condstore();
   std::vector<std::uint32_t> hits;
   store::ModSeq top = 0;
   for (const auto& h : found) {
     hits.push_back(cmd.uid ? h.meta.entry.uid : h.seq);
     top = std::max(top, h.meta.entry.modseq);
   }
+  // found is in sequence order, so its ends are the MIN and MAX whether numbers or UIDs.
+  // With MIN and/or MAX alone, MODSEQ is that of the messages returned (RFC 7162 3.1.10).
+  if (!found.empty() && (prog->ret_min || prog->ret_max) && !prog->ret_all && !prog->ret_count)
+    top = std::max(prog->ret_min ? found.front().meta.entry.modseq : 0,
+                   prog->ret_max ? found.back().meta.entry.modseq : 0);
   std::sort(hits.begin(), hits.end());
   if (prog->ret_save) {
     // SAVE with MIN and/or MAX only (no ALL, no COUNT) saves just those (RFC 5182 2.4).

@@ -27,7 +27,7 @@ bool parse_params(Session::Impl& s, const Arg& p, std::optional<Resync>& resync)
   for (std::size_t i = 0; i < p.list.size(); ++i) {
     auto name = upper(p.list[i].value);
     if (name == "CONDSTORE") {
-      s.condstore = true;
+      s.condstore = true;  // SELECT sends HIGHESTMODSEQ anyway
       continue;
     }
     if (name != "QRESYNC" || !s.qresync || i + 1 >= p.list.size() || !p.list[i + 1].is_list())
@@ -55,7 +55,7 @@ awaitable<void> resynchronise(Session::Impl& s, const Resync& r) {
   for (const auto& e : ch->changed)
     if (auto seq = s.sel->seq_of(e.uid))
       s.untagged(std::to_string(*seq) + " FETCH (UID " + std::to_string(e.uid) + " FLAGS " +
-                 s.flags_text(e.flags) + " MODSEQ (" + std::to_string(e.modseq) + "))");
+                 s.flags_text(e.flags, e.uid) + " MODSEQ (" + std::to_string(e.modseq) + "))");
 }
 
 awaitable<Reply> open_mailbox(Session::Impl& s, const Command& cmd, bool read_only) {
@@ -64,15 +64,22 @@ awaitable<Reply> open_mailbox(Session::Impl& s, const Command& cmd, bool read_on
   if (cmd.args.size() == 2 && !parse_params(s, cmd.args[1], resync))
     co_return bad("Unsupported " + cmd.name + " parameters (QRESYNC needs ENABLE QRESYNC)");
   auto name = s.mailbox_name(cmd.args[0]);
-  if (!name) co_return bad("Invalid mailbox name");
+  if (!name && !cmd.args[0].is_string()) co_return bad("Invalid mailbox name");
   s.unselect();  // a failed SELECT leaves no mailbox selected (RFC 3501)
-  auto opened = co_await s.store().open_mailbox(s.account, *name);
+  // A string that is not modified UTF-7 names no mailbox (CREATE refuses such names).
+  if (!name) co_return no("[NONEXISTENT] No such mailbox");
+  // An IMAP4rev1 SELECT makes the messages no session has seen recent for itself alone.
+  auto opened = co_await s.store().open_mailbox(s.account, *name, !read_only && !s.rev2);
   if (!opened) co_return store_error_reply(opened.error(), cmd.name);
   const store::Mailbox* m = &opened->mailbox;
   Selected sel;
   sel.mailbox = *m;
   sel.read_only = read_only;
   sel.known_modseq = m->highestmodseq;
+  if (read_only)  // EXAMINE claims nothing: what nobody claimed is recent here too
+    sel.add_recent({m->first_recent_uid, std::uint64_t{UINT32_MAX} + 1});
+  else
+    sel.add_recent(opened->claimed);
   sel.messages.reserve(opened->entries.size());
   std::optional<std::uint32_t> first_unseen;
   for (const auto& e : opened->entries) {
@@ -81,14 +88,12 @@ awaitable<Reply> open_mailbox(Session::Impl& s, const Command& cmd, bool read_on
       first_unseen = static_cast<std::uint32_t>(sel.messages.size());
   }
   auto count = sel.messages.size();
+  auto recent = sel.recent_count();
   auto uidnext = std::max(m->uidnext, sel.max_uid() + 1);
   s.select_mailbox(std::move(sel));
-  s.untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
-  s.untagged(read_only ? "OK [PERMANENTFLAGS ()] Read-only"
-                       : "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
-                         "Flags permitted");
+  s.announce_flags();
   s.untagged(std::to_string(count) + " EXISTS");
-  if (!s.rev2) s.untagged("0 RECENT");  // gone from IMAP4rev2
+  if (!s.rev2) s.untagged(std::to_string(recent) + " RECENT");  // gone from IMAP4rev2
   if (first_unseen) s.untagged("OK [UNSEEN " + std::to_string(*first_unseen) + "] First unseen");
   s.untagged("OK [UIDVALIDITY " + std::to_string(m->uidvalidity) + "] UIDs valid");
   s.untagged("OK [UIDNEXT " + std::to_string(uidnext) + "] Predicted next UID");

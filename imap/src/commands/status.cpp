@@ -13,9 +13,18 @@ awaitable<Reply> status_response(Session::Impl& s, const store::Mailbox& m,
     std::string v;
     if (item == "MESSAGES")
       v = std::to_string(m.messages);
-    else if (item == "RECENT")
-      v = "0";
-    else if (item == "UIDNEXT")
+    else if (item == "RECENT") {
+      // Recent for nobody yet, and those recent for this session when it has the mailbox open.
+      const store::UidSet unclaimed{
+          {static_cast<store::Uid>(std::min<std::uint64_t>(m.first_recent_uid, UINT32_MAX)),
+           UINT32_MAX}};
+      auto entries = co_await s.store().list_entries(s.account, m.id, unclaimed);
+      if (!entries) co_return store_error_reply(entries.error(), "STATUS");
+      std::size_t n = 0;
+      for (const auto& e : *entries) n += e.uid >= m.first_recent_uid ? 1 : 0;
+      if (s.sel && s.sel->mailbox.id == m.id && !s.sel->read_only) n += s.sel->recent_count();
+      v = std::to_string(n);
+    } else if (item == "UIDNEXT")
       v = std::to_string(m.uidnext);
     else if (item == "UIDVALIDITY")
       v = std::to_string(m.uidvalidity);
@@ -23,9 +32,10 @@ awaitable<Reply> status_response(Session::Impl& s, const store::Mailbox& m,
       v = std::to_string(m.unseen);
     else if (item == "SIZE")
       v = std::to_string(m.size_bytes);
-    else if (item == "HIGHESTMODSEQ")
+    else if (item == "HIGHESTMODSEQ") {
+      s.enable_condstore();  // STATUS HIGHESTMODSEQ enables CONDSTORE (RFC 7162 3.1)
       v = std::to_string(m.highestmodseq);
-    else if (item == "DELETED") {
+    } else if (item == "DELETED") {
       auto entries = co_await s.store().list_entries(s.account, m.id, all);
       if (!entries) co_return store_error_reply(entries.error(), "STATUS");
       std::size_t n = 0;
@@ -44,6 +54,8 @@ GOVMAIL_IMAP_HANDLER(cmd_status) {
   if (cmd.args.size() != 2 || !cmd.args[1].is_list() || cmd.args[1].list.empty())
     co_return bad("STATUS needs a mailbox and a list of items");
   auto name = s.mailbox_name(cmd.args[0]);
+  // Not modified UTF-7: a valid astring that names no mailbox (CREATE refuses such names).
+  if (!name && cmd.args[0].is_string()) co_return no("[NONEXISTENT] No such mailbox");
   if (!name) co_return bad("Invalid mailbox name");
   std::vector<std::string> items;
   for (const auto& a : cmd.args[1].list) items.push_back(upper(a.value));

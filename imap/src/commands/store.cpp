@@ -1,4 +1,5 @@
 // STORE and UID STORE (RFC 3501 6.4.6, RFC 7162 UNCHANGEDSINCE).
+#include <algorithm>
 #include <charconv>
 
 #include "session_impl.hpp"
@@ -22,7 +23,7 @@ GOVMAIL_IMAP_HANDLER(cmd_store) {
     auto [p, ec] = std::from_chars(l[1].value.data(), l[1].value.data() + l[1].value.size(), v);
     if (ec != std::errc()) co_return bad("Bad UNCHANGEDSINCE");
     unchanged = v;
-    s.condstore = true;
+    s.enable_condstore();
     ++i;
   }
   if (cmd.args.size() < i + 2) co_return bad("STORE needs an item and flags");
@@ -52,17 +53,36 @@ GOVMAIL_IMAP_HANDLER(cmd_store) {
   auto r = co_await s.store().set_flags(s.account, s.sel->mailbox.id, uids, op, *flags, unchanged);
   if (!r) co_return store_error_reply(r.error(), "STORE");
   s.advance(r->step);
+  auto answer = [&](const store::MailboxEntry& e) {
+    auto seq = s.sel->seq_of(e.uid);
+    if (!seq) return;
+    std::string out = std::to_string(*seq) + " FETCH (";
+    if (cmd.uid) out += "UID " + std::to_string(e.uid) + " ";
+    if (!silent) out += "FLAGS " + s.flags_text(e.flags, e.uid);
+    if (s.condstore)
+      out += std::string(silent ? "" : " ") + "MODSEQ (" + std::to_string(e.modseq) + ")";
+    s.untagged(out + ")");
+  };
   for (const auto& e : r->updated) {
     auto seq = s.sel->seq_of(e.uid);
     if (!seq) continue;
     s.sel->messages[*seq - 1].modseq = e.modseq;
-    if (silent && !unchanged) continue;
-    std::string out = std::to_string(*seq) + " FETCH (";
-    if (cmd.uid) out += "UID " + std::to_string(e.uid) + " ";
-    if (!silent) out += "FLAGS " + s.flags_text(e.flags);
-    if (s.condstore)
-      out += std::string(silent ? "" : " ") + "MODSEQ (" + std::to_string(e.modseq) + ")";
-    s.untagged(out + ")");
+    if (!silent || unchanged) answer(e);
+  }
+  // The flags of every message named come back "as if a FETCH of those flags was done" (RFC 3501
+  // 6.4.6), also those the STORE left as they were (a conflict is reported in MODIFIED instead).
+  if (!silent && r->updated.size() + r->conflicts.size() < idx.size()) {
+    std::vector<store::Uid> done(r->conflicts.begin(), r->conflicts.end());
+    for (const auto& e : r->updated) done.push_back(e.uid);
+    std::sort(done.begin(), done.end());
+    std::vector<store::Uid> same;
+    for (auto i : idx)
+      if (!std::binary_search(done.begin(), done.end(), s.sel->messages[i].uid))
+        same.push_back(s.sel->messages[i].uid);
+    const auto same_set = uid_set_of(std::move(same));
+    auto entries = co_await s.store().list_entries(s.account, s.sel->mailbox.id, same_set);
+    if (!entries) co_return store_error_reply(entries.error(), "STORE");
+    for (const auto& e : *entries) answer(e);
   }
   if (!r->conflicts.empty()) {
     std::vector<std::uint32_t> nums;

@@ -29,12 +29,15 @@ class Lexer {
     std::string out;
     while (!at_line_end()) {
       unsigned char c = cur()[pos_];
+      // A closed bracket may hold spaces and parentheses (a FETCH section); an unclosed '[' is
+      // an ordinary ATOM-CHAR ("a[" is a valid mailbox name, RFC 3501 9).
       if (c == '[') {
         auto close = bracket_end();
-        if (close == std::string::npos) return out + std::string(cur().substr(pos_));
-        out.append(cur(), pos_, close + 1 - pos_);
-        pos_ = close + 1;
-        continue;
+        if (close != std::string::npos) {
+          out.append(cur(), pos_, close + 1 - pos_);
+          pos_ = close + 1;
+          continue;
+        }
       }
       if (!is_atom_char(c)) break;
       out += static_cast<char>(c);

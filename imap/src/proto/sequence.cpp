@@ -7,13 +7,15 @@
 namespace govmail::imap {
 namespace {
 
-std::optional<std::uint32_t> seq_number(std::string_view s) {
+// nz-number (RFC 3501 9): 1 to 4294967295, no leading zero; or '*'.
+std::optional<std::uint64_t> seq_number(std::string_view s) {
   if (s == "*") return kStar;
   if (s.empty() || s.size() > 10 || s[0] == '0') return std::nullopt;
   std::uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v == 0 || v >= kStar) return std::nullopt;
-  return static_cast<std::uint32_t>(v);
+  if (ec != std::errc() || p != s.data() + s.size() || v == 0 || v > UINT32_MAX)
+    return std::nullopt;
+  return v;
 }
 
 }  // namespace
@@ -42,7 +44,7 @@ std::vector<SeqRange> SeqSet::normalised(std::uint32_t star) const {
   std::size_t n = 0;
   for (const auto& r : out) {
     // Overlapping or adjacent (last + 1 == first; 64-bit so that UINT32_MAX cannot wrap).
-    if (n > 0 && std::uint64_t{r.first} <= std::uint64_t{out[n - 1].last} + 1)
+    if (n > 0 && r.first <= out[n - 1].last + 1)
       out[n - 1].last = std::max(out[n - 1].last, r.last);
     else
       out[n++] = r;

@@ -21,11 +21,18 @@ class MailboxStore {
   virtual awaitable<Result<Mailbox>> get_mailbox(AccountId account, std::string name) = 0;
   virtual awaitable<Result<Mailbox>> get_mailbox(AccountId account, MailboxId id) = 0;
   // The mailbox and the state of all its entries (UID order), in one snapshot (IMAP SELECT).
+  // With `claim_recent`, the messages no session claimed yet become recent for the caller
+  // (`claimed`), atomically across processes (an IMAP4rev1 SELECT).
   struct Opened {
     Mailbox mailbox;
     std::vector<EntryState> entries;
+    RecentClaim claimed;
   };
-  virtual awaitable<Result<Opened>> open_mailbox(AccountId account, std::string name) = 0;
+  virtual awaitable<Result<Opened>> open_mailbox(AccountId account, std::string name,
+                                                 bool claim_recent = false) = 0;
+  // Claims the messages of `mailbox` no session claimed yet, as open_mailbox does: those that
+  // arrived while a session had the mailbox selected.
+  virtual awaitable<Result<RecentClaim>> claim_recent(AccountId account, MailboxId mailbox) = 0;
   // Creates missing parents too. exists if the name is taken; invalid for a bad name.
   virtual awaitable<Result<Mailbox>> create_mailbox(AccountId account, std::string name,
                                                     SpecialUse use = SpecialUse::none) = 0;

@@ -89,6 +89,15 @@ struct Mailbox {
   std::uint32_t messages = 0;
   std::uint32_t unseen = 0;
   std::uint64_t size_bytes = 0;
+  // Messages with a UID from here on are recent for no session yet (RFC 3501 \Recent).
+  std::uint64_t first_recent_uid = 1;
+};
+
+// UIDs [first, next) that became recent for the session that claimed them; empty when
+// first == next.
+struct RecentClaim {
+  std::uint64_t first = 0;
+  std::uint64_t next = 0;
 };
 
 // One message in one mailbox.

@@ -10,6 +10,7 @@
 
 #include "core/text.hpp"
 #include "mime/gmime_ptr.hpp"
+#include "mime/transfer.hpp"
 
 namespace govmail::store::mime {
 namespace {
@@ -164,6 +165,8 @@ std::string decode_transfer(std::string_view body, std::string_view encoding) {
       e != GMIME_CONTENT_ENCODING_UUENCODE) {
     return std::string(body);
   }
+  if (e == GMIME_CONTENT_ENCODING_BASE64) return decode_base64(body);
+  if (e == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) return decode_quoted_printable(body);
   GMimeEncoding state;
   g_mime_encoding_init_decode(&state, e);
   std::string out;

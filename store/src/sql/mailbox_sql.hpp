@@ -8,7 +8,8 @@ namespace govmail::store::sql {
 // Columns of a Mailbox, in the order parse_mailbox() reads them.
 #define GOVMAIL_MAILBOX_COLUMNS                                          \
   "id, account_id, name, parent_id, special_use, uidvalidity, uidnext, " \
-  "highestmodseq, messages, unseen, size_bytes"
+  "highestmodseq, messages, unseen, size_bytes, "                        \
+  "COALESCE((SELECT r.first_recent_uid FROM mailbox_recent r WHERE r.mailbox_id = id), 1)"
 
 inline constexpr pg::Statement kListMailboxes{
     "gm_list_mailboxes",
@@ -27,6 +28,32 @@ inline constexpr pg::Statement kOpenMailbox{
     ", (SELECT string_agg(e.uid || ' ' || e.modseq || ' ' || "
     "e.flags, ',' ORDER BY e.uid) FROM mailbox_entries e WHERE e.mailbox_id = b.id) "
     "FROM mailboxes b WHERE account_id = $1 AND name = $2"};
+// The UIDs not yet claimed by a session, [first_recent_uid, uidnext), become the caller's
+// (RFC 3501 2.3.2 \Recent): the row lock of ON CONFLICT orders concurrent claims, and a claim
+// never moves the mark back (a snapshot's uidnext may be older than another claimer's). The CTE
+// "c" gives (first, next), no row when there was nothing to claim. mailbox_recent is unlogged:
+// the commit waits for no fsync (migration 0011).
+// clang-format off
+#define GOVMAIL_CLAIM_RECENT(WHERE)                                                        \
+  "WITH c AS (INSERT INTO mailbox_recent AS r (mailbox_id, claimed_from, first_recent_uid) " \
+  "SELECT id, 1, uidnext FROM mailboxes WHERE " WHERE " AND uidnext > 1 "                  \
+  "ON CONFLICT (mailbox_id) DO UPDATE SET claimed_from = r.first_recent_uid, "             \
+  "first_recent_uid = EXCLUDED.first_recent_uid "                                          \
+  "WHERE r.first_recent_uid < EXCLUDED.first_recent_uid "                                  \
+  "RETURNING r.claimed_from AS first, r.first_recent_uid AS next) "
+// kOpenMailbox that claims too (SELECT by an IMAP4rev1 session), in the same round trip.
+inline constexpr pg::Statement kOpenMailboxClaim{
+    "gm_open_mailbox_claim",
+    GOVMAIL_CLAIM_RECENT("account_id = $1 AND name = $2")
+    "SELECT " GOVMAIL_MAILBOX_COLUMNS
+    ", (SELECT string_agg(e.uid || ' ' || e.modseq || ' ' || "
+    "e.flags, ',' ORDER BY e.uid) FROM mailbox_entries e WHERE e.mailbox_id = b.id), "
+    "(SELECT first FROM c), (SELECT next FROM c) "
+    "FROM mailboxes b WHERE account_id = $1 AND name = $2"};
+inline constexpr pg::Statement kClaimRecent{
+    "gm_claim_recent",
+    GOVMAIL_CLAIM_RECENT("account_id = $1 AND id = $2") "SELECT first, next FROM c"};
+// clang-format on
 inline constexpr pg::Statement kCreateMailbox{"gm_create_mailbox",
                                               "SELECT " GOVMAIL_MAILBOX_COLUMNS
                                               " FROM govmail_create_mailbox($1, $2, $3)"};
