@@ -32,7 +32,7 @@ inline constexpr pg::Statement kOpenMailbox{
 // (RFC 3501 2.3.2 \Recent): the row lock of ON CONFLICT orders concurrent claims, and a claim
 // never moves the mark back (a snapshot's uidnext may be older than another claimer's). The CTE
 // "c" gives (first, next), no row when there was nothing to claim. mailbox_recent is unlogged:
-// the commit waits for no fsync (migration 0011).
+// the commit waits for no fsync (migration 0013).
 // clang-format off
 #define GOVMAIL_CLAIM_RECENT(WHERE)                                                        \
   "WITH c AS (INSERT INTO mailbox_recent AS r (mailbox_id, claimed_from, first_recent_uid) " \

@@ -1,4 +1,4 @@
--- 0011: \Recent for IMAP4rev1 sessions (RFC 3501 2.3.2): a message is recent in exactly one
+-- 0013: \Recent for IMAP4rev1 sessions (RFC 3501 2.3.2): a message is recent in exactly one
 -- session, the first read-write one to see it, in whichever govmail process it runs.
 --  * mailbox_recent.first_recent_uid: messages with uid >= it are claimed by no session yet. A
 --    session claims them by moving it to the mailbox's uidnext in one INSERT ... ON CONFLICT DO
