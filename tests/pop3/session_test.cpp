@@ -78,7 +78,10 @@ class FakeStore final : public store::MailboxStore {
       GOVMAIL_UNUSED();
   awaitable<Result<store::Mailbox>> get_mailbox(store::AccountId, store::MailboxId) override
       GOVMAIL_UNUSED();
-  awaitable<Result<Opened>> open_mailbox(store::AccountId, std::string) override GOVMAIL_UNUSED();
+  awaitable<Result<Opened>> open_mailbox(store::AccountId, std::string, bool) override
+      GOVMAIL_UNUSED();
+  awaitable<Result<store::RecentClaim>> claim_recent(store::AccountId, store::MailboxId) override
+      GOVMAIL_UNUSED();
   awaitable<Result<store::Mailbox>> create_mailbox(store::AccountId, std::string,
                                                    store::SpecialUse) override GOVMAIL_UNUSED();
   awaitable<Result<void>> rename_mailbox(store::AccountId, store::MailboxId, std::string) override
