@@ -395,4 +395,29 @@ std::vector<std::uint16_t> Server::ports(std::string_view service) const {
   return out;
 }
 
+Result<void, std::string> add_service_pair(
+    Server& server, const ServicePair& pair, const std::shared_ptr<boost::asio::ssl::context>& tls,
+    const std::function<void(ServiceOptions&, bool starttls)>& configure) {
+  struct Half {
+    const char* name;
+    const std::vector<std::string>& listen;
+    TlsMode mode;
+  };
+  const Half halves[] = {{pair.plain_name, pair.plain, TlsMode::none},
+                         {pair.implicit_name, pair.implicit, TlsMode::implicit}};
+  for (const auto& half : halves) {
+    if (half.listen.empty()) continue;
+    if (half.mode == TlsMode::implicit && !tls)
+      return unexpected(std::string(half.name) + ": implicit TLS needs a TLS certificate");
+    ServiceOptions opts;
+    opts.name = half.name;
+    opts.listen = half.listen;
+    opts.tls = half.mode;
+    opts.tls_context = tls;
+    configure(opts, tls && half.mode == TlsMode::none);
+    if (auto r = server.add_service(std::move(opts)); !r) return r;
+  }
+  return {};
+}
+
 }  // namespace govmail::core

@@ -185,24 +185,9 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
 Result<void, std::string> add_services(core::Server& server, const core::Config& cfg,
                                        std::shared_ptr<Backend> backend, core::TlsContext tls,
                                        std::shared_ptr<core::SessionRegistry> sessions) {
-  struct Spec {
-    const char* name;
-    const std::vector<std::string>& listen;
-    core::TlsMode mode;
-  };
-  const Spec specs[] = {{"imap", cfg.listen.imap, core::TlsMode::none},
-                        {"imaps", cfg.listen.imaps, core::TlsMode::implicit}};
-  for (const auto& spec : specs) {
-    if (spec.listen.empty()) continue;
-    if (spec.mode == core::TlsMode::implicit && !tls)
-      return unexpected(std::string(spec.name) + ": implicit TLS needs a TLS certificate");
-    const bool starttls = tls && spec.mode == core::TlsMode::none;
+  const core::ServicePair pair{"imap", cfg.listen.imap, "imaps", cfg.listen.imaps};
+  return core::add_service_pair(server, pair, tls, [&](core::ServiceOptions& opts, bool starttls) {
     auto session_cfg = std::make_shared<const SessionConfig>(SessionConfig::from(cfg, starttls));
-    core::ServiceOptions opts;
-    opts.name = spec.name;
-    opts.listen = spec.listen;
-    opts.tls = spec.mode;
-    opts.tls_context = tls;
     opts.read_timeout = session_cfg->login_timeout;
     opts.preauth_limited = true;
     opts.handler = [session_cfg, backend, tls, sessions](core::Stream& stream) {
@@ -211,9 +196,7 @@ Result<void, std::string> add_services(core::Server& server, const core::Config&
     opts.on_reject = [](core::Stream& stream) -> awaitable<void> {
       co_await stream.write("* BYE Too many connections, try again later\r\n");
     };
-    if (auto r = server.add_service(std::move(opts)); !r) return r;
-  }
-  return {};
+  });
 }
 
 }  // namespace govmail::imap

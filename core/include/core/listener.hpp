@@ -107,4 +107,18 @@ class Server {
   std::shared_ptr<Impl> impl_;  // shared with running connections, which may outlive stop()
 };
 
+// A login protocol served twice (IMAP/IMAPS, POP3/POP3S): `plain` endpoints with STARTTLS
+// offered when there is a certificate, `implicit` endpoints under TLS at once (refused without
+// a certificate). Empty endpoint lists are skipped. `configure(options, starttls)` adds the
+// protocol's handler, timeouts and refusal to the name, endpoints and TLS mode set here.
+struct ServicePair {
+  const char* plain_name;
+  const std::vector<std::string>& plain;
+  const char* implicit_name;
+  const std::vector<std::string>& implicit;
+};
+Result<void, std::string> add_service_pair(
+    Server& server, const ServicePair& pair, const std::shared_ptr<boost::asio::ssl::context>& tls,
+    const std::function<void(ServiceOptions&, bool starttls)>& configure);
+
 }  // namespace govmail::core
