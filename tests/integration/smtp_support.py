@@ -129,7 +129,11 @@ level = "{os.environ.get("GOVMAIL_IT_LOG", "info")}"
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen([GOVMAIL, "serve", "--config", self.cfg], env=self.env,
                                      stdout=log, stderr=log, cwd=self.tmp)
-        wait_http(self.http)
+        try:
+            wait_http(self.http, proc=self.proc)
+        except AssertionError:
+            print(self.log()[-2000:], flush=True)  # why it did not start
+            raise
         wait_port(self.smtp, self.smtp_host)
         wait_port(self.submissions)
         wait_port(self.submission, self.submission_host)

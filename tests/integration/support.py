@@ -102,9 +102,14 @@ def wait_port(port, timeout=60):
     raise AssertionError(f"port {port} not open")
 
 
-def wait_http(port, path="/healthz", timeout=60):
+def wait_http(port, path="/healthz", timeout=60, proc=None):
+    """Until GET path answers 200; with `proc`, fails at once when that process has exited
+    (a port taken by another test between free_port() and the bind, a bad config)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"govmail exited with code {proc.returncode} before "
+                                 f"http://127.0.0.1:{port}{path} answered")
         r = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}",
                             f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True)
         if r.stdout.endswith("200"):
