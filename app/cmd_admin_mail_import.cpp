@@ -30,8 +30,9 @@ class Source {
   virtual ~Source() = default;
   virtual std::optional<admin::ImportedMessage> next() = 0;
   virtual std::size_t total() const = 0;
-  std::vector<std::string> problems;  // what was not imported, and why
-  std::size_t skipped = 0;            // messages left out (too big, unreadable)
+  virtual std::vector<std::string> folders() const = 0;  // every mailbox it will fill
+  std::vector<std::string> problems;                     // what was not imported, and why
+  std::size_t skipped = 0;                               // messages left out (too big, unreadable)
 };
 
 class MboxSource final : public Source {
@@ -63,6 +64,7 @@ class MboxSource final : public Source {
     }
   }
   std::size_t total() const override { return total_; }
+  std::vector<std::string> folders() const override { return {folder_}; }
 
  private:
   static std::size_t count_separators(const fs::path& path) {
@@ -128,6 +130,12 @@ class MaildirSource final : public Source {
     return std::nullopt;
   }
   std::size_t total() const override { return files_.size(); }
+  std::vector<std::string> folders() const override {
+    std::vector<std::string> out;
+    for (const auto& f : files_)
+      if (out.empty() || out.back() != f.folder) out.push_back(f.folder);
+    return out;
+  }
 
  private:
   std::vector<admin::MaildirFile> files_;
@@ -249,6 +257,10 @@ awaitable<int> mail_import(AdminContext& c) {
   st.bar = &bar;
   auto ex = co_await asio::this_coro::executor;
   st.all_done.emplace(ex, std::chrono::steady_clock::time_point::max());
+  // Mailboxes first: a worker that waited for one would let a later message overtake it, and
+  // messages must take UIDs in the order of the source (group commit keeps the order in which
+  // appends arrive; only messages parsed off-thread, 1 MiB and up, may still overtake).
+  for (const auto& folder : source->folders()) (void)co_await mailbox_for(st, folder);
   auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < kInFlight; ++i) {
     ++st.running;

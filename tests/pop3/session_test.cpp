@@ -134,23 +134,17 @@ struct FakeBackend : Backend {
   store::MailboxStore& mailboxes() override { return store; }
 };
 
+// The session keeps a reference to its config: the client owns a copy (tests pass temporaries).
 class Client {
  public:
-  Client(const SessionConfig& cfg, ConnectionInfo conn) : session_(cfg, backend, std::move(conn)) {}
+  Client(SessionConfig cfg, ConnectionInfo conn)
+      : cfg_(std::move(cfg)), session_(cfg_, backend, std::move(conn)) {}
   std::string send(std::string_view bytes) {
     session_.feed(bytes);
     std::string out;
-    asio::co_spawn(
-        io_,
-        [&]() -> awaitable<void> {
-          for (;;) {
-            auto o = co_await session_.process();
-            out += o.bytes;
-            closed = closed || o.close;
-            if (o.need_input || o.close || o.start_tls) break;
-          }
-        },
-        asio::detached);
+    // A static coroutine with parameters: a lambda coroutine would read its captures from a
+    // lambda object gone when co_spawn returns (GCC 12, docs/NOTES.md).
+    asio::co_spawn(io_, drive(session_, out, closed), asio::detached);
     io_.run();
     io_.restart();
     return out;
@@ -165,7 +159,16 @@ class Client {
   bool closed = false;
 
  private:
+  static awaitable<void> drive(Session& session, std::string& out, bool& closed) {
+    for (;;) {
+      auto o = co_await session.process();
+      out += o.bytes;
+      closed = closed || o.close;
+      if (o.need_input || o.close || o.start_tls) break;
+    }
+  }
   asio::io_context io_;
+  SessionConfig cfg_;
   Session session_;
 };
 
