@@ -1,44 +1,8 @@
 // AUTHENTICATE PLAIN (RFC 4616) with SASL-IR (RFC 4959).
+#include "core/base64.hpp"
 #include "session_impl.hpp"
 
 namespace govmail::imap {
-namespace {
-
-std::optional<std::string> base64_decode(std::string_view in) {
-  std::string out;
-  std::uint32_t bits = 0;
-  int n = 0;
-  std::size_t pad = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+')
-      v = 62;
-    else if (c == '/')
-      v = 63;
-    else if (c == '=') {
-      ++pad;
-      continue;
-    } else
-      return std::nullopt;
-    if (pad) return std::nullopt;
-    bits = (bits << 6) | static_cast<std::uint32_t>(v);
-    n += 6;
-    if (n >= 8) {
-      n -= 8;
-      out += static_cast<char>((bits >> n) & 0xff);
-    }
-  }
-  if (pad > 2) return std::nullopt;
-  return out;
-}
-
-}  // namespace
 
 GOVMAIL_IMAP_HANDLER(cmd_authenticate) {
   if (cmd.args.empty() || cmd.args.size() > 2 || !iequals(cmd.args[0].value, "PLAIN"))
@@ -49,8 +13,8 @@ GOVMAIL_IMAP_HANDLER(cmd_authenticate) {
     s.auth_pending = cmd;  // the next line is the response (session.cpp)
     co_return Reply{};
   }
-  auto raw =
-      cmd.args[1].value == "=" ? std::optional<std::string>("") : base64_decode(cmd.args[1].value);
+  auto raw = cmd.args[1].value == "=" ? std::optional<std::string>("")
+                                      : core::base64_decode(cmd.args[1].value);
   if (!raw) co_return bad("Invalid base64");
   auto a = raw->find('\0');
   auto b = a == std::string::npos ? a : raw->find('\0', a + 1);
