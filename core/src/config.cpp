@@ -440,6 +440,18 @@ const std::vector<Entry>& schema() {
       boolean<&C::demo, &DemoConfig::seed>("demo.seed", "create the demo domain and accounts at first start (development only)"),
       string<&C::demo, &DemoConfig::domain>("demo.domain", kHostname, "demo domain"),
       strings<&C::demo, &DemoConfig::accounts>("demo.accounts", kLocalPart, "local parts of the demo accounts"),
+
+      boolean<&C::search, &SearchConfig::use_index>("search.use_index", "IMAP SEARCH text keys go through the search index (false: every message is read)"),
+      boolean<&C::search, &SearchConfig::indexer>("search.indexer", "this process may run the search indexer (one process per database holds its lease)"),
+      integer<&C::search, &SearchConfig::shards>("search.shards", 1, 4096, "Xapian databases under var_dir/search; an account is in shard id % shards (changing it needs `govmail search reindex --all`)"),
+      integer<&C::search, &SearchConfig::batch>("search.batch", 1, 100'000, "queued messages indexed per Xapian commit"),
+      duration<&C::search, &SearchConfig::poll_interval>("search.poll_interval", 10ms, 60s, "how often an idle indexer looks at the queue"),
+      duration<&C::search, &SearchConfig::lease_ttl>("search.lease_ttl", 5s, 3600s, "an indexer that has not renewed its lease for this long is replaced"),
+      integer<&C::search, &SearchConfig::threads>("search.threads", 1, 256, "worker threads for Xapian reads and writes"),
+      integer<&C::search, &SearchConfig::max_query_bytes>("search.max_query_bytes", 16, 1 * MiB, "bytes of one search string; longer ones are refused"),
+      integer<&C::search, &SearchConfig::max_query_terms>("search.max_query_terms", 1, 10'000, "text keys of one SEARCH, words of one query; more are refused"),
+      integer<&C::search, &SearchConfig::max_wildcard_terms>("search.max_wildcard_terms", 10, 10'000'000, "index words a prefix or infix may expand to; past it IMAP reads the candidates' text, a query is refused"),
+      integer<&C::search, &SearchConfig::max_pending>("search.max_pending", 0, 10'000'000, "queued (not yet indexed) messages of an account past which IMAP SEARCH does without the index"),
   };
   // clang-format on
   return entries;

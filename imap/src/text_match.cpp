@@ -76,35 +76,7 @@ bool FoldedText::contains(const Needle& n) {
 }
 
 std::string decoded_header_text(std::string_view block, std::string_view only) {
-  std::string out, field;
-  auto flush = [&] {
-    auto colon = field.find(':');
-    if (colon != std::string::npos) {
-      std::string_view name(field.data(), colon), value(field);
-      value.remove_prefix(colon + 1);
-      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
-      if (only.empty()) {
-        out.append(name).append(": ").append(store::decode_header_text(value)) += '\n';
-      } else if (iequals(name, only)) {
-        out.append(store::decode_header_text(value)) += '\n';
-      }
-    }
-    field.clear();
-  };
-  std::size_t pos = 0;
-  while (pos < block.size()) {
-    auto eol = block.find('\n', pos);
-    auto line = block.substr(pos, eol == std::string_view::npos ? eol : eol - pos);
-    pos = eol == std::string_view::npos ? block.size() : eol + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) break;  // end of the header block
-    if (line.front() != ' ' && line.front() != '\t') flush();
-    field.append(line);  // unfolding removes only the line break (RFC 5322 2.2.3)
-  }
-  flush();
-  return out;
+  return store::decoded_header_fields(block, only);
 }
 
 }  // namespace govmail::imap

@@ -19,6 +19,7 @@
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
 #include "mta_sts_pg.hpp"
+#include "search_queue_pg.hpp"
 #include "outbound_pg.hpp"
 #include "query.hpp"
 #include "release_sweeper.hpp"
@@ -253,6 +254,7 @@ struct Database::Impl {
   std::unique_ptr<PgAdminStore> admin;
   std::unique_ptr<PgOutboundQueue> outbound;
   std::unique_ptr<PgMtaStsCache> mta_sts;
+  std::unique_ptr<PgSearchQueue> search_queue;
   std::unique_ptr<ReleaseSweeper> sweeper;
   bool closed = false;
   // Last login recorded by this process, per account: the query is skipped within kLoginNote.
@@ -308,6 +310,7 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);
+  impl->search_queue = std::make_unique<PgSearchQueue>(impl->pool);
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
   impl->sweeper->start();
   co_return std::make_shared<Database>(std::move(impl));
@@ -328,6 +331,10 @@ OutboundQueue& Database::outbound() {
 
 MtaStsCache& Database::mta_sts() {
   return *impl_->mta_sts;
+}
+
+SearchQueue& Database::search_queue() {
+  return *impl_->search_queue;
 }
 
 Subscription Database::subscribe_mailbox(MailboxId mailbox,

@@ -205,6 +205,21 @@ struct DemoConfig {
   std::vector<std::string> accounts{"demo1", "demo2"};
 };
 
+// Full-text search (search/, docs/SEARCH.md). Shards live under server.var_dir/search.
+struct SearchConfig {
+  bool use_index = true;   // IMAP SEARCH text keys through the index (false: read every message)
+  bool indexer = true;     // this process may run the indexer (one per database holds the lease)
+  unsigned shards = 16;    // Xapian databases; an account lives in shard (account id % shards)
+  unsigned batch = 500;    // queued messages per Xapian commit
+  std::chrono::milliseconds poll_interval{500};  // idle indexer looks at the queue this often
+  std::chrono::seconds lease_ttl{30};            // an indexer that stops renewing loses the lease
+  unsigned threads = 2;                          // worker threads for Xapian (never io threads)
+  std::size_t max_query_bytes = 4096;     // one search string (IMAP SEARCH value, query text)
+  unsigned max_query_terms = 64;          // text keys in one SEARCH / words in one query
+  unsigned max_wildcard_terms = 5000;     // index words one prefix or infix piece may expand to
+  unsigned max_pending = 20000;           // queued messages of an account searched without index
+};
+
 struct Config {
   ServerConfig server;
   DatabaseConfig database;
@@ -217,6 +232,7 @@ struct Config {
   LogConfig log;
   AdminConfig admin;
   DemoConfig demo;
+  SearchConfig search;
   std::filesystem::path source;  // file it was loaded from (relative paths resolve against cwd)
 };
 

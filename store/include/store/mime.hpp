@@ -53,6 +53,11 @@ ParsedMessage parse_message(std::string_view raw, const MimeLimits& limits = {})
 // the decoder parse_message uses, for matching header text (IMAP SEARCH HEADER, TEXT).
 std::string decode_header_text(std::string_view raw);
 
+// The fields of a header block, unfolded and RFC 2047 decoded, one "Name: value" per line; with
+// `only` (a field name, any case) just the values of that field, one per line. What IMAP SEARCH
+// HEADER and TEXT match on, and what the search index indexes as header text.
+std::string decoded_header_fields(std::string_view header_block, std::string_view only = {});
+
 // Content-Transfer-Encoding decoding (base64, quoted-printable, x-uuencode; other encodings are
 // returned as is): the decoder parse_message uses, for IMAP BINARY (RFC 3516).
 std::string decode_transfer_encoding(std::string_view body, std::string_view encoding);

@@ -1,0 +1,31 @@
+// Vietnamese-aware folding for search (the index, IMAP SEARCH, auditor search): one public,
+// stable entry point so that every searcher folds text the same way.
+//
+//   fold_search("Công văn số 123/UBND-VP")  -> "cong van so 123/ubnd-vp"
+//   fold_words(...)  -> ("cong","cong~\u0302"), ("van","van~\u0306"), ("so","so~\u0301"),
+//                       ("123",""), ("ubnd",""), ("vp","")
+//
+// The fold: NFC/NFD alike, tone and vowel marks dropped, đ/Đ -> d, lower-cased. Table-driven for
+// Latin (53-204 MiB/s measured, NOTES-LIBRARIES.md); other scripts are lower-cased with ICU.
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace govmail::core {
+
+// The whole text folded (same characters as the input but marks: punctuation and spaces stay).
+std::string fold_search(std::string_view utf8);
+
+// True when the text has any mark that fold_search drops (or a đ/Đ): an "accented" query.
+bool has_marks(std::string_view utf8);
+
+// The words of a text: runs of letters and digits of its fold, in order. For each word, `folded`
+// and `accent_key`: the folded word, '~', then the marks it carried, sorted (empty when it
+// carried none). Sorting makes tone-mark placement variants one key: "hòa" and "hoà" ->
+// "hoa~\u0300", "thuỷ" and "thủy" -> "thuy~\u0309"; đ counts as a mark (U+0111).
+// Words longer than `max_word_bytes` (folded) are cut there.
+using WordSink = std::function<void(std::string_view folded, std::string_view accent_key)>;
+void fold_words(std::string_view utf8, const WordSink& sink, std::size_t max_word_bytes = 64);
+
+}  // namespace govmail::core

@@ -1,0 +1,192 @@
+#include "terms.hpp"
+
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/text_fold.hpp"
+#include "store/mime.hpp"
+
+namespace govmail::search::terms {
+namespace {
+
+using json = nlohmann::json;
+
+char letter(Field f) {
+  switch (f) {
+    case Field::body:
+      return 'B';
+    case Field::subject:
+      return 'S';
+    case Field::from:
+      return 'F';
+    case Field::to:
+      return 'T';
+    case Field::cc:
+      return 'C';
+    case Field::bcc:
+      return 'D';
+    case Field::header:
+      return 'H';
+  }
+  return 'B';
+}
+
+std::string text_of(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+json parse(std::string_view s) {
+  auto j = json::parse(s, nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
+const char* envelope_key(Field f) {
+  switch (f) {
+    case Field::from:
+      return "from";
+    case Field::to:
+      return "to";
+    case Field::cc:
+      return "cc";
+    case Field::bcc:
+      return "bcc";
+    default:
+      return "";
+  }
+}
+
+// Words of a text into the document under a field, positions counted per field.
+void index_text(Xapian::Document& doc, Field f, std::string_view text) {
+  const std::string fp = folded_prefix(f), ap = accent_prefix(f);
+  Xapian::termpos pos = 0;
+  core::fold_words(
+      text,
+      [&](std::string_view folded, std::string_view key) {
+        ++pos;
+        doc.add_posting(fp + std::string(folded), pos);
+        if (!key.empty()) doc.add_posting(ap + std::string(key), pos);
+      },
+      kMaxWordBytes);
+}
+
+bool is_word_char(UChar32 cp) {
+  if (cp < 0x80)
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+  return u_isalnum(cp);
+}
+
+}  // namespace
+
+std::string folded_prefix(Field f) {
+  return std::string(1, letter(f));
+}
+std::string accent_prefix(Field f) {
+  return std::string("Z") + letter(f);
+}
+std::string unique_term(store::AccountId a, store::MessageId m) {
+  return "Q" + std::to_string(a) + ":" + std::to_string(m);
+}
+std::string account_term(store::AccountId a) {
+  return "K" + std::to_string(a);
+}
+
+std::string envelope_subject(std::string_view envelope_json) {
+  auto env = parse(envelope_json);
+  auto subj = env.value("subject", json::object());
+  return subj.is_object() ? text_of(subj, "decoded") : std::string();
+}
+
+// As IMAP SEARCH FROM/TO/CC/BCC read it: display names (decoded at ingest) and addresses.
+std::string envelope_addresses(std::string_view envelope_json, Field f) {
+  auto env = parse(envelope_json);
+  std::string out;
+  auto it = env.find(envelope_key(f));
+  if (it == env.end() || !it->is_array()) return out;
+  for (const auto& a : *it) {
+    if (!a.is_object()) continue;
+    auto name = text_of(a, "name_decoded");
+    out += (name.empty() ? text_of(a, "name") : name) + " ";
+    const bool has_mailbox = a.value("mailbox", json()).is_string();
+    if (has_mailbox && a.value("host", json()).is_string())
+      out += text_of(a, "mailbox") + "@" + text_of(a, "host");
+    else if (has_mailbox)
+      out += store::decode_header_text(text_of(a, "mailbox"));
+    out += "\n";
+  }
+  return out;
+}
+
+Xapian::Document make_document(const DocInput& in) {
+  Xapian::Document doc;
+  doc.add_boolean_term(unique_term(in.account, in.message));
+  doc.add_boolean_term(account_term(in.account));
+  doc.add_value(kDateSlot, Xapian::sortable_serialise(static_cast<double>(in.date)));
+  doc.add_value(kSizeSlot, Xapian::sortable_serialise(static_cast<double>(in.size)));
+  doc.add_value(kMessageSlot, std::to_string(in.message));
+  index_text(doc, Field::body, in.body);
+  index_text(doc, Field::subject, envelope_subject(in.envelope_json));
+  for (Field f : {Field::from, Field::to, Field::cc, Field::bcc})
+    index_text(doc, f, envelope_addresses(in.envelope_json, f));
+  index_text(doc, Field::header, store::decoded_header_fields(in.header_block));
+  doc.set_data(pack_text(in.header_block, in.body));
+  return doc;
+}
+
+std::string pack_text(std::string_view header_block, std::string_view body) {
+  std::string out = std::to_string(header_block.size());
+  out += '\n';
+  out.append(header_block).append(body);
+  return out;
+}
+
+StoredText unpack_text(std::string_view data) {
+  StoredText t;
+  auto nl = data.find('\n');
+  if (nl == std::string_view::npos) return t;
+  std::size_t n = 0;
+  for (char c : data.substr(0, nl)) n = n * 10 + static_cast<std::size_t>(c - '0');
+  data.remove_prefix(nl + 1);
+  n = std::min(n, data.size());
+  t.header_block = std::string(data.substr(0, n));
+  t.body = std::string(data.substr(n));
+  return t;
+}
+
+store::MessageId message_of(const Xapian::Document& doc) {
+  auto v = doc.get_value(kMessageSlot);
+  store::MessageId id = 0;
+  for (char c : v) id = id * 10 + (c - '0');
+  return id;
+}
+
+std::vector<Piece> substring_pieces(std::string_view needle) {
+  std::vector<Piece> out;
+  core::fold_words(
+      needle, [&](std::string_view w, std::string_view) { out.push_back({std::string(w)}); },
+      kMaxWordBytes + 1);
+  if (out.empty()) return out;
+  const std::string folded = core::fold_search(needle);
+  const auto* s = reinterpret_cast<const uint8_t*>(folded.data());
+  const auto n = static_cast<int32_t>(folded.size());
+  UChar32 first = 0, last = 0;
+  int32_t i = 0;
+  U8_NEXT(s, i, n, first);
+  i = n;
+  U8_PREV(s, 0, i, last);
+  const bool open_left = is_word_char(first), open_right = is_word_char(last);
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    const bool l = k == 0 && open_left, r = k + 1 == out.size() && open_right;
+    auto& p = out[k];
+    p.kind = l && r ? Piece::Kind::infix
+             : l    ? Piece::Kind::suffix
+             : r    ? Piece::Kind::prefix
+                    : Piece::Kind::exact;
+    if (p.word.size() >= kMaxWordBytes) p.kind = Piece::Kind::skip;  // the index cut such words
+  }
+  return out;
+}
+
+}  // namespace govmail::search::terms
