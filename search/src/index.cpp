@@ -1,0 +1,510 @@
+// The Index: per-thread Xapian readers on the worker pool, and the indexer loop (one writer per
+// database: the holder of the store's lease; Xapian's own lock backs it up).
+#include "search/index.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+#include <xapian.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/asio.hpp"
+#include "core/spawn.hpp"
+#include "core/worker_pool.hpp"
+#include "query.hpp"
+#include "store/database.hpp"
+#include "store/mime.hpp"
+#include "store/search_queue.hpp"
+#include "terms.hpp"
+
+namespace govmail::search {
+
+namespace fs = std::filesystem;
+using store::AccountId;
+using store::MessageId;
+
+std::string_view to_string(SearchError e) {
+  switch (e) {
+    case SearchError::too_long:
+      return "search string too long (search.max_query_bytes)";
+    case SearchError::too_many_terms:
+      return "too many search terms (search.max_query_terms)";
+    case SearchError::too_wide:
+      return "wildcard matches too many words (search.max_wildcard_terms)";
+    case SearchError::syntax:
+      return "bad query syntax";
+    case SearchError::unavailable:
+      return "search temporarily unavailable";
+  }
+  return "search error";
+}
+
+namespace {
+
+fs::path shard_path(const fs::path& dir, unsigned shard) {
+  char name[32];
+  std::snprintf(name, sizeof name, "shard-%03u", shard);
+  return dir / name;
+}
+
+fs::path rebuild_marker(const fs::path& dir, unsigned shard) {
+  return shard_path(dir, shard).string() + ".rebuild";
+}
+
+bool shard_exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p / "iamglass", ec);
+}
+
+// The calling thread's reader of a shard, reopened to the latest commit; null when the shard has
+// no database yet. Xapian objects are not thread-safe: one per thread.
+Xapian::Database* reader(const fs::path& p) {
+  thread_local std::map<std::string, Xapian::Database> readers;
+  const std::string key = p.string();
+  if (!shard_exists(p)) {
+    readers.erase(key);
+    return nullptr;
+  }
+  auto it = readers.find(key);
+  if (it == readers.end()) {
+    it = readers.emplace(key, Xapian::Database(key)).first;
+  } else {
+    try {
+      it->second.reopen();
+    } catch (const Xapian::Error&) {  // replaced underneath (a rebuild): open afresh
+      readers.erase(it);
+      it = readers.emplace(key, Xapian::Database(key)).first;
+    }
+  }
+  return &it->second;
+}
+
+void mark_for_rebuild(const fs::path& dir, unsigned shard, const std::string& why) {
+  spdlog::error("search: shard {} is unreadable ({}): marked for rebuild from the store", shard,
+                why);
+  std::ofstream(rebuild_marker(dir, shard)) << why << "\n";
+}
+
+std::vector<MessageId> doc_messages(Xapian::Database& db, const Xapian::Query& q) {
+  Xapian::Enquire enq(db);
+  enq.set_query(q);
+  enq.set_weighting_scheme(Xapian::BoolWeight());
+  enq.set_docid_order(Xapian::Enquire::ASCENDING);
+  auto mset = enq.get_mset(0, std::max<Xapian::doccount>(db.get_doccount(), 1));
+  std::vector<MessageId> out;
+  out.reserve(mset.size());
+  for (auto it = mset.begin(); it != mset.end(); ++it)
+    out.push_back(terms::message_of(it.get_document()));
+  return out;
+}
+
+// The index words of one field that a piece may stand for; nullopt: too many to list.
+std::optional<std::vector<std::string>> expand(Xapian::Database& db, const std::string& prefix,
+                                               const terms::Piece& p, unsigned max) {
+  using K = terms::Piece::Kind;
+  std::vector<std::string> out;
+  if (p.kind == K::exact) return std::vector<std::string>{prefix + p.word};
+  const std::string start = p.kind == K::prefix ? prefix + p.word : prefix;
+  for (auto t = db.allterms_begin(start); t != db.allterms_end(start); ++t) {
+    const std::string term = *t;
+    std::string_view word(term);
+    word.remove_prefix(prefix.size());
+    const bool fits = p.kind == K::prefix   ? true
+                      : p.kind == K::suffix ? word.ends_with(p.word)
+                                            : word.find(p.word) != std::string_view::npos;
+    if (!fits) continue;
+    if (out.size() >= max) return std::nullopt;
+    out.push_back(term);
+  }
+  return out;
+}
+
+// The candidates of one field: an AND of the pieces' alternatives; nullopt: no constraint.
+std::optional<Xapian::Query> field_query(Xapian::Database& db, Field f,
+                                         const std::vector<terms::Piece>& pieces, unsigned max) {
+  std::vector<Xapian::Query> parts;
+  const std::string prefix = terms::folded_prefix(f);
+  for (const auto& p : pieces) {
+    if (p.kind == terms::Piece::Kind::skip) continue;
+    auto words = expand(db, prefix, p, max);
+    if (!words) continue;  // too wide to narrow by this piece
+    if (words->empty()) return Xapian::Query(Xapian::Query::MatchNothing);
+    parts.emplace_back(Xapian::Query::OP_OR, words->begin(), words->end());
+  }
+  if (parts.empty()) return std::nullopt;
+  return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
+}
+
+std::string make_holder() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::random_device rd;
+  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(rd());
+}
+
+}  // namespace
+
+struct Index::Impl {
+  Impl(Executor e, const core::SearchConfig& c, fs::path d, std::shared_ptr<store::Database> b)
+      : ex(std::move(e)),
+        cfg(c),
+        dir(std::move(d)),
+        db(std::move(b)),
+        workers(c.threads, 4096),
+        timer(asio::make_strand(ex)),
+        holder(make_holder()) {}
+
+  Executor ex;
+  core::SearchConfig cfg;
+  fs::path dir;
+  std::shared_ptr<store::Database> db;
+  core::WorkerPool workers;
+  asio::steady_timer timer;
+  std::string holder;
+  std::atomic<bool> stopped{false}, running{false};
+  bool leader = false;
+  // Only touched inside worker jobs that the indexer loop awaits one at a time.
+  std::map<unsigned, std::unique_ptr<Xapian::WritableDatabase>> writers;
+
+  unsigned shard_of(AccountId a) const { return static_cast<unsigned>(a % cfg.shards); }
+  fs::path path_of(AccountId a) const { return shard_path(dir, shard_of(a)); }
+  bool rebuilding(AccountId a) const {
+    std::error_code ec;
+    return fs::exists(rebuild_marker(dir, shard_of(a)), ec);
+  }
+
+  Xapian::WritableDatabase& writer(unsigned shard) {
+    auto& w = writers[shard];
+    if (!w) {
+      fs::create_directories(dir);
+      w = std::make_unique<Xapian::WritableDatabase>(shard_path(dir, shard).string(),
+                                                     Xapian::DB_CREATE_OR_OPEN);
+    }
+    return *w;
+  }
+
+  void close_writers() {
+    for (auto& [s, w] : writers)
+      if (w) try {
+          w->close();
+        } catch (const Xapian::Error& e) {
+          spdlog::warn("search: closing shard {}: {}", s, e.get_description());
+        }
+    writers.clear();
+  }
+
+  // One batch into Xapian, committed shard by shard. false: nothing may be marked done.
+  bool write(const std::vector<store::IndexJob>& jobs,
+             const std::vector<store::IndexRemoval>& removals) {
+    std::set<unsigned> touched;
+    unsigned shard = 0;
+    try {
+      for (const auto& job : jobs) {
+        terms::DocInput in;
+        in.message = job.message;
+        in.date = job.internal_date;
+        in.size = job.size;
+        in.envelope_json = job.envelope_json;
+        if (job.reparse) {
+          auto parsed = store::parse_message(job.header_block);
+          auto bs = nlohmann::json::parse(parsed.bodystructure_json, nullptr, false);
+          std::uint64_t off = bs.is_object() ? bs.value("body_offset", std::uint64_t{0}) : 0;
+          in.header_block =
+              job.header_block.substr(0, std::min<std::uint64_t>(off, job.header_block.size()));
+          in.body = std::move(parsed.search_text);
+        } else {
+          in.header_block = job.header_block;
+          in.body = job.search_text;
+        }
+        for (AccountId a : job.accounts) {
+          in.account = a;
+          shard = shard_of(a);
+          writer(shard).replace_document(terms::unique_term(a, job.message),
+                                         terms::make_document(in));
+          touched.insert(shard);
+        }
+      }
+      for (const auto& r : removals) {
+        if (r.still_held) continue;
+        shard = shard_of(r.account);
+        writer(shard).delete_document(terms::unique_term(r.account, r.message));
+        touched.insert(shard);
+      }
+      for (unsigned s : touched) {
+        shard = s;
+        writer(s).commit();
+      }
+      return true;
+    } catch (const Xapian::DatabaseLockError& e) {
+      spdlog::warn("search: shard {} is locked by another writer: {}", shard, e.get_description());
+    } catch (const Xapian::DatabaseCorruptError& e) {
+      mark_for_rebuild(dir, shard, e.get_description());
+    } catch (const Xapian::DatabaseOpeningError& e) {
+      mark_for_rebuild(dir, shard, e.get_description());
+    } catch (const Xapian::Error& e) {
+      spdlog::error("search: writing shard {}: {}", shard, e.get_description());
+    }
+    close_writers();  // nothing half-written stays open: the next batch starts clean
+    return false;
+  }
+
+  // Shards marked unreadable: every account of the shard queued again (first, so that a crash
+  // between the two steps loses nothing), then the database removed.
+  awaitable<void> rebuild_marked() {
+    for (unsigned s = 0; s < cfg.shards; ++s) {
+      std::error_code ec;
+      if (!fs::exists(rebuild_marker(dir, s), ec)) continue;
+      auto accounts = co_await db->search_queue().accounts_with_mail();
+      if (!accounts) co_return;
+      std::vector<AccountId> mine;
+      for (auto a : *accounts)
+        if (shard_of(a) == s) mine.push_back(a);
+      std::int64_t queued = 0;
+      if (!mine.empty()) {
+        auto r = co_await db->search_queue().requeue(mine);
+        if (!r) co_return;
+        queued = *r;
+      }
+      co_await workers.run([&] {
+        auto it = writers.find(s);
+        if (it != writers.end()) {
+          try {
+            it->second->close();
+          } catch (const Xapian::Error&) {
+          }
+          writers.erase(it);
+        }
+        std::error_code rm;
+        fs::remove_all(shard_path(dir, s), rm);
+        fs::remove(rebuild_marker(dir, s), rm);
+      });
+      spdlog::warn("search: shard {} rebuilt: {} messages of {} accounts queued again", s, queued,
+                   mine.size());
+    }
+  }
+
+  // One round: lease, rebuilds, a batch. true when there was work (look again at once).
+  awaitable<bool> step() {
+    auto& q = db->search_queue();
+    auto lease = co_await q.hold_lease(holder, cfg.lease_ttl.count());
+    if (!lease || !*lease) {
+      if (leader) {
+        spdlog::info("search: indexer lease lost");
+        co_await workers.run([this] { close_writers(); });
+        leader = false;
+      }
+      co_return false;
+    }
+    if (!leader) spdlog::info("search: this process runs the indexer ({})", holder);
+    leader = true;
+    co_await rebuild_marked();
+    auto jobs = co_await q.next_jobs(cfg.batch);
+    if (!jobs) co_return false;
+    auto removals = co_await q.next_removals(cfg.batch);
+    if (!removals) co_return false;
+    if (jobs->empty() && removals->empty()) co_return false;
+    bool ok = false;
+    if (!co_await workers.run([&] { ok = write(*jobs, *removals); }) || !ok) co_return false;
+    // After the commit: a kill before this line indexes the rows again (replace: no double).
+    std::vector<std::int64_t> done;
+    for (const auto& j : *jobs) done.push_back(j.queue_id);
+    if (!done.empty() && !co_await q.finish_jobs(done)) co_return false;
+    done.clear();
+    for (const auto& r : *removals) done.push_back(r.id);
+    if (!done.empty() && !co_await q.finish_removals(done)) co_return false;
+    spdlog::debug("search: indexed {} queued messages, {} removals", jobs->size(),
+                  removals->size());
+    co_return true;
+  }
+
+  static awaitable<void> loop(std::shared_ptr<Impl> self) {
+    while (!self->stopped) {
+      bool busy = false;
+      try {
+        busy = co_await self->step();
+      } catch (const std::exception& e) {
+        spdlog::error("search: indexer round failed: {}", e.what());
+      }
+      if (busy || self->stopped) continue;
+      self->timer.expires_after(self->cfg.poll_interval);
+      boost::system::error_code ec;
+      co_await self->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    if (self->leader) {
+      co_await self->workers.run([s = self.get()] { s->close_writers(); });
+      co_await self->db->search_queue().drop_lease(self->holder);
+    }
+    self->running = false;
+  }
+};
+
+Index::Index(Executor ex, const core::SearchConfig& cfg, fs::path dir,
+             std::shared_ptr<store::Database> db)
+    : impl_(std::make_shared<Impl>(std::move(ex), cfg, std::move(dir), std::move(db))) {}
+
+Index::~Index() = default;
+
+const core::SearchConfig& Index::config() const {
+  return impl_->cfg;
+}
+
+void Index::start_indexer() {
+  if (impl_->running.exchange(true)) return;
+  asio::co_spawn(impl_->timer.get_executor(), Impl::loop(impl_), core::LogExit("search: indexer"));
+}
+
+awaitable<void> Index::stop() {
+  impl_->stopped = true;
+  asio::post(impl_->timer.get_executor(), [i = impl_] { i->timer.cancel(); });
+  asio::steady_timer wait(impl_->ex);
+  for (int i = 0; i < 1000 && impl_->running; ++i) {  // at most 10 s: a batch in flight ends
+    wait.expires_after(std::chrono::milliseconds(10));
+    boost::system::error_code ec;
+    co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+}
+
+awaitable<SearchResult<std::optional<std::vector<MessageId>>>> Index::substring_candidates(
+    AccountId account, std::vector<Field> fields, std::string needle) {
+  auto& self = *impl_;
+  if (needle.size() > self.cfg.max_query_bytes) co_return unexpected(SearchError::too_long);
+  auto pending = co_await self.db->search_queue().pending(account, self.cfg.max_pending);
+  if (!pending) co_return unexpected(SearchError::unavailable);
+  if (pending->size() > self.cfg.max_pending || self.rebuilding(account))
+    co_return std::optional<std::vector<MessageId>>();
+  auto pieces = terms::substring_pieces(needle);
+  if (pieces.empty()) co_return std::optional<std::vector<MessageId>>();
+  std::optional<std::vector<MessageId>> found;
+  bool failed = false;
+  const fs::path path = self.path_of(account);
+  const unsigned shard = self.shard_of(account);
+  auto job = [&] {
+    try {
+      Xapian::Database* db = reader(path);
+      if (!db) {
+        found.emplace();
+        return;
+      }
+      std::vector<Xapian::Query> alternatives;
+      for (Field f : fields) {
+        auto q = field_query(*db, f, pieces, self.cfg.max_wildcard_terms);
+        if (!q) return;  // this field cannot be narrowed: neither can the key
+        alternatives.push_back(*q);
+      }
+      Xapian::Query any(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+      Xapian::Query q(Xapian::Query::OP_FILTER, any, Xapian::Query(terms::account_term(account)));
+      found = doc_messages(*db, q);
+    } catch (const Xapian::DatabaseCorruptError& e) {
+      mark_for_rebuild(self.dir, shard, e.get_description());
+    } catch (const Xapian::DatabaseOpeningError& e) {
+      mark_for_rebuild(self.dir, shard, e.get_description());
+    } catch (const Xapian::Error& e) {
+      spdlog::warn("search: reading shard {}: {}", shard, e.get_description());
+      failed = true;
+    }
+  };
+  if (!co_await self.workers.run(job) || failed) co_return unexpected(SearchError::unavailable);
+  if (!found) co_return found;
+  found->insert(found->end(), pending->begin(), pending->end());
+  std::sort(found->begin(), found->end());
+  found->erase(std::unique(found->begin(), found->end()), found->end());
+  co_return found;
+}
+
+awaitable<std::map<MessageId, StoredText>> Index::stored_texts(AccountId account,
+                                                               std::vector<MessageId> messages) {
+  auto& self = *impl_;
+  std::map<MessageId, StoredText> out;
+  const fs::path path = self.path_of(account);
+  auto job = [&] {
+    try {
+      Xapian::Database* db = reader(path);
+      if (!db) return;
+      for (MessageId m : messages) {
+        auto term = terms::unique_term(account, m);
+        auto p = db->postlist_begin(term);
+        if (p == db->postlist_end(term)) continue;
+        out.emplace(m, terms::unpack_text(db->get_document(*p).get_data()));
+      }
+    } catch (const Xapian::Error& e) {
+      spdlog::warn("search: stored text: {}", e.get_description());
+      out.clear();
+    }
+  };
+  if (!co_await self.workers.run(job)) out.clear();
+  std::vector<MessageId> missing;
+  for (MessageId m : messages)
+    if (!out.count(m)) missing.push_back(m);
+  if (!missing.empty()) {
+    auto texts = co_await self.db->search_queue().pending_texts(account, missing);
+    if (texts)
+      for (auto& t : *texts)
+        if (!t.reparse) out.emplace(t.message, StoredText{"", std::move(t.search_text)});
+  }
+  co_return out;
+}
+
+awaitable<SearchResult<std::vector<Hit>>> Index::query(AccountId account, std::string text,
+                                                       std::size_t limit) {
+  auto& self = *impl_;
+  QueryLimits lim{self.cfg.max_query_bytes, self.cfg.max_query_terms, self.cfg.max_wildcard_terms};
+  auto q = translate_query(text, lim);
+  if (!q) co_return unexpected(q.error());
+  std::vector<Hit> hits;
+  std::optional<SearchError> err;
+  const fs::path path = self.path_of(account);
+  auto job = [&] {
+    try {
+      Xapian::Database* db = reader(path);
+      if (!db) return;
+      Xapian::Enquire enq(*db);
+      enq.set_query(
+          Xapian::Query(Xapian::Query::OP_FILTER, *q, Xapian::Query(terms::account_term(account))));
+      auto mset = enq.get_mset(0, static_cast<Xapian::doccount>(limit));
+      for (auto it = mset.begin(); it != mset.end(); ++it)
+        hits.push_back({terms::message_of(it.get_document()), it.get_weight()});
+    } catch (const Xapian::WildcardError&) {
+      err = SearchError::too_wide;
+    } catch (const Xapian::Error& e) {
+      spdlog::warn("search: query: {}", e.get_description());
+      err = SearchError::unavailable;
+    }
+  };
+  if (!co_await self.workers.run(job)) co_return unexpected(SearchError::unavailable);
+  if (err) co_return unexpected(*err);
+  co_return hits;
+}
+
+std::vector<ShardStats> read_shard_stats(const fs::path& dir, unsigned shards) {
+  std::vector<ShardStats> out;
+  for (unsigned s = 0; s < shards; ++s) {
+    ShardStats st;
+    st.shard = s;
+    const auto p = shard_path(dir, s);
+    std::error_code ec;
+    st.healthy = !fs::exists(rebuild_marker(dir, s), ec);
+    if (shard_exists(p)) {
+      try {
+        st.documents = Xapian::Database(p.string()).get_doccount();
+      } catch (const Xapian::Error&) {
+        st.healthy = false;
+      }
+    }
+    out.push_back(st);
+  }
+  return out;
+}
+
+awaitable<std::vector<ShardStats>> Index::shard_stats() {
+  std::vector<ShardStats> out;
+  co_await impl_->workers.run([&] { out = read_shard_stats(impl_->dir, impl_->cfg.shards); });
+  co_return out;
+}
+
+}  // namespace govmail::search

@@ -1,0 +1,154 @@
+#include "query.hpp"
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "core/text_fold.hpp"
+#include "terms.hpp"
+
+namespace govmail::search {
+namespace {
+
+constexpr double kAccentBoost = 2.0;
+
+struct Item {
+  std::vector<Field> fields;  // empty: the default fields
+  std::string text;
+  bool quoted = false;
+  bool wildcard = false;
+};
+
+std::optional<Field> field_named(std::string_view name) {
+  std::string n(name);
+  for (auto& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (n == "from") return Field::from;
+  if (n == "to") return Field::to;
+  if (n == "cc") return Field::cc;
+  if (n == "bcc") return Field::bcc;
+  if (n == "subject") return Field::subject;
+  if (n == "body") return Field::body;
+  return std::nullopt;
+}
+
+bool space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+SearchResult<std::vector<Item>> split_items(std::string_view s) {
+  std::vector<Item> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (space(s[i])) {
+      ++i;
+      continue;
+    }
+    Item item;
+    auto colon = s.find(':', i);
+    auto end_of_word = i;
+    while (end_of_word < s.size() && !space(s[end_of_word]) && s[end_of_word] != '"') ++end_of_word;
+    if (colon != std::string_view::npos && colon < end_of_word) {
+      if (auto f = field_named(s.substr(i, colon - i))) {
+        item.fields.push_back(*f);
+        i = colon + 1;
+        if (i >= s.size() || space(s[i])) return unexpected(SearchError::syntax);
+      }
+    }
+    if (s[i] == '"') {
+      auto close = s.find('"', i + 1);
+      if (close == std::string_view::npos) return unexpected(SearchError::syntax);
+      item.text = std::string(s.substr(i + 1, close - i - 1));
+      item.quoted = true;
+      i = close + 1;
+    } else {
+      auto start = i;
+      while (i < s.size() && !space(s[i])) ++i;
+      item.text = std::string(s.substr(start, i - start));
+      if (!item.text.empty() && item.text.back() == '*') {
+        item.wildcard = true;
+        item.text.pop_back();
+      }
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+struct Word {
+  std::string folded, key;
+};
+
+std::vector<Word> words_of(std::string_view text) {
+  std::vector<Word> out;
+  core::fold_words(text, [&](std::string_view f, std::string_view k) {
+    out.push_back({std::string(f), std::string(k)});
+  });
+  return out;
+}
+
+Xapian::Query word_query(Field f, const Word& w) {
+  Xapian::Query q(terms::folded_prefix(f) + w.folded);
+  if (w.key.empty()) return q;
+  Xapian::Query exact(Xapian::Query::OP_SCALE_WEIGHT,
+                      Xapian::Query(terms::accent_prefix(f) + w.key), kAccentBoost);
+  return Xapian::Query(Xapian::Query::OP_OR, q, exact);
+}
+
+Xapian::Query phrase_query(Field f, const std::vector<Word>& words) {
+  std::vector<Xapian::Query> folded, exact;
+  bool accented = false;
+  for (const auto& w : words) {
+    folded.emplace_back(terms::folded_prefix(f) + w.folded);
+    accented = accented || !w.key.empty();
+    exact.emplace_back(w.key.empty() ? terms::folded_prefix(f) + w.folded
+                                     : terms::accent_prefix(f) + w.key);
+  }
+  Xapian::Query q(Xapian::Query::OP_PHRASE, folded.begin(), folded.end(), folded.size());
+  if (!accented) return q;
+  Xapian::Query e(Xapian::Query::OP_PHRASE, exact.begin(), exact.end(), exact.size());
+  return Xapian::Query(Xapian::Query::OP_OR, q,
+                       Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, e, kAccentBoost));
+}
+
+Xapian::Query item_query(Field f, const Item& item, const std::vector<Word>& words,
+                         const QueryLimits& limits) {
+  if (item.wildcard) {
+    // The words before the last must be there too; the last is a prefix.
+    std::vector<Xapian::Query> parts;
+    for (std::size_t i = 0; i + 1 < words.size(); ++i) parts.push_back(word_query(f, words[i]));
+    parts.emplace_back(Xapian::Query::OP_WILDCARD, terms::folded_prefix(f) + words.back().folded,
+                       limits.max_wildcard, Xapian::Query::WILDCARD_LIMIT_ERROR);
+    return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
+  }
+  if (words.size() > 1 || item.quoted) return phrase_query(f, words);
+  return word_query(f, words.front());
+}
+
+}  // namespace
+
+SearchResult<Xapian::Query> translate_query(std::string_view text, const QueryLimits& limits) {
+  if (text.size() > limits.max_bytes) return unexpected(SearchError::too_long);
+  auto items = split_items(text);
+  if (!items) return unexpected(items.error());
+  static const std::vector<Field> kDefault{Field::body, Field::subject, Field::from, Field::to,
+                                           Field::cc};
+  std::vector<Xapian::Query> all;
+  std::size_t terms_used = 0;
+  for (const auto& item : *items) {
+    auto words = words_of(item.text);
+    if (words.empty()) {
+      if (item.wildcard) return unexpected(SearchError::too_wide);  // "*" alone: everything
+      continue;
+    }
+    terms_used += words.size();
+    if (terms_used > limits.max_terms) return unexpected(SearchError::too_many_terms);
+    const auto& fields = item.fields.empty() ? kDefault : item.fields;
+    std::vector<Xapian::Query> per_field;
+    for (Field f : fields) per_field.push_back(item_query(f, item, words, limits));
+    all.emplace_back(Xapian::Query::OP_OR, per_field.begin(), per_field.end());
+  }
+  if (all.empty()) return unexpected(SearchError::syntax);
+  return Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end());
+}
+
+}  // namespace govmail::search
