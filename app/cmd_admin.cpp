@@ -48,7 +48,9 @@ constexpr const char* kAdminUsage =
     "  admins revoke ADDRESS | admins list | admins totp ADDRESS\n"
     "  audit list [--target T] [--action PREFIX] [--limit N]\n"
     "  dkim generate DOMAIN [--algorithm rsa|ed25519] [--selector S] | dkim list [DOMAIN]\n"
-    "  queue list [--all] [--limit N] | queue show|retry|delete ID  (also: govmail queue ...)\n";
+    "  queue list [--all] [--limit N] | queue show|retry|delete ID  (also: govmail queue ...)\n"
+    "  search stats | search reindex --account ADDRESS|--all [--progress] |\n"
+    "    search query ADDRESS TEXT...  (also: govmail search ...)\n";
 
 int usage_error(const std::string& what) {
   return admin_usage_error(what);
@@ -183,6 +185,9 @@ constexpr AdminCommand kAdminCommands[] = {
     {"queue", "show", queue_show, false},
     {"queue", "retry", queue_retry},
     {"queue", "delete", queue_delete},
+    {"search", "stats", search_stats, false},
+    {"search", "reindex", search_reindex},
+    {"search", "query", search_query, false},
 };
 
 std::string cli_actor() {

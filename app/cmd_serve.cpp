@@ -22,6 +22,7 @@
 #include "core/version.hpp"
 #include "demo_seed.hpp"
 #include "runtime.hpp"
+#include "search/index.hpp"
 #include "services.hpp"
 #include "smtp/backend.hpp"
 #include "smtp/dkim_vault.hpp"
@@ -78,6 +79,7 @@ struct Running {
   std::unique_ptr<core::Server> server;
   std::shared_ptr<smtp::OutboundService> outbound;
   std::shared_ptr<core::Resolver> resolver;  // outbound delivery and the MX's checks share it
+  std::shared_ptr<search::Index> search;
 };
 
 // Ports are bound and the TLS key is read: nothing more needs root.
@@ -144,7 +146,9 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
     }
     dkim_master = *prepared;
   }
-  Services services{cfg, run.db, *run.auth, std::move(tls), run.resolver, run.sessions};
+  run.search = std::make_shared<search::Index>(io.get_executor(), cfg.search,
+                                               cfg.server.var_dir / "search", run.db);
+  Services services{cfg, run.db, *run.auth, std::move(tls), run.resolver, run.sessions, run.search};
   if (auto r = add_services(*run.server, services); !r) {
     spdlog::critical("{}", r.error());
     co_return false;
@@ -162,6 +166,7 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
     run.outbound = *outbound;
     run.outbound->start();
   }
+  if (cfg.search.indexer) run.search->start_indexer();
   spdlog::info("govmail {} serving (database: {})", core::version(),
                cfg.database.url.empty() ? "embedded" : "external");
   co_return true;
@@ -171,6 +176,7 @@ awaitable<void> stop(Running& run) {
   if (run.server) co_await run.server->shutdown(std::chrono::seconds(5));
   if (run.outbound) co_await run.outbound->stop();
   if (run.resolver) run.resolver->stop();
+  if (run.search) co_await run.search->stop();
   run.account_changes.reset();
   if (run.db) run.db->close();
 }

@@ -9,5 +9,6 @@ int cmd_serve(std::vector<std::string> args);
 int cmd_admin(std::vector<std::string> args);
 int cmd_check_config(std::vector<std::string> args);
 int cmd_queue(std::vector<std::string> args);  // govmail admin queue ...
+int cmd_search(std::vector<std::string> args);  // govmail admin search ...
 
 }  // namespace govmail::app

@@ -12,6 +12,7 @@ constexpr const char* kUsage =
     "  serve [--config FILE]                 run the mail server in the foreground\n"
     "  admin [--config FILE] <object> <verb>  provisioning (govmail admin help)\n"
     "  queue [--config FILE] list|show|retry|delete  the outbound queue\n"
+    "  search [--config FILE] stats|reindex|query  full-text search (docs/SEARCH.md)\n"
     "  check-config [--print] FILE            validate a configuration file\n"
     "  --version                              print the version\n";
 
@@ -25,6 +26,7 @@ constexpr Command kCommands[] = {
     {"admin", govmail::app::cmd_admin},
     {"check-config", govmail::app::cmd_check_config},
     {"queue", govmail::app::cmd_queue},
+    {"search", govmail::app::cmd_search},
 };
 
 }  // namespace

@@ -25,7 +25,7 @@ Result<void, std::string> add_http(core::Server& server, const Services& s) {
     report.checks.emplace_back("database", v ? "ok" : std::string(store::to_string(v.error())));
     co_return report;
   });
-  admin::register_admin_api(http->router(), {s.cfg, s.db, s.auth});  // /admin/api
+  admin::register_admin_api(http->router(), {s.cfg, s.db, s.auth, s.search});  // /admin/api
   struct Spec {
     const char* name;
     const std::vector<std::string>& listen;
@@ -62,7 +62,8 @@ Result<void, std::string> add_smtp(core::Server& server, const Services& s) {
 
 // IMAP with STARTTLS (listen.imap) and implicit TLS (listen.imaps).
 Result<void, std::string> add_imap(core::Server& server, const Services& s) {
-  return imap::add_services(server, s.cfg, imap::make_store_backend(s.db, s.auth), s.tls,
+  auto search = s.cfg.search.use_index ? s.search : nullptr;
+  return imap::add_services(server, s.cfg, imap::make_store_backend(s.db, s.auth, search), s.tls,
                             s.sessions);
 }
 

@@ -9,6 +9,7 @@
 #include "core/listener.hpp"
 #include "core/session_registry.hpp"
 #include "core/tls.hpp"
+#include "search/index.hpp"
 #include "store/database.hpp"
 
 namespace govmail::app {
@@ -20,6 +21,7 @@ struct Services {
   core::TlsContext tls;
   std::shared_ptr<core::Resolver> resolver;         // the process's one DNS resolver
   std::shared_ptr<core::SessionRegistry> sessions;  // logged-in IMAP/SMTP sessions
+  std::shared_ptr<search::Index> search;             // full-text index (search.use_index)
 };
 
 Result<void, std::string> add_services(core::Server& server, const Services& services);

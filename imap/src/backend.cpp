@@ -78,8 +78,9 @@ namespace {
 
 class StoreBackend final : public Backend {
  public:
-  StoreBackend(std::shared_ptr<store::Database> db, core::AuthService& auth)
-      : db_(std::move(db)), auth_(auth) {}
+  StoreBackend(std::shared_ptr<store::Database> db, core::AuthService& auth,
+               std::shared_ptr<search::Index> search)
+      : db_(std::move(db)), auth_(auth), search_(std::move(search)) {}
   awaitable<core::AuthResult> authenticate(std::string user, std::string password,
                                            std::string ip) override {
     auto r = co_await auth_.verify(std::move(user), std::move(password), std::move(ip));
@@ -87,6 +88,7 @@ class StoreBackend final : public Backend {
     co_return r;
   }
   store::MailboxStore& mailboxes() override { return db_->mailboxes(); }
+  search::Index* search_index() override { return search_.get(); }
   store::Subscription subscribe_mailbox(
       store::MailboxId id, std::function<void(const store::MailboxEvent&)> fn) override {
     return db_->subscribe_mailbox(id, std::move(fn));
@@ -95,13 +97,15 @@ class StoreBackend final : public Backend {
  private:
   std::shared_ptr<store::Database> db_;
   core::AuthService& auth_;
+  std::shared_ptr<search::Index> search_;
 };
 
 }  // namespace
 
 std::shared_ptr<Backend> make_store_backend(std::shared_ptr<store::Database> db,
-                                            core::AuthService& auth) {
-  return std::make_shared<StoreBackend>(std::move(db), auth);
+                                            core::AuthService& auth,
+                                            std::shared_ptr<search::Index> search) {
+  return std::make_shared<StoreBackend>(std::move(db), auth, std::move(search));
 }
 
 }  // namespace govmail::imap

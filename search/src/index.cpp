@@ -400,9 +400,11 @@ awaitable<SearchResult<std::optional<std::vector<MessageId>>>> Index::substring_
       Xapian::Query any(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
       Xapian::Query q(Xapian::Query::OP_FILTER, any, Xapian::Query(terms::account_term(account)));
       found = doc_messages(*db, q);
-    } catch (const Xapian::DatabaseCorruptError& e) {
-      mark_for_rebuild(self.dir, shard, e.get_description());
-    } catch (const Xapian::DatabaseOpeningError& e) {
+    } catch (const Xapian::DatabaseModifiedError& e) {
+      // Overtaken by commits while reading (the reader is reopened next time): no narrowing.
+      spdlog::debug("search: shard {} changed while read: {}", shard, e.get_description());
+    } catch (const Xapian::DatabaseError& e) {
+      // Unreadable: searches do without it (found stays empty) until it is rebuilt.
       mark_for_rebuild(self.dir, shard, e.get_description());
     } catch (const Xapian::Error& e) {
       spdlog::warn("search: reading shard {}: {}", shard, e.get_description());
@@ -448,6 +450,13 @@ awaitable<std::map<MessageId, StoredText>> Index::stored_texts(AccountId account
         if (!t.reparse) out.emplace(t.message, StoredText{"", std::move(t.search_text)});
   }
   co_return out;
+}
+
+awaitable<SearchResult<std::vector<store::Uid>>> Index::uids_in_mailbox(
+    AccountId account, store::MailboxId mailbox, std::vector<MessageId> messages) {
+  auto r = co_await impl_->db->search_queue().uids_of(account, mailbox, std::move(messages));
+  if (!r) co_return unexpected(SearchError::unavailable);
+  co_return std::move(*r);
 }
 
 awaitable<SearchResult<std::vector<Hit>>> Index::query(AccountId account, std::string text,

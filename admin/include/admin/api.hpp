@@ -24,6 +24,9 @@ class Database;
 namespace govmail::webmail {
 class Router;
 }
+namespace govmail::search {
+class Index;
+}
 
 namespace govmail::admin {
 
@@ -31,6 +34,7 @@ struct AdminApiDeps {
   const core::Config& cfg;  // copied
   std::shared_ptr<store::Database> db;
   core::AuthService& auth;  // must outlive the router
+  std::shared_ptr<search::Index> search = nullptr;  // GET search/stats (docs per shard)
 };
 
 void register_admin_api(webmail::Router& router, AdminApiDeps deps);

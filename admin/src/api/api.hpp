@@ -18,6 +18,7 @@
 #include "core/auth.hpp"
 #include "core/awaitable_fwd.hpp"
 #include "core/config.hpp"
+#include "search/index.hpp"
 #include "store/admin_store.hpp"
 #include "store/database.hpp"
 #include "webmail/http_server.hpp"
@@ -90,6 +91,7 @@ struct Shared {
   core::AuthService& auth;
   Provisioning prov;
   Sessions sessions;
+  std::shared_ptr<search::Index> search;  // may be null (no shard figures then)
 };
 
 struct Call {
@@ -150,6 +152,7 @@ awaitable<HttpResponse> queue_list(Call& c);
 awaitable<HttpResponse> queue_show(Call& c);
 awaitable<HttpResponse> queue_retry(Call& c);
 awaitable<HttpResponse> queue_delete(Call& c);
+awaitable<HttpResponse> search_stats(Call& c);
 awaitable<HttpResponse> units_list(Call& c);
 awaitable<HttpResponse> units_import(Call& c);
 awaitable<HttpResponse> domains_list(Call& c);

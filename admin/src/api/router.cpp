@@ -73,6 +73,7 @@ constexpr Route kRoutes[] = {
     {"GET", "queue/:id", "queue.show", Access::province, queue_show, false},
     {"POST", "queue/:id/retry", "queue.retry", Access::province, queue_retry},
     {"DELETE", "queue/:id", "queue.delete", Access::province, queue_delete},
+    {"GET", "search/stats", "search.stats", Access::province, search_stats, false},
 };
 
 std::vector<std::string_view> split(std::string_view path) {
@@ -170,7 +171,7 @@ void register_admin_api(webmail::Router& router, AdminApiDeps deps) {
   // Braces, not make_shared's parentheses: clang 14 (the fuzz build) has no parenthesised
   // aggregate initialisation.
   std::shared_ptr<api::Shared> shared(
-      new api::Shared{deps.cfg, deps.db, deps.auth, std::move(prov), {}});
+      new api::Shared{deps.cfg, deps.db, deps.auth, std::move(prov), {}, deps.search});
   router.add("*", std::string(api::kBase),
              [shared](const webmail::HttpRequest& req) { return api::dispatch(*shared, req); });
 }

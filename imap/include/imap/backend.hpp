@@ -10,6 +10,10 @@
 #include "store/database.hpp"
 #include "store/mailbox_store.hpp"
 
+namespace govmail::search {
+class Index;
+}
+
 namespace govmail::imap {
 
 class Backend {
@@ -19,6 +23,8 @@ class Backend {
   virtual awaitable<core::AuthResult> authenticate(std::string user, std::string password,
                                                    std::string remote_ip) = 0;
   virtual store::MailboxStore& mailboxes() = 0;
+  // The full-text index for SEARCH text keys; null: every message is read (the slow path).
+  virtual search::Index* search_index() { return nullptr; }
   // Called on the io_context (any thread) for every committed change of the mailbox.
   virtual store::Subscription subscribe_mailbox(
       store::MailboxId mailbox, std::function<void(const store::MailboxEvent&)> fn) = 0;
@@ -38,6 +44,7 @@ class Backend {
 
 // The backend on the store and AuthService (both must outlive it).
 std::shared_ptr<Backend> make_store_backend(std::shared_ptr<store::Database> db,
-                                            core::AuthService& auth);
+                                            core::AuthService& auth,
+                                            std::shared_ptr<search::Index> search = nullptr);
 
 }  // namespace govmail::imap

@@ -1,13 +1,19 @@
 // SEARCH and UID SEARCH (RFC 3501 6.4.4, RFC 9051), ESEARCH (RFC 4731), SEARCHRES (RFC 5182),
-// MODSEQ (RFC 7162). Until the search index answers them, text keys are matched on decoded text:
-// SUBJECT and the address keys on the envelope decoded at ingest, HEADER and TEXT on the header
-// fields RFC 2047 decoded, BODY and TEXT on the body text that store::parse_message extracts
-// (transfer encodings and charsets decoded, NFC). Messages are read one at a time.
+// MODSEQ (RFC 7162). Text keys are matched on decoded text: SUBJECT and the address keys on the
+// envelope decoded at ingest, HEADER and TEXT on the header fields RFC 2047 decoded, BODY and
+// TEXT on the body text that store::parse_message extracts (transfer encodings and charsets
+// decoded, NFC).
+// With the search index (search.use_index), the index first narrows the messages to a superset
+// of the matches (whole words, prefixes, suffixes and infixes of its words; docs/SEARCH.md), and
+// the texts come from the index (or the queue, for messages not yet indexed) instead of a new
+// parse: the same matcher then decides, so both paths answer the same. Without it, every
+// message is read and parsed, one at a time.
 #include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "render.hpp"
+#include "search/index.hpp"
 #include "session_impl.hpp"
 #include "store/mime.hpp"
 #include "text_match.hpp"
@@ -253,11 +259,8 @@ bool uses_modseq(const SearchKey& k) {
   return std::any_of(k.children.begin(), k.children.end(), uses_modseq);
 }
 
-// The metadata of the selected messages [from, to) (0-based indexes), from the store.
-awaitable<store::Result<std::vector<store::MessageMeta>>> metas_of(Session::Impl& s, bool meta,
-                                                                   std::size_t from,
-                                                                   std::size_t to) {
-  const store::UidSet uids{{s.sel->messages[from].uid, s.sel->messages[to - 1].uid}};
+awaitable<store::Result<std::vector<store::MessageMeta>>> metas_of_uids(Session::Impl& s, bool meta,
+                                                                        store::UidSet uids) {
   if (meta) co_return co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, uids);
   auto r = co_await s.store().list_entries(s.account, s.sel->mailbox.id, uids);
   if (!r) co_return store::unexpected(r.error());
@@ -266,20 +269,159 @@ awaitable<store::Result<std::vector<store::MessageMeta>>> metas_of(Session::Impl
   co_return out;
 }
 
+std::size_t text_keys(const SearchKey& k) {
+  std::size_t n = (k.op == Op::body || k.op == Op::text || k.op == Op::header) ? 1 : 0;
+  for (const auto& c : k.children) n += text_keys(c);
+  return n;
+}
+
+bool too_long_text(const SearchKey& k, std::size_t max) {
+  if ((k.op == Op::body || k.op == Op::text || k.op == Op::header) && k.value.size() > max)
+    return true;
+  return std::any_of(k.children.begin(), k.children.end(),
+                     [max](const SearchKey& c) { return too_long_text(c, max); });
+}
+
+using Ids = std::optional<std::vector<store::MessageId>>;  // nullopt: every message
+
+std::vector<search::Field> fields_of(const SearchKey& k) {
+  using F = search::Field;
+  if (k.op == Op::body) return {F::body};
+  if (k.op == Op::text) return {F::header, F::body};
+  if (k.name == "SUBJECT") return {F::subject};
+  if (k.name == "FROM") return {F::from};
+  if (k.name == "TO") return {F::to};
+  if (k.name == "CC") return {F::cc};
+  if (k.name == "BCC") return {F::bcc};
+  return {F::header};
+}
+
+// The messages a key can match, as the index narrows them (a superset).
+awaitable<search::SearchResult<Ids>> narrow(search::Index& index, store::AccountId account,
+                                            const SearchKey& k) {
+  switch (k.op) {
+    case Op::body:
+    case Op::text:
+    case Op::header: {
+      if (k.op == Op::header && k.value.empty()) co_return Ids();  // field presence
+      auto fields = fields_of(k);
+      co_return co_await index.substring_candidates(account, std::move(fields), k.value);
+    }
+    case Op::and_: {
+      Ids out;
+      for (const auto& c : k.children) {
+        auto r = co_await narrow(index, account, c);
+        if (!r) co_return r;
+        if (!*r) continue;
+        if (!out) {
+          out = std::move(*r);
+          continue;
+        }
+        std::vector<store::MessageId> both;
+        std::set_intersection(out->begin(), out->end(), (*r)->begin(), (*r)->end(),
+                              std::back_inserter(both));
+        out = std::move(both);
+      }
+      co_return out;
+    }
+    case Op::or_: {
+      auto a = co_await narrow(index, account, k.children[0]);
+      if (!a || !*a) co_return a;
+      auto b = co_await narrow(index, account, k.children[1]);
+      if (!b || !*b) co_return b;
+      std::vector<store::MessageId> either;
+      std::set_union((*a)->begin(), (*a)->end(), (*b)->begin(), (*b)->end(),
+                     std::back_inserter(either));
+      co_return Ids(std::move(either));
+    }
+    default:
+      co_return Ids();
+  }
+}
+
+// The selected messages' UIDs to test, in chunks of at most kChunk: all of them, or the
+// candidates the index gave.
+std::vector<store::UidSet> chunks_of(const std::vector<store::Uid>& uids) {
+  std::vector<store::UidSet> out;
+  for (std::size_t i = 0; i < uids.size(); i += kChunk) {
+    store::UidSet set;
+    for (std::size_t j = i; j < std::min(uids.size(), i + kChunk); ++j) {
+      if (!set.empty() && set.back().last + 1 == uids[j])
+        set.back().last = uids[j];
+      else
+        set.push_back({uids[j], uids[j]});
+    }
+    out.push_back(std::move(set));
+  }
+  return out;
+}
+
+std::string_view search_error_text(search::SearchError e) {
+  return search::to_string(e);
+}
+
 }  // namespace
+
+// Reads the candidate's texts from what the index kept (or the queue), else from the store.
+awaitable<void> load_texts(Session::Impl& s, const Needs& needs, Candidate& c,
+                           std::map<store::MessageId, search::StoredText>& texts) {
+  const auto& m = *c.meta;
+  auto stored = texts.find(m.entry.message_id);
+  if (stored != texts.end() && !stored->second.header_block.empty()) {
+    c.raw = std::move(stored->second.header_block);
+    c.body_offset = c.raw.size();
+    c.body.emplace(std::move(stored->second.body));
+    co_return;
+  }
+  c.body_offset = parse_object(m.bodystructure_json).value("body_offset", std::uint64_t{0});
+  // HEADER alone, or a body known from the queue, reads only the header block.
+  std::optional<std::uint64_t> length;
+  if (!needs.body || stored != texts.end()) length = c.body_offset;
+  auto raw = co_await s.store().fetch_raw(s.account, m.entry.message_id, 0, length);
+  if (raw) c.raw = std::move(*raw);
+  if (stored != texts.end()) c.body.emplace(std::move(stored->second.body));
+}
 
 awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_meta,
                             std::vector<SearchHit>& hits) {
   Needs needs;
   needs.meta = want_meta;
   needs_of(key, needs);
+  search::Index* index = text_keys(key) > 0 ? s.backend.search_index() : nullptr;
+  std::vector<store::Uid> uids;
+  Ids candidates;
+  if (index) {
+    const auto& cfg = index->config();
+    if (text_keys(key) > cfg.max_query_terms)
+      co_return no("[LIMIT] Too many text keys (search.max_query_terms)");
+    if (too_long_text(key, cfg.max_query_bytes))
+      co_return no("[LIMIT] Search string too long (search.max_query_bytes)");
+    auto narrowed = co_await narrow(*index, s.account, key);
+    if (!narrowed)
+      co_return no("[UNAVAILABLE] " + std::string(search_error_text(narrowed.error())));
+    candidates = std::move(*narrowed);
+  }
+  if (candidates) {
+    auto found = co_await index->uids_in_mailbox(s.account, s.sel->mailbox.id, *candidates);
+    if (!found) co_return no("[UNAVAILABLE] " + std::string(search_error_text(found.error())));
+    for (auto u : *found)
+      if (s.sel->seq_of(u)) uids.push_back(u);
+  } else {
+    uids.reserve(s.sel->messages.size());
+    for (const auto& m : s.sel->messages) uids.push_back(m.uid);
+  }
   Matcher matcher(s);
   // In chunks, so that the metadata held is bounded whatever the mailbox size; the raw message
-  // and its decoded text are held for one message at a time.
-  for (std::size_t from = 0; from < s.sel->messages.size(); from += kChunk) {
-    auto to = std::min(s.sel->messages.size(), from + kChunk);
-    auto metas = co_await metas_of(s, needs.meta, from, to);
+  // and its decoded text are held for one message at a time (the index's texts for one chunk).
+  for (auto& chunk : chunks_of(uids)) {
+    auto metas = co_await metas_of_uids(s, needs.meta, std::move(chunk));
     if (!metas) co_return store_error_reply(metas.error(), "SEARCH");
+    std::map<store::MessageId, search::StoredText> texts;
+    if (index && (needs.header || needs.body)) {
+      std::vector<store::MessageId> ids;
+      for (const auto& m : *metas) ids.push_back(m.entry.message_id);
+      texts = co_await index->stored_texts(s.account, std::move(ids));
+    }
     for (auto& m : *metas) {
       auto seq = s.sel->seq_of(m.entry.uid);
       if (!seq) continue;  // not announced to this session yet
@@ -287,14 +429,7 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
       c.seq = *seq;
       c.meta = &m;
       if (needs.meta) c.envelope = parse_object(m.envelope_json);
-      if (needs.header || needs.body) {
-        c.body_offset = parse_object(m.bodystructure_json).value("body_offset", std::uint64_t{0});
-        // HEADER alone reads only the header block, not the attachments.
-        std::optional<std::uint64_t> length;
-        if (!needs.body) length = c.body_offset;
-        auto raw = co_await s.store().fetch_raw(s.account, m.entry.message_id, 0, length);
-        if (raw) c.raw = std::move(*raw);
-      }
+      if (needs.header || needs.body) co_await load_texts(s, needs, c, texts);
       if (!matcher.match(key, c)) continue;
       if (!want_meta) m.envelope_json = m.bodystructure_json = {};  // bounded hits
       hits.push_back({*seq, std::move(m)});

@@ -76,6 +76,10 @@ class Index {
   awaitable<std::map<store::MessageId, StoredText>> stored_texts(
       store::AccountId account, std::vector<store::MessageId> messages);
 
+  // The UIDs, ascending, that these messages have in the account's mailbox.
+  awaitable<SearchResult<std::vector<store::Uid>>> uids_in_mailbox(
+      store::AccountId account, store::MailboxId mailbox, std::vector<store::MessageId> messages);
+
   // --- ranked queries: words (accented or not), "phrases", prefix*, field:value (from, to, cc,
   // bcc, subject, body), document numbers such as 123/UBND-VP. Best first.
   awaitable<SearchResult<std::vector<Hit>>> query(store::AccountId account, std::string text,

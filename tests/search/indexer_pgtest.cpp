@@ -1,0 +1,195 @@
+// The indexer inside `govmail serve` against a real PostgreSQL and real Xapian shards: it drains
+// the queue (rows deleted only after the commit), one process holds the lease, expunged messages
+// leave the index, a replay indexes nothing twice, and searches never cross accounts.
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "search/index.hpp"
+#include "store/search_queue.hpp"
+#include "tests/store/store_fixture.hpp"
+
+namespace govmail::store::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using search::Field;
+
+std::string vn_message(int n, const std::string& body) {
+  return "From: Nguyễn Văn A <a@example.gov.vn>\r\nTo: b@example.gov.vn\r\nSubject: Công văn " +
+         std::to_string(n) + "\r\nMessage-ID: <m" + std::to_string(n) +
+         "@example.gov.vn>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; "
+         "charset=utf-8\r\n\r\n" +
+         body + "\r\n";
+}
+
+class IndexerTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gm-indexer-pgtest-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    cfg_.shards = 3;
+    cfg_.batch = 7;  // several batches
+    cfg_.poll_interval = 20ms;
+    cfg_.lease_ttl = 5s;
+  }
+  void TearDown() override {
+    for (auto& i : indexes_) run(stop(i));
+    indexes_.clear();
+    std::filesystem::remove_all(dir_);
+  }
+  static awaitable<bool> stop(std::shared_ptr<search::Index> i) {
+    co_await i->stop();
+    co_return true;
+  }
+
+  std::shared_ptr<search::Index> index(bool start) {
+    auto i = std::make_shared<search::Index>(io_.get_executor(), cfg_, dir_, db_);
+    if (start) i->start_indexer();
+    indexes_.push_back(i);
+    return i;
+  }
+  IndexQueueStats stats() { return run(db_->search_queue().stats()).value(); }
+  bool drained(std::chrono::seconds limit = 30s) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      auto s = stats();
+      if (s.queued == 0 && s.removals == 0) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+  std::uint64_t documents(search::Index& i) {
+    std::uint64_t n = 0;
+    for (auto& s : run(i.shard_stats())) n += s.documents;
+    return n;
+  }
+  std::vector<MessageId> candidates(search::Index& i, AccountId a, std::string needle,
+                                    std::vector<Field> f = {Field::body}) {
+    auto r = run(i.substring_candidates(a, std::move(f), std::move(needle)));
+    EXPECT_TRUE(r.ok());
+    EXPECT_TRUE(r.ok() && r->has_value());
+    return r.ok() && r->has_value() ? **r : std::vector<MessageId>{-1};
+  }
+
+  std::filesystem::path dir_;
+  core::SearchConfig cfg_;
+  std::vector<std::shared_ptr<search::Index>> indexes_;
+};
+
+TEST_F(IndexerTest, DrainsTheQueueIntoTheShardsAndSearchesStayInTheirAccount) {
+  auto a = add_account("a@example.gov.vn"), b = add_account("b@example.gov.vn");
+  auto ia = mailbox(a.id, "INBOX"), ib = mailbox(b.id, "INBOX");
+  std::vector<MessageId> mine;
+  for (int n = 0; n < 20; ++n)
+    mine.push_back(
+        append(a.id, ia.id, vn_message(n, n % 2 ? "Đề nghị báo cáo" : "hòa giải")).message_id);
+  auto theirs = append(b.id, ib.id, vn_message(99, "Đề nghị riêng")).message_id;
+  EXPECT_EQ(stats().queued, 21);
+  auto i = index(true);
+  ASSERT_TRUE(drained());
+  EXPECT_EQ(documents(*i), 21u);
+  auto odd = candidates(*i, a.id, "de nghi");
+  EXPECT_EQ(odd.size(), 10u);
+  EXPECT_EQ(std::count(odd.begin(), odd.end(), theirs), 0);
+  EXPECT_EQ(candidates(*i, b.id, "đề nghị"), (std::vector<MessageId>{theirs}));
+  EXPECT_EQ(candidates(*i, a.id, "hòa giải").size(), 10u);
+  EXPECT_EQ(candidates(*i, a.id, "ải").size(), 10u);  // an infix of an indexed word
+  EXPECT_EQ(candidates(*i, a.id, "van", {Field::subject}).size(), 20u);
+  EXPECT_EQ(candidates(*i, a.id, "nguyen", {Field::from}).size(), 20u);
+  EXPECT_TRUE(candidates(*i, a.id, "zzz").empty());
+  // The texts kept for verifying come back whole, for this account only.
+  auto texts = run(i->stored_texts(a.id, {mine[1], theirs}));
+  ASSERT_EQ(texts.size(), 1u);
+  EXPECT_EQ(texts[mine[1]].body, "Đề nghị báo cáo");
+  EXPECT_TRUE(texts[mine[1]].header_block.starts_with("From: Nguyễn"));
+  EXPECT_TRUE(texts[mine[1]].header_block.ends_with("\r\n\r\n"));
+  auto uids = run(i->uids_in_mailbox(a.id, ia.id, odd)).value();
+  EXPECT_EQ(uids.size(), 10u);
+  EXPECT_TRUE(run(i->uids_in_mailbox(b.id, ib.id, odd)).value().empty());
+}
+
+TEST_F(IndexerTest, QueuedMessagesAreCandidatesWithTheirQueueTextBeforeIndexing) {
+  auto a = add_account("q@example.gov.vn");
+  auto box = mailbox(a.id, "INBOX");
+  auto m = append(a.id, box.id, vn_message(1, "chưa đánh chỉ mục")).message_id;
+  auto i = index(false);                                                // no indexer
+  EXPECT_EQ(candidates(*i, a.id, "zzz"), (std::vector<MessageId>{m}));  // pending: a candidate
+  auto texts = run(i->stored_texts(a.id, {m}));
+  ASSERT_EQ(texts.size(), 1u);
+  EXPECT_EQ(texts[m].body, "chưa đánh chỉ mục");
+  EXPECT_TRUE(texts[m].header_block.empty());  // the caller reads the header from the store
+  cfg_.max_pending = 0;                        // too many queued: no narrowing at all
+  auto j = index(false);
+  auto r = run(j->substring_candidates(a.id, {Field::body}, "x"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+}
+
+TEST_F(IndexerTest, OnlyTheLeaseHolderIndexes) {
+  auto a = add_account("l@example.gov.vn");
+  auto box = mailbox(a.id, "INBOX");
+  append(a.id, box.id, vn_message(1, "một"));
+  ASSERT_TRUE(run(db_->search_queue().hold_lease("another-process", 60)).value());
+  auto i = index(true);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(stats().queued, 1);  // another process holds the lease: nothing written here
+  EXPECT_EQ(documents(*i), 0u);
+  ASSERT_TRUE(run(db_->search_queue().drop_lease("another-process")).ok());
+  ASSERT_TRUE(drained());
+  EXPECT_EQ(documents(*i), 1u);
+  EXPECT_FALSE(stats().lease_holder.empty());
+}
+
+TEST_F(IndexerTest, ExpungedMessagesLeaveAndReplaysIndexNothingTwice) {
+  auto a = add_account("x@example.gov.vn");
+  auto box = mailbox(a.id, "INBOX");
+  for (int n = 0; n < 10; ++n) append(a.id, box.id, vn_message(n, "văn bản " + std::to_string(n)));
+  auto i = index(true);
+  ASSERT_TRUE(drained());
+  EXPECT_EQ(documents(*i), 10u);
+  // A replay (a kill -9 after the commit, before the rows went; or reindex): same documents.
+  EXPECT_EQ(run(db_->search_queue().requeue({a.id})).value(), 10);
+  ASSERT_TRUE(drained());
+  EXPECT_EQ(documents(*i), 10u);
+  // Expunge 3: their documents go; a copy kept in another mailbox keeps its document.
+  ASSERT_TRUE(run(store().set_flags(a.id, box.id, {{1, 3}}, FlagOp::add, Flags{kDeleted, {}})));
+  ASSERT_TRUE(run(store().expunge(a.id, box.id)).ok());
+  ASSERT_TRUE(drained());
+  EXPECT_EQ(documents(*i), 7u);
+  EXPECT_TRUE(candidates(*i, a.id, "van ban 1").empty());
+  EXPECT_EQ(candidates(*i, a.id, "van ban 4").size(), 1u);
+}
+
+TEST_F(IndexerTest, ACorruptShardIsRebuiltFromTheStore) {
+  auto a = add_account("c@example.gov.vn");
+  auto box = mailbox(a.id, "INBOX");
+  for (int n = 0; n < 5; ++n) append(a.id, box.id, vn_message(n, "khôi phục"));
+  auto i = index(true);
+  ASSERT_TRUE(drained());
+  auto shard = dir_ / ("shard-00" + std::to_string(a.id % 3));
+  for (auto& f : std::filesystem::directory_iterator(shard))
+    if (f.path().extension() == ".glass") {
+      std::FILE* fp = std::fopen(f.path().c_str(), "r+b");
+      std::string junk(8192, '\x5a');
+      std::fwrite(junk.data(), 1, junk.size(), fp);
+      std::fclose(fp);
+    }
+  // A search sees the damage: no narrowing (the caller reads every message), a rebuild is marked.
+  auto r = run(i->substring_candidates(a.id, {Field::body}, "khoi phuc"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->has_value());
+  auto until = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < until &&
+         (std::filesystem::exists(shard.string() + ".rebuild") || documents(*i) != 5 ||
+          stats().queued != 0))
+    std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(documents(*i), 5u);
+  EXPECT_EQ(candidates(*i, a.id, "khoi phuc").size(), 5u);
+}
+
+}  // namespace
+}  // namespace govmail::store::testing
