@@ -174,7 +174,7 @@ def check_corpus(ma, mb):
             ("BODY", "ong"), ("BODY", "g v"), ("TEXT", "UBND-VP"), ("BODY", "77/NQ"),
             ("FROM", "van thu"), ("FROM", "văn thư"), ("TO", "alice"), ("HEADER", "Message-ID", DOMAIN),
             ("TEXT", "ký duyệt"), ("BODY", "postponed; council")]
-    expected_nonempty = {("BODY", "cong van"): 2, ("BODY", "de nghi"): 2, ("BODY", "duoc"): 2,
+    expected_nonempty = {("TEXT", "cong van"): 2, ("BODY", "cong van"): 0, ("BODY", "de nghi"): 2, ("BODY", "duoc"): 2,
                          ("BODY", "dong thoi"): 3, ("BODY", "thuy"): 2, ("BODY", "khan"): 1,
                          ("BODY", "truong sa"): 1, ("BODY", "nguyen quang"): 1,
                          ("SUBJECT", "thuy loi"): 1, ("TEXT", "123/UBND-VP"): 1}
@@ -330,7 +330,8 @@ def check_equality(ma, mb):
     # ESEARCH (RFC 4731) with a text key
     a = send_raw(ma, [b"SEARCH RETURN (MIN MAX COUNT) BODY", "report"])
     b = send_raw(mb, [b"SEARCH RETURN (MIN MAX COUNT) BODY", "report"])
-    c.check(a == b and a[0] == "OK", f"ESEARCH equality: {a} vs {b}")
+    untag = lambda r: (r[0], [re.sub(r'\(TAG "[^"]*"\)', "", x) for x in r[1]])  # noqa: E731
+    c.check(untag(a) == untag(b) and a[0] == "OK" and "COUNT" in str(a), f"ESEARCH equality: {a} vs {b}")
 
 
 def timed_search(m, key, text, n=3):
@@ -487,7 +488,7 @@ Sync All
         mc = login(port_a, "crash")
         mc.select("INBOX")
         found = sum(1 for i in range(0, 400, 37)
-                    if len(mc.search(None, "BODY", f"crashword{i}")[1][0].split()) == 1)
+                    if len(mc.search(None, "BODY", f'"crashword{i} "')[1][0].split()) == 1)
         c.check(found == len(range(0, 400, 37)), f"crash messages found one each: {found}")
         c.check(len(search_utf8(mc, "BODY", "khoi phuc") or []) == 400, "all 400 found")
 
