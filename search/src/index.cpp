@@ -434,6 +434,12 @@ awaitable<std::map<MessageId, StoredText>> Index::stored_texts(AccountId account
         if (p == db->postlist_end(term)) continue;
         out.emplace(m, terms::unpack_text(db->get_document(*p).get_data()));
       }
+    } catch (const Xapian::DatabaseModifiedError& e) {
+      spdlog::debug("search: stored text: {}", e.get_description());
+      out.clear();
+    } catch (const Xapian::DatabaseError& e) {
+      mark_for_rebuild(self.dir, self.shard_of(account), e.get_description());
+      out.clear();  // the caller reads these messages from the store
     } catch (const Xapian::Error& e) {
       spdlog::warn("search: stored text: {}", e.get_description());
       out.clear();

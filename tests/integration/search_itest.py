@@ -35,7 +35,7 @@ tmp = traversable_tempdir()
 var = os.path.join(tmp, "var")
 
 
-def write_cfg(name, imap_port, http_port, use_index, indexer):
+def write_cfg(name, imap_port, http_port, use_index, indexer, batch=50):
     path = os.path.join(tmp, name)
     with open(path, "w") as f:
         f.write(f"""
@@ -68,7 +68,7 @@ argon2_memlimit = 8388608
 use_index = {"true" if use_index else "false"}
 indexer = {"true" if indexer else "false"}
 shards = 4
-batch = 50
+batch = {batch}
 poll_interval = "100ms"
 lease_ttl = "5s"
 max_query_terms = 64
@@ -78,7 +78,10 @@ max_query_bytes = 4096
 
 
 port_a, port_b = free_port(), free_port()
-cfg_a = write_cfg("a.toml", port_a, free_port(), True, True)
+http_a = free_port()
+cfg_a = write_cfg("a.toml", port_a, http_a, True, True)
+# A with small batches: a kill -9 lands while the queue is half drained
+cfg_a_small = write_cfg("a-small.toml", port_a, http_a, True, True, batch=5)
 cfg_b = write_cfg("b.toml", port_b, free_port(), False, False)
 
 
@@ -470,16 +473,19 @@ Sync All
             append(mc, "INBOX", message(f"Crash {i}", f"crashword{i} văn bản khôi phục"))
         queued_before = stats(cfg_a, env)[0]
         c.check(queued_before >= 400, f"queued while no indexer ran: {queued_before}")
+        A.cfg = cfg_a_small
         A.start()
         deadline = time.time() + 60
         while time.time() < deadline:
-            q = stats(cfg_a, env)[0]
-            if q is not None and q < queued_before:
+            q = int(psql(db.url, "SELECT count(*) FROM index_queue"))
+            if q < queued_before - 20:
                 break
-            time.sleep(0.05)
+            time.sleep(0.01)
         A.stop(signal.SIGKILL)
-        left = stats(cfg_a, env)[0]
+        left = int(psql(db.url, "SELECT count(*) FROM index_queue"))
         print(f"killed -9 with {left} of {queued_before} still queued", flush=True)
+        c.check(0 < left < queued_before, f"the kill landed while indexing: {left} left")
+        A.cfg = cfg_a
         A.start()
         docs = wait_indexed(env, timeout=180)
         entries = int(psql(db.url, "SELECT count(*) FROM (SELECT DISTINCT account_id, message_id "
