@@ -538,7 +538,21 @@ Sync All
         c.check("marked for rebuild" in log and "rebuilt" in log, "the corruption was logged")
         c.check(A.p.poll() is None, "A kept running")
 
-        # --- admin API stats need a login; the CLI's figures are checked above
+        # --- the admin API shows the same figures (province admins; an auditor is refused)
+        from admin_support import Api, totp  # noqa: E402
+        govmail("admin", "--config", cfg_a, "admins", "grant", f"alice@{DOMAIN}", "--role",
+                "province", env=env, check=True)
+        out = govmail("admin", "--config", cfg_a, "admins", "totp", f"alice@{DOMAIN}", env=env,
+                      check=True).stdout
+        secret = [x.split(": ", 1)[1] for x in out.splitlines() if x.startswith("secret: ")][0]
+        api = Api(http_a)
+        st, _ = api.call("GET", "/search/stats")
+        c.check(st == 401, f"search stats without a login: {st}")
+        st, _ = api.login(f"alice@{DOMAIN}", PW, totp(secret))
+        c.check(st == 200, f"admin login: {st}")
+        st, j = api.call("GET", "/search/stats")
+        c.check(st == 200 and j.get("queued") == 0 and j.get("documents") == entries and
+                len(j.get("shards", [])) == 4 and j.get("indexer"), f"GET search/stats: {st} {j}")
     finally:
         rc_a = A.stop()
         rc_b = B.stop()
