@@ -130,14 +130,22 @@ std::optional<Xapian::Query> field_query(Xapian::Database& db, Field f,
                                          const std::vector<terms::Piece>& pieces, unsigned max) {
   std::vector<Xapian::Query> parts;
   const std::string prefix = terms::folded_prefix(f);
+  bool every_piece = true;
   for (const auto& p : pieces) {
-    if (p.kind == terms::Piece::Kind::skip) continue;
-    auto words = expand(db, prefix, p, max);
-    if (!words) continue;  // too wide to narrow by this piece
+    std::optional<std::vector<std::string>> words;
+    if (p.kind != terms::Piece::Kind::skip) words = expand(db, prefix, p, max);
+    if (!words) {  // too wide (or cut) to narrow by this piece
+      every_piece = false;
+      continue;
+    }
     if (words->empty()) return Xapian::Query(Xapian::Query::MatchNothing);
     parts.emplace_back(Xapian::Query::OP_OR, words->begin(), words->end());
   }
   if (parts.empty()) return std::nullopt;
+  // The needle's words stand at consecutive positions in any text that holds it (only
+  // separators lie between them): a phrase, when every piece is known.
+  if (every_piece && parts.size() > 1)
+    return Xapian::Query(Xapian::Query::OP_PHRASE, parts.begin(), parts.end(), parts.size());
   return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
 }
 

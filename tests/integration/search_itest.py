@@ -514,9 +514,11 @@ Sync All
         gen_id = int(psql(db.url, f"SELECT id FROM accounts WHERE address = 'gen@{DOMAIN}'"))
         shard = os.path.join(var, "search", "shard-%03d" % (gen_id % 4))
         for name in os.listdir(shard):
-            if name.endswith(".glass"):
-                with open(os.path.join(shard, name), "r+b") as f:
-                    f.write(os.urandom(8192))
+            if name.endswith(".glass"):  # every block garbage: whatever a search reads
+                path = os.path.join(shard, name)
+                size = os.path.getsize(path)
+                with open(path, "r+b") as f:
+                    f.write(os.urandom(size))
         ga = login(port_a, "gen")
         ga.select("INBOX")
         a = run_utf8(ga, ["BODY", "cong van"])

@@ -174,7 +174,7 @@ TEST_F(IndexerTest, ACorruptShardIsRebuiltFromTheStore) {
   for (auto& f : std::filesystem::directory_iterator(shard))
     if (f.path().extension() == ".glass") {
       std::FILE* fp = std::fopen(f.path().c_str(), "r+b");
-      std::string junk(8192, '\x5a');
+      std::string junk(std::filesystem::file_size(f.path()), '\x5a');
       std::fwrite(junk.data(), 1, junk.size(), fp);
       std::fclose(fp);
     }
