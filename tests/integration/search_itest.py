@@ -307,6 +307,8 @@ def send_raw(m, words):
 def run_utf8(m, q, cmd="SEARCH", uid=False):
     if cmd == "SORT":
         return send_raw(m, [b"SORT (SUBJECT ARRIVAL) UTF-8"] + list(q))
+    if cmd == "THREAD":
+        return send_raw(m, [b"THREAD REFERENCES UTF-8"] + list(q))
     head = [b"UID SEARCH" if uid else b"SEARCH", b"CHARSET UTF-8"]
     return send_raw(m, head + list(q))
 
@@ -323,7 +325,7 @@ def search_utf8(m, key, text):
 
 def check_equality(ma, mb):
     for q in EQUALITY_QUERIES:
-        for cmd, uid in (("SEARCH", False), ("SEARCH", True), ("SORT", False)):
+        for cmd, uid in (("SEARCH", False), ("SEARCH", True), ("SORT", False), ("THREAD", False)):
             a = run_utf8(ma, q, cmd, uid)
             b = run_utf8(mb, q, cmd, uid)
             if a is None:
