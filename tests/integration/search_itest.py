@@ -83,6 +83,9 @@ cfg_a = write_cfg("a.toml", port_a, http_a, True, True)
 # A with small batches: a kill -9 lands while the queue is half drained
 cfg_a_small = write_cfg("a-small.toml", port_a, http_a, True, True, batch=5)
 cfg_b = write_cfg("b.toml", port_b, free_port(), False, False)
+# C searches through the index but never indexes: messages still queued are found all the same.
+port_c = free_port()
+cfg_c = write_cfg("c.toml", port_c, free_port(), True, False)
 
 
 class Server:
@@ -475,6 +478,17 @@ Sync All
             append(mc, "INBOX", message(f"Crash {i}", f"crashword{i} văn bản khôi phục"))
         queued_before = stats(cfg_a, env)[0]
         c.check(queued_before >= 400, f"queued while no indexer ran: {queued_before}")
+        C = Server(cfg_c, port_c, env, "c")
+        C.start()
+        mcc = login(port_c, "crash")
+        mcc.select("INBOX")
+        got = search_utf8(mcc, "BODY", "khôi phục")
+        c.check(got is not None and len(got) == 400,
+                f"queued (not yet indexed) messages found through the queue's text: {got and len(got)}")
+        got = search_utf8(mcc, "BODY", "crashword7 ")
+        c.check(got is not None and len(got) == 1, f"one queued message by its word: {got}")
+        mcc.logout()
+        c.check(C.stop() == 0, "C stopped cleanly")
         A.cfg = cfg_a_small
         A.start()
         deadline = time.time() + 60
