@@ -149,6 +149,14 @@ std::optional<Xapian::Query> field_query(Xapian::Database& db, Field f,
   return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
 }
 
+// The id of this index directory (search/INDEX-ID); "" when there is none yet.
+std::string read_index_id(const fs::path& dir) {
+  std::ifstream in(dir / "INDEX-ID");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
 std::string make_holder() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -177,6 +185,7 @@ struct Index::Impl {
   std::string holder;
   std::atomic<bool> stopped{false}, running{false};
   bool leader = false;
+  bool id_checked = false;  // the indexer compared this directory's id with the database's
   // Only touched inside worker jobs that the indexer loop awaits one at a time.
   std::map<unsigned, std::unique_ptr<Xapian::WritableDatabase>> writers;
 
@@ -297,6 +306,43 @@ struct Index::Impl {
     }
   }
 
+  // The rows consumed so far went into the directory the database names: when this one is
+  // another (lost, replaced, new), every message is queued again before indexing goes on.
+  awaitable<bool> check_index_id() {
+    auto& q = db->search_queue();
+    std::string local = read_index_id(dir);
+    if (local.empty()) {
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      local = make_holder();
+      std::ofstream(dir / "INDEX-ID") << local << "\n";
+      if (read_index_id(dir) != local) {
+        spdlog::error("search: cannot write {}", (dir / "INDEX-ID").string());
+        co_return false;
+      }
+    }
+    auto known = co_await q.index_id();
+    if (!known) co_return false;
+    if (!known->empty() && *known != local) {
+      auto n = co_await q.requeue({});
+      if (!n) co_return false;
+      spdlog::warn(
+          "search: {} is not the index the queue was drained into: {} messages queued "
+          "again",
+          dir.string(), *n);
+    }
+    if (*known != local && !co_await q.set_index_id(local)) co_return false;
+    id_checked = true;
+    co_return true;
+  }
+
+  // Searchers trust this directory only when it is the one the database names (or none is).
+  awaitable<bool> index_is_current() {
+    auto known = co_await db->search_queue().index_id();
+    if (!known) co_return false;
+    co_return known->empty() || *known == read_index_id(dir);
+  }
+
   // One round: lease, rebuilds, a batch. true when there was work (look again at once).
   awaitable<bool> step() {
     auto& q = db->search_queue();
@@ -311,6 +357,7 @@ struct Index::Impl {
     }
     if (!leader) spdlog::info("search: this process runs the indexer ({})", holder);
     leader = true;
+    if (!id_checked && !co_await check_index_id()) co_return false;
     co_await rebuild_marked();
     auto jobs = co_await q.next_jobs(cfg.batch);
     if (!jobs) co_return false;
@@ -384,7 +431,8 @@ awaitable<SearchResult<std::optional<std::vector<MessageId>>>> Index::substring_
   if (needle.size() > self.cfg.max_query_bytes) co_return unexpected(SearchError::too_long);
   auto pending = co_await self.db->search_queue().pending(account, self.cfg.max_pending);
   if (!pending) co_return unexpected(SearchError::unavailable);
-  if (pending->size() > self.cfg.max_pending || self.rebuilding(account))
+  if (pending->size() > self.cfg.max_pending || self.rebuilding(account) ||
+      !co_await self.index_is_current())
     co_return std::optional<std::vector<MessageId>>();
   auto pieces = terms::substring_pieces(needle);
   if (pieces.empty()) co_return std::optional<std::vector<MessageId>>();

@@ -31,3 +31,11 @@ CREATE TABLE search_indexer_lease (
   holder text NOT NULL,
   expires_at timestamptz NOT NULL
 );
+
+-- Which index directory the consumed queue rows went into (search/INDEX-ID under var_dir): an
+-- indexer that finds another id (a lost or replaced directory) queues every message again, and
+-- a searcher whose directory has another id does without its index.
+CREATE TABLE search_index_state (
+  id smallint PRIMARY KEY CHECK (id = 1),
+  index_id text NOT NULL
+);

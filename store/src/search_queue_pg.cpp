@@ -104,6 +104,19 @@ awaitable<Result<IndexQueueStats>> PgSearchQueue::stats() {
   co_return s;
 }
 
+awaitable<Result<std::string>> PgSearchQueue::index_id() {
+  auto rows = co_await run(*pool_, sql::kSearchIndexId, Params(), "search index id");
+  if (!rows) co_return unexpected(rows.error());
+  co_return std::string(rows->get(0, 0));
+}
+
+awaitable<Result<void>> PgSearchQueue::set_index_id(std::string id) {
+  auto rows =
+      co_await run(*pool_, sql::kSearchSetIndexId, Params().text(std::move(id)), "search index id");
+  if (!rows) co_return unexpected(rows.error());
+  co_return Result<void>{};
+}
+
 awaitable<Result<std::int64_t>> PgSearchQueue::requeue(std::vector<AccountId> accounts) {
   auto rows = co_await run(*pool_, sql::kSearchRequeue, Params().num_array(to_ints(accounts)),
                            "search requeue");

@@ -18,6 +18,8 @@ class PgSearchQueue final : public SearchQueue {
   awaitable<Result<std::vector<IndexRemoval>>> next_removals(std::size_t max) override;
   awaitable<Result<void>> finish_removals(std::vector<std::int64_t> ids) override;
   awaitable<Result<IndexQueueStats>> stats() override;
+  awaitable<Result<std::string>> index_id() override;
+  awaitable<Result<void>> set_index_id(std::string id) override;
   awaitable<Result<std::int64_t>> requeue(std::vector<AccountId> accounts) override;
   awaitable<Result<std::int64_t>> queued_for(AccountId account) override;
   awaitable<Result<std::vector<AccountId>>> accounts_with_mail() override;

@@ -525,6 +525,18 @@ Sync All
         mb.select("INBOX")
         check_corpus(ma2, mb)
 
+        # --- a lost index directory: the indexer sees another INDEX-ID and queues everything
+        A.stop()
+        os.rename(os.path.join(var, "search"), os.path.join(tmp, "search-lost"))
+        A.start()
+        c.check(wait_indexed(env, timeout=180) == entries, "lost directory rebuilt in full")
+        with open(os.path.join(tmp, "a.log")) as f:
+            c.check("is not the index the queue was drained into" in f.read(),
+                    "the lost directory was noticed")
+        ma3 = login(port_a, "alice")
+        ma3.select("INBOX")
+        check_corpus(ma3, mb)
+
         # --- a corrupt shard: detected, logged, rebuilt while A serves
         shard = None
         gen_id = int(psql(db.url, f"SELECT id FROM accounts WHERE address = 'gen@{DOMAIN}'"))

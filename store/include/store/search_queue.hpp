@@ -58,6 +58,9 @@ class SearchQueue {
   virtual awaitable<Result<std::vector<IndexRemoval>>> next_removals(std::size_t max) = 0;
   virtual awaitable<Result<void>> finish_removals(std::vector<std::int64_t> ids) = 0;
   virtual awaitable<Result<IndexQueueStats>> stats() = 0;
+  // The id of the index directory the consumed rows went into ("" before any).
+  virtual awaitable<Result<std::string>> index_id() = 0;
+  virtual awaitable<Result<void>> set_index_id(std::string id) = 0;
 
   // --- reindex and shard rebuilds: queues every message of the accounts for a new parse.
   // accounts empty: every account. How many rows were queued.

@@ -79,4 +79,12 @@ inline constexpr pg::Statement kSearchUidsOf{
     "SELECT uid FROM mailbox_entries WHERE mailbox_id = $2 AND account_id = $1"
     " AND message_id = ANY ($3::bigint[]) ORDER BY uid"};
 
+inline constexpr pg::Statement kSearchIndexId{
+    "gm_search_index_id", "SELECT COALESCE((SELECT index_id FROM search_index_state), '')"};
+
+inline constexpr pg::Statement kSearchSetIndexId{
+    "gm_search_set_index_id",
+    "INSERT INTO search_index_state (id, index_id) VALUES (1, $1)"
+    " ON CONFLICT (id) DO UPDATE SET index_id = EXCLUDED.index_id"};
+
 }  // namespace govmail::store::sql
