@@ -16,13 +16,11 @@
 
 namespace govmail::core {
 class AuthService;
+class Router;
 struct Config;
 }  // namespace govmail::core
 namespace govmail::store {
 class Database;
-}
-namespace govmail::webmail {
-class Router;
 }
 
 namespace govmail::admin {
@@ -33,6 +31,6 @@ struct AdminApiDeps {
   core::AuthService& auth;  // must outlive the router
 };
 
-void register_admin_api(webmail::Router& router, AdminApiDeps deps);
+void register_admin_api(core::Router& router, AdminApiDeps deps);
 
 }  // namespace govmail::admin

@@ -1,4 +1,4 @@
-#include "webmail/http_server.hpp"
+#include "core/http_server.hpp"
 
 #include <array>
 #include <atomic>
@@ -16,7 +16,7 @@
 #include "core/stream.hpp"
 #include "core/version.hpp"
 
-namespace govmail::webmail {
+namespace govmail::core {
 
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
@@ -281,4 +281,4 @@ awaitable<void> HttpServer::serve(core::Stream& stream) {
   }
 }
 
-}  // namespace govmail::webmail
+}  // namespace govmail::core

@@ -14,10 +14,8 @@
 #include "core/awaitable_fwd.hpp"
 
 namespace govmail::core {
-class Stream;
-}
 
-namespace govmail::webmail {
+class Stream;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -108,4 +106,4 @@ class HttpServer {
   HealthCheck health_check_;
 };
 
-}  // namespace govmail::webmail
+}  // namespace govmail::core

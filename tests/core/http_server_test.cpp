@@ -1,6 +1,6 @@
 // HttpServer behind the real listener on a loopback ephemeral port; a Beast client checks the
 // answers on the wire.
-#include "webmail/http_server.hpp"
+#include "core/http_server.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
-namespace govmail::webmail {
+namespace govmail::core {
 namespace {
 
 using namespace std::chrono_literals;
@@ -305,4 +305,4 @@ TEST_F(HttpTest, ExpectContinueGetsInterimResponse) {
 }
 
 }  // namespace
-}  // namespace govmail::webmail
+}  // namespace govmail::core
