@@ -92,12 +92,25 @@ class MethodRegistry {
     MethodHandler handler;
   };
   void add(std::string name, std::string capability, MethodHandler handler) {
+    capabilities_.try_emplace(capability);
     methods_[std::move(name)] = Entry{std::move(capability), std::move(handler)};
   }
   const Entry* find(const std::string& name) const {
     auto it = methods_.find(name);
     return it == methods_.end() ? nullptr : &it->second;
   }
+
+  // What the session resource (RFC 8620 2) says of a capability: its object under
+  // "capabilities" and under the account's "accountCapabilities". A capability that methods
+  // are registered under is announced with empty objects unless set here.
+  struct CapabilityInfo {
+    Json session = Json::object();
+    Json account = Json::object();
+  };
+  void set_capability(const std::string& name, Json session, Json account) {
+    capabilities_[name] = CapabilityInfo{std::move(session), std::move(account)};
+  }
+  const std::map<std::string, CapabilityInfo>& capabilities() const { return capabilities_; }
 
   // Blob ids that are not uploads or whole messages (see BlobContent).
   using BlobResolver =
@@ -108,6 +121,7 @@ class MethodRegistry {
 
  private:
   std::map<std::string, Entry> methods_;
+  std::map<std::string, CapabilityInfo> capabilities_;
   BlobResolver blob_resolver_;
 };
 
