@@ -47,10 +47,14 @@ HttpResponse locked_out(std::chrono::seconds retry_after) {
 bool origin_refused(const HttpRequest& request) {
   auto origin = request.header("Origin");
   if (origin.empty()) return false;  // not a browser's cross-origin request (or same-origin GET)
-  return !same_origin(origin, request.header("Host"), request.tls);
+  return !same_origin(origin, request.header("Host"), client_used_tls(request));
 }
 
 }  // namespace
+
+bool client_used_tls(const HttpRequest& request) {
+  return request.tls || (request.loopback && request.header("X-Forwarded-Proto") == "https");
+}
 
 WebAuth::WebAuth(const core::Config& cfg, std::shared_ptr<store::Database> db,
                  core::AuthService& auth)
@@ -60,7 +64,8 @@ WebAuth::WebAuth(const core::Config& cfg, std::shared_ptr<store::Database> db,
       last_sweep_(std::make_shared<std::atomic<std::int64_t>>(0)) {}
 
 bool WebAuth::password_transport_ok(const HttpRequest& request) const {
-  return request.tls || (request.loopback && cfg_.auth.allow_plaintext_on_loopback);
+  return client_used_tls(request) ||
+         (request.loopback && cfg_.auth.allow_plaintext_on_loopback);
 }
 
 awaitable<void> WebAuth::maybe_sweep() {
@@ -162,7 +167,7 @@ awaitable<HttpResponse> WebAuth::login(const HttpRequest& request) {
            {"csrfToken", csrf},
            {"expiresIn", lifetime}};
   HttpResponse res = HttpResponse::json(200, out.dump());
-  res.headers.emplace_back("Set-Cookie", session_cookie(token, lifetime, request.tls));
+  res.headers.emplace_back("Set-Cookie", session_cookie(token, lifetime, client_used_tls(request)));
   co_return res;
 }
 
@@ -177,7 +182,7 @@ awaitable<HttpResponse> WebAuth::logout(const HttpRequest& request) {
   HttpResponse res;
   res.status = 204;
   res.content_type = "text/plain";
-  res.headers.emplace_back("Set-Cookie", clear_session_cookie(request.tls));
+  res.headers.emplace_back("Set-Cookie", clear_session_cookie(client_used_tls(request)));
   co_return res;
 }
 

@@ -61,7 +61,7 @@ HttpResponse problem(int status, std::string_view type, std::string detail,
 std::string base_url(const HttpRequest& request) {
   std::string host(request.header("Host"));
   if (host.empty() || host.find_first_of("/\\ \"<>") != std::string::npos) host = "localhost";
-  return (request.tls ? "https://" : "http://") + host;
+  return (auth::client_used_tls(request) ? "https://" : "http://") + host;
 }
 
 awaitable<HttpResponse> JmapService::session(const HttpRequest& request) {
