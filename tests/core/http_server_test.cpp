@@ -305,7 +305,6 @@ TEST_F(HttpTest, ExpectContinueGetsInterimResponse) {
   });
 }
 
-
 TEST_F(HttpTest, RateLimitPerNetworkAnswers429WithRetryAfter) {
   HttpLimits limits;
   limits.rate_per_network = 1;

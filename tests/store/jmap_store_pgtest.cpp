@@ -44,8 +44,9 @@ TEST_F(JmapStoreTest, SessionsLiveUntilExpiryOrACredentialsChange) {
   EXPECT_TRUE(run(jmap().find_session(digest("t1"), 3600)).ok());
   EXPECT_TRUE(run(jmap().find_session(digest("t1"), 600)).ok()) << "marked used by the find";
 
-  tdb_.exec("UPDATE jmap_sessions SET expires_at = now() - interval '1 second' WHERE account_id = " +
-            std::to_string(alice.id));
+  tdb_.exec(
+      "UPDATE jmap_sessions SET expires_at = now() - interval '1 second' WHERE account_id = " +
+      std::to_string(alice.id));
   EXPECT_EQ(run(jmap().find_session(digest("t1"), 600)).error(), StoreError::not_found);
   EXPECT_TRUE(run(jmap().find_session(digest("t3"), 600)).ok());
   EXPECT_EQ(run(jmap().sweep()).value(), 2);
@@ -73,13 +74,15 @@ TEST_F(JmapStoreTest, BlobsAreTheAccountsOwn) {
   Account alice = add_account("alice@example.gov.vn");
   Account bob = add_account("bob@example.gov.vn");
   const std::string bytes("\x00\x01binary\xff", 10);
-  ASSERT_TRUE(run(jmap().put_upload(alice.id, digest(bytes), "application/x-test", bytes, 3600)).ok());
+  ASSERT_TRUE(
+      run(jmap().put_upload(alice.id, digest(bytes), "application/x-test", bytes, 3600)).ok());
   auto b = run(jmap().read_blob(alice.id, digest(bytes)));
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->data, bytes);
   EXPECT_EQ(b->type, "application/x-test");
   EXPECT_EQ(run(jmap().read_blob(bob.id, digest(bytes))).error(), StoreError::not_found);
-  ASSERT_TRUE(run(jmap().put_upload(alice.id, digest(bytes), "application/x-test", bytes, 3600)).ok())
+  ASSERT_TRUE(
+      run(jmap().put_upload(alice.id, digest(bytes), "application/x-test", bytes, 3600)).ok())
       << "the same upload again";
 
   const std::string raw = sample_message(1);
@@ -118,7 +121,8 @@ TEST_F(JmapStoreTest, AccountSubscriptionHearsEveryMailboxOfTheAccountFromAnothe
   }
   AppendRequest breq;
   breq.raw = std::make_shared<const std::string>(sample_message(3));
-  ASSERT_TRUE(run(other->mailboxes().append(bob.id, mailbox(bob.id, "INBOX").id, std::move(breq))).ok());
+  ASSERT_TRUE(
+      run(other->mailboxes().append(bob.id, mailbox(bob.id, "INBOX").id, std::move(breq))).ok());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (last.load() != a.modseq && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

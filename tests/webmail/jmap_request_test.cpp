@@ -77,30 +77,30 @@ TEST(JmapRequest, LimitsAreLimitErrorsNamingTheLimit) {
   RequestError big = parse_error(std::string(101, ' '), limits);
   EXPECT_EQ(big.type, "urn:ietf:params:jmap:error:limit");
   EXPECT_EQ(big.problem()["limit"], "maxSizeRequest");
-  RequestError calls = parse_error(
-      R"({"using":[],"methodCalls":[["a",{},"1"],["b",{},"2"],["c",{},"3"]]})", limits);
+  RequestError calls =
+      parse_error(R"({"using":[],"methodCalls":[["a",{},"1"],["b",{},"2"],["c",{},"3"]]})", limits);
   EXPECT_EQ(calls.type, "urn:ietf:params:jmap:error:limit");
   EXPECT_EQ(calls.problem()["limit"], "maxCallsInRequest");
-  auto two = parse_api_request(R"({"using":[],"methodCalls":[["a",{},"1"],["b",{},"2"]]})",
-                               limits, kCaps);
+  auto two =
+      parse_api_request(R"({"using":[],"methodCalls":[["a",{},"1"],["b",{},"2"]]})", limits, kCaps);
   EXPECT_TRUE(std::holds_alternative<ApiRequest>(two));
 }
 
 TEST(JmapRequest, DeepNestingIsRefusedBeforeParsing) {
-  std::string deep = R"({"using":[],"methodCalls":[["Core/echo",{"a":)" +
-                     std::string(10000, '[') + std::string(10000, ']') + R"(},"c"]]})";
+  std::string deep = R"({"using":[],"methodCalls":[["Core/echo",{"a":)" + std::string(10000, '[') +
+                     std::string(10000, ']') + R"(},"c"]]})";
   EXPECT_EQ(parse_error(deep, {1 << 20, 10}).type, "urn:ietf:params:jmap:error:notJSON");
   // Brackets inside strings do not count.
-  std::string in_string = R"({"using":[],"methodCalls":[["Core/echo",{"a":")" +
-                          std::string(1000, '[') + R"("},"c"]]})";
+  std::string in_string =
+      R"({"using":[],"methodCalls":[["Core/echo",{"a":")" + std::string(1000, '[') + R"("},"c"]]})";
   EXPECT_TRUE(std::holds_alternative<ApiRequest>(parse_api_request(in_string, {}, kCaps)));
   EXPECT_FALSE(json_too_deep(R"("\"[[[[")", 2));
   EXPECT_TRUE(json_too_deep("[[[", 2));
 }
 
 TEST(JmapRequest, CreatedIdsAreKept) {
-  auto r = parse_api_request(R"({"using":[],"methodCalls":[],"createdIds":{"k1":"M7"}})", {},
-                             kCaps);
+  auto r =
+      parse_api_request(R"({"using":[],"methodCalls":[],"createdIds":{"k1":"M7"}})", {}, kCaps);
   ASSERT_TRUE(std::holds_alternative<ApiRequest>(r));
   EXPECT_EQ(std::get<ApiRequest>(r).created_ids->at("k1"), "M7");
 }

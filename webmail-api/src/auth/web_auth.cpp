@@ -3,8 +3,8 @@
 #include <atomic>
 #include <chrono>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "auth/credentials.hpp"
 #include "core/auth.hpp"
@@ -64,8 +64,7 @@ WebAuth::WebAuth(const core::Config& cfg, std::shared_ptr<store::Database> db,
       last_sweep_(std::make_shared<std::atomic<std::int64_t>>(0)) {}
 
 bool WebAuth::password_transport_ok(const HttpRequest& request) const {
-  return client_used_tls(request) ||
-         (request.loopback && cfg_.auth.allow_plaintext_on_loopback);
+  return client_used_tls(request) || (request.loopback && cfg_.auth.allow_plaintext_on_loopback);
 }
 
 awaitable<void> WebAuth::maybe_sweep() {
@@ -121,8 +120,7 @@ awaitable<std::variant<Principal, HttpResponse>> WebAuth::authenticate(const Htt
     if (csrf.empty() || !equal_secret(hex(sha256(csrf)), session->csrf_sha256_hex))
       co_return HttpResponse::error(403, "missing or wrong X-CSRF-Token");
   }
-  co_return Principal{session->account_id, std::move(session->address), via,
-                      std::move(token_hash)};
+  co_return Principal{session->account_id, std::move(session->address), via, std::move(token_hash)};
 }
 
 awaitable<HttpResponse> WebAuth::login(const HttpRequest& request) {
@@ -152,8 +150,8 @@ awaitable<HttpResponse> WebAuth::login(const HttpRequest& request) {
   std::string token = random_token();
   std::string csrf = random_token();
   const auto lifetime = static_cast<long>(cfg_.jmap.session_lifetime.count());
-  auto created = co_await db_->jmap().create_session(r.account_id, sha256(token), sha256(csrf),
-                                                     lifetime);
+  auto created =
+      co_await db_->jmap().create_session(r.account_id, sha256(token), sha256(csrf), lifetime);
   if (!created) {
     if (created.error() == store::StoreError::not_found)
       co_return HttpResponse::error(401, "invalid credentials");

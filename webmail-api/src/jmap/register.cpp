@@ -176,7 +176,8 @@ void register_jmap(core::Router& router, JmapDeps deps) {
              [svc](const core::HttpRequest& r) { return svc->download(r); });
   router.add("GET", "/jmap/eventsource",
              [svc](const core::HttpRequest& r) { return svc->eventsource(r); });
-  router.add("POST", "/jmap/login", [svc](const core::HttpRequest& r) { return svc->auth.login(r); });
+  router.add("POST", "/jmap/login",
+             [svc](const core::HttpRequest& r) { return svc->auth.login(r); });
   router.add("POST", "/jmap/logout",
              [svc](const core::HttpRequest& r) { return svc->auth.logout(r); });
 }
