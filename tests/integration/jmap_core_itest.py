@@ -116,6 +116,9 @@ with FreshDatabase() as db:
     two.edit_config(lambda t: t.replace("https = []", f'https = ["127.0.0.1:{https_two}"]'))
     for s in (one, two):
         s.edit_config(lambda t: t + JMAP_LIMITS)
+    # Process two limits each client network to 20 requests/s, bursts of 60 (the last part).
+    two.edit_config(lambda t: t.replace("rate_per_network = 0", "rate_per_network = 20\n"
+                                        "rate_burst = 60"))
     # Failed logins lock a network out after 5 (the last part of the test) on process one.
     one.edit_config(lambda t: t.replace("[auth]\n", "[auth]\nmax_failures_per_ip = 5\n"
                                         "lockout_base = 60\n"))
@@ -500,6 +503,24 @@ with FreshDatabase() as db:
         c.check(st == 200, f"tokens already issued keep working: {st}")
         st, _, data = request(one.http, "GET", "/healthz")
         c.check(st == 200, "the server is still healthy")
+
+        # --- Requests per client network (http.rate_per_network) on process two ---------------
+        conn = http.client.HTTPConnection("127.0.0.1", two.http, timeout=30)
+        answers = []
+        for _ in range(100):
+            conn.request("GET", "/healthz")
+            r = conn.getresponse()
+            r.read()
+            answers.append((r.status, r.getheader("Retry-After")))
+        conn.close()
+        ok = sum(1 for st, _ in answers if st == 200)
+        refused = [ra for st, ra in answers if st == 429]
+        c.check(60 <= ok < 100 and refused and all(ra and int(ra) >= 1 for ra in refused),
+                f"a burst of 100 requests: the burst of 60 (and the refill) served, the rest 429 "
+                f"with Retry-After ({ok} served, {len(refused)} refused)")
+        time.sleep(1.2)
+        st, _, _ = request(two.http, "GET", "/healthz")
+        c.check(st == 200, f"the network is served again after a second: {st}")
     finally:
         stop_server(one, c)
         stop_server(two, c)
