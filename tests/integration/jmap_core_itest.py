@@ -381,7 +381,27 @@ with FreshDatabase() as db:
                 event.get("changed") == {a_id: {"Email": modseq, "Mailbox": modseq,
                                                 "Thread": modseq}},
                 f"the state is the account's modseq {modseq}: {event}")
+        # A mailbox created over IMAP on process two changes the Mailbox state too.
+        buf = b""
+        t0 = time.monotonic()
+        typ, _ = imap.create("\"D&ARE- &AOE-n\"")
+        t_created = time.monotonic()
+        while b"event: state" not in buf and time.monotonic() - t0 < 5:
+            try:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+            except socket.timeout:
+                pass
+        latency = time.monotonic() - t_created
+        modseq2 = psql(db.url, f"SELECT modseq FROM accounts WHERE id = {ids['alice']}")
+        c.check(typ == "OK" and b"event: state" in buf and latency < 1.0 and
+                f'"Mailbox":"{modseq2}"'.encode() in buf and modseq2 != modseq,
+                f"StateChange within a second of an IMAP CREATE on another process "
+                f"({latency:.3f} s, modseq {modseq2}): {buf[-300:]}")
         imap.logout()
+        sock.close()
 
         # A stream with closeafter=state ends after its event; ping comes at the asked interval.
         sock2 = socket.create_connection(("127.0.0.1", one.http), timeout=10)
