@@ -9,7 +9,7 @@ import imaplib
 import json
 import os
 import smtplib
-import ssl
+import socket
 import subprocess
 import sys
 import time
@@ -49,6 +49,13 @@ with FreshDatabase() as db:
             stop_server(srv, c)
             raise SystemExit(77)
 
+        # A push stream open while jmap-jam works: it must end on the state the methods return.
+        es = socket.create_connection(("127.0.0.1", srv.http), timeout=10)
+        es.sendall((f"GET /jmap/eventsource?types=*&closeafter=no&ping=0 HTTP/1.1\r\n"
+                    f"Host: x\r\nAuthorization: Bearer {token}\r\n\r\n").encode())
+        stream = b""
+        while b": govmail push" not in stream:  # the head: the stream is subscribed
+            stream += es.recv(4096)
         mods = node_modules()
         r = subprocess.run(["node", os.path.join(HERE, "jmap_mail_jam.mjs"),
                             f"http://127.0.0.1:{srv.http}/.well-known/jmap", token, bob],
@@ -67,6 +74,25 @@ with FreshDatabase() as db:
                 len(jam.get("queryIds", [])) == 2,
                 f"Email/query newest first + Email/get by reference: {jam.get('subjects')}")
         c.check(len(jam.get("flagUpdated", [])) == 1, f"Email/set keyword: {jam.get('flagUpdated')}")
+        es.settimeout(0.2)
+        deadline = time.time() + 3
+        while time.time() < deadline:
+            try:
+                chunk = es.recv(65536)
+                if not chunk:
+                    break
+                stream += chunk
+            except socket.timeout:
+                pass
+        es.close()
+        events = [json.loads(line[6:]) for line in stream.decode().splitlines()
+                  if line.startswith("data: ") and "StateChange" in line]
+        last = events[-1]["changed"][jam.get("accountId", "?")] if events else {}
+        c.check(len(events) >= 1 and last.get("Email") == jam.get("finalEmailState") and
+                last.get("Mailbox") == jam.get("finalMailboxState"),
+                f"push saw the JMAP changes and ends on the states the methods return "
+                f"({len(events)} events, last {last}, methods {jam.get('finalEmailState')} "
+                f"{jam.get('finalMailboxState')})")
         im = imaplib.IMAP4("127.0.0.1", imap_port)
         im.login(alice, PW)
         im.select("INBOX")

@@ -66,6 +66,10 @@ const [sent, meta] = await jam.requestMany((t) => {
 out.draftCreated = Object.keys(sent.draft.created ?? {});
 out.submissionCreated = Object.keys(sent.submission.created ?? {});
 out.submissionNotCreated = sent.submission.notCreated ?? null;
+const [last] = await jam.api.Email.get({ accountId, ids: [], properties: ["id"] });
+out.finalEmailState = last.state;
+const [lastBoxes] = await jam.api.Mailbox.get({ accountId, ids: [], properties: ["id"] });
+out.finalMailboxState = lastBoxes.state;
 } catch (e) {
   out.error = e instanceof Error ? String(e) + " " + JSON.stringify(e.cause ?? null) : e;
 }
