@@ -8,7 +8,8 @@
 #include "smtp/backend.hpp"
 #include "smtp/inbound_auth.hpp"
 #include "smtp/service.hpp"
-#include "webmail/http_server.hpp"
+#include "core/http_server.hpp"
+#include "webmail/jmap.hpp"
 
 namespace govmail::app {
 namespace {
@@ -17,15 +18,16 @@ namespace {
 // config loading refuses other addresses) and implicit TLS (listen.https).
 Result<void, std::string> add_http(core::Server& server, const Services& s) {
   if (s.cfg.listen.http.empty() && s.cfg.listen.https.empty()) return {};
-  auto http = std::make_shared<webmail::HttpServer>();
-  http->set_health_check([db = s.db]() -> awaitable<webmail::HealthReport> {
-    webmail::HealthReport report;
+  auto http = std::make_shared<core::HttpServer>(core::http_limits(s.cfg));
+  http->set_health_check([db = s.db]() -> awaitable<core::HealthReport> {
+    core::HealthReport report;
     auto v = co_await db->schema_version();
     report.ok = v.ok();
     report.checks.emplace_back("database", v ? "ok" : std::string(store::to_string(v.error())));
     co_return report;
   });
   admin::register_admin_api(http->router(), {s.cfg, s.db, s.auth, s.search});  // /admin/api
+  webmail::register_jmap(http->router(), {s.cfg, s.db, s.auth, s.sessions});  // JMAP, webmail
   struct Spec {
     const char* name;
     const std::vector<std::string>& listen;

@@ -105,7 +105,7 @@ void Session::Impl::announce_flags() {
 awaitable<void> Session::Impl::announce_recent() {
   if (!sel || !sel->arrived || rev2) co_return;
   sel->arrived = false;
-  if (!sel->read_only) {
+  if (!sel->read_only && std::exchange(sel->claim_due, false)) {
     auto claim = co_await store().claim_recent(account, sel->mailbox.id);
     if (!claim)
       spdlog::warn("imap user={} claim_recent failed: {}", user, store::to_string(claim.error()));
@@ -186,6 +186,7 @@ awaitable<void> Session::Impl::announce_changes(bool expunges, bool force) {
   }
   if (added) untagged(std::to_string(sel->messages.size()) + " EXISTS");
   sel->arrived |= added;
+  sel->claim_due |= added;
   sel->known_modseq = std::max(sel->known_modseq, ch->highestmodseq);
 }
 
@@ -208,6 +209,9 @@ std::vector<std::uint32_t> Session::Impl::resolve(const SeqSet& set, bool uid) c
 
 void Session::Impl::appended(const store::AppendResult& r) {
   if (!sel || sel->mailbox.id != r.mailbox_id) return;
+  // Claimed by the append itself (AppendRequest::claim_recent): ours even if announced later.
+  const bool claimed = r.recent.next > r.recent.first;
+  if (claimed) sel->add_recent(r.recent);
   const store::ModSeqStep step{r.modseq - 1, r.modseq};
   if (sel->known_modseq != step.prior || r.uid <= sel->max_uid()) {
     notifier->dirty = true;
@@ -217,6 +221,7 @@ void Session::Impl::appended(const store::AppendResult& r) {
   advance(step);
   untagged(std::to_string(sel->messages.size()) + " EXISTS");
   sel->arrived = true;
+  sel->claim_due |= !claimed;
 }
 
 void Session::Impl::select_mailbox(Selected s) {

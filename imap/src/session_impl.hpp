@@ -70,6 +70,7 @@ struct Selected {
   // (read-only: all from the mailbox's first unclaimed UID on, claimed by nobody).
   std::vector<store::RecentClaim> recent;
   bool arrived = false;  // messages were announced since the last "* n RECENT"
+  bool claim_due = false;  // some of them came without a claim of \Recent (not our APPEND)
   // Keywords announced in FLAGS/PERMANENTFLAGS, as stored; a FETCH FLAGS with another one
   // is preceded by new FLAGS and PERMANENTFLAGS (RFC 3501 7.2.6).
   std::set<std::string> keywords;

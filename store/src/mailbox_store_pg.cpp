@@ -187,9 +187,12 @@ awaitable<Result<Mailbox>> PgMailboxStore::create_mailbox(AccountId account, std
                                                           SpecialUse use) {
   auto norm = normalise_mailbox_name(name);
   if (!norm) co_return unexpected(norm.error());
-  co_return one_mailbox(co_await run(*pool_, sql::kCreateMailbox,
-                                     Params().num(account).text(*norm).num(static_cast<int>(use)),
-                                     "create mailbox"));
+  auto r = one_mailbox(co_await run(*pool_, sql::kCreateMailbox,
+                                    Params().num(account).text(*norm).num(static_cast<int>(use)),
+                                    "create mailbox"));
+  // Like rename and delete: a new mailbox changes the account's Mailbox state (JMAP push).
+  if (r) notifier_->changed(account, r->id, r->highestmodseq);
+  co_return r;
 }
 
 awaitable<Result<void>> PgMailboxStore::rename_mailbox(AccountId account, MailboxId id,
@@ -245,13 +248,14 @@ awaitable<Result<AppendResult>> PgMailboxStore::append(AccountId account,
   Delivery d;
   d.raw = std::move(req.raw);
   d.local.push_back({account, mailbox});
-  auto r = co_await ingest(d, req.flags.system, *keywords, req.internal_date);
+  const pg::Statement& statement = req.claim_recent ? sql::kDeliverClaim : sql::kDeliver;
+  auto r = co_await ingest(d, req.flags.system, *keywords, req.internal_date, statement);
   if (!r) co_return unexpected(r.error());
   co_return r->local.front();
 }
 
 awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery) {
-  co_return co_await ingest(delivery, 0, {}, std::nullopt);
+  co_return co_await ingest(delivery, 0, {}, std::nullopt, sql::kDeliver);
 }
 
 namespace {
@@ -332,17 +336,19 @@ std::string targets_key(const Delivery& d) {
 
 // One statement on its own (committed with other deliveries to the same mailboxes when they
 // coincide), or all of them in one transaction (a message and its report).
+// `statement` is the first delivery's: kDeliver, or kDeliverClaim for an APPEND that claims.
 awaitable<Result<std::vector<pg::Rows>>> run_deliveries(pg::Pool& pool, DeliveryBatcher& batcher,
                                                         const Delivery& d,
-                                                        const std::deque<Params>& params) {
+                                                        const std::deque<Params>& params,
+                                                        const pg::Statement& statement) {
   std::vector<pg::Rows> out;
   if (params.size() == 1) {
     Result<pg::Rows> rows = unexpected(StoreError::temporary);
     if (d.local.empty()) {
-      rows = co_await run(pool, sql::kDeliver, params.front(), "deliver");
+      rows = co_await run(pool, statement, params.front(), "deliver");
     } else {
       std::string key = targets_key(d);  // named: GCC 12 and temporaries in co_await (NOTES)
-      rows = co_await batcher.run(std::move(key), sql::kDeliver, params.front());
+      rows = co_await batcher.run(std::move(key), statement, params.front());
     }
     if (!rows) co_return unexpected(rows.error());
     out.push_back(std::move(*rows));
@@ -351,7 +357,8 @@ awaitable<Result<std::vector<pg::Rows>>> run_deliveries(pg::Pool& pool, Delivery
   pg::TxBody<void> body = [&](pg::Connection& c) -> awaitable<pg::PgResultOr<void>> {
     out.clear();  // a retried transaction starts over
     for (const auto& p : params) {
-      auto rows = co_await c.exec(sql::kDeliver, p.span());
+      const pg::Statement& st = out.empty() ? statement : sql::kDeliver;
+      auto rows = co_await c.exec(st, p.span());
       if (!rows) co_return unexpected(rows.error());
       out.push_back(std::move(*rows));
     }
@@ -375,6 +382,9 @@ DeliveryResult collect(ChangeNotifier& notifier, const Delivery& d, const pg::Ro
     a.uid = static_cast<Uid>(rows.get_int(i, 3));
     a.modseq = static_cast<ModSeq>(rows.get_int(i, 4));
     a.message_id = out.message_id;
+    if (rows.columns() > 8 && !rows.is_null(i, 7))  // kDeliverClaim, and the claim was ours
+      a.recent = {static_cast<std::uint64_t>(rows.get_int(i, 7)),
+                  static_cast<std::uint64_t>(rows.get_int(i, 8))};
     out.local.push_back(a);
     // Column 0 is the recipient's 1-based position in d.local.
     const auto& who = d.local.at(static_cast<std::size_t>(rows.get_int(i, 0)) - 1);
@@ -387,7 +397,8 @@ DeliveryResult collect(ChangeNotifier& notifier, const Delivery& d, const pg::Ro
 
 awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std::uint16_t flags,
                                                          const std::vector<std::string>& keywords,
-                                                         std::optional<UnixTime> internal_date) {
+                                                         std::optional<UnixTime> internal_date,
+                                                         const pg::Statement& statement) {
   std::vector<const Delivery*> all{&d};
   for (const auto& c : d.companions) {
     if (!c.companions.empty()) co_return unexpected(StoreError::invalid);
@@ -402,7 +413,7 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
       co_return unexpected(ok.error());
     deliver_params(params.emplace_back(), *all[i], parsed[i], flags, keywords, internal_date);
   }
-  auto rows = co_await run_deliveries(*pool_, batcher_, d, params);
+  auto rows = co_await run_deliveries(*pool_, batcher_, d, params, statement);
   if (!rows) co_return unexpected(rows.error());
   DeliveryResult out = collect(*notifier_, d, (*rows)[0]);
   for (std::size_t i = 1; i < all.size(); ++i)

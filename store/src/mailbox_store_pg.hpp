@@ -89,10 +89,12 @@ class PgMailboxStore final : public MailboxStore {
     AccountId account;
     std::optional<MailboxId> mailbox;
   };
-  // The one ingest path of append() and deliver().
+  // The one ingest path of append() and deliver(); `statement` is kDeliver, or kDeliverClaim
+  // for an append that claims \Recent.
   awaitable<Result<DeliveryResult>> ingest(const Delivery& d, std::uint16_t flags,
                                            const std::vector<std::string>& keywords,
-                                           std::optional<UnixTime> internal_date);
+                                           std::optional<UnixTime> internal_date,
+                                           const pg::Statement& statement);
   awaitable<Result<UidMapping>> copy_or_move(AccountId account, MailboxId from, UidSet uids,
                                              MailboxId to, bool move);
 

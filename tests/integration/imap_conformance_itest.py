@@ -314,6 +314,31 @@ def recent():
     c.check(sorted(got) == [0, 5], f"concurrent SELECT: {got}")
     for s in (a, b, e, v2, s1, s2):
         s.close()
+    recent_append_claims()
+
+
+def recent_append_claims():
+    """Item: an APPEND into the selected mailbox claims \\Recent in its own transaction, and with
+    it a message that arrived from elsewhere in between and was not yet announced."""
+    a = Raw()
+    a.cmd("CREATE R3")
+    a.cmd("CREATE R4")
+    r = a.cmd("SELECT R3")
+    c.check("0 EXISTS" in untagged(r) and "0 RECENT" in untagged(r), f"empty R3: {untagged(r)}")
+    b = Raw(imap_port2)
+    c.check(tagged(append(b, "R3", message("from b"))).startswith("OK"), "append R3 from b")
+    r = append(a, "R3", message("from a"))
+    expect(r, ["2 EXISTS", "2 RECENT"], "OK [APPENDUID", "APPEND claims the unannounced one too")
+    expect(a.cmd("FETCH 1:2 (FLAGS)"), ["1 FETCH (FLAGS (\\Recent))", "2 FETCH (FLAGS (\\Recent))"],
+           "OK", "both recent in the appending session")
+    r = b.cmd("SELECT R3")
+    c.check("0 RECENT" in untagged(r), f"claimed by a, not b: {untagged(r)}")
+    # A session that appends into a mailbox it has NOT selected claims nothing.
+    c.check(tagged(append(a, "R4", message("not selected"))).startswith("OK"), "append R4")
+    expect(b.cmd("STATUS R4 (RECENT)"), ['STATUS "R4" (RECENT 1)'], "OK",
+           "append elsewhere leaves it unclaimed")
+    for s in (a, b):
+        s.close()
 
 
 def keywords():

@@ -16,13 +16,11 @@
 
 namespace govmail::core {
 class AuthService;
+class Router;
 struct Config;
 }  // namespace govmail::core
 namespace govmail::store {
 class Database;
-}
-namespace govmail::webmail {
-class Router;
 }
 namespace govmail::search {
 class Index;
@@ -37,6 +35,6 @@ struct AdminApiDeps {
   std::shared_ptr<search::Index> search = nullptr;  // GET search/stats (docs per shard)
 };
 
-void register_admin_api(webmail::Router& router, AdminApiDeps deps);
+void register_admin_api(core::Router& router, AdminApiDeps deps);
 
 }  // namespace govmail::admin

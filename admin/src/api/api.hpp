@@ -21,13 +21,13 @@
 #include "search/index.hpp"
 #include "store/admin_store.hpp"
 #include "store/database.hpp"
-#include "webmail/http_server.hpp"
+#include "core/http_server.hpp"
 
 namespace govmail::admin::api {
 
 using json = nlohmann::json;
-using webmail::HttpRequest;
-using webmail::HttpResponse;
+using core::HttpRequest;
+using core::HttpResponse;
 
 // Who is calling, re-read from the store at every request.
 struct Principal {

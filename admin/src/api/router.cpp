@@ -164,7 +164,7 @@ awaitable<HttpResponse> dispatch(Shared& s, const HttpRequest& req) {
 
 namespace govmail::admin {
 
-void register_admin_api(webmail::Router& router, AdminApiDeps deps) {
+void register_admin_api(core::Router& router, AdminApiDeps deps) {
   // Argon2id on the AuthService worker pool, never on an io thread.
   Provisioning prov(deps.db->directory(),
                     [&auth = deps.auth](std::string pw) { return auth.hash(std::move(pw)); });
@@ -173,7 +173,7 @@ void register_admin_api(webmail::Router& router, AdminApiDeps deps) {
   std::shared_ptr<api::Shared> shared(
       new api::Shared{deps.cfg, deps.db, deps.auth, std::move(prov), {}, deps.search});
   router.add("*", std::string(api::kBase),
-             [shared](const webmail::HttpRequest& req) { return api::dispatch(*shared, req); });
+             [shared](const core::HttpRequest& req) { return api::dispatch(*shared, req); });
 }
 
 }  // namespace govmail::admin

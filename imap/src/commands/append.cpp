@@ -46,6 +46,10 @@ GOVMAIL_IMAP_HANDLER(cmd_append) {
     target = box->id;
   }
   req.raw = std::make_shared<const std::string>(message.value);
+  // Into the mailbox this IMAP4rev1 session has selected read-write: the new message is recent
+  // here (the first session to be told of it), claimed in the append's own transaction.
+  req.claim_recent = s.sel && !s.sel->read_only && !s.rev2 &&
+                     (target ? *target == s.sel->mailbox.id : s.sel->mailbox.name == "INBOX");
   auto r = co_await s.store().append(s.account, target, std::move(req));
   if (!r) co_return store_error_reply(r.error(), "APPEND");
   s.appended(*r);

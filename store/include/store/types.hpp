@@ -123,6 +123,9 @@ struct AppendRequest {
   std::shared_ptr<const std::string> raw;  // the message exactly as received
   Flags flags;
   std::optional<UnixTime> internal_date;  // now when absent
+  // Claim \Recent up to the new message in the same transaction (an IMAP4rev1 session that has
+  // the target mailbox selected read-write): AppendResult::recent is what it claimed.
+  bool claim_recent = false;
 };
 
 struct AppendResult {
@@ -131,6 +134,7 @@ struct AppendResult {
   Uid uid = 0;
   ModSeq modseq = 0;  // the account's modseq, moved by exactly one by this append
   MessageId message_id = 0;
+  RecentClaim recent;  // with AppendRequest::claim_recent; empty when another session was first
 };
 
 struct LocalRecipient {

@@ -30,13 +30,15 @@ inline constexpr pg::Statement kOpenMailbox{
     "FROM mailboxes b WHERE account_id = $1 AND name = $2"};
 // The UIDs not yet claimed by a session, [first_recent_uid, uidnext), become the caller's
 // (RFC 3501 2.3.2 \Recent): the row lock of ON CONFLICT orders concurrent claims, and a claim
-// never moves the mark back (a snapshot's uidnext may be older than another claimer's). The CTE
+// never moves the mark back (a snapshot's uidnext may be older than another claimer's); when
+// the snapshot shows nothing unclaimed, no row is written or locked at all (most SELECTs). The CTE
 // "c" gives (first, next), no row when there was nothing to claim. mailbox_recent is unlogged:
 // the commit waits for no fsync (migration 0013).
 // clang-format off
 #define GOVMAIL_CLAIM_RECENT(WHERE)                                                        \
   "WITH c AS (INSERT INTO mailbox_recent AS r (mailbox_id, claimed_from, first_recent_uid) " \
-  "SELECT id, 1, uidnext FROM mailboxes WHERE " WHERE " AND uidnext > 1 "                  \
+  "SELECT id, 1, uidnext FROM mailboxes m WHERE " WHERE " AND uidnext > COALESCE("          \
+  "(SELECT first_recent_uid FROM mailbox_recent x WHERE x.mailbox_id = m.id), 1) "          \
   "ON CONFLICT (mailbox_id) DO UPDATE SET claimed_from = r.first_recent_uid, "             \
   "first_recent_uid = EXCLUDED.first_recent_uid "                                          \
   "WHERE r.first_recent_uid < EXCLUDED.first_recent_uid "                                  \
@@ -74,11 +76,25 @@ inline constexpr pg::Statement kUnsubscribe{
 // $1 sha256, $2 data, $3 internal date, $4 envelope, $5 bodystructure, $6 subject, $7 from,
 // $8 Message-ID, $9 thread refs, $10 accounts, $11 mailboxes, $12 flags, $13 keywords,
 // $14 search text, $15 envelope from, $16-$18 remote recipients, $19 ENVID, $20 RET.
-inline constexpr pg::Statement kDeliver{
-    "gm_deliver",
-    "SELECT ord, mailbox_id, uidvalidity, uid, modseq, message_id, outbound_id FROM "
-    "govmail_deliver($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-    "$18, $19, $20)"};
+#define GOVMAIL_DELIVER_CALL                                                                  \
+  "SELECT ord, mailbox_id, uidvalidity, uid, modseq, message_id, outbound_id FROM "           \
+  "govmail_deliver($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, " \
+  "$18, $19, $20)"
+inline constexpr pg::Statement kDeliver{"gm_deliver", GOVMAIL_DELIVER_CALL};
+// An APPEND by an IMAP4rev1 session that has the mailbox selected: the delivery, then the claim
+// of \Recent up to the new message (as kClaimRecent, from the UID the delivery gave), in the
+// same statement and transaction, so the session's "* n RECENT" costs no round trip of its own.
+// Two more columns: the claimed range (first, next), NULL when another session claimed first.
+inline constexpr pg::Statement kDeliverClaim{
+    "gm_deliver_claim",
+    "WITH d AS (" GOVMAIL_DELIVER_CALL "), "
+    "c AS (INSERT INTO mailbox_recent AS r (mailbox_id, claimed_from, first_recent_uid) "
+    "SELECT mailbox_id, 1, uid + 1 FROM d WHERE ord > 0 "
+    "ON CONFLICT (mailbox_id) DO UPDATE SET claimed_from = r.first_recent_uid, "
+    "first_recent_uid = EXCLUDED.first_recent_uid "
+    "WHERE r.first_recent_uid < EXCLUDED.first_recent_uid "
+    "RETURNING r.claimed_from AS first, r.first_recent_uid AS next) "
+    "SELECT d.*, (SELECT first FROM c), (SELECT next FROM c) FROM d"};
 
 // The entries of mailbox b in the UID ranges ($3 firsts, $4 lasts): one index range scan per
 // range whatever the plan. Pool connections use generic plans, which know neither how many

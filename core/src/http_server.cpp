@@ -1,7 +1,9 @@
-#include "webmail/http_server.hpp"
+#include "core/http_server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <optional>
 #include <random>
 
@@ -13,10 +15,12 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/config.hpp"
+#include "core/limits.hpp"
 #include "core/stream.hpp"
 #include "core/version.hpp"
 
-namespace govmail::webmail {
+namespace govmail::core {
 
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
@@ -70,9 +74,13 @@ ReadOutcome refusal(const beast::error_code& ec) {
   return {ReadOutcome::bad, 400, "malformed request"};
 }
 
-std::string serialize(http::response<http::string_body>& res) {
+// The response as bytes; with head_only, the status line and headers only (a streamed body
+// follows).
+template <class Body>
+std::string serialize(http::response<Body>& res, bool head_only = false) {
   std::string out;
-  http::response_serializer<http::string_body> sr(res);
+  http::response_serializer<Body> sr(res);
+  sr.split(head_only);
   beast::error_code ec;
   do {
     sr.next(ec, [&](beast::error_code&, const auto& buffers) {
@@ -83,13 +91,14 @@ std::string serialize(http::response<http::string_body>& res) {
       }
       sr.consume(n);
     });
-  } while (!ec && !sr.is_done());
+  } while (!ec && !(head_only ? sr.is_header_done() : sr.is_done()));
   return out;
 }
 
 // Every answer: no sniffing, framing or referrers, no content loading (JSON API; a page that
 // needs more sets its own Content-Security-Policy); over TLS, browsers stay on TLS (HSTS).
-void set_security_headers(http::response<http::string_body>& res, bool tls) {
+template <class Body>
+void set_security_headers(http::response<Body>& res, bool tls) {
   res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Frame-Options", "DENY");
   res.set("Referrer-Policy", "no-referrer");
@@ -113,6 +122,31 @@ awaitable<bool> write_response(core::Stream& stream, const HttpResponse& r, bool
   co_return static_cast<bool>(w);
 }
 
+// Headers of a streamed answer: no Content-Length, the connection closes when the body ends.
+awaitable<bool> write_stream_head(core::Stream& stream, const HttpResponse& r, unsigned version) {
+  http::response<http::empty_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "govmail");
+  res.set(http::field::content_type, r.content_type);
+  set_security_headers(res, stream.is_tls());
+  for (const auto& header : r.headers) res.erase(header.first);
+  for (const auto& [name, value] : r.headers) res.insert(name, value);
+  res.keep_alive(false);
+  core::IoResult w = co_await stream.write(serialize(res, /*head_only=*/true));
+  co_return static_cast<bool>(w);
+}
+
+class StreamBodyWriter final : public BodyWriter {
+ public:
+  explicit StreamBodyWriter(core::Stream& stream) : stream_(stream) {}
+  awaitable<bool> write(std::string chunk) override {
+    core::IoResult w = co_await stream_.write(chunk);
+    co_return static_cast<bool>(w);
+  }
+
+ private:
+  core::Stream& stream_;
+};
+
 HttpRequest to_request(http::request<http::string_body>& msg, const core::Stream& stream) {
   HttpRequest req;
   req.method = std::string(msg.method_string());
@@ -124,6 +158,7 @@ HttpRequest to_request(http::request<http::string_body>& msg, const core::Stream
   req.body = std::move(msg.body());
   req.remote_address = stream.remote_address();
   req.tls = stream.is_tls();
+  req.loopback = stream.is_loopback();
   return req;
 }
 
@@ -221,7 +256,56 @@ Router::Match Router::find(std::string_view method, std::string_view path) const
   return m;
 }
 
+HttpLimits http_limits(const Config& cfg) {
+  HttpLimits l;
+  l.header_max = cfg.http.header_max;
+  l.body_max = std::max({cfg.http.body_max, cfg.jmap.max_size_upload, cfg.jmap.max_size_request});
+  l.request_timeout = cfg.http.request_timeout;
+  l.idle_timeout = cfg.http.keepalive_timeout;
+  l.max_requests_per_connection = cfg.http.max_requests_per_connection;
+  l.rate_per_network = cfg.http.rate_per_network;
+  l.rate_burst = cfg.http.rate_burst;
+  l.ipv4_network_prefix = cfg.limits.ipv4_network_prefix;
+  l.ipv6_network_prefix = cfg.limits.ipv6_network_prefix;
+  return l;
+}
+
+NetworkRateLimiter::NetworkRateLimiter(unsigned rate, unsigned burst, std::size_t max_networks)
+    : rate_(rate), burst_(std::max(1u, burst)), max_networks_(max_networks) {}
+
+bool NetworkRateLimiter::allow(const std::string& network, Clock::time_point now,
+                               std::chrono::seconds* retry_after) {
+  std::lock_guard lock(mu_);
+  auto it = buckets_.find(network);
+  if (it == buckets_.end()) {
+    if (buckets_.size() >= max_networks_) {
+      // Forget the networks whose bucket has refilled: they lose nothing.
+      std::erase_if(buckets_, [&](const auto& kv) {
+        std::chrono::duration<double> idle = now - kv.second.last;
+        return kv.second.tokens + idle.count() * rate_ >= burst_;
+      });
+    }
+    it = buckets_.emplace(network, Bucket{burst_, now}).first;
+  }
+  Bucket& b = it->second;
+  std::chrono::duration<double> elapsed = now - b.last;
+  b.tokens = std::min(burst_, b.tokens + std::max(0.0, elapsed.count()) * rate_);
+  b.last = now;
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return true;
+  }
+  if (retry_after) {
+    auto wait = static_cast<long>(std::ceil((1.0 - b.tokens) / rate_));
+    *retry_after = std::chrono::seconds(std::max(1L, wait));
+  }
+  return false;
+}
+
 HttpServer::HttpServer(HttpLimits limits) : limits_(limits) {
+  if (limits_.rate_per_network > 0)
+    rate_limiter_ =
+        std::make_unique<NetworkRateLimiter>(limits_.rate_per_network, limits_.rate_burst);
   router_.add("GET", "/healthz", [this](const HttpRequest&) { return health(); });
 }
 
@@ -276,9 +360,26 @@ awaitable<void> HttpServer::serve(core::Stream& stream) {
     auto& msg = parser.get();
     bool keep_alive = msg.keep_alive() && served + 1 < limits_.max_requests_per_connection;
     unsigned version = msg.version();
-    HttpResponse res = co_await handle(to_request(msg, stream));
+    HttpResponse res;
+    std::chrono::seconds retry_after{0};
+    if (rate_limiter_ &&
+        !rate_limiter_->allow(network_key(stream.remote_address(), limits_.ipv4_network_prefix,
+                                          limits_.ipv6_network_prefix),
+                              Clock::now(), &retry_after)) {
+      res = HttpResponse::error(429, "too many requests");
+      res.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+    } else {
+      HttpRequest request = to_request(msg, stream);
+      res = co_await handle(request);
+    }
+    if (res.stream_body) {
+      if (!co_await write_stream_head(stream, res, version)) co_return;
+      StreamBodyWriter writer(stream);
+      co_await res.stream_body(writer);
+      co_return;
+    }
     if (!co_await write_response(stream, res, keep_alive, version) || !keep_alive) co_return;
   }
 }
 
-}  // namespace govmail::webmail
+}  // namespace govmail::core
