@@ -461,6 +461,7 @@ const std::vector<Entry>& schema() {
       duration<&C::jmap, &JmapConfig::session_lifetime>("jmap.session_lifetime", 60s, 365 * 24h, "a login token expires this long after the login, used or not (seconds)"),
       duration<&C::jmap, &JmapConfig::eventsource_ping_min>("jmap.eventsource_ping_min", 1s, 3600s, "smallest ping interval an EventSource client may ask for (seconds)"),
       integer<&C::jmap, &JmapConfig::max_eventsource_per_account>("jmap.max_eventsource_per_account", 1, 1000, "open push streams of one account, per process"),
+
       boolean<&C::search, &SearchConfig::use_index>("search.use_index", "IMAP SEARCH text keys go through the search index (false: every message is read)"),
       boolean<&C::search, &SearchConfig::indexer>("search.indexer", "this process may run the search indexer (one process per database holds its lease)"),
       integer<&C::search, &SearchConfig::shards>("search.shards", 1, 4096, "Xapian databases under var_dir/search; an account is in shard id % shards (changing it needs `govmail search reindex --all`)"),

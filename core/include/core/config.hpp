@@ -232,6 +232,8 @@ struct JmapConfig {
   std::chrono::seconds session_lifetime{12 * 3600};   // and expires this long after login
   std::chrono::seconds eventsource_ping_min{5};       // smallest ping interval granted
   std::size_t max_eventsource_per_account = 10;
+};
+
 // Full-text search (search/, docs/SEARCH.md). Shards live under server.var_dir/search.
 struct SearchConfig {
   bool use_index = true;   // IMAP SEARCH text keys through the index (false: read every message)
