@@ -13,6 +13,9 @@ constexpr const char* kUsage =
     "  admin [--config FILE] <object> <verb>  provisioning (govmail admin help)\n"
     "  queue [--config FILE] list|show|retry|delete  the outbound queue\n"
     "  check-config [--print] FILE            validate a configuration file\n"
+    "  archive [--config FILE] <verb>         journal, audit log, retention (govmail archive help)\n"
+    "  backup [--config FILE] DIR             pg_dump of the store (+ search state) into DIR\n"
+    "  restore [--config FILE] DIR            pg_restore of a backup made by govmail backup\n"
     "  --version                              print the version\n";
 
 struct Command {
@@ -25,6 +28,9 @@ constexpr Command kCommands[] = {
     {"admin", govmail::app::cmd_admin},
     {"check-config", govmail::app::cmd_check_config},
     {"queue", govmail::app::cmd_queue},
+    {"archive", govmail::app::cmd_archive},
+    {"backup", govmail::app::cmd_backup},
+    {"restore", govmail::app::cmd_restore},
 };
 
 }  // namespace
