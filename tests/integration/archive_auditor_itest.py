@@ -60,7 +60,7 @@ with FreshDatabase() as db:
     c.check("0 message(s)" in r.stdout, f"date range: {r.stdout}")
     first = psql(db.url, "SELECT min(id) FROM archive_journal")
     r = archive(srv, "show", first)
-    c.check(r.returncode == 0 and "triển khai ngay" in r.stdout or "base64" in r.stdout,
+    c.check(r.returncode == 0 and "triển khai ngay" in r.stdout and "journal: " + first in r.stdout,
             f"show: {r.stdout[:300]}{r.stderr}")
 
     out = tempfile.mkdtemp(prefix="govmail-export-")

@@ -105,7 +105,7 @@ with FreshDatabase() as db:
         # Front-end SQL cannot change the archive.
         for sql in ("UPDATE archive_journal SET subject = 'x'", "DELETE FROM archive_journal",
                     "TRUNCATE archive_journal", "UPDATE audit_log SET actor = 'x'",
-                    "DELETE FROM archive_checkpoints", "UPDATE archive_chain_heads SET seq = 0"):
+                    "TRUNCATE archive_checkpoints", "UPDATE archive_chain_heads SET seq = 0"):
             r = subprocess.run(["psql", db.url, "-qAtc", sql], capture_output=True, text=True)
             c.check(r.returncode != 0 and ("append-only" in r.stderr or "only move" in r.stderr),
                     f"refused: {sql}: {r.stderr.strip()}")
@@ -117,6 +117,9 @@ with FreshDatabase() as db:
                            f"From: sender@outside.example\r\nSubject: so {i}\r\n\r\nthan {i}\r\n".encode())
         r = archive(srv, "checkpoint")
         c.check(r.returncode == 0 and "checkpoint(s) signed" in r.stdout, f"checkpoint: {r.stderr}")
+        r = subprocess.run(["psql", db.url, "-qAtc", "DELETE FROM archive_checkpoints"],
+                           capture_output=True, text=True)
+        c.check(r.returncode != 0 and "append-only" in r.stderr, f"checkpoints stay: {r.stderr}")
         key = archive(srv, "public-key").stdout.strip()
         c.check(len(key) == 64, f"public key exported as hex: {key!r}")
         r = archive(srv, "verify", "--progress")

@@ -86,9 +86,10 @@ inline constexpr pg::Statement kPolicies{
 inline constexpr pg::Statement kSetPolicy{
     "gm_ar_set_policy",
     "WITH a AS (INSERT INTO audit_log (actor, source, action, target, detail) "
-    "  VALUES ($1, $2, 'archive.policy', $3 || ':' || $4, $5::text || ' years')), "
-    "d AS (DELETE FROM archive_retention WHERE scope = $3 AND value = $4 AND $5 < 0) "
-    "INSERT INTO archive_retention (scope, value, years) SELECT $3, $4, $5 WHERE $5 >= 0 "
+    "  VALUES ($1, $2, 'archive.policy', $3 || ':' || $4, $5::int::text || ' years')), "
+    "d AS (DELETE FROM archive_retention WHERE scope = $3 AND value = $4 AND $5::int < 0) "
+    "INSERT INTO archive_retention (scope, value, years) SELECT $3, $4, $5::int "
+    "WHERE $5::int >= 0 "
     "ON CONFLICT (scope, value) DO UPDATE SET years = EXCLUDED.years"};
 
 inline constexpr pg::Statement kHolds{
