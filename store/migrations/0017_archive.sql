@@ -6,7 +6,8 @@
 --  * Tamper evidence: journal rows and audit_log rows are hash chains. A BEFORE INSERT trigger
 --    takes the chain's head row FOR UPDATE (appends to one chain are serialised until COMMIT),
 --    and sets seq, prev_hash and hash = sha256(prev_hash || canonical form of the row). The
---    journal has four chains: a delivery takes the first head no other transaction holds (SKIP
+--    journal has 32 chains (a head is held until COMMIT, so the chains bound how many
+--    deliveries share one WAL flush): a delivery takes the first head no other transaction holds (SKIP
 --    LOCKED), so concurrent deliveries do not queue behind one lock. archive_checkpoints holds
 --    Ed25519-signed (chain, seq, hash) triples written by govmail (the key never enters the
 --    database). `govmail archive verify` recomputes everything in C++ (admin/src/archive_*.cpp);
@@ -28,7 +29,7 @@ CREATE TABLE archive_chain_heads (
   floor_hash bytea NOT NULL DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000'
 );
 INSERT INTO archive_chain_heads (chain)
-VALUES ('journal.0'), ('journal.1'), ('journal.2'), ('journal.3'), ('audit');
+SELECT 'journal.' || i FROM generate_series(0, 31) i UNION ALL SELECT 'audit';
 
 CREATE TABLE archive_journal (
   id bigserial PRIMARY KEY,
@@ -121,9 +122,9 @@ DECLARE v text := current_setting('govmail.journal_chain', true);
 BEGIN
   IF v IS NOT NULL AND v <> '' THEN RETURN v; END IF;
   SELECT chain INTO v FROM archive_chain_heads WHERE chain LIKE 'journal.%'
-  ORDER BY (right(chain, 1)::int + pg_backend_pid()) % 4 FOR UPDATE SKIP LOCKED LIMIT 1;
+  ORDER BY (split_part(chain, '.', 2)::int + pg_backend_pid()) % 32 FOR UPDATE SKIP LOCKED LIMIT 1;
   IF v IS NULL THEN
-    v := 'journal.' || (pg_backend_pid() % 4)::text;
+    v := 'journal.' || (pg_backend_pid() % 32)::text;
     PERFORM 1 FROM archive_chain_heads WHERE chain = v FOR UPDATE;
   END IF;
   PERFORM set_config('govmail.journal_chain', v, true);
