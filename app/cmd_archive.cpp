@@ -463,7 +463,7 @@ int cmd_archive(std::vector<std::string> args) {
     opts.lock_timeout = cfg->database.lock_timeout;
     auto db = co_await store::Database::open(io.get_executor(), opts);
     if (!db) co_return fail("cannot open the database: " + std::string(store::to_string(db.error())));
-    auto archive_store = store::open_archive(io.get_executor(), target->conninfo);
+    auto archive_store = store::archive_of(**db);
     Ctx ctx{**db, *archive_store, *cfg, {args.begin() + 1, args.end()}};
     int rc = co_await verb->run(ctx);
     archive_store.reset();

@@ -2,6 +2,9 @@
 // retention and hold changes, each with its audit entry in the same statement.
 #include "store/archive.hpp"
 
+#include "admin_store_pg.hpp"
+#include "store/database.hpp"
+
 #include "core/asio.hpp"
 #include "pg/pg.hpp"
 #include "query.hpp"
@@ -71,7 +74,6 @@ Result<std::int64_t> first_int(Result<pg::Rows> rows) {
 class PgArchiveStore final : public ArchiveStore {
  public:
   explicit PgArchiveStore(std::shared_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}
-  ~PgArchiveStore() override { pool_->close(); }
 
   awaitable<Result<std::vector<JournalEntry>>> journal_page(std::string chain,
                                                             std::int64_t after_seq,
@@ -245,11 +247,9 @@ class PgArchiveStore final : public ArchiveStore {
 
 }  // namespace
 
-std::unique_ptr<ArchiveStore> open_archive(Executor ex, std::string conninfo) {
-  pg::Pool::Options opts;
-  opts.conninfo = std::move(conninfo);
-  opts.max_size = 2;
-  return std::make_unique<PgArchiveStore>(pg::Pool::create(ex, std::move(opts)));
+std::unique_ptr<ArchiveStore> archive_of(Database& db) {
+  // Database::admin() is always the PostgreSQL store; its pool is the Database's.
+  return std::make_unique<PgArchiveStore>(dynamic_cast<PgAdminStore&>(db.admin()).pool());
 }
 
 }  // namespace govmail::store

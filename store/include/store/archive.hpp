@@ -125,8 +125,9 @@ class ArchiveStore {
   virtual awaitable<Result<std::vector<AuditRecord>>> audit_query(AuditFilter f) = 0;
 };
 
-// An archive store on its own small connection pool (2 connections). Open the Database first
-// (it applies the migrations); the store closes its pool when destroyed.
-std::unique_ptr<ArchiveStore> open_archive(Executor ex, std::string conninfo);
+class Database;
+
+// The archive store on the Database's connection pool (the Database must outlive it).
+std::unique_ptr<ArchiveStore> archive_of(Database& db);
 
 }  // namespace govmail::store
