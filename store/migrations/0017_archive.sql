@@ -20,14 +20,17 @@
 --  * archive_retention (policies by default/domain/unit/group, in years; 0 = permanent) and
 --    archive_holds (legal holds by account, unit and date range).
 
+-- One head per 8 kB page (fillfactor 10 and a 1000-byte pad: a second row never fits): the
+-- heads are updated by every delivery, and rows sharing a page share its buffer lock.
 CREATE TABLE archive_chain_heads (
   chain text PRIMARY KEY,
+  pad char(1000) NOT NULL DEFAULT '',
   seq bigint NOT NULL DEFAULT 0,
   hash bytea NOT NULL DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000',
   -- After an audit prune: the first seq kept and the prev_hash it links to.
   floor_seq bigint NOT NULL DEFAULT 1,
   floor_hash bytea NOT NULL DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000'
-);
+) WITH (fillfactor = 10);
 INSERT INTO archive_chain_heads (chain)
 SELECT 'journal.' || i FROM generate_series(0, 31) i UNION ALL SELECT 'audit';
 
