@@ -89,8 +89,8 @@ std::function<void(std::int64_t, std::int64_t)> progress_bar(const char* what) {
     char bar[41];
     for (int i = 0; i < 40; ++i) bar[i] = i < pct * 40 / 100 ? '#' : '.';
     bar[40] = 0;
-    std::fprintf(stderr, "\r%s [%s] %3d%% %lld/%lld", what, bar, pct,
-                 static_cast<long long>(done), static_cast<long long>(total));
+    std::fprintf(stderr, "\r%s [%s] %3d%% %lld/%lld", what, bar, pct, static_cast<long long>(done),
+                 static_cast<long long>(total));
     if (done >= total) std::fputc('\n', stderr);
   };
 }
@@ -132,10 +132,11 @@ struct Ctx {
 
 // An auditor's action is written before its result is shown; when that write fails, nothing is.
 awaitable<bool> audited(Ctx& c, std::string action, std::string target, std::string detail) {
-  store::AuditEntry entry{0, 0, actor(), source(), std::move(action), std::move(target),
-                          std::move(detail), true};
+  store::AuditEntry entry{
+      0, 0, actor(), source(), std::move(action), std::move(target), std::move(detail), true};
   auto a = co_await c.db.admin().audit(std::move(entry));
-  if (!a) fail("cannot write the audit log (nothing shown): " + std::string(store::to_string(a.error())));
+  if (!a)
+    fail("cannot write the audit log (nothing shown): " + std::string(store::to_string(a.error())));
   co_return static_cast<bool>(a);
 }
 
@@ -162,14 +163,14 @@ awaitable<int> do_verify(Ctx& c) {
   const auto start = std::chrono::steady_clock::now();
   auto r = co_await ar::verify(c.archive(), opt);
   if (!r) co_return fail("verify: " + std::string(store::to_string(r.error())));
-  const double s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("verified %lld journal entries, %lld audit entries, %lld checkpoints, %lld blobs "
-              "(%llu bytes) in %.2f s (%.0f entries/s)\n",
-              static_cast<long long>(r->entries), static_cast<long long>(r->audit_entries),
-              static_cast<long long>(r->checkpoints), static_cast<long long>(r->blobs),
-              static_cast<unsigned long long>(r->blob_bytes), s,
-              s > 0 ? static_cast<double>(r->entries + r->audit_entries) / s : 0.0);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "verified %lld journal entries, %lld audit entries, %lld checkpoints, %lld blobs "
+      "(%llu bytes) in %.2f s (%.0f entries/s)\n",
+      static_cast<long long>(r->entries), static_cast<long long>(r->audit_entries),
+      static_cast<long long>(r->checkpoints), static_cast<long long>(r->blobs),
+      static_cast<unsigned long long>(r->blob_bytes), s,
+      s > 0 ? static_cast<double>(r->entries + r->audit_entries) / s : 0.0);
   for (const auto& p : r->problems) std::printf("TAMPERED: %s\n", p.c_str());
   if (!r->ok()) co_return 1;
   std::printf("archive intact\n");
@@ -202,7 +203,8 @@ std::optional<ar::SearchOptions> search_options(Ctx& c, std::string& described) 
   auto to = take_option(c.args, "--to");
   auto text = take_option(c.args, "--text");
   if (who) opt.query.participant = core::fold_vietnamese(*who);
-  if (from && !(opt.query.from_us = parse_date(*from))) return usage("--from expects a date"), std::nullopt;
+  if (from && !(opt.query.from_us = parse_date(*from)))
+    return usage("--from expects a date"), std::nullopt;
   if (to && !(opt.query.to_us = parse_date(*to))) return usage("--to expects a date"), std::nullopt;
   if (text) opt.text = *text;
   described = "participant=" + (who ? *who : "") + " from=" + (from ? *from : "") +
@@ -221,9 +223,9 @@ awaitable<int> do_search(Ctx& c) {
   for (const auto& e : *found) {
     std::string rcpts;
     for (const auto& r : e.recipients) rcpts += (rcpts.empty() ? "" : ",") + r;
-    std::printf("%lld\t%s\t%s\t<%s>\t%s\t%s\n", static_cast<long long>(e.id),
-                when(e.at_us).c_str(), e.direction.c_str(), e.envelope_from.c_str(),
-                rcpts.c_str(), core::log_safe(e.subject, 200).c_str());
+    std::printf("%lld\t%s\t%s\t<%s>\t%s\t%s\n", static_cast<long long>(e.id), when(e.at_us).c_str(),
+                e.direction.c_str(), e.envelope_from.c_str(), rcpts.c_str(),
+                core::log_safe(e.subject, 200).c_str());
   }
   std::printf("%zu message(s)\n", found->size());
   co_return 0;
@@ -239,12 +241,12 @@ awaitable<int> do_show(Ctx& c) {
   if (!raw || !*raw) co_return fail("message of journal entry " + c.args[0] + " not found");
   std::string rcpts;
   for (const auto& r : e->recipients) rcpts += (rcpts.empty() ? "" : ",") + r;
-  std::printf("journal: %lld (%s #%lld)\nat: %s\ndirection: %s\nenvelope-from: <%s>\n"
-              "recipients: %s\nauthenticated: %s\nclient-ip: %s\nsha256: %s\n\n",
-              static_cast<long long>(e->id), e->chain.c_str(), static_cast<long long>(e->seq),
-              when(e->at_us).c_str(), e->direction.c_str(), e->envelope_from.c_str(),
-              rcpts.c_str(), e->auth_user.c_str(), e->client_ip.c_str(),
-              ar::to_hex(e->blob_sha256).c_str());
+  std::printf(
+      "journal: %lld (%s #%lld)\nat: %s\ndirection: %s\nenvelope-from: <%s>\n"
+      "recipients: %s\nauthenticated: %s\nclient-ip: %s\nsha256: %s\n\n",
+      static_cast<long long>(e->id), e->chain.c_str(), static_cast<long long>(e->seq),
+      when(e->at_us).c_str(), e->direction.c_str(), e->envelope_from.c_str(), rcpts.c_str(),
+      e->auth_user.c_str(), e->client_ip.c_str(), ar::to_hex(e->blob_sha256).c_str());
   std::fwrite((*raw)->data(), 1, (*raw)->size(), stdout);
   co_return 0;
 }
@@ -270,7 +272,8 @@ awaitable<int> do_export(Ctx& c) {
       c.archive(), *found, *out,
       format.value_or("eml") == "mbox" ? ar::ExportFormat::mbox : ar::ExportFormat::eml, *key,
       progress ? progress_bar("export") : nullptr, error);
-  if (!n) co_return fail("export: " + (error.empty() ? std::string(store::to_string(n.error())) : error));
+  if (!n)
+    co_return fail("export: " + (error.empty() ? std::string(store::to_string(n.error())) : error));
   std::printf("%zu message(s) exported to %s with a signed manifest\n", *n, out->c_str());
   co_return 0;
 }
@@ -330,10 +333,9 @@ awaitable<int> do_hold(Ctx& c) {
     if (!hs) co_return fail("hold: " + std::string(store::to_string(hs.error())));
     for (const auto& h : *hs)
       std::printf("%lld\t%s\t%s\taccount=%s\tunit=%s\tfrom=%s\tto=%s\tby %s\n",
-                  static_cast<long long>(h.id), h.released ? "released" : "active",
-                  h.name.c_str(), h.account.c_str(), h.unit.c_str(),
-                  h.from_us ? when(*h.from_us).c_str() : "-", h.to_us ? when(*h.to_us).c_str() : "-",
-                  h.created_by.c_str());
+                  static_cast<long long>(h.id), h.released ? "released" : "active", h.name.c_str(),
+                  h.account.c_str(), h.unit.c_str(), h.from_us ? when(*h.from_us).c_str() : "-",
+                  h.to_us ? when(*h.to_us).c_str() : "-", h.created_by.c_str());
     co_return 0;
   }
   if (verb == "release" && c.args.size() == 1) {
@@ -385,13 +387,14 @@ awaitable<int> do_audit(Ctx& c) {
     if (rows->empty()) break;
     for (const auto& a : *rows) {
       if (json)
-        std::printf("{\"seq\":%lld,\"at\":\"%s\",\"actor\":\"%s\",\"source\":\"%s\",\"action\":"
-                    "\"%s\",\"target\":\"%s\",\"detail\":\"%s\",\"ok\":%s,\"hash\":\"%s\"}\n",
-                    static_cast<long long>(a.seq), when(a.at_us).c_str(),
-                    core::log_safe(a.actor, 200).c_str(), core::log_safe(a.source, 200).c_str(),
-                    core::log_safe(a.action, 100).c_str(), core::log_safe(a.target, 300).c_str(),
-                    core::log_safe(a.detail, 500).c_str(), a.ok ? "true" : "false",
-                    ar::to_hex(a.hash).c_str());
+        std::printf(
+            "{\"seq\":%lld,\"at\":\"%s\",\"actor\":\"%s\",\"source\":\"%s\",\"action\":"
+            "\"%s\",\"target\":\"%s\",\"detail\":\"%s\",\"ok\":%s,\"hash\":\"%s\"}\n",
+            static_cast<long long>(a.seq), when(a.at_us).c_str(),
+            core::log_safe(a.actor, 200).c_str(), core::log_safe(a.source, 200).c_str(),
+            core::log_safe(a.action, 100).c_str(), core::log_safe(a.target, 300).c_str(),
+            core::log_safe(a.detail, 500).c_str(), a.ok ? "true" : "false",
+            ar::to_hex(a.hash).c_str());
       else
         std::printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", static_cast<long long>(a.seq),
                     when(a.at_us).c_str(), a.actor.c_str(), a.source.c_str(), a.action.c_str(),
@@ -428,10 +431,17 @@ struct Verb {
   awaitable<int> (*run)(Ctx&);
 };
 constexpr Verb kVerbs[] = {
-    {"verify", do_verify},   {"checkpoint", do_checkpoint}, {"public-key", do_public_key},
-    {"search", do_search},   {"show", do_show},             {"export", do_export},
-    {"purge", do_purge},     {"policy", do_policy},         {"hold", do_hold},
-    {"audit", do_audit},     {"audit-prune", do_audit_prune},
+    {"verify", do_verify},
+    {"checkpoint", do_checkpoint},
+    {"public-key", do_public_key},
+    {"search", do_search},
+    {"show", do_show},
+    {"export", do_export},
+    {"purge", do_purge},
+    {"policy", do_policy},
+    {"hold", do_hold},
+    {"audit", do_audit},
+    {"audit-prune", do_audit_prune},
 };
 
 }  // namespace
@@ -462,7 +472,8 @@ int cmd_archive(std::vector<std::string> args) {
     opts.statement_timeout = std::chrono::milliseconds(0);
     opts.lock_timeout = cfg->database.lock_timeout;
     auto db = co_await store::Database::open(io.get_executor(), opts);
-    if (!db) co_return fail("cannot open the database: " + std::string(store::to_string(db.error())));
+    if (!db)
+      co_return fail("cannot open the database: " + std::string(store::to_string(db.error())));
     auto archive_store = store::archive_of(**db);
     Ctx ctx{**db, *archive_store, *cfg, {args.begin() + 1, args.end()}};
     int rc = co_await verb->run(ctx);

@@ -135,11 +135,16 @@ awaitable<store::Result<std::size_t>> export_messages(
       error = "message blob of journal entry " + std::to_string(e.id) + " missing";
       co_return store::unexpected(store::StoreError::not_found);
     }
-    nlohmann::json m = {{"journal_id", e.id},          {"chain", e.chain},
-                        {"seq", e.seq},                {"entry_hash", to_hex(e.hash)},
-                        {"sha256", to_hex(sha256(**raw))}, {"size", (*raw)->size()},
-                        {"at_us", e.at_us},            {"direction", e.direction},
-                        {"envelope_from", e.envelope_from}, {"recipients", e.recipients},
+    nlohmann::json m = {{"journal_id", e.id},
+                        {"chain", e.chain},
+                        {"seq", e.seq},
+                        {"entry_hash", to_hex(e.hash)},
+                        {"sha256", to_hex(sha256(**raw))},
+                        {"size", (*raw)->size()},
+                        {"at_us", e.at_us},
+                        {"direction", e.direction},
+                        {"envelope_from", e.envelope_from},
+                        {"recipients", e.recipients},
                         {"subject", e.subject}};
     if (format == ExportFormat::eml) {
       char name[32];
@@ -150,7 +155,8 @@ awaitable<store::Result<std::size_t>> export_messages(
       }
       m["file"] = name;
     } else {
-      const std::string sep = "From " + (e.envelope_from.empty() ? "MAILER-DAEMON" : e.envelope_from) +
+      const std::string sep = "From " +
+                              (e.envelope_from.empty() ? "MAILER-DAEMON" : e.envelope_from) +
                               " Thu Jan  1 00:00:00 1970\n";
       const std::string body = mbox_quote(**raw);
       mbox << sep << body << "\n";

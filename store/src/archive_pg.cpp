@@ -94,23 +94,21 @@ class PgArchiveStore final : public ArchiveStore {
 
   awaitable<Result<std::vector<ChainHead>>> heads() override {
     Params p;
-    co_return all_rows<ChainHead>(co_await run(*pool_, sql::kHeads, p, "chain heads"),
-                                  [](const pg::Rows& r, int i) {
-                                    return ChainHead{std::string(r.get(i, 0)), r.get_int(i, 1),
-                                                     r.get_bytea(i, 2), r.get_int(i, 3),
-                                                     r.get_bytea(i, 4)};
-                                  });
+    co_return all_rows<ChainHead>(
+        co_await run(*pool_, sql::kHeads, p, "chain heads"), [](const pg::Rows& r, int i) {
+          return ChainHead{std::string(r.get(i, 0)), r.get_int(i, 1), r.get_bytea(i, 2),
+                           r.get_int(i, 3), r.get_bytea(i, 4)};
+        });
   }
 
   awaitable<Result<std::vector<Checkpoint>>> checkpoints() override {
     Params p;
-    co_return all_rows<Checkpoint>(co_await run(*pool_, sql::kCheckpoints, p, "checkpoints"),
-                                   [](const pg::Rows& r, int i) {
-                                     return Checkpoint{r.get_int(i, 0),    std::string(r.get(i, 1)),
-                                                       r.get_int(i, 2),    r.get_bytea(i, 3),
-                                                       r.get_int(i, 4),    r.get_bytea(i, 5),
-                                                       r.get_bytea(i, 6)};
-                                   });
+    co_return all_rows<Checkpoint>(
+        co_await run(*pool_, sql::kCheckpoints, p, "checkpoints"), [](const pg::Rows& r, int i) {
+          return Checkpoint{r.get_int(i, 0),   std::string(r.get(i, 1)), r.get_int(i, 2),
+                            r.get_bytea(i, 3), r.get_int(i, 4),          r.get_bytea(i, 5),
+                            r.get_bytea(i, 6)};
+        });
   }
 
   awaitable<Result<void>> add_checkpoint(Checkpoint c) override {
@@ -202,25 +200,30 @@ class PgArchiveStore final : public ArchiveStore {
 
   awaitable<Result<std::vector<LegalHold>>> holds() override {
     Params p;
-    co_return all_rows<LegalHold>(
-        co_await run(*pool_, sql::kHolds, p, "holds"), [](const pg::Rows& r, int i) {
-          LegalHold h;
-          h.id = r.get_int(i, 0);
-          h.name = std::string(r.get(i, 1));
-          h.account = std::string(r.get(i, 2));
-          h.unit = std::string(r.get(i, 3));
-          if (!r.is_null(i, 4)) h.from_us = r.get_int(i, 4);
-          if (!r.is_null(i, 5)) h.to_us = r.get_int(i, 5);
-          h.created_by = std::string(r.get(i, 6));
-          h.released = r.get_bool(i, 7);
-          return h;
-        });
+    co_return all_rows<LegalHold>(co_await run(*pool_, sql::kHolds, p, "holds"),
+                                  [](const pg::Rows& r, int i) {
+                                    LegalHold h;
+                                    h.id = r.get_int(i, 0);
+                                    h.name = std::string(r.get(i, 1));
+                                    h.account = std::string(r.get(i, 2));
+                                    h.unit = std::string(r.get(i, 3));
+                                    if (!r.is_null(i, 4)) h.from_us = r.get_int(i, 4);
+                                    if (!r.is_null(i, 5)) h.to_us = r.get_int(i, 5);
+                                    h.created_by = std::string(r.get(i, 6));
+                                    h.released = r.get_bool(i, 7);
+                                    return h;
+                                  });
   }
 
   awaitable<Result<std::int64_t>> add_hold(ArchiveActor who, LegalHold h) override {
     Params p;
-    p.text(who.actor).text(who.source).text(h.name).text(h.account).text(h.unit)
-        .opt_num(h.from_us).opt_num(h.to_us);
+    p.text(who.actor)
+        .text(who.source)
+        .text(h.name)
+        .text(h.account)
+        .text(h.unit)
+        .opt_num(h.from_us)
+        .opt_num(h.to_us);
     co_return first_int(co_await run(*pool_, sql::kAddHold, p, "add hold"));
   }
 
@@ -235,8 +238,13 @@ class PgArchiveStore final : public ArchiveStore {
 
   awaitable<Result<std::vector<AuditRecord>>> audit_query(AuditFilter f) override {
     Params p;
-    p.num(f.after_seq).opt_num(f.from_us).opt_num(f.to_us).text(f.actor).text(f.target)
-        .text(f.action_prefix).num(f.limit);
+    p.num(f.after_seq)
+        .opt_num(f.from_us)
+        .opt_num(f.to_us)
+        .text(f.actor)
+        .text(f.target)
+        .text(f.action_prefix)
+        .num(f.limit);
     co_return all_rows<AuditRecord>(co_await run(*pool_, sql::kAuditQuery, p, "audit query"),
                                     parse_audit);
   }

@@ -281,8 +281,8 @@ std::vector<std::string> sanitized(std::vector<std::string> v) {
 // The parameters of one govmail_deliver call; views into d.raw and in.sha, which the caller
 // keeps alive until the statement ran.
 void deliver_params(Params& params, const Delivery& d, const Ingested& in, std::uint16_t flags,
-                    const std::vector<std::string>& keywords,
-                    std::optional<UnixTime> internal_date, const JournalInfo* journal) {
+                    const std::vector<std::string>& keywords, std::optional<UnixTime> internal_date,
+                    const JournalInfo* journal) {
   static const JournalInfo internal;
   const JournalInfo& j = journal ? *journal : internal;
   const ParsedMessage& p = in.parsed;

@@ -166,9 +166,9 @@ awaitable<HttpResponse> change_password(Shared& s, const HttpRequest& req) {
   }
   auto changed = co_await s.prov.reset_password(r.account_id, std::move(fresh), false);
   bool ok_ = changed.ok();
-  const bool audited = co_await audit_event(s, r.address, req.remote_address,
-                                            "account.password.self", ok_,
-                                            ok_ ? "changed by the account holder" : "store error");
+  const bool audited =
+      co_await audit_event(s, r.address, req.remote_address, "account.password.self", ok_,
+                           ok_ ? "changed by the account holder" : "store error");
   if (!ok_) co_return fail(503, "try again later");
   if (!audited) co_return fail(503, "password changed, but the audit log could not be written");
   // Every other session of the account ends (its credentials_version moved); the one making the

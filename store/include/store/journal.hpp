@@ -16,8 +16,8 @@ namespace govmail::store {
 class MailboxStore;
 
 struct JournalInfo {
-  std::string direction = "internal";   // "in" (MX), "out" (submission), "internal"
-  std::string auth_user;                // the authenticated submitter, empty on MX
+  std::string direction = "internal";  // "in" (MX), "out" (submission), "internal"
+  std::string auth_user;               // the authenticated submitter, empty on MX
   std::string client_ip;
   std::vector<std::string> recipients;  // RCPT TO as given; empty: the accounts' and remote ones
 };

@@ -14,9 +14,9 @@ namespace govmail::store::sql {
 #define GM_AT(p) "('epoch'::timestamptz + " p " * interval '1 microsecond')"
 
 inline constexpr pg::Statement kJournalPage{
-    "gm_ar_journal_page",
-    "SELECT " GM_JOURNAL_COLS " FROM archive_journal j WHERE j.chain = $1 AND j.seq > $2 "
-    "ORDER BY j.seq LIMIT $3"};
+    "gm_ar_journal_page", "SELECT " GM_JOURNAL_COLS
+                          " FROM archive_journal j WHERE j.chain = $1 AND j.seq > $2 "
+                          "ORDER BY j.seq LIMIT $3"};
 
 inline constexpr pg::Statement kJournalEntry{
     "gm_ar_entry", "SELECT " GM_JOURNAL_COLS " FROM archive_journal j WHERE j.id = $1"};
@@ -28,12 +28,12 @@ inline constexpr pg::Statement kJournalSearch{
     "AND ($3::bigint IS NULL OR j.at < " GM_AT("$3") ") "
     "AND ($4 = '' OR $4 = ANY (govmail_journal_participants(j))) ORDER BY j.id LIMIT $5"};
 
-#define GM_AUDIT_COLS                                                                         \
+#define GM_AUDIT_COLS \
   "id, seq, govmail_us(at)::bigint, actor, source, action, target, detail, ok, prev_hash, hash"
 
-inline constexpr pg::Statement kAuditPage{
-    "gm_ar_audit_page",
-    "SELECT " GM_AUDIT_COLS " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"};
+inline constexpr pg::Statement kAuditPage{"gm_ar_audit_page",
+                                          "SELECT " GM_AUDIT_COLS
+                                          " FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"};
 
 inline constexpr pg::Statement kAuditQuery{
     "gm_ar_audit_query",
@@ -44,8 +44,9 @@ inline constexpr pg::Statement kAuditQuery{
     "AND ($6 = '' OR starts_with(action, $6)) ORDER BY seq LIMIT $7"};
 
 inline constexpr pg::Statement kHeads{
-    "gm_ar_heads", "SELECT chain, seq, hash, floor_seq, floor_hash FROM archive_chain_heads "
-                   "ORDER BY chain"};
+    "gm_ar_heads",
+    "SELECT chain, seq, hash, floor_seq, floor_hash FROM archive_chain_heads "
+    "ORDER BY chain"};
 
 inline constexpr pg::Statement kCheckpoints{
     "gm_ar_checkpoints",
@@ -70,17 +71,17 @@ inline constexpr pg::Statement kSeqAt{
 inline constexpr pg::Statement kBlob{"gm_ar_blob", "SELECT data FROM blobs WHERE sha256 = $1",
                                      true};
 
-inline constexpr pg::Statement kIsPurgeAudit{
-    "gm_ar_is_purge", "SELECT EXISTS (SELECT 1 FROM audit_log WHERE id = $1 "
-                      "AND action = 'archive.purge')"};
+inline constexpr pg::Statement kIsPurgeAudit{"gm_ar_is_purge",
+                                             "SELECT EXISTS (SELECT 1 FROM audit_log WHERE id = $1 "
+                                             "AND action = 'archive.purge')"};
 
-inline constexpr pg::Statement kPurge{"gm_ar_purge",
-                                      "SELECT govmail_archive_purge($1, $2, $3)"};
+inline constexpr pg::Statement kPurge{"gm_ar_purge", "SELECT govmail_archive_purge($1, $2, $3)"};
 inline constexpr pg::Statement kAuditPrune{
     "gm_ar_audit_prune", "SELECT govmail_audit_prune(make_interval(days => $1), $2, $3)"};
 
 inline constexpr pg::Statement kPolicies{
-    "gm_ar_policies", "SELECT id, scope, value, years FROM archive_retention ORDER BY scope, value"};
+    "gm_ar_policies",
+    "SELECT id, scope, value, years FROM archive_retention ORDER BY scope, value"};
 
 // Each change and its audit entry in one statement: one transaction.
 inline constexpr pg::Statement kSetPolicy{
