@@ -14,6 +14,9 @@ constexpr const char* kUsage =
     "  queue [--config FILE] list|show|retry|delete  the outbound queue\n"
     "  search [--config FILE] stats|reindex|query  full-text search (docs/SEARCH.md)\n"
     "  check-config [--print] FILE            validate a configuration file\n"
+    "  archive [--config FILE] <verb>         journal, audit log, retention (govmail archive help)\n"
+    "  backup [--config FILE] DIR             pg_dump of the store (+ search state) into DIR\n"
+    "  restore [--config FILE] DIR            pg_restore of a backup made by govmail backup\n"
     "  --version                              print the version\n";
 
 struct Command {
@@ -27,6 +30,9 @@ constexpr Command kCommands[] = {
     {"check-config", govmail::app::cmd_check_config},
     {"queue", govmail::app::cmd_queue},
     {"search", govmail::app::cmd_search},
+    {"archive", govmail::app::cmd_archive},
+    {"backup", govmail::app::cmd_backup},
+    {"restore", govmail::app::cmd_restore},
 };
 
 }  // namespace

@@ -157,6 +157,17 @@ store::Delivery make_delivery(Session::Impl& s) {
   return d;
 }
 
+// What the archive journal records of this transaction: every recipient as given at RCPT
+// (groups, bcc and remote ones included), who sent it from where.
+store::JournalInfo journal_info(const Session::Impl& s) {
+  store::JournalInfo j;
+  j.direction = s.cfg.mode == Mode::submission ? "out" : "in";
+  if (s.auth) j.auth_user = s.auth->address;
+  j.client_ip = s.conn.remote_ip;
+  for (const auto& r : s.tx.rcpts) j.recipients.push_back(r.address);
+  return j;
+}
+
 // The message and the report about members left out, committed together.
 awaitable<Reply> deliver(Session::Impl& s) {
   auto d = make_delivery(s);
@@ -164,7 +175,8 @@ awaitable<Reply> deliver(Session::Impl& s) {
     if (auto failed = co_await route_to_junk(s, d)) co_return *failed;
   if (auto refused = co_await attach_bounce(s, d)) co_return *refused;
   const bool report = !d.companions.empty();
-  auto delivered = co_await s.backend.deliver(std::move(d));
+  auto journal = journal_info(s);
+  auto delivered = co_await s.backend.deliver_journaled(std::move(d), std::move(journal));
   if (!delivered) co_return store_error_reply(delivered.error(), s.tx.queue_id);
   if (report)
     spdlog::info("smtp tx id={} DSN for group member(s) over quota stored for <{}>", s.tx.queue_id,

@@ -44,6 +44,10 @@ class StoreBackend final : public Backend {
   awaitable<store::Result<store::DeliveryResult>> deliver(store::Delivery d) override {
     co_return co_await db_->mailboxes().deliver(std::move(d));
   }
+  awaitable<store::Result<store::DeliveryResult>> deliver_journaled(
+      store::Delivery d, store::JournalInfo journal) override {
+    co_return co_await store::deliver_journaled(db_->mailboxes(), std::move(d), std::move(journal));
+  }
 
  private:
   std::shared_ptr<store::Database> db_;

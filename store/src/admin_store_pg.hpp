@@ -10,6 +10,8 @@ namespace govmail::store {
 class PgAdminStore final : public AdminStore {
  public:
   explicit PgAdminStore(std::shared_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}
+  // The Database's pool, for the archive store (store::archive_of).
+  const std::shared_ptr<pg::Pool>& pool() const { return pool_; }
 
   awaitable<Result<ImportCounts>> import_units(std::vector<OrgUnit> units) override;
   awaitable<Result<std::vector<OrgUnit>>> list_units() override;

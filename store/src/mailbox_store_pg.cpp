@@ -255,16 +255,36 @@ awaitable<Result<AppendResult>> PgMailboxStore::append(AccountId account,
 }
 
 awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery) {
-  co_return co_await ingest(delivery, 0, {}, std::nullopt, sql::kDeliver);
+  static const JournalInfo internal;
+  co_return co_await ingest(delivery, 0, {}, std::nullopt, sql::kDeliver, &internal);
+}
+
+awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery,
+                                                          const JournalInfo& journal) {
+  co_return co_await ingest(delivery, 0, {}, std::nullopt, sql::kDeliver, &journal);
+}
+
+awaitable<Result<DeliveryResult>> deliver_journaled(MailboxStore& store, Delivery delivery,
+                                                    JournalInfo journal) {
+  if (auto* pg_store = dynamic_cast<PgMailboxStore*>(&store))
+    co_return co_await pg_store->deliver(std::move(delivery), journal);
+  co_return co_await store.deliver(std::move(delivery));  // a test double: no journal
 }
 
 namespace {
 
+std::vector<std::string> sanitized(std::vector<std::string> v) {
+  for (auto& x : v) x = core::sanitize_utf8(x);
+  return v;
+}
+
 // The parameters of one govmail_deliver call; views into d.raw and in.sha, which the caller
 // keeps alive until the statement ran.
 void deliver_params(Params& params, const Delivery& d, const Ingested& in, std::uint16_t flags,
-                    const std::vector<std::string>& keywords,
-                    std::optional<UnixTime> internal_date) {
+                    const std::vector<std::string>& keywords, std::optional<UnixTime> internal_date,
+                    const JournalInfo* journal) {
+  static const JournalInfo internal;
+  const JournalInfo& j = journal ? *journal : internal;
   const ParsedMessage& p = in.parsed;
   std::vector<std::string> refs = p.references;
   if (!p.in_reply_to.empty()) refs.push_back(p.in_reply_to);
@@ -300,7 +320,12 @@ void deliver_params(Params& params, const Delivery& d, const Ingested& in, std::
       .text_array(notify)
       .text_array(orcpt)
       .text(core::sanitize_utf8(d.dsn_envid))
-      .text(core::sanitize_utf8(d.dsn_ret));
+      .text(core::sanitize_utf8(d.dsn_ret))
+      .boolean(journal != nullptr)
+      .text(j.direction)
+      .text(core::sanitize_utf8(j.auth_user))
+      .text(core::sanitize_utf8(j.client_ip))
+      .text_array(sanitized(j.recipients));
 }
 
 // A message for nobody would be stored and never referenced.
@@ -398,7 +423,8 @@ DeliveryResult collect(ChangeNotifier& notifier, const Delivery& d, const pg::Ro
 awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std::uint16_t flags,
                                                          const std::vector<std::string>& keywords,
                                                          std::optional<UnixTime> internal_date,
-                                                         const pg::Statement& statement) {
+                                                         const pg::Statement& statement,
+                                                         const JournalInfo* journal) {
   std::vector<const Delivery*> all{&d};
   for (const auto& c : d.companions) {
     if (!c.companions.empty()) co_return unexpected(StoreError::invalid);
@@ -411,7 +437,10 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
   for (std::size_t i = 0; i < all.size(); ++i) {
     if (auto ok = co_await parse_into(workers_.get(), *all[i]->raw, parsed[i]); !ok)
       co_return unexpected(ok.error());
-    deliver_params(params.emplace_back(), *all[i], parsed[i], flags, keywords, internal_date);
+    // Companions (delivery reports) are journaled as internal mail, when the message is.
+    static const JournalInfo internal;
+    const JournalInfo* j = i == 0 || !journal ? journal : &internal;
+    deliver_params(params.emplace_back(), *all[i], parsed[i], flags, keywords, internal_date, j);
   }
   auto rows = co_await run_deliveries(*pool_, batcher_, d, params, statement);
   if (!rows) co_return unexpected(rows.error());

@@ -5,6 +5,7 @@
 #include "change_notifier.hpp"
 #include "delivery_batcher.hpp"
 #include "pg/pg.hpp"
+#include "store/journal.hpp"
 #include "store/mailbox_store.hpp"
 
 namespace govmail::core {
@@ -46,6 +47,7 @@ class PgMailboxStore final : public MailboxStore {
   awaitable<Result<AppendResult>> append(AccountId account, std::optional<MailboxId> mailbox,
                                          AppendRequest req) override;
   awaitable<Result<DeliveryResult>> deliver(Delivery delivery) override;
+  awaitable<Result<DeliveryResult>> deliver(Delivery delivery, const JournalInfo& journal);
 
   awaitable<Result<std::vector<MailboxEntry>>> list_entries(AccountId account, MailboxId mailbox,
                                                             UidSet uids) override;
@@ -94,7 +96,8 @@ class PgMailboxStore final : public MailboxStore {
   awaitable<Result<DeliveryResult>> ingest(const Delivery& d, std::uint16_t flags,
                                            const std::vector<std::string>& keywords,
                                            std::optional<UnixTime> internal_date,
-                                           const pg::Statement& statement);
+                                           const pg::Statement& statement,
+                                           const JournalInfo* journal = nullptr);
   awaitable<Result<UidMapping>> copy_or_move(AccountId account, MailboxId from, UidSet uids,
                                              MailboxId to, bool move);
 

@@ -24,7 +24,9 @@ TEST_F(DatabaseTest, MigrationsAreIdempotentAndNewerSchemaIsRefused) {
   EXPECT_EQ(*v, Database::binary_schema_version());
   auto again = open_db();  // a second process starting against the same database
   ASSERT_TRUE(again);
-  EXPECT_EQ(qi("SELECT count(*) FROM schema_migrations"), Database::binary_schema_version());
+  // Each migration once (numbers may have gaps: each branch has its own).
+  EXPECT_EQ(qi("SELECT max(version) FROM schema_migrations"), Database::binary_schema_version());
+  EXPECT_EQ(qi("SELECT count(*) - count(DISTINCT version) FROM schema_migrations"), 0);
 
   q("INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future')");
   DatabaseOptions o;

@@ -194,6 +194,9 @@ awaitable<HttpResponse> admins_revoke(Call& c);
 awaitable<HttpResponse> admins_totp(Call& c);
 awaitable<HttpResponse> account_purge(Call& c);
 awaitable<HttpResponse> archive_search(Call& c);
+awaitable<HttpResponse> journal_search(Call& c);  // the archive journal (docs/ARCHIVE.md)
+awaitable<HttpResponse> journal_view(Call& c);
+awaitable<HttpResponse> audit_query(Call& c);
 
 // Sign-in and out (not in the route table: no principal yet).
 awaitable<HttpResponse> login(Shared& s, const HttpRequest& req);

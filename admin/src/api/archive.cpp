@@ -2,8 +2,15 @@
 // search of the mail kept in the mailboxes, by metadata (sender, the account holding the message,
 // subject, date), never the body. govmail has no separate archive: the mailboxes are the record.
 // Province admins and auditors; every search is audited with its query.
+#include <ctime>
+
+#include "admin/archive.hpp"
 #include "api.hpp"
 #include "core/asio.hpp"
+#include "core/log.hpp"
+#include "core/text.hpp"
+#include "store/archive.hpp"
+#include "store/database.hpp"
 
 namespace govmail::admin::api {
 namespace {
@@ -57,6 +64,145 @@ awaitable<HttpResponse> archive_search(Call& c) {
                    {"message_id", m.message_id},
                    {"size", m.size}});
   c.detail += " -> " + std::to_string(r->size()) + " messages";
+  co_return ok(out);
+}
+
+}  // namespace govmail::admin::api
+
+// ---- the journal (docs/ARCHIVE.md): auditors and province admins --------------------------------
+
+namespace govmail::admin::api {
+namespace {
+
+std::optional<std::int64_t> day_us(const std::optional<std::string>& d) {
+  if (!d || !is_date(*d)) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = std::stoi(d->substr(0, 4)) - 1900;
+  tm.tm_mon = std::stoi(d->substr(5, 2)) - 1;
+  tm.tm_mday = std::stoi(d->substr(8, 2));
+  return static_cast<std::int64_t>(::timegm(&tm)) * 1000000;
+}
+
+std::string base64(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+json entry_json(const store::JournalEntry& e) {
+  return {{"id", e.id},
+          {"chain", e.chain},
+          {"seq", e.seq},
+          {"at_us", e.at_us},
+          {"direction", e.direction},
+          {"envelope_from", core::log_safe(e.envelope_from, 320)},
+          {"recipients", e.recipients},
+          {"auth_user", e.auth_user},
+          {"client_ip", e.client_ip},
+          {"sha256", archive::to_hex(e.blob_sha256)},
+          {"size", e.size},
+          {"subject", core::log_safe(e.subject, 998)},
+          {"hash", archive::to_hex(e.hash)}};
+}
+
+}  // namespace
+
+// GET archive/journal?participant=&since=&until=&text=&limit=: the journal (every message
+// delivered, whatever the mailboxes did with it since), text matched with Vietnamese folding.
+awaitable<HttpResponse> journal_search(Call& c) {
+  archive::SearchOptions opt;
+  auto since = text_param(c, "since"), until = text_param(c, "until");
+  if ((since && !is_date(*since)) || (until && !is_date(*until)))
+    co_return fail(400, "since and until are dates: YYYY-MM-DD");
+  opt.query.from_us = day_us(since);
+  opt.query.to_us = day_us(until);
+  opt.query.participant = core::fold_vietnamese(text_param(c, "participant").value_or(""));
+  opt.text = text_param(c, "text").value_or("");
+  opt.results_max = 1000;
+  if (auto limit = c.query("limit")) {
+    if (limit->empty() || limit->size() > 4 ||
+        limit->find_first_not_of("0123456789") != std::string::npos)
+      co_return fail(400, "limit: a whole number up to 1000");
+    opt.results_max = std::min<std::size_t>(std::stoul(*limit), 1000);
+  }
+  c.target = "archive";
+  c.detail = "participant=" + opt.query.participant + " since=" + since.value_or("") +
+             " until=" + until.value_or("") + " text=" + opt.text;
+  auto store = store::archive_of(*c.s.db);
+  auto found = co_await archive::search(*store, opt);
+  if (!found) co_return store_fail(found.error(), "archive search");
+  json out = json::array();
+  for (const auto& e : *found) out.push_back(entry_json(e));
+  c.detail += " -> " + std::to_string(found->size()) + " messages";
+  co_return ok(out);
+}
+
+// GET archive/journal/:id: one journal entry and its message (raw, base64).
+awaitable<HttpResponse> journal_view(Call& c) {
+  const std::string& id = c.params.at(0);
+  c.target = "journal:" + id;
+  if (id.empty() || id.size() > 18 || id.find_first_not_of("0123456789") != std::string::npos)
+    co_return fail(404, "journal entry not found");
+  auto store = store::archive_of(*c.s.db);
+  auto e = co_await store->entry(std::stoll(id));
+  if (!e || e->purged) co_return fail(404, "journal entry not found");
+  auto raw = co_await store->blob(e->blob_sha256);
+  if (!raw || !*raw) co_return fail(404, "journal entry not found");
+  json out = entry_json(*e);
+  out["raw_base64"] = base64(**raw);
+  co_return ok(out);
+}
+
+// GET audit/log?since=&until=&actor=&target=&action=&after=&limit=: the audit log by time,
+// actor, target and action prefix, in chain order with each entry's hash (export: page with
+// after= the last seq).
+awaitable<HttpResponse> audit_query(Call& c) {
+  store::ArchiveStore::AuditFilter f;
+  auto since = text_param(c, "since"), until = text_param(c, "until");
+  if ((since && !is_date(*since)) || (until && !is_date(*until)))
+    co_return fail(400, "since and until are dates: YYYY-MM-DD");
+  f.from_us = day_us(since);
+  f.to_us = day_us(until);
+  f.actor = text_param(c, "actor").value_or("");
+  f.target = text_param(c, "target").value_or("");
+  f.action_prefix = text_param(c, "action").value_or("");
+  auto number = [&](std::string_view key, std::int64_t dflt) -> std::optional<std::int64_t> {
+    auto v = c.query(key);
+    if (!v) return dflt;
+    if (v->empty() || v->size() > 18 || v->find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    return std::stoll(*v);
+  };
+  auto after = number("after", 0), limit = number("limit", 1000);
+  if (!after || !limit || *limit == 0 || *limit > 5000)
+    co_return fail(400, "after: a seq; limit: 1 to 5000");
+  f.after_seq = *after;
+  f.limit = static_cast<int>(*limit);
+  auto store = store::archive_of(*c.s.db);
+  auto rows = co_await store->audit_query(f);
+  if (!rows) co_return store_fail(rows.error(), "audit log");
+  json out = json::array();
+  for (const auto& a : *rows)
+    out.push_back({{"seq", a.seq},
+                   {"at_us", a.at_us},
+                   {"actor", core::log_safe(a.actor, 320)},
+                   {"source", core::log_safe(a.source, 320)},
+                   {"action", a.action},
+                   {"target", core::log_safe(a.target, 320)},
+                   {"detail", core::log_safe(a.detail, 1000)},
+                   {"ok", a.ok},
+                   {"hash", archive::to_hex(a.hash)}});
   co_return ok(out);
 }
 

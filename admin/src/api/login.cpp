@@ -14,15 +14,22 @@ HttpResponse bad_credentials() {
 }
 
 // detail is a view: GCC 12 may destroy a temporary std::string argument of a co_await twice.
-awaitable<void> audit_event(Shared& s, const std::string& who, const std::string& ip,
+// False when the audit log could not be written: the caller then refuses (503) rather than act
+// or answer without its entry (docs/ARCHIVE.md).
+awaitable<bool> audit_event(Shared& s, const std::string& who, const std::string& ip,
                             std::string_view action, bool ok, std::string_view detail) {
   store::AuditEntry e{0, 0, who, ip, std::string(action), who, std::string(detail), ok};
-  (void)co_await s.db->admin().audit(std::move(e));
+  auto written = co_await s.db->admin().audit(std::move(e));
+  co_return static_cast<bool>(written);
 }
 
-awaitable<void> audit_login(Shared& s, const std::string& who, const std::string& ip, bool ok,
+awaitable<bool> audit_login(Shared& s, const std::string& who, const std::string& ip, bool ok,
                             std::string_view detail) {
-  co_await audit_event(s, who, ip, "admin.login", ok, detail);
+  co_return co_await audit_event(s, who, ip, "admin.login", ok, detail);
+}
+
+HttpResponse audit_unavailable() {
+  return fail(503, "the audit log could not be written: try again later");
 }
 
 std::string bearer(const HttpRequest& req) {
@@ -96,21 +103,25 @@ awaitable<HttpResponse> login(Shared& s, const HttpRequest& req) {
   if (r.outcome == core::AuthOutcome::ok && !r.app_password)
     grant = co_await s.db->admin().find_admin(r.account_id);
   if (!grant) {
-    co_await audit_login(
-        s, address, req.remote_address, false,
-        r.app_password ? "app password refused" : "bad credentials or not an admin");
+    if (!co_await audit_login(
+            s, address, req.remote_address, false,
+            r.app_password ? "app password refused" : "bad credentials or not an admin"))
+      co_return audit_unavailable();
     co_return bad_credentials();
   }
   if (auto why = co_await check_totp(s, *grant, code); !why.empty()) {
-    co_await audit_login(s, r.address, req.remote_address, false, why);
+    if (!co_await audit_login(s, r.address, req.remote_address, false, why))
+      co_return audit_unavailable();
     co_return totp_refused(why);
   }
+  // The entry before the token: no session without its login in the audit log.
+  if (!co_await audit_login(s, r.address, req.remote_address, true, role_name(grant->role)))
+    co_return audit_unavailable();
   auto token = s.sessions.create(r.account_id, stamp_of(*grant));
   if (!token) co_return fail(503, "too many sessions: try later");
   (void)co_await s.db->admin().record_login(r.account_id);
   auto account = co_await s.db->directory().get_account(r.account_id);
   bool must_change = account && account->must_change_password;
-  co_await audit_login(s, r.address, req.remote_address, true, role_name(grant->role));
   co_return ok({{"token", *token},
                 {"token_type", "Bearer"},
                 {"expires_in", std::chrono::seconds(Sessions::kIdle).count()},
@@ -136,8 +147,9 @@ awaitable<HttpResponse> change_password(Shared& s, const HttpRequest& req) {
   auto r = co_await s.auth.verify(address, std::move(password), req.remote_address);
   if (auto out = undecided(r)) co_return *out;
   if (r.outcome != core::AuthOutcome::ok || r.app_password) {
-    co_await audit_event(s, address, req.remote_address, "account.password.self", false,
-                         r.app_password ? "app password refused" : "bad credentials");
+    if (!co_await audit_event(s, address, req.remote_address, "account.password.self", false,
+                              r.app_password ? "app password refused" : "bad credentials"))
+      co_return audit_unavailable();
     co_return bad_credentials();
   }
   auto grant = co_await s.db->admin().find_admin(r.account_id);
@@ -146,15 +158,19 @@ awaitable<HttpResponse> change_password(Shared& s, const HttpRequest& req) {
   if (grant) {
     std::string code = field(body, "totp");
     if (auto why = co_await check_totp(s, *grant, code); !why.empty()) {
-      co_await audit_event(s, r.address, req.remote_address, "account.password.self", false, why);
+      if (!co_await audit_event(s, r.address, req.remote_address, "account.password.self", false,
+                                why))
+        co_return audit_unavailable();
       co_return totp_refused(why);
     }
   }
   auto changed = co_await s.prov.reset_password(r.account_id, std::move(fresh), false);
   bool ok_ = changed.ok();
-  co_await audit_event(s, r.address, req.remote_address, "account.password.self", ok_,
-                       ok_ ? "changed by the account holder" : "store error");
+  const bool audited =
+      co_await audit_event(s, r.address, req.remote_address, "account.password.self", ok_,
+                           ok_ ? "changed by the account holder" : "store error");
   if (!ok_) co_return fail(503, "try again later");
+  if (!audited) co_return fail(503, "password changed, but the audit log could not be written");
   // Every other session of the account ends (its credentials_version moved); the one making the
   // change, when it sent its token, carries on.
   if (grant) {

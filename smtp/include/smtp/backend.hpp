@@ -10,6 +10,7 @@
 #include "core/awaitable_fwd.hpp"
 #include "store/directory.hpp"
 #include "store/error.hpp"
+#include "store/journal.hpp"
 #include "store/types.hpp"
 
 namespace govmail::store {
@@ -36,6 +37,13 @@ class Backend {
       store::AccountId account) = 0;
   // Returns after COMMIT (MailboxStore::deliver).
   virtual awaitable<store::Result<store::DeliveryResult>> deliver(store::Delivery delivery) = 0;
+  // The same, with what the archive journal records of the SMTP transaction (store/journal.hpp).
+  // A backend without a journal delivers as deliver() does.
+  virtual awaitable<store::Result<store::DeliveryResult>> deliver_journaled(
+      store::Delivery delivery, store::JournalInfo journal) {
+    (void)journal;
+    return deliver(std::move(delivery));
+  }
 };
 
 // The backend on the store and AuthService (both must outlive it).

@@ -75,11 +75,13 @@ inline constexpr pg::Statement kUnsubscribe{
 
 // $1 sha256, $2 data, $3 internal date, $4 envelope, $5 bodystructure, $6 subject, $7 from,
 // $8 Message-ID, $9 thread refs, $10 accounts, $11 mailboxes, $12 flags, $13 keywords,
-// $14 search text, $15 envelope from, $16-$18 remote recipients, $19 ENVID, $20 RET.
+// $14 search text, $15 envelope from, $16-$18 remote recipients, $19 ENVID, $20 RET,
+// $21-$25 the archive journal entry: write it, direction, authenticated user, client IP,
+// recipients as given (migration 0017).
 #define GOVMAIL_DELIVER_CALL                                                                  \
   "SELECT ord, mailbox_id, uidvalidity, uid, modseq, message_id, outbound_id FROM "           \
   "govmail_deliver($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, " \
-  "$18, $19, $20)"
+  "$18, $19, $20, $21, $22, $23, $24, $25)"
 inline constexpr pg::Statement kDeliver{"gm_deliver", GOVMAIL_DELIVER_CALL};
 // An APPEND by an IMAP4rev1 session that has the mailbox selected: the delivery, then the claim
 // of \Recent up to the new message (as kClaimRecent, from the UID the delivery gave), in the

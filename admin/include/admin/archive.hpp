@@ -1,0 +1,80 @@
+// The archive's checks and auditor tools (docs/ARCHIVE.md): the canonical hashes of journal and
+// audit entries (identical to govmail_journal_canon / govmail_audit_canon in migration 0017),
+// the Ed25519 checkpoint key, `archive verify`, search with Vietnamese folding, and signed
+// exports that verify on another machine with the public key alone.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/awaitable_fwd.hpp"
+#include "store/archive.hpp"
+
+namespace govmail::admin::archive {
+
+std::string sha256(std::string_view data);  // raw 32 bytes
+std::string to_hex(std::string_view raw);
+std::optional<std::string> from_hex(std::string_view hex);
+
+// sha256(prev_hash || canonical form): what the database stored as `hash`, when nothing changed.
+std::string journal_hash(const store::JournalEntry& e);
+std::string audit_hash(const store::AuditRecord& a);
+
+// Ed25519 key pair; the secret key (64 bytes, libsodium layout) never leaves this machine.
+struct SigningKey {
+  std::string public_key, secret_key;
+};
+// Loads the key file (hex), or creates it (mode 0600) when absent. nullopt + message on failure.
+std::optional<SigningKey> load_or_create_key(const std::filesystem::path& file, std::string& error);
+std::string sign(const SigningKey& key, std::string_view message);
+bool signature_ok(std::string_view public_key, std::string_view message,
+                  std::string_view signature);
+std::string checkpoint_message(const store::Checkpoint& c);
+
+// Signs the current head of every chain that moved since its last checkpoint; returns how many.
+awaitable<store::Result<int>> checkpoint(store::ArchiveStore& store, const SigningKey& key);
+
+struct VerifyOptions {
+  std::optional<std::int64_t> from_us, to_us;  // journal entries by time; audit entries all
+  bool blobs = true;
+  std::string trusted_public_key;  // raw; empty: any checkpoint key is reported, not refused
+  std::function<void(std::int64_t done, std::int64_t total)> progress;
+  int page = 10000;
+};
+struct VerifyReport {
+  std::vector<std::string> problems;  // the first problem of each chain comes first
+  std::int64_t entries = 0, audit_entries = 0, checkpoints = 0, blobs = 0;
+  std::uint64_t blob_bytes = 0;
+  bool ok() const { return problems.empty(); }
+};
+awaitable<store::Result<VerifyReport>> verify(store::ArchiveStore& store, VerifyOptions opt);
+
+// Auditor search: metadata in SQL, text (Vietnamese-folded, accents optional) here.
+struct SearchOptions {
+  store::JournalQuery query;
+  std::string text;  // every word must occur in the subject, addresses or body
+  std::size_t scan_max = 20000;
+  std::size_t results_max = 1000;
+};
+awaitable<store::Result<std::vector<store::JournalEntry>>> search(store::ArchiveStore& store,
+                                                                  SearchOptions opt);
+// The text matcher behind search (folding: core::fold_vietnamese until search/ offers its own).
+bool text_matches(std::string_view folded_haystack, std::string_view query);
+std::string fold_for_search(std::string_view text);
+
+// Writes the messages to `dir` (mbox: one file messages.mbox; eml: one file per message) and a
+// signed manifest.json + manifest.sig. Returns the number of messages written.
+enum class ExportFormat { eml, mbox };
+awaitable<store::Result<std::size_t>> export_messages(
+    store::ArchiveStore& store, const std::vector<store::JournalEntry>& entries,
+    const std::filesystem::path& dir, ExportFormat format, const SigningKey& key,
+    const std::function<void(std::int64_t, std::int64_t)>& progress, std::string& error);
+// Checks an export: manifest signature (with `public_key`), then every message's hash.
+// Problems are returned; empty = verified.
+std::vector<std::string> verify_export(const std::filesystem::path& dir,
+                                       std::string_view public_key);
+
+}  // namespace govmail::admin::archive

@@ -1,0 +1,235 @@
+// Auditor search and signed exports of the archive (docs/ARCHIVE.md).
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "admin/archive.hpp"
+#include "core/asio.hpp"
+#include "core/text.hpp"
+#include "store/mime.hpp"
+
+namespace govmail::admin::archive {
+namespace {
+
+std::string read_file(const std::filesystem::path& p, bool& ok) {
+  std::ifstream in(p, std::ios::binary);
+  ok = static_cast<bool>(in);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool write_file(const std::filesystem::path& p, std::string_view data) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  return static_cast<bool>(out);
+}
+
+// mboxrd: a line that starts with ">*From " gets one more '>' (and loses it when read back), so
+// quoting is exactly reversible and the message hash survives the mbox.
+bool from_line(std::string_view s, std::size_t i) {
+  while (i < s.size() && s[i] == '>') ++i;
+  return s.substr(i, 5) == "From ";
+}
+
+std::string mbox_quote(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size() + 64);
+  for (std::size_t i = 0; i < raw.size();) {
+    if (from_line(raw, i)) out += '>';
+    const std::size_t nl = raw.find('\n', i);
+    const std::size_t end = nl == std::string_view::npos ? raw.size() : nl + 1;
+    out.append(raw.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
+std::string mbox_unquote(std::string_view quoted) {
+  std::string out;
+  out.reserve(quoted.size());
+  for (std::size_t i = 0; i < quoted.size();) {
+    if (quoted[i] == '>' && from_line(quoted, i)) ++i;
+    const std::size_t nl = quoted.find('\n', i);
+    const std::size_t end = nl == std::string_view::npos ? quoted.size() : nl + 1;
+    out.append(quoted.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
+std::string haystack(const store::JournalEntry& e, std::string_view body) {
+  std::string h = e.subject + '\n' + e.from_address + '\n' + e.envelope_from + '\n';
+  for (const auto& r : e.recipients) h += r + '\n';
+  h += body;
+  return fold_for_search(h);
+}
+
+}  // namespace
+
+std::string fold_for_search(std::string_view text) {
+  return core::fold_vietnamese(text);
+}
+
+bool text_matches(std::string_view folded_haystack, std::string_view query) {
+  const std::string q = fold_for_search(query);
+  std::istringstream words(q);
+  std::string w;
+  bool any = false;
+  while (words >> w) {
+    any = true;
+    if (folded_haystack.find(w) == std::string_view::npos) return false;
+  }
+  return any;
+}
+
+awaitable<store::Result<std::vector<store::JournalEntry>>> search(store::ArchiveStore& store,
+                                                                  SearchOptions opt) {
+  std::vector<store::JournalEntry> out;
+  std::size_t scanned = 0;
+  store::JournalQuery q = opt.query;
+  while (scanned < opt.scan_max && out.size() < opt.results_max) {
+    q.limit = static_cast<int>(std::min<std::size_t>(500, opt.scan_max - scanned));
+    auto page = co_await store.search(q);
+    if (!page) co_return store::unexpected(page.error());
+    if (page->empty()) break;
+    for (auto& e : *page) {
+      ++scanned;
+      q.after_id = e.id;
+      bool match = opt.text.empty();
+      if (!match) {
+        auto raw = co_await store.blob(e.blob_sha256);
+        if (!raw) co_return store::unexpected(raw.error());
+        std::string body = *raw ? store::parse_message(**raw).search_text : std::string();
+        match = text_matches(haystack(e, body), opt.text);
+      }
+      if (match) out.push_back(std::move(e));
+      if (out.size() >= opt.results_max) break;
+    }
+  }
+  co_return out;
+}
+
+awaitable<store::Result<std::size_t>> export_messages(
+    store::ArchiveStore& store, const std::vector<store::JournalEntry>& entries,
+    const std::filesystem::path& dir, ExportFormat format, const SigningKey& key,
+    const std::function<void(std::int64_t, std::int64_t)>& progress, std::string& error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = "cannot create " + dir.string() + ": " + ec.message();
+    co_return store::unexpected(store::StoreError::invalid);
+  }
+  nlohmann::json manifest;
+  manifest["format"] = format == ExportFormat::eml ? "eml" : "mbox";
+  manifest["public_key"] = to_hex(key.public_key);
+  manifest["messages"] = nlohmann::json::array();
+  std::ofstream mbox;
+  std::uint64_t offset = 0;
+  if (format == ExportFormat::mbox) mbox.open(dir / "messages.mbox", std::ios::binary);
+  std::size_t n = 0;
+  for (const auto& e : entries) {
+    auto raw = co_await store.blob(e.blob_sha256);
+    if (!raw) co_return store::unexpected(raw.error());
+    if (!*raw) {
+      error = "message blob of journal entry " + std::to_string(e.id) + " missing";
+      co_return store::unexpected(store::StoreError::not_found);
+    }
+    nlohmann::json m = {{"journal_id", e.id},
+                        {"chain", e.chain},
+                        {"seq", e.seq},
+                        {"entry_hash", to_hex(e.hash)},
+                        {"sha256", to_hex(sha256(**raw))},
+                        {"size", (*raw)->size()},
+                        {"at_us", e.at_us},
+                        {"direction", e.direction},
+                        {"envelope_from", e.envelope_from},
+                        {"recipients", e.recipients},
+                        {"subject", e.subject}};
+    if (format == ExportFormat::eml) {
+      char name[32];
+      std::snprintf(name, sizeof name, "%06zu.eml", n + 1);
+      if (!write_file(dir / name, **raw)) {
+        error = "cannot write " + (dir / name).string();
+        co_return store::unexpected(store::StoreError::invalid);
+      }
+      m["file"] = name;
+    } else {
+      const std::string sep = "From " +
+                              (e.envelope_from.empty() ? "MAILER-DAEMON" : e.envelope_from) +
+                              " Thu Jan  1 00:00:00 1970\n";
+      const std::string body = mbox_quote(**raw);
+      mbox << sep << body << "\n";
+      m["file"] = "messages.mbox";
+      m["offset"] = offset + sep.size();
+      m["length"] = body.size();
+      offset += sep.size() + body.size() + 1;
+    }
+    manifest["messages"].push_back(std::move(m));
+    ++n;
+    if (progress) progress(static_cast<std::int64_t>(n), static_cast<std::int64_t>(entries.size()));
+  }
+  if (format == ExportFormat::mbox && !mbox.flush()) {
+    error = "cannot write " + (dir / "messages.mbox").string();
+    co_return store::unexpected(store::StoreError::invalid);
+  }
+  const std::string text = manifest.dump(1);
+  if (!write_file(dir / "manifest.json", text) ||
+      !write_file(dir / "manifest.sig", to_hex(sign(key, text)) + "\n")) {
+    error = "cannot write the manifest in " + dir.string();
+    co_return store::unexpected(store::StoreError::invalid);
+  }
+  co_return n;
+}
+
+std::vector<std::string> verify_export(const std::filesystem::path& dir,
+                                       std::string_view public_key) {
+  std::vector<std::string> problems;
+  bool ok = false;
+  const std::string text = read_file(dir / "manifest.json", ok);
+  if (!ok) return {"manifest.json missing"};
+  std::string sig_hex = read_file(dir / "manifest.sig", ok);
+  if (!ok) return {"manifest.sig missing"};
+  while (!sig_hex.empty() && std::isspace(static_cast<unsigned char>(sig_hex.back())))
+    sig_hex.pop_back();
+  auto sig = from_hex(sig_hex);
+  if (!sig || !signature_ok(public_key, text, *sig))
+    return {"manifest.json: signature does not verify with the given public key"};
+  nlohmann::json manifest = nlohmann::json::parse(text, nullptr, false);
+  if (manifest.is_discarded() || !manifest.contains("messages"))
+    return {"manifest.json is not a manifest"};
+  std::string mbox;
+  if (manifest.value("format", "") == "mbox") {
+    mbox = read_file(dir / "messages.mbox", ok);
+    if (!ok) return {"messages.mbox missing"};
+  }
+  for (const auto& m : manifest["messages"]) {
+    const std::string file = m.value("file", "");
+    const std::string where = file + " (journal " + m.value("chain", "") + " #" +
+                              std::to_string(m.value("seq", 0LL)) + ")";
+    std::string raw;
+    if (manifest.value("format", "") == "mbox") {
+      const auto off = m.value("offset", 0ULL), len = m.value("length", 0ULL);
+      if (off + len > mbox.size()) {
+        problems.push_back(where + ": cut short");
+        continue;
+      }
+      raw = mbox_unquote(std::string_view(mbox).substr(off, len));
+    } else {
+      if (file.empty() || file.find('/') != std::string::npos) {
+        problems.push_back("manifest names a bad file: " + file);
+        continue;
+      }
+      raw = read_file(dir / file, ok);
+      if (!ok) {
+        problems.push_back(where + ": missing");
+        continue;
+      }
+    }
+    if (to_hex(sha256(raw)) != m.value("sha256", ""))
+      problems.push_back(where + ": altered (hash differs from the signed manifest)");
+  }
+  return problems;
+}
+
+}  // namespace govmail::admin::archive

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Archive benchmark (docs/ARCHIVE.md):
+#  1. SMTP delivered messages/s with the journal on and off, in one run, alternating rounds on the
+#     same durable cluster (fsync on) and the same govmail (restarted per round: the switch is
+#     the database setting govmail.journal, read when a connection opens). The load is
+#     bench/smtp's bench_smtp_load; every acknowledged message is checked in the store, and with
+#     the journal on, in the journal.
+#  2. `govmail archive verify` over 1,000,000 journal entries made in SQL (the chain computed by
+#     a recursive query with the same canonical form as the insert trigger), chain only
+#     (--no-blobs) and with the blob check.
+#   bench/archive/run.sh [BUILD_DIR]   (Release; needs targets govmail and bench_smtp_load)
+# ROUNDS (default 3 per mode), SCENARIO clients:size:messages:rcpts:users (default
+# 20:5120:2000:1:200), ENTRIES (default 1000000).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+B=$(cd "${1:-$ROOT/build}" && pwd)
+GOVMAIL=$B/govmail
+LOAD=$B/bench/smtp/bench_smtp_load
+W=${TMPDIR:-/tmp}/govmail-bench-archive
+PGPORT=${BENCH_PG_PORT:-56610}
+ROUNDS=${ROUNDS:-3}
+SCENARIO=${SCENARIO:-20:5120:2000:1:200}
+ENTRIES=${ENTRIES:-1000000}
+source "$ROOT/scripts/lib/pg.sh"
+
+cleanup() {
+  [ -n "${GPID:-}" ] && kill -INT "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null || true
+  pg_stop_cluster "$W/pg" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+rm -rf "$W"; mkdir -p "$W"; chmod 755 "$W"
+pg_init_cluster "$W/pg"
+pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB
+export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+SMTP_PORT=$(free_port); HTTP_PORT=$(free_port)
+cat >"$W/govmail.toml" <<CONF
+[server]
+hostname = "mx.bench.test"
+var_dir = "$W/var"
+[tls]
+cert_file = "$W/var/tls/cert.pem"
+key_file = "$W/var/tls/key.pem"
+self_signed = true
+[database]
+pool_size = 32
+[listen]
+smtp = ["127.0.0.1:$SMTP_PORT"]
+submission = []
+submissions = []
+imap = []
+imaps = []
+pop3 = []
+pop3s = []
+http = ["127.0.0.1:$HTTP_PORT"]
+https = []
+[auth]
+argon2_memlimit = 8388608
+argon2_opslimit = 1
+[smtp]
+check_authentication = false
+[limits]
+max_connections_per_ip = 1000
+max_preauth_connections_per_network = 1000
+[log]
+level = "warn"
+CONF
+psql_q() { psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+"$GOVMAIL" admin --config "$W/govmail.toml" domain add bench.test >/dev/null
+echo "bench password" | "$GOVMAIL" admin --config "$W/govmail.toml" account add user1@bench.test --name u1 --password-stdin >/dev/null
+psql_q "SELECT count(*) FROM (SELECT govmail_add_account('user' || i || '@bench.test', 'u' || i,
+  (SELECT password_hash FROM accounts WHERE address = 'user1@bench.test'), 0, false, NULL, '')
+  FROM generate_series(2, 200) i) x" >/dev/null
+
+start_govmail() {
+  "$GOVMAIL" serve --config "$W/govmail.toml" 2>>"$W/govmail.log" &
+  GPID=$!
+  for _ in $(seq 1 150); do (exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT) 2>/dev/null && return; sleep 0.2; done
+  echo "govmail did not start" >&2; exit 1
+}
+stop_govmail() { kill -INT "$GPID"; wait "$GPID" || true; GPID=; }
+field() { sed -n "s/.* $2=\\([0-9.]*\\).*/\\1/p" <<<"$1"; }
+
+IFS=: read -r clients size messages rcpts users <<<"$SCENARIO"
+echo "machine: $(nproc) cores, $(uname -r); PostgreSQL fsync=on synchronous_commit=on"
+echo "scenario: clients=$clients size=$size messages=$messages rcpts=$rcpts users=$users, $ROUNDS rounds per mode, alternating"
+declare -A RATES
+for round in $(seq 1 "$ROUNDS"); do
+  for mode in on off; do
+    psql_q "ALTER DATABASE postgres SET govmail.journal = '$mode'"
+    start_govmail
+    jb=$(psql_q "SELECT count(*) FROM archive_journal")
+    eb=$(psql_q "SELECT count(*) FROM mailbox_entries")
+    g=$("$LOAD" 127.0.0.1 "$SMTP_PORT" "$clients" "$messages" "$size" "$rcpts" 'user%d@bench.test' "$users") || true
+    stop_govmail
+    ok=$(field "$g" ok)
+    journaled=$(( $(psql_q "SELECT count(*) FROM archive_journal") - jb ))
+    durable=$(( $(psql_q "SELECT count(*) FROM mailbox_entries") - eb ))
+    want=$([ "$mode" = on ] && echo "$ok" || echo 0)
+    echo "journal=$mode round=$round $g durable_entries=$durable journaled=$journaled"
+    [ "$durable" -eq $((ok * rcpts)) ] || echo "ERROR: acknowledged $((ok * rcpts)) deliveries, store has $durable"
+    [ "$journaled" -eq "$want" ] || echo "ERROR: journal=$mode: $journaled entries for $ok messages"
+    RATES[$mode]="${RATES[$mode]:-} $(field "$g" rate)"
+  done
+done
+psql_q "ALTER DATABASE postgres RESET govmail.journal"
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+on=$(median "${RATES[on]}"); off=$(median "${RATES[off]}")
+echo "SMTP_JOURNAL median_on=$on median_off=$off cost=$(awk -v a="$on" -v b="$off" 'BEGIN{printf "%.1f%%", (b-a)/b*100}') (target < 10%)"
+
+# 2. verify over ENTRIES journal entries: one blob each of 64 distinct messages.
+t0=$(date +%s.%N)
+psql_q "
+INSERT INTO blobs (sha256, size, refcount, data)
+SELECT sha256(convert_to('bench message ' || i, 'UTF8')), length('bench message ' || i), 1000000,
+       convert_to('bench message ' || i, 'UTF8') FROM generate_series(1, 64) i
+ON CONFLICT DO NOTHING;
+SET session_replication_role = replica;
+SET work_mem = '256MB';
+INSERT INTO archive_journal (chain, seq, at, direction, envelope_from, recipients, auth_user,
+  client_ip, blob_sha256, size, subject, from_address, message_id_hdr, prev_hash, hash)
+WITH RECURSIVE c (seq, at, prev, hash) AS (
+  SELECT s.seq, s.at, h.hash, sha256(h.hash || govmail_journal_canon(s.r))
+  FROM archive_chain_heads h, LATERAL (SELECT h.seq + 1 AS seq,
+    now() AS at, ROW(0, 'journal.0', h.seq + 1, now(), 'in', 'sender@outside.test',
+      ARRAY['user' || ((h.seq + 1) % 200 + 1) || '@bench.test'], '', '127.0.0.1',
+      sha256(convert_to('bench message ' || ((h.seq + 1) % 64 + 1), 'UTF8')),
+      length('bench message ' || ((h.seq + 1) % 64 + 1)), 'Bench ' || (h.seq + 1), 'sender@outside.test',
+      '<' || (h.seq + 1) || '@bench>', NULL, NULL, NULL, NULL)::archive_journal AS r) s
+  WHERE h.chain = 'journal.0'
+  UNION ALL
+  SELECT c.seq + 1, c.at, c.hash, sha256(c.hash || govmail_journal_canon(ROW(0, 'journal.0', c.seq + 1, c.at, 'in',
+      'sender@outside.test', ARRAY['user' || ((c.seq + 1) % 200 + 1) || '@bench.test'], '', '127.0.0.1',
+      sha256(convert_to('bench message ' || ((c.seq + 1) % 64 + 1), 'UTF8')),
+      length('bench message ' || ((c.seq + 1) % 64 + 1)), 'Bench ' || (c.seq + 1), 'sender@outside.test',
+      '<' || (c.seq + 1) || '@bench>', NULL, NULL, NULL, NULL)::archive_journal))
+  FROM c WHERE c.seq < (SELECT seq FROM archive_chain_heads WHERE chain = 'journal.0') + $ENTRIES)
+SELECT 'journal.0', c.seq, c.at, 'in', 'sender@outside.test',
+  ARRAY['user' || (c.seq % 200 + 1) || '@bench.test'], '', '127.0.0.1',
+  sha256(convert_to('bench message ' || (c.seq % 64 + 1), 'UTF8')),
+  length('bench message ' || (c.seq % 64 + 1)), 'Bench ' || c.seq, 'sender@outside.test',
+  '<' || c.seq || '@bench>', c.prev, c.hash FROM c;
+UPDATE archive_chain_heads SET (seq, hash) = (SELECT seq, hash FROM archive_journal
+  WHERE chain = 'journal.0' ORDER BY seq DESC LIMIT 1) WHERE chain = 'journal.0';
+ANALYZE archive_journal;" >/dev/null
+t1=$(date +%s.%N)
+total=$(psql_q "SELECT count(*) FROM archive_journal")
+echo "generated $ENTRIES journal entries in SQL in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s ($total in all)"
+"$GOVMAIL" archive --config "$W/govmail.toml" checkpoint
+echo "VERIFY chain only: govmail archive verify --no-blobs"
+"$GOVMAIL" archive --config "$W/govmail.toml" verify --no-blobs 2>/dev/null
+echo "VERIFY with blobs: govmail archive verify"
+"$GOVMAIL" archive --config "$W/govmail.toml" verify 2>/dev/null

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""The archive journal through the real binary: a message submitted to 3 local and 2 remote
+recipients (one of them bcc) is journaled once with all 5, in its delivery's transaction, with
+sender, direction, authenticated user and client IP; MX mail is journaled as inbound; IMAP
+APPEND is not; an official's expunge (and the release sweeper) leave the journal entry and its
+blob; then tampering through psql as the database owner (UPDATE, DELETE, two rows swapped, a
+blob edited, a checkpointed tail cut off) is each detected by `govmail archive verify`, which
+names the entry; plain UPDATE/DELETE are refused by the database."""
+import hashlib
+import imaplib
+import os
+import smtplib
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from support import Checks, FreshDatabase, psql  # noqa: E402
+from smtp_support import DOMAIN, Server, add_account, client_tls  # noqa: E402
+from archive_support import DatabaseCopy, archive, superuser  # noqa: E402
+
+c = Checks()
+PW = "correct horse battery"
+AN, BINH, CHI = (f"{x}@{DOMAIN}" for x in ("an", "binh", "chi"))
+REMOTE = ["ngoai1@other.example", "ngoai2@far.example"]
+
+
+def journal(url, where="true"):
+    return psql(url, "SELECT id, chain, seq, direction, envelope_from, array_to_string(recipients, ','), "
+                     f"auth_user, client_ip, encode(blob_sha256, 'hex') FROM archive_journal WHERE {where} "
+                     "ORDER BY id").splitlines()
+
+
+with FreshDatabase() as db:
+    srv = Server(db.url, allow_plaintext=True)
+    imap_port = srv.listen_imap()
+    srv.admin("domain", "add", DOMAIN)
+    for name in ("an", "binh", "chi"):
+        add_account(srv, name, PW)
+    srv.start()
+    try:
+        msg = (f"From: {AN}\r\nTo: {BINH}, {REMOTE[0]}\r\nCc: {CHI}\r\n"
+               "Subject: Công văn số 12\r\n\r\nNội dung công văn.\r\n").encode()
+        with smtplib.SMTP("127.0.0.1", srv.submission, timeout=30) as s:
+            s.starttls(context=client_tls())
+            s.login(AN, PW)
+            # bcc: AN to self and REMOTE[1], in no header.
+            s.sendmail(AN, [BINH, CHI, AN, *REMOTE], msg)
+        rows = journal(db.url)
+        c.check(len(rows) == 1, f"one journal entry for one message to 5 recipients: {rows}")
+        f = rows[0].split("|") if rows else [""] * 9
+        rcpts = f[5].split(",") if len(f) > 5 else []
+        c.check(sorted(rcpts) == sorted([BINH, CHI, AN, *REMOTE]),
+                f"all 5 recipients, bcc and remote included: {rcpts}")
+        c.check(f[3] == "out" and f[4] == AN and f[6] == AN and f[7] == "127.0.0.1",
+                f"direction, sender, authenticated user, client IP: {f}")
+        blob = f[8]
+        stored = psql(db.url, f"SELECT encode(data, 'hex') FROM blobs WHERE encode(sha256, 'hex') = '{blob}'")
+        c.check(hashlib.sha256(bytes.fromhex(stored)).hexdigest() == blob,
+                "the journal's hash is the stored message's SHA-256")
+        c.check(psql(db.url, "SELECT count(*) FROM outbound_recipients") == "2",
+                "the 2 remote recipients queued in the same delivery")
+
+        # MX: inbound, no authenticated user.
+        with smtplib.SMTP("127.0.0.1", srv.smtp, timeout=30) as s:
+            s.sendmail("sender@outside.example", [BINH],
+                       b"From: sender@outside.example\r\nSubject: vao\r\n\r\nhello\r\n")
+        rows = journal(db.url, "direction = 'in'")
+        c.check(len(rows) == 1 and "|sender@outside.example|" + BINH + "||127.0.0.1|" in rows[0],
+                f"MX mail journaled as inbound: {rows}")
+
+        # IMAP APPEND (a client filing a draft) is not mail accepted for delivery.
+        with imaplib.IMAP4("127.0.0.1", imap_port, timeout=30) as m:
+            m.login(BINH, PW)
+            m.append("INBOX", None, None, b"From: x@y\r\nSubject: draft\r\n\r\nd\r\n")
+            c.check(len(journal(db.url)) == 2, "APPEND is not journaled")
+            # Expunge everything BINH has: the journal must not care.
+            m.select("INBOX")
+            m.store("1:*", "+FLAGS", "\\Deleted")
+            m.expunge()
+        with imaplib.IMAP4("127.0.0.1", imap_port, timeout=30) as m:
+            m.login(AN, PW)
+            m.select("INBOX")
+            m.store("1:*", "+FLAGS", "\\Deleted")
+            m.expunge()
+        with imaplib.IMAP4("127.0.0.1", imap_port, timeout=30) as m:
+            m.login(CHI, PW)
+            m.select("INBOX")
+            m.store("1:*", "+FLAGS", "\\Deleted")
+            m.expunge()
+        psql(db.url, "DELETE FROM outbound_recipients; DELETE FROM outbound_queue")
+        psql(db.url, "SELECT govmail_sweep_messages(1000)")  # what the release sweeper runs
+        psql(db.url, "SELECT govmail_release_messages(array(SELECT id FROM messages))")
+        c.check(psql(db.url, "SELECT count(*) FROM mailbox_entries") == "0"
+                and psql(db.url, "SELECT count(*) FROM messages") == "0",
+                "every mailbox copy expunged and released")
+        c.check(len(journal(db.url)) == 2, "expunge leaves the journal entries")
+        c.check(psql(db.url, f"SELECT count(*) FROM blobs WHERE encode(sha256, 'hex') = '{blob}'") == "1",
+                "expunge leaves the journaled blob (the sweeper did not delete it)")
+        first_id = journal(db.url)[0].split("|")[0]
+        shown = archive(srv, "show", first_id)
+        c.check(shown.returncode == 0 and "Nội dung công văn." in shown.stdout,
+                f"the expunged message is still shown from the archive: {shown.stderr}")
+
+        # Front-end SQL cannot change the archive.
+        for sql in ("UPDATE archive_journal SET subject = 'x'", "DELETE FROM archive_journal",
+                    "TRUNCATE archive_journal", "UPDATE audit_log SET actor = 'x'",
+                    "TRUNCATE archive_checkpoints", "UPDATE archive_chain_heads SET seq = 0"):
+            r = subprocess.run(["psql", db.url, "-qAtc", sql], capture_output=True, text=True)
+            c.check(r.returncode != 0 and ("append-only" in r.stderr or "only move" in r.stderr),
+                    f"refused: {sql}: {r.stderr.strip()}")
+
+        # A few more messages, so that tampering has neighbours; one checkpoint signed.
+        with smtplib.SMTP("127.0.0.1", srv.smtp, timeout=30) as s:
+            for i in range(12):
+                s.sendmail("sender@outside.example", [CHI],
+                           f"From: sender@outside.example\r\nSubject: so {i}\r\n\r\nthan {i}\r\n".encode())
+        r = archive(srv, "checkpoint")
+        c.check(r.returncode == 0 and "checkpoint(s) signed" in r.stdout, f"checkpoint: {r.stderr}")
+        r = subprocess.run(["psql", db.url, "-qAtc", "DELETE FROM archive_checkpoints"],
+                           capture_output=True, text=True)
+        c.check(r.returncode != 0 and "append-only" in r.stderr, f"checkpoints stay: {r.stderr}")
+        key = archive(srv, "public-key").stdout.strip()
+        c.check(len(key) == 64, f"public key exported as hex: {key!r}")
+        r = archive(srv, "verify", "--progress")
+        c.check(r.returncode == 0 and "archive intact" in r.stdout, f"clean verify: {r.stdout}{r.stderr}")
+        c.check("verify [" in r.stderr and "100%" in r.stderr, "verify shows a progress bar")
+    finally:
+        srv.stop()
+
+    # The chain with the most entries: the victim of each tamper.
+    chain = psql(db.url, "SELECT chain FROM archive_journal GROUP BY chain ORDER BY count(*) DESC LIMIT 1")
+    n = int(psql(db.url, f"SELECT max(seq) FROM archive_journal WHERE chain = '{chain}'"))
+    c.check(n >= 4, f"{chain} has {n} entries")
+    name = chain + " #"
+
+    def tampered(sql, expect, what):
+        with DatabaseCopy(db.name) as copy:
+            superuser(copy.url, sql)
+            r = archive(srv, "verify", url=copy.url)
+            c.check(r.returncode == 1 and expect in r.stdout,
+                    f"{what}: expected '{expect}' in: {r.stdout}{r.stderr}")
+
+    tampered(f"UPDATE archive_journal SET recipients = array['x@y'] WHERE chain = '{chain}' AND seq = 2",
+             f"TAMPERED: {name}2 (id", "UPDATE of a row")
+    tampered(f"UPDATE archive_journal SET recipients = array['x@y'] WHERE chain = '{chain}' AND seq = 2",
+             "altered", "UPDATE named as alteration")
+    tampered(f"DELETE FROM archive_journal WHERE chain = '{chain}' AND seq = 3",
+             f"TAMPERED: {name}3 removed", "DELETE of a row")
+    tampered(f"DELETE FROM archive_journal WHERE chain = '{chain}' AND seq = 3; "
+             f"UPDATE archive_journal SET seq = seq - 1 WHERE chain = '{chain}' AND seq > 3",
+             f"TAMPERED: {name}3 (id", "DELETE with the rest renumbered")
+    tampered(f"UPDATE archive_journal SET seq = -1 WHERE chain = '{chain}' AND seq = 2; "
+             f"UPDATE archive_journal SET seq = 2 WHERE chain = '{chain}' AND seq = 3; "
+             f"UPDATE archive_journal SET seq = 3 WHERE chain = '{chain}' AND seq = -1",
+             "reordered", "two rows swapped")
+    tampered(f"UPDATE blobs SET data = data || 'x'::bytea WHERE sha256 = "
+             f"(SELECT blob_sha256 FROM archive_journal WHERE chain = '{chain}' AND seq = {n})",
+             "blob", "a blob edited")
+    tampered(f"DELETE FROM archive_journal WHERE chain = '{chain}' AND seq = {n}; "
+             f"UPDATE archive_chain_heads SET seq = seq - 1, hash = (SELECT hash FROM archive_journal "
+             f"WHERE chain = '{chain}' AND seq = {n - 1}) WHERE chain = '{chain}'",
+             f"{name}{n} to #{n} removed (a signed checkpoint", "the tail cut off, head rewound")
+    tampered("UPDATE audit_log SET detail = 'nothing' WHERE seq = 1",
+             "TAMPERED: audit #1", "an audit entry altered")
+    tampered(f"UPDATE archive_checkpoints SET seq = seq + 1",
+             "bad signature", "a checkpoint altered")
+    srv.cleanup()
+
+c.finish()

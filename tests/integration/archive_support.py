@@ -1,0 +1,35 @@
+"""Shared by the archive integration tests: running `govmail archive ...` against a server's
+config, and copies of a database (CREATE DATABASE ... TEMPLATE) to tamper with."""
+import uuid
+
+from support import ADMIN_URL, govmail, psql
+
+
+def archive(srv, *args, url=None):
+    """Runs govmail archive with the server's config (another database with url)."""
+    env = dict(srv.env)
+    if url:
+        env["GOVMAIL_DATABASE_URL"] = url
+    return govmail("archive", "--config", srv.cfg, *args, env=env)
+
+
+def superuser(url, sql):
+    """SQL as the database owner with triggers off: what an attacker with the DB password does."""
+    return psql(url, "SET session_replication_role = replica; " + sql)
+
+
+class DatabaseCopy:
+    """A copy of a database (no one may be connected to it); dropped at exit."""
+
+    def __init__(self, name):
+        self.source = name
+
+    def __enter__(self):
+        self.name = "govmail_it_copy_" + uuid.uuid4().hex[:10]
+        psql(ADMIN_URL, f"CREATE DATABASE {self.name} TEMPLATE {self.source}")
+        self.url = " ".join(p for p in ADMIN_URL.split() if not p.startswith("dbname=")) + \
+            f" dbname={self.name}"
+        return self
+
+    def __exit__(self, *exc):
+        psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
