@@ -18,6 +18,7 @@
 #include "directory_pg.hpp"
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
+#include "mail_store_pg.hpp"
 #include "mta_sts_pg.hpp"
 #include "outbound_pg.hpp"
 #include "query.hpp"
@@ -253,6 +254,7 @@ struct Database::Impl {
   std::unique_ptr<PgAdminStore> admin;
   std::unique_ptr<PgOutboundQueue> outbound;
   std::unique_ptr<PgMtaStsCache> mta_sts;
+  std::unique_ptr<PgMailStore> mail;
   std::unique_ptr<ReleaseSweeper> sweeper;
   bool closed = false;
   // Last login recorded by this process, per account: the query is skipped within kLoginNote.
@@ -308,6 +310,7 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);
+  impl->mail = std::make_unique<PgMailStore>(impl->pool);
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
   impl->sweeper->start();
   co_return std::make_shared<Database>(std::move(impl));
@@ -328,6 +331,10 @@ OutboundQueue& Database::outbound() {
 
 MtaStsCache& Database::mta_sts() {
   return *impl_->mta_sts;
+}
+
+MailStore& Database::mail() {
+  return *impl_->mail;
 }
 
 Subscription Database::subscribe_mailbox(MailboxId mailbox,

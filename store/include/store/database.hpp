@@ -31,6 +31,7 @@ class Directory;
 class MailboxStore;
 class OutboundQueue;
 class MtaStsCache;
+class MailStore;
 
 // Subscription handle: unsubscribes when destroyed.
 class Subscription {
@@ -65,6 +66,7 @@ class Database {
   AdminStore& admin();  // administration only (admin CLI and API)
   OutboundQueue& outbound();  // remote recipients, delivery reports, DKIM keys
   MtaStsCache& mta_sts();     // MTA-STS policies of recipient domains (RFC 8461)
+  MailStore& mail();          // the account-wide view JMAP mail serves (store/mail_store.hpp)
 
   // Called (on the io_context) for every committed change of a mailbox, whichever govmail
   // process made it, within about a second. After the notification connection was lost and
