@@ -16,6 +16,7 @@
 #include "core/spawn.hpp"
 #include "core/worker_pool.hpp"
 #include "directory_pg.hpp"
+#include "jmap_store_pg.hpp"
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
 #include "mail_store_pg.hpp"
@@ -52,6 +53,19 @@ class Subscribers {
     it->second.erase(token);
     if (it->second.empty()) mailbox_.erase(it);
   }
+  std::uint64_t add_account_mailboxes(AccountId id, MailboxFn fn) {
+    std::lock_guard lock(mu_);
+    auto token = next_++;
+    account_mailboxes_[id][token] = std::make_shared<MailboxFn>(std::move(fn));
+    return token;
+  }
+  void remove_account_mailboxes(AccountId id, std::uint64_t token) {
+    std::lock_guard lock(mu_);
+    auto it = account_mailboxes_.find(id);
+    if (it == account_mailboxes_.end()) return;
+    it->second.erase(token);
+    if (it->second.empty()) account_mailboxes_.erase(it);
+  }
   std::uint64_t add_account(AccountFn fn) {
     std::lock_guard lock(mu_);
     auto token = next_++;
@@ -85,6 +99,8 @@ class Subscribers {
       std::lock_guard lock(mu_);
       for (auto& [id, subs] : mailbox_)
         for (auto& [token, fn] : subs) fns.emplace_back(id, fn);
+      for (auto& [account, subs] : account_mailboxes_)
+        for (auto& [token, fn] : subs) fns.emplace_back(0, fn);
     }
     for (auto& [id, fn] : fns) (*fn)(MailboxEvent{0, id, 0});
     notify_accounts(0);
@@ -97,8 +113,11 @@ class Subscribers {
     {
       std::lock_guard lock(mu_);
       auto it = mailbox_.find(ev.mailbox_id);
-      if (it == mailbox_.end()) return;
-      for (auto& [token, fn] : it->second) fns.push_back(fn);
+      if (it != mailbox_.end())
+        for (auto& [token, fn] : it->second) fns.push_back(fn);
+      auto acc = account_mailboxes_.find(ev.account_id);
+      if (acc != account_mailboxes_.end())
+        for (auto& [token, fn] : acc->second) fns.push_back(fn);
     }
     for (auto& fn : fns) (*fn)(ev);
   }
@@ -118,6 +137,9 @@ class Subscribers {
   std::uint64_t next_ = 1;
   std::unordered_map<MailboxId, std::map<std::uint64_t, std::shared_ptr<MailboxFn>>> mailbox_;
   std::map<std::uint64_t, std::shared_ptr<AccountFn>> account_;
+  // Every mailbox of an account (JMAP push).
+  std::unordered_map<AccountId, std::map<std::uint64_t, std::shared_ptr<MailboxFn>>>
+      account_mailboxes_;
   std::atomic<bool> listening_{false};
 };
 
@@ -255,6 +277,7 @@ struct Database::Impl {
   std::unique_ptr<PgOutboundQueue> outbound;
   std::unique_ptr<PgMtaStsCache> mta_sts;
   std::unique_ptr<PgMailStore> mail;
+  std::unique_ptr<PgJmapStore> jmap;
   std::unique_ptr<ReleaseSweeper> sweeper;
   bool closed = false;
   // Last login recorded by this process, per account: the query is skipped within kLoginNote.
@@ -311,6 +334,7 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);
   impl->mail = std::make_unique<PgMailStore>(impl->pool);
+  impl->jmap = std::make_unique<PgJmapStore>(impl->pool);
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
   impl->sweeper->start();
   co_return std::make_shared<Database>(std::move(impl));
@@ -335,6 +359,19 @@ MtaStsCache& Database::mta_sts() {
 
 MailStore& Database::mail() {
   return *impl_->mail;
+}
+
+JmapStore& Database::jmap() {
+  return *impl_->jmap;
+}
+
+Subscription Database::subscribe_account_mailboxes(AccountId account,
+                                                   std::function<void(const MailboxEvent&)> fn) {
+  auto token = impl_->subs->add_account_mailboxes(account, std::move(fn));
+  std::weak_ptr<Subscribers> weak = impl_->subs;
+  return Subscription([weak, account, token] {
+    if (auto s = weak.lock()) s->remove_account_mailboxes(account, token);
+  });
 }
 
 Subscription Database::subscribe_mailbox(MailboxId mailbox,
