@@ -282,6 +282,7 @@ awaitable<Result<std::vector<EmailRecord>>> PgMailStore::emails(AccountId accoun
       r.thread_id = rows->get_int(i, 1);
       r.size = static_cast<std::uint64_t>(rows->get_int(i, 2));
       r.received_at = rows->get_int(i, 3);
+      r.blob_sha256 = std::string(rows->get(i, 10));
       if (with_meta) {
         r.envelope_json = std::string(rows->get(i, 8));
         r.bodystructure_json = std::string(rows->get(i, 9));

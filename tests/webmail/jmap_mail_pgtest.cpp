@@ -28,6 +28,7 @@ class JmapMailTest : public store::testing::StoreTest {
     c.account_id_string = "A" + std::to_string(a.id);
     c.address = a.address;
     c.db = db_;
+    c.registry = &registry_;
     return c;
   }
 
@@ -243,7 +244,16 @@ TEST_F(JmapMailTest, EmailGetReadsHeadersBodiesAndAttachments) {
 
   // The attachment's blob is its decoded bytes; the Email's blob the raw message.
   r = call("Email/get", {{"ids", {id, "E999999", "junk"}}, {"properties", {"blobId", "size"}}});
-  EXPECT_EQ(r["list"][0]["blobId"], "B" + std::to_string(a.message_id));
+  EXPECT_EQ(r["list"][0]["blobId"], "G" + q("SELECT encode(blob_sha256, 'hex') FROM messages "
+                                            "WHERE id = " + std::to_string(a.message_id)));
+  auto whole = run(jmap::read_blob(r["list"][0]["blobId"], ctx_));
+  ASSERT_TRUE(whole.has_value());
+  EXPECT_EQ(whole->data, kMultipart);
+  auto pdf = run(jmap::read_blob("B" + std::to_string(a.message_id) + "_2", ctx_));
+  ASSERT_TRUE(pdf.has_value());
+  EXPECT_EQ(pdf->data, "%PDF-1.4\n");
+  EXPECT_EQ(pdf->type, "application/pdf");
+  EXPECT_FALSE(run(jmap::read_blob("B" + std::to_string(a.message_id) + "_9", ctx_)).has_value());
   EXPECT_EQ(r["list"][0]["size"], std::string(kMultipart).size());
   EXPECT_EQ(r["notFound"], Json({"E999999", "junk"}));
   EXPECT_EQ(call("Email/get", {{"ids", {id}}, {"properties", {"nope"}}})["error"],
@@ -444,6 +454,9 @@ TEST_F(JmapMailTest, EmailCreateImportAndParse) {
                      {"textBody", {{{"partId", "t"}, {"type", "text/plain"}}}}}}}}});
   ASSERT_TRUE(r["created"].contains("d1")) << r.dump();
   const std::string id = r["created"]["d1"]["id"];
+  const std::string created_blob = r["created"]["d1"]["blobId"];
+  EXPECT_EQ(created_blob, "G" + q("SELECT encode(blob_sha256, 'hex') FROM messages WHERE id = " +
+                                  id.substr(1)));
   EXPECT_EQ(imap_count("Drafts"), 1u);
   auto g = call("Email/get", {{"ids", {id}},
                               {"properties", {"subject", "from", "to", "keywords", "preview"}}});
@@ -458,7 +471,7 @@ TEST_F(JmapMailTest, EmailCreateImportAndParse) {
   EXPECT_EQ(r["notCreated"]["bad"]["type"], "invalidProperties");
 
   // Import the draft's raw message (its blob) into the Archive: a second, separate Email.
-  const std::string blob = r.is_null() ? "" : "B" + id.substr(1);
+  const std::string blob = created_blob;
   r = call("Email/import", {{"emails", {{"i1", {{"blobId", blob},
                                                 {"mailboxIds", {{mailbox_id("Archive"), true}}},
                                                 {"keywords", {{"$seen", true}}},

@@ -27,6 +27,7 @@ struct EmailRecord {
   std::uint64_t size = 0;
   UnixTime received_at = 0;
   std::vector<Entry> entries;  // by mailbox id
+  std::string blob_sha256;     // lower-case hex of the raw message's SHA-256
   std::string envelope_json;   // empty unless asked (store/mime.hpp shapes)
   std::string bodystructure_json;
 };

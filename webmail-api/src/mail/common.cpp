@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/config.hpp"
+#include "mail/email.hpp"
 #include "store/database.hpp"
 #include "store/mail_store.hpp"
 
@@ -47,6 +49,14 @@ void check_account(const Json& args, const RequestContext& ctx) {
     throw MethodError{"invalidArguments", "accountId is required"};
   if (it->get<std::string>() != ctx.account_id_string)
     throw MethodError{"accountNotFound", "No such account"};
+}
+
+std::size_t max_objects_in_get(const RequestContext& ctx) {
+  return ctx.cfg ? ctx.cfg->jmap.max_objects_in_get : core::JmapConfig{}.max_objects_in_get;
+}
+
+std::size_t max_objects_in_set(const RequestContext& ctx) {
+  return ctx.cfg ? ctx.cfg->jmap.max_objects_in_set : core::JmapConfig{}.max_objects_in_set;
 }
 
 std::string state_string(store::ModSeq m) {

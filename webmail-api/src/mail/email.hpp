@@ -7,10 +7,9 @@
 
 namespace govmail::webmail::mail {
 
-// RFC 8620 core capability limits as the session resource announces them. TODO(jmap-core):
-// read them from core::Config once the jmap section (maxObjectsInGet/Set) exists there.
-inline constexpr std::size_t kMaxObjectsInGet = 500;
-inline constexpr std::size_t kMaxObjectsInSet = 500;
+// RFC 8620 core capability limits ([jmap] max_objects_in_get / max_objects_in_set).
+std::size_t max_objects_in_get(const jmap::RequestContext& ctx);
+std::size_t max_objects_in_set(const jmap::RequestContext& ctx);
 // Email/query answers at most this many ids per call (RFC 8620 5.5 "limit" may be capped).
 inline constexpr std::size_t kMaxQueryLimit = 1000;
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "mail/blob.hpp"
 #include "mail/changes.hpp"
 #include "mail/common.hpp"
 #include "mail/email.hpp"
@@ -100,7 +101,7 @@ Json email_json(const store::EmailRecord& r, const std::vector<std::string>& pro
   for (const auto& p : props) {
     if (p == "id") continue;
     if (p == "blobId") {
-      out[p] = id_string('B', r.id);
+      out[p] = message_blob_id(r.blob_sha256);
     } else if (p == "threadId") {
       out[p] = id_string('T', r.thread_id);
     } else if (p == "mailboxIds") {
@@ -202,9 +203,9 @@ awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
   const auto body = body_options(args);
   auto ids = ids_argument(args);
   if (!ids) throw MethodError{"requestTooLarge", "Email/get needs ids"};
-  if (ids->size() > kMaxObjectsInGet)
+  if (ids->size() > max_objects_in_get(ctx))
     throw MethodError{"requestTooLarge", "Too many ids (at most " +
-                                             std::to_string(kMaxObjectsInGet) + ")"};
+                                             std::to_string(max_objects_in_get(ctx)) + ")"};
   const std::string state = co_await current_state(ctx);
   std::vector<store::MessageId> wanted;
   for (const auto& raw : *ids)

@@ -257,7 +257,7 @@ awaitable<Json> snippet_get(const Json& args, RequestContext& ctx) {
   auto ids_it = args.find("emailIds");
   if (ids_it == args.end() || !ids_it->is_array())
     throw MethodError{"invalidArguments", "emailIds is required"};
-  if (ids_it->size() > kMaxObjectsInGet) throw MethodError{"requestTooLarge", "Too many emailIds"};
+  if (ids_it->size() > max_objects_in_get(ctx)) throw MethodError{"requestTooLarge", "Too many emailIds"};
   std::vector<std::string> subject_terms, body_terms;
   collect_terms(args.value("filter", Json()), subject_terms, body_terms);
   std::vector<store::MessageId> wanted;

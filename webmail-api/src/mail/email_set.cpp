@@ -294,6 +294,7 @@ struct Stored {
   store::MessageId id = 0;
   std::int64_t thread_id = 0;
   std::uint64_t size = 0;
+  std::string blob_sha256;
 };
 
 // Appends `raw` into the first mailbox and copies it into the others.
@@ -320,13 +321,14 @@ awaitable<Stored> store_message(RequestContext& ctx, std::shared_ptr<const std::
   Stored out;
   out.id = appended->message_id;
   out.thread_id = rec.empty() ? appended->message_id : rec.front().thread_id;
+  out.blob_sha256 = rec.empty() ? "" : rec.front().blob_sha256;
   out.size = raw->size();
   co_return out;
 }
 
 Json created_json(const Stored& s) {
   return Json{{"id", id_string('E', s.id)},
-              {"blobId", id_string('B', s.id)},
+              {"blobId", message_blob_id(s.blob_sha256)},
               {"threadId", id_string('T', s.thread_id)},
               {"size", s.size}};
 }
@@ -392,7 +394,7 @@ awaitable<Json> email_set(const Json& args, RequestContext& ctx) {
   const Json destroy = args.value("destroy", Json::array());
   if (!create.is_object() || !update.is_object() || !destroy.is_array())
     throw MethodError{"invalidArguments", "create/update must be objects, destroy a list"};
-  if (create.size() + update.size() + destroy.size() > kMaxObjectsInSet)
+  if (create.size() + update.size() + destroy.size() > max_objects_in_set(ctx))
     throw MethodError{"requestTooLarge", "Too many objects in one Email/set"};
   const auto known = co_await account_mailboxes(ctx);
   Json created = Json::object(), not_created = Json::object(), updated = Json::object(),
@@ -458,7 +460,7 @@ awaitable<Json> email_import(const Json& args, RequestContext& ctx) {
     throw MethodError{"stateMismatch", "ifInState does not match"};
   const Json emails = args.value("emails", Json());
   if (!emails.is_object()) throw MethodError{"invalidArguments", "emails must be an object"};
-  if (emails.size() > kMaxObjectsInSet) throw MethodError{"requestTooLarge", "Too many emails"};
+  if (emails.size() > max_objects_in_set(ctx)) throw MethodError{"requestTooLarge", "Too many emails"};
   const auto known = co_await account_mailboxes(ctx);
   Json created = Json::object(), not_created = Json::object();
   for (const auto& [cid, e] : emails.items()) {
@@ -504,7 +506,7 @@ awaitable<Json> email_parse(const Json& args, RequestContext& ctx) {
   check_account(args, ctx);
   const Json blob_ids = args.value("blobIds", Json());
   if (!blob_ids.is_array()) throw MethodError{"invalidArguments", "blobIds is required"};
-  if (blob_ids.size() > kMaxObjectsInGet) throw MethodError{"requestTooLarge", "Too many blobIds"};
+  if (blob_ids.size() > max_objects_in_get(ctx)) throw MethodError{"requestTooLarge", "Too many blobIds"};
   Json parsed = Json::object(), not_parsable = Json::array(), not_found = Json::array();
   for (const auto& b : blob_ids) {
     const std::string id = b.get<std::string>();

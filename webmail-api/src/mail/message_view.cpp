@@ -299,7 +299,7 @@ Json body_structure(const Json& bs, store::MessageId message) {
   out["partId"] = multipart ? Json() : Json(section.empty() ? "1" : section);
   out["blobId"] = multipart ? Json()
                             : Json("B" + std::to_string(message) + "_" +
-                                   (section.empty() ? "1" : section));
+                                   (section.empty() ? "1" : section));  // mail/blob.hpp
   out["size"] = multipart ? 0 : decoded_size(bs);
   out["name"] = bs.value("filename", Json());
   out["type"] = type;

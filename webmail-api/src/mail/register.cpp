@@ -1,6 +1,7 @@
 #include "mail/register.hpp"
 
 #include "jmap/method.hpp"
+#include "mail/blob.hpp"
 
 namespace govmail::webmail::mail {
 namespace {
@@ -26,7 +27,28 @@ jmap::MethodHandler guarded(jmap::MethodHandler h) {
 
 namespace govmail::webmail::jmap {
 
+namespace {
+
+awaitable<std::optional<BlobContent>> part_blob(const std::string& blob_id, RequestContext& ctx) {
+  co_return co_await mail::resolve_part_blob(blob_id, ctx);
+}
+
+}  // namespace
+
 void register_mail_methods(MethodRegistry& registry) {
+  // RFC 8621 1.3: what the session resource announces per account.
+  registry.set_capability(std::string(kMailCapability), Json::object(),
+                          Json{{"maxMailboxesPerEmail", nullptr},
+                               {"maxMailboxDepth", nullptr},
+                               {"maxSizeMailboxName", 1000},
+                               {"maxSizeAttachmentsPerEmail", 50000000},
+                               {"emailQuerySortOptions",
+                                {"receivedAt", "size", "from", "to", "subject", "sentAt"}},
+                               {"mayCreateTopLevelMailbox", true}});
+  registry.set_capability(std::string(kSubmissionCapability), Json::object(),
+                          Json{{"maxDelayedSend", 0}, {"submissionExtensions", Json::object()}});
+  registry.set_capability(std::string(kVacationCapability), Json::object(), Json::object());
+  registry.set_blob_resolver(part_blob);
   mail::register_mailbox_methods(registry);
   mail::register_email_methods(registry);
   mail::register_email_set_methods(registry);

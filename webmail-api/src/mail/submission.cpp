@@ -215,7 +215,7 @@ awaitable<Json> submission_set(const Json& args, RequestContext& ctx) {
     throw MethodError{"stateMismatch", "ifInState does not match"};
   const Json create = args.value("create", Json::object());
   if (!create.is_object()) throw MethodError{"invalidArguments", "create must be an object"};
-  if (create.size() > kMaxObjectsInSet) throw MethodError{"requestTooLarge", "Too many"};
+  if (create.size() > max_objects_in_set(ctx)) throw MethodError{"requestTooLarge", "Too many"};
   Json created = Json::object(), not_created = Json::object(), not_updated = Json::object(),
        not_destroyed = Json::object();
   std::map<std::string, std::string> emails_by_submission;

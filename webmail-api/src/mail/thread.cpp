@@ -17,7 +17,7 @@ awaitable<Json> thread_get(const Json& args, RequestContext& ctx) {
   check_account(args, ctx);
   auto ids = ids_argument(args);
   if (!ids) throw MethodError{"requestTooLarge", "Thread/get needs ids"};
-  if (ids->size() > kMaxObjectsInGet) throw MethodError{"requestTooLarge", "Too many ids"};
+  if (ids->size() > max_objects_in_get(ctx)) throw MethodError{"requestTooLarge", "Too many ids"};
   const std::string state = co_await current_state(ctx);
   std::vector<std::int64_t> wanted;
   for (const auto& raw : *ids)
