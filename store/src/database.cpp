@@ -19,6 +19,7 @@
 #include "jmap_store_pg.hpp"
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
+#include "mail_store_pg.hpp"
 #include "mta_sts_pg.hpp"
 #include "search_queue_pg.hpp"
 #include "outbound_pg.hpp"
@@ -276,6 +277,7 @@ struct Database::Impl {
   std::unique_ptr<PgAdminStore> admin;
   std::unique_ptr<PgOutboundQueue> outbound;
   std::unique_ptr<PgMtaStsCache> mta_sts;
+  std::unique_ptr<PgMailStore> mail;
   std::unique_ptr<PgJmapStore> jmap;
   std::unique_ptr<PgSearchQueue> search_queue;
   std::unique_ptr<ReleaseSweeper> sweeper;
@@ -333,6 +335,7 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);
+  impl->mail = std::make_unique<PgMailStore>(impl->pool);
   impl->jmap = std::make_unique<PgJmapStore>(impl->pool);
   impl->search_queue = std::make_unique<PgSearchQueue>(impl->pool);
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
@@ -355,6 +358,10 @@ OutboundQueue& Database::outbound() {
 
 MtaStsCache& Database::mta_sts() {
   return *impl_->mta_sts;
+}
+
+MailStore& Database::mail() {
+  return *impl_->mail;
 }
 
 JmapStore& Database::jmap() {

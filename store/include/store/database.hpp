@@ -31,6 +31,7 @@ class Directory;
 class MailboxStore;
 class OutboundQueue;
 class MtaStsCache;
+class MailStore;
 class JmapStore;
 class SearchQueue;
 
@@ -67,6 +68,7 @@ class Database {
   AdminStore& admin();  // administration only (admin CLI and API)
   OutboundQueue& outbound();  // remote recipients, delivery reports, DKIM keys
   MtaStsCache& mta_sts();     // MTA-STS policies of recipient domains (RFC 8461)
+  MailStore& mail();          // the account-wide view JMAP mail serves (store/mail_store.hpp)
   JmapStore& jmap();          // JMAP login tokens and uploads (migration 0015)
   SearchQueue& search_queue();  // the search indexer's queue (search/, migration 0014)
 

@@ -62,4 +62,12 @@ std::string decoded_header_fields(std::string_view header_block, std::string_vie
 // returned as is): the decoder parse_message uses, for IMAP BINARY (RFC 3516).
 std::string decode_transfer_encoding(std::string_view body, std::string_view encoding);
 
+// A text part's body as UTF-8 NFC: transfer decoding then charset conversion (unknown charsets
+// and invalid bytes become U+FFFD): JMAP bodyValues.
+std::string decode_text_part(std::string_view body, std::string_view encoding,
+                             std::string_view charset);
+
+// HTML reduced to text (tags dropped, entities decoded), as for the search text: JMAP preview.
+std::string html_text(std::string_view html);
+
 }  // namespace govmail::store

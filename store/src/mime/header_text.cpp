@@ -56,4 +56,13 @@ std::string decoded_header_fields(std::string_view block, std::string_view only)
   return out;
 }
 
+std::string decode_text_part(std::string_view body, std::string_view encoding,
+                             std::string_view charset) {
+  return mime::to_utf8(mime::decode_transfer(body, encoding), charset, nullptr);
+}
+
+std::string html_text(std::string_view html) {
+  return mime::html_to_text(html);
+}
+
 }  // namespace govmail::store
