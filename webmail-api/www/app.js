@@ -248,7 +248,7 @@ function renderList() {
           },
           el('span', { class: 'who', text: (inSent ? who(e.to) : who(e.from)) || '—' }),
           el('span', { class: 'when', text: formatDate(e.receivedAt) }),
-          el('span', { class: 'subject' }, flagged ? el('span', { class: 'flag', title: t('flag'), text: '⚑ ' }) : null, e.hasAttachment ? el('span', { class: 'clip', text: '📎 ' }) : null, e.subject || t('noSubject')),
+          el('span', { class: 'subject' }, flagged ? el('span', { class: 'flag', title: t('flag'), text: '⚑ ' }) : null, e.hasAttachment ? el('span', { class: 'clip', title: t('attachments'), text: t('attachmentBadge') }) : null, e.subject || t('noSubject')),
           el('span', { class: 'preview', text: e.preview || '' }),
         );
       }),
