@@ -164,7 +164,7 @@ async function main() {
     const ok =
       text.includes(cfg.htmlBodyText) &&
       !sandbox.includes('allow-scripts') && !sandbox.includes('allow-same-origin') &&
-      !/<script/i.test(srcdoc) && !/onerror/i.test(srcdoc) &&
+      !/<script/i.test(srcdoc) && !/onerror/i.test(srcdoc) && !/javascript:/i.test(srcdoc) && !/<iframe/i.test(srcdoc) &&
       posted.length === 0 && title === 'Thư điện tử' && !hits.some((h) => h.includes('script'));
     return { ok, detail: `sandbox "${sandbox}", posted ${JSON.stringify(posted)}, title "${title}", recorder ${JSON.stringify(hits)}` };
   });

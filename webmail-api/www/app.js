@@ -918,9 +918,12 @@ function wire() {
 async function main() {
   applyText();
   wire();
+  // Without a CSRF token from a login in this tab there is nothing to resume: the login form
+  // shows at once, without a round trip (the first page on a slow line).
+  if (!jmap.csrf) return showLogin();
   try {
     const session = await jmap.loadSession();
-    if (session && jmap.csrf) await start();
+    if (session) await start();
     else showLogin();
   } catch (e) {
     showLogin(t('error', { msg: e.message }));
