@@ -37,7 +37,10 @@ async function step(name, page, fn) {
     result(name, r === undefined ? true : r.ok, r?.detail ?? '');
   } catch (e) {
     result(name, false, e.stack || e);
-    if (page) await shot(page, `fail-${name}`).catch(() => {});
+    if (page) {
+      await shot(page, `fail-${name}`).catch(() => {});
+      await reset(page).catch(() => {});
+    }
   }
 }
 
@@ -45,9 +48,22 @@ async function listSubjects(page) {
   return page.$$eval('#messages .message .subject', (els) => els.map((e) => e.textContent));
 }
 
+// Opens a message from the list and waits for its new rendering (not the one already shown).
 async function openBySubject(page, subject) {
+  await page.evaluate(() => document.querySelectorAll('.thread-item').forEach((e) => e.setAttribute('data-old', '')));
   await page.locator('#messages .message', { hasText: subject }).first().click();
-  await page.waitForSelector('.thread-item.open .msg-frame');
+  await page.waitForSelector('.thread-item.open:not([data-old]) .msg-frame');
+}
+
+// After a failed step: dialogs closed, search cleared, back to the inbox, so the next step
+// starts from a known place.
+async function reset(page) {
+  for (const id of ['compose', 'vacation', 'preview']) {
+    await page.evaluate((i) => document.getElementById(i)?.close(), id);
+  }
+  if (await page.isVisible('#clear-search')) await page.click('#clear-search');
+  if (await page.isVisible('.mailbox[data-role=inbox]')) await page.click('.mailbox[data-role=inbox]');
+  await page.waitForTimeout(500);
 }
 
 async function frameText(page) {
