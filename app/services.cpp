@@ -19,7 +19,7 @@ namespace {
 // config loading refuses other addresses) and implicit TLS (listen.https).
 Result<void, std::string> add_http(core::Server& server, const Services& s) {
   if (s.cfg.listen.http.empty() && s.cfg.listen.https.empty()) return {};
-  auto http = std::make_shared<core::HttpServer>();
+  auto http = std::make_shared<core::HttpServer>(core::http_limits(s.cfg));
   http->set_health_check([db = s.db]() -> awaitable<core::HealthReport> {
     core::HealthReport report;
     auto v = co_await db->schema_version();

@@ -440,6 +440,27 @@ const std::vector<Entry>& schema() {
       boolean<&C::demo, &DemoConfig::seed>("demo.seed", "create the demo domain and accounts at first start (development only)"),
       string<&C::demo, &DemoConfig::domain>("demo.domain", kHostname, "demo domain"),
       strings<&C::demo, &DemoConfig::accounts>("demo.accounts", kLocalPart, "local parts of the demo accounts"),
+
+      integer<&C::http, &HttpConfig::header_max>("http.header_max", 1 * KiB, 1 * MiB, "HTTP request line and headers (bytes); over it: 431"),
+      integer<&C::http, &HttpConfig::body_max>("http.body_max", 1 * KiB, 4 * GiB, "any HTTP request body (bytes; at least jmap.max_size_upload and jmap.max_size_request to allow them); over it: 413"),
+      duration<&C::http, &HttpConfig::request_timeout>("http.request_timeout", 1s, 1h, "one whole HTTP request read, first byte to last (seconds); then the connection closes"),
+      duration<&C::http, &HttpConfig::keepalive_timeout>("http.keepalive_timeout", 1s, 1h, "an idle keep-alive connection waits this long for the next request (seconds)"),
+      integer<&C::http, &HttpConfig::max_requests_per_connection>("http.max_requests_per_connection", 1, 1'000'000, "requests served on one connection before it closes"),
+      integer<&C::http, &HttpConfig::rate_per_network>("http.rate_per_network", 0, 1'000'000, "HTTP requests per second from one network (limits.*_network_prefix); beyond: 429; 0 = no limit"),
+      integer<&C::http, &HttpConfig::rate_burst>("http.rate_burst", 1, 10'000'000, "requests one network may send at once above http.rate_per_network"),
+
+      integer<&C::jmap, &JmapConfig::max_size_upload>("jmap.max_size_upload", 1 * KiB, 4 * GiB, "largest JMAP blob upload (bytes; RFC 8620 maxSizeUpload)"),
+      integer<&C::jmap, &JmapConfig::max_concurrent_upload>("jmap.max_concurrent_upload", 1, 1000, "uploads of one account at once, per process (maxConcurrentUpload)"),
+      integer<&C::jmap, &JmapConfig::max_size_request>("jmap.max_size_request", 1 * KiB, 1 * GiB, "largest JMAP API request (bytes; maxSizeRequest)"),
+      integer<&C::jmap, &JmapConfig::max_concurrent_requests>("jmap.max_concurrent_requests", 1, 1000, "API requests of one account at once, per process (maxConcurrentRequests)"),
+      integer<&C::jmap, &JmapConfig::max_calls_in_request>("jmap.max_calls_in_request", 1, 10'000, "method calls in one API request (maxCallsInRequest)"),
+      integer<&C::jmap, &JmapConfig::max_objects_in_get>("jmap.max_objects_in_get", 1, 100'000, "ids in one /get (maxObjectsInGet)"),
+      integer<&C::jmap, &JmapConfig::max_objects_in_set>("jmap.max_objects_in_set", 1, 100'000, "create + update + destroy in one /set (maxObjectsInSet)"),
+      duration<&C::jmap, &JmapConfig::upload_ttl>("jmap.upload_ttl", 60s, 30 * 24h, "an uploaded blob is deleted this long after upload (seconds)"),
+      duration<&C::jmap, &JmapConfig::session_idle_timeout>("jmap.session_idle_timeout", 60s, 30 * 24h, "a login token (cookie or bearer) unused this long expires (seconds)"),
+      duration<&C::jmap, &JmapConfig::session_lifetime>("jmap.session_lifetime", 60s, 365 * 24h, "a login token expires this long after the login, used or not (seconds)"),
+      duration<&C::jmap, &JmapConfig::eventsource_ping_min>("jmap.eventsource_ping_min", 1s, 3600s, "smallest ping interval an EventSource client may ask for (seconds)"),
+      integer<&C::jmap, &JmapConfig::max_eventsource_per_account>("jmap.max_eventsource_per_account", 1, 1000, "open push streams of one account, per process"),
   };
   // clang-format on
   return entries;

@@ -1,6 +1,8 @@
 #include "core/http_server.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <atomic>
 #include <optional>
 #include <random>
@@ -13,6 +15,8 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/config.hpp"
+#include "core/limits.hpp"
 #include "core/stream.hpp"
 #include "core/version.hpp"
 
@@ -113,6 +117,47 @@ awaitable<bool> write_response(core::Stream& stream, const HttpResponse& r, bool
   co_return static_cast<bool>(w);
 }
 
+// Headers of a streamed answer: no Content-Length, the connection closes when the body ends.
+awaitable<bool> write_stream_head(core::Stream& stream, const HttpResponse& r, unsigned version) {
+  http::response<http::empty_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "govmail");
+  res.set(http::field::content_type, r.content_type);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set(http::field::cache_control, "no-store");
+  if (stream.is_tls()) res.set("Strict-Transport-Security", "max-age=31536000");
+  for (const auto& header : r.headers) res.erase(header.first);
+  for (const auto& [name, value] : r.headers) res.insert(name, value);
+  res.keep_alive(false);
+  std::string out;
+  http::response_serializer<http::empty_body> sr(res);
+  sr.split(true);
+  beast::error_code ec;
+  do {
+    sr.next(ec, [&](beast::error_code&, const auto& buffers) {
+      std::size_t n = 0;
+      for (auto b : beast::buffers_range_ref(buffers)) {
+        out.append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      sr.consume(n);
+    });
+  } while (!ec && !sr.is_header_done());
+  core::IoResult w = co_await stream.write(out);
+  co_return static_cast<bool>(w);
+}
+
+class StreamBodyWriter final : public BodyWriter {
+ public:
+  explicit StreamBodyWriter(core::Stream& stream) : stream_(stream) {}
+  awaitable<bool> write(std::string chunk) override {
+    core::IoResult w = co_await stream_.write(chunk);
+    co_return static_cast<bool>(w);
+  }
+
+ private:
+  core::Stream& stream_;
+};
+
 HttpRequest to_request(http::request<http::string_body>& msg, const core::Stream& stream) {
   HttpRequest req;
   req.method = std::string(msg.method_string());
@@ -124,6 +169,7 @@ HttpRequest to_request(http::request<http::string_body>& msg, const core::Stream
   req.body = std::move(msg.body());
   req.remote_address = stream.remote_address();
   req.tls = stream.is_tls();
+  req.loopback = stream.is_loopback();
   return req;
 }
 
@@ -221,7 +267,56 @@ Router::Match Router::find(std::string_view method, std::string_view path) const
   return m;
 }
 
+HttpLimits http_limits(const Config& cfg) {
+  HttpLimits l;
+  l.header_max = cfg.http.header_max;
+  l.body_max = std::max({cfg.http.body_max, cfg.jmap.max_size_upload, cfg.jmap.max_size_request});
+  l.request_timeout = cfg.http.request_timeout;
+  l.idle_timeout = cfg.http.keepalive_timeout;
+  l.max_requests_per_connection = cfg.http.max_requests_per_connection;
+  l.rate_per_network = cfg.http.rate_per_network;
+  l.rate_burst = cfg.http.rate_burst;
+  l.ipv4_network_prefix = cfg.limits.ipv4_network_prefix;
+  l.ipv6_network_prefix = cfg.limits.ipv6_network_prefix;
+  return l;
+}
+
+NetworkRateLimiter::NetworkRateLimiter(unsigned rate, unsigned burst, std::size_t max_networks)
+    : rate_(rate), burst_(std::max(1u, burst)), max_networks_(max_networks) {}
+
+bool NetworkRateLimiter::allow(const std::string& network, Clock::time_point now,
+                               std::chrono::seconds* retry_after) {
+  std::lock_guard lock(mu_);
+  auto it = buckets_.find(network);
+  if (it == buckets_.end()) {
+    if (buckets_.size() >= max_networks_) {
+      // Forget the networks whose bucket has refilled: they lose nothing.
+      std::erase_if(buckets_, [&](const auto& kv) {
+        std::chrono::duration<double> idle = now - kv.second.last;
+        return kv.second.tokens + idle.count() * rate_ >= burst_;
+      });
+    }
+    it = buckets_.emplace(network, Bucket{burst_, now}).first;
+  }
+  Bucket& b = it->second;
+  std::chrono::duration<double> elapsed = now - b.last;
+  b.tokens = std::min(burst_, b.tokens + std::max(0.0, elapsed.count()) * rate_);
+  b.last = now;
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return true;
+  }
+  if (retry_after) {
+    auto wait = static_cast<long>(std::ceil((1.0 - b.tokens) / rate_));
+    *retry_after = std::chrono::seconds(std::max(1L, wait));
+  }
+  return false;
+}
+
 HttpServer::HttpServer(HttpLimits limits) : limits_(limits) {
+  if (limits_.rate_per_network > 0)
+    rate_limiter_ =
+        std::make_unique<NetworkRateLimiter>(limits_.rate_per_network, limits_.rate_burst);
   router_.add("GET", "/healthz", [this](const HttpRequest&) { return health(); });
 }
 
@@ -276,7 +371,24 @@ awaitable<void> HttpServer::serve(core::Stream& stream) {
     auto& msg = parser.get();
     bool keep_alive = msg.keep_alive() && served + 1 < limits_.max_requests_per_connection;
     unsigned version = msg.version();
-    HttpResponse res = co_await handle(to_request(msg, stream));
+    HttpResponse res;
+    std::chrono::seconds retry_after{0};
+    if (rate_limiter_ &&
+        !rate_limiter_->allow(network_key(stream.remote_address(), limits_.ipv4_network_prefix,
+                                          limits_.ipv6_network_prefix),
+                              Clock::now(), &retry_after)) {
+      res = HttpResponse::error(429, "too many requests");
+      res.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+    } else {
+      HttpRequest request = to_request(msg, stream);
+      res = co_await handle(request);
+    }
+    if (res.stream_body) {
+      if (!co_await write_stream_head(stream, res, version)) co_return;
+      StreamBodyWriter writer(stream);
+      co_await res.stream_body(writer);
+      co_return;
+    }
     if (!co_await write_response(stream, res, keep_alive, version) || !keep_alive) co_return;
   }
 }

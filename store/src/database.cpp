@@ -18,6 +18,7 @@
 #include "directory_pg.hpp"
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
+#include "jmap_store_pg.hpp"
 #include "mta_sts_pg.hpp"
 #include "outbound_pg.hpp"
 #include "query.hpp"
@@ -50,6 +51,19 @@ class Subscribers {
     if (it == mailbox_.end()) return;
     it->second.erase(token);
     if (it->second.empty()) mailbox_.erase(it);
+  }
+  std::uint64_t add_account_mailboxes(AccountId id, MailboxFn fn) {
+    std::lock_guard lock(mu_);
+    auto token = next_++;
+    account_mailboxes_[id][token] = std::make_shared<MailboxFn>(std::move(fn));
+    return token;
+  }
+  void remove_account_mailboxes(AccountId id, std::uint64_t token) {
+    std::lock_guard lock(mu_);
+    auto it = account_mailboxes_.find(id);
+    if (it == account_mailboxes_.end()) return;
+    it->second.erase(token);
+    if (it->second.empty()) account_mailboxes_.erase(it);
   }
   std::uint64_t add_account(AccountFn fn) {
     std::lock_guard lock(mu_);
@@ -84,6 +98,8 @@ class Subscribers {
       std::lock_guard lock(mu_);
       for (auto& [id, subs] : mailbox_)
         for (auto& [token, fn] : subs) fns.emplace_back(id, fn);
+      for (auto& [account, subs] : account_mailboxes_)
+        for (auto& [token, fn] : subs) fns.emplace_back(0, fn);
     }
     for (auto& [id, fn] : fns) (*fn)(MailboxEvent{0, id, 0});
     notify_accounts(0);
@@ -96,8 +112,11 @@ class Subscribers {
     {
       std::lock_guard lock(mu_);
       auto it = mailbox_.find(ev.mailbox_id);
-      if (it == mailbox_.end()) return;
-      for (auto& [token, fn] : it->second) fns.push_back(fn);
+      if (it != mailbox_.end())
+        for (auto& [token, fn] : it->second) fns.push_back(fn);
+      auto acc = account_mailboxes_.find(ev.account_id);
+      if (acc != account_mailboxes_.end())
+        for (auto& [token, fn] : acc->second) fns.push_back(fn);
     }
     for (auto& fn : fns) (*fn)(ev);
   }
@@ -117,6 +136,9 @@ class Subscribers {
   std::uint64_t next_ = 1;
   std::unordered_map<MailboxId, std::map<std::uint64_t, std::shared_ptr<MailboxFn>>> mailbox_;
   std::map<std::uint64_t, std::shared_ptr<AccountFn>> account_;
+  // Every mailbox of an account (JMAP push).
+  std::unordered_map<AccountId, std::map<std::uint64_t, std::shared_ptr<MailboxFn>>>
+      account_mailboxes_;
   std::atomic<bool> listening_{false};
 };
 
@@ -253,6 +275,7 @@ struct Database::Impl {
   std::unique_ptr<PgAdminStore> admin;
   std::unique_ptr<PgOutboundQueue> outbound;
   std::unique_ptr<PgMtaStsCache> mta_sts;
+  std::unique_ptr<PgJmapStore> jmap;
   std::unique_ptr<ReleaseSweeper> sweeper;
   bool closed = false;
   // Last login recorded by this process, per account: the query is skipped within kLoginNote.
@@ -308,6 +331,7 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);
+  impl->jmap = std::make_unique<PgJmapStore>(impl->pool);
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
   impl->sweeper->start();
   co_return std::make_shared<Database>(std::move(impl));
@@ -328,6 +352,19 @@ OutboundQueue& Database::outbound() {
 
 MtaStsCache& Database::mta_sts() {
   return *impl_->mta_sts;
+}
+
+JmapStore& Database::jmap() {
+  return *impl_->jmap;
+}
+
+Subscription Database::subscribe_account_mailboxes(AccountId account,
+                                                   std::function<void(const MailboxEvent&)> fn) {
+  auto token = impl_->subs->add_account_mailboxes(account, std::move(fn));
+  std::weak_ptr<Subscribers> weak = impl_->subs;
+  return Subscription([weak, account, token] {
+    if (auto s = weak.lock()) s->remove_account_mailboxes(account, token);
+  });
 }
 
 Subscription Database::subscribe_mailbox(MailboxId mailbox,

@@ -205,6 +205,35 @@ struct DemoConfig {
   std::vector<std::string> accounts{"demo1", "demo2"};
 };
 
+// The HTTP/1.1 server (JMAP, webmail, admin API).
+struct HttpConfig {
+  std::size_t header_max = 16 * 1024;         // request line + headers; over it: 431
+  std::size_t body_max = 64ull << 20;         // any request body; over it: 413
+  std::chrono::seconds request_timeout{30};   // one whole request read, first byte to last
+  std::chrono::seconds keepalive_timeout{60};  // wait for the next request on a connection
+  std::size_t max_requests_per_connection = 1000;
+  // Requests per second from one network (limits.ipv4/ipv6_network_prefix), with bursts of
+  // rate_burst; beyond: 429. 0 = no limit.
+  unsigned rate_per_network = 200;
+  unsigned rate_burst = 400;
+};
+
+// JMAP (RFC 8620) limits announced in the session resource, and web sessions.
+struct JmapConfig {
+  std::size_t max_size_upload = 50ull << 20;
+  std::size_t max_concurrent_upload = 4;
+  std::size_t max_size_request = 10ull << 20;
+  std::size_t max_concurrent_requests = 8;
+  std::size_t max_calls_in_request = 32;
+  std::size_t max_objects_in_get = 500;
+  std::size_t max_objects_in_set = 500;
+  std::chrono::seconds upload_ttl{24 * 3600};         // unused uploads are deleted after this
+  std::chrono::seconds session_idle_timeout{3600};    // a login token unused this long expires
+  std::chrono::seconds session_lifetime{12 * 3600};   // and expires this long after login
+  std::chrono::seconds eventsource_ping_min{5};       // smallest ping interval granted
+  std::size_t max_eventsource_per_account = 10;
+};
+
 struct Config {
   ServerConfig server;
   DatabaseConfig database;
@@ -217,6 +246,8 @@ struct Config {
   LogConfig log;
   AdminConfig admin;
   DemoConfig demo;
+  HttpConfig http;
+  JmapConfig jmap;
   std::filesystem::path source;  // file it was loaded from (relative paths resolve against cwd)
 };
 

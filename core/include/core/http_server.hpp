@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +18,7 @@
 namespace govmail::core {
 
 class Stream;
+struct Config;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -28,8 +31,17 @@ struct HttpRequest {
   std::string body;
   std::string remote_address;
   bool tls = false;
+  bool loopback = false;  // the peer is 127.0.0.0/8 or ::1
   // First header with this name (case-insensitive); empty when absent.
   std::string_view header(std::string_view name) const;
+};
+
+// Where a streamed body goes (see HttpResponse::stream_body).
+class BodyWriter {
+ public:
+  virtual ~BodyWriter() = default;
+  // False once the client is gone (or the write timed out): stop writing.
+  virtual awaitable<bool> write(std::string chunk) = 0;
 };
 
 struct HttpResponse {
@@ -37,6 +49,10 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   Headers headers;  // extra headers; Content-Length, Connection and Server are set by the server
+  // A body made while it is sent (text/event-stream): when set, `body` is ignored, the headers go
+  // out without Content-Length, the server calls this with the connection's writer and closes
+  // the connection when it returns. It must not refer to the request (gone by then).
+  std::function<awaitable<void>(BodyWriter&)> stream_body;
 
   static HttpResponse json(int status, std::string body);
   // {"error":"<message>"}: what the client may see, never internal details.
@@ -73,6 +89,36 @@ struct HttpLimits {
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};  // whole request read
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(60)};     // keep-alive wait
   std::size_t max_requests_per_connection = 1000;
+  // Requests per second per client network (the prefixes below), bursts up to rate_burst; 0 = off.
+  unsigned rate_per_network = 0;
+  unsigned rate_burst = 1;
+  unsigned ipv4_network_prefix = 32;
+  unsigned ipv6_network_prefix = 64;
+};
+// The [http] section (and limits.*_network_prefix) of the one config struct. `body_max` is the
+// largest body of any route: the routes check their own smaller limits.
+HttpLimits http_limits(const Config& cfg);
+
+// Token buckets per client network: `rate` requests per second, up to `burst` at once. Pure
+// logic; thread-safe. Forgets full buckets when it holds more than max_networks.
+class NetworkRateLimiter {
+ public:
+  using Clock = std::chrono::steady_clock;
+  NetworkRateLimiter(unsigned rate, unsigned burst, std::size_t max_networks = 100000);
+  // True: the request may go on. `retry_after` (when false): seconds until a token is back.
+  bool allow(const std::string& network, Clock::time_point now,
+             std::chrono::seconds* retry_after = nullptr);
+
+ private:
+  struct Bucket {
+    double tokens;
+    Clock::time_point last;
+  };
+  double rate_;
+  double burst_;
+  std::size_t max_networks_;
+  std::mutex mu_;
+  std::map<std::string, Bucket> buckets_;
 };
 
 struct HealthReport {
@@ -102,6 +148,7 @@ class HttpServer {
   awaitable<HttpResponse> health();
 
   HttpLimits limits_;
+  std::unique_ptr<NetworkRateLimiter> rate_limiter_;  // null: no limit
   Router router_;
   HealthCheck health_check_;
 };

@@ -31,6 +31,7 @@ class Directory;
 class MailboxStore;
 class OutboundQueue;
 class MtaStsCache;
+class JmapStore;
 
 // Subscription handle: unsubscribes when destroyed.
 class Subscription {
@@ -65,12 +66,17 @@ class Database {
   AdminStore& admin();  // administration only (admin CLI and API)
   OutboundQueue& outbound();  // remote recipients, delivery reports, DKIM keys
   MtaStsCache& mta_sts();     // MTA-STS policies of recipient domains (RFC 8461)
+  JmapStore& jmap();          // JMAP login tokens and uploads (migration 0015)
 
   // Called (on the io_context) for every committed change of a mailbox, whichever govmail
   // process made it, within about a second. After the notification connection was lost and
   // re-established, every subscriber is called once with modseq 0 (changes may have been missed:
   // re-read the mailbox).
   Subscription subscribe_mailbox(MailboxId mailbox, std::function<void(const MailboxEvent&)> fn);
+  // Like subscribe_mailbox, for every mailbox of the account (JMAP push). After a lost
+  // notification connection: called once with a MailboxEvent of all zeros.
+  Subscription subscribe_account_mailboxes(AccountId account,
+                                           std::function<void(const MailboxEvent&)> fn);
   // Called when an account's credentials or status changed (to flush auth caches). Account id 0
   // means "any account may have changed" (after a lost notification connection): flush all.
   Subscription subscribe_account_changes(std::function<void(AccountId)> fn);
