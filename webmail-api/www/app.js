@@ -106,7 +106,8 @@ async function onLogin(ev) {
     $('login-pass').value = '';
     await start();
   } catch (e) {
-    $('login-error').textContent = e.status === 401 || e.status === 403 || e.status === 429 ? t('loginFailed') : t('error', { msg: e.message });
+    $('login-error').textContent =
+      e.status === 429 ? t('loginLocked') : e.status === 401 || e.status === 400 ? t('loginFailed') : t('error', { msg: e.message });
   } finally {
     button.disabled = false;
   }
@@ -209,12 +210,16 @@ async function loadList({ keepSelection = false } = {}) {
   $('list-title').textContent = title;
   $('clear-search').hidden = !state.search;
   if (!state.ids.length) $('messages').replaceChildren(el('li', { class: 'empty', text: t('loading') }));
-  const r = await jmap.batch([
+  const calls = [
     ['Email/query', { filter: listFilter(), sort: [{ property: 'receivedAt', isAscending: false }], position: state.position, limit: PAGE, calculateTotal: true }, 'q'],
     ['Email/get', { '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: LIST_PROPS }, 'g'],
-  ]);
+  ];
+  if (state.search) calls.push(['SearchSnippet/get', { filter: listFilter(), '#emailIds': { resultOf: 'q', name: 'Email/query', path: '/ids' } }, 's']);
+  const r = await jmap.batch(calls);
   if (r.q instanceof Error) throw r.q;
   if (r.g instanceof Error) throw r.g;
+  state.snippets = new Map();
+  if (r.s && !(r.s instanceof Error)) for (const sn of r.s.list || []) state.snippets.set(sn.emailId, sn);
   state.ids = r.q.ids;
   state.total = r.q.total ?? r.q.ids.length;
   for (const e of r.g.list) {
@@ -249,7 +254,7 @@ function renderList() {
           el('span', { class: 'who', text: (inSent ? who(e.to) : who(e.from)) || '—' }),
           el('span', { class: 'when', text: formatDate(e.receivedAt) }),
           el('span', { class: 'subject' }, flagged ? el('span', { class: 'flag', title: t('flag'), text: '⚑ ' }) : null, e.hasAttachment ? el('span', { class: 'clip', title: t('attachments'), text: t('attachmentBadge') }) : null, e.subject || t('noSubject')),
-          el('span', { class: 'preview', text: e.preview || '' }),
+          state.snippets?.get(id)?.preview ? el('span', { class: 'preview' }, ...highlighted(state.snippets.get(id).preview)) : el('span', { class: 'preview', text: e.preview || '' }),
         );
       }),
     );
@@ -259,6 +264,13 @@ function renderList() {
   $('page-info').textContent = state.total ? t('pageOf', { from, to, total: state.total }) : '';
   $('newer').disabled = state.position === 0;
   $('older').disabled = state.position + PAGE >= state.total;
+}
+
+// A SearchSnippet (RFC 8621 5.1) is HTML-escaped text with <mark> around the matches: only
+// those marks become elements, everything else stays text.
+function highlighted(snippet) {
+  const doc = new DOMParser().parseFromString(`<p>${snippet}</p>`, 'text/html');
+  return [...doc.body.firstChild.childNodes].map((n) => (n.nodeName === 'MARK' ? el('mark', { text: n.textContent }) : document.createTextNode(n.textContent)));
 }
 
 // ---------- reading ----------
