@@ -90,7 +90,8 @@ export class Jmap {
       method: 'POST',
       credentials: 'same-origin',
       headers: this.headers({ 'Content-Type': 'application/json' }),
-      body: JSON.stringify({ using: USING, methodCalls }),
+      // Only what the server offers: an unknown capability fails the whole request.
+      body: JSON.stringify({ using: USING.filter((c) => !this.session?.capabilities || c in this.session.capabilities), methodCalls }),
     });
     if (res.status === 401) throw new JmapError('unauthorized', 'session expired', 401);
     if (!res.ok) {
