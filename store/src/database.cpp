@@ -19,6 +19,7 @@
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
 #include "jmap_store_pg.hpp"
+#include "mail_store_pg.hpp"
 #include "mta_sts_pg.hpp"
 #include "outbound_pg.hpp"
 #include "query.hpp"
@@ -276,6 +277,7 @@ struct Database::Impl {
   std::unique_ptr<PgOutboundQueue> outbound;
   std::unique_ptr<PgMtaStsCache> mta_sts;
   std::unique_ptr<PgJmapStore> jmap;
+  std::unique_ptr<PgMailStore> mail;
   std::unique_ptr<ReleaseSweeper> sweeper;
   bool closed = false;
   // Last login recorded by this process, per account: the query is skipped within kLoginNote.
@@ -332,6 +334,7 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);
   impl->jmap = std::make_unique<PgJmapStore>(impl->pool);
+  impl->mail = std::make_unique<PgMailStore>(impl->pool);
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
   impl->sweeper->start();
   co_return std::make_shared<Database>(std::move(impl));
@@ -365,6 +368,10 @@ Subscription Database::subscribe_account_mailboxes(AccountId account,
   return Subscription([weak, account, token] {
     if (auto s = weak.lock()) s->remove_account_mailboxes(account, token);
   });
+}
+
+MailStore& Database::mail() {
+  return *impl_->mail;
 }
 
 Subscription Database::subscribe_mailbox(MailboxId mailbox,

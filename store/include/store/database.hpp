@@ -32,6 +32,7 @@ class MailboxStore;
 class OutboundQueue;
 class MtaStsCache;
 class JmapStore;
+class MailStore;
 
 // Subscription handle: unsubscribes when destroyed.
 class Subscription {
@@ -67,6 +68,7 @@ class Database {
   OutboundQueue& outbound();  // remote recipients, delivery reports, DKIM keys
   MtaStsCache& mta_sts();     // MTA-STS policies of recipient domains (RFC 8461)
   JmapStore& jmap();          // JMAP login tokens and uploads (migration 0015)
+  MailStore& mail();          // the account-wide view JMAP mail serves (store/mail_store.hpp)
 
   // Called (on the io_context) for every committed change of a mailbox, whichever govmail
   // process made it, within about a second. After the notification connection was lost and

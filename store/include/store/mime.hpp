@@ -57,4 +57,12 @@ std::string decode_header_text(std::string_view raw);
 // returned as is): the decoder parse_message uses, for IMAP BINARY (RFC 3516).
 std::string decode_transfer_encoding(std::string_view body, std::string_view encoding);
 
+// A text part's body as UTF-8 NFC: transfer decoding then charset conversion (unknown charsets
+// and invalid bytes become U+FFFD): JMAP bodyValues.
+std::string decode_text_part(std::string_view body, std::string_view encoding,
+                             std::string_view charset);
+
+// HTML reduced to text (tags dropped, entities decoded), as for the search text: JMAP preview.
+std::string html_text(std::string_view html);
+
 }  // namespace govmail::store

@@ -1,0 +1,134 @@
+// The account-wide view of mail that JMAP (RFC 8621) serves: an Email is one message of one
+// account, whatever mailboxes hold it (mailbox_entries rows of the same messages.id), so IMAP
+// and JMAP always read the same rows. Writes go through MailboxStore (set_flags, copy, move,
+// expunge, append): this interface only reads, plus the few JMAP-only records (vacation
+// response, submissions).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/awaitable_fwd.hpp"
+#include "store/error.hpp"
+#include "store/types.hpp"
+
+namespace govmail::store {
+
+// One message of the account with every mailbox entry that holds it.
+struct EmailRecord {
+  struct Entry {
+    MailboxId mailbox_id = 0;
+    Uid uid = 0;
+    Flags flags;
+  };
+  MessageId id = 0;
+  std::int64_t thread_id = 0;
+  std::uint64_t size = 0;
+  UnixTime received_at = 0;
+  std::vector<Entry> entries;  // by mailbox id
+  std::string envelope_json;   // empty unless asked (store/mime.hpp shapes)
+  std::string bodystructure_json;
+};
+
+// Email/query filter (RFC 8621 4.4.1) as a tree: a condition or an operator over children.
+struct EmailFilter {
+  enum class Op { condition, all_of, any_of, none_of };
+  Op op = Op::condition;
+  std::vector<EmailFilter> children;
+  std::optional<MailboxId> in_mailbox;
+  std::vector<MailboxId> in_mailbox_other_than;
+  std::optional<UnixTime> before, after;
+  std::optional<std::uint64_t> min_size, max_size;
+  // Keywords in JMAP form, lower-case ("$seen", "$flagged", custom ones).
+  std::optional<std::string> has_keyword, not_keyword;
+  std::optional<std::string> all_in_thread_have_keyword, some_in_thread_have_keyword,
+      none_in_thread_have_keyword;
+  std::optional<bool> has_attachment;
+  // Substring matches, case-insensitive. `text` = from/to/cc/bcc/subject/body. The body text is
+  // the text extracted at ingest (index_queue.search_text) until search/ (Xapian) serves it.
+  std::optional<std::string> text, from, to, cc, bcc, subject, body;
+  std::optional<std::string> header_name;
+  std::optional<std::string> header_value;  // absent: the header merely exists
+};
+
+enum class EmailSort { received_at, size, from, to, subject, sent_at };
+struct EmailSortKey {
+  EmailSort key = EmailSort::received_at;
+  bool ascending = false;
+};
+
+struct EmailQueryRow {
+  MessageId id = 0;
+  std::int64_t thread_id = 0;
+};
+
+struct ThreadCounts {
+  MailboxId mailbox_id = 0;
+  std::uint32_t total_threads = 0;
+  std::uint32_t unread_threads = 0;
+};
+
+struct VacationResponse {
+  bool is_enabled = false;
+  std::optional<UnixTime> from_date, to_date;
+  std::optional<std::string> subject, text_body, html_body;
+  std::int64_t period = 1;
+};
+
+struct EmailSubmissionRecord {
+  std::int64_t id = 0;
+  MessageId email_id = 0;
+  std::int64_t thread_id = 0;
+  std::string identity_id;
+  std::string envelope_json;
+  UnixTime send_at = 0;
+};
+
+class MailStore {
+ public:
+  virtual ~MailStore() = default;
+
+  // The account's MODSEQ: every change of any mailbox or message moves it (JMAP state).
+  virtual awaitable<Result<ModSeq>> state(AccountId account) = 0;
+  // Messages of the account among `ids` (others are left out), with their entries; the JSON
+  // documents only when `with_meta`.
+  virtual awaitable<Result<std::vector<EmailRecord>>> emails(AccountId account,
+                                                             std::vector<MessageId> ids,
+                                                             bool with_meta) = 0;
+  // Every message matching `filter`, sorted (ties: newest id first); with `collapse_threads`
+  // only the first of each thread.
+  virtual awaitable<Result<std::vector<EmailQueryRow>>> query_emails(
+      AccountId account, EmailFilter filter, std::vector<EmailSortKey> sort,
+      bool collapse_threads) = 0;
+  // The messages of each thread, oldest first (receivedAt, then id); unknown threads absent.
+  virtual awaitable<Result<std::vector<EmailQueryRow>>> thread_emails(
+      AccountId account, std::vector<std::int64_t> thread_ids) = 0;
+  virtual awaitable<Result<std::vector<ThreadCounts>>> thread_counts(AccountId account) = 0;
+  // Thread ids of messages (also expunged ones still in the change log), for Thread/changes.
+  virtual awaitable<Result<std::vector<EmailQueryRow>>> threads_of(
+      AccountId account, std::vector<MessageId> ids) = 0;
+  // Those of `ids` that were already in the account at `since` (an add in the change log at or
+  // before it): Email/changes tells created from updated with it.
+  virtual awaitable<Result<std::vector<MessageId>>> added_before(AccountId account, ModSeq since,
+                                                                 std::vector<MessageId> ids) = 0;
+  // The text extracted at ingest (index_queue.search_text), "" when none: SearchSnippet until
+  // search/ serves it.
+  virtual awaitable<Result<std::string>> search_text(AccountId account, MessageId id) = 0;
+
+  virtual awaitable<Result<VacationResponse>> vacation(AccountId account) = 0;
+  virtual awaitable<Result<void>> set_vacation(AccountId account, VacationResponse v) = 0;
+  // Claims the right to answer `sender` in the current period of an enabled, in-date vacation
+  // response: the response when this is the first time, nullopt otherwise (or none active).
+  virtual awaitable<Result<std::optional<VacationResponse>>> claim_vacation_reply(
+      AccountId account, std::string sender, std::int64_t resend_after_seconds) = 0;
+
+  virtual awaitable<Result<EmailSubmissionRecord>> add_submission(AccountId account,
+                                                                  EmailSubmissionRecord rec,
+                                                                  std::optional<std::int64_t>
+                                                                      outbound_id) = 0;
+  virtual awaitable<Result<std::vector<EmailSubmissionRecord>>> submissions(
+      AccountId account, std::vector<std::int64_t> ids) = 0;  // empty ids: all
+};
+
+}  // namespace govmail::store

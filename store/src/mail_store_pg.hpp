@@ -1,0 +1,52 @@
+// MailStore on PostgreSQL (migration 0016 for the JMAP-only records).
+#pragma once
+#include <memory>
+
+#include "pg/pg.hpp"
+#include "store/mail_store.hpp"
+
+namespace govmail::store {
+
+class PgMailStore final : public MailStore {
+ public:
+  explicit PgMailStore(std::shared_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}
+
+  awaitable<Result<ModSeq>> state(AccountId account) override;
+  awaitable<Result<std::vector<EmailRecord>>> emails(AccountId account, std::vector<MessageId> ids,
+                                                     bool with_meta) override;
+  awaitable<Result<std::vector<EmailQueryRow>>> query_emails(AccountId account,
+                                                             EmailFilter filter,
+                                                             std::vector<EmailSortKey> sort,
+                                                             bool collapse_threads) override;
+  awaitable<Result<std::vector<EmailQueryRow>>> thread_emails(
+      AccountId account, std::vector<std::int64_t> thread_ids) override;
+  awaitable<Result<std::vector<ThreadCounts>>> thread_counts(AccountId account) override;
+  awaitable<Result<std::vector<EmailQueryRow>>> threads_of(AccountId account,
+                                                           std::vector<MessageId> ids) override;
+  awaitable<Result<std::vector<MessageId>>> added_before(AccountId account, ModSeq since,
+                                                         std::vector<MessageId> ids) override;
+  awaitable<Result<std::string>> search_text(AccountId account, MessageId id) override;
+  awaitable<Result<VacationResponse>> vacation(AccountId account) override;
+  awaitable<Result<void>> set_vacation(AccountId account, VacationResponse v) override;
+  awaitable<Result<std::optional<VacationResponse>>> claim_vacation_reply(
+      AccountId account, std::string sender, std::int64_t resend_after_seconds) override;
+  awaitable<Result<EmailSubmissionRecord>> add_submission(
+      AccountId account, EmailSubmissionRecord rec,
+      std::optional<std::int64_t> outbound_id) override;
+  awaitable<Result<std::vector<EmailSubmissionRecord>>> submissions(
+      AccountId account, std::vector<std::int64_t> ids) override;
+
+ private:
+  std::shared_ptr<pg::Pool> pool_;
+};
+
+// The SQL of an Email/query (exposed for tests): parameters are appended to `params` from $2 on
+// ($1 is the account).
+struct EmailQuerySql {
+  std::string sql;
+  std::vector<std::string> params;  // text form, in order from $2
+};
+EmailQuerySql email_query_sql(const EmailFilter& filter, const std::vector<EmailSortKey>& sort,
+                              bool collapse_threads);
+
+}  // namespace govmail::store

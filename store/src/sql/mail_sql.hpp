@@ -1,0 +1,88 @@
+// SQL of the JMAP mail view (MailStore): reads over mailbox_entries/messages by account, and the
+// JMAP-only records of migration 0016. Email/query's WHERE is assembled from fixed fragments in
+// mail_store_pg.cpp (every value a parameter).
+#pragma once
+#include "pg/pg.hpp"
+
+namespace govmail::store::sql {
+
+inline constexpr pg::Statement kAccountState{"gm_mail_state",
+                                             "SELECT modseq FROM accounts WHERE id = $1"};
+
+// One row per entry of the asked messages ($2 bigint[]); JSON only when $3.
+inline constexpr pg::Statement kEmails{
+    "gm_mail_emails",
+    "SELECT e.message_id, e.thread_id, m.size, extract(epoch FROM m.internal_date)::bigint, "
+    "e.mailbox_id, e.uid, e.flags, e.keywords::text, "
+    "CASE WHEN $3 THEN m.envelope::text END, CASE WHEN $3 THEN m.bodystructure::text END "
+    "FROM mailbox_entries e JOIN messages m ON m.id = e.message_id "
+    "WHERE e.account_id = $1 AND e.message_id = ANY ($2::bigint[]) "
+    "ORDER BY e.message_id, e.mailbox_id, e.uid"};
+
+inline constexpr pg::Statement kThreadEmails{
+    "gm_mail_thread_emails",
+    "SELECT x.message_id, x.thread_id FROM (SELECT DISTINCT message_id, thread_id "
+    "FROM mailbox_entries WHERE account_id = $1 AND thread_id = ANY ($2::bigint[])) x "
+    "JOIN messages m ON m.id = x.message_id ORDER BY x.thread_id, m.internal_date, x.message_id"};
+
+inline constexpr pg::Statement kThreadsOf{
+    "gm_mail_threads_of",
+    "SELECT DISTINCT message_id, thread_id FROM mailbox_entries "
+    "WHERE account_id = $1 AND message_id = ANY ($2::bigint[])"};
+
+inline constexpr pg::Statement kThreadCounts{
+    "gm_mail_thread_counts",
+    "SELECT mailbox_id, count(DISTINCT thread_id), "
+    "count(DISTINCT thread_id) FILTER (WHERE flags & 1 = 0) "
+    "FROM mailbox_entries WHERE account_id = $1 GROUP BY mailbox_id"};
+
+inline constexpr pg::Statement kAddedBefore{
+    "gm_mail_added_before",
+    "SELECT DISTINCT message_id FROM change_log WHERE account_id = $1 AND modseq <= $2 "
+    "AND kind = 3 AND message_id = ANY ($3::bigint[])"};
+
+inline constexpr pg::Statement kSearchText{
+    "gm_mail_search_text",
+    "SELECT q.search_text FROM index_queue q WHERE q.message_id = $2 AND $1 = ANY (q.account_ids) "
+    "AND EXISTS (SELECT 1 FROM mailbox_entries e WHERE e.account_id = $1 AND e.message_id = $2) "
+    "LIMIT 1"};
+
+#define GOVMAIL_VACATION_COLUMNS                                                        \
+  "is_enabled, extract(epoch FROM from_date)::bigint, extract(epoch FROM to_date)::bigint, " \
+  "subject, text_body, html_body, period"
+
+inline constexpr pg::Statement kVacation{
+    "gm_mail_vacation",
+    "SELECT " GOVMAIL_VACATION_COLUMNS " FROM vacation_responses WHERE account_id = $1"};
+// Every change starts a new period: senders answered before are answered again once.
+inline constexpr pg::Statement kSetVacation{
+    "gm_mail_set_vacation",
+    "INSERT INTO vacation_responses AS v (account_id, is_enabled, from_date, to_date, subject, "
+    "text_body, html_body) VALUES ($1, $2, to_timestamp($3), to_timestamp($4), $5, $6, $7) "
+    "ON CONFLICT (account_id) DO UPDATE SET is_enabled = $2, from_date = to_timestamp($3), "
+    "to_date = to_timestamp($4), subject = $5, text_body = $6, html_body = $7, "
+    "period = v.period + 1"};
+// $2 sender (lower-case), $3 seconds after which the same sender is answered again in the same
+// period (RFC 3834 5.1 suggests 7 days). One row when this delivery should be answered.
+inline constexpr pg::Statement kClaimVacation{
+    "gm_mail_claim_vacation",
+    "WITH v AS (SELECT * FROM vacation_responses WHERE account_id = $1 AND is_enabled "
+    "AND (from_date IS NULL OR from_date <= now()) AND (to_date IS NULL OR to_date > now())), "
+    "ins AS (INSERT INTO vacation_replies AS r (account_id, period, sender) "
+    "SELECT $1, v.period, $2 FROM v ON CONFLICT (account_id, period, sender) DO UPDATE "
+    "SET sent_at = now() WHERE r.sent_at < now() - make_interval(secs => $3) RETURNING 1) "
+    "SELECT " GOVMAIL_VACATION_COLUMNS " FROM v WHERE EXISTS (SELECT 1 FROM ins)"};
+
+#define GOVMAIL_SUBMISSION_COLUMNS \
+  "id, email_id, thread_id, identity_id, envelope::text, extract(epoch FROM send_at)::bigint"
+inline constexpr pg::Statement kAddSubmission{
+    "gm_mail_add_submission",
+    "INSERT INTO email_submissions (account_id, email_id, thread_id, identity_id, envelope, "
+    "outbound_id, modseq) SELECT $1, $2, $3, $4, $5::jsonb, $6, a.modseq FROM accounts a "
+    "WHERE a.id = $1 RETURNING " GOVMAIL_SUBMISSION_COLUMNS};
+inline constexpr pg::Statement kSubmissions{
+    "gm_mail_submissions",
+    "SELECT " GOVMAIL_SUBMISSION_COLUMNS " FROM email_submissions WHERE account_id = $1 "
+    "AND (cardinality($2::bigint[]) = 0 OR id = ANY ($2::bigint[])) ORDER BY id"};
+
+}  // namespace govmail::store::sql

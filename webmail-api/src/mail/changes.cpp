@@ -1,0 +1,71 @@
+#include "mail/changes.hpp"
+
+#include <set>
+
+#include "store/database.hpp"
+#include "store/mail_store.hpp"
+#include "store/mailbox_store.hpp"
+
+namespace govmail::webmail::mail {
+namespace {
+// Change records read per /changes call at most; more answer hasMoreChanges.
+constexpr std::size_t kMaxRecords = 20000;
+}  // namespace
+
+awaitable<ChangeWindow> read_changes(const Json& args, RequestContext& ctx,
+                                     std::function<std::int64_t(const store::ChangeRecord&)> key) {
+  check_account(args, ctx);
+  auto since_it = args.find("sinceState");
+  if (since_it == args.end()) throw MethodError{"invalidArguments", "sinceState is required"};
+  std::size_t max_changes = SIZE_MAX;
+  if (auto m = args.find("maxChanges"); m != args.end() && !m->is_null()) {
+    if (!m->is_number_unsigned() || m->get<std::uint64_t>() == 0)
+      throw MethodError{"invalidArguments", "maxChanges must be a positive integer"};
+    max_changes = m->get<std::size_t>();
+  }
+  const auto since = parse_state(*since_it);
+  const auto now = ok_or_throw(co_await ctx.db->mail().state(ctx.account_id));
+  if (!since || *since > now)
+    throw MethodError{"cannotCalculateChanges", "Unknown state: resynchronise"};
+  ChangeWindow w;
+  w.since = *since;
+  auto records = ok_or_throw(
+      co_await ctx.db->mailboxes().account_changes_since(ctx.account_id, *since, kMaxRecords));
+  const bool more_records = records.size() >= kMaxRecords;
+  std::set<std::int64_t> ids;
+  std::size_t i = 0;
+  store::ModSeq last = *since;
+  while (i < records.size()) {
+    std::size_t j = i;
+    std::set<std::int64_t> group = ids;
+    while (j < records.size() && records[j].modseq == records[i].modseq) {
+      if (auto k = key(records[j])) group.insert(k);
+      ++j;
+    }
+    if (group.size() > max_changes && i > 0) {
+      w.has_more = true;
+      break;
+    }
+    ids = std::move(group);
+    last = records[i].modseq;
+    w.records.insert(w.records.end(), records.begin() + static_cast<std::ptrdiff_t>(i),
+                     records.begin() + static_cast<std::ptrdiff_t>(j));
+    i = j;
+  }
+  if (!w.has_more && more_records) w.has_more = true;
+  w.new_state = state_string(w.has_more ? last : now);
+  co_return w;
+}
+
+Json changes_response(const RequestContext& ctx, const ChangeWindow& w, const Json& created,
+                      const Json& updated, const Json& destroyed) {
+  return Json{{"accountId", ctx.account_id_string},
+              {"oldState", state_string(w.since)},
+              {"newState", w.new_state},
+              {"hasMoreChanges", w.has_more},
+              {"created", created},
+              {"updated", updated},
+              {"destroyed", destroyed}};
+}
+
+}  // namespace govmail::webmail::mail

@@ -1,0 +1,27 @@
+// /changes of the account's change log (RFC 8620 5.2), shared by Mailbox, Email and Thread.
+#pragma once
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "mail/common.hpp"
+
+namespace govmail::webmail::mail {
+
+struct ChangeWindow {
+  store::ModSeq since = 0;
+  std::vector<store::ChangeRecord> records;  // whole modseq groups, in order
+  std::string new_state;
+  bool has_more = false;
+};
+
+// Reads sinceState/maxChanges and the change log after sinceState, keeping whole modseq groups
+// while the ids `key` gives them (0 = not this type's) stay within maxChanges. Throws
+// cannotCalculateChanges for a state this account never had.
+awaitable<ChangeWindow> read_changes(const Json& args, RequestContext& ctx,
+                                     std::function<std::int64_t(const store::ChangeRecord&)> key);
+
+Json changes_response(const RequestContext& ctx, const ChangeWindow& w, const Json& created,
+                      const Json& updated, const Json& destroyed);
+
+}  // namespace govmail::webmail::mail

@@ -1,0 +1,317 @@
+// Email/get and Email/changes (RFC 8621 4.2, 4.3): one Email per message of the account, its
+// mailboxIds every mailbox holding it, its keywords the IMAP flags of those entries.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "mail/changes.hpp"
+#include "mail/common.hpp"
+#include "mail/email.hpp"
+#include "mail/message_view.hpp"
+#include "mail/register.hpp"
+#include "store/database.hpp"
+#include "store/mail_store.hpp"
+#include "store/mailbox_store.hpp"
+
+namespace govmail::webmail::mail {
+namespace {
+
+const std::vector<std::string> kDefaultProperties = {
+    "id",      "blobId",      "threadId", "mailboxIds", "keywords",      "size",
+    "receivedAt", "messageId", "inReplyTo", "references", "sender",      "from",
+    "to",      "cc",          "bcc",      "replyTo",    "subject",       "sentAt",
+    "hasAttachment", "preview", "bodyValues", "textBody", "htmlBody",    "attachments"};
+const std::vector<std::string> kKnownProperties = [] {
+  auto v = kDefaultProperties;
+  v.push_back("bodyStructure");
+  v.push_back("headers");
+  return v;
+}();
+const std::vector<std::string> kDefaultBodyProperties = {
+    "partId", "blobId", "size", "name", "type", "charset", "disposition", "cid", "language",
+    "location"};
+const std::vector<std::string> kKnownBodyProperties = [] {
+  auto v = kDefaultBodyProperties;
+  v.push_back("subParts");
+  v.push_back("headers");
+  return v;
+}();
+
+// Properties read from the raw header block.
+bool needs_header(const std::string& p) {
+  static const std::set<std::string> k = {"messageId", "inReplyTo", "references", "sender",
+                                          "from",      "to",        "cc",         "bcc",
+                                          "replyTo",   "subject",   "sentAt",     "headers"};
+  return k.count(p) > 0 || p.rfind("header:", 0) == 0;
+}
+
+struct BodyOptions {
+  bool text = false, html = false, all = false;
+  std::size_t max_bytes = 0;  // 0 = whole
+  std::vector<std::string> props;
+};
+
+Json body_values(std::string_view raw, const Json& bs, const BodyLists& lists,
+                 const BodyOptions& o) {
+  Json out = Json::object();
+  auto add = [&](const Json& part) {
+    const std::string type = part.value("type", "");
+    if (type.rfind("text/", 0) != 0 || part["partId"].is_null()) return;
+    const auto id = part["partId"].get<std::string>();
+    if (out.contains(id)) return;
+    std::string v = part_text(raw, bs, id);
+    const bool problem = v.find("\xEF\xBF\xBD") != std::string::npos;
+    bool truncated = false;
+    if (o.max_bytes && v.size() > o.max_bytes) {
+      v = utf8_truncate(std::move(v), o.max_bytes);
+      truncated = true;
+    }
+    out[id] = {{"value", v}, {"isEncodingProblem", problem}, {"isTruncated", truncated}};
+  };
+  if (o.text || o.all)
+    for (const auto& p : lists.text) add(p);
+  if (o.html || o.all)
+    for (const auto& p : lists.html) add(p);
+  if (o.all)
+    for (const auto& p : lists.attachments) add(p);
+  return out;
+}
+
+Json parts_json(const std::vector<Json>& parts, const std::vector<std::string>& props) {
+  Json a = Json::array();
+  for (const auto& p : parts) a.push_back(body_part_subset(p, props));
+  return a;
+}
+
+Json email_json(const store::EmailRecord& r, const std::vector<std::string>& props,
+                const std::vector<HeaderField>* headers, const std::string* raw,
+                const BodyOptions& body) {
+  Json out = Json::object();
+  out["id"] = id_string('E', r.id);
+  const Json env = r.envelope_json.empty() ? Json::object() : Json::parse(r.envelope_json);
+  const Json bs = r.bodystructure_json.empty() ? Json::object() : Json::parse(r.bodystructure_json);
+  std::optional<Json> structure;
+  std::optional<BodyLists> lists;
+  auto get_lists = [&]() -> const BodyLists& {
+    if (!structure) structure = body_structure(bs, r.id);
+    if (!lists) lists = body_lists(*structure);
+    return *lists;
+  };
+  for (const auto& p : props) {
+    if (p == "id") continue;
+    if (p == "blobId") {
+      out[p] = id_string('B', r.id);
+    } else if (p == "threadId") {
+      out[p] = id_string('T', r.thread_id);
+    } else if (p == "mailboxIds") {
+      Json m = Json::object();
+      for (const auto& e : r.entries) m[id_string('M', e.mailbox_id)] = true;
+      out[p] = m;
+    } else if (p == "keywords") {
+      store::Flags f;
+      for (const auto& e : r.entries) {
+        f.system |= e.flags.system;
+        f.keywords.insert(f.keywords.end(), e.flags.keywords.begin(), e.flags.keywords.end());
+      }
+      out[p] = keywords_json(f);
+    } else if (p == "size") {
+      out[p] = r.size;
+    } else if (p == "receivedAt") {
+      out[p] = utc_date(r.received_at);
+    } else if (p == "messageId") {
+      out[p] = header_as(*headers, "Message-ID", "asMessageIds");
+    } else if (p == "inReplyTo") {
+      out[p] = header_as(*headers, "In-Reply-To", "asMessageIds");
+    } else if (p == "references") {
+      out[p] = header_as(*headers, "References", "asMessageIds");
+    } else if (p == "sender" || p == "from" || p == "to" || p == "cc" || p == "bcc" ||
+               p == "replyTo") {
+      const Json v = header_as(*headers, p == "replyTo" ? "Reply-To" : p, "asAddresses");
+      out[p] = v;
+    } else if (p == "subject") {
+      out[p] = header_as(*headers, "Subject", "asText");
+    } else if (p == "sentAt") {
+      Json date = header_as(*headers, "Date", "asRaw");
+      std::optional<std::int64_t> unix;
+      if (env.contains("date") && env["date"].is_object() && env["date"]["unix"].is_number())
+        unix = env["date"]["unix"].get<std::int64_t>();
+      auto s = date.is_string() ? rfc3339_of_header_date(date.get<std::string>(), unix)
+                                : std::optional<std::string>();
+      out[p] = s ? Json(*s) : Json();
+    } else if (p == "headers") {
+      Json h = Json::array();
+      for (const auto& f : *headers) h.push_back({{"name", f.name}, {"value", f.raw}});
+      out[p] = h;
+    } else if (p.rfind("header:", 0) == 0) {
+      auto v = header_property(*headers, p);
+      if (!v) throw MethodError{"invalidArguments", "Bad header property: " + p.substr(0, 100)};
+      out[p] = *v;
+    } else if (p == "hasAttachment") {
+      out[p] = has_attachment(bs);
+    } else if (p == "preview") {
+      out[p] = raw ? preview(*raw, bs) : "";
+    } else if (p == "bodyStructure") {
+      if (!structure) structure = body_structure(bs, r.id);
+      auto props_all = body.props;
+      if (std::find(props_all.begin(), props_all.end(), "subParts") == props_all.end())
+        props_all.push_back("subParts");
+      out[p] = body_part_subset(*structure, props_all);
+    } else if (p == "textBody") {
+      out[p] = parts_json(get_lists().text, body.props);
+    } else if (p == "htmlBody") {
+      out[p] = parts_json(get_lists().html, body.props);
+    } else if (p == "attachments") {
+      out[p] = parts_json(get_lists().attachments, body.props);
+    } else if (p == "bodyValues") {
+      out[p] = raw ? body_values(*raw, bs, get_lists(), body) : Json::object();
+    }
+  }
+  return out;
+}
+
+BodyOptions body_options(const Json& args) {
+  BodyOptions o;
+  o.text = args.value("fetchTextBodyValues", false);
+  o.html = args.value("fetchHTMLBodyValues", false);
+  o.all = args.value("fetchAllBodyValues", false);
+  if (auto m = args.find("maxBodyValueBytes"); m != args.end() && !m->is_null()) {
+    if (!m->is_number_unsigned() || m->get<std::uint64_t>() == 0)
+      throw MethodError{"invalidArguments", "maxBodyValueBytes must be a positive integer"};
+    o.max_bytes = m->get<std::size_t>();
+  }
+  auto it = args.find("bodyProperties");
+  if (it == args.end() || it->is_null()) {
+    o.props = kDefaultBodyProperties;
+  } else {
+    if (!it->is_array()) throw MethodError{"invalidArguments", "bodyProperties must be an array"};
+    for (const auto& v : *it) {
+      auto p = v.get<std::string>();
+      if (std::find(kKnownBodyProperties.begin(), kKnownBodyProperties.end(), p) ==
+          kKnownBodyProperties.end())
+        throw MethodError{"invalidArguments", "Unknown body property: " + p.substr(0, 100)};
+      o.props.push_back(p);
+    }
+  }
+  return o;
+}
+
+}  // namespace
+
+awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
+  check_account(args, ctx);
+  auto props = properties_argument(args, kKnownProperties, kDefaultProperties);
+  const auto body = body_options(args);
+  auto ids = ids_argument(args);
+  if (!ids) throw MethodError{"requestTooLarge", "Email/get needs ids"};
+  if (ids->size() > kMaxObjectsInGet)
+    throw MethodError{"requestTooLarge", "Too many ids (at most " +
+                                             std::to_string(kMaxObjectsInGet) + ")"};
+  const std::string state = co_await current_state(ctx);
+  std::vector<store::MessageId> wanted;
+  for (const auto& raw : *ids)
+    if (auto id = parse_id('E', resolve_creation(ctx, raw))) wanted.push_back(*id);
+  const bool meta = std::any_of(props.begin(), props.end(), [](const std::string& p) {
+    return p == "sentAt" || p == "hasAttachment" || p == "preview" || p == "bodyStructure" ||
+           p == "textBody" || p == "htmlBody" || p == "attachments" || p == "bodyValues";
+  });
+  const bool header = std::any_of(props.begin(), props.end(), needs_header);
+  const bool whole = std::any_of(props.begin(), props.end(), [&](const std::string& p) {
+    return p == "preview" || (p == "bodyValues" && (body.text || body.html || body.all));
+  });
+  auto records = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, wanted, meta));
+  std::map<store::MessageId, std::string> raws;
+  if ((header || whole) && !records.empty()) {
+    std::vector<store::MessageId> have;
+    for (const auto& r : records) have.push_back(r.id);
+    auto part = whole ? store::MailboxStore::RawPart::whole : store::MailboxStore::RawPart::header;
+    for (auto& r : ok_or_throw(co_await ctx.db->mailboxes().fetch_raws(ctx.account_id, have, part)))
+      raws[r.message] = std::move(r.data);
+  }
+  std::map<store::MessageId, const store::EmailRecord*> by_id;
+  for (const auto& r : records) by_id[r.id] = &r;
+  Json list = Json::array(), not_found = Json::array();
+  for (const auto& raw_id : *ids) {
+    const auto id = parse_id('E', resolve_creation(ctx, raw_id));
+    auto it = id ? by_id.find(*id) : by_id.end();
+    if (it == by_id.end()) {
+      not_found.push_back(raw_id);
+      continue;
+    }
+    const std::string* raw = raws.count(it->first) ? &raws[it->first] : nullptr;
+    std::vector<HeaderField> headers;
+    if (raw) headers = parse_header_block(*raw);
+    Json e = email_json(*it->second, props, &headers, whole ? raw : nullptr, body);
+    if (raw_id != e["id"]) e["id"] = e["id"];  // creation references answer with the real id
+    list.push_back(std::move(e));
+  }
+  co_return Json{{"accountId", ctx.account_id_string},
+                 {"state", state},
+                 {"list", list},
+                 {"notFound", not_found}};
+}
+
+Json email_view(const store::EmailRecord& r, const std::string& raw, const Json& args) {
+  static const std::vector<std::string> kParseDefaults = {
+      "messageId", "inReplyTo", "references", "sender",  "from",       "to",
+      "cc",        "bcc",       "replyTo",    "subject", "sentAt",     "hasAttachment",
+      "preview",   "bodyValues", "textBody",  "htmlBody", "attachments"};
+  auto props = properties_argument(args, kKnownProperties, kParseDefaults);
+  props.erase(std::remove_if(props.begin(), props.end(),
+                             [](const std::string& p) {
+                               return p == "id" || p == "threadId" || p == "mailboxIds" ||
+                                      p == "keywords" || p == "receivedAt";
+                             }),
+              props.end());
+  const auto body = body_options(args);
+  const auto headers = parse_header_block(raw);
+  Json e = email_json(r, props, &headers, &raw, body);
+  e.erase("id");
+  return e;
+}
+
+namespace {
+
+std::int64_t message_key(const store::ChangeRecord& r) {
+  using K = store::ChangeRecord::Kind;
+  return (r.kind == K::message_added || r.kind == K::message_flags ||
+          r.kind == K::message_expunged)
+             ? r.message_id
+             : 0;
+}
+
+awaitable<Json> email_changes(const Json& args, RequestContext& ctx) {
+  auto w = co_await read_changes(args, ctx, message_key);
+  std::set<store::MessageId> touched, added;
+  for (const auto& r : w.records) {
+    if (!message_key(r)) continue;
+    touched.insert(r.message_id);
+    if (r.kind == store::ChangeRecord::Kind::message_added) added.insert(r.message_id);
+  }
+  std::vector<store::MessageId> ids(touched.begin(), touched.end());
+  auto records = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, false));
+  std::set<store::MessageId> exists;
+  for (const auto& r : records) exists.insert(r.id);
+  std::vector<store::MessageId> added_v(added.begin(), added.end());
+  auto before = ok_or_throw(co_await ctx.db->mail().added_before(ctx.account_id, w.since, added_v));
+  std::set<store::MessageId> existed(before.begin(), before.end());
+  Json c = Json::array(), u = Json::array(), d = Json::array();
+  for (auto id : touched) {
+    const bool is_new = added.count(id) && !existed.count(id);
+    if (exists.count(id))
+      (is_new ? c : u).push_back(id_string('E', id));
+    else if (!is_new)
+      d.push_back(id_string('E', id));
+  }
+  co_return changes_response(ctx, w, c, u, d);
+}
+
+}  // namespace
+
+void register_email_methods(jmap::MethodRegistry& r) {
+  const std::string cap(jmap::kMailCapability);
+  r.add("Email/get", cap, guarded(email_get));
+  r.add("Email/changes", cap, guarded(email_changes));
+  register_email_query_methods(r);
+}
+
+}  // namespace govmail::webmail::mail

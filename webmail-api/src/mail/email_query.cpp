@@ -1,0 +1,309 @@
+// Email/query, Email/queryChanges (RFC 8621 4.4, 4.5) and SearchSnippet/get (RFC 8621 5).
+// Filters become one SQL query in the store (MailStore::query_emails); the text conditions go
+// through the store's text (index_queue.search_text) until search/ (Xapian) lands: the seam is
+// QueryBuilder::body in store/src/mail_store_pg.cpp and snippet_text() here.
+#include <algorithm>
+
+#include "mail/common.hpp"
+#include "mail/email.hpp"
+#include "mail/register.hpp"
+#include "store/database.hpp"
+#include "store/mail_store.hpp"
+#include "store/mailbox_store.hpp"
+
+namespace govmail::webmail::mail {
+namespace {
+
+std::string keyword_arg(const Json& v) {
+  if (!v.is_string() || !valid_keyword(v.get<std::string>()))
+    throw MethodError{"invalidArguments", "Bad keyword in filter"};
+  std::string k = v.get<std::string>();
+  for (auto& c : k)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return k;
+}
+
+std::string text_arg(const Json& v) {
+  if (!v.is_string()) throw MethodError{"invalidArguments", "Filter text must be a string"};
+  return v.get<std::string>();
+}
+
+store::EmailFilter parse_filter(const Json& f, const RequestContext& ctx, int depth = 0) {
+  if (depth > 16) throw MethodError{"unsupportedFilter", "Filter nested too deep"};
+  if (!f.is_object()) throw MethodError{"invalidArguments", "filter must be an object"};
+  store::EmailFilter out;
+  if (f.contains("operator")) {
+    const Json& op = f["operator"];
+    if (op == "AND")
+      out.op = store::EmailFilter::Op::all_of;
+    else if (op == "OR")
+      out.op = store::EmailFilter::Op::any_of;
+    else if (op == "NOT")
+      out.op = store::EmailFilter::Op::none_of;
+    else
+      throw MethodError{"unsupportedFilter", "Unknown filter operator"};
+    if (!f.contains("conditions") || !f["conditions"].is_array())
+      throw MethodError{"invalidArguments", "conditions must be an array"};
+    for (const auto& c : f["conditions"]) out.children.push_back(parse_filter(c, ctx, depth + 1));
+    return out;
+  }
+  for (const auto& [k, v] : f.items()) {
+    auto mailbox = [&](const Json& id) {
+      auto m = id.is_string() ? parse_id('M', resolve_creation(ctx, id.get<std::string>()))
+                              : std::nullopt;
+      // An unknown mailbox matches nothing (id 0 holds no entry).
+      return m.value_or(0);
+    };
+    auto date = [&](const Json& d) {
+      auto t = d.is_string() ? parse_utc_date(d.get<std::string>()) : std::nullopt;
+      if (!t) throw MethodError{"invalidArguments", "Bad date in filter"};
+      return *t;
+    };
+    if (k == "inMailbox") {
+      out.in_mailbox = mailbox(v);
+    } else if (k == "inMailboxOtherThan") {
+      if (!v.is_array()) throw MethodError{"invalidArguments", "inMailboxOtherThan: array"};
+      for (const auto& id : v) out.in_mailbox_other_than.push_back(mailbox(id));
+    } else if (k == "before") {
+      out.before = date(v);
+    } else if (k == "after") {
+      out.after = date(v);
+    } else if (k == "minSize") {
+      out.min_size = v.get<std::uint64_t>();
+    } else if (k == "maxSize") {
+      out.max_size = v.get<std::uint64_t>();
+    } else if (k == "hasKeyword") {
+      out.has_keyword = keyword_arg(v);
+    } else if (k == "notKeyword") {
+      out.not_keyword = keyword_arg(v);
+    } else if (k == "allInThreadHaveKeyword") {
+      out.all_in_thread_have_keyword = keyword_arg(v);
+    } else if (k == "someInThreadHaveKeyword") {
+      out.some_in_thread_have_keyword = keyword_arg(v);
+    } else if (k == "noneInThreadHaveKeyword") {
+      out.none_in_thread_have_keyword = keyword_arg(v);
+    } else if (k == "hasAttachment") {
+      out.has_attachment = v.get<bool>();
+    } else if (k == "text") {
+      out.text = text_arg(v);
+    } else if (k == "from") {
+      out.from = text_arg(v);
+    } else if (k == "to") {
+      out.to = text_arg(v);
+    } else if (k == "cc") {
+      out.cc = text_arg(v);
+    } else if (k == "bcc") {
+      out.bcc = text_arg(v);
+    } else if (k == "subject") {
+      out.subject = text_arg(v);
+    } else if (k == "body") {
+      out.body = text_arg(v);
+    } else if (k == "header") {
+      if (!v.is_array() || v.empty() || v.size() > 2 || !v[0].is_string())
+        throw MethodError{"invalidArguments", "header: [name] or [name, value]"};
+      out.header_name = v[0].get<std::string>();
+      if (out.header_name->empty() ||
+          out.header_name->find_first_of(": \t\r\n") != std::string::npos)
+        throw MethodError{"invalidArguments", "Bad header name"};
+      if (v.size() == 2) out.header_value = text_arg(v[1]);
+    } else {
+      throw MethodError{"unsupportedFilter", "Unsupported filter: " + k.substr(0, 60)};
+    }
+  }
+  return out;
+}
+
+std::vector<store::EmailSortKey> parse_sort(const Json& sort) {
+  std::vector<store::EmailSortKey> out;
+  if (sort.is_null()) return out;
+  if (!sort.is_array()) throw MethodError{"invalidArguments", "sort must be an array"};
+  for (const auto& s : sort) {
+    store::EmailSortKey k;
+    const std::string p = s.value("property", "");
+    if (p == "receivedAt")
+      k.key = store::EmailSort::received_at;
+    else if (p == "size")
+      k.key = store::EmailSort::size;
+    else if (p == "from")
+      k.key = store::EmailSort::from;
+    else if (p == "to")
+      k.key = store::EmailSort::to;
+    else if (p == "subject")
+      k.key = store::EmailSort::subject;
+    else if (p == "sentAt")
+      k.key = store::EmailSort::sent_at;
+    else
+      throw MethodError{"unsupportedSort", "Sort by " + p.substr(0, 60) + " is not supported"};
+    k.ascending = s.value("isAscending", true);
+    out.push_back(k);
+  }
+  return out;
+}
+
+awaitable<Json> email_query(const Json& args, RequestContext& ctx) {
+  check_account(args, ctx);
+  const Json filter_json = args.value("filter", Json());
+  store::EmailFilter filter;
+  if (!filter_json.is_null()) filter = parse_filter(filter_json, ctx);
+  auto sort = parse_sort(args.value("sort", Json()));
+  const bool collapse = args.value("collapseThreads", false);
+  std::int64_t position = args.value("position", std::int64_t{0});
+  std::size_t limit = kMaxQueryLimit;
+  bool limited = false;
+  if (auto l = args.find("limit"); l != args.end() && !l->is_null()) {
+    if (!l->is_number_unsigned()) throw MethodError{"invalidArguments", "limit must be >= 0"};
+    limit = l->get<std::size_t>();
+    if (limit > kMaxQueryLimit) {
+      limit = kMaxQueryLimit;
+      limited = true;
+    }
+  }
+  const std::string state = co_await current_state(ctx);
+  auto rows = ok_or_throw(
+      co_await ctx.db->mail().query_emails(ctx.account_id, filter, sort, collapse));
+  const auto total = static_cast<std::int64_t>(rows.size());
+  std::int64_t start = 0;
+  if (auto a = args.find("anchor"); a != args.end() && !a->is_null()) {
+    const auto id = a->is_string() ? parse_id('E', a->get<std::string>()) : std::nullopt;
+    auto it = std::find_if(rows.begin(), rows.end(),
+                           [&](const store::EmailQueryRow& r) { return id && r.id == *id; });
+    if (it == rows.end()) throw MethodError{"anchorNotFound", "The anchor is not in the results"};
+    start = (it - rows.begin()) + args.value("anchorOffset", std::int64_t{0});
+    if (start < 0) start = 0;
+  } else {
+    start = position < 0 ? std::max<std::int64_t>(0, total + position) : position;
+  }
+  Json ids = Json::array();
+  for (std::int64_t i = start; i < total && ids.size() < limit; ++i)
+    ids.push_back(id_string('E', rows[static_cast<std::size_t>(i)].id));
+  Json out{{"accountId", ctx.account_id_string},
+           {"queryState", state},
+           {"canCalculateChanges", false},
+           {"position", std::min(start, total)},
+           {"ids", ids}};
+  if (args.value("calculateTotal", false)) out["total"] = total;
+  if (limited) out["limit"] = limit;
+  co_return out;
+}
+
+awaitable<Json> email_query_changes(const Json& args, RequestContext& ctx) {
+  check_account(args, ctx);
+  throw MethodError{"cannotCalculateChanges", "Run Email/query again"};
+  co_return Json();
+}
+
+// --- SearchSnippet/get
+
+std::string lower_ascii(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+std::string escape_html(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else
+      out += c;
+  }
+  return out;
+}
+
+// Marks every occurrence of `term` (ASCII case-insensitive) with <mark>; null when none.
+// Seam: Vietnamese folding (core::fold_vietnamese) arrives with search/.
+Json mark(std::string_view text, const std::string& term, std::size_t window) {
+  if (term.empty()) return Json();
+  const std::string lt = lower_ascii(std::string(text)), lterm = lower_ascii(term);
+  auto first = lt.find(lterm);
+  if (first == std::string::npos) return Json();
+  std::size_t from = first > window / 2 ? first - window / 2 : 0;
+  while (from > 0 && (static_cast<unsigned char>(text[from]) & 0xC0) == 0x80) --from;
+  std::size_t to = std::min(text.size(), from + window);
+  while (to < text.size() && (static_cast<unsigned char>(text[to]) & 0xC0) == 0x80) ++to;
+  std::string out;
+  std::size_t p = from;
+  for (auto hit = lt.find(lterm, from); hit != std::string::npos && hit + lterm.size() <= to;
+       hit = lt.find(lterm, p)) {
+    out += escape_html(text.substr(p, hit - p)) + "<mark>" +
+           escape_html(text.substr(hit, lterm.size())) + "</mark>";
+    p = hit + lterm.size();
+  }
+  out += escape_html(text.substr(p, to - p));
+  return out;
+}
+
+void collect_terms(const Json& f, std::vector<std::string>& subject, std::vector<std::string>& body) {
+  if (!f.is_object()) return;
+  if (f.contains("conditions") && f["conditions"].is_array()) {
+    if (f.value("operator", "") == "NOT") return;
+    for (const auto& c : f["conditions"]) collect_terms(c, subject, body);
+    return;
+  }
+  if (f.contains("text") && f["text"].is_string()) {
+    subject.push_back(f["text"]);
+    body.push_back(f["text"]);
+  }
+  if (f.contains("subject") && f["subject"].is_string()) subject.push_back(f["subject"]);
+  if (f.contains("body") && f["body"].is_string()) body.push_back(f["body"]);
+}
+
+awaitable<Json> snippet_get(const Json& args, RequestContext& ctx) {
+  check_account(args, ctx);
+  auto ids_it = args.find("emailIds");
+  if (ids_it == args.end() || !ids_it->is_array())
+    throw MethodError{"invalidArguments", "emailIds is required"};
+  if (ids_it->size() > kMaxObjectsInGet) throw MethodError{"requestTooLarge", "Too many emailIds"};
+  std::vector<std::string> subject_terms, body_terms;
+  collect_terms(args.value("filter", Json()), subject_terms, body_terms);
+  std::vector<store::MessageId> wanted;
+  for (const auto& v : *ids_it)
+    if (auto id = v.is_string() ? parse_id('E', v.get<std::string>()) : std::nullopt)
+      wanted.push_back(*id);
+  auto records = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, wanted, true));
+  Json list = Json::array(), not_found = Json::array();
+  for (const auto& v : *ids_it) {
+    const auto id = v.is_string() ? parse_id('E', v.get<std::string>()) : std::nullopt;
+    auto it = std::find_if(records.begin(), records.end(),
+                           [&](const store::EmailRecord& r) { return id && r.id == *id; });
+    if (it == records.end()) {
+      not_found.push_back(v);
+      continue;
+    }
+    const Json env = Json::parse(it->envelope_json);
+    const std::string subject = env.contains("subject") && env["subject"].is_object() &&
+                                        env["subject"]["decoded"].is_string()
+                                    ? env["subject"]["decoded"].get<std::string>()
+                                    : "";
+    Json s = Json();
+    for (const auto& t : subject_terms)
+      if (s.is_null()) s = mark(subject, t, 1000);
+    Json p = Json();
+    if (!body_terms.empty()) {
+      const std::string text =
+          ok_or_throw(co_await ctx.db->mail().search_text(ctx.account_id, it->id));
+      for (const auto& t : body_terms)
+        if (p.is_null()) p = mark(text, t, 200);
+    }
+    list.push_back({{"emailId", v}, {"subject", s}, {"preview", p}});
+  }
+  co_return Json{{"accountId", ctx.account_id_string},
+                 {"list", list},
+                 {"notFound", not_found.empty() ? Json() : not_found}};
+}
+
+}  // namespace
+
+void register_email_query_methods(jmap::MethodRegistry& r) {
+  const std::string cap(jmap::kMailCapability);
+  r.add("Email/query", cap, guarded(email_query));
+  r.add("Email/queryChanges", cap, guarded(email_query_changes));
+  r.add("SearchSnippet/get", cap, guarded(snippet_get));
+}
+
+}  // namespace govmail::webmail::mail

@@ -1,0 +1,292 @@
+// EmailSubmission/get and /set (RFC 8621 7). A submission takes the stored Email, applies the
+// checks SMTP submission applies (every From:/Sender: mailbox and the envelope sender must be
+// the account's: Directory::may_send_as; a group's send policy; unknown local recipients
+// refused), removes Bcc, and hands the message to MailboxStore::deliver: local recipients get
+// their entries and remote ones the outbound queue, in one transaction, as a message submitted
+// on port 587 does (smtp/src/deliver.cpp). DKIM signing happens in the outbound queue workers.
+#include <algorithm>
+#include <set>
+
+#include "mail/common.hpp"
+#include "mail/email.hpp"
+#include "mail/message_build.hpp"
+#include "mail/message_view.hpp"
+#include "mail/register.hpp"
+#include "store/address.hpp"
+#include "store/admin_store.hpp"
+#include "store/database.hpp"
+#include "store/directory.hpp"
+#include "store/mail_store.hpp"
+#include "store/mailbox_store.hpp"
+
+namespace govmail::webmail::mail {
+namespace {
+
+struct Refused {
+  Json error;
+};
+
+std::string lower(std::string s) {
+  for (auto& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+std::string domain_of(const std::string& a) {
+  auto at = a.rfind('@');
+  return at == std::string::npos ? "" : a.substr(at + 1);
+}
+
+awaitable<std::string> submissions_state(RequestContext& ctx) {
+  auto all = ok_or_throw(co_await ctx.db->mail().submissions(ctx.account_id, {}));
+  co_return std::to_string(all.empty() ? 0 : all.back().id);
+}
+
+Json submission_json(const store::EmailSubmissionRecord& s) {
+  return Json{{"id", id_string('S', s.id)},
+              {"identityId", s.identity_id},
+              {"emailId", id_string('E', s.email_id)},
+              {"threadId", id_string('T', s.thread_id)},
+              {"envelope", Json::parse(s.envelope_json)},
+              {"sendAt", utc_date(s.send_at)},
+              {"undoStatus", "final"},
+              {"deliveryStatus", nullptr},
+              {"dsnBlobIds", Json::array()},
+              {"mdnBlobIds", Json::array()}};
+}
+
+awaitable<Json> submission_get(const Json& args, RequestContext& ctx) {
+  check_account(args, ctx);
+  auto ids = ids_argument(args);
+  std::vector<std::int64_t> wanted;
+  if (ids)
+    for (const auto& i : *ids)
+      if (auto id = parse_id('S', i)) wanted.push_back(*id);
+  auto all = ok_or_throw(co_await ctx.db->mail().submissions(ctx.account_id, {}));
+  Json list = Json::array(), not_found = Json::array();
+  if (!ids) {
+    for (const auto& s : all) list.push_back(submission_json(s));
+  } else {
+    for (const auto& i : *ids) {
+      auto id = parse_id('S', i);
+      auto it = std::find_if(all.begin(), all.end(), [&](auto& s) { return id && s.id == *id; });
+      if (it == all.end())
+        not_found.push_back(i);
+      else
+        list.push_back(submission_json(*it));
+    }
+  }
+  co_return Json{{"accountId", ctx.account_id_string},
+                 {"state", std::to_string(all.empty() ? 0 : all.back().id)},
+                 {"list", list},
+                 {"notFound", not_found}};
+}
+
+// May the account send to this group (the SMTP RCPT rule, smtp/src/commands/rcpt.cpp)?
+awaitable<bool> may_send_to_group(RequestContext& ctx, const store::RecipientResolution& res,
+                                  const std::string& group) {
+  using store::SendPolicy;
+  switch (res.send_policy) {
+    case SendPolicy::anyone:
+      co_return true;
+    case SendPolicy::same_domain:
+      co_return !res.domain.empty() && domain_of(ctx.address) == res.domain;
+    case SendPolicy::members:
+      co_return std::any_of(res.accounts.begin(), res.accounts.end(),
+                            [&](const auto& a) { return a.id == ctx.account_id; });
+    default:
+      co_return ok_or_throw(co_await ctx.db->directory().may_send_as(ctx.account_id, group));
+  }
+}
+
+awaitable<void> check_sender(RequestContext& ctx, const std::vector<HeaderField>& headers,
+                             const std::string& mail_from) {
+  auto& dir = ctx.db->directory();
+  std::vector<std::string> claimed{lower(mail_from)};
+  int from_fields = 0;
+  for (const auto& h : headers) {
+    const auto n = lower(h.name);
+    if (n != "from" && n != "sender") continue;
+    from_fields += n == "from";
+    auto list = store::parse_address_list(h.raw);
+    if (!list.valid) throw Refused{set_error("invalidEmail", n + ": is not a valid address list")};
+    for (const auto& a : list.items)
+      if (a.mailbox && a.host) claimed.push_back(lower(store::addr_spec(a)));
+  }
+  if (from_fields != 1) throw Refused{set_error("invalidEmail", "The Email needs one From:")};
+  for (const auto& a : claimed)
+    if (!ok_or_throw(co_await dir.may_send_as(ctx.account_id, a)))
+      throw Refused{set_error("forbiddenFrom", "Not allowed to send as " + a.substr(0, 200))};
+}
+
+struct Envelope {
+  std::string mail_from;
+  std::vector<std::string> rcpt_to;
+};
+
+Envelope envelope_of(const Json& arg, const std::vector<HeaderField>& headers,
+                     const std::string& identity_email) {
+  Envelope e;
+  if (!arg.is_null()) {
+    if (!arg.is_object() || !arg.contains("mailFrom") || !arg.contains("rcptTo") ||
+        !arg["rcptTo"].is_array())
+      throw Refused{Json{{"type", "invalidProperties"}, {"properties", {"envelope"}}}};
+    e.mail_from = arg["mailFrom"].value("email", "");
+    for (const auto& r : arg["rcptTo"]) e.rcpt_to.push_back(r.value("email", ""));
+    return e;
+  }
+  e.mail_from = identity_email;
+  for (const char* h : {"To", "Cc", "Bcc"}) {
+    const Json list = header_as(headers, h, "asAddresses");
+    if (list.is_array())
+      for (const auto& a : list) e.rcpt_to.push_back(a["email"]);
+  }
+  return e;
+}
+
+awaitable<store::Delivery> route(RequestContext& ctx, const Envelope& env,
+                                 std::shared_ptr<const std::string> raw) {
+  store::Delivery d;
+  d.raw = std::move(raw);
+  d.envelope_from = env.mail_from;
+  std::set<store::AccountId> local;
+  std::set<std::string> remote;
+  Json invalid = Json::array();
+  for (const auto& r : env.rcpt_to) {
+    const std::string a = lower(r);
+    if (a.find('@') == std::string::npos || a.find_first_of(" <>\r\n") != std::string::npos) {
+      invalid.push_back(r);
+      continue;
+    }
+    auto res = co_await ctx.db->directory().resolve_recipient(a);
+    if (res) {
+      const bool allowed = !res->is_group || co_await may_send_to_group(ctx, *res, a);
+      if (!allowed)
+        throw Refused{set_error("forbiddenToSend", "Not allowed to send to " + a.substr(0, 200))};
+      for (const auto& acc : res->accounts) local.insert(acc.id);
+      continue;
+    }
+    if (res.error() != store::StoreError::not_found) throw_store(res.error());
+    auto domain = co_await ctx.db->directory().find_domain(domain_of(a));
+    if (domain) {
+      invalid.push_back(r);  // a local domain without that address
+      continue;
+    }
+    remote.insert(a);
+  }
+  if (!invalid.empty())
+    throw Refused{Json{{"type", "invalidRecipients"}, {"invalidRecipients", invalid}}};
+  if (local.empty() && remote.empty())
+    throw Refused{set_error("noRecipients", "The envelope has no recipient")};
+  for (auto id : local) d.local.push_back({id, std::nullopt});
+  for (const auto& a : remote) d.remote.push_back({a, "", ""});
+  co_return d;
+}
+
+// onSuccessUpdateEmail / onSuccessDestroyEmail: an implicit Email/set answered after ours.
+awaitable<void> implicit_email_set(const Json& args, RequestContext& ctx,
+                                   const std::map<std::string, std::string>& emails_by_submission) {
+  Json update = Json::object(), destroy = Json::array();
+  auto email_of = [&](const std::string& key) -> std::optional<std::string> {
+    if (!key.empty() && key[0] == '#') {
+      auto it = emails_by_submission.find(key.substr(1));
+      if (it == emails_by_submission.end()) return std::nullopt;
+      return it->second;
+    }
+    return std::nullopt;  // only submissions created by this call (RFC 8621 7.5 "#id")
+  };
+  for (const auto& [k, patch] : args.value("onSuccessUpdateEmail", Json::object()).items())
+    if (auto e = email_of(k)) update[*e] = patch;
+  for (const auto& k : args.value("onSuccessDestroyEmail", Json::array()))
+    if (auto e = email_of(k.get<std::string>())) destroy.push_back(*e);
+  if (update.empty() && destroy.empty()) co_return;
+  Json set_args{{"accountId", ctx.account_id_string}};
+  if (!update.empty()) set_args["update"] = update;
+  if (!destroy.empty()) set_args["destroy"] = destroy;
+  Json result = co_await email_set(set_args, ctx);
+  ctx.extra_responses.emplace_back("Email/set", std::move(result));
+}
+
+awaitable<Json> submission_set(const Json& args, RequestContext& ctx) {
+  check_account(args, ctx);
+  const std::string old_state = co_await submissions_state(ctx);
+  if (auto s = args.find("ifInState"); s != args.end() && !s->is_null() && *s != old_state)
+    throw MethodError{"stateMismatch", "ifInState does not match"};
+  const Json create = args.value("create", Json::object());
+  if (!create.is_object()) throw MethodError{"invalidArguments", "create must be an object"};
+  if (create.size() > kMaxObjectsInSet) throw MethodError{"requestTooLarge", "Too many"};
+  Json created = Json::object(), not_created = Json::object(), not_updated = Json::object(),
+       not_destroyed = Json::object();
+  std::map<std::string, std::string> emails_by_submission;
+  const std::string identity = id_string('I', ctx.account_id);
+  for (const auto& [cid, s] : create.items()) {
+    try {
+      if (!s.is_object() || !s.contains("emailId") || !s["emailId"].is_string())
+        throw Refused{Json{{"type", "invalidProperties"}, {"properties", {"emailId"}}}};
+      if (s.value("identityId", "") != identity)
+        throw Refused{Json{{"type", "invalidProperties"}, {"properties", {"identityId"}}}};
+      const std::string email_id = resolve_creation(ctx, s["emailId"].get<std::string>());
+      const auto mid = parse_id('E', email_id);
+      std::vector<store::EmailRecord> recs;
+      if (mid) {
+        std::vector<store::MessageId> ids{*mid};
+        recs = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, false));
+      }
+      if (recs.empty()) throw Refused{set_error("invalidProperties", "emailId: no such Email")};
+      std::string raw = ok_or_throw(co_await ctx.db->mailboxes().fetch_raw(ctx.account_id, *mid, 0, std::nullopt));
+      const auto headers = parse_header_block(raw);
+      const Envelope env = envelope_of(s.value("envelope", Json()), headers, ctx.address);
+      co_await check_sender(ctx, headers, env.mail_from);
+      auto out = std::make_shared<const std::string>(without_bcc(raw));
+      store::Delivery d = co_await route(ctx, env, out);
+      auto delivered = co_await ctx.db->mailboxes().deliver(std::move(d));
+      if (!delivered) throw_store(delivered.error());
+      Json envelope{{"mailFrom", {{"email", env.mail_from}, {"parameters", nullptr}}},
+                    {"rcptTo", Json::array()}};
+      for (const auto& r : env.rcpt_to)
+        envelope["rcptTo"].push_back({{"email", r}, {"parameters", nullptr}});
+      store::EmailSubmissionRecord rec;
+      rec.email_id = *mid;
+      rec.thread_id = recs.front().thread_id;
+      rec.identity_id = identity;
+      rec.envelope_json = envelope.dump();
+      auto saved = ok_or_throw(
+          co_await ctx.db->mail().add_submission(ctx.account_id, rec, delivered->outbound_id));
+      ctx.created_ids[cid] = id_string('S', saved.id);
+      emails_by_submission[cid] = email_id;
+      created[cid] = {{"id", id_string('S', saved.id)},
+                      {"threadId", id_string('T', saved.thread_id)},
+                      {"sendAt", utc_date(saved.send_at)},
+                      {"undoStatus", "final"}};
+    } catch (const Refused& r) {
+      not_created[cid] = r.error;
+    }
+  }
+  // Sent mail cannot be changed or recalled (undoStatus is always "final").
+  for (const auto& [k, v] : args.value("update", Json::object()).items())
+    not_updated[k] = set_error("cannotUnsend", "The message has been sent");
+  for (const auto& k : args.value("destroy", Json::array()))
+    not_destroyed[k.get<std::string>()] = set_error("forbidden", "Submissions are kept");
+  const std::string new_state = co_await submissions_state(ctx);
+  Json out{{"accountId", ctx.account_id_string},
+           {"oldState", old_state},
+           {"newState", new_state},
+           {"created", created.empty() ? Json() : created},
+           {"updated", nullptr},
+           {"destroyed", nullptr},
+           {"notCreated", not_created.empty() ? Json() : not_created},
+           {"notUpdated", not_updated.empty() ? Json() : not_updated},
+           {"notDestroyed", not_destroyed.empty() ? Json() : not_destroyed}};
+  co_await implicit_email_set(args, ctx, emails_by_submission);
+  co_return out;
+}
+
+}  // namespace
+
+void register_submission_methods(jmap::MethodRegistry& r) {
+  const std::string cap(jmap::kSubmissionCapability);
+  r.add("EmailSubmission/get", cap, guarded(submission_get));
+  r.add("EmailSubmission/set", cap, guarded(submission_set));
+}
+
+}  // namespace govmail::webmail::mail
