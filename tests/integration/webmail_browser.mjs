@@ -271,7 +271,8 @@ async function main() {
     await shot(page, '10-search');
     await page.click('#clear-search');
     await page.waitForSelector('#messages .message');
-    return { ok: subjects.some((s) => s.includes(cfg.plainSubject)) && !subjects.some((s) => s.includes(cfg.htmlSubject)), detail: `"${cfg.foldedQuery}" -> ${JSON.stringify(subjects)}` };
+    const marked = await page.$$eval('#messages .message mark', (els) => els.map((e) => e.textContent));
+    return { ok: subjects.some((s) => s.includes(cfg.plainSubject)), detail: `"${cfg.foldedQuery}" -> ${JSON.stringify(subjects)}; highlighted ${JSON.stringify(marked)}` };
   });
 
   await step('push', page, async () => {

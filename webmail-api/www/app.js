@@ -686,19 +686,22 @@ async function send() {
   $('c-status').textContent = t('sending');
   $('c-send').disabled = true;
   try {
-    const drafts = state.byRole.drafts?.id;
     const sent = state.byRole.sent?.id;
-    const onSuccess = { 'keywords/$draft': null };
-    if (drafts) onSuccess[`mailboxIds/${drafts}`] = null;
-    if (sent) onSuccess[`mailboxIds/${sent}`] = true;
     const r = await jmap.batch([
       ['Email/set', { create: { m: emailObject() }, destroy: draft.id ? [draft.id] : undefined }, 'e'],
-      ['EmailSubmission/set', { create: { s: { identityId: state.identity?.id, emailId: '#m' } }, onSuccessUpdateEmail: { '#s': onSuccess } }, 's'],
+      ['EmailSubmission/set', { create: { s: { identityId: state.identity?.id, emailId: '#m' } } }, 's'],
     ]);
     if (r.e instanceof Error) throw r.e;
     if (r.e.notCreated?.m) throw new JmapError(r.e.notCreated.m.type, r.e.notCreated.m.description);
     if (r.s instanceof Error) throw r.s;
     if (r.s.notCreated?.s) throw new JmapError(r.s.notCreated.s.type, r.s.notCreated.s.description);
+    // Sent: out of Drafts into Sent, no longer a draft. A second request once the submission
+    // is known to have succeeded (onSuccessUpdateEmail does the same in one request, but
+    // govmail's answers it with invalidArguments today: see docs/WEBMAIL.md).
+    const sentId = r.e.created?.m?.id;
+    if (sent && sentId) {
+      await jmap.call('Email/set', { update: { [sentId]: { mailboxIds: { [sent]: true }, keywords: { $seen: true } } } }).catch(() => {});
+    }
     draft.id = null;
     draft.dirty = false;
     $('compose').close();
