@@ -302,7 +302,7 @@ def main():
                    "draftSubject": "Nháp: kế hoạch năm 2027",
                    "replyBody": "Đã nhận, xin gửi lại bảng tổng hợp.",
                    "replyFileName": "tong-hop.txt", "replyFileText": "Tổng hợp: 12 lượt tiếp dân.\n",
-                   "foldedQuery": "cong van tiep dan", "pushSubject": PUSH_SUBJECT,
+                   "foldedQuery": "cong van so 45", "pushSubject": PUSH_SUBJECT,
                    "csrfPrefix": csrf_prefix, "canCheckState": can_check_state}
             run_browser(cfg, mods, srv, imap_port, api)
         finally:
