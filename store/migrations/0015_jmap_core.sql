@@ -2,7 +2,7 @@
 --
 -- A login token is stored only as its SHA-256, so a copy of the database opens no account.
 -- Every govmail process on the database accepts it. It stops opening the account when the
--- account's credentials_version moves (password, status, address or app passwords changed:
+-- account's credentials_version moves (password, status or address changed, app password removed:
 -- the functions that change them bump it) or the account is not active, when it is unused for
 -- the idle timeout, and at expires_at.
 CREATE TABLE jmap_sessions (

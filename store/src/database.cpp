@@ -16,9 +16,9 @@
 #include "core/spawn.hpp"
 #include "core/worker_pool.hpp"
 #include "directory_pg.hpp"
+#include "jmap_store_pg.hpp"
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
-#include "jmap_store_pg.hpp"
 #include "mail_store_pg.hpp"
 #include "mta_sts_pg.hpp"
 #include "outbound_pg.hpp"
@@ -276,8 +276,8 @@ struct Database::Impl {
   std::unique_ptr<PgAdminStore> admin;
   std::unique_ptr<PgOutboundQueue> outbound;
   std::unique_ptr<PgMtaStsCache> mta_sts;
-  std::unique_ptr<PgJmapStore> jmap;
   std::unique_ptr<PgMailStore> mail;
+  std::unique_ptr<PgJmapStore> jmap;
   std::unique_ptr<ReleaseSweeper> sweeper;
   bool closed = false;
   // Last login recorded by this process, per account: the query is skipped within kLoginNote.
@@ -333,8 +333,8 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);
-  impl->jmap = std::make_unique<PgJmapStore>(impl->pool);
   impl->mail = std::make_unique<PgMailStore>(impl->pool);
+  impl->jmap = std::make_unique<PgJmapStore>(impl->pool);
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
   impl->sweeper->start();
   co_return std::make_shared<Database>(std::move(impl));
@@ -357,6 +357,10 @@ MtaStsCache& Database::mta_sts() {
   return *impl_->mta_sts;
 }
 
+MailStore& Database::mail() {
+  return *impl_->mail;
+}
+
 JmapStore& Database::jmap() {
   return *impl_->jmap;
 }
@@ -368,10 +372,6 @@ Subscription Database::subscribe_account_mailboxes(AccountId account,
   return Subscription([weak, account, token] {
     if (auto s = weak.lock()) s->remove_account_mailboxes(account, token);
   });
-}
-
-MailStore& Database::mail() {
-  return *impl_->mail;
 }
 
 Subscription Database::subscribe_mailbox(MailboxId mailbox,

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/asio.hpp"
+#include "core/config.hpp"
 #include "core/listener.hpp"
 #include "core/stream.hpp"
 #include "core/version.hpp"
@@ -302,6 +303,92 @@ TEST_F(HttpTest, ExpectContinueGetsInterimResponse) {
     Response r = co_await c.response();
     EXPECT_EQ(body_json(r)["n"], 3);
   });
+}
+
+TEST_F(HttpTest, RateLimitPerNetworkAnswers429WithRetryAfter) {
+  HttpLimits limits;
+  limits.rate_per_network = 1;
+  limits.rate_burst = 3;
+  start(limits);
+  run([&]() -> awaitable<void> {
+    auto c = co_await connect();
+    for (int i = 0; i < 3; ++i) {
+      Response ok = co_await c.get("/healthz");
+      EXPECT_EQ(ok.result_int(), 200) << "request " << i << " is within the burst";
+    }
+    Response refused = co_await c.get("/healthz");
+    EXPECT_EQ(refused.result_int(), 429);
+    EXPECT_EQ(refused[http::field::retry_after], "1");
+    EXPECT_TRUE(refused.keep_alive());  // refused, not dropped
+  });
+}
+
+TEST_F(HttpTest, StreamedBodyIsSentAsWrittenThenTheConnectionCloses) {
+  configure = [](HttpServer& h) {
+    h.router().add("GET", "/stream", [](const HttpRequest&) -> awaitable<HttpResponse> {
+      HttpResponse r;
+      r.content_type = "text/event-stream";
+      r.stream_body = [](BodyWriter& out) -> awaitable<void> {
+        co_await out.write("data: one\n\n");
+        co_await out.write("data: two\n\n");
+      };
+      co_return r;
+    });
+  };
+  start();
+  run([&]() -> awaitable<void> {
+    auto c = co_await connect();
+    co_await c.send("GET /stream HTTP/1.1\r\nHost: test\r\n\r\n");
+    std::string all;
+    std::array<char, 512> tmp;
+    for (;;) {
+      beast::error_code ec;
+      std::size_t n = co_await c.sock.async_read_some(asio::buffer(tmp),
+                                                      asio::redirect_error(use_awaitable, ec));
+      all.append(tmp.data(), n);
+      if (ec) break;
+    }
+    EXPECT_TRUE(all.starts_with("HTTP/1.1 200 OK\r\n")) << all;
+    EXPECT_NE(all.find("Content-Type: text/event-stream\r\n"), std::string::npos) << all;
+    EXPECT_EQ(all.find("Content-Length"), std::string::npos) << all;
+    EXPECT_NE(all.find("Connection: close\r\n"), std::string::npos) << all;
+    EXPECT_TRUE(all.ends_with("\r\n\r\ndata: one\n\ndata: two\n\n")) << all;
+  });
+}
+
+TEST(NetworkRateLimiter, RefillsAtTheRateAndKeepsNetworksApart) {
+  NetworkRateLimiter limiter(2, 2);
+  auto t0 = NetworkRateLimiter::Clock::time_point{} + std::chrono::hours(1);
+  std::chrono::seconds retry{0};
+  EXPECT_TRUE(limiter.allow("a", t0));
+  EXPECT_TRUE(limiter.allow("a", t0));
+  EXPECT_FALSE(limiter.allow("a", t0, &retry));
+  EXPECT_EQ(retry, 1s);
+  EXPECT_TRUE(limiter.allow("b", t0)) << "another network has its own bucket";
+  EXPECT_TRUE(limiter.allow("a", t0 + 500ms)) << "one token back after 1/rate seconds";
+  EXPECT_FALSE(limiter.allow("a", t0 + 500ms));
+  EXPECT_TRUE(limiter.allow("a", t0 + 10s));
+  EXPECT_TRUE(limiter.allow("a", t0 + 10s));
+  EXPECT_FALSE(limiter.allow("a", t0 + 10s)) << "never more than the burst";
+}
+
+TEST(HttpLimits, ComeFromTheConfigStruct) {
+  Config cfg;
+  cfg.http.header_max = 2048;
+  cfg.http.body_max = 1000;
+  cfg.jmap.max_size_upload = 5000;
+  cfg.http.keepalive_timeout = 7s;
+  cfg.http.request_timeout = 9s;
+  cfg.http.rate_per_network = 11;
+  cfg.limits.ipv4_network_prefix = 24;
+  HttpLimits l = http_limits(cfg);
+  EXPECT_EQ(l.header_max, 2048u);
+  EXPECT_EQ(l.body_max, std::max<std::size_t>(5000, cfg.jmap.max_size_request))
+      << "the largest route limit";
+  EXPECT_EQ(l.idle_timeout, 7s);
+  EXPECT_EQ(l.request_timeout, 9s);
+  EXPECT_EQ(l.rate_per_network, 11u);
+  EXPECT_EQ(l.ipv4_network_prefix, 24u);
 }
 
 }  // namespace

@@ -31,8 +31,8 @@ class Directory;
 class MailboxStore;
 class OutboundQueue;
 class MtaStsCache;
-class JmapStore;
 class MailStore;
+class JmapStore;
 
 // Subscription handle: unsubscribes when destroyed.
 class Subscription {
@@ -67,8 +67,8 @@ class Database {
   AdminStore& admin();  // administration only (admin CLI and API)
   OutboundQueue& outbound();  // remote recipients, delivery reports, DKIM keys
   MtaStsCache& mta_sts();     // MTA-STS policies of recipient domains (RFC 8461)
-  JmapStore& jmap();          // JMAP login tokens and uploads (migration 0015)
   MailStore& mail();          // the account-wide view JMAP mail serves (store/mail_store.hpp)
+  JmapStore& jmap();          // JMAP login tokens and uploads (migration 0015)
 
   // Called (on the io_context) for every committed change of a mailbox, whichever govmail
   // process made it, within about a second. After the notification connection was lost and

@@ -28,7 +28,8 @@ inline constexpr pg::Statement kJmapSessionDelete{
 inline constexpr pg::Statement kJmapUploadPut{
     "gm_jmap_upload_put",
     "INSERT INTO jmap_uploads (account_id, sha256, type, size, data, expires_at)"
-    " VALUES ($1, $2::bytea, $3, octet_length($4::bytea), $4::bytea, now() + make_interval(secs => $5::bigint))"
+    " VALUES ($1, $2::bytea, $3, octet_length($4::bytea), $4::bytea, now() + make_interval(secs => "
+    "$5::bigint))"
     " ON CONFLICT (account_id, sha256) DO UPDATE SET type = EXCLUDED.type,"
     " expires_at = EXCLUDED.expires_at"};
 
@@ -49,7 +50,7 @@ inline constexpr pg::Statement kJmapSweep{
     " u AS (DELETE FROM jmap_uploads WHERE expires_at <= now() RETURNING 1)"
     " SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM u)"};
 
-inline constexpr pg::Statement kJmapAccountModseq{
-    "gm_jmap_account_modseq", "SELECT modseq FROM accounts WHERE id = $1"};
+inline constexpr pg::Statement kJmapAccountModseq{"gm_jmap_account_modseq",
+                                                  "SELECT modseq FROM accounts WHERE id = $1"};
 
 }  // namespace govmail::store::sql

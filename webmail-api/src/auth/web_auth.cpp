@@ -3,8 +3,8 @@
 #include <atomic>
 #include <chrono>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "auth/credentials.hpp"
 #include "core/auth.hpp"
@@ -47,10 +47,14 @@ HttpResponse locked_out(std::chrono::seconds retry_after) {
 bool origin_refused(const HttpRequest& request) {
   auto origin = request.header("Origin");
   if (origin.empty()) return false;  // not a browser's cross-origin request (or same-origin GET)
-  return !same_origin(origin, request.header("Host"), request.tls);
+  return !same_origin(origin, request.header("Host"), client_used_tls(request));
 }
 
 }  // namespace
+
+bool client_used_tls(const HttpRequest& request) {
+  return request.tls || (request.loopback && request.header("X-Forwarded-Proto") == "https");
+}
 
 WebAuth::WebAuth(const core::Config& cfg, std::shared_ptr<store::Database> db,
                  core::AuthService& auth)
@@ -60,7 +64,7 @@ WebAuth::WebAuth(const core::Config& cfg, std::shared_ptr<store::Database> db,
       last_sweep_(std::make_shared<std::atomic<std::int64_t>>(0)) {}
 
 bool WebAuth::password_transport_ok(const HttpRequest& request) const {
-  return request.tls || (request.loopback && cfg_.auth.allow_plaintext_on_loopback);
+  return client_used_tls(request) || (request.loopback && cfg_.auth.allow_plaintext_on_loopback);
 }
 
 awaitable<void> WebAuth::maybe_sweep() {
@@ -116,8 +120,7 @@ awaitable<std::variant<Principal, HttpResponse>> WebAuth::authenticate(const Htt
     if (csrf.empty() || !equal_secret(hex(sha256(csrf)), session->csrf_sha256_hex))
       co_return HttpResponse::error(403, "missing or wrong X-CSRF-Token");
   }
-  co_return Principal{session->account_id, std::move(session->address), via,
-                      std::move(token_hash)};
+  co_return Principal{session->account_id, std::move(session->address), via, std::move(token_hash)};
 }
 
 awaitable<HttpResponse> WebAuth::login(const HttpRequest& request) {
@@ -147,8 +150,8 @@ awaitable<HttpResponse> WebAuth::login(const HttpRequest& request) {
   std::string token = random_token();
   std::string csrf = random_token();
   const auto lifetime = static_cast<long>(cfg_.jmap.session_lifetime.count());
-  auto created = co_await db_->jmap().create_session(r.account_id, sha256(token), sha256(csrf),
-                                                     lifetime);
+  auto created =
+      co_await db_->jmap().create_session(r.account_id, sha256(token), sha256(csrf), lifetime);
   if (!created) {
     if (created.error() == store::StoreError::not_found)
       co_return HttpResponse::error(401, "invalid credentials");
@@ -162,7 +165,7 @@ awaitable<HttpResponse> WebAuth::login(const HttpRequest& request) {
            {"csrfToken", csrf},
            {"expiresIn", lifetime}};
   HttpResponse res = HttpResponse::json(200, out.dump());
-  res.headers.emplace_back("Set-Cookie", session_cookie(token, lifetime, request.tls));
+  res.headers.emplace_back("Set-Cookie", session_cookie(token, lifetime, client_used_tls(request)));
   co_return res;
 }
 
@@ -177,7 +180,7 @@ awaitable<HttpResponse> WebAuth::logout(const HttpRequest& request) {
   HttpResponse res;
   res.status = 204;
   res.content_type = "text/plain";
-  res.headers.emplace_back("Set-Cookie", clear_session_cookie(request.tls));
+  res.headers.emplace_back("Set-Cookie", clear_session_cookie(client_used_tls(request)));
   co_return res;
 }
 

@@ -29,6 +29,10 @@ struct Principal {
   std::string token_sha256;  // bearer and cookie: the session's token hash (logout)
 };
 
+// Whether the client reached us over TLS: directly, or through a reverse proxy on loopback that
+// says so (X-Forwarded-Proto: https; only a local process can connect from loopback).
+bool client_used_tls(const core::HttpRequest& request);
+
 class WebAuth {
  public:
   WebAuth(const core::Config& cfg, std::shared_ptr<store::Database> db, core::AuthService& auth);

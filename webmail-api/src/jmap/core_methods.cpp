@@ -52,13 +52,20 @@ std::optional<std::string> resolve_creation_id(const std::string& id, const Requ
   return it->second;
 }
 
+awaitable<std::optional<BlobContent>> read_stored_blob(std::string blob_id, RequestContext& ctx) {
+  auto raw = blob_sha256(blob_id);
+  if (!raw) co_return std::nullopt;
+  auto blob = co_await ctx.db->jmap().read_blob(ctx.account_id, std::move(*raw));
+  if (blob) co_return BlobContent{std::move(blob->data), std::move(blob->type)};
+  if (blob.error() != store::StoreError::not_found)
+    throw MethodError{"serverFail", "blob store unavailable"};
+  co_return std::nullopt;
+}
+
 awaitable<std::optional<BlobContent>> read_blob(std::string blob_id, RequestContext& ctx) {
-  if (auto raw = blob_sha256(blob_id)) {
-    auto blob = co_await ctx.db->jmap().read_blob(ctx.account_id, std::move(*raw));
-    if (blob) co_return BlobContent{std::move(blob->data), std::move(blob->type)};
-    if (blob.error() != store::StoreError::not_found)
-      throw MethodError{"serverFail", "blob store unavailable"};
-    co_return std::nullopt;
+  if (blob_sha256(blob_id)) {
+    auto stored = co_await read_stored_blob(std::move(blob_id), ctx);
+    co_return stored;
   }
   if (ctx.registry && ctx.registry->blob_resolver()) {
     auto found = co_await ctx.registry->blob_resolver()(blob_id, ctx);

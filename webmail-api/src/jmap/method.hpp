@@ -74,6 +74,9 @@ std::string blob_id_for_sha256(std::string_view raw_digest);  // 32 raw bytes ->
 // Reads a blob the authenticated account may see: its unexpired uploads, its messages' raw
 // bytes, then the mail resolver. nullopt = not found (or not this account's).
 awaitable<std::optional<BlobContent>> read_blob(std::string blob_id, RequestContext& ctx);
+// Only the "G" ids (uploads and whole messages by content), never the resolver: what a blob
+// resolver calls for ids it does not know (read_blob would come back to it).
+awaitable<std::optional<BlobContent>> read_stored_blob(std::string blob_id, RequestContext& ctx);
 
 // "#k" -> the id created for k earlier in this request (RFC 8620 5.3); any other string is
 // returned unchanged; nullopt for "#k" with no such creation id.
@@ -113,9 +116,8 @@ class MethodRegistry {
   const std::map<std::string, CapabilityInfo>& capabilities() const { return capabilities_; }
 
   // Blob ids that are not uploads or whole messages (see BlobContent).
-  using BlobResolver =
-      std::function<awaitable<std::optional<BlobContent>>(const std::string& blob_id,
-                                                          RequestContext& ctx)>;
+  using BlobResolver = std::function<awaitable<std::optional<BlobContent>>(
+      const std::string& blob_id, RequestContext& ctx)>;
   void set_blob_resolver(BlobResolver resolver) { blob_resolver_ = std::move(resolver); }
   const BlobResolver& blob_resolver() const { return blob_resolver_; }
 

@@ -26,8 +26,8 @@ struct PushStream {
   explicit PushStream(Executor executor) : ex(executor), timer(executor) {}
   Executor ex;
   boost::asio::steady_timer timer;  // touched on `ex` only
-  bool changed = false;              // on `ex` only
-  bool revoked = false;              // on `ex` only
+  bool changed = false;             // on `ex` only
+  bool revoked = false;             // on `ex` only
   std::shared_ptr<store::Database> db;
   store::AccountId account = 0;
   std::string account_id;
@@ -48,8 +48,10 @@ void wake(const std::weak_ptr<PushStream>& weak, bool revoke) {
   if (!s) return;
   boost::asio::post(s->ex, [weak, revoke] {
     if (auto p = weak.lock()) {
-      if (revoke) p->revoked = true;
-      else p->changed = true;
+      if (revoke)
+        p->revoked = true;
+      else
+        p->changed = true;
       p->timer.cancel();
     }
   });
@@ -87,8 +89,8 @@ awaitable<void> run_push(std::shared_ptr<PushStream> s, core::BodyWriter& out) {
     }
     auto now = std::chrono::steady_clock::now();
     if (s->ping.count() > 0 && now >= next_ping) {
-      std::string ping = "event: ping\ndata: {\"interval\":" + std::to_string(s->ping.count()) +
-                         "}\n\n";
+      std::string ping =
+          "event: ping\ndata: {\"interval\":" + std::to_string(s->ping.count()) + "}\n\n";
       if (!co_await out.write(std::move(ping))) co_return;
       next_ping = now + s->ping;
     }

@@ -61,7 +61,7 @@ HttpResponse problem(int status, std::string_view type, std::string detail,
 std::string base_url(const HttpRequest& request) {
   std::string host(request.header("Host"));
   if (host.empty() || host.find_first_of("/\\ \"<>") != std::string::npos) host = "localhost";
-  return (request.tls ? "https://" : "http://") + host;
+  return (auth::client_used_tls(request) ? "https://" : "http://") + host;
 }
 
 awaitable<HttpResponse> JmapService::session(const HttpRequest& request) {
@@ -176,7 +176,8 @@ void register_jmap(core::Router& router, JmapDeps deps) {
              [svc](const core::HttpRequest& r) { return svc->download(r); });
   router.add("GET", "/jmap/eventsource",
              [svc](const core::HttpRequest& r) { return svc->eventsource(r); });
-  router.add("POST", "/jmap/login", [svc](const core::HttpRequest& r) { return svc->auth.login(r); });
+  router.add("POST", "/jmap/login",
+             [svc](const core::HttpRequest& r) { return svc->auth.login(r); });
   router.add("POST", "/jmap/logout",
              [svc](const core::HttpRequest& r) { return svc->auth.logout(r); });
 }

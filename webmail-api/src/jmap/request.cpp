@@ -28,9 +28,12 @@ std::optional<std::string> unescape_token(std::string_view token) {
     }
     if (i + 1 >= token.size()) return std::nullopt;
     char c = token[++i];
-    if (c == '0') out += '~';
-    else if (c == '1') out += '/';
-    else return std::nullopt;
+    if (c == '0')
+      out += '~';
+    else if (c == '1')
+      out += '/';
+    else
+      return std::nullopt;
   }
   return out;
 }
@@ -85,8 +88,10 @@ bool json_too_deep(std::string_view text, std::size_t max_depth) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
@@ -137,8 +142,8 @@ std::variant<ApiRequest, RequestError> parse_api_request(
         !call[2].is_string()) {
       return error("notRequest", "each method call must be [name, arguments, callId]");
     }
-    req.calls.push_back(Invocation{call[0].get<std::string>(), std::move(call[1]),
-                                   call[2].get<std::string>()});
+    req.calls.push_back(
+        Invocation{call[0].get<std::string>(), std::move(call[1]), call[2].get<std::string>()});
   }
   if (auto ids = doc.find("createdIds"); ids != doc.end()) {
     if (!ids->is_object()) return error("notRequest", "\"createdIds\" must be an object");

@@ -15,8 +15,8 @@ Json core_capability(const core::JmapConfig& j) {
               {"maxCallsInRequest", j.max_calls_in_request},
               {"maxObjectsInGet", j.max_objects_in_get},
               {"maxObjectsInSet", j.max_objects_in_set},
-              {"collationAlgorithms", Json::array({"i;ascii-numeric", "i;ascii-casemap",
-                                                   "i;unicode-casemap"})}};
+              {"collationAlgorithms",
+               Json::array({"i;ascii-numeric", "i;ascii-casemap", "i;unicode-casemap"})}};
 }
 
 }  // namespace

@@ -18,10 +18,9 @@ awaitable<ChangeWindow> read_changes(const Json& args, RequestContext& ctx,
   auto since_it = args.find("sinceState");
   if (since_it == args.end()) throw MethodError{"invalidArguments", "sinceState is required"};
   std::size_t max_changes = SIZE_MAX;
-  if (auto m = args.find("maxChanges"); m != args.end() && !m->is_null()) {
-    if (!m->is_number_unsigned() || m->get<std::uint64_t>() == 0)
-      throw MethodError{"invalidArguments", "maxChanges must be a positive integer"};
-    max_changes = m->get<std::size_t>();
+  if (auto m = uint_arg(args, "maxChanges")) {
+    if (*m == 0) throw MethodError{"invalidArguments", "maxChanges must be a positive integer"};
+    max_changes = *m;
   }
   const auto since = parse_state(*since_it);
   const auto now = ok_or_throw(co_await ctx.db->mail().state(ctx.account_id));

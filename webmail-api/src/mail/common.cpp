@@ -194,6 +194,21 @@ std::optional<store::UnixTime> parse_utc_date(const std::string& s) {
   return std::nullopt;
 }
 
+Json object_arg(const Json& args, const char* name) {
+  auto it = args.find(name);
+  if (it == args.end() || it->is_null()) return Json::object();
+  if (!it->is_object()) throw MethodError{"invalidArguments", std::string(name) + " must be an object"};
+  return *it;
+}
+
+std::optional<std::uint64_t> uint_arg(const Json& args, const char* name) {
+  auto it = args.find(name);
+  if (it == args.end() || it->is_null()) return std::nullopt;
+  if (!it->is_number_integer() || it->get<std::int64_t>() < 0)
+    throw MethodError{"invalidArguments", std::string(name) + " must be a non-negative integer"};
+  return it->get<std::uint64_t>();
+}
+
 Json set_error(std::string_view type, std::string_view description) {
   Json e{{"type", type}};
   if (!description.empty()) e["description"] = description;

@@ -65,6 +65,12 @@ std::string resolve_creation(const RequestContext& ctx, const std::string& id);
 std::string utc_date(store::UnixTime t);
 std::optional<store::UnixTime> parse_utc_date(const std::string& s);
 
+// An object argument (an empty object when absent or null; invalidArguments otherwise). Returned
+// by value: iterate the copy, never .items() of a temporary.
+Json object_arg(const Json& args, const char* name);
+// A non-negative integer argument; nullopt when absent or null.
+std::optional<std::uint64_t> uint_arg(const Json& args, const char* name);
+
 Json set_error(std::string_view type, std::string_view description = {});
 
 }  // namespace govmail::webmail::mail

@@ -174,10 +174,9 @@ BodyOptions body_options(const Json& args) {
   o.text = args.value("fetchTextBodyValues", false);
   o.html = args.value("fetchHTMLBodyValues", false);
   o.all = args.value("fetchAllBodyValues", false);
-  if (auto m = args.find("maxBodyValueBytes"); m != args.end() && !m->is_null()) {
-    if (!m->is_number_unsigned() || m->get<std::uint64_t>() == 0)
-      throw MethodError{"invalidArguments", "maxBodyValueBytes must be a positive integer"};
-    o.max_bytes = m->get<std::size_t>();
+  if (auto m = uint_arg(args, "maxBodyValueBytes")) {
+    if (*m == 0) throw MethodError{"invalidArguments", "maxBodyValueBytes must be positive"};
+    o.max_bytes = *m;
   }
   auto it = args.find("bodyProperties");
   if (it == args.end() || it->is_null()) {

@@ -150,9 +150,8 @@ awaitable<Json> email_query(const Json& args, RequestContext& ctx) {
   std::int64_t position = args.value("position", std::int64_t{0});
   std::size_t limit = kMaxQueryLimit;
   bool limited = false;
-  if (auto l = args.find("limit"); l != args.end() && !l->is_null()) {
-    if (!l->is_number_unsigned()) throw MethodError{"invalidArguments", "limit must be >= 0"};
-    limit = l->get<std::size_t>();
+  if (auto l = uint_arg(args, "limit")) {
+    limit = *l;
     if (limit > kMaxQueryLimit) {
       limit = kMaxQueryLimit;
       limited = true;

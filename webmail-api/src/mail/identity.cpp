@@ -49,8 +49,10 @@ awaitable<Json> identity_set(const Json& args, RequestContext& ctx) {
   check_account(args, ctx);
   Json not_created = Json::object(), not_updated = Json::object(), not_destroyed = Json::object();
   const Json forbidden = set_error("forbidden", "Identities are managed by the administrators");
-  for (const auto& [k, v] : args.value("create", Json::object()).items()) not_created[k] = forbidden;
-  for (const auto& [k, v] : args.value("update", Json::object()).items()) not_updated[k] = forbidden;
+  const Json create_arg = object_arg(args, "create");
+  for (const auto& [k, v] : create_arg.items()) not_created[k] = forbidden;
+  const Json update_arg = object_arg(args, "update");
+  for (const auto& [k, v] : update_arg.items()) not_updated[k] = forbidden;
   for (const auto& k : args.value("destroy", Json::array())) not_destroyed[k.get<std::string>()] = forbidden;
   co_return Json{{"accountId", ctx.account_id_string},
                  {"oldState", kIdentityState},

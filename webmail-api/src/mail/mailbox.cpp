@@ -251,10 +251,7 @@ awaitable<Json> mailbox_query(const Json& args, RequestContext& ctx) {
   std::int64_t position = args.value("position", 0);
   if (position < 0) position = std::max<std::int64_t>(0, static_cast<std::int64_t>(ids.size()) + position);
   std::size_t limit = ids.size();
-  if (auto l = args.find("limit"); l != args.end() && !l->is_null()) {
-    if (!l->is_number_unsigned()) throw MethodError{"invalidArguments", "limit must be >= 0"};
-    limit = l->get<std::size_t>();
-  }
+  if (auto l = uint_arg(args, "limit")) limit = *l;
   Json page = Json::array();
   for (std::size_t i = static_cast<std::size_t>(position); i < ids.size() && page.size() < limit; ++i)
     page.push_back(ids[i]);
@@ -294,7 +291,8 @@ awaitable<Json> mailbox_set(const Json& args, RequestContext& ctx) {
   Json created = Json::object(), not_created = Json::object(), updated = Json::object(),
        not_updated = Json::object(), destroyed = Json::array(), not_destroyed = Json::object();
 
-  for (const auto& [cid, obj] : args.value("create", Json::object()).items()) {
+  const Json create_arg = object_arg(args, "create");
+  for (const auto& [cid, obj] : create_arg.items()) {
     try {
       if (!obj.is_object() || !obj.contains("name") || !obj["name"].is_string() ||
           obj["name"].get<std::string>().empty() ||
@@ -327,7 +325,8 @@ awaitable<Json> mailbox_set(const Json& args, RequestContext& ctx) {
     }
   }
 
-  for (const auto& [raw, patch] : args.value("update", Json::object()).items()) {
+  const Json update_arg = object_arg(args, "update");
+  for (const auto& [raw, patch] : update_arg.items()) {
     const auto id = parse_id('M', resolve_creation(ctx, raw));
     auto it = std::find_if(v.boxes.begin(), v.boxes.end(),
                            [&](const store::Mailbox& m) { return id && m.id == *id; });

@@ -195,7 +195,8 @@ awaitable<void> implicit_email_set(const Json& args, RequestContext& ctx,
     }
     return std::nullopt;  // only submissions created by this call (RFC 8621 7.5 "#id")
   };
-  for (const auto& [k, patch] : args.value("onSuccessUpdateEmail", Json::object()).items())
+  const Json onSuccessUpdateEmail_arg = object_arg(args, "onSuccessUpdateEmail");
+  for (const auto& [k, patch] : onSuccessUpdateEmail_arg.items())
     if (auto e = email_of(k)) update[*e] = patch;
   for (const auto& k : args.value("onSuccessDestroyEmail", Json::array()))
     if (auto e = email_of(k.get<std::string>())) destroy.push_back(*e);
@@ -263,7 +264,8 @@ awaitable<Json> submission_set(const Json& args, RequestContext& ctx) {
     }
   }
   // Sent mail cannot be changed or recalled (undoStatus is always "final").
-  for (const auto& [k, v] : args.value("update", Json::object()).items())
+  const Json update_arg = object_arg(args, "update");
+  for (const auto& [k, v] : update_arg.items())
     not_updated[k] = set_error("cannotUnsend", "The message has been sent");
   for (const auto& k : args.value("destroy", Json::array()))
     not_destroyed[k.get<std::string>()] = set_error("forbidden", "Submissions are kept");

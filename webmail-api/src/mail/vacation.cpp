@@ -80,11 +80,13 @@ awaitable<Json> vacation_set(const Json& args, RequestContext& ctx) {
     throw MethodError{"stateMismatch", "ifInState does not match"};
   Json updated = Json::object(), not_updated = Json::object(), not_created = Json::object(),
        not_destroyed = Json::object();
-  for (const auto& [k, val] : args.value("create", Json::object()).items())
+  const Json create_arg = object_arg(args, "create");
+  for (const auto& [k, val] : create_arg.items())
     not_created[k] = set_error("singleton", "VacationResponse is a singleton");
   for (const auto& k : args.value("destroy", Json::array()))
     not_destroyed[k.get<std::string>()] = set_error("singleton", "VacationResponse is a singleton");
-  for (const auto& [id, patch] : args.value("update", Json::object()).items()) {
+  const Json update_arg = object_arg(args, "update");
+  for (const auto& [id, patch] : update_arg.items()) {
     if (id != kSingleton) {
       not_updated[id] = set_error("notFound");
       continue;
