@@ -74,9 +74,13 @@ ReadOutcome refusal(const beast::error_code& ec) {
   return {ReadOutcome::bad, 400, "malformed request"};
 }
 
-std::string serialize(http::response<http::string_body>& res) {
+// The response as bytes; with head_only, the status line and headers only (a streamed body
+// follows).
+template <class Body>
+std::string serialize(http::response<Body>& res, bool head_only = false) {
   std::string out;
-  http::response_serializer<http::string_body> sr(res);
+  http::response_serializer<Body> sr(res);
+  sr.split(head_only);
   beast::error_code ec;
   do {
     sr.next(ec, [&](beast::error_code&, const auto& buffers) {
@@ -87,13 +91,14 @@ std::string serialize(http::response<http::string_body>& res) {
       }
       sr.consume(n);
     });
-  } while (!ec && !sr.is_done());
+  } while (!ec && !(head_only ? sr.is_header_done() : sr.is_done()));
   return out;
 }
 
 // Every answer: no sniffing, framing or referrers, no content loading (JSON API; a page that
 // needs more sets its own Content-Security-Policy); over TLS, browsers stay on TLS (HSTS).
-void set_security_headers(http::response<http::string_body>& res, bool tls) {
+template <class Body>
+void set_security_headers(http::response<Body>& res, bool tls) {
   res.set("X-Content-Type-Options", "nosniff");
   res.set("X-Frame-Options", "DENY");
   res.set("Referrer-Policy", "no-referrer");
@@ -122,27 +127,11 @@ awaitable<bool> write_stream_head(core::Stream& stream, const HttpResponse& r, u
   http::response<http::empty_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "govmail");
   res.set(http::field::content_type, r.content_type);
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set(http::field::cache_control, "no-store");
-  if (stream.is_tls()) res.set("Strict-Transport-Security", "max-age=31536000");
+  set_security_headers(res, stream.is_tls());
   for (const auto& header : r.headers) res.erase(header.first);
   for (const auto& [name, value] : r.headers) res.insert(name, value);
   res.keep_alive(false);
-  std::string out;
-  http::response_serializer<http::empty_body> sr(res);
-  sr.split(true);
-  beast::error_code ec;
-  do {
-    sr.next(ec, [&](beast::error_code&, const auto& buffers) {
-      std::size_t n = 0;
-      for (auto b : beast::buffers_range_ref(buffers)) {
-        out.append(static_cast<const char*>(b.data()), b.size());
-        n += b.size();
-      }
-      sr.consume(n);
-    });
-  } while (!ec && !sr.is_header_done());
-  core::IoResult w = co_await stream.write(out);
+  core::IoResult w = co_await stream.write(serialize(res, /*head_only=*/true));
   co_return static_cast<bool>(w);
 }
 

@@ -187,9 +187,12 @@ awaitable<Result<Mailbox>> PgMailboxStore::create_mailbox(AccountId account, std
                                                           SpecialUse use) {
   auto norm = normalise_mailbox_name(name);
   if (!norm) co_return unexpected(norm.error());
-  co_return one_mailbox(co_await run(*pool_, sql::kCreateMailbox,
-                                     Params().num(account).text(*norm).num(static_cast<int>(use)),
-                                     "create mailbox"));
+  auto r = one_mailbox(co_await run(*pool_, sql::kCreateMailbox,
+                                    Params().num(account).text(*norm).num(static_cast<int>(use)),
+                                    "create mailbox"));
+  // Like rename and delete: a new mailbox changes the account's Mailbox state (JMAP push).
+  if (r) notifier_->changed(account, r->id, r->highestmodseq);
+  co_return r;
 }
 
 awaitable<Result<void>> PgMailboxStore::rename_mailbox(AccountId account, MailboxId id,

@@ -116,6 +116,9 @@ with FreshDatabase() as db:
     two.edit_config(lambda t: t.replace("https = []", f'https = ["127.0.0.1:{https_two}"]'))
     for s in (one, two):
         s.edit_config(lambda t: t + JMAP_LIMITS)
+    # Process two limits each client network to 20 requests/s, bursts of 60 (the last part).
+    two.edit_config(lambda t: t.replace("rate_per_network = 0", "rate_per_network = 20\n"
+                                        "rate_burst = 60"))
     # Failed logins lock a network out after 5 (the last part of the test) on process one.
     one.edit_config(lambda t: t.replace("[auth]\n", "[auth]\nmax_failures_per_ip = 5\n"
                                         "lockout_base = 60\n"))
@@ -378,7 +381,27 @@ with FreshDatabase() as db:
                 event.get("changed") == {a_id: {"Email": modseq, "Mailbox": modseq,
                                                 "Thread": modseq}},
                 f"the state is the account's modseq {modseq}: {event}")
+        # A mailbox created over IMAP on process two changes the Mailbox state too.
+        buf = b""
+        t0 = time.monotonic()
+        typ, _ = imap.create("\"D&ARE- &AOE-n\"")
+        t_created = time.monotonic()
+        while b"event: state" not in buf and time.monotonic() - t0 < 5:
+            try:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+            except socket.timeout:
+                pass
+        latency = time.monotonic() - t_created
+        modseq2 = psql(db.url, f"SELECT modseq FROM accounts WHERE id = {ids['alice']}")
+        c.check(typ == "OK" and b"event: state" in buf and latency < 1.0 and
+                f'"Mailbox":"{modseq2}"'.encode() in buf and modseq2 != modseq,
+                f"StateChange within a second of an IMAP CREATE on another process "
+                f"({latency:.3f} s, modseq {modseq2}): {buf[-300:]}")
         imap.logout()
+        sock.close()
 
         # A stream with closeafter=state ends after its event; ping comes at the asked interval.
         sock2 = socket.create_connection(("127.0.0.1", one.http), timeout=10)
@@ -500,6 +523,24 @@ with FreshDatabase() as db:
         c.check(st == 200, f"tokens already issued keep working: {st}")
         st, _, data = request(one.http, "GET", "/healthz")
         c.check(st == 200, "the server is still healthy")
+
+        # --- Requests per client network (http.rate_per_network) on process two ---------------
+        conn = http.client.HTTPConnection("127.0.0.1", two.http, timeout=30)
+        answers = []
+        for _ in range(100):
+            conn.request("GET", "/healthz")
+            r = conn.getresponse()
+            r.read()
+            answers.append((r.status, r.getheader("Retry-After")))
+        conn.close()
+        ok = sum(1 for st, _ in answers if st == 200)
+        refused = [ra for st, ra in answers if st == 429]
+        c.check(60 <= ok < 100 and refused and all(ra and int(ra) >= 1 for ra in refused),
+                f"a burst of 100 requests: the burst of 60 (and the refill) served, the rest 429 "
+                f"with Retry-After ({ok} served, {len(refused)} refused)")
+        time.sleep(1.2)
+        st, _, _ = request(two.http, "GET", "/healthz")
+        c.check(st == 200, f"the network is served again after a second: {st}")
     finally:
         stop_server(one, c)
         stop_server(two, c)

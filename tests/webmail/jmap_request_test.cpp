@@ -9,6 +9,7 @@
 #include "core/asio.hpp"
 #include "jmap/api.hpp"
 #include "jmap/method.hpp"
+#include "jmap/service.hpp"
 
 namespace govmail::webmail::jmap {
 namespace {
@@ -291,6 +292,24 @@ TEST_F(Dispatch, CreationIdsAndImplicitResponses) {
   EXPECT_EQ(r[4][1]["type"], "invalidArguments");
   EXPECT_EQ(r[5][1]["id"], "plain");
   EXPECT_EQ(out["createdIds"], Json::parse(R"({"old":"O1","k1":"X1"})"));
+}
+
+TEST(AccountGate, CountsPerAccountAndFreesOnRelease) {
+  AccountGate gate(2);  // maxConcurrentRequests = 2
+  auto a1 = gate.enter(1);
+  auto a2 = gate.enter(1);
+  EXPECT_TRUE(a1 && a2);
+  EXPECT_FALSE(gate.enter(1)) << "a third request of the account at once";
+  EXPECT_TRUE(gate.enter(2)) << "other accounts have their own count";
+  {
+    AccountGate::Ticket moved = std::move(a1);
+    EXPECT_FALSE(gate.enter(1));
+  }
+  EXPECT_TRUE(gate.enter(1)) << "a finished request frees its place";
+  a2.release();
+  auto b1 = gate.enter(1);
+  auto b2 = gate.enter(1);
+  EXPECT_TRUE(b1 && b2);
 }
 
 TEST(BlobIds, AreGAndTheHexDigest) {
