@@ -28,11 +28,16 @@ std::string_view content_type_for(std::string_view path) {
     std::string_view ext, type;
   };
   static constexpr Type kTypes[] = {
-      {".html", "text/html; charset=utf-8"},     {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-      {".svg", "image/svg+xml"},                  {".png", "image/png"},
-      {".ico", "image/x-icon"},                   {".json", "application/json"},
-      {".webmanifest", "application/manifest+json"}, {".txt", "text/plain; charset=utf-8"},
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".json", "application/json"},
+      {".webmanifest", "application/manifest+json"},
+      {".txt", "text/plain; charset=utf-8"},
   };
   for (const Type& t : kTypes)
     if (path.ends_with(t.ext)) return t.type;
@@ -113,7 +118,8 @@ WebmailFiles::WebmailFiles() {
 }
 
 core::HttpResponse WebmailFiles::answer(const core::HttpRequest& request) const {
-  const std::string_view path = request.path == "/" ? "/index.html" : std::string_view(request.path);
+  const std::string_view path =
+      request.path == "/" ? "/index.html" : std::string_view(request.path);
   auto it = files_.find(path);
   if (it == files_.end()) return core::HttpResponse::error(404, "not found");
   const File& file = it->second;
@@ -149,7 +155,8 @@ awaitable<core::HttpResponse> serve(std::shared_ptr<const WebmailFiles> files,
 
 void register_webmail_files(core::Router& router) {
   auto files = std::make_shared<const WebmailFiles>();
-  router.add("GET", "/", [files](const core::HttpRequest& request) { return serve(files, request); });
+  router.add("GET", "/",
+             [files](const core::HttpRequest& request) { return serve(files, request); });
 }
 
 }  // namespace govmail::webmail
