@@ -131,6 +131,52 @@ class Jmap:
             "unknownMethod", "unknownCapability"))
 
 
+def part_download_works(api, session):
+    """An attachment of a delivered message downloads (the part blob ids of Email/get)."""
+    kind, q = api.call("Email/query", {}, [MAIL])
+    kind, got = api.call("Email/get", {"ids": q.get("ids", []), "properties": ["attachments"]},
+                         [MAIL])
+    parts = [a for e in got.get("list", []) for a in e.get("attachments") or []]
+    if not parts:
+        return False
+    url = (session["downloadUrl"].replace("{accountId}", api.account)
+           .replace("{blobId}", parts[0]["blobId"]).replace("{name}", "x")
+           .replace("{type}", "application/octet-stream"))
+    status, _, body = http_get(url, {"Authorization": f"Bearer {api.token}"})
+    return status == 200 and len(body) == parts[0].get("size", -1) or (status == 200 and body == PNG)
+
+
+def upload_in_email_works(api, session):
+    """A blob uploaded to uploadUrl can be attached by Email/set (created, then destroyed)."""
+    status, body = http_post(session["uploadUrl"].replace("{accountId}", api.account), b"probe",
+                             {"Content-Type": "text/plain", "Authorization": f"Bearer {api.token}"})
+    if status not in (200, 201):
+        return False
+    blob = json.loads(body)["blobId"]
+    kind, boxes = api.call("Mailbox/get", {"ids": None}, [MAIL])
+    drafts = next((m["id"] for m in boxes.get("list", []) if m.get("role") == "drafts"), None)
+    kind, out = api.call("Email/set", {"create": {"p": {
+        "mailboxIds": {drafts: True}, "keywords": {"$draft": True}, "subject": "probe",
+        "textBody": [{"partId": "t", "type": "text/plain"}], "bodyValues": {"t": {"value": "x"}},
+        "attachments": [{"blobId": blob, "type": "text/plain", "name": "p.txt"}]}}}, [MAIL])
+    created = (out.get("created") or {}).get("p")
+    if created:
+        api.call("Email/set", {"destroy": [created["id"]]}, [MAIL])
+    return created is not None
+
+
+def folded_search_works(api):
+    """Email/query text without diacritics finds what the same words with them find (waits,
+    bounded, for the server's indexing of the mail just delivered)."""
+    def found(text):
+        kind, out = api.call("Email/query", {"filter": {"text": text}}, [MAIL])
+        return kind == "Email/query" and len(out.get("ids", [])) > 0
+    deadline = time.time() + 15
+    while not found("Công văn số 45") and time.time() < deadline:
+        time.sleep(0.5)
+    return found("Công văn số 45") and found("cong van so 45")
+
+
 def deliver(srv, msg):
     """From the peer's account: submission with STARTTLS and AUTH (the MX refuses a local
     sender that has not logged in)."""
@@ -255,9 +301,10 @@ def main():
                                         ("VacationResponse/get", {"ids": None}, VACATION),
                                         ("VacationResponse/set", {}, VACATION)]:
                     has[name] = api.supports(name, args, cap)
-                has["download"] = "downloadUrl" in session
-                has["upload"] = "uploadUrl" in session
+                has["download"] = has["Email/get"] and part_download_works(api, session)
+                has["upload"] = has["Email/set"] and upload_in_email_works(api, session)
                 has["push"] = bool(session.get("eventSourceUrl"))
+                has["folded search"] = has["Email/query"] and folded_search_works(api)
             print(f"server supports: {json.dumps(has)} (login: HTTP {login_status})", flush=True)
             listing = has["login"] and has.get("Mailbox/get") and has.get("Email/query") and \
                 has.get("Email/get")
@@ -273,7 +320,7 @@ def main():
                 "send": sending,
                 "draft-autosave": listing and has.get("Email/set"),
                 "reply-attachment": sending and has.get("upload"),
-                "search-folded": listing,
+                "search-folded": listing and has.get("folded search"),
                 "push": listing and has.get("push"),
                 "vacation": listing and has.get("VacationResponse/get") and
                 has.get("VacationResponse/set"),
