@@ -9,6 +9,7 @@
 #include "smtp/inbound_auth.hpp"
 #include "smtp/service.hpp"
 #include "core/http_server.hpp"
+#include "webmail/files.hpp"
 #include "webmail/jmap.hpp"
 
 namespace govmail::app {
@@ -28,6 +29,7 @@ Result<void, std::string> add_http(core::Server& server, const Services& s) {
   });
   admin::register_admin_api(http->router(), {s.cfg, s.db, s.auth, s.search});  // /admin/api
   webmail::register_jmap(http->router(), {s.cfg, s.db, s.auth, s.sessions});  // JMAP, webmail
+  webmail::register_webmail_files(http->router());  // the webmail at /
   struct Spec {
     const char* name;
     const std::vector<std::string>& listen;
