@@ -6,7 +6,8 @@ every benchmark query (queries.py) the sorted corpus numbers of the messages tha
 the IMAP SEARCH semantics govmail's store path implements (imap/src/text_match.cpp): a substring
 of the case-folded NFC text; a needle without Vietnamese marks also matches the text with its
 marks removed (tone and vowel marks dropped, đ/Đ -> d). BODY is the decoded text parts (text/plain,
-text/html reduced to text, text attachments), SUBJECT the decoded Subject, FROM the sender's
+text/html reduced to text, text attachments; of a multipart/alternative only the
+text/plain part; then the attachments' file names), SUBJECT the decoded Subject, FROM the sender's
 decoded display name and address, TEXT the decoded header fields and the body.
 
 Each message carries "Message-ID: <corpus-N@bench.search>" (N from 1) so that a server's UIDs can
@@ -259,7 +260,7 @@ def message(rng, i, people, to_people):
         html = html_of(paras)
         body = (f"--{boundary}\r\n" + part("text/plain", plain, cte) + f"--{boundary}\r\n"
                 + part("text/html", html, "quoted-printable") + f"--{boundary}--\r\n")
-        texts += [plain, "\n".join(paras)]
+        texts.append(plain)  # of an alternative, the text/plain part is the one searched
         ctype_line, mime = ctype, True
     elif shape < 0.20:  # HTML only
         html = html_of(paras)
@@ -282,10 +283,11 @@ def message(rng, i, people, to_people):
         else:
             name = f"Ghi_chu_{n}.txt"
             note = wrap(" ".join(fill(rng, rng.choice(VI_BODY)) for _ in range(3)))
-            body += part("text/plain", note, "base64",
+            body += f"--{boundary}\r\n" + part("text/plain", note, "base64",
                          f'Content-Disposition: attachment; filename="{name}"\r\n')
             texts.append(note)
         body += f"--{boundary}--\r\n"
+        texts.append(name)  # attachment file names are searched as text too
         ctype_line, mime = ctype, True
     else:
         body = encode_part(plain, cte)

@@ -136,6 +136,9 @@ def main():
             missing, extra = len(want - got), len(got - want)
             verdict = "equal" if not missing and not extra and not err else \
                 (f"error {err}" if err else f"UNEQUAL -{missing} +{extra}")
+            if missing or extra:  # a few corpus numbers, to look at: corpus-N/cur/18000000NN.*
+                verdict += " (e.g." + "".join(f" -{n}" for n in sorted(want - got)[:2]) + \
+                    "".join(f" +{n}" for n in sorted(got - want)[:2]) + ")"
             row["servers"][name] = {"hits": len(got), "first_ms": first, "times": [], "verdict": verdict,
                                     "spent": first / 1000, "err": err}
         for _ in range(REPS):
