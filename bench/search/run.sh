@@ -8,7 +8,10 @@
 # then per query kind the worst p99 and the ratio of p50s. Builds nothing:
 #   bench/search/run.sh [BUILD_DIR]        (needs BUILD_DIR/govmail; GOVMAIL_BIN overrides it)
 # COUNT=100000 messages (QUICK=1: 5000); REPS=20 BUDGET_S=20 (run_queries.py); DOVECOT=0 skips
-# Dovecot; INDEX_WAIT_S=1800 bounds the wait for govmail's index queue to drain.
+# Dovecot, GOVMAIL_ON=0 skips govmail; INDEX_WAIT_S=1800 bounds the wait for govmail's index queue to
+# drain; KEEP=1 leaves the servers up at the end (their run_queries.py arguments are printed), so
+# that two runs in two directories (GOVMAIL_BENCH_DIR, BENCH_PORT_BASE) can load in parallel and
+# be queried side by side afterwards: run_queries.py TRUTH.json SPEC SPEC (QUERIES=0: no queries).
 # govmail runs on a private durable PostgreSQL cluster (fsync on), Dovecot is a private instance
 # (its own ports and Maildir under the bench directory): the shared anchors are left alone.
 # Loopback only: PostgreSQL on BENCH_PG_PORT (54352), govmail IMAP BENCH_PORT_BASE+1 (56201),
@@ -18,14 +21,14 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$ROOT/bench/search
 B=$(cd "${1:-$ROOT/build}" && pwd)
 GOVMAIL=${GOVMAIL_BIN:-$B/govmail}
-[ -x "$GOVMAIL" ] || { echo "no govmail binary at $GOVMAIL (build it first)" >&2; exit 1; }
+[ "${GOVMAIL_ON:-1}" = 0 ] || [ -x "$GOVMAIL" ] || { echo "no govmail binary at $GOVMAIL (build it first)" >&2; exit 1; }
 COUNT=${COUNT:-$([ "${QUICK:-0}" = 1 ] && echo 5000 || echo 100000)}
 W=${GOVMAIL_BENCH_DIR:-/tmp/gm-searchbench}
 PGPORT=${BENCH_PG_PORT:-54352}
 BASE=${BENCH_PORT_BASE:-56200}
 IMAP_PORT=$((BASE + 1)); HTTP_PORT=$((BASE + 2)); D_IMAP=$((BASE + 10))
 INDEX_WAIT_S=${INDEX_WAIT_S:-1800}
-CORPUS=$W/corpus-$COUNT
+CORPUS=${CORPUS_DIR:-$W}/corpus-$COUNT  # CORPUS_DIR: share one corpus between runs
 S=$W/run  # this run's servers
 source "$ROOT/scripts/lib/pg.sh"
 NICE="nice -n 5"
@@ -130,6 +133,7 @@ CONF
 fi
 
 # --- govmail on its own cluster; the corpus imported with `govmail admin import-mail`.
+if [ "${GOVMAIL_ON:-1}" = 1 ]; then
 pg_init_cluster "$S/pg"
 pg_start_cluster "$S/pg" "$PGPORT" -c max_connections=100 -c shared_buffers=256MB
 export GOVMAIL_DATABASE_URL="host=$S/pg/sock port=$PGPORT user=postgres dbname=postgres"
@@ -166,13 +170,13 @@ GPID=$!
 for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$IMAP_PORT) 2>/dev/null && break; sleep 0.2; done
 kill -0 "$GPID" 2>/dev/null || { echo "govmail did not start:" >&2; tail -3 "$S/govmail.log" >&2; exit 1; }
 has_search=0
-"$GOVMAIL" search stats --config "$S/govmail.toml" >/dev/null 2>&1 && has_search=1
+"$GOVMAIL" admin --config "$S/govmail.toml" search stats >/dev/null 2>&1 && has_search=1
 t0=$(now)
 $NICE "$GOVMAIL" admin --config "$S/govmail.toml" import-mail bench@bench.test "$CORPUS" >/dev/null
 t1=$(now)
 line="LOAD govmail: import-mail $COUNT msgs in $(secs "$t0" "$t1") s ($(rate "$COUNT" "$t0" "$t1") msg/s);"
 queue_len() {  # the index queue's length, from `govmail search stats` (JSON or "key: value")
-  "$GOVMAIL" search stats --config "$S/govmail.toml" 2>/dev/null |
+  "$GOVMAIL" admin --config "$S/govmail.toml" search stats 2>/dev/null |
     grep -Eio '"?queue(_length|_rows|d)?"?[ :=]+[0-9]+' | head -1 | grep -Eo '[0-9]+$'
 }
 if [ $has_search = 1 ]; then
@@ -196,4 +200,10 @@ fi
 echo "$line"
 psql -h "$S/pg/sock" -p "$PGPORT" -U postgres -d postgres -qAt -c "VACUUM ANALYZE" >/dev/null
 SERVERS=("govmail=127.0.0.1:$IMAP_PORT:bench@bench.test:bench password" "${SERVERS[@]}")
-$NICE python3 "$HERE/run_queries.py" "$CORPUS.truth.json" "${SERVERS[@]}"
+fi
+if [ "${KEEP:-0}" = 1 ]; then
+  trap - EXIT
+  echo "KEEP: servers left up (govmail pid ${GPID:-none}; stop: kill it, kill \$(cat $S/dovecot/run/master.pid), pg_ctl -D $S/pg/data stop)"
+  printf 'KEEP spec: %q\n' "${SERVERS[@]}"
+fi
+if [ "${QUERIES:-1}" = 1 ]; then $NICE python3 "$HERE/run_queries.py" "$CORPUS.truth.json" "${SERVERS[@]}"; fi

@@ -165,7 +165,7 @@ def main():
         print(line, flush=True)
         results.append(row)
     names = [n for n, _ in servers]
-    print("\nper kind: worst p99 (ms) and median p50 (ms) per server; ratio = other/first server p50")
+    print("\nper kind: worst p99 (ms) and median p50 (ms) per server; ratio of the p50s (first/other)")
     for kind in dict.fromkeys(r["kind"] for r in results):
         rows = [r for r in results if r["kind"] == kind]
         line = f"KIND {kind:<10}"
@@ -175,8 +175,8 @@ def main():
             p50s[name] = sorted(r["servers"][name]["p50"] for r in rows)[len(rows) // 2]
             ok = sum(r["servers"][name]["verdict"] == "equal" for r in rows)
             line += f" | {name} p99max={worst:8.1f} p50med={p50s[name]:8.1f} equal={ok}/{len(rows)}"
-        for other in names[1:]:
-            line += f" | {other}/{names[0]}={p50s[other] / p50s[names[0]]:.2f}"
+        for other in names[1:]:  # time ratio: below 1, the first server answers faster
+            line += f" | {names[0]}/{other}={p50s[names[0]] / p50s[other]:.2f}"
         print(line)
     for name in names:
         ok = sum(r["servers"][name]["verdict"] == "equal" for r in results)
