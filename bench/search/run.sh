@@ -19,7 +19,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$ROOT/bench/search
-B=$(cd "${1:-$ROOT/build}" && pwd)
+B=${1:-$ROOT/build}
 GOVMAIL=${GOVMAIL_BIN:-$B/govmail}
 [ "${GOVMAIL_ON:-1}" = 0 ] || [ -x "$GOVMAIL" ] || { echo "no govmail binary at $GOVMAIL (build it first)" >&2; exit 1; }
 COUNT=${COUNT:-$([ "${QUICK:-0}" = 1 ] && echo 5000 || echo 100000)}
