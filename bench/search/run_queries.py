@@ -8,7 +8,8 @@ Message-ID: <corpus-N@bench.search>); then per query kind the worst p99 and the 
 Usage: run_queries.py TRUTH.json NAME=HOST:PORT:USER:PASSWORD [NAME=...]
   REPS (20) timed repetitions per query and server after one untimed first run (whose result is
   the one checked); BUDGET_S (20) stops repeating a query on a server after that many seconds;
-  TIMEOUT_S (300) per command. Servers alternate within each repetition."""
+  TIMEOUT_S (300) per command. Servers alternate within each repetition. n= counts the timed
+  runs; n=0 means the first run alone took longer than BUDGET_S, and its time is the figure."""
 import imaplib
 import json
 import os
