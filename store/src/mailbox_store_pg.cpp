@@ -561,6 +561,9 @@ awaitable<Result<MailboxStore::FlagUpdate>> PgMailboxStore::set_flags(
       case 1:
         out.conflicts.push_back(static_cast<Uid>(rows->get_int(i, 1)));
         break;
+      case 3:
+        out.unchanged.push_back(detail::parse_entry(*rows, i, 1));
+        break;
       default:
         prior = static_cast<ModSeq>(rows->get_int(i, 9));
         break;
@@ -569,6 +572,7 @@ awaitable<Result<MailboxStore::FlagUpdate>> PgMailboxStore::set_flags(
   if (!prior) co_return unexpected(StoreError::not_found);
   auto by_uid = [](const auto& a, const auto& b) { return a.uid < b.uid; };
   std::sort(out.updated.begin(), out.updated.end(), by_uid);
+  std::sort(out.unchanged.begin(), out.unchanged.end(), by_uid);
   std::sort(out.conflicts.begin(), out.conflicts.end());
   if (!out.updated.empty()) {
     out.step = {*prior, out.updated.back().modseq};

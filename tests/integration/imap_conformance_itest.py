@@ -18,6 +18,7 @@ import os
 import re
 import socket
 import subprocess
+import time
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -315,6 +316,7 @@ def recent():
     for s in (a, b, e, v2, s1, s2):
         s.close()
     recent_append_claims()
+    store_unchanged()
 
 
 def recent_append_claims():
@@ -337,6 +339,40 @@ def recent_append_claims():
     c.check(tagged(append(a, "R4", message("not selected"))).startswith("OK"), "append R4")
     expect(b.cmd("STATUS R4 (RECENT)"), ['STATUS "R4" (RECENT 1)'], "OK",
            "append elsewhere leaves it unclaimed")
+    for s in (a, b):
+        s.close()
+
+
+def store_unchanged():
+    """A STORE answers the flags of every message it names, also those it leaves as they were
+    (RFC 3501 6.4.6), and a STORE that changes nothing changes no MODSEQ (RFC 7162 3.1.3: the
+    mod-sequence of a message changes when its metadata changes) and tells no other session."""
+    a = Raw()
+    a.cmd("CREATE S5")
+    append(a, "S5", message("seen"), "\\Seen")
+    append(a, "S5", message("unseen"))
+    a.cmd("SELECT S5 (CONDSTORE)")
+    a.cmd("FETCH 1:2 (FLAGS)")  # \Recent is claimed by this session; ENABLE is implicit
+    before = modseqs(a, "1:2")
+    got = sorted(untagged(a.cmd("STORE 1:2 +FLAGS (\\Seen)")))
+    m = re.fullmatch(r"2 FETCH \(FLAGS \(\\Seen \\Recent\) MODSEQ \((\d+)\)\)", got[-1] if got else "")
+    c.check(len(got) == 2 and got[0] == f"1 FETCH (FLAGS (\\Seen \\Recent) MODSEQ ({before[1]}))"
+            and m is not None and int(m.group(1)) > before[2],
+            f"STORE answers the one it left as it was and the one it changed: {got}")
+    high = modseqs(a, "1:2")
+    b = Raw(imap_port2)
+    b.cmd("SELECT S5 (CONDSTORE)")
+    expect(b.cmd("STORE 1:2 +FLAGS (\\Seen)"),
+           [f"1 FETCH (FLAGS (\\Seen) MODSEQ ({high[1]}))",
+            f"2 FETCH (FLAGS (\\Seen) MODSEQ ({high[2]}))"], "OK", "a STORE that changes nothing")
+    expect(b.cmd("STORE 1:2 +FLAGS.SILENT (\\Seen)"), [], "OK", "silent and unchanged: nothing")
+    expect(b.cmd("STORE 1:2 -FLAGS.SILENT (\\Answered)"), [], "OK", "removing an absent flag")
+    c.check(modseqs(b, "1:2") == high, f"no MODSEQ moved: {modseqs(b, '1:2')} vs {high}")
+    r = b.cmd("STATUS INBOX (HIGHESTMODSEQ)")  # any other command: the state of S5 is as it was
+    time.sleep(0.3)
+    expect(a.cmd("NOOP"), [], "OK", "no untagged FETCH in the other session")
+    r = b.cmd("STORE 1 (UNCHANGEDSINCE %d) -FLAGS (\\Seen)" % (high[1] - 1))
+    c.check(tagged(r).startswith("OK [MODIFIED 1]"), f"UNCHANGEDSINCE conflict: {tagged(r)}")
     for s in (a, b):
         s.close()
 

@@ -1,5 +1,4 @@
 // STORE and UID STORE (RFC 3501 6.4.6, RFC 7162 UNCHANGEDSINCE).
-#include <algorithm>
 #include <charconv>
 
 #include "session_impl.hpp"
@@ -71,19 +70,8 @@ GOVMAIL_IMAP_HANDLER(cmd_store) {
   }
   // The flags of every message named come back "as if a FETCH of those flags was done" (RFC 3501
   // 6.4.6), also those the STORE left as they were (a conflict is reported in MODIFIED instead).
-  if (!silent && r->updated.size() + r->conflicts.size() < idx.size()) {
-    std::vector<store::Uid> done(r->conflicts.begin(), r->conflicts.end());
-    for (const auto& e : r->updated) done.push_back(e.uid);
-    std::sort(done.begin(), done.end());
-    std::vector<store::Uid> same;
-    for (auto i : idx)
-      if (!std::binary_search(done.begin(), done.end(), s.sel->messages[i].uid))
-        same.push_back(s.sel->messages[i].uid);
-    const auto same_set = uid_set_of(std::move(same));
-    auto entries = co_await s.store().list_entries(s.account, s.sel->mailbox.id, same_set);
-    if (!entries) co_return store_error_reply(entries.error(), "STORE");
-    for (const auto& e : *entries) answer(e);
-  }
+  if (!silent)
+    for (const auto& e : r->unchanged) answer(e);
   if (!r->conflicts.empty()) {
     std::vector<std::uint32_t> nums;
     for (auto u : r->conflicts) {

@@ -107,7 +107,8 @@ class MailboxStore {
   struct FlagUpdate {
     std::vector<MailboxEntry> updated;  // internal_date is not read (0)
     std::vector<Uid> conflicts;
-    ModSeqStep step;  // zero when nothing was updated
+    std::vector<MailboxEntry> unchanged;  // named, not in conflict, already as asked
+    ModSeqStep step;                      // zero when nothing was updated
   };
   virtual awaitable<Result<FlagUpdate>> set_flags(AccountId account, MailboxId mailbox, UidSet uids,
                                                   FlagOp op, Flags flags,

@@ -78,8 +78,8 @@ inline constexpr pg::Statement kUnsubscribe{
 // $14 search text, $15 envelope from, $16-$18 remote recipients, $19 ENVID, $20 RET,
 // $21-$25 the archive journal entry: write it, direction, authenticated user, client IP,
 // recipients as given (migration 0017).
-#define GOVMAIL_DELIVER_CALL                                                                  \
-  "SELECT ord, mailbox_id, uidvalidity, uid, modseq, message_id, outbound_id FROM "           \
+#define GOVMAIL_DELIVER_CALL                                                                     \
+  "SELECT ord, mailbox_id, uidvalidity, uid, modseq, message_id, outbound_id FROM "              \
   "govmail_deliver($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, " \
   "$18, $19, $20, $21, $22, $23, $24, $25)"
 inline constexpr pg::Statement kDeliver{"gm_deliver", GOVMAIL_DELIVER_CALL};
@@ -89,7 +89,8 @@ inline constexpr pg::Statement kDeliver{"gm_deliver", GOVMAIL_DELIVER_CALL};
 // Two more columns: the claimed range (first, next), NULL when another session claimed first.
 inline constexpr pg::Statement kDeliverClaim{
     "gm_deliver_claim",
-    "WITH d AS (" GOVMAIL_DELIVER_CALL "), "
+    "WITH d AS (" GOVMAIL_DELIVER_CALL
+    "), "
     "c AS (INSERT INTO mailbox_recent AS r (mailbox_id, claimed_from, first_recent_uid) "
     "SELECT mailbox_id, 1, uid + 1 FROM d WHERE ord > 0 "
     "ON CONFLICT (mailbox_id) DO UPDATE SET claimed_from = r.first_recent_uid, "
@@ -170,20 +171,37 @@ inline constexpr pg::Statement kFetchHeaders{
 // writers' order: the account row (modseq bump), then the mailbox, then the entries (each CTE
 // reads the one before, so it runs after it). $5 op (0 add, 1 remove, 2 replace), $6 system
 // flags, $7 keywords, $8 UNCHANGEDSINCE or NULL. Rows: kind 0 updated entry, 1 conflict (uid),
-// 2 the mailbox (col 10 its HIGHESTMODSEQ before the write); no kind 2 row: no such mailbox.
+// 2 the mailbox (col 10 its HIGHESTMODSEQ before the write); no kind 2 row: no such mailbox;
+// 3 an entry the STORE leaves as it was (its flags, for the untagged FETCH). `pre` reads without
+// locks: when no entry would change, the statement writes nothing (a STORE that repeats a flag,
+// half of what clients send, costs no account modseq, no row locks and no commit flush). Its
+// snapshot is then the STORE's point in time, as for any read.
 // The internal date is not read (0): a join with messages made the generic plan hash them all;
 // the UPDATE's UID bounds keep its generic plan on the index (without them: a sequential scan of
 // every entry when one mailbox dominates the statistics).
 inline constexpr pg::Statement kSetFlags{
     "gm_set_flags",
-    "WITH acc AS (UPDATE accounts SET modseq = modseq + 1 WHERE id = $1 RETURNING modseq), "
+    "WITH pre AS (SELECT x.uid, x.flags, x.keywords, x.modseq, x.message_id, x.size, x.thread_id,"
+    " (CASE $5::smallint WHEN 0 THEN x.flags | $6::smallint WHEN 1 THEN x.flags & ~$6::smallint"
+    " ELSE $6::smallint END)::smallint AS nf,"
+    " CASE WHEN $5::smallint <> 2 AND cardinality($7::text[]) = 0 THEN x.keywords"
+    " ELSE govmail_keywords($5::smallint, x.keywords, $7::text[]) END AS nk,"
+    " ($8::bigint IS NOT NULL AND x.modseq > $8::bigint) AS c"
+    " FROM mailboxes b, unnest($3::bigint[], $4::bigint[]) r(f, l) CROSS JOIN LATERAL ("
+    " SELECT * FROM mailbox_entries y WHERE y.mailbox_id = b.id AND y.uid BETWEEN r.f AND r.l) x"
+    " WHERE b.id = $2 AND b.account_id = $1), "
+    "need AS (SELECT EXISTS (SELECT 1 FROM pre p WHERE NOT p.c"
+    " AND (p.nf <> p.flags OR p.nk <> p.keywords)) AS v), "
+    "acc AS (UPDATE accounts SET modseq = modseq + 1 WHERE id = $1 AND (SELECT v FROM need)"
+    " RETURNING modseq), "
     "mb AS (SELECT b.id, b.highestmodseq AS prior, acc.modseq FROM acc, mailboxes b"
     " WHERE b.id = $2 AND b.account_id = $1 FOR UPDATE OF b), "
-    "tgt AS (SELECT e.uid, e.flags, e.keywords, e.modseq, b.modseq AS newmod"
-    " FROM mb b, unnest($3::bigint[], $4::bigint[]) r(f, l) CROSS JOIN LATERAL ("
-    " SELECT * FROM mailbox_entries x WHERE x.mailbox_id = b.id AND x.uid BETWEEN r.f AND r.l"
-    " FOR UPDATE) e), "
-    "calc AS (SELECT t.uid, t.flags AS oldf, t.keywords AS oldk, t.newmod,"
+    "tgt AS (SELECT e.uid, e.flags, e.keywords, e.modseq, e.message_id, e.size, e.thread_id,"
+    " b.modseq AS newmod FROM mb b, unnest($3::bigint[], $4::bigint[]) r(f, l)"
+    " CROSS JOIN LATERAL (SELECT * FROM mailbox_entries x WHERE x.mailbox_id = b.id"
+    " AND x.uid BETWEEN r.f AND r.l FOR UPDATE) e), "
+    "calc AS (SELECT t.uid, t.flags AS oldf, t.keywords AS oldk, t.modseq AS oldm, t.newmod,"
+    " t.message_id, t.size, t.thread_id,"
     " (CASE $5::smallint WHEN 0 THEN t.flags | $6::smallint WHEN 1 THEN t.flags & ~$6::smallint"
     " ELSE $6::smallint END)::smallint AS nf,"
     " CASE WHEN $5::smallint <> 2 AND cardinality($7::text[]) = 0 THEN t.keywords"
@@ -202,7 +220,16 @@ inline constexpr pg::Statement kSetFlags{
     "SELECT 0 AS kind, u.uid, u.modseq, u.flags, u.keywords, u.message_id, u.size, 0::bigint,"
     " u.thread_id, 0::bigint FROM upd u "
     "UNION ALL SELECT 1, c.uid, 0, 0::smallint, '{}', 0, 0, 0, 0, 0 FROM calc c WHERE c.c "
-    "UNION ALL SELECT 2, 0, 0, 0::smallint, '{}', 0, 0, 0, 0, mb.prior FROM mb"};
+    "UNION ALL SELECT 2, 0, 0, 0::smallint, '{}', 0, 0, 0, 0, mb.prior FROM mb "
+    "UNION ALL SELECT 3, c.uid, c.oldm, c.oldf, c.oldk, c.message_id, c.size, 0, c.thread_id, 0"
+    " FROM calc c WHERE NOT c.c AND c.nf = c.oldf AND c.nk = c.oldk "
+    // Nothing to change: no write at all (no modseq, no lock, no WAL flush at commit).
+    "UNION ALL SELECT 1, p.uid, 0, 0::smallint, '{}', 0, 0, 0, 0, 0 FROM pre p"
+    " WHERE p.c AND NOT (SELECT v FROM need) "
+    "UNION ALL SELECT 2, 0, 0, 0::smallint, '{}', 0, 0, 0, 0, b.highestmodseq FROM mailboxes b"
+    " WHERE b.id = $2 AND b.account_id = $1 AND NOT (SELECT v FROM need) "
+    "UNION ALL SELECT 3, p.uid, p.modseq, p.flags, p.keywords, p.message_id, p.size, 0,"
+    " p.thread_id, 0 FROM pre p WHERE NOT p.c AND NOT (SELECT v FROM need)"};
 inline constexpr pg::Statement kCopy{
     "gm_copy", "SELECT src_uid, dst_uid, uidvalidity FROM govmail_copy($1, $2, $3, $4, $5, $6)"};
 inline constexpr pg::Statement kExpunge{
