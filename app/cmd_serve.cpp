@@ -107,6 +107,7 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
   opts.lock_timeout = cfg.database.lock_timeout;
   opts.idle_in_transaction_timeout = cfg.database.idle_in_transaction_timeout;
   opts.delivery_batch_max = cfg.database.delivery_batch_max;
+  opts.durable_flag_changes = cfg.database.durable_flag_changes;
   auto db = co_await store::Database::open(io.get_executor(), opts);
   if (!db) {
     spdlog::critical("cannot open the database: {}", store::to_string(db.error()));

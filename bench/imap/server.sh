@@ -49,6 +49,7 @@ max_connections_per_ip = 1000
 max_preauth_connections_per_network = 1000
 [log]
 level = "info"
+${GOVMAIL_EXTRA_CONF:-}
 CONF
   "$GOVMAIL" admin --config "$W/govmail.toml" domain add bench.test >/dev/null
   echo "bench password" | "$GOVMAIL" admin --config "$W/govmail.toml" account add user1@bench.test \

@@ -331,7 +331,8 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
                                                         s->notify_mailbox(ev);
                                                     });
   impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier,
-                                                    opts.delivery_batch_max);
+                                                    opts.delivery_batch_max,
+                                                    opts.durable_flag_changes);
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);

@@ -123,11 +123,12 @@ Result<std::string> normalise_mailbox_name(std::string_view name) {
 PgMailboxStore::PgMailboxStore(std::shared_ptr<pg::Pool> pool,
                                std::shared_ptr<core::WorkerPool> workers,
                                std::shared_ptr<ChangeNotifier> notifier,
-                               std::size_t delivery_batch_max)
+                               std::size_t delivery_batch_max, bool durable_flag_changes)
     : pool_(std::move(pool)),
       workers_(std::move(workers)),
       notifier_(std::move(notifier)),
-      batcher_(pool_, delivery_batch_max) {}
+      batcher_(pool_, delivery_batch_max),
+      durable_flag_changes_(durable_flag_changes) {}
 
 // ---- mailboxes -------------------------------------------------------------------------------
 
@@ -549,6 +550,7 @@ awaitable<Result<MailboxStore::FlagUpdate>> PgMailboxStore::set_flags(
   params.opt_num(unchanged_since
                      ? std::optional<std::int64_t>(static_cast<std::int64_t>(*unchanged_since))
                      : std::nullopt);
+  params.boolean(!durable_flag_changes_);
   auto rows = co_await run(*pool_, sql::kSetFlags, params, "set flags");
   if (!rows) co_return unexpected(rows.error());
   FlagUpdate out;

@@ -27,8 +27,10 @@ class PgMailboxStore final : public MailboxStore {
  public:
   // `workers` (may be null) runs parses of big messages; `notifier` announces committed changes.
   // `delivery_batch_max`: see DeliveryBatcher (1 = every delivery in its own transaction).
+  // `durable_flag_changes`: see core::DatabaseConfig.
   PgMailboxStore(std::shared_ptr<pg::Pool> pool, std::shared_ptr<core::WorkerPool> workers,
-                 std::shared_ptr<ChangeNotifier> notifier, std::size_t delivery_batch_max = 1);
+                 std::shared_ptr<ChangeNotifier> notifier, std::size_t delivery_batch_max = 1,
+                 bool durable_flag_changes = false);
 
   awaitable<Result<std::vector<Mailbox>>> list_mailboxes(AccountId account) override;
   awaitable<Result<Mailbox>> get_mailbox(AccountId account, std::string name) override;
@@ -105,6 +107,7 @@ class PgMailboxStore final : public MailboxStore {
   std::shared_ptr<core::WorkerPool> workers_;
   std::shared_ptr<ChangeNotifier> notifier_;
   DeliveryBatcher batcher_;
+  bool durable_flag_changes_;
 };
 
 }  // namespace govmail::store

@@ -36,8 +36,12 @@ TEST(Config, EmptyFileGivesDefaults) {
   EXPECT_EQ(r->limits.max_message_bytes, 50ull << 20);
   EXPECT_EQ(r->auth.cache_ttl, 3600s);
   EXPECT_FALSE(r->tls.self_signed);
+  EXPECT_FALSE(r->database.durable_flag_changes);
   EXPECT_EQ(r->listen.smtp, (std::vector<std::string>{"127.0.0.1:2525", "[::1]:2525"}));
   EXPECT_EQ(r->source, "empty.toml");
+  auto durable = parse_config("[database]\ndurable_flag_changes = true\n", "d.toml");
+  ASSERT_TRUE(durable.ok()) << durable.error().message;
+  EXPECT_TRUE(durable->database.durable_flag_changes);
 }
 
 TEST(Config, DevelopmentFileParsesAndSetsEveryKey) {

@@ -36,6 +36,11 @@ struct DatabaseConfig {
   // Deliveries (and APPENDs) to exactly the same mailboxes that arrive while one is running are
   // committed together, up to this many per transaction (group commit); 1 = each alone.
   std::size_t delivery_batch_max = 32;
+  // A flag change (STORE, JMAP keywords) commits without waiting for its WAL flush, as Dovecot
+  // writes flags without fsync: after a crash of PostgreSQL (not of govmail) the flag changes of
+  // the last ~0.6 s may be gone (messages never are: deliveries, APPENDs, copies and expunges
+  // always wait). true: every flag change waits for the flush too (one fsync per STORE).
+  bool durable_flag_changes = false;
 };
 
 struct TlsConfig {

@@ -175,7 +175,8 @@ inline constexpr pg::Statement kFetchHeaders{
 // 3 an entry the STORE leaves as it was (its flags, for the untagged FETCH). `pre` reads without
 // locks: when no entry would change, the statement writes nothing (a STORE that repeats a flag,
 // half of what clients send, costs no account modseq, no row locks and no commit flush). Its
-// snapshot is then the STORE's point in time, as for any read.
+// snapshot is then the STORE's point in time, as for any read. $9: commit without waiting for
+// the WAL flush (core::DatabaseConfig::durable_flag_changes false), set only when it writes.
 // The internal date is not read (0): a join with messages made the generic plan hash them all;
 // the UPDATE's UID bounds keep its generic plan on the index (without them: a sequential scan of
 // every entry when one mailbox dominates the statistics).
@@ -193,6 +194,7 @@ inline constexpr pg::Statement kSetFlags{
     "need AS (SELECT EXISTS (SELECT 1 FROM pre p WHERE NOT p.c"
     " AND (p.nf <> p.flags OR p.nk <> p.keywords)) AS v), "
     "acc AS (UPDATE accounts SET modseq = modseq + 1 WHERE id = $1 AND (SELECT v FROM need)"
+    " AND (NOT $9::boolean OR set_config('synchronous_commit', 'off', true) IS NOT NULL)"
     " RETURNING modseq), "
     "mb AS (SELECT b.id, b.highestmodseq AS prior, acc.modseq FROM acc, mailboxes b"
     " WHERE b.id = $2 AND b.account_id = $1 FOR UPDATE OF b), "
