@@ -509,7 +509,11 @@ awaitable<std::map<MessageId, StoredText>> Index::stored_texts(AccountId account
     auto texts = co_await self.db->search_queue().pending_texts(account, missing);
     if (texts)
       for (auto& t : *texts)
-        if (!t.reparse) out.emplace(t.message, StoredText{"", std::move(t.search_text)});
+        if (!t.reparse) {
+          StoredText queued;
+          queued.body = std::move(t.search_text);
+          out.emplace(t.message, std::move(queued));
+        }
   }
   co_return out;
 }

@@ -1,10 +1,13 @@
 #include "terms.hpp"
 
+#include <algorithm>
+
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.hpp"
 #include "core/text_fold.hpp"
 #include "store/mime.hpp"
 
@@ -135,23 +138,53 @@ Xapian::Document make_document(const DocInput& in) {
   return doc;
 }
 
+// "F<header bytes> <cased bytes> <a|u>\n" header block, cased fold, plain fold (none when the
+// body is ASCII: a). The older form, "<header bytes>\n" header block, decoded body, is still read.
 std::string pack_text(std::string_view header_block, std::string_view body) {
-  std::string out = std::to_string(header_block.size());
-  out += '\n';
-  out.append(header_block).append(body);
+  const bool ascii = std::all_of(body.begin(), body.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  const std::string cased = core::fold_case(body);
+  std::string out = "F" + std::to_string(header_block.size()) + " " + std::to_string(cased.size()) +
+                    (ascii ? " a\n" : " u\n");
+  out.append(header_block).append(cased);
+  if (!ascii) out += core::fold_vietnamese(body);
   return out;
 }
 
+namespace {
+
+std::size_t read_size(std::string_view& data, char end) {
+  std::size_t n = 0;
+  while (!data.empty() && data.front() >= '0' && data.front() <= '9') {
+    n = n * 10 + static_cast<std::size_t>(data.front() - '0');
+    data.remove_prefix(1);
+  }
+  if (!data.empty() && data.front() == end) data.remove_prefix(1);
+  return n;
+}
+
+}  // namespace
+
 StoredText unpack_text(std::string_view data) {
   StoredText t;
-  auto nl = data.find('\n');
-  if (nl == std::string_view::npos) return t;
-  std::size_t n = 0;
-  for (char c : data.substr(0, nl)) n = n * 10 + static_cast<std::size_t>(c - '0');
-  data.remove_prefix(nl + 1);
-  n = std::min(n, data.size());
-  t.header_block = std::string(data.substr(0, n));
-  t.body = std::string(data.substr(n));
+  if (data.find('\n') == std::string_view::npos) return t;
+  if (data.front() != 'F') {  // an older document: the decoded body
+    const std::size_t n = std::min(read_size(data, '\n'), data.size());
+    t.header_block = std::string(data.substr(0, n));
+    t.body = std::string(data.substr(n));
+    return t;
+  }
+  data.remove_prefix(1);
+  const std::size_t h = read_size(data, ' ');
+  const std::size_t c = read_size(data, ' ');
+  t.body_ascii = data.starts_with("a\n");
+  data.remove_prefix(std::min<std::size_t>(2, data.size()));
+  t.folded = true;
+  t.header_block = std::string(data.substr(0, std::min(h, data.size())));
+  data.remove_prefix(std::min(h, data.size()));
+  t.body_cased = std::string(data.substr(0, std::min(c, data.size())));
+  data.remove_prefix(std::min(c, data.size()));
+  if (!t.body_ascii) t.body_plain = std::string(data);
   return t;
 }
 

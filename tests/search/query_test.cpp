@@ -123,8 +123,24 @@ TEST_F(QueryTest, BadQueriesAreRefused) {
   EXPECT_EQ(run("c*", narrow), (std::vector<long>{-2}));  // cong, con, cao, cac... > 1
 }
 
-TEST(StoredText, PacksAndUnpacks) {
-  auto t = terms::unpack_text(terms::pack_text("Subject: a\r\n\r\n", "body\n12"));
+TEST(StoredText, PacksTheBodyFoldedOnce) {
+  auto t = terms::unpack_text(terms::pack_text("Subject: a\r\n\r\n", "Body\n12"));
+  EXPECT_EQ(t.header_block, "Subject: a\r\n\r\n");
+  EXPECT_TRUE(t.folded);
+  EXPECT_TRUE(t.body_ascii);
+  EXPECT_EQ(t.body_cased, "body\n12");
+  EXPECT_EQ(t.body_plain, "");
+  auto v = terms::unpack_text(terms::pack_text("S: b\r\n\r\n", "CÔNG văn Đến\n"));
+  EXPECT_EQ(v.header_block, "S: b\r\n\r\n");
+  EXPECT_FALSE(v.body_ascii);
+  EXPECT_EQ(v.body_cased, "công văn đến\n");
+  EXPECT_EQ(v.body_plain, "cong van den\n");
+  EXPECT_TRUE(v.body.empty());
+}
+
+TEST(StoredText, ReadsDocumentsOfAnOlderIndex) {  // "<header bytes>\n" header, decoded body
+  auto t = terms::unpack_text("14\nSubject: a\r\n\r\nbody\n12");
+  EXPECT_FALSE(t.folded);
   EXPECT_EQ(t.header_block, "Subject: a\r\n\r\n");
   EXPECT_EQ(t.body, "body\n12");
 }

@@ -61,12 +61,16 @@ void needs_of(const SearchKey& k, Needs& n) {
 struct Candidate {
   std::uint32_t seq = 0;
   const store::MessageMeta* meta = nullptr;
-  json envelope;
+  std::optional<json> envelope_;  // parsed on first use: most searches read no envelope field
   std::string raw;
   std::uint64_t body_offset = 0;
   std::optional<FoldedText> body, headers;
   std::map<std::string, FoldedText> fields;  // values of HEADER fields, by name
 
+  const json& envelope() {
+    if (!envelope_) envelope_ = parse_object(meta->envelope_json);
+    return *envelope_;
+  }
   std::string_view header_block() const {
     return std::string_view(raw).substr(0, std::min<std::uint64_t>(body_offset, raw.size()));
   }
@@ -216,8 +220,8 @@ class Matcher {
   // The day of the Date header as written, "disregarding time and timezone" (RFC 3501 6.4.4):
   // 01:30 +0700 on 4 March is 4 March, though it is 3 March in UTC. Without a usable Date
   // header, the internal date's day.
-  static std::int64_t sent_day(const Candidate& c) {
-    auto d = c.envelope.value("date", json::object());
+  static std::int64_t sent_day(Candidate& c) {
+    auto d = c.envelope().value("date", json::object());
     auto u = d.is_object() ? d.value("unix", json()) : json();
     if (!u.is_number()) return day_of(c.meta->entry.internal_date);
     return day_of(u.get<std::int64_t>() + zone_offset(text(d, "raw")));
@@ -229,10 +233,10 @@ class Matcher {
     if (k.value.empty()) return filter_header(c.header_block(), {k.name}, false).size() > 2;
     const auto& n = needle(k.value);
     if (k.name == "SUBJECT") {
-      auto subj = c.envelope.value("subject", json::object());
+      auto subj = c.envelope().value("subject", json::object());
       return subj.is_object() && FoldedText(text(subj, "decoded")).contains(n);
     }
-    if (envelope_field(k.name)) return FoldedText(addresses_text(c.envelope, k.name)).contains(n);
+    if (envelope_field(k.name)) return FoldedText(addresses_text(c.envelope(), k.name)).contains(n);
     return c.field_text(k.name).contains(n);
   }
   const Needle& needle(const std::string& v) {
@@ -368,9 +372,14 @@ awaitable<void> load_texts(Session::Impl& s, const Needs& needs, Candidate& c,
   const auto& m = *c.meta;
   auto stored = texts.find(m.entry.message_id);
   if (stored != texts.end() && !stored->second.header_block.empty()) {
-    c.raw = std::move(stored->second.header_block);
+    auto& t = stored->second;
+    c.raw = std::move(t.header_block);
     c.body_offset = c.raw.size();
-    c.body.emplace(std::move(stored->second.body));
+    if (t.folded)
+      c.body.emplace(
+          FoldedText::prefolded(std::move(t.body_cased), std::move(t.body_plain), t.body_ascii));
+    else
+      c.body.emplace(std::move(t.body));
     co_return;
   }
   c.body_offset = parse_object(m.bodystructure_json).value("body_offset", std::uint64_t{0});
@@ -428,7 +437,6 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
       Candidate c;
       c.seq = *seq;
       c.meta = &m;
-      if (needs.meta) c.envelope = parse_object(m.envelope_json);
       if (needs.header || needs.body) co_await load_texts(s, needs, c, texts);
       if (!matcher.match(key, c)) continue;
       if (!want_meta) m.envelope_json = m.bodystructure_json = {};  // bounded hits

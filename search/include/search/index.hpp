@@ -38,9 +38,16 @@ template <class T>
 using SearchResult = Result<T, SearchError>;
 
 // The text a message was indexed with, for verifying candidates without parsing MIME again.
+// Documents keep the body folded both ways at indexing (core::fold_case, core::fold_vietnamese),
+// so that a search folds nothing per candidate; queued messages (and documents written by an
+// older version) give the decoded body instead.
 struct StoredText {
   std::string header_block;  // raw header block (through the blank line)
-  std::string body;          // store::ParsedMessage::search_text
+  std::string body;          // store::ParsedMessage::search_text, when not `folded`
+  bool folded = false;       // body_cased and body_plain hold the folds, body is empty
+  std::string body_cased;    // core::fold_case(body)
+  std::string body_plain;    // core::fold_vietnamese(body); empty when the body is ASCII
+  bool body_ascii = false;   // the body is ASCII: its plain fold is its cased fold
 };
 
 struct Hit {
