@@ -476,7 +476,8 @@ awaitable<SearchResult<std::optional<std::vector<MessageId>>>> Index::substring_
 }
 
 awaitable<std::map<MessageId, StoredText>> Index::stored_texts(AccountId account,
-                                                               std::vector<MessageId> messages) {
+                                                               std::vector<MessageId> messages,
+                                                               TextParts parts) {
   auto& self = *impl_;
   std::map<MessageId, StoredText> out;
   const fs::path path = self.path_of(account);
@@ -488,7 +489,7 @@ awaitable<std::map<MessageId, StoredText>> Index::stored_texts(AccountId account
         auto term = terms::unique_term(account, m);
         auto p = db->postlist_begin(term);
         if (p == db->postlist_end(term)) continue;
-        out.emplace(m, terms::unpack_text(db->get_document(*p).get_data()));
+        out.emplace(m, terms::stored_texts(db->get_document(*p), parts.header, parts.plain));
       }
     } catch (const Xapian::DatabaseModifiedError& e) {
       spdlog::debug("search: stored text: {}", e.get_description());

@@ -134,57 +134,45 @@ Xapian::Document make_document(const DocInput& in) {
   for (Field f : {Field::from, Field::to, Field::cc, Field::bcc})
     index_text(doc, f, envelope_addresses(in.envelope_json, f));
   index_text(doc, Field::header, store::decoded_header_fields(in.header_block));
-  doc.set_data(pack_text(in.header_block, in.body));
+  set_texts(doc, in.header_block, in.body);
   return doc;
 }
 
-// "F<header bytes> <cased bytes> <a|u>\n" header block, cased fold, plain fold (none when the
-// body is ASCII: a). The older form, "<header bytes>\n" header block, decoded body, is still read.
-std::string pack_text(std::string_view header_block, std::string_view body) {
+void set_texts(Xapian::Document& doc, std::string_view header_block, std::string_view body) {
   const bool ascii = std::all_of(body.begin(), body.end(),
                                  [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  const std::string cased = core::fold_case(body);
-  std::string out = "F" + std::to_string(header_block.size()) + " " + std::to_string(cased.size()) +
-                    (ascii ? " a\n" : " u\n");
-  out.append(header_block).append(cased);
-  if (!ascii) out += core::fold_vietnamese(body);
-  return out;
+  doc.add_value(kHeaderSlot, std::string(header_block));
+  doc.add_value(kCasedSlot, core::fold_case(body));
+  if (!ascii) doc.add_value(kPlainSlot, core::fold_vietnamese(body));
+  doc.set_data(ascii ? "Va" : "Vu");
 }
 
 namespace {
 
-std::size_t read_size(std::string_view& data, char end) {
+StoredText older_document(std::string_view data) {
+  StoredText t;
+  auto nl = data.find('\n');
+  if (nl == std::string_view::npos) return t;
   std::size_t n = 0;
-  while (!data.empty() && data.front() >= '0' && data.front() <= '9') {
-    n = n * 10 + static_cast<std::size_t>(data.front() - '0');
-    data.remove_prefix(1);
-  }
-  if (!data.empty() && data.front() == end) data.remove_prefix(1);
-  return n;
+  for (char c : data.substr(0, nl)) n = n * 10 + static_cast<std::size_t>(c - '0');
+  data.remove_prefix(nl + 1);
+  n = std::min(n, data.size());
+  t.header_block = std::string(data.substr(0, n));
+  t.body = std::string(data.substr(n));
+  return t;
 }
 
 }  // namespace
 
-StoredText unpack_text(std::string_view data) {
+StoredText stored_texts(const Xapian::Document& doc, bool header, bool plain) {
+  const std::string data = doc.get_data();
+  if (data != "Va" && data != "Vu") return older_document(data);
   StoredText t;
-  if (data.find('\n') == std::string_view::npos) return t;
-  if (data.front() != 'F') {  // an older document: the decoded body
-    const std::size_t n = std::min(read_size(data, '\n'), data.size());
-    t.header_block = std::string(data.substr(0, n));
-    t.body = std::string(data.substr(n));
-    return t;
-  }
-  data.remove_prefix(1);
-  const std::size_t h = read_size(data, ' ');
-  const std::size_t c = read_size(data, ' ');
-  t.body_ascii = data.starts_with("a\n");
-  data.remove_prefix(std::min<std::size_t>(2, data.size()));
   t.folded = true;
-  t.header_block = std::string(data.substr(0, std::min(h, data.size())));
-  data.remove_prefix(std::min(h, data.size()));
-  t.body_cased = std::string(data.substr(0, std::min(c, data.size())));
-  data.remove_prefix(std::min(c, data.size()));
-  if (!t.body_ascii) t.body_plain = std::string(data);
+  t.body_ascii = data == "Va";
+  if (header) t.header_block = doc.get_value(kHeaderSlot);
+  t.body_cased = doc.get_value(kCasedSlot);
+  if (plain && !t.body_ascii) t.body_plain = doc.get_value(kPlainSlot);
   return t;
 }
 

@@ -47,9 +47,9 @@ void needs_of(const SearchKey& k, Needs& n) {
       n.meta = true;
       n.header = n.header || !envelope_field(k.name) || k.value.empty();
       break;
-    case Op::body:
+    case Op::body:  // the header block's end, when the text comes from the store: see below
     case Op::text:
-      n.body = n.meta = true;
+      n.body = true;
       break;
     default:
       break;
@@ -360,18 +360,55 @@ std::vector<store::UidSet> chunks_of(const std::vector<store::Uid>& uids) {
   return out;
 }
 
+// The parts of the index's texts this key reads: the header block for TEXT and HEADER, the
+// plain fold of the body for a BODY or TEXT string without marks.
+void parts_of(const SearchKey& k, search::TextParts& p) {
+  if (k.op == Op::text || k.op == Op::header) p.header = true;
+  if ((k.op == Op::text || k.op == Op::body) && Needle(k.value).plain) p.plain = true;
+  for (const auto& c : k.children) parts_of(c, p);
+}
+
 std::string_view search_error_text(search::SearchError e) {
   return search::to_string(e);
 }
 
 }  // namespace
 
+bool from_index(const std::map<store::MessageId, search::StoredText>& texts, store::MessageId m) {
+  auto it = texts.find(m);
+  return it != texts.end() && (it->second.folded || !it->second.header_block.empty());
+}
+
+// The messages whose texts the index did not give are read from the store, which needs where
+// their header block ends (the bodystructure): fetched for them alone, so that a search the
+// index answers reads no JSON from the database.
+awaitable<store::Result<void>> add_body_offsets(
+    Session::Impl& s, std::vector<store::MessageMeta>& metas,
+    const std::map<store::MessageId, search::StoredText>& texts) {
+  store::UidSet missing;
+  std::map<store::Uid, store::MessageMeta*> by_uid;
+  for (auto& m : metas) {
+    if (from_index(texts, m.entry.message_id)) continue;
+    missing.push_back({m.entry.uid, m.entry.uid});
+    by_uid[m.entry.uid] = &m;
+  }
+  if (missing.empty()) co_return store::Result<void>{};
+  auto full = co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, std::move(missing),
+                                            {.envelope = false, .bodystructure = true});
+  if (!full) co_return store::unexpected(full.error());
+  for (auto& f : *full) {
+    auto it = by_uid.find(f.entry.uid);
+    if (it != by_uid.end()) it->second->bodystructure_json = std::move(f.bodystructure_json);
+  }
+  co_return store::Result<void>{};
+}
+
 // Reads the candidate's texts from what the index kept (or the queue), else from the store.
 awaitable<void> load_texts(Session::Impl& s, const Needs& needs, Candidate& c,
                            std::map<store::MessageId, search::StoredText>& texts) {
   const auto& m = *c.meta;
   auto stored = texts.find(m.entry.message_id);
-  if (stored != texts.end() && !stored->second.header_block.empty()) {
+  if (from_index(texts, m.entry.message_id)) {
     auto& t = stored->second;
     c.raw = std::move(t.header_block);
     c.body_offset = c.raw.size();
@@ -420,6 +457,8 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
     for (const auto& m : s.sel->messages) uids.push_back(m.uid);
   }
   Matcher matcher(s);
+  search::TextParts parts{false, false};
+  parts_of(key, parts);
   // In chunks, so that the metadata held is bounded whatever the mailbox size; the raw message
   // and its decoded text are held for one message at a time (the index's texts for one chunk).
   for (auto& chunk : chunks_of(uids)) {
@@ -429,7 +468,11 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
     if (index && (needs.header || needs.body)) {
       std::vector<store::MessageId> ids;
       for (const auto& m : *metas) ids.push_back(m.entry.message_id);
-      texts = co_await index->stored_texts(s.account, std::move(ids));
+      texts = co_await index->stored_texts(s.account, std::move(ids), parts);
+    }
+    if ((needs.header || needs.body) && !needs.meta) {
+      auto r = co_await add_body_offsets(s, *metas, texts);
+      if (!r) co_return store_error_reply(r.error(), "SEARCH");
     }
     for (auto& m : *metas) {
       auto seq = s.sel->seq_of(m.entry.uid);

@@ -50,6 +50,13 @@ struct StoredText {
   bool body_ascii = false;   // the body is ASCII: its plain fold is its cased fold
 };
 
+// Which parts of a document's texts a search reads: the rest is not copied out of the index
+// (a wide search reads thousands of documents).
+struct TextParts {
+  bool header = true;  // the header block (TEXT, HEADER)
+  bool plain = true;   // the body's plain fold (a search string without marks)
+};
+
 struct Hit {
   store::MessageId message = 0;
   double weight = 0;
@@ -78,10 +85,11 @@ class Index {
   // too many queued messages): the caller tests every message.
   awaitable<SearchResult<std::optional<std::vector<store::MessageId>>>> substring_candidates(
       store::AccountId account, std::vector<Field> fields, std::string needle);
-  // The stored texts of these messages: from the index, or from the queue for messages not yet
-  // indexed (header_block empty then: read it from the store). Missing ones are left out.
+  // The stored texts of these messages: from the index (`folded`), or from the queue for
+  // messages not yet indexed (header_block empty then: read it from the store). Missing ones
+  // are left out.
   awaitable<std::map<store::MessageId, StoredText>> stored_texts(
-      store::AccountId account, std::vector<store::MessageId> messages);
+      store::AccountId account, std::vector<store::MessageId> messages, TextParts parts = {});
 
   // The UIDs, ascending, that these messages have in the account's mailbox.
   awaitable<SearchResult<std::vector<store::Uid>>> uids_in_mailbox(
