@@ -96,15 +96,15 @@ std::string account_term(store::AccountId a) {
   return "K" + std::to_string(a);
 }
 
-std::string envelope_subject(std::string_view envelope_json) {
-  auto env = parse(envelope_json);
+namespace {
+
+std::string subject_of(const json& env) {
   auto subj = env.value("subject", json::object());
   return subj.is_object() ? text_of(subj, "decoded") : std::string();
 }
 
 // As IMAP SEARCH FROM/TO/CC/BCC read it: display names (decoded at ingest) and addresses.
-std::string envelope_addresses(std::string_view envelope_json, Field f) {
-  auto env = parse(envelope_json);
+std::string addresses_of(const json& env, Field f) {
   std::string out;
   auto it = env.find(envelope_key(f));
   if (it == env.end() || !it->is_array()) return out;
@@ -122,6 +122,16 @@ std::string envelope_addresses(std::string_view envelope_json, Field f) {
   return out;
 }
 
+}  // namespace
+
+std::string envelope_subject(std::string_view envelope_json) {
+  return subject_of(parse(envelope_json));
+}
+
+std::string envelope_addresses(std::string_view envelope_json, Field f) {
+  return addresses_of(parse(envelope_json), f);
+}
+
 Xapian::Document make_document(const DocInput& in) {
   Xapian::Document doc;
   doc.add_boolean_term(unique_term(in.account, in.message));
@@ -130,9 +140,10 @@ Xapian::Document make_document(const DocInput& in) {
   doc.add_value(kSizeSlot, Xapian::sortable_serialise(static_cast<double>(in.size)));
   doc.add_value(kMessageSlot, std::to_string(in.message));
   index_text(doc, Field::body, in.body);
-  index_text(doc, Field::subject, envelope_subject(in.envelope_json));
+  const json env = parse(in.envelope_json);  // once, not once per field
+  index_text(doc, Field::subject, subject_of(env));
   for (Field f : {Field::from, Field::to, Field::cc, Field::bcc})
-    index_text(doc, f, envelope_addresses(in.envelope_json, f));
+    index_text(doc, f, addresses_of(env, f));
   index_text(doc, Field::header, store::decoded_header_fields(in.header_block));
   set_texts(doc, in.header_block, in.body);
   return doc;
