@@ -9,7 +9,8 @@
 #   bench/search/run.sh [BUILD_DIR]        (needs BUILD_DIR/govmail; GOVMAIL_BIN overrides it)
 # COUNT=100000 messages (QUICK=1: 5000); REPS=20 BUDGET_S=20 (run_queries.py); DOVECOT=0 skips
 # Dovecot, GOVMAIL_ON=0 skips govmail; INDEX_WAIT_S=1800 bounds the wait for govmail's index queue to
-# drain (INDEX_LATER=1: the server starts after the import, so the indexer runs alone); KEEP=1
+# drain (INDEX_LATER=1: the server starts after the import, so the indexer runs alone;
+# GOVMAIL_EXTRA_CONF: TOML appended to govmail's configuration, e.g. $'[search]\nbatch = 2000'); KEEP=1
 # leaves the servers up at the end (their run_queries.py arguments are printed), so
 # that two runs in two directories (GOVMAIL_BENCH_DIR, BENCH_PORT_BASE) can load in parallel and
 # be queried side by side afterwards: run_queries.py TRUTH.json SPEC SPEC (QUERIES=0: no queries).
@@ -162,6 +163,7 @@ https = []
 allow_plaintext_on_loopback = true
 [log]
 level = "info"
+${GOVMAIL_EXTRA_CONF:-}
 CONF
 "$GOVMAIL" admin --config "$S/govmail.toml" domain add bench.test >/dev/null
 echo "bench password" | "$GOVMAIL" admin --config "$S/govmail.toml" account add bench@bench.test \
