@@ -6,6 +6,7 @@
 #include <unicode/uidna.h>
 #include <unicode/unistr.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -177,6 +178,22 @@ std::string nfc(std::string_view utf8) {
                       nullptr, status);
   if (U_FAILURE(status)) return clean;
   return out;
+}
+
+std::string fold_case(std::string_view utf8) {
+  const bool ascii = std::all_of(utf8.begin(), utf8.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (ascii) {
+    std::string out(utf8);
+    for (auto& c : out)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+  }
+  auto u = icu::UnicodeString::fromUTF8(nfc(utf8));
+  u.foldCase(U_FOLD_CASE_DEFAULT);
+  std::string out;
+  u.toUTF8String(out);
+  return nfc(out);
 }
 
 std::string fold_vietnamese(std::string_view utf8) {

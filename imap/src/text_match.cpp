@@ -30,17 +30,7 @@ bool has(std::string_view hay, std::string_view needle) {
 }  // namespace
 
 std::string fold_case(std::string_view utf8) {
-  if (is_ascii(utf8)) {
-    std::string out(utf8);
-    for (auto& c : out)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-  }
-  auto u = icu::UnicodeString::fromUTF8(core::nfc(utf8));
-  u.foldCase(U_FOLD_CASE_DEFAULT);
-  std::string out;
-  u.toUTF8String(out);
-  return core::nfc(out);
+  return core::fold_case(utf8);
 }
 
 std::string casemap_key(std::string_view utf8) {
@@ -66,11 +56,21 @@ Needle::Needle(std::string_view utf8) : folded(fold_case(utf8)) {
   plain = core::fold_vietnamese(utf8) == folded;
 }
 
+FoldedText FoldedText::prefolded(std::string cased, std::string plain, bool ascii) {
+  FoldedText t;
+  t.cased_ = std::move(cased);
+  if (!ascii) t.plain_ = std::move(plain);
+  t.ascii_ = ascii;
+  return t;
+}
+
 bool FoldedText::contains(const Needle& n) {
   if (n.folded.empty()) return true;
   if (!cased_) cased_ = fold_case(decoded_);
   if (has(*cased_, n.folded)) return true;
-  if (!n.plain || is_ascii(decoded_)) return false;
+  if (!n.plain) return false;
+  if (!ascii_) ascii_ = is_ascii(decoded_);
+  if (*ascii_) return false;
   if (!plain_) plain_ = core::fold_vietnamese(decoded_);
   return has(*plain_, n.folded);
 }

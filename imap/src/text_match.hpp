@@ -28,11 +28,16 @@ struct Needle {
 class FoldedText {
  public:
   explicit FoldedText(std::string decoded) : decoded_(std::move(decoded)) {}
+  // A text folded beforehand (the search index keeps its bodies so): cased = fold_case(text),
+  // plain = core::fold_vietnamese(text), unused when the text is ASCII.
+  static FoldedText prefolded(std::string cased, std::string plain, bool ascii);
   bool contains(const Needle& n);
 
  private:
+  FoldedText() = default;
   std::string decoded_;
   std::optional<std::string> cased_, plain_;
+  std::optional<bool> ascii_;
 };
 
 // The header fields of a header block, unfolded and RFC 2047 decoded, one "Name: value" per

@@ -476,7 +476,8 @@ awaitable<SearchResult<std::optional<std::vector<MessageId>>>> Index::substring_
 }
 
 awaitable<std::map<MessageId, StoredText>> Index::stored_texts(AccountId account,
-                                                               std::vector<MessageId> messages) {
+                                                               std::vector<MessageId> messages,
+                                                               TextParts parts) {
   auto& self = *impl_;
   std::map<MessageId, StoredText> out;
   const fs::path path = self.path_of(account);
@@ -488,7 +489,7 @@ awaitable<std::map<MessageId, StoredText>> Index::stored_texts(AccountId account
         auto term = terms::unique_term(account, m);
         auto p = db->postlist_begin(term);
         if (p == db->postlist_end(term)) continue;
-        out.emplace(m, terms::unpack_text(db->get_document(*p).get_data()));
+        out.emplace(m, terms::stored_texts(db->get_document(*p), parts.header, parts.plain));
       }
     } catch (const Xapian::DatabaseModifiedError& e) {
       spdlog::debug("search: stored text: {}", e.get_description());
@@ -509,7 +510,11 @@ awaitable<std::map<MessageId, StoredText>> Index::stored_texts(AccountId account
     auto texts = co_await self.db->search_queue().pending_texts(account, missing);
     if (texts)
       for (auto& t : *texts)
-        if (!t.reparse) out.emplace(t.message, StoredText{"", std::move(t.search_text)});
+        if (!t.reparse) {
+          StoredText queued;
+          queued.body = std::move(t.search_text);
+          out.emplace(t.message, std::move(queued));
+        }
   }
   co_return out;
 }

@@ -1,10 +1,13 @@
 #include "terms.hpp"
 
+#include <algorithm>
+
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.hpp"
 #include "core/text_fold.hpp"
 #include "store/mime.hpp"
 
@@ -93,15 +96,15 @@ std::string account_term(store::AccountId a) {
   return "K" + std::to_string(a);
 }
 
-std::string envelope_subject(std::string_view envelope_json) {
-  auto env = parse(envelope_json);
+namespace {
+
+std::string subject_of(const json& env) {
   auto subj = env.value("subject", json::object());
   return subj.is_object() ? text_of(subj, "decoded") : std::string();
 }
 
 // As IMAP SEARCH FROM/TO/CC/BCC read it: display names (decoded at ingest) and addresses.
-std::string envelope_addresses(std::string_view envelope_json, Field f) {
-  auto env = parse(envelope_json);
+std::string addresses_of(const json& env, Field f) {
   std::string out;
   auto it = env.find(envelope_key(f));
   if (it == env.end() || !it->is_array()) return out;
@@ -119,6 +122,16 @@ std::string envelope_addresses(std::string_view envelope_json, Field f) {
   return out;
 }
 
+}  // namespace
+
+std::string envelope_subject(std::string_view envelope_json) {
+  return subject_of(parse(envelope_json));
+}
+
+std::string envelope_addresses(std::string_view envelope_json, Field f) {
+  return addresses_of(parse(envelope_json), f);
+}
+
 Xapian::Document make_document(const DocInput& in) {
   Xapian::Document doc;
   doc.add_boolean_term(unique_term(in.account, in.message));
@@ -127,22 +140,27 @@ Xapian::Document make_document(const DocInput& in) {
   doc.add_value(kSizeSlot, Xapian::sortable_serialise(static_cast<double>(in.size)));
   doc.add_value(kMessageSlot, std::to_string(in.message));
   index_text(doc, Field::body, in.body);
-  index_text(doc, Field::subject, envelope_subject(in.envelope_json));
+  const json env = parse(in.envelope_json);  // once, not once per field
+  index_text(doc, Field::subject, subject_of(env));
   for (Field f : {Field::from, Field::to, Field::cc, Field::bcc})
-    index_text(doc, f, envelope_addresses(in.envelope_json, f));
+    index_text(doc, f, addresses_of(env, f));
   index_text(doc, Field::header, store::decoded_header_fields(in.header_block));
-  doc.set_data(pack_text(in.header_block, in.body));
+  set_texts(doc, in.header_block, in.body);
   return doc;
 }
 
-std::string pack_text(std::string_view header_block, std::string_view body) {
-  std::string out = std::to_string(header_block.size());
-  out += '\n';
-  out.append(header_block).append(body);
-  return out;
+void set_texts(Xapian::Document& doc, std::string_view header_block, std::string_view body) {
+  const bool ascii = std::all_of(body.begin(), body.end(),
+                                 [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  doc.add_value(kHeaderSlot, std::string(header_block));
+  doc.add_value(kCasedSlot, core::fold_case(body));
+  if (!ascii) doc.add_value(kPlainSlot, core::fold_vietnamese(body));
+  doc.set_data(ascii ? "Va" : "Vu");
 }
 
-StoredText unpack_text(std::string_view data) {
+namespace {
+
+StoredText older_document(std::string_view data) {
   StoredText t;
   auto nl = data.find('\n');
   if (nl == std::string_view::npos) return t;
@@ -152,6 +170,20 @@ StoredText unpack_text(std::string_view data) {
   n = std::min(n, data.size());
   t.header_block = std::string(data.substr(0, n));
   t.body = std::string(data.substr(n));
+  return t;
+}
+
+}  // namespace
+
+StoredText stored_texts(const Xapian::Document& doc, bool header, bool plain) {
+  const std::string data = doc.get_data();
+  if (data != "Va" && data != "Vu") return older_document(data);
+  StoredText t;
+  t.folded = true;
+  t.body_ascii = data == "Va";
+  if (header) t.header_block = doc.get_value(kHeaderSlot);
+  t.body_cased = doc.get_value(kCasedSlot);
+  if (plain && !t.body_ascii) t.body_plain = doc.get_value(kPlainSlot);
   return t;
 }
 

@@ -14,7 +14,16 @@
 
 namespace govmail::search::terms {
 
-enum Slot : Xapian::valueno { kDateSlot = 0, kSizeSlot = 1, kMessageSlot = 2 };
+// The texts IMAP SEARCH verifies candidates on are values, not the document data: Xapian
+// stores values uncompressed, and inflating the data was most of a wide search's time.
+enum Slot : Xapian::valueno {
+  kDateSlot = 0,
+  kSizeSlot = 1,
+  kMessageSlot = 2,
+  kHeaderSlot = 3,  // the raw header block
+  kCasedSlot = 4,   // core::fold_case(body)
+  kPlainSlot = 5,   // core::fold_vietnamese(body), unset when the body is ASCII
+};
 
 std::string folded_prefix(Field f);
 std::string accent_prefix(Field f);
@@ -32,8 +41,11 @@ struct DocInput {
 };
 
 Xapian::Document make_document(const DocInput& in);
-std::string pack_text(std::string_view header_block, std::string_view body);
-StoredText unpack_text(std::string_view data);
+// The texts for verification into a document (values, and the data "Va"/"Vu": ASCII body or
+// not), and out of one; a document of an older index keeps "<header bytes>\n" header block and
+// decoded body as its data.
+void set_texts(Xapian::Document& doc, std::string_view header_block, std::string_view body);
+StoredText stored_texts(const Xapian::Document& doc, bool header = true, bool plain = true);
 store::MessageId message_of(const Xapian::Document& doc);
 
 // What the envelope gives each field (the strings IMAP SEARCH SUBJECT/FROM/... compare with).

@@ -101,12 +101,19 @@ TEST_F(IndexerTest, DrainsTheQueueIntoTheShardsAndSearchesStayInTheirAccount) {
   EXPECT_EQ(candidates(*i, a.id, "van", {Field::subject}).size(), 20u);
   EXPECT_EQ(candidates(*i, a.id, "nguyen", {Field::from}).size(), 20u);
   EXPECT_TRUE(candidates(*i, a.id, "zzz").empty());
-  // The texts kept for verifying come back whole, for this account only.
+  // The texts kept for verifying come back whole and folded both ways, for this account only.
   auto texts = run(i->stored_texts(a.id, {mine[1], theirs}));
   ASSERT_EQ(texts.size(), 1u);
-  EXPECT_EQ(texts[mine[1]].body, "Đề nghị báo cáo\r\n");  // parse_message keeps the line end
+  EXPECT_TRUE(texts[mine[1]].folded);
+  EXPECT_FALSE(texts[mine[1]].body_ascii);
+  EXPECT_EQ(texts[mine[1]].body_cased, "đề nghị báo cáo\r\n");  // parse_message keeps the EOL
+  EXPECT_EQ(texts[mine[1]].body_plain, "de nghi bao cao\r\n");
   EXPECT_TRUE(texts[mine[1]].header_block.starts_with("From: Nguyễn"));
   EXPECT_TRUE(texts[mine[1]].header_block.ends_with("\r\n\r\n"));
+  auto body_only = run(i->stored_texts(a.id, {mine[1]}, {.header = false, .plain = false}));
+  EXPECT_TRUE(body_only[mine[1]].header_block.empty());
+  EXPECT_TRUE(body_only[mine[1]].body_plain.empty());
+  EXPECT_EQ(body_only[mine[1]].body_cased, "đề nghị báo cáo\r\n");
   auto uids = run(i->uids_in_mailbox(a.id, ia.id, odd)).value();
   EXPECT_EQ(uids.size(), 10u);
   EXPECT_TRUE(run(i->uids_in_mailbox(b.id, ib.id, odd)).value().empty());

@@ -123,8 +123,30 @@ TEST_F(QueryTest, BadQueriesAreRefused) {
   EXPECT_EQ(run("c*", narrow), (std::vector<long>{-2}));  // cong, con, cao, cac... > 1
 }
 
-TEST(StoredText, PacksAndUnpacks) {
-  auto t = terms::unpack_text(terms::pack_text("Subject: a\r\n\r\n", "body\n12"));
+TEST(StoredText, KeepsTheBodyFoldedOnce) {
+  Xapian::Document d;
+  terms::set_texts(d, "Subject: a\r\n\r\n", "Body\n12");
+  auto t = terms::stored_texts(d);
+  EXPECT_EQ(t.header_block, "Subject: a\r\n\r\n");
+  EXPECT_TRUE(t.folded);
+  EXPECT_TRUE(t.body_ascii);
+  EXPECT_EQ(t.body_cased, "body\n12");
+  EXPECT_EQ(t.body_plain, "");
+  Xapian::Document e;
+  terms::set_texts(e, "S: b\r\n\r\n", "CÔNG văn Đến\n");
+  auto v = terms::stored_texts(e);
+  EXPECT_EQ(v.header_block, "S: b\r\n\r\n");
+  EXPECT_FALSE(v.body_ascii);
+  EXPECT_EQ(v.body_cased, "công văn đến\n");
+  EXPECT_EQ(v.body_plain, "cong van den\n");
+  EXPECT_TRUE(v.body.empty());
+}
+
+TEST(StoredText, ReadsDocumentsOfAnOlderIndex) {  // data: "<header bytes>\n" header, body
+  Xapian::Document d;
+  d.set_data("14\nSubject: a\r\n\r\nbody\n12");
+  auto t = terms::stored_texts(d);
+  EXPECT_FALSE(t.folded);
   EXPECT_EQ(t.header_block, "Subject: a\r\n\r\n");
   EXPECT_EQ(t.body, "body\n12");
 }

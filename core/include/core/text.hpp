@@ -20,6 +20,11 @@ std::string nfc(std::string_view utf8);
 // lower-cased with ICU and nonspacing marks dropped. Invalid UTF-8 becomes U+FFFD.
 std::string fold_vietnamese(std::string_view utf8);
 
+// Unicode default case folding (ICU) between two NFCs: the fold IMAP SEARCH compares substrings
+// on (RFC 3501 6.4.4), diacritics kept ("CÔNG" -> "công", "Straße" -> "strasse"). ASCII input is
+// lower-cased on a fast path. Shared so that the search index can store texts folded once.
+std::string fold_case(std::string_view utf8);
+
 // fold_vietnamese, then every code point that is still not ASCII is dropped
 // ("Nguyễn Quang Vinh" -> "nguyen quang vinh"); for local parts and identifiers.
 std::string ascii_fold(std::string_view utf8);

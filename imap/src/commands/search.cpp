@@ -47,9 +47,9 @@ void needs_of(const SearchKey& k, Needs& n) {
       n.meta = true;
       n.header = n.header || !envelope_field(k.name) || k.value.empty();
       break;
-    case Op::body:
+    case Op::body:  // the header block's end, when the text comes from the store: see below
     case Op::text:
-      n.body = n.meta = true;
+      n.body = true;
       break;
     default:
       break;
@@ -61,12 +61,16 @@ void needs_of(const SearchKey& k, Needs& n) {
 struct Candidate {
   std::uint32_t seq = 0;
   const store::MessageMeta* meta = nullptr;
-  json envelope;
+  std::optional<json> envelope_;  // parsed on first use: most searches read no envelope field
   std::string raw;
   std::uint64_t body_offset = 0;
   std::optional<FoldedText> body, headers;
   std::map<std::string, FoldedText> fields;  // values of HEADER fields, by name
 
+  const json& envelope() {
+    if (!envelope_) envelope_ = parse_object(meta->envelope_json);
+    return *envelope_;
+  }
   std::string_view header_block() const {
     return std::string_view(raw).substr(0, std::min<std::uint64_t>(body_offset, raw.size()));
   }
@@ -216,8 +220,8 @@ class Matcher {
   // The day of the Date header as written, "disregarding time and timezone" (RFC 3501 6.4.4):
   // 01:30 +0700 on 4 March is 4 March, though it is 3 March in UTC. Without a usable Date
   // header, the internal date's day.
-  static std::int64_t sent_day(const Candidate& c) {
-    auto d = c.envelope.value("date", json::object());
+  static std::int64_t sent_day(Candidate& c) {
+    auto d = c.envelope().value("date", json::object());
     auto u = d.is_object() ? d.value("unix", json()) : json();
     if (!u.is_number()) return day_of(c.meta->entry.internal_date);
     return day_of(u.get<std::int64_t>() + zone_offset(text(d, "raw")));
@@ -229,10 +233,10 @@ class Matcher {
     if (k.value.empty()) return filter_header(c.header_block(), {k.name}, false).size() > 2;
     const auto& n = needle(k.value);
     if (k.name == "SUBJECT") {
-      auto subj = c.envelope.value("subject", json::object());
+      auto subj = c.envelope().value("subject", json::object());
       return subj.is_object() && FoldedText(text(subj, "decoded")).contains(n);
     }
-    if (envelope_field(k.name)) return FoldedText(addresses_text(c.envelope, k.name)).contains(n);
+    if (envelope_field(k.name)) return FoldedText(addresses_text(c.envelope(), k.name)).contains(n);
     return c.field_text(k.name).contains(n);
   }
   const Needle& needle(const std::string& v) {
@@ -356,21 +360,63 @@ std::vector<store::UidSet> chunks_of(const std::vector<store::Uid>& uids) {
   return out;
 }
 
+// The parts of the index's texts this key reads: the header block for TEXT and HEADER, the
+// plain fold of the body for a BODY or TEXT string without marks.
+void parts_of(const SearchKey& k, search::TextParts& p) {
+  if (k.op == Op::text || k.op == Op::header) p.header = true;
+  if ((k.op == Op::text || k.op == Op::body) && Needle(k.value).plain) p.plain = true;
+  for (const auto& c : k.children) parts_of(c, p);
+}
+
 std::string_view search_error_text(search::SearchError e) {
   return search::to_string(e);
 }
 
 }  // namespace
 
+bool from_index(const std::map<store::MessageId, search::StoredText>& texts, store::MessageId m) {
+  auto it = texts.find(m);
+  return it != texts.end() && (it->second.folded || !it->second.header_block.empty());
+}
+
+// The messages whose texts the index did not give are read from the store, which needs where
+// their header block ends (the bodystructure): fetched for them alone, so that a search the
+// index answers reads no JSON from the database.
+awaitable<store::Result<void>> add_body_offsets(
+    Session::Impl& s, std::vector<store::MessageMeta>& metas,
+    const std::map<store::MessageId, search::StoredText>& texts) {
+  store::UidSet missing;
+  std::map<store::Uid, store::MessageMeta*> by_uid;
+  for (auto& m : metas) {
+    if (from_index(texts, m.entry.message_id)) continue;
+    missing.push_back({m.entry.uid, m.entry.uid});
+    by_uid[m.entry.uid] = &m;
+  }
+  if (missing.empty()) co_return store::Result<void>{};
+  auto full = co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, std::move(missing),
+                                            {.envelope = false, .bodystructure = true});
+  if (!full) co_return store::unexpected(full.error());
+  for (auto& f : *full) {
+    auto it = by_uid.find(f.entry.uid);
+    if (it != by_uid.end()) it->second->bodystructure_json = std::move(f.bodystructure_json);
+  }
+  co_return store::Result<void>{};
+}
+
 // Reads the candidate's texts from what the index kept (or the queue), else from the store.
 awaitable<void> load_texts(Session::Impl& s, const Needs& needs, Candidate& c,
                            std::map<store::MessageId, search::StoredText>& texts) {
   const auto& m = *c.meta;
   auto stored = texts.find(m.entry.message_id);
-  if (stored != texts.end() && !stored->second.header_block.empty()) {
-    c.raw = std::move(stored->second.header_block);
+  if (from_index(texts, m.entry.message_id)) {
+    auto& t = stored->second;
+    c.raw = std::move(t.header_block);
     c.body_offset = c.raw.size();
-    c.body.emplace(std::move(stored->second.body));
+    if (t.folded)
+      c.body.emplace(
+          FoldedText::prefolded(std::move(t.body_cased), std::move(t.body_plain), t.body_ascii));
+    else
+      c.body.emplace(std::move(t.body));
     co_return;
   }
   c.body_offset = parse_object(m.bodystructure_json).value("body_offset", std::uint64_t{0});
@@ -411,6 +457,8 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
     for (const auto& m : s.sel->messages) uids.push_back(m.uid);
   }
   Matcher matcher(s);
+  search::TextParts parts{false, false};
+  parts_of(key, parts);
   // In chunks, so that the metadata held is bounded whatever the mailbox size; the raw message
   // and its decoded text are held for one message at a time (the index's texts for one chunk).
   for (auto& chunk : chunks_of(uids)) {
@@ -420,7 +468,11 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
     if (index && (needs.header || needs.body)) {
       std::vector<store::MessageId> ids;
       for (const auto& m : *metas) ids.push_back(m.entry.message_id);
-      texts = co_await index->stored_texts(s.account, std::move(ids));
+      texts = co_await index->stored_texts(s.account, std::move(ids), parts);
+    }
+    if ((needs.header || needs.body) && !needs.meta) {
+      auto r = co_await add_body_offsets(s, *metas, texts);
+      if (!r) co_return store_error_reply(r.error(), "SEARCH");
     }
     for (auto& m : *metas) {
       auto seq = s.sel->seq_of(m.entry.uid);
@@ -428,7 +480,6 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
       Candidate c;
       c.seq = *seq;
       c.meta = &m;
-      if (needs.meta) c.envelope = parse_object(m.envelope_json);
       if (needs.header || needs.body) co_await load_texts(s, needs, c, texts);
       if (!matcher.match(key, c)) continue;
       if (!want_meta) m.envelope_json = m.bodystructure_json = {};  // bounded hits

@@ -38,9 +38,23 @@ template <class T>
 using SearchResult = Result<T, SearchError>;
 
 // The text a message was indexed with, for verifying candidates without parsing MIME again.
+// Documents keep the body folded both ways at indexing (core::fold_case, core::fold_vietnamese),
+// so that a search folds nothing per candidate; queued messages (and documents written by an
+// older version) give the decoded body instead.
 struct StoredText {
   std::string header_block;  // raw header block (through the blank line)
-  std::string body;          // store::ParsedMessage::search_text
+  std::string body;          // store::ParsedMessage::search_text, when not `folded`
+  bool folded = false;       // body_cased and body_plain hold the folds, body is empty
+  std::string body_cased;    // core::fold_case(body)
+  std::string body_plain;    // core::fold_vietnamese(body); empty when the body is ASCII
+  bool body_ascii = false;   // the body is ASCII: its plain fold is its cased fold
+};
+
+// Which parts of a document's texts a search reads: the rest is not copied out of the index
+// (a wide search reads thousands of documents).
+struct TextParts {
+  bool header = true;  // the header block (TEXT, HEADER)
+  bool plain = true;   // the body's plain fold (a search string without marks)
 };
 
 struct Hit {
@@ -71,10 +85,11 @@ class Index {
   // too many queued messages): the caller tests every message.
   awaitable<SearchResult<std::optional<std::vector<store::MessageId>>>> substring_candidates(
       store::AccountId account, std::vector<Field> fields, std::string needle);
-  // The stored texts of these messages: from the index, or from the queue for messages not yet
-  // indexed (header_block empty then: read it from the store). Missing ones are left out.
+  // The stored texts of these messages: from the index (`folded`), or from the queue for
+  // messages not yet indexed (header_block empty then: read it from the store). Missing ones
+  // are left out.
   awaitable<std::map<store::MessageId, StoredText>> stored_texts(
-      store::AccountId account, std::vector<store::MessageId> messages);
+      store::AccountId account, std::vector<store::MessageId> messages, TextParts parts = {});
 
   // The UIDs, ascending, that these messages have in the account's mailbox.
   awaitable<SearchResult<std::vector<store::Uid>>> uids_in_mailbox(
