@@ -84,6 +84,22 @@ awaitable<store::Result<std::size_t>> export_messages(
     store::ArchiveStore& store, const std::vector<store::JournalEntry>& entries,
     const std::filesystem::path& dir, ExportFormat format, const SigningKey& key,
     const std::function<void(std::int64_t, std::int64_t)>& progress, std::string& error);
+// What verify-export reads of a manifest.json (sans I/O): per message where it is and its hash.
+// nullopt when the text is not a manifest (not JSON, a field of the wrong type, a bad format),
+// so that a crafted manifest is refused, never thrown on.
+struct ManifestEntry {
+  std::string file, chain, sha256;  // sha256: hex
+  std::int64_t seq = 0;
+  std::uint64_t offset = 0, length = 0;  // mbox: the message in messages.mbox
+};
+struct Manifest {
+  bool mbox = false;
+  std::vector<ManifestEntry> messages;
+};
+std::optional<Manifest> parse_manifest(std::string_view text);
+// Whether [offset, offset + length) lies within `size` bytes (no overflow).
+bool within(std::uint64_t offset, std::uint64_t length, std::uint64_t size);
+
 // Checks an export: manifest signature (with `public_key`), then every message's hash.
 // Problems are returned; empty = verified.
 std::vector<std::string> verify_export(const std::filesystem::path& dir,
