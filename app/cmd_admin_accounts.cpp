@@ -117,8 +117,9 @@ awaitable<int> account_rename(AdminContext& c) {
     co_return admin_fail("invalid address '" + to + "'");
   c.audit_target = acc->address;
   c.audit_detail = "to " + to + (keep ? " (old address kept as alias)" : "");
-  auto r = co_await c.admin().rename_account(acc->id, to, keep);
+  auto r = co_await store::audited::rename_account(c.db, acc->id, to, keep, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "address " + to));
+  c.audit_written = true;
   std::printf("account %s renamed to %s\n", acc->address.c_str(), to.c_str());
   co_return 0;
 }
@@ -270,8 +271,9 @@ awaitable<int> alias_add(AdminContext& c) {
   std::string alias = admin::normalise_address(c.args[0]);
   c.audit_target = acc->address;
   c.audit_detail = alias;
-  auto r = co_await c.db.directory().add_alias(alias, acc->id);
+  auto r = co_await store::audited::add_alias(c.db, alias, acc->id, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "alias " + alias));
+  c.audit_written = true;
   std::printf("alias %s -> %s added\n", alias.c_str(), acc->address.c_str());
   co_return 0;
 }
@@ -279,8 +281,9 @@ awaitable<int> alias_add(AdminContext& c) {
 awaitable<int> alias_remove(AdminContext& c) {
   if (c.args.size() != 1) co_return admin_usage_error("alias remove ALIAS");
   c.audit_target = admin::normalise_address(c.args[0]);
-  auto r = co_await c.admin().remove_alias(c.audit_target);
+  auto r = co_await store::audited::remove_alias(c.db, c.audit_target, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "alias " + c.audit_target));
+  c.audit_written = true;
   std::printf("alias %s removed\n", c.audit_target.c_str());
   co_return 0;
 }
@@ -317,8 +320,9 @@ awaitable<int> app_password_remove(AdminContext& c) {
   if (!acc) co_return 1;
   c.audit_target = acc->address;
   c.audit_detail = c.args[1];
-  auto r = co_await c.admin().remove_app_password(acc->id, c.args[1]);
+  auto r = co_await store::audited::remove_app_password(c.db, acc->id, c.args[1], c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "app password " + c.args[1]));
+  c.audit_written = true;
   std::printf("app password %s removed\n", c.args[1].c_str());
   co_return 0;
 }

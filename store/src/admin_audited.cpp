@@ -35,21 +35,21 @@ awaitable<pg::PgResultOr<void>> write_entry(pg::Connection& c, const AuditEntry&
   co_return pg::PgResultOr<void>{};
 }
 
-// `st` then the entry, in one transaction; a change of no row fails with not_found unless
-// `idempotent` (adding what is already there: no change, and the request succeeded).
+// `st` then the entry, in one transaction; a change of no row fails with `no_row` (nullopt:
+// succeeds: adding what is already there changes nothing, and the request did succeed).
 awaitable<Result<void>> change_and_entry(Database& db, const pg::Statement& st, Params params,
                                          AuditEntry entry, std::string_view what,
-                                         bool idempotent = false) {
+                                         std::optional<StoreError> no_row = StoreError::not_found) {
   auto r = co_await pg::transaction(pool_of(db),
                                     [&](pg::Connection& c) -> awaitable<pg::PgResultOr<void>> {
                                       auto rows = co_await c.exec(st, params.span());
                                       if (!rows) co_return unexpected(rows.error());
-                                      if (rows->size() == 0 && !idempotent)
+                                      if (rows->size() == 0 && no_row)
                                         co_return unexpected(pg::PgError{kNoRow, "no row", false});
                                       co_return co_await write_entry(c, entry);
                                     });
   if (r) co_return Result<void>{};
-  if (r.error().sqlstate == kNoRow) co_return unexpected(StoreError::not_found);
+  if (r.error().sqlstate == kNoRow) co_return unexpected(*no_row);
   co_return unexpected(detail::map_error(r.error(), what));
 }
 
@@ -136,8 +136,9 @@ awaitable<Result<void>> group_member(Database& db, GroupChange change, std::stri
   const pg::Statement& st = change == GroupChange::add_member   ? sql::kAddMember
                             : change == GroupChange::add_sender ? sql::kAddSender
                                                                 : sql::kRemoveMember;
-  co_return co_await change_and_entry(db, st, std::move(p), std::move(entry), "group member",
-                                      /*idempotent=*/!remove);
+  co_return co_await change_and_entry(
+      db, st, std::move(p), std::move(entry), "group member",
+      remove ? std::optional<StoreError>(StoreError::not_found) : std::nullopt);
 }
 
 awaitable<Result<void>> set_send_policy(Database& db, std::string group, SendPolicy policy,
@@ -153,6 +154,38 @@ awaitable<Result<void>> delete_group(Database& db, std::string group, AuditEntry
   p.text(lower(std::move(group)));
   co_return co_await change_and_entry(db, sql::kDeleteGroup, std::move(p), std::move(entry),
                                       "delete group");
+}
+
+awaitable<Result<void>> rename_account(Database& db, AccountId id, std::string new_address,
+                                       bool keep_alias, AuditEntry entry) {
+  Params p;
+  p.num(id).text(lower(std::move(new_address))).boolean(keep_alias);
+  co_return co_await change_and_entry(db, sql::kRenameAccount, std::move(p), std::move(entry),
+                                      "rename account", std::nullopt);
+}
+
+awaitable<Result<void>> add_alias(Database& db, std::string alias, AccountId target,
+                                  AuditEntry entry) {
+  Params p;
+  p.text(lower(std::move(alias))).num(target);
+  // No row: an account or a group has that address.
+  co_return co_await change_and_entry(db, sql::kAddAlias, std::move(p), std::move(entry),
+                                      "add alias", StoreError::exists);
+}
+
+awaitable<Result<void>> remove_alias(Database& db, std::string alias, AuditEntry entry) {
+  Params p;
+  p.text(lower(std::move(alias)));
+  co_return co_await change_and_entry(db, sql::kRemoveAlias, std::move(p), std::move(entry),
+                                      "remove alias");
+}
+
+awaitable<Result<void>> remove_app_password(Database& db, AccountId id, std::string name,
+                                            AuditEntry entry) {
+  Params p;
+  p.num(id).text(std::move(name));
+  co_return co_await change_and_entry(db, sql::kRemoveAppPassword, std::move(p), std::move(entry),
+                                      "remove app password");
 }
 
 }  // namespace govmail::store::audited

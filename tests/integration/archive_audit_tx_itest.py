@@ -75,6 +75,11 @@ with FreshDatabase() as db:
     no_trigger(db)
     r = cli(srv, "group", "add", G, "--name", "Nhóm")
     c.check(r.returncode == 0, f"group made: {r.stderr}")
+    r = cli(srv, "app-password", "add", A1, "thunderbird")
+    c.check(r.returncode == 0, f"app password made: {r.stderr}")
+    apps = f"SELECT count(*) FROM app_passwords p JOIN accounts a ON a.id = p.account_id " \
+           f"WHERE a.address = '{A1}'"
+    ALIAS = f"van-thu@{DOMAIN}"
     members = f"SELECT count(*) FROM group_members m JOIN groups g ON g.id = m.group_id " \
               f"WHERE g.address = '{G}'"
     for action, args, check in (
@@ -87,6 +92,13 @@ with FreshDatabase() as db:
             ("account.set", ("account", "set", A1, "--position", "Chánh văn phòng"),
              lambda: psql(db.url, f"SELECT position FROM accounts WHERE address = '{A1}'")
              != "Chánh văn phòng"),
+            ("alias.add", ("alias", "add", ALIAS, A1),
+             lambda: psql(db.url, f"SELECT count(*) FROM aliases WHERE address = '{ALIAS}'")
+             == "0"),
+            ("account.rename", ("account", "rename", A2, f"a2moi@{DOMAIN}"),
+             lambda: status(db, A2) == "0"),
+            ("app-password.remove", ("app-password", "remove", A1, "thunderbird"),
+             lambda: psql(db.url, apps) == "1"),
             ("group.delete", ("group", "delete", G),
              lambda: psql(db.url, f"SELECT count(*) FROM groups WHERE address = '{G}'") == "1")):
         fail_audit_of(db, action)

@@ -109,8 +109,9 @@ awaitable<HttpResponse> account_rename(Call& c) {
     co_return fail(400, "expected {\"address\": \"local@domain\", \"keep_alias\"?}");
   c.detail = "to " + to + (keep ? " (old address kept as alias)" : "");
   if (auto refused = co_await refuse_new_address(c, to)) co_return *refused;
-  auto r = co_await c.admin().rename_account(acc->id, to, keep);
+  auto r = co_await store::audited::rename_account(*c.s.db, acc->id, to, keep, c.entry());
   if (!r) co_return store_fail(r.error(), "address " + to);
+  c.audit_written = true;
   co_return ok({{"address", to}, {"old_address", acc->address}, {"keep_alias", keep}});
 }
 

@@ -37,5 +37,13 @@ awaitable<Result<void>> group_member(Database& db, GroupChange change, std::stri
 awaitable<Result<void>> set_send_policy(Database& db, std::string group, SendPolicy policy,
                                         AuditEntry entry);
 awaitable<Result<void>> delete_group(Database& db, std::string group, AuditEntry entry);
+awaitable<Result<void>> rename_account(Database& db, AccountId id, std::string new_address,
+                                       bool keep_alias, AuditEntry entry);
+// `alias` already normalised (admin::normalise_address); exists when an account or group has it.
+awaitable<Result<void>> add_alias(Database& db, std::string alias, AccountId target,
+                                  AuditEntry entry);
+awaitable<Result<void>> remove_alias(Database& db, std::string alias, AuditEntry entry);
+awaitable<Result<void>> remove_app_password(Database& db, AccountId id, std::string name,
+                                            AuditEntry entry);
 
 }  // namespace govmail::store::audited
