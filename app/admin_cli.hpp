@@ -23,7 +23,14 @@ struct AdminContext {
   // Set by handlers for the audit entry the dispatcher writes after the command.
   std::string audit_target;
   std::string audit_detail;
+  std::string action;  // "account.suspend", ...
+  // Set when the change wrote its entry in its own transaction (store/admin_audited.hpp): the
+  // dispatcher then writes none.
+  bool audit_written = false;
   store::AdminStore& admin() { return db.admin(); }
+  store::AuditEntry entry() const {
+    return {0, 0, actor, source, action, audit_target, audit_detail, true};
+  }
 };
 
 using AdminHandler = awaitable<int> (*)(AdminContext&);

@@ -283,13 +283,13 @@ int cmd_admin(std::vector<std::string> args) {
     admin::Provisioning prov((*db)->directory(), [auth](std::string pw) -> awaitable<std::string> {
       co_return core::hash_password(pw, auth.argon2_opslimit, auth.argon2_memlimit);
     });
+    std::string action = std::string(cmd->object) + (skip == 2 ? "." + std::string(cmd->verb) : "");
     AdminContext ctx{
         **db,        prov,         *cfg, {args.begin() + static_cast<long>(skip), args.end()},
-        cli_actor(), cli_source(), {},   {}};
+        cli_actor(), cli_source(), {},   {},
+        action,      false};
     int rc = co_await cmd->run(ctx);
-    if (cmd->audited && rc != 2) {
-      std::string action =
-          std::string(cmd->object) + (skip == 2 ? "." + std::string(cmd->verb) : "");
+    if (cmd->audited && rc != 2 && !ctx.audit_written) {
       // A named entry: GCC 12 destroys a braced temporary in a co_await argument twice.
       store::AuditEntry entry{
           0, 0, ctx.actor, ctx.source, action, ctx.audit_target, ctx.audit_detail, rc == 0};

@@ -9,6 +9,7 @@
 #include "core/asio.hpp"
 #include "core/auth.hpp"
 #include "runtime.hpp"
+#include "store/admin_audited.hpp"
 
 namespace govmail::app {
 namespace {
@@ -34,8 +35,9 @@ awaitable<int> change_status(AdminContext& c, store::AccountStatus status, const
   auto acc = co_await find_account_or_report(c, c.args[0]);
   if (!acc) co_return 1;
   c.audit_target = acc->address;
-  auto r = co_await c.admin().set_account_status(acc->id, status);
+  auto r = co_await store::audited::set_account_status(c.db, acc->id, status, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "account " + acc->address));
+  c.audit_written = true;
   std::printf("account %s %s\n", acc->address.c_str(), done);
   co_return 0;
 }
@@ -54,12 +56,13 @@ awaitable<int> bulk_status(AdminContext& c, store::AccountStatus status) {
   auto list = read_address_list(c.args[0]);
   if (!list) co_return admin_fail("cannot read " + c.args[0]);
   c.audit_target = c.args[0];
-  auto missing = co_await c.admin().set_status_many(*list, status);
+  c.audit_detail = std::to_string(list->size()) + " addresses to " + status_name(status);
+  auto missing = co_await store::audited::set_status_many(c.db, *list, status, c.entry());
   if (!missing) co_return admin_fail(store_error(missing.error(), "bulk status change"));
+  c.audit_written = true;
   for (const auto& m : *missing) std::fprintf(stderr, "not found: %s\n", m.c_str());
   std::printf("%zu account(s) %s, %zu not found\n", list->size() - missing->size(),
               status_name(status), missing->size());
-  c.audit_detail = std::to_string(list->size() - missing->size()) + " accounts";
   co_return missing->empty() ? 0 : 1;
 }
 
@@ -114,8 +117,9 @@ awaitable<int> account_rename(AdminContext& c) {
     co_return admin_fail("invalid address '" + to + "'");
   c.audit_target = acc->address;
   c.audit_detail = "to " + to + (keep ? " (old address kept as alias)" : "");
-  auto r = co_await c.admin().rename_account(acc->id, to, keep);
+  auto r = co_await store::audited::rename_account(c.db, acc->id, to, keep, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "address " + to));
+  c.audit_written = true;
   std::printf("account %s renamed to %s\n", acc->address.c_str(), to.c_str());
   co_return 0;
 }
@@ -180,8 +184,9 @@ awaitable<int> account_quota(AdminContext& c) {
   if (!acc) co_return 1;
   c.audit_target = acc->address;
   c.audit_detail = "quota_mb " + c.args[1];
-  auto r = co_await c.db.directory().set_quota(acc->id, *mb << 20);
+  auto r = co_await store::audited::set_quota(c.db, acc->id, *mb << 20, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "account " + acc->address));
+  c.audit_written = true;
   std::printf("quota of %s set to %s MB\n", acc->address.c_str(), c.args[1].c_str());
   co_return 0;
 }
@@ -197,9 +202,11 @@ awaitable<int> account_set(AdminContext& c) {
   c.audit_target = acc->address;
   std::optional<std::string> new_unit =
       unit ? (unit->empty() ? std::nullopt : unit) : acc->unit_code;
-  auto r = co_await c.admin().set_profile(acc->id, name.value_or(acc->display_name), new_unit,
-                                          position.value_or(acc->position));
+  auto r =
+      co_await store::audited::set_profile(c.db, acc->id, name.value_or(acc->display_name),
+                                           new_unit, position.value_or(acc->position), c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "account or unit"));
+  c.audit_written = true;
   std::printf("account %s updated\n", acc->address.c_str());
   co_return 0;
 }
@@ -264,8 +271,9 @@ awaitable<int> alias_add(AdminContext& c) {
   std::string alias = admin::normalise_address(c.args[0]);
   c.audit_target = acc->address;
   c.audit_detail = alias;
-  auto r = co_await c.db.directory().add_alias(alias, acc->id);
+  auto r = co_await store::audited::add_alias(c.db, alias, acc->id, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "alias " + alias));
+  c.audit_written = true;
   std::printf("alias %s -> %s added\n", alias.c_str(), acc->address.c_str());
   co_return 0;
 }
@@ -273,8 +281,9 @@ awaitable<int> alias_add(AdminContext& c) {
 awaitable<int> alias_remove(AdminContext& c) {
   if (c.args.size() != 1) co_return admin_usage_error("alias remove ALIAS");
   c.audit_target = admin::normalise_address(c.args[0]);
-  auto r = co_await c.admin().remove_alias(c.audit_target);
+  auto r = co_await store::audited::remove_alias(c.db, c.audit_target, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "alias " + c.audit_target));
+  c.audit_written = true;
   std::printf("alias %s removed\n", c.audit_target.c_str());
   co_return 0;
 }
@@ -311,8 +320,9 @@ awaitable<int> app_password_remove(AdminContext& c) {
   if (!acc) co_return 1;
   c.audit_target = acc->address;
   c.audit_detail = c.args[1];
-  auto r = co_await c.admin().remove_app_password(acc->id, c.args[1]);
+  auto r = co_await store::audited::remove_app_password(c.db, acc->id, c.args[1], c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "app password " + c.args[1]));
+  c.audit_written = true;
   std::printf("app password %s removed\n", c.args[1].c_str());
   co_return 0;
 }

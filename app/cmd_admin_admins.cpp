@@ -6,6 +6,7 @@
 #include "admin_cli.hpp"
 #include "core/asio.hpp"
 #include "runtime.hpp"
+#include "store/admin_audited.hpp"
 
 namespace govmail::app {
 namespace {
@@ -40,8 +41,9 @@ awaitable<int> admins_grant(AdminContext& c) {
   if (!acc) co_return 1;
   c.audit_target = acc->address;
   c.audit_detail = std::string("role ") + role_name(r) + (units ? " units " + *units : "");
-  auto res = co_await c.admin().set_admin(acc->id, r, list);
+  auto res = co_await store::audited::set_admin(c.db, acc->id, r, list, c.entry());
   if (!res) co_return admin_fail(store_error(res.error(), "admin"));
+  c.audit_written = true;
   std::printf("%s is now a %s admin\n", acc->address.c_str(), role_name(r));
   if (c.cfg.admin.require_totp)
     std::printf(
@@ -55,8 +57,9 @@ awaitable<int> admins_revoke(AdminContext& c) {
   auto acc = co_await find_account_or_report(c, c.args[0]);
   if (!acc) co_return 1;
   c.audit_target = acc->address;
-  auto r = co_await c.admin().remove_admin(acc->id);
+  auto r = co_await store::audited::remove_admin(c.db, acc->id, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "admin " + acc->address));
+  c.audit_written = true;
   std::printf("%s is no longer an admin\n", acc->address.c_str());
   co_return 0;
 }

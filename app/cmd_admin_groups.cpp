@@ -9,6 +9,7 @@
 #include "core/asio.hpp"
 #include "core/text.hpp"
 #include "runtime.hpp"
+#include "store/admin_audited.hpp"
 
 namespace govmail::app {
 namespace {
@@ -25,9 +26,11 @@ awaitable<int> member_op(AdminContext& c, bool add, const char* usage) {
   if (!members) co_return admin_fail(store_error(members.error(), "group " + group));
   c.audit_target = group;
   c.audit_detail = acc->address;
-  auto r = add ? co_await c.admin().add_member(group, acc->address)
-               : co_await c.admin().remove_member(group, acc->address);
+  auto change =
+      add ? store::audited::GroupChange::add_member : store::audited::GroupChange::remove_member;
+  auto r = co_await store::audited::group_member(c.db, change, group, acc->address, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "member " + acc->address));
+  c.audit_written = true;
   std::printf("%s %s %s\n", acc->address.c_str(), add ? "added to" : "removed from", group.c_str());
   co_return 0;
 }
@@ -95,8 +98,10 @@ awaitable<int> group_sender_add(AdminContext& c) {
   if (!acc) co_return 1;
   c.audit_target = group;
   c.audit_detail = acc->address;
-  auto r = co_await c.admin().add_sender(group, acc->address);
+  auto r = co_await store::audited::group_member(c.db, store::audited::GroupChange::add_sender,
+                                                 group, acc->address, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "group " + group));
+  c.audit_written = true;
   std::printf("%s may send to %s\n", acc->address.c_str(), group.c_str());
   co_return 0;
 }
@@ -106,8 +111,10 @@ awaitable<int> group_policy(AdminContext& c) {
     co_return admin_usage_error("group policy GROUP anyone|domain|members|senders");
   c.audit_target = admin::normalise_address(c.args[0]);
   c.audit_detail = "send_policy " + c.args[1];
-  auto r = co_await c.admin().set_send_policy(c.audit_target, *parse_policy(c.args[1]));
+  auto r = co_await store::audited::set_send_policy(c.db, c.audit_target, *parse_policy(c.args[1]),
+                                                    c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "group " + c.audit_target));
+  c.audit_written = true;
   std::printf("send policy of %s: %s\n", c.audit_target.c_str(), c.args[1].c_str());
   co_return 0;
 }
@@ -115,8 +122,9 @@ awaitable<int> group_policy(AdminContext& c) {
 awaitable<int> group_delete(AdminContext& c) {
   if (c.args.size() != 1) co_return admin_usage_error("group delete GROUP");
   c.audit_target = admin::normalise_address(c.args[0]);
-  auto r = co_await c.admin().delete_group(c.audit_target);
+  auto r = co_await store::audited::delete_group(c.db, c.audit_target, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "group " + c.audit_target));
+  c.audit_written = true;
   std::printf("group %s deleted\n", c.audit_target.c_str());
   co_return 0;
 }

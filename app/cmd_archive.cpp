@@ -37,7 +37,8 @@ constexpr const char* kArchiveUsage =
     "  hold release ID\n"
     "  audit [--from DATE] [--to DATE] [--actor A] [--target T] [--action PREFIX] [--limit N]\n"
     "        [--json]                  query or export the audit log\n"
-    "  audit-prune                     delete audit entries older than 92 days\n"
+    "  audit-prune                     delete audit entries older than "
+    "archive.audit_retention_days\n"
     "DATE: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (UTC)\n";
 
 int usage(const std::string& what) {
@@ -104,14 +105,8 @@ std::optional<std::string> public_key_arg(const std::string& s) {
   return raw;
 }
 
-// Until the config struct has an [archive] section (docs/ARCHIVE.md "Settings"): these defaults.
-constexpr const char* kSigningKeyFile = "archive-signing.key";  // under server.var_dir
-constexpr int kAuditRetentionDays = 92;                         // TCVN 14423 level 3: 3 months
-constexpr std::size_t kSearchScanMax = 20000;
-constexpr std::size_t kSearchResultsMax = 1000;
-
 std::filesystem::path key_path(const core::Config& cfg) {
-  return cfg.server.var_dir / kSigningKeyFile;
+  return ar::key_path(cfg);
 }
 
 std::optional<ar::SigningKey> signing_key(const core::Config& cfg) {
@@ -196,8 +191,8 @@ awaitable<int> do_public_key(Ctx& c) {
 // Search options shared by search and export; nullopt after a usage error.
 std::optional<ar::SearchOptions> search_options(Ctx& c, std::string& described) {
   ar::SearchOptions opt;
-  opt.scan_max = kSearchScanMax;
-  opt.results_max = kSearchResultsMax;
+  opt.scan_max = ar::kSearchScanMax;
+  opt.results_max = ar::kSearchResultsMax;
   auto who = take_option(c.args, "--participant");
   auto from = take_option(c.args, "--from");
   auto to = take_option(c.args, "--to");
@@ -407,10 +402,10 @@ awaitable<int> do_audit(Ctx& c) {
 }
 
 awaitable<int> do_audit_prune(Ctx& c) {
-  auto n = co_await c.archive().audit_prune(c.who(), kAuditRetentionDays);
+  auto n = co_await c.archive().audit_prune(c.who(), ar::kAuditRetentionDays);
   if (!n) co_return fail("audit-prune: " + std::string(store::to_string(n.error())));
   std::printf("%lld audit entries older than %d days deleted\n", static_cast<long long>(*n),
-              kAuditRetentionDays);
+              ar::kAuditRetentionDays);
   co_return 0;
 }
 

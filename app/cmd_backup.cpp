@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "admin/archive.hpp"
 #include "commands.hpp"
 #include "core/log.hpp"
 #include "runtime.hpp"
@@ -93,7 +94,7 @@ int cmd_backup(std::vector<std::string> args) {
   const fs::path search = s->cfg.server.var_dir / "search";
   if (fs::exists(search) && !copy_tree(search, dir / "search"))
     return fail("cannot copy " + search.string());
-  const fs::path key = s->cfg.server.var_dir / "archive-signing.key";
+  const fs::path key = admin::archive::key_path(s->cfg);
   if (std::ifstream in(key); in) {
     std::string hex;
     in >> hex;  // secret key (64 bytes); the public half is its last 32

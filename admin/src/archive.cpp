@@ -103,6 +103,10 @@ std::string audit_hash(const store::AuditRecord& a) {
 
 // ---- keys and signatures ---------------------------------------------------------------------
 
+std::filesystem::path key_path(const core::Config& cfg) {
+  return cfg.server.var_dir / kSigningKeyFile;
+}
+
 std::optional<SigningKey> load_or_create_key(const std::filesystem::path& file,
                                              std::string& error) {
   if (sodium_init() < 0) {

@@ -2,6 +2,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <type_traits>
 
 #include "admin/archive.hpp"
 #include "core/asio.hpp"
@@ -182,6 +183,52 @@ awaitable<store::Result<std::size_t>> export_messages(
   co_return n;
 }
 
+namespace {
+
+// A member of `o` as T, the default when absent; nullopt when present with another type.
+template <class T>
+std::optional<T> field(const nlohmann::json& o, const char* key, T dflt) {
+  auto it = o.find(key);
+  if (it == o.end()) return dflt;
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!it->is_string()) return std::nullopt;
+  } else if constexpr (std::is_unsigned_v<T>) {
+    if (!it->is_number_unsigned()) return std::nullopt;
+  } else {
+    if (!it->is_number_integer()) return std::nullopt;
+  }
+  return it->get<T>();
+}
+
+}  // namespace
+
+bool within(std::uint64_t offset, std::uint64_t length, std::uint64_t size) {
+  return offset <= size && length <= size - offset;
+}
+
+std::optional<Manifest> parse_manifest(std::string_view text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  auto messages = j.find("messages");
+  auto format = field<std::string>(j, "format", "eml");
+  if (messages == j.end() || !messages->is_array() || !format ||
+      (*format != "eml" && *format != "mbox"))
+    return std::nullopt;
+  Manifest out;
+  out.mbox = *format == "mbox";
+  for (const auto& m : *messages) {
+    if (!m.is_object()) return std::nullopt;
+    auto file = field<std::string>(m, "file", ""), chain = field<std::string>(m, "chain", "");
+    auto hash = field<std::string>(m, "sha256", "");
+    auto seq = field<std::int64_t>(m, "seq", 0);
+    auto offset = field<std::uint64_t>(m, "offset", 0),
+         length = field<std::uint64_t>(m, "length", 0);
+    if (!file || !chain || !hash || !seq || !offset || !length) return std::nullopt;
+    out.messages.push_back({*file, *chain, *hash, *seq, *offset, *length});
+  }
+  return out;
+}
+
 std::vector<std::string> verify_export(const std::filesystem::path& dir,
                                        std::string_view public_key) {
   std::vector<std::string> problems;
@@ -195,38 +242,35 @@ std::vector<std::string> verify_export(const std::filesystem::path& dir,
   auto sig = from_hex(sig_hex);
   if (!sig || !signature_ok(public_key, text, *sig))
     return {"manifest.json: signature does not verify with the given public key"};
-  nlohmann::json manifest = nlohmann::json::parse(text, nullptr, false);
-  if (manifest.is_discarded() || !manifest.contains("messages"))
-    return {"manifest.json is not a manifest"};
+  auto manifest = parse_manifest(text);
+  if (!manifest) return {"manifest.json is not a manifest"};
   std::string mbox;
-  if (manifest.value("format", "") == "mbox") {
+  if (manifest->mbox) {
     mbox = read_file(dir / "messages.mbox", ok);
     if (!ok) return {"messages.mbox missing"};
   }
-  for (const auto& m : manifest["messages"]) {
-    const std::string file = m.value("file", "");
-    const std::string where = file + " (journal " + m.value("chain", "") + " #" +
-                              std::to_string(m.value("seq", 0LL)) + ")";
+  for (const auto& m : manifest->messages) {
+    const std::string where = m.file + " (journal " + m.chain + " #" + std::to_string(m.seq) + ")";
     std::string raw;
-    if (manifest.value("format", "") == "mbox") {
-      const auto off = m.value("offset", 0ULL), len = m.value("length", 0ULL);
-      if (off + len > mbox.size()) {
+    if (manifest->mbox) {
+      if (!within(m.offset, m.length, mbox.size())) {
         problems.push_back(where + ": cut short");
         continue;
       }
-      raw = mbox_unquote(std::string_view(mbox).substr(off, len));
+      raw = mbox_unquote(std::string_view(mbox).substr(m.offset, m.length));
     } else {
-      if (file.empty() || file.find('/') != std::string::npos) {
-        problems.push_back("manifest names a bad file: " + file);
+      if (m.file.empty() || m.file == "." || m.file == ".." ||
+          m.file.find('/') != std::string::npos) {
+        problems.push_back("manifest names a bad file: " + m.file);
         continue;
       }
-      raw = read_file(dir / file, ok);
+      raw = read_file(dir / m.file, ok);
       if (!ok) {
         problems.push_back(where + ": missing");
         continue;
       }
     }
-    if (to_hex(sha256(raw)) != m.value("sha256", ""))
+    if (to_hex(sha256(raw)) != m.sha256)
       problems.push_back(where + ": altered (hash differs from the signed manifest)");
   }
   return problems;

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "core/asio.hpp"
+#include "store/login_audit.hpp"
 
 namespace govmail::imap {
 
@@ -83,9 +84,9 @@ class StoreBackend final : public Backend {
       : db_(std::move(db)), auth_(auth), search_(std::move(search)) {}
   awaitable<core::AuthResult> authenticate(std::string user, std::string password,
                                            std::string ip) override {
+    std::string typed = user, from = ip;
     auto r = co_await auth_.verify(std::move(user), std::move(password), std::move(ip));
-    if (r.outcome == core::AuthOutcome::ok) db_->note_login(r.account_id);
-    co_return r;
+    co_return store::audited_login(*db_, "imap", std::move(typed), std::move(from), std::move(r));
   }
   store::MailboxStore& mailboxes() override { return db_->mailboxes(); }
   search::Index* search_index() override { return search_.get(); }

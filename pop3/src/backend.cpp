@@ -2,6 +2,7 @@
 #include "pop3/backend.hpp"
 
 #include "core/asio.hpp"
+#include "store/login_audit.hpp"
 
 namespace govmail::pop3 {
 namespace {
@@ -12,9 +13,9 @@ class StoreBackend final : public Backend {
       : db_(std::move(db)), auth_(auth) {}
   awaitable<core::AuthResult> authenticate(std::string user, std::string password,
                                            std::string ip) override {
+    std::string typed = user, from = ip;
     auto r = co_await auth_.verify(std::move(user), std::move(password), std::move(ip));
-    if (r.outcome == core::AuthOutcome::ok) db_->note_login(r.account_id);
-    co_return r;
+    co_return store::audited_login(*db_, "pop3", std::move(typed), std::move(from), std::move(r));
   }
   store::MailboxStore& mailboxes() override { return db_->mailboxes(); }
 

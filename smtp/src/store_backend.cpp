@@ -3,6 +3,7 @@
 #include "core/asio.hpp"
 #include "smtp/backend.hpp"
 #include "store/database.hpp"
+#include "store/login_audit.hpp"
 #include "store/mailbox_store.hpp"
 
 namespace govmail::smtp {
@@ -29,9 +30,9 @@ class StoreBackend final : public Backend {
   }
   awaitable<core::AuthResult> authenticate(std::string user, std::string password,
                                            std::string ip) override {
+    std::string typed = user, from = ip;
     auto r = co_await auth_.verify(std::move(user), std::move(password), std::move(ip));
-    if (r.outcome == core::AuthOutcome::ok) db_->note_login(r.account_id);
-    co_return r;
+    co_return store::audited_login(*db_, "smtp", std::move(typed), std::move(from), std::move(r));
   }
   awaitable<store::Result<std::optional<store::MailboxId>>> junk_mailbox(
       store::AccountId account) override {

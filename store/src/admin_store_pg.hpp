@@ -7,11 +7,16 @@
 
 namespace govmail::store {
 
+class LoginAuditWriter;
+
 class PgAdminStore final : public AdminStore {
  public:
   explicit PgAdminStore(std::shared_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}
   // The Database's pool, for the archive store (store::archive_of).
   const std::shared_ptr<pg::Pool>& pool() const { return pool_; }
+  // The Database's protocol-login writer (store/login_audit.hpp); null on a temporary store.
+  void set_login_audit(std::shared_ptr<LoginAuditWriter> w) { login_audit_ = std::move(w); }
+  LoginAuditWriter* login_audit() const { return login_audit_.get(); }
 
   awaitable<Result<ImportCounts>> import_units(std::vector<OrgUnit> units) override;
   awaitable<Result<std::vector<OrgUnit>>> list_units() override;
@@ -62,6 +67,7 @@ class PgAdminStore final : public AdminStore {
 
  private:
   std::shared_ptr<pg::Pool> pool_;
+  std::shared_ptr<LoginAuditWriter> login_audit_;
 };
 
 }  // namespace govmail::store

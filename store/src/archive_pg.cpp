@@ -119,6 +119,21 @@ class PgArchiveStore final : public ArchiveStore {
     co_return Result<void>{};
   }
 
+  awaitable<Result<bool>> hold_checkpoint_lease(std::string holder,
+                                                std::int64_t ttl_seconds) override {
+    auto rows = co_await run(*pool_, sql::kHoldCheckpointLease,
+                             Params().text(std::move(holder)).num(ttl_seconds), "checkpoint lease");
+    if (!rows) co_return unexpected(rows.error());
+    co_return rows->size() > 0;
+  }
+
+  awaitable<Result<void>> drop_checkpoint_lease(std::string holder) override {
+    auto rows = co_await run(*pool_, sql::kDropCheckpointLease, Params().text(std::move(holder)),
+                             "checkpoint lease");
+    if (!rows) co_return unexpected(rows.error());
+    co_return Result<void>{};
+  }
+
   awaitable<Result<std::optional<std::int64_t>>> find_hash(std::string chain,
                                                            std::string hash) override {
     Params p;

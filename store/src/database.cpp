@@ -17,14 +17,15 @@
 #include "core/worker_pool.hpp"
 #include "directory_pg.hpp"
 #include "jmap_store_pg.hpp"
+#include "login_audit.hpp"
+#include "mail_store_pg.hpp"
 #include "mailbox_store_pg.hpp"
 #include "migrations.hpp"
-#include "mail_store_pg.hpp"
 #include "mta_sts_pg.hpp"
-#include "search_queue_pg.hpp"
 #include "outbound_pg.hpp"
 #include "query.hpp"
 #include "release_sweeper.hpp"
+#include "search_queue_pg.hpp"
 #include "sql/database_sql.hpp"
 
 namespace govmail::store {
@@ -281,6 +282,7 @@ struct Database::Impl {
   std::unique_ptr<PgJmapStore> jmap;
   std::unique_ptr<PgSearchQueue> search_queue;
   std::unique_ptr<ReleaseSweeper> sweeper;
+  std::shared_ptr<LoginAuditWriter> login_audit;  // protocol logins (store/login_audit.hpp)
   bool closed = false;
   // Last login recorded by this process, per account: the query is skipped within kLoginNote.
   std::mutex login_mutex;
@@ -331,8 +333,8 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
                                                         s->notify_mailbox(ev);
                                                     });
   impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier,
-                                                    opts.delivery_batch_max,
-                                                    opts.durable_flag_changes);
+                                                      opts.delivery_batch_max,
+                                                      opts.durable_flag_changes);
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);
@@ -341,6 +343,9 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   impl->search_queue = std::make_unique<PgSearchQueue>(impl->pool);
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
   impl->sweeper->start();
+  impl->login_audit = std::make_shared<LoginAuditWriter>(ex, impl->pool);
+  impl->login_audit->start();
+  impl->admin->set_login_audit(impl->login_audit);
   co_return std::make_shared<Database>(std::move(impl));
 }
 
@@ -430,6 +435,7 @@ void Database::close() {
   impl_->closed = true;
   if (impl_->notifier) impl_->notifier->stop();
   if (impl_->sweeper) impl_->sweeper->stop();
+  if (impl_->login_audit) impl_->login_audit->stop();
   if (impl_->listener) impl_->listener->stop();
   if (impl_->pool) impl_->pool->close();
 }

@@ -2,14 +2,18 @@
 """The archive through the admin API (real govmail, real PostgreSQL, HTTP): an auditor searches
 the journal with unaccented Vietnamese and by participant, views a message its official had
 already expunged, and queries the audit log by actor, action and time; each search and view is
-in the audit log under the auditor's address; a unit admin is refused."""
+in the audit log under the auditor's address; a unit admin is refused. The auditor exports
+through the API (signed manifest + mbox): written to files, `govmail archive verify-export`
+accepts it with the public key and refuses it once a message is altered."""
 import base64
 import os
 import smtplib
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import Checks, FreshDatabase, psql  # noqa: E402
+from support import Checks, FreshDatabase, govmail, psql  # noqa: E402
+from archive_support import archive  # noqa: E402
 from smtp_support import DOMAIN, Server  # noqa: E402
 from admin_support import Api, add_units_and_people, seed_admins  # noqa: E402
 
@@ -65,10 +69,37 @@ with FreshDatabase() as db:
         st, page2 = api.call("GET", f"/audit/log?limit=2&after={page[1]['seq']}")
         c.check(st == 200 and page2 and page2[0]["seq"] > page[1]["seq"], "next page")
 
+        # --- export through the API: verifiable with the public key alone ---------------------
+        st, exp = api.call("GET", f"/archive/export?participant={AN}")
+        c.check(st == 200 and exp.get("messages") == 2, f"export: {st} {str(exp)[:300]}")
+        out = tempfile.mkdtemp()
+        if st == 200:
+            with open(os.path.join(out, "manifest.json"), "wb") as f:
+                f.write(exp["manifest"].encode())
+            with open(os.path.join(out, "manifest.sig"), "wb") as f:
+                f.write(exp["signature"].encode())
+            with open(os.path.join(out, "messages.mbox"), "wb") as f:
+                f.write(base64.b64decode(exp["mbox_base64"]))
+        pub = archive(srv, "public-key").stdout.strip()
+        r = govmail("archive", "verify-export", out, "--public-key", pub)
+        c.check(r.returncode == 0, f"the API export verifies: {r.stdout}{r.stderr}")
+        mbox = os.path.join(out, "messages.mbox")
+        if os.path.exists(mbox):
+            with open(mbox, "rb") as f:
+                data = f.read()
+            with open(mbox, "wb") as f:
+                f.write(data.replace("Đề nghị".encode(), "Đề xuất".encode()))
+        r = govmail("archive", "verify-export", out, "--public-key", pub)
+        c.check(r.returncode != 0, f"an altered message fails verify-export: {r.stdout}")
+        st, log = api.call("GET", f"/audit/log?actor=kiemtra@{DOMAIN}&action=archive.export")
+        c.check(st == 200 and len(log) == 1 and log[0]["ok"], f"the export is audited: {log}")
+
         unit = Api(srv.http)
         st, _ = unit.login(f"donvi@{DOMAIN}", code=codes["donvi"].code())
         st, out = unit.call("GET", "/archive/journal")
         c.check(st == 403, f"a unit admin may not search the archive: {st}")
+        st, out = unit.call("GET", "/archive/export")
+        c.check(st == 403, f"nor export it: {st}")
         st, out = unit.call("GET", "/audit/log")
         c.check(st == 403, f"nor read the audit log: {st}")
         logins = psql(db.url, "SELECT count(*) FROM audit_log WHERE action = 'admin.login' AND ok")

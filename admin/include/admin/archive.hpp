@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include <chrono>
 #include "core/awaitable_fwd.hpp"
+#include "core/config.hpp"
 #include "store/archive.hpp"
 
 namespace govmail::admin::archive {
@@ -27,6 +29,16 @@ std::string audit_hash(const store::AuditRecord& a);
 struct SigningKey {
   std::string public_key, secret_key;
 };
+// The archive's settings, named here until core::Config has an [archive] section (changing
+// config.hpp rebuilds everything; docs/ARCHIVE.md "Not done yet").
+inline constexpr const char* kSigningKeyFile = "archive-signing.key";  // under server.var_dir
+inline constexpr int kAuditRetentionDays = 92;          // TCVN 14423 level 3: 3 months
+inline constexpr std::size_t kSearchScanMax = 20000;    // journal entries one text search reads
+inline constexpr std::size_t kSearchResultsMax = 1000;  // entries one search or export returns
+inline constexpr std::chrono::seconds kCheckpointInterval{3600};  // `serve` signs this often
+
+// The checkpoint key file: server.var_dir / kSigningKeyFile.
+std::filesystem::path key_path(const core::Config& cfg);
 // Loads the key file (hex), or creates it (mode 0600) when absent. nullopt + message on failure.
 std::optional<SigningKey> load_or_create_key(const std::filesystem::path& file, std::string& error);
 std::string sign(const SigningKey& key, std::string_view message);
@@ -72,6 +84,22 @@ awaitable<store::Result<std::size_t>> export_messages(
     store::ArchiveStore& store, const std::vector<store::JournalEntry>& entries,
     const std::filesystem::path& dir, ExportFormat format, const SigningKey& key,
     const std::function<void(std::int64_t, std::int64_t)>& progress, std::string& error);
+// What verify-export reads of a manifest.json (sans I/O): per message where it is and its hash.
+// nullopt when the text is not a manifest (not JSON, a field of the wrong type, a bad format),
+// so that a crafted manifest is refused, never thrown on.
+struct ManifestEntry {
+  std::string file, chain, sha256;  // sha256: hex
+  std::int64_t seq = 0;
+  std::uint64_t offset = 0, length = 0;  // mbox: the message in messages.mbox
+};
+struct Manifest {
+  bool mbox = false;
+  std::vector<ManifestEntry> messages;
+};
+std::optional<Manifest> parse_manifest(std::string_view text);
+// Whether [offset, offset + length) lies within `size` bytes (no overflow).
+bool within(std::uint64_t offset, std::uint64_t length, std::uint64_t size);
+
 // Checks an export: manifest signature (with `public_key`), then every message's hash.
 // Problems are returned; empty = verified.
 std::vector<std::string> verify_export(const std::filesystem::path& dir,

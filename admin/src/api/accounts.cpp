@@ -4,17 +4,22 @@
 #include "admin/operations.hpp"
 #include "api.hpp"
 #include "core/asio.hpp"
+#include "store/admin_audited.hpp"
 
 namespace govmail::admin::api {
 namespace {
 
+// The change and its audit entry commit together (store/admin_audited.hpp).
 awaitable<HttpResponse> change_status(Call& c, store::AccountStatus status) {
   auto found = co_await managed_account(c, c.params[0]);
   if (!found) co_return found.error();
   auto acc = &*found;
   c.target = acc->address;
-  auto r = co_await c.admin().set_account_status(acc->id, status);
+  if (status == store::AccountStatus::deleted)
+    c.detail = "kept " + std::to_string(c.s.cfg.admin.deleted_retention_days) + " days";
+  auto r = co_await store::audited::set_account_status(*c.s.db, acc->id, status, c.entry());
   if (!r) co_return store_fail(r.error(), "account");
+  c.audit_written = true;
   co_return ok({{"address", acc->address}, {"status", status_name(status)}});
 }
 
@@ -104,10 +109,7 @@ awaitable<HttpResponse> account_restore(Call& c) {
   co_return co_await change_status(c, store::AccountStatus::active);
 }
 awaitable<HttpResponse> account_delete(Call& c) {
-  auto out = co_await change_status(c, store::AccountStatus::deleted);
-  if (out.status == 200)
-    c.detail = "kept " + std::to_string(c.s.cfg.admin.deleted_retention_days) + " days";
-  co_return out;
+  co_return co_await change_status(c, store::AccountStatus::deleted);
 }
 
 // {"password"?, "must_change"? (default true)}: without a password a random one is returned.
@@ -138,8 +140,9 @@ awaitable<HttpResponse> account_quota(Call& c) {
   auto acc = &*found;
   c.target = acc->address;
   c.detail = "quota_mb " + std::to_string(*mb);
-  auto r = co_await c.dir().set_quota(acc->id, *mb << 20);
+  auto r = co_await store::audited::set_quota(*c.s.db, acc->id, *mb << 20, c.entry());
   if (!r) co_return store_fail(r.error(), "account");
+  c.audit_written = true;
   co_return ok({{"address", acc->address}, {"quota_mb", *mb}});
 }
 

@@ -5,6 +5,7 @@
 #include "admin/totp.hpp"
 #include "api.hpp"
 #include "core/asio.hpp"
+#include "store/admin_audited.hpp"
 
 namespace govmail::admin::api {
 namespace {
@@ -53,8 +54,9 @@ awaitable<HttpResponse> admins_grant(Call& c) {
   if (auto refused = co_await refuse_grant_change(c, acc->id)) co_return *refused;
   c.detail = std::string("role ") + role_name(*role);
   for (const auto& u : units) c.detail += " " + u;
-  auto r = co_await c.admin().set_admin(acc->id, *role, units);
+  auto r = co_await store::audited::set_admin(*c.s.db, acc->id, *role, units, c.entry());
   if (!r) co_return store_fail(r.error(), "admin");
+  c.audit_written = true;
   auto g = co_await c.admin().find_admin(acc->id);
   if (!g) co_return store_fail(g.error(), "admin");
   co_return ok(grant_json(*g));
@@ -67,8 +69,9 @@ awaitable<HttpResponse> admins_revoke(Call& c) {
   if (!acc) co_return account_not_found();
   if (acc->id == c.who.id) co_return fail(409, "you cannot revoke your own role");
   if (auto refused = co_await refuse_grant_change(c, acc->id)) co_return *refused;
-  auto r = co_await c.admin().remove_admin(acc->id);
+  auto r = co_await store::audited::remove_admin(*c.s.db, acc->id, c.entry());
   if (!r) co_return store_fail(r.error(), "admin " + acc->address);
+  c.audit_written = true;
   co_return ok({{"revoked", acc->address}});
 }
 

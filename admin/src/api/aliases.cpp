@@ -6,6 +6,7 @@
 #include "admin/provisioning.hpp"
 #include "api.hpp"
 #include "core/asio.hpp"
+#include "store/admin_audited.hpp"
 
 namespace govmail::admin::api {
 
@@ -32,8 +33,9 @@ awaitable<HttpResponse> alias_add(Call& c) {
   std::string domain = alias.substr(at + 1);  // named: see the GCC 12 note in docs/NOTES.md
   if (!co_await c.dir().find_domain(domain)) co_return fail(404, "domain not found");
   if (auto refused = co_await refuse_new_address(c, alias)) co_return *refused;
-  auto r = co_await c.dir().add_alias(alias, acc->id);
+  auto r = co_await store::audited::add_alias(*c.s.db, alias, acc->id, c.entry());
   if (!r) co_return store_fail(r.error(), "alias " + alias);
+  c.audit_written = true;
   co_return ok({{"address", acc->address}, {"alias", alias}});
 }
 
@@ -49,8 +51,9 @@ awaitable<HttpResponse> alias_remove(Call& c) {
   if (!mine) co_return store_fail(mine.error(), "aliases");
   if (std::find(mine->begin(), mine->end(), alias) == mine->end())
     co_return fail(404, "alias not found");
-  auto r = co_await c.admin().remove_alias(alias);
+  auto r = co_await store::audited::remove_alias(*c.s.db, alias, c.entry());
   if (!r) co_return store_fail(r.error(), "alias");
+  c.audit_written = true;
   co_return ok({{"address", acc->address}, {"removed", alias}});
 }
 
@@ -77,8 +80,9 @@ awaitable<HttpResponse> app_password_remove(Call& c) {
   auto acc = &*found;
   c.target = acc->address;
   c.detail = c.params[1];
-  auto r = co_await c.admin().remove_app_password(acc->id, c.params[1]);
+  auto r = co_await store::audited::remove_app_password(*c.s.db, acc->id, c.params[1], c.entry());
   if (!r) co_return store_fail(r.error(), "app password");
+  c.audit_written = true;
   co_return ok({{"address", acc->address}, {"removed", c.params[1]}});
 }
 

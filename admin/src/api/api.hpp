@@ -18,10 +18,10 @@
 #include "core/auth.hpp"
 #include "core/awaitable_fwd.hpp"
 #include "core/config.hpp"
+#include "core/http_server.hpp"
 #include "search/index.hpp"
 #include "store/admin_store.hpp"
 #include "store/database.hpp"
-#include "core/http_server.hpp"
 
 namespace govmail::admin::api {
 
@@ -101,6 +101,15 @@ struct Call {
   Principal who;
   json body;                   // the JSON body (null when none or not JSON)
   std::string target, detail;  // for the audit entry the dispatcher writes
+  std::string_view action;     // the route's audit action
+  // Set when the handler's change wrote its entry in its own transaction (store/
+  // admin_audited.hpp): the dispatcher writes none after a success.
+  bool audit_written = false;
+
+  // The entry for a change made with store::audited (ok; target and detail as set so far).
+  store::AuditEntry entry() const {
+    return {0, 0, who.address, req.remote_address, std::string(action), target, detail, true};
+  }
 
   store::AdminStore& admin() { return s.db->admin(); }
   store::Directory& dir() { return s.db->directory(); }
@@ -193,9 +202,9 @@ awaitable<HttpResponse> admins_grant(Call& c);
 awaitable<HttpResponse> admins_revoke(Call& c);
 awaitable<HttpResponse> admins_totp(Call& c);
 awaitable<HttpResponse> account_purge(Call& c);
-awaitable<HttpResponse> archive_search(Call& c);
 awaitable<HttpResponse> journal_search(Call& c);  // the archive journal (docs/ARCHIVE.md)
 awaitable<HttpResponse> journal_view(Call& c);
+awaitable<HttpResponse> journal_export(Call& c);  // signed, as `archive export --format mbox`
 awaitable<HttpResponse> audit_query(Call& c);
 
 // Sign-in and out (not in the route table: no principal yet).

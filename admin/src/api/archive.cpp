@@ -1,8 +1,11 @@
-// GET archive?sender=&recipient=&subject=&since=YYYY-MM-DD&until=YYYY-MM-DD&limit=N: the auditors'
-// search of the mail kept in the mailboxes, by metadata (sender, the account holding the message,
-// subject, date), never the body. govmail has no separate archive: the mailboxes are the record.
-// Province admins and auditors; every search is audited with its query.
+// The archive for auditors and province admins (docs/ARCHIVE.md): journal search, one entry,
+// signed export, and the audit log. Every call is audited by the dispatcher (its entry written
+// before the answer leaves; refused with 503 when it cannot be).
 #include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
 
 #include "admin/archive.hpp"
 #include "api.hpp"
@@ -29,50 +32,6 @@ std::optional<std::string> text_param(const Call& c, std::string_view key) {
   if (!v || v->empty()) return std::nullopt;
   return v->substr(0, 256);
 }
-
-}  // namespace
-
-awaitable<HttpResponse> archive_search(Call& c) {
-  store::ArchiveQuery q;
-  q.sender = text_param(c, "sender");
-  q.recipient = text_param(c, "recipient");
-  q.subject = text_param(c, "subject");
-  q.since = text_param(c, "since");
-  q.until = text_param(c, "until");
-  if ((q.since && !is_date(*q.since)) || (q.until && !is_date(*q.until)))
-    co_return fail(400, "since and until are dates: YYYY-MM-DD");
-  if (auto limit = c.query("limit")) {
-    if (limit->empty() || limit->size() > 4 ||
-        limit->find_first_not_of("0123456789") != std::string::npos)
-      co_return fail(400, "limit: a whole number up to 1000");
-    q.limit = std::min<std::size_t>(std::stoul(*limit), 1000);
-  }
-  // The audit entry says what was searched (the dispatcher writes it).
-  c.target = q.recipient.value_or("*");
-  c.detail = "sender=" + q.sender.value_or("") + " subject=" + q.subject.value_or("") +
-             " since=" + q.since.value_or("") + " until=" + q.until.value_or("");
-  auto r = co_await c.admin().search_archive(q);
-  if (!r) co_return store_fail(r.error(), "archive search");
-  json out = json::array();
-  for (const auto& m : *r)
-    out.push_back({{"account", m.account},
-                   {"mailbox", m.mailbox},
-                   {"uid", m.uid},
-                   {"date", m.internal_date},
-                   {"from", m.from},
-                   {"subject", m.subject},
-                   {"message_id", m.message_id},
-                   {"size", m.size}});
-  c.detail += " -> " + std::to_string(r->size()) + " messages";
-  co_return ok(out);
-}
-
-}  // namespace govmail::admin::api
-
-// ---- the journal (docs/ARCHIVE.md): auditors and province admins --------------------------------
-
-namespace govmail::admin::api {
-namespace {
 
 std::optional<std::int64_t> day_us(const std::optional<std::string>& d) {
   if (!d || !is_date(*d)) return std::nullopt;
@@ -116,35 +75,87 @@ json entry_json(const store::JournalEntry& e) {
           {"hash", archive::to_hex(e.hash)}};
 }
 
+// The search parameters shared by journal search and export: participant=, since=, until=
+// (YYYY-MM-DD), text= (Vietnamese folding), limit= (at most kSearchResultsMax).
+std::optional<HttpResponse> search_params(Call& c, archive::SearchOptions& opt) {
+  auto since = text_param(c, "since"), until = text_param(c, "until");
+  if ((since && !is_date(*since)) || (until && !is_date(*until)))
+    return fail(400, "since and until are dates: YYYY-MM-DD");
+  opt.query.from_us = day_us(since);
+  opt.query.to_us = day_us(until);
+  opt.query.participant = core::fold_vietnamese(text_param(c, "participant").value_or(""));
+  opt.text = text_param(c, "text").value_or("");
+  opt.scan_max = archive::kSearchScanMax;
+  opt.results_max = archive::kSearchResultsMax;
+  if (auto limit = c.query("limit")) {
+    if (limit->empty() || limit->size() > 9 ||
+        limit->find_first_not_of("0123456789") != std::string::npos)
+      return fail(400, "limit: a whole number");
+    opt.results_max = std::min<std::size_t>(std::stoul(*limit), opt.results_max);
+  }
+  c.target = "archive";
+  c.detail = "participant=" + opt.query.participant + " since=" + since.value_or("") +
+             " until=" + until.value_or("") + " text=" + opt.text;
+  return std::nullopt;
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 }  // namespace
 
 // GET archive/journal?participant=&since=&until=&text=&limit=: the journal (every message
 // delivered, whatever the mailboxes did with it since), text matched with Vietnamese folding.
 awaitable<HttpResponse> journal_search(Call& c) {
   archive::SearchOptions opt;
-  auto since = text_param(c, "since"), until = text_param(c, "until");
-  if ((since && !is_date(*since)) || (until && !is_date(*until)))
-    co_return fail(400, "since and until are dates: YYYY-MM-DD");
-  opt.query.from_us = day_us(since);
-  opt.query.to_us = day_us(until);
-  opt.query.participant = core::fold_vietnamese(text_param(c, "participant").value_or(""));
-  opt.text = text_param(c, "text").value_or("");
-  opt.results_max = 1000;
-  if (auto limit = c.query("limit")) {
-    if (limit->empty() || limit->size() > 4 ||
-        limit->find_first_not_of("0123456789") != std::string::npos)
-      co_return fail(400, "limit: a whole number up to 1000");
-    opt.results_max = std::min<std::size_t>(std::stoul(*limit), 1000);
-  }
-  c.target = "archive";
-  c.detail = "participant=" + opt.query.participant + " since=" + since.value_or("") +
-             " until=" + until.value_or("") + " text=" + opt.text;
+  if (auto bad = search_params(c, opt)) co_return *bad;
   auto store = store::archive_of(*c.s.db);
   auto found = co_await archive::search(*store, opt);
   if (!found) co_return store_fail(found.error(), "archive search");
   json out = json::array();
   for (const auto& e : *found) out.push_back(entry_json(e));
   c.detail += " -> " + std::to_string(found->size()) + " messages";
+  co_return ok(out);
+}
+
+// GET archive/export?participant=&since=&until=&text=&limit=: what `govmail archive export
+// --format mbox` writes, in one answer: {"manifest": the manifest.json text, "signature": hex
+// (Ed25519 over it, the checkpoint key), "mbox_base64", "messages"}. Written as files they pass
+// `govmail archive verify-export DIR --public-key KEY`. The messages together are at most
+// http.body_max (past it: 413, narrow the query).
+awaitable<HttpResponse> journal_export(Call& c) {
+  archive::SearchOptions opt;
+  if (auto bad = search_params(c, opt)) co_return *bad;
+  auto store = store::archive_of(*c.s.db);
+  auto found = co_await archive::search(*store, opt);
+  if (!found) co_return store_fail(found.error(), "archive export");
+  std::uint64_t bytes = 0;
+  for (const auto& e : *found) bytes += e.size;
+  if (bytes > c.s.cfg.http.body_max)
+    co_return fail(413, "the export is larger than http.body_max: narrow the query");
+  std::string error;
+  auto key = archive::load_or_create_key(archive::key_path(c.s.cfg), error);
+  if (!key) co_return fail(500, "the archive signing key cannot be read");
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      c.s.cfg.server.var_dir / "tmp" / ("export-" + std::to_string(std::random_device{}()));
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  auto n = co_await archive::export_messages(*store, *found, dir, archive::ExportFormat::mbox, *key,
+                                             nullptr, error);
+  json out;
+  if (n)
+    out = {{"manifest", slurp(dir / "manifest.json")},
+           {"signature", slurp(dir / "manifest.sig")},
+           {"mbox_base64", base64(slurp(dir / "messages.mbox"))},
+           {"messages", *n}};
+  fs::remove_all(dir, ec);
+  if (!n) co_return fail(500, "export failed: " + error);
+  c.detail += " -> " + std::to_string(*n) + " messages exported";
   co_return ok(out);
 }
 

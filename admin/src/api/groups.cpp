@@ -9,6 +9,7 @@
 #include "api.hpp"
 #include "core/asio.hpp"
 #include "core/text.hpp"
+#include "store/admin_audited.hpp"
 
 namespace govmail::admin::api {
 namespace {
@@ -52,11 +53,15 @@ awaitable<HttpResponse> member_op(Call& c, MemberOp op, std::string account) {
   auto found = co_await managed_account(c, std::move(account), /*own_ok=*/true);
   if (!found) co_return found.error();
   auto acc = &*found;
+  c.target = g->address;
   c.detail = acc->address;
-  auto r = op == MemberOp::add      ? co_await c.admin().add_member(g->address, acc->address)
-           : op == MemberOp::remove ? co_await c.admin().remove_member(g->address, acc->address)
-                                    : co_await c.admin().add_sender(g->address, acc->address);
+  static constexpr store::audited::GroupChange kChange[] = {
+      store::audited::GroupChange::add_member, store::audited::GroupChange::remove_member,
+      store::audited::GroupChange::add_sender};
+  auto r = co_await store::audited::group_member(*c.s.db, kChange[static_cast<int>(op)], g->address,
+                                                 acc->address, c.entry());
   if (!r) co_return store_fail(r.error(), "member " + acc->address);
+  c.audit_written = true;
   static constexpr const char* kDone[] = {"added", "removed", "may send"};
   co_return ok(
       {{"group", g->address}, {"account", acc->address}, {kDone[static_cast<int>(op)], true}});
@@ -119,8 +124,10 @@ awaitable<HttpResponse> group_add(Call& c) {
 awaitable<HttpResponse> group_delete(Call& c) {
   auto g = co_await scoped_group(c);
   if (!g) co_return fail(404, "group not found");
-  auto r = co_await c.admin().delete_group(g->address);
+  c.target = g->address;
+  auto r = co_await store::audited::delete_group(*c.s.db, g->address, c.entry());
   if (!r) co_return store_fail(r.error(), "group");
+  c.audit_written = true;
   co_return ok({{"deleted", g->address}});
 }
 
@@ -144,9 +151,11 @@ awaitable<HttpResponse> group_policy(Call& c) {
   if (!policy) co_return fail(400, "send_policy is anyone, domain, members or senders");
   auto g = co_await scoped_group(c);
   if (!g) co_return fail(404, "group not found");
+  c.target = g->address;
   c.detail = std::string("send_policy ") + policy_name(*policy);
-  auto r = co_await c.admin().set_send_policy(g->address, *policy);
+  auto r = co_await store::audited::set_send_policy(*c.s.db, g->address, *policy, c.entry());
   if (!r) co_return store_fail(r.error(), "group");
+  c.audit_written = true;
   co_return ok({{"group", g->address}, {"send_policy", policy_name(*policy)}});
 }
 

@@ -8,6 +8,7 @@
 #include "api.hpp"
 #include "core/asio.hpp"
 #include "core/text.hpp"
+#include "store/admin_audited.hpp"
 
 namespace govmail::admin::api {
 namespace {
@@ -76,11 +77,14 @@ awaitable<HttpResponse> bulk_status(Call& c, store::AccountStatus status) {
     }
     (admins->contains(address) ? refused : allowed).push_back(address);
   }
-  auto missing = co_await c.admin().set_status_many(allowed, status);
+  c.target = std::to_string(list.size()) + " addresses";
+  c.detail = std::to_string(allowed.size()) + " to " + status_name(status) + ", " +
+             std::to_string(refused.size()) + " refused";
+  auto missing = co_await store::audited::set_status_many(*c.s.db, allowed, status, c.entry());
   if (!missing) co_return store_fail(missing.error(), "bulk status change");
+  c.audit_written = true;
   missing->insert(missing->end(), hidden.begin(), hidden.end());
   std::size_t changed = list.size() - missing->size() - refused.size();
-  c.target = std::to_string(list.size()) + " addresses";
   c.detail = std::to_string(changed) + " " + status_name(status) + ", " +
              std::to_string(missing->size()) + " not found, " + std::to_string(refused.size()) +
              " refused";
@@ -105,8 +109,9 @@ awaitable<HttpResponse> account_rename(Call& c) {
     co_return fail(400, "expected {\"address\": \"local@domain\", \"keep_alias\"?}");
   c.detail = "to " + to + (keep ? " (old address kept as alias)" : "");
   if (auto refused = co_await refuse_new_address(c, to)) co_return *refused;
-  auto r = co_await c.admin().rename_account(acc->id, to, keep);
+  auto r = co_await store::audited::rename_account(*c.s.db, acc->id, to, keep, c.entry());
   if (!r) co_return store_fail(r.error(), "address " + to);
+  c.audit_written = true;
   co_return ok({{"address", to}, {"old_address", acc->address}, {"keep_alias", keep}});
 }
 
@@ -131,8 +136,9 @@ awaitable<HttpResponse> account_profile(Call& c) {
                              : acc->position;
   if (name.empty()) co_return fail(400, "name: must not be empty");
   c.detail = "name '" + name + "' unit " + unit.value_or("-") + " position '" + position + "'";
-  auto r = co_await c.admin().set_profile(acc->id, name, unit, position);
+  auto r = co_await store::audited::set_profile(*c.s.db, acc->id, name, unit, position, c.entry());
   if (!r) co_return store_fail(r.error(), "account or unit");
+  c.audit_written = true;
   auto now = co_await c.dir().get_account(acc->id);
   if (!now) co_return store_fail(now.error(), "account");
   co_return ok(account_json(*now));

@@ -67,9 +67,9 @@ constexpr Route kRoutes[] = {
     {"DELETE", "admins/:address", "admins.revoke", Access::province, admins_revoke},
     {"POST", "admins/:address/totp", "admins.totp", Access::province, admins_totp},
     {"POST", "purge", "account.purge", Access::province, account_purge},
-    {"GET", "archive", "archive.search", Access::audit, archive_search},
     {"GET", "archive/journal", "archive.search", Access::audit, journal_search},
     {"GET", "archive/journal/:id", "archive.view", Access::audit, journal_view},
+    {"GET", "archive/export", "archive.export", Access::audit, journal_export},
     {"GET", "audit", "audit.list", Access::audit, audit_list, false},
     {"GET", "audit/log", "audit.list", Access::audit, audit_query, false},
     {"GET", "queue", "queue.list", Access::province, queue_list, false},
@@ -142,7 +142,7 @@ awaitable<HttpResponse> dispatch(Shared& s, const HttpRequest& req) {
     out.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"govmail admin\"");
     co_return out;
   }
-  Call call{s, req, std::move(params), std::move(*who), json(), {}, {}};
+  Call call{s, req, std::move(params), std::move(*who), json(), {}, {}, route->action, false};
   if (req.header("Content-Type").starts_with("application/json"))
     call.body = json::parse(req.body, nullptr, false);
   if (!call.params.empty()) call.target = call.params[0];
@@ -151,13 +151,14 @@ awaitable<HttpResponse> dispatch(Shared& s, const HttpRequest& req) {
     out = fail(403, "password change required: POST /admin/api/password first");
   else if (allowed(route->access, call.who.role))
     out = co_await route->run(call);
-  if (route->audited) {
+  if (route->audited && !(call.audit_written && out.status < 400)) {
     store::AuditEntry e{
         0,           0,           call.who.address, req.remote_address, std::string(route->action),
         call.target, call.detail, out.status < 400};
     if (out.status >= 400 && e.detail.empty()) e.detail = "HTTP " + std::to_string(out.status);
     if (!co_await s.db->admin().audit(std::move(e)))
-      co_return fail(503, "the action ran but the audit log could not be written");
+      co_return fail(503, out.status < 400 ? "the action ran but the audit log could not be written"
+                                           : "refused, and the audit log could not be written");
   }
   co_return out;
 }

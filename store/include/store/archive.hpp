@@ -93,6 +93,11 @@ class ArchiveStore {
   virtual awaitable<Result<std::vector<ChainHead>>> heads() = 0;
   virtual awaitable<Result<std::vector<Checkpoint>>> checkpoints() = 0;
   virtual awaitable<Result<void>> add_checkpoint(Checkpoint c) = 0;
+  // The periodic checkpointer's lease (one `serve` per database signs): takes or renews it for
+  // `ttl_seconds`; false while another holder has it.
+  virtual awaitable<Result<bool>> hold_checkpoint_lease(std::string holder,
+                                                        std::int64_t ttl_seconds) = 0;
+  virtual awaitable<Result<void>> drop_checkpoint_lease(std::string holder) = 0;
   // The seq of the entry of `chain` whose hash is `hash` (reordering diagnosis).
   virtual awaitable<Result<std::optional<std::int64_t>>> find_hash(std::string chain,
                                                                    std::string hash) = 0;

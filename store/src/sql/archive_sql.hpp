@@ -58,6 +58,18 @@ inline constexpr pg::Statement kAddCheckpoint{
     "INSERT INTO archive_checkpoints (chain, seq, hash, at, public_key, signature) "
     "VALUES ($1, $2, $3, " GM_AT("$4") ", $5, $6)"};
 
+// Takes or renews the checkpointer lease (migration 0018), like the search indexer's.
+inline constexpr pg::Statement kHoldCheckpointLease{
+    "gm_ar_hold_lease",
+    "INSERT INTO archive_checkpoint_lease (id, holder, expires_at)"
+    " VALUES (1, $1, now() + make_interval(secs => $2::bigint))"
+    " ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at"
+    " WHERE archive_checkpoint_lease.holder = EXCLUDED.holder"
+    " OR archive_checkpoint_lease.expires_at < now() RETURNING holder"};
+
+inline constexpr pg::Statement kDropCheckpointLease{
+    "gm_ar_drop_lease", "DELETE FROM archive_checkpoint_lease WHERE id = 1 AND holder = $1"};
+
 inline constexpr pg::Statement kFindHash{
     "gm_ar_find_hash", "SELECT seq FROM archive_journal WHERE chain = $1 AND hash = $2 LIMIT 1"};
 

@@ -11,6 +11,7 @@
 #include "core/config.hpp"
 #include "store/database.hpp"
 #include "store/jmap_store.hpp"
+#include "store/login_audit.hpp"
 
 namespace govmail::webmail::auth {
 
@@ -86,9 +87,12 @@ awaitable<std::variant<Principal, HttpResponse>> WebAuth::authenticate(const Htt
       co_return HttpResponse::error(403, "passwords are accepted over TLS only");
     core::AuthResult r =
         co_await auth_.verify(basic->username, std::move(basic->password), request.remote_address);
+    // Basic sends the password with every request: a verification the cache answered is the
+    // same client again, not a new login (failures are always audited).
+    if (!r.from_cache || r.outcome != core::AuthOutcome::ok)
+      r = store::audited_login(*db_, "jmap", basic->username, request.remote_address, std::move(r));
     switch (r.outcome) {
       case core::AuthOutcome::ok:
-        db_->note_login(r.account_id);
         co_return Principal{r.account_id, r.address, Principal::Via::basic, {}};
       case core::AuthOutcome::locked_out:
         co_return locked_out(r.retry_after);
@@ -136,6 +140,7 @@ awaitable<HttpResponse> WebAuth::login(const HttpRequest& request) {
   std::string password = body["password"].get<std::string>();
   body = Json();  // the password leaves memory with `password` below
   core::AuthResult r = co_await auth_.verify(username, std::move(password), request.remote_address);
+  r = store::audited_login(*db_, "jmap", username, request.remote_address, std::move(r));
   switch (r.outcome) {
     case core::AuthOutcome::ok:
       break;
@@ -157,7 +162,6 @@ awaitable<HttpResponse> WebAuth::login(const HttpRequest& request) {
       co_return HttpResponse::error(401, "invalid credentials");
     co_return HttpResponse::error(503, "temporarily unavailable; try later");
   }
-  db_->note_login(r.account_id);
   spdlog::info("jmap: login {} from {}", r.address, request.remote_address);
   Json out{{"accountId", "a" + std::to_string(r.account_id)},
            {"username", r.address},

@@ -1,0 +1,94 @@
+#include "checkpointer.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <random>
+
+#include "admin/archive.hpp"
+#include "core/asio.hpp"
+#include "core/spawn.hpp"
+#include "store/archive.hpp"
+
+namespace govmail::app {
+namespace {
+
+std::string make_holder() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::random_device rd;
+  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(rd());
+}
+
+}  // namespace
+
+struct Checkpointer::Impl {
+  Impl(Executor e, const core::Config& c, std::shared_ptr<store::Database> d)
+      : cfg(c), db(std::move(d)), timer(asio::make_strand(e)) {}
+  const core::Config& cfg;
+  std::shared_ptr<store::Database> db;
+  asio::steady_timer timer;
+  std::atomic<bool> stopped{false};
+  std::string holder = make_holder();
+  std::atomic<bool> leader{false};
+
+  // One round: the lease (held for two intervals, renewed every one), then the signatures.
+  awaitable<void> round() {
+    auto store = store::archive_of(*db);
+    const auto ttl = 2 * admin::archive::kCheckpointInterval.count() + 30;
+    auto lease = co_await store->hold_checkpoint_lease(holder, ttl);
+    if (!lease || !*lease) {
+      if (leader) spdlog::info("archive: checkpointer lease lost");
+      leader = false;
+      co_return;
+    }
+    if (!leader) spdlog::info("archive: this process signs the checkpoints ({})", holder);
+    leader = true;
+    std::string error;
+    auto key = admin::archive::load_or_create_key(admin::archive::key_path(cfg), error);
+    if (!key) {
+      spdlog::error("archive: no checkpoint: {}", error);
+      co_return;
+    }
+    auto n = co_await admin::archive::checkpoint(*store, *key);
+    if (!n)
+      spdlog::warn("archive: checkpoint failed: {}", store::to_string(n.error()));
+    else if (*n > 0)
+      spdlog::info("archive: {} checkpoint(s) signed", *n);
+  }
+
+  static awaitable<void> loop(std::shared_ptr<Impl> self) {
+    while (!self->stopped) {
+      co_await self->round();
+      if (self->stopped) break;
+      self->timer.expires_after(admin::archive::kCheckpointInterval);
+      boost::system::error_code ec;
+      co_await self->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+  }
+};
+
+Checkpointer::Checkpointer(Executor ex, const core::Config& cfg,
+                           std::shared_ptr<store::Database> db)
+    : impl_(std::make_shared<Impl>(std::move(ex), cfg, std::move(db))) {}
+
+Checkpointer::~Checkpointer() {
+  impl_->stopped = true;
+}
+
+void Checkpointer::start() {
+  asio::co_spawn(impl_->timer.get_executor(), Impl::loop(impl_),
+                 core::LogExit("archive: checkpointer"));
+}
+
+awaitable<void> Checkpointer::stop() {
+  if (impl_->stopped.exchange(true)) co_return;
+  asio::post(impl_->timer.get_executor(), [impl = impl_] { impl->timer.cancel(); });
+  if (impl_->leader) {
+    auto store = store::archive_of(*impl_->db);
+    co_await store->drop_checkpoint_lease(impl_->holder);
+  }
+}
+
+}  // namespace govmail::app

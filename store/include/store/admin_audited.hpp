@@ -1,0 +1,49 @@
+// Administrative changes whose audit entry commits in the same transaction as the change
+// (docs/ARCHIVE.md): no change without its entry, no entry without its change. The entry is
+// written with ok = true; when its insert fails, the change rolls back and the call fails.
+// The AdminStore methods of the same names change without an entry (tests, import internals).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/awaitable_fwd.hpp"
+#include "store/admin_store.hpp"
+#include "store/database.hpp"
+
+namespace govmail::store::audited {
+
+awaitable<Result<void>> set_account_status(Database& db, AccountId id, AccountStatus status,
+                                           AuditEntry entry);
+// Returns the addresses not found, like AdminStore::set_status_many.
+awaitable<Result<std::vector<std::string>>> set_status_many(Database& db,
+                                                            std::vector<std::string> addresses,
+                                                            AccountStatus status, AuditEntry entry);
+awaitable<Result<void>> set_admin(Database& db, AccountId id, AdminRole role,
+                                  std::vector<std::string> units, AuditEntry entry);
+awaitable<Result<void>> remove_admin(Database& db, AccountId id, AuditEntry entry);
+awaitable<Result<void>> set_quota(Database& db, AccountId id, std::uint64_t quota_bytes,
+                                  AuditEntry entry);
+awaitable<Result<void>> set_profile(Database& db, AccountId id, std::string display_name,
+                                    std::optional<std::string> unit_code, std::string position,
+                                    AuditEntry entry);
+
+// Adding a member or a sender that is already there succeeds (and is recorded); removing a
+// member that is not there is not_found.
+enum class GroupChange { add_member, remove_member, add_sender };
+awaitable<Result<void>> group_member(Database& db, GroupChange change, std::string group,
+                                     std::string account, AuditEntry entry);
+awaitable<Result<void>> set_send_policy(Database& db, std::string group, SendPolicy policy,
+                                        AuditEntry entry);
+awaitable<Result<void>> delete_group(Database& db, std::string group, AuditEntry entry);
+awaitable<Result<void>> rename_account(Database& db, AccountId id, std::string new_address,
+                                       bool keep_alias, AuditEntry entry);
+// `alias` already normalised (admin::normalise_address); exists when an account or group has it.
+awaitable<Result<void>> add_alias(Database& db, std::string alias, AccountId target,
+                                  AuditEntry entry);
+awaitable<Result<void>> remove_alias(Database& db, std::string alias, AuditEntry entry);
+awaitable<Result<void>> remove_app_password(Database& db, AccountId id, std::string name,
+                                            AuditEntry entry);
+
+}  // namespace govmail::store::audited
