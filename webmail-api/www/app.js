@@ -253,7 +253,7 @@ function renderList() {
           },
           el('span', { class: 'who', text: (inSent ? who(e.to) : who(e.from)) || '—' }),
           el('span', { class: 'when', text: formatDate(e.receivedAt) }),
-          el('span', { class: 'subject' }, flagged ? el('span', { class: 'flag', title: t('flag'), text: '⚑ ' }) : null, e.hasAttachment ? el('span', { class: 'clip', title: t('attachments'), text: t('attachmentBadge') }) : null, e.subject || t('noSubject')),
+          el('span', { class: 'subject' }, flagged ? el('span', { class: 'flag', title: t('flag'), text: '⚑ ' }) : null, e.hasAttachment ? el('span', { class: 'clip', title: t('attachments'), text: t('attachmentBadge') }) : null, ...(state.snippets?.get(id)?.subject ? highlighted(state.snippets.get(id).subject) : [e.subject || t('noSubject')])),
           state.snippets?.get(id)?.preview ? el('span', { class: 'preview' }, ...highlighted(state.snippets.get(id).preview)) : el('span', { class: 'preview', text: e.preview || '' }),
         );
       }),
