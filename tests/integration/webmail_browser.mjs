@@ -225,7 +225,9 @@ async function main() {
     await page.click('#c-send');
     await page.waitForSelector('#compose', { state: 'hidden', timeout: 20_000 });
     const got = await ask('imap-subject', { subject: cfg.sendSubject });
-    return { ok: got === 'found', detail: `IMAP (peer's INBOX): ${got}` };
+    // Filed by the same request's onSuccessUpdateEmail: in Sent only, no longer a draft.
+    const filed = await ask('sent-filed', { subject: cfg.sendSubject });
+    return { ok: got === 'found' && filed === 'filed', detail: `IMAP (peer's INBOX): ${got}; sender's copy: ${filed}` };
   });
 
   await step('draft-autosave', page, async () => {

@@ -687,21 +687,17 @@ async function send() {
   $('c-send').disabled = true;
   try {
     const sent = state.byRole.sent?.id;
+    // Once sent: out of Drafts into Sent, no longer a draft, in the same request (RFC 8621
+    // 7.5 onSuccessUpdateEmail; the server answers that implicit Email/set after ours).
+    const afterSend = sent ? { onSuccessUpdateEmail: { '#s': { mailboxIds: { [sent]: true }, keywords: { $seen: true } } } } : {};
     const r = await jmap.batch([
       ['Email/set', { create: { m: emailObject() }, destroy: draft.id ? [draft.id] : undefined }, 'e'],
-      ['EmailSubmission/set', { create: { s: { identityId: state.identity?.id, emailId: '#m' } } }, 's'],
+      ['EmailSubmission/set', { create: { s: { identityId: state.identity?.id, emailId: '#m' } }, ...afterSend }, 's'],
     ]);
     if (r.e instanceof Error) throw r.e;
     if (r.e.notCreated?.m) throw new JmapError(r.e.notCreated.m.type, r.e.notCreated.m.description);
     if (r.s instanceof Error) throw r.s;
     if (r.s.notCreated?.s) throw new JmapError(r.s.notCreated.s.type, r.s.notCreated.s.description);
-    // Sent: out of Drafts into Sent, no longer a draft. A second request once the submission
-    // is known to have succeeded (onSuccessUpdateEmail does the same in one request, but
-    // govmail's answers it with invalidArguments today: see docs/WEBMAIL.md).
-    const sentId = r.e.created?.m?.id;
-    if (sent && sentId) {
-      await jmap.call('Email/set', { update: { [sentId]: { mailboxIds: { [sent]: true }, keywords: { $seen: true } } } }).catch(() => {});
-    }
     draft.id = null;
     draft.dirty = false;
     $('compose').close();
