@@ -206,7 +206,8 @@ awaitable<void> resolve_text_conditions(store::EmailFilter& filter, RequestConte
   std::size_t n = 0, longest = 0;
   count_conditions(filter, n, longest);
   if (n == 0) co_return;
-  const auto& limits = ctx.cfg->search;
+  static const core::SearchConfig kDefaults;  // a context without a config (tests)
+  const auto& limits = ctx.cfg ? ctx.cfg->search : kDefaults;
   if (n > limits.max_query_terms)
     throw MethodError{"unsupportedFilter", "Too many text conditions (search.max_query_terms)"};
   if (longest > limits.max_query_bytes)
