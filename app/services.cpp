@@ -1,6 +1,7 @@
 #include "services.hpp"
 
 #include "admin/api.hpp"
+#include "core/http_server.hpp"
 #include "imap/backend.hpp"
 #include "imap/service.hpp"
 #include "pop3/backend.hpp"
@@ -8,7 +9,6 @@
 #include "smtp/backend.hpp"
 #include "smtp/inbound_auth.hpp"
 #include "smtp/service.hpp"
-#include "core/http_server.hpp"
 #include "webmail/files.hpp"
 #include "webmail/jmap.hpp"
 
@@ -28,8 +28,10 @@ Result<void, std::string> add_http(core::Server& server, const Services& s) {
     co_return report;
   });
   admin::register_admin_api(http->router(), {s.cfg, s.db, s.auth, s.search});  // /admin/api
-  webmail::register_jmap(http->router(), {s.cfg, s.db, s.auth, s.sessions});  // JMAP, webmail
-  webmail::register_webmail_files(http->router());  // the webmail at /
+  webmail::register_jmap(http->router(),
+                         {s.cfg, s.db, s.auth, s.sessions,
+                          s.cfg.search.use_index ? s.search : nullptr});  // JMAP, webmail
+  webmail::register_webmail_files(http->router());                        // the webmail at /
   struct Spec {
     const char* name;
     const std::vector<std::string>& listen;

@@ -367,6 +367,7 @@ const std::vector<Entry>& schema() {
 
       boolean<&C::smtp, &SmtpConfig::check_authentication>("smtp.check_authentication", "MX: check SPF, DKIM and DMARC and write Authentication-Results (DNS through outbound.resolvers)"),
       choice<&C::smtp, &SmtpConfig::dmarc_reject>("smtp.dmarc_reject", {"reject", "junk"}, "a message failing DMARC of a domain with p=reject: refused with 550 5.7.1, or put in Junk"),
+      duration<&C::smtp, &SmtpConfig::vacation_resend_after>("smtp.vacation_resend_after", 60s, 365 * 24h, "a vacation auto-reply answers the same sender again after this long at the earliest (seconds; RFC 3834 suggests 7 days)"),
       boolean<&C::smtp, &SmtpConfig::vrfy>("smtp.vrfy", "VRFY answers whether a local address exists, on submission after AUTH only; false = 252 to everyone"),
 
       boolean<&C::outbound, &OutboundConfig::enabled>("outbound.enabled", "queue workers deliver remote mail in this process"),

@@ -1,7 +1,5 @@
 #include "text_match.hpp"
 
-#include <string.h>  // memmem (glibc)
-
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -19,19 +17,7 @@ bool is_ascii(std::string_view s) {
   return true;
 }
 
-// Substring search in linear time whatever the strings (a client chooses the needle):
-// std::string::find is quadratic on "aaa...ab" in "aaa...a" (and libstdc++'s
-// boyer_moore_searcher is quadratic to build); glibc's memmem uses the Two-Way algorithm.
-bool has(std::string_view hay, std::string_view needle) {
-  if (needle.empty()) return true;
-  return memmem(hay.data(), hay.size(), needle.data(), needle.size()) != nullptr;
-}
-
 }  // namespace
-
-std::string fold_case(std::string_view utf8) {
-  return core::fold_case(utf8);
-}
 
 std::string casemap_key(std::string_view utf8) {
   if (is_ascii(utf8)) {
@@ -50,29 +36,6 @@ std::string casemap_key(std::string_view utf8) {
   std::string out;
   (U_SUCCESS(status) ? decomposed : titled).toUTF8String(out);
   return out;
-}
-
-Needle::Needle(std::string_view utf8) : folded(fold_case(utf8)) {
-  plain = core::fold_vietnamese(utf8) == folded;
-}
-
-FoldedText FoldedText::prefolded(std::string cased, std::string plain, bool ascii) {
-  FoldedText t;
-  t.cased_ = std::move(cased);
-  if (!ascii) t.plain_ = std::move(plain);
-  t.ascii_ = ascii;
-  return t;
-}
-
-bool FoldedText::contains(const Needle& n) {
-  if (n.folded.empty()) return true;
-  if (!cased_) cased_ = fold_case(decoded_);
-  if (has(*cased_, n.folded)) return true;
-  if (!n.plain) return false;
-  if (!ascii_) ascii_ = is_ascii(decoded_);
-  if (*ascii_) return false;
-  if (!plain_) plain_ = core::fold_vietnamese(decoded_);
-  return has(*plain_, n.folded);
 }
 
 std::string decoded_header_text(std::string_view block, std::string_view only) {

@@ -181,6 +181,7 @@ awaitable<Reply> deliver(Session::Impl& s) {
   if (report)
     spdlog::info("smtp tx id={} DSN for group member(s) over quota stored for <{}>", s.tx.queue_id,
                  core::log_safe(s.tx.from.address, 80));
+  co_await send_vacation_replies(s);
   co_return Reply{250, "2.0.0", "Ok: queued as " + s.tx.queue_id};
 }
 

@@ -88,6 +88,7 @@ SessionConfig SessionConfig::from(const core::Config& c, Mode mode, bool starttl
   s.line_max = c.limits.smtp_line_max;
   s.data_line_max = c.limits.smtp_data_line_max;
   s.sender_domains_max = c.limits.smtp_sender_domains_max;
+  s.vacation_resend_after = c.smtp.vacation_resend_after;
   s.max_commands_before_mail = c.limits.smtp_max_commands_before_mail;
   s.max_bad_commands = c.limits.max_bad_commands;
   s.command_timeout = c.limits.smtp_command_timeout;

@@ -27,9 +27,10 @@ struct Recipient {
 
 struct LocalAccount {
   store::RecipientAccount account;
-  bool only_via_group = true;  // reached only through a group (may be dropped when full)
-  std::string group;           // that group's address, as given
-  bool notify_failure = true;  // that RCPT's NOTIFY= asks for failure reports
+  bool only_via_group = true;             // reached only through a group (may be dropped when full)
+  std::string group;                      // that group's address, as given
+  bool notify_failure = true;             // that RCPT's NOTIFY= asks for failure reports
+  std::vector<std::string> addressed_as;  // RCPT addresses that reached it directly
 };
 
 // A group member left out because its mailbox is full: the sender gets a DSN (bounce.cpp).
@@ -162,6 +163,8 @@ awaitable<void> finish_chunk(Session::Impl& s);
 // Before the delivery: the DSN to the envelope sender for the group members left out, added to
 // `message` as a companion (one transaction). A reply when the sender could not be looked up.
 awaitable<std::optional<Reply>> attach_bounce(Session::Impl& s, store::Delivery& message);
+// After the message committed: the vacation responses of its local recipients (vacation.cpp).
+awaitable<void> send_vacation_replies(Session::Impl& s);
 // RFC 3461: with NOTIFY= given, failures are reported only when it names FAILURE.
 inline bool notify_failure(std::string_view notify) {
   return notify.empty() || notify.find("FAILURE") != std::string_view::npos;

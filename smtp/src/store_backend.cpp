@@ -4,6 +4,7 @@
 #include "smtp/backend.hpp"
 #include "store/database.hpp"
 #include "store/login_audit.hpp"
+#include "store/mail_store.hpp"
 #include "store/mailbox_store.hpp"
 
 namespace govmail::smtp {
@@ -49,6 +50,11 @@ class StoreBackend final : public Backend {
       store::Delivery d, store::JournalInfo journal) override {
     co_return co_await store::deliver_journaled(db_->mailboxes(), std::move(d), std::move(journal));
   }
+  awaitable<store::Result<std::optional<store::VacationResponse>>> claim_vacation_reply(
+      store::AccountId account, std::string sender, std::int64_t resend_after_seconds) override {
+    co_return co_await db_->mail().claim_vacation_reply(account, std::move(sender),
+                                                        resend_after_seconds);
+  }
 
  private:
   std::shared_ptr<store::Database> db_;
@@ -56,6 +62,11 @@ class StoreBackend final : public Backend {
 };
 
 }  // namespace
+
+awaitable<store::Result<std::optional<store::VacationResponse>>> Backend::claim_vacation_reply(
+    store::AccountId, std::string, std::int64_t) {
+  co_return std::optional<store::VacationResponse>();
+}
 
 std::shared_ptr<Backend> make_store_backend(std::shared_ptr<store::Database> db,
                                             core::AuthService& auth) {

@@ -55,8 +55,8 @@ class QueryBuilder {
         {"$seen", 1}, {"$answered", 2}, {"$flagged", 4}, {"$deleted", 8}, {"$draft", 16}};
     for (auto [name, bit] : kSystem)
       if (kw == name) return "(" + alias + ".flags & " + std::to_string(bit) + " <> 0)";
-    return "EXISTS (SELECT 1 FROM unnest(" + alias + ".keywords) k WHERE lower(k) = " +
-           param(kw) + ")";
+    return "EXISTS (SELECT 1 FROM unnest(" + alias + ".keywords) k WHERE lower(k) = " + param(kw) +
+           ")";
   }
   std::string has_keyword(const std::string& kw) {
     return "EXISTS (SELECT 1 FROM mailbox_entries i WHERE i.account_id = $1 AND "
@@ -113,7 +113,8 @@ class QueryBuilder {
           param(std::to_string(*f.in_mailbox)) + "::bigint)");
     if (!f.in_mailbox_other_than.empty()) {
       std::string arr = "{";
-      for (auto id : f.in_mailbox_other_than) arr += (arr.size() > 1 ? "," : "") + std::to_string(id);
+      for (auto id : f.in_mailbox_other_than)
+        arr += (arr.size() > 1 ? "," : "") + std::to_string(id);
       c.push_back(
           "EXISTS (SELECT 1 FROM mailbox_entries i WHERE i.account_id = $1 AND "
           "i.message_id = x.message_id AND i.mailbox_id <> ALL (" +
@@ -153,6 +154,11 @@ class QueryBuilder {
                   " OR m.subject ILIKE " + like(t) + " OR " + body(t) + ")");
     }
     if (f.header_name) c.push_back(header(*f.header_name, f.header_value));
+    if (f.message_ids) {
+      std::string arr = "{";
+      for (auto id : *f.message_ids) arr += (arr.size() > 1 ? "," : "") + std::to_string(id);
+      c.push_back("x.message_id = ANY (" + param(arr + "}") + "::bigint[])");
+    }
     if (c.empty()) return "TRUE";
     std::string s;
     for (const auto& one : c) s += (s.empty() ? "" : " AND ") + one;
@@ -184,8 +190,7 @@ std::string sort_expression(EmailSort k) {
 
 std::string order_by(const std::vector<EmailSortKey>& sort) {
   std::string s;
-  for (const auto& k : sort)
-    s += sort_expression(k.key) + (k.ascending ? " ASC, " : " DESC, ");
+  for (const auto& k : sort) s += sort_expression(k.key) + (k.ascending ? " ASC, " : " DESC, ");
   if (sort.empty()) s = "m.internal_date DESC, ";
   return s + "x.message_id DESC";
 }
@@ -249,10 +254,11 @@ EmailQuerySql email_query_sql(const EmailFilter& filter, const std::vector<Email
       where;
   EmailQuerySql q;
   if (collapse_threads)
-    q.sql = "SELECT message_id, thread_id FROM (SELECT x.message_id, x.thread_id, "
-            "row_number() OVER (PARTITION BY x.thread_id ORDER BY " +
-            order + ") AS rn, row_number() OVER (ORDER BY " + order + ") AS pos " + base +
-            ") y WHERE rn = 1 ORDER BY pos";
+    q.sql =
+        "SELECT message_id, thread_id FROM (SELECT x.message_id, x.thread_id, "
+        "row_number() OVER (PARTITION BY x.thread_id ORDER BY " +
+        order + ") AS rn, row_number() OVER (ORDER BY " + order + ") AS pos " + base +
+        ") y WHERE rn = 1 ORDER BY pos";
   else
     q.sql = "SELECT x.message_id, x.thread_id " + base + " ORDER BY " + order;
   q.params = b.take_params();
@@ -339,8 +345,7 @@ awaitable<Result<std::vector<ThreadCounts>>> PgMailStore::thread_counts(AccountI
   co_return out;
 }
 
-awaitable<Result<std::vector<MessageId>>> PgMailStore::added_before(AccountId account,
-                                                                    ModSeq since,
+awaitable<Result<std::vector<MessageId>>> PgMailStore::added_before(AccountId account, ModSeq since,
                                                                     std::vector<MessageId> ids) {
   std::vector<MessageId> out;
   if (ids.empty()) co_return out;
@@ -353,8 +358,7 @@ awaitable<Result<std::vector<MessageId>>> PgMailStore::added_before(AccountId ac
 }
 
 awaitable<Result<std::string>> PgMailStore::search_text(AccountId account, MessageId id) {
-  auto rows =
-      co_await run(*pool_, sql::kSearchText, Params().num(account).num(id), "search text");
+  auto rows = co_await run(*pool_, sql::kSearchText, Params().num(account).num(id), "search text");
   if (!rows) co_return unexpected(rows.error());
   co_return rows->size() ? std::string(rows->get(0, 0)) : std::string();
 }
@@ -382,9 +386,9 @@ awaitable<Result<void>> PgMailStore::set_vacation(AccountId account, VacationRes
 
 awaitable<Result<std::optional<VacationResponse>>> PgMailStore::claim_vacation_reply(
     AccountId account, std::string sender, std::int64_t resend_after_seconds) {
-  auto rows = co_await run(
-      *pool_, sql::kClaimVacation,
-      Params().num(account).text(std::move(sender)).num(resend_after_seconds), "claim vacation");
+  auto rows = co_await run(*pool_, sql::kClaimVacation,
+                           Params().num(account).text(std::move(sender)).num(resend_after_seconds),
+                           "claim vacation");
   if (!rows) co_return unexpected(rows.error());
   if (rows->size() == 0) co_return std::optional<VacationResponse>();
   co_return std::optional<VacationResponse>(parse_vacation(*rows, 0));

@@ -225,7 +225,9 @@ async function main() {
     await page.click('#c-send');
     await page.waitForSelector('#compose', { state: 'hidden', timeout: 20_000 });
     const got = await ask('imap-subject', { subject: cfg.sendSubject });
-    return { ok: got === 'found', detail: `IMAP (peer's INBOX): ${got}` };
+    // Filed by the same request's onSuccessUpdateEmail: in Sent only, no longer a draft.
+    const filed = await ask('sent-filed', { subject: cfg.sendSubject });
+    return { ok: got === 'found' && filed === 'filed', detail: `IMAP (peer's INBOX): ${got}; sender's copy: ${filed}` };
   });
 
   await step('draft-autosave', page, async () => {
@@ -275,11 +277,12 @@ async function main() {
       await page.waitForTimeout(300);
       subjects = await listSubjects(page);
     }
+    // SearchSnippet/get marks the accented words that the unaccented query matched.
+    const marked = await page.$$eval('#messages .message mark', (els) => els.map((e) => e.textContent));
     await shot(page, '10-search');
     await page.click('#clear-search');
     await page.waitForSelector('#messages .message');
-    const marked = await page.$$eval('#messages .message mark', (els) => els.map((e) => e.textContent));
-    return { ok: subjects.some((s) => s.includes(cfg.plainSubject)), detail: `"${cfg.foldedQuery}" -> ${JSON.stringify(subjects)} after ${tries} searches; highlighted ${JSON.stringify(marked)}` };
+    return { ok: subjects.some((s) => s.includes(cfg.plainSubject)) && marked.includes('Công văn số 45'), detail: `"${cfg.foldedQuery}" -> ${JSON.stringify(subjects)} after ${tries} searches; highlighted ${JSON.stringify(marked)}` };
   });
 
   await step('push', page, async () => {

@@ -386,6 +386,16 @@ def answer(want, msg, cfg, srv, imap_port, api):
               files[cfg["replyFileName"]].strip() == cfg["replyFileText"].strip() and
               cfg["replyBody"] in body and m["In-Reply-To"] == f"<cv45@{DOMAIN}>")
         return "found" if ok else f"wrong: attachments {names}, In-Reply-To {m['In-Reply-To']}"
+    if want == "sent-filed":
+        kind, boxes = api.call("Mailbox/get", {"ids": None}, [MAIL])
+        role = {m.get("role"): m["id"] for m in boxes.get("list", [])}
+        kind, q = api.call("Email/query", {"filter": {"subject": msg["subject"]}}, [MAIL])
+        kind, got = api.call("Email/get", {"ids": q.get("ids", []),
+                                           "properties": ["mailboxIds", "keywords"]}, [MAIL])
+        copies = got.get("list", [])
+        ok = (len(copies) == 1 and copies[0]["mailboxIds"] == {role.get("sent"): True} and
+              "$draft" not in copies[0]["keywords"])
+        return "filed" if ok else json.dumps(copies)
     if want == "deliver-push":
         deliver(srv, push_message())
         return "ok"

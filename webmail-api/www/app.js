@@ -253,7 +253,7 @@ function renderList() {
           },
           el('span', { class: 'who', text: (inSent ? who(e.to) : who(e.from)) || '—' }),
           el('span', { class: 'when', text: formatDate(e.receivedAt) }),
-          el('span', { class: 'subject' }, flagged ? el('span', { class: 'flag', title: t('flag'), text: '⚑ ' }) : null, e.hasAttachment ? el('span', { class: 'clip', title: t('attachments'), text: t('attachmentBadge') }) : null, e.subject || t('noSubject')),
+          el('span', { class: 'subject' }, flagged ? el('span', { class: 'flag', title: t('flag'), text: '⚑ ' }) : null, e.hasAttachment ? el('span', { class: 'clip', title: t('attachments'), text: t('attachmentBadge') }) : null, ...(state.snippets?.get(id)?.subject ? highlighted(state.snippets.get(id).subject) : [e.subject || t('noSubject')])),
           state.snippets?.get(id)?.preview ? el('span', { class: 'preview' }, ...highlighted(state.snippets.get(id).preview)) : el('span', { class: 'preview', text: e.preview || '' }),
         );
       }),
@@ -687,21 +687,17 @@ async function send() {
   $('c-send').disabled = true;
   try {
     const sent = state.byRole.sent?.id;
+    // Once sent: out of Drafts into Sent, no longer a draft, in the same request (RFC 8621
+    // 7.5 onSuccessUpdateEmail; the server answers that implicit Email/set after ours).
+    const afterSend = sent ? { onSuccessUpdateEmail: { '#s': { mailboxIds: { [sent]: true }, keywords: { $seen: true } } } } : {};
     const r = await jmap.batch([
       ['Email/set', { create: { m: emailObject() }, destroy: draft.id ? [draft.id] : undefined }, 'e'],
-      ['EmailSubmission/set', { create: { s: { identityId: state.identity?.id, emailId: '#m' } } }, 's'],
+      ['EmailSubmission/set', { create: { s: { identityId: state.identity?.id, emailId: '#m' } }, ...afterSend }, 's'],
     ]);
     if (r.e instanceof Error) throw r.e;
     if (r.e.notCreated?.m) throw new JmapError(r.e.notCreated.m.type, r.e.notCreated.m.description);
     if (r.s instanceof Error) throw r.s;
     if (r.s.notCreated?.s) throw new JmapError(r.s.notCreated.s.type, r.s.notCreated.s.description);
-    // Sent: out of Drafts into Sent, no longer a draft. A second request once the submission
-    // is known to have succeeded (onSuccessUpdateEmail does the same in one request, but
-    // govmail's answers it with invalidArguments today: see docs/WEBMAIL.md).
-    const sentId = r.e.created?.m?.id;
-    if (sent && sentId) {
-      await jmap.call('Email/set', { update: { [sentId]: { mailboxIds: { [sent]: true }, keywords: { $seen: true } } } }).catch(() => {});
-    }
     draft.id = null;
     draft.dirty = false;
     $('compose').close();

@@ -97,6 +97,9 @@ struct SmtpConfig {
   // DNS timeout from [outbound]).
   bool check_authentication = true;
   std::string dmarc_reject = "reject";  // p=reject failures: "reject" (550 5.7.1) or "junk"
+  // A vacation response (JMAP VacationResponse) answers one sender again after this long at
+  // the earliest, within one setting of it (RFC 3834 5.1: at most once per period; 7 days).
+  std::chrono::seconds vacation_resend_after{std::chrono::hours(7 * 24)};
 };
 
 // A static route for outbound mail (outbound.routes), one string each:
@@ -108,33 +111,33 @@ struct SmtpConfig {
 // auth= sends AUTH PLAIN, only over TLS.
 struct OutboundRoute {
   std::string pattern;
-  std::string host;  // "" = MX lookup
+  std::string host;        // "" = MX lookup
   std::uint16_t port = 0;  // 0 = outbound.smtp_port
-  std::string tls;   // "" = outbound.tls
+  std::string tls;         // "" = outbound.tls
   std::string auth_user;
   std::string auth_password;
 };
 std::optional<OutboundRoute> parse_outbound_route(std::string_view text);
 
 struct OutboundConfig {
-  bool enabled = true;  // queue workers in `govmail serve`
+  bool enabled = true;                 // queue workers in `govmail serve`
   std::vector<std::string> resolvers;  // "IP" or "IP@PORT"; empty = /etc/resolv.conf
   std::chrono::milliseconds dns_timeout{10000};
-  std::uint16_t smtp_port = 25;  // port of remote MX hosts
+  std::uint16_t smtp_port = 25;       // port of remote MX hosts
   std::string tls = "opportunistic";  // default policy: none, opportunistic, required, verify
-  std::vector<std::string> routes;  // OutboundRoute strings, first match wins
-  std::size_t max_connections = 100;            // open outbound connections per process
+  std::vector<std::string> routes;    // OutboundRoute strings, first match wins
+  std::size_t max_connections = 100;  // open outbound connections per process
   std::size_t max_connections_per_domain = 10;  // per destination domain
   std::size_t max_rcpts_per_transaction = 100;  // RFC 5321 4.5.3.1.8: servers take at least 100
   std::size_t max_messages_per_connection = 100;
   std::chrono::milliseconds connection_idle{2000};  // a connection waits this long for more mail
   std::size_t claim_batch = 200;                    // recipients claimed per query
   std::chrono::milliseconds poll_interval{1000};    // queue polled this often when idle
-  std::chrono::seconds lease{1800};  // a claimed recipient is due again after this
-  std::chrono::seconds retry_min{300};   // first retry; doubled per attempt
-  std::chrono::seconds retry_max{3600};  // longest wait between attempts
-  std::chrono::seconds lifetime{5 * 86400};  // then the sender gets a failure report
-  std::chrono::seconds delay_warning{4 * 3600};  // a delay report once after this; 0 = never
+  std::chrono::seconds lease{1800};                 // a claimed recipient is due again after this
+  std::chrono::seconds retry_min{300};              // first retry; doubled per attempt
+  std::chrono::seconds retry_max{3600};             // longest wait between attempts
+  std::chrono::seconds lifetime{5 * 86400};         // then the sender gets a failure report
+  std::chrono::seconds delay_warning{4 * 3600};     // a delay report once after this; 0 = never
   std::chrono::seconds history{7 * 86400};  // finished entries kept for `govmail queue show`
   bool dkim_sign = true;  // sign with the From: domain's active key when it has one
   // DKIM private keys are stored sealed under the key in this file (core::SecretBox); "" = none.
@@ -169,8 +172,8 @@ struct LimitsConfig {
   std::uint64_t max_inflight_message_bytes = 1ull << 30;
   std::uint64_t max_message_bytes = 50ull << 20;
   std::size_t smtp_max_recipients = 1000;
-  std::size_t smtp_line_max = 4096;        // command lines (RFC 5321: at least 512)
-  std::size_t smtp_data_line_max = 65536;  // lines inside DATA (RFC 5321: at least 1000)
+  std::size_t smtp_line_max = 4096;          // command lines (RFC 5321: at least 512)
+  std::size_t smtp_data_line_max = 65536;    // lines inside DATA (RFC 5321: at least 1000)
   std::size_t smtp_sender_domains_max = 32;  // domains looked up in From/Sender/Reply-To (MX)
   unsigned smtp_max_commands_before_mail = 50;
   unsigned max_bad_commands = 20;
@@ -184,7 +187,7 @@ struct LimitsConfig {
   std::size_t pop3_line_max = 1024;  // RFC 2449: 255 octets per command line at least
   unsigned pop3_max_commands_before_auth = 20;
   std::chrono::seconds pop3_idle_timeout{600};  // RFC 1939: at least 10 minutes
-  std::size_t mime_max_depth = 100;  // deeper parts stay in the blob, unparsed
+  std::size_t mime_max_depth = 100;             // deeper parts stay in the blob, unparsed
   std::size_t mime_max_headers = 10000;
   std::size_t mime_max_parts = 10000;
 };
@@ -198,9 +201,9 @@ struct AdminConfig {
   unsigned deleted_retention_days = 90;  // deleted accounts keep their mail this long, then purge
   unsigned unused_days = 45;             // "unused" threshold (TCVN 14423 level 3: 45 days)
   std::string local_part_pattern = "{given}{initials}";  // Nguyễn Quang Vinh -> vinhnq
-  std::uint64_t default_quota_mb = 0;    // for imported accounts without quota_mb; 0 = unlimited
-  bool require_totp = true;              // admin API logins need a TOTP code
-  std::string totp_issuer = "govmail";   // shown by authenticator apps
+  std::uint64_t default_quota_mb = 0;   // for imported accounts without quota_mb; 0 = unlimited
+  bool require_totp = true;             // admin API logins need a TOTP code
+  std::string totp_issuer = "govmail";  // shown by authenticator apps
 };
 
 struct DemoConfig {
@@ -212,9 +215,9 @@ struct DemoConfig {
 
 // The HTTP/1.1 server (JMAP, webmail, admin API).
 struct HttpConfig {
-  std::size_t header_max = 16 * 1024;         // request line + headers; over it: 431
-  std::size_t body_max = 64ull << 20;         // any request body; over it: 413
-  std::chrono::seconds request_timeout{30};   // one whole request read, first byte to last
+  std::size_t header_max = 16 * 1024;          // request line + headers; over it: 431
+  std::size_t body_max = 64ull << 20;          // any request body; over it: 413
+  std::chrono::seconds request_timeout{30};    // one whole request read, first byte to last
   std::chrono::seconds keepalive_timeout{60};  // wait for the next request on a connection
   std::size_t max_requests_per_connection = 1000;
   // Requests per second from one network (limits.ipv4/ipv6_network_prefix), with bursts of
@@ -232,26 +235,26 @@ struct JmapConfig {
   std::size_t max_calls_in_request = 32;
   std::size_t max_objects_in_get = 500;
   std::size_t max_objects_in_set = 500;
-  std::chrono::seconds upload_ttl{24 * 3600};         // unused uploads are deleted after this
-  std::chrono::seconds session_idle_timeout{3600};    // a login token unused this long expires
-  std::chrono::seconds session_lifetime{12 * 3600};   // and expires this long after login
-  std::chrono::seconds eventsource_ping_min{5};       // smallest ping interval granted
+  std::chrono::seconds upload_ttl{24 * 3600};        // unused uploads are deleted after this
+  std::chrono::seconds session_idle_timeout{3600};   // a login token unused this long expires
+  std::chrono::seconds session_lifetime{12 * 3600};  // and expires this long after login
+  std::chrono::seconds eventsource_ping_min{5};      // smallest ping interval granted
   std::size_t max_eventsource_per_account = 10;
 };
 
 // Full-text search (search/, docs/SEARCH.md). Shards live under server.var_dir/search.
 struct SearchConfig {
-  bool use_index = true;   // IMAP SEARCH text keys through the index (false: read every message)
-  bool indexer = true;     // this process may run the indexer (one per database holds the lease)
-  unsigned shards = 16;    // Xapian databases; an account lives in shard (account id % shards)
-  unsigned batch = 500;    // queued messages per Xapian commit
+  bool use_index = true;  // IMAP SEARCH text keys through the index (false: read every message)
+  bool indexer = true;    // this process may run the indexer (one per database holds the lease)
+  unsigned shards = 16;   // Xapian databases; an account lives in shard (account id % shards)
+  unsigned batch = 500;   // queued messages per Xapian commit
   std::chrono::milliseconds poll_interval{500};  // idle indexer looks at the queue this often
   std::chrono::seconds lease_ttl{30};            // an indexer that stops renewing loses the lease
   unsigned threads = 2;                          // worker threads for Xapian (never io threads)
-  std::size_t max_query_bytes = 4096;     // one search string (IMAP SEARCH value, query text)
-  unsigned max_query_terms = 64;          // text keys in one SEARCH / words in one query
-  unsigned max_wildcard_terms = 5000;     // index words one prefix or infix piece may expand to
-  unsigned max_pending = 20000;           // queued messages of an account searched without index
+  std::size_t max_query_bytes = 4096;  // one search string (IMAP SEARCH value, query text)
+  unsigned max_query_terms = 64;       // text keys in one SEARCH / words in one query
+  unsigned max_wildcard_terms = 5000;  // index words one prefix or infix piece may expand to
+  unsigned max_pending = 20000;        // queued messages of an account searched without index
 };
 
 struct Config {

@@ -36,6 +36,7 @@ struct SessionConfig {
   std::size_t line_max = 4096;
   std::size_t data_line_max = 65536;
   std::size_t sender_domains_max = 32;  // limits.smtp_sender_domains_max
+  std::chrono::seconds vacation_resend_after{std::chrono::hours(7 * 24)};  // smtp.vacation_...
   unsigned max_commands_before_mail = 50;
   unsigned max_bad_commands = 20;
   std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};

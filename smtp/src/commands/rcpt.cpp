@@ -33,8 +33,12 @@ std::optional<Reply> add_accounts(Session::Impl& s, store::RecipientResolution r
       if (report) s.tx.skipped.push_back({address, a.address});
       continue;
     }
-    auto it = s.tx.accounts.try_emplace(a.id, LocalAccount{a, res.is_group, address, report}).first;
-    if (!res.is_group) it->second.only_via_group = false;
+    auto it =
+        s.tx.accounts.try_emplace(a.id, LocalAccount{a, res.is_group, address, report, {}}).first;
+    if (!res.is_group) {
+      it->second.only_via_group = false;
+      it->second.addressed_as.push_back(address);
+    }
   }
   if (full)
     spdlog::warn("smtp tx id={} group <{}>: {} member(s) over quota left out", s.tx.queue_id,

@@ -46,11 +46,15 @@ struct EmailFilter {
   std::optional<std::string> all_in_thread_have_keyword, some_in_thread_have_keyword,
       none_in_thread_have_keyword;
   std::optional<bool> has_attachment;
-  // Substring matches, case-insensitive. `text` = from/to/cc/bcc/subject/body. The body text is
-  // the text extracted at ingest (index_queue.search_text) until search/ (Xapian) serves it.
+  // Substring matches, ASCII case-insensitive (ILIKE). `text` = from/to/cc/bcc/subject/body;
+  // the body text is index_queue.search_text, so only while the message is queued. JMAP does
+  // not use these: it resolves its text conditions through search/ into message_ids.
   std::optional<std::string> text, from, to, cc, bcc, subject, body;
   std::optional<std::string> header_name;
   std::optional<std::string> header_value;  // absent: the header merely exists
+  // Only these messages: text conditions resolved by the caller through search/ (JMAP
+  // Email/query verifies the index's candidates and hands the store the result).
+  std::optional<std::vector<MessageId>> message_ids;
 };
 
 enum class EmailSort { received_at, size, from, to, subject, sent_at };
@@ -99,16 +103,17 @@ class MailStore {
                                                              bool with_meta) = 0;
   // Every message matching `filter`, sorted (ties: newest id first); with `collapse_threads`
   // only the first of each thread.
-  virtual awaitable<Result<std::vector<EmailQueryRow>>> query_emails(
-      AccountId account, EmailFilter filter, std::vector<EmailSortKey> sort,
-      bool collapse_threads) = 0;
+  virtual awaitable<Result<std::vector<EmailQueryRow>>> query_emails(AccountId account,
+                                                                     EmailFilter filter,
+                                                                     std::vector<EmailSortKey> sort,
+                                                                     bool collapse_threads) = 0;
   // The messages of each thread, oldest first (receivedAt, then id); unknown threads absent.
   virtual awaitable<Result<std::vector<EmailQueryRow>>> thread_emails(
       AccountId account, std::vector<std::int64_t> thread_ids) = 0;
   virtual awaitable<Result<std::vector<ThreadCounts>>> thread_counts(AccountId account) = 0;
   // Thread ids of messages (also expunged ones still in the change log), for Thread/changes.
-  virtual awaitable<Result<std::vector<EmailQueryRow>>> threads_of(
-      AccountId account, std::vector<MessageId> ids) = 0;
+  virtual awaitable<Result<std::vector<EmailQueryRow>>> threads_of(AccountId account,
+                                                                   std::vector<MessageId> ids) = 0;
   // Those of `ids` that were already in the account at `since` (an add in the change log at or
   // before it): Email/changes tells created from updated with it.
   virtual awaitable<Result<std::vector<MessageId>>> added_before(AccountId account, ModSeq since,
@@ -124,10 +129,8 @@ class MailStore {
   virtual awaitable<Result<std::optional<VacationResponse>>> claim_vacation_reply(
       AccountId account, std::string sender, std::int64_t resend_after_seconds) = 0;
 
-  virtual awaitable<Result<EmailSubmissionRecord>> add_submission(AccountId account,
-                                                                  EmailSubmissionRecord rec,
-                                                                  std::optional<std::int64_t>
-                                                                      outbound_id) = 0;
+  virtual awaitable<Result<EmailSubmissionRecord>> add_submission(
+      AccountId account, EmailSubmissionRecord rec, std::optional<std::int64_t> outbound_id) = 0;
   virtual awaitable<Result<std::vector<EmailSubmissionRecord>>> submissions(
       AccountId account, std::vector<std::int64_t> ids) = 0;  // empty ids: all
 };

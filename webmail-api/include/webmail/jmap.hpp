@@ -13,6 +13,9 @@ struct Config;
 namespace govmail::store {
 class Database;
 }
+namespace govmail::search {
+class Index;
+}
 
 namespace govmail::webmail {
 
@@ -21,6 +24,8 @@ struct JmapDeps {
   std::shared_ptr<store::Database> db;
   core::AuthService& auth;                          // must outlive the router
   std::shared_ptr<core::SessionRegistry> sessions;  // revocation on password change / suspension
+  // Full-text index for Email/query text filters; null: they read the stored texts only.
+  std::shared_ptr<search::Index> search = nullptr;
 };
 
 void register_jmap(core::Router& router, JmapDeps deps);

@@ -23,6 +23,9 @@ struct Config;
 namespace govmail::store {
 class Database;
 }
+namespace govmail::search {
+class Index;
+}
 
 namespace govmail::webmail::jmap {
 
@@ -49,6 +52,7 @@ struct RequestContext {
   std::string address;              // the account's address
   std::shared_ptr<store::Database> db;
   const core::Config* cfg = nullptr;
+  search::Index* search = nullptr;  // the full-text index, when the process uses one
   std::vector<std::string> using_capabilities;
   // Creation ids of this request ("#k" -> id, RFC 8620 5.3), filled by /set, /copy, /import.
   std::map<std::string, std::string> created_ids;

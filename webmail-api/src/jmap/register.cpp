@@ -93,6 +93,7 @@ awaitable<HttpResponse> JmapService::api(const HttpRequest& request) {
   ctx.address = p.address;
   ctx.db = db;
   ctx.cfg = &cfg;
+  ctx.search = search.get();
   Json s = session_resource(cfg, methods, p.account_id, p.address, base_url(request));
   std::string state = s["state"].get<std::string>();
   Json out = co_await run_api_request(std::move(std::get<ApiRequest>(parsed)), methods, ctx,
@@ -143,6 +144,7 @@ awaitable<HttpResponse> JmapService::download(const HttpRequest& request) {
   ctx.address = p.address;
   ctx.db = db;
   ctx.cfg = &cfg;
+  ctx.search = search.get();
   ctx.registry = &methods;
   std::optional<BlobContent> blob;
   try {
@@ -167,6 +169,7 @@ awaitable<HttpResponse> JmapService::download(const HttpRequest& request) {
 
 void register_jmap(core::Router& router, JmapDeps deps) {
   auto svc = std::make_shared<jmap::JmapService>(deps.cfg, deps.db, deps.auth, deps.sessions);
+  svc->search = std::move(deps.search);
   auto session = [svc](const core::HttpRequest& r) { return svc->session(r); };
   router.add("GET", "/.well-known/jmap", session);
   router.add("GET", "/jmap/session", session);

@@ -60,6 +60,7 @@ struct JmapService {
   std::shared_ptr<store::Database> db;
   auth::WebAuth auth;
   std::shared_ptr<core::SessionRegistry> sessions;
+  std::shared_ptr<search::Index> search;  // may be null (search.use_index = false)
   MethodRegistry methods;
   AccountGate requests;
   AccountGate uploads;

@@ -1,8 +1,11 @@
 // Email/query, Email/queryChanges (RFC 8621 4.4, 4.5) and SearchSnippet/get (RFC 8621 5).
-// Filters become one SQL query in the store (MailStore::query_emails); the text conditions go
-// through the store's text (index_queue.search_text) until search/ (Xapian) lands: the seam is
-// QueryBuilder::body in store/src/mail_store_pg.cpp and snippet_text() here.
+// Filters become one SQL query in the store (MailStore::query_emails); the text conditions are
+// resolved first through search/ (mail/text_filter.hpp), folding Vietnamese as IMAP SEARCH does.
 #include <algorithm>
+
+#include "core/text.hpp"
+#include "core/text_match.hpp"
+#include "mail/text_filter.hpp"
 
 #include "mail/common.hpp"
 #include "mail/email.hpp"
@@ -145,6 +148,7 @@ awaitable<Json> email_query(const Json& args, RequestContext& ctx) {
   const Json filter_json = args.value("filter", Json());
   store::EmailFilter filter;
   if (!filter_json.is_null()) filter = parse_filter(filter_json, ctx);
+  co_await resolve_text_conditions(filter, ctx);
   auto sort = parse_sort(args.value("sort", Json()));
   const bool collapse = args.value("collapseThreads", false);
   std::int64_t position = args.value("position", std::int64_t{0});
@@ -158,8 +162,8 @@ awaitable<Json> email_query(const Json& args, RequestContext& ctx) {
     }
   }
   const std::string state = co_await current_state(ctx);
-  auto rows = ok_or_throw(
-      co_await ctx.db->mail().query_emails(ctx.account_id, filter, sort, collapse));
+  auto rows =
+      ok_or_throw(co_await ctx.db->mail().query_emails(ctx.account_id, filter, sort, collapse));
   const auto total = static_cast<std::int64_t>(rows.size());
   std::int64_t start = 0;
   if (auto a = args.find("anchor"); a != args.end() && !a->is_null()) {
@@ -193,12 +197,6 @@ awaitable<Json> email_query_changes(const Json& args, RequestContext& ctx) {
 
 // --- SearchSnippet/get
 
-std::string lower_ascii(std::string s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
 std::string escape_html(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -214,30 +212,71 @@ std::string escape_html(std::string_view s) {
   return out;
 }
 
-// Marks every occurrence of `term` (ASCII case-insensitive) with <mark>; null when none.
-// Seam: Vietnamese folding (core::fold_vietnamese) arrives with search/.
+// Snippets scan at most this much of a text (the body text may be megabytes).
+constexpr std::size_t kSnippetScan = 256 * 1024;
+
+// A text folded code point by code point, with the byte of the original each folded byte came
+// from: a match in the fold marks the original text.
+struct FoldMap {
+  std::string folded;
+  std::vector<std::size_t> origin;  // folded byte -> original byte; one more entry: the end
+};
+
+std::size_t code_point_length(unsigned char c) {
+  return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+FoldMap fold_map(std::string_view text, bool drop_marks) {
+  FoldMap m;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n =
+        std::min(code_point_length(static_cast<unsigned char>(text[i])), text.size() - i);
+    const auto cp = text.substr(i, n);
+    std::string f = drop_marks ? core::fold_vietnamese(cp) : core::fold_case(cp);
+    m.folded += f;
+    m.origin.insert(m.origin.end(), f.size(), i);
+    i += n;
+  }
+  m.origin.push_back(text.size());
+  return m;
+}
+
+// Marks the matches of `term` with <mark> (the matcher's rules: case-insensitive, and a term
+// without marks also matches accented text) in a window of `window` bytes around the first;
+// null when none.
 Json mark(std::string_view text, const std::string& term, std::size_t window) {
-  if (term.empty()) return Json();
-  const std::string lt = lower_ascii(std::string(text)), lterm = lower_ascii(term);
-  auto first = lt.find(lterm);
+  text = text.substr(0, kSnippetScan);
+  const core::Needle needle(term);
+  if (needle.folded.empty()) return Json();
+  auto m = fold_map(text, false);
+  auto first = m.folded.find(needle.folded);
+  if (first == std::string::npos && needle.plain) {
+    m = fold_map(text, true);
+    first = m.folded.find(needle.folded);
+  }
   if (first == std::string::npos) return Json();
-  std::size_t from = first > window / 2 ? first - window / 2 : 0;
+  const std::size_t hit0 = m.origin[first];
+  std::size_t from = hit0 > window / 2 ? hit0 - window / 2 : 0;
   while (from > 0 && (static_cast<unsigned char>(text[from]) & 0xC0) == 0x80) --from;
   std::size_t to = std::min(text.size(), from + window);
   while (to < text.size() && (static_cast<unsigned char>(text[to]) & 0xC0) == 0x80) ++to;
   std::string out;
   std::size_t p = from;
-  for (auto hit = lt.find(lterm, from); hit != std::string::npos && hit + lterm.size() <= to;
-       hit = lt.find(lterm, p)) {
-    out += escape_html(text.substr(p, hit - p)) + "<mark>" +
-           escape_html(text.substr(hit, lterm.size())) + "</mark>";
-    p = hit + lterm.size();
+  for (auto hit = first; hit != std::string::npos;
+       hit = m.folded.find(needle.folded, hit + needle.folded.size())) {
+    const std::size_t begin = m.origin[hit], end = m.origin[hit + needle.folded.size()];
+    if (begin < p) continue;
+    if (end > to) break;
+    out += escape_html(text.substr(p, begin - p)) + "<mark>" +
+           escape_html(text.substr(begin, end - begin)) + "</mark>";
+    p = end;
   }
   out += escape_html(text.substr(p, to - p));
   return out;
 }
 
-void collect_terms(const Json& f, std::vector<std::string>& subject, std::vector<std::string>& body) {
+void collect_terms(const Json& f, std::vector<std::string>& subject,
+                   std::vector<std::string>& body) {
   if (!f.is_object()) return;
   if (f.contains("conditions") && f["conditions"].is_array()) {
     if (f.value("operator", "") == "NOT") return;
@@ -257,7 +296,8 @@ awaitable<Json> snippet_get(const Json& args, RequestContext& ctx) {
   auto ids_it = args.find("emailIds");
   if (ids_it == args.end() || !ids_it->is_array())
     throw MethodError{"invalidArguments", "emailIds is required"};
-  if (ids_it->size() > max_objects_in_get(ctx)) throw MethodError{"requestTooLarge", "Too many emailIds"};
+  if (ids_it->size() > max_objects_in_get(ctx))
+    throw MethodError{"requestTooLarge", "Too many emailIds"};
   std::vector<std::string> subject_terms, body_terms;
   collect_terms(args.value("filter", Json()), subject_terms, body_terms);
   std::vector<store::MessageId> wanted;
@@ -265,6 +305,8 @@ awaitable<Json> snippet_get(const Json& args, RequestContext& ctx) {
     if (auto id = v.is_string() ? parse_id('E', v.get<std::string>()) : std::nullopt)
       wanted.push_back(*id);
   auto records = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, wanted, true));
+  std::map<store::MessageId, std::string> bodies;
+  if (!body_terms.empty()) bodies = co_await body_texts(wanted, ctx);
   Json list = Json::array(), not_found = Json::array();
   for (const auto& v : *ids_it) {
     const auto id = v.is_string() ? parse_id('E', v.get<std::string>()) : std::nullopt;
@@ -284,8 +326,7 @@ awaitable<Json> snippet_get(const Json& args, RequestContext& ctx) {
       if (s.is_null()) s = mark(subject, t, 1000);
     Json p = Json();
     if (!body_terms.empty()) {
-      const std::string text =
-          ok_or_throw(co_await ctx.db->mail().search_text(ctx.account_id, it->id));
+      const std::string& text = bodies[it->id];
       for (const auto& t : body_terms)
         if (p.is_null()) p = mark(text, t, 200);
     }

@@ -39,50 +39,14 @@ std::string leaf(const BuildPart& p) {
 
 std::string multipart(const std::string& subtype, const std::vector<std::string>& parts,
                       const std::string& boundary) {
-  std::string out = "Content-Type: multipart/" + subtype + "; boundary=\"" + boundary + "\"\r\n\r\n";
+  std::string out =
+      "Content-Type: multipart/" + subtype + "; boundary=\"" + boundary + "\"\r\n\r\n";
   for (const auto& p : parts) out += "--" + boundary + "\r\n" + p + "\r\n";
   out += "--" + boundary + "--\r\n";
   return out;
 }
 
 }  // namespace
-
-std::string base64_encode(std::string_view in, bool wrap) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t line = 0;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                       (i + 1 < in.size() ? static_cast<unsigned char>(in[i + 1]) << 8 : 0) |
-                       (i + 2 < in.size() ? static_cast<unsigned char>(in[i + 2]) : 0);
-    out += k[(v >> 18) & 63];
-    out += k[(v >> 12) & 63];
-    out += i + 1 < in.size() ? k[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? k[v & 63] : '=';
-    line += 4;
-    if (wrap && line >= 76) {
-      out += "\r\n";
-      line = 0;
-    }
-  }
-  if (wrap && line) out += "\r\n";
-  return out;
-}
-
-std::string encode_words(const std::string& s) {
-  if (plain_ascii(s)) return s;
-  // Encoded words of at most 75 characters: 45 input bytes each, cut on UTF-8 boundaries.
-  std::string out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::size_t n = std::min<std::size_t>(45, s.size() - i);
-    while (i + n < s.size() && (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80) --n;
-    if (!out.empty()) out += "\r\n ";
-    out += "=?UTF-8?B?" + base64_encode(std::string_view(s).substr(i, n), false) + "?=";
-    i += n;
-  }
-  return out;
-}
 
 std::string address_list(const nlohmann::json& list) {
   if (!list.is_array()) throw std::invalid_argument("address list");
@@ -91,10 +55,12 @@ std::string address_list(const nlohmann::json& list) {
     if (!a.is_object() || !a.contains("email") || !a["email"].is_string())
       throw std::invalid_argument("address");
     const std::string email = a["email"];
-    if (email.find_first_of("<>\r\n, ") != std::string::npos || email.find('@') == std::string::npos)
+    if (email.find_first_of("<>\r\n, ") != std::string::npos ||
+        email.find('@') == std::string::npos)
       throw std::invalid_argument("address");
     if (!out.empty()) out += ",\r\n ";
-    const std::string name = a.value("name", nlohmann::json()).is_string() ? a["name"].get<std::string>() : "";
+    const std::string name =
+        a.value("name", nlohmann::json()).is_string() ? a["name"].get<std::string>() : "";
     if (name.empty()) {
       out += email;
     } else if (plain_ascii(name)) {

@@ -8,11 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/base64.hpp"
+
 namespace govmail::webmail::mail {
 
 struct BuildPart {
-  std::string type;  // "text/plain", "application/pdf"
-  std::string name;  // file name (attachments), may be empty
+  std::string type;         // "text/plain", "application/pdf"
+  std::string name;         // file name (attachments), may be empty
   std::string disposition;  // "attachment", "inline" or empty
   std::string cid;
   std::string data;  // decoded bytes (UTF-8 for text)
@@ -23,9 +25,9 @@ struct BuildInput {
   std::vector<BuildPart> text, html, attachments;
 };
 
-std::string base64_encode(std::string_view in, bool wrap);
-// RFC 2047 B-encoding when `s` is not plain printable ASCII.
-std::string encode_words(const std::string& s);
+// Base64 bodies and RFC 2047 words: core's (SMTP auto-replies build mail with them too).
+using core::base64_encode;
+using core::encode_words;
 // An address list from JMAP EmailAddress objects; throws std::invalid_argument when malformed.
 std::string address_list(const nlohmann::json& list);
 std::string build_message(const BuildInput& in, const std::string& boundary_seed);
