@@ -3,11 +3,14 @@
 #include "search/index.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <xapian.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <set>
@@ -157,6 +160,16 @@ std::string read_index_id(const fs::path& dir) {
   return id;
 }
 
+// nice 10 for the calling thread only (Linux schedules threads, so the rest of the process keeps
+// its priority); once per thread.
+void lower_this_thread_priority() {
+  thread_local bool lowered = false;
+  if (lowered) return;
+  lowered = true;
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10) != 0)
+    spdlog::debug("search: cannot lower the indexer thread's priority: {}", std::strerror(errno));
+}
+
 std::string make_holder() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -173,6 +186,7 @@ struct Index::Impl {
         dir(std::move(d)),
         db(std::move(b)),
         workers(c.threads, 4096),
+        writer_thread(1, 16),
         timer(asio::make_strand(ex)),
         holder(make_holder()) {}
 
@@ -180,13 +194,16 @@ struct Index::Impl {
   core::SearchConfig cfg;
   fs::path dir;
   std::shared_ptr<store::Database> db;
-  core::WorkerPool workers;
+  core::WorkerPool workers;  // reads (searches)
+  // The indexer's Xapian writes, on a thread of its own at the lowest CPU priority: on a busy
+  // machine IMAP, SMTP and JMAP go first and indexing waits (a search still finds what is queued).
+  core::WorkerPool writer_thread;
   asio::steady_timer timer;
   std::string holder;
   std::atomic<bool> stopped{false}, running{false};
   bool leader = false;
   bool id_checked = false;  // the indexer compared this directory's id with the database's
-  // Only touched inside worker jobs that the indexer loop awaits one at a time.
+  // Only touched inside writer_thread jobs that the indexer loop awaits one at a time.
   std::map<unsigned, std::unique_ptr<Xapian::WritableDatabase>> writers;
 
   unsigned shard_of(AccountId a) const { return static_cast<unsigned>(a % cfg.shards); }
@@ -219,6 +236,7 @@ struct Index::Impl {
   // One batch into Xapian, committed shard by shard. false: nothing may be marked done.
   bool write(const std::vector<store::IndexJob>& jobs,
              const std::vector<store::IndexRemoval>& removals) {
+    lower_this_thread_priority();
     std::set<unsigned> touched;
     unsigned shard = 0;
     try {
@@ -288,7 +306,7 @@ struct Index::Impl {
         if (!r) co_return;
         queued = *r;
       }
-      co_await workers.run([&] {
+      co_await writer_thread.run([&] {
         auto it = writers.find(s);
         if (it != writers.end()) {
           try {
@@ -350,7 +368,7 @@ struct Index::Impl {
     if (!lease || !*lease) {
       if (leader) {
         spdlog::info("search: indexer lease lost");
-        co_await workers.run([this] { close_writers(); });
+        co_await writer_thread.run([this] { close_writers(); });
         leader = false;
       }
       co_return false;
@@ -365,7 +383,7 @@ struct Index::Impl {
     if (!removals) co_return false;
     if (jobs->empty() && removals->empty()) co_return false;
     bool ok = false;
-    if (!co_await workers.run([&] { ok = write(*jobs, *removals); }) || !ok) co_return false;
+    if (!co_await writer_thread.run([&] { ok = write(*jobs, *removals); }) || !ok) co_return false;
     // After the commit: a kill before this line indexes the rows again (replace: no double).
     std::vector<std::int64_t> done;
     for (const auto& j : *jobs) done.push_back(j.queue_id);
@@ -392,7 +410,7 @@ struct Index::Impl {
       co_await self->timer.async_wait(asio::redirect_error(use_awaitable, ec));
     }
     if (self->leader) {
-      co_await self->workers.run([s = self.get()] { s->close_writers(); });
+      co_await self->writer_thread.run([s = self.get()] { s->close_writers(); });
       co_await self->db->search_queue().drop_lease(self->holder);
     }
     self->running = false;
