@@ -338,8 +338,16 @@ Result<void> check_delivery(const Delivery& d) {
 
 awaitable<Result<void>> parse_into(core::WorkerPool* workers, const std::string& raw,
                                    Ingested& in) {
+  // No search text at ingest: the delivery transaction stays small (no copy of the text in the
+  // index queue) and the indexer parses the stored message at its own, lower, priority; a
+  // queue row with an empty text is parsed again (store/src/sql/search_sql.hpp).
+  static const MimeLimits kIngestLimits = [] {
+    MimeLimits l;
+    l.max_search_text = 0;
+    return l;
+  }();
   auto work = [&] {
-    in.parsed = parse_message(raw);
+    in.parsed = parse_message(raw, kIngestLimits);
     in.sha = sha256(raw);
   };
   if (raw.size() >= kParseOffThreadBytes && workers) {

@@ -15,16 +15,23 @@ inline constexpr pg::Statement kSearchHoldLease{
 inline constexpr pg::Statement kSearchDropLease{
     "gm_search_drop_lease", "DELETE FROM search_indexer_lease WHERE id = 1 AND holder = $1"};
 
+// A queue row is parsed again from the stored message (`reparse`) when it was queued so
+// (reindex) or without a text: deliveries queue none since ingest stopped extracting it (a
+// message whose text is really empty parses to the same nothing).
+#define GOVMAIL_QUEUE_REPARSE "(q.reparse OR q.search_text = '')"
+
 // Binary: the last column is the raw header block (the whole raw message with reparse); the
 // others are cast to text, whose binary form is its bytes.
 inline constexpr pg::Statement kSearchNextJobs{
     "gm_search_next_jobs",
-    "SELECT q.id::text, q.message_id::text, q.reparse::text,"
+    "SELECT q.id::text, q.message_id::text, " GOVMAIL_QUEUE_REPARSE
+    "::text,"
     " array_to_string(ARRAY(SELECT DISTINCT e.account_id FROM mailbox_entries e"
     "  WHERE e.message_id = q.message_id AND e.account_id = ANY (q.account_ids)), ','),"
     " q.search_text, extract(epoch FROM m.internal_date)::bigint::text, m.size::text,"
     " m.envelope::text,"
-    " CASE WHEN q.reparse THEN b.data"
+    " CASE WHEN " GOVMAIL_QUEUE_REPARSE
+    " THEN b.data"
     "  ELSE substring(b.data FROM 1 FOR (m.bodystructure->>'body_offset')::int) END "
     "FROM index_queue q JOIN messages m ON m.id = q.message_id"
     " JOIN blobs b ON b.sha256 = m.blob_sha256 ORDER BY q.id LIMIT $1",
@@ -70,9 +77,10 @@ inline constexpr pg::Statement kSearchPending{
 
 inline constexpr pg::Statement kSearchPendingTexts{
     "gm_search_pending_texts",
-    "SELECT message_id, search_text, reparse FROM index_queue"
-    " WHERE $1::bigint = ANY (account_ids) AND message_id = ANY ($2::bigint[])"
-    " ORDER BY message_id, reparse"};
+    "SELECT q.message_id, q.search_text, " GOVMAIL_QUEUE_REPARSE
+    " FROM index_queue q"
+    " WHERE $1::bigint = ANY (q.account_ids) AND q.message_id = ANY ($2::bigint[])"
+    " ORDER BY 1, 3"};
 
 inline constexpr pg::Statement kSearchUidsOf{
     "gm_search_uids_of",
