@@ -419,6 +419,7 @@ const std::vector<Entry>& schema() {
       duration<&C::limits, &LimitsConfig::smtp_data_timeout>("limits.smtp_data_timeout", 1s, 1h, "wait for each DATA chunk (seconds)"),
       integer<&C::limits, &LimitsConfig::imap_line_max>("limits.imap_line_max", 1 * KiB, 16 * MiB, "IMAP command line bytes, literals excluded"),
       integer<&C::limits, &LimitsConfig::imap_literal_max>("limits.imap_literal_max", 1 * KiB, 4 * GiB, "IMAP literal bytes (APPEND size)"),
+      integer<&C::limits, &LimitsConfig::imap_message_cache_bytes>("limits.imap_message_cache_bytes", 0, 64 * GiB, "bytes of ENVELOPE, BODYSTRUCTURE and header blocks IMAP keeps in memory for FETCH (messages never change); 0: none"),
       integer<&C::limits, &LimitsConfig::imap_preauth_literal_max>("limits.imap_preauth_literal_max", 256, 1 * MiB, "IMAP literal bytes before login"),
       integer<&C::limits, &LimitsConfig::imap_max_commands_before_auth>("limits.imap_max_commands_before_auth", 1, 1000, "IMAP commands before LOGIN/AUTHENTICATE"),
       duration<&C::limits, &LimitsConfig::imap_idle_timeout>("limits.imap_idle_timeout", 1s, 24h, "idle IMAP connection lifetime (seconds; RFC 9051: at least 30 minutes)"),

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "core/asio.hpp"
+#include "message_cache.hpp"
 #include "store/login_audit.hpp"
 
 namespace govmail::imap {
@@ -24,7 +25,8 @@ struct Backend::Flights {
   std::map<Key, std::shared_ptr<Flight>> open;  // still gathering callers
 };
 
-Backend::Backend() : flights_(std::make_shared<Flights>()) {}
+Backend::Backend()
+    : flights_(std::make_shared<Flights>()), message_cache_(std::make_shared<MessageCache>()) {}
 Backend::~Backend() = default;
 
 awaitable<store::Result<store::MailboxChanges>> Backend::shared_changes_since(

@@ -17,6 +17,7 @@
 #include "deflate.hpp"
 #include "idle_watch.hpp"
 #include "imap/backend.hpp"
+#include "message_cache.hpp"
 
 namespace govmail::imap {
 namespace {
@@ -186,6 +187,7 @@ Result<void, std::string> add_services(core::Server& server, const core::Config&
                                        std::shared_ptr<Backend> backend, core::TlsContext tls,
                                        std::shared_ptr<core::SessionRegistry> sessions) {
   const core::ServicePair pair{"imap", cfg.listen.imap, "imaps", cfg.listen.imaps};
+  backend->message_cache().set_max_bytes(cfg.limits.imap_message_cache_bytes);
   return core::add_service_pair(server, pair, tls, [&](core::ServiceOptions& opts, bool starttls) {
     auto session_cfg = std::make_shared<const SessionConfig>(SessionConfig::from(cfg, starttls));
     opts.read_timeout = session_cfg->login_timeout;

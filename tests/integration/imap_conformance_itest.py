@@ -317,6 +317,7 @@ def recent():
         s.close()
     recent_append_claims()
     store_unchanged()
+    fetch_cache()
 
 
 def recent_append_claims():
@@ -374,6 +375,36 @@ def store_unchanged():
     r = b.cmd("STORE 1 (UNCHANGEDSINCE %d) -FLAGS (\\Seen)" % (high[1] - 1))
     c.check(tagged(r).startswith("OK [MODIFIED 1]"), f"UNCHANGEDSINCE conflict: {tagged(r)}")
     for s in (a, b):
+        s.close()
+
+
+def fetch_cache():
+    """ENVELOPE, BODYSTRUCTURE, BODY and header fields are answered the same from the database
+    and from the message cache, each session in its own form (8-bit strings as literals, or
+    quoted under UTF8=ACCEPT, RFC 6855 3), whichever session filled the cache first."""
+    a = Raw()
+    a.cmd("CREATE C1")
+    msg = ("From: Nguyễn Văn A <a@x.vn>\r\nTo: b@example.gov.vn\r\nSubject: Công văn số 12\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\nNội dung\r\n--b\r\n"
+           "Content-Type: application/pdf; name=\"tệp.pdf\"\r\n\r\nJVBERi0=\r\n--b--\r\n")
+    r = a.cmd(f"APPEND C1 (\\Seen) {{{len(msg.encode())}+}}\r\n".encode() + msg.encode())
+    c.check(tagged(r).startswith("OK"), f"8-bit APPEND: {tagged(r)}")
+    a.cmd("SELECT C1")
+    q = "FETCH 1 (ENVELOPE BODYSTRUCTURE BODY BODY.PEEK[HEADER.FIELDS (SUBJECT)] BODY.PEEK[1])"
+    plain = untagged(a.cmd(q))
+    c.check(len(plain) == 1 and "Subject: Công văn số 12" in plain[0] and "Nội dung" in plain[0],
+            f"first FETCH: {plain}")
+    expect(a.cmd(q), plain, "OK", "the same FETCH again (from the cache)")
+    u = Raw()
+    u.cmd("ENABLE UTF8=ACCEPT")
+    u.cmd("SELECT C1")
+    utf8 = untagged(u.cmd(q))
+    c.check(len(utf8) == 1 and utf8 != plain and '"Công văn số 12"' in utf8[0]
+            and '"Công văn số 12"' not in plain[0], f"UTF8=ACCEPT form: {utf8} vs {plain}")
+    expect(u.cmd(q), utf8, "OK", "UTF8=ACCEPT again (from the cache)")
+    expect(a.cmd(q), plain, "OK", "the plain session keeps its form")
+    for s in (a, u):
         s.close()
 
 

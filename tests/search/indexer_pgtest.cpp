@@ -119,21 +119,25 @@ TEST_F(IndexerTest, DrainsTheQueueIntoTheShardsAndSearchesStayInTheirAccount) {
   EXPECT_TRUE(run(i->uids_in_mailbox(b.id, ib.id, odd)).value().empty());
 }
 
-TEST_F(IndexerTest, QueuedMessagesAreCandidatesWithTheirQueueTextBeforeIndexing) {
+// Ingest extracts no text (the indexer parses the stored message): a queued message is a
+// candidate of every search, and its text is left to the caller to read from the store.
+TEST_F(IndexerTest, QueuedMessagesAreCandidatesReadFromTheStoreBeforeIndexing) {
   auto a = add_account("q@example.gov.vn");
   auto box = mailbox(a.id, "INBOX");
   auto m = append(a.id, box.id, vn_message(1, "chưa đánh chỉ mục")).message_id;
   auto i = index(false);                                                // no indexer
   EXPECT_EQ(candidates(*i, a.id, "zzz"), (std::vector<MessageId>{m}));  // pending: a candidate
-  auto texts = run(i->stored_texts(a.id, {m}));
-  ASSERT_EQ(texts.size(), 1u);
-  EXPECT_EQ(texts[m].body, "chưa đánh chỉ mục\r\n");
-  EXPECT_TRUE(texts[m].header_block.empty());  // the caller reads the header from the store
-  cfg_.max_pending = 0;                        // too many queued: no narrowing at all
+  EXPECT_TRUE(run(i->stored_texts(a.id, {m})).empty());
+  cfg_.max_pending = 0;  // too many queued: no narrowing at all
   auto j = index(false);
   auto r = run(j->substring_candidates(a.id, {Field::body}, "x"));
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->has_value());
+  auto indexer = index(true);
+  ASSERT_TRUE(drained());
+  auto texts = run(indexer->stored_texts(a.id, {m}));
+  ASSERT_EQ(texts.size(), 1u);  // parsed from the stored message by the indexer
+  EXPECT_EQ(texts[m].body_cased, "chưa đánh chỉ mục\r\n");
 }
 
 TEST_F(IndexerTest, OnlyTheLeaseHolderIndexes) {

@@ -182,6 +182,8 @@ struct LimitsConfig {
   std::size_t imap_line_max = 65536;
   std::uint64_t imap_literal_max = 50ull << 20;
   std::uint64_t imap_preauth_literal_max = 8192;  // before login (RFC 7888 section 4)
+  // ENVELOPE/BODYSTRUCTURE/header blocks of messages kept in memory by IMAP (0: none).
+  std::uint64_t imap_message_cache_bytes = 64ull << 20;
   unsigned imap_max_commands_before_auth = 20;
   std::chrono::seconds imap_idle_timeout{1800};
   std::size_t pop3_line_max = 1024;  // RFC 2449: 255 octets per command line at least

@@ -16,6 +16,8 @@ class Index;
 
 namespace govmail::imap {
 
+class MessageCache;
+
 class Backend {
  public:
   Backend();
@@ -37,9 +39,14 @@ class Backend {
                                                                        store::MailboxId mailbox,
                                                                        store::ModSeq since);
 
+  // ENVELOPE, BODYSTRUCTURE and header blocks of stored messages, shared by the sessions
+  // (imap/src/message_cache.hpp); off until given a size (limits.imap_message_cache_bytes).
+  MessageCache& message_cache() { return *message_cache_; }
+
  private:
   struct Flights;
   std::shared_ptr<Flights> flights_;
+  std::shared_ptr<MessageCache> message_cache_;
 };
 
 // The backend on the store and AuthService (both must outlive it).

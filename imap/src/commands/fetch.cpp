@@ -5,6 +5,7 @@
 #include <charconv>
 #include <map>
 
+#include "message_cache.hpp"
 #include "render.hpp"
 #include "session_impl.hpp"
 #include "store/mime.hpp"
@@ -71,12 +72,45 @@ bool header_only(const FetchAtt& a) {
            a.section.kind == SK::header_fields_not));
 }
 
+using CachePart = MessageCache::Part;
+
+// IMAP renderings taken from the message cache for one FETCH (copies: an eviction meanwhile
+// cannot take them away).
+struct Rendered {
+  std::optional<std::string> envelope, bodystructure, body;
+};
+
+// What the attributes of one FETCH need of each message's parsed view.
+struct Wanted {
+  bool envelope = false;
+  bool bodystructure = false;
+  bool body = false;
+  bool tree = false;  // the BODYSTRUCTURE document itself (byte ranges of sections, BINARY)
+};
+
+CachePart envelope_part(bool utf8) {
+  return utf8 ? CachePart::envelope_utf8 : CachePart::envelope;
+}
+CachePart bodystructure_part(bool utf8) {
+  return utf8 ? CachePart::bodystructure_utf8 : CachePart::bodystructure;
+}
+CachePart body_part(bool utf8) {
+  return utf8 ? CachePart::body_utf8 : CachePart::body;
+}
+
+bool top_header(const Section& sec) {
+  using SK = Section::Kind;
+  return sec.part.empty() && (sec.kind == SK::header || sec.kind == SK::header_fields ||
+                              sec.kind == SK::header_fields_not);
+}
+
 class Fetcher {
  public:
   // `raw`, when given, is the whole message (or, with `header_only`, its header): byte ranges
-  // inside it are cut from it, not queried.
-  Fetcher(Session::Impl& s, const store::MessageMeta& m, const std::string* raw, bool header_only)
-      : s_(s), m_(m), raw_(raw), raw_is_header_(header_only) {}
+  // inside it are cut from it, not queried. `rendered` holds cached renderings, if any.
+  Fetcher(Session::Impl& s, const store::MessageMeta& m, const std::string* raw, bool header_only,
+          const Rendered* rendered)
+      : s_(s), m_(m), raw_(raw), raw_is_header_(header_only), rendered_(rendered) {}
 
   awaitable<std::optional<std::string>> item(const FetchAtt& a) {
     const auto& e = m_.entry;
@@ -92,11 +126,11 @@ class Fetcher {
       case Kind::modseq:
         co_return "MODSEQ (" + std::to_string(e.modseq) + ")";
       case Kind::envelope:
-        co_return "ENVELOPE " + render_envelope(parse_object(m_.envelope_json), s_.utf8);
+        co_return "ENVELOPE " + envelope();
       case Kind::bodystructure:
-        co_return "BODYSTRUCTURE " + render_body(tree(), true, s_.utf8);
+        co_return "BODYSTRUCTURE " + structure(true);
       case Kind::body:
-        co_return "BODY " + render_body(tree(), false, s_.utf8);
+        co_return "BODY " + structure(false);
       // Named locals, never temporaries, around co_await: GCC 12 may destroy a temporary of a
       // co_await full-expression twice.
       case Kind::rfc822: {
@@ -115,9 +149,7 @@ class Fetcher {
         co_return "RFC822.TEXT " + literal(data);
       }
       case Kind::body_section: {
-        auto r = section_range(tree(), a.section, e.size);
-        std::string data;
-        if (r) data = co_await section(a.section, a.partial);
+        auto data = co_await section(a.section, a.partial);
         co_return fetch_att_response_name(a) + " " + literal(data);
       }
       case Kind::binary:
@@ -138,6 +170,27 @@ class Fetcher {
     return *tree_;
   }
 
+  MessageCache& cache() { return s_.backend.message_cache(); }
+
+  std::string envelope() {
+    if (rendered_ && rendered_->envelope) return *rendered_->envelope;
+    std::string out = render_envelope(parse_object(m_.envelope_json), s_.utf8);
+    cache().put(m_.entry.message_id, envelope_part(s_.utf8), out);
+    return out;
+  }
+
+  // BODYSTRUCTURE (extended) or BODY.
+  std::string structure(bool extended) {
+    if (rendered_) {
+      const auto& cached = extended ? rendered_->bodystructure : rendered_->body;
+      if (cached) return *cached;
+    }
+    std::string out = render_body(tree(), extended, s_.utf8);
+    cache().put(m_.entry.message_id, extended ? bodystructure_part(s_.utf8) : body_part(s_.utf8),
+                out);
+    return out;
+  }
+
   awaitable<std::string> bytes(ByteRange r) {
     if (r.end <= r.begin) co_return std::string();
     if (raw_ && !(raw_is_header_ && r.end > raw_->size()))
@@ -148,6 +201,12 @@ class Fetcher {
   }
 
   awaitable<std::string> section(const Section& sec, const std::optional<Partial>& p) {
+    // The message's header block loaded as such is the top-level header: no document to read.
+    if (raw_is_header_ && raw_ && top_header(sec)) {
+      if (sec.kind == Section::Kind::header) co_return cut(*raw_, p);
+      co_return cut(filter_header(*raw_, sec.fields, sec.kind == Section::Kind::header_fields_not),
+                    p);
+    }
     auto r = section_range(tree(), sec, m_.entry.size);
     if (!r) co_return std::string();
     if (sec.kind != Section::Kind::header_fields && sec.kind != Section::Kind::header_fields_not) {
@@ -197,6 +256,7 @@ class Fetcher {
   const store::MessageMeta& m_;
   const std::string* raw_;
   bool raw_is_header_;
+  const Rendered* rendered_;
   std::optional<json> tree_;
   const std::optional<Partial> no_partial;
 };
@@ -274,6 +334,102 @@ std::size_t loaded_prefix(Session::Impl& s, const std::vector<std::uint32_t>& id
   return k;
 }
 
+// The cached `part` of the message into `out`; false when the cache lacks it.
+bool from_cache(MessageCache& cache, store::MessageId m, CachePart part, std::string& out) {
+  auto v = cache.find(m, part);
+  if (!v) return false;
+  out = std::move(*v);
+  return true;
+}
+
+bool from_cache(MessageCache& cache, store::MessageId m, CachePart part,
+                std::optional<std::string>& out) {
+  out = cache.find(m, part);
+  return out.has_value();
+}
+
+// Takes what the cache holds of message `m` for `want` into `meta` and `rendered`; false when
+// the database must give the documents.
+bool take_cached(MessageCache& cache, store::MessageId m, const Wanted& want, bool utf8,
+                 store::MessageMeta& meta, Rendered& rendered) {
+  const bool envelope = !want.envelope ||
+                        from_cache(cache, m, envelope_part(utf8), rendered.envelope) ||
+                        from_cache(cache, m, CachePart::envelope_json, meta.envelope_json);
+  if (!envelope) return false;
+  if (!want.tree) {
+    const bool bodystructure = !want.bodystructure || from_cache(cache, m, bodystructure_part(utf8),
+                                                                 rendered.bodystructure);
+    const bool body = !want.body || from_cache(cache, m, body_part(utf8), rendered.body);
+    if (bodystructure && body) return true;
+  }
+  return from_cache(cache, m, CachePart::bodystructure_json, meta.bodystructure_json);
+}
+
+// Entries with what `want` needs of their parsed view: from the message cache where it holds
+// it, the rest in one query for those messages only (whose documents then go to the cache).
+awaitable<store::Result<void>> load_metas(Session::Impl& s, const store::UidSet& uids,
+                                          const Wanted& want,
+                                          std::map<store::Uid, store::MessageMeta>& metas,
+                                          std::map<store::Uid, Rendered>& rendered) {
+  auto& cache = s.backend.message_cache();
+  std::optional<store::UidSet> missing_set = uids;
+  if (cache.enabled()) {
+    auto entries = co_await s.store().list_entries(s.account, s.sel->mailbox.id, uids);
+    if (!entries) co_return unexpected(entries.error());
+    std::vector<store::Uid> missing;
+    for (auto& e : *entries) {
+      store::MessageMeta m;
+      Rendered r;
+      if (!take_cached(cache, e.message_id, want, s.utf8, m, r)) {
+        missing.push_back(e.uid);
+        continue;
+      }
+      m.entry = std::move(e);
+      rendered[m.entry.uid] = std::move(r);
+      metas[m.entry.uid] = std::move(m);
+    }
+    missing_set.reset();
+    if (!missing.empty()) missing_set = uid_set_of(missing);
+  }
+  if (!missing_set) co_return store::Result<void>{};
+  const store::MailboxStore::MetaParts parts{
+      .envelope = want.envelope, .bodystructure = want.tree || want.bodystructure || want.body};
+  auto r = co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, *missing_set, parts);
+  if (!r) co_return unexpected(r.error());
+  for (auto& m : *r) {
+    if (parts.envelope) cache.put(m.entry.message_id, CachePart::envelope_json, m.envelope_json);
+    if (parts.bodystructure)
+      cache.put(m.entry.message_id, CachePart::bodystructure_json, m.bodystructure_json);
+    metas[m.entry.uid] = std::move(m);
+  }
+  co_return store::Result<void>{};
+}
+
+// The messages of `batch` (header blocks, or whole ones) into `raws`: header blocks from the
+// message cache where it holds them, the rest in one query (header blocks then cached).
+awaitable<store::Result<void>> load_batch(Session::Impl& s, std::vector<store::MessageId> batch,
+                                          bool headers,
+                                          std::map<store::MessageId, std::string>& raws) {
+  auto& cache = s.backend.message_cache();
+  raws.clear();
+  if (headers && cache.enabled())
+    std::erase_if(batch, [&](store::MessageId m) {
+      auto v = cache.find(m, CachePart::header);
+      if (v) raws[m] = std::move(*v);
+      return v.has_value();
+    });
+  if (batch.empty()) co_return store::Result<void>{};
+  const auto part =
+      headers ? store::MailboxStore::RawPart::header : store::MailboxStore::RawPart::whole;
+  auto r = co_await s.store().fetch_raws(s.account, std::move(batch), part);
+  if (!r) co_return unexpected(r.error());
+  for (auto& raw : *r) {
+    if (headers) cache.put(raw.message, CachePart::header, raw.data);
+    raws[raw.message] = std::move(raw.data);
+  }
+  co_return store::Result<void>{};
+}
+
 }  // namespace
 
 // Sequence numbers beyond the mailbox are an error for FETCH/STORE/COPY (RFC 9051 6.4.5).
@@ -322,16 +478,20 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
   std::size_t loaded = 0;                        // positions of idx whose messages are in raws
   bool seen = !s.sel->read_only && std::any_of(atts->begin(), atts->end(), sets_seen);
   std::map<store::Uid, store::MessageMeta> metas;
+  std::map<store::Uid, Rendered> rendered;  // from the message cache
   if (meta) {
-    // ENVELOPE alone (a client's message list) needs no BODYSTRUCTURE from the database.
-    const store::MailboxStore::MetaParts parts{
-        .envelope = has(Kind::envelope),
-        .bodystructure = std::any_of(atts->begin(), atts->end(), [](auto& a) {
-          return needs_meta(a) && a.kind != Kind::envelope;
-        })};
-    auto r = co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, uids, parts);
+    // ENVELOPE alone (a client's message list) needs no BODYSTRUCTURE from the database, and
+    // header fields read from the header block need no document at all.
+    const Wanted want{.envelope = has(Kind::envelope),
+                      .bodystructure = has(Kind::bodystructure),
+                      .body = has(Kind::body),
+                      .tree = std::any_of(atts->begin(), atts->end(), [&](auto& a) {
+                        return needs_meta(a) && a.kind != Kind::envelope &&
+                               a.kind != Kind::bodystructure && a.kind != Kind::body &&
+                               !(headers && header_only(a));
+                      })};
+    auto r = co_await load_metas(s, uids, want, metas, rendered);
     if (!r) co_return store_error_reply(r.error(), "FETCH");
-    for (auto& m : *r) metas[m.entry.uid] = std::move(m);
   } else if (whole) {
     // The first whole messages come with their entries (a client reading a few messages).
     auto r =
@@ -359,15 +519,13 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
     if ((whole || headers) && k >= loaded) {
       std::vector<store::MessageId> batch;
       loaded = load_raws(s, idx, k, metas, headers, batch);
-      const auto part =
-          headers ? store::MailboxStore::RawPart::header : store::MailboxStore::RawPart::whole;
-      auto r = co_await s.store().fetch_raws(s.account, std::move(batch), part);
+      auto r = co_await load_batch(s, std::move(batch), headers, raws);
       if (!r) co_return store_error_reply(r.error(), "FETCH");
-      raws.clear();
-      for (auto& raw : *r) raws[raw.message] = std::move(raw.data);
     }
     auto raw = raws.find(it->second.entry.message_id);
-    Fetcher f(s, it->second, raw == raws.end() ? nullptr : &raw->second, headers);
+    auto cached = rendered.find(it->first);
+    Fetcher f(s, it->second, raw == raws.end() ? nullptr : &raw->second, headers,
+              cached == rendered.end() ? nullptr : &cached->second);
     std::string items;
     for (const auto& a : *atts) {
       auto item = co_await f.item(a);

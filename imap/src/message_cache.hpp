@@ -1,0 +1,63 @@
+// What FETCH reads of a message that never changes once stored: its ENVELOPE and BODYSTRUCTURE
+// documents and its raw header block, kept per process (shared by all sessions) so that a
+// client listing the same mailbox again, or many clients listing theirs, costs the database the
+// entries only: the work Dovecot's dovecot.index.cache saves. Bounded in bytes
+// (limits.imap_message_cache_bytes; 0 turns it off), least recently used first out.
+// Keyed by message id: a session looks up only ids the store has just listed for its own
+// account and mailbox, so the cache never opens a message to an account that does not hold it.
+#pragma once
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "store/types.hpp"
+
+namespace govmail::imap {
+
+class MessageCache {
+ public:
+  // The stored JSON documents, the raw header block, and the IMAP renderings (each in the
+  // plain and the UTF8=ACCEPT form) that a FETCH answers without parsing JSON.
+  enum class Part : unsigned {
+    envelope_json,
+    bodystructure_json,
+    header,
+    envelope,
+    envelope_utf8,
+    bodystructure,
+    bodystructure_utf8,
+    body,
+    body_utf8,
+    count
+  };
+
+  explicit MessageCache(std::uint64_t max_bytes = 0) : max_bytes_(max_bytes) {}
+  void set_max_bytes(std::uint64_t max_bytes);
+  bool enabled() const { return max_bytes_ > 0; }
+
+  // Copies out the part when cached (and marks the message recently used).
+  std::optional<std::string> find(store::MessageId message, Part part);
+  bool contains(store::MessageId message, Part part) const;
+  void put(store::MessageId message, Part part, const std::string& value);
+
+  std::uint64_t bytes() const;
+
+ private:
+  struct Entry {
+    std::optional<std::string> parts[static_cast<unsigned>(Part::count)];
+    std::list<store::MessageId>::iterator lru;
+    std::uint64_t bytes = 0;
+  };
+  void evict_locked();
+
+  std::uint64_t max_bytes_;
+  mutable std::mutex mutex_;
+  std::list<store::MessageId> lru_;  // most recently used first
+  std::unordered_map<store::MessageId, Entry> entries_;
+  std::uint64_t bytes_ = 0;
+};
+
+}  // namespace govmail::imap
