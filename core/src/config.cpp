@@ -330,6 +330,7 @@ const std::vector<Entry>& schema() {
       duration<&C::database, &DatabaseConfig::statement_timeout>("database.statement_timeout", 0ms, 3600s, "longest statement on a pool connection (integer milliseconds; 0 = no limit); then a temporary error"),
       duration<&C::database, &DatabaseConfig::lock_timeout>("database.lock_timeout", 0ms, 3600s, "longest wait for a row or table lock (integer milliseconds; 0 = no limit); then a temporary error"),
       boolean<&C::database, &DatabaseConfig::durable_flag_changes>("database.durable_flag_changes", "flag changes wait for the WAL flush too (false: as Dovecot, only messages do)"),
+      duration<&C::database, &DatabaseConfig::change_log_keep>("database.change_log_keep", 0s, 3650 * 24h, "change-log rows older than this are pruned (seconds or \"30d\"; 0 = kept): QRESYNC and JMAP /changes from before resynchronise"),
       integer<&C::database, &DatabaseConfig::delivery_batch_max>("database.delivery_batch_max", 1, 1000, "deliveries to the same mailboxes committed together while one runs (group commit); 1 = each alone"),
       duration<&C::database, &DatabaseConfig::idle_in_transaction_timeout>("database.idle_in_transaction_timeout", 0ms, 3600s, "a transaction left idle this long (integer milliseconds; 0 = no limit) is ended by the server with its connection"),
 

@@ -146,6 +146,21 @@ awaitable<void> Session::Impl::announce(bool expunges, bool force) {
   co_await announce_recent();
 }
 
+// The change log no longer reaches this session's mod-sequence (a session open longer than
+// database.change_log_keep): what it shows that the mailbox no longer holds is expunged.
+awaitable<void> Session::Impl::expunged_by_listing(std::vector<store::Uid>& out) {
+  // A named local, not a braced temporary in the co_await (GCC 12 coroutine lowering).
+  store::UidSet every;
+  every.push_back(store::UidRange{1, UINT32_MAX});
+  auto all = co_await store().list_entries(account, sel->mailbox.id, every);
+  if (!all) co_return;
+  std::set<store::Uid> held;
+  for (const auto& e : *all) held.insert(e.uid);
+  out.clear();
+  for (const auto& m : sel->messages)
+    if (!held.contains(m.uid)) out.push_back(m.uid);
+}
+
 awaitable<void> Session::Impl::announce_changes(bool expunges, bool force) {
   if (!sel) co_return;
   if (expunges && !sel->pending_expunges.empty())
@@ -162,6 +177,7 @@ awaitable<void> Session::Impl::announce_changes(bool expunges, bool force) {
     notifier->dirty = true;
     co_return;
   }
+  if (ch->expunged_unknown) co_await expunged_by_listing(ch->expunged);
   if (expunges)
     expunged(ch->expunged);
   else

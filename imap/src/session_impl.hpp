@@ -69,7 +69,7 @@ struct Selected {
   // \Recent for an IMAP4rev1 session (RFC 3501 2.3.2): the UID ranges [first, next) it claimed
   // (read-only: all from the mailbox's first unclaimed UID on, claimed by nobody).
   std::vector<store::RecentClaim> recent;
-  bool arrived = false;  // messages were announced since the last "* n RECENT"
+  bool arrived = false;    // messages were announced since the last "* n RECENT"
   bool claim_due = false;  // some of them came without a claim of \Recent (not our APPEND)
   // Keywords announced in FLAGS/PERMANENTFLAGS, as stored; a FETCH FLAGS with another one
   // is preceded by new FLAGS and PERMANENTFLAGS (RFC 3501 7.2.6).
@@ -135,7 +135,8 @@ struct Session::Impl {
   // Untagged EXISTS / EXPUNGE / FETCH FLAGS for changes made elsewhere. `expunges` false while
   // answering FETCH, STORE, SEARCH by sequence number (RFC 3501 7.4.1): they wait.
   awaitable<void> announce(bool expunges, bool force);
-  awaitable<void> announce_changes(bool expunges, bool force);  // announce() less RECENT
+  awaitable<void> announce_changes(bool expunges, bool force);
+  awaitable<void> expunged_by_listing(std::vector<store::Uid>& out);  // announce() less RECENT
   // Sequence set (or UID set with `uid`) -> the selected messages it names, ascending.
   std::vector<std::uint32_t> resolve(const SeqSet& set, bool uid) const;  // 0-based indexes
   // Drops the messages and writes "* n EXPUNGE" for each (or one VANISHED with QRESYNC).
@@ -174,7 +175,12 @@ struct Session::Impl {
 store::UidSet uid_set_of(const Selected& sel, const std::vector<std::uint32_t>& indexes);
 store::UidSet uid_set_of(std::vector<store::Uid> uids);
 std::string seq_set_text(std::vector<std::uint32_t> numbers);  // "1:3,7"
-std::optional<store::Flags> parse_flags(const Arg& arg);       // "(\Seen foo)" or "\Seen"
+// When the change log no longer reaches a client's mod-sequence (expunged_unknown): the UIDs
+// below `uidnext` that the selected mailbox does not hold, within `within` when given, as a
+// sequence set ("" for none). RFC 7162 3.2.5.2 lets VANISHED (EARLIER) name UIDs expunged
+// before the client's mod-sequence too.
+std::string vanished_without_log(const Selected& sel, store::Uid uidnext, const SeqSet* within);
+std::optional<store::Flags> parse_flags(const Arg& arg);  // "(\Seen foo)" or "\Seen"
 
 // SEARCH evaluation shared by SEARCH, SORT and THREAD: matching messages in sequence order,
 // with envelope and bodystructure JSON when want_meta.

@@ -75,6 +75,35 @@ store::UidSet uid_set_of(const Selected& sel, const std::vector<std::uint32_t>& 
   return uid_set_of(std::move(uids));
 }
 
+std::string vanished_without_log(const Selected& sel, store::Uid uidnext, const SeqSet* within) {
+  std::vector<SeqRange> gaps;  // ascending, disjoint
+  std::uint64_t next = 1;
+  for (const auto& m : sel.messages) {
+    if (m.uid > next) gaps.push_back({next, m.uid - std::uint64_t{1}});
+    next = std::max<std::uint64_t>(next, std::uint64_t{m.uid} + 1);
+  }
+  if (uidnext > next) gaps.push_back({next, uidnext - std::uint64_t{1}});
+  std::vector<SeqRange> out;
+  if (!within) {
+    out = std::move(gaps);
+  } else {
+    const auto w = within->normalised(sel.max_uid());
+    for (std::size_t i = 0, j = 0; i < gaps.size() && j < w.size();) {
+      const auto first = std::max(gaps[i].first, w[j].first);
+      const auto last = std::min(gaps[i].last, w[j].last);
+      if (first <= last) out.push_back({first, last});
+      (gaps[i].last < w[j].last ? i : j)++;
+    }
+  }
+  std::string text;
+  for (const auto& r : out) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(r.first);
+    if (r.last > r.first) text += ":" + std::to_string(r.last);
+  }
+  return text;
+}
+
 std::string seq_set_text(std::vector<std::uint32_t> numbers) {
   std::sort(numbers.begin(), numbers.end());
   std::string out;

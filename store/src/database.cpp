@@ -332,16 +332,18 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
                                                       if (auto s = local.lock())
                                                         s->notify_mailbox(ev);
                                                     });
-  impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier,
-                                                      opts.delivery_batch_max,
-                                                      opts.durable_flag_changes);
+  impl->mailboxes =
+      std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier,
+                                       opts.delivery_batch_max, opts.durable_flag_changes);
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);
   impl->mail = std::make_unique<PgMailStore>(impl->pool);
   impl->jmap = std::make_unique<PgJmapStore>(impl->pool);
   impl->search_queue = std::make_unique<PgSearchQueue>(impl->pool);
-  impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
+  SweepOptions sweep;
+  sweep.change_log_keep = opts.change_log_keep;
+  impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool, sweep);
   impl->sweeper->start();
   impl->login_audit = std::make_shared<LoginAuditWriter>(ex, impl->pool);
   impl->login_audit->start();

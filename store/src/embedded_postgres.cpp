@@ -7,8 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <spdlog/spdlog.h>
+#include <algorithm>
 #include <vector>
 
 namespace govmail::store {
@@ -29,7 +29,9 @@ fs::path postgres_bin_dir() {
   return dirs.empty() ? fs::path{} : dirs.back();
 }
 
-bool running_as_root() { return ::geteuid() == 0; }
+bool running_as_root() {
+  return ::geteuid() == 0;
+}
 
 // Runs argv (as the service user when root) in its own session, so that a terminal's Ctrl-C
 // reaches govmail only and govmail shuts the cluster down in order. Returns the exit status.
@@ -43,8 +45,8 @@ int run(std::vector<std::string> argv, const fs::path& log = "/dev/null") {
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
   posix_spawn_file_actions_t files;
   posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                   0600);
+  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
   pid_t pid = 0;
   int rc = posix_spawnp(&pid, args[0], &files, &attr, args.data(), environ);
@@ -79,12 +81,12 @@ govmail::Result<void, std::string> prepare_dirs(const fs::path& dir) {
 }
 
 govmail::Result<void, std::string> create_database(const std::string& admin_conninfo,
-                                          const std::string& name) {
+                                                   const std::string& name) {
   PGconn* c = PQconnectdb(admin_conninfo.c_str());
   govmail::Result<void, std::string> result;
   if (PQstatus(c) != CONNECTION_OK) {
-    result = unexpected("cannot connect to the embedded PostgreSQL: " +
-                        std::string(PQerrorMessage(c)));
+    result =
+        unexpected("cannot connect to the embedded PostgreSQL: " + std::string(PQerrorMessage(c)));
   } else {
     const char* params[] = {name.c_str()};
     PGresult* r = PQexecParams(c, "SELECT 1 FROM pg_database WHERE datname = $1", 1, nullptr,
@@ -117,8 +119,8 @@ govmail::Result<EmbeddedPostgres, std::string> EmbeddedPostgres::start(const Opt
   const fs::path data = dir / "data";
   if (!fs::exists(data / "PG_VERSION")) {
     spdlog::info("embedded PostgreSQL: initialising a new cluster in {}", data.string());
-    if (run({(bin / "initdb").string(), "-D", data.string(), "-U", "postgres", "-A", "trust",
-             "-E", "UTF8", "--locale=C.UTF-8"},
+    if (run({(bin / "initdb").string(), "-D", data.string(), "-U", "postgres", "-A", "trust", "-E",
+             "UTF8", "--locale=C.UTF-8"},
             dir / "initdb.log") != 0)
       return unexpected("initdb failed for " + data.string() + ": see " +
                         (dir / "initdb.log").string());
@@ -152,7 +154,9 @@ EmbeddedPostgres::EmbeddedPostgres(EmbeddedPostgres&& o) noexcept
       started_here_(std::exchange(o.started_here_, false)),
       stopped_(o.stopped_) {}
 
-EmbeddedPostgres::~EmbeddedPostgres() { stop(); }
+EmbeddedPostgres::~EmbeddedPostgres() {
+  stop();
+}
 
 void EmbeddedPostgres::stop() {
   if (!started_here_ || stopped_) return;

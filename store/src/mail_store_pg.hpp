@@ -14,8 +14,7 @@ class PgMailStore final : public MailStore {
   awaitable<Result<ModSeq>> state(AccountId account) override;
   awaitable<Result<std::vector<EmailRecord>>> emails(AccountId account, std::vector<MessageId> ids,
                                                      bool with_meta) override;
-  awaitable<Result<std::vector<EmailQueryRow>>> query_emails(AccountId account,
-                                                             EmailFilter filter,
+  awaitable<Result<std::vector<EmailQueryRow>>> query_emails(AccountId account, EmailFilter filter,
                                                              std::vector<EmailSortKey> sort,
                                                              bool collapse_threads) override;
   awaitable<Result<std::vector<EmailQueryRow>>> thread_emails(

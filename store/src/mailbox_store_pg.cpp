@@ -698,6 +698,9 @@ awaitable<Result<MailboxChanges>> PgMailboxStore::changes_since(AccountId accoun
       case 1:
         out.changed.push_back(detail::parse_entry(*rows, i, 1));
         break;
+      case 3:
+        out.expunged_unknown = true;
+        break;
       default:
         out.expunged.push_back(static_cast<Uid>(rows->get_int(i, 1)));
         break;
@@ -714,6 +717,8 @@ awaitable<Result<std::vector<ChangeRecord>>> PgMailboxStore::account_changes_sin
                            "account changes");
   if (!rows) co_return unexpected(rows.error());
   std::vector<ChangeRecord> out;
+  // The log was pruned past `since` (database.change_log_keep): the client must start over.
+  if (rows->size() > 0 && rows->get_int(0, 0) < 0) co_return unexpected(StoreError::conflict);
   for (int i = 0; i < rows->size(); ++i) {
     ChangeRecord c;
     c.modseq = static_cast<ModSeq>(rows->get_int(i, 0));

@@ -12,6 +12,8 @@ namespace govmail::store {
 namespace {
 
 constexpr pg::Statement kSweep{"sweep_messages", "SELECT govmail_sweep_messages($1::int)"};
+constexpr pg::Statement kPruneChangeLog{
+    "prune_change_log", "SELECT govmail_prune_change_log(make_interval(secs => $1), $2::int)"};
 
 }  // namespace
 
@@ -24,6 +26,22 @@ struct ReleaseSweeper::Impl {
   SweepOptions opts;
   asio::steady_timer timer;
   std::atomic<bool> stopped{false};
+  std::chrono::steady_clock::time_point next_prune{};
+
+  // Up to max_batches prunes, once per prune_interval.
+  awaitable<void> prune_due() {
+    if (opts.change_log_keep.count() <= 0 || std::chrono::steady_clock::now() < next_prune)
+      co_return;
+    next_prune = std::chrono::steady_clock::now() + opts.prune_interval;
+    for (int i = 0; i < opts.max_batches && !stopped; ++i) {
+      auto n = co_await prune_change_log_once(*pool, opts.change_log_keep, opts.prune_batch);
+      if (!n) {
+        spdlog::warn("store: change log prune failed: {}", to_string(n.error()));
+        co_return;
+      }
+      if (*n < opts.prune_batch) co_return;
+    }
+  }
 
   // Sweeps until the queue is empty or max_batches were done, then sleeps one
   // interval.
@@ -37,6 +55,7 @@ struct ReleaseSweeper::Impl {
         }
         if (*n < self->opts.batch) break;
       }
+      co_await self->prune_due();
       if (self->stopped) break;
       self->timer.expires_after(self->opts.interval);
       boost::system::error_code ec;
@@ -69,6 +88,16 @@ awaitable<Result<int>> ReleaseSweeper::sweep_once(pg::Pool& pool, int batch) {
   auto rows = co_await detail::run(pool, kSweep, p, "release sweep");
   if (!rows) co_return unexpected(rows.error());
   co_return static_cast<int>(rows->get_int(0, 0));
+}
+
+awaitable<Result<std::int64_t>> ReleaseSweeper::prune_change_log_once(pg::Pool& pool,
+                                                                      std::chrono::seconds keep,
+                                                                      int batch) {
+  detail::Params p;
+  p.num(keep.count()).num(batch);
+  auto rows = co_await detail::run(pool, kPruneChangeLog, p, "change log prune");
+  if (!rows) co_return unexpected(rows.error());
+  co_return rows->get_int(0, 0);
 }
 
 }  // namespace govmail::store

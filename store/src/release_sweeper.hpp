@@ -18,6 +18,11 @@ struct SweepOptions {
   std::chrono::milliseconds interval{1000};  // between rounds
   int batch = 500;                           // queue rows per transaction
   int max_batches = 20;                      // per round: bounded work, then sleep
+  // Change-log rows older than this go (govmail_prune_change_log), checked once a minute;
+  // 0 = never.
+  std::chrono::seconds change_log_keep{0};
+  std::chrono::seconds prune_interval{60};
+  int prune_batch = 10000;  // rows per transaction, up to max_batches per check
 };
 
 class ReleaseSweeper {
@@ -29,6 +34,10 @@ class ReleaseSweeper {
 
   // One batch: queue rows taken (0 when the queue is empty).
   static awaitable<Result<int>> sweep_once(pg::Pool& pool, int batch);
+  // One prune of the change log: rows deleted.
+  static awaitable<Result<std::int64_t>> prune_change_log_once(pg::Pool& pool,
+                                                               std::chrono::seconds keep,
+                                                               int batch);
 
   struct Impl;
 

@@ -22,8 +22,8 @@ import time
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import (GOVMAIL, Checks, FreshDatabase, free_port, govmail, traversable_tempdir,  # noqa
-                     wait_port, write_config)
+from support import (GOVMAIL, Checks, FreshDatabase, free_port, govmail, psql,  # noqa
+                     traversable_tempdir, wait_port, write_config)
 
 c = Checks()
 tmp = traversable_tempdir()
@@ -529,6 +529,47 @@ def condstore():
     a.close()
 
 
+def change_log_pruned(url):
+    """Once the change log is pruned past a client's mod-sequence (database.change_log_keep),
+    QRESYNC and UID FETCH (CHANGEDSINCE .. VANISHED) name as vanished every UID below UIDNEXT
+    that is gone (RFC 7162 3.2.5.2 allows UIDs expunged earlier), within the client's known
+    UIDs when given, instead of a list with holes; before the prune, exactly what went since."""
+    a = Raw()
+    a.cmd("ENABLE QRESYNC")
+    a.cmd("CREATE P1")
+    for i in range(1, 6):
+        append(a, "P1", message(f"p{i}"))
+    a.cmd("SELECT P1")
+    a.cmd("STORE 1 +FLAGS.SILENT (\\Deleted)")
+    a.cmd("EXPUNGE")  # UID 1 goes before the client's mod-sequence
+    r = " ".join(untagged(a.cmd("STATUS P1 (UIDVALIDITY HIGHESTMODSEQ)")))
+    uv, m0 = re.search(r"UIDVALIDITY (\d+) HIGHESTMODSEQ (\d+)", r).groups()
+    a.cmd("UID STORE 2,4 +FLAGS.SILENT (\\Deleted)")
+    a.cmd("EXPUNGE")
+    a.close()
+
+    def qresync(known=""):
+        b = Raw()
+        b.cmd("ENABLE QRESYNC")
+        got = [x for x in untagged(b.cmd(f"SELECT P1 (QRESYNC ({uv} {m0}{known}))"))
+               if x.startswith("VANISHED")]
+        fetched = [x for x in untagged(b.cmd(f"UID FETCH 1:* (FLAGS) (CHANGEDSINCE {m0} VANISHED)"))
+                   if x.startswith("VANISHED")]
+        b.close()
+        return got, fetched
+
+    got = qresync()
+    c.check(got == (["VANISHED (EARLIER) 2,4"], ["VANISHED (EARLIER) 2,4"]),
+            f"from the change log: {got}")
+    n = int(psql(url, "SELECT govmail_prune_change_log('0 seconds', 100000)"))
+    c.check(n > 0, f"rows pruned: {n}")
+    got = qresync()
+    c.check(got == (["VANISHED (EARLIER) 1:2,4"], ["VANISHED (EARLIER) 1:2,4"]),
+            f"past the horizon: every gone UID: {got}")
+    got = qresync(" 3:5")
+    c.check(got[0] == ["VANISHED (EARLIER) 4"], f"within the known UIDs: {got}")
+
+
 with FreshDatabase() as db:
     env = dict(os.environ, GOVMAIL_DATABASE_URL=db.url)
     for args, inp in [(("domain", "add", "example.gov.vn"), None),
@@ -542,12 +583,13 @@ with FreshDatabase() as db:
     try:
         wait_port(imap_port)
         wait_port(imap_port2)
-        for part in (sequence_sets, grammar, recent, keywords, binary, condstore):
+        for part in (sequence_sets, grammar, recent, keywords, binary, condstore,
+                     lambda: change_log_pruned(db.url)):
             try:
                 part()
             except (OSError, imaplib.IMAP4.error, AttributeError, StopIteration, ValueError,
                     KeyError) as e:
-                c.check(False, f"{part.__name__}: {type(e).__name__} {e}")
+                c.check(False, f"{getattr(part, '__name__', 'part')}: {type(e).__name__} {e}")
     finally:
         for p in procs:
             p.terminate()

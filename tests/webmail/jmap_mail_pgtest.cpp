@@ -440,6 +440,22 @@ TEST_F(JmapMailTest, EmailChangesCreatedAndPaged) {
   EXPECT_EQ(t["created"], Json({"T" + std::to_string(a.message_id), "T" + std::to_string(b.message_id)}));
 }
 
+// Past the pruned change log (database.change_log_keep) a state cannot be followed: the client
+// is told to start over, never given an incomplete list; a state after the horizon still is.
+TEST_F(JmapMailTest, ChangesFromBeforeThePrunedLogCannotBeCalculated) {
+  auto inbox = mailbox(account_.id, "INBOX").id;
+  const std::string s0 = call("Email/get", {{"ids", Json::array()}})["state"];
+  auto a = append(account_.id, inbox, sample_message(1));
+  const std::string s1 = call("Email/get", {{"ids", Json::array()}})["state"];
+  EXPECT_GT(qi("SELECT govmail_prune_change_log('0 seconds', 100000)"), 0);
+  auto b = append(account_.id, inbox, sample_message(2));
+  for (const char* method : {"Email/changes", "Mailbox/changes", "Thread/changes"})
+    EXPECT_EQ(call(method, {{"sinceState", s0}})["error"], "cannotCalculateChanges") << method;
+  auto ch = call("Email/changes", {{"sinceState", s1}});
+  EXPECT_EQ(ch["created"], Json({email_id(b)})) << ch.dump();
+  EXPECT_NE(email_id(a), email_id(b));
+}
+
 TEST_F(JmapMailTest, EmailCreateImportAndParse) {
   const std::string drafts = mailbox_id("Drafts");
   auto r = call("Email/set",

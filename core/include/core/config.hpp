@@ -41,6 +41,10 @@ struct DatabaseConfig {
   // the last ~0.6 s may be gone (messages never are: deliveries, APPENDs, copies and expunges
   // always wait). true: every flag change waits for the flush too (one fsync per STORE).
   bool durable_flag_changes = false;
+  // Change-log rows (CONDSTORE/QRESYNC expunges, JMAP /changes) older than this are pruned; a
+  // client asking for changes from before answers as after a long absence (JMAP:
+  // cannotCalculateChanges; IMAP: every UID it may know that is gone, as VANISHED). 0: kept.
+  std::chrono::seconds change_log_keep{30 * 24 * 3600};
 };
 
 struct TlsConfig {

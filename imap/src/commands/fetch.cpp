@@ -457,6 +457,11 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
   if (vanished) {
     auto ch = co_await s.store().changes_since(s.account, s.sel->mailbox.id, *since);
     if (!ch) co_return store_error_reply(ch.error(), "FETCH");
+    if (ch->expunged_unknown) {  // the change log was pruned past CHANGEDSINCE
+      auto text = vanished_without_log(*s.sel, s.sel->mailbox.uidnext, &*set);
+      if (!text.empty()) s.untagged("VANISHED (EARLIER) " + text);
+      ch->expunged.clear();
+    }
     std::vector<std::uint32_t> gone;
     for (auto u : ch->expunged)
       if (set->contains(u, s.sel->max_uid()) && !s.sel->seq_of(u)) gone.push_back(u);

@@ -48,6 +48,12 @@ awaitable<void> resynchronise(Session::Impl& s, const Resync& r) {
   if (r.uidvalidity != s.sel->mailbox.uidvalidity) co_return;
   auto ch = co_await s.store().changes_since(s.account, s.sel->mailbox.id, r.modseq);
   if (!ch) co_return;
+  if (ch->expunged_unknown) {  // the change log was pruned past the client's mod-sequence
+    const auto* known = r.known_uids ? &*r.known_uids : nullptr;
+    auto text = vanished_without_log(*s.sel, s.sel->mailbox.uidnext, known);
+    if (!text.empty()) s.untagged("VANISHED (EARLIER) " + text);
+    ch->expunged.clear();
+  }
   std::vector<std::uint32_t> gone;
   for (auto u : ch->expunged)
     if (!r.known_uids || r.known_uids->contains(u, s.sel->max_uid())) gone.push_back(u);

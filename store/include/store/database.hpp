@@ -23,6 +23,7 @@ struct DatabaseOptions {
   std::chrono::milliseconds idle_in_transaction_timeout{60000};
   std::size_t delivery_batch_max = 32;  // group commit per target set (core::DatabaseConfig)
   bool durable_flag_changes = false;     // core::DatabaseConfig
+  std::chrono::seconds change_log_keep{0};  // core::DatabaseConfig; 0 = never pruned
   bool apply_migrations = true;  // false: refuse to run on an out-of-date schema
 };
 

@@ -138,7 +138,8 @@ class MailboxStore {
   virtual awaitable<Result<MailboxChanges>> changes_since(AccountId account, MailboxId mailbox,
                                                           ModSeq since) = 0;
   // Ordered by modseq; a modseq group is never cut in two, so the answer may exceed max_records
-  // by the rest of its last group (resume from the last record's modseq).
+  // by the rest of its last group (resume from the last record's modseq). StoreError::conflict
+  // when the log was pruned past `since` (database.change_log_keep).
   virtual awaitable<Result<std::vector<ChangeRecord>>> account_changes_since(
       AccountId account, ModSeq since, std::size_t max_records) = 0;
 

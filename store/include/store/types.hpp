@@ -200,6 +200,9 @@ struct MailboxChanges {
   ModSeq highestmodseq = 0;
   std::vector<MailboxEntry> changed;  // added or flag-changed since the given modseq
   std::vector<Uid> expunged;          // expunged since the given modseq
+  // The change log was pruned past the given modseq (database.change_log_keep): `expunged` may
+  // lack some; what is gone is every UID below the mailbox's next that it no longer holds.
+  bool expunged_unknown = false;
 };
 
 // Account-wide change feed (JMAP /changes): one row per change, ordered by modseq.

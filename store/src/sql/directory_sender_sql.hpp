@@ -5,9 +5,9 @@
 namespace govmail::store::sql {
 
 // The address as given plus its rewrite through an alias domain (as gm_resolve does).
-#define GOVMAIL_CANDIDATES(param)                                                          \
-  "c AS (SELECT " param "::text AS addr UNION SELECT split_part(" param                    \
-  ", '@', 1) || '@' || t.name FROM domains d JOIN domains t ON t.id = d.alias_of"          \
+#define GOVMAIL_CANDIDATES(param)                                                 \
+  "c AS (SELECT " param "::text AS addr UNION SELECT split_part(" param           \
+  ", '@', 1) || '@' || t.name FROM domains d JOIN domains t ON t.id = d.alias_of" \
   " WHERE d.name = split_part(" param ", '@', 2))"
 
 // Columns: account id, reached through a group, quota, used, the account's address, the group's

@@ -48,13 +48,13 @@ inline constexpr pg::Statement kSearchText{
     "AND EXISTS (SELECT 1 FROM mailbox_entries e WHERE e.account_id = $1 AND e.message_id = $2) "
     "LIMIT 1"};
 
-#define GOVMAIL_VACATION_COLUMNS                                                        \
+#define GOVMAIL_VACATION_COLUMNS                                                             \
   "is_enabled, extract(epoch FROM from_date)::bigint, extract(epoch FROM to_date)::bigint, " \
   "subject, text_body, html_body, period"
 
-inline constexpr pg::Statement kVacation{
-    "gm_mail_vacation",
-    "SELECT " GOVMAIL_VACATION_COLUMNS " FROM vacation_responses WHERE account_id = $1"};
+inline constexpr pg::Statement kVacation{"gm_mail_vacation",
+                                         "SELECT " GOVMAIL_VACATION_COLUMNS
+                                         " FROM vacation_responses WHERE account_id = $1"};
 // Every change starts a new period: senders answered before are answered again once.
 inline constexpr pg::Statement kSetVacation{
     "gm_mail_set_vacation",
@@ -83,7 +83,8 @@ inline constexpr pg::Statement kAddSubmission{
     "WHERE a.id = $1 RETURNING " GOVMAIL_SUBMISSION_COLUMNS};
 inline constexpr pg::Statement kSubmissions{
     "gm_mail_submissions",
-    "SELECT " GOVMAIL_SUBMISSION_COLUMNS " FROM email_submissions WHERE account_id = $1 "
+    "SELECT " GOVMAIL_SUBMISSION_COLUMNS
+    " FROM email_submissions WHERE account_id = $1 "
     "AND (cardinality($2::bigint[]) = 0 OR id = ANY ($2::bigint[])) ORDER BY id"};
 
 }  // namespace govmail::store::sql

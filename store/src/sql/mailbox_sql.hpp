@@ -256,7 +256,8 @@ inline constexpr pg::Statement kExpungeLeased{
     "gm_expunge_leased",
     "SELECT uid, modseq, prior FROM govmail_expunge_leased($1, $2, $3, $4, $5)"};
 
-// One snapshot: row kind 0 = the mailbox (col 1 highestmodseq), 1 = changed entry, 2 = expunged.
+// One snapshot: row kind 0 = the mailbox (col 1 highestmodseq), 1 = changed entry, 2 = expunged,
+// 3 = the change log was pruned past $3 (expunges since then are not all known).
 inline constexpr pg::Statement kChangesSince{
     "gm_changes_since",
     "WITH b AS (SELECT id, highestmodseq FROM mailboxes WHERE id = $2 AND account_id = $1) "
@@ -269,11 +270,16 @@ inline constexpr pg::Statement kChangesSince{
     "UNION ALL SELECT DISTINCT 2, c.uid, 0::bigint, 0::smallint, '{}'::text[], 0::bigint, 0, "
     "0::bigint, 0::bigint FROM b "
     "JOIN change_log c ON c.mailbox_id = b.id AND c.kind = 5 AND c.modseq > $3 "
+    "UNION ALL SELECT 3, 0, 0::bigint, 0::smallint, '{}'::text[], 0::bigint, 0, 0::bigint, "
+    "0::bigint FROM b JOIN change_log_horizon h ON h.account_id = $1 AND h.modseq > $3 "
     "ORDER BY 1, 2"};
-// Whole modseq groups: up to the modseq of the $3-th record (a group is never cut in two).
+// Whole modseq groups: up to the modseq of the $3-th record (a group is never cut in two). A
+// first row of modseq -1 says the log was pruned past $2.
 inline constexpr pg::Statement kAccountChanges{
     "gm_account_changes",
-    "SELECT modseq, kind, mailbox_id, uid, message_id FROM change_log "
+    "SELECT -1::bigint AS modseq, 0::smallint AS kind, 0::bigint AS mailbox_id, 0::bigint AS uid,"
+    " 0::bigint AS message_id FROM change_log_horizon WHERE account_id = $1 AND modseq > $2 "
+    "UNION ALL SELECT modseq, kind, mailbox_id, uid, message_id FROM change_log "
     "WHERE account_id = $1 AND modseq > $2 AND modseq <= coalesce(("
     " SELECT modseq FROM change_log WHERE account_id = $1 AND modseq > $2"
     " ORDER BY modseq OFFSET $3 - 1 LIMIT 1), 9223372036854775807) "

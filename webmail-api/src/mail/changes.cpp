@@ -28,8 +28,12 @@ awaitable<ChangeWindow> read_changes(const Json& args, RequestContext& ctx,
     throw MethodError{"cannotCalculateChanges", "Unknown state: resynchronise"};
   ChangeWindow w;
   w.since = *since;
-  auto records = ok_or_throw(
-      co_await ctx.db->mailboxes().account_changes_since(ctx.account_id, *since, kMaxRecords));
+  auto read =
+      co_await ctx.db->mailboxes().account_changes_since(ctx.account_id, *since, kMaxRecords);
+  if (!read && read.error() == store::StoreError::conflict)
+    throw MethodError{"cannotCalculateChanges",
+                      "Changes this old are no longer kept: resynchronise"};
+  auto records = ok_or_throw(std::move(read));
   const bool more_records = records.size() >= kMaxRecords;
   std::set<std::int64_t> ids;
   std::size_t i = 0;
