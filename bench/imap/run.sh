@@ -11,6 +11,8 @@
 # CLIENTS="10 50" CYCLES=3000 SECONDS_MAX=60 PER_USER=20 ROUNDS=3 override the defaults; each
 # client count runs ROUNDS times per server, alternating, and the ratio is of the medians. PROFILE=1 also
 # loads pg_stat_statements and prints, after the runs, govmail's statements by PostgreSQL time.
+# PG_DEFAULTS=1 runs PostgreSQL with its defaults (the embedded cluster's settings) instead of
+# max_connections=200 shared_buffers=256MB.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(cd "${1:-$ROOT/build}" && pwd)

@@ -18,7 +18,11 @@ start_servers() {
   pg_stop_cluster "$W/pg" 2>/dev/null || true
   rm -rf "$W"; mkdir -p "$W"; chmod 755 "$W"
   pg_init_cluster "$W/pg"
-  pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB "$@"
+  # PG_DEFAULTS=1: PostgreSQL's own defaults, which are what the embedded cluster of scripts/run
+  # runs with (and what an external server has before anyone tunes it).
+  local tuned=(-c max_connections=200 -c shared_buffers=256MB)
+  [ "${PG_DEFAULTS:-0}" = 1 ] && tuned=()
+  pg_start_cluster "$W/pg" "$PGPORT" "${tuned[@]}" "$@"
   export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
   IMAP_PORT=$((PGPORT + 1000))
   local http_port=$((PGPORT + 1001))

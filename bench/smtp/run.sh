@@ -19,6 +19,8 @@ ANCHORS=/work/shared/anchors/dovecot-postfix
 A=${ANCHORS_DIR:-${TMPDIR:-/tmp}/govmail-anchors}
 # LOADER=smtp-source drives the scenarios with Postfix's smtp-source instead of bench_smtp_load
 # (one recipient per message; users 1 only): the load shape of a tool we did not write.
+# PG_DEFAULTS=1 runs PostgreSQL with its defaults (the settings of the embedded cluster).
+# PG_DEFAULTS=1 runs PostgreSQL with its defaults (the settings of the embedded cluster).
 LOADER=${LOADER:-bench}
 SCENARIOS=${SCENARIOS:-"20:5120:3000:1 10:4096:2000:1 100:4096:3000:1 10:102400:500:1 100:102400:1000:1 10:4096:30:200 20:5120:5000:1:1"}
 source "$ROOT/scripts/lib/pg.sh"
@@ -31,7 +33,10 @@ trap cleanup EXIT
 
 rm -rf "$W"; mkdir -p "$W"; chmod 755 "$W"
 pg_init_cluster "$W/pg"
-pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB
+# PG_DEFAULTS=1: PostgreSQL's own defaults (the embedded cluster of scripts/run runs with them).
+tuned=(-c max_connections=200 -c shared_buffers=256MB)
+[ "${PG_DEFAULTS:-0}" = 1 ] && tuned=()
+pg_start_cluster "$W/pg" "$PGPORT" "${tuned[@]}"
 export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
 # Free ports chosen by the kernel: fixed offsets from PGPORT collided with other benches.
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
