@@ -20,7 +20,6 @@ A=${ANCHORS_DIR:-${TMPDIR:-/tmp}/govmail-anchors}
 # LOADER=smtp-source drives the scenarios with Postfix's smtp-source instead of bench_smtp_load
 # (one recipient per message; users 1 only): the load shape of a tool we did not write.
 # PG_DEFAULTS=1 runs PostgreSQL with its defaults (the settings of the embedded cluster).
-# PG_DEFAULTS=1 runs PostgreSQL with its defaults (the settings of the embedded cluster).
 LOADER=${LOADER:-bench}
 SCENARIOS=${SCENARIOS:-"20:5120:3000:1 10:4096:2000:1 100:4096:3000:1 10:102400:500:1 100:102400:1000:1 10:4096:30:200 20:5120:5000:1:1"}
 source "$ROOT/scripts/lib/pg.sh"
