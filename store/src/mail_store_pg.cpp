@@ -357,12 +357,6 @@ awaitable<Result<std::vector<MessageId>>> PgMailStore::added_before(AccountId ac
   co_return out;
 }
 
-awaitable<Result<std::string>> PgMailStore::search_text(AccountId account, MessageId id) {
-  auto rows = co_await run(*pool_, sql::kSearchText, Params().num(account).num(id), "search text");
-  if (!rows) co_return unexpected(rows.error());
-  co_return rows->size() ? std::string(rows->get(0, 0)) : std::string();
-}
-
 awaitable<Result<VacationResponse>> PgMailStore::vacation(AccountId account) {
   auto rows = co_await run(*pool_, sql::kVacation, Params().num(account), "vacation");
   if (!rows) co_return unexpected(rows.error());

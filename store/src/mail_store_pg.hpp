@@ -24,7 +24,6 @@ class PgMailStore final : public MailStore {
                                                            std::vector<MessageId> ids) override;
   awaitable<Result<std::vector<MessageId>>> added_before(AccountId account, ModSeq since,
                                                          std::vector<MessageId> ids) override;
-  awaitable<Result<std::string>> search_text(AccountId account, MessageId id) override;
   awaitable<Result<VacationResponse>> vacation(AccountId account) override;
   awaitable<Result<void>> set_vacation(AccountId account, VacationResponse v) override;
   awaitable<Result<std::optional<VacationResponse>>> claim_vacation_reply(

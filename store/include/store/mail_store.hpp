@@ -118,9 +118,6 @@ class MailStore {
   // before it): Email/changes tells created from updated with it.
   virtual awaitable<Result<std::vector<MessageId>>> added_before(AccountId account, ModSeq since,
                                                                  std::vector<MessageId> ids) = 0;
-  // The text extracted at ingest (index_queue.search_text), "" when none: SearchSnippet until
-  // search/ serves it.
-  virtual awaitable<Result<std::string>> search_text(AccountId account, MessageId id) = 0;
 
   virtual awaitable<Result<VacationResponse>> vacation(AccountId account) = 0;
   virtual awaitable<Result<void>> set_vacation(AccountId account, VacationResponse v) = 0;

@@ -42,12 +42,6 @@ inline constexpr pg::Statement kAddedBefore{
     "SELECT DISTINCT message_id FROM change_log WHERE account_id = $1 AND modseq <= $2 "
     "AND kind = 3 AND message_id = ANY ($3::bigint[])"};
 
-inline constexpr pg::Statement kSearchText{
-    "gm_mail_search_text",
-    "SELECT q.search_text FROM index_queue q WHERE q.message_id = $2 AND $1 = ANY (q.account_ids) "
-    "AND EXISTS (SELECT 1 FROM mailbox_entries e WHERE e.account_id = $1 AND e.message_id = $2) "
-    "LIMIT 1"};
-
 #define GOVMAIL_VACATION_COLUMNS                                                             \
   "is_enabled, extract(epoch FROM from_date)::bigint, extract(epoch FROM to_date)::bigint, " \
   "subject, text_body, html_body, period"
