@@ -180,14 +180,19 @@ inline constexpr pg::Statement kFetchHeaders{
 // The internal date is not read (0): a join with messages made the generic plan hash them all;
 // the UPDATE's UID bounds keep its generic plan on the index (without them: a sequential scan of
 // every entry when one mailbox dominates the statistics).
+// kSetFlags' new flags (nf), keywords (nk) and UNCHANGEDSINCE conflict (c) of entry alias `e`,
+// computed the same way before the locks (`pre`) and under them (`calc`).
+#define GOVMAIL_NEW_FLAGS(e)                                                                   \
+  " (CASE $5::smallint WHEN 0 THEN " e ".flags | $6::smallint WHEN 1 THEN " e                  \
+  ".flags & ~$6::smallint ELSE $6::smallint END)::smallint AS nf,"                            \
+  " CASE WHEN $5::smallint <> 2 AND cardinality($7::text[]) = 0 THEN " e ".keywords"          \
+  " ELSE govmail_keywords($5::smallint, " e ".keywords, $7::text[]) END AS nk,"               \
+  " ($8::bigint IS NOT NULL AND " e ".modseq > $8::bigint) AS c"
+
 inline constexpr pg::Statement kSetFlags{
     "gm_set_flags",
     "WITH pre AS (SELECT x.uid, x.flags, x.keywords, x.modseq, x.message_id, x.size, x.thread_id,"
-    " (CASE $5::smallint WHEN 0 THEN x.flags | $6::smallint WHEN 1 THEN x.flags & ~$6::smallint"
-    " ELSE $6::smallint END)::smallint AS nf,"
-    " CASE WHEN $5::smallint <> 2 AND cardinality($7::text[]) = 0 THEN x.keywords"
-    " ELSE govmail_keywords($5::smallint, x.keywords, $7::text[]) END AS nk,"
-    " ($8::bigint IS NOT NULL AND x.modseq > $8::bigint) AS c"
+    GOVMAIL_NEW_FLAGS("x")
     " FROM mailboxes b, unnest($3::bigint[], $4::bigint[]) r(f, l) CROSS JOIN LATERAL ("
     " SELECT * FROM mailbox_entries y WHERE y.mailbox_id = b.id AND y.uid BETWEEN r.f AND r.l) x"
     " WHERE b.id = $2 AND b.account_id = $1), "
@@ -204,11 +209,7 @@ inline constexpr pg::Statement kSetFlags{
     " AND x.uid BETWEEN r.f AND r.l FOR UPDATE) e), "
     "calc AS (SELECT t.uid, t.flags AS oldf, t.keywords AS oldk, t.modseq AS oldm, t.newmod,"
     " t.message_id, t.size, t.thread_id,"
-    " (CASE $5::smallint WHEN 0 THEN t.flags | $6::smallint WHEN 1 THEN t.flags & ~$6::smallint"
-    " ELSE $6::smallint END)::smallint AS nf,"
-    " CASE WHEN $5::smallint <> 2 AND cardinality($7::text[]) = 0 THEN t.keywords"
-    " ELSE govmail_keywords($5::smallint, t.keywords, $7::text[]) END AS nk,"
-    " ($8::bigint IS NOT NULL AND t.modseq > $8::bigint) AS c FROM tgt t), "
+    GOVMAIL_NEW_FLAGS("t") " FROM tgt t), "
     "upd AS (UPDATE mailbox_entries e SET flags = c.nf, keywords = c.nk, modseq = c.newmod"
     " FROM calc c WHERE e.mailbox_id = $2 AND e.uid = c.uid AND NOT c.c"
     " AND e.uid BETWEEN (SELECT min(uid) FROM calc) AND (SELECT max(uid) FROM calc)"
