@@ -332,9 +332,9 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
                                                       if (auto s = local.lock())
                                                         s->notify_mailbox(ev);
                                                     });
-  impl->mailboxes = std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier,
-                                                      opts.delivery_batch_max,
-                                                      opts.durable_flag_changes);
+  impl->mailboxes =
+      std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier,
+                                       opts.delivery_batch_max, opts.durable_flag_changes);
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);
@@ -343,7 +343,8 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   impl->search_queue = std::make_unique<PgSearchQueue>(impl->pool);
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool);
   impl->sweeper->start();
-  impl->login_audit = std::make_shared<LoginAuditWriter>(ex, impl->pool);
+  impl->login_audit = std::make_shared<LoginAuditWriter>(ex, impl->pool, opts.login_audit_flush,
+                                                         opts.login_audit_queue_max);
   impl->login_audit->start();
   impl->admin->set_login_audit(impl->login_audit);
   co_return std::make_shared<Database>(std::move(impl));
