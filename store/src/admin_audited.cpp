@@ -267,4 +267,24 @@ awaitable<Result<void>> queue_delete(Database& db, std::int64_t id, AuditEntry e
                                       "outbound delete");
 }
 
+awaitable<Result<Group>> add_group(Database& db, Group g, AuditEntry entry) {
+  Params p;
+  p.text(lower(g.address)).text(g.display_name).num(static_cast<int>(g.send_policy));
+  if (g.unit_code)
+    p.text(*g.unit_code);
+  else
+    p.null();
+  auto rows = co_await rows_and_entry(db, sql::kAddGroup, std::move(p), std::move(entry),
+                                      "add group", std::nullopt);
+  if (!rows) co_return unexpected(rows.error());
+  Group added = detail::parse_group(*rows, 0);
+  // The count in that statement ran on its snapshot, before the automatic members were added.
+  Params id;
+  id.num(added.id);
+  auto members = co_await detail::run(pool_of(db), sql::kGroupMemberCount, id, "group");
+  if (members && members->size() > 0)
+    added.members = static_cast<std::size_t>(members->get_int(0, 0));
+  co_return added;
+}
+
 }  // namespace govmail::store::audited

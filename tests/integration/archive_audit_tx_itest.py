@@ -2,9 +2,10 @@
 """An admin change and its audit entry commit together (real govmail, real PostgreSQL): with a
 trigger in the test database that makes the audit insert of one action fail, that action does
 not happen (CLI: account suspend, bulk suspend, quota, set, rename, password, admin grant, TOTP
-enrolment, group member/policy/delete, alias add, app password add and remove, domain add,
+enrolment, group add, member, policy and delete, alias add, app password add and remove, domain add,
 queue retry and delete; admin API: account suspend, bulk suspend, admin grant and revoke,
-domain add, password reset, app password add, TOTP enrolment, queue retry and delete); with a
+domain add, group add, password reset, app password add, TOTP enrolment, queue retry and
+delete); with a
 trigger that makes the change itself fail, no successful entry of it is written; without
 triggers, one entry per change."""
 import os
@@ -18,6 +19,7 @@ from admin_support import Api, add_units_and_people, seed_admins  # noqa: E402
 c = Checks()
 A1, A2, A3 = f"a1@{DOMAIN}", f"a2@{DOMAIN}", f"a3@{DOMAIN}"
 TINH = f"tinh@{DOMAIN}"
+G2, G3 = f"nhom2@{DOMAIN}", f"nhom3@{DOMAIN}"
 
 
 def status(db, address):
@@ -86,6 +88,10 @@ def password_of(db, address):
     return one(db, f"SELECT password_hash FROM accounts WHERE address = '{address}'")
 
 
+def groups(db, address):
+    return one(db, f"SELECT count(*) FROM groups WHERE address = '{address}'")
+
+
 def domains(db, name):
     return one(db, f"SELECT count(*) FROM domains WHERE name = '{name}'")
 
@@ -151,6 +157,7 @@ with FreshDatabase() as db:
             ("group.delete", ("group", "delete", G),
              lambda: psql(db.url, f"SELECT count(*) FROM groups WHERE address = '{G}'") == "1"),
             ("domain.add", ("domain", "add", "moi.gov.vn"), lambda: domains(db, "moi.gov.vn") == "0"),
+            ("group.add", ("group", "add", G2, "--name", "Nhóm 2"), lambda: groups(db, G2) == "0"),
             ("account.password", ("account", "password", A1, "--random-password"),
              lambda pw=password_of(db, A1): password_of(db, A1) == pw),
             ("app-password.add", ("app-password", "add", A1, "k9"),
@@ -225,6 +232,8 @@ with FreshDatabase() as db:
         for action, method, path, body, check in (
                 ("domain.add", "POST", "/domains", {"name": "api.gov.vn"},
                  lambda: domains(db, "api.gov.vn") == "0"),
+                ("group.add", "POST", "/groups", {"address": G3, "name": "Nhóm 3"},
+                 lambda: groups(db, G3) == "0"),
                 ("account.password", "POST", f"/accounts/{A1}/password", {},
                  lambda pw=password_of(db, A1): password_of(db, A1) == pw),
                 ("app-password.add", "POST", f"/accounts/{A1}/app-passwords", {"name": "k10"},
@@ -253,6 +262,7 @@ with FreshDatabase() as db:
     qid = queue_entry(db)
     for action, args, check in (
             ("domain.add", ("domain", "add", "moi.gov.vn"), lambda: domains(db, "moi.gov.vn") == "1"),
+            ("group.add", ("group", "add", G2, "--name", "Nhóm 2"), lambda: groups(db, G2) == "1"),
             ("account.password", ("account", "password", A1, "--random-password"),
              lambda pw=password_of(db, A1): password_of(db, A1) != pw),
             ("app-password.add", ("app-password", "add", A1, "k9"),

@@ -59,5 +59,7 @@ awaitable<Result<Domain>> add_domain(Database& db, std::string name, AuditEntry 
 // Outbound queue operator actions: recipients made due now (how many), an entry deleted.
 awaitable<Result<int>> queue_retry(Database& db, std::int64_t id, AuditEntry entry);
 awaitable<Result<void>> queue_delete(Database& db, std::int64_t id, AuditEntry entry);
+// exists when the address is taken; the group's automatic members are added with it.
+awaitable<Result<Group>> add_group(Database& db, Group g, AuditEntry entry);
 
 }  // namespace govmail::store::audited
