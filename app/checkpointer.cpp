@@ -36,7 +36,7 @@ struct Checkpointer::Impl {
   // One round: the lease (held for two intervals, renewed every one), then the signatures.
   awaitable<void> round() {
     auto store = store::archive_of(*db);
-    const auto ttl = 2 * admin::archive::kCheckpointInterval.count() + 30;
+    const auto ttl = 2 * cfg.archive.checkpoint_interval.count() + 30;
     auto lease = co_await store->hold_checkpoint_lease(holder, ttl);
     if (!lease || !*lease) {
       if (leader) spdlog::info("archive: checkpointer lease lost");
@@ -52,7 +52,10 @@ struct Checkpointer::Impl {
       co_return;
     }
     auto n = co_await admin::archive::checkpoint(*store, *key);
-    if (!n)
+    if (!n && n.error() == store::StoreError::conflict)
+      spdlog::error("archive: {} is not the checkpoint key pinned in the database: not signing",
+                    admin::archive::key_path(cfg).string());
+    else if (!n)
       spdlog::warn("archive: checkpoint failed: {}", store::to_string(n.error()));
     else if (*n > 0)
       spdlog::info("archive: {} checkpoint(s) signed", *n);
@@ -62,7 +65,7 @@ struct Checkpointer::Impl {
     while (!self->stopped) {
       co_await self->round();
       if (self->stopped) break;
-      self->timer.expires_after(admin::archive::kCheckpointInterval);
+      self->timer.expires_after(self->cfg.archive.checkpoint_interval);
       boost::system::error_code ec;
       co_await self->timer.async_wait(asio::redirect_error(use_awaitable, ec));
     }

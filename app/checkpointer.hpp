@@ -1,6 +1,6 @@
-// `govmail serve` signs the archive's chain heads at start and every kCheckpointInterval
-// (admin/archive.hpp; docs/ARCHIVE.md): of the processes sharing a database, the one holding
-// the checkpointer lease (migration 0018) does it; another takes over when that one stops
+// `govmail serve` signs the archive's chain heads at start and every
+// archive.checkpoint_interval ( docs/ARCHIVE.md): of the processes sharing a database, the one
+// holding the checkpointer lease (migration 0018) does it; another takes over when that one stops
 // renewing (two intervals) or stops cleanly (the lease is dropped).
 #pragma once
 #include <memory>

@@ -63,8 +63,11 @@ int fail(const std::string& what) {
 awaitable<int> domain_add(AdminContext& c) {
   if (c.args.size() != 1) co_return usage_error("domain add takes one DOMAIN");
   c.audit_target = admin::normalise_address(c.args[0]);
-  auto r = co_await c.prov.add_domain(c.args[0]);
+  // Named: GCC 12 destroys a braced temporary in a co_await argument twice.
+  admin::Provisioning::Audit audit{c.db, c.entry()};
+  auto r = co_await c.prov.add_domain(c.args[0], std::move(audit));
   if (!r) co_return fail(r.error().message);
+  c.audit_written = true;
   std::printf("domain %s added\n", r->name.c_str());
   co_return 0;
 }

@@ -168,9 +168,12 @@ awaitable<int> account_password(AdminContext& c) {
   } else {
     pw = core::random_password();
   }
-  auto r = co_await c.prov.reset_password(acc->id, pw, !keep);
-  if (!r) co_return admin_fail(r.error().message);
   c.audit_detail = keep ? "password reset" : "password reset, must change at next login";
+  // Named: GCC 12 destroys a braced temporary in a co_await argument twice.
+  admin::Provisioning::Audit audit{c.db, c.entry()};
+  auto r = co_await c.prov.reset_password(acc->id, pw, !keep, std::move(audit));
+  if (!r) co_return admin_fail(r.error().message);
+  c.audit_written = true;
   std::printf("password of %s reset%s\n", acc->address.c_str(), keep ? "" : " (must change)");
   if (random) std::printf("password: %s\n", pw.c_str());
   co_return 0;
@@ -307,8 +310,10 @@ awaitable<int> app_password_add(AdminContext& c) {
   c.audit_detail = c.args[1];
   std::string pw = core::random_password(20);
   auto hash = core::hash_password(pw, c.cfg.auth.argon2_opslimit, c.cfg.auth.argon2_memlimit);
-  auto r = co_await c.admin().add_app_password(acc->id, c.args[1], std::move(hash));
+  auto r = co_await store::audited::add_app_password(c.db, acc->id, c.args[1], std::move(hash),
+                                                     c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "app password " + c.args[1]));
+  c.audit_written = true;
   std::printf("app password %s added for %s\npassword: %s\n", c.args[1].c_str(),
               acc->address.c_str(), pw.c_str());
   co_return 0;

@@ -84,9 +84,10 @@ awaitable<int> admins_totp(AdminContext& c) {
   c.audit_target = acc->address;
   c.audit_detail = "new TOTP secret";
   std::string secret = admin::new_totp_secret();
-  auto r = co_await c.admin().set_totp_secret(acc->id, secret);
+  auto r = co_await store::audited::set_totp_secret(c.db, acc->id, secret, c.entry());
   if (!r)
     co_return admin_fail(store_error(r.error(), "admin " + acc->address + " (grant a role first)"));
+  c.audit_written = true;
   std::printf("secret: %s\nuri: %s\n", secret.c_str(),
               admin::otpauth_uri(c.cfg.admin.totp_issuer, acc->address, secret).c_str());
   co_return 0;

@@ -55,9 +55,10 @@ awaitable<int> group_add(AdminContext& c) {
   if (policy) g.send_policy = *parse_policy(*policy);
   c.audit_target = g.address;
   c.audit_detail = unit ? "automatic for unit " + *unit : "manual";
-  auto r = co_await c.admin().add_group(g);
+  auto r = co_await store::audited::add_group(c.db, g, c.entry());
   if (!r)
     co_return admin_fail(store_error(r.error(), "group " + g.address + " (or its domain/unit)"));
+  c.audit_written = true;
   std::printf("group %s added (%zu members)\n", r->address.c_str(), r->members);
   co_return 0;
 }

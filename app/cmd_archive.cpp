@@ -145,14 +145,12 @@ awaitable<int> do_verify(Ctx& c) {
   if (!c.args.empty()) co_return usage("verify: unexpected " + c.args[0]);
   if (from && !(opt.from_us = parse_date(*from))) co_return usage("--from expects a date");
   if (to && !(opt.to_us = parse_date(*to))) co_return usage("--to expects a date");
+  // Never the local key file: whoever can replace it could re-sign. Unset: the pinned key.
+  if (!key && !c.cfg.archive.public_key_file.empty()) key = c.cfg.archive.public_key_file.string();
   if (key) {
     auto k = public_key_arg(*key);
     if (!k) co_return usage("--public-key expects 64 hex digits or a file holding them");
     opt.trusted_public_key = *k;
-  } else if (std::filesystem::exists(key_path(c.cfg))) {
-    auto k = signing_key(c.cfg);
-    if (!k) co_return 1;
-    opt.trusted_public_key = k->public_key;
   }
   if (progress) opt.progress = progress_bar("verify");
   const auto start = std::chrono::steady_clock::now();
@@ -176,6 +174,9 @@ awaitable<int> do_checkpoint(Ctx& c) {
   auto key = signing_key(c.cfg);
   if (!key) co_return 1;
   auto n = co_await ar::checkpoint(c.archive(), *key);
+  if (!n && n.error() == store::StoreError::conflict)
+    co_return fail("checkpoint: " + key_path(c.cfg).string() +
+                   " is not the key pinned in the database (`archive verify` would refuse it)");
   if (!n) co_return fail("checkpoint: " + std::string(store::to_string(n.error())));
   std::printf("%d checkpoint(s) signed\n", *n);
   co_return 0;
@@ -189,10 +190,12 @@ awaitable<int> do_public_key(Ctx& c) {
 }
 
 // Search options shared by search and export; nullopt after a usage error.
-std::optional<ar::SearchOptions> search_options(Ctx& c, std::string& described) {
+// `results_max`: archive.search_results_max or archive.export_max.
+std::optional<ar::SearchOptions> search_options(Ctx& c, std::string& described,
+                                                std::size_t results_max) {
   ar::SearchOptions opt;
-  opt.scan_max = ar::kSearchScanMax;
-  opt.results_max = ar::kSearchResultsMax;
+  opt.scan_max = c.cfg.archive.search_scan_max;
+  opt.results_max = results_max;
   auto who = take_option(c.args, "--participant");
   auto from = take_option(c.args, "--from");
   auto to = take_option(c.args, "--to");
@@ -209,7 +212,7 @@ std::optional<ar::SearchOptions> search_options(Ctx& c, std::string& described) 
 
 awaitable<int> do_search(Ctx& c) {
   std::string described;
-  auto opt = search_options(c, described);
+  auto opt = search_options(c, described, c.cfg.archive.search_results_max);
   if (!opt) co_return 2;
   if (!c.args.empty()) co_return usage("search: unexpected " + c.args[0]);
   if (!co_await audited(c, "archive.search", "archive", described)) co_return 1;
@@ -251,7 +254,7 @@ awaitable<int> do_export(Ctx& c) {
   auto format = take_option(c.args, "--format");
   const bool progress = take_flag(c.args, "--progress") || ::isatty(2);
   std::string described;
-  auto opt = search_options(c, described);
+  auto opt = search_options(c, described, c.cfg.archive.export_max);
   if (!opt) co_return 2;
   if (!out) co_return usage("export needs --out DIR");
   if (format && *format != "eml" && *format != "mbox") co_return usage("--format eml|mbox");
@@ -402,10 +405,10 @@ awaitable<int> do_audit(Ctx& c) {
 }
 
 awaitable<int> do_audit_prune(Ctx& c) {
-  auto n = co_await c.archive().audit_prune(c.who(), ar::kAuditRetentionDays);
+  const unsigned days = c.cfg.archive.audit_retention_days;
+  auto n = co_await c.archive().audit_prune(c.who(), static_cast<int>(days));
   if (!n) co_return fail("audit-prune: " + std::string(store::to_string(n.error())));
-  std::printf("%lld audit entries older than %d days deleted\n", static_cast<long long>(*n),
-              ar::kAuditRetentionDays);
+  std::printf("%lld audit entries older than %u days deleted\n", static_cast<long long>(*n), days);
   co_return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "runtime.hpp"
 #include "smtp/dkim.hpp"
 #include "smtp/dkim_vault.hpp"
+#include "store/admin_audited.hpp"
 #include "store/outbound.hpp"
 
 namespace govmail::app {
@@ -98,9 +99,12 @@ awaitable<int> queue_retry(AdminContext& c) {
   auto id = parse_id(c.args);
   if (!id) co_return admin_usage_error("queue retry takes one queue ID");
   c.audit_target = "queue:" + c.args[0];
-  auto n = co_await c.db.outbound().retry(*id);
+  auto e = co_await c.db.outbound().show(*id);
+  if (!e) co_return admin_fail(store_error(e.error(), "queue entry " + c.args[0]));
+  c.audit_detail = "from <" + e->envelope_from + ">: pending recipients due now";
+  auto n = co_await store::audited::queue_retry(c.db, *id, c.entry());
   if (!n) co_return admin_fail(store_error(n.error(), "queue entry " + c.args[0]));
-  c.audit_detail = std::to_string(*n) + " recipients due now";
+  c.audit_written = true;
   std::printf("queue entry %lld: %d recipient(s) due now\n", static_cast<long long>(*id), *n);
   co_return 0;
 }
@@ -111,8 +115,9 @@ awaitable<int> queue_delete(AdminContext& c) {
   c.audit_target = "queue:" + c.args[0];
   auto e = co_await c.db.outbound().show(*id);
   if (e) c.audit_detail = "from <" + e->envelope_from + ">";
-  auto r = co_await c.db.outbound().remove(*id);
+  auto r = co_await store::audited::queue_delete(c.db, *id, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "queue entry " + c.args[0]));
+  c.audit_written = true;
   std::printf("queue entry %lld deleted (no report is sent)\n", static_cast<long long>(*id));
   co_return 0;
 }

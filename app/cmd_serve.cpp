@@ -112,6 +112,8 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
   opts.delivery_batch_max = cfg.database.delivery_batch_max;
   opts.durable_flag_changes = cfg.database.durable_flag_changes;
   opts.change_log_keep = cfg.database.change_log_keep;
+  opts.login_audit_flush = cfg.archive.login_audit_flush;
+  opts.login_audit_queue_max = cfg.archive.login_audit_queue_max;
   auto db = co_await store::Database::open(io.get_executor(), opts);
   if (!db) {
     spdlog::critical("cannot open the database: {}", store::to_string(db.error()));

@@ -104,7 +104,8 @@ std::string audit_hash(const store::AuditRecord& a) {
 // ---- keys and signatures ---------------------------------------------------------------------
 
 std::filesystem::path key_path(const core::Config& cfg) {
-  return cfg.server.var_dir / kSigningKeyFile;
+  if (!cfg.archive.signing_key_file.empty()) return cfg.archive.signing_key_file;
+  return cfg.server.var_dir / "archive-signing.key";
 }
 
 std::optional<SigningKey> load_or_create_key(const std::filesystem::path& file,
@@ -172,6 +173,10 @@ std::string checkpoint_message(const store::Checkpoint& c) {
 awaitable<store::Result<int>> checkpoint(store::ArchiveStore& store, const SigningKey& key) {
   auto heads = co_await store.heads();
   if (!heads) co_return store::unexpected(heads.error());
+  // The first key to sign is pinned; a replaced key file signs nothing (conflict).
+  auto pinned = co_await store.pin_public_key(key.public_key);
+  if (!pinned) co_return store::unexpected(pinned.error());
+  if (*pinned != key.public_key) co_return store::unexpected(store::StoreError::conflict);
   auto done = co_await store.checkpoints();
   if (!done) co_return store::unexpected(done.error());
   std::map<std::string, std::int64_t> last;
@@ -364,12 +369,23 @@ awaitable<store::Result<VerifyReport>> verify(store::ArchiveStore& store, Verify
   if (!heads) co_return store::unexpected(heads.error());
   auto cps = co_await store.checkpoints();
   if (!cps) co_return store::unexpected(cps.error());
+  if (opt.trusted_public_key.empty()) {
+    auto pinned = co_await store.pinned_public_key();
+    if (!pinned) co_return store::unexpected(pinned.error());
+    opt.trusted_public_key = pinned->value_or("");
+  }
   for (const auto& c : *cps) {
     ++report.checkpoints;
+    if (opt.trusted_public_key.empty()) {
+      report.problems.push_back("checkpoint " + std::to_string(c.id) + " of " +
+                                seq_name(c.chain, c.seq) +
+                                ": no public key pinned to check it against");
+      continue;
+    }
     if (!signature_ok(c.public_key, checkpoint_message(c), c.signature))
       report.problems.push_back("checkpoint " + std::to_string(c.id) + " of " +
                                 seq_name(c.chain, c.seq) + ": bad signature");
-    else if (!opt.trusted_public_key.empty() && c.public_key != opt.trusted_public_key)
+    else if (c.public_key != opt.trusted_public_key)
       report.problems.push_back("checkpoint " + std::to_string(c.id) + " of " +
                                 seq_name(c.chain, c.seq) + ": signed by an unknown key " +
                                 to_hex(c.public_key));

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <iterator>
 
+#include "store/admin_audited.hpp"
+
 namespace govmail::admin {
 namespace {
 
@@ -73,13 +75,28 @@ std::string normalise_address(std::string_view address) {
   return out;
 }
 
-awaitable<AdminResult<store::Domain>> Provisioning::add_domain(std::string name) {
+AdminResult<std::string> Provisioning::checked_domain(std::string name) const {
   name = normalise_address(name);
   if (!valid_domain_name(name))
-    co_return unexpected(AdminError{"invalid domain name '" + name +
-                                    "': expected lower-case labels of letters, digits and '-'"});
-  auto r = co_await dir_.add_domain(name);
-  if (!r) co_return unexpected(AdminError{store_error_text(r.error(), "domain " + name)});
+    return unexpected(AdminError{"invalid domain name '" + name +
+                                 "': expected lower-case labels of letters, digits and '-'"});
+  return name;
+}
+
+awaitable<AdminResult<store::Domain>> Provisioning::add_domain(std::string name) {
+  auto checked = checked_domain(std::move(name));
+  if (!checked) co_return unexpected(checked.error());
+  auto r = co_await dir_.add_domain(*checked);
+  if (!r) co_return unexpected(AdminError{store_error_text(r.error(), "domain " + *checked)});
+  co_return *r;
+}
+
+awaitable<AdminResult<store::Domain>> Provisioning::add_domain(std::string name, Audit audit) {
+  auto checked = checked_domain(std::move(name));
+  if (!checked) co_return unexpected(checked.error());
+  auto r = co_await store::audited::add_domain(audit.db, *checked, std::move(audit.entry));
+  if (!r)
+    co_return unexpected(AdminError{store_error_text(r.error(), "domain " + *checked), r.error()});
   co_return *r;
 }
 
@@ -110,13 +127,24 @@ awaitable<AdminResult<store::Account>> Provisioning::add_account(NewAccountReque
   co_return *r;
 }
 
-awaitable<AdminResult<void>> Provisioning::reset_password(store::AccountId id,
-                                                          std::string password, bool must_change) {
+awaitable<AdminResult<void>> Provisioning::reset_password(store::AccountId id, std::string password,
+                                                          bool must_change) {
   if (password.size() < 8)
     co_return unexpected(AdminError{"password too short: at least 8 characters"});
   auto hash = co_await hash_(std::move(password));
   auto r = co_await dir_.set_password(id, std::move(hash), must_change);
   if (!r) co_return unexpected(AdminError{store_error_text(r.error(), "account")});
+  co_return AdminResult<void>{};
+}
+
+awaitable<AdminResult<void>> Provisioning::reset_password(store::AccountId id, std::string password,
+                                                          bool must_change, Audit audit) {
+  if (password.size() < 8)
+    co_return unexpected(AdminError{"password too short: at least 8 characters"});
+  auto hash = co_await hash_(std::move(password));
+  auto r = co_await store::audited::set_password(audit.db, id, std::move(hash), must_change,
+                                                 std::move(audit.entry));
+  if (!r) co_return unexpected(AdminError{store_error_text(r.error(), "account"), r.error()});
   co_return AdminResult<void>{};
 }
 

@@ -138,9 +138,11 @@ constexpr StringRule kHostname{valid_hostname, "host name (letters, digits, '-',
 constexpr StringRule kLocalPart{valid_local_part, "local part ([a-z0-9._-], 1..64 chars)"};
 constexpr StringRule kListen{valid_listen, "listen address \"IPv4:port\" or \"[IPv6]:port\""};
 constexpr StringRule kRoute{[](std::string_view s) { return parse_outbound_route(s).has_value(); },
-                           "route \"PATTERN [HOST[:PORT]] [tls=none|opportunistic|required|verify] [auth=USER:PASSWORD]\""};
-constexpr StringRule kResolver{[](std::string_view s) { return !s.empty() && s.find(' ') == std::string_view::npos; },
-                              "resolver \"IP\" or \"IP@PORT\""};
+                            "route \"PATTERN [HOST[:PORT]] "
+                            "[tls=none|opportunistic|required|verify] [auth=USER:PASSWORD]\""};
+constexpr StringRule kResolver{
+    [](std::string_view s) { return !s.empty() && s.find(' ') == std::string_view::npos; },
+    "resolver \"IP\" or \"IP@PORT\""};
 constexpr StringRule kNonEmpty{[](std::string_view s) { return !s.empty(); }, "non-empty string"};
 
 // ---- entry factories -------------------------------------------------------------------------
@@ -477,6 +479,16 @@ const std::vector<Entry>& schema() {
       integer<&C::search, &SearchConfig::max_query_terms>("search.max_query_terms", 1, 10'000, "text keys of one SEARCH, words of one query; more are refused"),
       integer<&C::search, &SearchConfig::max_wildcard_terms>("search.max_wildcard_terms", 10, 10'000'000, "index words a prefix or infix may expand to; past it IMAP reads the candidates' text, a query is refused"),
       integer<&C::search, &SearchConfig::max_pending>("search.max_pending", 0, 10'000'000, "queued (not yet indexed) messages of an account past which IMAP SEARCH does without the index"),
+
+      string<&C::archive, &ArchiveConfig::signing_key_file>("archive.signing_key_file", kAnyString, "Ed25519 checkpoint key (hex, mode 0600), created at first use; \"\" = server.var_dir/archive-signing.key"),
+      string<&C::archive, &ArchiveConfig::public_key_file>("archive.public_key_file", kAnyString, "public key (64 hex characters) `archive verify` trusts; \"\" = the key pinned in the database at first key creation"),
+      integer<&C::archive, &ArchiveConfig::audit_retention_days>("archive.audit_retention_days", 1, 36'500, "audit-log entries older than this many days are pruned by `archive audit-prune`"),
+      duration<&C::archive, &ArchiveConfig::checkpoint_interval>("archive.checkpoint_interval", 60s, 7 * 24h, "`serve` signs the archive's chain heads this often (seconds)"),
+      duration<&C::archive, &ArchiveConfig::login_audit_flush>("archive.login_audit_flush", 10ms, 60s, "protocol logins are written to the audit log in one statement this often; a crash loses at most one interval"),
+      integer<&C::archive, &ArchiveConfig::login_audit_queue_max>("archive.login_audit_queue_max", 100, 10'000'000, "logins waiting for the audit log past which a login is refused (temporary failure)"),
+      integer<&C::archive, &ArchiveConfig::search_scan_max>("archive.search_scan_max", 100, 10'000'000, "journal entries one auditor search reads"),
+      integer<&C::archive, &ArchiveConfig::search_results_max>("archive.search_results_max", 1, 1'000'000, "journal entries one auditor search returns"),
+      integer<&C::archive, &ArchiveConfig::export_max>("archive.export_max", 1, 10'000'000, "messages one archive export writes"),
   };
   // clang-format on
   return entries;

@@ -6,9 +6,11 @@
 
 #include "admin_store_pg.hpp"
 #include "core/asio.hpp"
+#include "directory_pg.hpp"
 #include "query.hpp"
 #include "sql/admin_sql.hpp"
 #include "sql/directory_sql.hpp"
+#include "sql/outbound_sql.hpp"
 
 namespace govmail::store::audited {
 namespace {
@@ -35,22 +37,33 @@ awaitable<pg::PgResultOr<void>> write_entry(pg::Connection& c, const AuditEntry&
   co_return pg::PgResultOr<void>{};
 }
 
-// `st` then the entry, in one transaction; a change of no row fails with `no_row` (nullopt:
-// succeeds: adding what is already there changes nothing, and the request did succeed).
-awaitable<Result<void>> change_and_entry(Database& db, const pg::Statement& st, Params params,
-                                         AuditEntry entry, std::string_view what,
-                                         std::optional<StoreError> no_row = StoreError::not_found) {
+// `st` then the entry, in one transaction; the change's rows come back. A change of no row
+// fails with `no_row` (nullopt: succeeds: adding what is already there changes nothing, and
+// the request did succeed).
+awaitable<Result<pg::Rows>> rows_and_entry(
+    Database& db, const pg::Statement& st, Params params, AuditEntry entry, std::string_view what,
+    std::optional<StoreError> no_row = StoreError::not_found) {
+  pg::Rows out;
   auto r = co_await pg::transaction(pool_of(db),
                                     [&](pg::Connection& c) -> awaitable<pg::PgResultOr<void>> {
                                       auto rows = co_await c.exec(st, params.span());
                                       if (!rows) co_return unexpected(rows.error());
                                       if (rows->size() == 0 && no_row)
                                         co_return unexpected(pg::PgError{kNoRow, "no row", false});
+                                      out = std::move(*rows);
                                       co_return co_await write_entry(c, entry);
                                     });
-  if (r) co_return Result<void>{};
+  if (r) co_return std::move(out);
   if (r.error().sqlstate == kNoRow) co_return unexpected(*no_row);
   co_return unexpected(detail::map_error(r.error(), what));
+}
+
+awaitable<Result<void>> change_and_entry(Database& db, const pg::Statement& st, Params params,
+                                         AuditEntry entry, std::string_view what,
+                                         std::optional<StoreError> no_row = StoreError::not_found) {
+  auto r = co_await rows_and_entry(db, st, std::move(params), std::move(entry), what, no_row);
+  if (!r) co_return unexpected(r.error());
+  co_return Result<void>{};
 }
 
 }  // namespace
@@ -186,6 +199,92 @@ awaitable<Result<void>> remove_app_password(Database& db, AccountId id, std::str
   p.num(id).text(std::move(name));
   co_return co_await change_and_entry(db, sql::kRemoveAppPassword, std::move(p), std::move(entry),
                                       "remove app password");
+}
+
+awaitable<Result<void>> set_password(Database& db, AccountId id, std::string password_hash,
+                                     bool must_change, AuditEntry entry) {
+  if (password_hash.empty()) co_return unexpected(StoreError::invalid);
+  Params p;
+  p.num(id).text(std::move(password_hash)).boolean(must_change);
+  co_return co_await change_and_entry(db, sql::kSetPassword, std::move(p), std::move(entry),
+                                      "set password");
+}
+
+awaitable<Result<AppPassword>> add_app_password(Database& db, AccountId id, std::string name,
+                                                std::string password_hash, AuditEntry entry) {
+  if (name.empty() || password_hash.empty()) co_return unexpected(StoreError::invalid);
+  Params p;
+  p.num(id).text(std::move(name)).text(std::move(password_hash));
+  // No row: the account has an app password of that name.
+  auto rows = co_await rows_and_entry(db, sql::kAddAppPassword, std::move(p), std::move(entry),
+                                      "add app password", StoreError::exists);
+  if (!rows) co_return unexpected(rows.error());
+  co_return AppPassword{rows->get_int(0, 0), std::string(rows->get(0, 1)), rows->get_int(0, 2),
+                        std::nullopt};
+}
+
+awaitable<Result<void>> set_totp_secret(Database& db, AccountId id,
+                                        std::optional<std::string> secret, AuditEntry entry) {
+  Params p;
+  p.num(id);
+  if (secret)
+    p.text(std::move(*secret));
+  else
+    p.null();
+  co_return co_await change_and_entry(db, sql::kSetTotp, std::move(p), std::move(entry),
+                                      "set totp");
+}
+
+awaitable<Result<Domain>> add_domain(Database& db, std::string name, AuditEntry entry) {
+  auto norm = detail::normalise_domain(std::move(name));
+  if (!norm) co_return unexpected(norm.error());
+  Params p;
+  p.text(std::move(*norm));
+  auto rows =
+      co_await rows_and_entry(db, sql::kAddDomain, std::move(p), std::move(entry), "add domain");
+  if (!rows) co_return unexpected(rows.error());
+  Domain d;
+  d.id = rows->get_int(0, 0);
+  d.name = std::string(rows->get(0, 1));
+  if (!rows->is_null(0, 2)) d.alias_of = rows->get_int(0, 2);
+  co_return d;
+}
+
+awaitable<Result<int>> queue_retry(Database& db, std::int64_t id, AuditEntry entry) {
+  Params p;
+  p.num(id);
+  // No row: nothing pending (or no such entry); the caller tells them apart with show().
+  auto rows = co_await rows_and_entry(db, sql::kOutboundRetry, std::move(p), std::move(entry),
+                                      "outbound retry", std::nullopt);
+  if (!rows) co_return unexpected(rows.error());
+  co_return static_cast<int>(rows->affected());
+}
+
+awaitable<Result<void>> queue_delete(Database& db, std::int64_t id, AuditEntry entry) {
+  Params p;
+  p.num(id);
+  co_return co_await change_and_entry(db, sql::kOutboundDelete, std::move(p), std::move(entry),
+                                      "outbound delete");
+}
+
+awaitable<Result<Group>> add_group(Database& db, Group g, AuditEntry entry) {
+  Params p;
+  p.text(lower(g.address)).text(g.display_name).num(static_cast<int>(g.send_policy));
+  if (g.unit_code)
+    p.text(*g.unit_code);
+  else
+    p.null();
+  auto rows = co_await rows_and_entry(db, sql::kAddGroup, std::move(p), std::move(entry),
+                                      "add group", std::nullopt);
+  if (!rows) co_return unexpected(rows.error());
+  Group added = detail::parse_group(*rows, 0);
+  // The count in that statement ran on its snapshot, before the automatic members were added.
+  Params id;
+  id.num(added.id);
+  auto members = co_await detail::run(pool_of(db), sql::kGroupMemberCount, id, "group");
+  if (members && members->size() > 0)
+    added.members = static_cast<std::size_t>(members->get_int(0, 0));
+  co_return added;
 }
 
 }  // namespace govmail::store::audited

@@ -46,17 +46,6 @@ std::optional<std::string> opt_col(const pg::Rows& r, int i, int c) {
   return std::string(r.get(i, c));
 }
 
-Group parse_group(const pg::Rows& r, int i) {
-  Group g;
-  g.id = r.get_int(i, 0);
-  g.address = std::string(r.get(i, 1));
-  g.display_name = std::string(r.get(i, 2));
-  g.send_policy = static_cast<SendPolicy>(r.get_int(i, 3));
-  g.unit_code = opt_col(r, i, 4);
-  g.members = static_cast<std::size_t>(r.get_int(i, 5));
-  return g;
-}
-
 AdminGrant parse_admin(const pg::Rows& r, int i) {
   AdminGrant g;
   g.account_id = r.get_int(i, 0);
@@ -117,6 +106,17 @@ awaitable<Result<void>> in_transaction(pg::Pool& pool, pg::TxBody<void> body,
 }
 
 }  // namespace
+
+Group detail::parse_group(const pg::Rows& r, int i) {
+  Group g;
+  g.id = r.get_int(i, 0);
+  g.address = std::string(r.get(i, 1));
+  g.display_name = std::string(r.get(i, 2));
+  g.send_policy = static_cast<SendPolicy>(r.get_int(i, 3));
+  g.unit_code = opt_col(r, i, 4);
+  g.members = static_cast<std::size_t>(r.get_int(i, 5));
+  return g;
+}
 
 awaitable<Result<ImportCounts>> PgAdminStore::import_units(std::vector<OrgUnit> units) {
   ImportCounts counts;
@@ -308,7 +308,7 @@ awaitable<Result<Group>> PgAdminStore::add_group(Group g) {
   opt_text(p, g.unit_code);
   auto rows = co_await run(*pool_, sql::kAddGroup, p, "add group");
   if (!rows) co_return unexpected(rows.error());
-  Group added = parse_group(*rows, 0);
+  Group added = detail::parse_group(*rows, 0);
   // The count in that statement ran on its snapshot, before the automatic members were added.
   auto members = co_await run(*pool_, sql::kGroupMemberCount, Params().num(added.id), "group");
   if (members && members->size() > 0)
@@ -319,7 +319,7 @@ awaitable<Result<Group>> PgAdminStore::add_group(Group g) {
 awaitable<Result<std::vector<Group>>> PgAdminStore::list_groups(std::string domain) {
   co_return all_rows<Group>(
       co_await run(*pool_, sql::kListGroups, Params().text(lower(domain)), "list groups"),
-      parse_group);
+      detail::parse_group);
 }
 
 awaitable<Result<std::vector<std::string>>> PgAdminStore::group_members(std::string group) {

@@ -7,6 +7,11 @@
 
 namespace govmail::store {
 
+namespace detail {
+// A row of GOVMAIL_GROUP_COLUMNS (sql/admin_sql.hpp).
+Group parse_group(const pg::Rows& r, int i);
+}  // namespace detail
+
 class LoginAuditWriter;
 
 class PgAdminStore final : public AdminStore {

@@ -119,6 +119,21 @@ class PgArchiveStore final : public ArchiveStore {
     co_return Result<void>{};
   }
 
+  awaitable<Result<std::string>> pin_public_key(std::string public_key) override {
+    auto rows = co_await run(*pool_, sql::kPinPublicKey, Params().bytes(std::move(public_key)),
+                             "pin public key");
+    if (!rows) co_return unexpected(rows.error());
+    if (rows->size() == 0) co_return unexpected(StoreError::permanent);
+    co_return rows->get_bytea(0, 0);
+  }
+
+  awaitable<Result<std::optional<std::string>>> pinned_public_key() override {
+    auto rows = co_await run(*pool_, sql::kPinnedPublicKey, Params(), "pinned public key");
+    if (!rows) co_return unexpected(rows.error());
+    if (rows->size() == 0) co_return std::optional<std::string>{};
+    co_return std::optional<std::string>{rows->get_bytea(0, 0)};
+  }
+
   awaitable<Result<bool>> hold_checkpoint_lease(std::string holder,
                                                 std::int64_t ttl_seconds) override {
     auto rows = co_await run(*pool_, sql::kHoldCheckpointLease,

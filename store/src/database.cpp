@@ -345,7 +345,8 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
   sweep.change_log_keep = opts.change_log_keep;
   impl->sweeper = std::make_unique<ReleaseSweeper>(ex, impl->pool, sweep);
   impl->sweeper->start();
-  impl->login_audit = std::make_shared<LoginAuditWriter>(ex, impl->pool);
+  impl->login_audit = std::make_shared<LoginAuditWriter>(ex, impl->pool, opts.login_audit_flush,
+                                                         opts.login_audit_queue_max);
   impl->login_audit->start();
   impl->admin->set_login_audit(impl->login_audit);
   co_return std::make_shared<Database>(std::move(impl));

@@ -25,17 +25,6 @@ bool has_control(std::string_view s) {
   return false;
 }
 
-// Lower-case ASCII domain (IDNA A-label for non-ASCII names, converted by the caller).
-Result<std::string> normalise_domain(std::string name) {
-  name = ascii_lower(std::move(name));
-  if (name.empty() || name.size() > 253 || name.front() == '.' || name.back() == '.' ||
-      name.find("..") != std::string::npos)
-    return unexpected(StoreError::invalid);
-  for (unsigned char c : name)
-    if (!std::isalnum(c) && c != '-' && c != '.') return unexpected(StoreError::invalid);
-  return name;
-}
-
 // local@domain, lower-cased; exactly one '@' with something on each side.
 Result<std::string> normalise_address(std::string address) {
   address = ascii_lower(std::move(address));
@@ -43,7 +32,7 @@ Result<std::string> normalise_address(std::string address) {
   if (at == std::string::npos || at == 0 || at > 64 || has_control(address) ||
       address.find('@') != at || address.find(' ') != std::string::npos)
     return unexpected(StoreError::invalid);
-  auto domain = normalise_domain(address.substr(at + 1));
+  auto domain = detail::normalise_domain(address.substr(at + 1));
   if (!domain) return unexpected(domain.error());
   return address.substr(0, at + 1) + *domain;
 }
@@ -72,8 +61,19 @@ Result<void> one_changed(const Result<pg::Rows>& rows) {
 
 }  // namespace
 
+// Lower-case ASCII domain (IDNA A-label for non-ASCII names, converted by the caller).
+Result<std::string> detail::normalise_domain(std::string name) {
+  name = ascii_lower(std::move(name));
+  if (name.empty() || name.size() > 253 || name.front() == '.' || name.back() == '.' ||
+      name.find("..") != std::string::npos)
+    return unexpected(StoreError::invalid);
+  for (unsigned char c : name)
+    if (!std::isalnum(c) && c != '-' && c != '.') return unexpected(StoreError::invalid);
+  return name;
+}
+
 awaitable<Result<Domain>> PgDirectory::add_domain(std::string name) {
-  auto norm = normalise_domain(std::move(name));
+  auto norm = detail::normalise_domain(std::move(name));
   if (!norm) co_return unexpected(norm.error());
   co_return first_row<Domain>(
       co_await run(*pool_, sql::kAddDomain, Params().text(*norm), "add domain"), parse_domain);

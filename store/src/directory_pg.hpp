@@ -7,6 +7,11 @@
 
 namespace govmail::store {
 
+namespace detail {
+// Lower-case ASCII domain; invalid when it is not a host name (IDNA is the caller's).
+Result<std::string> normalise_domain(std::string name);
+}  // namespace detail
+
 class PgDirectory final : public Directory {
  public:
   explicit PgDirectory(std::shared_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}

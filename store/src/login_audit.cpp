@@ -135,8 +135,9 @@ core::AuthResult audited_login(Database& db, std::string protocol, std::string t
                  std::move(detail)};
   auto* writer = dynamic_cast<PgAdminStore&>(db.admin()).login_audit();
   if (!writer || !writer->add(std::move(a))) {
-    spdlog::error("store: {} logins wait for the audit log (kLoginAuditQueue): login refused",
-                  kLoginAuditQueue);
+    spdlog::error(
+        "store: the audit log's login queue is full (archive.login_audit_queue_max): login "
+        "refused");
     core::AuthResult refused;
     refused.outcome = core::AuthOutcome::temporary;
     return refused;

@@ -1,8 +1,8 @@
 // The queue behind store/login_audit.hpp: protocol logins go to the audit log in one statement
-// per flush (kLoginAuditFlush), not one each (the audit log is one chain: a statement per
+// per flush (archive.login_audit_flush), not one each (the audit log is one chain: a statement per
 // login would serialise every login of every process on its head lock). A crash loses at most
 // one flush interval; a clean stop (store::flush_login_audit) nothing. Bounded: when
-// kLoginAuditQueue logins wait (the database has been failing), a login is refused.
+// archive.login_audit_queue_max logins wait (the database has been failing), a login is refused.
 #pragma once
 #include <chrono>
 #include <memory>
@@ -13,15 +13,10 @@
 
 namespace govmail::store {
 
-// Named here until core::Config has an [archive] section (docs/ARCHIVE.md "Not done yet").
-inline constexpr std::chrono::milliseconds kLoginAuditFlush{1000};
-inline constexpr std::size_t kLoginAuditQueue = 10000;
-
 class LoginAuditWriter {
  public:
-  LoginAuditWriter(Executor ex, std::shared_ptr<pg::Pool> pool,
-                   std::chrono::milliseconds flush = kLoginAuditFlush,
-                   std::size_t queue_max = kLoginAuditQueue);
+  LoginAuditWriter(Executor ex, std::shared_ptr<pg::Pool> pool, std::chrono::milliseconds flush,
+                   std::size_t queue_max);
   ~LoginAuditWriter();
   void start();
   bool add(LoginAttempt attempt);   // false: queue full, refuse the login

@@ -39,6 +39,12 @@ TEST(Config, EmptyFileGivesDefaults) {
   EXPECT_FALSE(r->database.durable_flag_changes);
   EXPECT_EQ(r->listen.smtp, (std::vector<std::string>{"127.0.0.1:2525", "[::1]:2525"}));
   EXPECT_EQ(r->source, "empty.toml");
+  EXPECT_EQ(r->archive.audit_retention_days, 92u);  // TCVN 14423: at least 3 months
+  EXPECT_EQ(r->archive.checkpoint_interval, 3600s);
+  EXPECT_EQ(r->archive.login_audit_flush, 1000ms);
+  EXPECT_EQ(r->archive.login_audit_queue_max, 10000u);
+  EXPECT_TRUE(r->archive.signing_key_file.empty());
+  EXPECT_TRUE(r->archive.public_key_file.empty());
   auto durable = parse_config("[database]\ndurable_flag_changes = true\n", "d.toml");
   ASSERT_TRUE(durable.ok()) << durable.error().message;
   EXPECT_TRUE(durable->database.durable_flag_changes);
@@ -88,6 +94,29 @@ TEST(Config, ProductionExampleParses) {
   EXPECT_EQ(r->auth.failure_window, 900s);
   EXPECT_EQ(r->log.format, "json");
   EXPECT_FALSE(r->database.url.empty());
+  EXPECT_EQ(r->archive.public_key_file, "/etc/govmail/archive-public.key");
+}
+
+TEST(Config, ArchiveSection) {
+  auto r = parse_config(
+      "[archive]\nsigning_key_file = \"/k\"\naudit_retention_days = 365\n"
+      "checkpoint_interval = \"15m\"\nlogin_audit_flush = \"200ms\"\n"
+      "login_audit_queue_max = 500\nsearch_scan_max = 1000\nsearch_results_max = 50\n"
+      "export_max = 20\n",
+      "a.toml");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->archive.signing_key_file, "/k");
+  EXPECT_EQ(r->archive.audit_retention_days, 365u);
+  EXPECT_EQ(r->archive.checkpoint_interval, 900s);
+  EXPECT_EQ(r->archive.login_audit_flush, 200ms);
+  EXPECT_EQ(r->archive.login_audit_queue_max, 500u);
+  EXPECT_EQ(r->archive.search_scan_max, 1000u);
+  EXPECT_EQ(r->archive.search_results_max, 50u);
+  EXPECT_EQ(r->archive.export_max, 20u);
+  EXPECT_NE(error_of("[archive]\ncheckpoint_interval = \"10s\"\n").find("checkpoint_interval"),
+            std::string::npos);
+  EXPECT_NE(error_of("[archive]\naudit_retention_days = 0\n").find("audit_retention_days"),
+            std::string::npos);
 }
 
 TEST(Config, WrongTypeNamesFileLineKeyAndExpectation) {

@@ -4,8 +4,9 @@ recipients (one of them bcc) is journaled once with all 5, in its delivery's tra
 sender, direction, authenticated user and client IP; MX mail is journaled as inbound; IMAP
 APPEND is not; an official's expunge (and the release sweeper) leave the journal entry and its
 blob; then tampering through psql as the database owner (UPDATE, DELETE, two rows swapped, a
-blob edited, a checkpointed tail cut off) is each detected by `govmail archive verify`, which
-names the entry; plain UPDATE/DELETE are refused by the database."""
+blob edited, a checkpointed tail cut off, a checkpoint re-signed with another key) is each
+detected by `govmail archive verify`, which names the entry or checkpoint; plain UPDATE/DELETE
+are refused by the database."""
 import hashlib
 import imaplib
 import os
@@ -13,6 +14,9 @@ import smtplib
 import subprocess
 import sys
 import time
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 sys.path.insert(0, os.path.dirname(__file__))
 from support import Checks, FreshDatabase, psql  # noqa: E402
@@ -165,6 +169,31 @@ with FreshDatabase() as db:
              "TAMPERED: audit #1", "an audit entry altered")
     tampered(f"UPDATE archive_checkpoints SET seq = seq + 1",
              "bad signature", "a checkpoint altered")
+
+    # A checkpoint re-signed with another key: a valid signature, by a key nobody pinned.
+    cp = psql(db.url, "SELECT id, chain, seq, encode(hash, 'hex'), govmail_us(at)::bigint "
+                      "FROM archive_checkpoints ORDER BY id LIMIT 1").split("|")
+    other = Ed25519PrivateKey.generate()
+    sig = other.sign(f"govmail-archive-checkpoint-v1\n{cp[1]}\n{cp[2]}\n{cp[3]}\n{cp[4]}\n".encode())
+    pub = other.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    resign = (f"UPDATE archive_checkpoints SET public_key = '\\x{pub.hex()}', "
+              f"signature = '\\x{sig.hex()}' WHERE id = {cp[0]}")
+    tampered(resign, f"TAMPERED: checkpoint {cp[0]} of {cp[1]} #{cp[2]}: signed by an unknown key",
+             "a checkpoint re-signed with another key (the pinned key)")
+    # The attacker re-pins too: the exported public key still catches it.
+    with DatabaseCopy(db.name) as copy:
+        superuser(copy.url, resign + f"; UPDATE archive_signing_key SET public_key = '\\x{pub.hex()}'")
+        r = archive(srv, "verify", "--public-key", key, url=copy.url)
+        c.check(r.returncode == 1 and f"checkpoint {cp[0]} of" in r.stdout and "unknown key" in r.stdout,
+                f"re-signed and re-pinned, caught by --public-key: {r.stdout}{r.stderr}")
+        r = archive(srv, "verify", "--public-key", "00" * 32, url=copy.url)
+        c.check(r.returncode == 1 and "unknown key" in r.stdout,
+                f"no checkpoint passes under a key that signed none: {r.stdout}")
+    pinned = psql(db.url, "SELECT encode(public_key, 'hex') FROM archive_signing_key")
+    c.check(pinned == key, f"the first signing key is pinned: {pinned} vs {key}")
+    r = subprocess.run(["psql", db.url, "-qAtc", "UPDATE archive_signing_key SET public_key = "
+                        "public_key"], capture_output=True, text=True)
+    c.check(r.returncode != 0 and "append-only" in r.stderr, f"the pin stays: {r.stderr}")
     srv.cleanup()
 
 c.finish()

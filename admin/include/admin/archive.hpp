@@ -29,15 +29,7 @@ std::string audit_hash(const store::AuditRecord& a);
 struct SigningKey {
   std::string public_key, secret_key;
 };
-// The archive's settings, named here until core::Config has an [archive] section (changing
-// config.hpp rebuilds everything; docs/ARCHIVE.md "Not done yet").
-inline constexpr const char* kSigningKeyFile = "archive-signing.key";  // under server.var_dir
-inline constexpr int kAuditRetentionDays = 92;          // TCVN 14423 level 3: 3 months
-inline constexpr std::size_t kSearchScanMax = 20000;    // journal entries one text search reads
-inline constexpr std::size_t kSearchResultsMax = 1000;  // entries one search or export returns
-inline constexpr std::chrono::seconds kCheckpointInterval{3600};  // `serve` signs this often
-
-// The checkpoint key file: server.var_dir / kSigningKeyFile.
+// The checkpoint key file: archive.signing_key_file, or server.var_dir/archive-signing.key.
 std::filesystem::path key_path(const core::Config& cfg);
 // Loads the key file (hex), or creates it (mode 0600) when absent. nullopt + message on failure.
 std::optional<SigningKey> load_or_create_key(const std::filesystem::path& file, std::string& error);
@@ -47,12 +39,15 @@ bool signature_ok(std::string_view public_key, std::string_view message,
 std::string checkpoint_message(const store::Checkpoint& c);
 
 // Signs the current head of every chain that moved since its last checkpoint; returns how many.
+// The first key used is pinned in the database; another key signs nothing (conflict).
 awaitable<store::Result<int>> checkpoint(store::ArchiveStore& store, const SigningKey& key);
 
 struct VerifyOptions {
   std::optional<std::int64_t> from_us, to_us;  // journal entries by time; audit entries all
   bool blobs = true;
-  std::string trusted_public_key;  // raw; empty: any checkpoint key is reported, not refused
+  // Raw; empty: the key pinned in the database (store::ArchiveStore::pin_public_key). A
+  // checkpoint signed by any other key is a problem, as is one with no key to check it by.
+  std::string trusted_public_key;
   std::function<void(std::int64_t done, std::int64_t total)> progress;
   int page = 10000;
 };

@@ -8,12 +8,20 @@
 
 #include "core/awaitable_fwd.hpp"
 #include "core/result.hpp"
+#include "store/admin_store.hpp"
+#include "store/database.hpp"
 #include "store/directory.hpp"
 
 namespace govmail::admin {
 
 struct AdminError {
   std::string message;  // for the operator: names what was wrong
+  // The store's error when the store refused (the audited calls): a failed audit write is a
+  // server error, not bad input.
+  std::optional<store::StoreError> store;
+  AdminError() = default;
+  AdminError(std::string m, std::optional<store::StoreError> e = std::nullopt)
+      : message(std::move(m)), store(e) {}
 };
 template <class T>
 using AdminResult = govmail::Result<T, AdminError>;
@@ -50,7 +58,18 @@ class Provisioning {
   awaitable<AdminResult<void>> reset_password(store::AccountId id, std::string password,
                                               bool must_change);
 
+  // The same with the change's audit entry in its transaction (store/admin_audited.hpp): what
+  // an administrator does; the ones above are for the demo seed and a user's own password.
+  struct Audit {
+    store::Database& db;
+    store::AuditEntry entry;
+  };
+  awaitable<AdminResult<store::Domain>> add_domain(std::string name, Audit audit);
+  awaitable<AdminResult<void>> reset_password(store::AccountId id, std::string password,
+                                              bool must_change, Audit audit);
+
  private:
+  AdminResult<std::string> checked_domain(std::string name) const;
   store::Directory& dir_;
   PasswordHasher hash_;
 };

@@ -123,9 +123,13 @@ awaitable<HttpResponse> account_password(Call& c) {
   if (random) pw = core::random_password();
   bool must_change = !c.body.is_object() || c.body.value("must_change", true);
   std::string shown = random ? pw : "";
-  auto r = co_await c.s.prov.reset_password(acc->id, std::move(pw), must_change);
-  if (!r) co_return fail(400, r.error().message);
   c.detail = must_change ? "password reset, must change at next login" : "password reset";
+  // Named: GCC 12 destroys a braced temporary in a co_await argument twice.
+  Provisioning::Audit audit{*c.s.db, c.entry()};
+  auto r = co_await c.s.prov.reset_password(acc->id, std::move(pw), must_change, std::move(audit));
+  if (!r && r.error().store) co_return store_fail(*r.error().store, "account " + acc->address);
+  if (!r) co_return fail(400, r.error().message);
+  c.audit_written = true;
   json out{{"address", acc->address}, {"must_change_password", must_change}};
   if (!shown.empty()) out["password"] = shown;
   co_return ok(out);

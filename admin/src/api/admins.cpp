@@ -88,9 +88,10 @@ awaitable<HttpResponse> admins_totp(Call& c) {
     if (auto refused = co_await refuse_grant_change(c, acc->id)) co_return *refused;
   std::string secret = new_totp_secret();
   std::optional<std::string> stored = secret;
-  auto r = co_await c.admin().set_totp_secret(acc->id, stored);
-  if (!r) co_return store_fail(r.error(), "admin " + acc->address + " (grant a role first)");
   c.detail = "new TOTP secret";
+  auto r = co_await store::audited::set_totp_secret(*c.s.db, acc->id, stored, c.entry());
+  if (!r) co_return store_fail(r.error(), "admin " + acc->address + " (grant a role first)");
+  c.audit_written = true;
   co_return ok({{"address", acc->address},
                 {"secret", secret},
                 {"uri", otpauth_uri(c.s.cfg.admin.totp_issuer, acc->address, secret)}});

@@ -69,8 +69,10 @@ awaitable<HttpResponse> app_password_add(Call& c) {
   std::string pw = core::random_password(20);
   auto hash = co_await c.s.auth.hash(pw);  // argon2id on the auth pool
   if (hash.empty()) co_return fail(503, "try again later");
-  auto r = co_await c.admin().add_app_password(acc->id, name, std::move(hash));
+  auto r =
+      co_await store::audited::add_app_password(*c.s.db, acc->id, name, std::move(hash), c.entry());
   if (!r) co_return store_fail(r.error(), "app password " + name);
+  c.audit_written = true;
   co_return ok({{"address", acc->address}, {"name", name}, {"password", pw}});
 }
 

@@ -76,8 +76,10 @@ json entry_json(const store::JournalEntry& e) {
 }
 
 // The search parameters shared by journal search and export: participant=, since=, until=
-// (YYYY-MM-DD), text= (Vietnamese folding), limit= (at most kSearchResultsMax).
-std::optional<HttpResponse> search_params(Call& c, archive::SearchOptions& opt) {
+// (YYYY-MM-DD), text= (Vietnamese folding), limit= (at most
+// archive.search_results_max, or archive.export_max for an export).
+std::optional<HttpResponse> search_params(Call& c, archive::SearchOptions& opt,
+                                          std::size_t results_max) {
   auto since = text_param(c, "since"), until = text_param(c, "until");
   if ((since && !is_date(*since)) || (until && !is_date(*until)))
     return fail(400, "since and until are dates: YYYY-MM-DD");
@@ -85,8 +87,8 @@ std::optional<HttpResponse> search_params(Call& c, archive::SearchOptions& opt) 
   opt.query.to_us = day_us(until);
   opt.query.participant = core::fold_vietnamese(text_param(c, "participant").value_or(""));
   opt.text = text_param(c, "text").value_or("");
-  opt.scan_max = archive::kSearchScanMax;
-  opt.results_max = archive::kSearchResultsMax;
+  opt.scan_max = c.s.cfg.archive.search_scan_max;
+  opt.results_max = results_max;
   if (auto limit = c.query("limit")) {
     if (limit->empty() || limit->size() > 9 ||
         limit->find_first_not_of("0123456789") != std::string::npos)
@@ -112,7 +114,7 @@ std::string slurp(const std::filesystem::path& p) {
 // delivered, whatever the mailboxes did with it since), text matched with Vietnamese folding.
 awaitable<HttpResponse> journal_search(Call& c) {
   archive::SearchOptions opt;
-  if (auto bad = search_params(c, opt)) co_return *bad;
+  if (auto bad = search_params(c, opt, c.s.cfg.archive.search_results_max)) co_return *bad;
   auto store = store::archive_of(*c.s.db);
   auto found = co_await archive::search(*store, opt);
   if (!found) co_return store_fail(found.error(), "archive search");
@@ -129,7 +131,7 @@ awaitable<HttpResponse> journal_search(Call& c) {
 // http.body_max (past it: 413, narrow the query).
 awaitable<HttpResponse> journal_export(Call& c) {
   archive::SearchOptions opt;
-  if (auto bad = search_params(c, opt)) co_return *bad;
+  if (auto bad = search_params(c, opt, c.s.cfg.archive.export_max)) co_return *bad;
   auto store = store::archive_of(*c.s.db);
   auto found = co_await archive::search(*store, opt);
   if (!found) co_return store_fail(found.error(), "archive export");

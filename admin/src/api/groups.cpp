@@ -116,8 +116,9 @@ awaitable<HttpResponse> group_add(Call& c) {
     co_return fail(403, "forbidden: unit outside your units");
   if (auto refused = co_await refuse_new_address(c, g.address)) co_return *refused;
   c.detail = g.unit_code ? "automatic for unit " + *g.unit_code : "manual";
-  auto r = co_await c.admin().add_group(g);
+  auto r = co_await store::audited::add_group(*c.s.db, g, c.entry());
   if (!r) co_return store_fail(r.error(), "group " + g.address + " (or its domain/unit)");
+  c.audit_written = true;
   co_return ok(group_json(*r));
 }
 

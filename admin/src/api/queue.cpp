@@ -3,6 +3,7 @@
 // POST queue/:id/retry, DELETE queue/:id. The same operations as `govmail queue`.
 #include "api.hpp"
 #include "core/asio.hpp"
+#include "store/admin_audited.hpp"
 #include "store/outbound.hpp"
 
 namespace govmail::admin::api {
@@ -61,9 +62,12 @@ awaitable<HttpResponse> queue_retry(Call& c) {
   auto id = id_param(c);
   c.target = "queue:" + c.params.at(0);
   if (!id) co_return fail(404, "queue entry not found");
-  auto n = co_await c.s.db->outbound().retry(*id);
+  auto e = co_await c.s.db->outbound().show(*id);
+  if (!e) co_return store_fail(e.error(), "queue entry");
+  c.detail = "from <" + e->envelope_from + ">: pending recipients due now";
+  auto n = co_await store::audited::queue_retry(*c.s.db, *id, c.entry());
   if (!n) co_return store_fail(n.error(), "queue entry");
-  c.detail = std::to_string(*n) + " recipients due now";
+  c.audit_written = true;
   co_return ok({{"id", *id}, {"due_now", *n}});
 }
 
@@ -73,8 +77,9 @@ awaitable<HttpResponse> queue_delete(Call& c) {
   if (!id) co_return fail(404, "queue entry not found");
   if (auto e = co_await c.s.db->outbound().show(*id); e)
     c.detail = "from <" + e->envelope_from + ">";
-  auto r = co_await c.s.db->outbound().remove(*id);
+  auto r = co_await store::audited::queue_delete(*c.s.db, *id, c.entry());
   if (!r) co_return store_fail(r.error(), "queue entry");
+  c.audit_written = true;
   co_return ok({{"id", *id}, {"deleted", true}});
 }
 

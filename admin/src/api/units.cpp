@@ -60,9 +60,13 @@ awaitable<HttpResponse> domains_list(Call& c) {
 awaitable<HttpResponse> domains_add(Call& c) {
   std::string name = c.body_text("name");
   c.target = normalise_address(name);
-  auto r = co_await c.s.prov.add_domain(std::move(name));
+  // Named: GCC 12 destroys a braced temporary in a co_await argument twice.
+  Provisioning::Audit audit{*c.s.db, c.entry()};
+  auto r = co_await c.s.prov.add_domain(std::move(name), std::move(audit));
+  if (!r && r.error().store) co_return store_fail(*r.error().store, "domain " + c.target);
   if (!r)
     co_return fail(r.error().message.ends_with("already exists") ? 409 : 400, r.error().message);
+  c.audit_written = true;
   co_return ok({{"name", r->name}});
 }
 

@@ -263,6 +263,26 @@ struct SearchConfig {
   unsigned max_pending = 20000;        // queued messages of an account searched without index
 };
 
+// The archive and the audit log (docs/ARCHIVE.md).
+struct ArchiveConfig {
+  // Ed25519 checkpoint key (hex, mode 0600), created at first use; "" = server.var_dir /
+  // archive-signing.key.
+  std::filesystem::path signing_key_file;
+  // The public key `archive verify` trusts (64 hex characters); "" = the key pinned in the
+  // database when the signing key was first created.
+  std::filesystem::path public_key_file;
+  // Audit-log entries older than this are deleted (TCVN 14423 level 3
+  // asks for at least 3 months): `archive audit-prune`.
+  unsigned audit_retention_days = 92;
+  std::chrono::seconds checkpoint_interval{3600};  // `serve` signs the chain heads this often
+  // Protocol logins reach the audit log in one statement per flush; a crash loses at most one.
+  std::chrono::milliseconds login_audit_flush{1000};
+  std::size_t login_audit_queue_max = 10000;  // queued logins past which a login is refused
+  std::size_t search_scan_max = 20000;        // journal entries one auditor search reads
+  std::size_t search_results_max = 1000;      // entries one search returns
+  std::size_t export_max = 1000;              // messages one export writes
+};
+
 struct Config {
   ServerConfig server;
   DatabaseConfig database;
@@ -278,6 +298,7 @@ struct Config {
   HttpConfig http;
   JmapConfig jmap;
   SearchConfig search;
+  ArchiveConfig archive;
   std::filesystem::path source;  // file it was loaded from (relative paths resolve against cwd)
 };
 

@@ -45,5 +45,21 @@ awaitable<Result<void>> add_alias(Database& db, std::string alias, AccountId tar
 awaitable<Result<void>> remove_alias(Database& db, std::string alias, AuditEntry entry);
 awaitable<Result<void>> remove_app_password(Database& db, AccountId id, std::string name,
                                             AuditEntry entry);
+// `password_hash` already hashed; bumps credentials_version (other sessions log in again).
+awaitable<Result<void>> set_password(Database& db, AccountId id, std::string password_hash,
+                                     bool must_change, AuditEntry entry);
+// exists when the account has an app password of that name.
+awaitable<Result<AppPassword>> add_app_password(Database& db, AccountId id, std::string name,
+                                                std::string password_hash, AuditEntry entry);
+// TOTP enrolment (a secret) or reset (nullopt); not_found when the account is no admin.
+awaitable<Result<void>> set_totp_secret(Database& db, AccountId id,
+                                        std::optional<std::string> secret, AuditEntry entry);
+// invalid when `name` is no host name, exists when taken.
+awaitable<Result<Domain>> add_domain(Database& db, std::string name, AuditEntry entry);
+// Outbound queue operator actions: recipients made due now (how many), an entry deleted.
+awaitable<Result<int>> queue_retry(Database& db, std::int64_t id, AuditEntry entry);
+awaitable<Result<void>> queue_delete(Database& db, std::int64_t id, AuditEntry entry);
+// exists when the address is taken; the group's automatic members are added with it.
+awaitable<Result<Group>> add_group(Database& db, Group g, AuditEntry entry);
 
 }  // namespace govmail::store::audited

@@ -93,6 +93,10 @@ class ArchiveStore {
   virtual awaitable<Result<std::vector<ChainHead>>> heads() = 0;
   virtual awaitable<Result<std::vector<Checkpoint>>> checkpoints() = 0;
   virtual awaitable<Result<void>> add_checkpoint(Checkpoint c) = 0;
+  // The trusted checkpoint public key (migration 0021): pins `public_key` when none is pinned
+  // yet and returns the pinned one (which may differ: then the caller's key is not trusted).
+  virtual awaitable<Result<std::string>> pin_public_key(std::string public_key) = 0;
+  virtual awaitable<Result<std::optional<std::string>>> pinned_public_key() = 0;
   // The periodic checkpointer's lease (one `serve` per database signs): takes or renews it for
   // `ttl_seconds`; false while another holder has it.
   virtual awaitable<Result<bool>> hold_checkpoint_lease(std::string holder,

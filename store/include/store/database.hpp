@@ -21,9 +21,12 @@ struct DatabaseOptions {
   std::chrono::milliseconds statement_timeout{30000};
   std::chrono::milliseconds lock_timeout{10000};
   std::chrono::milliseconds idle_in_transaction_timeout{60000};
-  std::size_t delivery_batch_max = 32;  // group commit per target set (core::DatabaseConfig)
-  bool durable_flag_changes = false;     // core::DatabaseConfig
+  std::size_t delivery_batch_max = 32;      // group commit per target set (core::DatabaseConfig)
+  bool durable_flag_changes = false;        // core::DatabaseConfig
   std::chrono::seconds change_log_keep{0};  // core::DatabaseConfig; 0 = never pruned
+  // Protocol logins to the audit log (core::ArchiveConfig, store/login_audit.hpp).
+  std::chrono::milliseconds login_audit_flush{1000};
+  std::size_t login_audit_queue_max = 10000;
   bool apply_migrations = true;  // false: refuse to run on an out-of-date schema
 };
 
@@ -67,11 +70,11 @@ class Database {
 
   Directory& directory();
   MailboxStore& mailboxes();
-  AdminStore& admin();  // administration only (admin CLI and API)
-  OutboundQueue& outbound();  // remote recipients, delivery reports, DKIM keys
-  MtaStsCache& mta_sts();     // MTA-STS policies of recipient domains (RFC 8461)
-  MailStore& mail();          // the account-wide view JMAP mail serves (store/mail_store.hpp)
-  JmapStore& jmap();          // JMAP login tokens and uploads (migration 0015)
+  AdminStore& admin();          // administration only (admin CLI and API)
+  OutboundQueue& outbound();    // remote recipients, delivery reports, DKIM keys
+  MtaStsCache& mta_sts();       // MTA-STS policies of recipient domains (RFC 8461)
+  MailStore& mail();            // the account-wide view JMAP mail serves (store/mail_store.hpp)
+  JmapStore& jmap();            // JMAP login tokens and uploads (migration 0015)
   SearchQueue& search_queue();  // the search indexer's queue (search/, migration 0014)
 
   // Called (on the io_context) for every committed change of a mailbox, whichever govmail

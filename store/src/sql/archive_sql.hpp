@@ -58,6 +58,18 @@ inline constexpr pg::Statement kAddCheckpoint{
     "INSERT INTO archive_checkpoints (chain, seq, hash, at, public_key, signature) "
     "VALUES ($1, $2, $3, " GM_AT("$4") ", $5, $6)"};
 
+// The inserted row or the one already there (the CTE's insert is not visible to the second
+// SELECT of the same statement, so exactly one of them returns a row).
+inline constexpr pg::Statement kPinPublicKey{
+    "gm_ar_pin_key",
+    "WITH ins AS (INSERT INTO archive_signing_key (id, public_key) VALUES (1, $1)"
+    " ON CONFLICT (id) DO NOTHING RETURNING public_key)"
+    " SELECT public_key FROM ins UNION ALL"
+    " SELECT public_key FROM archive_signing_key WHERE id = 1"};
+
+inline constexpr pg::Statement kPinnedPublicKey{
+    "gm_ar_pinned_key", "SELECT public_key FROM archive_signing_key WHERE id = 1"};
+
 // Takes or renews the checkpointer lease (migration 0018), like the search indexer's.
 inline constexpr pg::Statement kHoldCheckpointLease{
     "gm_ar_hold_lease",
