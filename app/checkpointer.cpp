@@ -1,27 +1,16 @@
 #include "checkpointer.hpp"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <random>
 
 #include "admin/archive.hpp"
 #include "core/asio.hpp"
+#include "core/lease_holder.hpp"
 #include "core/spawn.hpp"
 #include "store/archive.hpp"
 
 namespace govmail::app {
-namespace {
-
-std::string make_holder() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  std::random_device rd;
-  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(rd());
-}
-
-}  // namespace
 
 struct Checkpointer::Impl {
   Impl(Executor e, const core::Config& c, std::shared_ptr<store::Database> d)
@@ -30,7 +19,7 @@ struct Checkpointer::Impl {
   std::shared_ptr<store::Database> db;
   asio::steady_timer timer;
   std::atomic<bool> stopped{false};
-  std::string holder = make_holder();
+  std::string holder = core::lease_holder_name();
   std::atomic<bool> leader{false};
 
   // One round: the lease (held for two intervals, renewed every one), then the signatures.

@@ -12,12 +12,12 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <random>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "core/asio.hpp"
+#include "core/lease_holder.hpp"
 #include "core/spawn.hpp"
 #include "core/worker_pool.hpp"
 #include "query.hpp"
@@ -170,13 +170,6 @@ void lower_this_thread_priority() {
     spdlog::debug("search: cannot lower the indexer thread's priority: {}", std::strerror(errno));
 }
 
-std::string make_holder() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  std::random_device rd;
-  return std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(rd());
-}
-
 }  // namespace
 
 struct Index::Impl {
@@ -188,7 +181,7 @@ struct Index::Impl {
         workers(c.threads, 4096),
         writer_thread(1, 16),
         timer(asio::make_strand(ex)),
-        holder(make_holder()) {}
+        holder(core::lease_holder_name()) {}
 
   Executor ex;
   core::SearchConfig cfg;
@@ -332,7 +325,7 @@ struct Index::Impl {
     if (local.empty()) {
       std::error_code ec;
       fs::create_directories(dir, ec);
-      local = make_holder();
+      local = core::lease_holder_name();
       std::ofstream(dir / "INDEX-ID") << local << "\n";
       if (read_index_id(dir) != local) {
         spdlog::error("search: cannot write {}", (dir / "INDEX-ID").string());
