@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import shutil
+import random
 import socket
 import subprocess
 import tempfile
@@ -36,10 +37,23 @@ class FreshDatabase:
         psql(ADMIN_URL, f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
 
+# Listening ports for test servers come from below the kernel's ephemeral range: a port the kernel
+# handed out (bind to 0) is free only until the next outgoing connection takes it as its source
+# port, and the servers under test make many (outbound delivery, DNS, PostgreSQL). CI once lost a
+# run to exactly that: "submission 127.0.0.1:46417: Address already in use".
+_TEST_PORTS = range(20000, 32000)
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(200):
+        port = random.choice(_TEST_PORTS)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free loopback port in {_TEST_PORTS}")
 
 
 def traversable_tempdir():
