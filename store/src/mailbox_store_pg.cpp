@@ -250,9 +250,14 @@ awaitable<Result<AppendResult>> PgMailboxStore::append(AccountId account,
   d.raw = std::move(req.raw);
   d.local.push_back({account, mailbox});
   const pg::Statement& statement = req.claim_recent ? sql::kDeliverClaim : sql::kDeliver;
-  auto r = co_await ingest(d, req.flags.system, *keywords, req.internal_date, statement);
+  ParsedMessage parsed;
+  auto r = co_await ingest(d, req.flags.system, *keywords, req.internal_date, statement, nullptr,
+                           &parsed);
   if (!r) co_return unexpected(r.error());
-  co_return r->local.front();
+  AppendResult out = r->local.front();
+  out.envelope_json = jsonb_safe(parsed.envelope_json);
+  out.bodystructure_json = jsonb_safe(parsed.bodystructure_json);
+  co_return out;
 }
 
 awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery) {
@@ -433,7 +438,8 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
                                                          const std::vector<std::string>& keywords,
                                                          std::optional<UnixTime> internal_date,
                                                          const pg::Statement& statement,
-                                                         const JournalInfo* journal) {
+                                                         const JournalInfo* journal,
+                                                         ParsedMessage* parse_out) {
   std::vector<const Delivery*> all{&d};
   for (const auto& c : d.companions) {
     if (!c.companions.empty()) co_return unexpected(StoreError::invalid);
@@ -456,6 +462,7 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
   DeliveryResult out = collect(*notifier_, d, (*rows)[0]);
   for (std::size_t i = 1; i < all.size(); ++i)
     out.companions.push_back(collect(*notifier_, *all[i], (*rows)[i]));
+  if (parse_out) *parse_out = std::move(parsed[0].parsed);
   co_return out;
 }
 

@@ -7,6 +7,7 @@
 #include "pg/pg.hpp"
 #include "store/journal.hpp"
 #include "store/mailbox_store.hpp"
+#include "store/mime.hpp"
 
 namespace govmail::core {
 class WorkerPool;
@@ -94,12 +95,13 @@ class PgMailboxStore final : public MailboxStore {
     std::optional<MailboxId> mailbox;
   };
   // The one ingest path of append() and deliver(); `statement` is kDeliver, or kDeliverClaim
-  // for an append that claims \Recent.
+  // for an append that claims \Recent. `parse_out`, when given, receives the parse of d.raw.
   awaitable<Result<DeliveryResult>> ingest(const Delivery& d, std::uint16_t flags,
                                            const std::vector<std::string>& keywords,
                                            std::optional<UnixTime> internal_date,
                                            const pg::Statement& statement,
-                                           const JournalInfo* journal = nullptr);
+                                           const JournalInfo* journal = nullptr,
+                                           ParsedMessage* parse_out = nullptr);
   awaitable<Result<UidMapping>> copy_or_move(AccountId account, MailboxId from, UidSet uids,
                                              MailboxId to, bool move);
 

@@ -380,7 +380,7 @@ def store_unchanged():
 
 def fetch_cache():
     """ENVELOPE, BODYSTRUCTURE, BODY and header fields are answered the same from the database
-    and from the message cache, each session in its own form (8-bit strings as literals, or
+    and from the message cache (filled by APPEND or by a FETCH), each session in its own form (8-bit strings as literals, or
     quoted under UTF8=ACCEPT, RFC 6855 3), whichever session filled the cache first."""
     a = Raw()
     a.cmd("CREATE C1")
@@ -396,6 +396,12 @@ def fetch_cache():
     c.check(len(plain) == 1 and "Subject: Công văn số 12" in plain[0] and "Nội dung" in plain[0],
             f"first FETCH: {plain}")
     expect(a.cmd(q), plain, "OK", "the same FETCH again (from the cache)")
+    # This process cached the documents when the APPEND stored them; another process (one
+    # database, an empty cache) reads them from the database and must answer the same.
+    other = Raw(imap_port2)
+    other.cmd("SELECT C1")
+    expect(other.cmd(q), plain, "OK", "another process, from the database")
+    other.close()
     u = Raw()
     u.cmd("ENABLE UTF8=ACCEPT")
     u.cmd("SELECT C1")
