@@ -44,8 +44,10 @@ cycles_of() { sed -n 's/^TOTAL .* cycles_s=\([0-9.]*\) .*/\1/p' <<<"$1"; }
 gs=""; ds=""
 for r in $(seq 1 "$ROUNDS"); do
   echo "== mix, $CLIENTS clients, $USERS users of $PER_USER messages, ${SECONDS_MAX}s (round $r of $ROUNDS)"
+  wait_background_drained  # the setup's or the last round's
   g=$("$LOAD" mix "${G[@]}" 100000000 "$SECONDS_MAX") || true
   sed 's/^/govmail  /' <<<"$g"
+  wait_background_drained
   d=$("$LOAD" mix "${D[@]}" 100000000 "$SECONDS_MAX") || true
   sed 's/^/dovecot  /' <<<"$d"
   gs="$gs $(cycles_of "$g")"; ds="$ds $(cycles_of "$d")"

@@ -65,8 +65,10 @@ for c in $CLIENTS; do
   gs=""; ds=""; ge=0; de=0
   for r in $(seq 1 "$ROUNDS"); do
     echo "== $c clients, $USERS users, at most $CYCLES cycles or ${SECONDS_MAX}s (round $r of $ROUNDS)"
+    wait_background_drained  # the setup's or the last round's
     g=$("$LOAD" run "${G[@]}" "$c" $USERS "${GU[@]}" "$W/bench.mbox" "$CYCLES" "$SECONDS_MAX") || true
     sed 's/^/govmail  /' <<<"$g"
+    wait_background_drained
     d=$("$LOAD" run "${D[@]}" "$c" $USERS "${DU[@]}" "$W/bench.mbox" "$CYCLES" "$SECONDS_MAX") || true
     sed 's/^/dovecot  /' <<<"$d"
     gs="$gs $(total_ops "$g")"; ds="$ds $(total_ops "$d")"
@@ -81,6 +83,7 @@ if [ "${PROFILE:-0}" = 1 ]; then
   echo "== PostgreSQL time by statement (all runs; top-level and nested, ms)"
   psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -P pager=off -c "
     SELECT calls, plans, round(total_plan_time) AS plan_ms, round(total_exec_time) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
+           round((jit_generation_time + jit_inlining_time + jit_optimization_time + jit_emission_time)::numeric) AS jit_ms,
            toplevel AS top, left(regexp_replace(query, '\s+', ' ', 'g'), 90) AS query
     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25"
 fi

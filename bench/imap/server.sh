@@ -1,7 +1,8 @@
 # Sourced by bench/imap/*.sh: a private durable PostgreSQL cluster (fsync on) under $W with USERS
 # users of one password (argon2id at the config default cost), govmail serving IMAP on
 # 127.0.0.1:$IMAP_PORT, and Dovecot (high-performance mode) from ../shared/anchors on 10143.
-# Needs ROOT, GOVMAIL, W, PGPORT, USERS; sets IMAP_PORT, GPID, DOVECOT_STARTED, psql_q.
+# Needs ROOT, GOVMAIL, W, PGPORT, USERS; sets IMAP_PORT, GPID, DOVECOT_STARTED, psql_q and
+# wait_background_drained.
 ANCHORS=/work/shared/anchors/dovecot-postfix
 source "$ROOT/scripts/lib/pg.sh"
 
@@ -12,6 +13,19 @@ bench_cleanup() {
 }
 
 psql_q() { psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+
+# govmail's background work after a round (search indexing of the appended messages, releasing
+# the expunged ones) would otherwise run during Dovecot's round and take CPU from it.
+wait_background_drained() {
+  local t0=$SECONDS left
+  while [ $((SECONDS - t0)) -lt 120 ]; do
+    left=$(psql_q "SELECT (SELECT count(*) FROM index_queue) + (SELECT count(*) FROM index_removals)
+                        + (SELECT count(*) FROM message_release_queue)")
+    [ "$left" = 0 ] && break
+    sleep 0.5
+  done
+  echo "govmail background work drained in $((SECONDS - t0)) s (left: ${left:-?})"
+}
 
 # start_servers [extra postgres -c options...]
 start_servers() {
