@@ -22,6 +22,13 @@ if(NOT TARGET govmail::xapian)
     INTERFACE_LINK_LIBRARIES "${XAPIAN_LIBRARIES}")
 endif()
 
+# govmail's allocator: tcmalloc (gperftools' minimal build). glibc malloc took ~15% of the
+# server's CPU in bench/imap (per-thread arenas, consolidation); tcmalloc cut the CPU per
+# benchmark cycle by about 8% (docs/NOTES.md). The sanitizers bring their own allocator.
+if(NOT GOVMAIL_SANITIZE)
+  pkg_check_modules(TCMALLOC REQUIRED IMPORTED_TARGET libtcmalloc_minimal)
+endif()
+
 # libunbound (outbound DNS): not through pkg-config, whose libunbound.pc on Debian 12 lists
 # libevent in Requires.private, so pkg_check_modules fails without libevent-dev although a
 # shared link needs only -lunbound.

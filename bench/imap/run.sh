@@ -53,6 +53,11 @@ echo "setup: $USERS users each, INBOX emptied and $PER_USER messages appended"
 psql_q "ANALYZE" >/dev/null
 total_ops() { sed -n 's/^TOTAL .* ops_s=\([0-9.]*\) .*/\1/p' <<<"$1"; }
 errors_of() { sed -n 's/^TOTAL .* errors=\([0-9]*\).*/\1/p' <<<"$1"; }
+cycles_of() { sed -n 's/^TOTAL .* cycles=\([0-9]*\) .*/\1/p' <<<"$1"; }
+# CPU seconds of each server (cpu_seconds.py) and ms per cycle between two readings.
+cpu_g() { "$ROOT/bench/imap/cpu_seconds.py" govmail "$GPID" "$(head -1 "$W/pg/data/postmaster.pid")"; }
+cpu_d() { "$ROOT/bench/imap/cpu_seconds.py" dovecot; }
+per_cycle() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN{ if (n>0) printf "%.2f", (b-a)*1000/n; else print "n/a"}'; }
 summary=()
 if [ "${PROFILE:-0}" = 1 ]; then
   psql_q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
@@ -62,21 +67,34 @@ median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{v[NR]=$1} END {print (NR 
 for c in $CLIENTS; do
   # Rounds alternate the two servers: the machine's state (page cache, writeback of the last
   # run) drifts, and whichever ran second would otherwise pay for it.
-  gs=""; ds=""; ge=0; de=0
+  gs=""; ds=""; ge=0; de=0; gc=""; dc=""
   for r in $(seq 1 "$ROUNDS"); do
     echo "== $c clients, $USERS users, at most $CYCLES cycles or ${SECONDS_MAX}s (round $r of $ROUNDS)"
     wait_background_drained  # the setup's or the last round's
+    c0=$(cpu_g)
     g=$("$LOAD" run "${G[@]}" "$c" $USERS "${GU[@]}" "$W/bench.mbox" "$CYCLES" "$SECONDS_MAX") || true
+    c1=$(cpu_g)
     sed 's/^/govmail  /' <<<"$g"
     wait_background_drained
+    c2=$(cpu_g)
+    n=$(cycles_of "$g")
+    echo "govmail  CPU ms per cycle (govmail + PostgreSQL): $(per_cycle "$c0" "$c1" "$n") in the round, $(per_cycle "$c0" "$c2" "$n") with the background work it left"
+    gc="$gc $(per_cycle "$c0" "$c2" "$n")"
+    d0=$(cpu_d)
     d=$("$LOAD" run "${D[@]}" "$c" $USERS "${DU[@]}" "$W/bench.mbox" "$CYCLES" "$SECONDS_MAX") || true
+    d1=$(cpu_d)
     sed 's/^/dovecot  /' <<<"$d"
+    echo "dovecot  CPU ms per cycle: $(per_cycle "$d0" "$d1" "$(cycles_of "$d")")"
+    dc="$dc $(per_cycle "$d0" "$d1" "$(cycles_of "$d")")"
     gs="$gs $(total_ops "$g")"; ds="$ds $(total_ops "$d")"
     ge=$((ge + $(errors_of "$g"))); de=$((de + $(errors_of "$d")))
   done
   gr=$(median <<<"$gs"); dr=$(median <<<"$ds")
   summary+=("RATIO clients=$c govmail_ops_s=$gr dovecot_ops_s=$dr ratio=$(awk -v a="$gr" -v b="$dr" \
     'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}') (medians of$gs and$ds) govmail_errors=$ge dovecot_errors=$de")
+  gcm=$(median <<<"$gc"); dcm=$(median <<<"$dc")
+  summary+=("CPU clients=$c govmail_ms_per_cycle=$gcm dovecot_ms_per_cycle=$dcm efficiency_ratio=$(awk -v a="$gcm" -v b="$dcm" \
+    'BEGIN{ if (a>0) printf "%.2f", b/a; else print "n/a"}') (medians of$gc and$dc; govmail counts the background work each round left)")
 done
 printf '%s\n' "${summary[@]}"
 if [ "${PROFILE:-0}" = 1 ]; then

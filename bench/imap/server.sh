@@ -18,7 +18,7 @@ psql_q() { psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -qAt -v ON_
 # the expunged ones) would otherwise run during Dovecot's round and take CPU from it.
 wait_background_drained() {
   local t0=$SECONDS left
-  while [ $((SECONDS - t0)) -lt 120 ]; do
+  while [ $((SECONDS - t0)) -lt "${DRAIN_MAX:-120}" ]; do
     left=$(psql_q "SELECT (SELECT count(*) FROM index_queue) + (SELECT count(*) FROM index_removals)
                         + (SELECT count(*) FROM message_release_queue)")
     [ "$left" = 0 ] && break
