@@ -1,0 +1,75 @@
+#include "archive_indexer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+#include "admin/archive.hpp"
+#include "core/asio.hpp"
+#include "core/spawn.hpp"
+#include "search/archive_index.hpp"
+#include "store/archive.hpp"
+
+namespace govmail::app {
+namespace {
+// A round adds at most this many entries: the Xapian writes and the MIME parsing run on an io
+// thread, so a round stays short; a full round is followed by another at once.
+constexpr std::size_t kRoundMax = 200;
+constexpr std::chrono::seconds kIdle{2};  // between rounds that found nothing more to do
+}  // namespace
+
+struct ArchiveIndexer::Impl {
+  Impl(Executor e, const core::Config& c, std::shared_ptr<store::Database> d)
+      : cfg(c), db(std::move(d)), timer(asio::make_strand(e)) {}
+  const core::Config& cfg;
+  std::shared_ptr<store::Database> db;
+  asio::steady_timer timer;
+  std::atomic<bool> stopped{false};
+  std::unique_ptr<search::ArchiveIndexWriter> writer;
+
+  // True when there is more to do at once.
+  awaitable<bool> round() {
+    if (!writer) writer = search::ArchiveIndexWriter::open(admin::archive::index_path(cfg));
+    if (!writer) co_return false;  // another govmail holds the index
+    auto store = store::archive_of(*db);
+    auto n = co_await admin::archive::index_round(*store, *writer, kRoundMax);
+    if (!n) {
+      spdlog::warn("archive: text index round failed: {}", store::to_string(n.error()));
+      co_return false;
+    }
+    if (*n > 0) spdlog::debug("archive: {} journal entries indexed", *n);
+    co_return *n >= kRoundMax;
+  }
+
+  static awaitable<void> loop(std::shared_ptr<Impl> self) {
+    while (!self->stopped) {
+      const bool more = co_await self->round();
+      if (self->stopped) break;
+      if (more) continue;
+      self->timer.expires_after(kIdle);
+      boost::system::error_code ec;
+      co_await self->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    self->writer.reset();
+  }
+};
+
+ArchiveIndexer::ArchiveIndexer(Executor ex, const core::Config& cfg,
+                               std::shared_ptr<store::Database> db)
+    : impl_(std::make_shared<Impl>(std::move(ex), cfg, std::move(db))) {}
+
+ArchiveIndexer::~ArchiveIndexer() {
+  impl_->stopped = true;
+}
+
+void ArchiveIndexer::start() {
+  asio::co_spawn(impl_->timer.get_executor(), Impl::loop(impl_),
+                 core::LogExit("archive: text indexer"));
+}
+
+void ArchiveIndexer::stop() {
+  if (impl_->stopped.exchange(true)) return;
+  asio::post(impl_->timer.get_executor(), [impl = impl_] { impl->timer.cancel(); });
+}
+
+}  // namespace govmail::app
