@@ -7,13 +7,14 @@
 #include "admin/archive.hpp"
 #include "core/asio.hpp"
 #include "core/spawn.hpp"
+#include "core/worker_pool.hpp"
 #include "search/archive_index.hpp"
 #include "store/archive.hpp"
 
 namespace govmail::app {
 namespace {
-// A round adds at most this many entries: the Xapian writes and the MIME parsing run on an io
-// thread, so a round stays short; a full round is followed by another at once.
+// A round adds at most this many entries (a full round is followed by another at once); the MIME
+// parsing and the Xapian writes run on the indexer's own thread, never on an io thread.
 constexpr std::size_t kRoundMax = 200;
 constexpr std::chrono::seconds kIdle{2};  // between rounds that found nothing more to do
 }  // namespace
@@ -26,13 +27,14 @@ struct ArchiveIndexer::Impl {
   asio::steady_timer timer;
   std::atomic<bool> stopped{false};
   std::unique_ptr<search::ArchiveIndexWriter> writer;
+  core::WorkerPool thread{1, 4};  // one writer: one thread; the round awaits each job
 
   // True when there is more to do at once.
   awaitable<bool> round() {
     if (!writer) writer = search::ArchiveIndexWriter::open(admin::archive::index_path(cfg));
     if (!writer) co_return false;  // another govmail holds the index
     auto store = store::archive_of(*db);
-    auto n = co_await admin::archive::index_round(*store, *writer, kRoundMax);
+    auto n = co_await admin::archive::index_round(*store, *writer, kRoundMax, &thread);
     if (!n) {
       spdlog::warn("archive: text index round failed: {}", store::to_string(n.error()));
       co_return false;
@@ -50,7 +52,8 @@ struct ArchiveIndexer::Impl {
       boost::system::error_code ec;
       co_await self->timer.async_wait(asio::redirect_error(use_awaitable, ec));
     }
-    self->writer.reset();
+    std::function<void()> close = [&] { self->writer.reset(); };
+    co_await self->thread.run(std::move(close));
   }
 };
 

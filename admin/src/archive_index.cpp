@@ -4,6 +4,7 @@
 #include "search/archive_index.hpp"
 #include "admin/archive.hpp"
 #include "core/asio.hpp"
+#include "core/worker_pool.hpp"
 #include "store/mime.hpp"
 
 namespace govmail::admin::archive {
@@ -11,11 +12,20 @@ namespace {
 
 constexpr int kPage = 200;  // journal entries read per statement
 
+// Runs `job` off the io thread when there is a pool; false when the pool refused it.
+awaitable<bool> off_io(core::WorkerPool* pool, std::function<void()> job) {
+  if (!pool) {
+    job();
+    co_return true;
+  }
+  co_return co_await pool->run(std::move(job));
+}
+
 // Adds the chain's entries past `after`, at most `max`; returns how many were read.
 awaitable<store::Result<std::size_t>> index_chain(store::ArchiveStore& store,
                                                   search::ArchiveIndexWriter& index,
                                                   const std::string& chain, std::int64_t after,
-                                                  std::size_t max) {
+                                                  std::size_t max, core::WorkerPool* pool) {
   std::size_t n = 0;
   while (n < max) {
     const int limit = static_cast<int>(std::min<std::size_t>(kPage, max - n));
@@ -30,8 +40,12 @@ awaitable<store::Result<std::size_t>> index_chain(store::ArchiveStore& store,
       }
       auto raw = co_await store.blob(e.blob_sha256);
       if (!raw) co_return store::unexpected(raw.error());
-      const std::string body = *raw ? store::parse_message(**raw).search_text : std::string();
-      index.add({e.id, e.chain, e.seq, entry_text(e, body)});
+      std::function<void()> add = [&] {
+        const std::string body = *raw ? store::parse_message(**raw).search_text : std::string();
+        index.add({e.id, e.chain, e.seq, entry_text(e, body)});
+      };
+      if (!co_await off_io(pool, std::move(add)))
+        co_return store::unexpected(store::StoreError::temporary);
     }
     if (static_cast<int>(page->size()) < limit) break;
   }
@@ -59,7 +73,7 @@ std::filesystem::path index_path(const core::Config& cfg) {
 
 awaitable<store::Result<std::size_t>> index_round(store::ArchiveStore& store,
                                                   search::ArchiveIndexWriter& index,
-                                                  std::size_t max) {
+                                                  std::size_t max, core::WorkerPool* pool) {
   auto heads = co_await store.heads();
   if (!heads) co_return store::unexpected(heads.error());
   const auto cursor = index.cursor();
@@ -69,15 +83,20 @@ awaitable<store::Result<std::size_t>> index_round(store::ArchiveStore& store,
     auto at = cursor.find(h.chain);
     const std::int64_t after = at == cursor.end() ? 0 : at->second;
     if (h.seq <= after) continue;
-    auto added = co_await index_chain(store, index, h.chain, after, max - n);
+    auto added = co_await index_chain(store, index, h.chain, after, max - n, pool);
     if (!added) {
-      index.commit();  // what was added before is whole: each entry moved its chain's cursor
+      // What was added before is whole (each entry moved its chain's cursor): kept.
+      std::function<void()> keep = [&] { index.commit(); };
+      co_await off_io(pool, std::move(keep));
       co_return store::unexpected(added.error());
     }
     n += *added;
   }
   auto forgot = co_await forget_purged(store, index, max);
-  if (!index.commit() || !forgot)
+  bool committed = false;
+  std::function<void()> commit = [&] { committed = index.commit(); };
+  co_await off_io(pool, std::move(commit));
+  if (!committed || !forgot)
     co_return store::unexpected(forgot ? store::StoreError::permanent : forgot.error());
   co_return n;
 }

@@ -18,6 +18,9 @@
 namespace govmail::search {
 class ArchiveIndexWriter;
 }
+namespace govmail::core {
+class WorkerPool;
+}
 
 namespace govmail::admin::archive {
 
@@ -92,10 +95,11 @@ std::string entry_text(const store::JournalEntry& e, std::string_view body);
 
 // One round of the indexer `govmail serve` runs: at most `max` journal entries past the index's
 // cursors added (purged ones only passed), the entries purged since the last round removed, then
-// committed. Returns the entries added or passed.
+// committed. The MIME parsing and the Xapian writes run on `pool` (inline when null). Returns
+// the entries added or passed.
 awaitable<store::Result<std::size_t>> index_round(store::ArchiveStore& store,
                                                   search::ArchiveIndexWriter& index,
-                                                  std::size_t max);
+                                                  std::size_t max, core::WorkerPool* pool);
 std::string fold_for_search(std::string_view text);
 
 // Writes the messages to `dir` (mbox: one file messages.mbox; eml: one file per message) and a
