@@ -3,7 +3,6 @@
 indexes the journal; `govmail archive search` and the admin API (auditor role) find unaccented
 Vietnamese through it, a message its owner expunged included; an entry the index has not
 reached is still found (read one by one); a purged entry leaves the index."""
-import imaplib
 import os
 import smtplib
 import sys
@@ -12,7 +11,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from support import Checks, FreshDatabase, psql  # noqa: E402
 from smtp_support import DOMAIN, Server, add_account  # noqa: E402
-from archive_support import archive  # noqa: E402
+from archive_support import archive, expunge_inbox  # noqa: E402
 from admin_support import PW, Api, seed_admins  # noqa: E402
 
 c = Checks()
@@ -68,11 +67,7 @@ with FreshDatabase() as db:
         c.check("Giấy mời họp" in out and "1 message(s)" in out, f"another message: {out}")
 
         # The owner expunges it: the journal, and its index, keep it.
-        with imaplib.IMAP4("127.0.0.1", imap_port, timeout=30) as m:
-            m.login(AN, PW)
-            m.select("INBOX")
-            m.store("1:*", "+FLAGS", "\\Deleted")
-            m.expunge()
+        expunge_inbox(imap_port, AN, PW)
         psql(db.url, "SELECT govmail_sweep_messages(1000)")
         c.check(psql(db.url, "SELECT count(*) FROM mailbox_entries e JOIN accounts a ON "
                              f"a.id = e.account_id WHERE a.address = '{AN}'") == "0",
