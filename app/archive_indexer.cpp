@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <filesystem>
 
 #include "admin/archive.hpp"
 #include "core/asio.hpp"
@@ -35,6 +36,18 @@ struct ArchiveIndexer::Impl {
     if (!writer) co_return false;  // another govmail holds the index
     auto store = store::archive_of(*db);
     auto n = co_await admin::archive::index_round(*store, *writer, kRoundMax, &thread);
+    if (!n && n.error() == store::StoreError::conflict) {
+      // Left beside another database (replaced under this var_dir): made again from the journal.
+      spdlog::warn("archive: the text index in {} is not of this database's journal: rebuilding",
+                   admin::archive::index_path(cfg).string());
+      std::function<void()> drop = [&] {
+        writer.reset();
+        std::error_code ec;
+        std::filesystem::remove_all(admin::archive::index_path(cfg), ec);
+      };
+      co_await thread.run(std::move(drop));
+      co_return true;
+    }
     if (!n) {
       spdlog::warn("archive: text index round failed: {}", store::to_string(n.error()));
       co_return false;

@@ -147,6 +147,11 @@ awaitable<store::Result<std::vector<store::JournalEntry>>> search(store::Archive
   std::optional<std::vector<std::int64_t>> ids;
   // The cursors before the matches: an entry indexed in between is found twice, not missed.
   if (!opt.text.empty() && !opt.index_dir.empty()) cursor = search::archive_cursor(opt.index_dir);
+  if (cursor) {
+    auto ours = co_await index_is_of(store, *cursor);
+    if (!ours) co_return store::unexpected(ours.error());
+    if (!*ours) cursor.reset();  // another database's index: read every candidate instead
+  }
   if (cursor) ids = search::archive_matches(opt.index_dir, opt.text, opt.scan_max);
   store::JournalQuery rest = opt.query;  // what is read one by one
   if (ids) {
@@ -156,9 +161,9 @@ awaitable<store::Result<std::vector<store::JournalEntry>>> search(store::Archive
     if (!r) co_return store::unexpected(r.error());
     stats.from_index = out.size();
     rest.only_above = true;
-    for (const auto& [chain, seq] : *cursor) {
+    for (const auto& [chain, mark] : *cursor) {
       rest.above_chains.push_back(chain);
-      rest.above_seqs.push_back(seq);
+      rest.above_seqs.push_back(mark.seq);
     }
   }
   std::vector<store::JournalEntry> scanned;

@@ -35,14 +35,14 @@ awaitable<store::Result<std::size_t>> index_chain(store::ArchiveStore& store,
       after = e.seq;
       ++n;
       if (e.purged) {
-        index.advance(e.chain, e.seq);
+        index.advance(e.chain, e.seq, e.hash);
         continue;
       }
       auto raw = co_await store.blob(e.blob_sha256);
       if (!raw) co_return store::unexpected(raw.error());
       std::function<void()> add = [&] {
         const std::string body = *raw ? store::parse_message(**raw).search_text : std::string();
-        index.add({e.id, e.chain, e.seq, entry_text(e, body)});
+        index.add({e.id, e.chain, e.seq, e.hash, entry_text(e, body)});
       };
       if (!co_await off_io(pool, std::move(add)))
         co_return store::unexpected(store::StoreError::temporary);
@@ -67,6 +67,17 @@ awaitable<store::Result<void>> forget_purged(store::ArchiveStore& store,
 
 }  // namespace
 
+awaitable<store::Result<bool>> index_is_of(store::ArchiveStore& store,
+                                           const search::ArchiveCursor& cursor) {
+  for (const auto& [chain, mark] : cursor) {
+    auto page = co_await store.journal_page(chain, mark.seq - 1, 1);
+    if (!page) co_return store::unexpected(page.error());
+    if (page->empty() || page->front().seq != mark.seq || page->front().hash != mark.hash)
+      co_return false;
+  }
+  co_return true;
+}
+
 std::filesystem::path index_path(const core::Config& cfg) {
   return cfg.server.var_dir / "archive-index";
 }
@@ -77,11 +88,14 @@ awaitable<store::Result<std::size_t>> index_round(store::ArchiveStore& store,
   auto heads = co_await store.heads();
   if (!heads) co_return store::unexpected(heads.error());
   const auto cursor = index.cursor();
+  auto ours = co_await index_is_of(store, cursor);
+  if (!ours) co_return store::unexpected(ours.error());
+  if (!*ours) co_return store::unexpected(store::StoreError::conflict);
   std::size_t n = 0;
   for (const auto& h : *heads) {
     if (!h.chain.starts_with("journal.") || n >= max) continue;
     auto at = cursor.find(h.chain);
-    const std::int64_t after = at == cursor.end() ? 0 : at->second;
+    const std::int64_t after = at == cursor.end() ? 0 : at->second.seq;
     if (h.seq <= after) continue;
     auto added = co_await index_chain(store, index, h.chain, after, max - n, pool);
     if (!added) {

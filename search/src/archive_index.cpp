@@ -33,11 +33,16 @@ std::set<std::string> words(std::string_view text) {
   return {doc.termlist_begin(), doc.termlist_end()};
 }
 
+// A chain's metadata value: "<seq>:" then the hash's raw bytes.
 ArchiveCursor cursor_of(const Xapian::Database& db) {
   ArchiveCursor out;
-  for (auto k = db.metadata_keys_begin(std::string(kChainKey));
-       k != db.metadata_keys_end(std::string(kChainKey)); ++k)
-    out[(*k).substr(kChainKey.size())] = to_int(db.get_metadata(*k));
+  const std::string prefix(kChainKey);
+  for (auto k = db.metadata_keys_begin(prefix); k != db.metadata_keys_end(prefix); ++k) {
+    const std::string v = db.get_metadata(*k);
+    const auto colon = v.find(':');
+    if (colon == std::string::npos) continue;
+    out[(*k).substr(prefix.size())] = ChainMark{to_int(v.substr(0, colon)), v.substr(colon + 1)};
+  }
   return out;
 }
 
@@ -132,12 +137,14 @@ void ArchiveIndexWriter::add(const ArchiveDoc& d) {
     impl_->gen.index_text_without_positions(core::fold_vietnamese(d.text));
     impl_->db.replace_document(static_cast<Xapian::docid>(d.id), doc);
   });
-  advance(d.chain, d.seq);
+  advance(d.chain, d.seq, d.hash);
 }
 
-void ArchiveIndexWriter::advance(const std::string& chain, std::int64_t seq) {
-  impl_->guarded(
-      [&] { impl_->db.set_metadata(std::string(kChainKey) + chain, std::to_string(seq)); });
+void ArchiveIndexWriter::advance(const std::string& chain, std::int64_t seq,
+                                 const std::string& hash) {
+  impl_->guarded([&] {
+    impl_->db.set_metadata(std::string(kChainKey) + chain, std::to_string(seq) + ":" + hash);
+  });
 }
 
 void ArchiveIndexWriter::remove(std::int64_t journal_id) {

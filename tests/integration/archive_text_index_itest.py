@@ -2,7 +2,8 @@
 """The auditors' text index (search/archive_index.hpp) through the real binary: `govmail serve`
 indexes the journal; `govmail archive search` and the admin API (auditor role) find unaccented
 Vietnamese through it, a message its owner expunged included; an entry the index has not
-reached is still found (read one by one); a purged entry leaves the index."""
+reached is still found (read one by one); a purged entry leaves the index; an index left beside
+another database is not trusted, and serve rebuilds it."""
 import os
 import smtplib
 import sys
@@ -30,6 +31,18 @@ def search(srv, text):
     r = archive(srv, "search", "--text", text)
     line = [l for l in r.stderr.splitlines() if l.startswith("text index:")]
     return r.stdout, line[0] if line else r.stderr
+
+
+def journal_entry(url, body, subject, at=None):
+    """A journal entry written in SQL as the journal would (chained by the trigger) with its
+    message, to BINH: what a delivery leaves, without a running server."""
+    psql(url, f"""
+INSERT INTO blobs (sha256, size, refcount, data) VALUES (sha256('{body}'), 14, 1,
+  convert_to('Subject: x' || chr(13) || chr(10) || chr(13) || chr(10) || '{body}', 'UTF8'));
+INSERT INTO archive_journal (at, direction, envelope_from, recipients, auth_user, client_ip,
+  blob_sha256, size, subject, from_address, message_id_hdr) VALUES
+  ({f"'{at}'" if at else "now()"}, 'in', 'x@other.example', ARRAY['{BINH}'], '', '1.2.3.4',
+   sha256('{body}'), 14, '{subject}', '', '')""")
 
 
 def wait_indexed(srv, text, want, seconds=30):
@@ -92,13 +105,7 @@ with FreshDatabase() as db:
         srv.stop()
 
     # Not indexed yet (no serve running): read one by one, still found.
-    psql(db.url, f"""
-INSERT INTO blobs (sha256, size, refcount, data) VALUES (sha256('Tờ trình cũ'), 14, 1,
-  convert_to('Subject: x' || chr(13) || chr(10) || chr(13) || chr(10) || 'Tờ trình cũ', 'UTF8'));
-INSERT INTO archive_journal (at, direction, envelope_from, recipients, auth_user, client_ip,
-  blob_sha256, size, subject, from_address, message_id_hdr) VALUES
-  ('2010-01-01', 'in', 'x@old.example', ARRAY['{BINH}'], '', '1.2.3.4',
-   sha256('Tờ trình cũ'), 14, 'Tờ trình năm 2010', '', '')""")
+    journal_entry(db.url, "Tờ trình cũ", "Tờ trình năm 2010", at="2010-01-01")
     out, line = search(srv, "to trinh")
     c.check("1 message(s)" in out and "0 match(es) from it, 1 entries read" in line,
             f"an entry past the index's cursor is read instead: {line} {out}")
@@ -119,6 +126,26 @@ INSERT INTO archive_journal (at, direction, envelope_from, recipients, auth_user
         c.check("1 message(s)" in out, f"the rest stays: {out}")
     finally:
         srv.stop()
+
+    # Another database under the same var_dir: the index's journal ids would name its entries
+    # (its first entry has the id of the first one above): not trusted, then rebuilt by serve.
+    with FreshDatabase() as db2:
+        srv.env["GOVMAIL_DATABASE_URL"] = db2.url
+        srv.admin("domain", "add", DOMAIN)
+        journal_entry(db2.url, "Báo cáo quý", "Báo cáo quý")
+        out, line = search(srv, "cong van khan")
+        c.check("0 message(s)" in out and "none yet" in line,
+                f"another database's index is not trusted: {line} {out}")
+        srv.start()
+        try:
+            out, line = wait_indexed(srv, "bao cao", 1)
+            c.check("1 message(s)" in out and "used, 1 hit(s), 1 match(es) from it" in line,
+                    f"serve rebuilt it from this journal: {line} {out}")
+            out, line = search(srv, "cong van khan")
+            c.check("0 message(s)" in out and "used, 0 hit(s)" in line,
+                    f"nothing of the other journal left: {line}")
+        finally:
+            srv.stop()
     srv.cleanup()
 
 c.finish()

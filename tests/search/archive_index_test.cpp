@@ -29,9 +29,9 @@ TEST_F(ArchiveIndexTest, NoIndexIsNoAnswer) {
 TEST_F(ArchiveIndexTest, UnaccentedWordsFindAccentedTextAndEveryWordMustMatch) {
   auto w = ArchiveIndexWriter::open(dir_);
   ASSERT_TRUE(w);
-  w->add({7, "journal.3", 1, "Công văn khẩn về phòng chống bão\nvanthu@so.example"});
-  w->add({9, "journal.3", 2, "Giấy mời họp"});
-  w->add({12, "journal.5", 1, "CÔNG VĂN số 12"});
+  w->add({7, "journal.3", 1, "h1", "Công văn khẩn về phòng chống bão\nvanthu@so.example"});
+  w->add({9, "journal.3", 2, "h2", "Giấy mời họp"});
+  w->add({12, "journal.5", 1, std::string("\0:\xff", 3), "CÔNG VĂN số 12"});
   ASSERT_TRUE(w->commit());
   EXPECT_EQ(archive_matches(dir_, "cong van", 10), (std::vector<std::int64_t>{12, 7}));
   EXPECT_EQ(archive_matches(dir_, "Công Văn khẩn", 10), (std::vector<std::int64_t>{7}));
@@ -39,26 +39,27 @@ TEST_F(ArchiveIndexTest, UnaccentedWordsFindAccentedTextAndEveryWordMustMatch) {
   EXPECT_EQ(archive_matches(dir_, "cong hop", 10), (std::vector<std::int64_t>{}));
   EXPECT_EQ(archive_matches(dir_, "cong van", 1), (std::vector<std::int64_t>{12}));
   EXPECT_EQ(archive_matches(dir_, " ,.; ", 10), (std::vector<std::int64_t>{}));
-  EXPECT_EQ(archive_cursor(dir_), (ArchiveCursor{{"journal.3", 2}, {"journal.5", 1}}));
+  EXPECT_EQ(archive_cursor(dir_), (ArchiveCursor{{"journal.3", {2, "h2"}},
+                                                 {"journal.5", {1, std::string("\0:\xff", 3)}}}));
 }
 
 TEST_F(ArchiveIndexTest, NothingIsVisibleBeforeTheCommitAndRemovalForgets) {
   auto w = ArchiveIndexWriter::open(dir_);
   ASSERT_TRUE(w);
-  w->add({1, "journal.0", 1, "tờ trình"});
+  w->add({1, "journal.0", 1, "a", "tờ trình"});
   w->commit();
-  w->add({2, "journal.0", 2, "tờ trình hai"});
+  w->add({2, "journal.0", 2, "b", "tờ trình hai"});
   EXPECT_EQ(archive_matches(dir_, "to trinh", 10), (std::vector<std::int64_t>{1}));
-  EXPECT_EQ(archive_cursor(dir_), (ArchiveCursor{{"journal.0", 1}}));
+  EXPECT_EQ(archive_cursor(dir_), (ArchiveCursor{{"journal.0", {1, "a"}}}));
   w->remove(1);
   w->remove(99);  // never indexed: no error
   w->set_purge_cursor(40, 1);
   ASSERT_TRUE(w->commit());
   EXPECT_EQ(archive_matches(dir_, "to trinh", 10), (std::vector<std::int64_t>{2}));
   EXPECT_EQ(w->purge_cursor(), (std::pair<std::int64_t, std::int64_t>{40, 1}));
-  w->advance("journal.0", 5);
+  w->advance("journal.0", 5, "e");
   ASSERT_TRUE(w->commit());
-  EXPECT_EQ(archive_cursor(dir_), (ArchiveCursor{{"journal.0", 5}}));
+  EXPECT_EQ(archive_cursor(dir_), (ArchiveCursor{{"journal.0", {5, "e"}}}));
 }
 
 TEST_F(ArchiveIndexTest, OneWriterAtATime) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,7 +18,8 @@
 
 namespace govmail::search {
 class ArchiveIndexWriter;
-}
+struct ChainMark;
+}  // namespace govmail::search
 namespace govmail::core {
 class WorkerPool;
 }
@@ -93,7 +95,13 @@ bool text_matches(std::string_view folded_haystack, std::string_view query);
 // What an entry's text is: subject, addresses, recipients and the message's decoded body.
 std::string entry_text(const store::JournalEntry& e, std::string_view body);
 
-// One round of the indexer `govmail serve` runs: at most `max` journal entries past the index's
+// Whether the index's cursors name entries of this journal (same chain, seq and hash): false for
+// an index left beside another database, which then must not be trusted.
+awaitable<store::Result<bool>> index_is_of(store::ArchiveStore& store,
+                                           const std::map<std::string, search::ChainMark>& cursor);
+
+// One round of the indexer `govmail serve` runs: conflict when the index is not of this
+// journal (index_is_of); at most `max` journal entries past the index's
 // cursors added (purged ones only passed), the entries purged since the last round removed, then
 // committed. The MIME parsing and the Xapian writes run on `pool` (inline when null). Returns
 // the entries added or passed.

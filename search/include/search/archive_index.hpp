@@ -20,13 +20,21 @@
 
 namespace govmail::search {
 
-using ArchiveCursor = std::map<std::string, std::int64_t>;  // chain -> last seq indexed
+// The last entry indexed of a chain, with its hash: an index kept beside another database's
+// journal (a database replaced under the same var_dir) is told apart by it.
+struct ChainMark {
+  std::int64_t seq = 0;
+  std::string hash;  // the journal entry's hash (raw bytes)
+  bool operator==(const ChainMark&) const = default;
+};
+using ArchiveCursor = std::map<std::string, ChainMark>;  // by chain
 
 // What one document is made of.
 struct ArchiveDoc {
   std::int64_t id = 0;  // journal id
   std::string chain;
   std::int64_t seq = 0;
+  std::string hash;
   std::string text;  // participants, subject, body: folded here
 };
 
@@ -51,7 +59,8 @@ class ArchiveIndexWriter {
   // The last purged entry removed: {its purge's audit entry id, its journal id}.
   std::pair<std::int64_t, std::int64_t> purge_cursor() const;
   void add(const ArchiveDoc& doc);  // and moves the chain's cursor to doc.seq
-  void advance(const std::string& chain, std::int64_t seq);  // an entry with nothing to index
+  // An entry with nothing to index (purged): only the chain's cursor moves.
+  void advance(const std::string& chain, std::int64_t seq, const std::string& hash);
   void remove(std::int64_t journal_id);
   void set_purge_cursor(std::int64_t audit_id, std::int64_t journal_id);
   // Documents, removals and cursors become visible together. False on failure (logged).
