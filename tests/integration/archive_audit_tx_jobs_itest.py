@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The operator's larger jobs commit with their audit entry (real govmail, real PostgreSQL),
 like archive_audit_tx_itest for the smaller changes: account add, bulk import, unit import,
-domain merge, account purge, unused-account suspend, DKIM generate and search reindex (CLI)
+domain merge, account purge, unused-account suspend, DKIM generate and search reindex (CLI;
+mail import writes its entry before the first append, in a transaction of its own)
 and account add, bulk import, unit import, domain merge, unused suspend and purge (admin API).
 Each runs once with its audit insert refused by a test-only trigger (nothing changes, the
 command fails, no entry) and once without (the change and exactly one more entry)."""
@@ -112,11 +113,16 @@ with FreshDatabase() as db:
           lambda: cli(srv, "dkim", "generate", DOMAIN, "--selector", "s1"),
           lambda: one(db, "SELECT count(*) FROM dkim_keys WHERE selector = 's1'") == "1",
           cli_failed)
+    mbox2 = write(srv, "in2.mbox", "From a@b Thu Jan  1 00:00:00 2026\nFrom: y@ngoai.example\n"
+                                   "Subject: Thư mời\n\nNội dung\n")
+    twice("CLI", db, "import-mail.start", lambda: cli(srv, "import-mail", A1, mbox2),
+          lambda: one(db, "SELECT count(*) FROM mailbox_entries e JOIN accounts a ON "
+                          f"a.id = e.account_id WHERE a.address = '{A1}'") == "2", cli_failed)
     # No `govmail serve` has run: the messages stay queued for the indexer, nothing consumes them.
     twice("CLI", db, "search.reindex", lambda: cli(srv, "search", "reindex", "--account", A1),
-          lambda: one(db, "SELECT count(*) FROM index_queue WHERE reparse") == "1", cli_failed)
+          lambda: one(db, "SELECT count(*) FROM index_queue WHERE reparse") == "2", cli_failed)
     c.check(one(db, "SELECT detail FROM audit_log WHERE action = 'search.reindex' AND ok") ==
-            "1 messages queued", "the reindex entry counts what it queued")
+            "2 messages queued", "the reindex entry counts what it queued")
 
     # --- admin API ---------------------------------------------------------------------------
     deleted_account(srv, db, "xoa2")
