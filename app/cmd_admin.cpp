@@ -127,15 +127,20 @@ awaitable<int> account_add(AdminContext& c) {
     req.password = core::random_password();
   }
   std::string shown = random ? req.password : "";
-  auto r = co_await c.prov.add_account(std::move(req));
   c.audit_target = admin::normalise_address(c.args[0]);
+  if (req.unit_code) c.audit_detail = "unit " + *req.unit_code;
+  // Named: GCC 12 destroys a braced temporary in a co_await argument twice.
+  admin::Provisioning::Audit audit{c.db, c.entry()};
+  auto r = co_await c.prov.add_account(std::move(req), std::move(audit));
   if (!r) co_return fail(r.error().message);
+  c.audit_written = true;
   std::printf("account %s added\n", r->address.c_str());
   if (!shown.empty()) std::printf("password: %s\n", shown.c_str());
   co_return 0;
 }
 
-// audited: written to the audit log after it ran (every command but reading the log itself).
+// audited: written to the audit log (every command but reading the log itself): after it ran,
+// unless the change wrote its entry in its own transaction (AdminContext::audit_written).
 struct AdminCommand {
   std::string_view object, verb;
   AdminHandler run;

@@ -143,11 +143,14 @@ awaitable<int> account_purge(AdminContext& c) {
   if (!c.args.empty()) co_return admin_usage_error("account purge [--older-than-days N]");
   std::optional<std::uint64_t> n = c.cfg.admin.deleted_retention_days;
   if (days && !(n = parse_count(*days))) co_return admin_usage_error("--older-than-days N");
-  auto r = co_await c.admin().purge_deleted(static_cast<int>(*n));
+  c.audit_detail = "retention " + std::to_string(*n) + " days";
+  // One entry per purged account, in its transaction; with none purged, the dispatcher records
+  // the run.
+  auto r = co_await store::audited::purge_deleted(c.db, static_cast<int>(*n), c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "purge"));
+  c.audit_written = !r->empty();
   for (const auto& a : *r) std::printf("purged %s\n", a.c_str());
   std::printf("%zu account(s) purged\n", r->size());
-  c.audit_detail = std::to_string(r->size()) + " purged, retention " + std::to_string(*n) + " days";
   co_return 0;
 }
 
@@ -232,10 +235,12 @@ awaitable<int> account_unused(AdminContext& c) {
   }
   c.audit_detail = std::to_string(r->size()) + " unused for " + std::to_string(*n) + " days";
   if (suspend && !addresses.empty()) {
-    auto s = co_await c.admin().set_status_many(addresses, store::AccountStatus::suspended);
-    if (!s) co_return admin_fail(store_error(s.error(), "suspend"));
-    std::printf("%zu account(s) suspended\n", addresses.size());
     c.audit_detail += ", suspended";
+    auto s = co_await store::audited::set_status_many(c.db, addresses,
+                                                      store::AccountStatus::suspended, c.entry());
+    if (!s) co_return admin_fail(store_error(s.error(), "suspend"));
+    c.audit_written = true;
+    std::printf("%zu account(s) suspended\n", addresses.size());
   }
   co_return 0;
 }

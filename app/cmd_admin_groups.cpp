@@ -145,12 +145,11 @@ awaitable<int> unit_import(AdminContext& c) {
     std::fprintf(stderr, "%s:%zu: %s\n", c.args[0].c_str(), b.line, b.reason.c_str());
   if (!plan.bad.empty())
     co_return admin_fail(std::to_string(plan.bad.size()) + " bad row(s): nothing imported");
-  auto counts = co_await c.admin().import_units(std::move(plan.units));
+  auto counts = co_await store::audited::import_units(c.db, std::move(plan.units), c.entry());
   if (!counts) co_return admin_fail(store_error(counts.error(), "unit import"));
+  c.audit_written = true;
   std::printf("units: %zu created, %zu updated, %zu unchanged\n", counts->created, counts->updated,
               counts->unchanged);
-  c.audit_detail =
-      std::to_string(counts->created) + " created, " + std::to_string(counts->updated) + " updated";
   co_return 0;
 }
 
@@ -171,8 +170,9 @@ awaitable<int> domain_merge(AdminContext& c) {
   std::string from = admin::normalise_address(c.args[0]), to = admin::normalise_address(c.args[1]);
   c.audit_target = from;
   c.audit_detail = "into " + to;
-  auto r = co_await c.admin().merge_domain(from, to);
+  auto r = co_await store::audited::merge_domain(c.db, from, to, c.entry());
   if (!r) co_return admin_fail(store_error(r.error(), "domain " + from + " or " + to));
+  c.audit_written = r->collisions.empty();  // a refusal is recorded by the dispatcher
   if (!r->collisions.empty()) {
     for (const auto& l : r->collisions)
       std::fprintf(stderr, "collision: %s exists in both domains\n", l.c_str());

@@ -69,6 +69,8 @@ awaitable<int> bulk_import(AdminContext& c) {
   if (dry) std::printf("dry run: nothing applied\n");
   print_summary(out, skip && out.error.empty());
   c.audit_detail = admin::import_summary(out.plan, dry);
+  // Applied: its "import.apply" entry committed with it (store::ImportBatch::audit).
+  c.audit_written = out.applied;
   if (out.applied && out.plan.created > 0)
     std::printf("passwords of the %zu new accounts: %s (mode 0600; hand over, then delete)\n",
                 out.plan.created, creds->c_str());

@@ -248,6 +248,13 @@ awaitable<int> mail_import(AdminContext& c) {
   std::string why;
   auto source = open_source(c.args[1], c.cfg.limits.max_message_bytes, mailbox, why);
   if (!source) co_return admin_fail(why);
+  // Thousands of appends, each in its own transaction (one audit entry each would queue them all
+  // on the audit chain's head): this entry commits first, so that nothing is imported unrecorded;
+  // the dispatcher records the outcome after. A named entry: GCC 12 and co_await temporaries.
+  store::AuditEntry begun{
+      0, 0, c.actor, c.source, "import-mail.start", c.audit_target, "from " + c.args[1], true};
+  auto written = co_await c.admin().audit(std::move(begun));
+  if (!written) co_return admin_fail("cannot write the audit log: nothing imported");
 
   admin::ProgressBar bar(stderr, force_progress);
   ImportState st;

@@ -196,6 +196,7 @@ std::optional<ar::SearchOptions> search_options(Ctx& c, std::string& described,
   ar::SearchOptions opt;
   opt.scan_max = c.cfg.archive.search_scan_max;
   opt.results_max = results_max;
+  opt.index_dir = ar::index_path(c.cfg);
   auto who = take_option(c.args, "--participant");
   auto from = take_option(c.args, "--from");
   auto to = take_option(c.args, "--to");
@@ -216,8 +217,14 @@ awaitable<int> do_search(Ctx& c) {
   if (!opt) co_return 2;
   if (!c.args.empty()) co_return usage("search: unexpected " + c.args[0]);
   if (!co_await audited(c, "archive.search", "archive", described)) co_return 1;
+  ar::SearchStats stats;
+  opt->stats = &stats;
   auto found = co_await ar::search(c.archive(), *opt);
   if (!found) co_return fail("search: " + std::string(store::to_string(found.error())));
+  if (!opt->text.empty())
+    std::fprintf(
+        stderr, "text index: %s, %zu hit(s), %zu match(es) from it, %zu entries read one by one\n",
+        stats.indexed ? "used" : "none yet", stats.index_hits, stats.from_index, stats.scanned);
   for (const auto& e : *found) {
     std::string rcpts;
     for (const auto& r : e.recipients) rcpts += (rcpts.empty() ? "" : ",") + r;

@@ -117,6 +117,11 @@ int cmd_restore(std::vector<std::string> args) {
     return fail("pg_restore failed (nothing restored: one transaction)");
   if (fs::exists(dir / "search") && !copy_tree(dir / "search", s->cfg.server.var_dir / "search"))
     return fail("cannot restore the search state");
+  // The auditors' text index is not in the backup: serve rebuilds it from the restored journal.
+  // One left from before would name journal ids the restored database may give to other entries.
+  std::error_code ec;
+  fs::remove_all(admin::archive::index_path(s->cfg), ec);
+  if (ec) return fail("cannot remove the old archive text index: " + ec.message());
   std::printf("restored from %s; check it with: govmail archive verify\n", dir.c_str());
   return 0;
 }

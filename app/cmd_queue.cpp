@@ -160,9 +160,10 @@ awaitable<int> dkim_generate(AdminContext& c) {
   key.algorithm = std::string(smtp::dkim::to_string(*alg));
   key.private_pem = smtp::dkim::seal_private_key(**master, domain, sel, pair->private_pem);
   key.public_b64 = pair->public_b64;
-  auto added = co_await c.db.outbound().add_dkim_key(std::move(key));
-  if (!added) co_return admin_fail(store_error(added.error(), "DKIM selector " + sel));
   c.audit_detail = "selector " + sel + " " + std::string(smtp::dkim::to_string(*alg));
+  auto added = co_await store::audited::add_dkim_key(c.db, std::move(key), c.entry());
+  if (!added) co_return admin_fail(store_error(added.error(), "DKIM selector " + sel));
+  c.audit_written = true;
   std::printf("DKIM key %s for %s is now the active signing key. Publish this TXT record:\n\n",
               sel.c_str(), domain.c_str());
   std::printf("%s._domainkey.%s. IN TXT \"%s\"\n", sel.c_str(), domain.c_str(),

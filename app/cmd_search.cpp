@@ -11,6 +11,7 @@
 #include "core/asio.hpp"
 #include "runtime.hpp"
 #include "search/index.hpp"
+#include "store/admin_audited.hpp"
 #include "store/search_queue.hpp"
 
 namespace govmail::app {
@@ -66,9 +67,9 @@ awaitable<int> search_reindex(AdminContext& c) {
     c.audit_target = "all accounts";
   }
   auto& q = c.db.search_queue();
-  auto queued = co_await q.requeue(accounts);
+  auto queued = co_await store::audited::search_requeue(c.db, accounts, c.entry());
   if (!queued) co_return admin_fail(store_error(queued.error(), "search reindex"));
-  c.audit_detail = std::to_string(*queued) + " messages queued";
+  c.audit_written = true;
   auto stats = co_await q.stats();
   if (!stats) co_return admin_fail(store_error(stats.error(), "search queue"));
   if (stats->lease_holder.empty()) {

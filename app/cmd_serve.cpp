@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "admin/provisioning.hpp"
+#include "archive_indexer.hpp"
 #include "checkpointer.hpp"
 #include "commands.hpp"
 #include "core/asio.hpp"
@@ -83,6 +84,7 @@ struct Running {
   std::shared_ptr<core::Resolver> resolver;  // outbound delivery and the MX's checks share it
   std::shared_ptr<search::Index> search;
   std::unique_ptr<Checkpointer> checkpointer;
+  std::unique_ptr<ArchiveIndexer> archive_indexer;
 };
 
 // Ports are bound and the TLS key is read: nothing more needs root.
@@ -173,7 +175,11 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
     run.outbound = *outbound;
     run.outbound->start();
   }
-  if (cfg.search.indexer) run.search->start_indexer();
+  if (cfg.search.indexer) {
+    run.search->start_indexer();
+    run.archive_indexer = std::make_unique<ArchiveIndexer>(io.get_executor(), cfg, run.db);
+    run.archive_indexer->start();
+  }
   run.checkpointer = std::make_unique<Checkpointer>(io.get_executor(), cfg, run.db);
   run.checkpointer->start();
   spdlog::info("govmail {} serving (database: {})", core::version(),
@@ -187,6 +193,7 @@ awaitable<void> stop(Running& run) {
   if (run.resolver) run.resolver->stop();
   if (run.search) co_await run.search->stop();
   if (run.checkpointer) co_await run.checkpointer->stop();
+  if (run.archive_indexer) run.archive_indexer->stop();
   run.account_changes.reset();
   if (!run.db) co_return;
   // The logins of the last flush interval: a clean stop loses none. Named, not co_await in a

@@ -1,5 +1,7 @@
 // Auditor search and signed exports of the archive (docs/ARCHIVE.md).
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <type_traits>
@@ -7,6 +9,7 @@
 #include "admin/archive.hpp"
 #include "core/asio.hpp"
 #include "core/text.hpp"
+#include "search/archive_index.hpp"
 #include "store/mime.hpp"
 
 namespace govmail::admin::archive {
@@ -59,13 +62,6 @@ std::string mbox_unquote(std::string_view quoted) {
   return out;
 }
 
-std::string haystack(const store::JournalEntry& e, std::string_view body) {
-  std::string h = e.subject + '\n' + e.from_address + '\n' + e.envelope_from + '\n';
-  for (const auto& r : e.recipients) h += r + '\n';
-  h += body;
-  return fold_for_search(h);
-}
-
 }  // namespace
 
 std::string fold_for_search(std::string_view text) {
@@ -84,11 +80,21 @@ bool text_matches(std::string_view folded_haystack, std::string_view query) {
   return any;
 }
 
-awaitable<store::Result<std::vector<store::JournalEntry>>> search(store::ArchiveStore& store,
-                                                                  SearchOptions opt) {
-  std::vector<store::JournalEntry> out;
+std::string entry_text(const store::JournalEntry& e, std::string_view body) {
+  std::string h = e.subject + '\n' + e.from_address + '\n' + e.envelope_from + '\n';
+  for (const auto& r : e.recipients) h += r + '\n';
+  h += body;
+  return h;
+}
+
+namespace {
+
+// Reads and parses each candidate of `q` (at most opt.scan_max), keeping the ones whose text
+// holds every word: entries the text index has not reached, or all of them without an index.
+awaitable<store::Result<std::size_t>> scan(store::ArchiveStore& store, const SearchOptions& opt,
+                                           store::JournalQuery q,
+                                           std::vector<store::JournalEntry>& out) {
   std::size_t scanned = 0;
-  store::JournalQuery q = opt.query;
   while (scanned < opt.scan_max && out.size() < opt.results_max) {
     q.limit = static_cast<int>(std::min<std::size_t>(500, opt.scan_max - scanned));
     auto page = co_await store.search(q);
@@ -102,13 +108,80 @@ awaitable<store::Result<std::vector<store::JournalEntry>>> search(store::Archive
         auto raw = co_await store.blob(e.blob_sha256);
         if (!raw) co_return store::unexpected(raw.error());
         std::string body = *raw ? store::parse_message(**raw).search_text : std::string();
-        match = text_matches(haystack(e, body), opt.text);
+        match = text_matches(fold_for_search(entry_text(e, body)), opt.text);
       }
       if (match) out.push_back(std::move(e));
       if (out.size() >= opt.results_max) break;
     }
   }
-  co_return out;
+  co_return scanned;
+}
+
+// The index's matches that pass the SQL filters (participants, dates, not purged).
+awaitable<store::Result<void>> indexed(store::ArchiveStore& store, const SearchOptions& opt,
+                                       std::vector<std::int64_t> ids,
+                                       std::vector<store::JournalEntry>& out) {
+  store::JournalQuery q = opt.query;
+  q.ids = std::move(ids);
+  while (out.size() < opt.results_max) {
+    q.limit = 500;
+    auto page = co_await store.search(q);
+    if (!page) co_return store::unexpected(page.error());
+    for (auto& e : *page) {
+      q.after_id = e.id;
+      if (out.size() < opt.results_max) out.push_back(std::move(e));
+    }
+    if (page->size() < 500) break;
+  }
+  co_return store::Result<void>{};
+}
+
+}  // namespace
+
+awaitable<store::Result<std::vector<store::JournalEntry>>> search(store::ArchiveStore& store,
+                                                                  SearchOptions opt) {
+  SearchStats local;
+  SearchStats& stats = opt.stats ? *opt.stats : local;
+  std::vector<store::JournalEntry> out;
+  std::optional<search::ArchiveCursor> cursor;
+  std::optional<std::vector<std::int64_t>> ids;
+  // The cursors before the matches: an entry indexed in between is found twice, not missed.
+  if (!opt.text.empty() && !opt.index_dir.empty()) cursor = search::archive_cursor(opt.index_dir);
+  if (cursor) {
+    auto ours = co_await index_is_of(store, *cursor);
+    if (!ours) co_return store::unexpected(ours.error());
+    if (!*ours) cursor.reset();  // another database's index: read every candidate instead
+  }
+  if (cursor) ids = search::archive_matches(opt.index_dir, opt.text, opt.scan_max);
+  store::JournalQuery rest = opt.query;  // what is read one by one
+  if (ids) {
+    stats.indexed = true;
+    stats.index_hits = ids->size();
+    auto r = co_await indexed(store, opt, *ids, out);
+    if (!r) co_return store::unexpected(r.error());
+    stats.from_index = out.size();
+    rest.only_above = true;
+    for (const auto& [chain, mark] : *cursor) {
+      rest.above_chains.push_back(chain);
+      rest.above_seqs.push_back(mark.seq);
+    }
+  }
+  std::vector<store::JournalEntry> scanned;
+  auto n = co_await scan(store, opt, rest, scanned);
+  if (!n) co_return store::unexpected(n.error());
+  stats.scanned = *n;
+  // Both lists ascend by id and the index holds no entry past its cursors: merge, then cut.
+  std::vector<store::JournalEntry> all;
+  all.reserve(out.size() + scanned.size());
+  std::merge(std::make_move_iterator(out.begin()), std::make_move_iterator(out.end()),
+             std::make_move_iterator(scanned.begin()), std::make_move_iterator(scanned.end()),
+             std::back_inserter(all), [](const auto& a, const auto& b) { return a.id < b.id; });
+  // An entry indexed between reading the cursors and the matches comes from both.
+  all.erase(std::unique(all.begin(), all.end(),
+                        [](const auto& a, const auto& b) { return a.id == b.id; }),
+            all.end());
+  if (all.size() > opt.results_max) all.resize(opt.results_max);
+  co_return all;
 }
 
 awaitable<store::Result<std::size_t>> export_messages(

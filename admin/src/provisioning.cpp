@@ -100,7 +100,7 @@ awaitable<AdminResult<store::Domain>> Provisioning::add_domain(std::string name,
   co_return *r;
 }
 
-awaitable<AdminResult<store::Account>> Provisioning::add_account(NewAccountRequest req) {
+awaitable<AdminResult<store::NewAccount>> Provisioning::checked_account(NewAccountRequest req) {
   std::string address = normalise_address(req.address);
   auto at = address.rfind('@');
   if (at == std::string::npos || !valid_local_part(address.substr(0, at)) ||
@@ -122,8 +122,26 @@ awaitable<AdminResult<store::Account>> Provisioning::add_account(NewAccountReque
   acc.must_change_password = req.must_change_password;
   acc.unit_code = std::move(req.unit_code);
   acc.position = std::move(req.position);
-  auto r = co_await dir_.add_account(std::move(acc));
+  co_return acc;
+}
+
+awaitable<AdminResult<store::Account>> Provisioning::add_account(NewAccountRequest req) {
+  auto acc = co_await checked_account(std::move(req));
+  if (!acc) co_return unexpected(acc.error());
+  std::string address = acc->address;
+  auto r = co_await dir_.add_account(std::move(*acc));
   if (!r) co_return unexpected(AdminError{store_error_text(r.error(), "account " + address)});
+  co_return *r;
+}
+
+awaitable<AdminResult<store::Account>> Provisioning::add_account(NewAccountRequest req,
+                                                                 Audit audit) {
+  auto acc = co_await checked_account(std::move(req));
+  if (!acc) co_return unexpected(acc.error());
+  std::string address = acc->address;
+  auto r = co_await store::audited::add_account(audit.db, std::move(*acc), std::move(audit.entry));
+  if (!r)
+    co_return unexpected(AdminError{store_error_text(r.error(), "account " + address), r.error()});
   co_return *r;
 }
 

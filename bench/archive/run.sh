@@ -10,7 +10,9 @@
 #     (--no-blobs) and with the blob check.
 #   bench/archive/run.sh [BUILD_DIR]   (Release; needs targets govmail and bench_smtp_load)
 # ROUNDS (default 3 per mode), SCENARIO clients:size:messages:rcpts:users (default
-# 20:5120:2000:1:200), ENTRIES (default 1000000).
+# 20:5120:2000:1:200), ENTRIES (default 1000000). PROFILE=1: pg_stat_statements (nested statements
+# too) over the journal-on rounds, the statements that took the most time printed at the end.
+# BENCH_PG_PORT, BENCH_SMTP_PORT, BENCH_HTTP_PORT: fixed ports instead of free ones.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(cd "${1:-$ROOT/build}" && pwd)
@@ -31,10 +33,13 @@ trap cleanup EXIT
 
 rm -rf "$W"; mkdir -p "$W"; chmod 755 "$W"
 pg_init_cluster "$W/pg"
-pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB
+PROFILE=${PROFILE:-0}
+PROFILE_OPTS=()
+[ "$PROFILE" = 1 ] && PROFILE_OPTS=(-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all)
+pg_start_cluster "$W/pg" "$PGPORT" -c max_connections=200 -c shared_buffers=256MB "${PROFILE_OPTS[@]}"
 export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-SMTP_PORT=$(free_port); HTTP_PORT=$(free_port)
+SMTP_PORT=${BENCH_SMTP_PORT:-$(free_port)}; HTTP_PORT=${BENCH_HTTP_PORT:-$(free_port)}
 cat >"$W/govmail.toml" <<CONF
 [server]
 hostname = "mx.bench.test"
@@ -86,14 +91,22 @@ IFS=: read -r clients size messages rcpts users <<<"$SCENARIO"
 echo "machine: $(nproc) cores, $(uname -r); PostgreSQL fsync=on synchronous_commit=on"
 echo "scenario: clients=$clients size=$size messages=$messages rcpts=$rcpts users=$users, $ROUNDS rounds per mode, alternating"
 declare -A RATES
+if [ "$PROFILE" = 1 ]; then
+  psql_q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+    CREATE TABLE bench_profile AS SELECT query, calls, total_exec_time FROM pg_stat_statements LIMIT 0"
+fi
 for round in $(seq 1 "$ROUNDS"); do
   for mode in on off; do
     psql_q "ALTER DATABASE postgres SET govmail.journal = '$mode'"
     start_govmail
+    [ "$PROFILE" = 1 ] && psql_q "SELECT pg_stat_statements_reset()" >/dev/null
     jb=$(psql_q "SELECT count(*) FROM archive_journal")
     eb=$(psql_q "SELECT count(*) FROM mailbox_entries")
     g=$("$LOAD" 127.0.0.1 "$SMTP_PORT" "$clients" "$messages" "$size" "$rcpts" 'user%d@bench.test' "$users") || true
     stop_govmail
+    [ "$PROFILE" = 1 ] && [ "$mode" = on ] && psql_q "INSERT INTO bench_profile
+      SELECT query, calls, total_exec_time FROM pg_stat_statements WHERE query NOT LIKE '%bench_profile%'
+        AND query NOT LIKE '%pg_stat_statements%'"
     ok=$(field "$g" ok)
     journaled=$(( $(psql_q "SELECT count(*) FROM archive_journal") - jb ))
     durable=$(( $(psql_q "SELECT count(*) FROM mailbox_entries") - eb ))
@@ -105,6 +118,14 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 psql_q "ALTER DATABASE postgres RESET govmail.journal"
+if [ "$PROFILE" = 1 ]; then
+  echo "PROFILE journal-on rounds: ms in all, calls, ms per call, statement (nested ones included: a"
+  echo "function's time holds its statements' time)"
+  psql_q "SELECT round(sum(total_exec_time)::numeric, 0) || E'\t' || sum(calls) || E'\t' ||
+    round((sum(total_exec_time) / greatest(sum(calls), 1))::numeric, 3) || E'\t' ||
+    left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+    FROM bench_profile GROUP BY query ORDER BY sum(total_exec_time) DESC LIMIT 16"
+fi
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 on=$(median "${RATES[on]}"); off=$(median "${RATES[off]}")
 echo "SMTP_JOURNAL median_on=$on median_off=$off cost=$(awk -v a="$on" -v b="$off" 'BEGIN{printf "%.1f%%", (b-a)/b*100}') (target < 10%)"

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "admin_audited_tx.hpp"
 #include "admin_store_pg.hpp"
 #include "core/asio.hpp"
 #include "directory_pg.hpp"
@@ -13,13 +14,14 @@
 #include "sql/outbound_sql.hpp"
 
 namespace govmail::store::audited {
-namespace {
 
 using detail::Params;
 
-pg::Pool& pool_of(Database& db) {
+pg::Pool& tx::pool_of(Database& db) {
   return *dynamic_cast<PgAdminStore&>(db.admin()).pool();
 }
+
+namespace {
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -29,7 +31,9 @@ std::string lower(std::string s) {
 // A change that touches no row is not_found: nothing changed, so no entry either.
 constexpr const char* kNoRow = "P0002";  // no_data_found, raised by nothing else here
 
-awaitable<pg::PgResultOr<void>> write_entry(pg::Connection& c, const AuditEntry& e) {
+}  // namespace
+
+awaitable<pg::PgResultOr<void>> tx::write_entry(pg::Connection& c, const AuditEntry& e) {
   Params p;
   p.text(e.actor).text(e.source).text(e.action).text(e.target).text(e.detail).boolean(true);
   auto a = co_await c.exec(sql::kAudit, p.span());
@@ -37,12 +41,10 @@ awaitable<pg::PgResultOr<void>> write_entry(pg::Connection& c, const AuditEntry&
   co_return pg::PgResultOr<void>{};
 }
 
-// `st` then the entry, in one transaction; the change's rows come back. A change of no row
-// fails with `no_row` (nullopt: succeeds: adding what is already there changes nothing, and
-// the request did succeed).
-awaitable<Result<pg::Rows>> rows_and_entry(
-    Database& db, const pg::Statement& st, Params params, AuditEntry entry, std::string_view what,
-    std::optional<StoreError> no_row = StoreError::not_found) {
+awaitable<Result<pg::Rows>> tx::rows_and_entry(Database& db, const pg::Statement& st, Params params,
+                                               AuditEntry entry, std::string_view what,
+                                               std::optional<StoreError> no_row,
+                                               const Describe* describe) {
   pg::Rows out;
   auto r = co_await pg::transaction(pool_of(db),
                                     [&](pg::Connection& c) -> awaitable<pg::PgResultOr<void>> {
@@ -51,12 +53,19 @@ awaitable<Result<pg::Rows>> rows_and_entry(
                                       if (rows->size() == 0 && no_row)
                                         co_return unexpected(pg::PgError{kNoRow, "no row", false});
                                       out = std::move(*rows);
-                                      co_return co_await write_entry(c, entry);
+                                      AuditEntry e = entry;  // a retried transaction starts over
+                                      if (describe) (*describe)(out, e);
+                                      co_return co_await write_entry(c, e);
                                     });
   if (r) co_return std::move(out);
   if (r.error().sqlstate == kNoRow) co_return unexpected(*no_row);
   co_return unexpected(detail::map_error(r.error(), what));
 }
+
+namespace {
+using tx::pool_of;
+using tx::rows_and_entry;
+using tx::write_entry;
 
 awaitable<Result<void>> change_and_entry(Database& db, const pg::Statement& st, Params params,
                                          AuditEntry entry, std::string_view what,

@@ -118,27 +118,35 @@ Group detail::parse_group(const pg::Rows& r, int i) {
   return g;
 }
 
+awaitable<pg::PgResultOr<ImportCounts>> detail::upsert_units(pg::Connection& c,
+                                                             const std::vector<OrgUnit>& units) {
+  ImportCounts counts;
+  for (const auto& u : units) {
+    Params p;
+    p.text(u.code).text(u.name);
+    opt_text(p, u.parent_code).text(u.kind);
+    auto rows = co_await tx_exec(c, sql::kUpsertUnit, p);
+    if (!rows) co_return unexpected(rows.error());
+    if (rows->size() == 0)
+      ++counts.unchanged;
+    else if (rows->get_bool(0, 0))
+      ++counts.created;
+    else
+      ++counts.updated;
+  }
+  auto sync = co_await tx_exec(c, sql::kResyncUnitGroups, Params());
+  if (!sync) co_return unexpected(sync.error());
+  co_return counts;
+}
+
 awaitable<Result<ImportCounts>> PgAdminStore::import_units(std::vector<OrgUnit> units) {
   ImportCounts counts;
   auto r = co_await in_transaction(
       *pool_,
       [&](pg::Connection& c) -> awaitable<pg::PgResultOr<void>> {
-        counts = {};
-        for (const auto& u : units) {
-          Params p;
-          p.text(u.code).text(u.name);
-          opt_text(p, u.parent_code).text(u.kind);
-          auto rows = co_await tx_exec(c, sql::kUpsertUnit, p);
-          if (!rows) co_return unexpected(rows.error());
-          if (rows->size() == 0)
-            ++counts.unchanged;
-          else if (rows->get_bool(0, 0))
-            ++counts.created;
-          else
-            ++counts.updated;
-        }
-        auto sync = co_await tx_exec(c, sql::kResyncUnitGroups, Params());
-        if (!sync) co_return unexpected(sync.error());
+        auto done = co_await detail::upsert_units(c, units);
+        if (!done) co_return unexpected(done.error());
+        counts = *done;
         co_return pg::PgResultOr<void>{};
       },
       "import units");
@@ -160,12 +168,16 @@ awaitable<Result<MergeReport>> PgAdminStore::merge_domain(std::string old_domain
       co_await run(*pool_, sql::kMergeDomain,
                    Params().text(lower(old_domain)).text(lower(new_domain)), "merge domain");
   if (!rows) co_return unexpected(rows.error());
+  co_return detail::parse_merge(*rows);
+}
+
+MergeReport detail::parse_merge(const pg::Rows& rows) {
   MergeReport m;
-  m.collisions = detail::parse_text_array(rows->get(0, 0));
-  m.accounts = static_cast<std::size_t>(rows->get_int(0, 1));
-  m.aliases = static_cast<std::size_t>(rows->get_int(0, 2));
-  m.groups = static_cast<std::size_t>(rows->get_int(0, 3));
-  co_return m;
+  m.collisions = detail::parse_text_array(rows.get(0, 0));
+  m.accounts = static_cast<std::size_t>(rows.get_int(0, 1));
+  m.aliases = static_cast<std::size_t>(rows.get_int(0, 2));
+  m.groups = static_cast<std::size_t>(rows.get_int(0, 3));
+  return m;
 }
 
 awaitable<Result<std::vector<Account>>> PgAdminStore::list_accounts(AccountFilter f) {

@@ -10,6 +10,11 @@ namespace govmail::store {
 namespace detail {
 // A row of GOVMAIL_GROUP_COLUMNS (sql/admin_sql.hpp).
 Group parse_group(const pg::Rows& r, int i);
+// The row of sql::kMergeDomain.
+MergeReport parse_merge(const pg::Rows& rows);
+// Upserts the units (parents first) and re-derives the automatic groups, on `c`'s transaction.
+awaitable<pg::PgResultOr<ImportCounts>> upsert_units(pg::Connection& c,
+                                                     const std::vector<OrgUnit>& units);
 }  // namespace detail
 
 class LoginAuditWriter;

@@ -186,8 +186,25 @@ class PgArchiveStore final : public ArchiveStore {
   awaitable<Result<std::vector<JournalEntry>>> search(JournalQuery q) override {
     Params p;
     p.num(q.after_id).opt_num(q.from_us).opt_num(q.to_us).text(q.participant).num(q.limit);
+    if (q.ids)
+      p.num_array(*q.ids);
+    else
+      p.null();
+    if (q.only_above || !q.above_chains.empty())
+      p.text_array(q.above_chains).num_array(q.above_seqs);
+    else
+      p.null().null();
     co_return all_rows<JournalEntry>(co_await run(*pool_, sql::kJournalSearch, p, "search"),
                                      parse_journal);
+  }
+
+  awaitable<Result<std::vector<PurgedEntry>>> purged_after(PurgedEntry after, int limit) override {
+    Params p;
+    p.num(after.purge_audit_id).num(after.id).num(limit);
+    co_return all_rows<PurgedEntry>(co_await run(*pool_, sql::kPurgedAfter, p, "purged entries"),
+                                    [](const pg::Rows& r, int i) {
+                                      return PurgedEntry{r.get_int(i, 0), r.get_int(i, 1)};
+                                    });
   }
 
   awaitable<Result<JournalEntry>> entry(std::int64_t id) override {

@@ -93,11 +93,11 @@ awaitable<Result<std::vector<Domain>>> PgDirectory::list_domains() {
   co_return out;
 }
 
-awaitable<Result<Account>> PgDirectory::add_account(NewAccount a) {
+Result<Params> detail::add_account_params(NewAccount a) {
   auto address = normalise_address(std::move(a.address));
-  if (!address) co_return unexpected(address.error());
+  if (!address) return unexpected(address.error());
   if (a.password_hash.empty() || has_control(a.display_name))
-    co_return unexpected(StoreError::invalid);
+    return unexpected(StoreError::invalid);
   Params params;
   params.text(*address).text(a.display_name).text(a.password_hash);
   params.num(static_cast<std::int64_t>(a.quota_bytes)).boolean(a.must_change_password);
@@ -106,7 +106,13 @@ awaitable<Result<Account>> PgDirectory::add_account(NewAccount a) {
   else
     params.null();
   params.text(a.position);
-  co_return first_row<Account>(co_await run(*pool_, sql::kAddAccount, params, "add account"),
+  return params;
+}
+
+awaitable<Result<Account>> PgDirectory::add_account(NewAccount a) {
+  auto params = detail::add_account_params(std::move(a));
+  if (!params) co_return unexpected(params.error());
+  co_return first_row<Account>(co_await run(*pool_, sql::kAddAccount, *params, "add account"),
                                parse_account);
 }
 

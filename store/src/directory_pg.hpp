@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "pg/pg.hpp"
+#include "query.hpp"
 #include "store/directory.hpp"
 
 namespace govmail::store {
@@ -10,6 +11,9 @@ namespace govmail::store {
 namespace detail {
 // Lower-case ASCII domain; invalid when it is not a host name (IDNA is the caller's).
 Result<std::string> normalise_domain(std::string name);
+// The parameters of sql::kAddAccount; invalid for a bad address, an empty hash or a control
+// character in the name.
+Result<Params> add_account_params(NewAccount a);
 }  // namespace detail
 
 class PgDirectory final : public Directory {

@@ -313,7 +313,8 @@ with FreshDatabase() as db:
                        "admins.totp", "account.purge", "account.delete",
                        "archive.search"):
             c.check(has(P, action), f"audited: province {action}")
-        for action in ("alias.add", "account.unused", "account.bulk-suspend", "import",
+        # A bulk import that applied is recorded in its transaction as import.apply.
+        for action in ("alias.add", "account.unused", "account.bulk-suspend", "import.apply",
                        "group.add", "group.policy"):
             c.check(has(U, action), f"audited: unit admin {action}")
         for action in ("alias.add", "app-password.add", "account.rename", "account.set",

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 sys.path.insert(0, os.path.dirname(__file__))
 from support import Checks, FreshDatabase, psql  # noqa: E402
 from smtp_support import DOMAIN, Server, add_account, client_tls  # noqa: E402
-from archive_support import DatabaseCopy, archive, superuser  # noqa: E402
+from archive_support import DatabaseCopy, archive, expunge_inbox, superuser  # noqa: E402
 
 c = Checks()
 PW = "correct horse battery"
@@ -82,16 +82,8 @@ with FreshDatabase() as db:
             m.select("INBOX")
             m.store("1:*", "+FLAGS", "\\Deleted")
             m.expunge()
-        with imaplib.IMAP4("127.0.0.1", imap_port, timeout=30) as m:
-            m.login(AN, PW)
-            m.select("INBOX")
-            m.store("1:*", "+FLAGS", "\\Deleted")
-            m.expunge()
-        with imaplib.IMAP4("127.0.0.1", imap_port, timeout=30) as m:
-            m.login(CHI, PW)
-            m.select("INBOX")
-            m.store("1:*", "+FLAGS", "\\Deleted")
-            m.expunge()
+        expunge_inbox(imap_port, AN, PW)
+        expunge_inbox(imap_port, CHI, PW)
         psql(db.url, "DELETE FROM outbound_recipients; DELETE FROM outbound_queue")
         psql(db.url, "SELECT govmail_sweep_messages(1000)")  # what the release sweeper runs
         psql(db.url, "SELECT govmail_release_messages(array(SELECT id FROM messages))")

@@ -1,5 +1,6 @@
 """Shared by the archive integration tests: running `govmail archive ...` against a server's
 config, and copies of a database (CREATE DATABASE ... TEMPLATE) to tamper with."""
+import imaplib
 import uuid
 
 from support import ADMIN_URL, govmail, psql
@@ -11,6 +12,15 @@ def archive(srv, *args, url=None):
     if url:
         env["GOVMAIL_DATABASE_URL"] = url
     return govmail("archive", "--config", srv.cfg, *args, env=env)
+
+
+def expunge_inbox(imap_port, address, password):
+    """What an official deleting every message of their INBOX does (IMAP, plaintext loopback)."""
+    with imaplib.IMAP4("127.0.0.1", imap_port, timeout=30) as m:
+        m.login(address, password)
+        m.select("INBOX")
+        m.store("1:*", "+FLAGS", "\\Deleted")
+        m.expunge()
 
 
 def superuser(url, sql):

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,14 @@
 #include "core/awaitable_fwd.hpp"
 #include "core/config.hpp"
 #include "store/archive.hpp"
+
+namespace govmail::search {
+class ArchiveIndexWriter;
+struct ChainMark;
+}  // namespace govmail::search
+namespace govmail::core {
+class WorkerPool;
+}
 
 namespace govmail::admin::archive {
 
@@ -31,6 +40,8 @@ struct SigningKey {
 };
 // The checkpoint key file: archive.signing_key_file, or server.var_dir/archive-signing.key.
 std::filesystem::path key_path(const core::Config& cfg);
+// The auditors' text index: <server.var_dir>/archive-index.
+std::filesystem::path index_path(const core::Config& cfg);
 // Loads the key file (hex), or creates it (mode 0600) when absent. nullopt + message on failure.
 std::optional<SigningKey> load_or_create_key(const std::filesystem::path& file, std::string& error);
 std::string sign(const SigningKey& key, std::string_view message);
@@ -59,17 +70,44 @@ struct VerifyReport {
 };
 awaitable<store::Result<VerifyReport>> verify(store::ArchiveStore& store, VerifyOptions opt);
 
-// Auditor search: metadata in SQL, text (Vietnamese-folded, accents optional) here.
+// Auditor search: participants and dates in SQL, text through the archive's text index
+// (search/archive_index.hpp) for the entries it holds, and by reading and parsing each candidate
+// for those it has not reached yet (or every candidate, without an index).
+struct SearchStats {
+  bool indexed = false;        // the text index answered
+  std::size_t index_hits = 0;  // documents whose text matched, before the SQL filters
+  std::size_t from_index = 0;  // matches it gave that passed them
+  std::size_t scanned = 0;     // entries read and parsed instead
+};
 struct SearchOptions {
   store::JournalQuery query;
   std::string text;  // every word must occur in the subject, addresses or body
-  std::size_t scan_max = 20000;
+  std::size_t scan_max =
+      20000;  // entries read one by one; also the most matches taken from the index
   std::size_t results_max = 1000;
+  std::filesystem::path index_dir;  // index_path(cfg); empty: no index
+  SearchStats* stats = nullptr;     // filled when set
 };
 awaitable<store::Result<std::vector<store::JournalEntry>>> search(store::ArchiveStore& store,
                                                                   SearchOptions opt);
 // The text matcher behind search (folding: core::fold_vietnamese until search/ offers its own).
 bool text_matches(std::string_view folded_haystack, std::string_view query);
+// What an entry's text is: subject, addresses, recipients and the message's decoded body.
+std::string entry_text(const store::JournalEntry& e, std::string_view body);
+
+// Whether the index's cursors name entries of this journal (same chain, seq and hash): false for
+// an index left beside another database, which then must not be trusted.
+awaitable<store::Result<bool>> index_is_of(store::ArchiveStore& store,
+                                           const std::map<std::string, search::ChainMark>& cursor);
+
+// One round of the indexer `govmail serve` runs: conflict when the index is not of this
+// journal (index_is_of); at most `max` journal entries past the index's
+// cursors added (purged ones only passed), the entries purged since the last round removed, then
+// committed. The MIME parsing and the Xapian writes run on `pool` (inline when null). Returns
+// the entries added or passed.
+awaitable<store::Result<std::size_t>> index_round(store::ArchiveStore& store,
+                                                  search::ArchiveIndexWriter& index,
+                                                  std::size_t max, core::WorkerPool* pool);
 std::string fold_for_search(std::string_view text);
 
 // Writes the messages to `dir` (mbox: one file messages.mbox; eml: one file per message) and a

@@ -67,9 +67,12 @@ class Provisioning {
   awaitable<AdminResult<store::Domain>> add_domain(std::string name, Audit audit);
   awaitable<AdminResult<void>> reset_password(store::AccountId id, std::string password,
                                               bool must_change, Audit audit);
+  awaitable<AdminResult<store::Account>> add_account(NewAccountRequest req, Audit audit);
 
  private:
   AdminResult<std::string> checked_domain(std::string name) const;
+  // Validated, in an existing domain, the password hashed.
+  awaitable<AdminResult<store::NewAccount>> checked_account(NewAccountRequest req);
   store::Directory& dir_;
   PasswordHasher hash_;
 };

@@ -91,12 +91,17 @@ awaitable<HttpResponse> account_add(Call& c) {
   if (random) req.password = core::random_password();
   req.must_change_password = random || (c.body.is_object() && c.body.value("must_change", false));
   std::string shown = random ? req.password : "";
-  auto r = co_await c.s.prov.add_account(std::move(req));
+  c.detail = req.unit_code ? "unit " + *req.unit_code : "";
+  // Named: GCC 12 destroys a braced temporary in a co_await argument twice.
+  Provisioning::Audit audit{*c.s.db, c.entry()};
+  auto r = co_await c.s.prov.add_account(std::move(req), std::move(audit));
+  if (!r && r.error().store) co_return store_fail(*r.error().store, "account " + c.target);
   if (!r)
     co_return fail(r.error().message.ends_with("already exists") ? 409
                    : r.error().message.ends_with("not found")    ? 404
                                                                  : 400,
                    r.error().message);
+  c.audit_written = true;
   json out = account_json(*r);
   if (!shown.empty()) out["password"] = shown;
   co_return ok(out);

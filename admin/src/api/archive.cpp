@@ -89,6 +89,7 @@ std::optional<HttpResponse> search_params(Call& c, archive::SearchOptions& opt,
   opt.text = text_param(c, "text").value_or("");
   opt.scan_max = c.s.cfg.archive.search_scan_max;
   opt.results_max = results_max;
+  opt.index_dir = archive::index_path(c.s.cfg);
   if (auto limit = c.query("limit")) {
     if (limit->empty() || limit->size() > 9 ||
         limit->find_first_not_of("0123456789") != std::string::npos)

@@ -52,6 +52,8 @@ awaitable<HttpResponse> bulk_import(Call& c) {
   bool dry = req.dry_run, skip = req.skip_bad;
   auto out = co_await run_import(c.admin(), std::move(req));
   c.detail = import_summary(out.plan, dry);
+  // Applied: its "import.apply" entry committed with it (store::ImportBatch::audit).
+  c.audit_written = out.applied;
   json changes = json::array();
   for (const auto& p : out.plan.accounts)
     if (p.change != RowChange::unchanged) changes.push_back(planned_json(p));

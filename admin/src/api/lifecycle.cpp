@@ -48,9 +48,11 @@ awaitable<HttpResponse> unused(Call& c, bool suspend) {
     }
   c.detail = std::to_string(list.size()) + " unused for " + std::to_string(*days) + " days";
   if (suspend && !addresses.empty()) {
-    auto s = co_await c.admin().set_status_many(addresses, store::AccountStatus::suspended);
-    if (!s) co_return store_fail(s.error(), "suspend");
     c.detail += ", " + std::to_string(addresses.size()) + " suspended";
+    auto s = co_await store::audited::set_status_many(*c.s.db, addresses,
+                                                      store::AccountStatus::suspended, c.entry());
+    if (!s) co_return store_fail(s.error(), "suspend");
+    c.audit_written = true;
   }
   co_return ok(
       {{"days", *days}, {"accounts", list}, {"suspended", suspend ? addresses.size() : 0}});
@@ -165,9 +167,13 @@ awaitable<HttpResponse> account_purge(Call& c) {
       co_return fail(400, "older_than_days: a whole number");
     days = std::stoi(*d);
   }
-  auto r = co_await c.admin().purge_deleted(days);
+  c.detail = "retention " + std::to_string(days) + " days";
+  // One entry per purged account, in its transaction; with none purged, the dispatcher records
+  // the run.
+  auto r = co_await store::audited::purge_deleted(*c.s.db, days, c.entry());
   if (!r) co_return store_fail(r.error(), "purge");
-  c.detail = std::to_string(r->size()) + " purged, retention " + std::to_string(days) + " days";
+  c.audit_written = !r->empty();
+  c.detail = std::to_string(r->size()) + " purged, " + c.detail;
   co_return ok({{"purged", *r}, {"older_than_days", days}});
 }
 

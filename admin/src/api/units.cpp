@@ -2,6 +2,7 @@
 #include "admin/operations.hpp"
 #include "api.hpp"
 #include "core/asio.hpp"
+#include "store/admin_audited.hpp"
 
 namespace govmail::admin::api {
 
@@ -35,10 +36,9 @@ awaitable<HttpResponse> units_import(Call& c) {
     co_return HttpResponse::json(
         422, json{{"error", c.detail}, {"bad", bad_rows_json(plan.bad)}}.dump());
   }
-  auto counts = co_await c.admin().import_units(std::move(plan.units));
+  auto counts = co_await store::audited::import_units(*c.s.db, std::move(plan.units), c.entry());
   if (!counts) co_return store_fail(counts.error(), "unit import");
-  c.detail =
-      std::to_string(counts->created) + " created, " + std::to_string(counts->updated) + " updated";
+  c.audit_written = true;
   co_return ok({{"created", counts->created},
                 {"updated", counts->updated},
                 {"unchanged", counts->unchanged}});
@@ -77,8 +77,9 @@ awaitable<HttpResponse> domains_merge(Call& c) {
     co_return fail(400, "expected {\"old\": DOMAIN, \"new\": DOMAIN}");
   c.target = from;
   c.detail = "into " + to;
-  auto r = co_await c.admin().merge_domain(from, to);
+  auto r = co_await store::audited::merge_domain(*c.s.db, from, to, c.entry());
   if (!r) co_return store_fail(r.error(), "domain " + from + " or " + to);
+  c.audit_written = r->collisions.empty();  // a refusal is recorded by the dispatcher
   if (!r->collisions.empty())
     co_return HttpResponse::json(
         409,

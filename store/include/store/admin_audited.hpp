@@ -11,6 +11,7 @@
 #include "core/awaitable_fwd.hpp"
 #include "store/admin_store.hpp"
 #include "store/database.hpp"
+#include "store/outbound.hpp"
 
 namespace govmail::store::audited {
 
@@ -61,5 +62,27 @@ awaitable<Result<int>> queue_retry(Database& db, std::int64_t id, AuditEntry ent
 awaitable<Result<void>> queue_delete(Database& db, std::int64_t id, AuditEntry entry);
 // exists when the address is taken; the group's automatic members are added with it.
 awaitable<Result<Group>> add_group(Database& db, Group g, AuditEntry entry);
+
+// In admin_audited_ops.cpp. Directory::add_account with its entry (invalid, exists, not_found
+// as there).
+awaitable<Result<Account>> add_account(Database& db, NewAccount account, AuditEntry entry);
+// AdminStore::import_units with its entry; the entry's detail is set to the counts.
+awaitable<Result<ImportCounts>> import_units(Database& db, std::vector<OrgUnit> units,
+                                             AuditEntry entry);
+// AdminStore::merge_domain (domains already normalised); the counts are appended to the
+// entry's detail. A merge refused for collisions changes nothing and writes no entry: the
+// caller records the refusal.
+awaitable<Result<MergeReport>> merge_domain(Database& db, std::string old_domain,
+                                            std::string new_domain, AuditEntry entry);
+// AdminStore::purge_deleted: one transaction per account, each with its own entry (the
+// entry's target replaced by the account's address). Returns the purged addresses.
+awaitable<Result<std::vector<std::string>>> purge_deleted(Database& db, int retention_days,
+                                                          AuditEntry entry);
+// OutboundQueue::add_dkim_key (the new key becomes the active one) with its entry.
+awaitable<Result<DkimKey>> add_dkim_key(Database& db, DkimKey key, AuditEntry entry);
+// SearchQueue::requeue (every account when empty) with its entry, whose detail is set to the
+// number of messages queued. Returns that number.
+awaitable<Result<std::int64_t>> search_requeue(Database& db, std::vector<AccountId> accounts,
+                                               AuditEntry entry);
 
 }  // namespace govmail::store::audited

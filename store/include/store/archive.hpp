@@ -59,6 +59,19 @@ struct JournalQuery {
   std::string participant;                     // sender or any recipient (exact, lower-cased)
   std::int64_t after_id = 0;
   int limit = 1000;
+  // Only these entries (the auditors' text index's matches).
+  std::optional<std::vector<std::int64_t>> ids;
+  // Only entries past these seqs of their chain (a chain not named: every entry): the ones the
+  // text index has not reached yet. Set when above_chains is not empty or only_above is.
+  bool only_above = false;
+  std::vector<std::string> above_chains;
+  std::vector<std::int64_t> above_seqs;
+};
+
+// A purged journal entry, by its purge's audit entry (for the text index to forget it).
+struct PurgedEntry {
+  std::int64_t purge_audit_id = 0;
+  std::int64_t id = 0;
 };
 
 struct RetentionPolicy {
@@ -113,6 +126,9 @@ class ArchiveStore {
   virtual awaitable<Result<bool>> is_purge_audit(std::int64_t audit_id) = 0;
 
   virtual awaitable<Result<std::vector<JournalEntry>>> search(JournalQuery q) = 0;
+  // Entries purged after (purge_audit_id, id), in that order, at most `limit`.
+  virtual awaitable<Result<std::vector<PurgedEntry>>> purged_after(PurgedEntry after,
+                                                                   int limit) = 0;
   virtual awaitable<Result<JournalEntry>> entry(std::int64_t id) = 0;
 
   // Purges what every policy and hold allows (dry_run: counts only); logged in its transaction.

@@ -26,7 +26,15 @@ inline constexpr pg::Statement kJournalSearch{
     "SELECT " GM_JOURNAL_COLS " FROM archive_journal j WHERE j.purged_at IS NULL AND j.id > $1 "
     "AND ($2::bigint IS NULL OR j.at >= " GM_AT("$2") ") "
     "AND ($3::bigint IS NULL OR j.at < " GM_AT("$3") ") "
-    "AND ($4 = '' OR $4 = ANY (govmail_journal_participants(j))) ORDER BY j.id LIMIT $5"};
+    "AND ($4 = '' OR $4 = ANY (govmail_journal_participants(j))) "
+    "AND ($6::bigint[] IS NULL OR j.id = ANY ($6)) "
+    "AND ($7::text[] IS NULL OR j.seq > coalesce((SELECT c.s FROM unnest($7::text[], $8::bigint[])"
+    " c(ch, s) WHERE c.ch = j.chain), 0)) ORDER BY j.id LIMIT $5"};
+
+inline constexpr pg::Statement kPurgedAfter{
+    "gm_ar_purged_after",
+    "SELECT purge_audit_id, id FROM archive_journal WHERE purge_audit_id IS NOT NULL"
+    " AND (purge_audit_id, id) > ($1, $2) ORDER BY purge_audit_id, id LIMIT $3"};
 
 #define GM_AUDIT_COLS \
   "id, seq, govmail_us(at)::bigint, actor, source, action, target, detail, ok, prev_hash, hash"

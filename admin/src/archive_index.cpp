@@ -1,0 +1,118 @@
+// The indexer's round behind the auditors' text index (admin/archive.hpp index_round,
+// search/archive_index.hpp): the journal read chain by chain past the index's cursors, purged
+// entries forgotten, all committed at once.
+#include "search/archive_index.hpp"
+#include "admin/archive.hpp"
+#include "core/asio.hpp"
+#include "core/worker_pool.hpp"
+#include "store/mime.hpp"
+
+namespace govmail::admin::archive {
+namespace {
+
+constexpr int kPage = 200;  // journal entries read per statement
+
+// Runs `job` off the io thread when there is a pool; false when the pool refused it.
+awaitable<bool> off_io(core::WorkerPool* pool, std::function<void()> job) {
+  if (!pool) {
+    job();
+    co_return true;
+  }
+  co_return co_await pool->run(std::move(job));
+}
+
+// Adds the chain's entries past `after`, at most `max`; returns how many were read.
+awaitable<store::Result<std::size_t>> index_chain(store::ArchiveStore& store,
+                                                  search::ArchiveIndexWriter& index,
+                                                  const std::string& chain, std::int64_t after,
+                                                  std::size_t max, core::WorkerPool* pool) {
+  std::size_t n = 0;
+  while (n < max) {
+    const int limit = static_cast<int>(std::min<std::size_t>(kPage, max - n));
+    auto page = co_await store.journal_page(chain, after, limit);
+    if (!page) co_return store::unexpected(page.error());
+    for (const auto& e : *page) {
+      after = e.seq;
+      ++n;
+      if (e.purged) {
+        index.advance(e.chain, e.seq, e.hash);
+        continue;
+      }
+      auto raw = co_await store.blob(e.blob_sha256);
+      if (!raw) co_return store::unexpected(raw.error());
+      std::function<void()> add = [&] {
+        const std::string body = *raw ? store::parse_message(**raw).search_text : std::string();
+        index.add({e.id, e.chain, e.seq, e.hash, entry_text(e, body)});
+      };
+      if (!co_await off_io(pool, std::move(add)))
+        co_return store::unexpected(store::StoreError::temporary);
+    }
+    if (static_cast<int>(page->size()) < limit) break;
+  }
+  co_return n;
+}
+
+awaitable<store::Result<void>> forget_purged(store::ArchiveStore& store,
+                                             search::ArchiveIndexWriter& index, std::size_t max) {
+  auto [audit_id, id] = index.purge_cursor();
+  store::PurgedEntry after{audit_id, id};
+  auto purged = co_await store.purged_after(after, static_cast<int>(max));
+  if (!purged) co_return store::unexpected(purged.error());
+  for (const auto& p : *purged) {
+    index.remove(p.id);
+    index.set_purge_cursor(p.purge_audit_id, p.id);
+  }
+  co_return store::Result<void>{};
+}
+
+}  // namespace
+
+awaitable<store::Result<bool>> index_is_of(store::ArchiveStore& store,
+                                           const search::ArchiveCursor& cursor) {
+  for (const auto& [chain, mark] : cursor) {
+    auto page = co_await store.journal_page(chain, mark.seq - 1, 1);
+    if (!page) co_return store::unexpected(page.error());
+    if (page->empty() || page->front().seq != mark.seq || page->front().hash != mark.hash)
+      co_return false;
+  }
+  co_return true;
+}
+
+std::filesystem::path index_path(const core::Config& cfg) {
+  return cfg.server.var_dir / "archive-index";
+}
+
+awaitable<store::Result<std::size_t>> index_round(store::ArchiveStore& store,
+                                                  search::ArchiveIndexWriter& index,
+                                                  std::size_t max, core::WorkerPool* pool) {
+  auto heads = co_await store.heads();
+  if (!heads) co_return store::unexpected(heads.error());
+  const auto cursor = index.cursor();
+  auto ours = co_await index_is_of(store, cursor);
+  if (!ours) co_return store::unexpected(ours.error());
+  if (!*ours) co_return store::unexpected(store::StoreError::conflict);
+  std::size_t n = 0;
+  for (const auto& h : *heads) {
+    if (!h.chain.starts_with("journal.") || n >= max) continue;
+    auto at = cursor.find(h.chain);
+    const std::int64_t after = at == cursor.end() ? 0 : at->second.seq;
+    if (h.seq <= after) continue;
+    auto added = co_await index_chain(store, index, h.chain, after, max - n, pool);
+    if (!added) {
+      // What was added before is whole (each entry moved its chain's cursor): kept.
+      std::function<void()> keep = [&] { index.commit(); };
+      co_await off_io(pool, std::move(keep));
+      co_return store::unexpected(added.error());
+    }
+    n += *added;
+  }
+  auto forgot = co_await forget_purged(store, index, max);
+  bool committed = false;
+  std::function<void()> commit = [&] { committed = index.commit(); };
+  co_await off_io(pool, std::move(commit));
+  if (!committed || !forgot)
+    co_return store::unexpected(forgot ? store::StoreError::permanent : forgot.error());
+  co_return n;
+}
+
+}  // namespace govmail::admin::archive

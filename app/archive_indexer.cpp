@@ -1,0 +1,91 @@
+#include "archive_indexer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "admin/archive.hpp"
+#include "core/asio.hpp"
+#include "core/spawn.hpp"
+#include "core/worker_pool.hpp"
+#include "search/archive_index.hpp"
+#include "store/archive.hpp"
+
+namespace govmail::app {
+namespace {
+// A round adds at most this many entries (a full round is followed by another at once); the MIME
+// parsing and the Xapian writes run on the indexer's own thread, never on an io thread.
+constexpr std::size_t kRoundMax = 200;
+constexpr std::chrono::seconds kIdle{2};  // between rounds that found nothing more to do
+}  // namespace
+
+struct ArchiveIndexer::Impl {
+  Impl(Executor e, const core::Config& c, std::shared_ptr<store::Database> d)
+      : cfg(c), db(std::move(d)), timer(asio::make_strand(e)) {}
+  const core::Config& cfg;
+  std::shared_ptr<store::Database> db;
+  asio::steady_timer timer;
+  std::atomic<bool> stopped{false};
+  std::unique_ptr<search::ArchiveIndexWriter> writer;
+  core::WorkerPool thread{1, 4};  // one writer: one thread; the round awaits each job
+
+  // True when there is more to do at once.
+  awaitable<bool> round() {
+    if (!writer) writer = search::ArchiveIndexWriter::open(admin::archive::index_path(cfg));
+    if (!writer) co_return false;  // another govmail holds the index
+    auto store = store::archive_of(*db);
+    auto n = co_await admin::archive::index_round(*store, *writer, kRoundMax, &thread);
+    if (!n && n.error() == store::StoreError::conflict) {
+      // Left beside another database (replaced under this var_dir): made again from the journal.
+      spdlog::warn("archive: the text index in {} is not of this database's journal: rebuilding",
+                   admin::archive::index_path(cfg).string());
+      std::function<void()> drop = [&] {
+        writer.reset();
+        std::error_code ec;
+        std::filesystem::remove_all(admin::archive::index_path(cfg), ec);
+      };
+      co_await thread.run(std::move(drop));
+      co_return true;
+    }
+    if (!n) {
+      spdlog::warn("archive: text index round failed: {}", store::to_string(n.error()));
+      co_return false;
+    }
+    if (*n > 0) spdlog::debug("archive: {} journal entries indexed", *n);
+    co_return *n >= kRoundMax;
+  }
+
+  static awaitable<void> loop(std::shared_ptr<Impl> self) {
+    while (!self->stopped) {
+      const bool more = co_await self->round();
+      if (self->stopped) break;
+      if (more) continue;
+      self->timer.expires_after(kIdle);
+      boost::system::error_code ec;
+      co_await self->timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    std::function<void()> close = [&] { self->writer.reset(); };
+    co_await self->thread.run(std::move(close));
+  }
+};
+
+ArchiveIndexer::ArchiveIndexer(Executor ex, const core::Config& cfg,
+                               std::shared_ptr<store::Database> db)
+    : impl_(std::make_shared<Impl>(std::move(ex), cfg, std::move(db))) {}
+
+ArchiveIndexer::~ArchiveIndexer() {
+  impl_->stopped = true;
+}
+
+void ArchiveIndexer::start() {
+  asio::co_spawn(impl_->timer.get_executor(), Impl::loop(impl_),
+                 core::LogExit("archive: text indexer"));
+}
+
+void ArchiveIndexer::stop() {
+  if (impl_->stopped.exchange(true)) return;
+  asio::post(impl_->timer.get_executor(), [impl = impl_] { impl->timer.cancel(); });
+}
+
+}  // namespace govmail::app
