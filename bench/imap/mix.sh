@@ -45,11 +45,17 @@ gs=""; ds=""
 for r in $(seq 1 "$ROUNDS"); do
   echo "== mix, $CLIENTS clients, $USERS users of $PER_USER messages, ${SECONDS_MAX}s (round $r of $ROUNDS)"
   wait_background_drained  # the setup's or the last round's
+  c0=$(cpu_g)
   g=$("$LOAD" mix "${G[@]}" 100000000 "$SECONDS_MAX") || true
   sed 's/^/govmail  /' <<<"$g"
   wait_background_drained
+  c1=$(cpu_g)
+  echo "govmail  CPU ms per cycle (govmail + PostgreSQL, with its background work): $(per_cycle "$c0" "$c1" "$(cycle_count "$g")")"
+  d0=$(cpu_d)
   d=$("$LOAD" mix "${D[@]}" 100000000 "$SECONDS_MAX") || true
+  d1=$(cpu_d)
   sed 's/^/dovecot  /' <<<"$d"
+  echo "dovecot  CPU ms per cycle: $(per_cycle "$d0" "$d1" "$(cycle_count "$d")")"
   gs="$gs $(cycles_of "$g")"; ds="$ds $(cycles_of "$d")"
 done
 echo "RATIO mix clients=$CLIENTS govmail_logins_s=[$gs ] dovecot_logins_s=[$ds ] ratio_of_sums=$(awk -v a="$gs" -v b="$ds" \

@@ -53,11 +53,6 @@ echo "setup: $USERS users each, INBOX emptied and $PER_USER messages appended"
 psql_q "ANALYZE" >/dev/null
 total_ops() { sed -n 's/^TOTAL .* ops_s=\([0-9.]*\) .*/\1/p' <<<"$1"; }
 errors_of() { sed -n 's/^TOTAL .* errors=\([0-9]*\).*/\1/p' <<<"$1"; }
-cycles_of() { sed -n 's/^TOTAL .* cycles=\([0-9]*\) .*/\1/p' <<<"$1"; }
-# CPU seconds of each server (cpu_seconds.py) and ms per cycle between two readings.
-cpu_g() { "$ROOT/bench/imap/cpu_seconds.py" govmail "$GPID" "$(head -1 "$W/pg/data/postmaster.pid")"; }
-cpu_d() { "$ROOT/bench/imap/cpu_seconds.py" dovecot; }
-per_cycle() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN{ if (n>0) printf "%.2f", (b-a)*1000/n; else print "n/a"}'; }
 summary=()
 if [ "${PROFILE:-0}" = 1 ]; then
   psql_q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
@@ -77,15 +72,15 @@ for c in $CLIENTS; do
     sed 's/^/govmail  /' <<<"$g"
     wait_background_drained
     c2=$(cpu_g)
-    n=$(cycles_of "$g")
+    n=$(cycle_count "$g")
     echo "govmail  CPU ms per cycle (govmail + PostgreSQL): $(per_cycle "$c0" "$c1" "$n") in the round, $(per_cycle "$c0" "$c2" "$n") with the background work it left"
     gc="$gc $(per_cycle "$c0" "$c2" "$n")"
     d0=$(cpu_d)
     d=$("$LOAD" run "${D[@]}" "$c" $USERS "${DU[@]}" "$W/bench.mbox" "$CYCLES" "$SECONDS_MAX") || true
     d1=$(cpu_d)
     sed 's/^/dovecot  /' <<<"$d"
-    echo "dovecot  CPU ms per cycle: $(per_cycle "$d0" "$d1" "$(cycles_of "$d")")"
-    dc="$dc $(per_cycle "$d0" "$d1" "$(cycles_of "$d")")"
+    echo "dovecot  CPU ms per cycle: $(per_cycle "$d0" "$d1" "$(cycle_count "$d")")"
+    dc="$dc $(per_cycle "$d0" "$d1" "$(cycle_count "$d")")"
     gs="$gs $(total_ops "$g")"; ds="$ds $(total_ops "$d")"
     ge=$((ge + $(errors_of "$g"))); de=$((de + $(errors_of "$d")))
   done

@@ -1,8 +1,8 @@
 # Sourced by bench/imap/*.sh: a private durable PostgreSQL cluster (fsync on) under $W with USERS
 # users of one password (argon2id at the config default cost), govmail serving IMAP on
 # 127.0.0.1:$IMAP_PORT, and Dovecot (high-performance mode) from ../shared/anchors on 10143.
-# Needs ROOT, GOVMAIL, W, PGPORT, USERS; sets IMAP_PORT, GPID, DOVECOT_STARTED, psql_q and
-# wait_background_drained.
+# Needs ROOT, GOVMAIL, W, PGPORT, USERS; sets IMAP_PORT, GPID, DOVECOT_STARTED, psql_q,
+# wait_background_drained and the CPU readings (cpu_g, cpu_d, per_cycle).
 ANCHORS=/work/shared/anchors/dovecot-postfix
 source "$ROOT/scripts/lib/pg.sh"
 
@@ -26,6 +26,12 @@ wait_background_drained() {
   done
   echo "govmail background work drained in $((SECONDS - t0)) s (left: ${left:-?})"
 }
+
+# CPU seconds of each server (cpu_seconds.py), and ms per cycle between two readings.
+cycle_count() { sed -n 's/^TOTAL .* cycles=\([0-9]*\) .*/\1/p' <<<"$1"; }
+cpu_g() { "$ROOT/bench/imap/cpu_seconds.py" govmail "$GPID" "$(head -1 "$W/pg/data/postmaster.pid")"; }
+cpu_d() { "$ROOT/bench/imap/cpu_seconds.py" dovecot; }
+per_cycle() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN{ if (n>0) printf "%.2f", (b-a)*1000/n; else print "n/a"}'; }
 
 # start_servers [extra postgres -c options...]
 start_servers() {
