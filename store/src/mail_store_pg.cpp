@@ -292,12 +292,23 @@ awaitable<Result<std::vector<EmailRecord>>> PgMailStore::emails(AccountId accoun
       if (with_meta) {
         r.envelope_json = std::string(rows->get(i, 8));
         r.bodystructure_json = std::string(rows->get(i, 9));
+        if (!rows->is_null(i, 11)) r.preview = std::string(rows->get(i, 11));
       }
       out.push_back(std::move(r));
     }
     out.back().entries.push_back(parse_record_entry(*rows, i));
   }
   co_return out;
+}
+
+awaitable<Result<void>> PgMailStore::set_previews(AccountId account, std::vector<MessageId> ids,
+                                                  std::vector<std::string> previews) {
+  if (ids.empty()) co_return Result<void>{};
+  auto rows =
+      co_await run(*pool_, sql::kSetPreviews,
+                   Params().num(account).num_array(ids).text_array(previews), "set previews");
+  if (!rows) co_return unexpected(rows.error());
+  co_return Result<void>{};
 }
 
 awaitable<Result<std::vector<EmailQueryRow>>> PgMailStore::query_emails(

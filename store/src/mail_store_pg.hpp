@@ -14,6 +14,8 @@ class PgMailStore final : public MailStore {
   awaitable<Result<ModSeq>> state(AccountId account) override;
   awaitable<Result<std::vector<EmailRecord>>> emails(AccountId account, std::vector<MessageId> ids,
                                                      bool with_meta) override;
+  awaitable<Result<void>> set_previews(AccountId account, std::vector<MessageId> ids,
+                                       std::vector<std::string> previews) override;
   awaitable<Result<std::vector<EmailQueryRow>>> query_emails(AccountId account, EmailFilter filter,
                                                              std::vector<EmailSortKey> sort,
                                                              bool collapse_threads) override;

@@ -30,6 +30,7 @@ struct EmailRecord {
   std::string blob_sha256;     // lower-case hex of the raw message's SHA-256
   std::string envelope_json;   // empty unless asked (store/mime.hpp shapes)
   std::string bodystructure_json;
+  std::optional<std::string> preview;  // cached JMAP preview, when asked with meta and computed
 };
 
 // Email/query filter (RFC 8621 4.4.1) as a tree: a condition or an operator over children.
@@ -101,6 +102,10 @@ class MailStore {
   virtual awaitable<Result<std::vector<EmailRecord>>> emails(AccountId account,
                                                              std::vector<MessageId> ids,
                                                              bool with_meta) = 0;
+  // Caches the JMAP previews of messages of the account (previews[i] of ids[i]); a preview
+  // already cached stays.
+  virtual awaitable<Result<void>> set_previews(AccountId account, std::vector<MessageId> ids,
+                                               std::vector<std::string> previews) = 0;
   // Every message matching `filter`, sorted (ties: newest id first); with `collapse_threads`
   // only the first of each thread.
   virtual awaitable<Result<std::vector<EmailQueryRow>>> query_emails(AccountId account,
