@@ -15,8 +15,8 @@
 # Prints ops/s, p50/p99 per step and server, then the ratio of pages/s. Builds nothing:
 #   bench/jmap/run.sh [BUILD_DIR]   (Release build with govmail bench_jmap_load bench_imap_load)
 # CLIENTS="50 500" SECONDS_MAX=30 override the defaults; PROFILE=1 loads pg_stat_statements and
-# prints govmail's statements by PostgreSQL time after the runs. Ports: PostgreSQL 54710, IMAP
-# 54711, HTTP 54712 (BENCH_PG_PORT moves all three).
+# prints govmail's statements by PostgreSQL time after the runs. Ports: three free ones of
+# 54700-54749 (PostgreSQL, IMAP, HTTP).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(cd "${1:-$ROOT/build}" && pwd)
@@ -27,9 +27,17 @@ for bin in "$GOVMAIL" "$JLOAD" "$ILOAD"; do
   [ -x "$bin" ] || { echo "build it first: ninja -C $B govmail bench_jmap_load bench_imap_load" >&2; exit 1; }
 done
 W=${GOVMAIL_BENCH_DIR:-/tmp/govmail-bench-jmap}
-PGPORT=${BENCH_PG_PORT:-54710}
-IMAP_PORT=$((PGPORT + 1))
-HTTP_PORT=$((PGPORT + 2))
+# This machine's ephemeral range covers 54700-54749: an outgoing connection may hold any of them,
+# so the first three ports no socket uses are taken (BENCH_PORTS="PG IMAP HTTP" to choose).
+free_ports() {
+  local p out=()
+  for p in $(seq 54700 54749); do
+    [ -z "$(ss -tanH "( sport = :$p )")" ] && out+=("$p")
+    [ ${#out[@]} = 3 ] && break
+  done
+  echo "${out[@]}"
+}
+read -r PGPORT IMAP_PORT HTTP_PORT <<<"${BENCH_PORTS:-$(free_ports)}"
 CLIENTS=${CLIENTS:-"50 500"}
 SECONDS_MAX=${SECONDS_MAX:-30}
 MESSAGES=${MESSAGES:-10000}

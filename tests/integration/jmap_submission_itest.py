@@ -3,9 +3,6 @@
 raw HTTP, as the webmail sends: one request creates the draft, submits it and moves it to Sent
 without $draft; the implicit Email/set answers after the EmailSubmission/set, the recipient's
 INBOX (JMAP) receives the message once, and nothing is reported as notUpdated."""
-import base64
-import http.client
-import json
 import os
 import sys
 import time
@@ -13,32 +10,15 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from support import Checks, FreshDatabase, psql, stop_server  # noqa: E402
 from smtp_support import DOMAIN, Server, add_account  # noqa: E402
+from jmap_support import JmapClient  # noqa: E402
 
 PW = "correct horse battery"
-USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail",
-         "urn:ietf:params:jmap:submission"]
 c = Checks()
 
 
-class Client:
+class Client(JmapClient):
     def __init__(self, port, user, account):
-        self.port, self.account = port, account
-        self.auth = "Basic " + base64.b64encode(f"{user}:{PW}".encode()).decode()
-
-    def batch(self, calls):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        for call in calls:
-            call[1].setdefault("accountId", self.account)
-        conn.request("POST", "/jmap/api", json.dumps({"using": USING, "methodCalls": calls}),
-                     {"Authorization": self.auth, "Content-Type": "application/json"})
-        r = conn.getresponse()
-        body = json.loads(r.read())
-        conn.close()
-        return body["methodResponses"]
-
-    def roles(self):
-        [[_, out, _]] = self.batch([["Mailbox/get", {"ids": None}, "m"]])
-        return {m["role"]: m["id"] for m in out["list"] if m.get("role")}
+        super().__init__(port, user, PW, account)
 
     def subjects_in(self, mailbox):
         res = self.batch([

@@ -69,6 +69,12 @@ struct EmailQueryRow {
   std::int64_t thread_id = 0;
 };
 
+// One page of an Email/query: `limit` rows from `offset`, and how many match in all.
+struct EmailQueryPage {
+  std::vector<EmailQueryRow> rows;
+  std::int64_t total = 0;
+};
+
 struct ThreadCounts {
   MailboxId mailbox_id = 0;
   std::uint32_t total_threads = 0;
@@ -112,6 +118,12 @@ class MailStore {
                                                                      EmailFilter filter,
                                                                      std::vector<EmailSortKey> sort,
                                                                      bool collapse_threads) = 0;
+  // One page of query_emails without collapsed threads: PostgreSQL sorts for the page only
+  // (top-N) and counts the rest, instead of returning every match.
+  virtual awaitable<Result<EmailQueryPage>> query_email_page(AccountId account, EmailFilter filter,
+                                                             std::vector<EmailSortKey> sort,
+                                                             std::int64_t offset,
+                                                             std::int64_t limit) = 0;
   // The messages of each thread, oldest first (receivedAt, then id); unknown threads absent.
   virtual awaitable<Result<std::vector<EmailQueryRow>>> thread_emails(
       AccountId account, std::vector<std::int64_t> thread_ids) = 0;

@@ -334,18 +334,11 @@ Json email_view(const store::EmailRecord& r, const std::string& raw, const Json&
 
 namespace {
 
-std::int64_t message_key(const store::ChangeRecord& r) {
-  using K = store::ChangeRecord::Kind;
-  return (r.kind == K::message_added || r.kind == K::message_flags || r.kind == K::message_expunged)
-             ? r.message_id
-             : 0;
-}
-
 awaitable<Json> email_changes(const Json& args, RequestContext& ctx) {
-  auto w = co_await read_changes(args, ctx, message_key);
+  auto w = co_await read_changes(args, ctx, email_change_key);
   std::set<store::MessageId> touched, added;
   for (const auto& r : w.records) {
-    if (!message_key(r)) continue;
+    if (!email_change_key(r)) continue;
     touched.insert(r.message_id);
     if (r.kind == store::ChangeRecord::Kind::message_added) added.insert(r.message_id);
   }
