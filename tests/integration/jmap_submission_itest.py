@@ -94,6 +94,37 @@ with FreshDatabase() as db:
         c.check(kind == "EmailSubmission/set" and
                 list((out.get("notUpdated") or {}).keys()) == [sid] and
                 out["notUpdated"][sid]["type"] == "cannotUnsend", f"cannot unsend: {out}")
+
+        # EmailSubmission/query and /changes: the two submissions above, newest first; the
+        # second alone by emailId; /changes from 0 creates both, one at a time with maxChanges.
+        first = (sub.get("created") or {}).get("s", {}).get("id")
+        kind, q = hoa.one("EmailSubmission/query", {
+            "sort": [{"property": "sentAt", "isAscending": False},
+                     {"property": "emailId", "isAscending": False}], "calculateTotal": True})
+        c.check(kind == "EmailSubmission/query" and q.get("ids") == [sid, first] and
+                q.get("total") == 2, f"EmailSubmission/query newest first: {q}")
+        _, q = hoa.one("EmailSubmission/query", {"filter": {
+            "emailIds": [destroyed_id], "undoStatus": "final", "after": "2000-01-01T00:00:00Z"}})
+        c.check(q.get("ids") == [sid], f"EmailSubmission/query by emailIds: {q}")
+        _, q = hoa.one("EmailSubmission/query", {"filter": {"operator": "NOT", "conditions": [
+            {"emailIds": [destroyed_id]}]}})
+        c.check(q.get("ids") == [first], f"EmailSubmission/query NOT: {q}")
+        kind, q = hoa.one("EmailSubmission/query", {"filter": {"undoStatus": "pending"}})
+        c.check(q.get("ids") == [], f"none pending: {q}")
+        kind, q = hoa.one("EmailSubmission/query", {"filter": {"deliveryStatus": 1}})
+        c.check(kind == "error" and q.get("type") == "unsupportedFilter", f"unknown filter: {q}")
+        _, ch = hoa.one("EmailSubmission/changes", {"sinceState": "0", "maxChanges": 1})
+        c.check(ch.get("created") == [first] and ch.get("hasMoreChanges") is True,
+                f"EmailSubmission/changes, one: {ch}")
+        _, ch = hoa.one("EmailSubmission/changes", {"sinceState": ch.get("newState")})
+        c.check(ch.get("created") == [sid] and ch.get("hasMoreChanges") is False and
+                ch.get("updated") == [] and ch.get("destroyed") == [],
+                f"EmailSubmission/changes, the rest: {ch}")
+        _, again = hoa.one("EmailSubmission/changes", {"sinceState": ch.get("newState")})
+        c.check(again.get("created") == [], f"nothing since: {again}")
+        kind, bad = hoa.one("EmailSubmission/changes", {"sinceState": "999999"})
+        c.check(kind == "error" and bad.get("type") == "cannotCalculateChanges",
+                f"unknown state: {bad}")
     finally:
         stop_server(srv, c)
 c.finish()
