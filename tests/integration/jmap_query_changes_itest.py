@@ -4,7 +4,7 @@ created, flagged, moved and destroyed (through JMAP and through IMAP), applying 
 removed and added to the ids a client held gives exactly what Email/query answers now, for the
 webmail's query (inMailbox, receivedAt descending) and for one with keyword conditions; total,
 maxChanges (tooManyChanges), upToId, and cannotCalculateChanges for text filters, collapsed
-threads and states the account never had."""
+threads and states the account never had; Mailbox/queryChanges after a create and a rename."""
 import imaplib
 import os
 import sys
@@ -126,6 +126,25 @@ with FreshDatabase() as db:
         kind, out = hoa.one("Email/queryChanges", {"filter": flt})
         c.check(kind == "error" and out.get("type") == "invalidArguments",
                 f"no sinceQueryState: invalidArguments: {out}")
+
+        # Mailbox/queryChanges: a mailbox created and one renamed (moving in the name order).
+        msort = [{"property": "name"}]
+        _, mq = hoa.one("Mailbox/query", {"sort": msort})
+        c.check(mq.get("canCalculateChanges") is True, f"Mailbox/query: {mq}")
+        _, out = hoa.one("Mailbox/set", {"create": {"d": {"name": "Dự án"}},
+                                         "update": {archive: {"name": "Zz lưu trữ"}}})
+        c.check(out.get("notCreated") is None and out.get("notUpdated") is None,
+                f"Mailbox/set: {out}")
+        _, mnow = hoa.one("Mailbox/query", {"sort": msort})
+        kind, mch = hoa.one("Mailbox/queryChanges", {"sort": msort,
+                                                     "sinceQueryState": mq["queryState"]})
+        c.check(kind == "Mailbox/queryChanges" and apply(mq["ids"], mch) == mnow["ids"] and
+                mch["newQueryState"] == mnow["queryState"],
+                f"Mailbox: old ids + changes = the new query: {mq} + {mch} != {mnow}")
+        kind, out = hoa.one("Mailbox/queryChanges", {"filter": {"isSubscribed": True},
+                                                     "sinceQueryState": mq["queryState"]})
+        c.check(kind == "error" and out.get("type") == "cannotCalculateChanges",
+                f"Mailbox isSubscribed: cannotCalculateChanges: {out}")
     finally:
         stop_server(srv, c)
 c.finish()
