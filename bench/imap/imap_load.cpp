@@ -14,6 +14,10 @@
 //   the client's expected message count, and the rate is printed every 5 s ("RATE" lines) so
 //   that a decline over the run shows.
 //   setup empties every user's INBOX and appends PER_USER messages of the mbox to it.
+//   page is a webmail's first page as an IMAP client loads it (the reference of bench/jmap):
+//   each client logs in once (client i as user i % USERS, several clients may share a user),
+//   then repeats PAGE = SELECT INBOX + UID SEARCH ALL + UID FETCH of the last 50 UIDs (ENVELOPE
+//   FLAGS RFC822.SIZE), and OPEN = UID FETCH of one of those 50 (BODY.PEEK[]).
 //   PATTERN: "user%d@bench.test" with %d in 1..USERS.
 #include <algorithm>
 #include <array>
@@ -339,6 +343,67 @@ awaitable<void> client(Shared& sh) {
   }
 }
 
+// The UIDs of "* SEARCH" lines among `lines`.
+std::vector<long> search_uids(const std::vector<std::string>& lines) {
+  std::vector<long> out;
+  for (const auto& l : lines) {
+    if (l.rfind("* SEARCH", 0) != 0) continue;
+    std::istringstream in(l.substr(8));
+    for (long u; in >> u;) out.push_back(u);
+  }
+  return out;
+}
+
+// One webmail first page and one message opened, over a logged-in connection (mode "page").
+awaitable<void> page_cycle(Shared& sh, Conn& c) {
+  std::vector<std::string> untagged;
+  std::vector<long> uids;
+  co_await timed(sh, "PAGE", [&]() -> awaitable<void> {
+    co_await c.command("SELECT", "SELECT INBOX");
+    co_await c.command("SEARCH", "UID SEARCH ALL", &untagged);
+    uids = search_uids(untagged);
+    expect(!uids.empty(), "SEARCH", "empty INBOX");
+    std::sort(uids.begin(), uids.end());
+    uids.erase(uids.begin(), uids.end() - std::min<std::ptrdiff_t>(50, std::ssize(uids)));
+    std::string set;
+    for (long u : uids) set += (set.empty() ? "" : ",") + std::to_string(u);
+    untagged.clear();
+    co_await c.command("FETCH50", "UID FETCH " + set + " (ENVELOPE FLAGS RFC822.SIZE)", &untagged);
+    expect(fetches_of(untagged) == std::ssize(uids), "FETCH50",
+           "expected " + std::to_string(uids.size()) + " FETCH responses");
+  });
+  std::uniform_int_distribution<std::size_t> pick(0, uids.size() - 1);
+  const std::string one = std::to_string(uids[pick(sh.rng)]);
+  const auto before = c.body_bytes;
+  co_await timed(sh, "OPEN",
+                 [&]() { return c.command("OPEN", "UID FETCH " + one + " (BODY.PEEK[])"); });
+  expect(c.body_bytes > before, "OPEN", "no body literal");
+}
+
+awaitable<void> page_client(Shared& sh, int user) {
+  std::unique_ptr<Conn> c;
+  try {
+    c = co_await connect(sh, user);
+  } catch (const std::exception& e) {
+    ++sh.st.errors;
+    ++sh.st.error_by_command["LOGIN"];
+    std::fprintf(stderr, "login: %s\n", e.what());
+    co_return;
+  }
+  while (sh.next_cycle < sh.p.cycles && Clock::now() < sh.deadline) {
+    ++sh.next_cycle;
+    try {
+      co_await page_cycle(sh, *c);
+      ++sh.st.cycles;
+    } catch (const ImapError& e) {
+      ++sh.st.errors;
+      ++sh.st.error_by_command[e.command];
+      if (sh.st.errors <= 5) std::fprintf(stderr, "error: %s\n", e.what());
+    }
+  }
+  co_await logout(sh, *c);
+}
+
 // Empties each user's INBOX and appends `per_user` messages of the mbox.
 awaitable<void> setup_client(Shared& sh) {
   while (!sh.free_users.empty()) {
@@ -405,9 +470,9 @@ void report(Shared& sh, double secs) {
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (argc != 11 || (mode != "run" && mode != "mix" && mode != "setup")) {
+  if (argc != 11 || (mode != "run" && mode != "mix" && mode != "setup" && mode != "page")) {
     std::fprintf(stderr,
-                 "usage: %s run|mix|setup HOST PORT CLIENTS USERS PATTERN PASSWORD MBOX "
+                 "usage: %s run|mix|page|setup HOST PORT CLIENTS USERS PATTERN PASSWORD MBOX "
                  "CYCLES|PER_USER SECONDS\n",
                  argv[0]);
     return 2;
@@ -431,7 +496,10 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   int clients_left = p.clients;
   for (int i = 0; i < p.clients; ++i)
-    asio::co_spawn(io, p.mode == "setup" ? setup_client(sh) : client(sh),
+    asio::co_spawn(io,
+                   p.mode == "setup"  ? setup_client(sh)
+                   : p.mode == "page" ? page_client(sh, i % p.users)
+                                      : client(sh),
                    [&](std::exception_ptr e) {
                      if (e) ++sh.st.errors;
                      --clients_left;

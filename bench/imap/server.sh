@@ -2,7 +2,8 @@
 # users of one password (argon2id at the config default cost), govmail serving IMAP on
 # 127.0.0.1:$IMAP_PORT, and Dovecot (high-performance mode) from ../shared/anchors on 10143.
 # Needs ROOT, GOVMAIL, W, PGPORT, USERS; sets IMAP_PORT, GPID, DOVECOT_STARTED, psql_q,
-# wait_background_drained and the CPU readings (cpu_g, cpu_d, per_cycle).
+# wait_background_drained and the CPU readings (cpu_g, cpu_d, per_cycle). IMAP_PORT and HTTP_PORT
+# default to PGPORT+1000 and PGPORT+1001.
 ANCHORS=/work/shared/anchors/dovecot-postfix
 source "$ROOT/scripts/lib/pg.sh"
 
@@ -44,8 +45,8 @@ start_servers() {
   [ "${PG_DEFAULTS:-0}" = 1 ] && tuned=()
   pg_start_cluster "$W/pg" "$PGPORT" "${tuned[@]}" "$@"
   export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
-  IMAP_PORT=$((PGPORT + 1000))
-  local http_port=$((PGPORT + 1001))
+  IMAP_PORT=${IMAP_PORT:-$((PGPORT + 1000))}
+  HTTP_PORT=${HTTP_PORT:-$((PGPORT + 1001))}
   cat >"$W/govmail.toml" <<CONF
 [server]
 hostname = "mail.bench.test"
@@ -64,7 +65,7 @@ imap = ["127.0.0.1:$IMAP_PORT"]
 imaps = []
 pop3 = []
 pop3s = []
-http = ["127.0.0.1:$http_port"]
+http = ["127.0.0.1:$HTTP_PORT"]
 https = []
 [auth]
 allow_plaintext_on_loopback = true

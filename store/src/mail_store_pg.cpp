@@ -241,26 +241,49 @@ EmailSubmissionRecord parse_submission(const pg::Rows& r, int i) {
 
 }  // namespace
 
+namespace {
+
+// The mailbox every match must be in, when the filter says so at its top: the query then reads
+// that mailbox's entries (its primary key) instead of all of the account's.
+std::optional<MailboxId> required_mailbox(const EmailFilter& f) {
+  if (f.op == EmailFilter::Op::condition) return f.in_mailbox;
+  if (f.op != EmailFilter::Op::all_of) return std::nullopt;
+  for (const auto& c : f.children)
+    if (auto m = required_mailbox(c)) return m;
+  return std::nullopt;
+}
+
+}  // namespace
+
 EmailQuerySql email_query_sql(const EmailFilter& filter, const std::vector<EmailSortKey>& sort,
-                              bool collapse_threads) {
+                              bool collapse_threads,
+                              std::optional<std::pair<std::int64_t, std::int64_t>> page) {
   QueryBuilder b;
   const std::string where = b.where(filter);
   const std::string order = order_by(sort);
+  std::string narrow;
+  if (auto m = required_mailbox(filter))
+    narrow = " AND e.mailbox_id = " + b.param(std::to_string(*m)) + "::bigint";
   // x: one row per message of the account (a message in several mailboxes is one Email).
   std::string base =
       "FROM (SELECT e.message_id, min(e.thread_id) AS thread_id FROM mailbox_entries e "
-      "WHERE e.account_id = $1 GROUP BY e.message_id) x JOIN messages m ON m.id = x.message_id "
-      "WHERE " +
-      where;
+      "WHERE e.account_id = $1" +
+      narrow + " GROUP BY e.message_id) x JOIN messages m ON m.id = x.message_id WHERE " + where;
   EmailQuerySql q;
-  if (collapse_threads)
+  if (collapse_threads) {
     q.sql =
         "SELECT message_id, thread_id FROM (SELECT x.message_id, x.thread_id, "
         "row_number() OVER (PARTITION BY x.thread_id ORDER BY " +
         order + ") AS rn, row_number() OVER (ORDER BY " + order + ") AS pos " + base +
         ") y WHERE rn = 1 ORDER BY pos";
-  else
+  } else if (page) {
+    const std::string offset = b.param(std::to_string(page->first));
+    const std::string limit = b.param(std::to_string(page->second));
+    q.sql = "SELECT x.message_id, x.thread_id, count(*) OVER () " + base + " ORDER BY " + order +
+            " LIMIT " + limit + "::bigint OFFSET " + offset + "::bigint";
+  } else {
     q.sql = "SELECT x.message_id, x.thread_id " + base + " ORDER BY " + order;
+  }
   q.params = b.take_params();
   return q;
 }
@@ -292,6 +315,7 @@ awaitable<Result<std::vector<EmailRecord>>> PgMailStore::emails(AccountId accoun
       if (with_meta) {
         r.envelope_json = std::string(rows->get(i, 8));
         r.bodystructure_json = std::string(rows->get(i, 9));
+        if (!rows->is_null(i, 11)) r.preview = std::string(rows->get(i, 11));
       }
       out.push_back(std::move(r));
     }
@@ -300,23 +324,67 @@ awaitable<Result<std::vector<EmailRecord>>> PgMailStore::emails(AccountId accoun
   co_return out;
 }
 
-awaitable<Result<std::vector<EmailQueryRow>>> PgMailStore::query_emails(
-    AccountId account, EmailFilter filter, std::vector<EmailSortKey> sort, bool collapse_threads) {
-  const auto q = email_query_sql(filter, sort, collapse_threads);
+awaitable<Result<void>> PgMailStore::set_previews(AccountId account, std::vector<MessageId> ids,
+                                                  std::vector<std::string> previews) {
+  if (ids.empty()) co_return Result<void>{};
+  auto rows =
+      co_await run(*pool_, sql::kSetPreviews,
+                   Params().num(account).num_array(ids).text_array(previews), "set previews");
+  if (!rows) co_return unexpected(rows.error());
+  co_return Result<void>{};
+}
+
+namespace {
+
+// Runs a built Email/query; serialisation failures (a concurrent writer) are retried.
+awaitable<Result<pg::Rows>> run_email_query(pg::Pool& pool, AccountId account,
+                                            const EmailQuerySql& q) {
   Params params;
   params.num(account);
   for (const auto& p : q.params) params.view(p);
   constexpr int kAttempts = 3;
   pg::PgError last;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    auto lease = co_await pool_->acquire();
+    auto lease = co_await pool.acquire();
     if (!lease) co_return unexpected(detail::map_error(lease.error(), "email query"));
     auto rows = co_await (*lease)->exec(std::string_view(q.sql), params.span());
-    if (rows) co_return query_rows(*rows);
+    if (rows) co_return std::move(*rows);
     last = rows.error();
     if (last.sqlstate != "40001" && last.sqlstate != "40P01") break;
   }
   co_return unexpected(detail::map_error(last, "email query"));
+}
+
+}  // namespace
+
+awaitable<Result<std::vector<EmailQueryRow>>> PgMailStore::query_emails(
+    AccountId account, EmailFilter filter, std::vector<EmailSortKey> sort, bool collapse_threads) {
+  auto rows =
+      co_await run_email_query(*pool_, account, email_query_sql(filter, sort, collapse_threads));
+  if (!rows) co_return unexpected(rows.error());
+  co_return query_rows(*rows);
+}
+
+awaitable<Result<EmailQueryPage>> PgMailStore::query_email_page(AccountId account,
+                                                                EmailFilter filter,
+                                                                std::vector<EmailSortKey> sort,
+                                                                std::int64_t offset,
+                                                                std::int64_t limit) {
+  const auto q = email_query_sql(filter, sort, false, std::make_pair(offset, limit));
+  auto rows = co_await run_email_query(*pool_, account, q);
+  if (!rows) co_return unexpected(rows.error());
+  EmailQueryPage page;
+  page.rows = query_rows(*rows);
+  if (rows->size() > 0) {
+    page.total = rows->get_int(0, 2);
+  } else if (offset > 0) {
+    // Past the end: the count comes from a page at the start.
+    auto first = co_await run_email_query(
+        *pool_, account, email_query_sql(filter, sort, false, std::make_pair(0, 1)));
+    if (!first) co_return unexpected(first.error());
+    if (first->size() > 0) page.total = first->get_int(0, 2);
+  }
+  co_return page;
 }
 
 awaitable<Result<std::vector<EmailQueryRow>>> PgMailStore::thread_emails(

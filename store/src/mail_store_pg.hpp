@@ -14,6 +14,12 @@ class PgMailStore final : public MailStore {
   awaitable<Result<ModSeq>> state(AccountId account) override;
   awaitable<Result<std::vector<EmailRecord>>> emails(AccountId account, std::vector<MessageId> ids,
                                                      bool with_meta) override;
+  awaitable<Result<void>> set_previews(AccountId account, std::vector<MessageId> ids,
+                                       std::vector<std::string> previews) override;
+  awaitable<Result<EmailQueryPage>> query_email_page(AccountId account, EmailFilter filter,
+                                                     std::vector<EmailSortKey> sort,
+                                                     std::int64_t offset,
+                                                     std::int64_t limit) override;
   awaitable<Result<std::vector<EmailQueryRow>>> query_emails(AccountId account, EmailFilter filter,
                                                              std::vector<EmailSortKey> sort,
                                                              bool collapse_threads) override;
@@ -44,7 +50,9 @@ struct EmailQuerySql {
   std::string sql;
   std::vector<std::string> params;  // text form, in order from $2
 };
+// With `page` (offset, limit; not with collapse_threads): a third column counts every match.
 EmailQuerySql email_query_sql(const EmailFilter& filter, const std::vector<EmailSortKey>& sort,
-                              bool collapse_threads);
+                              bool collapse_threads,
+                              std::optional<std::pair<std::int64_t, std::int64_t>> page = {});
 
 }  // namespace govmail::store

@@ -543,8 +543,13 @@ awaitable<Result<std::string>> PgMailboxStore::fetch_raw(AccountId account, Mess
 awaitable<Result<std::vector<MailboxStore::Raw>>> PgMailboxStore::fetch_raws(
     AccountId account, std::vector<MessageId> messages, RawPart part) {
   std::vector<std::int64_t> ids(messages.begin(), messages.end());
-  const auto& statement = part == RawPart::header ? sql::kFetchHeaders : sql::kFetchRaws;
-  auto rows = co_await run(*pool_, statement, Params().num(account).num_array(ids), "fetch raws");
+  Params params;
+  params.num(account).num_array(ids);
+  if (part == RawPart::preview) params.num(static_cast<std::int64_t>(kPreviewBodyBytes));
+  const auto& statement = part == RawPart::header    ? sql::kFetchHeaders
+                          : part == RawPart::preview ? sql::kFetchPreviews
+                                                     : sql::kFetchRaws;
+  auto rows = co_await run(*pool_, statement, params, "fetch raws");
   if (!rows) co_return unexpected(rows.error());
   std::vector<Raw> out;
   for (int i = 0; i < rows->size(); ++i)

@@ -3,9 +3,6 @@
 raw HTTP, as the webmail sends: one request creates the draft, submits it and moves it to Sent
 without $draft; the implicit Email/set answers after the EmailSubmission/set, the recipient's
 INBOX (JMAP) receives the message once, and nothing is reported as notUpdated."""
-import base64
-import http.client
-import json
 import os
 import sys
 import time
@@ -13,32 +10,15 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from support import Checks, FreshDatabase, psql, stop_server  # noqa: E402
 from smtp_support import DOMAIN, Server, add_account  # noqa: E402
+from jmap_support import JmapClient  # noqa: E402
 
 PW = "correct horse battery"
-USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail",
-         "urn:ietf:params:jmap:submission"]
 c = Checks()
 
 
-class Client:
+class Client(JmapClient):
     def __init__(self, port, user, account):
-        self.port, self.account = port, account
-        self.auth = "Basic " + base64.b64encode(f"{user}:{PW}".encode()).decode()
-
-    def batch(self, calls):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        for call in calls:
-            call[1].setdefault("accountId", self.account)
-        conn.request("POST", "/jmap/api", json.dumps({"using": USING, "methodCalls": calls}),
-                     {"Authorization": self.auth, "Content-Type": "application/json"})
-        r = conn.getresponse()
-        body = json.loads(r.read())
-        conn.close()
-        return body["methodResponses"]
-
-    def roles(self):
-        [[_, out, _]] = self.batch([["Mailbox/get", {"ids": None}, "m"]])
-        return {m["role"]: m["id"] for m in out["list"] if m.get("role")}
+        super().__init__(port, user, PW, account)
 
     def subjects_in(self, mailbox):
         res = self.batch([
@@ -114,6 +94,37 @@ with FreshDatabase() as db:
         c.check(kind == "EmailSubmission/set" and
                 list((out.get("notUpdated") or {}).keys()) == [sid] and
                 out["notUpdated"][sid]["type"] == "cannotUnsend", f"cannot unsend: {out}")
+
+        # EmailSubmission/query and /changes: the two submissions above, newest first; the
+        # second alone by emailId; /changes from 0 creates both, one at a time with maxChanges.
+        first = (sub.get("created") or {}).get("s", {}).get("id")
+        kind, q = hoa.one("EmailSubmission/query", {
+            "sort": [{"property": "sentAt", "isAscending": False},
+                     {"property": "emailId", "isAscending": False}], "calculateTotal": True})
+        c.check(kind == "EmailSubmission/query" and q.get("ids") == [sid, first] and
+                q.get("total") == 2, f"EmailSubmission/query newest first: {q}")
+        _, q = hoa.one("EmailSubmission/query", {"filter": {
+            "emailIds": [destroyed_id], "undoStatus": "final", "after": "2000-01-01T00:00:00Z"}})
+        c.check(q.get("ids") == [sid], f"EmailSubmission/query by emailIds: {q}")
+        _, q = hoa.one("EmailSubmission/query", {"filter": {"operator": "NOT", "conditions": [
+            {"emailIds": [destroyed_id]}]}})
+        c.check(q.get("ids") == [first], f"EmailSubmission/query NOT: {q}")
+        kind, q = hoa.one("EmailSubmission/query", {"filter": {"undoStatus": "pending"}})
+        c.check(q.get("ids") == [], f"none pending: {q}")
+        kind, q = hoa.one("EmailSubmission/query", {"filter": {"deliveryStatus": 1}})
+        c.check(kind == "error" and q.get("type") == "unsupportedFilter", f"unknown filter: {q}")
+        _, ch = hoa.one("EmailSubmission/changes", {"sinceState": "0", "maxChanges": 1})
+        c.check(ch.get("created") == [first] and ch.get("hasMoreChanges") is True,
+                f"EmailSubmission/changes, one: {ch}")
+        _, ch = hoa.one("EmailSubmission/changes", {"sinceState": ch.get("newState")})
+        c.check(ch.get("created") == [sid] and ch.get("hasMoreChanges") is False and
+                ch.get("updated") == [] and ch.get("destroyed") == [],
+                f"EmailSubmission/changes, the rest: {ch}")
+        _, again = hoa.one("EmailSubmission/changes", {"sinceState": ch.get("newState")})
+        c.check(again.get("created") == [], f"nothing since: {again}")
+        kind, bad = hoa.one("EmailSubmission/changes", {"sinceState": "999999"})
+        c.check(kind == "error" and bad.get("type") == "cannotCalculateChanges",
+                f"unknown state: {bad}")
     finally:
         stop_server(srv, c)
 c.finish()

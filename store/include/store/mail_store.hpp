@@ -30,6 +30,7 @@ struct EmailRecord {
   std::string blob_sha256;     // lower-case hex of the raw message's SHA-256
   std::string envelope_json;   // empty unless asked (store/mime.hpp shapes)
   std::string bodystructure_json;
+  std::optional<std::string> preview;  // cached JMAP preview, when asked with meta and computed
 };
 
 // Email/query filter (RFC 8621 4.4.1) as a tree: a condition or an operator over children.
@@ -68,6 +69,12 @@ struct EmailQueryRow {
   std::int64_t thread_id = 0;
 };
 
+// One page of an Email/query: `limit` rows from `offset`, and how many match in all.
+struct EmailQueryPage {
+  std::vector<EmailQueryRow> rows;
+  std::int64_t total = 0;
+};
+
 struct ThreadCounts {
   MailboxId mailbox_id = 0;
   std::uint32_t total_threads = 0;
@@ -101,12 +108,22 @@ class MailStore {
   virtual awaitable<Result<std::vector<EmailRecord>>> emails(AccountId account,
                                                              std::vector<MessageId> ids,
                                                              bool with_meta) = 0;
+  // Caches the JMAP previews of messages of the account (previews[i] of ids[i]); a preview
+  // already cached stays.
+  virtual awaitable<Result<void>> set_previews(AccountId account, std::vector<MessageId> ids,
+                                               std::vector<std::string> previews) = 0;
   // Every message matching `filter`, sorted (ties: newest id first); with `collapse_threads`
   // only the first of each thread.
   virtual awaitable<Result<std::vector<EmailQueryRow>>> query_emails(AccountId account,
                                                                      EmailFilter filter,
                                                                      std::vector<EmailSortKey> sort,
                                                                      bool collapse_threads) = 0;
+  // One page of query_emails without collapsed threads: PostgreSQL sorts for the page only
+  // (top-N) and counts the rest, instead of returning every match.
+  virtual awaitable<Result<EmailQueryPage>> query_email_page(AccountId account, EmailFilter filter,
+                                                             std::vector<EmailSortKey> sort,
+                                                             std::int64_t offset,
+                                                             std::int64_t limit) = 0;
   // The messages of each thread, oldest first (receivedAt, then id); unknown threads absent.
   virtual awaitable<Result<std::vector<EmailQueryRow>>> thread_emails(
       AccountId account, std::vector<std::int64_t> thread_ids) = 0;

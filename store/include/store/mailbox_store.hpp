@@ -96,7 +96,10 @@ class MailboxStore {
     MessageId message = 0;
     std::string data;
   };
-  enum class RawPart { whole, header };
+  // header: through the blank line; preview: the header and the first kPreviewBodyBytes of the
+  // body (enough for a JMAP preview when the text comes first, as it nearly always does).
+  enum class RawPart { whole, header, preview };
+  static constexpr std::size_t kPreviewBodyBytes = 32 * 1024;
   virtual awaitable<Result<std::vector<Raw>>> fetch_raws(AccountId account,
                                                          std::vector<MessageId> messages,
                                                          RawPart part = RawPart::whole) = 0;

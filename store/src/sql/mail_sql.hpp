@@ -15,10 +15,17 @@ inline constexpr pg::Statement kEmails{
     "SELECT e.message_id, e.thread_id, m.size, extract(epoch FROM m.internal_date)::bigint, "
     "e.mailbox_id, e.uid, e.flags, e.keywords::text, "
     "CASE WHEN $3 THEN m.envelope::text END, CASE WHEN $3 THEN m.bodystructure::text END, "
-    "encode(m.blob_sha256, 'hex') "
+    "encode(m.blob_sha256, 'hex'), CASE WHEN $3 THEN m.preview END "
     "FROM mailbox_entries e JOIN messages m ON m.id = e.message_id "
     "WHERE e.account_id = $1 AND e.message_id = ANY ($2::bigint[]) "
     "ORDER BY e.message_id, e.mailbox_id, e.uid"};
+
+// Caches computed previews ($2 ids, $3 previews) of messages of account $1 (migration 0022).
+inline constexpr pg::Statement kSetPreviews{
+    "gm_mail_set_previews",
+    "UPDATE messages m SET preview = w.p FROM unnest($2::bigint[], $3::text[]) AS w(id, p) "
+    "WHERE m.id = w.id AND m.preview IS NULL AND EXISTS ("
+    " SELECT 1 FROM mailbox_entries e WHERE e.message_id = m.id AND e.account_id = $1)"};
 
 inline constexpr pg::Statement kThreadEmails{
     "gm_mail_thread_emails",

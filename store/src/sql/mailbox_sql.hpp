@@ -167,6 +167,16 @@ inline constexpr pg::Statement kFetchHeaders{
     " SELECT 1 FROM mailbox_entries e WHERE e.message_id = m.id AND e.account_id = $1)",
     /*binary_result=*/true};
 
+// The header and the first $3 bytes of the body of each (MailboxStore::RawPart::preview).
+inline constexpr pg::Statement kFetchPreviews{
+    "gm_fetch_previews",
+    "SELECT m.id::text, substring(b.data FROM 1 FOR "
+    "(m.bodystructure->>'body_offset')::int + $3::int) "
+    "FROM messages m JOIN blobs b ON b.sha256 = m.blob_sha256 "
+    "WHERE m.id = ANY ($2::bigint[]) AND EXISTS ("
+    " SELECT 1 FROM mailbox_entries e WHERE e.message_id = m.id AND e.account_id = $1)",
+    /*binary_result=*/true};
+
 // One statement, not a plpgsql function (whose call cost 40% of it, bench/imap). Locks in the
 // writers' order: the account row (modseq bump), then the mailbox, then the entries (each CTE
 // reads the one before, so it runs after it). $5 op (0 add, 1 remove, 2 replace), $6 system

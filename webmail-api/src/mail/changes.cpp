@@ -60,6 +60,54 @@ awaitable<ChangeWindow> read_changes(const Json& args, RequestContext& ctx,
   co_return w;
 }
 
+awaitable<Json> query_changes(const Json& args, RequestContext& ctx, char prefix,
+                              std::function<std::int64_t(const store::ChangeRecord&)> key,
+                              std::function<awaitable<std::vector<std::int64_t>>()> results) {
+  auto since = args.find("sinceQueryState");
+  if (since == args.end() || !since->is_string())
+    throw MethodError{"invalidArguments", "sinceQueryState is required"};
+  std::optional<std::size_t> max_changes;
+  if (auto m = uint_arg(args, "maxChanges")) {
+    if (*m == 0) throw MethodError{"invalidArguments", "maxChanges must be a positive integer"};
+    max_changes = *m;
+  }
+  std::optional<std::int64_t> up_to;
+  if (auto u = args.find("upToId"); u != args.end() && !u->is_null()) {
+    if (!u->is_string()) throw MethodError{"invalidArguments", "upToId must be an id"};
+    up_to = parse_id(prefix, u->get<std::string>());
+  }
+  const Json window_args = {{"accountId", ctx.account_id_string}, {"sinceState", *since}};
+  auto w = co_await read_changes(window_args, ctx, key);
+  if (w.has_more) throw MethodError{"cannotCalculateChanges", "Too many changes: query again"};
+  std::set<std::int64_t> changed;
+  for (const auto& r : w.records)
+    if (auto k = key(r)) changed.insert(k);
+  const auto ids = co_await results();
+  Json added = Json::array();
+  for (std::size_t i = 0; i < ids.size() && !changed.empty(); ++i) {
+    if (changed.count(ids[i])) added.push_back({{"id", id_string(prefix, ids[i])}, {"index", i}});
+    if (up_to && ids[i] == *up_to) break;
+  }
+  Json removed = Json::array();
+  for (auto id : changed) removed.push_back(id_string(prefix, id));
+  if (max_changes && removed.size() + added.size() > *max_changes)
+    throw MethodError{"tooManyChanges", "More changes than maxChanges"};
+  Json out{{"accountId", ctx.account_id_string},
+           {"oldQueryState", since->get<std::string>()},
+           {"newQueryState", w.new_state},
+           {"removed", removed},
+           {"added", added}};
+  if (args.value("calculateTotal", false)) out["total"] = ids.size();
+  co_return out;
+}
+
+std::int64_t email_change_key(const store::ChangeRecord& r) {
+  using K = store::ChangeRecord::Kind;
+  return (r.kind == K::message_added || r.kind == K::message_flags || r.kind == K::message_expunged)
+             ? r.message_id
+             : 0;
+}
+
 Json changes_response(const RequestContext& ctx, const ChangeWindow& w, const Json& created,
                       const Json& updated, const Json& destroyed) {
   return Json{{"accountId", ctx.account_id_string},

@@ -18,10 +18,10 @@ namespace govmail::webmail::mail {
 namespace {
 
 const std::vector<std::string> kDefaultProperties = {
-    "id",      "blobId",      "threadId", "mailboxIds", "keywords",      "size",
-    "receivedAt", "messageId", "inReplyTo", "references", "sender",      "from",
-    "to",      "cc",          "bcc",      "replyTo",    "subject",       "sentAt",
-    "hasAttachment", "preview", "bodyValues", "textBody", "htmlBody",    "attachments"};
+    "id",        "blobId",    "threadId",   "mailboxIds", "keywords",      "size",    "receivedAt",
+    "messageId", "inReplyTo", "references", "sender",     "from",          "to",      "cc",
+    "bcc",       "replyTo",   "subject",    "sentAt",     "hasAttachment", "preview", "bodyValues",
+    "textBody",  "htmlBody",  "attachments"};
 const std::vector<std::string> kKnownProperties = [] {
   auto v = kDefaultProperties;
   v.push_back("bodyStructure");
@@ -29,8 +29,8 @@ const std::vector<std::string> kKnownProperties = [] {
   return v;
 }();
 const std::vector<std::string> kDefaultBodyProperties = {
-    "partId", "blobId", "size", "name", "type", "charset", "disposition", "cid", "language",
-    "location"};
+    "partId",  "blobId",      "size", "name",     "type",
+    "charset", "disposition", "cid",  "language", "location"};
 const std::vector<std::string> kKnownBodyProperties = [] {
   auto v = kDefaultBodyProperties;
   v.push_back("subParts");
@@ -150,7 +150,7 @@ Json email_json(const store::EmailRecord& r, const std::vector<std::string>& pro
     } else if (p == "hasAttachment") {
       out[p] = has_attachment(bs);
     } else if (p == "preview") {
-      out[p] = raw ? preview(*raw, bs) : "";
+      out[p] = r.preview ? *r.preview : raw ? preview(*raw, bs) : "";
     } else if (p == "bodyStructure") {
       if (!structure) structure = body_structure(bs, r.id);
       auto props_all = body.props;
@@ -195,6 +195,64 @@ BodyOptions body_options(const Json& args) {
   return o;
 }
 
+awaitable<std::map<store::MessageId, std::string>> fetch_raws(std::vector<store::MessageId> ids,
+                                                              store::MailboxStore::RawPart part,
+                                                              RequestContext& ctx) {
+  std::map<store::MessageId, std::string> raws;
+  for (auto& r : ok_or_throw(co_await ctx.db->mailboxes().fetch_raws(ctx.account_id, ids, part)))
+    raws[r.message] = std::move(r.data);
+  co_return raws;
+}
+
+// Computes the previews `records` lack into them and caches them in the store. Only the header
+// and the start of each body are read (not the attachments), and only messages whose text was
+// not in that prefix are read whole. The raws read are left in `raws`.
+awaitable<void> compute_previews(std::vector<store::EmailRecord>& records,
+                                 std::map<store::MessageId, std::string>& raws,
+                                 RequestContext& ctx) {
+  std::vector<store::EmailRecord*> missing;
+  std::vector<store::MessageId> ids;
+  for (auto& r : records)
+    if (!r.preview) {
+      missing.push_back(&r);
+      ids.push_back(r.id);
+    }
+  if (missing.empty()) co_return;
+  for (auto& [id, raw] : co_await fetch_raws(ids, store::MailboxStore::RawPart::preview, ctx))
+    raws[id] = std::move(raw);
+  std::vector<store::MessageId> short_of_text;
+  std::vector<std::string> previews;
+  ids.clear();
+  for (auto* r : missing) {
+    auto it = raws.find(r->id);
+    if (it == raws.end()) continue;
+    const Json bs =
+        r->bodystructure_json.empty() ? Json::object() : Json::parse(r->bodystructure_json);
+    std::string p = preview(it->second, bs);
+    if (p.empty() && it->second.size() < r->size) {
+      short_of_text.push_back(r->id);
+      continue;
+    }
+    ids.push_back(r->id);
+    previews.push_back(p);
+    r->preview = std::move(p);
+  }
+  if (!short_of_text.empty()) {
+    auto whole = co_await fetch_raws(short_of_text, store::MailboxStore::RawPart::whole, ctx);
+    for (auto* r : missing) {
+      auto it = whole.find(r->id);
+      if (r->preview || it == whole.end()) continue;
+      r->preview =
+          preview(it->second, r->bodystructure_json.empty() ? Json::object()
+                                                            : Json::parse(r->bodystructure_json));
+      ids.push_back(r->id);
+      previews.push_back(*r->preview);
+      raws[r->id] = std::move(it->second);
+    }
+  }
+  ok_or_throw(co_await ctx.db->mail().set_previews(ctx.account_id, ids, previews));
+}
+
 }  // namespace
 
 awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
@@ -204,8 +262,8 @@ awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
   auto ids = ids_argument(args);
   if (!ids) throw MethodError{"requestTooLarge", "Email/get needs ids"};
   if (ids->size() > max_objects_in_get(ctx))
-    throw MethodError{"requestTooLarge", "Too many ids (at most " +
-                                             std::to_string(max_objects_in_get(ctx)) + ")"};
+    throw MethodError{"requestTooLarge",
+                      "Too many ids (at most " + std::to_string(max_objects_in_get(ctx)) + ")"};
   const std::string state = co_await current_state(ctx);
   std::vector<store::MessageId> wanted;
   for (const auto& raw : *ids)
@@ -215,18 +273,23 @@ awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
            p == "textBody" || p == "htmlBody" || p == "attachments" || p == "bodyValues";
   });
   const bool header = std::any_of(props.begin(), props.end(), needs_header);
-  const bool whole = std::any_of(props.begin(), props.end(), [&](const std::string& p) {
-    return p == "preview" || (p == "bodyValues" && (body.text || body.html || body.all));
+  const bool values = std::any_of(props.begin(), props.end(), [&](const std::string& p) {
+    return p == "bodyValues" && (body.text || body.html || body.all);
   });
+  const bool wants_preview = std::find(props.begin(), props.end(), "preview") != props.end();
   auto records = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, wanted, meta));
+  std::vector<store::MessageId> have;
+  for (const auto& r : records) have.push_back(r.id);
   std::map<store::MessageId, std::string> raws;
-  if ((header || whole) && !records.empty()) {
-    std::vector<store::MessageId> have;
-    for (const auto& r : records) have.push_back(r.id);
-    auto part = whole ? store::MailboxStore::RawPart::whole : store::MailboxStore::RawPart::header;
-    for (auto& r : ok_or_throw(co_await ctx.db->mailboxes().fetch_raws(ctx.account_id, have, part)))
-      raws[r.message] = std::move(r.data);
+  using Part = store::MailboxStore::RawPart;
+  if (values && !records.empty()) {
+    raws = co_await fetch_raws(have, Part::whole, ctx);
+  } else if (!records.empty()) {
+    // A message list: the headers, and the previews not cached yet.
+    if (header) raws = co_await fetch_raws(have, Part::header, ctx);
+    if (wants_preview) co_await compute_previews(records, raws, ctx);
   }
+  const bool whole = values || wants_preview;
   std::map<store::MessageId, const store::EmailRecord*> by_id;
   for (const auto& r : records) by_id[r.id] = &r;
   Json list = Json::array(), not_found = Json::array();
@@ -252,9 +315,9 @@ awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
 
 Json email_view(const store::EmailRecord& r, const std::string& raw, const Json& args) {
   static const std::vector<std::string> kParseDefaults = {
-      "messageId", "inReplyTo", "references", "sender",  "from",       "to",
-      "cc",        "bcc",       "replyTo",    "subject", "sentAt",     "hasAttachment",
-      "preview",   "bodyValues", "textBody",  "htmlBody", "attachments"};
+      "messageId", "inReplyTo",  "references", "sender",   "from",       "to",
+      "cc",        "bcc",        "replyTo",    "subject",  "sentAt",     "hasAttachment",
+      "preview",   "bodyValues", "textBody",   "htmlBody", "attachments"};
   auto props = properties_argument(args, kKnownProperties, kParseDefaults);
   props.erase(std::remove_if(props.begin(), props.end(),
                              [](const std::string& p) {
@@ -271,19 +334,11 @@ Json email_view(const store::EmailRecord& r, const std::string& raw, const Json&
 
 namespace {
 
-std::int64_t message_key(const store::ChangeRecord& r) {
-  using K = store::ChangeRecord::Kind;
-  return (r.kind == K::message_added || r.kind == K::message_flags ||
-          r.kind == K::message_expunged)
-             ? r.message_id
-             : 0;
-}
-
 awaitable<Json> email_changes(const Json& args, RequestContext& ctx) {
-  auto w = co_await read_changes(args, ctx, message_key);
+  auto w = co_await read_changes(args, ctx, email_change_key);
   std::set<store::MessageId> touched, added;
   for (const auto& r : w.records) {
-    if (!message_key(r)) continue;
+    if (!email_change_key(r)) continue;
     touched.insert(r.message_id);
     if (r.kind == store::ChangeRecord::Kind::message_added) added.insert(r.message_id);
   }

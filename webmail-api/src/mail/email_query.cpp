@@ -7,6 +7,7 @@
 #include "core/text_match.hpp"
 #include "mail/text_filter.hpp"
 
+#include "mail/changes.hpp"
 #include "mail/common.hpp"
 #include "mail/email.hpp"
 #include "mail/register.hpp"
@@ -143,14 +144,39 @@ std::vector<store::EmailSortKey> parse_sort(const Json& sort) {
   return out;
 }
 
+// Whether Email/queryChanges can answer for this query from the change log: every condition
+// must depend only on the message itself (its mailboxes and keywords move it in the log), not
+// on its thread or on the search index.
+bool changes_calculable(const store::EmailFilter& f) {
+  if (f.text || f.from || f.to || f.cc || f.bcc || f.subject || f.body || f.message_ids ||
+      f.all_in_thread_have_keyword || f.some_in_thread_have_keyword ||
+      f.none_in_thread_have_keyword)
+    return false;
+  return std::all_of(f.children.begin(), f.children.end(), changes_calculable);
+}
+
+// A filter, sort and collapseThreads as Email/query and Email/queryChanges read them.
+struct EmailQueryArgs {
+  store::EmailFilter filter;
+  std::vector<store::EmailSortKey> sort;
+  bool collapse = false;
+  bool calculable = false;
+};
+
+EmailQueryArgs query_args(const Json& args, const RequestContext& ctx) {
+  EmailQueryArgs q;
+  const Json filter_json = args.value("filter", Json());
+  if (!filter_json.is_null()) q.filter = parse_filter(filter_json, ctx);
+  q.sort = parse_sort(args.value("sort", Json()));
+  q.collapse = args.value("collapseThreads", false);
+  q.calculable = !q.collapse && changes_calculable(q.filter);
+  return q;
+}
+
 awaitable<Json> email_query(const Json& args, RequestContext& ctx) {
   check_account(args, ctx);
-  const Json filter_json = args.value("filter", Json());
-  store::EmailFilter filter;
-  if (!filter_json.is_null()) filter = parse_filter(filter_json, ctx);
-  co_await resolve_text_conditions(filter, ctx);
-  auto sort = parse_sort(args.value("sort", Json()));
-  const bool collapse = args.value("collapseThreads", false);
+  auto q = query_args(args, ctx);
+  co_await resolve_text_conditions(q.filter, ctx);
   std::int64_t position = args.value("position", std::int64_t{0});
   std::size_t limit = kMaxQueryLimit;
   bool limited = false;
@@ -162,26 +188,38 @@ awaitable<Json> email_query(const Json& args, RequestContext& ctx) {
     }
   }
   const std::string state = co_await current_state(ctx);
-  auto rows =
-      ok_or_throw(co_await ctx.db->mail().query_emails(ctx.account_id, filter, sort, collapse));
-  const auto total = static_cast<std::int64_t>(rows.size());
-  std::int64_t start = 0;
-  if (auto a = args.find("anchor"); a != args.end() && !a->is_null()) {
-    const auto id = a->is_string() ? parse_id('E', a->get<std::string>()) : std::nullopt;
-    auto it = std::find_if(rows.begin(), rows.end(),
-                           [&](const store::EmailQueryRow& r) { return id && r.id == *id; });
-    if (it == rows.end()) throw MethodError{"anchorNotFound", "The anchor is not in the results"};
-    start = (it - rows.begin()) + args.value("anchorOffset", std::int64_t{0});
-    if (start < 0) start = 0;
-  } else {
-    start = position < 0 ? std::max<std::int64_t>(0, total + position) : position;
-  }
+  const auto anchor = args.find("anchor");
+  const bool anchored = anchor != args.end() && !anchor->is_null();
+  std::int64_t start = 0, total = 0;
   Json ids = Json::array();
-  for (std::int64_t i = start; i < total && ids.size() < limit; ++i)
-    ids.push_back(id_string('E', rows[static_cast<std::size_t>(i)].id));
+  if (!anchored && !q.collapse && position >= 0) {
+    // The usual page: PostgreSQL sorts for it alone.
+    auto page = ok_or_throw(co_await ctx.db->mail().query_email_page(
+        ctx.account_id, q.filter, q.sort, position, static_cast<std::int64_t>(limit)));
+    start = position;
+    total = page.total;
+    for (const auto& r : page.rows) ids.push_back(id_string('E', r.id));
+  } else {
+    auto rows = ok_or_throw(
+        co_await ctx.db->mail().query_emails(ctx.account_id, q.filter, q.sort, q.collapse));
+    total = static_cast<std::int64_t>(rows.size());
+    if (anchored) {
+      const auto id =
+          anchor->is_string() ? parse_id('E', anchor->get<std::string>()) : std::nullopt;
+      auto it = std::find_if(rows.begin(), rows.end(),
+                             [&](const store::EmailQueryRow& r) { return id && r.id == *id; });
+      if (it == rows.end()) throw MethodError{"anchorNotFound", "The anchor is not in the results"};
+      start = (it - rows.begin()) + args.value("anchorOffset", std::int64_t{0});
+      if (start < 0) start = 0;
+    } else {
+      start = position < 0 ? std::max<std::int64_t>(0, total + position) : position;
+    }
+    for (std::int64_t i = start; i < total && ids.size() < limit; ++i)
+      ids.push_back(id_string('E', rows[static_cast<std::size_t>(i)].id));
+  }
   Json out{{"accountId", ctx.account_id_string},
            {"queryState", state},
-           {"canCalculateChanges", false},
+           {"canCalculateChanges", q.calculable},
            {"position", std::min(start, total)},
            {"ids", ids}};
   if (args.value("calculateTotal", false)) out["total"] = total;
@@ -189,10 +227,22 @@ awaitable<Json> email_query(const Json& args, RequestContext& ctx) {
   co_return out;
 }
 
+// The change log moves an Email when it is added, expunged, or its flags or mailboxes change:
+// enough for the queries changes_calculable lets through.
 awaitable<Json> email_query_changes(const Json& args, RequestContext& ctx) {
   check_account(args, ctx);
-  throw MethodError{"cannotCalculateChanges", "Run Email/query again"};
-  co_return Json();
+  const auto q = query_args(args, ctx);
+  if (!q.calculable)
+    throw MethodError{"cannotCalculateChanges",
+                      "Changes of a text search or of threads are not kept: run Email/query again"};
+  co_return co_await query_changes(
+      args, ctx, 'E', email_change_key, [&]() -> awaitable<std::vector<std::int64_t>> {
+        auto rows = ok_or_throw(
+            co_await ctx.db->mail().query_emails(ctx.account_id, q.filter, q.sort, q.collapse));
+        std::vector<std::int64_t> ids;
+        for (const auto& r : rows) ids.push_back(r.id);
+        co_return ids;
+      });
 }
 
 // --- SearchSnippet/get

@@ -15,9 +15,8 @@ namespace govmail::webmail::mail {
 namespace {
 
 const std::vector<std::string> kProperties = {
-    "id",           "name",        "parentId",      "role",          "sortOrder",
-    "totalEmails",  "unreadEmails", "totalThreads", "unreadThreads", "myRights",
-    "isSubscribed"};
+    "id",           "name",         "parentId",      "role",     "sortOrder",   "totalEmails",
+    "unreadEmails", "totalThreads", "unreadThreads", "myRights", "isSubscribed"};
 
 const char* role_of(const store::Mailbox& m) {
   if (m.name == "INBOX") return "inbox";
@@ -40,8 +39,10 @@ const char* role_of(const store::Mailbox& m) {
 
 std::optional<store::SpecialUse> use_of_role(const std::string& r) {
   static const std::map<std::string, store::SpecialUse> k = {
-      {"sent", store::SpecialUse::sent},   {"drafts", store::SpecialUse::drafts},
-      {"trash", store::SpecialUse::trash}, {"junk", store::SpecialUse::junk},
+      {"sent", store::SpecialUse::sent},
+      {"drafts", store::SpecialUse::drafts},
+      {"trash", store::SpecialUse::trash},
+      {"junk", store::SpecialUse::junk},
       {"archive", store::SpecialUse::archive}};
   auto it = k.find(r);
   if (it == k.end()) return std::nullopt;
@@ -156,10 +157,9 @@ awaitable<Json> mailbox_changes(const Json& args, RequestContext& ctx) {
   for (auto id : destroyed)
     if (!exists.count(id) && !created.count(id)) d.push_back(id_string('M', id));
   Json out = changes_response(ctx, w, c, u, d);
-  out["updatedProperties"] =
-      only_counts && !u.empty()
-          ? Json{"totalEmails", "unreadEmails", "totalThreads", "unreadThreads"}
-          : Json();
+  out["updatedProperties"] = only_counts && !u.empty() ? Json{"totalEmails", "unreadEmails",
+                                                              "totalThreads", "unreadThreads"}
+                                                       : Json();
   co_return out;
 }
 
@@ -170,20 +170,25 @@ bool matches(const MailboxView& v, const store::Mailbox& m, const Json& f) {
     const auto op = f.value("operator", "");
     const auto& conds = f.at("conditions");
     if (op == "AND")
-      return std::all_of(conds.begin(), conds.end(), [&](const Json& c) { return matches(v, m, c); });
+      return std::all_of(conds.begin(), conds.end(),
+                         [&](const Json& c) { return matches(v, m, c); });
     if (op == "OR")
-      return std::any_of(conds.begin(), conds.end(), [&](const Json& c) { return matches(v, m, c); });
-    return std::none_of(conds.begin(), conds.end(), [&](const Json& c) { return matches(v, m, c); });
+      return std::any_of(conds.begin(), conds.end(),
+                         [&](const Json& c) { return matches(v, m, c); });
+    return std::none_of(conds.begin(), conds.end(),
+                        [&](const Json& c) { return matches(v, m, c); });
   }
   for (const auto& [k, val] : f.items()) {
     if (k == "parentId") {
-      const auto want = val.is_null() ? std::optional<std::int64_t>() : parse_id('M', val.get<std::string>());
+      const auto want =
+          val.is_null() ? std::optional<std::int64_t>() : parse_id('M', val.get<std::string>());
       if (val.is_null() ? m.parent_id.has_value() : m.parent_id != want) return false;
     } else if (k == "name") {
       if (leaf_name(m.name).find(val.get<std::string>()) == std::string::npos) return false;
     } else if (k == "role") {
       const char* r = role_of(m);
-      if (val.is_null() ? r != nullptr : (r == nullptr || val.get<std::string>() != r)) return false;
+      if (val.is_null() ? r != nullptr : (r == nullptr || val.get<std::string>() != r))
+        return false;
     } else if (k == "hasAnyRole") {
       if ((role_of(m) != nullptr) != val.get<bool>()) return false;
     } else if (k == "isSubscribed") {
@@ -206,7 +211,8 @@ void check_filter(const Json& f) {
     return;
   }
   for (const auto& [k, val] : f.items()) {
-    if (!kKnown.count(k)) throw MethodError{"unsupportedFilter", "Unknown filter: " + k.substr(0, 60)};
+    if (!kKnown.count(k))
+      throw MethodError{"unsupportedFilter", "Unknown filter: " + k.substr(0, 60)};
     const bool ok = (k == "hasAnyRole" || k == "isSubscribed") ? val.is_boolean()
                     : (k == "name")                            ? val.is_string()
                                                                : (val.is_string() || val.is_null());
@@ -244,20 +250,39 @@ std::vector<std::string> query_ids(const Json& args, const MailboxView& v) {
   return ids;
 }
 
+// Mailboxes enter and leave a query's results, or move in it, only when created, renamed (also
+// moved to another parent, role changed) or deleted; subscriptions are not in the change log.
+std::int64_t mailbox_structure_key(const store::ChangeRecord& r) {
+  using K = store::ChangeRecord::Kind;
+  return (r.kind == K::mailbox_created || r.kind == K::mailbox_renamed ||
+          r.kind == K::mailbox_deleted)
+             ? r.mailbox_id
+             : 0;
+}
+
+bool mailbox_changes_calculable(const Json& f) {
+  if (f.is_null()) return true;
+  if (f.contains("conditions"))
+    return std::all_of(f["conditions"].begin(), f["conditions"].end(), mailbox_changes_calculable);
+  return !f.contains("isSubscribed");
+}
+
 awaitable<Json> mailbox_query(const Json& args, RequestContext& ctx) {
   check_account(args, ctx);
   auto v = co_await load(ctx);
   auto ids = query_ids(args, v);
   std::int64_t position = args.value("position", 0);
-  if (position < 0) position = std::max<std::int64_t>(0, static_cast<std::int64_t>(ids.size()) + position);
+  if (position < 0)
+    position = std::max<std::int64_t>(0, static_cast<std::int64_t>(ids.size()) + position);
   std::size_t limit = ids.size();
   if (auto l = uint_arg(args, "limit")) limit = *l;
   Json page = Json::array();
-  for (std::size_t i = static_cast<std::size_t>(position); i < ids.size() && page.size() < limit; ++i)
+  for (std::size_t i = static_cast<std::size_t>(position); i < ids.size() && page.size() < limit;
+       ++i)
     page.push_back(ids[i]);
   Json out{{"accountId", ctx.account_id_string},
            {"queryState", v.state},
-           {"canCalculateChanges", false},
+           {"canCalculateChanges", mailbox_changes_calculable(args.value("filter", Json()))},
            {"position", position},
            {"ids", page}};
   if (args.value("calculateTotal", false)) out["total"] = ids.size();
@@ -266,8 +291,18 @@ awaitable<Json> mailbox_query(const Json& args, RequestContext& ctx) {
 
 awaitable<Json> mailbox_query_changes(const Json& args, RequestContext& ctx) {
   check_account(args, ctx);
-  throw MethodError{"cannotCalculateChanges", "Run Mailbox/query again"};
-  co_return Json();
+  const Json filter = args.value("filter", Json());
+  if (!filter.is_null()) check_filter(filter);
+  if (!mailbox_changes_calculable(filter))
+    throw MethodError{"cannotCalculateChanges", "Subscriptions are not tracked: query again"};
+  co_return co_await query_changes(args, ctx, 'M', mailbox_structure_key,
+                                   [&]() -> awaitable<std::vector<std::int64_t>> {
+                                     auto v = co_await load(ctx);
+                                     std::vector<std::int64_t> ids;
+                                     for (const auto& id : query_ids(args, v))
+                                       ids.push_back(*parse_id('M', id));
+                                     co_return ids;
+                                   });
 }
 
 // --- set
@@ -314,12 +349,15 @@ awaitable<Json> mailbox_set(const Json& args, RequestContext& ctx) {
         continue;
       }
       if (obj.contains("isSubscribed") && obj["isSubscribed"].is_boolean())
-        ok_or_throw(co_await store.set_subscribed(ctx.account_id, path,
-                                                  obj["isSubscribed"].get<bool>()));
+        ok_or_throw(
+            co_await store.set_subscribed(ctx.account_id, path, obj["isSubscribed"].get<bool>()));
       v.boxes.push_back(*made);
       ctx.created_ids[cid] = id_string('M', made->id);
-      created[cid] = {{"id", id_string('M', made->id)}, {"totalEmails", 0}, {"unreadEmails", 0},
-                      {"totalThreads", 0}, {"unreadThreads", 0}};
+      created[cid] = {{"id", id_string('M', made->id)},
+                      {"totalEmails", 0},
+                      {"unreadEmails", 0},
+                      {"totalThreads", 0},
+                      {"unreadThreads", 0}};
     } catch (const std::invalid_argument& e) {
       not_created[cid] = Json{{"type", "invalidProperties"}, {"properties", {e.what()}}};
     }
@@ -339,7 +377,8 @@ awaitable<Json> mailbox_set(const Json& args, RequestContext& ctx) {
       std::string path = it->name;
       if (patch.contains("name") || patch.contains("parentId")) {
         const auto name = patch.value("name", leaf_name(it->name));
-        if (name.empty() || name.find('/') != std::string::npos) throw std::invalid_argument("name");
+        if (name.empty() || name.find('/') != std::string::npos)
+          throw std::invalid_argument("name");
         const Json parent = patch.contains("parentId")
                                 ? patch["parentId"]
                                 : (it->parent_id ? Json(id_string('M', *it->parent_id)) : Json());

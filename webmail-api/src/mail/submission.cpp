@@ -82,6 +82,133 @@ awaitable<Json> submission_get(const Json& args, RequestContext& ctx) {
                  {"notFound", not_found}};
 }
 
+// EmailSubmission/changes: submissions are never updated nor destroyed (undoStatus "final";
+// destroy answers forbidden) and their ids grow, so the state is the newest id and the
+// changes since a state are the submissions created after it.
+awaitable<Json> submission_changes(const Json& args, RequestContext& ctx) {
+  check_account(args, ctx);
+  auto since_it = args.find("sinceState");
+  const auto since = since_it == args.end() ? std::nullopt : parse_state(*since_it);
+  std::size_t max_changes = SIZE_MAX;
+  if (auto m = uint_arg(args, "maxChanges")) {
+    if (*m == 0) throw MethodError{"invalidArguments", "maxChanges must be a positive integer"};
+    max_changes = *m;
+  }
+  auto all = ok_or_throw(co_await ctx.db->mail().submissions(ctx.account_id, {}));
+  const std::int64_t now = all.empty() ? 0 : all.back().id;
+  if (!since || static_cast<std::int64_t>(*since) > now)
+    throw MethodError{"cannotCalculateChanges", "Unknown state: resynchronise"};
+  Json created = Json::array();
+  std::int64_t last = static_cast<std::int64_t>(*since);
+  bool more = false;
+  for (const auto& sub : all) {
+    if (sub.id <= last) continue;
+    if (created.size() == max_changes) {
+      more = true;
+      break;
+    }
+    created.push_back(id_string('S', sub.id));
+    last = sub.id;
+  }
+  co_return Json{{"accountId", ctx.account_id_string},
+                 {"oldState", std::to_string(*since)},
+                 {"newState", std::to_string(more ? last : now)},
+                 {"hasMoreChanges", more},
+                 {"created", created},
+                 {"updated", Json::array()},
+                 {"destroyed", Json::array()}};
+}
+
+bool submission_matches(const store::EmailSubmissionRecord& s, const Json& f) {
+  if (f.contains("operator")) {
+    const auto& cs = f.at("conditions");
+    const auto one = [&](const Json& c) { return submission_matches(s, c); };
+    if (f["operator"] == "AND") return std::all_of(cs.begin(), cs.end(), one);
+    if (f["operator"] == "OR") return std::any_of(cs.begin(), cs.end(), one);
+    return std::none_of(cs.begin(), cs.end(), one);
+  }
+  const auto listed = [](const Json& ids, const std::string& id) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
+  for (const auto& [k, v] : f.items()) {
+    if (k == "identityIds" && !listed(v, s.identity_id)) return false;
+    if (k == "emailIds" && !listed(v, id_string('E', s.email_id))) return false;
+    if (k == "threadIds" && !listed(v, id_string('T', s.thread_id))) return false;
+    if (k == "undoStatus" && v != "final") return false;
+    if (k == "before" && !(s.send_at < *parse_utc_date(v.get<std::string>()))) return false;
+    if (k == "after" && !(s.send_at >= *parse_utc_date(v.get<std::string>()))) return false;
+  }
+  return true;
+}
+
+void check_submission_filter(const Json& f, int depth = 0) {
+  if (!f.is_object() || depth > 16) throw MethodError{"invalidArguments", "Bad filter"};
+  if (f.contains("operator")) {
+    const auto& op = f["operator"];
+    if ((op != "AND" && op != "OR" && op != "NOT") || !f.contains("conditions") ||
+        !f["conditions"].is_array())
+      throw MethodError{"unsupportedFilter", "Bad filter operator"};
+    for (const auto& c : f["conditions"]) check_submission_filter(c, depth + 1);
+    return;
+  }
+  for (const auto& [k, v] : f.items()) {
+    const bool ids = k == "identityIds" || k == "emailIds" || k == "threadIds";
+    const bool date = k == "before" || k == "after";
+    if (!ids && !date && k != "undoStatus")
+      throw MethodError{"unsupportedFilter", "Unsupported filter: " + k.substr(0, 60)};
+    if (ids && (!v.is_array() ||
+                !std::all_of(v.begin(), v.end(), [](const Json& i) { return i.is_string(); })))
+      throw MethodError{"invalidArguments", k + " must be a list of ids"};
+    if (date && (!v.is_string() || !parse_utc_date(v.get<std::string>())))
+      throw MethodError{"invalidArguments", k + " must be a UTCDate"};
+    if (k == "undoStatus" && !v.is_string())
+      throw MethodError{"invalidArguments", "undoStatus must be a string"};
+  }
+}
+
+// EmailSubmission/query (RFC 8621 7.3): filter identityIds, emailIds, threadIds, undoStatus,
+// before, after (sendAt); sort emailId, threadId, sentAt (= sendAt); position, limit, total.
+awaitable<Json> submission_query(const Json& args, RequestContext& ctx) {
+  check_account(args, ctx);
+  const Json filter = args.value("filter", Json());
+  if (!filter.is_null()) check_submission_filter(filter);
+  auto all = ok_or_throw(co_await ctx.db->mail().submissions(ctx.account_id, {}));
+  std::vector<const store::EmailSubmissionRecord*> hits;
+  for (const auto& sub : all)
+    if (filter.is_null() || submission_matches(sub, filter)) hits.push_back(&sub);
+  for (const auto& key : args.value("sort", Json::array())) {
+    const std::string p = key.value("property", "");
+    if (p != "emailId" && p != "threadId" && p != "sentAt")
+      throw MethodError{"unsupportedSort", "Sort by " + p.substr(0, 60) + " is not supported"};
+  }
+  // The last key first, each stable: the first key decides.
+  const Json sort = args.value("sort", Json::array());
+  for (auto it = sort.rbegin(); it != sort.rend(); ++it) {
+    const std::string p = (*it)["property"];
+    const bool asc = it->value("isAscending", true);
+    std::stable_sort(hits.begin(), hits.end(), [&](auto* a, auto* b) {
+      const auto ka = p == "emailId" ? a->email_id : p == "threadId" ? a->thread_id : a->send_at;
+      const auto kb = p == "emailId" ? b->email_id : p == "threadId" ? b->thread_id : b->send_at;
+      return asc ? ka < kb : ka > kb;
+    });
+  }
+  std::int64_t position = args.value("position", std::int64_t{0});
+  const auto total = static_cast<std::int64_t>(hits.size());
+  if (position < 0) position = std::max<std::int64_t>(0, total + position);
+  std::size_t limit = hits.size();
+  if (auto l = uint_arg(args, "limit")) limit = *l;
+  Json ids = Json::array();
+  for (auto i = position; i < total && ids.size() < limit; ++i)
+    ids.push_back(id_string('S', hits[static_cast<std::size_t>(i)]->id));
+  Json out{{"accountId", ctx.account_id_string},
+           {"queryState", std::to_string(all.empty() ? 0 : all.back().id)},
+           {"canCalculateChanges", false},
+           {"position", std::min(position, total)},
+           {"ids", ids}};
+  if (args.value("calculateTotal", false)) out["total"] = total;
+  co_return out;
+}
+
 // May the account send to this group (the SMTP RCPT rule, smtp/src/commands/rcpt.cpp)?
 awaitable<bool> may_send_to_group(RequestContext& ctx, const store::RecipientResolution& res,
                                   const std::string& group) {
@@ -234,7 +361,8 @@ awaitable<Json> submission_set(const Json& args, RequestContext& ctx) {
         recs = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, false));
       }
       if (recs.empty()) throw Refused{set_error("invalidProperties", "emailId: no such Email")};
-      std::string raw = ok_or_throw(co_await ctx.db->mailboxes().fetch_raw(ctx.account_id, *mid, 0, std::nullopt));
+      std::string raw = ok_or_throw(
+          co_await ctx.db->mailboxes().fetch_raw(ctx.account_id, *mid, 0, std::nullopt));
       const auto headers = parse_header_block(raw);
       const Envelope env = envelope_of(s.value("envelope", Json()), headers, ctx.address);
       co_await check_sender(ctx, headers, env.mail_from);
@@ -289,6 +417,8 @@ void register_submission_methods(jmap::MethodRegistry& r) {
   const std::string cap(jmap::kSubmissionCapability);
   r.add("EmailSubmission/get", cap, guarded(submission_get));
   r.add("EmailSubmission/set", cap, guarded(submission_set));
+  r.add("EmailSubmission/changes", cap, guarded(submission_changes));
+  r.add("EmailSubmission/query", cap, guarded(submission_query));
 }
 
 }  // namespace govmail::webmail::mail
