@@ -20,7 +20,7 @@ done
 # Always under /tmp: the cluster runs as user postgres, which cannot reach a build directory
 # inside a 0700 home or checkout (nor a private TMPDIR).
 w=${GOVMAIL_BENCH_DIR:-/tmp/govmail-bench-admin}
-port=${GOVMAIL_BENCH_PG_PORT:-54398}
+port=${GOVMAIL_BENCH_PG_PORT:-24398}
 pg_stop_cluster "$w/pg" 2>/dev/null || true
 rm -rf "$w"; mkdir -p "$w"; chmod 755 "$w"
 pg_init_cluster "$w/pg"

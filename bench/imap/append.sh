@@ -9,7 +9,7 @@ B=$(cd "${1:-$ROOT/build}" && pwd)
 GOVMAIL=$B/govmail
 [ -x "$GOVMAIL" ] || { echo "build it first: ninja -C $B govmail" >&2; exit 1; }
 W=${GOVMAIL_BENCH_DIR:-/tmp/govmail-bench-append}
-PGPORT=${BENCH_PG_PORT:-54362}
+PGPORT=${BENCH_PG_PORT:-24362}
 USERS=1
 source "$ROOT/bench/imap/server.sh"
 trap bench_cleanup EXIT

@@ -9,7 +9,7 @@ B=$(cd "${1:-$ROOT/build}" && pwd)
 shift || true
 [ -x "$B/govmail" ] || { echo "build it first: ninja -C $B govmail" >&2; exit 1; }
 W=/tmp/govmail-bench-imap-idle
-PGPORT=${BENCH_PG_PORT:-54352}
+PGPORT=${BENCH_PG_PORT:-24342}
 source "$ROOT/scripts/lib/pg.sh"
 pg_stop_cluster "$W/pg" 2>/dev/null || true
 rm -rf "$W"; mkdir -p "$W"; chmod 755 "$W"

@@ -17,7 +17,7 @@ for bin in "$GOVMAIL" "$LOAD"; do
   [ -x "$bin" ] || { echo "build it first: ninja -C $B govmail bench_imap_load ($bin)" >&2; exit 1; }
 done
 W=${GOVMAIL_BENCH_DIR:-/tmp/govmail-bench-imap-mix}
-PGPORT=${BENCH_PG_PORT:-54372}
+PGPORT=${BENCH_PG_PORT:-24372}
 CLIENTS=${CLIENTS:-10}
 USERS=${USERS:-100}
 PER_USER=${PER_USER:-2000}

@@ -23,7 +23,7 @@ for bin in "$GOVMAIL" "$LOAD"; do
 done
 # Always under /tmp (the cluster runs as user postgres); GOVMAIL_BENCH_DIR lets two runs coexist.
 W=${GOVMAIL_BENCH_DIR:-/tmp/govmail-bench-imap}
-PGPORT=${BENCH_PG_PORT:-54352}
+PGPORT=${BENCH_PG_PORT:-24352}
 CLIENTS=${CLIENTS:-"10 50"}
 CYCLES=${CYCLES:-3000}
 SECONDS_MAX=${SECONDS_MAX:-60}

@@ -17,7 +17,7 @@ SIZE=${SIZE:-5120}
 DOMAINS=${DOMAINS:-100}
 CLIENTS=${CLIENTS:-8}
 W=${TMPDIR:-/tmp}/govmail-bench-outbound
-PGPORT=${BENCH_PG_PORT:-54371}
+PGPORT=${BENCH_PG_PORT:-24371}
 source "$ROOT/scripts/lib/pg.sh"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 

@@ -21,7 +21,7 @@ for bin in "$GOVMAIL" "$SETUP" "$LOAD"; do
   [ -x "$bin" ] || { echo "build it first: ninja -C $B govmail bench_imap_load bench_pop3_load ($bin)" >&2; exit 1; }
 done
 W=${GOVMAIL_BENCH_DIR:-/tmp/govmail-bench-pop3}
-PGPORT=${BENCH_PG_PORT:-54362}
+PGPORT=${BENCH_PG_PORT:-24362}
 CLIENTS=${CLIENTS:-100}
 PER_USER=${PER_USER:-200}
 ROUNDS=${ROUNDS:-3}

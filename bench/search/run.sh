@@ -16,7 +16,7 @@
 # be queried side by side afterwards: run_queries.py TRUTH.json SPEC SPEC (QUERIES=0: no queries).
 # govmail runs on a private durable PostgreSQL cluster (fsync on), Dovecot is a private instance
 # (its own ports and Maildir under the bench directory): the shared anchors are left alone.
-# Loopback only: PostgreSQL on BENCH_PG_PORT (54352), govmail IMAP BENCH_PORT_BASE+1 (56201),
+# Loopback only: PostgreSQL on BENCH_PG_PORT (24352), govmail IMAP BENCH_PORT_BASE+1 (26201),
 # HTTP +2, Dovecot IMAP +10.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,8 +26,8 @@ GOVMAIL=${GOVMAIL_BIN:-$B/govmail}
 [ "${GOVMAIL_ON:-1}" = 0 ] || [ -x "$GOVMAIL" ] || { echo "no govmail binary at $GOVMAIL (build it first)" >&2; exit 1; }
 COUNT=${COUNT:-$([ "${QUICK:-0}" = 1 ] && echo 5000 || echo 100000)}
 W=${GOVMAIL_BENCH_DIR:-/tmp/gm-searchbench}
-PGPORT=${BENCH_PG_PORT:-54352}
-BASE=${BENCH_PORT_BASE:-56200}
+PGPORT=${BENCH_PG_PORT:-24352}
+BASE=${BENCH_PORT_BASE:-26200}
 IMAP_PORT=$((BASE + 1)); HTTP_PORT=$((BASE + 2)); D_IMAP=$((BASE + 10))
 INDEX_WAIT_S=${INDEX_WAIT_S:-1800}
 CORPUS=${CORPUS_DIR:-$W}/corpus-$COUNT  # CORPUS_DIR: share one corpus between runs

@@ -9,7 +9,7 @@ build=${1:-$root/build}
 shift || true
 source "$root/scripts/lib/pg.sh"
 dir=$build/bench-pg
-port=${GOVMAIL_BENCH_PG_PORT:-54397}
+port=${GOVMAIL_BENCH_PG_PORT:-24397}
 [ -x "$build/bench/store/bench_store" ] || { echo "build bench_store first (ninja -C $build bench_store)" >&2; exit 1; }
 pg_stop_cluster "$dir" 2>/dev/null || true
 rm -rf "$dir"
