@@ -253,11 +253,57 @@ std::optional<MailboxId> required_mailbox(const EmailFilter& f) {
   return std::nullopt;
 }
 
+// A filter that is just "inMailbox": the webmail's message list. Every other field must be
+// checked here, or the fast path below would ignore it (hence the size check: a new field makes
+// the build fail until it is added).
+bool only_in_mailbox(const EmailFilter& f) {
+  static_assert(sizeof(EmailFilter) == 736, "a new EmailFilter field: check it here");
+  return f.op == EmailFilter::Op::condition && f.in_mailbox && f.children.empty() &&
+         f.in_mailbox_other_than.empty() && !f.before && !f.after && !f.min_size && !f.max_size &&
+         !f.has_keyword && !f.not_keyword && !f.all_in_thread_have_keyword &&
+         !f.some_in_thread_have_keyword && !f.none_in_thread_have_keyword && !f.has_attachment &&
+         !f.text && !f.from && !f.to && !f.cc && !f.bcc && !f.subject && !f.body &&
+         !f.header_name && !f.header_value && !f.message_ids;
+}
+
+bool newest_first(const std::vector<EmailSortKey>& sort) {
+  return sort.empty() ||
+         (sort.size() == 1 && sort[0].key == EmailSort::received_at && !sort[0].ascending);
+}
+
+// One mailbox, newest first, one page: read in the order of the mailbox_entries_received index
+// (migration 0025), so the page costs its own rows rather than a sort of the whole mailbox. The
+// order (received date, then message id, both descending) and the one row per message are those
+// of the general query; the total counts the mailbox's distinct messages.
+EmailQuerySql newest_page_sql(MailboxId mailbox, std::int64_t offset, std::int64_t limit) {
+  QueryBuilder b;
+  const std::string m = b.param(std::to_string(mailbox));
+  const std::string lim = b.param(std::to_string(limit));
+  const std::string off = b.param(std::to_string(offset));
+  EmailQuerySql q;
+  q.sql =
+      "SELECT p.message_id, p.thread_id, (SELECT count(DISTINCT c.message_id) "
+      "FROM mailbox_entries c WHERE c.mailbox_id = " +
+      m +
+      "::bigint AND c.account_id = $1) "
+      "FROM (SELECT DISTINCT ON (e.received_at, e.message_id) e.received_at, e.message_id, "
+      "e.thread_id FROM mailbox_entries e WHERE e.mailbox_id = " +
+      m +
+      "::bigint "
+      "AND e.account_id = $1 ORDER BY e.received_at DESC, e.message_id DESC) p "
+      "ORDER BY p.received_at DESC, p.message_id DESC LIMIT " +
+      lim + "::bigint OFFSET " + off + "::bigint";
+  q.params = b.take_params();
+  return q;
+}
+
 }  // namespace
 
 EmailQuerySql email_query_sql(const EmailFilter& filter, const std::vector<EmailSortKey>& sort,
                               bool collapse_threads,
                               std::optional<std::pair<std::int64_t, std::int64_t>> page) {
+  if (page && !collapse_threads && only_in_mailbox(filter) && newest_first(sort))
+    return newest_page_sql(*filter.in_mailbox, page->first, page->second);
   QueryBuilder b;
   const std::string where = b.where(filter);
   const std::string order = order_by(sort);

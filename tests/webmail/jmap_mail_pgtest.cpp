@@ -147,10 +147,9 @@ TEST_F(JmapMailTest, MailboxGetShowsRolesCountsAndRights) {
 TEST_F(JmapMailTest, MailboxQueryFiltersAndSorts) {
   auto r = call("Mailbox/query", {{"filter", {{"role", "sent"}}}});
   EXPECT_EQ(r["ids"], Json({mailbox_id("Sent")}));
-  r = call("Mailbox/query",
-           {{"filter", {{"hasAnyRole", true}}},
-            {"sort", {{{"property", "name"}, {"isAscending", true}}}},
-            {"calculateTotal", true}});
+  r = call("Mailbox/query", {{"filter", {{"hasAnyRole", true}}},
+                             {"sort", {{{"property", "name"}, {"isAscending", true}}}},
+                             {"calculateTotal", true}});
   EXPECT_EQ(r["ids"], Json({mailbox_id("Archive"), mailbox_id("Drafts"), mailbox_id("INBOX"),
                             mailbox_id("Junk"), mailbox_id("Sent"), mailbox_id("Trash")}));
   EXPECT_EQ(r["total"], 6);
@@ -161,9 +160,9 @@ TEST_F(JmapMailTest, MailboxQueryFiltersAndSorts) {
 
 TEST_F(JmapMailTest, MailboxSetCreatesRenamesDestroysAndChangesReportsIt) {
   const std::string s0 = call("Mailbox/get", {{"ids", Json::array()}})["state"];
-  auto r = call("Mailbox/set",
-                {{"create", {{"k1", {{"name", "Công văn"}, {"parentId", nullptr}}},
-                             {"k2", {{"name", "Đến"}, {"parentId", "#k1"}}}}}});
+  auto r = call("Mailbox/set", {{"create",
+                                 {{"k1", {{"name", "Công văn"}, {"parentId", nullptr}}},
+                                  {"k2", {{"name", "Đến"}, {"parentId", "#k1"}}}}}});
   ASSERT_TRUE(r["created"].contains("k1")) << r.dump();
   ASSERT_TRUE(r["created"].contains("k2")) << r.dump();
   const std::string k1 = r["created"]["k1"]["id"], k2 = r["created"]["k2"]["id"];
@@ -190,25 +189,25 @@ TEST_F(JmapMailTest, MailboxSetCreatesRenamesDestroysAndChangesReportsIt) {
   EXPECT_EQ(r["destroyed"], Json({k2})) << r.dump();
   ch = call("Mailbox/changes", {{"sinceState", s1}});
   EXPECT_EQ(ch["destroyed"], Json({k2}));
-  EXPECT_EQ(call("Mailbox/set", {{"destroy", {mailbox_id("INBOX")}}})["notDestroyed"]
-                [mailbox_id("INBOX")]["type"],
+  EXPECT_EQ(call("Mailbox/set",
+                 {{"destroy", {mailbox_id("INBOX")}}})["notDestroyed"][mailbox_id("INBOX")]["type"],
             "forbidden");
   EXPECT_EQ(call("Mailbox/changes", {{"sinceState", "999999"}})["error"], "cannotCalculateChanges");
   EXPECT_EQ(call("Mailbox/changes", {{"sinceState", "x"}})["error"], "cannotCalculateChanges");
 }
 
 TEST_F(JmapMailTest, EmailGetReadsHeadersBodiesAndAttachments) {
-  auto a = append(account_.id, mailbox(account_.id, "INBOX").id, kMultipart, {store::kFlagged, {"Urgent"}});
+  auto a = append(account_.id, mailbox(account_.id, "INBOX").id, kMultipart,
+                  {store::kFlagged, {"Urgent"}});
   const std::string id = email_id(a);
-  auto r = call("Email/get",
-                {{"ids", {id}},
-                 {"properties",
-                  {"threadId", "mailboxIds", "keywords", "from", "to", "cc", "subject", "sentAt",
-                   "messageId", "references", "inReplyTo", "hasAttachment", "preview", "textBody",
-                   "htmlBody", "attachments", "bodyValues", "header:X-Priority:asText",
-                   "header:Cc:asGroupedAddresses"}},
-                 {"fetchTextBodyValues", true},
-                 {"bodyProperties", {"partId", "type", "name", "disposition"}}});
+  auto r = call("Email/get", {{"ids", {id}},
+                              {"properties",
+                               {"threadId", "mailboxIds", "keywords", "from", "to", "cc", "subject",
+                                "sentAt", "messageId", "references", "inReplyTo", "hasAttachment",
+                                "preview", "textBody", "htmlBody", "attachments", "bodyValues",
+                                "header:X-Priority:asText", "header:Cc:asGroupedAddresses"}},
+                              {"fetchTextBodyValues", true},
+                              {"bodyProperties", {"partId", "type", "name", "disposition"}}});
   ASSERT_EQ(r["list"].size(), 1u) << r.dump();
   const Json& e = r["list"][0];
   EXPECT_EQ(e["id"], id);
@@ -216,8 +215,10 @@ TEST_F(JmapMailTest, EmailGetReadsHeadersBodiesAndAttachments) {
   EXPECT_EQ(e["mailboxIds"], Json({{mailbox_id("INBOX"), true}}));
   EXPECT_EQ(e["keywords"], Json({{"$flagged", true}, {"urgent", true}}));
   EXPECT_EQ(e["from"], Json::parse(R"([{"name":"Nguyễn Văn B","email":"b@tinh.gov.vn"}])"));
-  EXPECT_EQ(e["to"], Json::parse(
-                         R"([{"name":null,"email":"an@xa.gov.vn"},{"name":"Trần C","email":"c@xa.gov.vn"}])"));
+  EXPECT_EQ(
+      e["to"],
+      Json::parse(
+          R"([{"name":null,"email":"an@xa.gov.vn"},{"name":"Trần C","email":"c@xa.gov.vn"}])"));
   EXPECT_EQ(e["cc"], Json::parse(R"([{"name":null,"email":"d@xa.gov.vn"}])"));
   EXPECT_EQ(e["header:Cc:asGroupedAddresses"],
             Json::parse(R"([{"name":"Nhóm","addresses":[{"name":null,"email":"d@xa.gov.vn"}]}])"));
@@ -229,23 +230,38 @@ TEST_F(JmapMailTest, EmailGetReadsHeadersBodiesAndAttachments) {
   EXPECT_EQ(e["header:X-Priority:asText"], "1");
   EXPECT_EQ(e["hasAttachment"], true);
   EXPECT_EQ(e["preview"], "Kính gửi các xã.");
-  EXPECT_EQ(e["textBody"], Json::parse(R"([{"partId":"1.1","type":"text/plain","name":null,"disposition":null}])"));
-  EXPECT_EQ(e["htmlBody"], Json::parse(R"([{"partId":"1.2","type":"text/html","name":null,"disposition":null}])"));
-  EXPECT_EQ(e["attachments"], Json::parse(R"([{"partId":"2","type":"application/pdf","name":"cv.pdf","disposition":"attachment"}])"));
-  EXPECT_EQ(e["bodyValues"], Json::parse(R"({"1.1":{"value":"Kính gửi các xã.","isEncodingProblem":false,"isTruncated":false}})"));
+  EXPECT_EQ(
+      e["textBody"],
+      Json::parse(R"([{"partId":"1.1","type":"text/plain","name":null,"disposition":null}])"));
+  EXPECT_EQ(e["htmlBody"],
+            Json::parse(R"([{"partId":"1.2","type":"text/html","name":null,"disposition":null}])"));
+  EXPECT_EQ(
+      e["attachments"],
+      Json::parse(
+          R"([{"partId":"2","type":"application/pdf","name":"cv.pdf","disposition":"attachment"}])"));
+  EXPECT_EQ(
+      e["bodyValues"],
+      Json::parse(
+          R"({"1.1":{"value":"Kính gửi các xã.","isEncodingProblem":false,"isTruncated":false}})"));
 
   // maxBodyValueBytes cuts on a character boundary ("K" + "í" is 3 bytes; 2 keeps only "K").
-  r = call("Email/get", {{"ids", {id}}, {"properties", {"bodyValues"}}, {"fetchHTMLBodyValues", true},
+  r = call("Email/get", {{"ids", {id}},
+                         {"properties", {"bodyValues"}},
+                         {"fetchHTMLBodyValues", true},
                          {"maxBodyValueBytes", 2}});
-  EXPECT_EQ(r["list"][0]["bodyValues"], Json::parse(R"({"1.2":{"value":"<p","isEncodingProblem":false,"isTruncated":true}})"));
-  r = call("Email/get", {{"ids", {id}}, {"properties", {"bodyValues"}}, {"fetchTextBodyValues", true},
+  EXPECT_EQ(r["list"][0]["bodyValues"],
+            Json::parse(R"({"1.2":{"value":"<p","isEncodingProblem":false,"isTruncated":true}})"));
+  r = call("Email/get", {{"ids", {id}},
+                         {"properties", {"bodyValues"}},
+                         {"fetchTextBodyValues", true},
                          {"maxBodyValueBytes", 2}});
   EXPECT_EQ(r["list"][0]["bodyValues"]["1.1"]["value"], "K");
 
   // The attachment's blob is its decoded bytes; the Email's blob the raw message.
   r = call("Email/get", {{"ids", {id, "E999999", "junk"}}, {"properties", {"blobId", "size"}}});
   EXPECT_EQ(r["list"][0]["blobId"], "G" + q("SELECT encode(blob_sha256, 'hex') FROM messages "
-                                            "WHERE id = " + std::to_string(a.message_id)));
+                                            "WHERE id = " +
+                                            std::to_string(a.message_id)));
   auto whole = run(jmap::read_blob(r["list"][0]["blobId"], ctx_));
   ASSERT_TRUE(whole.has_value());
   EXPECT_EQ(whole->data, kMultipart);
@@ -329,22 +345,26 @@ TEST_F(JmapMailTest, EmailQueryFiltersSortsAndPages) {
   EXPECT_EQ(q["ids"], ids({4, 3, 2, 1, 0}));
   EXPECT_EQ(q["position"], 0);
   EXPECT_EQ(q["canCalculateChanges"], true);  // Email/queryChanges can follow it
-  q = call("Email/query", {{"filter", {{"operator", "AND"},
-                                       {"conditions", {in_inbox, {{"notKeyword", "$seen"}}}}}},
-                           {"sort", {{{"property", "receivedAt"}, {"isAscending", true}}}}});
+  q = call(
+      "Email/query",
+      {{"filter", {{"operator", "AND"}, {"conditions", {in_inbox, {{"notKeyword", "$seen"}}}}}},
+       {"sort", {{{"property", "receivedAt"}, {"isAscending", true}}}}});
   EXPECT_EQ(q["ids"], ids({0, 2, 4}));
-  q = call("Email/query", {{"filter", {{"hasKeyword", "$seen"}}}, {"sort", {{{"property", "size"}}}}});
+  q = call("Email/query",
+           {{"filter", {{"hasKeyword", "$seen"}}}, {"sort", {{{"property", "size"}}}}});
   EXPECT_EQ(q["ids"], ids({1, 3}));
   q = call("Email/query", {{"filter", {{"operator", "NOT"}, {"conditions", {in_inbox}}}}});
   EXPECT_EQ(q["ids"], Json({email_id(att)}));
   q = call("Email/query", {{"filter", {{"hasAttachment", true}}}});
   EXPECT_EQ(q["ids"], Json({email_id(att)}));
   q = call("Email/query", {{"filter", {{"inMailboxOtherThan", {mailbox_id("Archive")}}}},
-                           {"position", 1}, {"limit", 2}, {"calculateTotal", true}});
+                           {"position", 1},
+                           {"limit", 2},
+                           {"calculateTotal", true}});
   EXPECT_EQ(q["ids"], ids({3, 2}));
   EXPECT_EQ(q["total"], 5);
-  q = call("Email/query", {{"anchor", email_id(m[2])}, {"anchorOffset", -1}, {"limit", 2},
-                           {"filter", in_inbox}});
+  q = call("Email/query",
+           {{"anchor", email_id(m[2])}, {"anchorOffset", -1}, {"limit", 2}, {"filter", in_inbox}});
   EXPECT_EQ(q["ids"], ids({3, 2}));
   EXPECT_EQ(q["position"], 1);
   q = call("Email/query", {{"filter", {{"subject", "số 3"}}}});
@@ -367,9 +387,47 @@ TEST_F(JmapMailTest, EmailQueryFiltersSortsAndPages) {
   // except for states the account never had and text filters.
   EXPECT_EQ(call("Email/queryChanges", {{"sinceQueryState", "99999999"}})["error"],
             "cannotCalculateChanges");
-  EXPECT_EQ(call("Email/queryChanges", {{"sinceQueryState", "1"}, {"filter", {{"text", "a"}}}})["error"],
-            "cannotCalculateChanges");
+  EXPECT_EQ(
+      call("Email/queryChanges", {{"sinceQueryState", "1"}, {"filter", {{"text", "a"}}}})["error"],
+      "cannotCalculateChanges");
   EXPECT_TRUE(call("Email/queryChanges", {{"sinceQueryState", "1"}})["removed"].is_array());
+}
+
+// The webmail's list (inMailbox alone, newest first, a page) is read in index order (migration
+// 0025); it must give what the general query gives: dates out of UID order (an import), a message
+// twice in the mailbox (IMAP COPY into the same mailbox: one Email), pages and the total.
+TEST_F(JmapMailTest, NewestFirstPageOfOneMailboxIsTheGeneralQuerysPage) {
+  auto inbox = mailbox(account_.id, "INBOX").id;
+  const int dates[] = {5, 1, 4, 2, 3, 3};  // minutes; two share a date
+  std::vector<store::AppendResult> m;
+  for (int i = 0; i < 6; ++i) {
+    store::AppendRequest req;
+    req.raw = std::make_shared<const std::string>(sample_message(i));
+    req.internal_date = 1700000000 + dates[i] * 60;
+    auto r = run(store().append(account_.id, inbox, std::move(req)));
+    ASSERT_TRUE(r.ok());
+    m.push_back(*r);
+  }
+  ASSERT_TRUE(run(store().copy(account_.id, inbox, {{m[1].uid, m[1].uid}}, inbox)).ok());
+  const Json in_inbox = {{"inMailbox", mailbox_id("INBOX")}};
+  const Json general = {{"operator", "AND"}, {"conditions", {in_inbox}}};  // not the fast path
+  const Json newest = {{{"property", "receivedAt"}, {"isAscending", false}}};
+  const Json want = {email_id(m[0]), email_id(m[2]), email_id(m[5]),
+                     email_id(m[4]), email_id(m[3]), email_id(m[1])};
+  for (const Json& filter : {in_inbox, general}) {
+    auto q = call("Email/query", {{"filter", filter}, {"sort", newest}, {"calculateTotal", true}});
+    EXPECT_EQ(q["ids"], want) << filter.dump();
+    EXPECT_EQ(q["total"], 6) << filter.dump();
+    q = call("Email/query", {{"filter", filter},
+                             {"position", 2},
+                             {"limit", 3},
+                             {"calculateTotal", true}});  // no sort: receivedAt desc
+    EXPECT_EQ(q["ids"], Json({want[2], want[3], want[4]})) << filter.dump();
+    EXPECT_EQ(q["total"], 6) << filter.dump();
+    q = call("Email/query", {{"filter", filter}, {"position", 10}, {"calculateTotal", true}});
+    EXPECT_EQ(q["ids"], Json::array()) << filter.dump();
+    EXPECT_EQ(q["total"], 6) << filter.dump();
+  }
 }
 
 TEST_F(JmapMailTest, ThreadsAndCollapseThreads) {
@@ -385,16 +443,15 @@ TEST_F(JmapMailTest, ThreadsAndCollapseThreads) {
   auto other = append(account_.id, inbox, sample_message(8));
   const std::string thread = "T" + std::to_string(first.message_id);
   auto t = call("Thread/get", {{"ids", {thread, "T999999"}}});
-  EXPECT_EQ(t["list"], Json::parse(R"([{"id":")" + thread + R"(","emailIds":[")" +
-                                   email_id(first) + R"(","E)" +
-                                   std::to_string(reply->message_id) + R"("]}])"));
+  EXPECT_EQ(t["list"], Json::parse(R"([{"id":")" + thread + R"(","emailIds":[")" + email_id(first) +
+                                   R"(","E)" + std::to_string(reply->message_id) + R"("]}])"));
   EXPECT_EQ(t["notFound"], Json({"T999999"}));
   auto q = call("Email/query", {{"collapseThreads", true}});
   EXPECT_EQ(q["ids"], Json({email_id(other), "E" + std::to_string(reply->message_id)}));
   auto all = call("Email/query", {{"filter", {{"someInThreadHaveKeyword", "$seen"}}}});
   EXPECT_EQ(all["ids"], Json::array());
-  ASSERT_TRUE(run(store().set_flags(account_.id, inbox, {{first.uid, first.uid}}, store::FlagOp::add,
-                                    {store::kSeen, {}}))
+  ASSERT_TRUE(run(store().set_flags(account_.id, inbox, {{first.uid, first.uid}},
+                                    store::FlagOp::add, {store::kSeen, {}}))
                   .ok());
   all = call("Email/query", {{"filter", {{"someInThreadHaveKeyword", "$seen"}}}});
   EXPECT_EQ(all["ids"], Json({"E" + std::to_string(reply->message_id), email_id(first)}));
@@ -408,7 +465,8 @@ TEST_F(JmapMailTest, EmailSetKeywordsAndMailboxesAreWhatImapSees) {
   const std::string id = email_id(a);
   const std::string s0 = call("Email/get", {{"ids", Json::array()}})["state"];
 
-  auto r = call("Email/set", {{"update", {{id, {{"keywords/$seen", true}, {"keywords/$flagged", true}}}}}});
+  auto r = call("Email/set",
+                {{"update", {{id, {{"keywords/$seen", true}, {"keywords/$flagged", true}}}}}});
   EXPECT_EQ(r["updated"], Json({{id, nullptr}})) << r.dump();
   EXPECT_EQ(imap_flags("INBOX", a.uid), (store::Flags{store::kSeen | store::kFlagged, {"Old"}}));
   auto ch = call("Email/changes", {{"sinceState", s0}});
@@ -416,7 +474,8 @@ TEST_F(JmapMailTest, EmailSetKeywordsAndMailboxesAreWhatImapSees) {
   EXPECT_EQ(ch["created"], Json::array());
   EXPECT_EQ(ch["newState"], r["newState"]);
 
-  r = call("Email/set", {{"update", {{id, {{"keywords", {{"$answered", true}, {"projekt", true}}}}}}}});
+  r = call("Email/set",
+           {{"update", {{id, {{"keywords", {{"$answered", true}, {"projekt", true}}}}}}}});
   EXPECT_EQ(imap_flags("INBOX", a.uid), (store::Flags{store::kAnswered, {"projekt"}}));
   r = call("Email/set", {{"update", {{id, {{"keywords/$answered", nullptr}}}}}});
   EXPECT_EQ(imap_flags("INBOX", a.uid), (store::Flags{0, {"projekt"}}));
@@ -428,7 +487,8 @@ TEST_F(JmapMailTest, EmailSetKeywordsAndMailboxesAreWhatImapSees) {
   EXPECT_EQ(imap_count("INBOX"), 0u);
   EXPECT_EQ(imap_count("Archive"), 1u);
   auto g = call("Email/get", {{"ids", {id}}, {"properties", {"mailboxIds", "keywords"}}});
-  EXPECT_EQ(g["list"][0], Json({{"id", id}, {"mailboxIds", {{mailbox_id("Archive"), true}}},
+  EXPECT_EQ(g["list"][0], Json({{"id", id},
+                                {"mailboxIds", {{mailbox_id("Archive"), true}}},
                                 {"keywords", {{"projekt", true}}}}));
   ch = call("Email/changes", {{"sinceState", s1}});
   EXPECT_EQ(ch["updated"], Json({id}));
@@ -445,8 +505,9 @@ TEST_F(JmapMailTest, EmailSetKeywordsAndMailboxesAreWhatImapSees) {
   EXPECT_EQ(imap_count("Archive"), 0u);
   EXPECT_EQ(imap_count("INBOX"), 1u);
 
-  r = call("Email/set", {{"update", {{id, {{"mailboxIds", Json::object()}}},
-                                     {"E999999", {{"keywords/$seen", true}}}}}});
+  r = call("Email/set",
+           {{"update",
+             {{id, {{"mailboxIds", Json::object()}}}, {"E999999", {{"keywords/$seen", true}}}}}});
   EXPECT_EQ(r["notUpdated"][id]["type"], "invalidProperties");
   EXPECT_EQ(r["notUpdated"]["E999999"]["type"], "notFound");
   r = call("Email/set", {{"update", {{id, {{"subject", "x"}}}}}});
@@ -475,7 +536,8 @@ TEST_F(JmapMailTest, EmailChangesCreatedAndPaged) {
   EXPECT_EQ(ch["created"], Json({email_id(b)}));
   EXPECT_EQ(ch["hasMoreChanges"], false);
   auto t = call("Thread/changes", {{"sinceState", s0}});
-  EXPECT_EQ(t["created"], Json({"T" + std::to_string(a.message_id), "T" + std::to_string(b.message_id)}));
+  EXPECT_EQ(t["created"],
+            Json({"T" + std::to_string(a.message_id), "T" + std::to_string(b.message_id)}));
 }
 
 // Past the pruned change log (database.change_log_keep) a state cannot be followed: the client
@@ -509,11 +571,11 @@ TEST_F(JmapMailTest, EmailCreateImportAndParse) {
   ASSERT_TRUE(r["created"].contains("d1")) << r.dump();
   const std::string id = r["created"]["d1"]["id"];
   const std::string created_blob = r["created"]["d1"]["blobId"];
-  EXPECT_EQ(created_blob, "G" + q("SELECT encode(blob_sha256, 'hex') FROM messages WHERE id = " +
-                                  id.substr(1)));
+  EXPECT_EQ(created_blob,
+            "G" + q("SELECT encode(blob_sha256, 'hex') FROM messages WHERE id = " + id.substr(1)));
   EXPECT_EQ(imap_count("Drafts"), 1u);
-  auto g = call("Email/get", {{"ids", {id}},
-                              {"properties", {"subject", "from", "to", "keywords", "preview"}}});
+  auto g = call("Email/get",
+                {{"ids", {id}}, {"properties", {"subject", "from", "to", "keywords", "preview"}}});
   EXPECT_EQ(g["list"][0], Json({{"id", id},
                                 {"subject", "Báo cáo tháng"},
                                 {"from", {{{"name", "Nguyễn An"}, {"email", "an@xa.gov.vn"}}}},
@@ -526,17 +588,20 @@ TEST_F(JmapMailTest, EmailCreateImportAndParse) {
 
   // Import the draft's raw message (its blob) into the Archive: a second, separate Email.
   const std::string blob = created_blob;
-  r = call("Email/import", {{"emails", {{"i1", {{"blobId", blob},
-                                                {"mailboxIds", {{mailbox_id("Archive"), true}}},
-                                                {"keywords", {{"$seen", true}}},
-                                                {"receivedAt", "2025-01-02T03:04:05Z"}}},
-                                        {"i2", {{"blobId", "B999999"},
-                                                {"mailboxIds", {{mailbox_id("Archive"), true}}}}}}}});
+  r = call("Email/import",
+           {{"emails",
+             {{"i1",
+               {{"blobId", blob},
+                {"mailboxIds", {{mailbox_id("Archive"), true}}},
+                {"keywords", {{"$seen", true}}},
+                {"receivedAt", "2025-01-02T03:04:05Z"}}},
+              {"i2", {{"blobId", "B999999"}, {"mailboxIds", {{mailbox_id("Archive"), true}}}}}}}});
   ASSERT_TRUE(r["created"].contains("i1")) << r.dump();
   EXPECT_EQ(r["notCreated"]["i2"]["type"], "blobNotFound");
   const std::string imported = r["created"]["i1"]["id"];
   EXPECT_NE(imported, id);
-  g = call("Email/get", {{"ids", {imported}}, {"properties", {"subject", "receivedAt", "keywords"}}});
+  g = call("Email/get",
+           {{"ids", {imported}}, {"properties", {"subject", "receivedAt", "keywords"}}});
   EXPECT_EQ(g["list"][0]["subject"], "Báo cáo tháng");
   EXPECT_EQ(g["list"][0]["receivedAt"], "2025-01-02T03:04:05Z");
   EXPECT_EQ(g["list"][0]["keywords"], Json({{"$seen", true}}));
@@ -554,23 +619,26 @@ TEST_F(JmapMailTest, EmailCreateImportAndParse) {
 TEST_F(JmapMailTest, SubmissionDeliversThroughTheStoreAndMovesTheDraft) {
   auto chi = add_account("chi@xa.gov.vn");
   const std::string drafts = mailbox_id("Drafts"), sent = mailbox_id("Sent");
-  auto r = call("Email/set",
-                {{"create",
-                  {{"d1",
-                    {{"mailboxIds", {{drafts, true}}},
-                     {"keywords", {{"$draft", true}}},
-                     {"from", {{{"email", "an@xa.gov.vn"}}}},
-                     {"to", {{{"email", "chi@xa.gov.vn"}}}},
-                     {"bcc", {{{"email", "remote@other.example"}}}},
-                     {"subject", "Giấy mời"},
-                     {"bodyValues", {{"t", {{"value", "Mời họp."}}}}},
-                     {"textBody", {{{"partId", "t"}}}}}}}}});
+  auto r = call("Email/set", {{"create",
+                               {{"d1",
+                                 {{"mailboxIds", {{drafts, true}}},
+                                  {"keywords", {{"$draft", true}}},
+                                  {"from", {{{"email", "an@xa.gov.vn"}}}},
+                                  {"to", {{{"email", "chi@xa.gov.vn"}}}},
+                                  {"bcc", {{{"email", "remote@other.example"}}}},
+                                  {"subject", "Giấy mời"},
+                                  {"bodyValues", {{"t", {{"value", "Mời họp."}}}}},
+                                  {"textBody", {{{"partId", "t"}}}}}}}}});
   ASSERT_TRUE(r["created"].contains("d1")) << r.dump();
-  auto s = call("EmailSubmission/set",
-                {{"create", {{"s1", {{"emailId", "#d1"}, {"identityId", "I" + std::to_string(account_.id)}}}}},
-                 {"onSuccessUpdateEmail",
-                  {{"#s1", {{"mailboxIds/" + drafts, nullptr}, {"mailboxIds/" + sent, true},
-                            {"keywords/$draft", nullptr}}}}}});
+  auto s =
+      call("EmailSubmission/set",
+           {{"create",
+             {{"s1", {{"emailId", "#d1"}, {"identityId", "I" + std::to_string(account_.id)}}}}},
+            {"onSuccessUpdateEmail",
+             {{"#s1",
+               {{"mailboxIds/" + drafts, nullptr},
+                {"mailboxIds/" + sent, true},
+                {"keywords/$draft", nullptr}}}}}});
   ASSERT_TRUE(s["created"].contains("s1")) << s.dump();
   EXPECT_EQ(s["created"]["s1"]["undoStatus"], "final");
   ASSERT_EQ(ctx_.extra_responses.size(), 1u);
@@ -586,28 +654,37 @@ TEST_F(JmapMailTest, SubmissionDeliversThroughTheStoreAndMovesTheDraft) {
   ASSERT_TRUE(got.ok() && got->size() == 1 && got->front().raw);
   EXPECT_EQ(got->front().raw->find("Bcc:"), std::string::npos);
   EXPECT_NE(got->front().raw->find("Subject: =?UTF-8?B?"), std::string::npos);
-  EXPECT_EQ(qi("SELECT count(*) FROM outbound_recipients WHERE address = 'remote@other.example'"), 1);
+  EXPECT_EQ(qi("SELECT count(*) FROM outbound_recipients WHERE address = 'remote@other.example'"),
+            1);
   auto sg = call("EmailSubmission/get", {{"ids", nullptr}});
   ASSERT_EQ(sg["list"].size(), 1u);
-  EXPECT_EQ(sg["list"][0]["envelope"]["rcptTo"],
-            Json::parse(R"([{"email":"chi@xa.gov.vn","parameters":null},{"email":"remote@other.example","parameters":null}])"));
+  EXPECT_EQ(
+      sg["list"][0]["envelope"]["rcptTo"],
+      Json::parse(
+          R"([{"email":"chi@xa.gov.vn","parameters":null},{"email":"remote@other.example","parameters":null}])"));
   EXPECT_EQ(sg["list"][0]["envelope"]["mailFrom"]["email"], "an@xa.gov.vn");
 
   // A From: that is not the account's is refused, as on port 587; nothing is delivered.
-  r = call("Email/set", {{"create", {{"d2", {{"mailboxIds", {{drafts, true}}},
-                                             {"from", {{{"email", "boss@xa.gov.vn"}}}},
-                                             {"to", {{{"email", "chi@xa.gov.vn"}}}}}}}}});
-  s = call("EmailSubmission/set",
-           {{"create", {{"s2", {{"emailId", r["created"]["d2"]["id"]},
-                                {"identityId", "I" + std::to_string(account_.id)}}}}}});
+  r = call("Email/set", {{"create",
+                          {{"d2",
+                            {{"mailboxIds", {{drafts, true}}},
+                             {"from", {{{"email", "boss@xa.gov.vn"}}}},
+                             {"to", {{{"email", "chi@xa.gov.vn"}}}}}}}}});
+  s = call("EmailSubmission/set", {{"create",
+                                    {{"s2",
+                                      {{"emailId", r["created"]["d2"]["id"]},
+                                       {"identityId", "I" + std::to_string(account_.id)}}}}}});
   EXPECT_EQ(s["notCreated"]["s2"]["type"], "forbiddenFrom") << s.dump();
   // An unknown address in a local domain is an invalid recipient.
-  r = call("Email/set", {{"create", {{"d3", {{"mailboxIds", {{drafts, true}}},
-                                             {"from", {{{"email", "an@xa.gov.vn"}}}},
-                                             {"to", {{{"email", "nobody@xa.gov.vn"}}}}}}}}});
-  s = call("EmailSubmission/set",
-           {{"create", {{"s3", {{"emailId", r["created"]["d3"]["id"]},
-                                {"identityId", "I" + std::to_string(account_.id)}}}}}});
+  r = call("Email/set", {{"create",
+                          {{"d3",
+                            {{"mailboxIds", {{drafts, true}}},
+                             {"from", {{{"email", "an@xa.gov.vn"}}}},
+                             {"to", {{{"email", "nobody@xa.gov.vn"}}}}}}}}});
+  s = call("EmailSubmission/set", {{"create",
+                                    {{"s3",
+                                      {{"emailId", r["created"]["d3"]["id"]},
+                                       {"identityId", "I" + std::to_string(account_.id)}}}}}});
   EXPECT_EQ(s["notCreated"]["s3"],
             Json({{"type", "invalidRecipients"}, {"invalidRecipients", {"nobody@xa.gov.vn"}}}));
   EXPECT_EQ(mailbox(chi.id, "INBOX").messages, 1u);
@@ -615,19 +692,28 @@ TEST_F(JmapMailTest, SubmissionDeliversThroughTheStoreAndMovesTheDraft) {
 
 TEST_F(JmapMailTest, IdentityVacationAndSnippets) {
   auto id = call("Identity/get", {{"ids", nullptr}});
-  EXPECT_EQ(id["list"], Json::parse(R"([{"id":"I)" + std::to_string(account_.id) +
-                                    R"(","name":"Test","email":"an@xa.gov.vn","replyTo":null,"bcc":null,"textSignature":"","htmlSignature":"","mayDelete":false}])"));
+  EXPECT_EQ(
+      id["list"],
+      Json::parse(
+          R"([{"id":"I)" + std::to_string(account_.id) +
+          R"(","name":"Test","email":"an@xa.gov.vn","replyTo":null,"bcc":null,"textSignature":"","htmlSignature":"","mayDelete":false}])"));
   auto v = call("VacationResponse/get", {{"ids", nullptr}});
-  EXPECT_EQ(v["list"], Json::parse(R"([{"id":"singleton","isEnabled":false,"fromDate":null,"toDate":null,"subject":null,"textBody":null,"htmlBody":null}])"));
-  auto s = call("VacationResponse/set",
-                {{"update", {{"singleton", {{"isEnabled", true}, {"subject", "Nghỉ phép"},
-                                            {"textBody", "Tôi nghỉ phép đến thứ Hai."},
-                                            {"toDate", "2030-01-01T00:00:00Z"}}}}}});
+  EXPECT_EQ(
+      v["list"],
+      Json::parse(
+          R"([{"id":"singleton","isEnabled":false,"fromDate":null,"toDate":null,"subject":null,"textBody":null,"htmlBody":null}])"));
+  auto s = call("VacationResponse/set", {{"update",
+                                          {{"singleton",
+                                            {{"isEnabled", true},
+                                             {"subject", "Nghỉ phép"},
+                                             {"textBody", "Tôi nghỉ phép đến thứ Hai."},
+                                             {"toDate", "2030-01-01T00:00:00Z"}}}}}});
   EXPECT_EQ(s["updated"], Json({{"singleton", nullptr}})) << s.dump();
   v = call("VacationResponse/get", {{"ids", {"singleton"}}});
   EXPECT_EQ(v["list"][0]["isEnabled"], true);
   EXPECT_EQ(v["list"][0]["toDate"], "2030-01-01T00:00:00Z");
-  EXPECT_EQ(call("VacationResponse/set", {{"create", {{"x", Json::object()}}}})["notCreated"]["x"]["type"],
+  EXPECT_EQ(call("VacationResponse/set",
+                 {{"create", {{"x", Json::object()}}}})["notCreated"]["x"]["type"],
             "singleton");
   // Once per sender per period.
   auto first = run(db_->mail().claim_vacation_reply(account_.id, "b@tinh.gov.vn", 7 * 86400));
@@ -637,8 +723,7 @@ TEST_F(JmapMailTest, IdentityVacationAndSnippets) {
   EXPECT_FALSE(again->has_value());
 
   auto a = append(account_.id, mailbox(account_.id, "INBOX").id, kMultipart);
-  auto sn = call("SearchSnippet/get",
-                 {{"emailIds", {email_id(a)}}, {"filter", {{"text", "văn"}}}});
+  auto sn = call("SearchSnippet/get", {{"emailIds", {email_id(a)}}, {"filter", {{"text", "văn"}}}});
   EXPECT_EQ(sn["list"][0]["subject"], "Công <mark>văn</mark> khẩn");
 }
 
