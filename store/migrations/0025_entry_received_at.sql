@@ -2,7 +2,11 @@
 -- indexed with the mailbox: the webmail's first page (Email/query inMailbox, receivedAt desc,
 -- limit 50) reads 50 index entries instead of joining every entry of the mailbox with its
 -- message and sorting them (bench/jmap, docs/JMAP.md). A message's date never changes, so the
--- copy cannot go stale. govmail_deliver (as in 0024) and govmail_copy (as in 0001) fill it.
+-- copy cannot go stale. govmail_deliver (as in 0017) and govmail_copy (as in 0001) fill it.
+-- govmail_deliver also finds its target mailboxes by index now (see the comment there): the OR
+-- join condition before made the generic plan scan every mailbox of every account for each
+-- delivery (600 rows in bench/imap, tens of thousands in a province). This was migration 0024
+-- for a few hours of one development session (a database at version 24 has only that part).
 ALTER TABLE mailbox_entries ADD COLUMN received_at timestamptz;
 UPDATE mailbox_entries e SET received_at = m.internal_date FROM messages m
 WHERE m.id = e.message_id;
