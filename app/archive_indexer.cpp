@@ -8,6 +8,7 @@
 #include "admin/archive.hpp"
 #include "core/asio.hpp"
 #include "core/spawn.hpp"
+#include "core/wait_while.hpp"
 #include "core/worker_pool.hpp"
 #include "search/archive_index.hpp"
 #include "store/archive.hpp"
@@ -27,6 +28,7 @@ struct ArchiveIndexer::Impl {
   std::shared_ptr<store::Database> db;
   asio::steady_timer timer;
   std::atomic<bool> stopped{false};
+  std::atomic<bool> running{false};  // the loop has not ended yet (stop() waits for it)
   std::unique_ptr<search::ArchiveIndexWriter> writer;
   core::WorkerPool thread{1, 4};  // one writer: one thread; the round awaits each job
 
@@ -67,6 +69,7 @@ struct ArchiveIndexer::Impl {
     }
     std::function<void()> close = [&] { self->writer.reset(); };
     co_await self->thread.run(std::move(close));
+    self->running = false;
   }
 };
 
@@ -79,13 +82,15 @@ ArchiveIndexer::~ArchiveIndexer() {
 }
 
 void ArchiveIndexer::start() {
+  impl_->running = true;
   asio::co_spawn(impl_->timer.get_executor(), Impl::loop(impl_),
                  core::LogExit("archive: text indexer"));
 }
 
-void ArchiveIndexer::stop() {
-  if (impl_->stopped.exchange(true)) return;
+awaitable<void> ArchiveIndexer::stop() {
+  if (impl_->stopped.exchange(true)) co_return;
   asio::post(impl_->timer.get_executor(), [impl = impl_] { impl->timer.cancel(); });
+  co_await core::wait_while(impl_->running, std::chrono::seconds(10));  // a round in flight ends
 }
 
 }  // namespace govmail::app

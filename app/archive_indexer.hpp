@@ -16,7 +16,8 @@ class ArchiveIndexer {
   ArchiveIndexer(Executor ex, const core::Config& cfg, std::shared_ptr<store::Database> db);
   ~ArchiveIndexer();
   void start();
-  void stop();  // the writer closes (and its lock goes) when the loop ends
+  // The writer closes (and its lock goes) when the loop ends, which this waits for (at most 10 s).
+  awaitable<void> stop();
 
   struct Impl;
 

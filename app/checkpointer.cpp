@@ -8,6 +8,7 @@
 #include "core/asio.hpp"
 #include "core/lease_holder.hpp"
 #include "core/spawn.hpp"
+#include "core/wait_while.hpp"
 #include "store/archive.hpp"
 
 namespace govmail::app {
@@ -19,6 +20,7 @@ struct Checkpointer::Impl {
   std::shared_ptr<store::Database> db;
   asio::steady_timer timer;
   std::atomic<bool> stopped{false};
+  std::atomic<bool> running{false};  // the loop has not ended yet (stop() waits for it)
   std::string holder = core::lease_holder_name();
   std::atomic<bool> leader{false};
 
@@ -58,6 +60,7 @@ struct Checkpointer::Impl {
       boost::system::error_code ec;
       co_await self->timer.async_wait(asio::redirect_error(use_awaitable, ec));
     }
+    self->running = false;
   }
 };
 
@@ -70,6 +73,7 @@ Checkpointer::~Checkpointer() {
 }
 
 void Checkpointer::start() {
+  impl_->running = true;
   asio::co_spawn(impl_->timer.get_executor(), Impl::loop(impl_),
                  core::LogExit("archive: checkpointer"));
 }
@@ -81,6 +85,7 @@ awaitable<void> Checkpointer::stop() {
     auto store = store::archive_of(*impl_->db);
     co_await store->drop_checkpoint_lease(impl_->holder);
   }
+  co_await core::wait_while(impl_->running, std::chrono::seconds(10));  // a round in flight ends
 }
 
 }  // namespace govmail::app

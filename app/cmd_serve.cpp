@@ -193,7 +193,7 @@ awaitable<void> stop(Running& run) {
   if (run.resolver) run.resolver->stop();
   if (run.search) co_await run.search->stop();
   if (run.checkpointer) co_await run.checkpointer->stop();
-  if (run.archive_indexer) run.archive_indexer->stop();
+  if (run.archive_indexer) co_await run.archive_indexer->stop();
   run.account_changes.reset();
   if (!run.db) co_return;
   // The logins of the last flush interval: a clean stop loses none. Named, not co_await in a

@@ -19,6 +19,7 @@
 #include "core/asio.hpp"
 #include "core/lease_holder.hpp"
 #include "core/spawn.hpp"
+#include "core/wait_while.hpp"
 #include "core/worker_pool.hpp"
 #include "query.hpp"
 #include "store/database.hpp"
@@ -428,12 +429,7 @@ void Index::start_indexer() {
 awaitable<void> Index::stop() {
   impl_->stopped = true;
   asio::post(impl_->timer.get_executor(), [i = impl_] { i->timer.cancel(); });
-  asio::steady_timer wait(impl_->ex);
-  for (int i = 0; i < 1000 && impl_->running; ++i) {  // at most 10 s: a batch in flight ends
-    wait.expires_after(std::chrono::milliseconds(10));
-    boost::system::error_code ec;
-    co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
-  }
+  co_await core::wait_while(impl_->running, std::chrono::seconds(10));  // a batch in flight ends
 }
 
 awaitable<SearchResult<std::optional<std::vector<MessageId>>>> Index::substring_candidates(
