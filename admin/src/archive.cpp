@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "core/asio.hpp"
+#include "store/journal.hpp"
 
 namespace govmail::admin::archive {
 namespace {
@@ -70,7 +71,29 @@ std::optional<std::string> from_hex(std::string_view hex) {
   return out;
 }
 
+std::string journal_content_hash(const store::JournalEntry& e) {
+  const store::JournalContent content{.direction = e.direction,
+                                      .envelope_from = e.envelope_from,
+                                      .recipients = &e.recipients,
+                                      .auth_user = e.auth_user,
+                                      .client_ip = e.client_ip,
+                                      .blob_sha256 = e.blob_sha256,
+                                      .size = e.size,
+                                      .subject = e.subject,
+                                      .from_address = e.from_address,
+                                      .message_id_hdr = e.message_id_hdr};
+  return sha256(store::journal_content_canon(content));
+}
+
 std::string journal_hash(const store::JournalEntry& e) {
+  if (!e.content_hash.empty()) {
+    // "GMJ2" (migration 0027): the link covers the content's hash, recomputed here from the row.
+    std::string link = "GMJ2";
+    lp(link, e.chain);
+    lp(link, std::to_string(e.at_us));
+    link += journal_content_hash(e);
+    return chained(e.prev_hash, link);
+  }
   std::string c = "GMJ1";
   c.reserve(256 + e.subject.size());
   lp(c, e.chain);
@@ -257,7 +280,8 @@ struct ChainCheck {
       if (!*ok)
         problem(seq_name(e.chain, e.seq) + " (id " + std::to_string(e.id) +
                 ") altered: marked purged without an archive.purge audit entry");
-    } else if (journal_hash(e) != e.hash) {
+    } else if (journal_hash(e) != e.hash ||
+               (!e.content_hash.empty() && journal_content_hash(e) != e.content_hash)) {
       problem(seq_name(e.chain, e.seq) + " (id " + std::to_string(e.id) +
               ") altered: its content does not match its hash");
     }

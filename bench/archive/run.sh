@@ -6,11 +6,12 @@
 #     bench/smtp's bench_smtp_load; every acknowledged message is checked in the store, and with
 #     the journal on, in the journal.
 #  2. `govmail archive verify` over 1,000,000 journal entries made in SQL (the chain computed by
-#     a recursive query with the same canonical form as the insert trigger), chain only
+#     a recursive query with the same content form and link as the insert trigger, "GMJ2"), chain only
 #     (--no-blobs) and with the blob check.
 #   bench/archive/run.sh [BUILD_DIR]   (Release; needs targets govmail and bench_smtp_load)
 # ROUNDS (default 3 per mode), SCENARIO clients:size:messages:rcpts:users (default
-# 20:5120:2000:1:200), ENTRIES (default 1000000). PROFILE=1: pg_stat_statements (nested statements
+# 20:5120:2000:1:200), ENTRIES (default 1000000), WARMUP (messages sent before each round's
+# measured load, default 1000). PROFILE=1: pg_stat_statements (nested statements
 # too) over the journal-on rounds, the statements that took the most time printed at the end.
 # BENCH_PG_PORT, BENCH_SMTP_PORT, BENCH_HTTP_PORT: fixed ports instead of free ones.
 set -euo pipefail
@@ -23,6 +24,7 @@ PGPORT=${BENCH_PG_PORT:-26610}
 ROUNDS=${ROUNDS:-3}
 SCENARIO=${SCENARIO:-20:5120:2000:1:200}
 ENTRIES=${ENTRIES:-1000000}
+WARMUP=${WARMUP:-1000}
 source "$ROOT/scripts/lib/pg.sh"
 
 cleanup() {
@@ -90,7 +92,11 @@ field() { sed -n "s/.* $2=\\([0-9.]*\\).*/\\1/p" <<<"$1"; }
 IFS=: read -r clients size messages rcpts users <<<"$SCENARIO"
 echo "machine: $(nproc) cores, $(uname -r); PostgreSQL fsync=on synchronous_commit=on"
 echo "scenario: clients=$clients size=$size messages=$messages rcpts=$rcpts users=$users, $ROUNDS rounds per mode, alternating"
-declare -A RATES
+declare -A RATES CPUS
+# CPU seconds of govmail (all threads) and its PostgreSQL from /proc, read before and after each
+# load: CPU per message is steadier than msg/s on a shared machine, and says whether the cost is
+# work or waiting. Background work (indexers) counts while it runs during the load.
+cpu() { "$ROOT/bench/imap/cpu_seconds.py" govmail "$GPID" "$(head -1 "$W/pg/data/postmaster.pid")"; }
 if [ "$PROFILE" = 1 ]; then
   psql_q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
     CREATE TABLE bench_profile AS SELECT query, calls, total_exec_time FROM pg_stat_statements LIMIT 0"
@@ -100,9 +106,15 @@ for round in $(seq 1 "$ROUNDS"); do
     psql_q "ALTER DATABASE postgres SET govmail.journal = '$mode'"
     start_govmail
     [ "$PROFILE" = 1 ] && psql_q "SELECT pg_stat_statements_reset()" >/dev/null
+    # Warm-up, not counted: each round starts a new govmail, whose new pool connections compile
+    # the plpgsql functions and plans they use on first call (the journal's trigger functions in
+    # the journal-on rounds only); a server's connections live far longer than a round.
+    "$LOAD" 127.0.0.1 "$SMTP_PORT" "$clients" "$WARMUP" "$size" "$rcpts" 'user%d@bench.test' "$users" >/dev/null || true
     jb=$(psql_q "SELECT count(*) FROM archive_journal")
     eb=$(psql_q "SELECT count(*) FROM mailbox_entries")
+    c0=$(cpu)
     g=$("$LOAD" 127.0.0.1 "$SMTP_PORT" "$clients" "$messages" "$size" "$rcpts" 'user%d@bench.test' "$users") || true
+    c1=$(cpu)
     stop_govmail
     [ "$PROFILE" = 1 ] && [ "$mode" = on ] && psql_q "INSERT INTO bench_profile
       SELECT query, calls, total_exec_time FROM pg_stat_statements WHERE query NOT LIKE '%bench_profile%'
@@ -111,10 +123,12 @@ for round in $(seq 1 "$ROUNDS"); do
     journaled=$(( $(psql_q "SELECT count(*) FROM archive_journal") - jb ))
     durable=$(( $(psql_q "SELECT count(*) FROM mailbox_entries") - eb ))
     want=$([ "$mode" = on ] && echo "$ok" || echo 0)
-    echo "journal=$mode round=$round $g durable_entries=$durable journaled=$journaled"
+    cpu_ms=$(awk -v a="$c0" -v b="$c1" -v n="$ok" 'BEGIN{printf "%.3f", n ? (b-a)*1000/n : 0}')
+    echo "journal=$mode round=$round $g durable_entries=$durable journaled=$journaled cpu_ms_per_msg=$cpu_ms"
     [ "$durable" -eq $((ok * rcpts)) ] || echo "ERROR: acknowledged $((ok * rcpts)) deliveries, store has $durable"
     [ "$journaled" -eq "$want" ] || echo "ERROR: journal=$mode: $journaled entries for $ok messages"
     RATES[$mode]="${RATES[$mode]:-} $(field "$g" rate)"
+    CPUS[$mode]="${CPUS[$mode]:-} $cpu_ms"
   done
 done
 psql_q "ALTER DATABASE postgres RESET govmail.journal"
@@ -129,6 +143,8 @@ fi
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 on=$(median "${RATES[on]}"); off=$(median "${RATES[off]}")
 echo "SMTP_JOURNAL median_on=$on median_off=$off cost=$(awk -v a="$on" -v b="$off" 'BEGIN{printf "%.1f%%", (b-a)/b*100}') (target < 10%)"
+con=$(median "${CPUS[on]}"); coff=$(median "${CPUS[off]}")
+echo "CPU_JOURNAL ms_per_msg median_on=$con median_off=$coff cost=$(awk -v a="$con" -v b="$coff" 'BEGIN{printf "%.1f%%", (a-b)/b*100}')"
 
 # 2. verify over ENTRIES journal entries: one blob each of 64 distinct messages.
 t0=$(date +%s.%N)
@@ -139,29 +155,32 @@ SELECT sha256(convert_to('bench message ' || i, 'UTF8')), length('bench message 
 ON CONFLICT DO NOTHING;
 SET session_replication_role = replica;
 SET work_mem = '256MB';
+CREATE FUNCTION pg_temp.bench_row(s bigint, t timestamptz) RETURNS archive_journal
+LANGUAGE sql IMMUTABLE AS \$f\$
+  SELECT ROW(0, 'journal.0', s, t, 'in', 'sender@outside.test',
+      ARRAY['user' || (s % 200 + 1) || '@bench.test'], '', '127.0.0.1',
+      sha256(convert_to('bench message ' || (s % 64 + 1), 'UTF8')),
+      length('bench message ' || (s % 64 + 1)), 'Bench ' || s, 'sender@outside.test',
+      '<' || s || '@bench>', NULL, NULL, NULL, NULL, NULL)::archive_journal
+\$f\$;
+CREATE FUNCTION pg_temp.bench_link(prev bytea, j archive_journal) RETURNS bytea
+LANGUAGE sql IMMUTABLE AS \$f\$
+  SELECT sha256(prev || convert_to('GMJ2' || octet_length(j.chain) || ':' || j.chain
+    || length(((extract(epoch FROM j.at) * 1000000)::bigint)::text) || ':'
+    || ((extract(epoch FROM j.at) * 1000000)::bigint)::text, 'UTF8') || sha256(govmail_journal_content(j)))
+\$f\$;
 INSERT INTO archive_journal (chain, seq, at, direction, envelope_from, recipients, auth_user,
-  client_ip, blob_sha256, size, subject, from_address, message_id_hdr, prev_hash, hash)
+  client_ip, blob_sha256, size, subject, from_address, message_id_hdr, prev_hash, hash, content_hash)
 WITH RECURSIVE c (seq, at, prev, hash) AS (
-  SELECT s.seq, s.at, h.hash, sha256(h.hash || govmail_journal_canon(s.r))
-  FROM archive_chain_heads h, LATERAL (SELECT h.seq + 1 AS seq,
-    now() AS at, ROW(0, 'journal.0', h.seq + 1, now(), 'in', 'sender@outside.test',
-      ARRAY['user' || ((h.seq + 1) % 200 + 1) || '@bench.test'], '', '127.0.0.1',
-      sha256(convert_to('bench message ' || ((h.seq + 1) % 64 + 1), 'UTF8')),
-      length('bench message ' || ((h.seq + 1) % 64 + 1)), 'Bench ' || (h.seq + 1), 'sender@outside.test',
-      '<' || (h.seq + 1) || '@bench>', NULL, NULL, NULL, NULL)::archive_journal AS r) s
-  WHERE h.chain = 'journal.0'
+  SELECT h.seq + 1, now(), h.hash, pg_temp.bench_link(h.hash, pg_temp.bench_row(h.seq + 1, now()))
+  FROM archive_chain_heads h WHERE h.chain = 'journal.0'
   UNION ALL
-  SELECT c.seq + 1, c.at, c.hash, sha256(c.hash || govmail_journal_canon(ROW(0, 'journal.0', c.seq + 1, c.at, 'in',
-      'sender@outside.test', ARRAY['user' || ((c.seq + 1) % 200 + 1) || '@bench.test'], '', '127.0.0.1',
-      sha256(convert_to('bench message ' || ((c.seq + 1) % 64 + 1), 'UTF8')),
-      length('bench message ' || ((c.seq + 1) % 64 + 1)), 'Bench ' || (c.seq + 1), 'sender@outside.test',
-      '<' || (c.seq + 1) || '@bench>', NULL, NULL, NULL, NULL)::archive_journal))
+  SELECT c.seq + 1, c.at, c.hash, pg_temp.bench_link(c.hash, pg_temp.bench_row(c.seq + 1, c.at))
   FROM c WHERE c.seq < (SELECT seq FROM archive_chain_heads WHERE chain = 'journal.0') + $ENTRIES)
-SELECT 'journal.0', c.seq, c.at, 'in', 'sender@outside.test',
-  ARRAY['user' || (c.seq % 200 + 1) || '@bench.test'], '', '127.0.0.1',
-  sha256(convert_to('bench message ' || (c.seq % 64 + 1), 'UTF8')),
-  length('bench message ' || (c.seq % 64 + 1)), 'Bench ' || c.seq, 'sender@outside.test',
-  '<' || c.seq || '@bench>', c.prev, c.hash FROM c;
+SELECT 'journal.0', c.seq, c.at, (j).direction, (j).envelope_from, (j).recipients, (j).auth_user,
+  (j).client_ip, (j).blob_sha256, (j).size, (j).subject, (j).from_address, (j).message_id_hdr,
+  c.prev, c.hash, sha256(govmail_journal_content(j))
+FROM c, LATERAL (SELECT pg_temp.bench_row(c.seq, c.at) AS j) x;
 UPDATE archive_chain_heads SET (seq, hash) = (SELECT seq, hash FROM archive_journal
   WHERE chain = 'journal.0' ORDER BY seq DESC LIMIT 1) WHERE chain = 'journal.0';
 ANALYZE archive_journal;" >/dev/null

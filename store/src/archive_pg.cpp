@@ -37,6 +37,7 @@ JournalEntry parse_journal(const pg::Rows& r, int i) {
   e.message_id_hdr = std::string(r.get(i, 15));
   e.prev_hash = r.get_bytea(i, 16);
   e.hash = r.get_bytea(i, 17);
+  e.content_hash = r.get_bytea(i, 18);
   return e;
 }
 

@@ -307,21 +307,28 @@ void deliver_params(Params& params, const Delivery& d, const Ingested& in, std::
     notify.push_back(r.dsn_notify);
     orcpt.push_back(r.dsn_orcpt);
   }
+  // Each also goes into the journal entry's content hash.
+  const std::string envelope_from = core::sanitize_utf8(d.envelope_from),
+                    auth_user = core::sanitize_utf8(j.auth_user),
+                    client_ip = core::sanitize_utf8(j.client_ip),
+                    subject = core::sanitize_utf8(p.subject),
+                    from_address = core::sanitize_utf8(p.from_address),
+                    message_id = core::sanitize_utf8(p.message_id);
   params.bytes(in.sha)
       .bytes(*d.raw)
       .num(internal_date.value_or(now_unix()))
       .text(jsonb_safe(p.envelope_json))
       .text(jsonb_safe(p.bodystructure_json))
-      .text(core::sanitize_utf8(p.subject))
-      .text(core::sanitize_utf8(p.from_address))
-      .text(core::sanitize_utf8(p.message_id))
+      .text(subject)
+      .text(from_address)
+      .text(message_id)
       .text_array(refs)
       .num_array(accounts)
       .opt_num_array(mailboxes)
       .num(flags)
       .text_array(keywords)
       .text(core::sanitize_utf8(p.search_text))
-      .text(core::sanitize_utf8(d.envelope_from))
+      .text(envelope_from)
       .text_array(remote)
       .text_array(notify)
       .text_array(orcpt)
@@ -329,9 +336,27 @@ void deliver_params(Params& params, const Delivery& d, const Ingested& in, std::
       .text(core::sanitize_utf8(d.dsn_ret))
       .boolean(journal != nullptr)
       .text(j.direction)
-      .text(core::sanitize_utf8(j.auth_user))
-      .text(core::sanitize_utf8(j.client_ip))
-      .text_array(sanitized(j.recipients));
+      .text(auth_user)
+      .text(client_ip);
+  std::vector<std::string> rcpts = sanitized(j.recipients);
+  params.text_array(rcpts);
+  // The entry's content hash, when its recipients are these; otherwise (none given: SQL lists
+  // the accounts' addresses) the journal trigger computes it.
+  if (journal && !rcpts.empty()) {
+    const JournalContent content{.direction = j.direction,
+                                 .envelope_from = envelope_from,
+                                 .recipients = &rcpts,
+                                 .auth_user = auth_user,
+                                 .client_ip = client_ip,
+                                 .blob_sha256 = in.sha,
+                                 .size = static_cast<std::int64_t>(d.raw->size()),
+                                 .subject = subject,
+                                 .from_address = from_address,
+                                 .message_id_hdr = message_id};
+    params.owned_bytes(sha256(journal_content_canon(content)));
+  } else {
+    params.null();
+  }
 }
 
 // A message for nobody would be stored and never referenced.

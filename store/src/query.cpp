@@ -28,6 +28,11 @@ Params& Params::bytes(std::string_view v) {
   params_.push_back(pg::Param::bytes(v));
   return *this;
 }
+Params& Params::owned_bytes(std::string v) {
+  owned_.push_back(std::move(v));
+  params_.push_back(pg::Param::bytes(owned_.back()));
+  return *this;
+}
 Params& Params::null() {
   params_.push_back(pg::Param::null());
   return *this;

@@ -22,8 +22,9 @@ class Params {
   Params& num(std::int64_t v);
   Params& boolean(bool v);
   Params& text(std::string v);
-  Params& view(std::string_view v);   // the caller keeps v alive until the query is done
-  Params& bytes(std::string_view v);  // binary bytea; the caller keeps v alive
+  Params& view(std::string_view v);    // the caller keeps v alive until the query is done
+  Params& bytes(std::string_view v);   // binary bytea; the caller keeps v alive
+  Params& owned_bytes(std::string v);  // binary bytea, kept here
   Params& null();
   Params& opt_num(std::optional<std::int64_t> v);
   Params& num_array(const std::vector<std::int64_t>& v);

@@ -58,6 +58,45 @@ TEST(ArchiveHash, EveryFieldCounts) {
   EXPECT_FALSE(changed([](auto& e) { e.seq = 7; }));  // order is carried by the links
 }
 
+// The same INSERT after migration 0027 ("GMJ2": the trigger computed the content hash with
+// govmail_journal_content, as it does for any insert that brings none) gave journal.29, seq 1,
+// these times and hashes. A delivery computes the content hash in C++
+// (store::journal_content_canon); verify recomputes it from the row.
+govmail::store::JournalEntry sql_row_v2() {
+  auto e = sql_row();
+  e.chain = "journal.29";
+  e.at_us = 1796433509127630;
+  e.content_hash = hex("47d48fa259de8a2b1692971fcdcb6b991f40cd8417dfc398b59623f83bd1a215");
+  return e;
+}
+
+TEST(ArchiveHash, ContentHashMatchesPostgres) {
+  const auto e = sql_row_v2();
+  EXPECT_EQ(ar::journal_content_hash(e), e.content_hash);
+  EXPECT_EQ(ar::to_hex(ar::journal_hash(e)),
+            "691398ab37a121ed15dfef5484c66c8bcb9e77d0fc77f5609d0ea6b1bd394734");
+}
+
+TEST(ArchiveHash, EveryFieldCountsInTheContentHash) {
+  const std::string base = ar::journal_hash(sql_row_v2());
+  auto changed = [&](auto edit) {
+    auto e = sql_row_v2();
+    edit(e);
+    return ar::journal_hash(e) != base;
+  };
+  EXPECT_TRUE(changed([](auto& e) { e.recipients.pop_back(); }));
+  EXPECT_TRUE(changed([](auto& e) { e.recipients = {"c@dé@x"}; }));
+  EXPECT_TRUE(changed([](auto& e) { e.chain = "journal.3"; }));
+  EXPECT_TRUE(changed([](auto& e) { e.at_us += 1; }));
+  EXPECT_TRUE(changed([](auto& e) { e.subject = "Cong van"; }));
+  EXPECT_TRUE(changed([](auto& e) { e.size = 2; }));
+  EXPECT_TRUE(changed([](auto& e) { e.prev_hash[31] = 1; }));
+  // The link uses the content hash recomputed from the row (verify also compares the stored one).
+  EXPECT_FALSE(changed([](auto& e) { e.content_hash[0] ^= 1; }));
+  EXPECT_TRUE(changed([](auto& e) { e.content_hash.clear(); }));  // read as GMJ1: no match
+  EXPECT_FALSE(changed([](auto& e) { e.seq = 7; }));
+}
+
 TEST(ArchiveHash, AuditMatchesPostgres) {
   govmail::store::AuditRecord a;
   a.at_us = 1796385117018075;

@@ -64,6 +64,11 @@ with FreshDatabase() as db:
                 "the journal's hash is the stored message's SHA-256")
         c.check(psql(db.url, "SELECT count(*) FROM outbound_recipients") == "2",
                 "the 2 remote recipients queued in the same delivery")
+        # The delivery computed the entry's content hash in C++ (migration 0027); SQL's form of
+        # the same content must give the same hash, or verify and psql inserts would disagree.
+        c.check(psql(db.url, "SELECT count(*) FROM archive_journal j WHERE content_hash = "
+                             "sha256(govmail_journal_content(j))") == "1",
+                "the content hash SMTP submission computed equals SQL's (Vietnamese subject)")
 
         # MX: inbound, no authenticated user.
         with smtplib.SMTP("127.0.0.1", srv.smtp, timeout=30) as s:
@@ -141,6 +146,8 @@ with FreshDatabase() as db:
              f"TAMPERED: {name}2 (id", "UPDATE of a row")
     tampered(f"UPDATE archive_journal SET recipients = array['x@y'] WHERE chain = '{chain}' AND seq = 2",
              "altered", "UPDATE named as alteration")
+    tampered(f"UPDATE archive_journal SET content_hash = sha256('x') WHERE chain = '{chain}' AND seq = 2",
+             f"TAMPERED: {name}2 (id", "UPDATE of a content hash")
     tampered(f"DELETE FROM archive_journal WHERE chain = '{chain}' AND seq = 3",
              f"TAMPERED: {name}3 removed", "DELETE of a row")
     tampered(f"DELETE FROM archive_journal WHERE chain = '{chain}' AND seq = 3; "

@@ -32,6 +32,9 @@ std::optional<std::string> from_hex(std::string_view hex);
 
 // sha256(prev_hash || canonical form): what the database stored as `hash`, when nothing changed.
 std::string journal_hash(const store::JournalEntry& e);
+// SHA-256 of the entry's content form (store::journal_content_canon), for "GMJ2" entries: what
+// content_hash holds when nothing changed.
+std::string journal_content_hash(const store::JournalEntry& e);
 std::string audit_hash(const store::AuditRecord& a);
 
 // Ed25519 key pair; the secret key (64 bytes, libsodium layout) never leaves this machine.

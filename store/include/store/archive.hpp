@@ -27,6 +27,9 @@ struct JournalEntry {
   std::int64_t size = 0;
   std::string subject, from_address, message_id_hdr;
   std::string prev_hash, hash;
+  // Empty for entries written before migration 0027, whose hash covers their canonical form
+  // itself ("GMJ1"); else what the "GMJ2" link covers (store::journal_content_canon).
+  std::string content_hash;
 };
 
 struct AuditRecord {

@@ -9,7 +9,8 @@ namespace govmail::store::sql {
   "coalesce(j.purge_audit_id, 0), coalesce(j.direction, ''), coalesce(j.envelope_from, ''), " \
   "coalesce(j.recipients, '{}'), coalesce(j.auth_user, ''), coalesce(j.client_ip, ''), "      \
   "coalesce(j.blob_sha256, ''), coalesce(j.size, 0), coalesce(j.subject, ''), "               \
-  "coalesce(j.from_address, ''), coalesce(j.message_id_hdr, ''), j.prev_hash, j.hash"
+  "coalesce(j.from_address, ''), coalesce(j.message_id_hdr, ''), j.prev_hash, j.hash, "      \
+  "coalesce(j.content_hash, '')"
 
 #define GM_AT(p) "('epoch'::timestamptz + " p " * interval '1 microsecond')"
 

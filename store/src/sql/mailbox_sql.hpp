@@ -81,7 +81,7 @@ inline constexpr pg::Statement kUnsubscribe{
 #define GOVMAIL_DELIVER_CALL                                                                     \
   "SELECT ord, mailbox_id, uidvalidity, uid, modseq, message_id, outbound_id FROM "              \
   "govmail_deliver($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, " \
-  "$18, $19, $20, $21, $22, $23, $24, $25)"
+  "$18, $19, $20, $21, $22, $23, $24, $25, $26)"
 inline constexpr pg::Statement kDeliver{"gm_deliver", GOVMAIL_DELIVER_CALL};
 // An APPEND by an IMAP4rev1 session that has the mailbox selected: the delivery, then the claim
 // of \Recent up to the new message (as kClaimRecent, from the UID the delivery gave), in the
