@@ -8,18 +8,13 @@
 #include "admin/archive.hpp"
 #include "core/asio.hpp"
 #include "core/spawn.hpp"
+#include "core/thread_priority.hpp"
 #include "core/wait_while.hpp"
 #include "core/worker_pool.hpp"
 #include "search/archive_index.hpp"
 #include "store/archive.hpp"
 
 namespace govmail::app {
-namespace {
-// A round adds at most this many entries (a full round is followed by another at once); the MIME
-// parsing and the Xapian writes run on the indexer's own thread, never on an io thread.
-constexpr std::size_t kRoundMax = 200;
-constexpr std::chrono::seconds kIdle{2};  // between rounds that found nothing more to do
-}  // namespace
 
 struct ArchiveIndexer::Impl {
   Impl(Executor e, const core::Config& c, std::shared_ptr<store::Database> d)
@@ -30,14 +25,18 @@ struct ArchiveIndexer::Impl {
   std::atomic<bool> stopped{false};
   std::atomic<bool> running{false};  // the loop has not ended yet (stop() waits for it)
   std::unique_ptr<search::ArchiveIndexWriter> writer;
-  core::WorkerPool thread{1, 4};  // one writer: one thread; the round awaits each job
+  // One writer: one thread, at a lower CPU priority (deliveries first; the journal is the queue,
+  // so a busy hour only delays the index). The MIME parsing and the Xapian writes run there,
+  // never on an io thread; the round awaits each job.
+  core::WorkerPool thread{1, 4};
 
   // True when there is more to do at once.
   awaitable<bool> round() {
     if (!writer) writer = search::ArchiveIndexWriter::open(admin::archive::index_path(cfg));
     if (!writer) co_return false;  // another govmail holds the index
     auto store = store::archive_of(*db);
-    auto n = co_await admin::archive::index_round(*store, *writer, kRoundMax, &thread);
+    const std::size_t batch = cfg.archive.index_batch;
+    auto n = co_await admin::archive::index_round(*store, *writer, batch, &thread);
     if (!n && n.error() == store::StoreError::conflict) {
       // Left beside another database (replaced under this var_dir): made again from the journal.
       spdlog::warn("archive: the text index in {} is not of this database's journal: rebuilding",
@@ -55,15 +54,17 @@ struct ArchiveIndexer::Impl {
       co_return false;
     }
     if (*n > 0) spdlog::debug("archive: {} journal entries indexed", *n);
-    co_return *n >= kRoundMax;
+    co_return *n >= batch;
   }
 
   static awaitable<void> loop(std::shared_ptr<Impl> self) {
+    std::function<void()> lower = [] { core::lower_this_thread_priority(); };
+    co_await self->thread.run(std::move(lower));
     while (!self->stopped) {
       const bool more = co_await self->round();
       if (self->stopped) break;
       if (more) continue;
-      self->timer.expires_after(kIdle);
+      self->timer.expires_after(self->cfg.archive.index_interval);
       boost::system::error_code ec;
       co_await self->timer.async_wait(asio::redirect_error(use_awaitable, ec));
     }

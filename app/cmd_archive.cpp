@@ -3,6 +3,8 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -13,6 +15,7 @@
 #include "core/log.hpp"
 #include "core/text.hpp"
 #include "runtime.hpp"
+#include "search/archive_index.hpp"
 #include "store/admin_store.hpp"
 #include "store/archive.hpp"
 #include "store/database.hpp"
@@ -27,6 +30,7 @@ constexpr const char* kArchiveUsage =
     "  verify [--from DATE] [--to DATE] [--no-blobs] [--public-key HEX|FILE] [--progress]\n"
     "  checkpoint                      sign the head of every chain that moved\n"
     "  public-key                      print the checkpoint key's public half (hex)\n"
+    "  stats                           journal entries, and how many the text index lacks\n"
     "  search [--participant ADDR] [--from DATE] [--to DATE] [--text WORDS]\n"
     "  show ID                         a journaled message, raw\n"
     "  export --out DIR [--format eml|mbox] [search options] [--progress]\n"
@@ -34,6 +38,7 @@ constexpr const char* kArchiveUsage =
     "  purge [--dry-run]               what every retention policy and legal hold allows\n"
     "  policy list | policy set default|domain|unit|group VALUE YEARS | policy remove SCOPE VALUE\n"
     "  hold list | hold add NAME [--account A] [--unit U] [--from DATE] [--to DATE]\n"
+    "                [--query WORDS]   every word in the entry's text (folded)\n"
     "  hold release ID\n"
     "  audit [--from DATE] [--to DATE] [--actor A] [--target T] [--action PREFIX] [--limit N]\n"
     "        [--json]                  query or export the audit log\n"
@@ -189,6 +194,28 @@ awaitable<int> do_public_key(Ctx& c) {
   co_return 0;
 }
 
+// How far the journal goes and how far the auditors' text index has followed it, chain by
+// chain (the index is kept by `govmail serve`; it lags under load by design).
+awaitable<int> do_stats(Ctx& c) {
+  if (!c.args.empty()) co_return usage("stats takes no arguments");
+  auto heads = co_await c.archive().heads();
+  if (!heads) co_return fail("stats: " + std::string(store::to_string(heads.error())));
+  const auto cursor = search::archive_cursor(ar::index_path(c.cfg));
+  std::int64_t entries = 0, behind = 0;
+  for (const auto& h : *heads) {
+    if (!h.chain.starts_with("journal.")) continue;
+    entries += h.seq;
+    std::int64_t indexed = 0;
+    if (cursor)
+      if (auto it = cursor->find(h.chain); it != cursor->end()) indexed = it->second.seq;
+    behind += std::max<std::int64_t>(0, h.seq - indexed);
+  }
+  std::printf("journal entries: %lld\n", static_cast<long long>(entries));
+  std::printf("text index: %s\n", cursor ? ar::index_path(c.cfg).c_str() : "none yet");
+  std::printf("entries not indexed yet: %lld\n", static_cast<long long>(behind));
+  co_return 0;
+}
+
 // Search options shared by search and export; nullopt after a usage error.
 // `results_max`: archive.search_results_max or archive.export_max.
 std::optional<ar::SearchOptions> search_options(Ctx& c, std::string& described,
@@ -286,7 +313,7 @@ awaitable<int> do_export(Ctx& c) {
 awaitable<int> do_purge(Ctx& c) {
   const bool dry = take_flag(c.args, "--dry-run");
   if (!c.args.empty()) co_return usage("purge takes [--dry-run]");
-  auto n = co_await c.archive().purge(c.who(), dry);
+  auto n = co_await ar::purge(c.archive(), ar::index_path(c.cfg), c.who(), dry);
   if (!n) co_return fail("purge: " + std::string(store::to_string(n.error())));
   std::printf(dry ? "%lld journal entries may be purged\n" : "%lld journal entries purged\n",
               static_cast<long long>(*n));
@@ -337,10 +364,10 @@ awaitable<int> do_hold(Ctx& c) {
     auto hs = co_await c.archive().holds();
     if (!hs) co_return fail("hold: " + std::string(store::to_string(hs.error())));
     for (const auto& h : *hs)
-      std::printf("%lld\t%s\t%s\taccount=%s\tunit=%s\tfrom=%s\tto=%s\tby %s\n",
+      std::printf("%lld\t%s\t%s\taccount=%s\tunit=%s\tfrom=%s\tto=%s\tquery=%s\tby %s\n",
                   static_cast<long long>(h.id), h.released ? "released" : "active", h.name.c_str(),
                   h.account.c_str(), h.unit.c_str(), h.from_us ? when(*h.from_us).c_str() : "-",
-                  h.to_us ? when(*h.to_us).c_str() : "-", h.created_by.c_str());
+                  h.to_us ? when(*h.to_us).c_str() : "-", h.query.c_str(), h.created_by.c_str());
     co_return 0;
   }
   if (verb == "release" && c.args.size() == 1) {
@@ -355,8 +382,17 @@ awaitable<int> do_hold(Ctx& c) {
   auto unit = take_option(c.args, "--unit");
   auto from = take_option(c.args, "--from");
   auto to = take_option(c.args, "--to");
+  auto query = take_option(c.args, "--query");
   if (c.args.size() != 1) co_return usage("hold add takes one NAME");
   h.name = c.args[0];
+  if (query) {
+    // A word is what the text index keeps: letters and digits (any non-ASCII byte is a letter's).
+    const bool has_word = std::any_of(query->begin(), query->end(), [](unsigned char ch) {
+      return ch >= 0x80 || std::isalnum(ch);
+    });
+    if (!has_word) co_return usage("--query needs at least one word");
+    h.query = *query;
+  }
   if (account) h.account = core::fold_vietnamese(*account);
   if (unit) h.unit = *unit;
   if (from && !(h.from_us = parse_date(*from))) co_return usage("--from expects a date");
@@ -436,17 +472,10 @@ struct Verb {
   awaitable<int> (*run)(Ctx&);
 };
 constexpr Verb kVerbs[] = {
-    {"verify", do_verify},
-    {"checkpoint", do_checkpoint},
-    {"public-key", do_public_key},
-    {"search", do_search},
-    {"show", do_show},
-    {"export", do_export},
-    {"purge", do_purge},
-    {"policy", do_policy},
-    {"hold", do_hold},
-    {"audit", do_audit},
-    {"audit-prune", do_audit_prune},
+    {"verify", do_verify}, {"checkpoint", do_checkpoint}, {"public-key", do_public_key},
+    {"stats", do_stats},   {"search", do_search},         {"show", do_show},
+    {"export", do_export}, {"purge", do_purge},           {"policy", do_policy},
+    {"hold", do_hold},     {"audit", do_audit},           {"audit-prune", do_audit_prune},
 };
 
 }  // namespace

@@ -122,6 +122,14 @@ awaitable<store::Result<void>> indexed(store::ArchiveStore& store, const SearchO
                                        std::vector<std::int64_t> ids,
                                        std::vector<store::JournalEntry>& out) {
   store::JournalQuery q = opt.query;
+  if (q.ids) {  // only some entries asked for (a purge's candidates): the index's among them
+    std::sort(ids.begin(), ids.end());
+    std::vector<std::int64_t> wanted = *q.ids, both;
+    std::sort(wanted.begin(), wanted.end());
+    std::set_intersection(ids.begin(), ids.end(), wanted.begin(), wanted.end(),
+                          std::back_inserter(both));
+    ids = std::move(both);
+  }
   q.ids = std::move(ids);
   while (out.size() < opt.results_max) {
     q.limit = 500;

@@ -489,6 +489,8 @@ const std::vector<Entry>& schema() {
       integer<&C::archive, &ArchiveConfig::search_scan_max>("archive.search_scan_max", 100, 10'000'000, "journal entries one auditor search reads"),
       integer<&C::archive, &ArchiveConfig::search_results_max>("archive.search_results_max", 1, 1'000'000, "journal entries one auditor search returns"),
       integer<&C::archive, &ArchiveConfig::export_max>("archive.export_max", 1, 10'000'000, "messages one archive export writes"),
+      integer<&C::archive, &ArchiveConfig::index_batch>("archive.index_batch", 1, 100'000, "journal entries the auditors' text index takes in one round (one Xapian commit)"),
+      duration<&C::archive, &ArchiveConfig::index_interval>("archive.index_interval", 100ms, 1h, "pause of the auditors' text indexer after a round that found less than a full batch"),
   };
   // clang-format on
   return entries;

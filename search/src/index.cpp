@@ -3,14 +3,10 @@
 #include "search/index.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <xapian.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <set>
 
@@ -19,6 +15,7 @@
 #include "core/asio.hpp"
 #include "core/lease_holder.hpp"
 #include "core/spawn.hpp"
+#include "core/thread_priority.hpp"
 #include "core/wait_while.hpp"
 #include "core/worker_pool.hpp"
 #include "query.hpp"
@@ -161,16 +158,6 @@ std::string read_index_id(const fs::path& dir) {
   return id;
 }
 
-// nice 10 for the calling thread only (Linux schedules threads, so the rest of the process keeps
-// its priority); once per thread.
-void lower_this_thread_priority() {
-  thread_local bool lowered = false;
-  if (lowered) return;
-  lowered = true;
-  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10) != 0)
-    spdlog::debug("search: cannot lower the indexer thread's priority: {}", std::strerror(errno));
-}
-
 }  // namespace
 
 struct Index::Impl {
@@ -230,7 +217,7 @@ struct Index::Impl {
   // One batch into Xapian, committed shard by shard. false: nothing may be marked done.
   bool write(const std::vector<store::IndexJob>& jobs,
              const std::vector<store::IndexRemoval>& removals) {
-    lower_this_thread_priority();
+    core::lower_this_thread_priority();
     std::set<unsigned> touched;
     unsigned shard = 0;
     try {

@@ -217,10 +217,24 @@ class PgArchiveStore final : public ArchiveStore {
     co_return parse_journal(*rows, 0);
   }
 
-  awaitable<Result<std::int64_t>> purge(ArchiveActor who, bool dry_run) override {
+  awaitable<Result<std::int64_t>> purge(ArchiveActor who, bool dry_run,
+                                        const QueryHoldMatches& m) override {
     Params p;
-    p.text(who.actor).text(who.source).boolean(dry_run);
+    p.text(who.actor)
+        .text(who.source)
+        .boolean(dry_run)
+        .num_array(m.evaluated)
+        .num_array(m.holds)
+        .num_array(m.match_hold)
+        .num_array(m.match_entry);
     co_return first_int(co_await run(*pool_, sql::kPurge, p, "archive purge"));
+  }
+
+  awaitable<Result<std::vector<std::int64_t>>> purge_candidates() override {
+    Params p;
+    co_return all_rows<std::int64_t>(
+        co_await run(*pool_, sql::kArchivePurgeCandidates, p, "purge candidates"),
+        [](const pg::Rows& r, int i) { return r.get_int(i, 0); });
   }
 
   awaitable<Result<std::int64_t>> audit_prune(ArchiveActor who, int keep_days) override {
@@ -259,6 +273,7 @@ class PgArchiveStore final : public ArchiveStore {
                                     if (!r.is_null(i, 5)) h.to_us = r.get_int(i, 5);
                                     h.created_by = std::string(r.get(i, 6));
                                     h.released = r.get_bool(i, 7);
+                                    h.query = std::string(r.get(i, 8));
                                     return h;
                                   });
   }
@@ -271,7 +286,8 @@ class PgArchiveStore final : public ArchiveStore {
         .text(h.account)
         .text(h.unit)
         .opt_num(h.from_us)
-        .opt_num(h.to_us);
+        .opt_num(h.to_us)
+        .text(h.query);
     co_return first_int(co_await run(*pool_, sql::kAddHold, p, "add hold"));
   }
 

@@ -102,9 +102,11 @@ TEST(Config, ArchiveSection) {
       "[archive]\nsigning_key_file = \"/k\"\naudit_retention_days = 365\n"
       "checkpoint_interval = \"15m\"\nlogin_audit_flush = \"200ms\"\n"
       "login_audit_queue_max = 500\nsearch_scan_max = 1000\nsearch_results_max = 50\n"
-      "export_max = 20\n",
+      "export_max = 20\nindex_batch = 50\nindex_interval = \"500ms\"\n",
       "a.toml");
   ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->archive.index_batch, 50u);
+  EXPECT_EQ(r->archive.index_interval, 500ms);
   EXPECT_EQ(r->archive.signing_key_file, "/k");
   EXPECT_EQ(r->archive.audit_retention_days, 365u);
   EXPECT_EQ(r->archive.checkpoint_interval, 900s);
@@ -117,6 +119,7 @@ TEST(Config, ArchiveSection) {
             std::string::npos);
   EXPECT_NE(error_of("[archive]\naudit_retention_days = 0\n").find("audit_retention_days"),
             std::string::npos);
+  EXPECT_NE(error_of("[archive]\nindex_batch = 0\n").find("index_batch"), std::string::npos);
 }
 
 TEST(Config, WrongTypeNamesFileLineKeyAndExpectation) {

@@ -64,6 +64,8 @@ with FreshDatabase() as db:
     codes = seed_admins(srv, {"kiemtra": ("auditor", ())})
     out, line = search(srv, "cong van")
     c.check("none yet" in line, f"before serve ran there is no index: {line}")
+    st = archive(srv, "stats").stdout
+    c.check("journal entries: 0" in st and "text index: none yet" in st, f"stats before: {st}")
     srv.start()
     try:
         send(srv, "vanthu@so.example", [AN], "Công văn khẩn về phòng chống bão",
@@ -74,6 +76,9 @@ with FreshDatabase() as db:
                 "used, 1 hit(s), 1 match(es) from it, 0 entries read" in line,
                 f"unaccented words found through the index alone: {line} {out} "
                 f"{[l for l in srv.log().splitlines() if 'archive' in l][-5:]}")
+        st = archive(srv, "stats").stdout
+        c.check("journal entries: 2\n" in st and "entries not indexed yet: 0" in st,
+                f"stats: both entries journaled and indexed: {st}")
         out, line = search(srv, "trien khai")
         c.check("1 message(s)" in out and "1 match(es) from it" in line, f"body words: {line}")
         out, line = search(srv, "moi hop")
@@ -116,6 +121,15 @@ with FreshDatabase() as db:
         c.check("1 message(s)" in out and "1 match(es) from it, 0 entries read" in line,
                 f"then indexed: {line}")
         archive(srv, "policy", "set", "default", "", "5")
+        # A legal hold by query, its words found through the index (the entry is indexed: the
+        # purge reads no entry one by one), keeps the 2010 entry; released, the entry goes.
+        r = archive(srv, "hold", "add", "ho-so", "--query", "to trinh nam 2010")
+        c.check(r.returncode == 0, f"query hold: {r.stderr}")
+        r = archive(srv, "purge", "--dry-run")
+        c.check("0 journal entries may be purged" in r.stdout,
+                f"the query hold keeps the indexed entry: {r.stdout}{r.stderr}")
+        r = archive(srv, "hold", "add", "other", "--query", "bao cao")
+        r = archive(srv, "hold", "release", "1")
         r = archive(srv, "purge")
         c.check(r.returncode == 0 and "1 journal entries purged" in r.stdout,
                 f"the 2010 entry purged: {r.stdout}{r.stderr}")

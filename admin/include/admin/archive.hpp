@@ -98,6 +98,13 @@ bool text_matches(std::string_view folded_haystack, std::string_view query);
 // What an entry's text is: subject, addresses, recipients and the message's decoded body.
 std::string entry_text(const store::JournalEntry& e, std::string_view body);
 
+// `govmail archive purge`: what every retention policy allows and no legal hold keeps. The words
+// of the holds by query are looked for (search above, every match) in each entry the policies
+// would purge; an entry not evaluated is kept by every query hold whose other criteria it meets.
+awaitable<store::Result<std::int64_t>> purge(store::ArchiveStore& store,
+                                             const std::filesystem::path& index_dir,
+                                             store::ArchiveActor who, bool dry_run);
+
 // Whether the index's cursors name entries of this journal (same chain, seq and hash): false for
 // an index left beside another database, which then must not be trusted.
 awaitable<store::Result<bool>> index_is_of(store::ArchiveStore& store,

@@ -281,6 +281,10 @@ struct ArchiveConfig {
   std::size_t search_scan_max = 20000;        // journal entries one auditor search reads
   std::size_t search_results_max = 1000;      // entries one search returns
   std::size_t export_max = 1000;              // messages one export writes
+  // The auditors' text index (`serve`): at most index_batch journal entries a round, a full round
+  // followed by the next at once, else the next after index_interval. Its thread runs at nice 10.
+  std::size_t index_batch = 200;
+  std::chrono::milliseconds index_interval{2000};
 };
 
 struct Config {

@@ -87,9 +87,18 @@ struct RetentionPolicy {
 struct LegalHold {
   std::int64_t id = 0;
   std::string name, account, unit;  // empty = any
+  std::string query;  // words that must all occur in the entry's text (folded); empty = any
   std::optional<std::int64_t> from_us, to_us;
   std::string created_by;
   bool released = false;
+};
+
+// What admin::archive::purge found for the holds by query (migration 0028): a query hold keeps
+// an entry unless the entry was evaluated for it and its words were not all there.
+struct QueryHoldMatches {
+  std::vector<std::int64_t> evaluated;                // the entries whose text was evaluated
+  std::vector<std::int64_t> holds;                    // the query holds they were evaluated for
+  std::vector<std::int64_t> match_hold, match_entry;  // pairs: the hold's words are in the entry
 };
 
 // Who does an archive action (written to the audit log in the same transaction).
@@ -135,7 +144,10 @@ class ArchiveStore {
   virtual awaitable<Result<JournalEntry>> entry(std::int64_t id) = 0;
 
   // Purges what every policy and hold allows (dry_run: counts only); logged in its transaction.
-  virtual awaitable<Result<std::int64_t>> purge(ArchiveActor who, bool dry_run) = 0;
+  virtual awaitable<Result<std::int64_t>> purge(ArchiveActor who, bool dry_run,
+                                                const QueryHoldMatches& matches) = 0;
+  // What the policies and the holds other than by query would purge now, in id order.
+  virtual awaitable<Result<std::vector<std::int64_t>>> purge_candidates() = 0;
   virtual awaitable<Result<std::int64_t>> audit_prune(ArchiveActor who, int keep_days) = 0;
   virtual awaitable<Result<std::vector<RetentionPolicy>>> policies() = 0;
   // years < 0 removes the policy. Logged in the same transaction.

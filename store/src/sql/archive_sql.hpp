@@ -9,7 +9,7 @@ namespace govmail::store::sql {
   "coalesce(j.purge_audit_id, 0), coalesce(j.direction, ''), coalesce(j.envelope_from, ''), " \
   "coalesce(j.recipients, '{}'), coalesce(j.auth_user, ''), coalesce(j.client_ip, ''), "      \
   "coalesce(j.blob_sha256, ''), coalesce(j.size, 0), coalesce(j.subject, ''), "               \
-  "coalesce(j.from_address, ''), coalesce(j.message_id_hdr, ''), j.prev_hash, j.hash, "      \
+  "coalesce(j.from_address, ''), coalesce(j.message_id_hdr, ''), j.prev_hash, j.hash, "       \
   "coalesce(j.content_hash, '')"
 
 #define GM_AT(p) "('epoch'::timestamptz + " p " * interval '1 microsecond')"
@@ -108,7 +108,10 @@ inline constexpr pg::Statement kIsPurgeAudit{"gm_ar_is_purge",
                                              "SELECT EXISTS (SELECT 1 FROM audit_log WHERE id = $1 "
                                              "AND action = 'archive.purge')"};
 
-inline constexpr pg::Statement kPurge{"gm_ar_purge", "SELECT govmail_archive_purge($1, $2, $3)"};
+inline constexpr pg::Statement kPurge{"gm_ar_purge",
+                                      "SELECT govmail_archive_purge($1, $2, $3, $4, $5, $6, $7)"};
+inline constexpr pg::Statement kArchivePurgeCandidates{
+    "gm_ar_purge_candidates", "SELECT id FROM govmail_archive_purge_candidates() ORDER BY id"};
 inline constexpr pg::Statement kAuditPrune{
     "gm_ar_audit_prune", "SELECT govmail_audit_prune(make_interval(days => $1), $2, $3)"};
 
@@ -129,14 +132,15 @@ inline constexpr pg::Statement kSetPolicy{
 inline constexpr pg::Statement kHolds{
     "gm_ar_holds",
     "SELECT id, name, coalesce(account, ''), coalesce(unit, ''), govmail_us(from_at)::bigint, "
-    "govmail_us(to_at)::bigint, created_by, released_at IS NOT NULL FROM archive_holds "
+    "govmail_us(to_at)::bigint, created_by, released_at IS NOT NULL, coalesce(query, '') "
+    "FROM archive_holds "
     "ORDER BY id"};
 
 inline constexpr pg::Statement kAddHold{
     "gm_ar_add_hold",
-    "WITH h AS (INSERT INTO archive_holds (name, account, unit, from_at, to_at, created_by) "
+    "WITH h AS (INSERT INTO archive_holds (name, account, unit, from_at, to_at, created_by, query) "
     "  VALUES ($3, nullif($4, ''), nullif($5, ''), " GM_AT("$6::bigint") ", " GM_AT("$7::bigint")
-    ", $1) RETURNING id), "
+    ", $1, nullif($8, '')) RETURNING id), "
     "a AS (INSERT INTO audit_log (actor, source, action, target, detail) "
     "  SELECT $1, $2, 'archive.hold.add', 'hold:' || h.id, $3 FROM h) SELECT id FROM h"};
 
