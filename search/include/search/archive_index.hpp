@@ -3,8 +3,8 @@
 // participants, subject and body folded as search/ folds (core::fold_vietnamese: "cong van"
 // finds "Công văn"). No Xapian type appears here.
 //
-// The journal is its own queue: within a chain, entries commit in seq order (the chain head stays
-// locked until COMMIT), so the last seq indexed of each chain, kept in the database's metadata
+// The journal is its own queue: within a chain, entries commit in seq order (a chain is held by
+// one transaction until its COMMIT), so the last seq indexed of each chain, kept in the database's metadata
 // and committed with the documents, is a cursor that skips nothing. Nothing is added to the
 // delivery transaction.
 #pragma once
