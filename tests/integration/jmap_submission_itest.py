@@ -72,6 +72,12 @@ with FreshDatabase() as db:
                 sent[0]["mailboxIds"] == {boxes["sent"]: True} and
                 "$draft" not in sent[0]["keywords"], f"in Sent only, without $draft: {sent}")
         c.check(hoa.subjects_in(boxes["drafts"]) == [], "no longer in Drafts")
+        # Journaled once as mail this account sent (docs/ARCHIVE.md), in the same transaction.
+        j = psql(db.url, "SELECT direction, auth_user, client_ip, array_to_string(recipients, ','), "
+                         "content_hash = sha256(govmail_journal_content(j)) FROM archive_journal j "
+                         f"WHERE subject = '{subject}'")
+        c.check(j == f"out|hoa@{DOMAIN}|127.0.0.1|minh@{DOMAIN}|t",
+                f"the submission's journal entry: direction, submitter, client IP, recipients: {j}")
         inbox = minh.roles()["inbox"]
         got = []
         deadline = time.time() + 20

@@ -50,6 +50,7 @@ struct RequestContext {
   store::AccountId account_id = 0;  // the authenticated account; the only accountId served
   std::string account_id_string;    // its JMAP id as sent in "accountId"
   std::string address;              // the account's address
+  std::string client_ip;            // the HTTP client's address (journaled with a submission)
   std::shared_ptr<store::Database> db;
   const core::Config* cfg = nullptr;
   search::Index* search = nullptr;  // the full-text index, when the process uses one

@@ -91,6 +91,7 @@ awaitable<HttpResponse> JmapService::api(const HttpRequest& request) {
   ctx.account_id = p.account_id;
   ctx.account_id_string = account_id_string(p.account_id);
   ctx.address = p.address;
+  ctx.client_ip = request.remote_address;
   ctx.db = db;
   ctx.cfg = &cfg;
   ctx.search = search.get();

@@ -16,6 +16,7 @@
 #include "store/admin_store.hpp"
 #include "store/database.hpp"
 #include "store/directory.hpp"
+#include "store/journal.hpp"
 #include "store/mail_store.hpp"
 #include "store/mailbox_store.hpp"
 
@@ -368,7 +369,15 @@ awaitable<Json> submission_set(const Json& args, RequestContext& ctx) {
       co_await check_sender(ctx, headers, env.mail_from);
       auto out = std::make_shared<const std::string>(without_bcc(raw));
       store::Delivery d = co_await route(ctx, env, out);
-      auto delivered = co_await ctx.db->mailboxes().deliver(std::move(d));
+      // Journaled as mail sent by this account (docs/ARCHIVE.md): every envelope recipient,
+      // bcc included, the authenticated account and the client's address.
+      store::JournalInfo journal;
+      journal.direction = "out";
+      journal.auth_user = ctx.address;
+      journal.client_ip = ctx.client_ip;
+      journal.recipients = env.rcpt_to;
+      auto delivered =
+          co_await store::deliver_journaled(ctx.db->mailboxes(), std::move(d), std::move(journal));
       if (!delivered) throw_store(delivered.error());
       Json envelope{{"mailFrom", {{"email", env.mail_from}, {"parameters", nullptr}}},
                     {"rcptTo", Json::array()}};
