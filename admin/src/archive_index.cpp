@@ -21,6 +21,47 @@ awaitable<bool> off_io(core::WorkerPool* pool, std::function<void()> job) {
   co_return co_await pool->run(std::move(job));
 }
 
+// The messages of a page's entries (not purged), fetched a few at a time: one statement per
+// group instead of one per message, a group at most kGroupBytes (a single larger message alone).
+constexpr std::int64_t kGroupBytes = 8 << 20;
+
+awaitable<store::Result<void>> index_page(store::ArchiveStore& store,
+                                          search::ArchiveIndexWriter& index,
+                                          const std::vector<store::JournalEntry>& page,
+                                          core::WorkerPool* pool) {
+  for (std::size_t first = 0; first < page.size();) {
+    std::size_t end = first;
+    std::int64_t bytes = 0;
+    std::vector<std::string> shas;
+    while (end < page.size() && (end == first || bytes + page[end].size <= kGroupBytes)) {
+      if (!page[end].purged) {
+        bytes += page[end].size;
+        shas.push_back(page[end].blob_sha256);
+      }
+      ++end;
+    }
+    auto raws = co_await store.blobs(std::move(shas));
+    if (!raws) co_return store::unexpected(raws.error());
+    std::function<void()> add = [&] {
+      for (std::size_t i = first; i < end; ++i) {
+        const auto& e = page[i];
+        if (e.purged) {
+          index.advance(e.chain, e.seq, e.hash);
+          continue;
+        }
+        auto raw = raws->find(e.blob_sha256);
+        const std::string body =
+            raw != raws->end() ? store::parse_message(raw->second).search_text : std::string();
+        index.add({e.id, e.chain, e.seq, e.hash, entry_text(e, body)});
+      }
+    };
+    if (!co_await off_io(pool, std::move(add)))
+      co_return store::unexpected(store::StoreError::temporary);
+    first = end;
+  }
+  co_return store::Result<void>{};
+}
+
 // Adds the chain's entries past `after`, at most `max`; returns how many were read.
 awaitable<store::Result<std::size_t>> index_chain(store::ArchiveStore& store,
                                                   search::ArchiveIndexWriter& index,
@@ -31,22 +72,11 @@ awaitable<store::Result<std::size_t>> index_chain(store::ArchiveStore& store,
     const int limit = static_cast<int>(std::min<std::size_t>(kPage, max - n));
     auto page = co_await store.journal_page(chain, after, limit);
     if (!page) co_return store::unexpected(page.error());
-    for (const auto& e : *page) {
-      after = e.seq;
-      ++n;
-      if (e.purged) {
-        index.advance(e.chain, e.seq, e.hash);
-        continue;
-      }
-      auto raw = co_await store.blob(e.blob_sha256);
-      if (!raw) co_return store::unexpected(raw.error());
-      std::function<void()> add = [&] {
-        const std::string body = *raw ? store::parse_message(**raw).search_text : std::string();
-        index.add({e.id, e.chain, e.seq, e.hash, entry_text(e, body)});
-      };
-      if (!co_await off_io(pool, std::move(add)))
-        co_return store::unexpected(store::StoreError::temporary);
-    }
+    if (page->empty()) break;
+    auto added = co_await index_page(store, index, *page, pool);
+    if (!added) co_return store::unexpected(added.error());
+    after = page->back().seq;
+    n += page->size();
     if (static_cast<int>(page->size()) < limit) break;
   }
   co_return n;

@@ -176,6 +176,20 @@ class PgArchiveStore final : public ArchiveStore {
     co_return std::optional<std::string>{rows->get_bytea(0, 0)};
   }
 
+  awaitable<Result<std::map<std::string, std::string>>> blobs(
+      std::vector<std::string> sha256s) override {
+    std::vector<std::string> hex;
+    for (const auto& raw : sha256s) hex.push_back(detail::hex_of(raw));
+    Params p;
+    p.text_array(hex);
+    auto rows = co_await run(*pool_, sql::kBlobs, p, "archive blobs");
+    if (!rows) co_return unexpected(rows.error());
+    std::map<std::string, std::string> out;
+    for (int i = 0; i < rows->size(); ++i)
+      out.emplace(rows->get_bytea(i, 0), rows->get_bytea(i, 1));
+    co_return out;
+  }
+
   awaitable<Result<bool>> is_purge_audit(std::int64_t audit_id) override {
     Params p;
     p.num(audit_id);

@@ -1,5 +1,7 @@
 #include "store/journal.hpp"
 
+#include "query.hpp"
+
 #include <string>
 
 namespace govmail::store {
@@ -10,17 +12,6 @@ void lp(std::string& out, std::string_view field) {
   out += std::to_string(field.size());
   out += ':';
   out += field;
-}
-
-std::string hex(std::string_view raw) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(raw.size() * 2);
-  for (unsigned char c : raw) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
 }
 
 }  // namespace
@@ -35,7 +26,7 @@ std::string journal_content_canon(const JournalContent& c) {
   for (std::size_t i = 0; i < n; ++i) lp(out, (*c.recipients)[i]);
   lp(out, c.auth_user);
   lp(out, c.client_ip);
-  lp(out, hex(c.blob_sha256));
+  lp(out, detail::hex_of(c.blob_sha256));
   lp(out, std::to_string(c.size));
   lp(out, c.subject);
   lp(out, c.from_address);

@@ -3,6 +3,7 @@
 // back as stored; checking them (hashes, signatures) is admin/archive.hpp's job.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -134,6 +135,9 @@ class ArchiveStore {
   virtual awaitable<Result<std::int64_t>> seq_at(std::string chain, std::int64_t at_us,
                                                  bool first_after) = 0;
   virtual awaitable<Result<std::optional<std::string>>> blob(std::string sha256) = 0;
+  // Several messages in one statement, by SHA-256 (raw bytes): the ones found, by hash.
+  virtual awaitable<Result<std::map<std::string, std::string>>> blobs(
+      std::vector<std::string> sha256s) = 0;
   // Whether an audit entry with this id exists and records an archive purge.
   virtual awaitable<Result<bool>> is_purge_audit(std::int64_t audit_id) = 0;
 

@@ -104,6 +104,12 @@ inline constexpr pg::Statement kSeqAt{
 inline constexpr pg::Statement kBlob{"gm_ar_blob", "SELECT data FROM blobs WHERE sha256 = $1",
                                      true};
 
+inline constexpr pg::Statement kBlobs{
+    "gm_ar_blobs",
+    "SELECT sha256, data FROM blobs WHERE sha256 = ANY "
+    "(SELECT decode(x, 'hex') FROM unnest($1::text[]) x)",
+    true};
+
 inline constexpr pg::Statement kIsPurgeAudit{"gm_ar_is_purge",
                                              "SELECT EXISTS (SELECT 1 FROM audit_log WHERE id = $1 "
                                              "AND action = 'archive.purge')"};
