@@ -507,37 +507,4 @@ awaitable<Result<std::vector<AuditEntry>>> PgAdminStore::audit_log(AuditQuery q)
       });
 }
 
-namespace {
-
-// A LIKE pattern matching `s` literally (the query adds the % around it).
-std::string like_literal(const std::optional<std::string>& s) {
-  std::string out;
-  for (char c : s.value_or("")) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
-ArchivedMessage parse_archived(const pg::Rows& r, int i) {
-  return {std::string(r.get(i, 0)), std::string(r.get(i, 1)),
-          r.get_int(i, 2),          r.get_int(i, 3),
-          std::string(r.get(i, 4)), std::string(r.get(i, 5)),
-          std::string(r.get(i, 6)), static_cast<std::uint64_t>(r.get_int(i, 7))};
-}
-
-}  // namespace
-
-awaitable<Result<std::vector<ArchivedMessage>>> PgAdminStore::search_archive(ArchiveQuery q) {
-  Params p;
-  p.text(like_literal(q.sender))
-      .text(lower(q.recipient.value_or("")))
-      .text(like_literal(q.subject));
-  opt_text(p, q.since);
-  opt_text(p, q.until);
-  p.num(static_cast<std::int64_t>(std::min<std::size_t>(q.limit, 1000)));
-  co_return all_rows<ArchivedMessage>(
-      co_await run(*pool_, sql::kSearchArchive, p, "search archive"), parse_archived);
-}
-
 }  // namespace govmail::store

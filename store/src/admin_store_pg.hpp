@@ -73,7 +73,6 @@ class PgAdminStore final : public AdminStore {
   awaitable<Result<void>> record_login(AccountId id) override;  // admin_login_pg.cpp
   awaitable<Result<void>> audit(AuditEntry entry) override;
   awaitable<Result<std::vector<AuditEntry>>> audit_log(AuditQuery query) override;
-  awaitable<Result<std::vector<ArchivedMessage>>> search_archive(ArchiveQuery query) override;
 
  private:
   std::shared_ptr<pg::Pool> pool_;

@@ -99,63 +99,9 @@ TEST_F(AdminSessionTest, EachTotpStepIsUsedOnce) {
   EXPECT_FALSE(use(a.id + 1000, 5));  // not an admin
 }
 
-class ArchiveSearchTest : public StoreTest {
- protected:
-  std::vector<ArchivedMessage> search(ArchiveQuery q) {
-    auto r = run(db_->admin().search_archive(std::move(q)));
-    EXPECT_TRUE(r.ok());
-    return r.ok() ? *r : std::vector<ArchivedMessage>{};
-  }
-  // A query on one field (designated initializers warn under -Wmissing-field-initializers).
-  static ArchiveQuery by(std::optional<std::string> ArchiveQuery::*field, std::string value) {
-    ArchiveQuery q;
-    q.*field = std::move(value);
-    return q;
-  }
-  static std::string day(int offset) {
-    std::time_t t = std::time(nullptr) + offset * 86400;
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&t));
-    return buf;
-  }
-};
+class GroupPolicyTest : public StoreTest {};
 
-TEST_F(ArchiveSearchTest, BySenderRecipientSubjectAndDate) {
-  auto a = add_account("a@example.gov.vn");
-  auto b = add_account("b@example.gov.vn");
-  append(a.id, mailbox(a.id, "INBOX").id, sample_message(1));
-  append(b.id, mailbox(b.id, "INBOX").id,
-         "From: X <x@other.gov.vn>\r\nTo: b@example.gov.vn\r\nSubject: Báo cáo 100%\r\n"
-         "Message-ID: <r1@other.gov.vn>\r\n\r\nNội dung\r\n");
-
-  EXPECT_EQ(search({}).size(), 2u);
-  auto by_sender = search(by(&ArchiveQuery::sender, "EXAMPLE.gov"));
-  ASSERT_EQ(by_sender.size(), 1u);
-  EXPECT_EQ(by_sender[0].account, "a@example.gov.vn");
-  EXPECT_EQ(by_sender[0].mailbox, "INBOX");
-  EXPECT_EQ(by_sender[0].subject, "Công văn số 1");
-  auto by_recipient = search(by(&ArchiveQuery::recipient, "B@example.gov.vn"));
-  ASSERT_EQ(by_recipient.size(), 1u);
-  EXPECT_EQ(by_recipient[0].from, "x@other.gov.vn");
-  EXPECT_EQ(by_recipient[0].message_id, "r1@other.gov.vn");
-  EXPECT_GT(by_recipient[0].size, 0u);
-  // LIKE wildcards in the query are literal.
-  EXPECT_EQ(search(by(&ArchiveQuery::subject, "100%")).size(), 1u);
-  EXPECT_EQ(search(by(&ArchiveQuery::subject, "%")).size(), 1u);
-  EXPECT_EQ(search(by(&ArchiveQuery::subject, "công văn")).size(), 1u);
-  EXPECT_EQ(search(by(&ArchiveQuery::since, day(0))).size(), 2u);
-  EXPECT_EQ(search(by(&ArchiveQuery::since, day(1))).size(), 0u);
-  EXPECT_EQ(search(by(&ArchiveQuery::until, day(-1))).size(), 0u);
-  EXPECT_EQ(search(by(&ArchiveQuery::until, day(0))).size(), 2u);
-  ArchiveQuery one;
-  one.limit = 1;
-  EXPECT_EQ(search(one).size(), 1u);
-  auto both = by(&ArchiveQuery::sender, "example");
-  both.recipient = "b@example.gov.vn";
-  EXPECT_EQ(search(both).size(), 0u);
-}
-
-TEST_F(ArchiveSearchTest, SendPolicyOfAGroup) {
+TEST_F(GroupPolicyTest, SendPolicyOfAGroup) {
   add_account("a@example.gov.vn");
   Group g;
   g.address = "all@example.gov.vn";

@@ -92,25 +92,6 @@ struct AuditEntry {
   bool ok = true;
 };
 
-// Archive search (auditors): the messages kept in the mailboxes, by metadata only (no body).
-// Every field is optional; text matches are case-insensitive substrings.
-struct ArchiveQuery {
-  std::optional<std::string> sender;     // From: address
-  std::optional<std::string> recipient;  // the account holding the message (exact address)
-  std::optional<std::string> subject;
-  std::optional<std::string> since, until;  // YYYY-MM-DD, internal date, until inclusive
-  std::size_t limit = 100;
-};
-
-struct ArchivedMessage {
-  std::string account;  // whose mailbox holds it
-  std::string mailbox;
-  std::int64_t uid = 0;
-  UnixTime internal_date = 0;
-  std::string from, subject, message_id;
-  std::uint64_t size = 0;
-};
-
 struct AuditQuery {
   std::optional<std::string> target;
   std::optional<std::string> action_prefix;
@@ -214,8 +195,6 @@ class AdminStore {
 
   virtual awaitable<Result<void>> audit(AuditEntry entry) = 0;
   virtual awaitable<Result<std::vector<AuditEntry>>> audit_log(AuditQuery query) = 0;
-  // Newest first, at most query.limit (capped at 1000).
-  virtual awaitable<Result<std::vector<ArchivedMessage>>> search_archive(ArchiveQuery query) = 0;
 };
 
 }  // namespace govmail::store

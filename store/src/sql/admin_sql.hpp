@@ -136,20 +136,6 @@ inline constexpr pg::Statement kAddSender{
     " WHERE g.address = $1 AND a.address = $2 ON CONFLICT DO NOTHING RETURNING group_id"};
 inline constexpr pg::Statement kSetSendPolicy{
     "gm_set_send_policy", "UPDATE groups SET send_policy = $2 WHERE address = $1 RETURNING id"};
-// $1 sender, $2 recipient account, $3 subject ('' = any; LIKE patterns escaped by the caller),
-// $4 since, $5 until (dates or NULL), $6 limit.
-inline constexpr pg::Statement kSearchArchive{
-    "gm_search_archive",
-    "SELECT a.address, mb.name, e.uid, extract(epoch FROM m.internal_date)::bigint,"
-    " m.from_address, m.subject, m.message_id_hdr, m.size"
-    " FROM mailbox_entries e JOIN messages m ON m.id = e.message_id"
-    " JOIN mailboxes mb ON mb.id = e.mailbox_id JOIN accounts a ON a.id = e.account_id"
-    " WHERE ($1::text = '' OR m.from_address ILIKE '%' || $1::text || '%' ESCAPE '\\')"
-    " AND ($2::text = '' OR a.address = $2::text)"
-    " AND ($3::text = '' OR m.subject ILIKE '%' || $3::text || '%' ESCAPE '\\')"
-    " AND ($4::date IS NULL OR m.internal_date >= $4::date)"
-    " AND ($5::date IS NULL OR m.internal_date < $5::date + 1)"
-    " ORDER BY m.internal_date DESC, e.mailbox_id, e.uid LIMIT $6::int"};
 inline constexpr pg::Statement kDeleteGroup{"gm_delete_group",
                                             "DELETE FROM groups WHERE address = $1 RETURNING id"};
 
