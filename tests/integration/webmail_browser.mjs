@@ -310,6 +310,26 @@ async function main() {
     return { ok: got === 'enabled', detail: `server says ${got}` };
   });
 
+  // The signature set in the settings dialog (Identity/set) ends a new message; the peer's
+  // IMAP INBOX gets it.
+  await step('signature', page, async () => {
+    await page.click('#vacation-button');
+    await page.waitForSelector('#vacation[open]');
+    await page.fill('#v-signature', cfg.signature);
+    await page.click('#v-save');
+    await page.waitForFunction(() => document.querySelector('#v-status').textContent === 'Đã lưu.', null, { timeout: 10_000 });
+    await page.click('#v-close');
+    await page.click('#compose-button');
+    const prefilled = await page.inputValue('#c-body');
+    await page.fill('#c-to', cfg.peer);
+    await page.fill('#c-subject', cfg.signatureSubject);
+    await page.fill('#c-body', `Kính gửi anh An,${prefilled}`);
+    await page.click('#c-send');
+    await page.waitForSelector('#compose', { state: 'hidden', timeout: 20_000 });
+    const got = await ask('imap-signature', { subject: cfg.signatureSubject });
+    return { ok: prefilled.endsWith(`-- \n${cfg.signature}`) && got === 'found', detail: `compose body ${JSON.stringify(prefilled)}; IMAP: ${got}` };
+  });
+
   await step('csrf', page, async () => {
     // Logged in through the page when the 'login' step could not run (no mail methods yet).
     if (!(await page.evaluate(() => sessionStorage.getItem('govmail.csrf')))) {

@@ -588,6 +588,9 @@ function compose(kind = 'new', source = state.emails.get(state.selected)) {
     body = `\n\n${t('forwarded')}\n${t('from')}: ${addrText(source.from)}\n${t('date')}: ${formatDate(source.receivedAt, true)}\n${t('subject')}: ${source.subject || ''}\n${t('to')}: ${addrText(source.to)}\n\n${text}`;
     draft.attachments = (source.attachments || []).map((p) => ({ blobId: p.blobId, type: p.type, name: p.name, size: p.size }));
   }
+  // A new message ends with the identity's signature after the usual "-- " separator.
+  const sig = state.identity?.textSignature;
+  if (kind === 'new' && sig) body = `\n\n-- \n${sig}`;
   $('c-to').value = addrText(to);
   $('c-cc').value = addrText(cc);
   $('c-subject').value = subject;
@@ -802,6 +805,8 @@ async function openVacation() {
   $('v-to').value = v.toDate ? v.toDate.slice(0, 10) : '';
   $('v-subject').value = v.subject || '';
   $('v-text').value = v.textBody || '';
+  await loadIdentity();
+  $('v-signature').value = state.identity?.textSignature || '';
   $('v-status').textContent = '';
   $('vacation').showModal();
 }
@@ -820,7 +825,16 @@ async function saveVacation() {
     },
   });
   if (r.notUpdated?.singleton) throw new JmapError(r.notUpdated.singleton.type, r.notUpdated.singleton.description);
+  await saveSignature($('v-signature').value);
   $('v-status').textContent = t('saved');
+}
+
+async function saveSignature(text) {
+  const id = state.identity?.id;
+  if (!id || text === (state.identity.textSignature || '')) return;
+  const r = await jmap.call('Identity/set', { update: { [id]: { textSignature: text } } });
+  if (r.notUpdated?.[id]) throw new JmapError(r.notUpdated[id].type, r.notUpdated[id].description);
+  state.identity.textSignature = text;
 }
 
 // ---------- keyboard ----------
