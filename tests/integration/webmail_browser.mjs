@@ -287,13 +287,17 @@ async function main() {
 
   await step('push', page, async () => {
     await page.evaluate(() => (window.__sameDocument = true));
+    const before = await page.evaluate(() => ({ ...window.govmailListStats }));
     const t0 = Date.now();
     await ask('deliver-push');
     await page.locator('#messages .message', { hasText: cfg.pushSubject }).waitFor({ timeout: 15_000 });
     const ms = Date.now() - t0;
     const same = await page.evaluate(() => window.__sameDocument === true);
+    const after = await page.evaluate(() => ({ ...window.govmailListStats }));
+    // Listed through Email/queryChanges, not by reloading the list with Email/query.
+    const viaChanges = after.queryChanges > before.queryChanges && after.loads === before.loads;
     await shot(page, '11-push');
-    return { ok: same, detail: `new message listed ${ms} ms after delivery, without reload: ${same}` };
+    return { ok: same && viaChanges, detail: `new message listed ${ms} ms after delivery, without reload: ${same}; list refreshes ${JSON.stringify(before)} -> ${JSON.stringify(after)}` };
   });
 
   await step('vacation', page, async () => {
