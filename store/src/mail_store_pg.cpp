@@ -492,6 +492,35 @@ awaitable<Result<void>> PgMailStore::set_vacation(AccountId account, VacationRes
   co_return Result<void>{};
 }
 
+awaitable<Result<IdentitySettings>> PgMailStore::identity(AccountId account) {
+  auto rows = co_await run(*pool_, sql::kIdentity, Params().num(account), "identity");
+  if (!rows) co_return unexpected(rows.error());
+  IdentitySettings s;
+  if (rows->size() == 0) co_return s;
+  s.name = opt_text(*rows, 0, 0);
+  s.reply_to_json = opt_text(*rows, 0, 1);
+  s.bcc_json = opt_text(*rows, 0, 2);
+  s.text_signature = std::string(rows->get(0, 3));
+  s.html_signature = std::string(rows->get(0, 4));
+  s.state = rows->get_int(0, 5);
+  co_return s;
+}
+
+awaitable<Result<void>> PgMailStore::set_identity(AccountId account, IdentitySettings s) {
+  Params p;
+  p.num(account);
+  for (const auto* t : {&s.name, &s.reply_to_json, &s.bcc_json}) {
+    if (*t)
+      p.text(**t);
+    else
+      p.null();
+  }
+  p.text(s.text_signature).text(s.html_signature);
+  auto rows = co_await run(*pool_, sql::kSetIdentity, p, "set identity");
+  if (!rows) co_return unexpected(rows.error());
+  co_return Result<void>{};
+}
+
 awaitable<Result<std::optional<VacationResponse>>> PgMailStore::claim_vacation_reply(
     AccountId account, std::string sender, std::int64_t resend_after_seconds) {
   auto rows = co_await run(*pool_, sql::kClaimVacation,

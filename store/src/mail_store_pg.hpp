@@ -32,6 +32,8 @@ class PgMailStore final : public MailStore {
                                                          std::vector<MessageId> ids) override;
   awaitable<Result<VacationResponse>> vacation(AccountId account) override;
   awaitable<Result<void>> set_vacation(AccountId account, VacationResponse v) override;
+  awaitable<Result<IdentitySettings>> identity(AccountId account) override;
+  awaitable<Result<void>> set_identity(AccountId account, IdentitySettings s) override;
   awaitable<Result<std::optional<VacationResponse>>> claim_vacation_reply(
       AccountId account, std::string sender, std::int64_t resend_after_seconds) override;
   awaitable<Result<EmailSubmissionRecord>> add_submission(

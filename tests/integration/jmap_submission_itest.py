@@ -8,8 +8,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import Checks, FreshDatabase, psql, stop_server  # noqa: E402
-from smtp_support import DOMAIN, Server, add_account  # noqa: E402
+from support import Checks, FreshDatabase, stop_server  # noqa: E402
+from smtp_support import DOMAIN, Server, add_jmap_accounts  # noqa: E402
 from jmap_support import JmapClient  # noqa: E402
 
 PW = "correct horse battery"
@@ -38,11 +38,7 @@ def draft(boxes, subject, to):
 with FreshDatabase() as db:
     srv = Server(db.url, allow_plaintext=True)
     try:
-        srv.admin("domain", "add", DOMAIN)
-        for local in ("hoa", "minh"):
-            add_account(srv, local, PW)
-        ids = {l: "a" + psql(db.url, f"SELECT id FROM accounts WHERE address = '{l}@{DOMAIN}'")
-               for l in ("hoa", "minh")}
+        ids = add_jmap_accounts(srv, db.url, ("hoa", "minh"), PW)
         srv.start()
         hoa = Client(srv.http, f"hoa@{DOMAIN}", ids["hoa"])
         minh = Client(srv.http, f"minh@{DOMAIN}", ids["minh"])

@@ -181,6 +181,15 @@ def add_account(server, local, password="correct horse battery", quota_mb=None):
     server.admin(*args, input=password + "\n")
 
 
+def add_jmap_accounts(server, db_url, locals_, password="correct horse battery"):
+    """Adds the domain and an account per local part; their JMAP account ids ("a<id>")."""
+    server.admin("domain", "add", server.domain)
+    for local in locals_:
+        add_account(server, local, password)
+    return {l: "a" + psql(db_url, f"SELECT id FROM accounts WHERE address = '{l}@{server.domain}'")
+            for l in locals_}
+
+
 def inbox(db_url, address):
     """Raw messages in the INBOX of an account, oldest first (bytes)."""
     out = psql(db_url, f"""

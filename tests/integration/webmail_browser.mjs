@@ -287,13 +287,17 @@ async function main() {
 
   await step('push', page, async () => {
     await page.evaluate(() => (window.__sameDocument = true));
+    const before = await page.evaluate(() => ({ ...window.govmailListStats }));
     const t0 = Date.now();
     await ask('deliver-push');
     await page.locator('#messages .message', { hasText: cfg.pushSubject }).waitFor({ timeout: 15_000 });
     const ms = Date.now() - t0;
     const same = await page.evaluate(() => window.__sameDocument === true);
+    const after = await page.evaluate(() => ({ ...window.govmailListStats }));
+    // Listed through Email/queryChanges, not by reloading the list with Email/query.
+    const viaChanges = after.queryChanges > before.queryChanges && after.loads === before.loads;
     await shot(page, '11-push');
-    return { ok: same, detail: `new message listed ${ms} ms after delivery, without reload: ${same}` };
+    return { ok: same && viaChanges, detail: `new message listed ${ms} ms after delivery, without reload: ${same}; list refreshes ${JSON.stringify(before)} -> ${JSON.stringify(after)}` };
   });
 
   await step('vacation', page, async () => {
@@ -308,6 +312,26 @@ async function main() {
     await page.click('#v-close');
     const got = await ask('vacation-state');
     return { ok: got === 'enabled', detail: `server says ${got}` };
+  });
+
+  // The signature set in the settings dialog (Identity/set) ends a new message; the peer's
+  // IMAP INBOX gets it.
+  await step('signature', page, async () => {
+    await page.click('#vacation-button');
+    await page.waitForSelector('#vacation[open]');
+    await page.fill('#v-signature', cfg.signature);
+    await page.click('#v-save');
+    await page.waitForFunction(() => document.querySelector('#v-status').textContent === 'Đã lưu.', null, { timeout: 10_000 });
+    await page.click('#v-close');
+    await page.click('#compose-button');
+    const prefilled = await page.inputValue('#c-body');
+    await page.fill('#c-to', cfg.peer);
+    await page.fill('#c-subject', cfg.signatureSubject);
+    await page.fill('#c-body', `Kính gửi anh An,${prefilled}`);
+    await page.click('#c-send');
+    await page.waitForSelector('#compose', { state: 'hidden', timeout: 20_000 });
+    const got = await ask('imap-signature', { subject: cfg.signatureSubject });
+    return { ok: prefilled.endsWith(`-- \n${cfg.signature}`) && got === 'found', detail: `compose body ${JSON.stringify(prefilled)}; IMAP: ${got}` };
   });
 
   await step('csrf', page, async () => {

@@ -324,6 +324,7 @@ def main():
                 "push": listing and has.get("push"),
                 "vacation": listing and has.get("VacationResponse/get") and
                 has.get("VacationResponse/set"),
+                "signature": sending and has.get("VacationResponse/get"),
                 "csrf": has["login"],
                 "english-and-phone": listing,
                 "measure": True,
@@ -346,6 +347,8 @@ def main():
                    "imageName": "anh-chup.png", "imageSize": len(PNG),
                    "sendSubject": "Báo cáo kết quả tiếp dân tháng 12",
                    "sendBody": "Kính gửi anh An,\nXin gửi báo cáo.\nBình",
+                   "signature": "Trần Văn Bình\nPhòng Hành chính",
+                   "signatureSubject": "Thư có chữ ký",
                    "draftSubject": "Nháp: kế hoạch năm 2027",
                    "replyBody": "Đã nhận, xin gửi lại bảng tổng hợp.",
                    "replyFileName": "tong-hop.txt", "replyFileText": "Tổng hợp: 12 lượt tiếp dân.\n",
@@ -399,6 +402,10 @@ def answer(want, msg, cfg, srv, imap_port, api):
     if want == "deliver-push":
         deliver(srv, push_message())
         return "ok"
+    if want == "imap-signature":
+        _, m = wait_imap(imap_port, PEER, lambda m: m["Subject"] == msg["subject"])
+        body = m.get_body(("plain",)).get_content() if m is not None else ""
+        return "found" if cfg["signature"] in body.replace("\r\n", "\n") else f"missing: {body!r}"
     if want == "vacation-state":
         kind, out = api.call("VacationResponse/get", {"ids": None}, [MAIL, VACATION])
         v = (out.get("list") or [{}])[0]

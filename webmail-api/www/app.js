@@ -5,6 +5,8 @@ import { applyText, t, toggleLang, formatDate, formatSize, currentLang } from '.
 import { sanitizeHtml, textToSrcdoc } from './sanitize.js?v=__GOVMAIL_V__';
 
 const PAGE = 50;
+// How the list was refreshed (the browser test reads it): full loads and queryChanges updates.
+const listStats = (window.govmailListStats = { loads: 0, queryChanges: 0 });
 const LIST_PROPS = ['id', 'threadId', 'mailboxIds', 'keywords', 'from', 'to', 'subject', 'receivedAt', 'preview', 'hasAttachment', 'size'];
 const READ_PROPS = [
   'id', 'threadId', 'mailboxIds', 'keywords', 'from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'receivedAt',
@@ -222,12 +224,39 @@ async function loadList({ keepSelection = false } = {}) {
   if (r.s && !(r.s instanceof Error)) for (const sn of r.s.list || []) state.snippets.set(sn.emailId, sn);
   state.ids = r.q.ids;
   state.total = r.q.total ?? r.q.ids.length;
+  // Followed on push by Email/queryChanges (refreshList) when the server can.
+  state.queryState = r.q.canCalculateChanges && state.position === 0 ? r.q.queryState : null;
+  listStats.loads += 1;
   for (const e of r.g.list) {
     state.emails.set(e.id, { ...(state.emails.get(e.id) || {}), ...e });
     rememberContacts(e.from);
     rememberContacts(e.to);
   }
   if (!keepSelection) state.selected = null;
+  renderList();
+}
+
+// On push: the first page follows its query with Email/queryChanges (removed, then added at
+// their index; RFC 8620 5.6) and fetches only the added Emails. A full reload when the server
+// cannot calculate the changes, or when removals leave the page short of what exists.
+async function refreshList() {
+  const since = state.queryState;
+  if (!since || state.search) return loadList({ keepSelection: true });
+  const args = { filter: listFilter(), sort: [{ property: 'receivedAt', isAscending: false }], sinceQueryState: since, maxChanges: 500, calculateTotal: true };
+  const r = await jmap.batch([
+    ['Email/queryChanges', args, 'c'],
+    ['Email/get', { '#ids': { resultOf: 'c', name: 'Email/queryChanges', path: '/added/*/id' }, properties: LIST_PROPS }, 'g'],
+  ]);
+  if (r.c instanceof Error || r.g instanceof Error) return loadList({ keepSelection: true });
+  const removed = new Set(r.c.removed);
+  const ids = state.ids.filter((id) => !removed.has(id));
+  for (const a of [...r.c.added].sort((x, y) => x.index - y.index)) if (a.index <= ids.length) ids.splice(a.index, 0, a.id);
+  state.total = r.c.total ?? state.total;
+  if (ids.length < Math.min(PAGE, state.total)) return loadList({ keepSelection: true });
+  for (const e of r.g.list) state.emails.set(e.id, { ...(state.emails.get(e.id) || {}), ...e });
+  state.ids = ids.slice(0, PAGE);
+  state.queryState = r.c.newQueryState;
+  listStats.queryChanges += 1;
   renderList();
 }
 
@@ -528,7 +557,7 @@ function onPush(change) {
     try {
       const before = new Set(state.ids);
       await loadMailboxes();
-      await loadList({ keepSelection: true });
+      await refreshList();
       if (state.ids.some((id) => !before.has(id))) notice(t('newMail'));
     } catch (e) {
       fail(e);
@@ -588,6 +617,9 @@ function compose(kind = 'new', source = state.emails.get(state.selected)) {
     body = `\n\n${t('forwarded')}\n${t('from')}: ${addrText(source.from)}\n${t('date')}: ${formatDate(source.receivedAt, true)}\n${t('subject')}: ${source.subject || ''}\n${t('to')}: ${addrText(source.to)}\n\n${text}`;
     draft.attachments = (source.attachments || []).map((p) => ({ blobId: p.blobId, type: p.type, name: p.name, size: p.size }));
   }
+  // A new message ends with the identity's signature after the usual "-- " separator.
+  const sig = state.identity?.textSignature;
+  if (kind === 'new' && sig) body = `\n\n-- \n${sig}`;
   $('c-to').value = addrText(to);
   $('c-cc').value = addrText(cc);
   $('c-subject').value = subject;
@@ -802,6 +834,8 @@ async function openVacation() {
   $('v-to').value = v.toDate ? v.toDate.slice(0, 10) : '';
   $('v-subject').value = v.subject || '';
   $('v-text').value = v.textBody || '';
+  await loadIdentity();
+  $('v-signature').value = state.identity?.textSignature || '';
   $('v-status').textContent = '';
   $('vacation').showModal();
 }
@@ -820,7 +854,16 @@ async function saveVacation() {
     },
   });
   if (r.notUpdated?.singleton) throw new JmapError(r.notUpdated.singleton.type, r.notUpdated.singleton.description);
+  await saveSignature($('v-signature').value);
   $('v-status').textContent = t('saved');
+}
+
+async function saveSignature(text) {
+  const id = state.identity?.id;
+  if (!id || text === (state.identity.textSignature || '')) return;
+  const r = await jmap.call('Identity/set', { update: { [id]: { textSignature: text } } });
+  if (r.notUpdated?.[id]) throw new JmapError(r.notUpdated[id].type, r.notUpdated[id].description);
+  state.identity.textSignature = text;
 }
 
 // ---------- keyboard ----------

@@ -88,6 +88,14 @@ struct VacationResponse {
   std::int64_t period = 1;
 };
 
+// The user's edits of the account's own JMAP identity; state 1 and no edits when none.
+struct IdentitySettings {
+  std::optional<std::string> name;
+  std::optional<std::string> reply_to_json, bcc_json;  // JMAP EmailAddress[] as JSON text
+  std::string text_signature, html_signature;
+  std::int64_t state = 1;
+};
+
 struct EmailSubmissionRecord {
   std::int64_t id = 0;
   MessageId email_id = 0;
@@ -142,6 +150,10 @@ class MailStore {
   // response: the response when this is the first time, nullopt otherwise (or none active).
   virtual awaitable<Result<std::optional<VacationResponse>>> claim_vacation_reply(
       AccountId account, std::string sender, std::int64_t resend_after_seconds) = 0;
+
+  virtual awaitable<Result<IdentitySettings>> identity(AccountId account) = 0;
+  // Stores `s` (its state ignored) and moves the state by one.
+  virtual awaitable<Result<void>> set_identity(AccountId account, IdentitySettings s) = 0;
 
   virtual awaitable<Result<EmailSubmissionRecord>> add_submission(
       AccountId account, EmailSubmissionRecord rec, std::optional<std::int64_t> outbound_id) = 0;

@@ -75,6 +75,17 @@ inline constexpr pg::Statement kClaimVacation{
     "SET sent_at = now() WHERE r.sent_at < now() - make_interval(secs => $3) RETURNING 1) "
     "SELECT " GOVMAIL_VACATION_COLUMNS " FROM v WHERE EXISTS (SELECT 1 FROM ins)"};
 
+inline constexpr pg::Statement kIdentity{
+    "gm_mail_identity",
+    "SELECT name, reply_to::text, bcc::text, text_signature, html_signature, state "
+    "FROM identity_settings WHERE account_id = $1"};
+inline constexpr pg::Statement kSetIdentity{
+    "gm_mail_set_identity",
+    "INSERT INTO identity_settings AS i (account_id, name, reply_to, bcc, text_signature, "
+    "html_signature, state) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, 2) "
+    "ON CONFLICT (account_id) DO UPDATE SET name = $2, reply_to = $3::jsonb, bcc = $4::jsonb, "
+    "text_signature = $5, html_signature = $6, state = i.state + 1"};
+
 #define GOVMAIL_SUBMISSION_COLUMNS \
   "id, email_id, thread_id, identity_id, envelope::text, extract(epoch FROM send_at)::bigint"
 inline constexpr pg::Statement kAddSubmission{
