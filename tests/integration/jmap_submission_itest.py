@@ -8,7 +8,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import Checks, FreshDatabase, stop_server  # noqa: E402
+from support import Checks, FreshDatabase, psql, stop_server  # noqa: E402
 from smtp_support import DOMAIN, Server, add_jmap_accounts  # noqa: E402
 from jmap_support import JmapClient  # noqa: E402
 
