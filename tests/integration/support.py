@@ -44,14 +44,42 @@ class FreshDatabase:
 _TEST_PORTS = range(20000, 32000)
 
 
+_PORT_MARKS = os.path.join(tempfile.gettempdir(), "govmail-test-ports")
+
+
+def _reserve(port):
+    """A mark file per port, created exclusively: tests running in parallel (ctest -j) never get
+    the same port between checking it free and their server binding it. Marks older than ten
+    minutes are taken over."""
+    mark = os.path.join(_PORT_MARKS, str(port))
+    try:
+        os.close(os.open(mark, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        return True
+    except FileExistsError:
+        try:
+            if time.time() - os.path.getmtime(mark) < 600:
+                return False
+            os.utime(mark)
+            return True
+        except OSError:
+            return False
+    except OSError:  # marks not writable here (another user's directory): no reservation
+        return True
+
+
 def free_port():
-    for _ in range(200):
+    try:
+        os.makedirs(_PORT_MARKS, mode=0o1777, exist_ok=True)
+    except OSError:
+        pass
+    for _ in range(500):
         port = random.choice(_TEST_PORTS)
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+        if _reserve(port):
             return port
     raise AssertionError(f"no free loopback port in {_TEST_PORTS}")
 
