@@ -43,17 +43,6 @@ std::string sha256(std::string_view data) {
   return chained({}, data);
 }
 
-std::string to_hex(std::string_view raw) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(raw.size() * 2);
-  for (unsigned char c : raw) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 std::optional<std::string> from_hex(std::string_view hex) {
   if (hex.size() % 2) return std::nullopt;
   auto nibble = [](char c) -> int {

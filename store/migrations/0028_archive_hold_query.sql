@@ -55,10 +55,8 @@ CREATE FUNCTION govmail_archive_purge_candidates() RETURNS TABLE (id bigint) LAN
   SELECT id FROM govmail_archive_purgeable(true, '{}', '{}', '{}', '{}')
 $$;
 
--- Without the evaluation every query hold keeps whatever its other criteria name.
-CREATE OR REPLACE FUNCTION govmail_archive_purgeable() RETURNS TABLE (id bigint) LANGUAGE sql STABLE AS $$
-  SELECT id FROM govmail_archive_purgeable(false, '{}', '{}', '{}', '{}')
-$$;
+-- The form without arguments (0017) had one caller, the purge restated below.
+DROP FUNCTION govmail_archive_purgeable();
 
 CREATE FUNCTION govmail_archive_purge(p_actor text, p_source text, p_dry_run boolean,
   p_evaluated bigint[], p_query_holds bigint[], p_match_hold bigint[], p_match_entry bigint[])

@@ -1,5 +1,6 @@
 // ArchiveStore on PostgreSQL: reads of the chains for verify, checkpoints, search, and the
 // retention and hold changes, each with its audit entry in the same statement.
+#include "core/hex.hpp"
 #include "store/archive.hpp"
 
 #include "admin_store_pg.hpp"
@@ -179,7 +180,7 @@ class PgArchiveStore final : public ArchiveStore {
   awaitable<Result<std::map<std::string, std::string>>> blobs(
       std::vector<std::string> sha256s) override {
     std::vector<std::string> hex;
-    for (const auto& raw : sha256s) hex.push_back(detail::hex_of(raw));
+    for (const auto& raw : sha256s) hex.push_back(core::to_hex(raw));
     Params p;
     p.text_array(hex);
     auto rows = co_await run(*pool_, sql::kBlobs, p, "archive blobs");

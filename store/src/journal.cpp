@@ -1,6 +1,6 @@
 #include "store/journal.hpp"
 
-#include "query.hpp"
+#include "core/hex.hpp"
 
 #include <string>
 
@@ -26,7 +26,7 @@ std::string journal_content_canon(const JournalContent& c) {
   for (std::size_t i = 0; i < n; ++i) lp(out, (*c.recipients)[i]);
   lp(out, c.auth_user);
   lp(out, c.client_ip);
-  lp(out, detail::hex_of(c.blob_sha256));
+  lp(out, core::to_hex(c.blob_sha256));
   lp(out, std::to_string(c.size));
   lp(out, c.subject);
   lp(out, c.from_address);

@@ -63,17 +63,6 @@ Params& Params::text_array(const std::vector<std::string>& v) {
   return text(text_array_literal(v));
 }
 
-std::string hex_of(std::string_view raw) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(raw.size() * 2);
-  for (unsigned char c : raw) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 std::string text_array_literal(const std::vector<std::string>& v) {
   std::string s = "{";
   for (std::size_t i = 0; i < v.size(); ++i) {

@@ -38,8 +38,6 @@ class Params {
 };
 
 // PostgreSQL array literal of text elements, every element quoted.
-// Lower-case hexadecimal of raw bytes (a SHA-256 as the SQL encode(.., 'hex') writes it).
-std::string hex_of(std::string_view raw);
 std::string text_array_literal(const std::vector<std::string>& v);
 // Parses the text form of a one-dimensional text[] ("{a,\"b c\"}"); NULL elements are skipped.
 std::vector<std::string> parse_text_array(std::string_view s);

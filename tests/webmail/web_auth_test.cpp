@@ -5,6 +5,7 @@
 #include <set>
 
 #include "auth/credentials.hpp"
+#include "core/hex.hpp"
 #include "jmap/url.hpp"
 
 namespace govmail::webmail {
@@ -61,7 +62,7 @@ TEST(Credentials, TokensAreRandomUrlSafeAndHashed) {
     seen.insert(t);
   }
   EXPECT_EQ(seen.size(), 100u);
-  EXPECT_EQ(hex(sha256("abc")),
+  EXPECT_EQ(core::to_hex(sha256("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");  // FIPS 180-2
   EXPECT_TRUE(equal_secret("abc", "abc"));
   EXPECT_FALSE(equal_secret("abc", "abd"));

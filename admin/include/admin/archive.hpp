@@ -14,6 +14,7 @@
 #include <chrono>
 #include "core/awaitable_fwd.hpp"
 #include "core/config.hpp"
+#include "core/hex.hpp"
 #include "store/archive.hpp"
 
 namespace govmail::search {
@@ -27,7 +28,7 @@ class WorkerPool;
 namespace govmail::admin::archive {
 
 std::string sha256(std::string_view data);  // raw 32 bytes
-std::string to_hex(std::string_view raw);
+using core::to_hex;                         // lower-case hexadecimal
 std::optional<std::string> from_hex(std::string_view hex);
 
 // sha256(prev_hash || canonical form): what the database stored as `hash`, when nothing changed.

@@ -29,7 +29,6 @@ bool same_origin(std::string_view origin, std::string_view host, bool tls);
 // 32 random bytes, base64url without padding (43 characters).
 std::string random_token();
 std::string sha256(std::string_view data);  // 32 raw bytes
-std::string hex(std::string_view bytes);    // lower-case
 // Constant-time comparison of equal-length strings (false when lengths differ).
 bool equal_secret(std::string_view a, std::string_view b);
 

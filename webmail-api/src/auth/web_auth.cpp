@@ -9,6 +9,7 @@
 #include "auth/credentials.hpp"
 #include "core/auth.hpp"
 #include "core/config.hpp"
+#include "core/hex.hpp"
 #include "store/database.hpp"
 #include "store/jmap_store.hpp"
 #include "store/login_audit.hpp"
@@ -121,7 +122,7 @@ awaitable<std::variant<Principal, HttpResponse>> WebAuth::authenticate(const Htt
   if (via == Principal::Via::cookie && state_changing) {
     // The cookie goes with any request the browser makes; the CSRF token only with ours.
     auto csrf = request.header(kCsrfHeader);
-    if (csrf.empty() || !equal_secret(hex(sha256(csrf)), session->csrf_sha256_hex))
+    if (csrf.empty() || !equal_secret(core::to_hex(sha256(csrf)), session->csrf_sha256_hex))
       co_return HttpResponse::error(403, "missing or wrong X-CSRF-Token");
   }
   co_return Principal{session->account_id, std::move(session->address), via, std::move(token_hash)};

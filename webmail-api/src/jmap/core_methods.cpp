@@ -2,6 +2,7 @@
 
 #include "auth/credentials.hpp"
 #include "core/asio.hpp"
+#include "core/hex.hpp"
 #include "jmap/method.hpp"
 #include "store/database.hpp"
 #include "store/jmap_store.hpp"
@@ -42,7 +43,7 @@ std::string account_id_string(store::AccountId id) {
 }
 
 std::string blob_id_for_sha256(std::string_view raw_digest) {
-  return "G" + auth::hex(raw_digest);
+  return "G" + core::to_hex(raw_digest);
 }
 
 std::optional<std::string> resolve_creation_id(const std::string& id, const RequestContext& ctx) {

@@ -2,6 +2,7 @@
 
 #include "auth/credentials.hpp"
 #include "core/config.hpp"
+#include "core/hex.hpp"
 
 namespace govmail::webmail::jmap {
 
@@ -22,7 +23,7 @@ Json core_capability(const core::JmapConfig& j) {
 }  // namespace
 
 std::string session_state(const Json& session) {
-  return auth::hex(auth::sha256(session.dump())).substr(0, 16);
+  return core::to_hex(auth::sha256(session.dump())).substr(0, 16);
 }
 
 Json session_resource(const core::Config& cfg, const MethodRegistry& registry,
