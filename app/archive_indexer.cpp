@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 
 #include "admin/archive.hpp"
@@ -36,7 +37,13 @@ struct ArchiveIndexer::Impl {
     if (!writer) co_return false;  // another govmail holds the index
     auto store = store::archive_of(*db);
     const std::size_t batch = cfg.archive.index_batch;
-    auto n = co_await admin::archive::index_round(*store, *writer, batch, &thread);
+    const auto delay = cfg.archive.index_delay;
+    const std::int64_t before_us =
+        delay.count() == 0 ? 0
+                           : std::chrono::duration_cast<std::chrono::microseconds>(
+                                 (std::chrono::system_clock::now() - delay).time_since_epoch())
+                                 .count();
+    auto n = co_await admin::archive::index_round(*store, *writer, batch, &thread, before_us);
     if (!n && n.error() == store::StoreError::conflict) {
       // Left beside another database (replaced under this var_dir): made again from the journal.
       spdlog::warn("archive: the text index in {} is not of this database's journal: rebuilding",

@@ -2,6 +2,9 @@
 // search/archive_index.hpp): the journal read chain by chain past the index's cursors, purged
 // entries forgotten, all committed at once.
 #include "search/archive_index.hpp"
+
+#include <algorithm>
+
 #include "admin/archive.hpp"
 #include "core/asio.hpp"
 #include "core/worker_pool.hpp"
@@ -62,22 +65,31 @@ awaitable<store::Result<void>> index_page(store::ArchiveStore& store,
   co_return store::Result<void>{};
 }
 
-// Adds the chain's entries past `after`, at most `max`; returns how many were read.
+// Adds the chain's entries past `after`, at most `max`, up to the first journaled at or after
+// `before_us` (0: no bound); returns how many were read.
 awaitable<store::Result<std::size_t>> index_chain(store::ArchiveStore& store,
                                                   search::ArchiveIndexWriter& index,
                                                   const std::string& chain, std::int64_t after,
-                                                  std::size_t max, core::WorkerPool* pool) {
+                                                  std::size_t max, core::WorkerPool* pool,
+                                                  std::int64_t before_us) {
   std::size_t n = 0;
   while (n < max) {
     const int limit = static_cast<int>(std::min<std::size_t>(kPage, max - n));
     auto page = co_await store.journal_page(chain, after, limit);
     if (!page) co_return store::unexpected(page.error());
+    const bool full = static_cast<int>(page->size()) == limit;
+    // The cursor is a seq: an entry is left only with everything after it in its chain.
+    auto too_new = std::find_if(page->begin(), page->end(), [&](const store::JournalEntry& e) {
+      return before_us != 0 && e.at_us >= before_us;
+    });
+    const bool cut = too_new != page->end();
+    page->erase(too_new, page->end());
     if (page->empty()) break;
     auto added = co_await index_page(store, index, *page, pool);
     if (!added) co_return store::unexpected(added.error());
     after = page->back().seq;
     n += page->size();
-    if (static_cast<int>(page->size()) < limit) break;
+    if (cut || !full) break;
   }
   co_return n;
 }
@@ -114,7 +126,8 @@ std::filesystem::path index_path(const core::Config& cfg) {
 
 awaitable<store::Result<std::size_t>> index_round(store::ArchiveStore& store,
                                                   search::ArchiveIndexWriter& index,
-                                                  std::size_t max, core::WorkerPool* pool) {
+                                                  std::size_t max, core::WorkerPool* pool,
+                                                  std::int64_t before_us) {
   auto heads = co_await store.heads();
   if (!heads) co_return store::unexpected(heads.error());
   const auto cursor = index.cursor();
@@ -127,7 +140,7 @@ awaitable<store::Result<std::size_t>> index_round(store::ArchiveStore& store,
     auto at = cursor.find(h.chain);
     const std::int64_t after = at == cursor.end() ? 0 : at->second.seq;
     if (h.seq <= after) continue;
-    auto added = co_await index_chain(store, index, h.chain, after, max - n, pool);
+    auto added = co_await index_chain(store, index, h.chain, after, max - n, pool, before_us);
     if (!added) {
       // What was added before is whole (each entry moved its chain's cursor): kept.
       std::function<void()> keep = [&] { index.commit(); };

@@ -9,11 +9,12 @@
 #     a recursive query with the same content form and link as the insert trigger, "GMJ2"), chain only
 #     (--no-blobs) and with the blob check.
 #   bench/archive/run.sh [BUILD_DIR]   (Release; needs targets govmail and bench_smtp_load)
-# ROUNDS (default 3 per mode), SCENARIO clients:size:messages:rcpts:users (default
+# ROUNDS (default 3 per mode, the order alternating), PREFILL (messages delivered and analysed
+# before the rounds, default 4000), SCENARIO clients:size:messages:rcpts:users (default
 # 20:5120:2000:1:200), ENTRIES (default 1000000), WARMUP (messages sent before each round's
 # measured load, default 1000). PROFILE=1: pg_stat_statements (nested statements
 # too) over the journal-on rounds, the statements that took the most time printed at the end.
-# BENCH_PG_PORT, BENCH_SMTP_PORT, BENCH_HTTP_PORT: fixed ports instead of free ones.
+# EXTRA_CONF: more govmail.toml lines (e.g. "[search]" and "indexer = false"). BENCH_PG_PORT, BENCH_SMTP_PORT, BENCH_HTTP_PORT: fixed ports instead of free ones.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(cd "${1:-$ROOT/build}" && pwd)
@@ -72,6 +73,7 @@ max_connections_per_ip = 1000
 max_preauth_connections_per_network = 1000
 [log]
 level = "warn"
+${EXTRA_CONF:-}
 CONF
 psql_q() { psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 -c "$1"; }
 "$GOVMAIL" admin --config "$W/govmail.toml" domain add bench.test >/dev/null
@@ -114,8 +116,19 @@ if [ "$PROFILE" = 1 ]; then
   psql_q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
     CREATE TABLE bench_profile AS SELECT query, calls, total_exec_time FROM pg_stat_statements LIMIT 0"
 fi
+# A server in service has planner statistics: a cluster created a minute ago has none until
+# autovacuum's first pass, and the plans its first connections make on empty tables (seq scans,
+# kept for the connection's life) would be measured instead. So one load of PREFILL messages
+# (journal on), then ANALYZE, before the measured rounds.
+start_govmail
+"$LOAD" 127.0.0.1 "$SMTP_PORT" "$clients" "${PREFILL:-4000}" "$size" "$rcpts" 'user%d@bench.test' "$users" >/dev/null || true
+stop_govmail
+psql_q "ANALYZE" >/dev/null
 for round in $(seq 1 "$ROUNDS"); do
-  for mode in on off; do
+  # Alternating which mode goes first (on-off, off-on, ...), so that a drift over the run (the
+  # tables grow) weighs on both alike.
+  order="on off"; [ $((round % 2)) = 0 ] && order="off on"
+  for mode in $order; do
     psql_q "ALTER DATABASE postgres SET govmail.journal = '$mode'"
     start_govmail
     [ "$PROFILE" = 1 ] && psql_q "SELECT pg_stat_statements_reset()" >/dev/null

@@ -491,6 +491,7 @@ const std::vector<Entry>& schema() {
       integer<&C::archive, &ArchiveConfig::export_max>("archive.export_max", 1, 10'000'000, "messages one archive export writes"),
       integer<&C::archive, &ArchiveConfig::index_batch>("archive.index_batch", 1, 100'000, "journal entries the auditors' text index takes in one round (one Xapian commit)"),
       duration<&C::archive, &ArchiveConfig::index_interval>("archive.index_interval", 100ms, 1h, "pause of the auditors' text indexer after a round that found less than a full batch"),
+      duration<&C::archive, &ArchiveConfig::index_delay>("archive.index_delay", 0ms, 24h, "age of a journal entry before the auditors' text indexer takes it"),
   };
   // clang-format on
   return entries;

@@ -43,6 +43,7 @@ TEST(Config, EmptyFileGivesDefaults) {
   EXPECT_EQ(r->archive.checkpoint_interval, 3600s);
   EXPECT_EQ(r->archive.login_audit_flush, 1000ms);
   EXPECT_EQ(r->archive.login_audit_queue_max, 10000u);
+  EXPECT_EQ(r->archive.index_delay, 30000ms);
   EXPECT_TRUE(r->archive.signing_key_file.empty());
   EXPECT_TRUE(r->archive.public_key_file.empty());
   auto durable = parse_config("[database]\ndurable_flag_changes = true\n", "d.toml");
@@ -102,11 +103,12 @@ TEST(Config, ArchiveSection) {
       "[archive]\nsigning_key_file = \"/k\"\naudit_retention_days = 365\n"
       "checkpoint_interval = \"15m\"\nlogin_audit_flush = \"200ms\"\n"
       "login_audit_queue_max = 500\nsearch_scan_max = 1000\nsearch_results_max = 50\n"
-      "export_max = 20\nindex_batch = 50\nindex_interval = \"500ms\"\n",
+      "export_max = 20\nindex_batch = 50\nindex_interval = \"500ms\"\nindex_delay = \"0s\"\n",
       "a.toml");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->archive.index_batch, 50u);
   EXPECT_EQ(r->archive.index_interval, 500ms);
+  EXPECT_EQ(r->archive.index_delay, 0ms);
   EXPECT_EQ(r->archive.signing_key_file, "/k");
   EXPECT_EQ(r->archive.audit_retention_days, 365u);
   EXPECT_EQ(r->archive.checkpoint_interval, 900s);

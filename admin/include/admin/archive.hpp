@@ -114,11 +114,13 @@ awaitable<store::Result<bool>> index_is_of(store::ArchiveStore& store,
 // One round of the indexer `govmail serve` runs: conflict when the index is not of this
 // journal (index_is_of); at most `max` journal entries past the index's
 // cursors added (purged ones only passed), the entries purged since the last round removed, then
-// committed. The MIME parsing and the Xapian writes run on `pool` (inline when null). Returns
-// the entries added or passed.
+// committed. The MIME parsing and the Xapian writes run on `pool` (inline when null). Entries
+// journaled at or after `before_us` (microseconds since the epoch; 0: no bound) wait for a later
+// round, and so does the rest of their chain. Returns the entries added or passed.
 awaitable<store::Result<std::size_t>> index_round(store::ArchiveStore& store,
                                                   search::ArchiveIndexWriter& index,
-                                                  std::size_t max, core::WorkerPool* pool);
+                                                  std::size_t max, core::WorkerPool* pool,
+                                                  std::int64_t before_us = 0);
 std::string fold_for_search(std::string_view text);
 
 // Writes the messages to `dir` (mbox: one file messages.mbox; eml: one file per message) and a

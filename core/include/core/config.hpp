@@ -285,6 +285,9 @@ struct ArchiveConfig {
   // followed by the next at once, else the next after index_interval. Its thread runs at nice 10.
   std::size_t index_batch = 200;
   std::chrono::milliseconds index_interval{2000};
+  // Entries are indexed once they are index_delay old: a burst of deliveries does not share the
+  // CPU with their parsing (entries not indexed yet are still found, read one by one). 0: none.
+  std::chrono::milliseconds index_delay{30000};
 };
 
 struct Config {
