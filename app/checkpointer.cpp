@@ -19,8 +19,10 @@ struct Checkpointer::Impl {
   const core::Config& cfg;
   std::shared_ptr<store::Database> db;
   asio::steady_timer timer;
+  asio::steady_timer link_timer{timer.get_executor()};
   std::atomic<bool> stopped{false};
   std::atomic<bool> running{false};  // the loop has not ended yet (stop() waits for it)
+  std::atomic<bool> linking{false};  // the same for the linker's loop
   std::string holder = core::lease_holder_name();
   std::atomic<bool> leader{false};
 
@@ -62,6 +64,23 @@ struct Checkpointer::Impl {
     }
     self->running = false;
   }
+
+  static awaitable<void> link_loop(std::shared_ptr<Impl> self) {
+    bool failing = false;
+    while (!self->stopped) {
+      auto store = store::archive_of(*self->db);
+      auto n = co_await store->link_journal(100'000);
+      if (!n && !failing)
+        spdlog::warn("archive: linking the journal failed: {}", store::to_string(n.error()));
+      failing = !n;
+      if (self->stopped) break;
+      if (n && *n >= 100'000) continue;
+      self->link_timer.expires_after(self->cfg.archive.link_interval);
+      boost::system::error_code ec;
+      co_await self->link_timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    }
+    self->linking = false;
+  }
 };
 
 Checkpointer::Checkpointer(Executor ex, const core::Config& cfg,
@@ -74,18 +93,25 @@ Checkpointer::~Checkpointer() {
 
 void Checkpointer::start() {
   impl_->running = true;
+  impl_->linking = true;
   asio::co_spawn(impl_->timer.get_executor(), Impl::loop(impl_),
                  core::LogExit("archive: checkpointer"));
+  asio::co_spawn(impl_->timer.get_executor(), Impl::link_loop(impl_),
+                 core::LogExit("archive: journal linker"));
 }
 
 awaitable<void> Checkpointer::stop() {
   if (impl_->stopped.exchange(true)) co_return;
-  asio::post(impl_->timer.get_executor(), [impl = impl_] { impl->timer.cancel(); });
+  asio::post(impl_->timer.get_executor(), [impl = impl_] {
+    impl->timer.cancel();
+    impl->link_timer.cancel();
+  });
   if (impl_->leader) {
     auto store = store::archive_of(*impl_->db);
     co_await store->drop_checkpoint_lease(impl_->holder);
   }
   co_await core::wait_while(impl_->running, std::chrono::seconds(10));  // a round in flight ends
+  co_await core::wait_while(impl_->linking, std::chrono::seconds(10));
 }
 
 }  // namespace govmail::app

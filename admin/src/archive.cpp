@@ -256,7 +256,10 @@ struct ChainCheck {
   awaitable<store::Result<bool>> check(const store::JournalEntry& e, std::int64_t& expect_seq,
                                        std::string& expect_prev, bool check_link) {
     const std::size_t before = report.problems.size();
-    if (e.seq != expect_seq) {
+    if (e.missing) {
+      problem(seq_name(e.chain, e.seq) + " (id " + std::to_string(e.id) +
+              ") removed (its journal row is gone, its link remains)");
+    } else if (e.seq != expect_seq) {
       if (e.seq > expect_seq)
         problem(seq_name(e.chain, expect_seq) +
                 (e.seq - expect_seq > 1 ? " to #" + std::to_string(e.seq - 1) : std::string()) +
@@ -414,6 +417,13 @@ awaitable<store::Result<VerifyReport>> verify(store::ArchiveStore& store, Verify
       r = co_await check.journal_chain(h, *cps);
     if (!r) co_return store::unexpected(r.error());
   }
+  // heads() linked every entry whose transaction had ended: one still without a link was
+  // written behind the chain's cursor (or before 0030 without being chained).
+  auto stray = co_await store.unchained_entry();
+  if (!stray) co_return store::unexpected(stray.error());
+  if (*stray)
+    report.problems.push_back("journal entry id " + std::to_string(**stray) +
+                              " is in no chain (written behind the chain's cursor)");
   co_return report;
 }
 

@@ -6,7 +6,7 @@
 #     bench/smtp's bench_smtp_load; every acknowledged message is checked in the store, and with
 #     the journal on, in the journal.
 #  2. `govmail archive verify` over 1,000,000 journal entries made in SQL (the chain computed by
-#     a recursive query with the same content form and link as the insert trigger, "GMJ2"), chain only
+#     a recursive query with the same content form and link as the linker, "GMJ2"), chain only
 #     (--no-blobs) and with the blob check.
 #   bench/archive/run.sh [BUILD_DIR]   (Release; needs targets govmail and bench_smtp_load)
 # ROUNDS (default 3 per mode, the order alternating), PREFILL (messages delivered and analysed
@@ -189,32 +189,39 @@ SET session_replication_role = replica;
 SET work_mem = '256MB';
 CREATE FUNCTION pg_temp.bench_row(s bigint, t timestamptz) RETURNS archive_journal
 LANGUAGE sql IMMUTABLE AS \$f\$
-  SELECT ROW(0, 'journal.0', s, t, 'in', 'sender@outside.test',
+  SELECT ROW(0, t, 'in', 'sender@outside.test',
       ARRAY['user' || (s % 200 + 1) || '@bench.test'], '', '127.0.0.1',
       sha256(convert_to('bench message ' || (s % 64 + 1), 'UTF8')),
       length('bench message ' || (s % 64 + 1)), 'Bench ' || s, 'sender@outside.test',
-      '<' || s || '@bench>', NULL, NULL, NULL, NULL, NULL)::archive_journal
+      '<' || s || '@bench>', NULL, NULL, NULL, NULL)::archive_journal
 \$f\$;
 CREATE FUNCTION pg_temp.bench_link(prev bytea, j archive_journal) RETURNS bytea
 LANGUAGE sql IMMUTABLE AS \$f\$
-  SELECT sha256(prev || convert_to('GMJ2' || octet_length(j.chain) || ':' || j.chain
+  SELECT sha256(prev || convert_to('GMJ2' || '9:journal.0'
     || length(((extract(epoch FROM j.at) * 1000000)::bigint)::text) || ':'
     || ((extract(epoch FROM j.at) * 1000000)::bigint)::text, 'UTF8') || sha256(govmail_journal_content(j)))
 \$f\$;
-INSERT INTO archive_journal (chain, seq, at, direction, envelope_from, recipients, auth_user,
-  client_ip, blob_sha256, size, subject, from_address, message_id_hdr, prev_hash, hash, content_hash)
+-- Linked as they are made (txid NULL: the linker leaves them), in chain journal.0 after its head.
+CREATE TEMP TABLE gen AS
 WITH RECURSIVE c (seq, at, prev, hash) AS (
   SELECT h.seq + 1, now(), h.hash, pg_temp.bench_link(h.hash, pg_temp.bench_row(h.seq + 1, now()))
   FROM archive_chain_heads h WHERE h.chain = 'journal.0'
   UNION ALL
   SELECT c.seq + 1, c.at, c.hash, pg_temp.bench_link(c.hash, pg_temp.bench_row(c.seq + 1, c.at))
   FROM c WHERE c.seq < (SELECT seq FROM archive_chain_heads WHERE chain = 'journal.0') + $ENTRIES)
-SELECT 'journal.0', c.seq, c.at, (j).direction, (j).envelope_from, (j).recipients, (j).auth_user,
+SELECT (SELECT coalesce(max(id), 0) FROM archive_journal) + row_number() OVER (ORDER BY c.seq) AS id,
+  c.* FROM c;
+INSERT INTO archive_journal (id, at, direction, envelope_from, recipients, auth_user,
+  client_ip, blob_sha256, size, subject, from_address, message_id_hdr, content_hash, txid)
+SELECT g.id, g.at, (j).direction, (j).envelope_from, (j).recipients, (j).auth_user,
   (j).client_ip, (j).blob_sha256, (j).size, (j).subject, (j).from_address, (j).message_id_hdr,
-  c.prev, c.hash, sha256(govmail_journal_content(j))
-FROM c, LATERAL (SELECT pg_temp.bench_row(c.seq, c.at) AS j) x;
-UPDATE archive_chain_heads SET (seq, hash) = (SELECT seq, hash FROM archive_journal
-  WHERE chain = 'journal.0' ORDER BY seq DESC LIMIT 1) WHERE chain = 'journal.0';
+  sha256(govmail_journal_content(j)), NULL
+FROM gen g, LATERAL (SELECT pg_temp.bench_row(g.seq, g.at) AS j) x;
+INSERT INTO archive_links (id, chain, seq, prev_hash, hash)
+SELECT id, 'journal.0', seq, prev, hash FROM gen;
+SELECT setval('archive_journal_id_seq', (SELECT max(id) FROM archive_journal));
+UPDATE archive_chain_heads SET (seq, hash) = (SELECT seq, hash FROM gen ORDER BY seq DESC LIMIT 1)
+WHERE chain = 'journal.0';
 ANALYZE archive_journal;" >/dev/null
 t1=$(date +%s.%N)
 total=$(psql_q "SELECT count(*) FROM archive_journal")

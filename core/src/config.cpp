@@ -483,6 +483,7 @@ const std::vector<Entry>& schema() {
       string<&C::archive, &ArchiveConfig::signing_key_file>("archive.signing_key_file", kAnyString, "Ed25519 checkpoint key (hex, mode 0600), created at first use; \"\" = server.var_dir/archive-signing.key"),
       string<&C::archive, &ArchiveConfig::public_key_file>("archive.public_key_file", kAnyString, "public key (64 hex characters) `archive verify` trusts; \"\" = the key pinned in the database at first key creation"),
       integer<&C::archive, &ArchiveConfig::audit_retention_days>("archive.audit_retention_days", 1, 36'500, "audit-log entries older than this many days are pruned by `archive audit-prune`"),
+      duration<&C::archive, &ArchiveConfig::link_interval>("archive.link_interval", 50ms, 1h, "`serve` links the journal entries committed since into their chain this often"),
       duration<&C::archive, &ArchiveConfig::checkpoint_interval>("archive.checkpoint_interval", 60s, 7 * 24h, "`serve` signs the archive's chain heads this often (seconds)"),
       duration<&C::archive, &ArchiveConfig::login_audit_flush>("archive.login_audit_flush", 10ms, 60s, "protocol logins are written to the audit log in one statement this often; a crash loses at most one interval"),
       integer<&C::archive, &ArchiveConfig::login_audit_queue_max>("archive.login_audit_queue_max", 100, 10'000'000, "logins waiting for the audit log past which a login is refused (temporary failure)"),

@@ -38,6 +38,7 @@ JournalEntry parse_journal(const pg::Rows& r, int i) {
   e.message_id_hdr = std::string(r.get(i, 15));
   e.prev_hash = r.get_bytea(i, 16);
   e.hash = r.get_bytea(i, 17);
+  e.missing = r.get_bool(i, 19);
   e.content_hash = r.get_bytea(i, 18);
   return e;
 }
@@ -94,7 +95,18 @@ class PgArchiveStore final : public ArchiveStore {
                                     parse_audit);
   }
 
+  awaitable<Result<std::int64_t>> link_journal(int max) override {
+    Params p;
+    p.num(max);
+    auto rows = co_await run(*pool_, sql::kLinkJournal, p, "link journal");
+    if (!rows) co_return unexpected(rows.error());
+    co_return rows->get_int(0, 0);
+  }
+
   awaitable<Result<std::vector<ChainHead>>> heads() override {
+    // Every reader of the chains sees the entries committed so far in them.
+    if (auto linked = co_await link_journal(1'000'000); !linked)
+      co_return unexpected(linked.error());
     Params p;
     co_return all_rows<ChainHead>(
         co_await run(*pool_, sql::kHeads, p, "chain heads"), [](const pg::Rows& r, int i) {
@@ -191,6 +203,14 @@ class PgArchiveStore final : public ArchiveStore {
     co_return out;
   }
 
+  awaitable<Result<std::optional<std::int64_t>>> unchained_entry() override {
+    Params p;
+    auto rows = co_await run(*pool_, sql::kUnchainedEntry, p, "unchained entry");
+    if (!rows) co_return unexpected(rows.error());
+    if (rows->size() == 0) co_return std::nullopt;
+    co_return rows->get_int(0, 0);
+  }
+
   awaitable<Result<bool>> is_purge_audit(std::int64_t audit_id) override {
     Params p;
     p.num(audit_id);
@@ -234,6 +254,9 @@ class PgArchiveStore final : public ArchiveStore {
 
   awaitable<Result<std::int64_t>> purge(ArchiveActor who, bool dry_run,
                                         const QueryHoldMatches& m) override {
+    // An entry is chained before it may become a tombstone (whose content no longer hashes).
+    if (auto linked = co_await link_journal(1'000'000); !linked)
+      co_return unexpected(linked.error());
     Params p;
     p.text(who.actor)
         .text(who.source)

@@ -30,9 +30,9 @@ REMOTE = ["ngoai1@other.example", "ngoai2@far.example"]
 
 
 def journal(url, where="true"):
-    return psql(url, "SELECT id, chain, seq, direction, envelope_from, array_to_string(recipients, ','), "
-                     f"auth_user, client_ip, encode(blob_sha256, 'hex') FROM archive_journal WHERE {where} "
-                     "ORDER BY id").splitlines()
+    return psql(url, "SELECT id, txid IS NOT NULL, content_hash IS NOT NULL, direction, envelope_from, "
+                     "array_to_string(recipients, ','), auth_user, client_ip, encode(blob_sha256, 'hex') "
+                     f"FROM archive_journal WHERE {where} ORDER BY id").splitlines()
 
 
 with FreshDatabase() as db:
@@ -56,6 +56,7 @@ with FreshDatabase() as db:
         rcpts = f[5].split(",") if len(f) > 5 else []
         c.check(sorted(rcpts) == sorted([BINH, CHI, AN, *REMOTE]),
                 f"all 5 recipients, bcc and remote included: {rcpts}")
+        c.check(f[1] == "t" and f[2] == "t", f"the entry has its transaction's id and content hash: {f}")
         c.check(f[3] == "out" and f[4] == AN and f[6] == AN and f[7] == "127.0.0.1",
                 f"direction, sender, authenticated user, client IP: {f}")
         blob = f[8]
@@ -129,9 +130,12 @@ with FreshDatabase() as db:
     finally:
         srv.stop()
 
-    # The chain with the most entries: the victim of each tamper.
-    chain = psql(db.url, "SELECT chain FROM archive_journal GROUP BY chain ORDER BY count(*) DESC LIMIT 1")
-    n = int(psql(db.url, f"SELECT max(seq) FROM archive_journal WHERE chain = '{chain}'"))
+    # Every entry is in chain journal.32 (migration 0030: linked after its delivery committed,
+    # by serve every second and by every reader of the chains).
+    chain = "journal.32"
+    n = int(psql(db.url, f"SELECT max(seq) FROM archive_links WHERE chain = '{chain}'"))
+    c.check(n == int(psql(db.url, "SELECT count(*) FROM archive_journal")),
+            f"{chain} links every entry: {n}")
     c.check(n >= 4, f"{chain} has {n} entries")
     name = chain + " #"
 
@@ -142,28 +146,42 @@ with FreshDatabase() as db:
             c.check(r.returncode == 1 and expect in r.stdout,
                     f"{what}: expected '{expect}' in: {r.stdout}{r.stderr}")
 
-    tampered(f"UPDATE archive_journal SET recipients = array['x@y'] WHERE chain = '{chain}' AND seq = 2",
+    def entry(seq):
+        return f"(SELECT id FROM archive_links WHERE chain = '{chain}' AND seq = {seq})"
+
+    tampered(f"UPDATE archive_journal SET recipients = array['x@y'] WHERE id = {entry(2)}",
              f"TAMPERED: {name}2 (id", "UPDATE of a row")
-    tampered(f"UPDATE archive_journal SET recipients = array['x@y'] WHERE chain = '{chain}' AND seq = 2",
+    tampered(f"UPDATE archive_journal SET recipients = array['x@y'] WHERE id = {entry(2)}",
              "altered", "UPDATE named as alteration")
-    tampered(f"UPDATE archive_journal SET content_hash = sha256('x') WHERE chain = '{chain}' AND seq = 2",
+    tampered(f"UPDATE archive_journal SET content_hash = sha256('x') WHERE id = {entry(2)}",
              f"TAMPERED: {name}2 (id", "UPDATE of a content hash")
-    tampered(f"DELETE FROM archive_journal WHERE chain = '{chain}' AND seq = 3",
-             f"TAMPERED: {name}3 removed", "DELETE of a row")
-    tampered(f"DELETE FROM archive_journal WHERE chain = '{chain}' AND seq = 3; "
-             f"UPDATE archive_journal SET seq = seq - 1 WHERE chain = '{chain}' AND seq > 3",
+    tampered(f"DELETE FROM archive_journal WHERE id = {entry(3)}",
+             f"TAMPERED: {name}3 (id", "DELETE of a row")
+    tampered(f"DELETE FROM archive_journal WHERE id = {entry(3)}",
+             "removed (its journal row is gone", "DELETE of a row named as removal")
+    tampered(f"DELETE FROM archive_journal WHERE id = {entry(3)}; "
+             f"DELETE FROM archive_links WHERE chain = '{chain}' AND seq = 3",
+             f"TAMPERED: {name}3 removed", "DELETE of a row and its link")
+    tampered(f"DELETE FROM archive_journal WHERE id = {entry(3)}; "
+             f"DELETE FROM archive_links WHERE chain = '{chain}' AND seq = 3; "
+             f"UPDATE archive_links SET seq = seq - 1 WHERE chain = '{chain}' AND seq > 3",
              f"TAMPERED: {name}3 (id", "DELETE with the rest renumbered")
-    tampered(f"UPDATE archive_journal SET seq = -1 WHERE chain = '{chain}' AND seq = 2; "
-             f"UPDATE archive_journal SET seq = 2 WHERE chain = '{chain}' AND seq = 3; "
-             f"UPDATE archive_journal SET seq = 3 WHERE chain = '{chain}' AND seq = -1",
+    tampered(f"UPDATE archive_links SET seq = -1 WHERE chain = '{chain}' AND seq = 2; "
+             f"UPDATE archive_links SET seq = 2 WHERE chain = '{chain}' AND seq = 3; "
+             f"UPDATE archive_links SET seq = 3 WHERE chain = '{chain}' AND seq = -1",
              "reordered", "two rows swapped")
     tampered(f"UPDATE blobs SET data = data || 'x'::bytea WHERE sha256 = "
-             f"(SELECT blob_sha256 FROM archive_journal WHERE chain = '{chain}' AND seq = {n})",
+             f"(SELECT blob_sha256 FROM archive_journal WHERE id = {entry(n)})",
              "blob", "a blob edited")
-    tampered(f"DELETE FROM archive_journal WHERE chain = '{chain}' AND seq = {n}; "
-             f"UPDATE archive_chain_heads SET seq = seq - 1, hash = (SELECT hash FROM archive_journal "
+    tampered(f"DELETE FROM archive_journal WHERE id = {entry(n)}; "
+             f"DELETE FROM archive_links WHERE chain = '{chain}' AND seq = {n}; "
+             f"UPDATE archive_chain_heads SET seq = seq - 1, hash = (SELECT hash FROM archive_links "
              f"WHERE chain = '{chain}' AND seq = {n - 1}) WHERE chain = '{chain}'",
              f"{name}{n} to #{n} removed (a signed checkpoint", "the tail cut off, head rewound")
+    # An entry slipped in behind the linker's cursor (an old transaction id): in no chain.
+    tampered("INSERT INTO archive_journal (txid, direction, envelope_from, recipients, subject) "
+             "VALUES (1, 'in', 'x@y', array['a@b'], 'forged')",
+             "in no chain", "an entry inserted behind the chain's cursor")
     tampered("UPDATE audit_log SET detail = 'nothing' WHERE seq = 1",
              "TAMPERED: audit #1", "an audit entry altered")
     tampered(f"UPDATE archive_checkpoints SET seq = seq + 1",

@@ -275,6 +275,9 @@ struct ArchiveConfig {
   // asks for at least 3 months): `archive audit-prune`.
   unsigned audit_retention_days = 92;
   std::chrono::seconds checkpoint_interval{3600};  // `serve` signs the chain heads this often
+  // `serve` links the journal entries committed since into their chain this often (an entry is
+  // tamper-evident once linked; every reader of the chains links first).
+  std::chrono::milliseconds link_interval{1000};
   // Protocol logins reach the audit log in one statement per flush; a crash loses at most one.
   std::chrono::milliseconds login_audit_flush{1000};
   std::size_t login_audit_queue_max = 10000;  // queued logins past which a login is refused

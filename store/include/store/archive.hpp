@@ -31,6 +31,8 @@ struct JournalEntry {
   // Empty for entries written before migration 0027, whose hash covers their canonical form
   // itself ("GMJ1"); else what the "GMJ2" link covers (store::journal_content_canon).
   std::string content_hash;
+  // A link whose journal row is gone (removed): only id, chain, seq and the hashes are set.
+  bool missing = false;
 };
 
 struct AuditRecord {
@@ -110,6 +112,12 @@ struct ArchiveActor {
 class ArchiveStore {
  public:
   virtual ~ArchiveStore() = default;
+  // Links the journal entries not in a chain yet (migration 0030, govmail_journal_link), at
+  // most `max`; returns how many. heads() does it first (max 1,000,000).
+  virtual awaitable<Result<std::int64_t>> link_journal(int max) = 0;
+  // The first journal entry that should be linked and is not: one written behind the link
+  // cursor of journal.32 (an old transaction id) or with no transaction id and no link.
+  virtual awaitable<Result<std::optional<std::int64_t>>> unchained_entry() = 0;
   // Chain pages, in seq order, seq > after_seq.
   virtual awaitable<Result<std::vector<JournalEntry>>> journal_page(std::string chain,
                                                                     std::int64_t after_seq,

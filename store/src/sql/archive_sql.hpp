@@ -4,33 +4,42 @@
 
 namespace govmail::store::sql {
 
+// An entry and its link (migration 0030: archive_links). The content hash: stored, else, for an
+// entry linked since 0030 (txid set), the one its link covers; empty for a "GMJ1" entry. The
+// last column says that the link's entry is gone (a link without its journal row).
 #define GM_JOURNAL_COLS                                                                       \
-  "j.id, j.chain, j.seq, govmail_us(j.at)::bigint, j.purged_at IS NOT NULL, "                 \
+  "coalesce(l.id, j.id), coalesce(l.chain, ''), coalesce(l.seq, 0), "                         \
+  "coalesce(govmail_us(j.at)::bigint, 0), "                                                   \
+  "j.purged_at IS NOT NULL, "                                                                 \
   "coalesce(j.purge_audit_id, 0), coalesce(j.direction, ''), coalesce(j.envelope_from, ''), " \
   "coalesce(j.recipients, '{}'), coalesce(j.auth_user, ''), coalesce(j.client_ip, ''), "      \
   "coalesce(j.blob_sha256, ''), coalesce(j.size, 0), coalesce(j.subject, ''), "               \
-  "coalesce(j.from_address, ''), coalesce(j.message_id_hdr, ''), j.prev_hash, j.hash, "       \
-  "coalesce(j.content_hash, '')"
+  "coalesce(j.from_address, ''), coalesce(j.message_id_hdr, ''), coalesce(l.prev_hash, ''), " \
+  "coalesce(l.hash, ''), coalesce(CASE WHEN j.txid IS NOT NULL "                              \
+  "THEN govmail_journal_content_hash(j) ELSE j.content_hash END, ''), j.id IS NULL"
+// Every link of a chain, with its entry when there is one.
+#define GM_LINKED " FROM archive_links l LEFT JOIN archive_journal j ON j.id = l.id "
+// Every entry, with its link when it has one already.
+#define GM_ENTRIES " FROM archive_journal j LEFT JOIN archive_links l ON l.id = j.id "
 
 #define GM_AT(p) "('epoch'::timestamptz + " p " * interval '1 microsecond')"
 
 inline constexpr pg::Statement kJournalPage{
-    "gm_ar_journal_page", "SELECT " GM_JOURNAL_COLS
-                          " FROM archive_journal j WHERE j.chain = $1 AND j.seq > $2 "
-                          "ORDER BY j.seq LIMIT $3"};
+    "gm_ar_journal_page", "SELECT " GM_JOURNAL_COLS GM_LINKED
+                          "WHERE l.chain = $1 AND l.seq > $2 ORDER BY l.seq LIMIT $3"};
 
 inline constexpr pg::Statement kJournalEntry{
-    "gm_ar_entry", "SELECT " GM_JOURNAL_COLS " FROM archive_journal j WHERE j.id = $1"};
+    "gm_ar_entry", "SELECT " GM_JOURNAL_COLS GM_ENTRIES "WHERE j.id = $1"};
 
 inline constexpr pg::Statement kJournalSearch{
     "gm_ar_search",
-    "SELECT " GM_JOURNAL_COLS " FROM archive_journal j WHERE j.purged_at IS NULL AND j.id > $1 "
+    "SELECT " GM_JOURNAL_COLS GM_ENTRIES "WHERE j.purged_at IS NULL AND j.id > $1 "
     "AND ($2::bigint IS NULL OR j.at >= " GM_AT("$2") ") "
     "AND ($3::bigint IS NULL OR j.at < " GM_AT("$3") ") "
     "AND ($4 = '' OR $4 = ANY (govmail_journal_participants(j))) "
     "AND ($6::bigint[] IS NULL OR j.id = ANY ($6)) "
-    "AND ($7::text[] IS NULL OR j.seq > coalesce((SELECT c.s FROM unnest($7::text[], $8::bigint[])"
-    " c(ch, s) WHERE c.ch = j.chain), 0)) ORDER BY j.id LIMIT $5"};
+    "AND ($7::text[] IS NULL OR l.id IS NULL OR l.seq > coalesce((SELECT c.s FROM "
+    "unnest($7::text[], $8::bigint[]) c(ch, s) WHERE c.ch = l.chain), 0)) ORDER BY j.id LIMIT $5"};
 
 inline constexpr pg::Statement kPurgedAfter{
     "gm_ar_purged_after",
@@ -92,23 +101,28 @@ inline constexpr pg::Statement kDropCheckpointLease{
     "gm_ar_drop_lease", "DELETE FROM archive_checkpoint_lease WHERE id = 1 AND holder = $1"};
 
 inline constexpr pg::Statement kFindHash{
-    "gm_ar_find_hash", "SELECT seq FROM archive_journal WHERE chain = $1 AND hash = $2 LIMIT 1"};
+    "gm_ar_find_hash", "SELECT seq FROM archive_links WHERE chain = $1 AND hash = $2 LIMIT 1"};
 
 inline constexpr pg::Statement kSeqAt{
     "gm_ar_seq_at",
-    "SELECT CASE WHEN $3 THEN (SELECT coalesce(min(seq), 0) FROM archive_journal "
-    "  WHERE chain = $1 AND at >= " GM_AT("$2") ") "
-    "ELSE (SELECT coalesce(max(seq), 0) FROM archive_journal WHERE chain = $1 "
-    "  AND at < " GM_AT("$2") ") END"};
+    "SELECT CASE WHEN $3 THEN (SELECT coalesce(min(l.seq), 0)" GM_LINKED
+    "  WHERE l.chain = $1 AND j.at >= " GM_AT("$2") ") "
+    "ELSE (SELECT coalesce(max(l.seq), 0)" GM_LINKED "WHERE l.chain = $1 "
+    "  AND j.at < " GM_AT("$2") ") END"};
+inline constexpr pg::Statement kUnchainedEntry{
+    "gm_ar_unchained",
+    "SELECT j.id FROM archive_journal j, archive_chain_heads h WHERE h.chain = 'journal.32' "
+    "AND (j.txid IS NULL OR (j.txid, j.id) <= (h.link_txid, h.link_id)) "
+    "AND NOT EXISTS (SELECT 1 FROM archive_links l WHERE l.id = j.id) ORDER BY j.id LIMIT 1"};
+inline constexpr pg::Statement kLinkJournal{"gm_ar_link", "SELECT govmail_journal_link($1::int)"};
 
 inline constexpr pg::Statement kBlob{"gm_ar_blob", "SELECT data FROM blobs WHERE sha256 = $1",
                                      true};
 
-inline constexpr pg::Statement kBlobs{
-    "gm_ar_blobs",
-    "SELECT sha256, data FROM blobs WHERE sha256 = ANY "
-    "(SELECT decode(x, 'hex') FROM unnest($1::text[]) x)",
-    true};
+inline constexpr pg::Statement kBlobs{"gm_ar_blobs",
+                                      "SELECT sha256, data FROM blobs WHERE sha256 = ANY "
+                                      "(SELECT decode(x, 'hex') FROM unnest($1::text[]) x)",
+                                      true};
 
 inline constexpr pg::Statement kIsPurgeAudit{"gm_ar_is_purge",
                                              "SELECT EXISTS (SELECT 1 FROM audit_log WHERE id = $1 "
