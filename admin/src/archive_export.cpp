@@ -192,10 +192,34 @@ awaitable<store::Result<std::vector<store::JournalEntry>>> search(store::Archive
   co_return all;
 }
 
+namespace {
+
+// The entries with their chain positions: one delivered within the last second may not be
+// linked yet (migration 0030); linked now and read again.
+awaitable<store::Result<std::vector<store::JournalEntry>>> linked(
+    store::ArchiveStore& store, std::vector<store::JournalEntry> entries) {
+  if (std::none_of(entries.begin(), entries.end(), [](const auto& e) { return e.chain.empty(); }))
+    co_return entries;
+  auto n = co_await store.link_journal(1'000'000);
+  if (!n) co_return store::unexpected(n.error());
+  for (auto& e : entries) {
+    if (!e.chain.empty()) continue;
+    auto again = co_await store.entry(e.id);
+    if (!again) co_return store::unexpected(again.error());
+    e = std::move(*again);
+  }
+  co_return entries;
+}
+
+}  // namespace
+
 awaitable<store::Result<std::size_t>> export_messages(
-    store::ArchiveStore& store, const std::vector<store::JournalEntry>& entries,
+    store::ArchiveStore& store, const std::vector<store::JournalEntry>& found,
     const std::filesystem::path& dir, ExportFormat format, const SigningKey& key,
     const std::function<void(std::int64_t, std::int64_t)>& progress, std::string& error) {
+  auto entries_linked = co_await linked(store, found);
+  if (!entries_linked) co_return store::unexpected(entries_linked.error());
+  const std::vector<store::JournalEntry>& entries = *entries_linked;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {

@@ -179,8 +179,8 @@ with FreshDatabase() as db:
              f"WHERE chain = '{chain}' AND seq = {n - 1}) WHERE chain = '{chain}'",
              f"{name}{n} to #{n} removed (a signed checkpoint", "the tail cut off, head rewound")
     # An entry slipped in behind the linker's cursor (an old transaction id): in no chain.
-    tampered("INSERT INTO archive_journal (txid, direction, envelope_from, recipients, subject) "
-             "VALUES (1, 'in', 'x@y', array['a@b'], 'forged')",
+    tampered("INSERT INTO archive_journal (txid, direction, envelope_from, recipients, subject, size) "
+             "VALUES (1, 'in', 'x@y', array['a@b'], 'forged', 1)",
              "in no chain", "an entry inserted behind the chain's cursor")
     tampered("UPDATE audit_log SET detail = 'nothing' WHERE seq = 1",
              "TAMPERED: audit #1", "an audit entry altered")
