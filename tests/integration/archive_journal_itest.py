@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 sys.path.insert(0, os.path.dirname(__file__))
 from support import Checks, FreshDatabase, psql  # noqa: E402
 from smtp_support import DOMAIN, Server, add_account, client_tls  # noqa: E402
-from archive_support import DatabaseCopy, archive, expunge_inbox, superuser  # noqa: E402
+from archive_support import DatabaseCopy, archive, expunge_inbox, link_all, superuser  # noqa: E402
 
 c = Checks()
 PW = "correct horse battery"
@@ -124,6 +124,7 @@ with FreshDatabase() as db:
         c.check(r.returncode != 0 and "append-only" in r.stderr, f"checkpoints stay: {r.stderr}")
         key = archive(srv, "public-key").stdout.strip()
         c.check(len(key) == 64, f"public key exported as hex: {key!r}")
+        c.check(link_all(db.url), "every entry linked into its chain")
         r = archive(srv, "verify", "--progress")
         c.check(r.returncode == 0 and "archive intact" in r.stdout, f"clean verify: {r.stdout}{r.stderr}")
         c.check("verify [" in r.stderr and "100%" in r.stderr, "verify shows a progress bar")

@@ -1,6 +1,7 @@
 """Shared by the archive integration tests: running `govmail archive ...` against a server's
 config, and copies of a database (CREATE DATABASE ... TEMPLATE) to tamper with."""
 import imaplib
+import time
 import uuid
 
 from support import ADMIN_URL, govmail, psql
@@ -21,6 +22,22 @@ def expunge_inbox(imap_port, address, password):
         m.select("INBOX")
         m.store("1:*", "+FLAGS", "\\Deleted")
         m.expunge()
+
+
+def link_all(url, seconds=30):
+    """Links every journal entry into its chain (migration 0030). The linker stops at the oldest
+    write transaction still open anywhere in the cluster: another test's, running in parallel,
+    may hold it back for a moment, so this waits (at most `seconds`). True when all are linked."""
+    deadline = time.time() + seconds
+    while True:
+        psql(url, "SELECT govmail_journal_link(1000000)")
+        left = psql(url, "SELECT count(*) FROM archive_journal j WHERE NOT EXISTS "
+                         "(SELECT 1 FROM archive_links l WHERE l.id = j.id)")
+        if left == "0":
+            return True
+        if time.time() > deadline:
+            return False
+        time.sleep(0.2)
 
 
 def superuser(url, sql):
