@@ -69,12 +69,12 @@ struct Checkpointer::Impl {
     bool failing = false;
     while (!self->stopped) {
       auto store = store::archive_of(*self->db);
-      auto n = co_await store->link_journal(100'000);
+      auto n = co_await store->link_journal(50'000);
       if (!n && !failing)
         spdlog::warn("archive: linking the journal failed: {}", store::to_string(n.error()));
       failing = !n;
       if (self->stopped) break;
-      if (n && *n >= 100'000) continue;
+      if (n && *n >= 50'000) continue;
       self->link_timer.expires_after(self->cfg.archive.link_interval);
       boost::system::error_code ec;
       co_await self->link_timer.async_wait(asio::redirect_error(use_awaitable, ec));

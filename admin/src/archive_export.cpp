@@ -200,7 +200,7 @@ awaitable<store::Result<std::vector<store::JournalEntry>>> linked(
     store::ArchiveStore& store, std::vector<store::JournalEntry> entries) {
   if (std::none_of(entries.begin(), entries.end(), [](const auto& e) { return e.chain.empty(); }))
     co_return entries;
-  auto n = co_await store.link_journal(1'000'000);
+  auto n = co_await store.link_journal(50'000);
   if (!n) co_return store::unexpected(n.error());
   for (auto& e : entries) {
     if (!e.chain.empty()) continue;

@@ -103,10 +103,19 @@ class PgArchiveStore final : public ArchiveStore {
     co_return rows->get_int(0, 0);
   }
 
+  // Every entry whose transaction has ended, a bounded batch per statement.
+  awaitable<Result<void>> link_pending() {
+    constexpr int kBatch = 50'000;
+    for (;;) {
+      auto n = co_await link_journal(kBatch);
+      if (!n) co_return unexpected(n.error());
+      if (*n < kBatch) co_return Result<void>{};
+    }
+  }
+
   awaitable<Result<std::vector<ChainHead>>> heads() override {
     // Every reader of the chains sees the entries committed so far in them.
-    if (auto linked = co_await link_journal(1'000'000); !linked)
-      co_return unexpected(linked.error());
+    if (auto linked = co_await link_pending(); !linked) co_return unexpected(linked.error());
     Params p;
     co_return all_rows<ChainHead>(
         co_await run(*pool_, sql::kHeads, p, "chain heads"), [](const pg::Rows& r, int i) {
@@ -255,8 +264,7 @@ class PgArchiveStore final : public ArchiveStore {
   awaitable<Result<std::int64_t>> purge(ArchiveActor who, bool dry_run,
                                         const QueryHoldMatches& m) override {
     // An entry is chained before it may become a tombstone (whose content no longer hashes).
-    if (auto linked = co_await link_journal(1'000'000); !linked)
-      co_return unexpected(linked.error());
+    if (auto linked = co_await link_pending(); !linked) co_return unexpected(linked.error());
     Params p;
     p.text(who.actor)
         .text(who.source)

@@ -113,7 +113,7 @@ class ArchiveStore {
  public:
   virtual ~ArchiveStore() = default;
   // Links the journal entries not in a chain yet (migration 0030, govmail_journal_link), at
-  // most `max`; returns how many. heads() does it first (max 1,000,000).
+  // most `max`; returns how many. heads() and purge do it first (all, 50,000 a statement).
   virtual awaitable<Result<std::int64_t>> link_journal(int max) = 0;
   // The first journal entry that should be linked and is not: one written behind the link
   // cursor of journal.32 (an old transaction id) or with no transaction id and no link.
