@@ -7,7 +7,8 @@
 #     the journal on, in the journal.
 #  2. `govmail archive verify` over 1,000,000 journal entries made in SQL (the chain computed by
 #     a recursive query with the same content form and link as the linker, "GMJ2"), chain only
-#     (--no-blobs) and with the blob check.
+#     (--no-blobs) and with the blob check; the blob check's MB/s beside the speed the blobs'
+#     table files read from the file system and PostgreSQL reading every blob itself.
 #   bench/archive/run.sh [BUILD_DIR]   (Release; needs targets govmail and bench_smtp_load)
 # ROUNDS (default 3 per mode, the order alternating), PREFILL (messages delivered and analysed
 # before the rounds, default 4000), SCENARIO clients:size:messages:rcpts:users (default
@@ -228,6 +229,31 @@ total=$(psql_q "SELECT count(*) FROM archive_journal")
 echo "generated $ENTRIES journal entries in SQL in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s ($total in all)"
 "$GOVMAIL" archive --config "$W/govmail.toml" checkpoint
 echo "VERIFY chain only: govmail archive verify --no-blobs"
-"$GOVMAIL" archive --config "$W/govmail.toml" verify --no-blobs 2>/dev/null
+chain_out=$("$GOVMAIL" archive --config "$W/govmail.toml" verify --no-blobs 2>/dev/null)
+echo "$chain_out"
 echo "VERIFY with blobs: govmail archive verify"
-"$GOVMAIL" archive --config "$W/govmail.toml" verify 2>/dev/null
+blob_out=$("$GOVMAIL" archive --config "$W/govmail.toml" verify 2>/dev/null)
+echo "$blob_out"
+# The blob pass against what bounds it: the same blobs' table files read from the file system
+# (page cache, as a warm server would), and PostgreSQL reading every blob (de-TOASTed) itself.
+secs_of() { sed -n 's/.* in \([0-9.]*\) s .*/\1/p' <<<"$1"; }
+blob_bytes=$(sed -n 's/.* blobs (\([0-9]*\) bytes).*/\1/p' <<<"$blob_out")
+blob_s=$(awk -v a="$(secs_of "$blob_out")" -v b="$(secs_of "$chain_out")" 'BEGIN{print a-b}')
+files=$(psql_q "SELECT pg_relation_filepath(c.oid) || ' ' || pg_relation_filepath(c.reltoastrelid)
+                FROM pg_class c WHERE c.relname = 'blobs'")
+t0=$(date +%s.%N)
+file_bytes=0
+for f in $files; do
+  for seg in "$W/pg/data/$f" "$W/pg/data/$f".[0-9]*; do
+    [ -f "$seg" ] || continue
+    file_bytes=$((file_bytes + $(stat -c %s "$seg"))); cat "$seg" >/dev/null
+  done
+done
+t1=$(date +%s.%N)
+psql_q "SELECT sum(length(data)) FROM blobs" >/dev/null
+t2=$(date +%s.%N)
+awk -v b="$blob_bytes" -v s="$blob_s" -v fb="$file_bytes" -v f="$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" \
+    -v p="$(awk -v a="$t1" -v b="$t2" 'BEGIN{print b-a}')" 'BEGIN{
+  printf "BLOB_HASHING verify %.1f MB/s (%d bytes, %.2f s more than the chain-only pass)\n", b/s/1e6, b, s
+  printf "BLOB_READ file system %.1f MB/s (%d bytes of table files in %.2f s); PostgreSQL sum(length(data)) %.1f MB/s\n", fb/f/1e6, fb, f, b/p/1e6
+}'

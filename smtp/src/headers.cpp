@@ -11,24 +11,6 @@
 namespace govmail::smtp {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-// Only SP and HTAB, as the MIME scanner trims (store/src/mime/scanner.cpp): the check must read
-// the very value ENVELOPE and clients get. isspace() also took \v and \f, which made the two
-// parse different strings (found by fuzz/address_fuzz.cpp).
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
-
 bool is_domain_char(char c) {
   const auto u = static_cast<unsigned char>(c);
   return u >= 0x80 || std::isalnum(u) || c == '-' || c == '.' || c == '_';
@@ -143,48 +125,6 @@ void read_sender_field(std::string_view value, std::string_view field,
 }
 
 }  // namespace
-
-std::vector<std::string> header_values(std::string_view message, std::string_view field) {
-  std::vector<std::string> out;
-  std::string value;  // unfolded value of the current matching field
-  bool matching = false;
-  auto finish = [&] {
-    if (matching) out.push_back(trim(value));
-    matching = false;
-    value.clear();
-  };
-  std::size_t pos = 0;
-  while (pos < message.size()) {
-    auto lf = message.find('\n', pos);
-    auto line = message.substr(pos, lf == std::string_view::npos ? message.size() - pos : lf - pos);
-    pos = lf == std::string_view::npos ? message.size() : lf + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) break;  // end of the header block
-    if (line.front() == ' ' || line.front() == '\t') {
-      if (matching) value.append(line);
-      continue;
-    }
-    finish();
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    auto name = line.substr(0, colon);
-    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-    if (iequals(name, field)) {
-      matching = true;
-      value.assign(line.substr(colon + 1));
-    }
-  }
-  finish();
-  return out;
-}
-
-std::vector<std::string> header_addresses(std::string_view message, std::string_view field) {
-  std::vector<std::string> out;
-  for (const auto& v : header_values(message, field))
-    for (const store::Address& a : store::parse_address_list(v).items)
-      if (a.host && !(a.mailbox->empty() && a.host->empty())) out.push_back(store::addr_spec(a));
-  return out;
-}
 
 SenderFields sender_fields(std::string_view message) {
   SenderFields out;

@@ -50,10 +50,8 @@ class StoreBackend final : public Backend {
       store::Delivery d, store::JournalInfo journal) override {
     co_return co_await store::deliver_journaled(db_->mailboxes(), std::move(d), std::move(journal));
   }
-  awaitable<store::Result<std::optional<store::VacationResponse>>> claim_vacation_reply(
-      store::AccountId account, std::string sender, std::int64_t resend_after_seconds) override {
-    co_return co_await db_->mail().claim_vacation_reply(account, std::move(sender),
-                                                        resend_after_seconds);
+  awaitable<void> send_vacation_replies(store::VacationDelivery delivery) override {
+    co_await store::send_vacation_replies(*db_, std::move(delivery));
   }
 
  private:
@@ -63,9 +61,8 @@ class StoreBackend final : public Backend {
 
 }  // namespace
 
-awaitable<store::Result<std::optional<store::VacationResponse>>> Backend::claim_vacation_reply(
-    store::AccountId, std::string, std::int64_t) {
-  co_return std::optional<store::VacationResponse>();
+awaitable<void> Backend::send_vacation_replies(store::VacationDelivery) {
+  co_return;
 }
 
 std::shared_ptr<Backend> make_store_backend(std::shared_ptr<store::Database> db,

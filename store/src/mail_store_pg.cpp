@@ -216,6 +216,17 @@ std::optional<std::string> opt_text(const pg::Rows& r, int i, int c) {
   return std::string(r.get(i, c));
 }
 
+// name, replyTo, bcc, text and HTML signature: the parameters identity statements share.
+void add_identity_fields(Params& p, const IdentitySettings& s) {
+  for (const auto* t : {&s.name, &s.reply_to_json, &s.bcc_json}) {
+    if (*t)
+      p.text(**t);
+    else
+      p.null();
+  }
+  p.text(s.text_signature).text(s.html_signature);
+}
+
 VacationResponse parse_vacation(const pg::Rows& r, int i) {
   VacationResponse v;
   v.is_enabled = r.get_bool(i, 0);
@@ -503,21 +514,69 @@ awaitable<Result<IdentitySettings>> PgMailStore::identity(AccountId account) {
   s.text_signature = std::string(rows->get(0, 3));
   s.html_signature = std::string(rows->get(0, 4));
   s.state = rows->get_int(0, 5);
+  s.own_state = rows->get_int(0, 6);
   co_return s;
 }
 
 awaitable<Result<void>> PgMailStore::set_identity(AccountId account, IdentitySettings s) {
   Params p;
   p.num(account);
-  for (const auto* t : {&s.name, &s.reply_to_json, &s.bcc_json}) {
-    if (*t)
-      p.text(**t);
-    else
-      p.null();
-  }
-  p.text(s.text_signature).text(s.html_signature);
+  add_identity_fields(p, s);
   auto rows = co_await run(*pool_, sql::kSetIdentity, p, "set identity");
   if (!rows) co_return unexpected(rows.error());
+  co_return Result<void>{};
+}
+
+awaitable<Result<std::vector<ExtraIdentity>>> PgMailStore::extra_identities(AccountId account) {
+  auto rows = co_await run(*pool_, sql::kExtraIdentities, Params().num(account), "identities");
+  if (!rows) co_return unexpected(rows.error());
+  std::vector<ExtraIdentity> out;
+  for (int i = 0; i < rows->size(); ++i) {
+    ExtraIdentity x;
+    x.id = rows->get_int(i, 0);
+    x.email = std::string(rows->get(i, 1));
+    x.settings.name = std::string(rows->get(i, 2));
+    x.settings.reply_to_json = opt_text(*rows, i, 3);
+    x.settings.bcc_json = opt_text(*rows, i, 4);
+    x.settings.text_signature = std::string(rows->get(i, 5));
+    x.settings.html_signature = std::string(rows->get(i, 6));
+    x.created_state = rows->get_int(i, 7);
+    x.updated_state = rows->get_int(i, 8);
+    if (!rows->is_null(i, 9)) x.destroyed_state = rows->get_int(i, 9);
+    out.push_back(std::move(x));
+  }
+  co_return out;
+}
+
+awaitable<Result<std::int64_t>> PgMailStore::add_identity(AccountId account, std::string email,
+                                                          IdentitySettings s) {
+  Params p;
+  p.num(account).text(std::move(email));
+  s.name = s.name.value_or("");
+  add_identity_fields(p, s);
+  auto rows = co_await run(*pool_, sql::kAddIdentity, p, "add identity");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() != 1) co_return unexpected(StoreError::permanent);
+  co_return rows->get_int(0, 0);
+}
+
+awaitable<Result<void>> PgMailStore::update_identity(AccountId account, std::int64_t id,
+                                                     IdentitySettings s) {
+  Params p;
+  p.num(account).num(id);
+  s.name = s.name.value_or("");
+  add_identity_fields(p, s);
+  auto rows = co_await run(*pool_, sql::kUpdateIdentity, p, "update identity");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() == 0) co_return unexpected(StoreError::not_found);
+  co_return Result<void>{};
+}
+
+awaitable<Result<void>> PgMailStore::destroy_identity(AccountId account, std::int64_t id) {
+  auto rows = co_await run(*pool_, sql::kDestroyIdentity, Params().num(account).num(id),
+                           "destroy identity");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() == 0) co_return unexpected(StoreError::not_found);
   co_return Result<void>{};
 }
 

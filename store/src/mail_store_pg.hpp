@@ -34,6 +34,12 @@ class PgMailStore final : public MailStore {
   awaitable<Result<void>> set_vacation(AccountId account, VacationResponse v) override;
   awaitable<Result<IdentitySettings>> identity(AccountId account) override;
   awaitable<Result<void>> set_identity(AccountId account, IdentitySettings s) override;
+  awaitable<Result<std::vector<ExtraIdentity>>> extra_identities(AccountId account) override;
+  awaitable<Result<std::int64_t>> add_identity(AccountId account, std::string email,
+                                               IdentitySettings s) override;
+  awaitable<Result<void>> update_identity(AccountId account, std::int64_t id,
+                                          IdentitySettings s) override;
+  awaitable<Result<void>> destroy_identity(AccountId account, std::int64_t id) override;
   awaitable<Result<std::optional<VacationResponse>>> claim_vacation_reply(
       AccountId account, std::string sender, std::int64_t resend_after_seconds) override;
   awaitable<Result<EmailSubmissionRecord>> add_submission(

@@ -2,8 +2,11 @@
 """Identity/set (RFC 8621 6.3) over raw HTTP against the real binary: the account's own
 identity takes a new name, replyTo, bcc and signatures; Identity/get returns them (from
 PostgreSQL: the row is checked too), Identity/changes reports the identity as updated and the
-state moves; the address cannot change; create and destroy are refused; EmailSubmission with
-the identity still works and still checks the sender."""
+state moves; the address cannot change; the own identity cannot be destroyed. An identity for
+an alias the account owns can be created (one for another account's address: forbiddenFrom),
+read, edited, used by EmailSubmission (its address is the envelope sender), reported by
+Identity/changes as created/updated/destroyed, and destroyed; another account never sees it.
+EmailSubmission with the identity still works and still checks the sender."""
 import os
 import sys
 import time
@@ -78,17 +81,74 @@ with FreshDatabase() as db:
                 f"a signature must be a string: {out}")
         _, out = hoa.one("Identity/set", {"create": {"n": {"email": f"minh@{DOMAIN}"}},
                                           "destroy": [iid]})
-        c.check((out.get("notCreated") or {}).get("n", {}).get("type") == "forbidden" and
+        c.check((out.get("notCreated") or {}).get("n", {}).get("type") == "forbiddenFrom" and
                 (out.get("notDestroyed") or {}).get(iid, {}).get("type") == "forbidden",
-                f"create and destroy refused: {out}")
+                f"another account's address and the own identity refused: {out}")
         _, got = hoa.one("Identity/get", {"ids": None})
-        c.check(got["list"][0]["textSignature"] == SIG and got["list"][0]["name"] == patch["name"],
-                f"refused edits changed nothing: {got}")
+        c.check(len(got["list"]) == 1 and got["list"][0]["textSignature"] == SIG and
+                got["list"][0]["name"] == patch["name"], f"refused edits changed nothing: {got}")
+
+        # An identity for an alias hoa owns: create, get, changes, update, submit, destroy.
+        srv.admin("alias", "add", f"vanthu@{DOMAIN}", f"hoa@{DOMAIN}")
+        before = got["state"]
+        _, out = hoa.one("Identity/set", {"create": {"v": {
+            "email": f"VanThu@{DOMAIN}", "name": "Văn thư Sở", "textSignature": "Văn thư"}}})
+        made = (out.get("created") or {}).get("v", {})
+        vid = made.get("id")
+        c.check(vid and vid != iid and made.get("mayDelete") is True and
+                out.get("newState") != before, f"alias identity created: {out}")
+        _, ch = hoa.one("Identity/changes", {"sinceState": before})
+        c.check(ch.get("created") == [vid] and ch.get("updated") == [] and
+                ch.get("destroyed") == [], f"changes name the created one only: {ch}")
+        _, got = hoa.one("Identity/get", {"ids": [vid, "IX999999"]})
+        v = got["list"][0] if got.get("list") else {}
+        c.check(v.get("email") == f"vanthu@{DOMAIN}" and v.get("name") == "Văn thư Sở" and
+                v.get("mayDelete") is True and got.get("notFound") == ["IX999999"],
+                f"Identity/get of the alias identity: {got}")
+        _, other = minh.one("Identity/get", {"ids": [vid]})
+        c.check(other.get("list") == [] and other.get("notFound") == [vid],
+                f"another account cannot see it: {other}")
+        _, out = minh.one("Identity/set", {"update": {vid: {"name": "x"}}, "destroy": [vid]})
+        c.check((out.get("notUpdated") or {}).get(vid, {}).get("type") == "notFound" and
+                (out.get("notDestroyed") or {}).get(vid, {}).get("type") == "notFound",
+                f"nor change or destroy it: {out}")
+        mid = out.get("newState")
+        _, out = hoa.one("Identity/set", {"update": {vid: {"name": "Văn thư"}}})
+        _, ch = hoa.one("Identity/changes", {"sinceState": out.get("oldState")})
+        c.check(vid in (out.get("updated") or {}) and ch.get("updated") == [vid] and
+                ch.get("created") == [], f"update of the alias identity: {out} {ch}")
+        boxes = hoa.roles()
+        res = hoa.batch([
+            ["Email/set", {"create": {"m": draft(boxes, f"vanthu@{DOMAIN}", "Từ văn thư",
+                                                 f"minh@{DOMAIN}")}}, "0"],
+            ["EmailSubmission/set", {"create": {"s": {"identityId": vid, "emailId": "#m"}}}, "1"]])
+        sub = (res[1][1].get("created") or {}).get("s", {})
+        _, got = hoa.one("EmailSubmission/get", {"ids": [sub.get("id")]})
+        env = (got.get("list") or [{}])[0].get("envelope") or {}
+        c.check(sub and env.get("mailFrom", {}).get("email") == f"vanthu@{DOMAIN}" and
+                got["list"][0].get("identityId") == vid,
+                f"submitted with the alias identity, envelope from the alias: {res} {got}")
+        before = hoa.one("Identity/get", {"ids": []})[1]["state"]
+        _, out = hoa.one("Identity/set", {"destroy": [vid]})
+        _, ch = hoa.one("Identity/changes", {"sinceState": before})
+        _, got = hoa.one("Identity/get", {"ids": None})
+        c.check(out.get("destroyed") == [vid] and ch.get("destroyed") == [vid] and
+                [i["id"] for i in got["list"]] == [iid], f"destroyed: {out} {ch} {got}")
+        res = hoa.batch([
+            ["Email/set", {"create": {"m": draft(boxes, f"vanthu@{DOMAIN}", "Sau khi xoá",
+                                                 f"minh@{DOMAIN}")}}, "0"],
+            ["EmailSubmission/set", {"create": {"s": {"identityId": vid, "emailId": "#m"}}}, "1"]])
+        nc = res[1][1].get("notCreated") or {}
+        c.check(nc.get("s", {}).get("properties") == ["identityId"],
+                f"a destroyed identity cannot send: {res}")
+        _, out = hoa.one("Identity/set", {"destroy": [vid]})
+        c.check((out.get("notDestroyed") or {}).get(vid, {}).get("type") == "notFound",
+                f"destroyed twice: notFound: {out}")
+        c.check(mid is not None, "minh's refused set still answered a state")
         _, other = minh.one("Identity/get", {"ids": None})
         c.check(other["list"][0]["textSignature"] == "", f"another account unaffected: {other}")
 
         # EmailSubmission with the edited identity: delivered; a From of another account: refused.
-        boxes = hoa.roles()
         res = hoa.batch([
             ["Email/set", {"create": {"m": draft(boxes, f"hoa@{DOMAIN}", "Có chữ ký",
                                                  f"minh@{DOMAIN}")}}, "0"],
@@ -102,14 +162,18 @@ with FreshDatabase() as db:
         c.check(nc.get("s", {}).get("type") == "forbiddenFrom", f"sender still checked: {res}")
         inbox = minh.roles()["inbox"]
         subjects, deadline = [], time.time() + 20
-        while not subjects and time.time() < deadline:
+        while len(subjects) < 2 and time.time() < deadline:
             res = minh.batch([
                 ["Email/query", {"filter": {"inMailbox": inbox}}, "q"],
                 ["Email/get", {"#ids": {"resultOf": "q", "name": "Email/query", "path": "/ids"},
                                "properties": ["subject"]}, "g"]])
             subjects = [e["subject"] for e in res[1][1]["list"]]
             time.sleep(0.2)
-        c.check(subjects == ["Có chữ ký"], f"the recipient got the signed one only: {subjects}")
+        c.check(sorted(subjects) == sorted(["Có chữ ký", "Từ văn thư"]),
+                f"the recipient got the signed one and the alias's only: {subjects}")
+    except Exception:
+        print(srv.log()[-3000:], flush=True)
+        raise
     finally:
         stop_server(srv, c)
 c.finish()

@@ -20,7 +20,8 @@ from support import Checks, FreshDatabase, psql, stop_server  # noqa: E402
 from smtp_support import DOMAIN, Server, add_account  # noqa: E402
 
 PW = "correct horse battery"
-LAN, AN, BINH = (f"{n}@{DOMAIN}" for n in ("lan", "an", "binh"))
+LAN, AN, BINH, CUC, DUNG = (f"{n}@{DOMAIN}" for n in ("lan", "an", "binh", "cuc", "dung"))
+SUBMISSION = "urn:ietf:params:jmap:submission"
 VACATION = "urn:ietf:params:jmap:vacationresponse"
 c = Checks()
 
@@ -29,7 +30,7 @@ def jmap(port, user, account, calls):
     auth = base64.b64encode(f"{user}:{PW}".encode()).decode()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("POST", "/jmap/api", json.dumps({
-        "using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", VACATION],
+        "using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail", VACATION, SUBMISSION],
         "methodCalls": [[n, dict(a, accountId=account), str(i)] for i, (n, a) in enumerate(calls)]}),
         {"Authorization": "Basic " + auth, "Content-Type": "application/json"})
     body = json.loads(conn.getresponse().read())
@@ -43,6 +44,25 @@ def submit(srv, user, to_header, subject, extra="", rcpt=(LAN,)):
     with smtplib.SMTP("127.0.0.1", srv.submission, timeout=30) as s:
         s.login(user, PW)
         s.sendmail(user, list(rcpt), msg.encode())
+
+
+def jmap_send(srv, db, user, subject, to=(LAN,), bcc=()):
+    """Email/set (a draft) then EmailSubmission/set, as the webmail sends; envelope from headers."""
+    account = "a" + psql(db.url, f"SELECT id FROM accounts WHERE address = '{user}'")
+    boxes = jmap(srv.http, user, account, [["Mailbox/get", {}], ["Identity/get", {}]])
+    drafts = next(m["id"] for m in boxes[0][1]["list"] if m["role"] == "drafts")
+    identity = boxes[1][1]["list"][0]["id"]
+    draft = {"mailboxIds": {drafts: True}, "keywords": {"$draft": True},
+             "from": [{"email": user}], "to": [{"email": a} for a in to], "subject": subject,
+             "messageId": [subject.replace(" ", ".") + "@" + DOMAIN],
+             "textBody": [{"partId": "1", "type": "text/plain"}],
+             "bodyValues": {"1": {"value": "nội dung"}}}
+    if bcc:
+        draft["bcc"] = [{"email": a} for a in bcc]
+    res = jmap(srv.http, user, account, [
+        ["Email/set", {"create": {"m": draft}}],
+        ["EmailSubmission/set", {"create": {"s": {"identityId": identity, "emailId": "#m"}}}]])
+    c.check("s" in (res[1][1].get("created") or {}), f"JMAP submission of {subject!r}: {res}")
 
 
 def inbox(imap_port, user):
@@ -63,7 +83,7 @@ with FreshDatabase() as db:
     imap = srv.listen_imap()
     try:
         srv.admin("domain", "add", DOMAIN)
-        for local in ("lan", "an", "binh"):
+        for local in ("lan", "an", "binh", "cuc", "dung"):
             add_account(srv, local, PW)
         lan_id = "a" + psql(db.url, f"SELECT id FROM accounts WHERE address = '{LAN}'")
         srv.start()
@@ -108,6 +128,22 @@ with FreshDatabase() as db:
                       "JOIN outbound_recipients r ON r.queue_id = q.id")
         c.check(queued == "|friend@example.com", f"remote reply queued from <>: {queued!r}")
 
+        # Through JMAP EmailSubmission (the webmail's send): answered once per sender, not by Bcc.
+        jmap_send(srv, db, CUC, "Jmap one")
+        got = inbox(imap, CUC)
+        c.check(len(got) == 1 and got[0]["In-Reply-To"] == f"<Jmap.one@{DOMAIN}>"
+                and got[0]["Auto-Submitted"] == "auto-replied"
+                and got[0]["Subject"] == "Vắng mặt đến thứ Hai",
+                f"a JMAP submission is answered: {[dict(r.items()) for r in got]}")
+        jmap_send(srv, db, CUC, "Jmap two")
+        c.check(len(inbox(imap, CUC)) == 1, "a second JMAP submission from the same sender: no reply")
+        jmap_send(srv, db, DUNG, "Jmap bcc", to=(AN,), bcc=(LAN,))
+        c.check(inbox(imap, DUNG) == [], f"no reply to a JMAP Bcc copy: {len(inbox(imap, DUNG))}")
+        jmap_send(srv, db, DUNG, "Jmap to", to=(LAN,))
+        got = inbox(imap, DUNG)
+        c.check(len(got) == 1 and got[0]["In-Reply-To"] == f"<Jmap.to@{DOMAIN}>",
+                f"dung is answered when named in To: {[r['In-Reply-To'] for r in got]}")
+
         # Off: nobody is answered.
         jmap(srv.http, LAN, lan_id, [["VacationResponse/set", {"update": {"singleton": {
             "isEnabled": False}}}]])
@@ -116,7 +152,7 @@ with FreshDatabase() as db:
                        f"From: other@example.com\r\nTo: {LAN}\r\nSubject: x\r\n\r\nx\r\n".encode())
         c.check(psql(db.url, "SELECT count(*) FROM outbound_queue") == "1",
                 "no reply once the response is off")
-        c.check(len(inbox(imap, LAN)) == 10, f"lan received all 10 messages: {len(inbox(imap, LAN))}")
+        c.check(len(inbox(imap, LAN)) == 14, f"lan received all 14 messages: {len(inbox(imap, LAN))}")
     finally:
         stop_server(srv, c)
 c.finish()

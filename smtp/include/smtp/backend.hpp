@@ -11,8 +11,8 @@
 #include "store/directory.hpp"
 #include "store/error.hpp"
 #include "store/journal.hpp"
-#include "store/mail_store.hpp"
 #include "store/types.hpp"
+#include "store/vacation.hpp"
 
 namespace govmail::store {
 class Database;
@@ -45,11 +45,9 @@ class Backend {
     (void)journal;
     return deliver(std::move(delivery));
   }
-  // The account's vacation response when it is on and `sender` has not been answered in its
-  // current period (or not for `resend_after_seconds`): claimed, so one reply per sender
-  // (store::MailStore::claim_vacation_reply). A backend without one never answers.
-  virtual awaitable<store::Result<std::optional<store::VacationResponse>>> claim_vacation_reply(
-      store::AccountId account, std::string sender, std::int64_t resend_after_seconds);
+  // After a delivery committed: the vacation responses of its recipients
+  // (store::send_vacation_replies). A backend without vacation responses sends none.
+  virtual awaitable<void> send_vacation_replies(store::VacationDelivery delivery);
 };
 
 // The backend on the store and AuthService (both must outlive it).

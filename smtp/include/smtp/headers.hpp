@@ -8,16 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/mail_date.hpp"
+#include "store/header_fields.hpp"
+
 namespace govmail::smtp {
-
-// Unfolded values of every `field` header of the header block, in order. Every line the store's
-// MIME scanner reads as such a field is among them (a malformed line, which ends the scanner's
-// header block, does not end it here: reading more is the safe side for checks).
-std::vector<std::string> header_values(std::string_view message, std::string_view field);
-
-// "mailbox@host" of every mailbox (group members included; "Name <>" left out) of every `field`
-// header. Empty if there is none.
-std::vector<std::string> header_addresses(std::string_view message, std::string_view field);
 
 // How a sender field names a domain.
 enum class Naming {
@@ -46,7 +40,9 @@ struct SenderFields {
 // escapes the lookup.
 SenderFields sender_fields(std::string_view message);
 
-// "Thu, 03 Dec 2026 07:12:23 +0000" (RFC 5322 3.3, in UTC).
-std::string rfc5322_date(std::chrono::system_clock::time_point t);
+// Header reading and dates shared with the store and the other front ends.
+using core::rfc5322_date;
+using store::header_addresses;
+using store::header_values;
 
 }  // namespace govmail::smtp

@@ -93,7 +93,18 @@ struct IdentitySettings {
   std::optional<std::string> name;
   std::optional<std::string> reply_to_json, bcc_json;  // JMAP EmailAddress[] as JSON text
   std::string text_signature, html_signature;
-  std::int64_t state = 1;
+  std::int64_t state = 1;      // the account's identity state: moves with every identity change
+  std::int64_t own_state = 1;  // the state at which this (the account's own) identity changed
+};
+
+// An identity the user added for another address it may send as (RFC 8621 6.3 create). A
+// destroyed one is kept as a tombstone (destroyed_state) for Identity/changes.
+struct ExtraIdentity {
+  std::int64_t id = 0;
+  std::string email;
+  IdentitySettings settings;  // name always set; state fields unused
+  std::int64_t created_state = 0, updated_state = 0;
+  std::optional<std::int64_t> destroyed_state;
 };
 
 struct EmailSubmissionRecord {
@@ -154,6 +165,15 @@ class MailStore {
   virtual awaitable<Result<IdentitySettings>> identity(AccountId account) = 0;
   // Stores `s` (its state ignored) and moves the state by one.
   virtual awaitable<Result<void>> set_identity(AccountId account, IdentitySettings s) = 0;
+  // The identities the user added, tombstones included, oldest first.
+  virtual awaitable<Result<std::vector<ExtraIdentity>>> extra_identities(AccountId account) = 0;
+  // Adds one (the caller checked the account may send as `email`); returns its id.
+  virtual awaitable<Result<std::int64_t>> add_identity(AccountId account, std::string email,
+                                                       IdentitySettings s) = 0;
+  // not_found when the account has no such live identity.
+  virtual awaitable<Result<void>> update_identity(AccountId account, std::int64_t id,
+                                                  IdentitySettings s) = 0;
+  virtual awaitable<Result<void>> destroy_identity(AccountId account, std::int64_t id) = 0;
 
   virtual awaitable<Result<EmailSubmissionRecord>> add_submission(
       AccountId account, EmailSubmissionRecord rec, std::optional<std::int64_t> outbound_id) = 0;

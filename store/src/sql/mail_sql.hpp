@@ -77,14 +77,44 @@ inline constexpr pg::Statement kClaimVacation{
 
 inline constexpr pg::Statement kIdentity{
     "gm_mail_identity",
-    "SELECT name, reply_to::text, bcc::text, text_signature, html_signature, state "
+    "SELECT name, reply_to::text, bcc::text, text_signature, html_signature, state, own_state "
     "FROM identity_settings WHERE account_id = $1"};
 inline constexpr pg::Statement kSetIdentity{
     "gm_mail_set_identity",
     "INSERT INTO identity_settings AS i (account_id, name, reply_to, bcc, text_signature, "
-    "html_signature, state) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, 2) "
+    "html_signature, state, own_state) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, $6, 2, 2) "
     "ON CONFLICT (account_id) DO UPDATE SET name = $2, reply_to = $3::jsonb, bcc = $4::jsonb, "
-    "text_signature = $5, html_signature = $6, state = i.state + 1"};
+    "text_signature = $5, html_signature = $6, state = i.state + 1, own_state = i.state + 1"};
+
+// The identities a user added (migration 0031). Every change moves the account's identity
+// state first (the upsert also serialises concurrent changes of one account).
+#define GOVMAIL_BUMP_IDENTITY_STATE(FROM)                                           \
+  "s AS (INSERT INTO identity_settings AS i (account_id, state) SELECT $1, 2 " FROM \
+  " ON CONFLICT (account_id) DO UPDATE SET state = i.state + 1 RETURNING state) "
+inline constexpr pg::Statement kExtraIdentities{
+    "gm_mail_extra_identities",
+    "SELECT id, email, name, reply_to::text, bcc::text, text_signature, html_signature, "
+    "created_state, updated_state, destroyed_state FROM identities WHERE account_id = $1 "
+    "ORDER BY id"};
+// $2 email, $3 name, $4 replyTo, $5 bcc, $6 text, $7 HTML signature.
+inline constexpr pg::Statement kAddIdentity{
+    "gm_mail_add_identity",
+    "WITH " GOVMAIL_BUMP_IDENTITY_STATE("") "INSERT INTO identities (account_id, email, name, "
+    "reply_to, bcc, text_signature, html_signature, created_state, updated_state) "
+    "SELECT $1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, s.state, s.state FROM s RETURNING id"};
+// $2 the identity, $3.. as kAddIdentity's $3..; no row: no such live identity.
+inline constexpr pg::Statement kUpdateIdentity{
+    "gm_mail_update_identity",
+    "WITH t AS (SELECT id FROM identities WHERE id = $2 AND account_id = $1 "
+    "AND destroyed_state IS NULL FOR UPDATE), " GOVMAIL_BUMP_IDENTITY_STATE("FROM t")
+    "UPDATE identities d SET name = $3, reply_to = $4::jsonb, bcc = $5::jsonb, "
+    "text_signature = $6, html_signature = $7, updated_state = s.state FROM s WHERE d.id = $2 "
+    "RETURNING d.id"};
+inline constexpr pg::Statement kDestroyIdentity{
+    "gm_mail_destroy_identity",
+    "WITH t AS (SELECT id FROM identities WHERE id = $2 AND account_id = $1 "
+    "AND destroyed_state IS NULL FOR UPDATE), " GOVMAIL_BUMP_IDENTITY_STATE("FROM t")
+    "UPDATE identities d SET destroyed_state = s.state FROM s WHERE d.id = $2 RETURNING d.id"};
 
 #define GOVMAIL_SUBMISSION_COLUMNS \
   "id, email_id, thread_id, identity_id, envelope::text, extract(epoch FROM send_at)::bigint"

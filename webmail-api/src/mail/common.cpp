@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/ascii.hpp"
 #include "core/config.hpp"
 #include "mail/email.hpp"
 #include "store/database.hpp"
@@ -82,19 +83,13 @@ constexpr std::pair<const char*, std::uint16_t> kSystemKeywords[] = {
     {"$seen", store::kSeen},       {"$answered", store::kAnswered}, {"$flagged", store::kFlagged},
     {"$deleted", store::kDeleted}, {"$draft", store::kDraft},
 };
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
 }  // namespace
 
 Json keywords_json(const store::Flags& f) {
   Json out = Json::object();
   for (auto [name, bit] : kSystemKeywords)
     if (f.system & bit) out[name] = true;
-  for (const auto& k : f.keywords) out[lower(k)] = true;
+  for (const auto& k : f.keywords) out[core::ascii_lower(k)] = true;
   return out;
 }
 
@@ -110,7 +105,7 @@ bool valid_keyword(std::string_view k) {
 
 store::Flags keyword_flag(const std::string& k) {
   store::Flags f;
-  const std::string l = lower(k);
+  const std::string l = core::ascii_lower(k);
   for (auto [name, bit] : kSystemKeywords)
     if (l == name) {
       f.system = bit;
@@ -146,7 +141,8 @@ std::optional<std::vector<std::string>> ids_argument(const Json& args) {
   return out;
 }
 
-std::vector<std::string> properties_argument(const Json& args, const std::vector<std::string>& known,
+std::vector<std::string> properties_argument(const Json& args,
+                                             const std::vector<std::string>& known,
                                              const std::vector<std::string>& defaults) {
   auto it = args.find("properties");
   if (it == args.end() || it->is_null()) return defaults;
@@ -192,12 +188,14 @@ std::optional<store::UnixTime> parse_utc_date(const std::string& s) {
   tm.tm_sec = sec;
   store::UnixTime t = timegm(&tm);
   std::string r = rest;
-  if (!r.empty() && r[0] == '.') r = r.substr(r.find_first_not_of("0123456789", 1) == std::string::npos
-                                                  ? r.size()
-                                                  : r.find_first_not_of("0123456789", 1));
+  if (!r.empty() && r[0] == '.')
+    r = r.substr(r.find_first_not_of("0123456789", 1) == std::string::npos
+                     ? r.size()
+                     : r.find_first_not_of("0123456789", 1));
   if (r == "Z" || r == "z") return t;
   int oh = 0, om = 0;
-  if (r.size() == 6 && (r[0] == '+' || r[0] == '-') && std::sscanf(r.c_str() + 1, "%2d:%2d", &oh, &om) == 2) {
+  if (r.size() == 6 && (r[0] == '+' || r[0] == '-') &&
+      std::sscanf(r.c_str() + 1, "%2d:%2d", &oh, &om) == 2) {
     const int off = (oh * 60 + om) * 60;
     return r[0] == '+' ? t - off : t + off;
   }
@@ -207,7 +205,8 @@ std::optional<store::UnixTime> parse_utc_date(const std::string& s) {
 Json object_arg(const Json& args, const char* name) {
   auto it = args.find(name);
   if (it == args.end() || it->is_null()) return Json::object();
-  if (!it->is_object()) throw MethodError{"invalidArguments", std::string(name) + " must be an object"};
+  if (!it->is_object())
+    throw MethodError{"invalidArguments", std::string(name) + " must be an object"};
   return *it;
 }
 
@@ -223,6 +222,10 @@ Json set_error(std::string_view type, std::string_view description) {
   Json e{{"type", type}};
   if (!description.empty()) e["description"] = description;
   return e;
+}
+
+std::string extra_identity_id(std::int64_t id) {
+  return "IX" + std::to_string(id);
 }
 
 }  // namespace govmail::webmail::mail

@@ -55,7 +55,8 @@ store::Flags keyword_flag(const std::string& k);  // one keyword as flags
 // The "ids" argument: null -> nullopt (all), else a list of strings (invalidArguments otherwise).
 std::optional<std::vector<std::string>> ids_argument(const Json& args);
 // The "properties" argument checked against `known`; `defaults` when null/absent.
-std::vector<std::string> properties_argument(const Json& args, const std::vector<std::string>& known,
+std::vector<std::string> properties_argument(const Json& args,
+                                             const std::vector<std::string>& known,
                                              const std::vector<std::string>& defaults);
 
 // "#creation" references resolved through ctx.created_ids.
@@ -72,5 +73,9 @@ Json object_arg(const Json& args, const char* name);
 std::optional<std::uint64_t> uint_arg(const Json& args, const char* name);
 
 Json set_error(std::string_view type, std::string_view description = {});
+
+// The JMAP id of an identity the user added ("IX" + its id); the account's own one is
+// id_string('I', account id) (identity.cpp).
+std::string extra_identity_id(std::int64_t id);
 
 }  // namespace govmail::webmail::mail

@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "core/mail_date.hpp"
 #include "core/text.hpp"
 #include "mail/blob.hpp"
 #include "mail/common.hpp"
@@ -57,8 +58,8 @@ awaitable<void> remove_entry(RequestContext& ctx, MailboxId mailbox, store::Uid 
 
 // Applies a keywords change to every entry of the email.
 awaitable<void> apply_keywords(RequestContext& ctx, const store::EmailRecord& r,
-                               const std::optional<store::Flags>& replace,
-                               const store::Flags& add, const store::Flags& remove) {
+                               const std::optional<store::Flags>& replace, const store::Flags& add,
+                               const store::Flags& remove) {
   auto& s = ctx.db->mailboxes();
   for (const auto& e : r.entries) {
     if (replace) {
@@ -67,8 +68,8 @@ awaitable<void> apply_keywords(RequestContext& ctx, const store::EmailRecord& r,
                                        store::FlagOp::replace, f));
     }
     if (add.system || !add.keywords.empty())
-      ok_or_throw(co_await s.set_flags(ctx.account_id, e.mailbox_id, one(e.uid),
-                                       store::FlagOp::add, add));
+      ok_or_throw(
+          co_await s.set_flags(ctx.account_id, e.mailbox_id, one(e.uid), store::FlagOp::add, add));
     if (remove.system || !remove.keywords.empty())
       ok_or_throw(co_await s.set_flags(ctx.account_id, e.mailbox_id, one(e.uid),
                                        store::FlagOp::remove, remove));
@@ -134,8 +135,8 @@ Patch parse_patch(const RequestContext& ctx, const Json& patch, const std::set<M
       throw InvalidProperty{path, "This property cannot be changed"};
     }
   }
-  if (p.keywords && (p.add.system || !p.add.keywords.empty() || p.remove.system ||
-                     !p.remove.keywords.empty()))
+  if (p.keywords &&
+      (p.add.system || !p.add.keywords.empty() || p.remove.system || !p.remove.keywords.empty()))
     throw InvalidProperty{"keywords", "keywords and keywords/... in one patch"};
   if (p.mailboxes && (!p.mailbox_add.empty() || !p.mailbox_remove.empty()))
     throw InvalidProperty{"mailboxIds", "mailboxIds and mailboxIds/... in one patch"};
@@ -188,15 +189,6 @@ std::string msg_ids(const Json& v) {
   return out;
 }
 
-std::string rfc5322_date(store::UnixTime t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
-}
-
 awaitable<std::vector<BuildPart>> body_parts(RequestContext& ctx, const Json& email,
                                              const char* list, const char* default_type) {
   std::vector<BuildPart> out;
@@ -234,9 +226,9 @@ awaitable<std::vector<BuildPart>> body_parts(RequestContext& ctx, const Json& em
 
 awaitable<std::string> build_from_properties(RequestContext& ctx, const Json& e) {
   static const std::set<std::string> kAllowed = {
-      "mailboxIds", "keywords", "receivedAt", "from",     "to",        "cc",
-      "bcc",        "replyTo",  "sender",     "subject",  "sentAt",    "messageId",
-      "inReplyTo",  "references", "textBody", "htmlBody", "attachments", "bodyValues"};
+      "mailboxIds", "keywords",   "receivedAt", "from",     "to",          "cc",
+      "bcc",        "replyTo",    "sender",     "subject",  "sentAt",      "messageId",
+      "inReplyTo",  "references", "textBody",   "htmlBody", "attachments", "bodyValues"};
   for (const auto& [k, v] : e.items())
     if (!kAllowed.count(k) && k.rfind("header:", 0) != 0)
       throw InvalidProperty{k, "Not supported on create"};
@@ -255,7 +247,8 @@ awaitable<std::string> build_from_properties(RequestContext& ctx, const Json& e)
     sent = parse_utc_date(e["sentAt"].get<std::string>());
     if (!sent) throw InvalidProperty{"sentAt", "Bad date"};
   }
-  in.headers.emplace_back("Date", rfc5322_date(sent.value_or(now)));
+  in.headers.emplace_back(
+      "Date", core::rfc5322_date(std::chrono::system_clock::from_time_t(sent.value_or(now))));
   addr("from", "From");
   addr("sender", "Sender");
   addr("replyTo", "Reply-To");
@@ -264,21 +257,23 @@ awaitable<std::string> build_from_properties(RequestContext& ctx, const Json& e)
   addr("bcc", "Bcc");
   if (e.contains("subject") && e["subject"].is_string()) {
     std::string s = e["subject"];
-    if (s.find_first_of("\r\n") != std::string::npos) throw InvalidProperty{"subject", "Line break"};
+    if (s.find_first_of("\r\n") != std::string::npos)
+      throw InvalidProperty{"subject", "Line break"};
     in.headers.emplace_back("Subject", encode_words(s));
   }
   if (e.contains("messageId") && !e["messageId"].is_null())
     in.headers.emplace_back("Message-ID", msg_ids(e["messageId"]));
   else
-    in.headers.emplace_back("Message-ID", "<" + random_token() + "@" + domain_of(ctx.address) + ">");
+    in.headers.emplace_back("Message-ID",
+                            "<" + random_token() + "@" + domain_of(ctx.address) + ">");
   if (e.contains("inReplyTo") && !e["inReplyTo"].is_null())
     in.headers.emplace_back("In-Reply-To", msg_ids(e["inReplyTo"]));
   if (e.contains("references") && !e["references"].is_null())
     in.headers.emplace_back("References", msg_ids(e["references"]));
   for (const auto& [k, v] : e.items()) {
     if (k.rfind("header:", 0) != 0) continue;
-    const std::string name = k.substr(7, k.find(':', 7) == std::string::npos ? std::string::npos
-                                                                             : k.find(':', 7) - 7);
+    const std::string name =
+        k.substr(7, k.find(':', 7) == std::string::npos ? std::string::npos : k.find(':', 7) - 7);
     if (name.empty() || name.find_first_of(" \t\r\n") != std::string::npos || !v.is_string() ||
         v.get<std::string>().find_first_of("\r\n") != std::string::npos)
       throw InvalidProperty{k, "Bad header"};
@@ -314,8 +309,7 @@ awaitable<Stored> store_message(RequestContext& ctx, std::shared_ptr<const std::
     throw_store(appended.error());
   }
   for (auto m : mailboxes)
-    if (m != first)
-      ok_or_throw(co_await s.copy(ctx.account_id, first, one(appended->uid), m));
+    if (m != first) ok_or_throw(co_await s.copy(ctx.account_id, first, one(appended->uid), m));
   std::vector<store::MessageId> ids{appended->message_id};
   auto rec = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, false));
   Stored out;
@@ -342,7 +336,8 @@ Json invalid(const InvalidProperty& p) {
   return e;
 }
 
-awaitable<std::optional<store::EmailRecord>> one_email(RequestContext& ctx, const std::string& raw) {
+awaitable<std::optional<store::EmailRecord>> one_email(RequestContext& ctx,
+                                                       const std::string& raw) {
   auto id = parse_id('E', resolve_creation(ctx, raw));
   if (!id) co_return std::nullopt;
   std::vector<store::MessageId> ids{*id};
@@ -460,7 +455,8 @@ awaitable<Json> email_import(const Json& args, RequestContext& ctx) {
     throw MethodError{"stateMismatch", "ifInState does not match"};
   const Json emails = args.value("emails", Json());
   if (!emails.is_object()) throw MethodError{"invalidArguments", "emails must be an object"};
-  if (emails.size() > max_objects_in_set(ctx)) throw MethodError{"requestTooLarge", "Too many emails"};
+  if (emails.size() > max_objects_in_set(ctx))
+    throw MethodError{"requestTooLarge", "Too many emails"};
   const auto known = co_await account_mailboxes(ctx);
   Json created = Json::object(), not_created = Json::object();
   for (const auto& [cid, e] : emails.items()) {
@@ -506,7 +502,8 @@ awaitable<Json> email_parse(const Json& args, RequestContext& ctx) {
   check_account(args, ctx);
   const Json blob_ids = args.value("blobIds", Json());
   if (!blob_ids.is_array()) throw MethodError{"invalidArguments", "blobIds is required"};
-  if (blob_ids.size() > max_objects_in_get(ctx)) throw MethodError{"requestTooLarge", "Too many blobIds"};
+  if (blob_ids.size() > max_objects_in_get(ctx))
+    throw MethodError{"requestTooLarge", "Too many blobIds"};
   Json parsed = Json::object(), not_parsable = Json::array(), not_found = Json::array();
   for (const auto& b : blob_ids) {
     const std::string id = b.get<std::string>();

@@ -1,10 +1,15 @@
-// Identity/get, /changes, /set (RFC 8621 6): one identity per account, its address from the
-// directory (admin/ provisioning). The user edits its name, replyTo, bcc and signatures
-// (MailStore::set_identity); creating identities for other addresses and destroying the
-// account's own one are refused with "forbidden".
+// Identity/get, /changes, /set (RFC 8621 6). The account's own identity ("I" + account id) has
+// its address from the directory (admin/ provisioning): the user edits its name, replyTo, bcc
+// and signatures (MailStore::set_identity) but cannot destroy it. The user may add identities
+// ("IX" + id) for other addresses it may send as (Directory::may_send_as: aliases, groups that
+// grant send-as; others get forbiddenFrom), edit and destroy them (MailStore::add_identity...).
+// One state per account moves with every change; Identity/changes reads the stored states.
 #include <charconv>
+#include <map>
 
+#include "core/ascii.hpp"
 #include "mail/common.hpp"
+#include "mail/email.hpp"
 #include "mail/register.hpp"
 #include "store/database.hpp"
 #include "store/directory.hpp"
@@ -22,55 +27,113 @@ Json parsed_or_null(const std::optional<std::string>& json_text) {
   return json_text ? Json::parse(*json_text) : Json();
 }
 
-Json identity_json(const std::string& id, const store::Account& account,
-                   const store::IdentitySettings& s) {
+Json identity_json(const std::string& id, const std::string& email, const std::string& name,
+                   const store::IdentitySettings& s, bool may_delete) {
   return Json{{"id", id},
-              {"name", s.name ? *s.name : account.display_name},
-              {"email", account.address},
+              {"name", name},
+              {"email", email},
               {"replyTo", parsed_or_null(s.reply_to_json)},
               {"bcc", parsed_or_null(s.bcc_json)},
               {"textSignature", s.text_signature},
               {"htmlSignature", s.html_signature},
-              {"mayDelete", false}};
+              {"mayDelete", may_delete}};
+}
+
+// The id of an added identity ("IX42" -> 42); nullopt for any other string.
+std::optional<std::int64_t> parse_extra_id(const std::string& s) {
+  std::int64_t n = 0;
+  if (s.rfind("IX", 0) != 0 || !parse_int(s.substr(2), n) || n <= 0) return std::nullopt;
+  return n;
+}
+
+// Every identity of the account, as JMAP shows it, and the state they are at.
+struct Identities {
+  std::string own_id;
+  store::Account account;
+  store::IdentitySettings own;
+  std::vector<store::ExtraIdentity> extra;  // tombstones included
+
+  Json own_json() const {
+    return identity_json(own_id, account.address, own.name.value_or(account.display_name), own,
+                         false);
+  }
+  static Json extra_json(const store::ExtraIdentity& x) {
+    return identity_json(extra_identity_id(x.id), x.email, x.settings.name.value_or(""), x.settings,
+                         true);
+  }
+  const store::ExtraIdentity* live(std::int64_t id) const {
+    for (const auto& x : extra)
+      if (x.id == id && !x.destroyed_state) return &x;
+    return nullptr;
+  }
+};
+
+awaitable<Identities> load_identities(RequestContext& ctx) {
+  Identities out;
+  out.own_id = id_string('I', ctx.account_id);
+  out.account = ok_or_throw(co_await ctx.db->directory().get_account(ctx.account_id));
+  out.own = ok_or_throw(co_await ctx.db->mail().identity(ctx.account_id));
+  out.extra = ok_or_throw(co_await ctx.db->mail().extra_identities(ctx.account_id));
+  co_return out;
 }
 
 awaitable<Json> identity_get(const Json& args, RequestContext& ctx) {
   check_account(args, ctx);
   auto ids = ids_argument(args);
-  auto account = ok_or_throw(co_await ctx.db->directory().get_account(ctx.account_id));
-  auto settings = ok_or_throw(co_await ctx.db->mail().identity(ctx.account_id));
-  const std::string id = id_string('I', ctx.account_id);
+  const Identities all = co_await load_identities(ctx);
+  std::map<std::string, Json> by_id{{all.own_id, all.own_json()}};
+  for (const auto& x : all.extra)
+    if (!x.destroyed_state) by_id[extra_identity_id(x.id)] = Identities::extra_json(x);
   Json list = Json::array(), not_found = Json::array();
-  if (!ids || std::find(ids->begin(), ids->end(), id) != ids->end())
-    list.push_back(identity_json(id, account, settings));
-  if (ids)
-    for (const auto& i : *ids)
-      if (i != id) not_found.push_back(i);
+  if (!ids) {
+    list.push_back(by_id[all.own_id]);
+    for (const auto& x : all.extra)
+      if (!x.destroyed_state) list.push_back(by_id[extra_identity_id(x.id)]);
+  } else {
+    for (const auto& i : *ids) {
+      auto it = by_id.find(i);
+      if (it == by_id.end())
+        not_found.push_back(i);
+      else
+        list.push_back(it->second);
+    }
+  }
   co_return Json{{"accountId", ctx.account_id_string},
-                 {"state", std::to_string(settings.state)},
+                 {"state", std::to_string(all.own.state)},
                  {"list", list},
                  {"notFound", not_found}};
 }
 
-// The state is a counter of the one identity's edits: any older state means "it was updated".
+// Changes since `old` from the stored states: created (and not destroyed since), updated (own
+// or added before `old`), destroyed (added before `old`). Everything fits one response.
 awaitable<Json> identity_changes(const Json& args, RequestContext& ctx) {
   check_account(args, ctx);
-  auto settings = ok_or_throw(co_await ctx.db->mail().identity(ctx.account_id));
-  const std::string now = std::to_string(settings.state);
+  const Identities all = co_await load_identities(ctx);
+  const std::string now = std::to_string(all.own.state);
   const Json since = args.value("sinceState", Json());
   std::int64_t old = 0;
   if (!since.is_string() || !parse_int(since.get<std::string>(), old) || old < 1 ||
-      old > settings.state)
+      old > all.own.state)
     throw MethodError{"cannotCalculateChanges", "Unknown state"};
-  Json updated = Json::array();
-  if (old < settings.state) updated.push_back(id_string('I', ctx.account_id));
+  Json created = Json::array(), updated = Json::array(), destroyed = Json::array();
+  if (all.own.own_state > old) updated.push_back(all.own_id);
+  for (const auto& x : all.extra) {
+    const bool existed = x.created_state <= old;
+    if (x.destroyed_state) {
+      if (existed && *x.destroyed_state > old) destroyed.push_back(extra_identity_id(x.id));
+    } else if (!existed) {
+      created.push_back(extra_identity_id(x.id));
+    } else if (x.updated_state > old) {
+      updated.push_back(extra_identity_id(x.id));
+    }
+  }
   co_return Json{{"accountId", ctx.account_id_string},
                  {"oldState", since},
                  {"newState", now},
                  {"hasMoreChanges", false},
-                 {"created", Json::array()},
+                 {"created", created},
                  {"updated", updated},
-                 {"destroyed", Json::array()}};
+                 {"destroyed", destroyed}};
 }
 
 bool is_address_list(const Json& v) {
@@ -83,8 +146,8 @@ bool is_address_list(const Json& v) {
   return true;
 }
 
-// Applies a patch to `s`; the name of a bad property otherwise. The address and mayDelete
-// are the directory's: a patch may repeat them but not change them.
+// Applies a patch (or a creation's properties) to `s`; the name of a bad property otherwise.
+// Properties not editable here (id, email, mayDelete) may be repeated, not changed.
 std::optional<std::string> apply_identity_patch(store::IdentitySettings& s, const Json& patch,
                                                 const Json& current) {
   for (const auto& [k, val] : patch.items()) {
@@ -106,31 +169,102 @@ std::optional<std::string> apply_identity_patch(store::IdentitySettings& s, cons
 }
 
 struct IdentitySetResult {
+  Json created = Json::object(), not_created = Json::object();
   Json updated = Json::object(), not_updated = Json::object();
+  Json destroyed = Json::array(), not_destroyed = Json::object();
 };
 
-awaitable<IdentitySetResult> update_identities(const Json& update_arg, RequestContext& ctx) {
-  IdentitySetResult out;
-  const std::string id = id_string('I', ctx.account_id);
-  for (const auto& [k, patch] : update_arg.items()) {
-    if (k != id) {
-      out.not_updated[k] = set_error("notFound");
+Json invalid(const std::string& property) {
+  return Json{{"type", "invalidProperties"}, {"properties", {property}}};
+}
+
+awaitable<void> create_identities(const Json& create_arg, RequestContext& ctx,
+                                  IdentitySetResult& out) {
+  for (const auto& [k, props] : create_arg.items()) {
+    if (!props.is_object() || !props.contains("email") || !props["email"].is_string()) {
+      out.not_created[k] = invalid("email");
       continue;
     }
-    if (!patch.is_object()) {
-      out.not_updated[k] = set_error("invalidPatch");
+    const std::string email = core::ascii_lower(props["email"].get<std::string>());
+    if (props.contains("id") || props.contains("mayDelete")) {
+      out.not_created[k] = invalid(props.contains("id") ? "id" : "mayDelete");
       continue;
     }
-    auto account = ok_or_throw(co_await ctx.db->directory().get_account(ctx.account_id));
-    auto s = ok_or_throw(co_await ctx.db->mail().identity(ctx.account_id));
-    if (auto bad = apply_identity_patch(s, patch, identity_json(id, account, s))) {
-      out.not_updated[k] = Json{{"type", "invalidProperties"}, {"properties", {*bad}}};
+    store::IdentitySettings s;
+    Json shape = props;  // the creation itself is the "current" value of email
+    if (auto bad = apply_identity_patch(s, props, shape)) {
+      out.not_created[k] = invalid(*bad);
       continue;
     }
-    ok_or_throw(co_await ctx.db->mail().set_identity(ctx.account_id, s));
-    out.updated[k] = Json();
+    if (email.find('@') == std::string::npos ||
+        !ok_or_throw(co_await ctx.db->directory().may_send_as(ctx.account_id, email))) {
+      out.not_created[k] =
+          set_error("forbiddenFrom", "Not allowed to send as " + email.substr(0, 200));
+      continue;
+    }
+    const auto id = ok_or_throw(co_await ctx.db->mail().add_identity(ctx.account_id, email, s));
+    ctx.created_ids[k] = extra_identity_id(id);
+    out.created[k] = {
+        {"id", extra_identity_id(id)},       {"mayDelete", true},
+        {"name", s.name.value_or("")},       {"replyTo", parsed_or_null(s.reply_to_json)},
+        {"bcc", parsed_or_null(s.bcc_json)}, {"textSignature", s.text_signature},
+        {"htmlSignature", s.html_signature}};
   }
-  co_return out;
+}
+
+awaitable<void> update_identities(const Json& update_arg, RequestContext& ctx,
+                                  IdentitySetResult& out) {
+  for (const auto& [key, patch] : update_arg.items()) {
+    const std::string k = resolve_creation(ctx, key);
+    if (!patch.is_object()) {
+      out.not_updated[key] = set_error("invalidPatch");
+      continue;
+    }
+    const Identities all = co_await load_identities(ctx);
+    const auto xid = parse_extra_id(k);
+    const store::ExtraIdentity* x = xid ? all.live(*xid) : nullptr;
+    if (k != all.own_id && !x) {
+      out.not_updated[key] = set_error("notFound");
+      continue;
+    }
+    store::IdentitySettings s = x ? x->settings : all.own;
+    const Json current = x ? Identities::extra_json(*x) : all.own_json();
+    if (auto bad = apply_identity_patch(s, patch, current)) {
+      out.not_updated[key] = invalid(*bad);
+      continue;
+    }
+    if (x)
+      ok_or_throw(co_await ctx.db->mail().update_identity(ctx.account_id, x->id, s));
+    else
+      ok_or_throw(co_await ctx.db->mail().set_identity(ctx.account_id, s));
+    out.updated[key] = Json();
+  }
+}
+
+awaitable<void> destroy_identities(const Json& destroy_arg, RequestContext& ctx,
+                                   IdentitySetResult& out) {
+  if (!destroy_arg.is_array()) throw MethodError{"invalidArguments", "destroy must be an array"};
+  for (const auto& v : destroy_arg) {
+    if (!v.is_string()) throw MethodError{"invalidArguments", "destroy must list ids"};
+    const std::string key = v.get<std::string>();
+    const std::string k = resolve_creation(ctx, key);
+    if (k == id_string('I', ctx.account_id)) {
+      out.not_destroyed[key] = set_error("forbidden", "The account's own identity is kept");
+      continue;
+    }
+    const auto xid = parse_extra_id(k);
+    if (!xid) {
+      out.not_destroyed[key] = set_error("notFound");
+      continue;
+    }
+    auto done = co_await ctx.db->mail().destroy_identity(ctx.account_id, *xid);
+    if (!done && done.error() == store::StoreError::not_found) {
+      out.not_destroyed[key] = set_error("notFound");
+      continue;
+    }
+    ok_or_throw(std::move(done));
+    out.destroyed.push_back(key);
+  }
 }
 
 Json null_if_empty(const Json& j) {
@@ -143,20 +277,26 @@ awaitable<Json> identity_set(const Json& args, RequestContext& ctx) {
   const std::string old_state = std::to_string(before.state);
   if (auto s = args.find("ifInState"); s != args.end() && !s->is_null() && *s != old_state)
     throw MethodError{"stateMismatch", "ifInState does not match"};
-  Json not_created = Json::object(), not_destroyed = Json::object();
-  const Json forbidden = set_error("forbidden", "Identities are managed by the administrators");
-  const Json create_arg = object_arg(args, "create");
-  for (const auto& [k, v] : create_arg.items()) not_created[k] = forbidden;
-  for (const auto& k : args.value("destroy", Json::array()))
-    not_destroyed[k.get<std::string>()] = forbidden;
-  auto res = co_await update_identities(object_arg(args, "update"), ctx);
+  const Json create_arg = object_arg(args, "create"), update_arg = object_arg(args, "update");
+  Json destroy_arg = args.value("destroy", Json::array());
+  if (destroy_arg.is_null()) destroy_arg = Json::array();
+  if (create_arg.size() + update_arg.size() + (destroy_arg.is_array() ? destroy_arg.size() : 0) >
+      max_objects_in_set(ctx))
+    throw MethodError{"requestTooLarge", "Too many identities in one call"};
+  IdentitySetResult res;
+  co_await create_identities(create_arg, ctx, res);
+  co_await update_identities(update_arg, ctx, res);
+  co_await destroy_identities(destroy_arg, ctx, res);
   auto after = ok_or_throw(co_await ctx.db->mail().identity(ctx.account_id));
-  co_return Json{
-      {"accountId", ctx.account_id_string},          {"oldState", old_state},
-      {"newState", std::to_string(after.state)},     {"created", nullptr},
-      {"updated", null_if_empty(res.updated)},       {"destroyed", nullptr},
-      {"notCreated", null_if_empty(not_created)},    {"notUpdated", null_if_empty(res.not_updated)},
-      {"notDestroyed", null_if_empty(not_destroyed)}};
+  co_return Json{{"accountId", ctx.account_id_string},
+                 {"oldState", old_state},
+                 {"newState", std::to_string(after.state)},
+                 {"created", null_if_empty(res.created)},
+                 {"updated", null_if_empty(res.updated)},
+                 {"destroyed", null_if_empty(res.destroyed)},
+                 {"notCreated", null_if_empty(res.not_created)},
+                 {"notUpdated", null_if_empty(res.not_updated)},
+                 {"notDestroyed", null_if_empty(res.not_destroyed)}};
 }
 
 }  // namespace

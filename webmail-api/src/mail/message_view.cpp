@@ -5,18 +5,12 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/ascii.hpp"
 #include "store/address.hpp"
 #include "store/mime.hpp"
 
 namespace govmail::webmail::mail {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::string unfold_trim(std::string_view raw) {
   std::string out;
@@ -45,7 +39,8 @@ Json grouped_addresses(std::string_view raw) {
   Json* group = nullptr;
   for (const auto& a : store::parse_address_list(raw).items) {
     if (a.mailbox && !a.host) {  // group start
-      out.push_back({{"name", store::decode_header_text(*a.mailbox)}, {"addresses", Json::array()}});
+      out.push_back(
+          {{"name", store::decode_header_text(*a.mailbox)}, {"addresses", Json::array()}});
       group = &out.back()["addresses"];
     } else if (!a.mailbox && !a.host) {  // group end
       group = nullptr;
@@ -94,7 +89,7 @@ std::optional<std::pair<std::int64_t, int>> parse_date(std::string_view raw) {
     if (n < 6) return std::nullopt;
   }
   static const char* kMonths = "janfebmaraprmayjunjulaugsepoctnovdec";
-  const auto mpos = std::string(kMonths).find(lower(mon));
+  const auto mpos = std::string(kMonths).find(core::ascii_lower(mon));
   if (mpos == std::string::npos || mpos % 3 != 0) return std::nullopt;
   if (y < 100) y += y < 50 ? 2000 : 1900;
   std::tm tm{};
@@ -221,7 +216,8 @@ std::uint64_t decoded_size(const Json& p) {
 Json param_value(const Json& params, const char* name) {
   if (!params.is_array()) return Json();
   for (const auto& kv : params)
-    if (kv.is_array() && kv.size() == 2 && lower(kv[0].get<std::string>()) == name) return kv[1];
+    if (kv.is_array() && kv.size() == 2 && core::ascii_lower(kv[0].get<std::string>()) == name)
+      return kv[1];
   return Json();
 }
 
@@ -252,9 +248,9 @@ std::vector<HeaderField> parse_header_block(std::string_view block) {
 
 Json header_as(const std::vector<HeaderField>& headers, std::string_view name,
                std::string_view form) {
-  const std::string want = lower(name);
+  const std::string want = core::ascii_lower(name);
   for (auto it = headers.rbegin(); it != headers.rend(); ++it)
-    if (lower(it->name) == want) return one_form(it->raw, form);
+    if (core::ascii_lower(it->name) == want) return one_form(it->raw, form);
   return Json();
 }
 
@@ -283,17 +279,18 @@ std::optional<Json> header_property(const std::vector<HeaderField>& headers,
                                  "asMessageIds", "asDate", "asURLs"};
   if (std::none_of(std::begin(kForms), std::end(kForms), [&](const char* f) { return form == f; }))
     return std::nullopt;
-  const std::string want = lower(bits[1]);
+  const std::string want = core::ascii_lower(bits[1]);
   if (!all) return header_as(headers, want, form);
   Json out = Json::array();
   for (const auto& h : headers)
-    if (lower(h.name) == want) out.push_back(one_form(h.raw, form));
+    if (core::ascii_lower(h.name) == want) out.push_back(one_form(h.raw, form));
   return out;
 }
 
 Json body_structure(const Json& bs, store::MessageId message) {
   Json out;
-  const std::string type = bs.value("type", "application") + "/" + bs.value("subtype", "octet-stream");
+  const std::string type =
+      bs.value("type", "application") + "/" + bs.value("subtype", "octet-stream");
   const std::string section = bs.value("section", "");
   const bool multipart = bs.contains("parts");
   out["partId"] = multipart ? Json() : Json(section.empty() ? "1" : section);
@@ -360,7 +357,8 @@ bool has_attachment(const Json& bs) {
 }
 
 std::string part_text(std::string_view raw, const Json& bs, const std::string& part_id) {
-  const Json* part = find_part(bs, part_id == "1" && !bs.contains("parts") ? bs.value("section", "") : part_id);
+  const Json* part =
+      find_part(bs, part_id == "1" && !bs.contains("parts") ? bs.value("section", "") : part_id);
   if (!part) return "";
   const auto b = part->value("body_offset", std::size_t{0});
   const auto e = std::min(part->value("end_offset", std::size_t{0}), raw.size());

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <set>
 
+#include "core/ascii.hpp"
+#include "core/config.hpp"
 #include "mail/common.hpp"
 #include "mail/email.hpp"
 #include "mail/message_build.hpp"
@@ -19,6 +21,7 @@
 #include "store/journal.hpp"
 #include "store/mail_store.hpp"
 #include "store/mailbox_store.hpp"
+#include "store/vacation.hpp"
 
 namespace govmail::webmail::mail {
 namespace {
@@ -26,12 +29,6 @@ namespace {
 struct Refused {
   Json error;
 };
-
-std::string lower(std::string s) {
-  for (auto& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
 
 std::string domain_of(const std::string& a) {
   auto at = a.rfind('@');
@@ -230,16 +227,16 @@ awaitable<bool> may_send_to_group(RequestContext& ctx, const store::RecipientRes
 awaitable<void> check_sender(RequestContext& ctx, const std::vector<HeaderField>& headers,
                              const std::string& mail_from) {
   auto& dir = ctx.db->directory();
-  std::vector<std::string> claimed{lower(mail_from)};
+  std::vector<std::string> claimed{core::ascii_lower(mail_from)};
   int from_fields = 0;
   for (const auto& h : headers) {
-    const auto n = lower(h.name);
+    const auto n = core::ascii_lower(h.name);
     if (n != "from" && n != "sender") continue;
     from_fields += n == "from";
     auto list = store::parse_address_list(h.raw);
     if (!list.valid) throw Refused{set_error("invalidEmail", n + ": is not a valid address list")};
     for (const auto& a : list.items)
-      if (a.mailbox && a.host) claimed.push_back(lower(store::addr_spec(a)));
+      if (a.mailbox && a.host) claimed.push_back(core::ascii_lower(store::addr_spec(a)));
   }
   if (from_fields != 1) throw Refused{set_error("invalidEmail", "The Email needs one From:")};
   for (const auto& a : claimed)
@@ -272,8 +269,21 @@ Envelope envelope_of(const Json& arg, const std::vector<HeaderField>& headers,
   return e;
 }
 
+void add_direct(std::vector<store::VacationRecipient>& direct, const store::RecipientAccount& acc,
+                const std::string& address) {
+  for (auto& d : direct)
+    if (d.id == acc.id) {
+      d.addressed_as.push_back(address);
+      return;
+    }
+  direct.push_back({acc.id, acc.address, {address}});
+}
+
+// The delivery of a submission; `direct` gets the local accounts an envelope address reached
+// without a group (the ones whose vacation response may answer, store/vacation.hpp).
 awaitable<store::Delivery> route(RequestContext& ctx, const Envelope& env,
-                                 std::shared_ptr<const std::string> raw) {
+                                 std::shared_ptr<const std::string> raw,
+                                 std::vector<store::VacationRecipient>& direct) {
   store::Delivery d;
   d.raw = std::move(raw);
   d.envelope_from = env.mail_from;
@@ -281,7 +291,7 @@ awaitable<store::Delivery> route(RequestContext& ctx, const Envelope& env,
   std::set<std::string> remote;
   Json invalid = Json::array();
   for (const auto& r : env.rcpt_to) {
-    const std::string a = lower(r);
+    const std::string a = core::ascii_lower(r);
     if (a.find('@') == std::string::npos || a.find_first_of(" <>\r\n") != std::string::npos) {
       invalid.push_back(r);
       continue;
@@ -292,6 +302,8 @@ awaitable<store::Delivery> route(RequestContext& ctx, const Envelope& env,
       if (!allowed)
         throw Refused{set_error("forbiddenToSend", "Not allowed to send to " + a.substr(0, 200))};
       for (const auto& acc : res->accounts) local.insert(acc.id);
+      if (!res->is_group)
+        for (const auto& acc : res->accounts) add_direct(direct, acc, a);
       continue;
     }
     if (res.error() != store::StoreError::not_found) throw_store(res.error());
@@ -309,6 +321,33 @@ awaitable<store::Delivery> route(RequestContext& ctx, const Envelope& env,
   for (auto id : local) d.local.push_back({id, std::nullopt});
   for (const auto& a : remote) d.remote.push_back({a, "", ""});
   co_return d;
+}
+
+// The recipients' vacation responses, once the submission has committed (as SMTP does).
+awaitable<void> send_vacation_replies(RequestContext& ctx, const Envelope& env,
+                                      std::string_view message,
+                                      std::vector<store::VacationRecipient> direct,
+                                      std::int64_t submission_id) {
+  if (direct.empty()) co_return;
+  store::VacationDelivery d;
+  d.sender = env.mail_from;
+  d.message = message;
+  d.recipients = std::move(direct);
+  d.hostname = ctx.cfg ? ctx.cfg->server.hostname : "localhost";
+  if (ctx.cfg) d.resend_after = ctx.cfg->smtp.vacation_resend_after;
+  d.log_context = "jmap submission " + std::to_string(submission_id) + " of account " +
+                  std::to_string(ctx.account_id);
+  co_await store::send_vacation_replies(*ctx.db, std::move(d));
+}
+
+// The address of one of the account's identities (identity.cpp): its own ("I" + account id)
+// or a live one it added ("IX" + id); nullopt for any other id.
+awaitable<std::optional<std::string>> identity_address(RequestContext& ctx, const std::string& id) {
+  if (id == id_string('I', ctx.account_id)) co_return ctx.address;
+  if (id.rfind("IX", 0) != 0) co_return std::nullopt;
+  for (const auto& x : ok_or_throw(co_await ctx.db->mail().extra_identities(ctx.account_id)))
+    if (!x.destroyed_state && extra_identity_id(x.id) == id) co_return x.email;
+  co_return std::nullopt;
 }
 
 // onSuccessUpdateEmail / onSuccessDestroyEmail: an implicit Email/set answered after ours.
@@ -347,12 +386,15 @@ awaitable<Json> submission_set(const Json& args, RequestContext& ctx) {
   Json created = Json::object(), not_created = Json::object(), not_updated = Json::object(),
        not_destroyed = Json::object();
   std::map<std::string, std::string> emails_by_submission;
-  const std::string identity = id_string('I', ctx.account_id);
   for (const auto& [cid, s] : create.items()) {
     try {
       if (!s.is_object() || !s.contains("emailId") || !s["emailId"].is_string())
         throw Refused{Json{{"type", "invalidProperties"}, {"properties", {"emailId"}}}};
-      if (s.value("identityId", "") != identity)
+      const Json identity_arg = s.value("identityId", Json());
+      const std::string identity =
+          resolve_creation(ctx, identity_arg.is_string() ? identity_arg.get<std::string>() : "");
+      const auto identity_email = co_await identity_address(ctx, identity);
+      if (!identity_email)
         throw Refused{Json{{"type", "invalidProperties"}, {"properties", {"identityId"}}}};
       const std::string email_id = resolve_creation(ctx, s["emailId"].get<std::string>());
       const auto mid = parse_id('E', email_id);
@@ -365,10 +407,11 @@ awaitable<Json> submission_set(const Json& args, RequestContext& ctx) {
       std::string raw = ok_or_throw(
           co_await ctx.db->mailboxes().fetch_raw(ctx.account_id, *mid, 0, std::nullopt));
       const auto headers = parse_header_block(raw);
-      const Envelope env = envelope_of(s.value("envelope", Json()), headers, ctx.address);
+      const Envelope env = envelope_of(s.value("envelope", Json()), headers, *identity_email);
       co_await check_sender(ctx, headers, env.mail_from);
       auto out = std::make_shared<const std::string>(without_bcc(raw));
-      store::Delivery d = co_await route(ctx, env, out);
+      std::vector<store::VacationRecipient> direct;
+      store::Delivery d = co_await route(ctx, env, out, direct);
       // Journaled as mail sent by this account (docs/ARCHIVE.md): every envelope recipient,
       // bcc included, the authenticated account and the client's address.
       store::JournalInfo journal;
@@ -396,6 +439,7 @@ awaitable<Json> submission_set(const Json& args, RequestContext& ctx) {
                       {"threadId", id_string('T', saved.thread_id)},
                       {"sendAt", utc_date(saved.send_at)},
                       {"undoStatus", "final"}};
+      co_await send_vacation_replies(ctx, env, *out, std::move(direct), saved.id);
     } catch (const Refused& r) {
       not_created[cid] = r.error;
     }

@@ -1,13 +1,13 @@
-#include "smtp/auto_reply.hpp"
+#include "store/auto_reply.hpp"
 
 #include <algorithm>
 
+#include "core/ascii.hpp"
 #include "core/base64.hpp"
-#include "smtp/command.hpp"
-#include "smtp/headers.hpp"
+#include "store/header_fields.hpp"
 #include "store/mime.hpp"
 
-namespace govmail::smtp {
+namespace govmail::store {
 namespace {
 
 std::string trim(std::string_view s) {
@@ -20,7 +20,7 @@ std::string trim(std::string_view s) {
 std::optional<std::string> first_value(std::string_view message, std::string_view field) {
   auto v = header_values(message, field);
   if (v.empty()) return std::nullopt;
-  return lower_ascii(trim(v.front()));
+  return core::ascii_lower(trim(v.front()));
 }
 
 // The message ids (with <>) of a References or In-Reply-To value.
@@ -70,7 +70,7 @@ std::string references(std::string_view original, const std::string& id) {
 
 bool may_auto_reply(std::string_view envelope_from, std::string_view message) {
   if (envelope_from.empty()) return false;
-  const std::string local = lower_ascii(envelope_from.substr(0, envelope_from.rfind('@')));
+  const std::string local = core::ascii_lower(envelope_from.substr(0, envelope_from.rfind('@')));
   if (local == "mailer-daemon" || local.starts_with("owner-") || local.ends_with("-request"))
     return false;
   if (auto a = first_value(message, "Auto-Submitted"); a && a->substr(0, a->find(';')) != "no")
@@ -88,7 +88,7 @@ bool names_recipient(std::string_view message, const std::vector<std::string>& a
   named.insert(named.end(), cc.begin(), cc.end());
   for (const auto& n : named)
     for (const auto& a : addresses)
-      if (lower_ascii(n) == lower_ascii(a)) return true;
+      if (core::ascii_lower(n) == core::ascii_lower(a)) return true;
   return false;
 }
 
@@ -96,7 +96,7 @@ std::string build_auto_reply(const AutoReply& r, std::string_view original) {
   std::string subject = one_line(r.subject);
   if (subject.empty()) {
     auto s = header_values(original, "Subject");
-    subject = "Auto: " + one_line(s.empty() ? "" : store::decode_header_text(s.front()));
+    subject = "Auto: " + one_line(s.empty() ? "" : decode_header_text(s.front()));
   }
   std::string h = "From: <" + r.from + ">\r\nTo: <" + r.to + ">\r\n";
   h += "Subject: " + core::encode_words(subject) + "\r\n";
@@ -115,4 +115,4 @@ std::string build_auto_reply(const AutoReply& r, std::string_view original) {
          text_part("text/html", *r.html_body) + "--" + boundary + "--\r\n";
 }
 
-}  // namespace govmail::smtp
+}  // namespace govmail::store

@@ -1,13 +1,13 @@
 // RFC 3834 automatic replies (the JMAP VacationResponse on delivery): whether a message may be
 // answered at all, whether it was addressed to the recipient by name, and the reply itself.
-// Sans-I/O: the session claims the once-per-sender right in the store and delivers the result.
+// Sans-I/O: store/vacation.hpp claims the once-per-sender right and delivers the result.
 #pragma once
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace govmail::smtp {
+namespace govmail::store {
 
 // False for what must never be answered (RFC 3834 2, 5): the null reverse-path, MAILER-DAEMON,
 // owner-* and *-request senders, Auto-Submitted other than "no", Precedence bulk/list/junk,
@@ -32,4 +32,4 @@ struct AutoReply {
 // References from the original, UTF-8 bodies in base64 (multipart/alternative with HTML).
 std::string build_auto_reply(const AutoReply& r, std::string_view original);
 
-}  // namespace govmail::smtp
+}  // namespace govmail::store
