@@ -334,6 +334,23 @@ async function main() {
     return { ok: prefilled.endsWith(`-- \n${cfg.signature}`) && got === 'found', detail: `compose body ${JSON.stringify(prefilled)}; IMAP: ${got}` };
   });
 
+  // binh's alias identity (created through Identity/set before login): compose offers it as
+  // the sender; the peer gets the message from the alias with the identity's Reply-To.
+  await step('identity', page, async () => {
+    await page.click('#compose-button');
+    const shown = await page.isVisible('#c-from');
+    const options = await page.$$eval('#c-from option', (os) => os.map((o) => o.value));
+    await page.selectOption('#c-from', cfg.aliasIdentity);
+    await page.fill('#c-to', cfg.peer);
+    await page.fill('#c-subject', cfg.identitySubject);
+    await page.fill('#c-body', 'Kính gửi anh An,\nVăn thư xin gửi công văn.');
+    await shot(page, '12b-compose-alias');
+    await page.click('#c-send');
+    await page.waitForSelector('#compose', { state: 'hidden', timeout: 20_000 });
+    const got = await ask('imap-identity', { subject: cfg.identitySubject });
+    return { ok: shown && options.length === 2 && options.includes(cfg.aliasIdentity) && got === 'found', detail: `sender choice shown ${shown}, options ${JSON.stringify(options)}; IMAP: ${got}` };
+  });
+
   await step('csrf', page, async () => {
     // Logged in through the page when the 'login' step could not run (no mail methods yet).
     if (!(await page.evaluate(() => sessionStorage.getItem('govmail.csrf')))) {

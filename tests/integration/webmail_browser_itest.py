@@ -35,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ARTEFACTS = os.path.join(os.path.dirname(os.path.abspath(GOVMAIL)), "test-artifacts", "webmail")
 PW = "correct horse battery"
 USER, PEER = f"binh@{DOMAIN}", f"an@{DOMAIN}"
+ALIAS, ALIAS_REPLY_TO = f"vanthu@{DOMAIN}", f"hanhchinh@{DOMAIN}"
 PLAIN_SUBJECT = "Công văn số 45 về việc tiếp dân"
 PLAIN_TEXT = "Đề nghị đồng chí chuẩn bị báo cáo tiếp dân quý IV."
 HTML_SUBJECT = "Thư có ảnh và mã lạ"
@@ -129,6 +130,16 @@ class Jmap:
         kind, out = self.call(name, args, [capability])
         return kind == name or (kind == "error" and out.get("type") not in (
             "unknownMethod", "unknownCapability"))
+
+
+def alias_identity(api):
+    """An identity for binh's alias (Identity/set create, with a Reply-To): its id, or None."""
+    if SUBMISSION not in api.capabilities:
+        return None
+    kind, out = api.call("Identity/set", {"create": {"v": {
+        "email": ALIAS, "name": "Văn thư Sở", "replyTo": [{"email": ALIAS_REPLY_TO}]}}},
+        [SUBMISSION])
+    return ((out.get("created") or {}).get("v") or {}).get("id") if kind == "Identity/set" else None
 
 
 def part_download_works(api, session):
@@ -277,6 +288,7 @@ def main():
         srv.admin("domain", "add", DOMAIN)
         add_account(srv, "binh", PW)
         add_account(srv, "an", PW)
+        srv.admin("alias", "add", ALIAS, USER)  # binh is also the office's văn thư
         srv.start()
         not_run = []
         try:
@@ -305,6 +317,7 @@ def main():
                 has["upload"] = has["Email/set"] and upload_in_email_works(api, session)
                 has["push"] = bool(session.get("eventSourceUrl"))
                 has["folded search"] = has["Email/query"] and folded_search_works(api)
+                has["alias identity"] = alias_identity(api)
             print(f"server supports: {json.dumps(has)} (login: HTTP {login_status})", flush=True)
             listing = has["login"] and has.get("Mailbox/get") and has.get("Email/query") and \
                 has.get("Email/get")
@@ -325,6 +338,7 @@ def main():
                 "vacation": listing and has.get("VacationResponse/get") and
                 has.get("VacationResponse/set"),
                 "signature": sending and has.get("VacationResponse/get"),
+                "identity": sending and bool(has.get("alias identity")),
                 "csrf": has["login"],
                 "english-and-phone": listing,
                 "measure": True,
@@ -349,6 +363,8 @@ def main():
                    "sendBody": "Kính gửi anh An,\nXin gửi báo cáo.\nBình",
                    "signature": "Trần Văn Bình\nPhòng Hành chính",
                    "signatureSubject": "Thư có chữ ký",
+                   "aliasIdentity": has.get("alias identity") or "", "alias": ALIAS,
+                   "identitySubject": "Công văn gửi từ văn thư",
                    "draftSubject": "Nháp: kế hoạch năm 2027",
                    "replyBody": "Đã nhận, xin gửi lại bảng tổng hợp.",
                    "replyFileName": "tong-hop.txt", "replyFileText": "Tổng hợp: 12 lượt tiếp dân.\n",
@@ -406,6 +422,12 @@ def answer(want, msg, cfg, srv, imap_port, api):
         _, m = wait_imap(imap_port, PEER, lambda m: m["Subject"] == msg["subject"])
         body = m.get_body(("plain",)).get_content() if m is not None else ""
         return "found" if cfg["signature"] in body.replace("\r\n", "\n") else f"missing: {body!r}"
+    if want == "imap-identity":
+        _, m = wait_imap(imap_port, PEER, lambda m: m["Subject"] == msg["subject"])
+        if m is None:
+            return "missing"
+        ok = ALIAS in (m["From"] or "") and ALIAS_REPLY_TO in (m["Reply-To"] or "")
+        return "found" if ok else f"wrong: From {m['From']!r}, Reply-To {m['Reply-To']!r}"
     if want == "vacation-state":
         kind, out = api.call("VacationResponse/get", {"ids": None}, [MAIL, VACATION])
         v = (out.get("list") or [{}])[0]

@@ -29,7 +29,8 @@ const state = {
   selected: null,
   thread: [],
   allowRemote: new Set(),
-  identity: null,
+  identity: null, // the account's own identity (Identity/get), the default sender
+  identities: [], // every identity: the own one first, then those added for aliases
   contacts: new Map(), // lower-case email -> {name, email}
   eventSource: null,
 };
@@ -617,8 +618,16 @@ function compose(kind = 'new', source = state.emails.get(state.selected)) {
     body = `\n\n${t('forwarded')}\n${t('from')}: ${addrText(source.from)}\n${t('date')}: ${formatDate(source.receivedAt, true)}\n${t('subject')}: ${source.subject || ''}\n${t('to')}: ${addrText(source.to)}\n\n${text}`;
     draft.attachments = (source.attachments || []).map((p) => ({ blobId: p.blobId, type: p.type, name: p.name, size: p.size }));
   }
+  // The sender: the own identity, or the alias identity a replied message was addressed to.
+  fillSenders();
+  if (source && kind !== 'new' && kind !== 'forward') {
+    const named = new Set([...(source.to || []), ...(source.cc || [])].map((a) => a.email.toLowerCase()));
+    const alias = state.identities.find((i) => i !== state.identity && named.has(i.email.toLowerCase()));
+    if (alias) $('c-from').value = alias.id;
+  }
+  $('c-from').dataset.last = $('c-from').value;
   // A new message ends with the identity's signature after the usual "-- " separator.
-  const sig = state.identity?.textSignature;
+  const sig = chosenIdentity()?.textSignature;
   if (kind === 'new' && sig) body = `\n\n-- \n${sig}`;
   $('c-to').value = addrText(to);
   $('c-cc').value = addrText(cc);
@@ -661,7 +670,8 @@ function markDirty() {
 }
 
 function emailObject() {
-  const from = state.identity ? [{ name: state.identity.name || null, email: state.identity.email }] : [{ email: jmap.username }];
+  const who = chosenIdentity();
+  const from = who ? [{ name: who.name || null, email: who.email }] : [{ email: jmap.username }];
   const obj = {
     mailboxIds: { [state.byRole.drafts?.id]: true },
     keywords: { $draft: true, $seen: true },
@@ -673,6 +683,8 @@ function emailObject() {
     bodyValues: { body: { value: $('c-body').value } },
   };
   if (!obj.cc.length) delete obj.cc;
+  if (who?.replyTo?.length) obj.replyTo = who.replyTo;
+  if (who?.bcc?.length) obj.bcc = who.bcc;
   if (draft.attachments.length) obj.attachments = draft.attachments.map((a) => ({ blobId: a.blobId, type: a.type, name: a.name, disposition: 'attachment' }));
   const src = draft.source;
   if (src && (draft.kind === 'reply' || draft.kind === 'replyAll') && src.messageId?.length) {
@@ -704,6 +716,33 @@ async function loadIdentity() {
   const r = await jmap.call('Identity/get', { ids: null });
   const me = (jmap.username || '').toLowerCase();
   state.identity = r.list.find((i) => i.email?.toLowerCase() === me) || r.list[0] || null;
+  state.identities = [state.identity, ...r.list.filter((i) => i !== state.identity)].filter(Boolean);
+}
+
+// The compose's sender: a choice only when the account has more than one identity (an
+// alias such as the văn thư address); its replyTo and bcc go with the message.
+function fillSenders() {
+  const many = state.identities.length > 1;
+  document.querySelectorAll('.c-from').forEach((e) => (e.hidden = !many));
+  $('c-from').replaceChildren(
+    ...state.identities.map((i) => el('option', { value: i.id, text: i.name ? `${i.name} <${i.email}>` : i.email })),
+  );
+  if (state.identity) $('c-from').value = state.identity.id;
+}
+
+function chosenIdentity() {
+  return state.identities.find((i) => i.id === $('c-from').value) || state.identity;
+}
+
+// Another sender chosen: its signature replaces the previous one if the text still ends with it.
+function senderChanged(previous) {
+  const now = chosenIdentity();
+  const body = $('c-body').value;
+  const old = previous?.textSignature ? `\n\n-- \n${previous.textSignature}` : '';
+  const next = now?.textSignature ? `\n\n-- \n${now.textSignature}` : '';
+  if (old && body.endsWith(old)) $('c-body').value = body.slice(0, -old.length) + next;
+  else if (!old && next && draft.kind === 'new' && !body.includes('\n-- \n')) $('c-body').value = body + next;
+  markDirty();
 }
 
 async function send() {
@@ -724,7 +763,7 @@ async function send() {
     const afterSend = sent ? { onSuccessUpdateEmail: { '#s': { mailboxIds: { [sent]: true }, keywords: { $seen: true } } } } : {};
     const r = await jmap.batch([
       ['Email/set', { create: { m: emailObject() }, destroy: draft.id ? [draft.id] : undefined }, 'e'],
-      ['EmailSubmission/set', { create: { s: { identityId: state.identity?.id, emailId: '#m' } }, ...afterSend }, 's'],
+      ['EmailSubmission/set', { create: { s: { identityId: chosenIdentity()?.id, emailId: '#m' } }, ...afterSend }, 's'],
     ]);
     if (r.e instanceof Error) throw r.e;
     if (r.e.notCreated?.m) throw new JmapError(r.e.notCreated.m.type, r.e.notCreated.m.description);
@@ -938,6 +977,10 @@ function wire() {
   });
   $('compose-button').addEventListener('click', () => compose('new'));
   for (const id of ['c-to', 'c-cc', 'c-subject', 'c-body']) $(id).addEventListener('input', markDirty);
+  $('c-from').addEventListener('change', () => {
+    senderChanged(state.identities.find((i) => i.id === $('c-from').dataset.last));
+    $('c-from').dataset.last = $('c-from').value;
+  });
   setupSuggest($('c-to'));
   setupSuggest($('c-cc'));
   $('c-file').addEventListener('change', (ev) => {
