@@ -285,7 +285,8 @@ bool newest_first(const std::vector<EmailSortKey>& sort) {
 // One mailbox, newest first, one page: read in the order of the mailbox_entries_received index
 // (migration 0025), so the page costs its own rows rather than a sort of the whole mailbox. The
 // order (received date, then message id, both descending) and the one row per message are those
-// of the general query; the total counts the mailbox's distinct messages.
+// of the general query. The third column is the mailbox's HIGHESTMODSEQ, read in the same
+// snapshot: the total (the mailbox's distinct messages) comes from mailbox_total.
 EmailQuerySql newest_page_sql(MailboxId mailbox, std::int64_t offset, std::int64_t limit) {
   QueryBuilder b;
   const std::string m = b.param(std::to_string(mailbox));
@@ -293,10 +294,9 @@ EmailQuerySql newest_page_sql(MailboxId mailbox, std::int64_t offset, std::int64
   const std::string off = b.param(std::to_string(offset));
   EmailQuerySql q;
   q.sql =
-      "SELECT p.message_id, p.thread_id, (SELECT count(DISTINCT c.message_id) "
-      "FROM mailbox_entries c WHERE c.mailbox_id = " +
+      "SELECT p.message_id, p.thread_id, (SELECT b.highestmodseq FROM mailboxes b WHERE b.id = " +
       m +
-      "::bigint AND c.account_id = $1) "
+      "::bigint AND b.account_id = $1) "
       "FROM (SELECT DISTINCT ON (e.received_at, e.message_id) e.received_at, e.message_id, "
       "e.thread_id FROM mailbox_entries e WHERE e.mailbox_id = " +
       m +
@@ -305,6 +305,7 @@ EmailQuerySql newest_page_sql(MailboxId mailbox, std::int64_t offset, std::int64
       "ORDER BY p.received_at DESC, p.message_id DESC LIMIT " +
       lim + "::bigint OFFSET " + off + "::bigint";
   q.params = b.take_params();
+  q.whole_mailbox = mailbox;
   return q;
 }
 
@@ -432,7 +433,13 @@ awaitable<Result<EmailQueryPage>> PgMailStore::query_email_page(AccountId accoun
   if (!rows) co_return unexpected(rows.error());
   EmailQueryPage page;
   page.rows = query_rows(*rows);
-  if (rows->size() > 0) {
+  if (q.whole_mailbox) {
+    std::optional<ModSeq> seen;
+    if (rows->size() > 0) seen = static_cast<ModSeq>(rows->get_int(0, 2));
+    auto total = co_await mailbox_total(account, *q.whole_mailbox, seen);
+    if (!total) co_return unexpected(total.error());
+    page.total = *total;
+  } else if (rows->size() > 0) {
     page.total = rows->get_int(0, 2);
   } else if (offset > 0) {
     // Past the end: the count comes from a page at the start.
@@ -442,6 +449,24 @@ awaitable<Result<EmailQueryPage>> PgMailStore::query_email_page(AccountId accoun
     if (first->size() > 0) page.total = first->get_int(0, 2);
   }
   co_return page;
+}
+
+awaitable<Result<std::int64_t>> PgMailStore::mailbox_total(AccountId account, MailboxId mailbox,
+                                                           std::optional<ModSeq> seen) {
+  if (seen) {
+    std::lock_guard lock(totals_mutex_);
+    if (auto it = totals_.find(mailbox); it != totals_.end() && it->second.modseq == *seen)
+      co_return it->second.total;
+  }
+  auto rows =
+      co_await run(*pool_, sql::kMailboxTotal, Params().num(account).num(mailbox), "mailbox total");
+  if (!rows) co_return unexpected(rows.error());
+  if (rows->size() == 0) co_return 0;  // no such mailbox (any more)
+  const CountedTotal counted{static_cast<ModSeq>(rows->get_int(0, 0)), rows->get_int(0, 1)};
+  std::lock_guard lock(totals_mutex_);
+  if (totals_.size() >= 100000) totals_.clear();  // a few MB at most
+  totals_[mailbox] = counted;
+  co_return counted.total;
 }
 
 awaitable<Result<std::vector<EmailQueryRow>>> PgMailStore::thread_emails(

@@ -1,6 +1,8 @@
 // MailStore on PostgreSQL (migration 0016 for the JMAP-only records).
 #pragma once
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 
 #include "pg/pg.hpp"
 #include "store/mail_store.hpp"
@@ -49,7 +51,20 @@ class PgMailStore final : public MailStore {
       AccountId account, std::vector<std::int64_t> ids) override;
 
  private:
+  // The number of distinct messages in a mailbox, from the cache when `seen` (the mailbox's
+  // HIGHESTMODSEQ read with the page) is the modseq it was counted at: every change of a
+  // mailbox's entries moves its HIGHESTMODSEQ, so such an entry is exact. Counting 10,000
+  // entries took 6.5 ms of PostgreSQL time per webmail page (bench/jmap, PROFILE=1).
+  awaitable<Result<std::int64_t>> mailbox_total(AccountId account, MailboxId mailbox,
+                                                std::optional<ModSeq> seen);
+
+  struct CountedTotal {
+    ModSeq modseq = 0;
+    std::int64_t total = 0;
+  };
   std::shared_ptr<pg::Pool> pool_;
+  std::mutex totals_mutex_;
+  std::unordered_map<MailboxId, CountedTotal> totals_;  // bounded: cleared when it grows large
 };
 
 // The SQL of an Email/query (exposed for tests): parameters are appended to `params` from $2 on
@@ -57,8 +72,12 @@ class PgMailStore final : public MailStore {
 struct EmailQuerySql {
   std::string sql;
   std::vector<std::string> params;  // text form, in order from $2
+  // Set for one mailbox's newest-first page: its third column is then the mailbox's
+  // HIGHESTMODSEQ, and the total is PgMailStore::mailbox_total's.
+  std::optional<MailboxId> whole_mailbox;
 };
-// With `page` (offset, limit; not with collapse_threads): a third column counts every match.
+// With `page` (offset, limit; not with collapse_threads): a third column counts every match
+// (or, with whole_mailbox set, is the mailbox's HIGHESTMODSEQ).
 EmailQuerySql email_query_sql(const EmailFilter& filter, const std::vector<EmailSortKey>& sort,
                               bool collapse_threads,
                               std::optional<std::pair<std::int64_t, std::int64_t>> page = {});

@@ -287,12 +287,15 @@ async function main() {
 
   await step('push', page, async () => {
     await page.evaluate(() => (window.__sameDocument = true));
+    // A list load of an earlier step (clearing the search) may still be in flight.
+    await page.waitForFunction(() => window.govmailListStats.busy === 0, null, { timeout: 15_000 });
     const before = await page.evaluate(() => ({ ...window.govmailListStats }));
     const t0 = Date.now();
     await ask('deliver-push');
     await page.locator('#messages .message', { hasText: cfg.pushSubject }).waitFor({ timeout: 15_000 });
     const ms = Date.now() - t0;
     const same = await page.evaluate(() => window.__sameDocument === true);
+    await page.waitForFunction(() => window.govmailListStats.busy === 0, null, { timeout: 15_000 });
     const after = await page.evaluate(() => ({ ...window.govmailListStats }));
     // Listed through Email/queryChanges, not by reloading the list with Email/query.
     const viaChanges = after.queryChanges > before.queryChanges && after.loads === before.loads;

@@ -428,6 +428,61 @@ TEST_F(JmapMailTest, NewestFirstPageOfOneMailboxIsTheGeneralQuerysPage) {
     EXPECT_EQ(q["ids"], Json::array()) << filter.dump();
     EXPECT_EQ(q["total"], 6) << filter.dump();
   }
+  // The fast path's total is kept by the mailbox's HIGHESTMODSEQ: a new message, a second copy
+  // of one (the same Email) and an expunge each give the count of that moment.
+  auto total = [&] {
+    return call("Email/query",
+                {{"filter", in_inbox}, {"limit", 2}, {"calculateTotal", true}})["total"];
+  };
+  EXPECT_EQ(total(), 6);
+  auto seventh = append(account_.id, inbox, sample_message(6));
+  EXPECT_EQ(total(), 7);
+  ASSERT_TRUE(run(store().copy(account_.id, inbox, {{seventh.uid, seventh.uid}}, inbox)).ok());
+  EXPECT_EQ(total(), 7);
+  ASSERT_TRUE(run(store().set_flags(account_.id, inbox, {{m[0].uid, m[0].uid}}, store::FlagOp::add,
+                                    {store::kDeleted, {}}))
+                  .ok());
+  ASSERT_TRUE(run(store().expunge(account_.id, inbox)).ok());
+  EXPECT_EQ(total(), 6);
+}
+
+// Header properties are kept per message once computed (HeaderPropertyCache): asked again, in
+// another order, with other properties beside them, each message still answers its own values,
+// and another account still gets notFound for the same ids.
+TEST_F(JmapMailTest, HeaderPropertiesFromTheCacheAreEachMessagesOwn) {
+  auto inbox = mailbox(account_.id, "INBOX").id;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    const std::string raw = "From: Người " + std::to_string(i) + " <p" + std::to_string(i) +
+                            "@xa.gov.vn>\r\nTo: an@xa.gov.vn\r\nSubject: Tin số " +
+                            std::to_string(i) + "\r\nX-Ref: r" + std::to_string(i) +
+                            "\r\nMessage-ID: <c" + std::to_string(i) + "@xa.gov.vn>\r\n\r\nx\r\n";
+    ids.push_back(email_id(append(account_.id, inbox, raw)));
+  }
+  const Json list = {"subject", "from", "messageId", "keywords"};
+  auto first = call("Email/get", {{"ids", ids}, {"properties", list}});
+  ASSERT_EQ(first["list"].size(), 3u) << first.dump();
+  auto again =
+      call("Email/get", {{"ids", {ids[2], ids[0], ids[1]}},
+                         {"properties", {"subject", "from", "header:X-Ref:asText", "size"}}});
+  ASSERT_EQ(again["list"].size(), 3u) << again.dump();
+  for (int k = 0; k < 3; ++k) {
+    const Json& e = again["list"][k];
+    const int i = (k + 2) % 3;  // asked in the order 2, 0, 1
+    EXPECT_EQ(e["id"], ids[i]);
+    EXPECT_EQ(e["subject"], "Tin số " + std::to_string(i));
+    EXPECT_EQ(e["from"][0]["email"], "p" + std::to_string(i) + "@xa.gov.vn");
+    EXPECT_EQ(e["header:X-Ref:asText"], "r" + std::to_string(i));
+    EXPECT_TRUE(e.contains("size"));
+    EXPECT_FALSE(e.contains("messageId"));  // only what was asked
+  }
+  auto third = call("Email/get", {{"ids", ids}, {"properties", list}});
+  EXPECT_EQ(third["list"], first["list"]);
+  auto chi = add_account("chi@xa.gov.vn");
+  auto other_ctx = context(chi);
+  auto other = call("Email/get", {{"ids", ids}, {"properties", list}}, &other_ctx);
+  EXPECT_EQ(other["list"], Json::array());
+  EXPECT_EQ(other["notFound"].size(), 3u);
 }
 
 TEST_F(JmapMailTest, ThreadsAndCollapseThreads) {

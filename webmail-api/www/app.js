@@ -6,7 +6,7 @@ import { sanitizeHtml, textToSrcdoc } from './sanitize.js?v=__GOVMAIL_V__';
 
 const PAGE = 50;
 // How the list was refreshed (the browser test reads it): full loads and queryChanges updates.
-const listStats = (window.govmailListStats = { loads: 0, queryChanges: 0 });
+const listStats = (window.govmailListStats = { loads: 0, queryChanges: 0, busy: 0 }); // busy: list requests in flight
 const LIST_PROPS = ['id', 'threadId', 'mailboxIds', 'keywords', 'from', 'to', 'subject', 'receivedAt', 'preview', 'hasAttachment', 'size'];
 const READ_PROPS = [
   'id', 'threadId', 'mailboxIds', 'keywords', 'from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'receivedAt',
@@ -206,7 +206,22 @@ function listFilter() {
   return { inMailbox: state.mailboxId };
 }
 
-async function loadList({ keepSelection = false } = {}) {
+// Every list load and push refresh counts itself busy while in flight (for tests and tools that
+// must know the list has settled).
+async function tracked(fn) {
+  listStats.busy += 1;
+  try {
+    return await fn();
+  } finally {
+    listStats.busy -= 1;
+  }
+}
+
+function loadList(options) {
+  return tracked(() => loadListNow(options));
+}
+
+async function loadListNow({ keepSelection = false } = {}) {
   const title = state.search
     ? `${t('searchResults')}: “${state.search}”`
     : mailboxName(state.mailboxes.find((m) => m.id === state.mailboxId) || { name: '' });
@@ -240,7 +255,11 @@ async function loadList({ keepSelection = false } = {}) {
 // On push: the first page follows its query with Email/queryChanges (removed, then added at
 // their index; RFC 8620 5.6) and fetches only the added Emails. A full reload when the server
 // cannot calculate the changes, or when removals leave the page short of what exists.
-async function refreshList() {
+function refreshList() {
+  return tracked(refreshListNow);
+}
+
+async function refreshListNow() {
   const since = state.queryState;
   if (!since || state.search) return loadList({ keepSelection: true });
   const args = { filter: listFilter(), sort: [{ property: 'receivedAt', isAscending: false }], sinceQueryState: since, maxChanges: 500, calculateTotal: true };

@@ -75,6 +75,13 @@ inline constexpr pg::Statement kClaimVacation{
     "SET sent_at = now() WHERE r.sent_at < now() - make_interval(secs => $3) RETURNING 1) "
     "SELECT " GOVMAIL_VACATION_COLUMNS " FROM v WHERE EXISTS (SELECT 1 FROM ins)"};
 
+// A mailbox's HIGHESTMODSEQ and its distinct messages (JMAP Email/query total), one snapshot.
+inline constexpr pg::Statement kMailboxTotal{
+    "gm_mail_mailbox_total",
+    "SELECT b.highestmodseq, (SELECT count(DISTINCT e.message_id) FROM mailbox_entries e "
+    "WHERE e.mailbox_id = b.id AND e.account_id = $1) FROM mailboxes b "
+    "WHERE b.id = $2 AND b.account_id = $1"};
+
 inline constexpr pg::Statement kIdentity{
     "gm_mail_identity",
     "SELECT name, reply_to::text, bcc::text, text_signature, html_signature, state, own_state "

@@ -1,8 +1,11 @@
 // Email/get and Email/changes (RFC 8621 4.2, 4.3): one Email per message of the account, its
 // mailboxIds every mailbox holding it, its keywords the IMAP flags of those entries.
 #include <algorithm>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include "mail/blob.hpp"
 #include "mail/changes.hpp"
@@ -44,6 +47,53 @@ bool needs_header(const std::string& p) {
                                           "from",      "to",        "cc",         "bcc",
                                           "replyTo",   "subject",   "sentAt",     "headers"};
   return k.count(p) > 0 || p.rfind("header:", 0) == 0;
+}
+
+// The header-derived properties (from, to, subject, sentAt, header:...) of stored messages, by
+// message id and property. A message's bytes never change, so neither do these: a list loaded
+// again (push, paging back, a second device) neither reads nor parses the headers again (the
+// header read was the largest statement of a webmail page, bench/jmap PROFILE=1). Only ids that
+// MailStore::emails returned for the account are looked up. Bounded: the oldest leave first.
+class HeaderPropertyCache {
+ public:
+  // The values of every one of `props` for `id`, or nullopt if one is missing.
+  std::optional<Json> find(store::MessageId id, const std::vector<std::string>& props) {
+    std::lock_guard lock(mutex_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return std::nullopt;
+    Json out = Json::object();
+    for (const auto& p : props) {
+      auto v = it->second.find(p);
+      if (v == it->second.end()) return std::nullopt;
+      out[p] = *v;
+    }
+    return out;
+  }
+
+  void keep(store::MessageId id, const Json& email, const std::vector<std::string>& props) {
+    std::lock_guard lock(mutex_);
+    auto [it, added] = by_id_.try_emplace(id, Json::object());
+    if (added) {
+      order_.push_back(id);
+      if (order_.size() > kMaxMessages) {
+        by_id_.erase(order_.front());
+        order_.pop_front();
+      }
+    }
+    for (const auto& p : props)
+      if (email.contains(p)) it->second[p] = email[p];
+  }
+
+ private:
+  static constexpr std::size_t kMaxMessages = 10000;  // ~1-2 KB each
+  std::mutex mutex_;
+  std::unordered_map<store::MessageId, Json> by_id_;
+  std::deque<store::MessageId> order_;  // oldest first
+};
+
+HeaderPropertyCache& header_property_cache() {
+  static HeaderPropertyCache cache;
+  return cache;
 }
 
 struct BodyOptions {
@@ -278,15 +328,25 @@ awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
   });
   const bool wants_preview = std::find(props.begin(), props.end(), "preview") != props.end();
   auto records = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, wanted, meta));
-  std::vector<store::MessageId> have;
-  for (const auto& r : records) have.push_back(r.id);
+  std::vector<std::string> header_props, other_props;
+  for (const auto& p : props) (needs_header(p) ? header_props : other_props).push_back(p);
+  auto& cache = header_property_cache();
+  std::map<store::MessageId, Json> cached;  // header properties known without the headers
+  std::vector<store::MessageId> have, uncached;
+  for (const auto& r : records) {
+    have.push_back(r.id);
+    if (auto c = header ? cache.find(r.id, header_props) : std::optional<Json>(Json::object()))
+      cached[r.id] = std::move(*c);
+    else
+      uncached.push_back(r.id);
+  }
   std::map<store::MessageId, std::string> raws;
   using Part = store::MailboxStore::RawPart;
   if (values && !records.empty()) {
     raws = co_await fetch_raws(have, Part::whole, ctx);
   } else if (!records.empty()) {
-    // A message list: the headers, and the previews not cached yet.
-    if (header) raws = co_await fetch_raws(have, Part::header, ctx);
+    // A message list: the headers not known yet, and the previews not cached yet.
+    if (!uncached.empty()) raws = co_await fetch_raws(uncached, Part::header, ctx);
     if (wants_preview) co_await compute_previews(records, raws, ctx);
   }
   const bool whole = values || wants_preview;
@@ -302,8 +362,15 @@ awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
     }
     const std::string* raw = raws.count(it->first) ? &raws[it->first] : nullptr;
     std::vector<HeaderField> headers;
-    if (raw) headers = parse_header_block(*raw);
-    Json e = email_json(*it->second, props, &headers, whole ? raw : nullptr, body);
+    Json e = Json::object();
+    if (auto c = cached.find(it->first); c != cached.end()) {
+      e = std::move(c->second);
+    } else {
+      if (raw) headers = parse_header_block(*raw);
+      e = email_json(*it->second, header_props, &headers, nullptr, body);
+      if (raw) cache.keep(it->first, e, header_props);  // not from a header that was not read
+    }
+    e.update(email_json(*it->second, other_props, &headers, whole ? raw : nullptr, body));
     if (raw_id != e["id"]) e["id"] = e["id"];  // creation references answer with the real id
     list.push_back(std::move(e));
   }
