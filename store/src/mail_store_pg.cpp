@@ -355,11 +355,12 @@ awaitable<Result<ModSeq>> PgMailStore::state(AccountId account) {
 
 awaitable<Result<std::vector<EmailRecord>>> PgMailStore::emails(AccountId account,
                                                                 std::vector<MessageId> ids,
-                                                                bool with_meta) {
+                                                                Meta meta) {
   std::vector<EmailRecord> out;
   if (ids.empty()) co_return out;
-  auto rows = co_await run(*pool_, sql::kEmails,
-                           Params().num(account).num_array(ids).boolean(with_meta), "emails");
+  auto rows =
+      co_await run(*pool_, sql::kEmails,
+                   Params().num(account).num_array(ids).num(static_cast<int>(meta)), "emails");
   if (!rows) co_return unexpected(rows.error());
   for (int i = 0; i < rows->size(); ++i) {
     const MessageId id = rows->get_int(i, 0);
@@ -370,11 +371,11 @@ awaitable<Result<std::vector<EmailRecord>>> PgMailStore::emails(AccountId accoun
       r.size = static_cast<std::uint64_t>(rows->get_int(i, 2));
       r.received_at = rows->get_int(i, 3);
       r.blob_sha256 = std::string(rows->get(i, 10));
-      if (with_meta) {
+      if (meta == Meta::all) {
         r.envelope_json = std::string(rows->get(i, 8));
         r.bodystructure_json = std::string(rows->get(i, 9));
-        if (!rows->is_null(i, 11)) r.preview = std::string(rows->get(i, 11));
       }
+      if (meta != Meta::none && !rows->is_null(i, 11)) r.preview = std::string(rows->get(i, 11));
       out.push_back(std::move(r));
     }
     out.back().entries.push_back(parse_record_entry(*rows, i));

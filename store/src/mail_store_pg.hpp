@@ -15,7 +15,7 @@ class PgMailStore final : public MailStore {
 
   awaitable<Result<ModSeq>> state(AccountId account) override;
   awaitable<Result<std::vector<EmailRecord>>> emails(AccountId account, std::vector<MessageId> ids,
-                                                     bool with_meta) override;
+                                                     Meta meta) override;
   awaitable<Result<void>> set_previews(AccountId account, std::vector<MessageId> ids,
                                        std::vector<std::string> previews) override;
   awaitable<Result<EmailQueryPage>> query_email_page(AccountId account, EmailFilter filter,

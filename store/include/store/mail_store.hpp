@@ -122,11 +122,13 @@ class MailStore {
 
   // The account's MODSEQ: every change of any mailbox or message moves it (JMAP state).
   virtual awaitable<Result<ModSeq>> state(AccountId account) = 0;
-  // Messages of the account among `ids` (others are left out), with their entries; the JSON
-  // documents only when `with_meta`.
+  // What emails() reads besides the entries: nothing, the cached preview, or the preview and
+  // the JSON documents (envelope, bodystructure; their text form is the costly part).
+  enum class Meta { none = 0, preview = 1, all = 2 };
+  // Messages of the account among `ids` (others are left out), with their entries.
   virtual awaitable<Result<std::vector<EmailRecord>>> emails(AccountId account,
                                                              std::vector<MessageId> ids,
-                                                             bool with_meta) = 0;
+                                                             Meta meta) = 0;
   // Caches the JMAP previews of messages of the account (previews[i] of ids[i]); a preview
   // already cached stays.
   virtual awaitable<Result<void>> set_previews(AccountId account, std::vector<MessageId> ids,

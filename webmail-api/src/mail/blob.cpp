@@ -38,23 +38,24 @@ awaitable<std::optional<std::string>> read_blob(RequestContext& ctx, std::string
 }
 
 awaitable<std::optional<jmap::BlobContent>> resolve_part_blob(const std::string& blob_id,
-                                                               RequestContext& ctx) {
+                                                              RequestContext& ctx) {
   const auto sep = blob_id.find('_');
-  const auto message = sep == std::string::npos ? std::nullopt : parse_id('B', blob_id.substr(0, sep));
+  const auto message =
+      sep == std::string::npos ? std::nullopt : parse_id('B', blob_id.substr(0, sep));
   if (!message) {
     auto stored = co_await jmap::read_stored_blob(blob_id, ctx);
     co_return stored;
   }
   std::vector<store::MessageId> ids{*message};
-  auto records = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, true));
+  auto records =
+      ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, store::MailStore::Meta::all));
   if (records.empty()) co_return std::nullopt;
   const Json bs = Json::parse(records.front().bodystructure_json);
   const Json* part = find_section(bs, blob_id.substr(sep + 1));
   if (!part) co_return std::nullopt;
   const auto b = part->value("body_offset", std::uint64_t{0});
   const auto e = part->value("end_offset", std::uint64_t{0});
-  auto raw = co_await ctx.db->mailboxes().fetch_raw(ctx.account_id, *message, b,
-                                                     e > b ? e - b : 0);
+  auto raw = co_await ctx.db->mailboxes().fetch_raw(ctx.account_id, *message, b, e > b ? e - b : 0);
   if (!raw) {
     if (raw.error() == store::StoreError::not_found) co_return std::nullopt;
     throw_store(raw.error());

@@ -49,12 +49,18 @@ bool needs_header(const std::string& p) {
   return k.count(p) > 0 || p.rfind("header:", 0) == 0;
 }
 
-// The header-derived properties (from, to, subject, sentAt, header:...) of stored messages, by
-// message id and property. A message's bytes never change, so neither do these: a list loaded
-// again (push, paging back, a second device) neither reads nor parses the headers again (the
+// Whether a property is a function of the message's bytes alone: read from the header, or
+// hasAttachment (from the structure parsed at ingest).
+bool immutable(const std::string& p) {
+  return needs_header(p) || p == "hasAttachment";
+}
+
+// The immutable properties (from, to, subject, sentAt, header:..., hasAttachment) of stored
+// messages, by message id and property. A message's bytes never change, so neither do these: a list
+// loaded again (push, paging back, a second device) neither reads nor parses the headers again (the
 // header read was the largest statement of a webmail page, bench/jmap PROFILE=1). Only ids that
 // MailStore::emails returned for the account are looked up. Bounded: the oldest leave first.
-class HeaderPropertyCache {
+class ImmutablePropertyCache {
  public:
   // The values of every one of `props` for `id`, or nullopt if one is missing.
   std::optional<Json> find(store::MessageId id, const std::vector<std::string>& props) {
@@ -91,8 +97,8 @@ class HeaderPropertyCache {
   std::deque<store::MessageId> order_;  // oldest first
 };
 
-HeaderPropertyCache& header_property_cache() {
-  static HeaderPropertyCache cache;
+ImmutablePropertyCache& immutable_property_cache() {
+  static ImmutablePropertyCache cache;
   return cache;
 }
 
@@ -139,12 +145,23 @@ Json email_json(const store::EmailRecord& r, const std::vector<std::string>& pro
                 const BodyOptions& body) {
   Json out = Json::object();
   out["id"] = id_string('E', r.id);
-  const Json env = r.envelope_json.empty() ? Json::object() : Json::parse(r.envelope_json);
-  const Json bs = r.bodystructure_json.empty() ? Json::object() : Json::parse(r.bodystructure_json);
+  // Parsed only when a property needs them (a message list needs neither once its header
+  // properties are cached): parsing was the largest part of govmail's CPU per page.
+  std::optional<Json> env_json, bs_json;
+  auto env = [&]() -> const Json& {
+    if (!env_json)
+      env_json = r.envelope_json.empty() ? Json::object() : Json::parse(r.envelope_json);
+    return *env_json;
+  };
+  auto bs = [&]() -> const Json& {
+    if (!bs_json)
+      bs_json = r.bodystructure_json.empty() ? Json::object() : Json::parse(r.bodystructure_json);
+    return *bs_json;
+  };
   std::optional<Json> structure;
   std::optional<BodyLists> lists;
   auto get_lists = [&]() -> const BodyLists& {
-    if (!structure) structure = body_structure(bs, r.id);
+    if (!structure) structure = body_structure(bs(), r.id);
     if (!lists) lists = body_lists(*structure);
     return *lists;
   };
@@ -184,8 +201,9 @@ Json email_json(const store::EmailRecord& r, const std::vector<std::string>& pro
     } else if (p == "sentAt") {
       Json date = header_as(*headers, "Date", "asRaw");
       std::optional<std::int64_t> unix;
-      if (env.contains("date") && env["date"].is_object() && env["date"]["unix"].is_number())
-        unix = env["date"]["unix"].get<std::int64_t>();
+      const Json& e = env();
+      if (e.contains("date") && e["date"].is_object() && e["date"]["unix"].is_number())
+        unix = e["date"]["unix"].get<std::int64_t>();
       auto s = date.is_string() ? rfc3339_of_header_date(date.get<std::string>(), unix)
                                 : std::optional<std::string>();
       out[p] = s ? Json(*s) : Json();
@@ -198,11 +216,11 @@ Json email_json(const store::EmailRecord& r, const std::vector<std::string>& pro
       if (!v) throw MethodError{"invalidArguments", "Bad header property: " + p.substr(0, 100)};
       out[p] = *v;
     } else if (p == "hasAttachment") {
-      out[p] = has_attachment(bs);
+      out[p] = has_attachment(bs());
     } else if (p == "preview") {
-      out[p] = r.preview ? *r.preview : raw ? preview(*raw, bs) : "";
+      out[p] = r.preview ? *r.preview : raw ? preview(*raw, bs()) : "";
     } else if (p == "bodyStructure") {
-      if (!structure) structure = body_structure(bs, r.id);
+      if (!structure) structure = body_structure(bs(), r.id);
       auto props_all = body.props;
       if (std::find(props_all.begin(), props_all.end(), "subParts") == props_all.end())
         props_all.push_back("subParts");
@@ -214,7 +232,7 @@ Json email_json(const store::EmailRecord& r, const std::vector<std::string>& pro
     } else if (p == "attachments") {
       out[p] = parts_json(get_lists().attachments, body.props);
     } else if (p == "bodyValues") {
-      out[p] = raw ? body_values(*raw, bs, get_lists(), body) : Json::object();
+      out[p] = raw ? body_values(*raw, bs(), get_lists(), body) : Json::object();
     }
   }
   return out;
@@ -303,6 +321,37 @@ awaitable<void> compute_previews(std::vector<store::EmailRecord>& records,
   ok_or_throw(co_await ctx.db->mail().set_previews(ctx.account_id, ids, previews));
 }
 
+// The records of `wanted`, with only the documents the properties need: the JSON documents
+// (their text form is the costly part of the statement) for the body properties, or for
+// sentAt/hasAttachment not all known from the cache; else the cached previews alone, and the
+// documents only for the messages whose preview is still to be computed.
+awaitable<std::vector<store::EmailRecord>> email_records(
+    RequestContext& ctx, const std::vector<store::MessageId>& wanted,
+    const std::vector<std::string>& other_props, const std::vector<std::string>& fixed_props,
+    bool some_uncached, bool wants_preview) {
+  using Meta = store::MailStore::Meta;
+  auto any = [](const std::vector<std::string>& v, std::initializer_list<const char*> names) {
+    return std::any_of(v.begin(), v.end(), [&](const std::string& p) {
+      return std::any_of(names.begin(), names.end(), [&](const char* n) { return p == n; });
+    });
+  };
+  const bool structure =
+      any(other_props, {"bodyStructure", "textBody", "htmlBody", "attachments", "bodyValues"}) ||
+      (some_uncached && any(fixed_props, {"sentAt", "hasAttachment"}));
+  const Meta meta = structure ? Meta::all : wants_preview ? Meta::preview : Meta::none;
+  auto records = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, wanted, meta));
+  if (meta != Meta::preview) co_return records;
+  std::vector<store::MessageId> lacking;
+  for (const auto& r : records)
+    if (!r.preview) lacking.push_back(r.id);
+  if (lacking.empty()) co_return records;
+  auto full = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, lacking, Meta::all));
+  for (auto& r : records)
+    for (auto& f : full)
+      if (f.id == r.id) r = std::move(f);
+  co_return records;
+}
+
 }  // namespace
 
 awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
@@ -318,26 +367,28 @@ awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
   std::vector<store::MessageId> wanted;
   for (const auto& raw : *ids)
     if (auto id = parse_id('E', resolve_creation(ctx, raw))) wanted.push_back(*id);
-  const bool meta = std::any_of(props.begin(), props.end(), [](const std::string& p) {
-    return p == "sentAt" || p == "hasAttachment" || p == "preview" || p == "bodyStructure" ||
-           p == "textBody" || p == "htmlBody" || p == "attachments" || p == "bodyValues";
-  });
   const bool header = std::any_of(props.begin(), props.end(), needs_header);
   const bool values = std::any_of(props.begin(), props.end(), [&](const std::string& p) {
     return p == "bodyValues" && (body.text || body.html || body.all);
   });
   const bool wants_preview = std::find(props.begin(), props.end(), "preview") != props.end();
-  auto records = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, wanted, meta));
-  std::vector<std::string> header_props, other_props;
-  for (const auto& p : props) (needs_header(p) ? header_props : other_props).push_back(p);
-  auto& cache = header_property_cache();
-  std::map<store::MessageId, Json> cached;  // header properties known without the headers
+  std::vector<std::string> fixed_props, other_props;
+  for (const auto& p : props) (immutable(p) ? fixed_props : other_props).push_back(p);
+  auto& cache = immutable_property_cache();
+  // Immutable properties known without reading. Looked up before the store is asked (to know
+  // what it must read), used only for the ids MailStore::emails returns for this account.
+  std::map<store::MessageId, Json> cached;
+  if (!fixed_props.empty())
+    for (auto id : wanted)
+      if (auto c = cache.find(id, fixed_props)) cached[id] = std::move(*c);
+  auto records = co_await email_records(ctx, wanted, other_props, fixed_props,
+                                        cached.size() < wanted.size(), wants_preview);
   std::vector<store::MessageId> have, uncached;
   for (const auto& r : records) {
     have.push_back(r.id);
-    if (auto c = header ? cache.find(r.id, header_props) : std::optional<Json>(Json::object()))
-      cached[r.id] = std::move(*c);
-    else
+    if (fixed_props.empty())
+      cached[r.id] = Json::object();
+    else if (!cached.count(r.id) && header)
       uncached.push_back(r.id);
   }
   std::map<store::MessageId, std::string> raws;
@@ -367,8 +418,9 @@ awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
       e = std::move(c->second);
     } else {
       if (raw) headers = parse_header_block(*raw);
-      e = email_json(*it->second, header_props, &headers, nullptr, body);
-      if (raw) cache.keep(it->first, e, header_props);  // not from a header that was not read
+      e = email_json(*it->second, fixed_props, &headers, nullptr, body);
+      // Not from a header that was not read.
+      if (raw || !header) cache.keep(it->first, e, fixed_props);
     }
     e.update(email_json(*it->second, other_props, &headers, whole ? raw : nullptr, body));
     if (raw_id != e["id"]) e["id"] = e["id"];  // creation references answer with the real id
@@ -410,7 +462,8 @@ awaitable<Json> email_changes(const Json& args, RequestContext& ctx) {
     if (r.kind == store::ChangeRecord::Kind::message_added) added.insert(r.message_id);
   }
   std::vector<store::MessageId> ids(touched.begin(), touched.end());
-  auto records = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, false));
+  auto records = ok_or_throw(
+      co_await ctx.db->mail().emails(ctx.account_id, ids, store::MailStore::Meta::none));
   std::set<store::MessageId> exists;
   for (const auto& r : records) exists.insert(r.id);
   std::vector<store::MessageId> added_v(added.begin(), added.end());

@@ -354,7 +354,8 @@ awaitable<Json> snippet_get(const Json& args, RequestContext& ctx) {
   for (const auto& v : *ids_it)
     if (auto id = v.is_string() ? parse_id('E', v.get<std::string>()) : std::nullopt)
       wanted.push_back(*id);
-  auto records = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, wanted, true));
+  auto records = ok_or_throw(
+      co_await ctx.db->mail().emails(ctx.account_id, wanted, store::MailStore::Meta::all));
   std::map<store::MessageId, std::string> bodies;
   if (!body_terms.empty()) bodies = co_await body_texts(wanted, ctx);
   Json list = Json::array(), not_found = Json::array();

@@ -158,7 +158,8 @@ awaitable<void> apply_patch(RequestContext& ctx, store::EmailRecord r, const Pat
   if (target->empty()) throw InvalidProperty{"mailboxIds", "An Email must be in a mailbox"};
   // Entries re-read: keyword changes above do not move them, but copies must carry new flags.
   std::vector<store::MessageId> ids{r.id};
-  auto fresh = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, false));
+  auto fresh = ok_or_throw(
+      co_await ctx.db->mail().emails(ctx.account_id, ids, store::MailStore::Meta::none));
   if (fresh.empty()) throw InvalidProperty{"", "gone"};
   co_await apply_mailboxes(ctx, fresh.front(), *target);
 }
@@ -311,7 +312,8 @@ awaitable<Stored> store_message(RequestContext& ctx, std::shared_ptr<const std::
   for (auto m : mailboxes)
     if (m != first) ok_or_throw(co_await s.copy(ctx.account_id, first, one(appended->uid), m));
   std::vector<store::MessageId> ids{appended->message_id};
-  auto rec = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, false));
+  auto rec = ok_or_throw(
+      co_await ctx.db->mail().emails(ctx.account_id, ids, store::MailStore::Meta::none));
   Stored out;
   out.id = appended->message_id;
   out.thread_id = rec.empty() ? appended->message_id : rec.front().thread_id;
@@ -341,7 +343,8 @@ awaitable<std::optional<store::EmailRecord>> one_email(RequestContext& ctx,
   auto id = parse_id('E', resolve_creation(ctx, raw));
   if (!id) co_return std::nullopt;
   std::vector<store::MessageId> ids{*id};
-  auto r = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, false));
+  auto r = ok_or_throw(
+      co_await ctx.db->mail().emails(ctx.account_id, ids, store::MailStore::Meta::none));
   if (r.empty()) co_return std::nullopt;
   co_return r.front();
 }

@@ -37,14 +37,14 @@ awaitable<std::optional<BlobContent>> part_blob(const std::string& blob_id, Requ
 
 void register_mail_methods(MethodRegistry& registry) {
   // RFC 8621 1.3: what the session resource announces per account.
-  registry.set_capability(std::string(kMailCapability), Json::object(),
-                          Json{{"maxMailboxesPerEmail", nullptr},
-                               {"maxMailboxDepth", nullptr},
-                               {"maxSizeMailboxName", 1000},
-                               {"maxSizeAttachmentsPerEmail", 50000000},
-                               {"emailQuerySortOptions",
-                                {"receivedAt", "size", "from", "to", "subject", "sentAt"}},
-                               {"mayCreateTopLevelMailbox", true}});
+  registry.set_capability(
+      std::string(kMailCapability), Json::object(),
+      Json{{"maxMailboxesPerEmail", nullptr},
+           {"maxMailboxDepth", nullptr},
+           {"maxSizeMailboxName", 1000},
+           {"maxSizeAttachmentsPerEmail", 50000000},
+           {"emailQuerySortOptions", {"receivedAt", "size", "from", "to", "subject", "sentAt"}},
+           {"mayCreateTopLevelMailbox", true}});
   registry.set_capability(std::string(kSubmissionCapability), Json::object(),
                           Json{{"maxDelayedSend", 0}, {"submissionExtensions", Json::object()}});
   registry.set_capability(std::string(kVacationCapability), Json::object(), Json::object());

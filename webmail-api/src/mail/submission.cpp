@@ -401,7 +401,8 @@ awaitable<Json> submission_set(const Json& args, RequestContext& ctx) {
       std::vector<store::EmailRecord> recs;
       if (mid) {
         std::vector<store::MessageId> ids{*mid};
-        recs = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, false));
+        recs = ok_or_throw(
+            co_await ctx.db->mail().emails(ctx.account_id, ids, store::MailStore::Meta::none));
       }
       if (recs.empty()) throw Refused{set_error("invalidProperties", "emailId: no such Email")};
       std::string raw = ok_or_throw(

@@ -146,7 +146,8 @@ namespace {
 awaitable<std::map<store::MessageId, MessageTexts>> load_texts(
     const Ids& ids, const std::vector<TextCondition>& conds, RequestContext& ctx) {
   std::map<store::MessageId, MessageTexts> out;
-  auto records = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, true));
+  auto records =
+      ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, ids, store::MailStore::Meta::all));
   for (const auto& r : records) {
     const Json env = Json::parse(r.envelope_json, nullptr, false);
     auto& t = out[r.id].fields;
