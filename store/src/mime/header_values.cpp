@@ -1,19 +1,9 @@
-#include <cctype>
-
+#include "scanner.hpp"
 #include "store/address.hpp"
 #include "store/header_fields.hpp"
 
 namespace govmail::store {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 // Only SP and HTAB, as the MIME scanner trims (scanner.cpp): the checks must read the very value
 // ENVELOPE and clients get.
@@ -50,7 +40,7 @@ std::vector<std::string> header_values(std::string_view message, std::string_vie
     if (colon == std::string_view::npos) continue;
     auto name = line.substr(0, colon);
     while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-    if (iequals(name, field)) {
+    if (mime::iequals(name, field)) {
       matching = true;
       value.assign(line.substr(colon + 1));
     }

@@ -346,9 +346,10 @@ awaitable<std::vector<store::EmailRecord>> email_records(
     if (!r.preview) lacking.push_back(r.id);
   if (lacking.empty()) co_return records;
   auto full = ok_or_throw(co_await ctx.db->mail().emails(ctx.account_id, lacking, Meta::all));
-  for (auto& r : records)
-    for (auto& f : full)
-      if (f.id == r.id) r = std::move(f);
+  std::map<store::MessageId, store::EmailRecord*> by_id;
+  for (auto& r : records) by_id[r.id] = &r;
+  for (auto& f : full)
+    if (auto it = by_id.find(f.id); it != by_id.end()) *it->second = std::move(f);
   co_return records;
 }
 
