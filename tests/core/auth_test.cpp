@@ -169,7 +169,8 @@ TEST_F(AuthTest, SecondLoginComesFromTheCacheInMicroseconds) {
   EXPECT_TRUE(second.from_cache);
   EXPECT_EQ(second.account_id, 1);
   EXPECT_GT(first_ms, 10.0);  // a 64 MiB argon2id cannot be faster
-  EXPECT_LT(second_ms, 1.0);
+  // Relative, not a wall-clock bound: under ASan on a loaded CI machine a hit took 16 ms once.
+  EXPECT_LT(second_ms, first_ms / 10);
   EXPECT_EQ(store_.lookups, 2);  // a hit still reads the stored credentials, without hashing
   // A different password is not served from the cache.
   EXPECT_EQ(verify("demo1@example.gov.vn", "secret-2").outcome, AuthOutcome::bad_credentials);

@@ -146,11 +146,14 @@ with FreshDatabase() as db:
                            "\r\nKhông được gửi khi chưa ký.\r\n".encode())
             shown = ""
             deadline = time.time() + 20
-            while time.time() < deadline and "attempts: 2" not in shown:
+            attempts = 0
+            while time.time() < deadline and attempts < 2:
                 ids = re.findall(r"^(\d+)\t", srv.admin("queue", "list"), re.M)
                 shown = srv.admin("queue", "show", ids[-1]) if ids else ""
+                # Retried every 1-2 s: a slow (sanitizer) admin call may first see any count >= 2.
+                attempts = int((re.search(r"attempts: (\d+)", shown) or [0, "0"])[1])
                 time.sleep(0.3)
-            c.check("status: deferred" in shown and "attempts: 2" in shown and
+            c.check("status: deferred" in shown and attempts >= 2 and
                     "451 4.7.0 Not sent: DKIM key s2 of so.gov.vn does not decrypt" in shown,
                     f"deferred, again and again, with the reason: {shown}")
             c.check(sink.messages == [] and sink.connections == 0,
