@@ -169,6 +169,13 @@ awaitable<int> do_verify(Ctx& c) {
       static_cast<long long>(r->checkpoints), static_cast<long long>(r->blobs),
       static_cast<unsigned long long>(r->blob_bytes), s,
       s > 0 ? static_cast<double>(r->entries + r->audit_entries) / s : 0.0);
+  if (r->blob_bytes > 0) {
+    const double blob_s = r->blob_read_seconds + r->blob_hash_seconds;
+    std::printf("blob check: %.1f MB read in %.2f s, hashed in %.2f s (%.1f MB/s)\n",
+                static_cast<double>(r->blob_bytes) / 1e6, r->blob_read_seconds,
+                r->blob_hash_seconds,
+                blob_s > 0 ? static_cast<double>(r->blob_bytes) / blob_s / 1e6 : 0.0);
+  }
   for (const auto& p : r->problems) std::printf("TAMPERED: %s\n", p.c_str());
   if (!r->ok()) co_return 1;
   std::printf("archive intact\n");

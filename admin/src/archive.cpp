@@ -23,15 +23,8 @@ void lp(std::string& out, std::string_view field) {
   out += field;
 }
 
-std::string chained(std::string_view prev, std::string_view canon) {
-  std::string h(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(prev.data()), prev.size());
-  crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(canon.data()),
-                            canon.size());
-  crypto_hash_sha256_final(&st, reinterpret_cast<unsigned char*>(h.data()));
-  return h;
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::string seq_name(const std::string& chain, std::int64_t seq) {
@@ -39,10 +32,6 @@ std::string seq_name(const std::string& chain, std::int64_t seq) {
 }
 
 }  // namespace
-
-std::string sha256(std::string_view data) {
-  return chained({}, data);
-}
 
 std::optional<std::string> from_hex(std::string_view hex) {
   if (hex.size() % 2) return std::nullopt;
@@ -82,7 +71,7 @@ std::string journal_hash(const store::JournalEntry& e) {
     lp(link, e.chain);
     lp(link, std::to_string(e.at_us));
     link += journal_content_hash(e);
-    return chained(e.prev_hash, link);
+    return sha256(e.prev_hash, link);
   }
   std::string c = "GMJ1";
   c.reserve(256 + e.subject.size());
@@ -99,7 +88,7 @@ std::string journal_hash(const store::JournalEntry& e) {
   lp(c, e.subject);
   lp(c, e.from_address);
   lp(c, e.message_id_hdr);
-  return chained(e.prev_hash, c);
+  return sha256(e.prev_hash, c);
 }
 
 std::string audit_hash(const store::AuditRecord& a) {
@@ -111,7 +100,7 @@ std::string audit_hash(const store::AuditRecord& a) {
   lp(c, a.target);
   lp(c, a.detail);
   lp(c, a.ok ? "t" : "f");
-  return chained(a.prev_hash, c);
+  return sha256(a.prev_hash, c);
 }
 
 // ---- keys and signatures ---------------------------------------------------------------------
@@ -255,7 +244,9 @@ struct ChainCheck {
       want.push_back(r.blob_sha256);
       bytes += r.size;
     }
+    const auto start = std::chrono::steady_clock::now();
     auto got = co_await store.blobs(std::move(want));
+    report.blob_read_seconds += seconds_since(start);
     if (!got) co_return store::unexpected(got.error());
     fetched = std::move(*got);
     co_return store::Result<void>{};
@@ -276,7 +267,10 @@ struct ChainCheck {
               to_hex(e.blob_sha256) + " missing");
     } else {
       report.blob_bytes += it->second.size();
-      if (sha256(it->second) != e.blob_sha256)
+      const auto start = std::chrono::steady_clock::now();
+      const bool altered = sha256(it->second) != e.blob_sha256;
+      report.blob_hash_seconds += seconds_since(start);
+      if (altered)
         problem(seq_name(e.chain, e.seq) + " (id " + std::to_string(e.id) + "): message blob " +
                 to_hex(e.blob_sha256) + " altered (its bytes no longer hash to it)");
       fetched.erase(it);

@@ -1,13 +1,12 @@
 #include "mailbox_store_pg.hpp"
 
-#include <openssl/evp.h>
-
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <deque>
 
 #include "core/asio.hpp"
+#include "core/sha256.hpp"
 #include "core/text.hpp"
 #include "core/worker_pool.hpp"
 #include "query.hpp"
@@ -22,13 +21,6 @@ using detail::run;
 namespace {
 
 constexpr std::size_t kMaxMailboxName = 1000;
-
-std::string sha256(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(md), len);
-}
 
 // jsonb refuses \u0000 even escaped; everything else in the parser's JSON is kept as is.
 std::string jsonb_safe(std::string json) {
@@ -353,7 +345,7 @@ void deliver_params(Params& params, const Delivery& d, const Ingested& in, std::
                                  .subject = subject,
                                  .from_address = from_address,
                                  .message_id_hdr = message_id};
-    params.owned_bytes(sha256(journal_content_canon(content)));
+    params.owned_bytes(core::sha256(journal_content_canon(content)));
   } else {
     params.null();
   }
@@ -378,7 +370,7 @@ awaitable<Result<void>> parse_into(core::WorkerPool* workers, const std::string&
   }();
   auto work = [&] {
     in.parsed = parse_message(raw, kIngestLimits);
-    in.sha = sha256(raw);
+    in.sha = core::sha256(raw);
   };
   if (raw.size() >= kParseOffThreadBytes && workers) {
     if (!co_await workers->run(work)) co_return unexpected(StoreError::temporary);

@@ -146,4 +146,15 @@ TEST(ArchiveHex, RoundTripAndRejects) {
   EXPECT_FALSE(ar::from_hex("zz"));
 }
 
+// FIPS 180-2's test vectors; the two-part form is the hash of the concatenation (the chain
+// links hash prev_hash || canonical form).
+TEST(ArchiveSha256, KnownVectorsAndTwoParts) {
+  EXPECT_EQ(ar::to_hex(ar::sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(ar::to_hex(ar::sha256("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(ar::sha256("ab", "c"), ar::sha256("abc"));
+  EXPECT_NE(ar::sha256("ab", "d"), ar::sha256("abc"));
+}
+
 }  // namespace

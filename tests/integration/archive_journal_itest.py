@@ -10,6 +10,7 @@ are refused by the database."""
 import hashlib
 import imaplib
 import os
+import re
 import smtplib
 import subprocess
 import sys
@@ -128,6 +129,8 @@ with FreshDatabase() as db:
         r = archive(srv, "verify", "--progress")
         c.check(r.returncode == 0 and "archive intact" in r.stdout, f"clean verify: {r.stdout}{r.stderr}")
         c.check("verify [" in r.stderr and "100%" in r.stderr, "verify shows a progress bar")
+        c.check(re.search(r"^blob check: [0-9.]+ MB read in [0-9.]+ s, hashed in [0-9.]+ s", r.stdout, re.M),
+                f"verify reports the blob check's read and hash time: {r.stdout}")
     finally:
         srv.stop()
 

@@ -15,6 +15,7 @@
 #include "core/awaitable_fwd.hpp"
 #include "core/config.hpp"
 #include "core/hex.hpp"
+#include "core/sha256.hpp"
 #include "store/archive.hpp"
 
 namespace govmail::search {
@@ -27,8 +28,8 @@ class WorkerPool;
 
 namespace govmail::admin::archive {
 
-std::string sha256(std::string_view data);  // raw 32 bytes
-using core::to_hex;                         // lower-case hexadecimal
+using core::sha256;  // raw 32 bytes
+using core::to_hex;  // lower-case hexadecimal
 std::optional<std::string> from_hex(std::string_view hex);
 
 // sha256(prev_hash || canonical form): what the database stored as `hash`, when nothing changed.
@@ -70,6 +71,8 @@ struct VerifyReport {
   std::vector<std::string> problems;  // the first problem of each chain comes first
   std::int64_t entries = 0, audit_entries = 0, checkpoints = 0, blobs = 0;
   std::uint64_t blob_bytes = 0;
+  // Wall-clock time of the blob check's two halves: reading the blobs from the store, hashing.
+  double blob_read_seconds = 0, blob_hash_seconds = 0;
   bool ok() const { return problems.empty(); }
 };
 awaitable<store::Result<VerifyReport>> verify(store::ArchiveStore& store, VerifyOptions opt);
