@@ -342,7 +342,11 @@ struct Index::Impl {
     co_return known->empty() || *known == read_index_id(dir);
   }
 
-  // One round: lease, rebuilds, a batch. true when there was work (look again at once).
+  // One round: lease, rebuilds, a batch. true when the batch was full (look again at once).
+  // A partial batch waits poll_interval for the next: under a steady load (an APPEND a cycle)
+  // looking again at once made rounds of a few messages, each paying the lease, four
+  // statements and a Xapian commit (an fsync) per shard; searches meanwhile read the pending
+  // messages from the store, so waiting costs no answer.
   awaitable<bool> step() {
     auto& q = db->search_queue();
     auto lease = co_await q.hold_lease(holder, cfg.lease_ttl.count());
@@ -374,7 +378,7 @@ struct Index::Impl {
     if (!done.empty() && !co_await q.finish_removals(done)) co_return false;
     spdlog::debug("search: indexed {} queued messages, {} removals", jobs->size(),
                   removals->size());
-    co_return true;
+    co_return jobs->size() >= cfg.batch || removals->size() >= cfg.batch;
   }
 
   static awaitable<void> loop(std::shared_ptr<Impl> self) {
