@@ -11,9 +11,11 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include "core/asio.hpp"
 #include "core/dns.hpp"
+#include "core/sha256.hpp"
 #include "dkim_common.hpp"
 
 namespace govmail::smtp::dkim {
@@ -269,12 +271,13 @@ std::optional<std::string> body_hash(Canon c, std::string_view body,
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
+// No digest (OpenSSL out of memory) is a temporary error for the signature, not an exception.
 std::optional<std::string> sha256(std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr) != 1)
+  try {
+    return core::sha256(data);
+  } catch (const std::runtime_error&) {
     return std::nullopt;
-  return std::string(reinterpret_cast<const char*>(out), len);
+  }
 }
 
 Pending decided(Pending p, VerifyResult r, std::string reason) {
