@@ -6,8 +6,11 @@
 # last one lands). Prints one line per run and the govmail/Postfix ratio per scenario.
 #   bench/smtp/run.sh [BUILD_DIR]     (a Release build: cmake -DCMAKE_BUILD_TYPE=Release)
 # The circular is 200 recipients (the anchors have 200 users). Scenarios can be narrowed with
-# SCENARIOS="20:5120:2000:1 ..." (clients:size:messages:rcpts[:users]); users (default 200) is how
-# many mailboxes the recipients rotate over: 1 is one hot mailbox (an agency's văn thư).
+# SCENARIOS="20:5120:2000:1 ..." (clients:size:messages:rcpts[:users[:group]]); users (default
+# 200) is how many mailboxes the recipients rotate over: 1 is one hot mailbox (an agency's văn
+# thư). group N (rcpts 1, users 1) sends every message to ONE address that the server expands to
+# N mailboxes (a broadcast to every commune): a govmail group (`govmail admin group`) and, on
+# Postfix, a virtual alias (virtual_alias_maps, set on the anchors' Postfix for the run).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(cd "${1:-$ROOT/build}" && pwd)
@@ -21,10 +24,11 @@ A=${ANCHORS_DIR:-${TMPDIR:-/tmp}/govmail-anchors}
 # (one recipient per message; users 1 only): the load shape of a tool we did not write.
 # PG_DEFAULTS=1 runs PostgreSQL with its defaults (the settings of the embedded cluster).
 LOADER=${LOADER:-bench}
-SCENARIOS=${SCENARIOS:-"20:5120:3000:1 10:4096:2000:1 100:4096:3000:1 10:102400:500:1 100:102400:1000:1 10:4096:30:200 20:5120:5000:1:1"}
+SCENARIOS=${SCENARIOS:-"20:5120:3000:1 10:4096:2000:1 100:4096:3000:1 10:102400:500:1 100:102400:1000:1 10:4096:30:200 20:5120:5000:1:1 10:5120:100:1:1:200"}
 source "$ROOT/scripts/lib/pg.sh"
 
 cleanup() {
+  declare -F unmake_group >/dev/null && unmake_group
   [ -n "${GPID:-}" ] && kill -INT "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null || true
   pg_stop_cluster "$W/pg" 2>/dev/null || true
 }
@@ -86,6 +90,28 @@ for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT) 2>/dev/null &&
 anchors_up=$("$ANCHORS" status | grep -c ' up' || true)
 [ "$anchors_up" -eq 2 ] || "$ANCHORS" start >/dev/null
 
+# The broadcast groups: all1@ with members user1..userN on both servers, made once per size.
+groups_made=""
+make_group() {  # N
+  case " $groups_made " in *" $1 "*) return ;; esac
+  local g=all1@bench.test i
+  "$GOVMAIL" admin --config "$W/govmail.toml" group delete "$g" >/dev/null 2>&1 || true
+  "$GOVMAIL" admin --config "$W/govmail.toml" group add "$g" --send-policy anyone >/dev/null
+  for i in $(seq 1 "$1"); do
+    "$GOVMAIL" admin --config "$W/govmail.toml" group member-add "$g" "user$i@bench.test" >/dev/null
+  done
+  printf 'all1@anchors.test %s\n' "$(seq -f 'user%g@anchors.test' -s ', ' 1 "$1")" >"$W/virtual"
+  postconf -c "$A/postfix/etc" -e "virtual_alias_maps = texthash:$W/virtual"
+  postfix -c "$A/postfix/etc" reload >/dev/null 2>&1
+  groups_made="$1"
+}
+unmake_group() {
+  [ -n "$groups_made" ] || return 0
+  groups_made=""
+  postconf -c "$A/postfix/etc" -X virtual_alias_maps
+  postfix -c "$A/postfix/etc" reload >/dev/null 2>&1 || true
+}
+
 maildir_count() { find "$A/mail" -path '*/new/*' -type f 2>/dev/null | wc -l; }
 rate_of() { sed -n 's/.*rate=\([0-9.]*\).*/\1/p' <<<"$1"; }
 # load HOST PORT clients messages size rcpts PATTERN users: bench_smtp_load's summary line, or
@@ -106,27 +132,33 @@ field() { sed -n "s/.* $2=\\([0-9.]*\\).*/\\1/p" <<<"$1"; }
 
 echo "machine: $(nproc) cores, $(uname -r); PostgreSQL fsync=on synchronous_commit=on"
 for s in $SCENARIOS; do
-  IFS=: read -r clients size messages rcpts users <<<"$s"
+  IFS=: read -r clients size messages rcpts users group <<<"$s"
   users=${users:-200}
+  local_part=user; fanout=$rcpts  # mailboxes each message lands in
+  if [ -n "${group:-}" ]; then
+    [ "$rcpts" = 1 ] && [ "$users" = 1 ] || { echo "group scenarios need rcpts=1 users=1" >&2; exit 2; }
+    make_group "$group"; local_part=all; fanout=$group
+  fi
   before=$(psql_q "SELECT count(*) FROM mailbox_entries")
-  g=$(load 127.0.0.1 "$SMTP_PORT" "$clients" "$messages" "$size" "$rcpts" 'user%d@bench.test' "$users") || true
+  g=$(load 127.0.0.1 "$SMTP_PORT" "$clients" "$messages" "$size" "$rcpts" "$local_part%d@bench.test" "$users") || true
   after=$(psql_q "SELECT count(*) FROM mailbox_entries")
   ok=$(field "$g" ok)
   durable=$((after - before))
-  echo "govmail  $g durable_entries=$durable expected=$((ok * rcpts))"
-  [ "$durable" -eq $((ok * rcpts)) ] || echo "ERROR: govmail acknowledged $((ok * rcpts)) deliveries, store has $durable"
+  echo "govmail  $g durable_entries=$durable expected=$((ok * fanout))"
+  [ "$durable" -eq $((ok * fanout)) ] || echo "ERROR: govmail acknowledged $((ok * fanout)) deliveries, store has $durable"
 
   before=$(maildir_count)
   t0=$(date +%s.%N)
-  p=$(load 127.0.0.1 10025 "$clients" "$messages" "$size" "$rcpts" 'user%d@anchors.test' "$users") || true
+  p=$(load 127.0.0.1 10025 "$clients" "$messages" "$size" "$rcpts" "$local_part%d@anchors.test" "$users") || true
   pok=$(field "$p" ok)
-  want=$((before + pok * rcpts))
+  want=$((before + pok * fanout))
   for _ in $(seq 1 3000); do [ "$(maildir_count)" -ge "$want" ] && break; sleep 0.1; done
   t1=$(date +%s.%N)
   got=$(( $(maildir_count) - before ))
   prate=$(awk -v n="$pok" -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", n/(b-a)}')
-  echo "postfix  $p delivered=$got/$((pok * rcpts)) delivered_rate=$prate"
+  echo "postfix  $p delivered=$got/$((pok * fanout)) delivered_rate=$prate"
   grate=$(rate_of "$g")
-  echo "RATIO clients=$clients size=$size rcpts=$rcpts users=$users govmail=$grate postfix_delivered=$prate ratio=$(awk -v a="$grate" -v b="$prate" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}')"
+  echo "RATIO clients=$clients size=$size rcpts=$rcpts users=$users${group:+ group=$group} govmail=$grate postfix_delivered=$prate ratio=$(awk -v a="$grate" -v b="$prate" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a"}')"
 done
+unmake_group
 [ "$anchors_up" -gt 0 ] || "$ANCHORS" stop >/dev/null || true

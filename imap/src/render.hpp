@@ -15,6 +15,11 @@ namespace govmail::imap {
 // lookup ever throws.
 nlohmann::json parse_object(const std::string& text);
 
+// The version of the plain renderings below that the store keeps (message_imap_forms): bump it
+// whenever render_envelope or render_body(extensible) answers differently, so that the stored
+// ones are rendered again.
+inline constexpr std::int32_t kStoredFormsVersion = 1;
+
 // utf8: the client enabled UTF8=ACCEPT, so 8-bit strings may be quoted (else they are literals).
 std::string render_envelope(const nlohmann::json& envelope, bool utf8);
 // extensible: BODYSTRUCTURE; otherwise BODY.

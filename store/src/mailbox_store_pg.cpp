@@ -527,9 +527,16 @@ awaitable<Result<std::vector<MessageMeta>>> PgMailboxStore::fetch_meta(AccountId
                                                                        MetaParts parts) {
   auto params = entries_params(account, mailbox, uids);
   params.boolean(parts.envelope).boolean(parts.bodystructure);
-  auto rows = co_await run(*pool_, sql::kFetchMeta, params, "fetch meta");
+  const bool forms = parts.forms_version != 0;
+  if (forms)
+    params.num(parts.forms_version).boolean(parts.bodystructure_always).boolean(parts.header);
+  auto rows =
+      co_await run(*pool_, forms ? sql::kFetchMetaForms : sql::kFetchMeta, params, "fetch meta");
   if (!rows) co_return unexpected(rows.error());
   if (rows->size() == 0) co_return unexpected(StoreError::not_found);
+  auto optional_bytes = [&](int i, int col) {
+    return rows->is_null(i, col) ? std::nullopt : std::optional(rows->get_bytea(i, col));
+  };
   std::vector<MessageMeta> out;
   for (int i = 0; i < rows->size(); ++i) {
     if (rows->is_null(i, 0)) continue;
@@ -538,9 +545,49 @@ awaitable<Result<std::vector<MessageMeta>>> PgMailboxStore::fetch_meta(AccountId
     m.envelope_json = std::string(rows->get(i, 8));
     m.bodystructure_json = std::string(rows->get(i, 9));
     m.blob_sha256 = std::string(rows->get(i, 10));
+    if (forms) {
+      m.imap_envelope = optional_bytes(i, 11);
+      m.imap_bodystructure = optional_bytes(i, 12);
+      m.imap_header = optional_bytes(i, 13);
+    }
     out.push_back(std::move(m));
   }
   co_return out;
+}
+
+namespace {
+
+std::string hex_of(const std::optional<std::string>& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  if (!bytes) return out;
+  out.reserve(bytes->size() * 2);
+  for (unsigned char c : *bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+awaitable<Result<void>> PgMailboxStore::save_imap_forms(AccountId account, std::int32_t version,
+                                                        std::vector<ImapForms> forms) {
+  if (forms.empty()) co_return Result<void>{};
+  std::vector<std::int64_t> ids;
+  std::vector<std::string> envelopes, structures, headers;
+  for (const auto& f : forms) {
+    ids.push_back(f.message);
+    envelopes.push_back(hex_of(f.envelope));
+    structures.push_back(hex_of(f.bodystructure));
+    headers.push_back(hex_of(f.header));
+  }
+  Params params;
+  params.num(account).num(version).num_array(ids).text_array(envelopes).text_array(structures);
+  params.text_array(headers);
+  auto rows = co_await run(*pool_, sql::kSaveImapForms, params, "save imap forms");
+  if (!rows) co_return unexpected(rows.error());
+  co_return Result<void>{};
 }
 
 awaitable<Result<std::string>> PgMailboxStore::fetch_raw(AccountId account, MessageId message,

@@ -64,6 +64,8 @@ class PgMailboxStore final : public MailboxStore {
                                            std::optional<std::uint64_t> length) override;
   awaitable<Result<std::vector<Raw>>> fetch_raws(AccountId account, std::vector<MessageId> messages,
                                                  RawPart part) override;
+  awaitable<Result<void>> save_imap_forms(AccountId account, std::int32_t version,
+                                          std::vector<ImapForms> forms) override;
 
   awaitable<Result<FlagUpdate>> set_flags(AccountId account, MailboxId mailbox, UidSet uids,
                                           FlagOp op, Flags flags,

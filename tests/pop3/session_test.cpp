@@ -71,6 +71,10 @@ class FakeStore final : public store::MailboxStore {
     for (auto id : ids) out.push_back({id, inbox.at(static_cast<store::Uid>(id / 100))});
     co_return out;
   }
+  awaitable<Result<void>> save_imap_forms(store::AccountId, std::int32_t,
+                                          std::vector<store::ImapForms>) override {
+    co_return Result<void>{};
+  }
 
 #define GOVMAIL_UNUSED(...) \
   { throw std::logic_error("not used by POP3"); }

@@ -466,8 +466,8 @@ TEST_F(MailboxStoreTest, OpenMailboxAndFetchRawsInOneQueryEach) {
   EXPECT_EQ(got, (std::map<MessageId, std::string>{{added[0].message_id, sample_message(0)},
                                                    {added[2].message_id, sample_message(2)}}));
   // Headers only: each through its blank line, nothing of the body.
-  auto heads = run(store().fetch_raws(a.id, {added[1].message_id, 999999},
-                                      MailboxStore::RawPart::header));
+  auto heads =
+      run(store().fetch_raws(a.id, {added[1].message_id, 999999}, MailboxStore::RawPart::header));
   ASSERT_TRUE(heads.ok());
   ASSERT_EQ(heads->size(), 1u);
   const auto m1 = sample_message(1);
@@ -697,6 +697,67 @@ TEST_F(MailboxStoreTest, RepliesJoinTheirThread) {
   (void)first;
   (void)second;
   (void)other;
+}
+
+// FETCH's stored renderings (message_imap_forms): given back with fetch_meta of their version
+// only, completed across calls, never written for another account's message.
+TEST_F(MailboxStoreTest, StoredImapFormsAreTheAccountsOwnAndVersioned) {
+  auto a = add_account("forms-a@example.gov.vn");
+  auto b = add_account("forms-b@example.gov.vn");
+  auto inbox = mailbox(a.id, "INBOX");
+  auto binbox = mailbox(b.id, "INBOX");
+  auto r = append(a.id, inbox.id, sample_message(1));
+  auto meta_of = [&](std::int32_t version, bool header, bool always = false) {
+    MailboxStore::MetaParts parts{.envelope = true,
+                                  .bodystructure = true,
+                                  .forms_version = version,
+                                  .header = header,
+                                  .bodystructure_always = always};
+    auto m = run(store().fetch_meta(a.id, inbox.id, {{r.uid, r.uid}}, parts));
+    EXPECT_TRUE(m.ok());
+    EXPECT_EQ(m->size(), 1u);
+    return (*m)[0];
+  };
+  auto none = meta_of(1, true);
+  EXPECT_FALSE(none.imap_envelope || none.imap_bodystructure || none.imap_header);
+  EXPECT_FALSE(none.envelope_json.empty());
+  EXPECT_FALSE(none.bodystructure_json.empty());
+
+  const std::string header("Subject: x\r\n\xff\x00\r\n\r\n", 18);  // 8-bit and NUL kept
+  ASSERT_TRUE(
+      run(store().save_imap_forms(a.id, 1, {{r.message_id, "(env)", std::nullopt, header}})).ok());
+  ASSERT_TRUE(
+      run(store().save_imap_forms(a.id, 1, {{r.message_id, std::nullopt, "(bs)", std::nullopt}}))
+          .ok());
+  auto both = meta_of(1, true);
+  EXPECT_EQ(both.imap_envelope, "(env)");
+  EXPECT_EQ(both.imap_bodystructure, "(bs)");
+  EXPECT_EQ(both.imap_header, header);
+  EXPECT_TRUE(both.envelope_json.empty());  // the rendering stands in for the document
+  EXPECT_TRUE(both.bodystructure_json.empty());
+  EXPECT_FALSE(meta_of(1, false).imap_header);
+  EXPECT_FALSE(meta_of(1, false, true).bodystructure_json.empty());
+  auto other_version = meta_of(2, true);
+  EXPECT_FALSE(other_version.imap_envelope || other_version.imap_header);
+  EXPECT_FALSE(other_version.envelope_json.empty());
+
+  // A newer version replaces the row whole: nothing of version 1 is left to complete it.
+  ASSERT_TRUE(
+      run(store().save_imap_forms(a.id, 2, {{r.message_id, "(env2)", std::nullopt, std::nullopt}}))
+          .ok());
+  auto v2 = meta_of(2, true);
+  EXPECT_EQ(v2.imap_envelope, "(env2)");
+  EXPECT_FALSE(v2.imap_bodystructure || v2.imap_header);
+  EXPECT_FALSE(meta_of(1, true).imap_envelope);
+
+  // Another account cannot write forms of a message it does not hold.
+  ASSERT_TRUE(
+      run(store().save_imap_forms(b.id, 2, {{r.message_id, "(evil)", "(evil)", std::nullopt}}))
+          .ok());
+  EXPECT_EQ(meta_of(2, true).imap_envelope, "(env2)");
+  EXPECT_EQ(run(store().fetch_meta(b.id, inbox.id, {{1, UINT32_MAX}})).error(),
+            StoreError::not_found);
+  (void)binbox;
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <map>
 
+#include <spdlog/spdlog.h>
+
 #include "message_cache.hpp"
 #include "render.hpp"
 #include "session_impl.hpp"
@@ -108,9 +110,15 @@ class Fetcher {
  public:
   // `raw`, when given, is the whole message (or, with `header_only`, its header): byte ranges
   // inside it are cut from it, not queried. `rendered` holds cached renderings, if any.
+  // `to_store`, when given, collects the plain renderings computed here for the store.
   Fetcher(Session::Impl& s, const store::MessageMeta& m, const std::string* raw, bool header_only,
-          const Rendered* rendered)
-      : s_(s), m_(m), raw_(raw), raw_is_header_(header_only), rendered_(rendered) {}
+          const Rendered* rendered, std::map<store::MessageId, store::ImapForms>* to_store)
+      : s_(s),
+        m_(m),
+        raw_(raw),
+        raw_is_header_(header_only),
+        rendered_(rendered),
+        to_store_(to_store) {}
 
   awaitable<std::optional<std::string>> item(const FetchAtt& a) {
     const auto& e = m_.entry;
@@ -176,7 +184,14 @@ class Fetcher {
     if (rendered_ && rendered_->envelope) return *rendered_->envelope;
     std::string out = render_envelope(parse_object(m_.envelope_json), s_.utf8);
     cache().put(m_.entry.message_id, envelope_part(s_.utf8), out);
+    if (to_store_ && !s_.utf8) forms().envelope = out;
     return out;
+  }
+
+  store::ImapForms& forms() {
+    auto& f = (*to_store_)[m_.entry.message_id];
+    f.message = m_.entry.message_id;
+    return f;
   }
 
   // BODYSTRUCTURE (extended) or BODY.
@@ -188,6 +203,7 @@ class Fetcher {
     std::string out = render_body(tree(), extended, s_.utf8);
     cache().put(m_.entry.message_id, extended ? bodystructure_part(s_.utf8) : body_part(s_.utf8),
                 out);
+    if (to_store_ && extended && !s_.utf8) forms().bodystructure = out;
     return out;
   }
 
@@ -257,6 +273,7 @@ class Fetcher {
   const std::string* raw_;
   bool raw_is_header_;
   const Rendered* rendered_;
+  std::map<store::MessageId, store::ImapForms>* to_store_;
   std::optional<json> tree_;
   const std::optional<Partial> no_partial;
 };
@@ -365,12 +382,43 @@ bool take_cached(MessageCache& cache, store::MessageId m, const Wanted& want, bo
   return from_cache(cache, m, CachePart::bodystructure_json, meta.bodystructure_json);
 }
 
+// The renderings the store keeps (message_imap_forms), for one FETCH of a plain (not
+// UTF8=ACCEPT) session: the header blocks it gave, and what this FETCH rendered or read that
+// it lacked, stored at the end so that the next listing of the mailbox neither parses JSON nor
+// reads header blocks out of the blobs.
+struct StoredForms {
+  bool enabled = false;
+  bool header = false;  // header blocks wanted
+  std::map<store::MessageId, std::string> headers;
+  std::map<store::MessageId, store::ImapForms> to_store;
+};
+
+constexpr std::size_t kStoredHeaderMax = 64 * 1024;  // longer header blocks stay in the blob
+
+// Takes the stored renderings of `m` into `r` and `stored` (and the message cache).
+void take_stored(MessageCache& cache, store::MessageMeta& m, Rendered& r, StoredForms& stored) {
+  const auto id = m.entry.message_id;
+  if (m.imap_envelope) {
+    cache.put(id, envelope_part(false), *m.imap_envelope);
+    r.envelope = std::move(m.imap_envelope);
+  }
+  if (m.imap_bodystructure) {
+    cache.put(id, bodystructure_part(false), *m.imap_bodystructure);
+    r.bodystructure = std::move(m.imap_bodystructure);
+  }
+  if (m.imap_header) {
+    cache.put(id, CachePart::header, *m.imap_header);
+    stored.headers[id] = std::move(*m.imap_header);
+  }
+}
+
 // Entries with what `want` needs of their parsed view: from the message cache where it holds
 // it, the rest in one query for those messages only (whose documents then go to the cache).
 awaitable<store::Result<void>> load_metas(Session::Impl& s, const store::UidSet& uids,
                                           const Wanted& want,
                                           std::map<store::Uid, store::MessageMeta>& metas,
-                                          std::map<store::Uid, Rendered>& rendered) {
+                                          std::map<store::Uid, Rendered>& rendered,
+                                          StoredForms& stored) {
   auto& cache = s.backend.message_cache();
   std::optional<store::UidSet> missing_set = uids;
   if (cache.enabled()) {
@@ -392,14 +440,22 @@ awaitable<store::Result<void>> load_metas(Session::Impl& s, const store::UidSet&
     if (!missing.empty()) missing_set = uid_set_of(missing);
   }
   if (!missing_set) co_return store::Result<void>{};
-  const store::MailboxStore::MetaParts parts{
+  store::MailboxStore::MetaParts parts{
       .envelope = want.envelope, .bodystructure = want.tree || want.bodystructure || want.body};
+  if (stored.enabled) {
+    parts.forms_version = kStoredFormsVersion;
+    parts.header = stored.header;
+    parts.bodystructure_always = want.tree || want.body;
+  }
   auto r = co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, *missing_set, parts);
   if (!r) co_return unexpected(r.error());
   for (auto& m : *r) {
-    if (parts.envelope) cache.put(m.entry.message_id, CachePart::envelope_json, m.envelope_json);
-    if (parts.bodystructure)
+    // Empty where the store gave the rendering instead of the document.
+    if (parts.envelope && !m.envelope_json.empty())
+      cache.put(m.entry.message_id, CachePart::envelope_json, m.envelope_json);
+    if (parts.bodystructure && !m.bodystructure_json.empty())
       cache.put(m.entry.message_id, CachePart::bodystructure_json, m.bodystructure_json);
+    take_stored(cache, m, rendered[m.entry.uid], stored);
     metas[m.entry.uid] = std::move(m);
   }
   co_return store::Result<void>{};
@@ -409,9 +465,18 @@ awaitable<store::Result<void>> load_metas(Session::Impl& s, const store::UidSet&
 // message cache where it holds them, the rest in one query (header blocks then cached).
 awaitable<store::Result<void>> load_batch(Session::Impl& s, std::vector<store::MessageId> batch,
                                           bool headers,
-                                          std::map<store::MessageId, std::string>& raws) {
+                                          std::map<store::MessageId, std::string>& raws,
+                                          StoredForms& stored) {
   auto& cache = s.backend.message_cache();
   raws.clear();
+  if (headers)
+    std::erase_if(batch, [&](store::MessageId m) {
+      auto it = stored.headers.find(m);
+      if (it == stored.headers.end()) return false;
+      raws[m] = std::move(it->second);
+      stored.headers.erase(it);
+      return true;
+    });
   if (headers && cache.enabled())
     std::erase_if(batch, [&](store::MessageId m) {
       auto v = cache.find(m, CachePart::header);
@@ -425,9 +490,26 @@ awaitable<store::Result<void>> load_batch(Session::Impl& s, std::vector<store::M
   if (!r) co_return unexpected(r.error());
   for (auto& raw : *r) {
     if (headers) cache.put(raw.message, CachePart::header, raw.data);
+    if (headers && stored.enabled && raw.data.size() <= kStoredHeaderMax) {
+      auto& f = stored.to_store[raw.message];
+      f.message = raw.message;
+      f.header = raw.data;
+    }
     raws[raw.message] = std::move(raw.data);
   }
   co_return store::Result<void>{};
+}
+
+// Sends the store what this FETCH rendered that it lacked. A failure costs the next FETCH the
+// rendering again, nothing else: logged, not answered.
+awaitable<void> store_forms(Session::Impl& s, StoredForms& stored) {
+  if (stored.to_store.empty()) co_return;
+  std::vector<store::ImapForms> forms;
+  forms.reserve(stored.to_store.size());
+  for (auto& [id, f] : stored.to_store) forms.push_back(std::move(f));
+  stored.to_store.clear();
+  auto r = co_await s.store().save_imap_forms(s.account, kStoredFormsVersion, std::move(forms));
+  if (!r) spdlog::warn("imap: storing FETCH renderings failed: {}", store::to_string(r.error()));
 }
 
 }  // namespace
@@ -483,7 +565,10 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
   std::size_t loaded = 0;                        // positions of idx whose messages are in raws
   bool seen = !s.sel->read_only && std::any_of(atts->begin(), atts->end(), sets_seen);
   std::map<store::Uid, store::MessageMeta> metas;
-  std::map<store::Uid, Rendered> rendered;  // from the message cache
+  std::map<store::Uid, Rendered> rendered;  // from the message cache or the store
+  StoredForms stored;
+  stored.enabled = !s.utf8;
+  stored.header = headers;
   if (meta) {
     // ENVELOPE alone (a client's message list) needs no BODYSTRUCTURE from the database, and
     // header fields read from the header block need no document at all.
@@ -495,7 +580,7 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
                                a.kind != Kind::bodystructure && a.kind != Kind::body &&
                                !(headers && header_only(a));
                       })};
-    auto r = co_await load_metas(s, uids, want, metas, rendered);
+    auto r = co_await load_metas(s, uids, want, metas, rendered, stored);
     if (!r) co_return store_error_reply(r.error(), "FETCH");
   } else if (whole) {
     // The first whole messages come with their entries (a client reading a few messages).
@@ -524,13 +609,14 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
     if ((whole || headers) && k >= loaded) {
       std::vector<store::MessageId> batch;
       loaded = load_raws(s, idx, k, metas, headers, batch);
-      auto r = co_await load_batch(s, std::move(batch), headers, raws);
+      auto r = co_await load_batch(s, std::move(batch), headers, raws, stored);
       if (!r) co_return store_error_reply(r.error(), "FETCH");
     }
     auto raw = raws.find(it->second.entry.message_id);
     auto cached = rendered.find(it->first);
     Fetcher f(s, it->second, raw == raws.end() ? nullptr : &raw->second, headers,
-              cached == rendered.end() ? nullptr : &cached->second);
+              cached == rendered.end() ? nullptr : &cached->second,
+              stored.enabled ? &stored.to_store : nullptr);
     std::string items;
     for (const auto& a : *atts) {
       auto item = co_await f.item(a);
@@ -541,6 +627,7 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
     co_await s.flush_if_large();
     if (s.close) co_return Reply{"", ""};  // the client went away mid-answer
   }
+  co_await store_forms(s, stored);
   co_return ok("FETCH completed");
 }
 

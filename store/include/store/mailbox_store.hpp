@@ -67,10 +67,16 @@ class MailboxStore {
                                                                     MailboxId mailbox,
                                                                     UidSet uids) = 0;
   // Which JSON documents fetch_meta returns (the others come back empty): each costs the
-  // database a jsonb-to-text conversion per message.
+  // database a jsonb-to-text conversion per message. With forms_version (non-zero), the stored
+  // IMAP renderings of that version come too (the header block only with `header`), and the
+  // envelope and bodystructure documents only for messages that lack that rendering, unless
+  // bodystructure_always.
   struct MetaParts {
     bool envelope = true;
     bool bodystructure = true;
+    std::int32_t forms_version = 0;
+    bool header = false;
+    bool bodystructure_always = false;
   };
   virtual awaitable<Result<std::vector<MessageMeta>>> fetch_meta(AccountId account,
                                                                  MailboxId mailbox, UidSet uids,
@@ -103,6 +109,11 @@ class MailboxStore {
   virtual awaitable<Result<std::vector<Raw>>> fetch_raws(AccountId account,
                                                          std::vector<MessageId> messages,
                                                          RawPart part = RawPart::whole) = 0;
+
+  // Stores IMAP renderings (of renderer `version`) of the account's messages; forms of other
+  // versions are replaced, and of messages the account does not hold, ignored.
+  virtual awaitable<Result<void>> save_imap_forms(AccountId account, std::int32_t version,
+                                                  std::vector<ImapForms> forms) = 0;
 
   // --- changes
   // Returns the entries changed; with unchanged_since, entries modified after it are left alone

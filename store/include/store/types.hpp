@@ -117,6 +117,16 @@ struct MessageMeta {
   std::string envelope_json;
   std::string bodystructure_json;
   std::string blob_sha256;  // lower-case hex
+  // With MetaParts::forms_version: the stored IMAP renderings of that version, where stored
+  // (MailboxStore::save_imap_forms).
+  std::optional<std::string> imap_envelope, imap_bodystructure, imap_header;
+};
+
+// IMAP renderings of a message to store (MailboxStore::save_imap_forms); absent ones are left
+// as stored.
+struct ImapForms {
+  MessageId message = 0;
+  std::optional<std::string> envelope, bodystructure, header;
 };
 
 struct AppendRequest {

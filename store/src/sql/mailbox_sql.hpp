@@ -141,6 +141,44 @@ inline constexpr pg::Statement kFetchMeta{
     " encode(m.blob_sha256, 'hex') AS sha" GOVMAIL_ENTRIES_IN_RANGES
     " JOIN messages m ON m.id = e.message_id) e ON true "
     "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid"};
+// kFetchMeta with the stored IMAP renderings of version $7 (message_imap_forms): the JSON
+// documents only where the rendering is missing ($8: the bodystructure whatever the forms), the
+// header block only with $9. Binary result (the renderings are bytea), so the entry columns are
+// cast to text as parse_entry reads them.
+inline constexpr pg::Statement kFetchMetaForms{
+    "gm_fetch_meta_forms",
+    "SELECT e.uid::text, e.modseq::text, e.flags::text, e.keywords::text, e.message_id::text, "
+    "e.size::text, e.idate::text, e.thread_id::text, e.envelope, e.bodystructure, e.sha, "
+    "e.f_envelope, e.f_bodystructure, e.f_header "
+    "FROM mailboxes b LEFT JOIN LATERAL ("
+    " SELECT e.*, extract(epoch FROM m.internal_date)::bigint AS idate,"
+    " CASE WHEN $5::boolean AND f.envelope IS NULL THEN m.envelope::text ELSE '' END AS envelope,"
+    " CASE WHEN $6::boolean AND ($8::boolean OR f.bodystructure IS NULL)"
+    " THEN m.bodystructure::text ELSE '' END AS bodystructure,"
+    " encode(m.blob_sha256, 'hex') AS sha, f.envelope AS f_envelope,"
+    " f.bodystructure AS f_bodystructure,"
+    " CASE WHEN $9::boolean THEN f.header END AS f_header" GOVMAIL_ENTRIES_IN_RANGES
+    " JOIN messages m ON m.id = e.message_id"
+    " LEFT JOIN message_imap_forms f ON f.message_id = m.id AND f.version = $7::integer) e ON true "
+    "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid",
+    /*binary_result=*/true};
+// Renderings ($3 ids; $4-$6 hex, '' = none) of messages the account $1 holds, version $2: a
+// row of another version is replaced, one of the same version completed.
+inline constexpr pg::Statement kSaveImapForms{
+    "gm_save_imap_forms",
+    "INSERT INTO message_imap_forms AS f (message_id, version, envelope, bodystructure, header) "
+    "SELECT w.id, $2::integer, decode(NULLIF(w.e, ''), 'hex'), decode(NULLIF(w.b, ''), 'hex'),"
+    " decode(NULLIF(w.h, ''), 'hex') "
+    "FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[]) w(id, e, b, h) "
+    "WHERE EXISTS (SELECT 1 FROM mailbox_entries x WHERE x.message_id = w.id"
+    " AND x.account_id = $1) "
+    "ON CONFLICT (message_id) DO UPDATE SET version = EXCLUDED.version,"
+    " envelope = COALESCE(EXCLUDED.envelope, CASE WHEN f.version = EXCLUDED.version"
+    " THEN f.envelope END),"
+    " bodystructure = COALESCE(EXCLUDED.bodystructure, CASE WHEN f.version = EXCLUDED.version"
+    " THEN f.bodystructure END),"
+    " header = COALESCE(EXCLUDED.header, CASE WHEN f.version = EXCLUDED.version THEN f.header "
+    "END)"};
 // $3 is the 1-based start, $4 the length or NULL for "to the end".
 inline constexpr pg::Statement kFetchRaw{
     "gm_fetch_raw",
@@ -192,11 +230,13 @@ inline constexpr pg::Statement kFetchPreviews{
 // every entry when one mailbox dominates the statistics).
 // kSetFlags' new flags (nf), keywords (nk) and UNCHANGEDSINCE conflict (c) of entry alias `e`,
 // computed the same way before the locks (`pre`) and under them (`calc`).
-#define GOVMAIL_NEW_FLAGS(e)                                                                   \
-  " (CASE $5::smallint WHEN 0 THEN " e ".flags | $6::smallint WHEN 1 THEN " e                  \
-  ".flags & ~$6::smallint ELSE $6::smallint END)::smallint AS nf,"                            \
-  " CASE WHEN $5::smallint <> 2 AND cardinality($7::text[]) = 0 THEN " e ".keywords"          \
-  " ELSE govmail_keywords($5::smallint, " e ".keywords, $7::text[]) END AS nk,"               \
+#define GOVMAIL_NEW_FLAGS(e)                                                  \
+  " (CASE $5::smallint WHEN 0 THEN " e ".flags | $6::smallint WHEN 1 THEN " e \
+  ".flags & ~$6::smallint ELSE $6::smallint END)::smallint AS nf,"            \
+  " CASE WHEN $5::smallint <> 2 AND cardinality($7::text[]) = 0 THEN " e      \
+  ".keywords"                                                                 \
+  " ELSE govmail_keywords($5::smallint, " e                                   \
+  ".keywords, $7::text[]) END AS nk,"                                         \
   " ($8::bigint IS NOT NULL AND " e ".modseq > $8::bigint) AS c"
 
 inline constexpr pg::Statement kSetFlags{

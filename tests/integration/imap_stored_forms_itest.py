@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""FETCH's stored renderings (issue 16, message_imap_forms): the first FETCH of ENVELOPE,
+BODYSTRUCTURE and header fields renders them and stores them; later FETCHes read them instead
+of parsing JSON and reading header blocks out of the blobs, and answer byte for byte as the first.
+The process's own message cache is off here, so every FETCH goes to the database. Checked with
+imaplib: the stored row is what is answered (a tampered row shows), a row of another renderer
+version is ignored and replaced, a UTF8=ACCEPT session never reads them, BODY and body parts
+still answer right when the renderings are stored."""
+import imaplib
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from support import Checks, FreshDatabase, psql, stop_server  # noqa: E402
+from smtp_support import DOMAIN, Server, add_account  # noqa: E402
+
+c = Checks()
+PLAIN = (f"From: =?UTF-8?Q?Nguy=E1=BB=85n_V=C4=83n_A?= <a@{DOMAIN}>\r\nTo: b@{DOMAIN}\r\n"
+         "Subject: =?UTF-8?Q?C=C3=B4ng_v=C4=83n_s=E1=BB=91_1?=\r\n"
+         "Date: Tue, 04 Mar 2025 09:15:00 +0700\r\nMessage-ID: <f1@x>\r\n\r\nbody one\r\n").encode()
+MULTI = (f"From: b@{DOMAIN}\r\nSubject: attached\r\nMIME-Version: 1.0\r\n"
+         "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n"
+         "Content-Type: text/plain; charset=utf-8\r\n\r\nsee the file\r\n--b1\r\n"
+         "Content-Type: application/pdf; name=\"cv.pdf\"\r\n"
+         "Content-Disposition: attachment; filename=\"cv.pdf\"\r\n"
+         "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n").encode()
+EIGHT_BIT = b"From: c@" + DOMAIN.encode() + b"\r\nSubject: C\xf4ng v\xe3n raw\r\n\r\nraw\r\n"
+ITEMS = "(FLAGS ENVELOPE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (FROM SUBJECT)])"
+
+
+def fetch(m, items=ITEMS, which="1:*"):
+    typ, data = m.fetch(which, items)
+    c.check(typ == "OK", f"FETCH {which} {items}: {typ}")
+    return data
+
+
+def forms_rows(db):
+    return psql(db.url, "SELECT count(*), count(envelope), count(bodystructure), count(header),"
+                        " min(version), max(version) FROM message_imap_forms").strip()
+
+
+with FreshDatabase() as db:
+    srv = Server(db.url, allow_plaintext=True, limits="imap_message_cache_bytes = 0")
+    imap_port = srv.listen_imap()
+    try:
+        srv.admin("domain", "add", DOMAIN)
+        add_account(srv, "forms")
+        srv.start()
+        m = imaplib.IMAP4("127.0.0.1", imap_port)
+        m.login(f"forms@{DOMAIN}", "correct horse battery")
+        for raw in (PLAIN, MULTI, EIGHT_BIT):
+            c.check(m.append("INBOX", None, None, raw)[0] == "OK", "APPEND")
+        m.select("INBOX")
+        parts_before = fetch(m, "(BODY BODY.PEEK[1] BODY.PEEK[2.MIME])", "2")
+        c.check(forms_rows(db).startswith("0|"), "nothing stored before a listing")
+
+        first = fetch(m)
+        c.check(forms_rows(db) == "3|3|3|3|1|1", f"the listing stored 3 rows: {forms_rows(db)}")
+        c.check(b"{" in b"".join(x[0] for x in first if isinstance(x, tuple)),
+                "the 8-bit subject goes as a literal in a plain session")
+        second = fetch(m)
+        c.check(second == first, "the stored renderings answer byte for byte as the first FETCH")
+        c.check(fetch(m, "(BODY BODY.PEEK[1] BODY.PEEK[2.MIME])", "2") == parts_before,
+                "BODY and body parts answer the same once renderings are stored")
+
+        first_id = psql(db.url, "SELECT min(message_id) FROM message_imap_forms").strip()
+        psql(db.url, "UPDATE message_imap_forms SET envelope = convert_to("
+                     "'(NIL \"tampered\" NIL NIL NIL NIL NIL NIL NIL NIL)', 'UTF8')"
+                     f" WHERE message_id = {first_id}")
+        shown = fetch(m, "(ENVELOPE)", "1")
+        c.check(b"tampered" in shown[0], f"FETCH reads the stored row: {shown[0]!r:.120}")
+
+        u = imaplib.IMAP4("127.0.0.1", imap_port)
+        u.login(f"forms@{DOMAIN}", "correct horse battery")
+        typ, _ = u._simple_command("ENABLE", "UTF8=ACCEPT")
+        c.check(typ == "OK", "ENABLE UTF8=ACCEPT")
+        u.select("INBOX")
+        typ, data = u.fetch("1", "(ENVELOPE)")
+        c.check(typ == "OK" and b"tampered" not in data[0],
+                "a UTF8=ACCEPT session renders for itself, never from the plain rows")
+        u.logout()
+
+        psql(db.url, f"UPDATE message_imap_forms SET version = 0 WHERE message_id = {first_id}")
+        c.check(fetch(m) == first, "a row of another renderer version is ignored")
+        c.check(forms_rows(db) == "3|3|3|3|1|1", f"... and replaced: {forms_rows(db)}")
+        c.check(fetch(m) == first, "and the listing is the first one again")
+
+        m.store("1", "+FLAGS", "\\Deleted")
+        m.expunge()
+        def flat(data):  # the answer's bytes without sequence numbers
+            return re.sub(rb"\d+ \(FLAGS", b"(FLAGS", b"".join(
+                b"".join(x) if isinstance(x, tuple) else x for x in data))
+
+        left, before = flat(fetch(m)), flat(first)
+        c.check(left.count(b"(FLAGS") == 2 and left.startswith(b"(FLAGS") and
+                left[left.index(b"ENVELOPE"):] == before[before.index(b"ENVELOPE (NIL \"attached"):],
+                f"the other two as before after EXPUNGE: {left!r:.300}")
+        m.logout()
+    finally:
+        stop_server(srv, c)
+c.finish()
