@@ -7,7 +7,9 @@
 # every 5 s (a decline shows), then the ratio of cycles (= logins) per second. Builds nothing:
 #   bench/imap/mix.sh [BUILD_DIR]      CLIENTS=10 USERS=100 PER_USER=2000 SECONDS_MAX=60 ROUNDS=1
 # The setup appends USERS x PER_USER messages to each server (200,000 by default: minutes, and
-# ~4 GB each); USERS=20 PER_USER=500 for a quick look. PROFILE=1 and PG_DEFAULTS=1 as in run.sh.
+# ~4 GB each); USERS=20 PER_USER=500 for a quick look. PROFILE=1, PG_DEFAULTS=1 (PostgreSQL's
+# defaults, as the embedded cluster of scripts/run) and PG_TCP=1 (over TCP, as an external server)
+# as in bench/imap/server.sh.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(cd "${1:-$ROOT/build}" && pwd)

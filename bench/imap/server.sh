@@ -43,8 +43,12 @@ start_servers() {
   # runs with (and what an external server has before anyone tunes it).
   local tuned=(-c max_connections=200 -c shared_buffers=256MB)
   [ "${PG_DEFAULTS:-0}" = 1 ] && tuned=()
+  # PG_TCP=1: reached over TCP on 127.0.0.1, as an external server is (with PG_DEFAULTS=1: an
+  # external PostgreSQL with default settings); else over its Unix socket, as the embedded one.
+  local host=$W/pg/sock
+  [ "${PG_TCP:-0}" = 1 ] && { tuned+=(-c listen_addresses=127.0.0.1); host=127.0.0.1; }
   pg_start_cluster "$W/pg" "$PGPORT" "${tuned[@]}" "$@"
-  export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
+  export GOVMAIL_DATABASE_URL="host=$host port=$PGPORT user=postgres dbname=postgres"
   IMAP_PORT=${IMAP_PORT:-$((PGPORT + 1000))}
   HTTP_PORT=${HTTP_PORT:-$((PGPORT + 1001))}
   cat >"$W/govmail.toml" <<CONF

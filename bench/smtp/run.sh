@@ -22,7 +22,8 @@ ANCHORS=/work/shared/anchors/dovecot-postfix
 A=${ANCHORS_DIR:-${TMPDIR:-/tmp}/govmail-anchors}
 # LOADER=smtp-source drives the scenarios with Postfix's smtp-source instead of bench_smtp_load
 # (one recipient per message; users 1 only): the load shape of a tool we did not write.
-# PG_DEFAULTS=1 runs PostgreSQL with its defaults (the settings of the embedded cluster).
+# PG_DEFAULTS=1 runs PostgreSQL with its defaults (the settings of the embedded cluster); PG_TCP=1
+# reaches it over TCP (with both: an external PostgreSQL with default settings).
 LOADER=${LOADER:-bench}
 SCENARIOS=${SCENARIOS:-"20:5120:3000:1 10:4096:2000:1 100:4096:3000:1 10:102400:500:1 100:102400:1000:1 10:4096:30:200 20:5120:5000:1:1 10:5120:100:1:1:200"}
 source "$ROOT/scripts/lib/pg.sh"
@@ -39,8 +40,12 @@ pg_init_cluster "$W/pg"
 # PG_DEFAULTS=1: PostgreSQL's own defaults (the embedded cluster of scripts/run runs with them).
 tuned=(-c max_connections=200 -c shared_buffers=256MB)
 [ "${PG_DEFAULTS:-0}" = 1 ] && tuned=()
+# PG_TCP=1: reached over TCP on 127.0.0.1, as an external server is (with PG_DEFAULTS=1: an
+# external PostgreSQL with default settings); else over its Unix socket, as the embedded one.
+pg_host=$W/pg/sock
+[ "${PG_TCP:-0}" = 1 ] && { tuned+=(-c listen_addresses=127.0.0.1); pg_host=127.0.0.1; }
 pg_start_cluster "$W/pg" "$PGPORT" "${tuned[@]}"
-export GOVMAIL_DATABASE_URL="host=$W/pg/sock port=$PGPORT user=postgres dbname=postgres"
+export GOVMAIL_DATABASE_URL="host=$pg_host port=$PGPORT user=postgres dbname=postgres"
 # Free ports chosen by the kernel: fixed offsets from PGPORT collided with other benches.
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 SMTP_PORT=$(free_port); HTTP_PORT=$(free_port)

@@ -508,11 +508,19 @@ awaitable<Result<std::vector<MessageMeta>>> MailboxStore::fetch_meta(AccountId a
   return fetch_meta(account, mailbox, std::move(uids), MetaParts{});
 }
 
+awaitable<Result<std::vector<MailboxEntry>>> MailboxStore::list_entries(AccountId account,
+                                                                        MailboxId mailbox,
+                                                                        UidSet uids) {
+  return list_entries(account, mailbox, std::move(uids), true);
+}
+
 awaitable<Result<std::vector<MailboxEntry>>> PgMailboxStore::list_entries(AccountId account,
                                                                           MailboxId mailbox,
-                                                                          UidSet uids) {
+                                                                          UidSet uids,
+                                                                          bool internal_date) {
   const auto params = entries_params(account, mailbox, uids);  // named: see GCC 12 in fetch.cpp
-  auto rows = co_await run(*pool_, sql::kListEntries, params, "list entries");
+  auto rows = co_await run(*pool_, internal_date ? sql::kListEntries : sql::kListEntriesUndated,
+                           params, "list entries");
   if (!rows) co_return unexpected(rows.error());
   if (rows->size() == 0) co_return unexpected(StoreError::not_found);
   std::vector<MailboxEntry> out;

@@ -52,8 +52,10 @@ class PgMailboxStore final : public MailboxStore {
   awaitable<Result<DeliveryResult>> deliver(Delivery delivery) override;
   awaitable<Result<DeliveryResult>> deliver(Delivery delivery, const JournalInfo& journal);
 
+  using MailboxStore::list_entries;
   awaitable<Result<std::vector<MailboxEntry>>> list_entries(AccountId account, MailboxId mailbox,
-                                                            UidSet uids) override;
+                                                            UidSet uids,
+                                                            bool internal_date) override;
   awaitable<Result<std::vector<EntryWithRaw>>> list_entries_with_raws(
       AccountId account, MailboxId mailbox, UidSet uids, std::uint64_t raw_bytes) override;
   using MailboxStore::fetch_meta;

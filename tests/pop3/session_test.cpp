@@ -48,8 +48,8 @@ class FakeStore final : public store::MailboxStore {
     co_return e;
   }
   awaitable<Result<std::vector<store::MailboxEntry>>> list_entries(store::AccountId,
-                                                                   store::MailboxId,
-                                                                   store::UidSet) override {
+                                                                   store::MailboxId, store::UidSet,
+                                                                   bool) override {
     std::vector<store::MailboxEntry> out;
     for (auto& [uid, raw] : inbox) {
       store::MailboxEntry e;

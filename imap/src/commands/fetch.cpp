@@ -88,6 +88,7 @@ struct Wanted {
   bool bodystructure = false;
   bool body = false;
   bool tree = false;  // the BODYSTRUCTURE document itself (byte ranges of sections, BINARY)
+  bool internal_date = false;
 };
 
 CachePart envelope_part(bool utf8) {
@@ -422,7 +423,8 @@ awaitable<store::Result<void>> load_metas(Session::Impl& s, const store::UidSet&
   auto& cache = s.backend.message_cache();
   std::optional<store::UidSet> missing_set = uids;
   if (cache.enabled()) {
-    auto entries = co_await s.store().list_entries(s.account, s.sel->mailbox.id, uids);
+    auto entries =
+        co_await s.store().list_entries(s.account, s.sel->mailbox.id, uids, want.internal_date);
     if (!entries) co_return unexpected(entries.error());
     std::vector<store::Uid> missing;
     for (auto& e : *entries) {
@@ -575,11 +577,14 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
     const Wanted want{.envelope = has(Kind::envelope),
                       .bodystructure = has(Kind::bodystructure),
                       .body = has(Kind::body),
-                      .tree = std::any_of(atts->begin(), atts->end(), [&](auto& a) {
-                        return needs_meta(a) && a.kind != Kind::envelope &&
-                               a.kind != Kind::bodystructure && a.kind != Kind::body &&
-                               !(headers && header_only(a));
-                      })};
+                      .tree = std::any_of(atts->begin(), atts->end(),
+                                          [&](auto& a) {
+                                            return needs_meta(a) && a.kind != Kind::envelope &&
+                                                   a.kind != Kind::bodystructure &&
+                                                   a.kind != Kind::body &&
+                                                   !(headers && header_only(a));
+                                          }),
+                      .internal_date = has(Kind::internaldate)};
     auto r = co_await load_metas(s, uids, want, metas, rendered, stored);
     if (!r) co_return store_error_reply(r.error(), "FETCH");
   } else if (whole) {
@@ -593,7 +598,8 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
     }
     loaded = loaded_prefix(s, idx, metas, raws);
   } else {
-    auto r = co_await s.store().list_entries(s.account, s.sel->mailbox.id, uids);
+    auto r = co_await s.store().list_entries(s.account, s.sel->mailbox.id, uids,
+                                             has(Kind::internaldate));
     if (!r) co_return store_error_reply(r.error(), "FETCH");
     for (auto& e : *r) metas[e.uid].entry = std::move(e);
   }

@@ -63,9 +63,13 @@ class MailboxStore {
   virtual awaitable<Result<DeliveryResult>> deliver(Delivery delivery) = 0;
 
   // --- messages out
+  // Without `internal_date`, MailboxEntry::internal_date is 0 and the messages are not read:
+  // the entries alone cost a third (a 2,000-message FETCH 1:* of flags and envelopes).
   virtual awaitable<Result<std::vector<MailboxEntry>>> list_entries(AccountId account,
-                                                                    MailboxId mailbox,
-                                                                    UidSet uids) = 0;
+                                                                    MailboxId mailbox, UidSet uids,
+                                                                    bool internal_date) = 0;
+  awaitable<Result<std::vector<MailboxEntry>>> list_entries(AccountId account, MailboxId mailbox,
+                                                            UidSet uids);
   // Which JSON documents fetch_meta returns (the others come back empty): each costs the
   // database a jsonb-to-text conversion per message. With forms_version (non-zero), the stored
   // IMAP renderings of that version come too (the header block only with `header`), and the

@@ -116,6 +116,13 @@ inline constexpr pg::Statement kListEntries{
     " SELECT e.*, extract(epoch FROM m.internal_date)::bigint AS idate" GOVMAIL_ENTRIES_IN_RANGES
     " JOIN messages m ON m.id = e.message_id) e ON true "
     "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid"};
+// kListEntries without reading the messages: internal_date 0.
+inline constexpr pg::Statement kListEntriesUndated{
+    "gm_list_entries_undated",
+    "SELECT e.uid, e.modseq, e.flags, e.keywords, e.message_id, e.size, 0, e.thread_id "
+    "FROM mailboxes b LEFT JOIN LATERAL (SELECT e.*" GOVMAIL_ENTRIES_IN_RANGES
+    ") e ON true "
+    "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid"};
 // The entry columns (as text: the result is binary for the bytea), then the whole message of
 // the first entries up to $5 bytes in total (always the first), NULL past it.
 inline constexpr pg::Statement kListEntriesWithRaws{
