@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "core/asio.hpp"
+#include "core/hex.hpp"
 #include "core/sha256.hpp"
 #include "core/text.hpp"
 #include "core/worker_pool.hpp"
@@ -565,16 +566,9 @@ awaitable<Result<std::vector<MessageMeta>>> PgMailboxStore::fetch_meta(AccountId
 
 namespace {
 
+// Hex for the statement's text[] (decoded there); '' is "none".
 std::string hex_of(const std::optional<std::string>& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  if (!bytes) return out;
-  out.reserve(bytes->size() * 2);
-  for (unsigned char c : *bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
+  return bytes ? core::to_hex(*bytes) : std::string();
 }
 
 }  // namespace
