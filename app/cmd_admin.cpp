@@ -13,6 +13,7 @@
 #include "core/asio.hpp"
 #include "core/auth.hpp"
 #include "core/log.hpp"
+#include "imap/stored_forms.hpp"
 #include "runtime.hpp"
 #include "store/database.hpp"
 #include "store/directory.hpp"
@@ -285,6 +286,7 @@ int cmd_admin(std::vector<std::string> args) {
     opts.statement_timeout = std::chrono::milliseconds(0);
     opts.lock_timeout = cfg->database.lock_timeout;
     opts.idle_in_transaction_timeout = cfg->database.idle_in_transaction_timeout;
+    opts.ingest_forms = imap::ingest_forms();  // import-mail, the demo seed
     auto db = co_await store::Database::open(io.get_executor(), opts);
     if (!db)
       co_return fail("cannot open the database: " + std::string(store::to_string(db.error())));

@@ -23,6 +23,7 @@
 #include "core/tls.hpp"
 #include "core/version.hpp"
 #include "demo_seed.hpp"
+#include "imap/stored_forms.hpp"
 #include "runtime.hpp"
 #include "search/index.hpp"
 #include "services.hpp"
@@ -116,6 +117,7 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
   opts.change_log_keep = cfg.database.change_log_keep;
   opts.login_audit_flush = cfg.archive.login_audit_flush;
   opts.login_audit_queue_max = cfg.archive.login_audit_queue_max;
+  opts.ingest_forms = imap::ingest_forms();
   auto db = co_await store::Database::open(io.get_executor(), opts);
   if (!db) {
     spdlog::critical("cannot open the database: {}", store::to_string(db.error()));

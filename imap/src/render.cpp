@@ -1,6 +1,7 @@
 #include "render.hpp"
 
 #include "imap/proto.hpp"
+#include "imap/stored_forms.hpp"
 
 namespace govmail::imap {
 namespace {
@@ -117,6 +118,24 @@ std::string render_body(const json& part, bool ext, bool utf8) {
   }
   if (ext) out += " " + nstr(part.value("md5", json()), utf8) + " " + tail();
   return out + ")";
+}
+
+store::IngestForms ingest_forms() {
+  store::IngestForms forms;
+  forms.version = kStoredFormsVersion;
+  forms.render = [](std::string_view raw, std::string_view envelope_json,
+                    std::string_view bodystructure_json) {
+    const auto envelope = parse_object(std::string(envelope_json));
+    const auto root = parse_object(std::string(bodystructure_json));
+    store::ImapForms out;
+    out.envelope = render_envelope(envelope, false);
+    out.bodystructure = render_body(root, true, false);
+    const auto header_end = root.value("body_offset", std::uint64_t{0});
+    if (header_end <= raw.size() && header_end <= kStoredHeaderMax)
+      out.header = std::string(raw.substr(0, header_end));
+    return out;
+  };
+  return forms;
 }
 
 const json* find_part(const json& root, std::string_view part) {

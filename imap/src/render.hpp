@@ -19,6 +19,8 @@ nlohmann::json parse_object(const std::string& text);
 // whenever render_envelope or render_body(extensible) answers differently, so that the stored
 // ones are rendered again.
 inline constexpr std::int32_t kStoredFormsVersion = 1;
+// Longer header blocks are not stored as renderings; they stay in the blob only.
+inline constexpr std::size_t kStoredHeaderMax = 64 * 1024;
 
 // utf8: the client enabled UTF8=ACCEPT, so 8-bit strings may be quoted (else they are literals).
 std::string render_envelope(const nlohmann::json& envelope, bool utf8);

@@ -332,9 +332,9 @@ awaitable<Result<std::shared_ptr<Database>>> Database::open(Executor ex, Databas
                                                       if (auto s = local.lock())
                                                         s->notify_mailbox(ev);
                                                     });
-  impl->mailboxes =
-      std::make_unique<PgMailboxStore>(impl->pool, impl->workers, impl->notifier,
-                                       opts.delivery_batch_max, opts.durable_flag_changes);
+  impl->mailboxes = std::make_unique<PgMailboxStore>(
+      impl->pool, impl->workers, impl->notifier, opts.delivery_batch_max, opts.durable_flag_changes,
+      std::move(opts.ingest_forms));
   impl->admin = std::make_unique<PgAdminStore>(impl->pool);
   impl->outbound = std::make_unique<PgOutboundQueue>(impl->pool);
   impl->mta_sts = std::make_unique<PgMtaStsCache>(impl->pool);

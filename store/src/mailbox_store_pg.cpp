@@ -92,6 +92,9 @@ Params entries_params(AccountId account, MailboxId mailbox, const UidSet& uids) 
 struct Ingested {
   ParsedMessage parsed;
   std::string sha;
+  std::string envelope_json, bodystructure_json;  // as stored (jsonb_safe)
+  std::int32_t forms_version = 0;                 // 0: no renderings (IngestForms)
+  ImapForms forms;
 };
 
 }  // namespace
@@ -116,12 +119,14 @@ Result<std::string> normalise_mailbox_name(std::string_view name) {
 PgMailboxStore::PgMailboxStore(std::shared_ptr<pg::Pool> pool,
                                std::shared_ptr<core::WorkerPool> workers,
                                std::shared_ptr<ChangeNotifier> notifier,
-                               std::size_t delivery_batch_max, bool durable_flag_changes)
+                               std::size_t delivery_batch_max, bool durable_flag_changes,
+                               IngestForms ingest_forms)
     : pool_(std::move(pool)),
       workers_(std::move(workers)),
       notifier_(std::move(notifier)),
       batcher_(pool_, delivery_batch_max),
-      durable_flag_changes_(durable_flag_changes) {}
+      durable_flag_changes_(durable_flag_changes),
+      ingest_forms_(std::move(ingest_forms)) {}
 
 // ---- mailboxes -------------------------------------------------------------------------------
 
@@ -248,8 +253,8 @@ awaitable<Result<AppendResult>> PgMailboxStore::append(AccountId account,
                            &parsed);
   if (!r) co_return unexpected(r.error());
   AppendResult out = r->local.front();
-  out.envelope_json = jsonb_safe(parsed.envelope_json);
-  out.bodystructure_json = jsonb_safe(parsed.bodystructure_json);
+  out.envelope_json = std::move(parsed.envelope_json);  // as stored: jsonb_safe
+  out.bodystructure_json = std::move(parsed.bodystructure_json);
   co_return out;
 }
 
@@ -275,6 +280,16 @@ namespace {
 std::vector<std::string> sanitized(std::vector<std::string> v) {
   for (auto& x : v) x = core::sanitize_utf8(x);
   return v;
+}
+
+// The IMAP renderings stored with the message (GOVMAIL_DELIVER_FORMS); views into `in`.
+void forms_params(Params& params, const Ingested& in) {
+  params.num(in.forms_version);
+  for (const auto* f : {&in.forms.envelope, &in.forms.bodystructure, &in.forms.header})
+    if (in.forms_version > 0 && *f)
+      params.bytes(**f);
+    else
+      params.null();
 }
 
 // The parameters of one govmail_deliver call; views into d.raw and in.sha, which the caller
@@ -310,8 +325,8 @@ void deliver_params(Params& params, const Delivery& d, const Ingested& in, std::
   params.bytes(in.sha)
       .bytes(*d.raw)
       .num(internal_date.value_or(now_unix()))
-      .text(jsonb_safe(p.envelope_json))
-      .text(jsonb_safe(p.bodystructure_json))
+      .view(in.envelope_json)
+      .view(in.bodystructure_json)
       .text(subject)
       .text(from_address)
       .text(message_id)
@@ -350,6 +365,7 @@ void deliver_params(Params& params, const Delivery& d, const Ingested& in, std::
   } else {
     params.null();
   }
+  forms_params(params, in);
 }
 
 // A message for nobody would be stored and never referenced.
@@ -359,8 +375,8 @@ Result<void> check_delivery(const Delivery& d) {
   return {};
 }
 
-awaitable<Result<void>> parse_into(core::WorkerPool* workers, const std::string& raw,
-                                   Ingested& in) {
+awaitable<Result<void>> parse_into(core::WorkerPool* workers, const IngestForms& forms,
+                                   const std::string& raw, Ingested& in) {
   // No search text at ingest: the delivery transaction stays small (no copy of the text in the
   // index queue) and the indexer parses the stored message at its own, lower, priority; a
   // queue row with an empty text is parsed again (store/src/sql/search_sql.hpp).
@@ -372,6 +388,12 @@ awaitable<Result<void>> parse_into(core::WorkerPool* workers, const std::string&
   auto work = [&] {
     in.parsed = parse_message(raw, kIngestLimits);
     in.sha = core::sha256(raw);
+    in.envelope_json = jsonb_safe(in.parsed.envelope_json);
+    in.bodystructure_json = jsonb_safe(in.parsed.bodystructure_json);
+    if (forms.version > 0 && forms.render) {
+      in.forms_version = forms.version;
+      in.forms = forms.render(raw, in.envelope_json, in.bodystructure_json);
+    }
   };
   if (raw.size() >= kParseOffThreadBytes && workers) {
     if (!co_await workers->run(work)) co_return unexpected(StoreError::temporary);
@@ -468,7 +490,7 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
   std::vector<Ingested> parsed(all.size());  // sized once: the parameters point into it
   std::deque<Params> params;                 // deque: Params keep views into their own storage
   for (std::size_t i = 0; i < all.size(); ++i) {
-    if (auto ok = co_await parse_into(workers_.get(), *all[i]->raw, parsed[i]); !ok)
+    if (auto ok = co_await parse_into(workers_.get(), ingest_forms_, *all[i]->raw, parsed[i]); !ok)
       co_return unexpected(ok.error());
     // Companions (delivery reports) are journaled as internal mail, when the message is.
     static const JournalInfo internal;
@@ -480,7 +502,11 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
   DeliveryResult out = collect(*notifier_, d, (*rows)[0]);
   for (std::size_t i = 1; i < all.size(); ++i)
     out.companions.push_back(collect(*notifier_, *all[i], (*rows)[i]));
-  if (parse_out) *parse_out = std::move(parsed[0].parsed);
+  if (parse_out) {
+    *parse_out = std::move(parsed[0].parsed);
+    parse_out->envelope_json = std::move(parsed[0].envelope_json);
+    parse_out->bodystructure_json = std::move(parsed[0].bodystructure_json);
+  }
   co_return out;
 }
 

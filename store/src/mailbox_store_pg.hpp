@@ -31,7 +31,7 @@ class PgMailboxStore final : public MailboxStore {
   // `durable_flag_changes`: see core::DatabaseConfig.
   PgMailboxStore(std::shared_ptr<pg::Pool> pool, std::shared_ptr<core::WorkerPool> workers,
                  std::shared_ptr<ChangeNotifier> notifier, std::size_t delivery_batch_max = 1,
-                 bool durable_flag_changes = false);
+                 bool durable_flag_changes = false, IngestForms ingest_forms = {});
 
   awaitable<Result<std::vector<Mailbox>>> list_mailboxes(AccountId account) override;
   awaitable<Result<Mailbox>> get_mailbox(AccountId account, std::string name) override;
@@ -99,7 +99,8 @@ class PgMailboxStore final : public MailboxStore {
     std::optional<MailboxId> mailbox;
   };
   // The one ingest path of append() and deliver(); `statement` is kDeliver, or kDeliverClaim
-  // for an append that claims \Recent. `parse_out`, when given, receives the parse of d.raw.
+  // for an append that claims \Recent. `parse_out`, when given, receives the parse of d.raw (its
+  // JSON as stored).
   awaitable<Result<DeliveryResult>> ingest(const Delivery& d, std::uint16_t flags,
                                            const std::vector<std::string>& keywords,
                                            std::optional<UnixTime> internal_date,
@@ -114,6 +115,7 @@ class PgMailboxStore final : public MailboxStore {
   std::shared_ptr<ChangeNotifier> notifier_;
   DeliveryBatcher batcher_;
   bool durable_flag_changes_;
+  IngestForms ingest_forms_;
 };
 
 }  // namespace govmail::store

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""FETCH's stored renderings (issue 16, message_imap_forms): the first FETCH of ENVELOPE,
-BODYSTRUCTURE and header fields renders them and stores them; later FETCHes read them instead
-of parsing JSON and reading header blocks out of the blobs, and answer byte for byte as the first.
-The process's own message cache is off here, so every FETCH goes to the database. Checked with
-imaplib: the stored row is what is answered (a tampered row shows), a row of another renderer
-version is ignored and replaced, a UTF8=ACCEPT session never reads them, BODY and body parts
-still answer right when the renderings are stored."""
+"""FETCH's stored renderings (issue 16, message_imap_forms): every message gets its plain
+ENVELOPE, BODYSTRUCTURE and header block stored at ingest (APPEND and SMTP delivery, in the same
+statement), so that no FETCH parses JSON or reads header blocks out of the blobs; a FETCH that
+finds none (a message stored before, a row of another renderer version) renders them and stores
+them. The process's own message cache is off here, so every FETCH goes to the database. Checked
+with imaplib and smtplib: the rows exist before any FETCH, the ingest renderings answer byte for
+byte as FETCH's own rendering and as a UTF8=ACCEPT session's for ASCII headers, the stored row is
+what is answered (a tampered row shows), a row of another renderer version is ignored and
+replaced, a UTF8=ACCEPT session never reads them, BODY and body parts still answer right."""
 import imaplib
 import os
 import re
+import smtplib
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -51,16 +54,18 @@ with FreshDatabase() as db:
         m.login(f"forms@{DOMAIN}", "correct horse battery")
         for raw in (PLAIN, MULTI, EIGHT_BIT):
             c.check(m.append("INBOX", None, None, raw)[0] == "OK", "APPEND")
+        c.check(forms_rows(db) == "3|3|3|3|1|1", f"APPEND stored the renderings: {forms_rows(db)}")
         m.select("INBOX")
-        parts_before = fetch(m, "(BODY BODY.PEEK[1] BODY.PEEK[2.MIME])", "2")
-        c.check(forms_rows(db).startswith("0|"), "nothing stored before a listing")
-
         first = fetch(m)
-        c.check(forms_rows(db) == "3|3|3|3|1|1", f"the listing stored 3 rows: {forms_rows(db)}")
         c.check(b"{" in b"".join(x[0] for x in first if isinstance(x, tuple)),
                 "the 8-bit subject goes as a literal in a plain session")
-        second = fetch(m)
-        c.check(second == first, "the stored renderings answer byte for byte as the first FETCH")
+        parts_before = fetch(m, "(BODY BODY.PEEK[1] BODY.PEEK[2.MIME])", "2")
+
+        psql(db.url, "DELETE FROM message_imap_forms")
+        rendered = fetch(m)
+        c.check(rendered == first, "FETCH's own rendering is the one stored at ingest, byte for byte")
+        c.check(forms_rows(db) == "3|3|3|3|1|1", f"... and FETCH stored it again: {forms_rows(db)}")
+        c.check(fetch(m) == first, "the stored renderings answer as the first FETCH")
         c.check(fetch(m, "(BODY BODY.PEEK[1] BODY.PEEK[2.MIME])", "2") == parts_before,
                 "BODY and body parts answer the same once renderings are stored")
 
@@ -79,6 +84,9 @@ with FreshDatabase() as db:
         typ, data = u.fetch("1", "(ENVELOPE)")
         c.check(typ == "OK" and b"tampered" not in data[0],
                 "a UTF8=ACCEPT session renders for itself, never from the plain rows")
+        typ, data = u.fetch("2", "(ENVELOPE BODYSTRUCTURE)")
+        c.check(typ == "OK" and data == fetch(m, "(ENVELOPE BODYSTRUCTURE)", "2"),
+                f"for ASCII headers its rendering is the stored one: {data!r:.200}")
         u.logout()
 
         psql(db.url, f"UPDATE message_imap_forms SET version = 0 WHERE message_id = {first_id}")
@@ -96,6 +104,22 @@ with FreshDatabase() as db:
         c.check(left.count(b"(FLAGS") == 2 and left.startswith(b"(FLAGS") and
                 left[left.index(b"ENVELOPE"):] == before[before.index(b"ENVELOPE (NIL \"attached"):],
                 f"the other two as before after EXPUNGE: {left!r:.300}")
+        with smtplib.SMTP("127.0.0.1", srv.smtp, timeout=30) as smtp:
+            smtp.sendmail("outside@example.org", [f"forms@{DOMAIN}"], MULTI.replace(
+                b"Subject: attached", b"Subject: delivered").replace(
+                f"From: b@{DOMAIN}".encode(), b"From: outside@example.org"))
+        delivered = ("FROM message_imap_forms f JOIN messages x ON x.id = f.message_id"
+                     " WHERE x.subject = 'delivered'")
+        stored = psql(db.url, "SELECT count(*), count(f.envelope), count(f.bodystructure),"
+                              f" count(f.header) {delivered}").strip()
+        c.check(stored == "1|1|1|1", f"SMTP delivery stored them: {stored}")
+        m.noop()
+        got = fetch(m, "(ENVELOPE BODYSTRUCTURE)", "3")
+        c.check(b"delivered" in got[0], f"message 3 is the delivered one: {got!r:.200}")
+        psql(db.url, f"DELETE FROM message_imap_forms WHERE message_id IN (SELECT f.message_id"
+                     f" {delivered})")
+        c.check(fetch(m, "(ENVELOPE BODYSTRUCTURE)", "3") == got,
+                f"the delivered message's renderings are FETCH's: {got!r:.200}")
         m.logout()
     finally:
         stop_server(srv, c)

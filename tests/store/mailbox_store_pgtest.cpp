@@ -760,5 +760,74 @@ TEST_F(MailboxStoreTest, StoredImapFormsAreTheAccountsOwnAndVersioned) {
   (void)binbox;
 }
 
+// With a renderer (imap::ingest_forms in govmail serve), APPEND and SMTP delivery store the
+// renderings with the message, in the delivery's statement: no FETCH renders them.
+TEST_F(MailboxStoreTest, IngestStoresTheRenderingsWithTheMessage) {
+  DatabaseOptions o;
+  o.url = tdb_.url();
+  o.pool_size = 4;
+  std::vector<std::string> seen;  // what the renderer was given
+  o.ingest_forms.version = 7;
+  o.ingest_forms.render = [&seen](std::string_view raw, std::string_view envelope,
+                                  std::string_view bodystructure) {
+    seen.push_back(std::string(envelope));
+    ImapForms f;
+    f.envelope = "(env " + std::to_string(raw.size()) + ")";
+    f.bodystructure = std::string(bodystructure.substr(0, 1));
+    f.header = std::string("H\0\xff", 3);  // bytes, NUL and 8-bit kept
+    return f;
+  };
+  auto db = run(Database::open(io_.get_executor(), o));
+  ASSERT_TRUE(db.ok());
+  auto& st = (*db)->mailboxes();
+  auto a = add_account("ingest-a@example.gov.vn");
+  auto b = add_account("ingest-b@example.gov.vn");
+  auto inbox = mailbox(a.id, "INBOX");
+  const std::string raw = sample_message(1);
+  AppendRequest req;
+  req.raw = std::make_shared<std::string>(raw);
+  auto appended = run(st.append(a.id, inbox.id, req));
+  ASSERT_TRUE(appended.ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], appended->envelope_json);  // the JSON as stored
+
+  Delivery d;
+  d.raw = std::make_shared<std::string>(raw + "more\r\n");
+  d.local = {{a.id, std::nullopt}, {b.id, std::nullopt}};  // one message, two entries
+  auto delivered = run(st.deliver(d));
+  ASSERT_TRUE(delivered.ok());
+  ASSERT_EQ(delivered->local.size(), 2u);
+
+  MailboxStore::MetaParts parts{.envelope = true,
+                                .bodystructure = true,
+                                .forms_version = 7,
+                                .header = true,
+                                .bodystructure_always = false};
+  auto metas = run(st.fetch_meta(a.id, inbox.id, {{1, UINT32_MAX}}, parts));
+  ASSERT_TRUE(metas.ok());
+  ASSERT_EQ(metas->size(), 2u);
+  EXPECT_EQ((*metas)[0].imap_envelope, "(env " + std::to_string(raw.size()) + ")");
+  EXPECT_EQ((*metas)[1].imap_envelope, "(env " + std::to_string(raw.size() + 6) + ")");
+  EXPECT_EQ((*metas)[1].imap_bodystructure, "{");
+  EXPECT_EQ((*metas)[1].imap_header, std::string("H\0\xff", 3));
+  EXPECT_TRUE((*metas)[0].envelope_json.empty());  // the rendering stands in for the document
+  auto other = run(st.fetch_meta(b.id, delivered->local[1].mailbox_id, {{1, UINT32_MAX}}, parts));
+  ASSERT_TRUE(other.ok());
+  ASSERT_EQ(other->size(), 1u);
+  EXPECT_EQ((*other)[0].imap_envelope, (*metas)[1].imap_envelope);  // the one message's row
+
+  // Another version's reader does not take them; the default store (no renderer) writes none.
+  parts.forms_version = 8;
+  auto v8 = run(st.fetch_meta(a.id, inbox.id, {{1, UINT32_MAX}}, parts));
+  ASSERT_TRUE(v8.ok());
+  EXPECT_FALSE((*v8)[0].imap_envelope || (*v8)[1].imap_header);
+  auto plain = append(a.id, inbox.id, sample_message(2));
+  parts.forms_version = 7;
+  auto none = run(st.fetch_meta(a.id, inbox.id, {{plain.uid, plain.uid}}, parts));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE((*none)[0].imap_envelope || (*none)[0].imap_header);
+  EXPECT_EQ(seen.size(), 2u);
+}
+
 }  // namespace
 }  // namespace govmail::store::testing

@@ -394,8 +394,6 @@ struct StoredForms {
   std::map<store::MessageId, store::ImapForms> to_store;
 };
 
-constexpr std::size_t kStoredHeaderMax = 64 * 1024;  // longer header blocks stay in the blob
-
 // Takes the stored renderings of `m` into `r` and `stored` (and the message cache).
 void take_stored(MessageCache& cache, store::MessageMeta& m, Rendered& r, StoredForms& stored) {
   const auto id = m.entry.message_id;

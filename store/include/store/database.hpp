@@ -28,6 +28,7 @@ struct DatabaseOptions {
   std::chrono::milliseconds login_audit_flush{1000};
   std::size_t login_audit_queue_max = 10000;
   bool apply_migrations = true;  // false: refuse to run on an out-of-date schema
+  IngestForms ingest_forms;      // IMAP renderings stored with each new message
 };
 
 class Database;

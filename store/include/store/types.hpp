@@ -1,9 +1,11 @@
 // Plain data types of the mail model shared by every front end. No libpq, no Asio.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace govmail::store {
@@ -127,6 +129,16 @@ struct MessageMeta {
 struct ImapForms {
   MessageId message = 0;
   std::optional<std::string> envelope, bodystructure, header;
+};
+
+// Renders a message's ImapForms at ingest, so that no FETCH has to (the IMAP front end's,
+// imap/stored_forms.hpp; DatabaseOptions::ingest_forms). `render` gets the raw message and the
+// JSON documents the store keeps for it (store/mime.hpp); `message` is left for the store.
+struct IngestForms {
+  std::int32_t version = 0;  // of the renderer (MetaParts::forms_version); 0: none at ingest
+  std::function<ImapForms(std::string_view raw, std::string_view envelope_json,
+                          std::string_view bodystructure_json)>
+      render;
 };
 
 struct AppendRequest {

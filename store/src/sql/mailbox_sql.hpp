@@ -77,21 +77,28 @@ inline constexpr pg::Statement kUnsubscribe{
 // $8 Message-ID, $9 thread refs, $10 accounts, $11 mailboxes, $12 flags, $13 keywords,
 // $14 search text, $15 envelope from, $16-$18 remote recipients, $19 ENVID, $20 RET,
 // $21-$25 the archive journal entry: write it, direction, authenticated user, client IP,
-// recipients as given (migration 0017).
+// recipients as given (migration 0017); $26 the entry's content hash (migration 0027).
 #define GOVMAIL_DELIVER_CALL                                                                     \
   "SELECT ord, mailbox_id, uidvalidity, uid, modseq, message_id, outbound_id FROM "              \
   "govmail_deliver($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, " \
   "$18, $19, $20, $21, $22, $23, $24, $25, $26)"
-inline constexpr pg::Statement kDeliver{"gm_deliver", GOVMAIL_DELIVER_CALL};
+// The message's IMAP renderings (store::IngestForms), in the delivery's statement: $27 the
+// renderer's version (0: none), $28-$30 ENVELOPE, BODYSTRUCTURE and header block. The message
+// row is new (govmail_deliver inserts one per delivery), so is its renderings' row.
+#define GOVMAIL_DELIVER_FORMS                                                                    \
+  "f AS (INSERT INTO message_imap_forms (message_id, version, envelope, bodystructure, header) " \
+  "SELECT message_id, $27::integer, $28::bytea, $29::bytea, $30::bytea FROM d "                  \
+  "WHERE ord > 0 AND $27::integer > 0 LIMIT 1) "
+inline constexpr pg::Statement kDeliver{
+    "gm_deliver", "WITH d AS (" GOVMAIL_DELIVER_CALL "), " GOVMAIL_DELIVER_FORMS "SELECT * FROM d"};
 // An APPEND by an IMAP4rev1 session that has the mailbox selected: the delivery, then the claim
 // of \Recent up to the new message (as kClaimRecent, from the UID the delivery gave), in the
 // same statement and transaction, so the session's "* n RECENT" costs no round trip of its own.
 // Two more columns: the claimed range (first, next), NULL when another session claimed first.
 inline constexpr pg::Statement kDeliverClaim{
     "gm_deliver_claim",
-    "WITH d AS (" GOVMAIL_DELIVER_CALL
-    "), "
-    "c AS (INSERT INTO mailbox_recent AS r (mailbox_id, claimed_from, first_recent_uid) "
+    "WITH d AS (" GOVMAIL_DELIVER_CALL "), " GOVMAIL_DELIVER_FORMS
+    ", c AS (INSERT INTO mailbox_recent AS r (mailbox_id, claimed_from, first_recent_uid) "
     "SELECT mailbox_id, 1, uid + 1 FROM d WHERE ord > 0 "
     "ON CONFLICT (mailbox_id) DO UPDATE SET claimed_from = r.first_recent_uid, "
     "first_recent_uid = EXCLUDED.first_recent_uid "
