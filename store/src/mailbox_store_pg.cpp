@@ -564,7 +564,10 @@ awaitable<Result<std::vector<MessageMeta>>> PgMailboxStore::fetch_meta(AccountId
   params.boolean(parts.envelope).boolean(parts.bodystructure);
   const bool forms = parts.forms_version != 0;
   if (forms)
-    params.num(parts.forms_version).boolean(parts.bodystructure_always).boolean(parts.header);
+    params.num(parts.forms_version)
+        .boolean(parts.bodystructure_always)
+        .boolean(parts.header)
+        .boolean(parts.dated);
   auto rows =
       co_await run(*pool_, forms ? sql::kFetchMetaForms : sql::kFetchMeta, params, "fetch meta");
   if (!rows) co_return unexpected(rows.error());

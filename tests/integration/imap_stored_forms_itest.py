@@ -68,6 +68,12 @@ with FreshDatabase() as db:
         c.check(fetch(m) == first, "the stored renderings answer as the first FETCH")
         c.check(fetch(m, "(BODY BODY.PEEK[1] BODY.PEEK[2.MIME])", "2") == parts_before,
                 "BODY and body parts answer the same once renderings are stored")
+        # Without INTERNALDATE the listing does not read the message rows; with it, it does.
+        dated = fetch(m, "(INTERNALDATE ENVELOPE)", "2")[0]
+        date_only = fetch(m, "(INTERNALDATE)", "2")[0]
+        when = re.search(rb'INTERNALDATE "([^"]+)"', dated)
+        c.check(when and when.group(1) in date_only and b"1970" not in when.group(1),
+                f"INTERNALDATE with stored renderings is the message's: {dated!r:.200}")
 
         first_id = psql(db.url, "SELECT min(message_id) FROM message_imap_forms").strip()
         psql(db.url, "UPDATE message_imap_forms SET envelope = convert_to("

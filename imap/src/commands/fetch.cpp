@@ -446,6 +446,7 @@ awaitable<store::Result<void>> load_metas(Session::Impl& s, const store::UidSet&
     parts.forms_version = kStoredFormsVersion;
     parts.header = stored.header;
     parts.bodystructure_always = want.tree || want.body;
+    parts.dated = want.internal_date;
   }
   auto r = co_await s.store().fetch_meta(s.account, s.sel->mailbox.id, *missing_set, parts);
   if (!r) co_return unexpected(r.error());

@@ -74,13 +74,16 @@ class MailboxStore {
   // database a jsonb-to-text conversion per message. With forms_version (non-zero), the stored
   // IMAP renderings of that version come too (the header block only with `header`), and the
   // envelope and bodystructure documents only for messages that lack that rendering, unless
-  // bodystructure_always.
+  // bodystructure_always. With forms_version and without `dated`, MailboxEntry::internal_date
+  // is 0 and blob_sha256 empty, and a message whose renderings are stored is not read at all:
+  // the messages rows (with their JSON documents) are the biggest of the three.
   struct MetaParts {
     bool envelope = true;
     bool bodystructure = true;
     std::int32_t forms_version = 0;
     bool header = false;
     bool bodystructure_always = false;
+    bool dated = true;
   };
   virtual awaitable<Result<std::vector<MessageMeta>>> fetch_meta(AccountId account,
                                                                  MailboxId mailbox, UidSet uids,

@@ -157,7 +157,9 @@ inline constexpr pg::Statement kFetchMeta{
     "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid"};
 // kFetchMeta with the stored IMAP renderings of version $7 (message_imap_forms): the JSON
 // documents only where the rendering is missing ($8: the bodystructure whatever the forms), the
-// header block only with $9. Binary result (the renderings are bytea), so the entry columns are
+// header block only with $9. The message row is read only for what the renderings lack or with
+// $10 (internal date and blob hash; else 0 and ''): for a listing of stored renderings it would
+// be most of the pages read. Binary result (the renderings are bytea), so the entry columns are
 // cast to text as parse_entry reads them.
 inline constexpr pg::Statement kFetchMetaForms{
     "gm_fetch_meta_forms",
@@ -165,15 +167,19 @@ inline constexpr pg::Statement kFetchMetaForms{
     "e.size::text, e.idate::text, e.thread_id::text, e.envelope, e.bodystructure, e.sha, "
     "e.f_envelope, e.f_bodystructure, e.f_header "
     "FROM mailboxes b LEFT JOIN LATERAL ("
-    " SELECT e.*, extract(epoch FROM m.internal_date)::bigint AS idate,"
-    " CASE WHEN $5::boolean AND f.envelope IS NULL THEN m.envelope::text ELSE '' END AS envelope,"
-    " CASE WHEN $6::boolean AND ($8::boolean OR f.bodystructure IS NULL)"
-    " THEN m.bodystructure::text ELSE '' END AS bodystructure,"
-    " encode(m.blob_sha256, 'hex') AS sha, f.envelope AS f_envelope,"
-    " f.bodystructure AS f_bodystructure,"
+    " SELECT e.*, coalesce(m.idate, 0) AS idate, coalesce(m.envelope, '') AS envelope,"
+    " coalesce(m.bodystructure, '') AS bodystructure, coalesce(m.sha, '') AS sha,"
+    " f.envelope AS f_envelope, f.bodystructure AS f_bodystructure,"
     " CASE WHEN $9::boolean THEN f.header END AS f_header" GOVMAIL_ENTRIES_IN_RANGES
-    " JOIN messages m ON m.id = e.message_id"
-    " LEFT JOIN message_imap_forms f ON f.message_id = m.id AND f.version = $7::integer) e ON true "
+    " LEFT JOIN message_imap_forms f ON f.message_id = e.message_id AND f.version = $7::integer"
+    " LEFT JOIN LATERAL (SELECT extract(epoch FROM m.internal_date)::bigint AS idate,"
+    "  CASE WHEN $5::boolean AND f.envelope IS NULL THEN m.envelope::text ELSE '' END AS envelope,"
+    "  CASE WHEN $6::boolean AND ($8::boolean OR f.bodystructure IS NULL)"
+    "  THEN m.bodystructure::text ELSE '' END AS bodystructure,"
+    "  encode(m.blob_sha256, 'hex') AS sha FROM messages m WHERE m.id = e.message_id"
+    "  AND ($10::boolean OR ($5::boolean AND f.envelope IS NULL)"
+    "  OR ($6::boolean AND ($8::boolean OR f.bodystructure IS NULL))) OFFSET 0) m ON true"
+    ") e ON true "
     "WHERE b.id = $2 AND b.account_id = $1 ORDER BY e.uid",
     /*binary_result=*/true};
 // Renderings ($3 ids; $4-$6 hex, '' = none) of messages the account $1 holds, version $2: a
