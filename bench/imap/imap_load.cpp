@@ -235,6 +235,32 @@ long fetches_of(const std::vector<std::string>& lines) {
   return static_cast<long>(std::unique(seqs.begin(), seqs.end()) - seqs.begin());
 }
 
+// The first message numbers of 1..exists that no response answered, with the line before the
+// first gap (cut short): what a report of a missing answer needs to be looked into.
+std::string missing_fetches(const std::vector<std::string>& lines, long exists) {
+  std::vector<bool> seen(static_cast<std::size_t>(std::max(exists, 0L)) + 1);
+  std::string before_gap;
+  long previous = 0;
+  const std::string* previous_line = nullptr;
+  for (const auto& l : lines) {
+    if (l.size() <= 8 || l.rfind("* ", 0) != 0 || l.find(" FETCH (") == std::string::npos) continue;
+    long n = std::strtol(l.c_str() + 2, nullptr, 10);
+    if (n >= 1 && n <= exists) seen[n] = true;
+    if (before_gap.empty() && previous_line && n > previous + 1) {
+      const auto& p = *previous_line;
+      before_gap =
+          p.substr(0, 200) + " ... " + p.substr(p.size() - std::min<std::size_t>(p.size(), 200));
+    }
+    previous = n;
+    previous_line = &l;
+  }
+  std::string out = " (missing:";
+  int shown = 0;
+  for (long n = 1; n <= exists && shown < 10; ++n)
+    if (!seen[n]) out += " " + std::to_string(n), ++shown;
+  return out + "; line before the first gap: " + before_gap + ")";
+}
+
 void expect(bool ok, const char* command, const std::string& what) {
   if (!ok) throw ImapError(command, what);
 }
@@ -263,7 +289,7 @@ awaitable<void> mix_cycle(Shared& sh, int user) {
     });
     expect(fetches_of(untagged) == exists, "FETCH_HDR",
            "expected " + std::to_string(exists) + " FETCH responses, got " +
-               std::to_string(fetches_of(untagged)));
+               std::to_string(fetches_of(untagged)) + missing_fetches(untagged, exists));
     std::uniform_int_distribution<long> pick(1, exists);
     std::string one = std::to_string(pick(sh.rng)), two = std::to_string(pick(sh.rng));
     co_await timed(sh, "FETCH_BODY",

@@ -14,19 +14,24 @@ void MessageCache::set_max_bytes(std::uint64_t max_bytes) {
   evict_locked();
 }
 
-std::optional<std::string> MessageCache::find(store::MessageId message, Part part) {
-  if (!enabled()) return std::nullopt;
+MessageCache::Value MessageCache::find(store::MessageId message, Part part) {
+  if (!enabled()) return nullptr;
   std::lock_guard lock(mutex_);
   auto it = entries_.find(message);
-  if (it == entries_.end()) return std::nullopt;
+  if (it == entries_.end()) return nullptr;
   const auto& value = it->second.parts[static_cast<unsigned>(part)];
-  if (!value) return std::nullopt;
+  if (!value) return nullptr;
   lru_.splice(lru_.begin(), lru_, it->second.lru);
-  return *value;
+  return value;
 }
 
 void MessageCache::put(store::MessageId message, Part part, const std::string& value) {
   if (!enabled() || value.size() + kEntryOverhead > max_bytes_ / 4) return;
+  put(message, part, std::make_shared<const std::string>(value));
+}
+
+void MessageCache::put(store::MessageId message, Part part, Value value) {
+  if (!enabled() || !value || value->size() + kEntryOverhead > max_bytes_ / 4) return;
   std::lock_guard lock(mutex_);
   auto [it, fresh] = entries_.try_emplace(message);
   Entry& e = it->second;
@@ -43,9 +48,9 @@ void MessageCache::put(store::MessageId message, Part part, const std::string& v
     e.bytes -= slot->size();
     bytes_ -= slot->size();
   }
-  slot = value;
-  e.bytes += value.size();
-  bytes_ += value.size();
+  e.bytes += value->size();
+  bytes_ += value->size();
+  slot = std::move(value);
   evict_locked();
 }
 
@@ -53,7 +58,7 @@ bool MessageCache::contains(store::MessageId message, Part part) const {
   if (!enabled()) return false;
   std::lock_guard lock(mutex_);
   auto it = entries_.find(message);
-  return it != entries_.end() && it->second.parts[static_cast<unsigned>(part)].has_value();
+  return it != entries_.end() && it->second.parts[static_cast<unsigned>(part)] != nullptr;
 }
 
 std::uint64_t MessageCache::bytes() const {

@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -38,16 +39,20 @@ class MessageCache {
   void set_max_bytes(std::uint64_t max_bytes);
   bool enabled() const { return max_bytes_ > 0; }
 
-  // Copies out the part when cached (and marks the message recently used).
-  std::optional<std::string> find(store::MessageId message, Part part);
+  // Values are shared, never copied out: an eviction meanwhile leaves a holder its value.
+  using Value = std::shared_ptr<const std::string>;
+
+  // The part when cached, else null (and marks the message recently used).
+  Value find(store::MessageId message, Part part);
   bool contains(store::MessageId message, Part part) const;
+  void put(store::MessageId message, Part part, Value value);
   void put(store::MessageId message, Part part, const std::string& value);
 
   std::uint64_t bytes() const;
 
  private:
   struct Entry {
-    std::optional<std::string> parts[static_cast<unsigned>(Part::count)];
+    Value parts[static_cast<unsigned>(Part::count)];
     std::list<store::MessageId>::iterator lru;
     std::uint64_t bytes = 0;
   };

@@ -1,5 +1,7 @@
 #include "render.hpp"
 
+#include <algorithm>
+
 #include "imap/proto.hpp"
 #include "imap/stored_forms.hpp"
 
@@ -74,7 +76,7 @@ const json* find_in(const json& node, std::string_view part) {
 
 }  // namespace
 
-json parse_object(const std::string& text) {
+json parse_object(std::string_view text) {
   auto j = json::parse(text, nullptr, false);
   return j.is_object() ? j : json::object();
 }
@@ -125,8 +127,8 @@ store::IngestForms ingest_forms() {
   forms.version = kStoredFormsVersion;
   forms.render = [](std::string_view raw, std::string_view envelope_json,
                     std::string_view bodystructure_json) {
-    const auto envelope = parse_object(std::string(envelope_json));
-    const auto root = parse_object(std::string(bodystructure_json));
+    const auto envelope = parse_object(envelope_json);
+    const auto root = parse_object(bodystructure_json);
     store::ImapForms out;
     out.envelope = render_envelope(envelope, false);
     out.bodystructure = render_body(root, true, false);
@@ -170,9 +172,24 @@ std::optional<ByteRange> section_range(const json& root, const Section& sec, std
   return ByteRange{get(*m, "header_offset"), get(*m, "body_offset")};
 }
 
-std::string filter_header(std::string_view header, const std::vector<std::string>& fields,
-                          bool exclude) {
-  std::string out;
+namespace {
+
+// `name` (a field name as written, trailing blanks ignored) equals the upper-case `field`.
+bool field_named(std::string_view name, std::string_view field) {
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+  if (name.size() != field.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (c != field[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void append_filtered_header(std::string& out, std::string_view header,
+                            const std::vector<std::string>& fields, bool exclude) {
   bool keep = false;
   std::size_t pos = 0;
   while (pos < header.size()) {
@@ -182,14 +199,21 @@ std::string filter_header(std::string_view header, const std::vector<std::string
     if (line == "\r\n" || line == "\n") break;
     if (line[0] != ' ' && line[0] != '\t') {
       auto colon = line.find(':');
-      auto name = upper(line.substr(0, colon == std::string_view::npos ? 0 : colon));
-      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
-      bool listed = std::find(fields.begin(), fields.end(), name) != fields.end();
+      auto name = line.substr(0, colon == std::string_view::npos ? 0 : colon);
+      bool listed = std::any_of(fields.begin(), fields.end(),
+                                [&](const std::string& f) { return field_named(name, f); });
       keep = colon != std::string_view::npos && listed != exclude;
     }
     if (keep) out += line;
   }
-  return out + "\r\n";
+  out += "\r\n";
+}
+
+std::string filter_header(std::string_view header, const std::vector<std::string>& fields,
+                          bool exclude) {
+  std::string out;
+  append_filtered_header(out, header, fields, exclude);
+  return out;
 }
 
 }  // namespace govmail::imap

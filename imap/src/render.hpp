@@ -13,7 +13,7 @@ namespace govmail::imap {
 
 // The cached JSON as an object; an empty object when it is missing or unreadable, so that no
 // lookup ever throws.
-nlohmann::json parse_object(const std::string& text);
+nlohmann::json parse_object(std::string_view text);
 
 // The version of the plain renderings below that the store keeps (message_imap_forms): bump it
 // whenever render_envelope or render_body(extensible) answers differently, so that the stored
@@ -42,5 +42,8 @@ const nlohmann::json* find_part(const nlohmann::json& root, std::string_view par
 // in `fields` (upper-case), followed by the blank line.
 std::string filter_header(std::string_view header, const std::vector<std::string>& fields,
                           bool exclude);
+// filter_header appended to `out` (a FETCH response being built: no string of its own).
+void append_filtered_header(std::string& out, std::string_view header,
+                            const std::vector<std::string>& fields, bool exclude);
 
 }  // namespace govmail::imap

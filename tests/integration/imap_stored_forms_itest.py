@@ -126,6 +126,37 @@ with FreshDatabase() as db:
                      f" {delivered})")
         c.check(fetch(m, "(ENVELOPE BODYSTRUCTURE)", "3") == got,
                 f"the delivered message's renderings are FETCH's: {got!r:.200}")
+        fetch(m)
+        complete = psql(db.url, "SELECT count(*) = count(header) FROM message_imap_forms").strip()
+        c.check(complete == "t", f"a listing completes the rows: {forms_rows(db)}")
+        m.logout()
+    finally:
+        stop_server(srv, c)
+
+    # With the message cache on (the default): listings answer from the cache and the stored
+    # rows and write nothing, also for a message whose ENVELOPE and BODYSTRUCTURE a FETCH of
+    # its parts cached without its header block.
+    srv = Server(db.url, allow_plaintext=True)
+    imap_port = srv.listen_imap()
+    try:
+        srv.start()
+        m = imaplib.IMAP4("127.0.0.1", imap_port)
+        m.login(f"forms@{DOMAIN}", "correct horse battery")
+        m.select("INBOX")
+        versions = "SELECT string_agg(message_id || ':' || xmin, ',' ORDER BY message_id)" \
+                   " FROM message_imap_forms"
+        rows_before = psql(db.url, versions).strip()
+        cached_parts = fetch(m, "(ENVELOPE BODYSTRUCTURE BODY.PEEK[1])", "2")
+        listings = [flat(fetch(m)) for _ in range(3)]
+        c.check(listings[0] == listings[1] == listings[2] and listings[0].count(b"(FLAGS") == 3,
+                f"the listings answer alike from the cache: {listings[0]!r:.300}")
+        c.check(b"HEADER.FIELDS" in listings[0] and b"Subject: delivered" in listings[0],
+                f"header fields come with each: {listings[0]!r:.300}")
+        c.check(fetch(m, "(ENVELOPE BODYSTRUCTURE BODY.PEEK[1])", "2") == cached_parts,
+                "parts answer alike")
+        rows_after = psql(db.url, versions).strip()
+        c.check(rows_after == rows_before,
+                f"no listing wrote the stored renderings again: {rows_before} -> {rows_after}")
         m.logout()
     finally:
         stop_server(srv, c)

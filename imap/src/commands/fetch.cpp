@@ -45,6 +45,12 @@ std::string literal(const std::string& bytes, bool binary = false) {
   return std::string(nul ? "~{" : "{") + std::to_string(bytes.size()) + "}\r\n" + bytes;
 }
 
+void append_number(std::string& out, std::uint64_t n) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out.append(digits, end);
+}
+
 ByteRange apply_partial(ByteRange r, const std::optional<Partial>& p) {
   if (!p) return r;
   auto begin = std::min(r.end, r.begin + p->offset);
@@ -76,11 +82,13 @@ bool header_only(const FetchAtt& a) {
 
 using CachePart = MessageCache::Part;
 
-// IMAP renderings taken from the message cache for one FETCH (copies: an eviction meanwhile
+// IMAP renderings taken from the message cache for one FETCH (shared: an eviction meanwhile
 // cannot take them away).
 struct Rendered {
-  std::optional<std::string> envelope, bodystructure, body;
+  MessageCache::Value envelope, bodystructure, body;
 };
+// Header blocks or whole messages of one batch, by message.
+using Raws = std::map<store::MessageId, MessageCache::Value>;
 
 // What the attributes of one FETCH need of each message's parsed view.
 struct Wanted {
@@ -121,25 +129,68 @@ class Fetcher {
         rendered_(rendered),
         to_store_(to_store) {}
 
+  // Appends the item for `a` to `out` when it needs no store read (a message list's items, with
+  // the header block loaded): no coroutine and no string of its own per item. false: item().
+  bool append_ready(const FetchAtt& a, std::string& out) {
+    const auto& e = m_.entry;
+    switch (a.kind) {
+      case Kind::flags:
+        out += "FLAGS ";
+        out += s_.flags_text(e.flags, e.uid);
+        return true;
+      case Kind::uid:
+        out += "UID ";
+        append_number(out, e.uid);
+        return true;
+      case Kind::internaldate:
+        out += "INTERNALDATE \"";
+        out += format_date_time(e.internal_date);
+        out += '"';
+        return true;
+      case Kind::rfc822_size:
+        out += "RFC822.SIZE ";
+        append_number(out, e.size);
+        return true;
+      case Kind::modseq:
+        out += "MODSEQ (";
+        append_number(out, e.modseq);
+        out += ')';
+        return true;
+      case Kind::envelope:
+        out += "ENVELOPE ";
+        append_envelope(out);
+        return true;
+      case Kind::bodystructure:
+        out += "BODYSTRUCTURE ";
+        append_structure(out, true);
+        return true;
+      case Kind::body:
+        out += "BODY ";
+        append_structure(out, false);
+        return true;
+      case Kind::body_section:
+        return append_loaded_header_section(a, out);
+      default:
+        return false;
+    }
+  }
+
+  // Any item; those append_ready leaves may read the store.
   awaitable<std::optional<std::string>> item(const FetchAtt& a) {
     const auto& e = m_.entry;
     switch (a.kind) {
       case Kind::flags:
-        co_return "FLAGS " + s_.flags_text(e.flags, e.uid);
       case Kind::uid:
-        co_return "UID " + std::to_string(e.uid);
       case Kind::internaldate:
-        co_return "INTERNALDATE \"" + format_date_time(e.internal_date) + "\"";
       case Kind::rfc822_size:
-        co_return "RFC822.SIZE " + std::to_string(e.size);
       case Kind::modseq:
-        co_return "MODSEQ (" + std::to_string(e.modseq) + ")";
       case Kind::envelope:
-        co_return "ENVELOPE " + envelope();
       case Kind::bodystructure:
-        co_return "BODYSTRUCTURE " + structure(true);
-      case Kind::body:
-        co_return "BODY " + structure(false);
+      case Kind::body: {
+        std::string out;
+        append_ready(a, out);
+        co_return out;
+      }
       // Named locals, never temporaries, around co_await: GCC 12 may destroy a temporary of a
       // co_await full-expression twice.
       case Kind::rfc822: {
@@ -181,12 +232,15 @@ class Fetcher {
 
   MessageCache& cache() { return s_.backend.message_cache(); }
 
-  std::string envelope() {
-    if (rendered_ && rendered_->envelope) return *rendered_->envelope;
-    std::string out = render_envelope(parse_object(m_.envelope_json), s_.utf8);
-    cache().put(m_.entry.message_id, envelope_part(s_.utf8), out);
-    if (to_store_ && !s_.utf8) forms().envelope = out;
-    return out;
+  void append_envelope(std::string& out) {
+    if (rendered_ && rendered_->envelope) {
+      out += *rendered_->envelope;
+      return;
+    }
+    std::string text = render_envelope(parse_object(m_.envelope_json), s_.utf8);
+    cache().put(m_.entry.message_id, envelope_part(s_.utf8), text);
+    out += text;
+    if (to_store_ && !s_.utf8) forms().envelope = std::move(text);
   }
 
   store::ImapForms& forms() {
@@ -196,16 +250,19 @@ class Fetcher {
   }
 
   // BODYSTRUCTURE (extended) or BODY.
-  std::string structure(bool extended) {
+  void append_structure(std::string& out, bool extended) {
     if (rendered_) {
       const auto& cached = extended ? rendered_->bodystructure : rendered_->body;
-      if (cached) return *cached;
+      if (cached) {
+        out += *cached;
+        return;
+      }
     }
-    std::string out = render_body(tree(), extended, s_.utf8);
+    std::string text = render_body(tree(), extended, s_.utf8);
     cache().put(m_.entry.message_id, extended ? bodystructure_part(s_.utf8) : body_part(s_.utf8),
-                out);
-    if (to_store_ && extended && !s_.utf8) forms().bodystructure = out;
-    return out;
+                text);
+    out += text;
+    if (to_store_ && extended && !s_.utf8) forms().bodystructure = std::move(text);
   }
 
   awaitable<std::string> bytes(ByteRange r) {
@@ -215,6 +272,28 @@ class Fetcher {
     auto raw =
         co_await s_.store().fetch_raw(s_.account, m_.entry.message_id, r.begin, r.end - r.begin);
     co_return raw ? std::move(*raw) : std::string();
+  }
+
+  // BODY[HEADER], BODY[HEADER.FIELDS (...)] of the loaded header block, whole (no partial).
+  bool append_loaded_header_section(const FetchAtt& a, std::string& out) {
+    const Section& sec = a.section;
+    if (!raw_is_header_ || !raw_ || !top_header(sec) || a.partial) return false;
+    out += fetch_att_response_name(a);
+    if (sec.kind == Section::Kind::header) {
+      out += " {";
+      append_number(out, raw_->size());
+      out += "}\r\n";
+      out += *raw_;
+      return true;
+    }
+    thread_local std::string fields;  // no suspension below: the thread's own scratch
+    fields.clear();
+    append_filtered_header(fields, *raw_, sec.fields, sec.kind == Section::Kind::header_fields_not);
+    out += " {";
+    append_number(out, fields.size());
+    out += "}\r\n";
+    out += fields;
+    return true;
   }
 
   awaitable<std::string> section(const Section& sec, const std::optional<Partial>& p) {
@@ -342,8 +421,7 @@ std::size_t load_raws(Session::Impl& s, const std::vector<std::uint32_t>& idx, s
 
 // How many positions of idx, from the first, have their message in `raws` (or are gone).
 std::size_t loaded_prefix(Session::Impl& s, const std::vector<std::uint32_t>& idx,
-                          const std::map<store::Uid, store::MessageMeta>& metas,
-                          const std::map<store::MessageId, std::string>& raws) {
+                          const std::map<store::Uid, store::MessageMeta>& metas, const Raws& raws) {
   std::size_t k = 0;
   for (; k < idx.size(); ++k) {
     auto it = metas.find(s.sel->messages[idx[k]].uid);
@@ -356,14 +434,13 @@ std::size_t loaded_prefix(Session::Impl& s, const std::vector<std::uint32_t>& id
 bool from_cache(MessageCache& cache, store::MessageId m, CachePart part, std::string& out) {
   auto v = cache.find(m, part);
   if (!v) return false;
-  out = std::move(*v);
+  out = *v;
   return true;
 }
 
-bool from_cache(MessageCache& cache, store::MessageId m, CachePart part,
-                std::optional<std::string>& out) {
+bool from_cache(MessageCache& cache, store::MessageId m, CachePart part, MessageCache::Value& out) {
   out = cache.find(m, part);
-  return out.has_value();
+  return out != nullptr;
 }
 
 // Takes what the cache holds of message `m` for `want` into `meta` and `rendered`; false when
@@ -374,12 +451,11 @@ bool take_cached(MessageCache& cache, store::MessageId m, const Wanted& want, bo
                         from_cache(cache, m, envelope_part(utf8), rendered.envelope) ||
                         from_cache(cache, m, CachePart::envelope_json, meta.envelope_json);
   if (!envelope) return false;
-  if (!want.tree) {
-    const bool bodystructure = !want.bodystructure || from_cache(cache, m, bodystructure_part(utf8),
-                                                                 rendered.bodystructure);
-    const bool body = !want.body || from_cache(cache, m, body_part(utf8), rendered.body);
-    if (bodystructure && body) return true;
-  }
+  // Rendered ones even when the tree is wanted too: rendered again, they would be stored again.
+  const bool bodystructure =
+      !want.bodystructure || from_cache(cache, m, bodystructure_part(utf8), rendered.bodystructure);
+  const bool body = !want.body || from_cache(cache, m, body_part(utf8), rendered.body);
+  if (!want.tree && bodystructure && body) return true;
   return from_cache(cache, m, CachePart::bodystructure_json, meta.bodystructure_json);
 }
 
@@ -390,25 +466,22 @@ bool take_cached(MessageCache& cache, store::MessageId m, const Wanted& want, bo
 struct StoredForms {
   bool enabled = false;
   bool header = false;  // header blocks wanted
-  std::map<store::MessageId, std::string> headers;
+  Raws headers;
   std::map<store::MessageId, store::ImapForms> to_store;
 };
 
 // Takes the stored renderings of `m` into `r` and `stored` (and the message cache).
 void take_stored(MessageCache& cache, store::MessageMeta& m, Rendered& r, StoredForms& stored) {
   const auto id = m.entry.message_id;
-  if (m.imap_envelope) {
-    cache.put(id, envelope_part(false), *m.imap_envelope);
-    r.envelope = std::move(m.imap_envelope);
-  }
-  if (m.imap_bodystructure) {
-    cache.put(id, bodystructure_part(false), *m.imap_bodystructure);
-    r.bodystructure = std::move(m.imap_bodystructure);
-  }
-  if (m.imap_header) {
-    cache.put(id, CachePart::header, *m.imap_header);
-    stored.headers[id] = std::move(*m.imap_header);
-  }
+  auto take = [&](std::optional<std::string>& form, CachePart part, MessageCache::Value& into) {
+    if (!form) return;
+    into = std::make_shared<const std::string>(std::move(*form));
+    form.reset();
+    cache.put(id, part, into);
+  };
+  take(m.imap_envelope, envelope_part(false), r.envelope);
+  take(m.imap_bodystructure, bodystructure_part(false), r.bodystructure);
+  if (m.imap_header) take(m.imap_header, CachePart::header, stored.headers[id]);
 }
 
 // Entries with what `want` needs of their parsed view: from the message cache where it holds
@@ -428,7 +501,10 @@ awaitable<store::Result<void>> load_metas(Session::Impl& s, const store::UidSet&
     for (auto& e : *entries) {
       store::MessageMeta m;
       Rendered r;
-      if (!take_cached(cache, e.message_id, want, s.utf8, m, r)) {
+      // A header block the cache lacks comes with the stored renderings, not out of the blob.
+      const bool header_missing =
+          stored.enabled && stored.header && !cache.contains(e.message_id, CachePart::header);
+      if (header_missing || !take_cached(cache, e.message_id, want, s.utf8, m, r)) {
         missing.push_back(e.uid);
         continue;
       }
@@ -465,9 +541,7 @@ awaitable<store::Result<void>> load_metas(Session::Impl& s, const store::UidSet&
 // The messages of `batch` (header blocks, or whole ones) into `raws`: header blocks from the
 // message cache where it holds them, the rest in one query (header blocks then cached).
 awaitable<store::Result<void>> load_batch(Session::Impl& s, std::vector<store::MessageId> batch,
-                                          bool headers,
-                                          std::map<store::MessageId, std::string>& raws,
-                                          StoredForms& stored) {
+                                          bool headers, Raws& raws, StoredForms& stored) {
   auto& cache = s.backend.message_cache();
   raws.clear();
   if (headers)
@@ -481,8 +555,9 @@ awaitable<store::Result<void>> load_batch(Session::Impl& s, std::vector<store::M
   if (headers && cache.enabled())
     std::erase_if(batch, [&](store::MessageId m) {
       auto v = cache.find(m, CachePart::header);
-      if (v) raws[m] = std::move(*v);
-      return v.has_value();
+      if (!v) return false;
+      raws[m] = std::move(v);
+      return true;
     });
   if (batch.empty()) co_return store::Result<void>{};
   const auto part =
@@ -490,13 +565,14 @@ awaitable<store::Result<void>> load_batch(Session::Impl& s, std::vector<store::M
   auto r = co_await s.store().fetch_raws(s.account, std::move(batch), part);
   if (!r) co_return unexpected(r.error());
   for (auto& raw : *r) {
-    if (headers) cache.put(raw.message, CachePart::header, raw.data);
     if (headers && stored.enabled && raw.data.size() <= kStoredHeaderMax) {
       auto& f = stored.to_store[raw.message];
       f.message = raw.message;
       f.header = raw.data;
     }
-    raws[raw.message] = std::move(raw.data);
+    auto data = std::make_shared<const std::string>(std::move(raw.data));
+    if (headers) cache.put(raw.message, CachePart::header, data);
+    raws[raw.message] = std::move(data);
   }
   co_return store::Result<void>{};
 }
@@ -562,8 +638,8 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
   bool meta = std::any_of(atts->begin(), atts->end(), needs_meta);
   const bool whole = std::any_of(atts->begin(), atts->end(), whole_message);
   const bool headers = !whole && std::any_of(atts->begin(), atts->end(), header_only);
-  std::map<store::MessageId, std::string> raws;  // of the current batch: `whole` or `headers`
-  std::size_t loaded = 0;                        // positions of idx whose messages are in raws
+  Raws raws;               // of the current batch: `whole` or `headers`
+  std::size_t loaded = 0;  // positions of idx whose messages are in raws
   bool seen = !s.sel->read_only && std::any_of(atts->begin(), atts->end(), sets_seen);
   std::map<store::Uid, store::MessageMeta> metas;
   std::map<store::Uid, Rendered> rendered;  // from the message cache or the store
@@ -592,7 +668,7 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
         co_await s.store().list_entries_with_raws(s.account, s.sel->mailbox.id, uids, kBatchBytes);
     if (!r) co_return store_error_reply(r.error(), "FETCH");
     for (auto& e : *r) {
-      if (e.raw) raws[e.entry.message_id] = std::move(*e.raw);
+      if (e.raw) raws[e.entry.message_id] = std::make_shared<const std::string>(std::move(*e.raw));
       metas[e.entry.uid].entry = std::move(e.entry);
     }
     loaded = loaded_prefix(s, idx, metas, raws);
@@ -606,6 +682,7 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
     co_await mark_seen(s, metas);
     if (!has(Kind::flags)) atts->push_back(FetchAtt{.kind = Kind::flags});
   }
+  std::string response;  // of one message; its capacity kept from one to the next
   for (std::size_t k = 0; k < idx.size(); ++k) {
     const auto i = idx[k];
     auto it = metas.find(s.sel->messages[i].uid);
@@ -619,16 +696,22 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
     }
     auto raw = raws.find(it->second.entry.message_id);
     auto cached = rendered.find(it->first);
-    Fetcher f(s, it->second, raw == raws.end() ? nullptr : &raw->second, headers,
+    Fetcher f(s, it->second, raw == raws.end() ? nullptr : raw->second.get(), headers,
               cached == rendered.end() ? nullptr : &cached->second,
               stored.enabled ? &stored.to_store : nullptr);
-    std::string items;
-    for (const auto& a : *atts) {
-      auto item = co_await f.item(a);
+    // Built apart and then appended: FLAGS may announce a keyword (* FLAGS) before it.
+    response.assign("* ");
+    append_number(response, i + 1);
+    response += " FETCH (";
+    for (std::size_t n = 0; n < atts->size(); ++n) {
+      if (n > 0) response += ' ';
+      if (f.append_ready((*atts)[n], response)) continue;
+      auto item = co_await f.item((*atts)[n]);
       if (!item) co_return no("[UNKNOWN-CTE] Cannot decode this part");
-      items += (items.empty() ? "" : " ") + *item;
+      response += *item;
     }
-    s.untagged(std::to_string(i + 1) + " FETCH (" + items + ")");
+    response += ")\r\n";
+    s.out += response;
     co_await s.flush_if_large();
     if (s.close) co_return Reply{"", ""};  // the client went away mid-answer
   }
