@@ -1,5 +1,6 @@
 #include "mailbox_store_pg.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +23,15 @@ using detail::run;
 namespace {
 
 constexpr std::size_t kMaxMailboxName = 1000;
+
+// Rows of a listing statement without ORDER BY (mailbox_sql.hpp) in UID order: as read when the
+// plan gave it, which is a check of n steps, else sorted.
+template <typename T, typename UidOf>
+void in_uid_order(std::vector<T>& rows, UidOf uid_of) {
+  auto by_uid = [&](const T& a, const T& b) { return uid_of(a) < uid_of(b); };
+  if (!std::is_sorted(rows.begin(), rows.end(), by_uid))
+    std::sort(rows.begin(), rows.end(), by_uid);
+}
 
 // jsonb refuses \u0000 even escaped; everything else in the parser's JSON is kept as is.
 std::string jsonb_safe(std::string json) {
@@ -553,6 +563,7 @@ awaitable<Result<std::vector<MailboxEntry>>> PgMailboxStore::list_entries(Accoun
   std::vector<MailboxEntry> out;
   for (int i = 0; i < rows->size(); ++i)
     if (!rows->is_null(i, 0)) out.push_back(detail::parse_entry(*rows, i));
+  in_uid_order(out, [](const MailboxEntry& e) { return e.uid; });
   co_return out;
 }
 
@@ -590,6 +601,7 @@ awaitable<Result<std::vector<MessageMeta>>> PgMailboxStore::fetch_meta(AccountId
     }
     out.push_back(std::move(m));
   }
+  in_uid_order(out, [](const MessageMeta& m) { return m.entry.uid; });
   co_return out;
 }
 

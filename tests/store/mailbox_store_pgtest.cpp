@@ -458,6 +458,19 @@ TEST_F(MailboxStoreTest, OpenMailboxAndFetchRawsInOneQueryEach) {
   }
   EXPECT_EQ(opened->entries[1].flags, kSeen | kDraft);
   EXPECT_EQ(run(store().open_mailbox(a.id, "Nowhere")).error(), StoreError::not_found);
+  // The listings come in UID order whatever the order of the ranges asked (their statements
+  // leave the order to the plan, which scans the ranges as given).
+  const UidSet backwards{{3, 3}, {1, 2}};
+  auto listed = run(store().list_entries(a.id, inbox.id, backwards));
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 3u);
+  EXPECT_EQ(listed->front().uid, 1u);
+  EXPECT_EQ(listed->back().uid, 3u);
+  auto metas = run(store().fetch_meta(a.id, inbox.id, backwards));
+  ASSERT_TRUE(metas.ok());
+  ASSERT_EQ(metas->size(), 3u);
+  EXPECT_EQ(metas->front().entry.uid, 1u);
+  EXPECT_EQ(metas->back().entry.uid, 3u);
 
   auto raws = run(store().fetch_raws(a.id, {added[2].message_id, added[0].message_id, 999999}));
   ASSERT_TRUE(raws.ok());
