@@ -174,16 +174,10 @@ std::optional<ByteRange> section_range(const json& root, const Section& sec, std
 
 namespace {
 
-// `name` (a field name as written, trailing blanks ignored) equals the upper-case `field`.
+// `name` (a field name as written, trailing blanks ignored) is `field`, whatever the case.
 bool field_named(std::string_view name, std::string_view field) {
   while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-  if (name.size() != field.size()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (c != field[i]) return false;
-  }
-  return true;
+  return iequals(name, field);
 }
 
 }  // namespace

@@ -97,6 +97,7 @@ struct Wanted {
   bool body = false;
   bool tree = false;  // the BODYSTRUCTURE document itself (byte ranges of sections, BINARY)
   bool internal_date = false;
+  bool header = false;  // the header block, from the cache or else with the stored renderings
 };
 
 CachePart envelope_part(bool utf8) {
@@ -447,6 +448,8 @@ bool from_cache(MessageCache& cache, store::MessageId m, CachePart part, Message
 // the database must give the documents.
 bool take_cached(MessageCache& cache, store::MessageId m, const Wanted& want, bool utf8,
                  store::MessageMeta& meta, Rendered& rendered) {
+  // Not out of the blob later: the stored renderings bring the header block with the rest.
+  if (want.header && !cache.contains(m, CachePart::header)) return false;
   const bool envelope = !want.envelope ||
                         from_cache(cache, m, envelope_part(utf8), rendered.envelope) ||
                         from_cache(cache, m, CachePart::envelope_json, meta.envelope_json);
@@ -501,10 +504,7 @@ awaitable<store::Result<void>> load_metas(Session::Impl& s, const store::UidSet&
     for (auto& e : *entries) {
       store::MessageMeta m;
       Rendered r;
-      // A header block the cache lacks comes with the stored renderings, not out of the blob.
-      const bool header_missing =
-          stored.enabled && stored.header && !cache.contains(e.message_id, CachePart::header);
-      if (header_missing || !take_cached(cache, e.message_id, want, s.utf8, m, r)) {
+      if (!take_cached(cache, e.message_id, want, s.utf8, m, r)) {
         missing.push_back(e.uid);
         continue;
       }
@@ -659,7 +659,8 @@ GOVMAIL_IMAP_HANDLER(cmd_fetch) {
                                                    a.kind != Kind::body &&
                                                    !(headers && header_only(a));
                                           }),
-                      .internal_date = has(Kind::internaldate)};
+                      .internal_date = has(Kind::internaldate),
+                      .header = stored.enabled && stored.header};
     auto r = co_await load_metas(s, uids, want, metas, rendered, stored);
     if (!r) co_return store_error_reply(r.error(), "FETCH");
   } else if (whole) {
