@@ -50,6 +50,7 @@ core::CredentialLookup credential_lookup(store::Directory& dir) {
     out.active = c->status == store::AccountStatus::active;
     out.password_hash = std::move(c->password_hash);
     out.app_password_hashes = std::move(c->app_password_hashes);
+    out.credentials_version = c->credentials_version;
     co_return out;
   };
 }
@@ -58,12 +59,16 @@ core::CredentialLookup credential_lookup(store::Directory& dir) {
 // the logins it cached and the IMAP/SMTP sessions opened with the old credentials go. Account 0:
 // the notification listener reconnected and changes may have been missed.
 void account_changed(core::AuthService& auth, core::SessionRegistry& sessions,
-                     store::AccountId id) {
+                     const store::AccountChange& change) {
+  const store::AccountId id = change.account_id;
   if (id == 0)
     auth.flush_all();
   else
     auth.flush_account(id);
-  if (const auto ended = sessions.revoke(id); ended > 0) {
+  // Without a version (a process of an older release said it), every session of the account.
+  const auto version = change.credentials_version == 0 ? core::SessionRegistry::kEveryVersion
+                                                       : change.credentials_version;
+  if (const auto ended = sessions.revoke(id, version); ended > 0) {
     if (id == 0)
       spdlog::warn(
           "account changes may have been missed (database listener reconnected): "
@@ -127,8 +132,8 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
   run.auth = std::make_unique<core::AuthService>(io.get_executor(), cfg.auth,
                                                  credential_lookup(run.db->directory()));
   run.account_changes = run.db->subscribe_account_changes(
-      [auth = run.auth.get(), sessions = run.sessions](store::AccountId id) {
-        account_changed(*auth, *sessions, id);
+      [auth = run.auth.get(), sessions = run.sessions](const store::AccountChange& change) {
+        account_changed(*auth, *sessions, change);
       });
   if (cfg.demo.seed) {
     admin::Provisioning prov(run.db->directory(), [auth = run.auth.get()](std::string pw) {

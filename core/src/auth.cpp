@@ -316,21 +316,21 @@ struct AuthService::Impl {
 
   // Under mutex. The password was right: admitted unless the address-wide lock-out holds for
   // this network and the password is not an app password (said as a lock-out, not as wrong).
-  AuthResult admit(const std::string& address, const std::string& network, std::int64_t account_id,
-                   std::string canonical, bool from_cache, bool app_password) {
+  AuthResult admit(const std::string& address, const std::string& network,
+                   const StoredCredentials& creds, bool from_cache, bool app_password) {
     const TimePoint t = now();
     if (!app_password)
       if (const auto lock = account_lock_for(address, network, t)) return locked_out(*lock);
     pair_failures.clear(pair_key(address, network));
     known_good.note(pair_key(address, network), t, cfg.known_good_ttl);
-    return success(account_id, std::move(canonical), from_cache, app_password);
+    return success(creds, from_cache, app_password);
   }
 
-  AuthResult success(std::int64_t account_id, std::string address, bool from_cache,
-                     bool app_password) {
+  AuthResult success(const StoredCredentials& creds, bool from_cache, bool app_password) {
     AuthResult r = outcome(AuthOutcome::ok);
-    r.account_id = account_id;
-    r.address = std::move(address);
+    r.account_id = creds.account_id;
+    r.credentials_version = creds.credentials_version;
+    r.address = creds.address;
     r.from_cache = from_cache;
     r.app_password = app_password;
     return r;
@@ -372,8 +372,7 @@ struct AuthService::Impl {
       if (hit && creds && creds->active && fingerprint(*creds) == hit->fingerprint) {
         sodium_memzero(password.data(), password.size());
         std::lock_guard lock(mutex);
-        co_return admit(address, network, creds->account_id, creds->address, true,
-                        hit->app_password);
+        co_return admit(address, network, *creds, true, hit->app_password);
       }
       // A named job, not a temporary: see the GCC 12 note in worker_pool.cpp.
       std::function<void()> job = [&] { matched = password_matches(creds, password); };
@@ -396,7 +395,7 @@ struct AuthService::Impl {
     if (generation == flush_generation)
       cache.insert(key, {creds->account_id, creds->address, fingerprint(*creds), app},
                    now() + cfg.cache_ttl, cfg.cache_max_entries);
-    co_return admit(address, network, creds->account_id, creds->address, false, app);
+    co_return admit(address, network, *creds, false, app);
   }
 };
 

@@ -1,5 +1,6 @@
 #include "core/session_registry.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -21,13 +22,19 @@ constexpr std::chrono::minutes kRememberRevocation{10};
 struct SessionRegistry::Impl {
   struct Entry {
     std::int64_t account;
+    std::uint64_t credentials_version;
     std::shared_ptr<EndFn> end;
+  };
+  struct Revocation {
+    std::uint64_t credentials_version = 0;  // sessions with an older one end
+    Clock::time_point every_at{};           // a revocation without a version: all verified before
+    Clock::time_point at{};                 // when the last came in (forgotten after a while)
   };
   mutable std::mutex mutex;
   std::uint64_t next = 1;
   std::map<std::uint64_t, Entry> sessions;
   std::unordered_multimap<std::int64_t, std::uint64_t> by_account;
-  std::unordered_map<std::int64_t, Clock::time_point> revoked_at;
+  std::unordered_map<std::int64_t, Revocation> revoked;
   Clock::time_point all_revoked_at{};
   std::function<Clock::time_point()> now = [] { return Clock::now(); };
 
@@ -44,15 +51,24 @@ struct SessionRegistry::Impl {
     sessions.erase(it);
   }
 
-  bool revoked_since(std::int64_t account, Clock::time_point t) const {
+  bool already_revoked(std::int64_t account, std::uint64_t version, Clock::time_point t) const {
     if (all_revoked_at != Clock::time_point{} && all_revoked_at >= t) return true;
-    auto it = revoked_at.find(account);
-    return it != revoked_at.end() && it->second >= t;
+    auto it = revoked.find(account);
+    if (it == revoked.end()) return false;
+    const Revocation& r = it->second;
+    return r.credentials_version > version ||
+           (r.every_at != Clock::time_point{} && r.every_at >= t);
   }
 
-  void forget_old_revocations(Clock::time_point t) {
-    for (auto it = revoked_at.begin(); it != revoked_at.end();)
-      it = t - it->second > kRememberRevocation ? revoked_at.erase(it) : std::next(it);
+  void remember(std::int64_t account, std::uint64_t version, Clock::time_point t) {
+    for (auto it = revoked.begin(); it != revoked.end();)
+      it = t - it->second.at > kRememberRevocation ? revoked.erase(it) : std::next(it);
+    auto& r = revoked[account];
+    if (version == kEveryVersion)
+      r.every_at = t;
+    else
+      r.credentials_version = std::max(r.credentials_version, version);
+    r.at = t;
   }
 };
 
@@ -83,12 +99,14 @@ SessionRegistry::SessionRegistry() : impl_(std::make_shared<Impl>()) {}
 SessionRegistry::~SessionRegistry() = default;
 
 SessionRegistry::Registration SessionRegistry::add(std::int64_t account,
+                                                   std::uint64_t credentials_version,
                                                    Clock::time_point verified_at, EndFn end) {
   {
     std::lock_guard lock(impl_->mutex);
-    if (!impl_->revoked_since(account, verified_at)) {
+    if (!impl_->already_revoked(account, credentials_version, verified_at)) {
       const auto token = impl_->next++;
-      impl_->sessions.emplace(token, Impl::Entry{account, std::make_shared<EndFn>(std::move(end))});
+      impl_->sessions.emplace(token, Impl::Entry{account, credentials_version,
+                                                 std::make_shared<EndFn>(std::move(end))});
       impl_->by_account.emplace(account, token);
       return Registration(impl_, token);
     }
@@ -97,7 +115,7 @@ SessionRegistry::Registration SessionRegistry::add(std::int64_t account,
   return {};
 }
 
-std::size_t SessionRegistry::revoke(std::int64_t account) {
+std::size_t SessionRegistry::revoke(std::int64_t account, std::uint64_t credentials_version) {
   std::vector<std::shared_ptr<EndFn>> ends;
   {
     std::lock_guard lock(impl_->mutex);
@@ -108,15 +126,18 @@ std::size_t SessionRegistry::revoke(std::int64_t account) {
       impl_->sessions.clear();
       impl_->by_account.clear();
     } else {
-      impl_->forget_old_revocations(t);
-      impl_->revoked_at[account] = t;
+      impl_->remember(account, credentials_version, t);
       auto [first, last] = impl_->by_account.equal_range(account);
-      for (auto a = first; a != last; ++a) {
+      for (auto a = first; a != last;) {
         auto it = impl_->sessions.find(a->second);
+        if (it->second.credentials_version >= credentials_version) {
+          ++a;  // opened with the changed credentials (or newer): it stays
+          continue;
+        }
         ends.push_back(it->second.end);
         impl_->sessions.erase(it);
+        a = impl_->by_account.erase(a);
       }
-      impl_->by_account.erase(account);
     }
   }
   // Outside the lock: a session may unregister (or another register) meanwhile.
@@ -162,11 +183,11 @@ SessionRegistry::Clock::time_point RevocableSession::now() const {
   return registry_ ? registry_->now() : SessionRegistry::Clock::time_point{};
 }
 
-void RevocableSession::logged_in(std::int64_t account,
+void RevocableSession::logged_in(std::int64_t account, std::uint64_t credentials_version,
                                  SessionRegistry::Clock::time_point verified_at) {
   if (!registry_ || account == 0 || registration_ || state_->revoked) return;
   std::weak_ptr<State> weak = state_;
-  registration_ = registry_->add(account, verified_at, [weak] {
+  registration_ = registry_->add(account, credentials_version, verified_at, [weak] {
     auto state = weak.lock();
     if (!state) return;
     asio::post(state->executor, [weak] {

@@ -93,6 +93,7 @@ struct Session::Impl {
   Receiver rx;
   State state = State::not_authenticated;
   store::AccountId account = 0;
+  std::uint64_t credentials_version = 0;  // of the credentials checked (session revocation)
   std::string user;
   std::optional<Selected> sel;
   std::shared_ptr<Notifier> notifier = std::make_shared<Notifier>();

@@ -120,6 +120,7 @@ awaitable<void> Session::Impl::open_maildrop(const core::AuthResult& r) {
     co_return err("[IN-USE] Mailbox in use by another POP3 session");
   }
   account = r.account_id;
+  credentials_version = r.credentials_version;
   user = r.address;
   inbox = *mb;
   lease_held = true;

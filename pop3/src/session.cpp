@@ -198,6 +198,10 @@ std::int64_t Session::account() const {
   return impl_->state == State::authorization ? 0 : impl_->account;
 }
 
+std::uint64_t Session::credentials_version() const {
+  return impl_->state == State::authorization ? 0 : impl_->credentials_version;
+}
+
 std::string Session::revoked_reply() const {
   return "-ERR [AUTH] Session ended: the account's credentials or status changed\r\n";
 }

@@ -34,9 +34,10 @@ struct Session::Impl {
   core::LineReader reader;
   State state = State::authorization;
   store::AccountId account = 0;
-  std::string user;           // canonical address once logged in
-  std::string pending_user;   // from USER, waiting for PASS
-  bool sasl_pending = false;  // AUTH PLAIN sent "+ ": the next line is the response
+  std::uint64_t credentials_version = 0;  // of the credentials checked (session revocation)
+  std::string user;                       // canonical address once logged in
+  std::string pending_user;               // from USER, waiting for PASS
+  bool sasl_pending = false;              // AUTH PLAIN sent "+ ": the next line is the response
   unsigned bad_commands = 0, commands_before_auth = 0, auth_failures = 0;
 
   // The maildrop: INBOX as it was at login, and its lease (the [IN-USE] lock).

@@ -37,7 +37,7 @@ awaitable<void> serve_connection(core::Stream& stream, const SessionConfig& cfg,
   for (;;) {
     const auto before = revocable.now();
     auto out = co_await session.process();
-    revocable.logged_in(session.account(), before);
+    revocable.logged_in(session.account(), session.credentials_version(), before);
     // Before the login's OK goes out: a client reconnecting on seeing it finds the slot free.
     if (pre_auth && session.authenticated()) {
       pre_auth = false;

@@ -230,6 +230,10 @@ std::int64_t Session::account() const {
   return impl_->auth ? impl_->auth->account : 0;
 }
 
+std::uint64_t Session::credentials_version() const {
+  return impl_->auth ? impl_->auth->credentials_version : 0;
+}
+
 std::string Session::revoked_reply() const {
   return Reply{421, "4.7.0",
                impl_->cfg.hostname + " Session ended: the account's credentials or status changed"}

@@ -63,6 +63,7 @@ struct Transaction {
 struct AuthUser {
   store::AccountId account = 0;
   std::string address;
+  std::uint64_t credentials_version = 0;  // of the credentials checked (session revocation)
 };
 
 // A SASL exchange in progress (AUTH PLAIN without initial response, AUTH LOGIN).

@@ -7,7 +7,9 @@
 #include <charconv>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <string_view>
 #include <unordered_map>
 
 #include "admin_store_pg.hpp"
@@ -35,8 +37,21 @@ namespace {
 constexpr const char* kMailboxChannel = "govmail_mailbox";
 constexpr const char* kAccountChannel = "govmail_account";
 
+// "id:version" (migration 0033), or "id" from a process of an older release.
+std::optional<AccountChange> parse_account_change(std::string_view payload) {
+  AccountChange c;
+  const char* end = payload.data() + payload.size();
+  auto [p, ec] = std::from_chars(payload.data(), end, c.account_id);
+  if (ec != std::errc() || c.account_id <= 0) return std::nullopt;
+  if (p == end) return c;
+  if (*p != ':') return std::nullopt;
+  auto [q, ec2] = std::from_chars(p + 1, end, c.credentials_version);
+  if (ec2 != std::errc() || q != end) return std::nullopt;
+  return c;
+}
+
 using MailboxFn = std::function<void(const MailboxEvent&)>;
-using AccountFn = std::function<void(AccountId)>;
+using AccountFn = std::function<void(const AccountChange&)>;
 
 // Who wants to hear about which mailbox. Thread-safe; callbacks run without the lock held, so
 // that they may subscribe or unsubscribe.
@@ -88,9 +103,7 @@ class Subscribers {
       auto p = ChangeNotifier::parse(n.payload);
       if (p && p->origin != origin_) notify_mailbox(p->event);
     } else if (n.channel == kAccountChannel) {
-      AccountId id = 0;
-      auto [p, ec] = std::from_chars(n.payload.data(), n.payload.data() + n.payload.size(), id);
-      if (ec == std::errc() && id > 0) notify_accounts(id);
+      if (auto change = parse_account_change(n.payload)) notify_accounts(*change);
     }
   }
 
@@ -105,7 +118,7 @@ class Subscribers {
         for (auto& [token, fn] : subs) fns.emplace_back(0, fn);
     }
     for (auto& [id, fn] : fns) (*fn)(MailboxEvent{0, id, 0});
-    notify_accounts(0);
+    notify_accounts(AccountChange{});
   }
 
   bool listening() const { return listening_; }
@@ -125,13 +138,13 @@ class Subscribers {
   }
 
  private:
-  void notify_accounts(AccountId id) {
+  void notify_accounts(const AccountChange& change) {
     std::vector<std::shared_ptr<AccountFn>> fns;
     {
       std::lock_guard lock(mu_);
       for (auto& [token, fn] : account_) fns.push_back(fn);
     }
-    for (auto& fn : fns) (*fn)(id);
+    for (auto& fn : fns) (*fn)(change);
   }
 
   const std::string origin_;
@@ -399,7 +412,7 @@ Subscription Database::subscribe_mailbox(MailboxId mailbox,
   });
 }
 
-Subscription Database::subscribe_account_changes(std::function<void(AccountId)> fn) {
+Subscription Database::subscribe_account_changes(std::function<void(const AccountChange&)> fn) {
   auto token = impl_->subs->add_account(std::move(fn));
   std::weak_ptr<Subscribers> weak = impl_->subs;
   return Subscription([weak, token] {

@@ -31,6 +31,7 @@ awaitable<Result<WebSession>> PgJmapStore::find_session(std::string token_sha256
   s.account_id = rows->get_int(0, 0);
   s.address = std::string(rows->get(0, 1));
   s.csrf_sha256_hex = std::string(rows->get(0, 2));
+  s.credentials_version = static_cast<std::uint64_t>(rows->get_int(0, 3));
   co_return s;
 }
 

@@ -179,6 +179,24 @@ with FreshDatabase() as db:
         one.admin("app-password", "remove", f"hugo@{DOMAIN}", "phone")
         check_imap_ended(app_imap, "app password removed")
 
+        # A login with the new password made right after the change stays logged in, though the
+        # change's notification may reach the process after the login started (it read the new
+        # credentials: only sessions opened with older ones end). Sessions opened before the
+        # change still end.
+        for i in range(4):
+            new_pw = f"fresh long password {i}"
+            before = Imap(imap_two, f"bob@{DOMAIN}", password="a new long password" if i == 0
+                          else f"fresh long password {i - 1}")
+            st, out = api.call("POST", f"/accounts/bob@{DOMAIN}/password",
+                               {"password": new_pw, "must_change": False})
+            c.check(st == 200, f"password reset {i}: {st} {out}")
+            fresh = [Imap(port, f"bob@{DOMAIN}", password=new_pw) for port in (imap_one, imap_two)]
+            check_imap_ended(before, f"password reset {i}: the session from before")
+            time.sleep(0.5)
+            for n, conn in enumerate(fresh):
+                c.check(conn.alive(), f"password reset {i}: login with the new password right "
+                        f"after it (process {n + 1}) stays logged in")
+
         # Logging in again with the old credentials fails; the bystander is untouched.
         try:
             Imap(imap_two, f"bob@{DOMAIN}")

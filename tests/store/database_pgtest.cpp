@@ -82,20 +82,23 @@ TEST_F(DatabaseTest, ChangeFromAnotherProcessIsAnnouncedWithinASecond) {
 TEST_F(DatabaseTest, PasswordChangeReachesAccountSubscribers) {
   auto a = add_account("pw@example.gov.vn");
   auto other = open_db();
-  std::promise<AccountId> got;
+  std::promise<AccountChange> got;
   std::atomic<bool> once{false};
-  auto sub = db_->subscribe_account_changes([&](AccountId id) {
-    if (id != 0 && !once.exchange(true)) got.set_value(id);
+  auto sub = db_->subscribe_account_changes([&](const AccountChange& c) {
+    if (c.account_id != 0 && !once.exchange(true)) got.set_value(c);
   });
   auto before = run(dir().credentials("PW@example.gov.vn"));
   ASSERT_TRUE(before.ok());
   ASSERT_TRUE(run(other->directory().set_password(a.id, "$argon2id$new", false)).ok());
   auto f = got.get_future();
   ASSERT_EQ(f.wait_for(1s), std::future_status::ready);
-  EXPECT_EQ(f.get(), a.id);
+  const AccountChange change = f.get();
+  EXPECT_EQ(change.account_id, a.id);
   auto after = run(dir().credentials("pw@example.gov.vn"));
   EXPECT_EQ(after->password_hash, "$argon2id$new");
   EXPECT_GT(after->credentials_version, before->credentials_version);
+  // The notification names the version the change produced: sessions that read it stay.
+  EXPECT_EQ(change.credentials_version, after->credentials_version);
   ASSERT_TRUE(run(dir().set_status(a.id, AccountStatus::suspended)).ok());
   EXPECT_EQ(run(dir().credentials("pw@example.gov.vn"))->status, AccountStatus::suspended);
   EXPECT_EQ(run(dir().set_password(999999, "$x", false)).error(), StoreError::not_found);
@@ -109,16 +112,20 @@ TEST_F(DatabaseTest, EveryCredentialsChangeIsAnnouncedToOtherProcesses) {
   auto other = open_db();  // the process where the change is made
   ASSERT_TRUE(other);
   std::mutex mu;
-  std::vector<AccountId> heard;
-  auto sub = db_->subscribe_account_changes([&](AccountId id) {
+  std::vector<std::pair<AccountId, std::uint64_t>> heard;
+  auto sub = db_->subscribe_account_changes([&](const AccountChange& c) {
     std::lock_guard lock(mu);
-    heard.push_back(id);
+    heard.emplace_back(c.account_id, c.credentials_version);
   });
+  // Announced with the version the account has now.
   auto announced = [&](AccountId id) {
+    const auto version = static_cast<std::uint64_t>(
+        qi("SELECT credentials_version FROM accounts WHERE id = " + std::to_string(id)));
+    const std::pair<AccountId, std::uint64_t> want{id, version};
     for (int i = 0; i < 200; ++i) {
       {
         std::lock_guard lock(mu);
-        if (std::find(heard.begin(), heard.end(), id) != heard.end()) {
+        if (std::find(heard.begin(), heard.end(), want) != heard.end()) {
           heard.clear();
           return true;
         }

@@ -33,6 +33,7 @@ struct StoredCredentials {
   bool active = false;
   std::string password_hash;
   std::vector<std::string> app_password_hashes;
+  std::uint64_t credentials_version = 0;  // accounts.credentials_version (session revocation)
 };
 using CredentialLookup =
     std::function<awaitable<std::optional<StoredCredentials>>(std::string address)>;
@@ -56,6 +57,7 @@ struct AuthResult {
   // The password given was one of the account's app passwords (mail clients only: they must not
   // change the password or open an admin session).
   bool app_password = false;
+  std::uint64_t credentials_version = 0;  // of the credentials the password was checked against
 };
 
 class AuthService {

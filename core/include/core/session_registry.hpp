@@ -2,6 +2,9 @@
 // account's credentials (password, status, address, app passwords: every change the store
 // announces on its account channel) ends the sessions opened with the old ones. Front ends
 // register a session once it has logged in; app/ calls revoke() from the store's notification.
+// Old and new are told apart by the account's credentials version (accounts.credentials_version,
+// bumped by every change the store announces), not by the time a notification arrives: a login
+// that read the new credentials before the notification of their change came in stays.
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -42,14 +45,20 @@ class SessionRegistry {
   SessionRegistry(const SessionRegistry&) = delete;
   SessionRegistry& operator=(const SessionRegistry&) = delete;
 
-  // `verified_at`: a time no later than the moment the credentials were read. When the account
-  // was revoked after it (the notification arrived while the login was under way), `end` is
-  // called before add() returns, and the registration is empty.
-  Registration add(std::int64_t account, Clock::time_point verified_at, EndFn end);
+  // Means "whatever version a session had": it ends them all.
+  static constexpr std::uint64_t kEveryVersion = ~std::uint64_t{0};
 
-  // Ends every registered session of the account; account 0 ends every session (notifications
-  // may have been missed). Returns how many were told to end.
-  std::size_t revoke(std::int64_t account);
+  // `credentials_version`: that of the credentials the login was verified against.
+  // `verified_at`: a time no later than the moment they were read. When a revocation that
+  // concerns them came in first (a newer version was announced, or every session was ended
+  // after `verified_at`), `end` is called before add() returns, and the registration is empty.
+  Registration add(std::int64_t account, std::uint64_t credentials_version,
+                   Clock::time_point verified_at, EndFn end);
+
+  // Ends every registered session of the account opened with credentials older than
+  // `credentials_version` (the version the change produced); account 0 ends every session
+  // (notifications may have been missed). Returns how many were told to end.
+  std::size_t revoke(std::int64_t account, std::uint64_t credentials_version = kEveryVersion);
 
   std::size_t size() const;
   // The registry's clock: what a front end reads before it verifies a login (`verified_at`).
@@ -78,7 +87,8 @@ class RevocableSession {
   // Read before each step that may log in; passed to logged_in() after it.
   SessionRegistry::Clock::time_point now() const;
   // Registers the session the first time `account` is not 0.
-  void logged_in(std::int64_t account, SessionRegistry::Clock::time_point verified_at);
+  void logged_in(std::int64_t account, std::uint64_t credentials_version,
+                 SessionRegistry::Clock::time_point verified_at);
   // The registry ended the session (read on the connection's strand).
   bool revoked() const;
 

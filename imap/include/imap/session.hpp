@@ -85,6 +85,8 @@ class Session {
   std::string timeout_reply() const;  // "* BYE Autologout; idle for too long"
   // The account logged in (0 before LOGIN/AUTHENTICATE succeeded).
   std::int64_t account() const;
+  // Of the credentials the login was checked against (session revocation); 0 before a login.
+  std::uint64_t credentials_version() const;
   // The account's credentials changed (password, status, address): "* BYE ...".
   std::string revoked_reply() const;
 

@@ -12,6 +12,7 @@ awaitable<Reply> Session::Impl::authenticate(std::string name, std::string passw
   switch (r.outcome) {
     case core::AuthOutcome::ok:
       account = r.account_id;
+      credentials_version = r.credentials_version;
       user = r.address;
       state = State::authenticated;
       rx.authenticated();

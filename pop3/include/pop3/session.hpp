@@ -79,6 +79,8 @@ class Session {
   std::string timeout_reply() const;
   // The account logged in (0 before USER/PASS or AUTH succeeded).
   std::int64_t account() const;
+  // Of the credentials the login was checked against (session revocation); 0 before a login.
+  std::uint64_t credentials_version() const;
   // The account's credentials changed (password, status, address).
   std::string revoked_reply() const;
 

@@ -93,6 +93,8 @@ class Session {
   std::string shutdown_reply() const;  // "421 4.3.2 ... Service shutting down"
   // The account authenticated with AUTH (0 before that).
   std::int64_t account() const;
+  // Of the credentials the login was checked against (session revocation); 0 before a login.
+  std::uint64_t credentials_version() const;
   // Its credentials changed (password, status, address): "421 4.7.0 ...".
   std::string revoked_reply() const;
 

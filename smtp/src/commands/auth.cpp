@@ -51,7 +51,7 @@ awaitable<void> verify(Session::Impl& s, std::string_view mech, std::string user
                core::log_safe(user, 80), mech, s.conn.tls, kNames[static_cast<int>(r.outcome)]);
   switch (r.outcome) {
     case core::AuthOutcome::ok:
-      s.auth = AuthUser{r.account_id, r.address};
+      s.auth = AuthUser{r.account_id, r.address, r.credentials_version};
       s.reply(235, "2.7.0", "Authentication successful");
       break;
     case core::AuthOutcome::bad_credentials:

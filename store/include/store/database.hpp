@@ -87,9 +87,10 @@ class Database {
   // notification connection: called once with a MailboxEvent of all zeros.
   Subscription subscribe_account_mailboxes(AccountId account,
                                            std::function<void(const MailboxEvent&)> fn);
-  // Called when an account's credentials or status changed (to flush auth caches). Account id 0
-  // means "any account may have changed" (after a lost notification connection): flush all.
-  Subscription subscribe_account_changes(std::function<void(AccountId)> fn);
+  // Called when an account's credentials or status changed (to flush auth caches and end the
+  // sessions opened with the old ones). Account id 0 means "any account may have changed"
+  // (after a lost notification connection): flush all.
+  Subscription subscribe_account_changes(std::function<void(const AccountChange&)> fn);
 
   // Records a successful protocol login (accounts.last_login_at: at most once in 10 minutes per
   // account and process, once a minute in SQL) without making the login wait: `govmail admin

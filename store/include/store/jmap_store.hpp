@@ -14,7 +14,8 @@ namespace govmail::store {
 struct WebSession {
   AccountId account_id = 0;
   std::string address;
-  std::string csrf_sha256_hex;  // hex SHA-256 of the session's CSRF token
+  std::string csrf_sha256_hex;            // hex SHA-256 of the session's CSRF token
+  std::uint64_t credentials_version = 0;  // the account's, which the session was opened with
 };
 
 struct StoredBlob {

@@ -13,15 +13,15 @@
 namespace govmail::store {
 
 struct MimeLimits {
-  std::size_t max_depth = 100;     // deeper multiparts are kept as opaque leaves
-  std::size_t max_headers = 10000; // per part; the rest are ignored for the parsed view
-  std::size_t max_parts = 10000;   // further parts are not described
+  std::size_t max_depth = 100;             // deeper multiparts are kept as opaque leaves
+  std::size_t max_headers = 10000;         // per part; the rest are ignored for the parsed view
+  std::size_t max_parts = 10000;           // further parts are not described
   std::size_t max_search_text = 4u << 20;  // bytes of text kept for the index
 };
 
 struct MimeAttachment {
-  std::string section;   // IMAP section number, e.g. "2" or "1.3"
-  std::string filename;  // decoded (RFC 2047 / RFC 2231), UTF-8 NFC
+  std::string section;       // IMAP section number, e.g. "2" or "1.3"
+  std::string filename;      // decoded (RFC 2047 / RFC 2231), UTF-8 NFC
   std::string content_type;  // "application/pdf"
   std::uint64_t size = 0;    // decoded size estimate (encoded size for unknown encodings)
 };

@@ -268,4 +268,12 @@ struct MailboxEvent {
   ModSeq modseq = 0;  // the mailbox's HIGHESTMODSEQ after the change; 0 when not known
 };
 
+// Raised to subscribers when an account's credentials, status or address changed (any govmail
+// process): accounts.credentials_version after the change. account_id 0: any account may have
+// changed (the notification connection was lost). credentials_version 0: not said.
+struct AccountChange {
+  AccountId account_id = 0;
+  std::uint64_t credentials_version = 0;
+};
+
 }  // namespace govmail::store

@@ -64,15 +64,18 @@ inline constexpr pg::Statement kSetAccountStatus{
     "gm_set_account_status",
     "WITH u AS (UPDATE accounts SET status = $2::smallint,"
     " deleted_at = CASE WHEN $2::smallint = 2 THEN coalesce(deleted_at, now()) END,"
-    " credentials_version = credentials_version + 1 WHERE id = $1 RETURNING id) "
-    "SELECT pg_notify('govmail_account', u.id::text) FROM u"};
+    " credentials_version = credentials_version + 1 WHERE id = $1 RETURNING id, "
+    "credentials_version) "
+    "SELECT pg_notify('govmail_account', u.id::text || ':' || u.credentials_version) FROM u"};
 inline constexpr pg::Statement kSetStatusMany{
     "gm_set_status_many",
     "WITH u AS (UPDATE accounts SET status = $2::smallint,"
     " deleted_at = CASE WHEN $2::smallint = 2 THEN coalesce(deleted_at, now()) END,"
     " credentials_version = credentials_version + 1"
-    " WHERE address = ANY ($1::text[]) AND status <> $2::smallint RETURNING id, address) "
-    "SELECT u.address, pg_notify('govmail_account', u.id::text) FROM u"};
+    " WHERE address = ANY ($1::text[]) AND status <> $2::smallint RETURNING id, address, "
+    "credentials_version) "
+    "SELECT u.address, pg_notify('govmail_account', u.id::text || ':' || u.credentials_version)"
+    " FROM u"};
 inline constexpr pg::Statement kExistingAddresses{
     "gm_existing_addresses", "SELECT address FROM accounts WHERE address = ANY ($1::text[])"};
 inline constexpr pg::Statement kPurgeCandidates{
@@ -103,8 +106,8 @@ inline constexpr pg::Statement kRemoveAppPassword{
     "WITH d AS (DELETE FROM app_passwords WHERE account_id = $1 AND name = $2 RETURNING "
     "account_id),"
     " u AS (UPDATE accounts SET credentials_version = credentials_version + 1"
-    " WHERE id IN (SELECT account_id FROM d) RETURNING id) "
-    "SELECT pg_notify('govmail_account', u.id::text) FROM u"};
+    " WHERE id IN (SELECT account_id FROM d) RETURNING id, credentials_version) "
+    "SELECT pg_notify('govmail_account', u.id::text || ':' || u.credentials_version) FROM u"};
 
 #define GOVMAIL_GROUP_COLUMNS                                    \
   "g.id, g.address, g.display_name, g.send_policy, g.unit_code," \

@@ -40,13 +40,14 @@ inline constexpr pg::Statement kCredentials{
 inline constexpr pg::Statement kSetPassword{
     "gm_set_password",
     "WITH u AS (UPDATE accounts SET password_hash = $2, must_change_password = $3,"
-    " credentials_version = credentials_version + 1 WHERE id = $1 RETURNING id) "
-    "SELECT pg_notify('govmail_account', u.id::text) FROM u"};
+    " credentials_version = credentials_version + 1 WHERE id = $1 RETURNING id, "
+    "credentials_version) "
+    "SELECT pg_notify('govmail_account', u.id::text || ':' || u.credentials_version) FROM u"};
 inline constexpr pg::Statement kSetStatus{
     "gm_set_status",
     "WITH u AS (UPDATE accounts SET status = $2, credentials_version = credentials_version + 1"
-    " WHERE id = $1 RETURNING id) "
-    "SELECT pg_notify('govmail_account', u.id::text) FROM u"};
+    " WHERE id = $1 RETURNING id, credentials_version) "
+    "SELECT pg_notify('govmail_account', u.id::text || ':' || u.credentials_version) FROM u"};
 inline constexpr pg::Statement kSetQuota{
     "gm_set_quota", "UPDATE accounts SET quota_bytes = $2 WHERE id = $1 RETURNING id"};
 inline constexpr pg::Statement kAddAlias{

@@ -14,13 +14,14 @@ inline constexpr pg::Statement kJmapSessionCreate{
 inline constexpr pg::Statement kJmapSessionFind{
     "gm_jmap_session_find",
     "WITH s AS (SELECT t.account_id, a.address, encode(t.csrf_sha256, 'hex') AS csrf,"
-    " t.last_used_at FROM jmap_sessions t JOIN accounts a ON a.id = t.account_id"
+    " t.last_used_at, t.credentials_version FROM jmap_sessions t JOIN accounts a ON a.id = "
+    "t.account_id"
     " WHERE t.token_sha256 = $1 AND t.expires_at > now()"
     " AND t.last_used_at > now() - make_interval(secs => $2::bigint)"
     " AND a.status = 0 AND a.credentials_version = t.credentials_version),"
     " u AS (UPDATE jmap_sessions t SET last_used_at = now() FROM s WHERE t.token_sha256 = $1"
     " AND s.last_used_at < now() - interval '10 seconds')"
-    " SELECT account_id, address, csrf FROM s"};
+    " SELECT account_id, address, csrf, credentials_version FROM s"};
 
 inline constexpr pg::Statement kJmapSessionDelete{
     "gm_jmap_session_delete", "DELETE FROM jmap_sessions WHERE token_sha256 = $1"};

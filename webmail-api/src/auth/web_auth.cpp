@@ -94,7 +94,8 @@ awaitable<std::variant<Principal, HttpResponse>> WebAuth::authenticate(const Htt
       r = store::audited_login(*db_, "jmap", basic->username, request.remote_address, std::move(r));
     switch (r.outcome) {
       case core::AuthOutcome::ok:
-        co_return Principal{r.account_id, r.address, Principal::Via::basic, {}};
+        co_return Principal{
+            r.account_id, r.address, Principal::Via::basic, {}, r.credentials_version};
       case core::AuthOutcome::locked_out:
         co_return locked_out(r.retry_after);
       case core::AuthOutcome::temporary:
@@ -125,7 +126,8 @@ awaitable<std::variant<Principal, HttpResponse>> WebAuth::authenticate(const Htt
     if (csrf.empty() || !equal_secret(core::to_hex(sha256(csrf)), session->csrf_sha256_hex))
       co_return HttpResponse::error(403, "missing or wrong X-CSRF-Token");
   }
-  co_return Principal{session->account_id, std::move(session->address), via, std::move(token_hash)};
+  co_return Principal{session->account_id, std::move(session->address), via, std::move(token_hash),
+                      session->credentials_version};
 }
 
 awaitable<HttpResponse> WebAuth::login(const HttpRequest& request) {

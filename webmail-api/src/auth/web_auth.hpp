@@ -26,7 +26,8 @@ struct Principal {
   store::AccountId account_id = 0;
   std::string address;
   Via via = Via::basic;
-  std::string token_sha256;  // bearer and cookie: the session's token hash (logout)
+  std::string token_sha256;               // bearer and cookie: the session's token hash (logout)
+  std::uint64_t credentials_version = 0;  // the account's when it was checked (push revocation)
 };
 
 // Whether the client reached us over TLS: directly, or through a reverse proxy on loopback that

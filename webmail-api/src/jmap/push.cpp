@@ -160,7 +160,8 @@ awaitable<HttpResponse> JmapService::eventsource(const HttpRequest& request) {
       p.account_id, [weak](const store::MailboxEvent&) { wake(weak, false); });
   if (sessions) {
     // A password change or suspension (any process) ends the stream like an IMAP IDLE.
-    s->registration = sessions->add(p.account_id, verified_at, [weak] { wake(weak, true); });
+    s->registration = sessions->add(p.account_id, p.credentials_version, verified_at,
+                                    [weak] { wake(weak, true); });
   }
   // A change between reading the state and subscribing would be missed: look once more.
   s->changed = true;
