@@ -36,6 +36,16 @@ TEST_F(DatabaseTest, MigrationsAreIdempotentAndNewerSchemaIsRefused) {
   EXPECT_EQ(r.error(), StoreError::permanent);
 }
 
+// govmail_deliver keeps its plans per connection; planned on an empty database, its References
+// lookup scanned the whole messages table for every delivery until autovacuum analysed it
+// (migration 0034). A migration that replaces the function must keep the setting.
+TEST_F(DatabaseTest, DeliveryNeverPlansASequentialScan) {
+  EXPECT_GE(qi("SELECT count(*) FROM pg_proc WHERE proname = 'govmail_deliver'"), 1);
+  EXPECT_EQ(qi("SELECT count(*) FROM pg_proc WHERE proname = 'govmail_deliver' AND NOT"
+               " ('enable_seqscan=off' = ANY (coalesce(proconfig, '{}')))"),
+            0);
+}
+
 TEST_F(DatabaseTest, UnreachableDatabaseIsUnavailable) {
   DatabaseOptions o;
   o.url = "host=/nonexistent-govmail-socket-dir port=1 user=postgres dbname=x connect_timeout=2";
