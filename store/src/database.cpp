@@ -37,7 +37,8 @@ namespace {
 constexpr const char* kMailboxChannel = "govmail_mailbox";
 constexpr const char* kAccountChannel = "govmail_account";
 
-// "id:version" (migration 0033), or "id" from a process of an older release.
+// "id:version" (GOVMAIL_NOTIFY_ACCOUNT in sql/directory_sql.hpp, and migration 0033), or "id"
+// from a process of an older release.
 std::optional<AccountChange> parse_account_change(std::string_view payload) {
   AccountChange c;
   const char* end = payload.data() + payload.size();

@@ -66,7 +66,7 @@ inline constexpr pg::Statement kSetAccountStatus{
     " deleted_at = CASE WHEN $2::smallint = 2 THEN coalesce(deleted_at, now()) END,"
     " credentials_version = credentials_version + 1 WHERE id = $1 RETURNING id, "
     "credentials_version) "
-    "SELECT pg_notify('govmail_account', u.id::text || ':' || u.credentials_version) FROM u"};
+    "SELECT " GOVMAIL_NOTIFY_ACCOUNT("u") " FROM u"};
 inline constexpr pg::Statement kSetStatusMany{
     "gm_set_status_many",
     "WITH u AS (UPDATE accounts SET status = $2::smallint,"
@@ -74,8 +74,7 @@ inline constexpr pg::Statement kSetStatusMany{
     " credentials_version = credentials_version + 1"
     " WHERE address = ANY ($1::text[]) AND status <> $2::smallint RETURNING id, address, "
     "credentials_version) "
-    "SELECT u.address, pg_notify('govmail_account', u.id::text || ':' || u.credentials_version)"
-    " FROM u"};
+    "SELECT u.address, " GOVMAIL_NOTIFY_ACCOUNT("u") " FROM u"};
 inline constexpr pg::Statement kExistingAddresses{
     "gm_existing_addresses", "SELECT address FROM accounts WHERE address = ANY ($1::text[])"};
 inline constexpr pg::Statement kPurgeCandidates{
@@ -107,7 +106,7 @@ inline constexpr pg::Statement kRemoveAppPassword{
     "account_id),"
     " u AS (UPDATE accounts SET credentials_version = credentials_version + 1"
     " WHERE id IN (SELECT account_id FROM d) RETURNING id, credentials_version) "
-    "SELECT pg_notify('govmail_account', u.id::text || ':' || u.credentials_version) FROM u"};
+    "SELECT " GOVMAIL_NOTIFY_ACCOUNT("u") " FROM u"};
 
 #define GOVMAIL_GROUP_COLUMNS                                    \
   "g.id, g.address, g.display_name, g.send_policy, g.unit_code," \

@@ -8,6 +8,12 @@ namespace govmail::store::sql {
   "id, domain_id, address, display_name, status, quota_bytes, used_bytes, used_messages, " \
   "must_change_password, unit_code, position"
 
+// The notification of a credentials change of the row `u` (accounts: id, credentials_version)
+// to every govmail process: "id:version", as store/src/database.cpp's parse_account_change and
+// the plpgsql senders of migration 0033 write it. Sessions opened with an older version end.
+#define GOVMAIL_NOTIFY_ACCOUNT(u) \
+  "pg_notify('govmail_account', " u ".id::text || ':' || " u ".credentials_version)"
+
 inline constexpr pg::Statement kAddDomain{
     "gm_add_domain", "INSERT INTO domains (name) VALUES ($1) RETURNING id, name, alias_of"};
 inline constexpr pg::Statement kFindDomain{
@@ -42,12 +48,12 @@ inline constexpr pg::Statement kSetPassword{
     "WITH u AS (UPDATE accounts SET password_hash = $2, must_change_password = $3,"
     " credentials_version = credentials_version + 1 WHERE id = $1 RETURNING id, "
     "credentials_version) "
-    "SELECT pg_notify('govmail_account', u.id::text || ':' || u.credentials_version) FROM u"};
+    "SELECT " GOVMAIL_NOTIFY_ACCOUNT("u") " FROM u"};
 inline constexpr pg::Statement kSetStatus{
     "gm_set_status",
     "WITH u AS (UPDATE accounts SET status = $2, credentials_version = credentials_version + 1"
     " WHERE id = $1 RETURNING id, credentials_version) "
-    "SELECT pg_notify('govmail_account', u.id::text || ':' || u.credentials_version) FROM u"};
+    "SELECT " GOVMAIL_NOTIFY_ACCOUNT("u") " FROM u"};
 inline constexpr pg::Statement kSetQuota{
     "gm_set_quota", "UPDATE accounts SET quota_bytes = $2 WHERE id = $1 RETURNING id"};
 inline constexpr pg::Statement kAddAlias{
