@@ -91,6 +91,8 @@ struct Running {
   std::shared_ptr<search::Index> search;
   std::unique_ptr<Checkpointer> checkpointer;
   std::unique_ptr<ArchiveIndexer> archive_indexer;
+  // What IMAP FETCH keeps of messages; the store fills it as mail is stored (ingest_forms).
+  std::shared_ptr<imap::MessageCache> imap_cache = imap::make_message_cache();
 };
 
 // Ports are bound and the TLS key is read: nothing more needs root.
@@ -122,7 +124,7 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
   opts.change_log_keep = cfg.database.change_log_keep;
   opts.login_audit_flush = cfg.archive.login_audit_flush;
   opts.login_audit_queue_max = cfg.archive.login_audit_queue_max;
-  opts.ingest_forms = imap::ingest_forms();
+  opts.ingest_forms = imap::ingest_forms(run.imap_cache);
   auto db = co_await store::Database::open(io.get_executor(), opts);
   if (!db) {
     spdlog::critical("cannot open the database: {}", store::to_string(db.error()));
@@ -164,7 +166,8 @@ awaitable<bool> start(asio::io_context& io, const core::Config& cfg, const std::
   }
   run.search = std::make_shared<search::Index>(io.get_executor(), cfg.search,
                                                cfg.server.var_dir / "search", run.db);
-  Services services{cfg, run.db, *run.auth, std::move(tls), run.resolver, run.sessions, run.search};
+  Services services{cfg,          run.db,       *run.auth,  std::move(tls),
+                    run.resolver, run.sessions, run.search, run.imap_cache};
   if (auto r = add_services(*run.server, services); !r) {
     spdlog::critical("{}", r.error());
     co_return false;

@@ -69,7 +69,8 @@ Result<void, std::string> add_smtp(core::Server& server, const Services& s) {
 // IMAP with STARTTLS (listen.imap) and implicit TLS (listen.imaps).
 Result<void, std::string> add_imap(core::Server& server, const Services& s) {
   auto search = s.cfg.search.use_index ? s.search : nullptr;
-  return imap::add_services(server, s.cfg, imap::make_store_backend(s.db, s.auth, search), s.tls,
+  return imap::add_services(server, s.cfg,
+                            imap::make_store_backend(s.db, s.auth, search, s.imap_cache), s.tls,
                             s.sessions);
 }
 

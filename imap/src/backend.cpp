@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "core/asio.hpp"
+#include "imap/stored_forms.hpp"
 #include "message_cache.hpp"
 #include "store/login_audit.hpp"
 
@@ -25,8 +26,9 @@ struct Backend::Flights {
   std::map<Key, std::shared_ptr<Flight>> open;  // still gathering callers
 };
 
-Backend::Backend()
-    : flights_(std::make_shared<Flights>()), message_cache_(std::make_shared<MessageCache>()) {}
+Backend::Backend(std::shared_ptr<MessageCache> cache)
+    : flights_(std::make_shared<Flights>()),
+      message_cache_(cache ? std::move(cache) : make_message_cache()) {}
 Backend::~Backend() = default;
 
 awaitable<store::Result<store::MailboxChanges>> Backend::shared_changes_since(
@@ -82,8 +84,8 @@ namespace {
 class StoreBackend final : public Backend {
  public:
   StoreBackend(std::shared_ptr<store::Database> db, core::AuthService& auth,
-               std::shared_ptr<search::Index> search)
-      : db_(std::move(db)), auth_(auth), search_(std::move(search)) {}
+               std::shared_ptr<search::Index> search, std::shared_ptr<MessageCache> cache)
+      : Backend(std::move(cache)), db_(std::move(db)), auth_(auth), search_(std::move(search)) {}
   awaitable<core::AuthResult> authenticate(std::string user, std::string password,
                                            std::string ip) override {
     std::string typed = user, from = ip;
@@ -107,8 +109,9 @@ class StoreBackend final : public Backend {
 
 std::shared_ptr<Backend> make_store_backend(std::shared_ptr<store::Database> db,
                                             core::AuthService& auth,
-                                            std::shared_ptr<search::Index> search) {
-  return std::make_shared<StoreBackend>(std::move(db), auth, std::move(search));
+                                            std::shared_ptr<search::Index> search,
+                                            std::shared_ptr<MessageCache> cache) {
+  return std::make_shared<StoreBackend>(std::move(db), auth, std::move(search), std::move(cache));
 }
 
 }  // namespace govmail::imap

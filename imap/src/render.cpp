@@ -4,6 +4,7 @@
 
 #include "imap/proto.hpp"
 #include "imap/stored_forms.hpp"
+#include "message_cache.hpp"
 
 namespace govmail::imap {
 namespace {
@@ -122,7 +123,11 @@ std::string render_body(const json& part, bool ext, bool utf8) {
   return out + ")";
 }
 
-store::IngestForms ingest_forms() {
+std::shared_ptr<MessageCache> make_message_cache() {
+  return std::make_shared<MessageCache>();
+}
+
+store::IngestForms ingest_forms(std::shared_ptr<MessageCache> cache) {
   store::IngestForms forms;
   forms.version = kStoredFormsVersion;
   forms.render = [](std::string_view raw, std::string_view envelope_json,
@@ -137,6 +142,13 @@ store::IngestForms ingest_forms() {
       out.header = std::string(raw.substr(0, header_end));
     return out;
   };
+  if (cache)
+    forms.stored = [cache](const store::ImapForms& f) {
+      using Part = MessageCache::Part;
+      if (f.envelope) cache->put(f.message, Part::envelope, *f.envelope);
+      if (f.bodystructure) cache->put(f.message, Part::bodystructure, *f.bodystructure);
+      if (f.header) cache->put(f.message, Part::header, *f.header);
+    };
   return forms;
 }
 

@@ -482,6 +482,22 @@ DeliveryResult collect(ChangeNotifier& notifier, const Delivery& d, const pg::Ro
   return out;
 }
 
+// Each message's renderings to IngestForms::stored where its delivery stored them: it had a
+// local recipient (a row whose column 0, the recipient's position, is > 0; column 5 is the
+// message id).
+void hand_over_forms(const std::function<void(const ImapForms&)>& stored,
+                     std::vector<Ingested>& parsed, const std::vector<pg::Rows>& rows) {
+  for (std::size_t i = 0; i < parsed.size() && i < rows.size(); ++i) {
+    if (parsed[i].forms_version == 0) continue;
+    for (int r = 0; r < rows[i].size(); ++r) {
+      if (rows[i].get_int(r, 0) == 0) continue;
+      parsed[i].forms.message = rows[i].get_int(r, 5);
+      stored(parsed[i].forms);
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std::uint16_t flags,
@@ -509,6 +525,7 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
   }
   auto rows = co_await run_deliveries(*pool_, batcher_, d, params, statement);
   if (!rows) co_return unexpected(rows.error());
+  if (ingest_forms_.stored) hand_over_forms(ingest_forms_.stored, parsed, *rows);
   DeliveryResult out = collect(*notifier_, d, (*rows)[0]);
   for (std::size_t i = 1; i < all.size(); ++i)
     out.companions.push_back(collect(*notifier_, *all[i], (*rows)[i]));

@@ -7,6 +7,8 @@
 
 #include "imap/backend.hpp"
 #include "imap/session.hpp"
+#include "imap/src/message_cache.hpp"
+#include "imap/stored_forms.hpp"
 #include "tests/store/store_fixture.hpp"
 
 namespace govmail::imap {
@@ -15,7 +17,9 @@ namespace {
 using store::testing::StoreTest;
 
 struct TestBackend : Backend {
-  explicit TestBackend(std::shared_ptr<store::Database> d) : db(std::move(d)) {}
+  explicit TestBackend(std::shared_ptr<store::Database> d,
+                       std::shared_ptr<MessageCache> cache = nullptr)
+      : Backend(std::move(cache)), db(std::move(d)) {}
   std::shared_ptr<store::Database> db;
   std::map<std::string, std::pair<std::string, store::AccountId>> passwords;
 
@@ -199,6 +203,47 @@ TEST_F(ImapSessionTest, AppendSelectFetchStoreSearchCopyMoveExpunge) {
   EXPECT_NE(r.find("* 1 EXPUNGE"), std::string::npos) << r;
   r = c.send("st2 STATUS Archive (MESSAGES UIDNEXT UNSEEN)\r\n");
   EXPECT_NE(r.find("* STATUS \"Archive\" (MESSAGES 1 UIDNEXT 2 UNSEEN 1)"), std::string::npos) << r;
+}
+
+// The store hands each stored message's renderings to the process's message cache (ingest_forms
+// with a cache), so that the first listing of new mail reads nothing back; a FETCH answered
+// from them is the one a session without them renders.
+TEST_F(ImapSessionTest, StoredMailIsInTheMessageCacheBeforeAnyFetch) {
+  auto cache = make_message_cache();
+  cache->set_max_bytes(1 << 20);
+  auto db = open_db(8, 32, ingest_forms(cache));
+  ASSERT_TRUE(db);
+  auto passwords = backend->passwords;
+  backend = std::make_unique<TestBackend>(db, cache);
+  backend->passwords = passwords;
+  const std::string fetch =
+      "f FETCH 1 (ENVELOPE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (Subject From)])\r\n";
+  std::string cached_answer;
+  {
+    Client c(*this);
+    c.login("a@example.gov.vn");
+    ASSERT_NE(c.send(append_cmd("a", "INBOX", kMessage)).find("a OK"), std::string::npos);
+    auto account = passwords["a@example.gov.vn"].second;
+    auto inbox = run(db->mailboxes().get_mailbox(account, std::string("INBOX")));
+    ASSERT_TRUE(inbox.ok());
+    auto entries = run(db->mailboxes().list_entries(account, inbox->id, store::UidSet{{1, 1}}));
+    ASSERT_TRUE(entries.ok());
+    ASSERT_EQ(entries->size(), 1u);
+    const auto id = entries->front().message_id;
+    for (auto part : {MessageCache::Part::envelope, MessageCache::Part::bodystructure,
+                      MessageCache::Part::header})
+      EXPECT_TRUE(cache->contains(id, part)) << static_cast<unsigned>(part);
+    EXPECT_FALSE(cache->contains(id + 1, MessageCache::Part::envelope));
+    c.send("s SELECT INBOX\r\n");
+    cached_answer = c.send(fetch);
+    ASSERT_NE(cached_answer.find("f OK"), std::string::npos) << cached_answer;
+  }
+  backend = std::make_unique<TestBackend>(db);  // a cache of its own, empty
+  backend->passwords = passwords;
+  Client c(*this);
+  c.login("a@example.gov.vn");
+  c.send("s SELECT INBOX\r\n");
+  EXPECT_EQ(c.send(fetch), cached_answer);
 }
 
 TEST_F(ImapSessionTest, TwoSessionsSeeEachOthersChanges) {

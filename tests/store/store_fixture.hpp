@@ -50,9 +50,11 @@ class StoreTest : public ::testing::Test {
     return spawn(std::move(a)).get();
   }
 
-  std::shared_ptr<Database> open_db(std::size_t pool = 8, std::size_t delivery_batch_max = 32) {
+  std::shared_ptr<Database> open_db(std::size_t pool = 8, std::size_t delivery_batch_max = 32,
+                                    IngestForms ingest_forms = {}) {
     DatabaseOptions o;
     o.url = tdb_.url();
+    o.ingest_forms = std::move(ingest_forms);
     o.pool_size = pool;
     o.delivery_batch_max = delivery_batch_max;
     auto r = run(Database::open(io_.get_executor(), o));

@@ -20,7 +20,9 @@ class MessageCache;
 
 class Backend {
  public:
-  Backend();
+  // `cache`: the message cache to share (imap/stored_forms.hpp: the one the store fills at
+  // ingest); a new one when null.
+  explicit Backend(std::shared_ptr<MessageCache> cache = nullptr);
   virtual ~Backend();
   virtual awaitable<core::AuthResult> authenticate(std::string user, std::string password,
                                                    std::string remote_ip) = 0;
@@ -49,9 +51,10 @@ class Backend {
   std::shared_ptr<MessageCache> message_cache_;
 };
 
-// The backend on the store and AuthService (both must outlive it).
+// The backend on the store and AuthService (both must outlive it); `cache` as for Backend.
 std::shared_ptr<Backend> make_store_backend(std::shared_ptr<store::Database> db,
                                             core::AuthService& auth,
-                                            std::shared_ptr<search::Index> search = nullptr);
+                                            std::shared_ptr<search::Index> search = nullptr,
+                                            std::shared_ptr<MessageCache> cache = nullptr);
 
 }  // namespace govmail::imap

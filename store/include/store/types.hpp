@@ -139,6 +139,10 @@ struct IngestForms {
   std::function<ImapForms(std::string_view raw, std::string_view envelope_json,
                           std::string_view bodystructure_json)>
       render;
+  // Optional: given each new message's renderings (`message` set) once its delivery committed,
+  // before anyone is told of it (the IMAP message cache: new mail is listed soon after it
+  // arrives, and a bulk import leaves the mailboxes it filled ready to list).
+  std::function<void(const ImapForms&)> stored;
 };
 
 struct AppendRequest {
