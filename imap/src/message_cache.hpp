@@ -6,6 +6,7 @@
 // Keyed by message id: a session looks up only ids the store has just listed for its own
 // account and mailbox, so the cache never opens a message to an account that does not hold it.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -49,6 +50,7 @@ class MessageCache {
   void put(store::MessageId message, Part part, const std::string& value);
 
   std::uint64_t bytes() const;
+  std::uint64_t evicted() const;  // messages evicted since start
 
  private:
   struct Entry {
@@ -57,12 +59,16 @@ class MessageCache {
     std::uint64_t bytes = 0;
   };
   void evict_locked();
+  void log_eviction_locked();
 
   std::uint64_t max_bytes_;
   mutable std::mutex mutex_;
   std::list<store::MessageId> lru_;  // most recently used first
   std::unordered_map<store::MessageId, Entry> entries_;
   std::uint64_t bytes_ = 0;
+  std::uint64_t evicted_ = 0;
+  std::uint64_t part_bytes_[static_cast<unsigned>(Part::count)] = {};
+  std::chrono::steady_clock::time_point logged_;  // the last "evicting" log line
 };
 
 }  // namespace govmail::imap

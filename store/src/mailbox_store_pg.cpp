@@ -258,14 +258,9 @@ awaitable<Result<AppendResult>> PgMailboxStore::append(AccountId account,
   d.raw = std::move(req.raw);
   d.local.push_back({account, mailbox});
   const pg::Statement& statement = req.claim_recent ? sql::kDeliverClaim : sql::kDeliver;
-  ParsedMessage parsed;
-  auto r = co_await ingest(d, req.flags.system, *keywords, req.internal_date, statement, nullptr,
-                           &parsed);
+  auto r = co_await ingest(d, req.flags.system, *keywords, req.internal_date, statement);
   if (!r) co_return unexpected(r.error());
-  AppendResult out = r->local.front();
-  out.envelope_json = std::move(parsed.envelope_json);  // as stored: jsonb_safe
-  out.bodystructure_json = std::move(parsed.bodystructure_json);
-  co_return out;
+  co_return r->local.front();
 }
 
 awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery) {
@@ -504,8 +499,7 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
                                                          const std::vector<std::string>& keywords,
                                                          std::optional<UnixTime> internal_date,
                                                          const pg::Statement& statement,
-                                                         const JournalInfo* journal,
-                                                         ParsedMessage* parse_out) {
+                                                         const JournalInfo* journal) {
   std::vector<const Delivery*> all{&d};
   for (const auto& c : d.companions) {
     if (!c.companions.empty()) co_return unexpected(StoreError::invalid);
@@ -529,11 +523,6 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std:
   DeliveryResult out = collect(*notifier_, d, (*rows)[0]);
   for (std::size_t i = 1; i < all.size(); ++i)
     out.companions.push_back(collect(*notifier_, *all[i], (*rows)[i]));
-  if (parse_out) {
-    *parse_out = std::move(parsed[0].parsed);
-    parse_out->envelope_json = std::move(parsed[0].envelope_json);
-    parse_out->bodystructure_json = std::move(parsed[0].bodystructure_json);
-  }
   co_return out;
 }
 

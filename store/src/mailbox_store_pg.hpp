@@ -99,14 +99,12 @@ class PgMailboxStore final : public MailboxStore {
     std::optional<MailboxId> mailbox;
   };
   // The one ingest path of append() and deliver(); `statement` is kDeliver, or kDeliverClaim
-  // for an append that claims \Recent. `parse_out`, when given, receives the parse of d.raw (its
-  // JSON as stored).
+  // for an append that claims \Recent.
   awaitable<Result<DeliveryResult>> ingest(const Delivery& d, std::uint16_t flags,
                                            const std::vector<std::string>& keywords,
                                            std::optional<UnixTime> internal_date,
                                            const pg::Statement& statement,
-                                           const JournalInfo* journal = nullptr,
-                                           ParsedMessage* parse_out = nullptr);
+                                           const JournalInfo* journal = nullptr);
   awaitable<Result<UidMapping>> copy_or_move(AccountId account, MailboxId from, UidSet uids,
                                              MailboxId to, bool move);
 

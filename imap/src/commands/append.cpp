@@ -1,6 +1,5 @@
 // APPEND with APPENDUID (RFC 4315), flags, date-time, literal8 (RFC 3516), APPENDLIMIT, and the
 // UTF8 data item of UTF8=ACCEPT (RFC 6855).
-#include "message_cache.hpp"
 #include "session_impl.hpp"
 
 namespace govmail::imap {
@@ -53,12 +52,6 @@ GOVMAIL_IMAP_HANDLER(cmd_append) {
                      (target ? *target == s.sel->mailbox.id : s.sel->mailbox.name == "INBOX");
   auto r = co_await s.store().append(s.account, target, std::move(req));
   if (!r) co_return store_error_reply(r.error(), "APPEND");
-  // The client (or another of the account's sessions) usually fetches the new message's
-  // ENVELOPE or BODYSTRUCTURE next; the store has just parsed it, so no query is needed then.
-  if (auto& cache = s.backend.message_cache(); cache.enabled()) {
-    cache.put(r->message_id, MessageCache::Part::envelope_json, r->envelope_json);
-    cache.put(r->message_id, MessageCache::Part::bodystructure_json, r->bodystructure_json);
-  }
   s.appended(*r);
   co_return ok("[APPENDUID " + std::to_string(r->uidvalidity) + " " + std::to_string(r->uid) +
                "] APPEND completed");

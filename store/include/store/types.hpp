@@ -161,10 +161,6 @@ struct AppendResult {
   ModSeq modseq = 0;  // the account's modseq, moved by exactly one by this append
   MessageId message_id = 0;
   RecentClaim recent;  // with AppendRequest::claim_recent; empty when another session was first
-  // append() only (empty from deliver()): the documents the store parsed and stored, so that a
-  // front end can cache them for the FETCH that usually follows (see imap/message_cache.hpp).
-  std::string envelope_json;
-  std::string bodystructure_json;
 };
 
 struct LocalRecipient {
