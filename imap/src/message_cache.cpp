@@ -32,14 +32,18 @@ MessageCache::Value MessageCache::find(store::MessageId message, Part part) {
   return value;
 }
 
+// A value that would take more than a quarter of the cache would evict many to stay a while.
+bool MessageCache::refuses(std::size_t size) const {
+  return !enabled() || size + kEntryOverhead + kPartOverhead > max_bytes_ / 4;
+}
+
 void MessageCache::put(store::MessageId message, Part part, const std::string& value) {
-  if (!enabled() || value.size() + kEntryOverhead + kPartOverhead > max_bytes_ / 4) return;
+  if (refuses(value.size())) return;  // before the copy
   put(message, part, std::make_shared<const std::string>(value));
 }
 
 void MessageCache::put(store::MessageId message, Part part, Value value) {
-  if (!enabled() || !value || value->size() + kEntryOverhead + kPartOverhead > max_bytes_ / 4)
-    return;
+  if (!value || refuses(value->size())) return;
   std::lock_guard lock(mutex_);
   auto [it, fresh] = entries_.try_emplace(message);
   Entry& e = it->second;

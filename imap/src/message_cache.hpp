@@ -58,6 +58,7 @@ class MessageCache {
     std::list<store::MessageId>::iterator lru;
     std::uint64_t bytes = 0;
   };
+  bool refuses(std::size_t size) const;
   void evict_locked();
   void log_eviction_locked();
 
