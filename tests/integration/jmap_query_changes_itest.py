@@ -127,6 +127,28 @@ with FreshDatabase() as db:
         c.check(kind == "error" and out.get("type") == "invalidArguments",
                 f"no sinceQueryState: invalidArguments: {out}")
 
+        # States within one request: the reading methods before a write share the state they
+        # read (the server reads it once); a write's newState is what every method after it says.
+        q, g, s, g2 = hoa.batch([
+            ["Email/query", {"filter": flt, "sort": sort}, "q"],
+            ["Email/get", {"#ids": {"resultOf": "q", "name": "Email/query", "path": "/ids"},
+                           "properties": ["keywords"]}, "g"],
+            ["Email/set", {"update": {eid["e1"]: {"keywords/$flagged": True}}}, "s"],
+            ["Email/get", {"ids": [eid["e1"]], "properties": ["keywords"]}, "g2"]])
+        _, q2 = hoa.one("Email/query", {"filter": flt, "sort": sort})
+        c.check(q[1]["queryState"] == g[1]["state"], f"one request: one state read: {q} {g}")
+        c.check(s[0] == "Email/set" and s[1].get("oldState") == g[1]["state"] and
+                s[1]["newState"] != s[1]["oldState"],
+                f"one request: Email/set's oldState is what Email/get said: {g} {s}")
+        c.check(g2[1]["state"] == s[1]["newState"] and
+                g2[1]["list"][0]["keywords"].get("$flagged") is True and
+                q2["queryState"] == s[1]["newState"],
+                f"one request: the Email/get after Email/set says its newState: {s} {g2} {q2}")
+        _, changes = hoa.one("Email/changes", {"sinceState": g[1]["state"]})
+        c.check(changes.get("updated") == [eid["e1"]] and
+                changes.get("newState") == s[1]["newState"],
+                f"Email/changes from the batch's read state: exactly the flagged one: {changes}")
+
         # Mailbox/queryChanges: a mailbox created and one renamed (moving in the name order).
         msort = [{"property": "name"}]
         _, mq = hoa.one("Mailbox/query", {"sort": msort})

@@ -43,6 +43,7 @@ class JmapMailTest : public store::testing::StoreTest {
   // Calls a method with accountId filled in; a method error comes back as {"error": type}.
   Json call(const std::string& method, Json args, jmap::RequestContext* ctx = nullptr) {
     ctx = ctx ? ctx : &ctx_;
+    ctx->read_state.reset();  // each call is a request of its own
     if (!args.contains("accountId")) args["accountId"] = ctx->account_id_string;
     const auto* entry = registry_.find(method);
     EXPECT_NE(entry, nullptr) << method;

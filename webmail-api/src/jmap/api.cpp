@@ -34,6 +34,13 @@ bool uses(const RequestContext& ctx, const std::string& capability) {
          ctx.using_capabilities.end();
 }
 
+// Methods that change nothing (RFC 8620 5.1, 5.2, 5.5, 5.6; SearchSnippet/get, Core/echo).
+bool reads_only(std::string_view method) {
+  for (std::string_view suffix : {"/get", "/changes", "/query", "/queryChanges", "/echo"})
+    if (method.ends_with(suffix)) return true;
+  return false;
+}
+
 // One call: the response, or the responses it adds (implicit calls).
 awaitable<void> run_call(Invocation& call, const MethodRegistry& registry, RequestContext& ctx,
                          std::vector<Json>& responses) {
@@ -51,6 +58,7 @@ awaitable<void> run_call(Invocation& call, const MethodRegistry& registry, Reque
     co_return;
   }
   ctx.extra_responses.clear();
+  if (!reads_only(call.name)) ctx.read_state.reset();
   std::optional<Json> result;
   std::optional<MethodError> failed;
   try {

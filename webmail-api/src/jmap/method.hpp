@@ -62,6 +62,11 @@ struct RequestContext {
   std::vector<std::pair<std::string, Json>> extra_responses;
   // The registry serving this request (read_blob asks its blob resolver).
   const MethodRegistry* registry = nullptr;
+  // The account's state as the first reading method of this request read it, for the reading
+  // methods after it (a webmail page is Email/query + Email/get: one read, not two). Older than
+  // what a later method reads, never newer: /changes from it may repeat a change, never miss one.
+  // Forgotten before any method that may write (api.cpp).
+  std::optional<std::string> read_state;
 };
 
 // The JMAP accountId of an account: "a" + its decimal id ("a42").

@@ -7,6 +7,7 @@
 #include "auth/credentials.hpp"
 #include "core/asio.hpp"
 #include "jmap/api.hpp"
+#include "jmap/json_writer.hpp"
 #include "jmap/request.hpp"
 #include "jmap/service.hpp"
 #include "jmap/session_resource.hpp"
@@ -95,11 +96,11 @@ awaitable<HttpResponse> JmapService::api(const HttpRequest& request) {
   ctx.db = db;
   ctx.cfg = &cfg;
   ctx.search = search.get();
-  Json s = session_resource(cfg, methods, p.account_id, p.address, base_url(request));
-  std::string state = s["state"].get<std::string>();
+  std::string state =
+      session_states.state(cfg, methods, p.account_id, p.address, base_url(request));
   Json out = co_await run_api_request(std::move(std::get<ApiRequest>(parsed)), methods, ctx,
                                       std::move(state));
-  co_return HttpResponse::json(200, out.dump(-1, ' ', false, Json::error_handler_t::replace));
+  co_return HttpResponse::json(200, dump_json(out));
 }
 
 awaitable<HttpResponse> JmapService::upload(const HttpRequest& request) {

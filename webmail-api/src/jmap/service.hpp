@@ -9,6 +9,7 @@
 #include "core/config.hpp"
 #include "core/http_server.hpp"
 #include "jmap/method.hpp"
+#include "jmap/session_resource.hpp"
 
 namespace govmail::core {
 class SessionRegistry;
@@ -65,6 +66,7 @@ struct JmapService {
   AccountGate requests;
   AccountGate uploads;
   AccountGate push_streams;
+  SessionStateCache session_states;
 
   awaitable<core::HttpResponse> session(const core::HttpRequest& request);
   awaitable<core::HttpResponse> api(const core::HttpRequest& request);

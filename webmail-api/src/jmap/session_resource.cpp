@@ -59,4 +59,21 @@ Json session_resource(const core::Config& cfg, const MethodRegistry& registry,
   return s;
 }
 
+std::string SessionStateCache::state(const core::Config& cfg, const MethodRegistry& registry,
+                                     store::AccountId account, const std::string& username,
+                                     std::string_view base_url) {
+  std::string key = std::to_string(account);
+  key.append(1, '\0').append(username).append(1, '\0').append(base_url);
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
+  }
+  std::string state =
+      session_resource(cfg, registry, account, username, base_url)["state"].get<std::string>();
+  std::lock_guard lock(mutex_);
+  if (by_key_.size() >= kMaxEntries) by_key_.clear();
+  by_key_.emplace(std::move(key), state);
+  return state;
+}
+
 }  // namespace govmail::webmail::jmap

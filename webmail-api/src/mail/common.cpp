@@ -69,6 +69,11 @@ awaitable<std::string> current_state(RequestContext& ctx) {
   co_return state_string(ok_or_throw(std::move(s)));
 }
 
+awaitable<std::string> state_for_read(RequestContext& ctx) {
+  if (!ctx.read_state) ctx.read_state = co_await current_state(ctx);
+  co_return *ctx.read_state;
+}
+
 std::optional<store::ModSeq> parse_state(const Json& v) {
   if (!v.is_string()) return std::nullopt;
   const auto& s = v.get_ref<const std::string&>();

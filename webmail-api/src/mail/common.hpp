@@ -41,6 +41,8 @@ inline void ok_or_throw(store::Result<void> r) {
 void check_account(const Json& args, const RequestContext& ctx);
 std::string state_string(store::ModSeq m);
 awaitable<std::string> current_state(RequestContext& ctx);
+// The state for a method that only reads: RequestContext::read_state, read once a request.
+awaitable<std::string> state_for_read(RequestContext& ctx);
 // Parses a state string; nullopt when malformed.
 std::optional<store::ModSeq> parse_state(const Json& v);
 

@@ -140,10 +140,11 @@ Json parts_json(const std::vector<Json>& parts, const std::vector<std::string>& 
   return a;
 }
 
-Json email_json(const store::EmailRecord& r, const std::vector<std::string>& props,
-                const std::vector<HeaderField>* headers, const std::string* raw,
-                const BodyOptions& body) {
-  Json out = Json::object();
+// Writes the id and `props` of `r` into `out` (into the object being answered: building another
+// and merging it copied every value once more).
+void write_email(Json& out, const store::EmailRecord& r, const std::vector<std::string>& props,
+                 const std::vector<HeaderField>* headers, const std::string* raw,
+                 const BodyOptions& body) {
   out["id"] = id_string('E', r.id);
   // Parsed only when a property needs them (a message list needs neither once its header
   // properties are cached): parsing was the largest part of govmail's CPU per page.
@@ -235,7 +236,6 @@ Json email_json(const store::EmailRecord& r, const std::vector<std::string>& pro
       out[p] = raw ? body_values(*raw, bs(), get_lists(), body) : Json::object();
     }
   }
-  return out;
 }
 
 BodyOptions body_options(const Json& args) {
@@ -364,7 +364,7 @@ awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
   if (ids->size() > max_objects_in_get(ctx))
     throw MethodError{"requestTooLarge",
                       "Too many ids (at most " + std::to_string(max_objects_in_get(ctx)) + ")"};
-  const std::string state = co_await current_state(ctx);
+  const std::string state = co_await state_for_read(ctx);
   std::vector<store::MessageId> wanted;
   for (const auto& raw : *ids)
     if (auto id = parse_id('E', resolve_creation(ctx, raw))) wanted.push_back(*id);
@@ -419,11 +419,11 @@ awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
       e = std::move(c->second);
     } else {
       if (raw) headers = parse_header_block(*raw);
-      e = email_json(*it->second, fixed_props, &headers, nullptr, body);
+      write_email(e, *it->second, fixed_props, &headers, nullptr, body);
       // Not from a header that was not read.
       if (raw || !header) cache.keep(it->first, e, fixed_props);
     }
-    e.update(email_json(*it->second, other_props, &headers, whole ? raw : nullptr, body));
+    write_email(e, *it->second, other_props, &headers, whole ? raw : nullptr, body);
     if (raw_id != e["id"]) e["id"] = e["id"];  // creation references answer with the real id
     list.push_back(std::move(e));
   }
@@ -447,7 +447,8 @@ Json email_view(const store::EmailRecord& r, const std::string& raw, const Json&
               props.end());
   const auto body = body_options(args);
   const auto headers = parse_header_block(raw);
-  Json e = email_json(r, props, &headers, &raw, body);
+  Json e = Json::object();
+  write_email(e, r, props, &headers, &raw, body);
   e.erase("id");
   return e;
 }

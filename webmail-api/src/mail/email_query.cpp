@@ -187,7 +187,7 @@ awaitable<Json> email_query(const Json& args, RequestContext& ctx) {
       limited = true;
     }
   }
-  const std::string state = co_await current_state(ctx);
+  const std::string state = co_await state_for_read(ctx);
   const auto anchor = args.find("anchor");
   const bool anchored = anchor != args.end() && !anchor->is_null();
   std::int64_t start = 0, total = 0;

@@ -18,7 +18,7 @@ awaitable<Json> thread_get(const Json& args, RequestContext& ctx) {
   auto ids = ids_argument(args);
   if (!ids) throw MethodError{"requestTooLarge", "Thread/get needs ids"};
   if (ids->size() > max_objects_in_get(ctx)) throw MethodError{"requestTooLarge", "Too many ids"};
-  const std::string state = co_await current_state(ctx);
+  const std::string state = co_await state_for_read(ctx);
   std::vector<std::int64_t> wanted;
   for (const auto& raw : *ids)
     if (auto id = parse_id('T', raw)) wanted.push_back(*id);
