@@ -371,6 +371,7 @@ awaitable<Result<std::vector<EmailRecord>>> PgMailStore::emails(AccountId accoun
       r.size = static_cast<std::uint64_t>(rows->get_int(i, 2));
       r.received_at = rows->get_int(i, 3);
       r.blob_sha256 = std::string(rows->get(i, 10));
+      r.account_modseq = static_cast<ModSeq>(rows->get_int(i, 12));
       if (meta == Meta::all) {
         r.envelope_json = std::string(rows->get(i, 8));
         r.bodystructure_json = std::string(rows->get(i, 9));

@@ -31,6 +31,7 @@ struct EmailRecord {
   std::string envelope_json;   // empty unless asked (store/mime.hpp shapes)
   std::string bodystructure_json;
   std::optional<std::string> preview;  // cached JMAP preview, when asked with meta and computed
+  ModSeq account_modseq = 0;  // the account's modseq in the snapshot the record was read in
 };
 
 // Email/query filter (RFC 8621 4.4.1) as a tree: a condition or an operator over children.

@@ -16,7 +16,8 @@ inline constexpr pg::Statement kEmails{
     "e.mailbox_id, e.uid, e.flags, e.keywords::text, "
     "CASE WHEN $3::int >= 2 THEN m.envelope::text END, "
     "CASE WHEN $3::int >= 2 THEN m.bodystructure::text END, "
-    "encode(m.blob_sha256, 'hex'), CASE WHEN $3::int >= 1 THEN m.preview END "
+    "encode(m.blob_sha256, 'hex'), CASE WHEN $3::int >= 1 THEN m.preview END, "
+    "(SELECT a.modseq FROM accounts a WHERE a.id = $1) "
     "FROM mailbox_entries e JOIN messages m ON m.id = e.message_id "
     "WHERE e.account_id = $1 AND e.message_id = ANY ($2::bigint[]) "
     "ORDER BY e.message_id, e.mailbox_id, e.uid"};

@@ -364,7 +364,6 @@ awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
   if (ids->size() > max_objects_in_get(ctx))
     throw MethodError{"requestTooLarge",
                       "Too many ids (at most " + std::to_string(max_objects_in_get(ctx)) + ")"};
-  const std::string state = co_await state_for_read(ctx);
   std::vector<store::MessageId> wanted;
   for (const auto& raw : *ids)
     if (auto id = parse_id('E', resolve_creation(ctx, raw))) wanted.push_back(*id);
@@ -384,6 +383,15 @@ awaitable<Json> email_get(const Json& args, RequestContext& ctx) {
       if (auto c = cache.find(id, fixed_props)) cached[id] = std::move(*c);
   auto records = co_await email_records(ctx, wanted, other_props, fixed_props,
                                         cached.size() < wanted.size(), wants_preview);
+  // The state the records were read in (the oldest snapshot, if they took two), unless this
+  // request has read one already; a statement of its own only when no record was found.
+  if (!ctx.read_state && !records.empty()) {
+    auto oldest = std::min_element(
+        records.begin(), records.end(),
+        [](const auto& a, const auto& b) { return a.account_modseq < b.account_modseq; });
+    ctx.read_state = state_string(oldest->account_modseq);
+  }
+  const std::string state = co_await state_for_read(ctx);
   std::vector<store::MessageId> have, uncached;
   for (const auto& r : records) {
     have.push_back(r.id);
