@@ -288,23 +288,10 @@ bool newest_first(const std::vector<EmailSortKey>& sort) {
 // of the general query. The third column is the mailbox's HIGHESTMODSEQ, read in the same
 // snapshot: the total (the mailbox's distinct messages) comes from mailbox_total.
 EmailQuerySql newest_page_sql(MailboxId mailbox, std::int64_t offset, std::int64_t limit) {
-  QueryBuilder b;
-  const std::string m = b.param(std::to_string(mailbox));
-  const std::string lim = b.param(std::to_string(limit));
-  const std::string off = b.param(std::to_string(offset));
   EmailQuerySql q;
-  q.sql =
-      "SELECT p.message_id, p.thread_id, (SELECT b.highestmodseq FROM mailboxes b WHERE b.id = " +
-      m +
-      "::bigint AND b.account_id = $1) "
-      "FROM (SELECT DISTINCT ON (e.received_at, e.message_id) e.received_at, e.message_id, "
-      "e.thread_id FROM mailbox_entries e WHERE e.mailbox_id = " +
-      m +
-      "::bigint "
-      "AND e.account_id = $1 ORDER BY e.received_at DESC, e.message_id DESC) p "
-      "ORDER BY p.received_at DESC, p.message_id DESC LIMIT " +
-      lim + "::bigint OFFSET " + off + "::bigint";
-  q.params = b.take_params();
+  q.prepared = &sql::kNewestPage;
+  q.sql = sql::kNewestPage.sql;
+  q.params = {std::to_string(mailbox), std::to_string(limit), std::to_string(offset)};
   q.whole_mailbox = mailbox;
   return q;
 }
@@ -337,8 +324,10 @@ EmailQuerySql email_query_sql(const EmailFilter& filter, const std::vector<Email
   } else if (page) {
     const std::string offset = b.param(std::to_string(page->first));
     const std::string limit = b.param(std::to_string(page->second));
-    q.sql = "SELECT x.message_id, x.thread_id, count(*) OVER () " + base + " ORDER BY " + order +
-            " LIMIT " + limit + "::bigint OFFSET " + offset + "::bigint";
+    q.sql =
+        "SELECT x.message_id, x.thread_id, count(*) OVER (), "
+        "(SELECT a.modseq FROM accounts a WHERE a.id = $1) " +
+        base + " ORDER BY " + order + " LIMIT " + limit + "::bigint OFFSET " + offset + "::bigint";
   } else {
     q.sql = "SELECT x.message_id, x.thread_id " + base + " ORDER BY " + order;
   }
@@ -396,6 +385,14 @@ awaitable<Result<void>> PgMailStore::set_previews(AccountId account, std::vector
 
 namespace {
 
+// Not a coroutine: it hands over the one the statement's kind takes (no co_await inside ?:, which
+// GCC 12 miscompiles).
+awaitable<pg::PgResultOr<pg::Rows>> exec_query(pg::Connection& c, const EmailQuerySql& q,
+                                               std::span<const pg::Param> params) {
+  if (q.prepared) return c.exec(*q.prepared, params);
+  return c.exec(std::string_view(q.sql), params);
+}
+
 // Runs a built Email/query; serialisation failures (a concurrent writer) are retried.
 awaitable<Result<pg::Rows>> run_email_query(pg::Pool& pool, AccountId account,
                                             const EmailQuerySql& q) {
@@ -407,7 +404,7 @@ awaitable<Result<pg::Rows>> run_email_query(pg::Pool& pool, AccountId account,
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto lease = co_await pool.acquire();
     if (!lease) co_return unexpected(detail::map_error(lease.error(), "email query"));
-    auto rows = co_await (*lease)->exec(std::string_view(q.sql), params.span());
+    auto rows = co_await exec_query(**lease, q, params.span());
     if (rows) co_return std::move(*rows);
     last = rows.error();
     if (last.sqlstate != "40001" && last.sqlstate != "40P01") break;
@@ -435,6 +432,7 @@ awaitable<Result<EmailQueryPage>> PgMailStore::query_email_page(AccountId accoun
   if (!rows) co_return unexpected(rows.error());
   EmailQueryPage page;
   page.rows = query_rows(*rows);
+  if (rows->size() > 0) page.account_modseq = static_cast<ModSeq>(rows->get_int(0, 3));
   if (q.whole_mailbox) {
     std::optional<ModSeq> seen;
     if (rows->size() > 0) seen = static_cast<ModSeq>(rows->get_int(0, 2));

@@ -75,6 +75,9 @@ struct EmailQuerySql {
   // Set for one mailbox's newest-first page: its third column is then the mailbox's
   // HIGHESTMODSEQ, and the total is PgMailStore::mailbox_total's.
   std::optional<MailboxId> whole_mailbox;
+  // A statement of fixed text, prepared once a connection (planning the newest-first page took
+  // longer than running it: 0.18 vs 0.06-0.1 ms); else `sql` is planned every time.
+  const pg::Statement* prepared = nullptr;
 };
 // With `page` (offset, limit; not with collapse_threads): a third column counts every match
 // (or, with whole_mailbox set, is the mailbox's HIGHESTMODSEQ).

@@ -74,6 +74,8 @@ struct EmailQueryRow {
 struct EmailQueryPage {
   std::vector<EmailQueryRow> rows;
   std::int64_t total = 0;
+  // The account's modseq in the snapshot the page was read in; none when the page is empty.
+  std::optional<ModSeq> account_modseq;
 };
 
 struct ThreadCounts {

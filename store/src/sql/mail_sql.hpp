@@ -22,6 +22,20 @@ inline constexpr pg::Statement kEmails{
     "WHERE e.account_id = $1 AND e.message_id = ANY ($2::bigint[]) "
     "ORDER BY e.message_id, e.mailbox_id, e.uid"};
 
+// One mailbox's newest-first page ($2 mailbox, $3 limit, $4 offset; the order of the index
+// mailbox_entries (mailbox_id, received_at DESC, message_id DESC), migration 0025), with the
+// mailbox's HIGHESTMODSEQ (for PgMailStore::mailbox_total) and the account's modseq (the page's
+// state) read in the same snapshot.
+inline constexpr pg::Statement kNewestPage{
+    "gm_mail_newest_page",
+    "SELECT p.message_id, p.thread_id, "
+    "(SELECT b.highestmodseq FROM mailboxes b WHERE b.id = $2::bigint AND b.account_id = $1), "
+    "(SELECT a.modseq FROM accounts a WHERE a.id = $1) "
+    "FROM (SELECT DISTINCT ON (e.received_at, e.message_id) e.received_at, e.message_id, "
+    "e.thread_id FROM mailbox_entries e WHERE e.mailbox_id = $2::bigint AND e.account_id = $1 "
+    "ORDER BY e.received_at DESC, e.message_id DESC) p "
+    "ORDER BY p.received_at DESC, p.message_id DESC LIMIT $3::bigint OFFSET $4::bigint"};
+
 // Caches computed previews ($2 ids, $3 previews) of messages of account $1 (migration 0022).
 inline constexpr pg::Statement kSetPreviews{
     "gm_mail_set_previews",

@@ -187,15 +187,27 @@ awaitable<Json> email_query(const Json& args, RequestContext& ctx) {
       limited = true;
     }
   }
-  const std::string state = co_await state_for_read(ctx);
   const auto anchor = args.find("anchor");
   const bool anchored = anchor != args.end() && !anchor->is_null();
+  const bool usual_page = !anchored && !q.collapse && position >= 0;
+  // The state is never newer than the results (an older one is safe: queryChanges from it may
+  // repeat a change, never miss one): read before them, or in the page's own snapshot.
+  if (!usual_page) co_await state_for_read(ctx);
   std::int64_t start = 0, total = 0;
   Json ids = Json::array();
-  if (!anchored && !q.collapse && position >= 0) {
+  if (usual_page) {
     // The usual page: PostgreSQL sorts for it alone.
-    auto page = ok_or_throw(co_await ctx.db->mail().query_email_page(
-        ctx.account_id, q.filter, q.sort, position, static_cast<std::int64_t>(limit)));
+    auto read_page = [&]() {
+      return ctx.db->mail().query_email_page(ctx.account_id, q.filter, q.sort, position,
+                                             static_cast<std::int64_t>(limit));
+    };
+    auto page = ok_or_throw(co_await read_page());
+    if (!ctx.read_state && page.account_modseq) {
+      ctx.read_state = state_string(*page.account_modseq);
+    } else if (!ctx.read_state) {  // an empty page: the state, then the page again after it
+      co_await state_for_read(ctx);
+      page = ok_or_throw(co_await read_page());
+    }
     start = position;
     total = page.total;
     for (const auto& r : page.rows) ids.push_back(id_string('E', r.id));
@@ -218,7 +230,7 @@ awaitable<Json> email_query(const Json& args, RequestContext& ctx) {
       ids.push_back(id_string('E', rows[static_cast<std::size_t>(i)].id));
   }
   Json out{{"accountId", ctx.account_id_string},
-           {"queryState", state},
+           {"queryState", *ctx.read_state},
            {"canCalculateChanges", q.calculable},
            {"position", std::min(start, total)},
            {"ids", ids}};
