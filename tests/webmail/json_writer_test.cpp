@@ -16,13 +16,14 @@ std::string reference(const Json& v) {
 }
 
 TEST(JsonWriterTest, EscapesAsNlohmannDoes) {
+  using namespace std::string_literals;
   const std::vector<std::string> texts = {
       "",
       "plain ascii",
       "Công văn số 123/UBND-VP về việc đề nghị",
-      std::string("quote \" backslash \\ slash / del \x7f", 33),
-      std::string("controls \x01\x02\b\t\n\f\r\x1f end", 23),
-      std::string("nul \0 inside", 12),
+      "quote \" backslash \\ slash / del \x7f",
+      "controls \x01\x02\b\t\n\f\r\x1f end",
+      "nul \0 inside"s,  // the NUL is part of the string
       "4 bytes: \xF0\x9F\x93\xA7 and U+10FFFF \xF4\x8F\xBF\xBF",
       "bad: \xC3\x28 here",  // a lead byte without its continuation
       "overlong \xC0\xAF and \xE0\x80\xAF",
