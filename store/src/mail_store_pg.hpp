@@ -80,7 +80,8 @@ struct EmailQuerySql {
   const pg::Statement* prepared = nullptr;
 };
 // With `page` (offset, limit; not with collapse_threads): a third column counts every match
-// (or, with whole_mailbox set, is the mailbox's HIGHESTMODSEQ).
+// (or, with whole_mailbox set, is the mailbox's HIGHESTMODSEQ), and a fourth is the account's
+// modseq in the same snapshot (EmailQueryPage::account_modseq).
 EmailQuerySql email_query_sql(const EmailFilter& filter, const std::vector<EmailSortKey>& sort,
                               bool collapse_threads,
                               std::optional<std::pair<std::int64_t, std::int64_t>> page = {});

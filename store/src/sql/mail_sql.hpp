@@ -9,7 +9,8 @@ namespace govmail::store::sql {
 inline constexpr pg::Statement kAccountState{"gm_mail_state",
                                              "SELECT modseq FROM accounts WHERE id = $1"};
 
-// One row per entry of the asked messages ($2 bigint[]); JSON only when $3.
+// One row per entry of the asked messages ($2 bigint[]); JSON only when $3; the last column is
+// the account's modseq in the statement's snapshot (EmailRecord::account_modseq).
 inline constexpr pg::Statement kEmails{
     "gm_mail_emails",
     "SELECT e.message_id, e.thread_id, m.size, extract(epoch FROM m.internal_date)::bigint, "
