@@ -6,6 +6,7 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <vector>
 
 #include "core/text.hpp"
@@ -43,36 +44,77 @@ bool is_mark(UChar32 cp) {
   return u_charType(cp) == U_NON_SPACING_MARK;
 }
 
-// Collects one word at a time and hands it to the sink.
+// The NFC form of a short case-folded word, cached per thread: a language has few distinct
+// syllables, and normalising each occurrence was the dearest part of indexing its cased form.
+std::string_view nfc_word(const std::string& nfd_word) {
+  thread_local std::unordered_map<std::string, std::string> cache;
+  auto it = cache.find(nfd_word);
+  if (it != cache.end()) return it->second;
+  if (cache.size() >= 65536) cache.clear();
+  return cache.emplace(nfd_word, nfc(nfd_word)).first->second;
+}
+
+constexpr std::size_t kMaxMarks = 32;  // per word
+
+// Collects one word at a time and hands it to the sink, with the separators before it.
 class WordBuilder {
  public:
-  WordBuilder(const WordSink& sink, std::size_t max) : sink_(sink), max_(max) {}
-  void letter(UChar32 lower) {
-    if (word_.size() < max_) append_utf8(word_, lower);
+  WordBuilder(const FoldedWordSink& sink, std::size_t max) : sink_(sink), max_(max) {}
+  // lower: the letter as `folded` has it; cased: as core::fold_case has it (đ stays đ).
+  void letter(UChar32 lower, UChar32 cased) {
+    if (word_.empty()) {
+      spaced_ = had_word_ && gap_ == 1 && gap_is_space_;
+      gap_ = 0;
+    }
+    if (word_.size() < max_) {
+      append_utf8(word_, lower);
+      append_utf8(cased_, cased);
+    } else {
+      cut_ = true;
+    }
   }
-  void mark(UChar32 cp) {
-    if (!word_.empty()) marks_.push_back(cp);
+  // in_cased: false for đ's, which the cased form writes as the letter itself.
+  void mark(UChar32 cp, bool in_cased = true) {
+    if (word_.empty()) return separator(cp);  // a mark with no letter before it separates
+    // Bounded: a letter may carry any number of marks ("zalgo" text), a term may not.
+    if (marks_.size() >= kMaxMarks) {
+      cut_ = true;
+      return;
+    }
+    marks_.push_back(cp);
+    if (in_cased && !cut_) append_utf8(cased_, cp);
   }
-  bool in_word() const { return !word_.empty(); }
+  void separator(UChar32 cp) {
+    end();
+    ++gap_;
+    gap_is_space_ = cp == ' ';
+  }
   void end() {
     if (word_.empty()) return;
     key_.clear();
+    std::string_view cased;
     if (!marks_.empty()) {
       std::sort(marks_.begin(), marks_.end());
       key_ = word_;
       key_ += '~';
       for (auto m : marks_) append_utf8(key_, m);
+      cased = nfc_word(cased_);
     }
-    sink_(word_, key_);
+    sink_(FoldedWord{word_, key_, cased, spaced_, cut_});
+    had_word_ = true;
     word_.clear();
+    cased_.clear();
     marks_.clear();
+    cut_ = false;
   }
 
  private:
-  const WordSink& sink_;
+  const FoldedWordSink& sink_;
   std::size_t max_;
-  std::string word_, key_;
+  std::string word_, key_, cased_;
   std::vector<UChar32> marks_;
+  bool had_word_ = false, spaced_ = false, cut_ = false, gap_is_space_ = false;
+  unsigned gap_ = 0;  // separator code points since the last word
 };
 
 }  // namespace
@@ -96,15 +138,20 @@ bool has_marks(std::string_view utf8) {
 }
 
 void fold_words(std::string_view utf8, const WordSink& sink, std::size_t max_word_bytes) {
+  fold_words(
+      utf8, [&](const FoldedWord& w) { sink(w.folded, w.accent_key); }, max_word_bytes);
+}
+
+void fold_words(std::string_view utf8, const FoldedWordSink& sink, std::size_t max_word_bytes) {
   WordBuilder w(sink, max_word_bytes);
   if (is_ascii(utf8)) {
     for (unsigned char c : utf8) {
       if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-        w.letter(c);
+        w.letter(c, c);
       else if (c >= 'A' && c <= 'Z')
-        w.letter(c + ('a' - 'A'));
+        w.letter(c + ('a' - 'A'), c + ('a' - 'A'));
       else
-        w.end();
+        w.separator(c);
     }
     w.end();
     return;
@@ -118,20 +165,20 @@ void fold_words(std::string_view utf8, const WordSink& sink, std::size_t max_wor
     U8_NEXT(s, i, n, cp);
     if (cp < 0x80) {
       if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9'))
-        w.letter(cp);
+        w.letter(cp, cp);
       else if (cp >= 'A' && cp <= 'Z')
-        w.letter(cp + ('a' - 'A'));
+        w.letter(cp + ('a' - 'A'), cp + ('a' - 'A'));
       else
-        w.end();
+        w.separator(cp);
     } else if (cp == 0x0110 || cp == 0x0111) {
-      w.letter('d');
-      w.mark(0x0111);
+      w.letter('d', 0x0111);
+      w.mark(0x0111, false);
     } else if (is_mark(cp)) {
       w.mark(cp);
     } else if (cp > 0 && u_isalnum(cp)) {
-      w.letter(u_tolower(cp));
+      w.letter(u_tolower(cp), u_foldCase(cp, U_FOLD_CASE_DEFAULT));
     } else {
-      w.end();
+      w.separator(cp);
     }
   }
   w.end();

@@ -92,6 +92,9 @@ void mark_for_rebuild(const fs::path& dir, unsigned shard, const std::string& wh
   std::ofstream(rebuild_marker(dir, shard)) << why << "\n";
 }
 
+// The messages of the documents a query matches, ascending by document. The message ids come
+// from their value stream in one pass: a wide search matches tens of thousands of documents, and
+// reading each document's values one by one was most of its time.
 std::vector<MessageId> doc_messages(Xapian::Database& db, const Xapian::Query& q) {
   Xapian::Enquire enq(db);
   enq.set_query(q);
@@ -100,25 +103,36 @@ std::vector<MessageId> doc_messages(Xapian::Database& db, const Xapian::Query& q
   auto mset = enq.get_mset(0, std::max<Xapian::doccount>(db.get_doccount(), 1));
   std::vector<MessageId> out;
   out.reserve(mset.size());
-  for (auto it = mset.begin(); it != mset.end(); ++it)
-    out.push_back(terms::message_of(it.get_document()));
+  auto value = db.valuestream_begin(terms::kMessageSlot);
+  const auto end = db.valuestream_end(terms::kMessageSlot);
+  for (auto it = mset.begin(); it != mset.end(); ++it) {
+    const Xapian::docid doc = *it;
+    if (value == end) break;
+    if (value.get_docid() < doc) value.skip_to(doc);
+    if (value == end || value.get_docid() != doc) continue;  // no id: not one of ours
+    MessageId id = 0;
+    for (char c : *value) id = id * 10 + (c - '0');
+    out.push_back(id);
+  }
   return out;
 }
 
-// The index words of one field that a piece may stand for; nullopt: too many to list.
+// The index words under a prefix that a word of the needle may stand for, as `kind` places it
+// inside them; nullopt: too many to list.
 std::optional<std::vector<std::string>> expand(Xapian::Database& db, const std::string& prefix,
-                                               const terms::Piece& p, unsigned max) {
+                                               const std::string& word, terms::Piece::Kind kind,
+                                               unsigned max) {
   using K = terms::Piece::Kind;
   std::vector<std::string> out;
-  if (p.kind == K::exact) return std::vector<std::string>{prefix + p.word};
-  const std::string start = p.kind == K::prefix ? prefix + p.word : prefix;
+  if (kind == K::exact) return std::vector<std::string>{prefix + word};
+  const std::string start = kind == K::prefix ? prefix + word : prefix;
   for (auto t = db.allterms_begin(start); t != db.allterms_end(start); ++t) {
     const std::string term = *t;
-    std::string_view word(term);
-    word.remove_prefix(prefix.size());
-    const bool fits = p.kind == K::prefix   ? true
-                      : p.kind == K::suffix ? word.ends_with(p.word)
-                                            : word.find(p.word) != std::string_view::npos;
+    std::string_view w(term);
+    w.remove_prefix(prefix.size());
+    const bool fits = kind == K::prefix   ? true
+                      : kind == K::suffix ? w.ends_with(word)
+                                          : w.find(word) != std::string_view::npos;
     if (!fits) continue;
     if (out.size() >= max) return std::nullopt;
     out.push_back(term);
@@ -128,26 +142,95 @@ std::optional<std::vector<std::string>> expand(Xapian::Database& db, const std::
 
 // The candidates of one field: an AND of the pieces' alternatives; nullopt: no constraint.
 std::optional<Xapian::Query> field_query(Xapian::Database& db, Field f,
-                                         const std::vector<terms::Piece>& pieces, unsigned max) {
-  std::vector<Xapian::Query> parts;
+                                         const terms::NeedlePlan& plan, unsigned max) {
+  std::vector<Xapian::Query> parts, phrase;
   const std::string prefix = terms::folded_prefix(f);
   bool every_piece = true;
-  for (const auto& p : pieces) {
+  for (std::size_t i = 0; i < plan.pieces.size(); ++i) {
+    const auto& p = plan.pieces[i];
     std::optional<std::vector<std::string>> words;
-    if (p.kind != terms::Piece::Kind::skip) words = expand(db, prefix, p, max);
+    if (p.kind != terms::Piece::Kind::skip) words = expand(db, prefix, p.word, p.kind, max);
     if (!words) {  // too wide (or cut) to narrow by this piece
       every_piece = false;
       continue;
     }
     if (words->empty()) return Xapian::Query(Xapian::Query::MatchNothing);
     parts.emplace_back(Xapian::Query::OP_OR, words->begin(), words->end());
+    if (i > 0 && !plan.spaced[i]) phrase.emplace_back(terms::separator_term(f));
+    phrase.push_back(parts.back());
   }
   if (parts.empty()) return std::nullopt;
-  // The needle's words stand at consecutive positions in any text that holds it (only
-  // separators lie between them): a phrase, when every piece is known.
+  // The needle's words stand in order in any text that holds it, one space apart where the
+  // needle has one space, any other separator where it has another: a phrase of that shape,
+  // when every piece is known.
   if (every_piece && parts.size() > 1)
-    return Xapian::Query(Xapian::Query::OP_PHRASE, parts.begin(), parts.end(), parts.size());
+    return Xapian::Query(Xapian::Query::OP_PHRASE, phrase.begin(), phrase.end(), phrase.size());
   return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
+}
+
+// The documents that hold an exact needle (terms::plan_needle): its words at positions in a row
+// (single spaces), each from the words that spell it; nullopt: too many words to list.
+std::optional<Xapian::Query> exact_query(Xapian::Database& db, Field f,
+                                         const terms::NeedlePlan& plan, unsigned max) {
+  std::vector<Xapian::Query> parts;
+  for (const auto& p : plan.pieces) {
+    const bool cased = plan.cased && !p.cased.empty();
+    auto words = expand(db, cased ? terms::cased_prefix(f) : terms::folded_prefix(f),
+                        cased ? p.cased : p.word, p.kind, max);
+    if (!words) return std::nullopt;
+    if (words->empty()) return Xapian::Query(Xapian::Query::MatchNothing);
+    parts.emplace_back(Xapian::Query::OP_OR, words->begin(), words->end());
+  }
+  if (parts.size() == 1) return parts.front();
+  return Xapian::Query(Xapian::Query::OP_PHRASE, parts.begin(), parts.end(), parts.size());
+}
+
+// Appends b to a, both ascending, keeping a ascending and without duplicates.
+void merge_into(std::vector<MessageId>& a, const std::vector<MessageId>& b) {
+  std::vector<MessageId> out;
+  out.reserve(a.size() + b.size());
+  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  a = std::move(out);
+}
+
+// The candidates of a needle in some fields of one account's documents: exact fields give their
+// matches as certain (plus the documents with a cut word, to verify), others a superset; nullopt
+// when a field cannot be narrowed (then neither can the search).
+std::optional<Candidates> candidates(Xapian::Database& db, AccountId account,
+                                     const std::vector<Field>& fields,
+                                     const terms::NeedlePlan& plan, unsigned max) {
+  std::vector<Xapian::Query> inexact, exact, cut;
+  for (Field f : fields) {
+    // The header text verified is not the one indexed (decoded fields, not the raw block).
+    const bool sure = plan.exact && f != Field::header;
+    auto q = sure ? exact_query(db, f, plan, max) : field_query(db, f, plan, max);
+    if (!q) return std::nullopt;
+    (sure ? exact : inexact).push_back(*q);
+    if (sure && db.get_termfreq(terms::cut_term(f)) > 0) cut.emplace_back(terms::cut_term(f));
+  }
+  const Xapian::Query mine(terms::account_term(account));
+  auto of = [&](const std::vector<Xapian::Query>& qs) {
+    if (qs.empty()) return std::vector<MessageId>();
+    Xapian::Query any(Xapian::Query::OP_OR, qs.begin(), qs.end());
+    auto out = doc_messages(db, Xapian::Query(Xapian::Query::OP_FILTER, any, mine));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  Candidates c;
+  c.certain = of(exact);
+  c.messages = c.certain;
+  merge_into(c.messages, of(inexact));
+  merge_into(c.messages, of(cut));
+  return c;
+}
+
+// The format of this index directory's documents (search/FORMAT, terms::kIndexFormat); 0 when
+// unknown (none written yet, or written before formats were).
+int read_index_format(const fs::path& dir) {
+  std::ifstream in(dir / "FORMAT");
+  int format = 0;
+  in >> format;
+  return in ? format : 0;
 }
 
 // The id of this index directory (search/INDEX-ID); "" when there is none yet.
@@ -309,6 +392,7 @@ struct Index::Impl {
   // another (lost, replaced, new), every message is queued again before indexing goes on.
   awaitable<bool> check_index_id() {
     auto& q = db->search_queue();
+    if (!co_await check_format()) co_return false;
     std::string local = read_index_id(dir);
     if (local.empty()) {
       std::error_code ec;
@@ -335,10 +419,42 @@ struct Index::Impl {
     co_return true;
   }
 
-  // Searchers trust this directory only when it is the one the database names (or none is).
+  bool any_shard() const {
+    for (unsigned s = 0; s < cfg.shards; ++s)
+      if (shard_exists(shard_path(dir, s))) return true;
+    return false;
+  }
+
+  // Documents of another format (an older version's terms) are dropped and every message is
+  // queued again (first, so that a crash between the steps loses nothing); meanwhile searches
+  // read the store.
+  awaitable<bool> check_format() {
+    if (read_index_format(dir) == terms::kIndexFormat) co_return true;
+    if (any_shard()) {
+      auto n = co_await db->search_queue().requeue({});
+      if (!n) co_return false;
+      co_await writer_thread.run([this] {
+        close_writers();
+        std::error_code ec;
+        for (unsigned s = 0; s < cfg.shards; ++s) fs::remove_all(shard_path(dir, s), ec);
+      });
+      spdlog::warn("search: {} held documents of format {} (now {}): {} messages queued again",
+                   dir.string(), read_index_format(dir), terms::kIndexFormat, *n);
+    }
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    std::ofstream(dir / "FORMAT") << terms::kIndexFormat << "\n";
+    if (read_index_format(dir) == terms::kIndexFormat) co_return true;
+    spdlog::error("search: cannot write {}", (dir / "FORMAT").string());
+    co_return false;
+  }
+
+  // Searchers trust this directory only when it is the one the database names (or none is) and
+  // its documents are of this version's format.
   awaitable<bool> index_is_current() {
     auto known = co_await db->search_queue().index_id();
     if (!known) co_return false;
+    if (read_index_format(dir) != terms::kIndexFormat && any_shard()) co_return false;
     co_return known->empty() || *known == read_index_id(dir);
   }
 
@@ -423,7 +539,7 @@ awaitable<void> Index::stop() {
   co_await core::wait_while(impl_->running, std::chrono::seconds(10));  // a batch in flight ends
 }
 
-awaitable<SearchResult<std::optional<std::vector<MessageId>>>> Index::substring_candidates(
+awaitable<SearchResult<std::optional<Candidates>>> Index::substring_candidates(
     AccountId account, std::vector<Field> fields, std::string needle) {
   auto& self = *impl_;
   if (needle.size() > self.cfg.max_query_bytes) co_return unexpected(SearchError::too_long);
@@ -431,10 +547,10 @@ awaitable<SearchResult<std::optional<std::vector<MessageId>>>> Index::substring_
   if (!pending) co_return unexpected(SearchError::unavailable);
   if (pending->size() > self.cfg.max_pending || self.rebuilding(account) ||
       !co_await self.index_is_current())
-    co_return std::optional<std::vector<MessageId>>();
-  auto pieces = terms::substring_pieces(needle);
-  if (pieces.empty()) co_return std::optional<std::vector<MessageId>>();
-  std::optional<std::vector<MessageId>> found;
+    co_return std::optional<Candidates>();
+  const auto plan = terms::plan_needle(needle);
+  if (plan.pieces.empty()) co_return std::optional<Candidates>();
+  std::optional<Candidates> found;
   bool failed = false;
   const fs::path path = self.path_of(account);
   const unsigned shard = self.shard_of(account);
@@ -445,15 +561,7 @@ awaitable<SearchResult<std::optional<std::vector<MessageId>>>> Index::substring_
         found.emplace();
         return;
       }
-      std::vector<Xapian::Query> alternatives;
-      for (Field f : fields) {
-        auto q = field_query(*db, f, pieces, self.cfg.max_wildcard_terms);
-        if (!q) return;  // this field cannot be narrowed: neither can the key
-        alternatives.push_back(*q);
-      }
-      Xapian::Query any(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
-      Xapian::Query q(Xapian::Query::OP_FILTER, any, Xapian::Query(terms::account_term(account)));
-      found = doc_messages(*db, q);
+      found = candidates(*db, account, fields, plan, self.cfg.max_wildcard_terms);
     } catch (const Xapian::DatabaseModifiedError& e) {
       // Overtaken by commits while reading (the reader is reopened next time): no narrowing.
       spdlog::debug("search: shard {} changed while read: {}", shard, e.get_description());
@@ -467,9 +575,8 @@ awaitable<SearchResult<std::optional<std::vector<MessageId>>>> Index::substring_
   };
   if (!co_await self.workers.run(job) || failed) co_return unexpected(SearchError::unavailable);
   if (!found) co_return found;
-  found->insert(found->end(), pending->begin(), pending->end());
-  std::sort(found->begin(), found->end());
-  found->erase(std::unique(found->begin(), found->end()), found->end());
+  std::sort(pending->begin(), pending->end());
+  merge_into(found->messages, *pending);  // not indexed yet: to be verified
   co_return found;
 }
 
@@ -517,7 +624,7 @@ awaitable<std::map<MessageId, StoredText>> Index::stored_texts(AccountId account
   co_return out;
 }
 
-awaitable<SearchResult<std::vector<store::Uid>>> Index::uids_in_mailbox(
+awaitable<SearchResult<std::vector<store::MessageUid>>> Index::uids_in_mailbox(
     AccountId account, store::MailboxId mailbox, std::vector<MessageId> messages) {
   auto r = co_await impl_->db->search_queue().uids_of(account, mailbox, std::move(messages));
   if (!r) co_return unexpected(SearchError::unavailable);

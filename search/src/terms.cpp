@@ -1,6 +1,7 @@
 #include "terms.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
@@ -61,18 +62,25 @@ const char* envelope_key(Field f) {
   }
 }
 
-// Words of a text into the document under a field, positions counted per field.
+// Words of a text into the document under a field, positions counted per field (a separator
+// other than one space takes a position of its own: see terms.hpp).
 void index_text(Xapian::Document& doc, Field f, std::string_view text) {
-  const std::string fp = folded_prefix(f), ap = accent_prefix(f);
+  const std::string fp = folded_prefix(f), ap = accent_prefix(f), cp = cased_prefix(f);
+  const std::string sep = separator_term(f);
   Xapian::termpos pos = 0;
+  bool cut = false;
   core::fold_words(
       text,
-      [&](std::string_view folded, std::string_view key) {
+      [&](const core::FoldedWord& w) {
+        if (pos > 0 && !w.spaced) doc.add_posting(sep, ++pos);
         ++pos;
-        doc.add_posting(fp + std::string(folded), pos);
-        if (!key.empty()) doc.add_posting(ap + std::string(key), pos);
+        doc.add_posting(fp + std::string(w.folded), pos);
+        if (!w.accent_key.empty()) doc.add_posting(ap + std::string(w.accent_key), pos);
+        if (!w.cased.empty()) doc.add_posting(cp + std::string(w.cased), pos);
+        cut = cut || w.cut;
       },
       kMaxWordBytes);
+  if (cut) doc.add_boolean_term(cut_term(f));
 }
 
 bool is_word_char(UChar32 cp) {
@@ -88,6 +96,15 @@ std::string folded_prefix(Field f) {
 }
 std::string accent_prefix(Field f) {
   return std::string("Z") + letter(f);
+}
+std::string cased_prefix(Field f) {
+  return std::string("W") + letter(f);
+}
+std::string cut_term(Field f) {
+  return std::string("L") + letter(f);
+}
+std::string separator_term(Field f) {
+  return std::string("X") + letter(f);
 }
 std::string unique_term(store::AccountId a, store::MessageId m) {
   return "Q" + std::to_string(a) + ":" + std::to_string(m);
@@ -194,12 +211,47 @@ store::MessageId message_of(const Xapian::Document& doc) {
   return id;
 }
 
-std::vector<Piece> substring_pieces(std::string_view needle) {
-  std::vector<Piece> out;
+namespace {
+
+bool ascii_word(std::string_view w, bool digits_only) {
+  return std::all_of(w.begin(), w.end(), [digits_only](char c) {
+    return (c >= '0' && c <= '9') || (!digits_only && c >= 'a' && c <= 'z');
+  });
+}
+
+// The needle as its pieces spell it in the words the plan searches; nullopt: they cannot.
+std::optional<std::string> spelled(const std::vector<Piece>& pieces, bool plain) {
+  std::string out;
+  for (const auto& p : pieces) {
+    if (!out.empty()) out += ' ';
+    if (plain && p.cased.empty() && ascii_word(p.word, false))
+      out += p.word;
+    else if (!plain && !p.cased.empty())
+      out += p.cased;
+    else if (!plain && ascii_word(p.word, true))
+      out += p.word;
+    else
+      return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace
+
+NeedlePlan plan_needle(std::string_view needle) {
+  NeedlePlan plan;
+  auto& out = plan.pieces;
+  bool single_spaces = true, cut = false;
   core::fold_words(
-      needle, [&](std::string_view w, std::string_view) { out.push_back({std::string(w)}); },
+      needle,
+      [&](const core::FoldedWord& w) {
+        single_spaces = single_spaces && (out.empty() || w.spaced);
+        plan.spaced.push_back(!out.empty() && w.spaced);
+        cut = cut || w.cut;
+        out.push_back({std::string(w.folded), Piece::Kind::exact, std::string(w.cased)});
+      },
       kMaxWordBytes + 1);
-  if (out.empty()) return out;
+  if (out.empty()) return plan;
   const std::string folded = core::fold_search(needle);
   const auto* s = reinterpret_cast<const uint8_t*>(folded.data());
   const auto n = static_cast<int32_t>(folded.size());
@@ -209,6 +261,7 @@ std::vector<Piece> substring_pieces(std::string_view needle) {
   i = n;
   U8_PREV(s, 0, i, last);
   const bool open_left = is_word_char(first), open_right = is_word_char(last);
+  bool skipped = false;
   for (std::size_t k = 0; k < out.size(); ++k) {
     const bool l = k == 0 && open_left, r = k + 1 == out.size() && open_right;
     auto& p = out[k];
@@ -217,8 +270,19 @@ std::vector<Piece> substring_pieces(std::string_view needle) {
              : r    ? Piece::Kind::prefix
                     : Piece::Kind::exact;
     if (p.word.size() >= kMaxWordBytes) p.kind = Piece::Kind::skip;  // the index cut such words
+    skipped = skipped || p.kind == Piece::Kind::skip;
   }
-  return out;
+  if (!open_left || !open_right || !single_spaces || cut || skipped) return plan;
+  const std::string cased = core::fold_case(needle);
+  const bool plain = core::fold_vietnamese(needle) == cased;  // core::Needle's rule
+  auto words = spelled(out, plain);
+  plan.exact = words && *words == cased;
+  plan.cased = plan.exact && !plain;
+  return plan;
+}
+
+std::vector<Piece> substring_pieces(std::string_view needle) {
+  return plan_needle(needle).pieces;
 }
 
 }  // namespace govmail::search::terms

@@ -164,14 +164,17 @@ awaitable<Result<std::vector<PendingText>>> PgSearchQueue::pending_texts(
   co_return out;
 }
 
-awaitable<Result<std::vector<Uid>>> PgSearchQueue::uids_of(AccountId account, MailboxId mailbox,
-                                                           std::vector<MessageId> messages) {
+awaitable<Result<std::vector<MessageUid>>> PgSearchQueue::uids_of(AccountId account,
+                                                                  MailboxId mailbox,
+                                                                  std::vector<MessageId> messages) {
   auto rows =
       co_await run(*pool_, sql::kSearchUidsOf,
                    Params().num(account).num(mailbox).num_array(to_ints(messages)), "search uids");
   if (!rows) co_return unexpected(rows.error());
-  std::vector<Uid> out;
-  for (int i = 0; i < rows->size(); ++i) out.push_back(static_cast<Uid>(rows->get_int(i, 0)));
+  std::vector<MessageUid> out;
+  out.reserve(static_cast<std::size_t>(rows->size()));
+  for (int i = 0; i < rows->size(); ++i)
+    out.push_back({rows->get_int(i, 0), static_cast<Uid>(rows->get_int(i, 1))});
   co_return out;
 }
 

@@ -26,8 +26,8 @@ class PgSearchQueue final : public SearchQueue {
   awaitable<Result<std::vector<MessageId>>> pending(AccountId account, std::size_t max) override;
   awaitable<Result<std::vector<PendingText>>> pending_texts(
       AccountId account, std::vector<MessageId> messages) override;
-  awaitable<Result<std::vector<Uid>>> uids_of(AccountId account, MailboxId mailbox,
-                                              std::vector<MessageId> messages) override;
+  awaitable<Result<std::vector<MessageUid>>> uids_of(AccountId account, MailboxId mailbox,
+                                                     std::vector<MessageId> messages) override;
 
  private:
   std::shared_ptr<pg::Pool> pool_;

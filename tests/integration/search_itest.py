@@ -245,14 +245,29 @@ def check_ranked(env, db_url):
 
 WORDS = ("công văn số đề nghị báo cáo kế hoạch thủy lợi đồng thời được phê duyệt sở ban ngành "
          "ủy ban nhân dân tỉnh huyện xã phường hòa hoà giải quyết định thông báo khẩn meeting "
-         "budget report council resolution draft final approved pending review").split()
+         "budget report council resolution draft final approved pending review "
+         "lơ lợi so sợ de đê dễ 12 120 x12 CÔNG Văn").split()
+# Texts where answering from the index's words alone goes wrong unless it tells exact needles
+# from others (each is found by some EQUALITY_QUERIES needle through a different separator).
+EDGE_BODIES = ["văn  số hai dấu cách", "văn, số", "văn\nsố xuống dòng", "văn-số", "van - so",
+               "lơ là", "lợi ích", "so sợ", "sợ so", "đê dê dễ", "ăn đề", "số 120", "x12",
+               "q" * 70 + "côngvăn" + "đề"]
+# Separators other than one space (the index answers words one space apart without verifying).
+SEPARATORS = ["  ", ", ", "\n", "-", "/", " - ", ".\n\n"]
 
 
 def generated(i, rnd):
     words = [rnd.choice(WORDS) for _ in range(rnd.randint(5, 60))]
     if i % 7 == 0:
         words.insert(rnd.randint(0, len(words)), f"{100 + i}/UBND-VP")
-    body = " ".join(words)
+    if i % 3 == 0:
+        body = words[0]
+        for w in words[1:]:
+            body += (rnd.choice(SEPARATORS) if rnd.random() < 0.3 else " ") + w
+    else:
+        body = " ".join(words)
+    if i % 50 == 0:  # a word longer than the index keeps, with known words inside it
+        body += " " + "q" * 70 + "côngvăn" + "đề"
     subject = " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(1, 5)))
     sender = rnd.choice(["Nguyễn Quang Vinh <vinh@hanoi.gov.vn>", "Trần Thị Đào <dao@hue.gov.vn>",
                          "Le Van An <an@example.org>"])
@@ -277,10 +292,20 @@ EQUALITY_QUERIES = [
     ["BODY", "review", "NOT", "BODY", "draft"], ["HEADER", "Content-Transfer-Encoding", "base64"],
     ["TEXT", "quoted-printable"], ["BODY", "<p>"], ["BODY", "zzzz-nothing"], ["SUBJECT", ""],
     ["1:50", "BODY", "xã"], ["BODY", "thông báo khẩn"], ["BODY", "ủy ban nhân"],
+    # exact through the index or not: one space, other separators, marks beside plain letters,
+    # a letter inside another with more marks (ơ in ợ), digits, a cut word
+    ["BODY", "ơ"], ["BODY", "ợ"], ["BODY", "lơ"], ["BODY", "so sợ"], ["BODY", "sợ so"],
+    ["BODY", "de đê"], ["BODY", "dê"], ["BODY", "số 12"], ["BODY", "x12"], ["BODY", "12 1"],
+    ["BODY", "văn  số"], ["BODY", "văn, số"], ["BODY", "văn\nsố"], ["BODY", "văn-số"],
+    ["BODY", "van - so"], ["BODY", "văn số"], ["BODY", "công văn số"], ["BODY", "CÔNG VĂN"], ["BODY", "côngvăn"],
+    ["BODY", "qcông"], ["BODY", "ăn đề"], ["TEXT", "báo cáo"], ["SUBJECT", "kế hoạch"],
+    ["FROM", "quang vinh"], ["FROM", "vinh@hanoi"], ["OR", "BODY", "lơ", "BODY", "ợ"],
+    ["BODY", "lợi", "NOT", "BODY", "lơ"], ["UNSEEN", "BODY", "đê"], ["1:100", "BODY", "sợ"],
+    ["UID", "50:*", "BODY", "de nghi"], ["BODY", "de nghi", "BODY", "bao cao"],
 ]
 
 
-ATOMS = {"OR", "NOT", "UNSEEN", "LARGER", "BODY", "TEXT", "SUBJECT", "FROM", "TO", "HEADER"}
+ATOMS = {"OR", "NOT", "UID", "UNSEEN", "LARGER", "BODY", "TEXT", "SUBJECT", "FROM", "TO", "HEADER"}
 
 
 def send_raw(m, words):
@@ -398,6 +423,8 @@ with FreshDatabase() as db:
         rnd = random.Random(4)
         for i in range(300):
             append(mg, "INBOX", generated(i, rnd))
+        for body in EDGE_BODIES:
+            append(mg, "INBOX", message("edge", body))
         mg.select("INBOX")
         mg.store("1:40", "+FLAGS", "\\Seen")
         wait_indexed(env)

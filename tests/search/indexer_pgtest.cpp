@@ -69,10 +69,14 @@ class IndexerTest : public StoreTest {
   }
   std::vector<MessageId> candidates(search::Index& i, AccountId a, std::string needle,
                                     std::vector<Field> f = {Field::body}) {
+    return sets(i, a, std::move(needle), std::move(f)).messages;
+  }
+  search::Candidates sets(search::Index& i, AccountId a, std::string needle,
+                          std::vector<Field> f = {Field::body}) {
     auto r = run(i.substring_candidates(a, std::move(f), std::move(needle)));
     EXPECT_TRUE(r.ok());
     EXPECT_TRUE(r.ok() && r->has_value());
-    return r.ok() && r->has_value() ? **r : std::vector<MessageId>{-1};
+    return r.ok() && r->has_value() ? **r : search::Candidates{{-1}, {-1}};
   }
 
   std::filesystem::path dir_;
@@ -115,8 +119,58 @@ TEST_F(IndexerTest, DrainsTheQueueIntoTheShardsAndSearchesStayInTheirAccount) {
   EXPECT_TRUE(body_only[mine[1]].body_plain.empty());
   EXPECT_EQ(body_only[mine[1]].body_cased, "đề nghị báo cáo\r\n");
   auto uids = run(i->uids_in_mailbox(a.id, ia.id, odd)).value();
-  EXPECT_EQ(uids.size(), 10u);
+  ASSERT_EQ(uids.size(), 10u);
+  for (std::size_t k = 0; k < uids.size(); ++k) {
+    EXPECT_EQ(uids[k].message, odd[k]);  // by UID: appended in message order
+    if (k > 0) {
+      EXPECT_LT(uids[k - 1].uid, uids[k].uid);
+    }
+  }
   EXPECT_TRUE(run(i->uids_in_mailbox(b.id, ib.id, odd)).value().empty());
+}
+
+// Needles of words and single spaces are answered by the index alone ("certain"), exactly as
+// the store's substring rule would: separators, marks and cut words decide what is certain.
+TEST_F(IndexerTest, ExactNeedlesAreCertainAndOnlyThem) {
+  auto a = add_account("e@example.gov.vn");
+  auto box = mailbox(a.id, "INBOX");
+  auto add = [&](int n, const std::string& body) {
+    return append(a.id, box.id, vn_message(n, body)).message_id;
+  };
+  const auto single = add(1, "Đề nghị báo cáo");
+  const auto doubled = add(2, "đề  nghị gấp");      // two spaces: not "đề nghị"
+  const auto plain = add(3, "de nghi, khong dau");  // typed without marks
+  const auto horn = add(4, "lơ là");
+  const auto horn_dot = add(5, "lợi ích");
+  const auto docnum = add(6, "Số 45/QĐ-UBND ngày 12");
+  const auto long_word = add(7, std::string(70, 'q') + "xyz cuối");
+  auto i = index(true);
+  ASSERT_TRUE(drained());
+  using Ids = std::vector<MessageId>;
+  auto accented = sets(*i, a.id, "ĐỀ NGHỊ");
+  EXPECT_EQ(accented.certain, (Ids{single}));
+  // Exact: no other candidate but the message with a cut word (the index cannot vouch for it).
+  EXPECT_EQ(accented.messages, (Ids{single, long_word}));
+  EXPECT_EQ(sets(*i, a.id, "de nghi").certain, (Ids{single, plain}));
+  EXPECT_EQ(sets(*i, a.id, "ơ").certain, (Ids{horn}));  // not ợ: another letter in NFC
+  EXPECT_EQ(sets(*i, a.id, "ợi í").certain, (Ids{horn_dot}));
+  EXPECT_EQ(sets(*i, a.id, "số 45").certain, (Ids{docnum}));  // marks and digits
+  // Not exact (verified by the caller): other separators, a word without marks beside one
+  // with, a separator at an end.
+  for (const char* needle : {"45/QĐ", "so số", "nghị ", "đề\nnghị"}) {
+    auto c = sets(*i, a.id, needle);
+    EXPECT_TRUE(c.certain.empty()) << needle;
+  }
+  EXPECT_EQ(sets(*i, a.id, "45/QĐ").messages, (Ids{docnum}));
+  // A word longer than the index keeps: its message stays a candidate, not certain.
+  auto cut = sets(*i, a.id, "qxyz");
+  EXPECT_TRUE(cut.certain.empty());
+  EXPECT_EQ(cut.messages, (Ids{long_word}));
+  EXPECT_EQ(sets(*i, a.id, "cuối").certain, (Ids{long_word}));
+  // TEXT: the body decides what is certain, the header fields are verified.
+  auto text = sets(*i, a.id, "đề nghị", {Field::header, Field::body});
+  EXPECT_EQ(text.certain, (Ids{single}));
+  (void)doubled;
 }
 
 // Ingest extracts no text (the indexer parses the stored message): a queued message is a

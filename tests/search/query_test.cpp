@@ -16,14 +16,34 @@ using terms::Piece;
 using K = Piece::Kind;
 
 TEST(SubstringPieces, EdgesAreOpenInsideWords) {
-  EXPECT_EQ(terms::substring_pieces("ông"), (std::vector<Piece>{{"ong", K::infix}}));
+  EXPECT_EQ(terms::substring_pieces("ông"), (std::vector<Piece>{{"ong", K::infix, "ông"}}));
   EXPECT_EQ(terms::substring_pieces("công văn số"),
-            (std::vector<Piece>{{"cong", K::suffix}, {"van", K::exact}, {"so", K::prefix}}));
-  EXPECT_EQ(terms::substring_pieces(" văn "), (std::vector<Piece>{{"van", K::exact}}));
+            (std::vector<Piece>{
+                {"cong", K::suffix, "công"}, {"van", K::exact, "văn"}, {"so", K::prefix, "số"}}));
+  EXPECT_EQ(terms::substring_pieces(" VĂN "), (std::vector<Piece>{{"van", K::exact, "văn"}}));
   EXPECT_EQ(terms::substring_pieces("123/UBND"),
-            (std::vector<Piece>{{"123", K::suffix}, {"ubnd", K::prefix}}));
+            (std::vector<Piece>{{"123", K::suffix, ""}, {"ubnd", K::prefix, ""}}));
   EXPECT_TRUE(terms::substring_pieces(" - ").empty());
   EXPECT_EQ(terms::substring_pieces(std::string(80, 'a'))[0].kind, K::skip);
+}
+
+TEST(PlanNeedle, ExactOnlyForWordsAndSingleSpaces) {
+  auto exact = [](std::string_view n) { return terms::plan_needle(n).exact; };
+  EXPECT_TRUE(exact("de nghi"));
+  EXPECT_TRUE(exact("ĐỀ NGHỊ"));
+  EXPECT_TRUE(terms::plan_needle("đề nghị").cased);
+  EXPECT_FALSE(terms::plan_needle("de nghi").cased);
+  EXPECT_TRUE(exact("số 12"));                   // digits spell the same folded or cased
+  EXPECT_TRUE(exact("Nguye\xcc\x82\xcc\x83n"));  // NFD input: its NFC fold
+  EXPECT_FALSE(exact("so số"));                  // "so" folded also stands for "số", "sợ"...
+  EXPECT_FALSE(exact("de  nghi"));
+  EXPECT_FALSE(exact("de\tnghi"));
+  EXPECT_FALSE(exact("123/UBND"));
+  EXPECT_FALSE(exact(" nghi"));
+  EXPECT_FALSE(exact("nghi,"));
+  EXPECT_FALSE(exact("straße"));              // not ASCII, no marks: left to verification
+  EXPECT_FALSE(exact(std::string(64, 'a')));  // as long as the index cuts words
+  EXPECT_TRUE(exact(std::string(63, 'a')));
 }
 
 std::string envelope(const std::string& subject, const std::string& from_name) {

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace govmail::core {
 namespace {
 
@@ -69,6 +71,46 @@ TEST(FoldWords, LongWordsAreCut) {
   Words w = words_of(long_word + " b");
   ASSERT_EQ(w.size(), 2u);
   EXPECT_EQ(w[0].first.size(), 64u);
+}
+
+struct Detail {
+  std::string folded, cased;
+  bool spaced, cut;
+};
+
+std::vector<Detail> details_of(std::string_view text) {
+  std::vector<Detail> out;
+  fold_words(
+      text,
+      [&](const FoldedWord& w) {
+        out.push_back({std::string(w.folded), std::string(w.cased), w.spaced, w.cut});
+      },
+      8);
+  return out;
+}
+
+TEST(FoldWords, CasedFormSpacingAndCuts) {
+  auto d = details_of("ĐỀ nghị,  Ban X\xcc\x81 abcdefghij");
+  ASSERT_EQ(d.size(), 5u);
+  EXPECT_EQ(d[0].cased, "đề");  // fold_case's form: marks kept, NFC, đ a letter of its own
+  EXPECT_EQ(d[0].cased, fold_case("ĐỀ"));
+  EXPECT_FALSE(d[0].spaced);  // the first word
+  EXPECT_EQ(d[1].cased, "nghị");
+  EXPECT_TRUE(d[1].spaced);
+  EXPECT_EQ(d[2].cased, "");                      // no marks: the folded word is its cased form
+  EXPECT_FALSE(d[2].spaced);                      // ", " and two spaces
+  EXPECT_EQ(d[3].cased, fold_case("X\xcc\x81"));  // NFD input composed
+  EXPECT_TRUE(d[3].spaced);
+  EXPECT_EQ(d[4].folded, "abcdefgh");
+  EXPECT_TRUE(d[4].cut);
+  EXPECT_FALSE(d[3].cut);
+  // A letter with more marks than a word may keep: cut, and the key stays bounded.
+  std::string zalgo = "a";
+  for (int i = 0; i < 100; ++i) zalgo += "\xcc\x81";
+  auto z = details_of(zalgo);
+  ASSERT_EQ(z.size(), 1u);
+  EXPECT_TRUE(z[0].cut);
+  EXPECT_LT(z[0].cased.size(), 80u);
 }
 
 TEST(FoldWords, OtherScriptsAreWords) {

@@ -143,9 +143,33 @@ std::int64_t day_of(std::int64_t t) {
   return t >= 0 ? t / 86400 * 86400 : (t - 86399) / 86400 * 86400;
 }
 
+// What the index said of each text key: the messages that may match, and those that do.
+using KeySets = std::map<const SearchKey*, search::Candidates>;
+
+bool contains(const std::vector<store::MessageId>& v, store::MessageId m) {
+  return std::binary_search(v.begin(), v.end(), m);
+}
+
+// Whether the index leaves this text key undecided for this message (its text is read then).
+bool undecided(const KeySets& sets, const SearchKey& k, store::MessageId m) {
+  auto it = sets.find(&k);
+  if (it == sets.end()) return true;
+  return contains(it->second.messages, m) && !contains(it->second.certain, m);
+}
+
+// Whether any text key of the tree needs this message's header block or body text.
+bool needs_text(const KeySets& sets, const SearchKey& k, store::MessageId m) {
+  const bool envelope = k.op == Op::header && envelope_field(k.name) && !k.value.empty();
+  if ((k.op == Op::body || k.op == Op::text || k.op == Op::header) && !envelope &&
+      undecided(sets, k, m))
+    return true;
+  return std::any_of(k.children.begin(), k.children.end(),
+                     [&](const SearchKey& c) { return needs_text(sets, c, m); });
+}
+
 class Matcher {
  public:
-  Matcher(const Session::Impl& s) : s_(s) {}
+  explicit Matcher(const Session::Impl& s, const KeySets& sets = {}) : s_(s), sets_(sets) {}
 
   bool match(const SearchKey& k, Candidate& c) {
     const auto& e = c.meta->entry;
@@ -198,10 +222,13 @@ class Matcher {
       case Op::modseq:
         return e.modseq >= static_cast<store::ModSeq>(k.number);
       case Op::header:
+        if (auto d = decided(k, e.message_id)) return *d;
         return header(k, c);
       case Op::body:
+        if (auto d = decided(k, e.message_id)) return *d;
         return c.body_text().contains(needle(k.value));
       case Op::text:
+        if (auto d = decided(k, e.message_id)) return *d;
         return c.header_text().contains(needle(k.value)) || c.body_text().contains(needle(k.value));
     }
     return false;
@@ -253,7 +280,18 @@ class Matcher {
     return it->second;
   }
 
+  // A text key the index decided for this message: not among its candidates (false), among
+  // those it knows to match (true).
+  std::optional<bool> decided(const SearchKey& k, store::MessageId m) const {
+    auto it = sets_.find(&k);
+    if (it == sets_.end()) return std::nullopt;
+    if (!contains(it->second.messages, m)) return false;
+    if (contains(it->second.certain, m)) return true;
+    return std::nullopt;
+  }
+
   const Session::Impl& s_;
+  const KeySets& sets_;
   std::map<std::string, Needle> cache_;
   std::map<const SearchKey*, SeqCursor> cursors_;
 };
@@ -300,21 +338,27 @@ std::vector<search::Field> fields_of(const SearchKey& k) {
   return {F::header};
 }
 
-// The messages a key can match, as the index narrows them (a superset).
+// The messages a key can match, as the index narrows them (a superset); what it said of each
+// text key goes into `sets`.
 awaitable<search::SearchResult<Ids>> narrow(search::Index& index, store::AccountId account,
-                                            const SearchKey& k) {
+                                            const SearchKey& k, KeySets& sets) {
   switch (k.op) {
     case Op::body:
     case Op::text:
     case Op::header: {
       if (k.op == Op::header && k.value.empty()) co_return Ids();  // field presence
       auto fields = fields_of(k);
-      co_return co_await index.substring_candidates(account, std::move(fields), k.value);
+      auto r = co_await index.substring_candidates(account, std::move(fields), k.value);
+      if (!r) co_return govmail::unexpected(r.error());
+      if (!*r) co_return Ids();
+      Ids ids = (*r)->messages;
+      sets.emplace(&k, std::move(**r));
+      co_return ids;
     }
     case Op::and_: {
       Ids out;
       for (const auto& c : k.children) {
-        auto r = co_await narrow(index, account, c);
+        auto r = co_await narrow(index, account, c, sets);
         if (!r) co_return r;
         if (!*r) continue;
         if (!out) {
@@ -329,9 +373,9 @@ awaitable<search::SearchResult<Ids>> narrow(search::Index& index, store::Account
       co_return out;
     }
     case Op::or_: {
-      auto a = co_await narrow(index, account, k.children[0]);
+      auto a = co_await narrow(index, account, k.children[0], sets);
       if (!a || !*a) co_return a;
-      auto b = co_await narrow(index, account, k.children[1]);
+      auto b = co_await narrow(index, account, k.children[1], sets);
       if (!b || !*b) co_return b;
       std::vector<store::MessageId> either;
       std::set_union((*a)->begin(), (*a)->end(), (*b)->begin(), (*b)->end(),
@@ -384,11 +428,12 @@ bool from_index(const std::map<store::MessageId, search::StoredText>& texts, sto
 // index answers reads no JSON from the database.
 awaitable<store::Result<void>> add_body_offsets(
     Session::Impl& s, std::vector<store::MessageMeta>& metas,
-    const std::map<store::MessageId, search::StoredText>& texts) {
+    const std::map<store::MessageId, search::StoredText>& texts,
+    const std::vector<store::MessageId>& to_read) {
   store::UidSet missing;
   std::map<store::Uid, store::MessageMeta*> by_uid;
   for (auto& m : metas) {
-    if (from_index(texts, m.entry.message_id)) continue;
+    if (from_index(texts, m.entry.message_id) || !contains(to_read, m.entry.message_id)) continue;
     missing.push_back({m.entry.uid, m.entry.uid});
     by_uid[m.entry.uid] = &m;
   }
@@ -428,6 +473,54 @@ awaitable<void> load_texts(Session::Impl& s, const Needs& needs, Candidate& c,
   if (stored != texts.end()) c.body.emplace(std::move(stored->second.body));
 }
 
+// Whether the key is only text keys, sets and their logic: with every text key decided by the
+// index, such a search reads nothing from the store.
+bool decidable_alone(const SearchKey& k) {
+  switch (k.op) {
+    case Op::all:
+    case Op::and_:
+    case Op::or_:
+    case Op::not_:
+    case Op::seqset:
+    case Op::uidset:
+    case Op::body:
+    case Op::text:
+      break;
+    case Op::header:
+      if (k.value.empty()) return false;
+      break;
+    default:
+      return false;
+  }
+  return std::all_of(k.children.begin(), k.children.end(), decidable_alone);
+}
+
+bool all_certain(const KeySets& sets, std::size_t keys) {
+  return sets.size() == keys && std::all_of(sets.begin(), sets.end(), [](const auto& e) {
+           return e.second.messages.size() == e.second.certain.size();
+         });
+}
+
+// The search the index answered whole: the candidates' entries in the mailbox, each tested by
+// the matcher on what the session knows (sequence numbers, UIDs) and the index's sets.
+void search_decided(Session::Impl& s, const SearchKey& key, const KeySets& sets,
+                    const std::vector<store::MessageUid>& entries, std::vector<SearchHit>& hits) {
+  Matcher matcher(s, sets);
+  for (const auto& e : entries) {
+    auto seq = s.sel->seq_of(e.uid);
+    if (!seq) continue;  // not announced to this session yet
+    store::MessageMeta meta;
+    meta.entry.uid = e.uid;
+    meta.entry.message_id = e.message;
+    meta.entry.modseq = s.sel->messages[*seq - 1].modseq;
+    Candidate c;
+    c.seq = *seq;
+    c.meta = &meta;
+    if (matcher.match(key, c)) hits.push_back({*seq, std::move(meta)});
+  }
+  std::sort(hits.begin(), hits.end(), [](auto& a, auto& b) { return a.seq < b.seq; });
+}
+
 awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_meta,
                             std::vector<SearchHit>& hits) {
   Needs needs;
@@ -436,13 +529,14 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
   search::Index* index = text_keys(key) > 0 ? s.backend.search_index() : nullptr;
   std::vector<store::Uid> uids;
   Ids candidates;
+  KeySets sets;
   if (index) {
     const auto& cfg = index->config();
     if (text_keys(key) > cfg.max_query_terms)
       co_return no("[LIMIT] Too many text keys (search.max_query_terms)");
     if (too_long_text(key, cfg.max_query_bytes))
       co_return no("[LIMIT] Search string too long (search.max_query_bytes)");
-    auto narrowed = co_await narrow(*index, s.account, key);
+    auto narrowed = co_await narrow(*index, s.account, key, sets);
     if (!narrowed)
       co_return no("[UNAVAILABLE] " + std::string(search_error_text(narrowed.error())));
     candidates = std::move(*narrowed);
@@ -450,28 +544,34 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
   if (candidates) {
     auto found = co_await index->uids_in_mailbox(s.account, s.sel->mailbox.id, *candidates);
     if (!found) co_return no("[UNAVAILABLE] " + std::string(search_error_text(found.error())));
-    for (auto u : *found)
-      if (s.sel->seq_of(u)) uids.push_back(u);
+    if (!want_meta && decidable_alone(key) && all_certain(sets, text_keys(key))) {
+      search_decided(s, key, sets, *found, hits);
+      co_return ok();
+    }
+    for (const auto& e : *found)
+      if (s.sel->seq_of(e.uid)) uids.push_back(e.uid);
   } else {
     uids.reserve(s.sel->messages.size());
     for (const auto& m : s.sel->messages) uids.push_back(m.uid);
   }
-  Matcher matcher(s);
+  Matcher matcher(s, sets);
   search::TextParts parts{false, false};
   parts_of(key, parts);
   // In chunks, so that the metadata held is bounded whatever the mailbox size; the raw message
   // and its decoded text are held for one message at a time (the index's texts for one chunk).
+  // Texts are read only for the messages the index left undecided.
   for (auto& chunk : chunks_of(uids)) {
     auto metas = co_await metas_of_uids(s, needs.meta, std::move(chunk));
     if (!metas) co_return store_error_reply(metas.error(), "SEARCH");
+    std::vector<store::MessageId> to_read;
+    if (needs.header || needs.body)
+      for (const auto& m : *metas)
+        if (needs_text(sets, key, m.entry.message_id)) to_read.push_back(m.entry.message_id);
     std::map<store::MessageId, search::StoredText> texts;
-    if (index && (needs.header || needs.body)) {
-      std::vector<store::MessageId> ids;
-      for (const auto& m : *metas) ids.push_back(m.entry.message_id);
-      texts = co_await index->stored_texts(s.account, std::move(ids), parts);
-    }
-    if ((needs.header || needs.body) && !needs.meta) {
-      auto r = co_await add_body_offsets(s, *metas, texts);
+    if (index && !to_read.empty()) texts = co_await index->stored_texts(s.account, to_read, parts);
+    std::sort(to_read.begin(), to_read.end());
+    if (!to_read.empty() && !needs.meta) {
+      auto r = co_await add_body_offsets(s, *metas, texts, to_read);
       if (!r) co_return store_error_reply(r.error(), "SEARCH");
     }
     for (auto& m : *metas) {
@@ -480,7 +580,7 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
       Candidate c;
       c.seq = *seq;
       c.meta = &m;
-      if (needs.header || needs.body) co_await load_texts(s, needs, c, texts);
+      if (contains(to_read, m.entry.message_id)) co_await load_texts(s, needs, c, texts);
       if (!matcher.match(key, c)) continue;
       if (!want_meta) m.envelope_json = m.bodystructure_json = {};  // bounded hits
       hits.push_back({*seq, std::move(m)});

@@ -14,6 +14,7 @@
 #include "core/awaitable_fwd.hpp"
 #include "core/config.hpp"
 #include "core/result.hpp"
+#include "store/search_queue.hpp"
 #include "store/types.hpp"
 
 namespace govmail::store {
@@ -57,6 +58,11 @@ struct TextParts {
   bool plain = true;   // the body's plain fold (a search string without marks)
 };
 
+struct Candidates {
+  std::vector<store::MessageId> messages;  // ascending: every match is here
+  std::vector<store::MessageId> certain;   // ascending, within messages: all of them match
+};
+
 struct Hit {
   store::MessageId message = 0;
   double weight = 0;
@@ -80,19 +86,22 @@ class Index {
   const core::SearchConfig& config() const;
 
   // --- IMAP SEARCH: a superset of the account's messages whose `fields` text (folded) may hold
-  // `needle` as a substring: the indexed ones whose words fit, and every message still queued.
+  // `needle` as a substring: the indexed ones whose words fit, and every message still queued;
+  // among them those the index knows to hold it (words separated by single spaces, see
+  // terms::plan_needle), which need no verification.
   // nullopt: the index cannot narrow (a needle without letters or digits, a shard being rebuilt,
   // too many queued messages): the caller tests every message.
-  awaitable<SearchResult<std::optional<std::vector<store::MessageId>>>> substring_candidates(
-      store::AccountId account, std::vector<Field> fields, std::string needle);
+  awaitable<SearchResult<std::optional<Candidates>>> substring_candidates(store::AccountId account,
+                                                                          std::vector<Field> fields,
+                                                                          std::string needle);
   // The stored texts of these messages: from the index (`folded`), or from the queue for
   // messages not yet indexed (header_block empty then: read it from the store). Missing ones
   // are left out.
   awaitable<std::map<store::MessageId, StoredText>> stored_texts(
       store::AccountId account, std::vector<store::MessageId> messages, TextParts parts = {});
 
-  // The UIDs, ascending, that these messages have in the account's mailbox.
-  awaitable<SearchResult<std::vector<store::Uid>>> uids_in_mailbox(
+  // The entries these messages have in the account's mailbox, by UID ascending.
+  awaitable<SearchResult<std::vector<store::MessageUid>>> uids_in_mailbox(
       store::AccountId account, store::MailboxId mailbox, std::vector<store::MessageId> messages);
 
   // --- ranked queries: words (accented or not), "phrases", prefix*, field:value (from, to, cc,

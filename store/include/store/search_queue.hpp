@@ -12,6 +12,12 @@
 
 namespace govmail::store {
 
+// A message's entry in a mailbox.
+struct MessageUid {
+  MessageId message = 0;
+  Uid uid = 0;
+};
+
 struct IndexJob {
   std::int64_t queue_id = 0;
   MessageId message = 0;
@@ -76,9 +82,9 @@ class SearchQueue {
   virtual awaitable<Result<std::vector<MessageId>>> pending(AccountId account, std::size_t max) = 0;
   virtual awaitable<Result<std::vector<PendingText>>> pending_texts(
       AccountId account, std::vector<MessageId> messages) = 0;
-  // The UIDs, ascending, of these messages in the account's mailbox.
-  virtual awaitable<Result<std::vector<Uid>>> uids_of(AccountId account, MailboxId mailbox,
-                                                      std::vector<MessageId> messages) = 0;
+  // These messages' entries in the account's mailbox, by UID ascending.
+  virtual awaitable<Result<std::vector<MessageUid>>> uids_of(AccountId account, MailboxId mailbox,
+                                                             std::vector<MessageId> messages) = 0;
 };
 
 }  // namespace govmail::store

@@ -84,7 +84,7 @@ inline constexpr pg::Statement kSearchPendingTexts{
 
 inline constexpr pg::Statement kSearchUidsOf{
     "gm_search_uids_of",
-    "SELECT uid FROM mailbox_entries WHERE mailbox_id = $2 AND account_id = $1"
+    "SELECT message_id, uid FROM mailbox_entries WHERE mailbox_id = $2 AND account_id = $1"
     " AND message_id = ANY ($3::bigint[]) ORDER BY uid"};
 
 inline constexpr pg::Statement kSearchIndexId{

@@ -186,8 +186,8 @@ awaitable<std::optional<Ids>> candidates(const std::vector<TextCondition>& conds
     auto r = co_await ctx.search->substring_candidates(ctx.account_id, c.fields, c.needle);
     if (!r) throw MethodError{"serverFail", "Search: " + std::string(search::to_string(r.error()))};
     if (!*r) continue;
-    Ids ids = std::move(**r);
-    std::sort(ids.begin(), ids.end());
+    // Every candidate is verified here (JMAP's fields are not IMAP's texts): `certain` unused.
+    Ids ids = std::move((*r)->messages);
     if (!out) {
       out = std::move(ids);
       continue;
