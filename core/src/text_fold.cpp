@@ -6,6 +6,7 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <cctype>
 #include <unordered_map>
 #include <vector>
 
@@ -63,12 +64,17 @@ class WordBuilder {
   // lower: the letter as `folded` has it; cased: as core::fold_case has it (đ stays đ).
   void letter(UChar32 lower, UChar32 cased) {
     if (word_.empty()) {
-      spaced_ = had_word_ && gap_ == 1 && gap_is_space_;
+      const bool one = had_word_ && gap_ == 1;
+      spaced_ = one && gap_char_ == ' ';
+      joiner_ = one && gap_char_ < 0x80 && std::ispunct(static_cast<int>(gap_char_))
+                    ? static_cast<char>(gap_char_)
+                    : '\0';
       gap_ = 0;
     }
     if (word_.size() < max_) {
       append_utf8(word_, lower);
       append_utf8(cased_, cased);
+      ascii_ = ascii_ && cased < 0x80;
     } else {
       cut_ = true;
     }
@@ -87,25 +93,26 @@ class WordBuilder {
   void separator(UChar32 cp) {
     end();
     ++gap_;
-    gap_is_space_ = cp == ' ';
+    gap_char_ = cp;
   }
   void end() {
     if (word_.empty()) return;
     key_.clear();
-    std::string_view cased;
     if (!marks_.empty()) {
       std::sort(marks_.begin(), marks_.end());
       key_ = word_;
       key_ += '~';
       for (auto m : marks_) append_utf8(key_, m);
-      cased = nfc_word(cased_);
     }
-    sink_(FoldedWord{word_, key_, cased, spaced_, cut_});
+    const std::string_view cased =
+        marks_.empty() && ascii_ ? std::string_view(cased_) : nfc_word(cased_);
+    sink_(FoldedWord{word_, key_, cased, spaced_, cut_, joiner_});
     had_word_ = true;
     word_.clear();
     cased_.clear();
     marks_.clear();
     cut_ = false;
+    ascii_ = true;
   }
 
  private:
@@ -113,8 +120,10 @@ class WordBuilder {
   std::size_t max_;
   std::string word_, key_, cased_;
   std::vector<UChar32> marks_;
-  bool had_word_ = false, spaced_ = false, cut_ = false, gap_is_space_ = false;
-  unsigned gap_ = 0;  // separator code points since the last word
+  bool had_word_ = false, spaced_ = false, cut_ = false, ascii_ = true;
+  char joiner_ = '\0';
+  unsigned gap_ = 0;      // separator code points since the last word
+  UChar32 gap_char_ = 0;  // the last of them
 };
 
 }  // namespace

@@ -156,29 +156,33 @@ std::optional<Xapian::Query> field_query(Xapian::Database& db, Field f,
     }
     if (words->empty()) return Xapian::Query(Xapian::Query::MatchNothing);
     parts.emplace_back(Xapian::Query::OP_OR, words->begin(), words->end());
-    if (i > 0 && !plan.spaced[i]) phrase.emplace_back(terms::separator_term(f));
+    if (i > 0 && plan.separators[i] != ' ')
+      phrase.emplace_back(terms::separator_term(f, plan.separators[i]));
     phrase.push_back(parts.back());
   }
   if (parts.empty()) return std::nullopt;
-  // The needle's words stand in order in any text that holds it, one space apart where the
-  // needle has one space, any other separator where it has another: a phrase of that shape,
-  // when every piece is known.
+  // The needle's words stand in order in any text that holds it, with the needle's separators
+  // between them: a phrase of that shape (one space: the next position; one punctuation
+  // character: its separator term; anything else: the other separators' term), when every
+  // piece is known.
   if (every_piece && parts.size() > 1)
     return Xapian::Query(Xapian::Query::OP_PHRASE, phrase.begin(), phrase.end(), phrase.size());
   return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
 }
 
-// The documents that hold an exact needle (terms::plan_needle): its words at positions in a row
-// (single spaces), each from the words that spell it; nullopt: too many words to list.
+// The documents that hold an exact needle (terms::plan_needle): its words and separators at
+// positions in a row, each word from the words that spell it; nullopt: too many to list.
 std::optional<Xapian::Query> exact_query(Xapian::Database& db, Field f,
                                          const terms::NeedlePlan& plan, unsigned max) {
   std::vector<Xapian::Query> parts;
-  for (const auto& p : plan.pieces) {
-    const bool cased = plan.cased && !p.cased.empty();
-    auto words = expand(db, cased ? terms::cased_prefix(f) : terms::folded_prefix(f),
-                        cased ? p.cased : p.word, p.kind, max);
+  const std::string prefix = plan.cased ? terms::cased_prefix(f) : terms::folded_prefix(f);
+  for (std::size_t i = 0; i < plan.pieces.size(); ++i) {
+    const auto& p = plan.pieces[i];
+    auto words = expand(db, prefix, plan.cased ? p.cased : p.word, p.kind, max);
     if (!words) return std::nullopt;
     if (words->empty()) return Xapian::Query(Xapian::Query::MatchNothing);
+    if (i > 0 && plan.separators[i] != ' ')
+      parts.emplace_back(terms::separator_term(f, plan.separators[i]));
     parts.emplace_back(Xapian::Query::OP_OR, words->begin(), words->end());
   }
   if (parts.size() == 1) return parts.front();
@@ -194,19 +198,21 @@ void merge_into(std::vector<MessageId>& a, const std::vector<MessageId>& b) {
 }
 
 // The candidates of a needle in some fields of one account's documents: exact fields give their
-// matches as certain (plus the documents with a cut word, to verify), others a superset; nullopt
-// when a field cannot be narrowed (then neither can the search).
+// matches as certain, others a superset, and the documents with a cut word are added to verify;
+// nullopt when a field cannot be narrowed (then neither can the search).
 std::optional<Candidates> candidates(Xapian::Database& db, AccountId account,
                                      const std::vector<Field>& fields,
                                      const terms::NeedlePlan& plan, unsigned max) {
   std::vector<Xapian::Query> inexact, exact, cut;
   for (Field f : fields) {
-    // The header text verified is not the one indexed (decoded fields, not the raw block).
-    const bool sure = plan.exact && f != Field::header;
+    // Every field is indexed from the text its keys verify (the header fields: all of them
+    // decoded, as TEXT reads them; a HEADER key on one field drops `certain`).
+    const bool sure = plan.exact;
     auto q = sure ? exact_query(db, f, plan, max) : field_query(db, f, plan, max);
     if (!q) return std::nullopt;
     (sure ? exact : inexact).push_back(*q);
-    if (sure && db.get_termfreq(terms::cut_term(f)) > 0) cut.emplace_back(terms::cut_term(f));
+    // A word the index cut may hold the needle past its cut: such messages are candidates.
+    if (db.get_termfreq(terms::cut_term(f)) > 0) cut.emplace_back(terms::cut_term(f));
   }
   const Xapian::Query mine(terms::account_term(account));
   auto of = [&](const std::vector<Xapian::Query>& qs) {

@@ -77,12 +77,13 @@ SearchResult<std::vector<Item>> split_items(std::string_view s) {
 struct Word {
   std::string folded, key;
   bool spaced = false;  // one space before it
+  char joiner = '\0';   // else the one punctuation character before it
 };
 
 std::vector<Word> words_of(std::string_view text) {
   std::vector<Word> out;
   core::fold_words(text, [&](const core::FoldedWord& w) {
-    out.push_back({std::string(w.folded), std::string(w.accent_key), w.spaced});
+    out.push_back({std::string(w.folded), std::string(w.accent_key), w.spaced, w.joiner});
   });
   return out;
 }
@@ -95,15 +96,15 @@ Xapian::Query word_query(Field f, const Word& w) {
   return Xapian::Query(Xapian::Query::OP_OR, q, exact);
 }
 
-// The words in a row as the text has them: one space apart, or any other separator where the
-// query has one (so "123/UBND-VP" finds the number, not its words scattered).
+// The words in a row with the query's separators between them: one space, the same punctuation
+// character, or any other separator (so "123/UBND-VP" finds the number, not its words apart).
 Xapian::Query phrase_query(Field f, const std::vector<Word>& words) {
   std::vector<Xapian::Query> folded, exact;
   bool accented = false;
   for (const auto& w : words) {
     if (&w != &words.front() && !w.spaced) {
-      folded.emplace_back(terms::separator_term(f));
-      exact.emplace_back(terms::separator_term(f));
+      folded.emplace_back(terms::separator_term(f, w.joiner));
+      exact.emplace_back(terms::separator_term(f, w.joiner));
     }
     folded.emplace_back(terms::folded_prefix(f) + w.folded);
     accented = accented || !w.key.empty();

@@ -66,17 +66,16 @@ const char* envelope_key(Field f) {
 // other than one space takes a position of its own: see terms.hpp).
 void index_text(Xapian::Document& doc, Field f, std::string_view text) {
   const std::string fp = folded_prefix(f), ap = accent_prefix(f), cp = cased_prefix(f);
-  const std::string sep = separator_term(f);
   Xapian::termpos pos = 0;
   bool cut = false;
   core::fold_words(
       text,
       [&](const core::FoldedWord& w) {
-        if (pos > 0 && !w.spaced) doc.add_posting(sep, ++pos);
+        if (pos > 0 && !w.spaced) doc.add_posting(separator_term(f, w.joiner), ++pos);
         ++pos;
         doc.add_posting(fp + std::string(w.folded), pos);
         if (!w.accent_key.empty()) doc.add_posting(ap + std::string(w.accent_key), pos);
-        if (!w.cased.empty()) doc.add_posting(cp + std::string(w.cased), pos);
+        doc.add_posting(cp + std::string(w.cased), pos);
         cut = cut || w.cut;
       },
       kMaxWordBytes);
@@ -103,8 +102,10 @@ std::string cased_prefix(Field f) {
 std::string cut_term(Field f) {
   return std::string("L") + letter(f);
 }
-std::string separator_term(Field f) {
-  return std::string("X") + letter(f);
+std::string separator_term(Field f, char joiner) {
+  std::string t{'X', letter(f)};
+  if (joiner != '\0') t += joiner;
+  return t;
 }
 std::string unique_term(store::AccountId a, store::MessageId m) {
   return "Q" + std::to_string(a) + ":" + std::to_string(m);
@@ -213,25 +214,23 @@ store::MessageId message_of(const Xapian::Document& doc) {
 
 namespace {
 
-bool ascii_word(std::string_view w, bool digits_only) {
-  return std::all_of(w.begin(), w.end(), [digits_only](char c) {
-    return (c >= '0' && c <= '9') || (!digits_only && c >= 'a' && c <= 'z');
-  });
+bool ascii_word(std::string_view w) {
+  return std::all_of(w.begin(), w.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); });
 }
 
-// The needle as its pieces spell it in the words the plan searches; nullopt: they cannot.
-std::optional<std::string> spelled(const std::vector<Piece>& pieces, bool plain) {
+// The needle as its pieces and separators spell it in the words the plan searches (the folded
+// words for a plain needle, the cased ones otherwise); nullopt: they cannot.
+std::optional<std::string> spelled(const NeedlePlan& plan, bool plain) {
   std::string out;
-  for (const auto& p : pieces) {
-    if (!out.empty()) out += ' ';
-    if (plain && p.cased.empty() && ascii_word(p.word, false))
-      out += p.word;
-    else if (!plain && !p.cased.empty())
-      out += p.cased;
-    else if (!plain && ascii_word(p.word, true))
-      out += p.word;
-    else
-      return std::nullopt;
+  for (std::size_t i = 0; i < plan.pieces.size(); ++i) {
+    const auto& p = plan.pieces[i];
+    if (i > 0) {
+      if (plan.separators[i] == '\0') return std::nullopt;
+      out += plan.separators[i];
+    }
+    if (plain && !ascii_word(p.word)) return std::nullopt;
+    out += plain ? p.word : p.cased;
   }
   return out;
 }
@@ -241,12 +240,11 @@ std::optional<std::string> spelled(const std::vector<Piece>& pieces, bool plain)
 NeedlePlan plan_needle(std::string_view needle) {
   NeedlePlan plan;
   auto& out = plan.pieces;
-  bool single_spaces = true, cut = false;
+  bool cut = false;
   core::fold_words(
       needle,
       [&](const core::FoldedWord& w) {
-        single_spaces = single_spaces && (out.empty() || w.spaced);
-        plan.spaced.push_back(!out.empty() && w.spaced);
+        plan.separators.push_back(out.empty() ? '\0' : w.spaced ? ' ' : w.joiner);
         cut = cut || w.cut;
         out.push_back({std::string(w.folded), Piece::Kind::exact, std::string(w.cased)});
       },
@@ -272,10 +270,10 @@ NeedlePlan plan_needle(std::string_view needle) {
     if (p.word.size() >= kMaxWordBytes) p.kind = Piece::Kind::skip;  // the index cut such words
     skipped = skipped || p.kind == Piece::Kind::skip;
   }
-  if (!open_left || !open_right || !single_spaces || cut || skipped) return plan;
+  if (!open_left || !open_right || cut || skipped) return plan;
   const std::string cased = core::fold_case(needle);
   const bool plain = core::fold_vietnamese(needle) == cased;  // core::Needle's rule
-  auto words = spelled(out, plain);
+  auto words = spelled(plan, plain);
   plan.exact = words && *words == cased;
   plan.cased = plan.exact && !plain;
   return plan;

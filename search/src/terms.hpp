@@ -2,8 +2,12 @@
 // (private to search/; tests include it). Term prefixes:
 //   B body, S subject, F from, T to, C cc, D bcc, H every header field (decoded): folded words,
 //   with positions; Z + that letter: the accent key of words that carried marks (same positions);
-//   W + that letter: the case-folded word with its marks (core::fold_case), for words that
-//   carried marks (same positions); L + that letter: the field has a word the index cut;
+//   W + that letter: the word case-folded with its marks (core::fold_case's form), same positions;
+//   L + that letter: the field has a word the index cut;
+//   X + that letter: the place of a separator other than one space between two words (a
+//   position of its own), with the separator when it is one ASCII punctuation character
+//   ("XB/" in 123/UBND, "XB" for ", " or a line break): words at positions in a row are one
+//   space apart, and "123/UBND-VP" is the phrase 123 XB/ ubnd XB- vp.
 //   Q<account>:<message> the unique id term; K<account> the account (a shard holds many).
 //   X + that letter: the place of any separator but one space between two words (a position of
 //   its own), so that words at positions in a row are words one space apart, and a phrase can
@@ -31,13 +35,13 @@ enum Slot : Xapian::valueno {
 };
 
 // Bumped when the terms change: an index of another format is rebuilt from the store.
-inline constexpr int kIndexFormat = 2;
+inline constexpr int kIndexFormat = 3;
 
 std::string folded_prefix(Field f);
 std::string accent_prefix(Field f);
 std::string cased_prefix(Field f);
 std::string cut_term(Field f);
-std::string separator_term(Field f);
+std::string separator_term(Field f, char joiner = '\0');
 std::string unique_term(store::AccountId account, store::MessageId message);
 std::string account_term(store::AccountId account);
 
@@ -70,24 +74,26 @@ struct Piece {
   enum class Kind { exact, prefix, suffix, infix, skip };
   std::string word;
   Kind kind = Kind::exact;
-  std::string cased;  // core::fold_case of the word, when it carries marks
+  std::string cased;  // core::fold_case of the word
   bool operator==(const Piece&) const = default;
 };
 std::vector<Piece> substring_pieces(std::string_view needle);
 
 // The pieces, and whether the index answers the needle exactly: the messages whose words fit
 // are those whose folded text holds the needle (core::Needle's rule), no verification needed.
-// So when the needle is words separated by single spaces with no separator at either end, and
-//   - it has no marks and is ASCII: its words against the folded words (B...), which are the
-//     words of the text without marks;
-//   - it has marks: each word with marks against the cased words (W...), each word of digits
-//     against the folded ones; a word of letters without marks makes it inexact ("số 12" is
-//     exact, "so số" is not: "so" folded is also "số").
-// The pieces put together are compared with the needle's own fold, so a needle the words do not
+// So when the needle is words, each one space or one ASCII punctuation character after the one
+// before, with no separator at either end:
+//   - without marks and ASCII: its words against the folded words (B...), the words of the text
+//     without marks;
+//   - with marks: its words against the cased words (W...), so "số" is not found in "so", nor
+//     "ơ" in "ợ" (another letter in NFC).
+// The pieces put together are compared with the needle's own fold, so a needle they do not
 // spell exactly is never called exact. Messages with a cut word (L...) stay to be verified.
 struct NeedlePlan {
   std::vector<Piece> pieces;
-  std::vector<bool> spaced;  // per piece: one space before it (not so for the first)
+  // Per piece, what separates it from the one before: ' ', an ASCII punctuation character, or
+  // '\0' for anything else (and for the first piece).
+  std::vector<char> separators;
   bool exact = false;
   bool cased = false;  // exact through the cased words (the needle has marks)
 };

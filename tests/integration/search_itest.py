@@ -250,7 +250,8 @@ WORDS = ("công văn số đề nghị báo cáo kế hoạch thủy lợi đồ
 # Texts where answering from the index's words alone goes wrong unless it tells exact needles
 # from others (each is found by some EQUALITY_QUERIES needle through a different separator).
 EDGE_BODIES = ["văn  số hai dấu cách", "văn, số", "văn\nsố xuống dòng", "văn-số", "van - so",
-               "lơ là", "lợi ích", "so sợ", "sợ so", "đê dê dễ", "ăn đề", "số 120", "x12",
+               "lơ là", "lợi ích", "so sợ", "sợ so", "sợ-so", "đê dê dễ", "ăn đề", "số 120", "x12",
+               "văn/số", "VĂN-SỐ", "120/ubnd-vp", "ngành\tủy",
                "q" * 70 + "côngvăn" + "đề"]
 # Separators other than one space (the index answers words one space apart without verifying).
 SEPARATORS = ["  ", ", ", "\n", "-", "/", " - ", ".\n\n"]
@@ -302,6 +303,10 @@ EQUALITY_QUERIES = [
     ["FROM", "quang vinh"], ["FROM", "vinh@hanoi"], ["OR", "BODY", "lơ", "BODY", "ợ"],
     ["BODY", "lợi", "NOT", "BODY", "lơ"], ["UNSEEN", "BODY", "đê"], ["1:100", "BODY", "sợ"],
     ["UID", "50:*", "BODY", "de nghi"], ["BODY", "de nghi", "BODY", "bao cao"],
+    ["BODY", "văn-số"], ["BODY", "văn/số"], ["BODY", "VAN-SO"], ["BODY", "so sợ"],
+    ["BODY", "sợ-so"], ["TEXT", "vinh@hanoi"], ["TEXT", "hanoi.gov"], ["TEXT", "Subject: edge"],
+    ["HEADER", "Subject", "edge"], ["HEADER", "From", "hanoi.gov"], ["HEADER", "To", "gov.vn"],
+    ["BODY", "120/UBND"], ["BODY", "0/UBND-V"], ["BODY", "UBND-VP"], ["BODY", "ngành ủy"],
 ]
 
 

@@ -154,14 +154,17 @@ TEST_F(IndexerTest, ExactNeedlesAreCertainAndOnlyThem) {
   EXPECT_EQ(sets(*i, a.id, "de nghi").certain, (Ids{single, plain}));
   EXPECT_EQ(sets(*i, a.id, "ơ").certain, (Ids{horn}));  // not ợ: another letter in NFC
   EXPECT_EQ(sets(*i, a.id, "ợi í").certain, (Ids{horn_dot}));
-  EXPECT_EQ(sets(*i, a.id, "số 45").certain, (Ids{docnum}));  // marks and digits
-  // Not exact (verified by the caller): other separators, a word without marks beside one
-  // with, a separator at an end.
-  for (const char* needle : {"45/QĐ", "so số", "nghị ", "đề\nnghị"}) {
+  EXPECT_EQ(sets(*i, a.id, "số 45").certain, (Ids{docnum}));     // marks and digits
+  EXPECT_EQ(sets(*i, a.id, "45/QĐ-UB").certain, (Ids{docnum}));  // one punctuation character
+  EXPECT_TRUE(sets(*i, a.id, "45-QĐ").certain.empty());          // not that one
+  EXPECT_TRUE(sets(*i, a.id, "so sợ").certain.empty());          // "so" is not "số" here
+  // Not exact (verified by the caller): other separators, a separator at an end.
+  for (const char* needle : {"45 / QĐ", "nghị ", "đề\nnghị", "đề,  nghị"}) {
     auto c = sets(*i, a.id, needle);
     EXPECT_TRUE(c.certain.empty()) << needle;
   }
-  EXPECT_EQ(sets(*i, a.id, "45/QĐ").messages, (Ids{docnum}));
+  // Its candidates: the folded words that fit ("nghi" too), and the message with a cut word.
+  EXPECT_EQ(sets(*i, a.id, "nghị ").messages, (Ids{single, doubled, plain, long_word}));
   // A word longer than the index keeps: its message stays a candidate, not certain.
   auto cut = sets(*i, a.id, "qxyz");
   EXPECT_TRUE(cut.certain.empty());

@@ -22,7 +22,7 @@ TEST(SubstringPieces, EdgesAreOpenInsideWords) {
                 {"cong", K::suffix, "công"}, {"van", K::exact, "văn"}, {"so", K::prefix, "số"}}));
   EXPECT_EQ(terms::substring_pieces(" VĂN "), (std::vector<Piece>{{"van", K::exact, "văn"}}));
   EXPECT_EQ(terms::substring_pieces("123/UBND"),
-            (std::vector<Piece>{{"123", K::suffix, ""}, {"ubnd", K::prefix, ""}}));
+            (std::vector<Piece>{{"123", K::suffix, "123"}, {"ubnd", K::prefix, "ubnd"}}));
   EXPECT_TRUE(terms::substring_pieces(" - ").empty());
   EXPECT_EQ(terms::substring_pieces(std::string(80, 'a'))[0].kind, K::skip);
 }
@@ -33,12 +33,14 @@ TEST(PlanNeedle, ExactOnlyForWordsAndSingleSpaces) {
   EXPECT_TRUE(exact("ĐỀ NGHỊ"));
   EXPECT_TRUE(terms::plan_needle("đề nghị").cased);
   EXPECT_FALSE(terms::plan_needle("de nghi").cased);
-  EXPECT_TRUE(exact("số 12"));                   // digits spell the same folded or cased
+  EXPECT_TRUE(exact("số 12"));
   EXPECT_TRUE(exact("Nguye\xcc\x82\xcc\x83n"));  // NFD input: its NFC fold
-  EXPECT_FALSE(exact("so số"));                  // "so" folded also stands for "số", "sợ"...
+  EXPECT_TRUE(exact("so số"));        // through the cased words: "so" is not "số" there
+  EXPECT_TRUE(exact("123/UBND-VP"));  // one punctuation character between words
+  EXPECT_EQ(terms::plan_needle("45/QĐ-UBND").separators, (std::vector<char>{'\0', '/', '-'}));
   EXPECT_FALSE(exact("de  nghi"));
   EXPECT_FALSE(exact("de\tnghi"));
-  EXPECT_FALSE(exact("123/UBND"));
+  EXPECT_FALSE(exact("123 / UBND"));
   EXPECT_FALSE(exact(" nghi"));
   EXPECT_FALSE(exact("nghi,"));
   EXPECT_FALSE(exact("straße"));              // not ASCII, no marks: left to verification

@@ -76,6 +76,7 @@ TEST(FoldWords, LongWordsAreCut) {
 struct Detail {
   std::string folded, cased;
   bool spaced, cut;
+  char joiner;
 };
 
 std::vector<Detail> details_of(std::string_view text) {
@@ -83,7 +84,7 @@ std::vector<Detail> details_of(std::string_view text) {
   fold_words(
       text,
       [&](const FoldedWord& w) {
-        out.push_back({std::string(w.folded), std::string(w.cased), w.spaced, w.cut});
+        out.push_back({std::string(w.folded), std::string(w.cased), w.spaced, w.cut, w.joiner});
       },
       8);
   return out;
@@ -97,13 +98,17 @@ TEST(FoldWords, CasedFormSpacingAndCuts) {
   EXPECT_FALSE(d[0].spaced);  // the first word
   EXPECT_EQ(d[1].cased, "nghị");
   EXPECT_TRUE(d[1].spaced);
-  EXPECT_EQ(d[2].cased, "");                      // no marks: the folded word is its cased form
-  EXPECT_FALSE(d[2].spaced);                      // ", " and two spaces
+  EXPECT_EQ(d[2].cased, "ban");
+  EXPECT_FALSE(d[2].spaced);  // ", " and two spaces
+  EXPECT_EQ(d[2].joiner, '\0');
   EXPECT_EQ(d[3].cased, fold_case("X\xcc\x81"));  // NFD input composed
   EXPECT_TRUE(d[3].spaced);
   EXPECT_EQ(d[4].folded, "abcdefgh");
   EXPECT_TRUE(d[4].cut);
   EXPECT_FALSE(d[3].cut);
+  std::string joiners;
+  fold_words("45/QĐ-UBND x", [&](const FoldedWord& w) { joiners += w.joiner ? w.joiner : '_'; });
+  EXPECT_EQ(joiners, "_/-_");
   // A letter with more marks than a word may keep: cut, and the key stays bounded.
   std::string zalgo = "a";
   for (int i = 0; i < 100; ++i) zalgo += "\xcc\x81";

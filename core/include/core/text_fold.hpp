@@ -29,14 +29,16 @@ using WordSink = std::function<void(std::string_view folded, std::string_view ac
 void fold_words(std::string_view utf8, const WordSink& sink, std::size_t max_word_bytes = 64);
 
 // One word with what the search index needs to answer a substring search exactly:
-//   cased   the word as core::fold_case gives it (case folded, marks kept, NFC), when it carried
-//           marks; empty when it carried none (then it is `folded`);
-//   spaced  exactly one ' ' separates it from the word before (false for the first word): the
-//           index keeps such words one position apart, others two;
-//   cut     the word was longer than max_word_bytes and was cut (the index cannot vouch for it).
+//   cased   the word as core::fold_case gives it (case folded, marks kept, NFC);
+//   spaced  exactly one ' ' separates it from the word before (false for the first word);
+//   joiner  the one ASCII punctuation character that alone separates it from the word before
+//           ('/' before "UBND" in "123/UBND"), else '\0';
+//   cut     the word was longer than max_word_bytes (or had more marks than a word keeps) and
+//           was cut (the index cannot vouch for it).
 struct FoldedWord {
   std::string_view folded, accent_key, cased;
   bool spaced = false, cut = false;
+  char joiner = '\0';
 };
 using FoldedWordSink = std::function<void(const FoldedWord&)>;
 void fold_words(std::string_view utf8, const FoldedWordSink& sink, std::size_t max_word_bytes = 64);

@@ -352,6 +352,8 @@ awaitable<search::SearchResult<Ids>> narrow(search::Index& index, store::Account
       if (!r) co_return govmail::unexpected(r.error());
       if (!*r) co_return Ids();
       Ids ids = (*r)->messages;
+      // The index knows the header fields' text as a whole, not one field's.
+      if (k.op == Op::header && !envelope_field(k.name)) (*r)->certain.clear();
       sets.emplace(&k, std::move(**r));
       co_return ids;
     }
