@@ -125,17 +125,19 @@ std::optional<std::vector<std::string>> expand(Xapian::Database& db, const std::
   using K = terms::Piece::Kind;
   std::vector<std::string> out;
   if (kind == K::exact) return std::vector<std::string>{prefix + word};
-  const std::string start = kind == K::prefix ? prefix + word : prefix;
-  for (auto t = db.allterms_begin(start); t != db.allterms_end(start); ++t) {
-    const std::string term = *t;
-    std::string_view w(term);
-    w.remove_prefix(prefix.size());
+  // The vocabulary kept apart (terms.hpp): walking the terms themselves reads their postings.
+  const std::string start = terms::vocabulary_key(kind == K::prefix ? prefix + word : prefix);
+  for (auto t = db.metadata_keys_begin(start); t != db.metadata_keys_end(start); ++t) {
+    const std::string key = *t;
+    std::string_view term(key), w(key);
+    term.remove_prefix(terms::vocabulary_key("").size());
+    w.remove_prefix(terms::vocabulary_key(prefix).size());
     const bool fits = kind == K::prefix   ? true
                       : kind == K::suffix ? w.ends_with(word)
                                           : w.find(word) != std::string_view::npos;
     if (!fits) continue;
     if (out.size() >= max) return std::nullopt;
-    out.push_back(term);
+    out.emplace_back(term);
   }
   return out;
 }
@@ -230,6 +232,14 @@ std::optional<Candidates> candidates(Xapian::Database& db, AccountId account,
   return c;
 }
 
+// Words new to a shard's vocabulary go into it, in the commit that adds their documents.
+void record_vocabulary(Xapian::WritableDatabase& db, const std::set<std::string>& words) {
+  for (const auto& w : words) {
+    const std::string key = terms::vocabulary_key(w);
+    if (db.get_metadata(key).empty()) db.set_metadata(key, "1");
+  }
+}
+
 // The format of this index directory's documents (search/FORMAT, terms::kIndexFormat); 0 when
 // unknown (none written yet, or written before formats were).
 int read_index_format(const fs::path& dir) {
@@ -308,6 +318,7 @@ struct Index::Impl {
              const std::vector<store::IndexRemoval>& removals) {
     core::lower_this_thread_priority();
     std::set<unsigned> touched;
+    std::map<unsigned, std::set<std::string>> vocabulary;  // the batch's words, per shard
     unsigned shard = 0;
     try {
       for (const auto& job : jobs) {
@@ -330,10 +341,15 @@ struct Index::Impl {
         for (AccountId a : job.accounts) {
           in.account = a;
           shard = shard_of(a);
-          writer(shard).replace_document(terms::unique_term(a, job.message),
-                                         terms::make_document(in));
+          auto doc = terms::make_document(in);
+          terms::add_vocabulary(doc, vocabulary[shard]);
+          writer(shard).replace_document(terms::unique_term(a, job.message), doc);
           touched.insert(shard);
         }
+      }
+      for (auto& [s, words] : vocabulary) {
+        shard = s;
+        record_vocabulary(writer(s), words);
       }
       for (const auto& r : removals) {
         if (r.still_held) continue;
@@ -631,8 +647,11 @@ awaitable<std::map<MessageId, StoredText>> Index::stored_texts(AccountId account
 }
 
 awaitable<SearchResult<std::vector<store::MessageUid>>> Index::uids_in_mailbox(
-    AccountId account, store::MailboxId mailbox, std::vector<MessageId> messages) {
-  auto r = co_await impl_->db->search_queue().uids_of(account, mailbox, std::move(messages));
+    AccountId account, store::MailboxId mailbox, std::vector<MessageId> messages,
+    std::size_t mailbox_size) {
+  const bool scan = mailbox_size > 0 && messages.size() * 4 >= mailbox_size;
+  auto r =
+      co_await impl_->db->search_queue().uids_of(account, mailbox, std::move(messages), scan);
   if (!r) co_return unexpected(SearchError::unavailable);
   co_return std::move(*r);
 }

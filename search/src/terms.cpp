@@ -167,6 +167,21 @@ Xapian::Document make_document(const DocInput& in) {
   return doc;
 }
 
+std::string vocabulary_key(std::string_view term) {
+  std::string k = "v";
+  k += term;
+  return k;
+}
+
+void add_vocabulary(const Xapian::Document& doc, std::set<std::string>& words) {
+  static constexpr std::string_view kWordPrefixes = "BSFTCDHW";
+  for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+    std::string term = *t;
+    if (!term.empty() && kWordPrefixes.find(term[0]) != std::string_view::npos)
+      words.insert(std::move(term));
+  }
+}
+
 void set_texts(Xapian::Document& doc, std::string_view header_block, std::string_view body) {
   const bool ascii = std::all_of(body.begin(), body.end(),
                                  [](char c) { return static_cast<unsigned char>(c) < 0x80; });

@@ -9,12 +9,14 @@
 //   ("XB/" in 123/UBND, "XB" for ", " or a line break): words at positions in a row are one
 //   space apart, and "123/UBND-VP" is the phrase 123 XB/ ubnd XB- vp.
 //   Q<account>:<message> the unique id term; K<account> the account (a shard holds many).
-//   X + that letter: the place of any separator but one space between two words (a position of
-//   its own), so that words at positions in a row are words one space apart, and a phrase can
-//   ask for "any other separator" where its own text has one ("123/UBND-VP").
+// Metadata "v<term>": the vocabulary of the word terms (B... S... and W..., one key per term ever
+// indexed in the shard), which suffix and infix needles scan: walking the terms themselves
+// reads their posting lists too (26 ms for the 2,307 body words of 100,000 messages). A word
+// stays in it after its last document goes (expanding to it finds nothing).
 #pragma once
 #include <xapian.h>
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,7 +37,7 @@ enum Slot : Xapian::valueno {
 };
 
 // Bumped when the terms change: an index of another format is rebuilt from the store.
-inline constexpr int kIndexFormat = 3;
+inline constexpr int kIndexFormat = 4;
 
 std::string folded_prefix(Field f);
 std::string accent_prefix(Field f);
@@ -56,6 +58,9 @@ struct DocInput {
 };
 
 Xapian::Document make_document(const DocInput& in);
+// The vocabulary's key of a term; a document's word terms added to a set of them.
+std::string vocabulary_key(std::string_view term);
+void add_vocabulary(const Xapian::Document& doc, std::set<std::string>& words);
 // The texts for verification into a document (values, and the data "Va"/"Vu": ASCII body or
 // not), and out of one; a document of an older index keeps "<header bytes>\n" header block and
 // decoded body as its data.

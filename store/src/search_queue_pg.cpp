@@ -1,5 +1,6 @@
 #include "search_queue_pg.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/asio.hpp"
@@ -166,15 +167,22 @@ awaitable<Result<std::vector<PendingText>>> PgSearchQueue::pending_texts(
 
 awaitable<Result<std::vector<MessageUid>>> PgSearchQueue::uids_of(AccountId account,
                                                                   MailboxId mailbox,
-                                                                  std::vector<MessageId> messages) {
-  auto rows =
-      co_await run(*pool_, sql::kSearchUidsOf,
-                   Params().num(account).num(mailbox).num_array(to_ints(messages)), "search uids");
+                                                                  std::vector<MessageId> messages,
+                                                                  bool scan_mailbox) {
+  Params params;
+  params.num(account).num(mailbox);
+  if (!scan_mailbox) params.num_array(to_ints(messages));
+  // Not co_await inside ?: (GCC 12 miscompiles it).
+  const auto& statement = scan_mailbox ? sql::kSearchMailboxUids : sql::kSearchUidsOf;
+  auto rows = co_await run(*pool_, statement, std::move(params), "search uids");
   if (!rows) co_return unexpected(rows.error());
   std::vector<MessageUid> out;
-  out.reserve(static_cast<std::size_t>(rows->size()));
-  for (int i = 0; i < rows->size(); ++i)
-    out.push_back({rows->get_int(i, 0), static_cast<Uid>(rows->get_int(i, 1))});
+  out.reserve(scan_mailbox ? messages.size() : static_cast<std::size_t>(rows->size()));
+  for (int i = 0; i < rows->size(); ++i) {
+    const MessageId id = rows->get_int(i, 0);
+    if (scan_mailbox && !std::binary_search(messages.begin(), messages.end(), id)) continue;
+    out.push_back({id, static_cast<Uid>(rows->get_int(i, 1))});
+  }
   co_return out;
 }
 

@@ -27,7 +27,8 @@ class PgSearchQueue final : public SearchQueue {
   awaitable<Result<std::vector<PendingText>>> pending_texts(
       AccountId account, std::vector<MessageId> messages) override;
   awaitable<Result<std::vector<MessageUid>>> uids_of(AccountId account, MailboxId mailbox,
-                                                     std::vector<MessageId> messages) override;
+                                                     std::vector<MessageId> messages,
+                                                     bool scan_mailbox) override;
 
  private:
   std::shared_ptr<pg::Pool> pool_;

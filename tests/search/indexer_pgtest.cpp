@@ -127,6 +127,14 @@ TEST_F(IndexerTest, DrainsTheQueueIntoTheShardsAndSearchesStayInTheirAccount) {
     }
   }
   EXPECT_TRUE(run(i->uids_in_mailbox(b.id, ib.id, odd)).value().empty());
+  // Most of the mailbox: read whole and filtered, the same answer.
+  auto scanned = run(i->uids_in_mailbox(a.id, ia.id, odd, 20)).value();
+  ASSERT_EQ(scanned.size(), uids.size());
+  for (std::size_t k = 0; k < uids.size(); ++k) {
+    EXPECT_EQ(scanned[k].message, uids[k].message);
+    EXPECT_EQ(scanned[k].uid, uids[k].uid);
+  }
+  EXPECT_TRUE(run(i->uids_in_mailbox(b.id, ib.id, odd, 1)).value().empty());
 }
 
 // Needles of words and single spaces are answered by the index alone ("certain"), exactly as

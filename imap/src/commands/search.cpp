@@ -544,7 +544,8 @@ awaitable<Reply> run_search(Session::Impl& s, const SearchKey& key, bool want_me
     candidates = std::move(*narrowed);
   }
   if (candidates) {
-    auto found = co_await index->uids_in_mailbox(s.account, s.sel->mailbox.id, *candidates);
+    auto found = co_await index->uids_in_mailbox(s.account, s.sel->mailbox.id, *candidates,
+                                                 s.sel->messages.size());
     if (!found) co_return no("[UNAVAILABLE] " + std::string(search_error_text(found.error())));
     if (!want_meta && decidable_alone(key) && all_certain(sets, text_keys(key))) {
       search_decided(s, key, sets, *found, hits);

@@ -100,9 +100,11 @@ class Index {
   awaitable<std::map<store::MessageId, StoredText>> stored_texts(
       store::AccountId account, std::vector<store::MessageId> messages, TextParts parts = {});
 
-  // The entries these messages have in the account's mailbox, by UID ascending.
+  // The entries these messages (ascending) have in the account's mailbox, by UID ascending.
+  // mailbox_size (when known): past a quarter of it, the mailbox is read whole and filtered.
   awaitable<SearchResult<std::vector<store::MessageUid>>> uids_in_mailbox(
-      store::AccountId account, store::MailboxId mailbox, std::vector<store::MessageId> messages);
+      store::AccountId account, store::MailboxId mailbox, std::vector<store::MessageId> messages,
+      std::size_t mailbox_size = 0);
 
   // --- ranked queries: words (accented or not), "phrases", prefix*, field:value (from, to, cc,
   // bcc, subject, body), document numbers such as 123/UBND-VP. Best first.

@@ -82,9 +82,11 @@ class SearchQueue {
   virtual awaitable<Result<std::vector<MessageId>>> pending(AccountId account, std::size_t max) = 0;
   virtual awaitable<Result<std::vector<PendingText>>> pending_texts(
       AccountId account, std::vector<MessageId> messages) = 0;
-  // These messages' entries in the account's mailbox, by UID ascending.
+  // These messages' entries in the account's mailbox, by UID ascending. `messages` ascending;
+  // scan_mailbox: they are a good part of the mailbox, read it whole and keep them.
   virtual awaitable<Result<std::vector<MessageUid>>> uids_of(AccountId account, MailboxId mailbox,
-                                                             std::vector<MessageId> messages) = 0;
+                                                             std::vector<MessageId> messages,
+                                                             bool scan_mailbox = false) = 0;
 };
 
 }  // namespace govmail::store

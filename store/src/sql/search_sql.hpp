@@ -87,6 +87,13 @@ inline constexpr pg::Statement kSearchUidsOf{
     "SELECT message_id, uid FROM mailbox_entries WHERE mailbox_id = $2 AND account_id = $1"
     " AND message_id = ANY ($3::bigint[]) ORDER BY uid"};
 
+// Every entry of the mailbox, for a candidate set that is most of it: cheaper than = ANY of a
+// large array, whose planning alone (selectivity per element) took 79 ms for 66,000 ids.
+inline constexpr pg::Statement kSearchMailboxUids{
+    "gm_search_mailbox_uids",
+    "SELECT message_id, uid FROM mailbox_entries WHERE mailbox_id = $2 AND account_id = $1"
+    " ORDER BY uid"};
+
 inline constexpr pg::Statement kSearchIndexId{
     "gm_search_index_id", "SELECT COALESCE((SELECT index_id FROM search_index_state), '')"};
 
