@@ -650,8 +650,7 @@ awaitable<SearchResult<std::vector<store::MessageUid>>> Index::uids_in_mailbox(
     AccountId account, store::MailboxId mailbox, std::vector<MessageId> messages,
     std::size_t mailbox_size) {
   const bool scan = mailbox_size > 0 && messages.size() * 4 >= mailbox_size;
-  auto r =
-      co_await impl_->db->search_queue().uids_of(account, mailbox, std::move(messages), scan);
+  auto r = co_await impl_->db->search_queue().uids_of(account, mailbox, std::move(messages), scan);
   if (!r) co_return unexpected(SearchError::unavailable);
   co_return std::move(*r);
 }
