@@ -146,11 +146,6 @@ bool has_marks(std::string_view utf8) {
   return false;
 }
 
-void fold_words(std::string_view utf8, const WordSink& sink, std::size_t max_word_bytes) {
-  fold_words(
-      utf8, [&](const FoldedWord& w) { sink(w.folded, w.accent_key); }, max_word_bytes);
-}
-
 void fold_words(std::string_view utf8, const FoldedWordSink& sink, std::size_t max_word_bytes) {
   WordBuilder w(sink, max_word_bytes);
   if (is_ascii(utf8)) {

@@ -127,11 +127,11 @@ std::optional<std::vector<std::string>> expand(Xapian::Database& db, const std::
   if (kind == K::exact) return std::vector<std::string>{prefix + word};
   // The vocabulary kept apart (terms.hpp): walking the terms themselves reads their postings.
   const std::string start = terms::vocabulary_key(kind == K::prefix ? prefix + word : prefix);
+  const std::size_t term_at = terms::vocabulary_key("").size(), word_at = term_at + prefix.size();
   for (auto t = db.metadata_keys_begin(start); t != db.metadata_keys_end(start); ++t) {
     const std::string key = *t;
-    std::string_view term(key), w(key);
-    term.remove_prefix(terms::vocabulary_key("").size());
-    w.remove_prefix(terms::vocabulary_key(prefix).size());
+    const std::string_view term = std::string_view(key).substr(term_at);
+    const std::string_view w = std::string_view(key).substr(word_at);
     const bool fits = kind == K::prefix   ? true
                       : kind == K::suffix ? w.ends_with(word)
                                           : w.find(word) != std::string_view::npos;
@@ -142,53 +142,37 @@ std::optional<std::vector<std::string>> expand(Xapian::Database& db, const std::
   return out;
 }
 
-// The candidates of one field: an AND of the pieces' alternatives; nullopt: no constraint.
+// The documents of one field whose words fit the needle's pieces in its shape: a phrase with
+// the needle's separators between the words (one space: the next position; one punctuation
+// character: its separator term; anything else: the other separators' term).
+//   exact (terms::plan_needle said so): every piece through the words that spell it (the cased
+//     ones for a needle with marks): the documents that hold the needle; nullopt when a piece
+//     has too many words to list.
+//   otherwise a superset through the folded words: a piece too wide (or cut) is left out, and
+//     without all of them the phrase becomes an AND; nullopt when no piece is left.
 std::optional<Xapian::Query> field_query(Xapian::Database& db, Field f,
-                                         const terms::NeedlePlan& plan, unsigned max) {
-  std::vector<Xapian::Query> parts, phrase;
-  const std::string prefix = terms::folded_prefix(f);
-  bool every_piece = true;
+                                         const terms::NeedlePlan& plan, bool exact, unsigned max) {
+  const bool cased = exact && plan.cased;
+  const std::string prefix = cased ? terms::cased_prefix(f) : terms::folded_prefix(f);
+  std::vector<Xapian::Query> words_only, phrase;
   for (std::size_t i = 0; i < plan.pieces.size(); ++i) {
     const auto& p = plan.pieces[i];
     std::optional<std::vector<std::string>> words;
-    if (p.kind != terms::Piece::Kind::skip) words = expand(db, prefix, p.word, p.kind, max);
-    if (!words) {  // too wide (or cut) to narrow by this piece
-      every_piece = false;
-      continue;
-    }
+    if (p.kind != terms::Piece::Kind::skip)
+      words = expand(db, prefix, cased ? p.cased : p.word, p.kind, max);
+    if (!words && exact) return std::nullopt;
+    if (!words) continue;
     if (words->empty()) return Xapian::Query(Xapian::Query::MatchNothing);
-    parts.emplace_back(Xapian::Query::OP_OR, words->begin(), words->end());
+    words_only.emplace_back(Xapian::Query::OP_OR, words->begin(), words->end());
     if (i > 0 && plan.separators[i] != ' ')
       phrase.emplace_back(terms::separator_term(f, plan.separators[i]));
-    phrase.push_back(parts.back());
+    phrase.push_back(words_only.back());
   }
-  if (parts.empty()) return std::nullopt;
-  // The needle's words stand in order in any text that holds it, with the needle's separators
-  // between them: a phrase of that shape (one space: the next position; one punctuation
-  // character: its separator term; anything else: the other separators' term), when every
-  // piece is known.
-  if (every_piece && parts.size() > 1)
+  if (words_only.empty()) return std::nullopt;
+  if (phrase.size() == 1) return phrase.front();
+  if (words_only.size() == plan.pieces.size())
     return Xapian::Query(Xapian::Query::OP_PHRASE, phrase.begin(), phrase.end(), phrase.size());
-  return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
-}
-
-// The documents that hold an exact needle (terms::plan_needle): its words and separators at
-// positions in a row, each word from the words that spell it; nullopt: too many to list.
-std::optional<Xapian::Query> exact_query(Xapian::Database& db, Field f,
-                                         const terms::NeedlePlan& plan, unsigned max) {
-  std::vector<Xapian::Query> parts;
-  const std::string prefix = plan.cased ? terms::cased_prefix(f) : terms::folded_prefix(f);
-  for (std::size_t i = 0; i < plan.pieces.size(); ++i) {
-    const auto& p = plan.pieces[i];
-    auto words = expand(db, prefix, plan.cased ? p.cased : p.word, p.kind, max);
-    if (!words) return std::nullopt;
-    if (words->empty()) return Xapian::Query(Xapian::Query::MatchNothing);
-    if (i > 0 && plan.separators[i] != ' ')
-      parts.emplace_back(terms::separator_term(f, plan.separators[i]));
-    parts.emplace_back(Xapian::Query::OP_OR, words->begin(), words->end());
-  }
-  if (parts.size() == 1) return parts.front();
-  return Xapian::Query(Xapian::Query::OP_PHRASE, parts.begin(), parts.end(), parts.size());
+  return Xapian::Query(Xapian::Query::OP_AND, words_only.begin(), words_only.end());
 }
 
 // Appends b to a, both ascending, keeping a ascending and without duplicates.
@@ -210,7 +194,7 @@ std::optional<Candidates> candidates(Xapian::Database& db, AccountId account,
     // Every field is indexed from the text its keys verify (the header fields: all of them
     // decoded, as TEXT reads them; a HEADER key on one field drops `certain`).
     const bool sure = plan.exact;
-    auto q = sure ? exact_query(db, f, plan, max) : field_query(db, f, plan, max);
+    auto q = field_query(db, f, plan, sure, max);
     if (!q) return std::nullopt;
     (sure ? exact : inexact).push_back(*q);
     // A word the index cut may hold the needle past its cut: such messages are candidates.

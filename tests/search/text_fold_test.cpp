@@ -14,7 +14,7 @@ using Words = std::vector<std::pair<std::string, std::string>>;
 
 Words words_of(std::string_view text) {
   Words out;
-  fold_words(text, [&](std::string_view f, std::string_view k) { out.emplace_back(f, k); });
+  fold_words(text, [&](const FoldedWord& w) { out.emplace_back(w.folded, w.accent_key); });
   return out;
 }
 

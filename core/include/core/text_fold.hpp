@@ -20,21 +20,18 @@ std::string fold_search(std::string_view utf8);
 // True when the text has any mark that fold_search drops (or a đ/Đ): an "accented" query.
 bool has_marks(std::string_view utf8);
 
-// The words of a text: runs of letters and digits of its fold, in order. For each word, `folded`
-// and `accent_key`: the folded word, '~', then the marks it carried, sorted (empty when it
-// carried none). Sorting makes tone-mark placement variants one key: "hòa" and "hoà" ->
-// "hoa~\u0300", "thuỷ" and "thủy" -> "thuy~\u0309"; đ counts as a mark (U+0111).
-// Words longer than `max_word_bytes` (folded) are cut there.
-using WordSink = std::function<void(std::string_view folded, std::string_view accent_key)>;
-void fold_words(std::string_view utf8, const WordSink& sink, std::size_t max_word_bytes = 64);
-
-// One word with what the search index needs to answer a substring search exactly:
+// The words of a text: runs of letters and digits of its fold, in order. For each word:
+//   folded      the folded word;
+//   accent_key  the folded word, '~', then the marks it carried, sorted (empty when it carried
+//               none). Sorting makes tone-mark placement variants one key: "hòa" and "hoà" ->
+//               "hoa~\u0300", "thuỷ" and "thủy" -> "thuy~\u0309"; đ counts as a mark (U+0111);
+// and what the search index needs to answer a substring search exactly:
 //   cased   the word as core::fold_case gives it (case folded, marks kept, NFC);
 //   spaced  exactly one ' ' separates it from the word before (false for the first word);
 //   joiner  the one ASCII punctuation character that alone separates it from the word before
 //           ('/' before "UBND" in "123/UBND"), else '\0';
-//   cut     the word was longer than max_word_bytes (or had more marks than a word keeps) and
-//           was cut (the index cannot vouch for it).
+//   cut     the word was longer than max_word_bytes (folded; it is cut there) or had more marks
+//           than a word keeps (the index cannot vouch for it).
 struct FoldedWord {
   std::string_view folded, accent_key, cased;
   bool spaced = false, cut = false;
