@@ -19,7 +19,11 @@ target_compile_definitions(govmail_options INTERFACE
   GOVMAIL_VERSION="${PROJECT_VERSION}")
 if(GOVMAIL_SANITIZE)
   target_compile_options(govmail_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
-  target_link_options(govmail_options INTERFACE -fsanitize=address,undefined)
+  # -no-pie: a sanitized PIE executable spends ~0.8 s at every start applying its relocations
+  # (govmail: 1.5 s -> 0.7 s for --version), and the tests start govmail and the unit-test
+  # binaries hundreds of times. The objects stay as compiled (PIE code links into a
+  # fixed-address executable), so the change costs a relink, not a rebuild.
+  target_link_options(govmail_options INTERFACE -fsanitize=address,undefined -no-pie)
   if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     # clang 14 fails on coroutines with the function-type check ("Cannot represent a difference
     # across sections"); the other UBSan checks stay.

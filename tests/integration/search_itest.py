@@ -357,8 +357,14 @@ def search_utf8(m, key, text):
 
 
 def check_equality(ma, mb):
-    for q in EQUALITY_QUERIES:
-        for cmd, uid in (("SEARCH", False), ("SEARCH", True), ("SORT", False), ("THREAD", False)):
+    # SEARCH and UID SEARCH for every query; SORT and THREAD run the same search before ordering
+    # it, so every third query shows that they do, and the slow side (a read of every message
+    # per query, ~0.7 s under the sanitizers) stays in bounds.
+    for i, q in enumerate(EQUALITY_QUERIES):
+        forms = [("SEARCH", False), ("SEARCH", True)]
+        if i % 3 == 0:
+            forms += [("SORT", False), ("THREAD", False)]
+        for cmd, uid in forms:
             a = run_utf8(ma, q, cmd, uid)
             b = run_utf8(mb, q, cmd, uid)
             if a is None:
