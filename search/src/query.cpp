@@ -98,23 +98,19 @@ Xapian::Query word_query(Field f, const Word& w) {
 
 // The words in a row with the query's separators between them: one space, the same punctuation
 // character, or any other separator (so "123/UBND-VP" finds the number, not its words apart).
+// A document that also has the query's accented words (in any order: their terms carry no
+// positions) ranks above one with only their folded forms.
 Xapian::Query phrase_query(Field f, const std::vector<Word>& words) {
   std::vector<Xapian::Query> folded, exact;
-  bool accented = false;
   for (const auto& w : words) {
-    if (&w != &words.front() && !w.spaced) {
-      folded.emplace_back(terms::separator_term(f, w.joiner));
-      exact.emplace_back(terms::separator_term(f, w.joiner));
-    }
+    if (&w != &words.front() && !w.spaced) folded.emplace_back(terms::separator_term(f, w.joiner));
     folded.emplace_back(terms::folded_prefix(f) + w.folded);
-    accented = accented || !w.key.empty();
-    exact.emplace_back(w.key.empty() ? terms::folded_prefix(f) + w.folded
-                                     : terms::accent_prefix(f) + w.key);
+    if (!w.key.empty()) exact.emplace_back(terms::accent_prefix(f) + w.key);
   }
   Xapian::Query q(Xapian::Query::OP_PHRASE, folded.begin(), folded.end(), folded.size());
-  if (!accented) return q;
-  Xapian::Query e(Xapian::Query::OP_PHRASE, exact.begin(), exact.end(), exact.size());
-  return Xapian::Query(Xapian::Query::OP_OR, q,
+  if (exact.empty()) return q;
+  Xapian::Query e(Xapian::Query::OP_AND, exact.begin(), exact.end());
+  return Xapian::Query(Xapian::Query::OP_AND_MAYBE, q,
                        Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, e, kAccentBoost));
 }
 
