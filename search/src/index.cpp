@@ -266,32 +266,51 @@ terms::DocInput document_input(const store::IndexJob& job) {
   return in;
 }
 
-// A batch's documents (one per message and account holding it), built in order on a thread of
-// its own; the indexer's writer takes each as soon as it is ready. The vocabulary (each shard's
-// words) is the builder's until finish() has joined it.
+// A batch's documents, built in order on a thread of its own; the indexer's writer takes each
+// as soon as it is ready. A message held by several accounts (a broadcast) is folded and built
+// once: its accounts' documents differ only in the account's two boolean terms, which the writer
+// swaps (for_each_account). The vocabulary (each shard's words) is the builder's until finish()
+// has joined it.
 class BatchBuilder {
  public:
   struct Built {
-    unsigned shard = 0;
-    std::string unique_term;
-    Xapian::Document doc;
+    MessageId message = 0;
+    std::vector<AccountId> accounts;
+    Xapian::Document doc;  // the first account's terms until for_each_account moves them on
+
+    // f(account, unique term, document) for each account in turn, the document carrying that
+    // account's terms. Xapian copies what a document holds when it is added, so it can change
+    // between calls.
+    template <class F>
+    void for_each_account(F&& f) {
+      for (std::size_t i = 0; i < accounts.size(); ++i) {
+        const AccountId a = accounts[i];
+        if (i > 0) {
+          doc.remove_term(terms::unique_term(accounts[i - 1], message));
+          doc.remove_term(terms::account_term(accounts[i - 1]));
+          doc.add_boolean_term(terms::unique_term(a, message));
+          doc.add_boolean_term(terms::account_term(a));
+        }
+        f(a, terms::unique_term(a, message), doc);
+      }
+    }
   };
   using Vocabulary = std::map<unsigned, std::set<std::string>>;
 
   BatchBuilder(const std::vector<store::IndexJob>& jobs,
                std::function<unsigned(AccountId)> shard_of)
       : jobs_(jobs), shard_of_(std::move(shard_of)) {
-    std::size_t n = 0;
-    for (const auto& j : jobs) n += j.accounts.size();
-    built_.resize(n);
-    thread_ = std::jthread([this](std::stop_token st) { build(st); });
+    for (const auto& j : jobs)
+      if (!j.accounts.empty()) ++size_;  // none: expunged everywhere since it was queued
+    built_.resize(size_);
+    if (size_ > 0) thread_ = std::jthread([this](std::stop_token st) { build(st); });
   }
   BatchBuilder(const BatchBuilder&) = delete;
   BatchBuilder& operator=(const BatchBuilder&) = delete;
 
-  std::size_t size() const { return built_.size(); }
+  std::size_t size() const { return size_; }
 
-  // Document i once built; nullptr when the builder failed first.
+  // Message i once built; nullptr when the builder failed first.
   Built* wait_for(std::size_t i) {
     std::size_t r = ready_.load(std::memory_order_acquire);
     while (r <= i) {
@@ -316,18 +335,18 @@ class BatchBuilder {
     try {
       std::size_t k = 0;
       for (const auto& job : jobs_) {
-        if (job.accounts.empty()) continue;  // expunged everywhere since it was queued
+        if (job.accounts.empty()) continue;
+        if (st.stop_requested()) return;  // the writer gave up on the batch
         auto in = document_input(job);
-        for (AccountId a : job.accounts) {
-          if (st.stop_requested()) return;  // the writer gave up on the batch
-          in.account = a;
-          auto& b = built_[k];
-          b.shard = shard_of_(a);
-          b.unique_term = terms::unique_term(a, job.message);
-          b.doc = terms::make_document(in);
-          terms::add_vocabulary(b.doc, vocabulary_[b.shard]);
-          publish(++k);
-        }
+        in.account = job.accounts.front();
+        auto& b = built_[k];
+        b.message = job.message;
+        b.accounts = job.accounts;
+        b.doc = terms::make_document(in);
+        std::set<unsigned> shards;
+        for (AccountId a : job.accounts) shards.insert(shard_of_(a));
+        for (unsigned s : shards) terms::add_vocabulary(b.doc, vocabulary_[s]);
+        publish(++k);
       }
     } catch (...) {
       error_ = std::current_exception();
@@ -341,6 +360,7 @@ class BatchBuilder {
 
   const std::vector<store::IndexJob>& jobs_;
   std::function<unsigned(AccountId)> shard_of_;
+  std::size_t size_ = 0;
   std::vector<Built> built_;
   Vocabulary vocabulary_;
   std::exception_ptr error_;
@@ -416,10 +436,12 @@ struct Index::Impl {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         auto* b = batch.wait_for(i);
         if (!b) break;  // the builder failed: rethrown by finish()
-        shard = b->shard;
-        writer(shard).replace_document(b->unique_term, b->doc);
+        b->for_each_account([&](AccountId a, const std::string& id, const Xapian::Document& d) {
+          shard = shard_of(a);
+          writer(shard).replace_document(id, d);
+          touched.insert(shard);
+        });
         b->doc = Xapian::Document();  // a batch's documents are not all held at once
-        touched.insert(shard);
       }
       for (auto& [s, words] : batch.finish()) {
         shard = s;

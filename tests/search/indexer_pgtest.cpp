@@ -220,6 +220,42 @@ TEST_F(IndexerTest, OnlyTheLeaseHolderIndexes) {
   EXPECT_FALSE(stats().lease_holder.empty());
 }
 
+// A broadcast (one message, several accounts) is built once and written as one document per
+// account, each with that account's terms only: every account finds it, none through another's.
+TEST_F(IndexerTest, ABroadcastGivesEachAccountItsOwnDocument) {
+  std::vector<Account> to;
+  for (int n = 0; n < 4; ++n)  // 3 shards: two of the four share one
+    to.push_back(add_account("r" + std::to_string(n) + "@example.gov.vn"));
+  Delivery d;
+  d.raw = std::make_shared<const std::string>(vn_message(1, "Thông báo hòa giải chung"));
+  for (const auto& a : to) d.local.push_back({a.id, std::nullopt});
+  auto sent = run(store().deliver(std::move(d)));
+  ASSERT_TRUE(sent.ok());
+  const MessageId broadcast = sent->message_id;
+  auto own = append(to[0].id, mailbox(to[0].id, "INBOX").id, vn_message(2, "riêng hòa giải"));
+  EXPECT_EQ(stats().queued, 2);  // one row for the broadcast, whatever its accounts
+  auto i = index(true);
+  ASSERT_TRUE(drained());
+  EXPECT_EQ(documents(*i), 5u);
+  EXPECT_EQ(candidates(*i, to[0].id, "hoa giai"),
+            (std::vector<MessageId>{broadcast, own.message_id}));
+  for (std::size_t n = 1; n < to.size(); ++n) {
+    SCOPED_TRACE(n);
+    EXPECT_EQ(candidates(*i, to[n].id, "hoa giai"), (std::vector<MessageId>{broadcast}));
+    EXPECT_EQ(candidates(*i, to[n].id, "ải"), (std::vector<MessageId>{broadcast}));  // vocabulary
+    EXPECT_TRUE(candidates(*i, to[n].id, "riêng").empty());
+    EXPECT_EQ(run(i->stored_texts(to[n].id, {broadcast, own.message_id})).size(), 1u);
+  }
+  // Expunged by one account, the others keep theirs.
+  auto box = mailbox(to[2].id, "INBOX");
+  ASSERT_TRUE(run(store().set_flags(to[2].id, box.id, {{1, 1}}, FlagOp::add, Flags{kDeleted, {}})));
+  ASSERT_TRUE(run(store().expunge(to[2].id, box.id)).ok());
+  ASSERT_TRUE(drained());
+  EXPECT_EQ(documents(*i), 4u);
+  EXPECT_TRUE(candidates(*i, to[2].id, "hoa giai").empty());
+  EXPECT_EQ(candidates(*i, to[3].id, "hoa giai"), (std::vector<MessageId>{broadcast}));
+}
+
 TEST_F(IndexerTest, ExpungedMessagesLeaveAndReplaysIndexNothingTwice) {
   auto a = add_account("x@example.gov.vn");
   auto box = mailbox(a.id, "INBOX");
@@ -238,6 +274,28 @@ TEST_F(IndexerTest, ExpungedMessagesLeaveAndReplaysIndexNothingTwice) {
   EXPECT_EQ(documents(*i), 7u);
   EXPECT_TRUE(candidates(*i, a.id, "van ban 1").empty());
   EXPECT_EQ(candidates(*i, a.id, "van ban 4").size(), 1u);
+}
+
+// A requeue (reindex, a lost index directory) leaves out messages already queued for a parse for
+// all of its accounts: repeated, it does not queue everything again.
+TEST_F(IndexerTest, RequeueSkipsMessagesAlreadyQueuedForTheirAccounts) {
+  auto a = add_account("qa@example.gov.vn"), b = add_account("qb@example.gov.vn");
+  Delivery d;
+  d.raw = std::make_shared<const std::string>(vn_message(1, "chung"));
+  d.local = {{a.id, std::nullopt}, {b.id, std::nullopt}};
+  ASSERT_TRUE(run(store().deliver(std::move(d))).ok());
+  auto box = mailbox(a.id, "INBOX");
+  for (int n = 2; n < 4; ++n) append(a.id, box.id, vn_message(n, "riêng"));
+  EXPECT_EQ(stats().queued, 3);
+  EXPECT_EQ(run(db_->search_queue().requeue({a.id})).value(), 3);  // a delivery's row is not one
+  EXPECT_EQ(run(db_->search_queue().requeue({a.id})).value(), 0);
+  EXPECT_EQ(run(db_->search_queue().requeue({b.id})).value(), 1);  // not yet queued for b
+  EXPECT_EQ(run(db_->search_queue().requeue({})).value(), 1);      // the broadcast, for both
+  EXPECT_EQ(stats().queued, 8);
+  auto i = index(true);
+  ASSERT_TRUE(drained());
+  EXPECT_EQ(documents(*i), 4u);
+  EXPECT_EQ(candidates(*i, b.id, "chung").size(), 1u);
 }
 
 TEST_F(IndexerTest, ACorruptShardIsRebuiltFromTheStore) {

@@ -56,12 +56,19 @@ inline constexpr pg::Statement kSearchStats{
     " (SELECT count(*) FROM index_removals),"
     " COALESCE((SELECT holder FROM search_indexer_lease WHERE expires_at > now()), '')"};
 
+// A message already queued by a requeue for all of these accounts is not queued again: a lost
+// index directory found twice, or a reindex repeated before the indexer caught up, queued every
+// message once more each time (944,400 rows for 100,000 messages, next_jobs 3x slower).
+// Deliveries' rows do not count: a reindex is asked for after them, and counts what it queued.
 inline constexpr pg::Statement kSearchRequeue{
     "gm_search_requeue",
     "INSERT INTO index_queue (message_id, account_ids, search_text, reparse)"
     " SELECT e.message_id, array_agg(DISTINCT e.account_id), '', true FROM mailbox_entries e"
     " WHERE cardinality($1::bigint[]) = 0 OR e.account_id = ANY ($1::bigint[])"
-    " GROUP BY e.message_id ORDER BY e.message_id"};
+    " GROUP BY e.message_id"
+    " HAVING NOT EXISTS (SELECT 1 FROM index_queue q WHERE q.message_id = e.message_id"
+    "  AND q.reparse AND q.account_ids @> array_agg(DISTINCT e.account_id))"
+    " ORDER BY e.message_id"};
 
 inline constexpr pg::Statement kSearchQueuedFor{
     "gm_search_queued_for",
