@@ -30,49 +30,48 @@ void expire(Stream::Impl& s, OnExpiry action) {
   s.socket().close(ignored);
 }
 
-struct Side {
-  asio::steady_timer& timer;
-  unsigned& generation;  // identifies the operation the pending timer belongs to
-  bool& expired;
-};
-Side side(Stream::Impl& s, Direction d) {
-  if (d == Direction::read) return {s.read_timer, s.read_generation, s.read_expired};
-  return {s.write_timer, s.write_generation, s.write_expired};
+Stream::Impl::Watch& watch(Stream::Impl& s, Direction d) {
+  return d == Direction::read ? s.read_watch : s.write_watch;
 }
 
-// Arms the direction's timer for one operation; the destructor disarms it. The generation
-// check makes a timer that fired just as the operation completed a no-op.
+// Waits until the direction's deadline; see Stream::Impl::Watch.
+void arm(Stream::Impl& s, Direction d) {
+  Stream::Impl::Watch& w = watch(s, d);
+  w.timer.expires_at(w.due);  // a pending wait ends with operation_aborted, its id stale
+  const unsigned id = ++w.waits == 0 ? ++w.waits : w.waits;
+  w.pending_wait = id;
+  w.timer.async_wait([weak = s.weak_from_this(), d, id](ErrorCode ec) {
+    std::shared_ptr<Stream::Impl> self = weak.lock();
+    if (!self) return;
+    Stream::Impl::Watch& now = watch(*self, d);
+    if (now.pending_wait != id) return;  // re-armed since
+    now.pending_wait = 0;
+    if (ec || now.due == std::chrono::steady_clock::time_point::max()) return;
+    if (std::chrono::steady_clock::now() < now.due) return arm(*self, d);  // a later operation
+    now.expired = true;
+    expire(*self, now.close_on_expiry ? OnExpiry::close : OnExpiry::shutdown_receive);
+  });
+}
+
+// One operation's deadline in its direction, for its lifetime.
 class Deadline {
  public:
   Deadline(Stream::Impl& s, Direction d, std::chrono::milliseconds timeout, OnExpiry action)
-      : s_(s), d_(d) {
-    Side me = side(s, d);
-    ++me.generation;
-    me.expired = false;
+      : w_(watch(s, d)) {
+    w_.expired = false;
     if (timeout.count() <= 0) return;
-    me.timer.expires_after(timeout);
-    me.timer.async_wait([weak = s.weak_from_this(), d, gen = me.generation, action](ErrorCode ec) {
-      std::shared_ptr<Stream::Impl> self = weak.lock();
-      if (ec || !self) return;
-      Side now = side(*self, d);
-      if (now.generation != gen) return;  // that operation already finished
-      now.expired = true;
-      expire(*self, action);
-    });
+    w_.due = std::chrono::steady_clock::now() + timeout;
+    w_.close_on_expiry = action == OnExpiry::close;
+    if (w_.pending_wait == 0 || w_.timer.expiry() > w_.due) arm(s, d);
   }
-  ~Deadline() {
-    Side me = side(s_, d_);
-    ++me.generation;
-    me.timer.cancel();
-  }
+  ~Deadline() { w_.due = std::chrono::steady_clock::time_point::max(); }
   Deadline(const Deadline&) = delete;
   Deadline& operator=(const Deadline&) = delete;
 
-  bool expired() const { return side(s_, d_).expired; }
+  bool expired() const { return w_.expired; }
 
  private:
-  Stream::Impl& s_;
-  Direction d_;
+  Stream::Impl::Watch& w_;
 };
 
 IoResult finish(std::size_t n, ErrorCode ec, Deadline& deadline) {
@@ -98,7 +97,7 @@ bool is_loopback_address(const asio::ip::address& raw) {
 }
 
 Stream::Impl::Impl(tcp::socket s)
-    : plain(std::move(s)), read_timer(plain->get_executor()), write_timer(plain->get_executor()) {
+    : plain(std::move(s)), read_watch(plain->get_executor()), write_watch(plain->get_executor()) {
   ErrorCode ec;
   tcp::endpoint peer = plain->remote_endpoint(ec);
   if (!ec) {
@@ -282,7 +281,7 @@ bool Stream::is_loopback() const {
   return impl_->loopback;
 }
 Executor Stream::executor() const {
-  return impl_->read_timer.get_executor();
+  return impl_->read_watch.timer.get_executor();
 }
 
 void Stream::authenticated() {
@@ -302,8 +301,8 @@ void Stream::interrupt_reads() {
 
 void Stream::close() {
   ErrorCode ignored;
-  impl_->read_timer.cancel();
-  impl_->write_timer.cancel();
+  impl_->read_watch.timer.cancel();
+  impl_->write_watch.timer.cancel();
   if (!impl_->socket().is_open()) return;
   impl_->socket().shutdown(tcp::socket::shutdown_both, ignored);
   impl_->socket().close(ignored);

@@ -30,15 +30,25 @@ struct Stream::Impl : std::enable_shared_from_this<Stream::Impl> {
   std::optional<tcp::socket> plain;
   std::optional<TlsSocket> tls;
 
-  // One timer per direction: IMAP IDLE reads while it writes updates.
-  asio::steady_timer read_timer;
-  asio::steady_timer write_timer;
+  // The deadline of one direction's running operation. Its timer is armed lazily: an
+  // operation that ends in time touches no timer (arming and cancelling one per read cost a
+  // timer-queue update and a posted completion, often a wake-up of the other io thread, on
+  // every read and write); a timer that fires before the running operation's deadline re-arms
+  // for it, and one that finds no operation running stays disarmed.
+  struct Watch {
+    explicit Watch(const tcp::socket::executor_type& ex) : timer(ex) {}
+    asio::steady_timer timer;
+    std::chrono::steady_clock::time_point due = std::chrono::steady_clock::time_point::max();
+    unsigned pending_wait = 0;     // id of the timer's pending wait; 0 = none
+    unsigned waits = 0;            // ids handed out
+    bool close_on_expiry = false;  // else shut the receive side down
+    bool expired = false;
+  };
+  // One per direction: IMAP IDLE reads while it writes updates.
+  Watch read_watch;
+  Watch write_watch;
   std::chrono::milliseconds read_timeout{std::chrono::minutes(5)};
   std::chrono::milliseconds write_timeout{std::chrono::minutes(5)};
-  unsigned read_generation = 0;  // identifies the operation a pending timer belongs to
-  unsigned write_generation = 0;
-  bool read_expired = false;
-  bool write_expired = false;
   bool read_shut = false;         // a read deadline expired: the receive side is shut down
   bool read_interrupted = false;  // interrupt_reads(): the server is shutting down
 

@@ -65,6 +65,7 @@ struct EchoHandler {
         if (line == "QUIT") co_return;
         if (line == "THROW") throw std::runtime_error("handler bug");
         if (line == "LOGIN") s.authenticated();
+        if (line == "SHORT") s.set_read_timeout(std::chrono::milliseconds(200));
         if (line == "STARTTLS" && starttls) {
           co_await s.write("220 go ahead\r\n");
           IoResult r = co_await s.start_tls(*starttls, reader);
@@ -391,6 +392,26 @@ TEST_F(ListenerTest, ReadDeadlineIsPerOperation) {
       co_await c.send("ping\r\n");
       EXPECT_EQ(co_await c.line(), "ping");
     }
+  });
+}
+
+// The read timer is armed lazily, for a long deadline here: a shorter one that follows (an IMAP
+// session going from idle to mid-command) must not wait for it.
+TEST_F(ListenerTest, AShorterReadDeadlineIsNotHeldBackByALongerOne) {
+  Server server(ioc.get_executor(), {});
+  std::uint16_t port = add(server, {.handler = EchoHandler{}, .read_timeout = 20s});
+  server.start();
+  run([&]() -> awaitable<void> {
+    auto c = co_await connect(port);
+    co_await c.send("ping\r\n");
+    EXPECT_EQ(co_await c.line(), "ping");
+    co_await c.send("SHORT\r\n");
+    EXPECT_EQ(co_await c.line(), "SHORT");
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(co_await c.line(), "421 timeout");
+    auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(waited, 150ms);
+    EXPECT_LT(waited, 5s);
   });
 }
 
