@@ -32,6 +32,20 @@ MessageCache::Value MessageCache::find(store::MessageId message, Part part) {
   return value;
 }
 
+void MessageCache::find_all(std::span<const store::MessageId> messages, unsigned wanted,
+                            std::vector<Parts>& out) {
+  out.assign(messages.size(), Parts{});
+  if (!enabled() || wanted == 0) return;
+  std::lock_guard lock(mutex_);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    auto it = entries_.find(messages[i]);
+    if (it == entries_.end()) continue;
+    for (unsigned p = 0; p < static_cast<unsigned>(Part::count); ++p)
+      if (wanted & (1u << p)) out[i][p] = it->second.parts[p];
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+  }
+}
+
 // A value that would take more than a quarter of the cache would evict many to stay a while.
 bool MessageCache::refuses(std::size_t size) const {
   return !enabled() || size + kEntryOverhead + kPartOverhead > max_bytes_ / 4;

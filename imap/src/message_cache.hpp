@@ -6,14 +6,17 @@
 // Keyed by message id: a session looks up only ids the store has just listed for its own
 // account and mailbox, so the cache never opens a message to an account that does not hold it.
 #pragma once
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "store/types.hpp"
 
@@ -46,6 +49,15 @@ class MessageCache {
   // The part when cached, else null (and marks the message recently used).
   Value find(store::MessageId message, Part part);
   bool contains(store::MessageId message, Part part) const;
+
+  // The parts named by `wanted` (a bit per Part) of each message, null where not cached, in
+  // `out` (one element per message, in order): one lock for a whole listing and one lookup per
+  // message, where a FETCH of a mailbox would otherwise lock and look up each part of each
+  // message. Marks the messages found recently used.
+  using Parts = std::array<Value, static_cast<unsigned>(Part::count)>;
+  static constexpr unsigned bit(Part p) { return 1u << static_cast<unsigned>(p); }
+  void find_all(std::span<const store::MessageId> messages, unsigned wanted,
+                std::vector<Parts>& out);
   void put(store::MessageId message, Part part, Value value);
   void put(store::MessageId message, Part part, const std::string& value);
 

@@ -40,6 +40,34 @@ TEST(MessageCacheTest, EvictsTheLeastRecentlyUsedMessage) {
   EXPECT_EQ(cache.bytes(), 8 * entry);
 }
 
+TEST(MessageCacheTest, FindAllGivesTheWantedPartsOfEachMessageInOrder) {
+  MessageCache probe;
+  const auto entry = charge_of(probe, 2, 500);
+  MessageCache cache(3 * entry);
+  for (store::MessageId m = 1; m <= 3; ++m) {
+    cache.put(m, Part::envelope, std::string(500, static_cast<char>('0' + m)));
+    cache.put(m, Part::header, std::string(500, 'h'));
+  }
+  std::vector<MessageCache::Parts> out;
+  const std::vector<store::MessageId> ids{3, 9, 1};
+  cache.find_all(ids, MessageCache::bit(Part::envelope) | MessageCache::bit(Part::body), out);
+  ASSERT_EQ(out.size(), 3u);
+  const auto envelope = static_cast<unsigned>(Part::envelope);
+  ASSERT_NE(out[0][envelope], nullptr);
+  EXPECT_EQ((*out[0][envelope])[0], '3');
+  EXPECT_EQ(out[1][envelope], nullptr);  // 9 is not cached
+  ASSERT_NE(out[2][envelope], nullptr);
+  EXPECT_EQ((*out[2][envelope])[0], '1');
+  EXPECT_EQ(out[0][static_cast<unsigned>(Part::header)], nullptr);  // not asked for
+  EXPECT_EQ(out[0][static_cast<unsigned>(Part::body)], nullptr);    // asked for, not cached
+  // 3 and 1 are now the most recently used: a fourth message evicts 2.
+  cache.put(4, Part::envelope, std::string(500, 'e'));
+  cache.put(4, Part::header, std::string(500, 'h'));
+  EXPECT_FALSE(cache.contains(2, Part::envelope));
+  EXPECT_TRUE(cache.contains(1, Part::envelope));
+  EXPECT_TRUE(cache.contains(3, Part::envelope));
+}
+
 TEST(MessageCacheTest, ReplacingAPartKeepsTheCountExact) {
   MessageCache cache(1 << 20);
   cache.put(7, Part::header, std::string(100, 'h'));

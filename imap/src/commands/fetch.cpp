@@ -431,35 +431,43 @@ std::size_t loaded_prefix(Session::Impl& s, const std::vector<std::uint32_t>& id
   return k;
 }
 
-// The cached `part` of the message into `out`; false when the cache lacks it.
-bool from_cache(MessageCache& cache, store::MessageId m, CachePart part, std::string& out) {
-  auto v = cache.find(m, part);
-  if (!v) return false;
-  out = *v;
-  return true;
+// The parts of each message that take_cached may use, as a mask for MessageCache::find_all.
+unsigned cache_parts_wanted(const Wanted& want, bool utf8) {
+  using C = MessageCache;
+  unsigned bits = 0;
+  if (want.header) bits |= C::bit(CachePart::header);
+  if (want.envelope) bits |= C::bit(envelope_part(utf8)) | C::bit(CachePart::envelope_json);
+  if (want.bodystructure) bits |= C::bit(bodystructure_part(utf8));
+  if (want.body) bits |= C::bit(body_part(utf8));
+  if (want.tree || want.bodystructure || want.body) bits |= C::bit(CachePart::bodystructure_json);
+  return bits;
 }
 
-bool from_cache(MessageCache& cache, store::MessageId m, CachePart part, MessageCache::Value& out) {
-  out = cache.find(m, part);
-  return out != nullptr;
-}
-
-// Takes what the cache holds of message `m` for `want` into `meta` and `rendered`; false when
-// the database must give the documents.
-bool take_cached(MessageCache& cache, store::MessageId m, const Wanted& want, bool utf8,
+// Takes what the cache held of a message (`parts`, from find_all) for `want` into `meta` and
+// `rendered`; false when the database must give the documents.
+bool take_cached(const MessageCache::Parts& parts, const Wanted& want, bool utf8,
                  store::MessageMeta& meta, Rendered& rendered) {
+  auto part = [&](CachePart p) -> const MessageCache::Value& {
+    return parts[static_cast<unsigned>(p)];
+  };
   // Not out of the blob later: the stored renderings bring the header block with the rest.
-  if (want.header && !cache.contains(m, CachePart::header)) return false;
-  const bool envelope = !want.envelope ||
-                        from_cache(cache, m, envelope_part(utf8), rendered.envelope) ||
-                        from_cache(cache, m, CachePart::envelope_json, meta.envelope_json);
-  if (!envelope) return false;
+  if (want.header && !part(CachePart::header)) return false;
+  if (want.envelope) {
+    rendered.envelope = part(envelope_part(utf8));
+    if (!rendered.envelope) {
+      if (!part(CachePart::envelope_json)) return false;
+      meta.envelope_json = *part(CachePart::envelope_json);
+    }
+  }
   // Rendered ones even when the tree is wanted too: rendered again, they would be stored again.
-  const bool bodystructure =
-      !want.bodystructure || from_cache(cache, m, bodystructure_part(utf8), rendered.bodystructure);
-  const bool body = !want.body || from_cache(cache, m, body_part(utf8), rendered.body);
+  if (want.bodystructure) rendered.bodystructure = part(bodystructure_part(utf8));
+  if (want.body) rendered.body = part(body_part(utf8));
+  const bool bodystructure = !want.bodystructure || rendered.bodystructure;
+  const bool body = !want.body || rendered.body;
   if (!want.tree && bodystructure && body) return true;
-  return from_cache(cache, m, CachePart::bodystructure_json, meta.bodystructure_json);
+  if (!part(CachePart::bodystructure_json)) return false;
+  meta.bodystructure_json = *part(CachePart::bodystructure_json);
+  return true;
 }
 
 // The renderings the store keeps (message_imap_forms), for one FETCH of a plain (not
@@ -500,11 +508,17 @@ awaitable<store::Result<void>> load_metas(Session::Impl& s, const store::UidSet&
     auto entries =
         co_await s.store().list_entries(s.account, s.sel->mailbox.id, uids, want.internal_date);
     if (!entries) co_return unexpected(entries.error());
+    std::vector<store::MessageId> ids;
+    ids.reserve(entries->size());
+    for (const auto& e : *entries) ids.push_back(e.message_id);
+    std::vector<MessageCache::Parts> cached;
+    cache.find_all(ids, cache_parts_wanted(want, s.utf8), cached);
     std::vector<store::Uid> missing;
-    for (auto& e : *entries) {
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+      auto& e = (*entries)[i];
       store::MessageMeta m;
       Rendered r;
-      if (!take_cached(cache, e.message_id, want, s.utf8, m, r)) {
+      if (!take_cached(cached[i], want, s.utf8, m, r)) {
         missing.push_back(e.uid);
         continue;
       }
@@ -552,13 +566,19 @@ awaitable<store::Result<void>> load_batch(Session::Impl& s, std::vector<store::M
       stored.headers.erase(it);
       return true;
     });
-  if (headers && cache.enabled())
-    std::erase_if(batch, [&](store::MessageId m) {
-      auto v = cache.find(m, CachePart::header);
-      if (!v) return false;
-      raws[m] = std::move(v);
-      return true;
-    });
+  if (headers && cache.enabled()) {
+    std::vector<MessageCache::Parts> cached;
+    cache.find_all(batch, MessageCache::bit(CachePart::header), cached);
+    std::vector<store::MessageId> missing;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto& header = cached[i][static_cast<unsigned>(CachePart::header)];
+      if (header)
+        raws[batch[i]] = std::move(header);
+      else
+        missing.push_back(batch[i]);
+    }
+    batch = std::move(missing);
+  }
   if (batch.empty()) co_return store::Result<void>{};
   const auto part =
       headers ? store::MailboxStore::RawPart::header : store::MailboxStore::RawPart::whole;
