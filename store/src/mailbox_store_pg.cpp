@@ -419,8 +419,9 @@ std::string targets_key(const Delivery& d) {
 }
 
 // One statement on its own (committed with other deliveries to the same mailboxes when they
-// coincide), or all of them in one transaction (a message and its report).
-// `statement` is the first delivery's: kDeliver, or kDeliverClaim for an APPEND that claims.
+// coincide), or all of them in one transaction (a message and its report, a MULTIAPPEND).
+// `statement` is the last delivery's, the others' kDeliver: kDeliverClaim for an APPEND that
+// claims \Recent claims up to the last UID, so for every message of a MULTIAPPEND.
 awaitable<Result<std::vector<pg::Rows>>> run_deliveries(pg::Pool& pool, DeliveryBatcher& batcher,
                                                         const Delivery& d,
                                                         const std::deque<Params>& params,
@@ -441,7 +442,7 @@ awaitable<Result<std::vector<pg::Rows>>> run_deliveries(pg::Pool& pool, Delivery
   pg::TxBody<void> body = [&](pg::Connection& c) -> awaitable<pg::PgResultOr<void>> {
     out.clear();  // a retried transaction starts over
     for (const auto& p : params) {
-      const pg::Statement& st = out.empty() ? statement : sql::kDeliver;
+      const pg::Statement& st = &p == &params.back() ? statement : sql::kDeliver;
       auto rows = co_await c.exec(st, p.span());
       if (!rows) co_return unexpected(rows.error());
       out.push_back(std::move(*rows));
@@ -494,6 +495,50 @@ void hand_over_forms(const std::function<void(const ImapForms&)>& stored,
 }
 
 }  // namespace
+
+awaitable<Result<std::vector<AppendResult>>> PgMailboxStore::append_all(
+    AccountId account, std::optional<MailboxId> mailbox, std::vector<AppendRequest> reqs) {
+  if (reqs.empty()) co_return unexpected(StoreError::invalid);
+  if (reqs.size() == 1)
+    co_return co_await MailboxStore::append_all(account, mailbox, std::move(reqs));
+  const bool claim = reqs.back().claim_recent;
+  std::vector<Delivery> ds(reqs.size());
+  std::vector<std::vector<std::string>> keywords(reqs.size());
+  std::vector<Ingested> parsed(reqs.size());  // sized once: the parameters point into it
+  std::deque<Params> params;
+  for (std::size_t i = 0; i < reqs.size(); ++i) {
+    if (reqs[i].flags.system & ~kAllSystemFlags) co_return unexpected(StoreError::invalid);
+    auto k = detail::normalise_keywords(std::move(reqs[i].flags.keywords));
+    if (!k) co_return unexpected(k.error());
+    keywords[i] = std::move(*k);
+    ds[i].raw = std::move(reqs[i].raw);
+    ds[i].local.push_back({account, mailbox});
+    if (auto ok = check_delivery(ds[i]); !ok) co_return unexpected(ok.error());
+    if (auto ok = co_await parse_into(workers_.get(), ingest_forms_, *ds[i].raw, parsed[i]); !ok)
+      co_return unexpected(ok.error());
+    deliver_params(params.emplace_back(), ds[i], parsed[i], reqs[i].flags.system, keywords[i],
+                   reqs[i].internal_date, nullptr);
+  }
+  const pg::Statement& last = claim ? sql::kDeliverClaim : sql::kDeliver;
+  auto rows = co_await run_deliveries(*pool_, batcher_, ds.front(), params, last);
+  if (!rows) co_return unexpected(rows.error());
+  if (ingest_forms_.stored) hand_over_forms(ingest_forms_.stored, parsed, *rows);
+  std::vector<AppendResult> out;
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    DeliveryResult r = collect(*notifier_, ds[i], (*rows)[i]);
+    if (r.local.empty()) co_return unexpected(StoreError::permanent);
+    out.push_back(r.local.front());
+  }
+  co_return out;
+}
+
+awaitable<Result<std::vector<AppendResult>>> MailboxStore::append_all(
+    AccountId account, std::optional<MailboxId> mailbox, std::vector<AppendRequest> reqs) {
+  if (reqs.size() != 1) co_return unexpected(StoreError::invalid);
+  auto r = co_await append(account, mailbox, std::move(reqs.front()));
+  if (!r) co_return unexpected(r.error());
+  co_return std::vector<AppendResult>{*r};
+}
 
 awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std::uint16_t flags,
                                                          const std::vector<std::string>& keywords,

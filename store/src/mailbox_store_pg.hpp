@@ -49,6 +49,9 @@ class PgMailboxStore final : public MailboxStore {
 
   awaitable<Result<AppendResult>> append(AccountId account, std::optional<MailboxId> mailbox,
                                          AppendRequest req) override;
+  awaitable<Result<std::vector<AppendResult>>> append_all(AccountId account,
+                                                          std::optional<MailboxId> mailbox,
+                                                          std::vector<AppendRequest> reqs) override;
   awaitable<Result<DeliveryResult>> deliver(Delivery delivery) override;
   awaitable<Result<DeliveryResult>> deliver(Delivery delivery, const JournalInfo& journal);
 

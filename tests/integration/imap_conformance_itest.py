@@ -12,7 +12,9 @@ Python imaplib driven with raw command lines, asserting the exact untagged respo
     FLAGS that uses it, to every session with the mailbox selected (RFC 3501 7.2.6);
   - BINARY of quoted-printable and base64 parts: exactly the decoded bytes (RFC 3516, 2045);
   - CONDSTORE: the first enabling command brings HIGHESTMODSEQ, and ESEARCH MIN/MAX report the
-    MODSEQ of the messages returned (RFC 7162 3.1, 3.1.10)."""
+    MODSEQ of the messages returned (RFC 7162 3.1, 3.1.10);
+  - MULTIAPPEND (RFC 3502): each message with its own flags and date, APPENDUID with the UID
+    set, and none stored when one of them fails (over quota in the store, or malformed)."""
 import imaplib
 import os
 import re
@@ -576,6 +578,42 @@ def change_log_pruned(url):
     c.check(got[0] == ["VANISHED (EARLIER) 4"], f"within the known UIDs: {got}")
 
 
+def multiappend(url):
+    a = Raw()
+    caps = untagged(a.cmd("CAPABILITY"))[0].split()
+    c.check("MULTIAPPEND" in caps, f"MULTIAPPEND advertised: {caps}")
+    a.cmd("CREATE M")
+    r = a.cmd("SELECT M")
+    c.check("0 EXISTS" in untagged(r), f"empty M: {untagged(r)}")
+    m1, m2 = message("first of two"), message("second of two", b"y" * 300 + b"\r\n")
+    r = a.cmd(f'APPEND M (\\Seen) "01-Jan-2024 10:00:00 +0700" {{{len(m1)}+}}\r\n'.encode() + m1 +
+              f" (\\Flagged) {{{len(m2)}+}}\r\n".encode() + m2)
+    c.check(re.fullmatch(r"OK \[APPENDUID \d+ 1:2\] .*", tagged(r).strip()) is not None,
+            f"APPENDUID names both: {tagged(r)!r}")
+    c.check("2 EXISTS" in untagged(r) and "2 RECENT" in untagged(r),
+            f"both announced and recent here: {untagged(r)}")
+    got = untagged(a.cmd("FETCH 1:2 (FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT)])"))
+    text = "\n".join(got)
+    first = r'1 FETCH \(FLAGS \(\\Seen \\Recent\) INTERNALDATE "01-Jan-2024 03:00:00 \+0000"'
+    c.check(re.search(first, text) is not None and "2 FETCH (FLAGS (\\Flagged \\Recent)" in text
+            and "first of two" in text and "second of two" in text,
+            f"each message its own flags and date, in order: {got}")
+    # (The date is kept as an instant and shown in UTC.) The store refuses the second (over
+    # quota): neither is stored.
+    psql(url, f"UPDATE accounts SET quota_bytes = used_bytes + {len(m2) + 200} "
+              f"WHERE address = '{USER}'")
+    r = a.cmd(f"APPEND M {{{len(m2)}+}}\r\n".encode() + m2 + f" {{{len(m2)}+}}\r\n".encode() + m2)
+    c.check(tagged(r).startswith("NO [OVERQUOTA]"), f"second over quota: {tagged(r)!r}")
+    psql(url, f"UPDATE accounts SET quota_bytes = 0 WHERE address = '{USER}'")
+    # A malformed second message (\\Bogus is no system flag): BAD, nothing stored.
+    r = a.cmd(f"APPEND M {{{len(m1)}+}}\r\n".encode() + m1 +
+              f" (\\Bogus) {{{len(m1)}+}}\r\n".encode() + m1)
+    c.check(tagged(r).startswith("BAD"), f"malformed second: {tagged(r)!r}")
+    expect(a.cmd("STATUS M (MESSAGES UIDNEXT)"), ['STATUS "M" (MESSAGES 2 UIDNEXT 3)'], "OK",
+           "failed MULTIAPPENDs stored nothing")
+    a.close()
+
+
 with FreshDatabase() as db:
     env = dict(os.environ, GOVMAIL_DATABASE_URL=db.url)
     for args, inp in [(("domain", "add", "example.gov.vn"), None),
@@ -590,7 +628,7 @@ with FreshDatabase() as db:
         wait_port(imap_port)
         wait_port(imap_port2)
         for part in (sequence_sets, grammar, recent, keywords, binary, condstore,
-                     lambda: change_log_pruned(db.url)):
+                     lambda: change_log_pruned(db.url), lambda: multiappend(db.url)):
             try:
                 part()
             except (OSError, imaplib.IMAP4.error, AttributeError, StopIteration, ValueError,

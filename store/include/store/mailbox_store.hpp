@@ -54,6 +54,11 @@ class MailboxStore {
   virtual awaitable<Result<AppendResult>> append(AccountId account,
                                                  std::optional<MailboxId> mailbox,
                                                  AppendRequest req) = 0;
+  // MULTIAPPEND (RFC 3502): every message or none, in one transaction, results in order. One
+  // request is append(). The default (test doubles) takes one request only.
+  virtual awaitable<Result<std::vector<AppendResult>>> append_all(AccountId account,
+                                                                  std::optional<MailboxId> mailbox,
+                                                                  std::vector<AppendRequest> reqs);
   // Parses once, stores the blob once, one entry per local recipient, queues the remote ones,
   // all in one transaction: nothing is visible or acknowledged before it is durable.
   // Quota policy: if any local recipient would go over quota the whole delivery is refused
