@@ -4,9 +4,14 @@ shipped): single-client latency of a 1 KB and a ~370 KB message, then bulk APPEN
 message of an mbox (the 2,000-message bench set, attachments up to ~300 KB) from CONNS
 connections. Prints one line per measure for each server and the govmail/Dovecot ratio.
 Usage: append.py MBOX NAME=HOST:PORT:USER:PASSWORD ... (the first server is compared to the
-second). Each server's user INBOX is emptied first."""
+second). Each server's user INBOX is emptied first. SETTLE_<NAME> (a shell command), when set,
+runs after each emptying and before the next timed measure: append.sh uses it to wait until
+govmail's background work (releasing the expunged messages, indexing the ones appended before)
+is done, as Dovecot's expunge is done when it answers."""
 import imaplib
+import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -47,6 +52,12 @@ def empty_inbox(server):
         m.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
         m.expunge()
     m.logout()
+
+
+def settle(name):
+    cmd = os.environ.get(f"SETTLE_{name.upper()}")
+    if cmd:
+        subprocess.run(cmd, shell=True, check=True, stdout=sys.stderr)
 
 
 def latencies_ms(server, message, runs):
@@ -100,8 +111,10 @@ def main():
         r["append_1k_p50_ms"], r["append_1k_p99_ms"] = latencies_ms(server, small, LATENCY_RUNS)
         r["append_big_p50_ms"], r["append_big_p99_ms"] = latencies_ms(server, big, BIG_RUNS)
         empty_inbox(server)
+        settle(name)
         r["bulk_1conn_msg_s"], r["bulk_1conn_mb_s"] = bulk_rate(server, messages, 1)
         empty_inbox(server)
+        settle(name)
         r[f"bulk_{CONNS}conn_msg_s"], r[f"bulk_{CONNS}conn_mb_s"] = bulk_rate(server, messages, CONNS)
         results[name] = r
         print(f"{name}: " + " ".join(f"{k}={v:.2f}" for k, v in r.items()), flush=True)
