@@ -248,29 +248,51 @@ awaitable<Result<RecentClaim>> PgMailboxStore::claim_recent(AccountId account, M
 
 // ---- messages in -----------------------------------------------------------------------------
 
+namespace {
+
+// An append's flags as stored: only system flags, keywords normalised.
+Result<std::vector<std::string>> stored_keywords(AppendRequest& req) {
+  if (req.flags.system & ~kAllSystemFlags) return unexpected(StoreError::invalid);
+  return detail::normalise_keywords(std::move(req.flags.keywords));
+}
+
+}  // namespace
+
 awaitable<Result<AppendResult>> PgMailboxStore::append(AccountId account,
                                                        std::optional<MailboxId> mailbox,
                                                        AppendRequest req) {
-  if (req.flags.system & ~kAllSystemFlags) co_return unexpected(StoreError::invalid);
-  auto keywords = detail::normalise_keywords(std::move(req.flags.keywords));
-  if (!keywords) co_return unexpected(keywords.error());
-  Delivery d;
-  d.raw = std::move(req.raw);
-  d.local.push_back({account, mailbox});
-  const pg::Statement& statement = req.claim_recent ? sql::kDeliverClaim : sql::kDeliver;
-  auto r = co_await ingest(d, req.flags.system, *keywords, req.internal_date, statement);
+  std::vector<AppendRequest> one;
+  one.push_back(std::move(req));
+  auto r = co_await append_all(account, mailbox, std::move(one));
   if (!r) co_return unexpected(r.error());
-  co_return r->local.front();
+  co_return r->front();
 }
 
 awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery) {
   static const JournalInfo internal;
-  co_return co_await ingest(delivery, 0, {}, std::nullopt, sql::kDeliver, &internal);
+  co_return co_await deliver_with(delivery, internal);
 }
 
 awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery,
                                                           const JournalInfo& journal) {
-  co_return co_await ingest(delivery, 0, {}, std::nullopt, sql::kDeliver, &journal);
+  co_return co_await deliver_with(delivery, journal);
+}
+
+// A message and its companions (delivery reports, journaled as internal mail).
+awaitable<Result<DeliveryResult>> PgMailboxStore::deliver_with(const Delivery& d,
+                                                               const JournalInfo& journal) {
+  static const JournalInfo internal;
+  static const std::vector<std::string> no_keywords;
+  std::vector<IngestItem> items{{&d, 0, &no_keywords, std::nullopt, &journal}};
+  for (const auto& c : d.companions) {
+    if (!c.companions.empty()) co_return unexpected(StoreError::invalid);
+    items.push_back({&c, 0, &no_keywords, std::nullopt, &internal});
+  }
+  auto results = co_await ingest(items, sql::kDeliver);
+  if (!results) co_return unexpected(results.error());
+  DeliveryResult out = std::move(results->front());
+  std::move(results->begin() + 1, results->end(), std::back_inserter(out.companions));
+  co_return out;
 }
 
 awaitable<Result<DeliveryResult>> deliver_journaled(MailboxStore& store, Delivery delivery,
@@ -499,33 +521,22 @@ void hand_over_forms(const std::function<void(const ImapForms&)>& stored,
 awaitable<Result<std::vector<AppendResult>>> PgMailboxStore::append_all(
     AccountId account, std::optional<MailboxId> mailbox, std::vector<AppendRequest> reqs) {
   if (reqs.empty()) co_return unexpected(StoreError::invalid);
-  if (reqs.size() == 1)
-    co_return co_await MailboxStore::append_all(account, mailbox, std::move(reqs));
-  const bool claim = reqs.back().claim_recent;
-  std::vector<Delivery> ds(reqs.size());
+  std::vector<Delivery> ds(reqs.size());  // sized once: the items point into it
   std::vector<std::vector<std::string>> keywords(reqs.size());
-  std::vector<Ingested> parsed(reqs.size());  // sized once: the parameters point into it
-  std::deque<Params> params;
+  std::vector<IngestItem> items;
   for (std::size_t i = 0; i < reqs.size(); ++i) {
-    if (reqs[i].flags.system & ~kAllSystemFlags) co_return unexpected(StoreError::invalid);
-    auto k = detail::normalise_keywords(std::move(reqs[i].flags.keywords));
+    auto k = stored_keywords(reqs[i]);
     if (!k) co_return unexpected(k.error());
     keywords[i] = std::move(*k);
     ds[i].raw = std::move(reqs[i].raw);
     ds[i].local.push_back({account, mailbox});
-    if (auto ok = check_delivery(ds[i]); !ok) co_return unexpected(ok.error());
-    if (auto ok = co_await parse_into(workers_.get(), ingest_forms_, *ds[i].raw, parsed[i]); !ok)
-      co_return unexpected(ok.error());
-    deliver_params(params.emplace_back(), ds[i], parsed[i], reqs[i].flags.system, keywords[i],
-                   reqs[i].internal_date, nullptr);
+    items.push_back({&ds[i], reqs[i].flags.system, &keywords[i], reqs[i].internal_date, nullptr});
   }
-  const pg::Statement& last = claim ? sql::kDeliverClaim : sql::kDeliver;
-  auto rows = co_await run_deliveries(*pool_, batcher_, ds.front(), params, last);
-  if (!rows) co_return unexpected(rows.error());
-  if (ingest_forms_.stored) hand_over_forms(ingest_forms_.stored, parsed, *rows);
+  const bool claim = reqs.back().claim_recent;
+  auto results = co_await ingest(items, claim ? sql::kDeliverClaim : sql::kDeliver);
+  if (!results) co_return unexpected(results.error());
   std::vector<AppendResult> out;
-  for (std::size_t i = 0; i < ds.size(); ++i) {
-    DeliveryResult r = collect(*notifier_, ds[i], (*rows)[i]);
+  for (auto& r : *results) {
     if (r.local.empty()) co_return unexpected(StoreError::permanent);
     out.push_back(r.local.front());
   }
@@ -540,34 +551,27 @@ awaitable<Result<std::vector<AppendResult>>> MailboxStore::append_all(
   co_return std::vector<AppendResult>{*r};
 }
 
-awaitable<Result<DeliveryResult>> PgMailboxStore::ingest(const Delivery& d, std::uint16_t flags,
-                                                         const std::vector<std::string>& keywords,
-                                                         std::optional<UnixTime> internal_date,
-                                                         const pg::Statement& statement,
-                                                         const JournalInfo* journal) {
-  std::vector<const Delivery*> all{&d};
-  for (const auto& c : d.companions) {
-    if (!c.companions.empty()) co_return unexpected(StoreError::invalid);
-    all.push_back(&c);
-  }
-  for (const auto* x : all)
-    if (auto ok = check_delivery(*x); !ok) co_return unexpected(ok.error());
-  std::vector<Ingested> parsed(all.size());  // sized once: the parameters point into it
-  std::deque<Params> params;                 // deque: Params keep views into their own storage
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    if (auto ok = co_await parse_into(workers_.get(), ingest_forms_, *all[i]->raw, parsed[i]); !ok)
+awaitable<Result<std::vector<DeliveryResult>>> PgMailboxStore::ingest(
+    const std::vector<IngestItem>& items, const pg::Statement& last) {
+  for (const auto& item : items)
+    if (auto ok = check_delivery(*item.delivery); !ok) co_return unexpected(ok.error());
+  std::vector<Ingested> parsed(items.size());  // sized once: the parameters point into it
+  std::deque<Params> params;                   // deque: Params keep views into their own storage
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const IngestItem& item = items[i];
+    if (auto ok =
+            co_await parse_into(workers_.get(), ingest_forms_, *item.delivery->raw, parsed[i]);
+        !ok)
       co_return unexpected(ok.error());
-    // Companions (delivery reports) are journaled as internal mail, when the message is.
-    static const JournalInfo internal;
-    const JournalInfo* j = i == 0 || !journal ? journal : &internal;
-    deliver_params(params.emplace_back(), *all[i], parsed[i], flags, keywords, internal_date, j);
+    deliver_params(params.emplace_back(), *item.delivery, parsed[i], item.flags, *item.keywords,
+                   item.internal_date, item.journal);
   }
-  auto rows = co_await run_deliveries(*pool_, batcher_, d, params, statement);
+  auto rows = co_await run_deliveries(*pool_, batcher_, *items.front().delivery, params, last);
   if (!rows) co_return unexpected(rows.error());
   if (ingest_forms_.stored) hand_over_forms(ingest_forms_.stored, parsed, *rows);
-  DeliveryResult out = collect(*notifier_, d, (*rows)[0]);
-  for (std::size_t i = 1; i < all.size(); ++i)
-    out.companions.push_back(collect(*notifier_, *all[i], (*rows)[i]));
+  std::vector<DeliveryResult> out;
+  for (std::size_t i = 0; i < items.size(); ++i)
+    out.push_back(collect(*notifier_, *items[i].delivery, (*rows)[i]));
   co_return out;
 }
 

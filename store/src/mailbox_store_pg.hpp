@@ -101,13 +101,20 @@ class PgMailboxStore final : public MailboxStore {
     AccountId account;
     std::optional<MailboxId> mailbox;
   };
-  // The one ingest path of append() and deliver(); `statement` is kDeliver, or kDeliverClaim
-  // for an append that claims \Recent.
-  awaitable<Result<DeliveryResult>> ingest(const Delivery& d, std::uint16_t flags,
-                                           const std::vector<std::string>& keywords,
-                                           std::optional<UnixTime> internal_date,
-                                           const pg::Statement& statement,
-                                           const JournalInfo* journal = nullptr);
+  // One message to ingest and what it is stored with; views into the caller's data.
+  struct IngestItem {
+    const Delivery* delivery;
+    std::uint16_t flags;
+    const std::vector<std::string>* keywords;
+    std::optional<UnixTime> internal_date;
+    const JournalInfo* journal;
+  };
+  // The one ingest path of append(), append_all() and deliver(): one result per item, all in
+  // one transaction when there are several. `last` is the last item's statement (kDeliver, or
+  // kDeliverClaim for an append that claims \Recent), the others' kDeliver.
+  awaitable<Result<std::vector<DeliveryResult>>> ingest(const std::vector<IngestItem>& items,
+                                                        const pg::Statement& last);
+  awaitable<Result<DeliveryResult>> deliver_with(const Delivery& d, const JournalInfo& journal);
   awaitable<Result<UidMapping>> copy_or_move(AccountId account, MailboxId from, UidSet uids,
                                              MailboxId to, bool move);
 
