@@ -24,7 +24,7 @@ def expunge_inbox(imap_port, address, password):
         m.expunge()
 
 
-def link_all(url, seconds=30):
+def link_all(url, seconds=120):
     """Links every journal entry into its chain (migration 0030). The linker stops at the oldest
     write transaction still open anywhere in the cluster: another test's, running in parallel,
     may hold it back for a moment, so this waits (at most `seconds`). True when all are linked."""
