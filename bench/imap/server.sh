@@ -3,7 +3,8 @@
 # 127.0.0.1:$IMAP_PORT, and Dovecot (high-performance mode) from ../shared/anchors on 10143.
 # Needs ROOT, GOVMAIL, W, PGPORT, USERS; sets IMAP_PORT, GPID, DOVECOT_STARTED, psql_q,
 # wait_background_drained and the CPU readings (cpu_g, cpu_d, per_cycle). IMAP_PORT and HTTP_PORT
-# default to PGPORT+1000 and PGPORT+1001.
+# default to PGPORT+1000 and PGPORT+1001. GOVMAIL_THREADS sets server.threads (default 0: one io
+# thread per core, as `scripts/run` starts).
 ANCHORS=/work/shared/anchors/dovecot-postfix
 source "$ROOT/scripts/lib/pg.sh"
 
@@ -55,6 +56,7 @@ start_servers() {
   cat >"$W/govmail.toml" <<CONF
 [server]
 hostname = "mail.bench.test"
+threads = ${GOVMAIL_THREADS:-0}
 var_dir = "$W/var"
 [tls]
 cert_file = "$W/var/tls/cert.pem"
