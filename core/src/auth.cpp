@@ -127,8 +127,10 @@ class CredentialCache {
   struct Hit {
     std::int64_t account_id;
     std::string address;
+    std::uint64_t credentials_version;
     std::string fingerprint;  // of the stored credentials the password was verified against
     bool app_password;        // it matched an app password, not the account's password
+    TimePoint checked;        // when the stored credentials last matched the fingerprint
   };
 
   std::optional<Hit> find(const std::string& key, TimePoint now) {
@@ -141,6 +143,12 @@ class CredentialCache {
     }
     lru_.splice(lru_.begin(), lru_, it->second);
     return it->second->hit;
+  }
+
+  // The stored credentials were read again and still match: trusted without a read until
+  // auth.cache_recheck has passed.
+  void mark_checked(const std::string& key, TimePoint t) {
+    if (const auto it = index_.find(key); it != index_.end()) it->second->hit.checked = t;
   }
 
   void insert(const std::string& key, Hit hit, TimePoint expires, std::size_t max_entries) {
@@ -359,12 +367,24 @@ struct AuthService::Impl {
                                          generation, std::move(hit));
   }
 
-  // A cache hit still reads the stored credentials (one indexed query) but skips the hash when
-  // they are what the password was verified against.
+  // A cache hit checked against the store within auth.cache_recheck is answered at once: every
+  // change made through any govmail process flushes the cache by notification, and the recheck
+  // bounds how long one whose notification is late or lost goes unseen. An older hit reads the
+  // stored credentials (one indexed query) and skips the hash when they are what the password
+  // was verified against.
   awaitable<AuthResult> verify_with_store(std::string address, std::string password,
                                           const std::string& ip, const std::string& network,
                                           const std::string& key, std::uint64_t generation,
                                           std::optional<CredentialCache::Hit> hit) {
+    if (hit && now() - hit->checked < cfg.cache_recheck) {
+      sodium_memzero(password.data(), password.size());
+      StoredCredentials cached;
+      cached.account_id = hit->account_id;
+      cached.address = hit->address;
+      cached.credentials_version = hit->credentials_version;
+      std::lock_guard lock(mutex);
+      co_return admit(address, network, cached, true, hit->app_password);
+    }
     std::optional<StoredCredentials> creds;
     Match matched = Match::none;
     try {
@@ -372,6 +392,7 @@ struct AuthService::Impl {
       if (hit && creds && creds->active && fingerprint(*creds) == hit->fingerprint) {
         sodium_memzero(password.data(), password.size());
         std::lock_guard lock(mutex);
+        if (generation == flush_generation) cache.mark_checked(key, now());
         co_return admit(address, network, *creds, true, hit->app_password);
       }
       // A named job, not a temporary: see the GCC 12 note in worker_pool.cpp.
@@ -393,7 +414,9 @@ struct AuthService::Impl {
     std::lock_guard lock(mutex);
     const bool app = matched == Match::app_password;
     if (generation == flush_generation)
-      cache.insert(key, {creds->account_id, creds->address, fingerprint(*creds), app},
+      cache.insert(key,
+                   {creds->account_id, creds->address, creds->credentials_version,
+                    fingerprint(*creds), app, now()},
                    now() + cfg.cache_ttl, cfg.cache_max_entries);
     co_return admit(address, network, *creds, false, app);
   }

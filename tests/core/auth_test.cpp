@@ -171,7 +171,14 @@ TEST_F(AuthTest, SecondLoginComesFromTheCacheInMicroseconds) {
   EXPECT_GT(first_ms, 10.0);  // a 64 MiB argon2id cannot be faster
   // Relative, not a wall-clock bound: under ASan on a loaded CI machine a hit took 16 ms once.
   EXPECT_LT(second_ms, first_ms / 10);
-  EXPECT_EQ(store_.lookups, 2);  // a hit still reads the stored credentials, without hashing
+  // A hit within auth.cache_recheck of the last read trusts it; a later one reads the stored
+  // credentials again, without hashing, and is trusted again from then on.
+  EXPECT_EQ(store_.lookups, 1);
+  now_ += cfg_.cache_recheck;
+  EXPECT_TRUE(verify("demo1@example.gov.vn", "secret-1").from_cache);
+  EXPECT_EQ(store_.lookups, 2);
+  EXPECT_TRUE(verify("demo1@example.gov.vn", "secret-1").from_cache);
+  EXPECT_EQ(store_.lookups, 2);
   // A different password is not served from the cache.
   EXPECT_EQ(verify("demo1@example.gov.vn", "secret-2").outcome, AuthOutcome::bad_credentials);
 }
@@ -213,16 +220,22 @@ TEST_F(AuthTest, CacheEntriesExpire) {
   EXPECT_EQ(store_.lookups, 3);
 }
 
-// Another govmail process changed the account: its notification has not arrived (no flush), yet
-// the cached verification must not outlive the change.
-TEST_F(AuthTest, StoreChangesTakeEffectBeforeAnyFlush) {
+// Another govmail process changed the account: its notification has not arrived (no flush).
+// Within auth.cache_recheck of the last read of the stored credentials the cached verification
+// holds; past it the change takes effect without any flush.
+TEST_F(AuthTest, StoreChangesTakeEffectAfterTheRecheckWithoutAFlush) {
   store_.add(1, "a@x.vn", "pa", true, {"app-pa"});
-  make(fast_config());
+  AuthConfig cfg = fast_config();
+  cfg.cache_recheck = 1000ms;
+  make(cfg);
   ASSERT_EQ(verify("a@x.vn", "pa").outcome, AuthOutcome::ok);
   ASSERT_EQ(verify("a@x.vn", "app-pa").outcome, AuthOutcome::ok);
   ASSERT_TRUE(verify("a@x.vn", "pa").from_cache);
 
   store_.add(1, "a@x.vn", "new-pa", true, {"app-pa"});
+  now_ += 999ms;
+  EXPECT_TRUE(verify("a@x.vn", "pa").from_cache);  // not read again yet
+  now_ += 1ms;
   EXPECT_EQ(verify("a@x.vn", "pa").outcome, AuthOutcome::bad_credentials);
   const AuthResult fresh = verify("a@x.vn", "new-pa");
   EXPECT_EQ(fresh.outcome, AuthOutcome::ok);
@@ -233,8 +246,34 @@ TEST_F(AuthTest, StoreChangesTakeEffectBeforeAnyFlush) {
     std::lock_guard lock(store_.mutex);
     store_.accounts["a@x.vn"].active = false;  // suspended, same hashes
   }
+  now_ += 1000ms;
   EXPECT_EQ(verify("a@x.vn", "new-pa").outcome, AuthOutcome::bad_credentials);
   EXPECT_EQ(verify("a@x.vn", "app-pa").outcome, AuthOutcome::bad_credentials);
+}
+
+// With auth.cache_recheck = 0 every login reads the stored credentials: a change takes effect at
+// the next login, before any notification.
+TEST_F(AuthTest, ZeroRecheckReadsTheStoreOnEveryLogin) {
+  store_.add(1, "a@x.vn", "pa");
+  AuthConfig cfg = fast_config();
+  cfg.cache_recheck = 0ms;
+  make(cfg);
+  ASSERT_EQ(verify("a@x.vn", "pa").outcome, AuthOutcome::ok);
+  ASSERT_TRUE(verify("a@x.vn", "pa").from_cache);
+  EXPECT_EQ(store_.lookups, 2);
+  store_.add(1, "a@x.vn", "new-pa");
+  EXPECT_EQ(verify("a@x.vn", "pa").outcome, AuthOutcome::bad_credentials);
+}
+
+// A flush (the store's notification) ends a cached verification at once, within the recheck.
+TEST_F(AuthTest, AFlushEndsATrustedHitAtOnce) {
+  store_.add(1, "a@x.vn", "pa");
+  make(fast_config());
+  ASSERT_EQ(verify("a@x.vn", "pa").outcome, AuthOutcome::ok);
+  ASSERT_TRUE(verify("a@x.vn", "pa").from_cache);
+  store_.add(1, "a@x.vn", "new-pa");
+  auth_->flush_account(1);
+  EXPECT_EQ(verify("a@x.vn", "pa").outcome, AuthOutcome::bad_credentials);
 }
 
 TEST_F(AuthTest, CacheIsBoundedAndDropsTheLeastRecentlyUsed) {

@@ -73,6 +73,10 @@ struct ListenConfig {
 struct AuthConfig {
   bool allow_plaintext_on_loopback = false;
   std::chrono::seconds cache_ttl{3600};
+  // A cached verification is trusted without reading the stored credentials for this long after
+  // they were last read; changes made through govmail flush the cache by notification at once,
+  // this bounds how long one whose notification is late goes unseen. 0 = read them every time.
+  std::chrono::milliseconds cache_recheck{1000};
   std::size_t cache_max_entries = 100000;
   unsigned hash_workers = 0;          // argon2id workers; 0 = one per core
   std::size_t hash_queue_max = 1024;  // pending hashes before refusing with a temporary error
