@@ -23,6 +23,8 @@ using detail::run;
 namespace {
 
 constexpr std::size_t kMaxMailboxName = 1000;
+// The journal entry of mail the server makes itself (delivery reports, companions).
+const JournalInfo kInternalMail{};
 
 // Rows of a listing statement without ORDER BY (mailbox_sql.hpp) in UID order: as read when the
 // plan gave it, which is a check of n steps, else sorted.
@@ -269,8 +271,7 @@ awaitable<Result<AppendResult>> PgMailboxStore::append(AccountId account,
 }
 
 awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery) {
-  static const JournalInfo internal;
-  co_return co_await deliver_with(delivery, internal);
+  co_return co_await deliver_with(delivery, kInternalMail);
 }
 
 awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery,
@@ -281,12 +282,11 @@ awaitable<Result<DeliveryResult>> PgMailboxStore::deliver(Delivery delivery,
 // A message and its companions (delivery reports, journaled as internal mail).
 awaitable<Result<DeliveryResult>> PgMailboxStore::deliver_with(const Delivery& d,
                                                                const JournalInfo& journal) {
-  static const JournalInfo internal;
   static const std::vector<std::string> no_keywords;
   std::vector<IngestItem> items{{&d, 0, &no_keywords, std::nullopt, &journal}};
   for (const auto& c : d.companions) {
     if (!c.companions.empty()) co_return unexpected(StoreError::invalid);
-    items.push_back({&c, 0, &no_keywords, std::nullopt, &internal});
+    items.push_back({&c, 0, &no_keywords, std::nullopt, &kInternalMail});
   }
   auto results = co_await ingest(items, sql::kDeliver);
   if (!results) co_return unexpected(results.error());
@@ -324,8 +324,7 @@ void forms_params(Params& params, const Ingested& in) {
 void deliver_params(Params& params, const Delivery& d, const Ingested& in, std::uint16_t flags,
                     const std::vector<std::string>& keywords, std::optional<UnixTime> internal_date,
                     const JournalInfo* journal) {
-  static const JournalInfo internal;
-  const JournalInfo& j = journal ? *journal : internal;
+  const JournalInfo& j = journal ? *journal : kInternalMail;
   const ParsedMessage& p = in.parsed;
   std::vector<std::string> refs = p.references;
   if (!p.in_reply_to.empty()) refs.push_back(p.in_reply_to);
