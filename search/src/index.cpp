@@ -434,6 +434,10 @@ struct Index::Impl {
     unsigned shard = 0;
     try {
       for (std::size_t i = 0; i < batch.size(); ++i) {
+        // A stop ends the batch here, nothing marked done (what was added is committed when the
+        // writers close and indexed again next time: replace_document): Index::stop waits for
+        // the batch, and a process that stopped waiting would free the jobs under the builder.
+        if (stopped) return false;
         auto* b = batch.wait_for(i);
         if (!b) break;  // the builder failed: rethrown by finish()
         b->for_each_account([&](AccountId a, const std::string& id, const Xapian::Document& d) {

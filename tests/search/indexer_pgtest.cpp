@@ -276,6 +276,35 @@ TEST_F(IndexerTest, ExpungedMessagesLeaveAndReplaysIndexNothingTwice) {
   EXPECT_EQ(candidates(*i, a.id, "van ban 4").size(), 1u);
 }
 
+// A stop ends a batch in flight at its next message, marking nothing done: the jobs the batch
+// reads live in the indexer's coroutine, which a stopping process frees, and a batch that
+// outlived Index::stop's wait read them after they were freed (heap-use-after-free under ASan,
+// imap_clients_itest at shutdown). Without the check the whole batch is written and its rows
+// deleted before stop returns.
+TEST_F(IndexerTest, AStopEndsABatchInFlightAndLeavesItsRowsQueued) {
+  auto a = add_account("big@example.gov.vn");
+  auto box = mailbox(a.id, "INBOX");
+  cfg_.batch = 1000;  // one batch for all
+  std::uint32_t x = 7;
+  for (int n = 0; n < 30; ++n) {
+    std::string body;
+    while (body.size() < 100000) {
+      x = x * 1664525u + 1013904223u;  // many distinct words: a slow batch
+      body += "tu" + std::to_string(x % 200000) + " ";
+    }
+    append(a.id, box.id, vn_message(n, body));
+  }
+  auto i = index(true);
+  std::this_thread::sleep_for(200ms);  // the lease taken, the batch being built
+  const auto t0 = std::chrono::steady_clock::now();
+  run(stop(i));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(stats().queued, 30);  // nothing marked done: indexed again by the next indexer
+  auto again = index(true);
+  ASSERT_TRUE(drained(120s));
+  EXPECT_EQ(documents(*again), 30u);
+}
+
 // A requeue (reindex, a lost index directory) leaves out messages already queued for a parse for
 // all of its accounts: repeated, it does not queue everything again.
 TEST_F(IndexerTest, RequeueSkipsMessagesAlreadyQueuedForTheirAccounts) {
