@@ -93,6 +93,23 @@ awaitable<Result<std::vector<Domain>>> PgDirectory::list_domains() {
   co_return out;
 }
 
+awaitable<Result<std::vector<AddressBookEntry>>> PgDirectory::address_book(std::size_t limit) {
+  Params p;
+  p.num(static_cast<std::int64_t>(limit));
+  auto rows = co_await run(*pool_, sql::kAddressBook, p, "address book");
+  if (!rows) co_return unexpected(rows.error());
+  std::vector<AddressBookEntry> out;
+  out.reserve(static_cast<std::size_t>(rows->size()));
+  for (int i = 0; i < rows->size(); ++i)
+    out.push_back(
+        {std::string(rows->get(i, 0)), std::string(rows->get(i, 1)), rows->get(i, 2) == "t"});
+  co_return out;
+}
+
+awaitable<Result<std::vector<AddressBookEntry>>> address_book(Database& db, std::size_t limit) {
+  co_return co_await dynamic_cast<PgDirectory&>(db.directory()).address_book(limit);
+}
+
 Result<Params> detail::add_account_params(NewAccount a) {
   auto address = normalise_address(std::move(a.address));
   if (!address) return unexpected(address.error());

@@ -4,6 +4,7 @@
 
 #include "pg/pg.hpp"
 #include "query.hpp"
+#include "store/address_book.hpp"
 #include "store/directory.hpp"
 
 namespace govmail::store {
@@ -23,6 +24,9 @@ class PgDirectory final : public Directory {
   awaitable<Result<Domain>> add_domain(std::string name) override;
   awaitable<Result<Domain>> find_domain(std::string name) override;
   awaitable<Result<std::vector<Domain>>> list_domains() override;
+  // store::address_book (store/address_book.hpp): not in Directory, which every front end
+  // includes.
+  awaitable<Result<std::vector<AddressBookEntry>>> address_book(std::size_t limit);
   awaitable<Result<Account>> add_account(NewAccount account) override;
   awaitable<Result<Account>> find_account(std::string address) override;
   awaitable<Result<Account>> get_account(AccountId id) override;

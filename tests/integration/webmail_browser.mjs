@@ -230,6 +230,23 @@ async function main() {
     return { ok: got === 'found' && filed === 'filed', detail: `IMAP (peer's INBOX): ${got}; sender's copy: ${filed}` };
   });
 
+  // Recipients completed from the directory: an official never written to, typed without
+  // diacritics, is offered by name (Directory/query) and chosen with the keyboard.
+  await step('directory', page, async () => {
+    await page.click('#compose-button');
+    await page.locator('#c-to').pressSequentially(cfg.directoryTyped, { delay: 30 });
+    const offer = page.locator('.suggest li', { hasText: cfg.directoryAddress });
+    await offer.waitFor({ timeout: 10_000 });
+    const text = await offer.textContent();
+    await shot(page, '07b-directory');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    const to = await page.inputValue('#c-to');
+    await page.click('#c-discard');
+    await page.waitForSelector('#compose', { state: 'hidden' });
+    return { ok: text.includes('Nguyễn Quang Vinh') && to.includes(cfg.directoryAddress), detail: `offered "${text}", To: "${to}"` };
+  });
+
   await step('draft-autosave', page, async () => {
     await page.click('#compose-button');
     await page.fill('#c-to', cfg.peer);

@@ -45,6 +45,7 @@ PUSH_SUBJECT = "Thông báo họp khẩn lúc 14 giờ"
 MAIL = "urn:ietf:params:jmap:mail"
 SUBMISSION = "urn:ietf:params:jmap:submission"
 VACATION = "urn:ietf:params:jmap:vacationresponse"
+DIRECTORY = "urn:govmail:params:jmap:directory"
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGA"
                        "hKmMIQAAAABJRU5ErkJggg==")
 c = Checks()
@@ -288,6 +289,9 @@ def main():
         srv.admin("domain", "add", DOMAIN)
         add_account(srv, "binh", PW)
         add_account(srv, "an", PW)
+        # In the directory only: never in binh's mail, so compose can find it only there.
+        srv.admin("account", "add", f"vinhnq@{DOMAIN}", "--name", "Nguyễn Quang Vinh",
+                  "--random-password")
         srv.admin("alias", "add", ALIAS, USER)  # binh is also the office's văn thư
         srv.start()
         not_run = []
@@ -318,6 +322,7 @@ def main():
                 has["push"] = bool(session.get("eventSourceUrl"))
                 has["folded search"] = has["Email/query"] and folded_search_works(api)
                 has["alias identity"] = alias_identity(api)
+                has["directory"] = api.supports("Directory/query", {"text": "x"}, DIRECTORY)
             print(f"server supports: {json.dumps(has)} (login: HTTP {login_status})", flush=True)
             listing = has["login"] and has.get("Mailbox/get") and has.get("Email/query") and \
                 has.get("Email/get")
@@ -331,6 +336,7 @@ def main():
                 "remote-images": listing,
                 "attachment-preview": listing and has.get("download"),
                 "send": sending,
+                "directory": listing and has.get("directory"),
                 "draft-autosave": listing and has.get("Email/set"),
                 "reply-attachment": sending and has.get("upload"),
                 "search-folded": listing and has.get("folded search"),
@@ -369,7 +375,8 @@ def main():
                    "replyBody": "Đã nhận, xin gửi lại bảng tổng hợp.",
                    "replyFileName": "tong-hop.txt", "replyFileText": "Tổng hợp: 12 lượt tiếp dân.\n",
                    "foldedQuery": "cong van so 45", "pushSubject": PUSH_SUBJECT,
-                   "csrfPrefix": csrf_prefix, "canCheckState": can_check_state}
+                   "csrfPrefix": csrf_prefix, "canCheckState": can_check_state,
+                   "directoryTyped": "quang vinh", "directoryAddress": f"vinhnq@{DOMAIN}"}
             run_browser(cfg, mods, srv, imap_port, api)
         finally:
             c.check(srv.stop() == 0, "clean stop")

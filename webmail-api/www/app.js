@@ -1,6 +1,6 @@
 // The webmail: one page on JMAP. State lives here; jmap.js talks to the server, sanitize.js
 // makes received HTML safe, i18n.js holds every word the user sees.
-import { Jmap, JmapError } from './jmap.js?v=__GOVMAIL_V__';
+import { Jmap, JmapError, DIRECTORY } from './jmap.js?v=__GOVMAIL_V__';
 import { applyText, t, toggleLang, formatDate, formatSize, currentLang } from './i18n.js?v=__GOVMAIL_V__';
 import { sanitizeHtml, textToSrcdoc } from './sanitize.js?v=__GOVMAIL_V__';
 
@@ -824,7 +824,8 @@ async function attachFiles(files) {
   markDirty();
 }
 
-// Recipient completion: addresses seen in mail (there is no directory method in JMAP mail).
+// Recipient completion: addresses seen in mail, then the server's address book (Directory/query,
+// govmail's own method: JMAP mail has none) as the user types.
 let contactsLoaded = false;
 async function loadContacts() {
   if (contactsLoaded) return;
@@ -854,14 +855,28 @@ function setupSuggest(input) {
     input.focus();
     markDirty();
   };
-  input.addEventListener('focus', () => loadContacts().catch(() => {}));
-  input.addEventListener('input', () => {
-    const term = fold(input.value.split(',').pop().trim());
-    if (term.length < 1) return hide();
-    items = [...state.contacts.values()].filter((a) => fold(`${a.name || ''} ${a.email}`).includes(term)).slice(0, 6);
+  const show = (found) => {
+    items = found.slice(0, 8);
     active = -1;
     list.replaceChildren(...items.map((a) => el('li', { onmousedown: (ev) => (ev.preventDefault(), choose(a)), text: a.name ? `${a.name} <${a.email}>` : a.email })));
     list.hidden = !items.length;
+  };
+  let lookup = null;
+  input.addEventListener('focus', () => loadContacts().catch(() => {}));
+  input.addEventListener('input', () => {
+    const typed = input.value.split(',').pop().trim();
+    const term = fold(typed);
+    clearTimeout(lookup);
+    if (term.length < 1) return hide();
+    const known = [...state.contacts.values()].filter((a) => fold(`${a.name || ''} ${a.email}`).includes(term));
+    show(known);
+    if (term.length < 2 || !jmap.session?.capabilities?.[DIRECTORY]) return;
+    lookup = setTimeout(async () => {
+      const r = await jmap.call('Directory/query', { text: typed, limit: 8 }).catch(() => null);
+      if (!r || fold(input.value.split(',').pop().trim()) !== term) return;  // typed on since
+      const emails = new Set(known.map((a) => a.email.toLowerCase()));
+      show(known.concat(r.list.filter((a) => !emails.has(a.email.toLowerCase()))));
+    }, 200);
   });
   input.addEventListener('keydown', (ev) => {
     if (list.hidden) return;

@@ -7,7 +7,8 @@ export const CORE = 'urn:ietf:params:jmap:core';
 export const MAIL = 'urn:ietf:params:jmap:mail';
 export const SUBMISSION = 'urn:ietf:params:jmap:submission';
 export const VACATION = 'urn:ietf:params:jmap:vacationresponse';
-const USING = [CORE, MAIL, SUBMISSION, VACATION];
+export const DIRECTORY = 'urn:govmail:params:jmap:directory';
+const USING = [CORE, MAIL, SUBMISSION, VACATION, DIRECTORY];
 
 const CSRF_KEY = 'govmail.csrf';
 const CSRF_HEADER = 'X-CSRF-Token';

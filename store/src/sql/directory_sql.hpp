@@ -21,6 +21,12 @@ inline constexpr pg::Statement kFindDomain{
 inline constexpr pg::Statement kListDomains{"gm_list_domains",
                                             "SELECT id, name, alias_of FROM domains ORDER BY name"};
 
+// Active accounts, then groups, in address order (the webmail's recipient completion).
+inline constexpr pg::Statement kAddressBook{
+    "gm_address_book",
+    "(SELECT address, display_name, false FROM accounts WHERE status = 0 ORDER BY address)"
+    " UNION ALL (SELECT address, display_name, true FROM groups ORDER BY address) LIMIT $1"};
+
 inline constexpr pg::Statement kAddAccount{"gm_add_account",
                                            "SELECT " GOVMAIL_ACCOUNT_COLUMNS
                                            " FROM govmail_add_account($1, $2, $3, $4, $5, $6, $7)"};

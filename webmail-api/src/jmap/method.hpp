@@ -35,6 +35,8 @@ inline constexpr std::string_view kCoreCapability = "urn:ietf:params:jmap:core";
 inline constexpr std::string_view kMailCapability = "urn:ietf:params:jmap:mail";
 inline constexpr std::string_view kSubmissionCapability = "urn:ietf:params:jmap:submission";
 inline constexpr std::string_view kVacationCapability = "urn:ietf:params:jmap:vacationresponse";
+// govmail's own: Directory/query, the address book the webmail completes recipients from.
+inline constexpr std::string_view kDirectoryCapability = "urn:govmail:params:jmap:directory";
 
 // Thrown by a handler: becomes ["error", {"type": type, "description": description}, callId]
 // (RFC 8620 3.6.2: invalidArguments, accountNotFound, serverFail, unknownMethod, ...).

@@ -48,6 +48,7 @@ void register_mail_methods(MethodRegistry& registry) {
   registry.set_capability(std::string(kSubmissionCapability), Json::object(),
                           Json{{"maxDelayedSend", 0}, {"submissionExtensions", Json::object()}});
   registry.set_capability(std::string(kVacationCapability), Json::object(), Json::object());
+  registry.set_capability(std::string(kDirectoryCapability), Json::object(), Json::object());
   registry.set_blob_resolver(part_blob);
   mail::register_mailbox_methods(registry);
   mail::register_email_methods(registry);
@@ -56,6 +57,7 @@ void register_mail_methods(MethodRegistry& registry) {
   mail::register_identity_methods(registry);
   mail::register_submission_methods(registry);
   mail::register_vacation_methods(registry);
+  mail::register_directory_methods(registry);
 }
 
 }  // namespace govmail::webmail::jmap

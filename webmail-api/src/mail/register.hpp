@@ -11,6 +11,7 @@ void register_thread_methods(jmap::MethodRegistry& r);
 void register_identity_methods(jmap::MethodRegistry& r);
 void register_submission_methods(jmap::MethodRegistry& r);
 void register_vacation_methods(jmap::MethodRegistry& r);
+void register_directory_methods(jmap::MethodRegistry& r);
 
 // Wraps a handler: a JSON value of the wrong type in the arguments (nlohmann type or range
 // errors) becomes invalidArguments instead of a server failure.
