@@ -145,6 +145,20 @@ std::optional<std::vector<std::string>> expand(Xapian::Database& db, const std::
   return out;
 }
 
+// The folded words a folded piece may stand for: those of words that carried marks (B...) and
+// the words without marks, which are their own fold and indexed as cased words only (W...). A
+// cased word that fits an ASCII piece has a fold that fits it too (folding maps each character
+// on its own and keeps ASCII letters and digits), so the union is exact where each half is.
+std::optional<std::vector<std::string>> expand_folded(Xapian::Database& db, Field f,
+                                                      const std::string& word,
+                                                      terms::Piece::Kind kind, unsigned max) {
+  auto marked = expand(db, terms::folded_prefix(f), word, kind, max);
+  auto plain = expand(db, terms::cased_prefix(f), word, kind, max);
+  if (!marked || !plain || marked->size() + plain->size() > max) return std::nullopt;
+  marked->insert(marked->end(), plain->begin(), plain->end());
+  return marked;
+}
+
 // The documents of one field whose words fit the needle's pieces in its shape: a phrase with
 // the needle's separators between the words (one space: the next position; one punctuation
 // character: its separator term; anything else: the other separators' term).
@@ -156,13 +170,13 @@ std::optional<std::vector<std::string>> expand(Xapian::Database& db, const std::
 std::optional<Xapian::Query> field_query(Xapian::Database& db, Field f,
                                          const terms::NeedlePlan& plan, bool exact, unsigned max) {
   const bool cased = exact && plan.cased;
-  const std::string prefix = cased ? terms::cased_prefix(f) : terms::folded_prefix(f);
   std::vector<Xapian::Query> words_only, phrase;
   for (std::size_t i = 0; i < plan.pieces.size(); ++i) {
     const auto& p = plan.pieces[i];
     std::optional<std::vector<std::string>> words;
     if (p.kind != terms::Piece::Kind::skip)
-      words = expand(db, prefix, cased ? p.cased : p.word, p.kind, max);
+      words = cased ? expand(db, terms::cased_prefix(f), p.cased, p.kind, max)
+                    : expand_folded(db, f, p.word, p.kind, max);
     if (!words && exact) return std::nullopt;
     if (!words) continue;
     if (words->empty()) return Xapian::Query(Xapian::Query::MatchNothing);

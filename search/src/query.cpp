@@ -1,8 +1,12 @@
 #include "query.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 #include <vector>
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
 
 #include "core/text_fold.hpp"
 #include "terms.hpp"
@@ -75,37 +79,85 @@ SearchResult<std::vector<Item>> split_items(std::string_view s) {
 }
 
 struct Word {
-  std::string folded, key;
+  std::string folded, cased;
   bool spaced = false;  // one space before it
   char joiner = '\0';   // else the one punctuation character before it
+
+  bool accented() const { return cased != folded; }
 };
 
 std::vector<Word> words_of(std::string_view text) {
   std::vector<Word> out;
   core::fold_words(text, [&](const core::FoldedWord& w) {
-    out.push_back({std::string(w.folded), std::string(w.accent_key), w.spaced, w.joiner});
+    out.push_back({std::string(w.folded), std::string(w.cased), w.spaced, w.joiner});
   });
   return out;
 }
 
+bool tone_mark(UChar32 c) {  // huyền, sắc, ngã, hỏi, nặng
+  return c == 0x300 || c == 0x301 || c == 0x303 || c == 0x309 || c == 0x323;
+}
+
+// A cased word with its tone mark on each of its vowels in turn ("hòa" -> hòa, hoà; "thủy" ->
+// thủy, thuỷ): the spellings of one syllable under the old and the new placement rules.
+std::vector<std::string> tone_variants(const std::string& cased) {
+  UErrorCode err = U_ZERO_ERROR;
+  const auto* nfd = icu::Normalizer2::getNFDInstance(err);
+  const auto* nfc = icu::Normalizer2::getNFCInstance(err);
+  if (U_FAILURE(err)) return {cased};
+  icu::UnicodeString d = nfd->normalize(icu::UnicodeString::fromUTF8(cased), err);
+  int32_t tone_at = -1, tones = 0;
+  for (int32_t i = 0; i < d.length(); ++i)
+    if (tone_mark(d.charAt(i))) tone_at = i, ++tones;
+  if (U_FAILURE(err) || tones != 1) return {cased};
+  const UChar tone = d.charAt(tone_at);
+  d.remove(tone_at, 1);
+  std::vector<std::string> out;
+  for (int32_t i = 0; i < d.length(); ++i) {
+    if (icu::UnicodeString(u"aeiouy").indexOf(d.charAt(i)) < 0) continue;
+    int32_t after = i + 1;  // past the vowel's own marks (ˆ ˘ ̛)
+    while (after < d.length() && u_getCombiningClass(d.charAt(after)) != 0) ++after;
+    icu::UnicodeString v(d);
+    v.insert(after, tone);
+    std::string s;
+    nfc->normalize(v, err).toUTF8String(s);
+    if (U_SUCCESS(err) && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+  }
+  return out.empty() ? std::vector<std::string>{cased} : out;
+}
+
+// The word with or without marks: its fold among the words that carried marks and among the
+// words without (terms.hpp). One term for ranking (SYNONYM); a phrase takes OR of terms only.
+Xapian::Query folded_query(Field f, const Word& w,
+                           Xapian::Query::op op = Xapian::Query::OP_SYNONYM) {
+  const std::string t[] = {terms::folded_prefix(f) + w.folded, terms::cased_prefix(f) + w.folded};
+  return Xapian::Query(op, std::begin(t), std::end(t));
+}
+
+// The word accented as the query has it, its tone mark on any of its vowels.
+Xapian::Query accented_query(Field f, const Word& w) {
+  std::vector<std::string> t;
+  for (auto& v : tone_variants(w.cased)) t.push_back(terms::cased_prefix(f) + v);
+  return Xapian::Query(Xapian::Query::OP_SYNONYM, t.begin(), t.end());
+}
+
 Xapian::Query word_query(Field f, const Word& w) {
-  Xapian::Query q(terms::folded_prefix(f) + w.folded);
-  if (w.key.empty()) return q;
-  Xapian::Query exact(Xapian::Query::OP_SCALE_WEIGHT,
-                      Xapian::Query(terms::accent_prefix(f) + w.key), kAccentBoost);
+  Xapian::Query q = folded_query(f, w);
+  if (!w.accented()) return q;
+  Xapian::Query exact(Xapian::Query::OP_SCALE_WEIGHT, accented_query(f, w), kAccentBoost);
   return Xapian::Query(Xapian::Query::OP_OR, q, exact);
 }
 
 // The words in a row with the query's separators between them: one space, the same punctuation
 // character, or any other separator (so "123/UBND-VP" finds the number, not its words apart).
-// A document that also has the query's accented words (in any order: their terms carry no
-// positions) ranks above one with only their folded forms.
+// A document that also has the query's accented words (anywhere) ranks above one with only
+// their folded forms.
 Xapian::Query phrase_query(Field f, const std::vector<Word>& words) {
   std::vector<Xapian::Query> folded, exact;
   for (const auto& w : words) {
     if (&w != &words.front() && !w.spaced) folded.emplace_back(terms::separator_term(f, w.joiner));
-    folded.emplace_back(terms::folded_prefix(f) + w.folded);
-    if (!w.key.empty()) exact.emplace_back(terms::accent_prefix(f) + w.key);
+    folded.push_back(folded_query(f, w, Xapian::Query::OP_OR));
+    if (w.accented()) exact.push_back(accented_query(f, w));
   }
   Xapian::Query q(Xapian::Query::OP_PHRASE, folded.begin(), folded.end(), folded.size());
   if (exact.empty()) return q;
@@ -118,10 +170,12 @@ Xapian::Query item_query(Field f, const Item& item, const std::vector<Word>& wor
                          const QueryLimits& limits) {
   if (item.wildcard) {
     // The words before the last must be there too; the last is a prefix.
-    std::vector<Xapian::Query> parts;
+    std::vector<Xapian::Query> parts, last;
     for (std::size_t i = 0; i + 1 < words.size(); ++i) parts.push_back(word_query(f, words[i]));
-    parts.emplace_back(Xapian::Query::OP_WILDCARD, terms::folded_prefix(f) + words.back().folded,
-                       limits.max_wildcard, Xapian::Query::WILDCARD_LIMIT_ERROR);
+    for (const auto& prefix : {terms::folded_prefix(f), terms::cased_prefix(f)})
+      last.emplace_back(Xapian::Query::OP_WILDCARD, prefix + words.back().folded,
+                        limits.max_wildcard, Xapian::Query::WILDCARD_LIMIT_ERROR);
+    parts.emplace_back(Xapian::Query::OP_SYNONYM, last.begin(), last.end());
     return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
   }
   if (words.size() > 1 || item.quoted) return phrase_query(f, words);

@@ -65,7 +65,7 @@ const char* envelope_key(Field f) {
 // Words of a text into the document under a field, positions counted per field (a separator
 // other than one space takes a position of its own: see terms.hpp).
 void index_text(Xapian::Document& doc, Field f, std::string_view text) {
-  const std::string fp = folded_prefix(f), ap = accent_prefix(f), cp = cased_prefix(f);
+  const std::string fp = folded_prefix(f), cp = cased_prefix(f);
   Xapian::termpos pos = 0;
   bool cut = false;
   core::fold_words(
@@ -73,11 +73,9 @@ void index_text(Xapian::Document& doc, Field f, std::string_view text) {
       [&](const core::FoldedWord& w) {
         if (pos > 0 && !w.spaced) doc.add_posting(separator_term(f, w.joiner), ++pos);
         ++pos;
-        doc.add_posting(fp + std::string(w.folded), pos);
-        // Without positions: they serve ranking only (query.cpp), and a posting with its
-        // position costs Xapian an eighth of a document's indexing time.
-        if (!w.accent_key.empty()) doc.add_term(ap + std::string(w.accent_key));
         doc.add_posting(cp + std::string(w.cased), pos);
+        // A word without marks is its own fold: its cased term stands for both (terms.hpp).
+        if (w.folded != w.cased) doc.add_posting(fp + std::string(w.folded), pos);
         cut = cut || w.cut;
       },
       kMaxWordBytes);
@@ -94,9 +92,6 @@ bool is_word_char(UChar32 cp) {
 
 std::string folded_prefix(Field f) {
   return std::string(1, letter(f));
-}
-std::string accent_prefix(Field f) {
-  return std::string("Z") + letter(f);
 }
 std::string cased_prefix(Field f) {
   return std::string("W") + letter(f);

@@ -123,6 +123,21 @@ TEST_F(QueryTest, ToneMarkPlacementAndNfd) {
   EXPECT_EQ(sorted(run("Nguye\xcc\x82\xcc\x83n")), (std::vector<long>{1}));  // NFD query
 }
 
+TEST_F(QueryTest, EitherTonePlacementRanksAboveTheUnaccented) {
+  {
+    Xapian::WritableDatabase db(dir_.string(), Xapian::DB_OPEN);
+    add(db, 5, "Tin", "Vo E", "hoa giai");
+    db.commit();
+  }
+  // doc 1 has "hòa giải", doc 4 "hoà giải" (old and new placement), doc 5 "hoa giai".
+  for (const char* q : {"hòa", "hoà", "\"hoà giải\""}) {
+    auto hits = run(q);
+    EXPECT_EQ(sorted(hits), (std::vector<long>{1, 4, 5})) << q;
+    ASSERT_FALSE(hits.empty());
+    EXPECT_EQ(hits.back(), 5) << q;  // the unaccented text last
+  }
+}
+
 TEST_F(QueryTest, PhrasePrefixFieldAndDocumentNumber) {
   EXPECT_EQ(run("\"gui bao cao\""), (std::vector<long>{2}));
   EXPECT_EQ(sorted(run("côn*")), (std::vector<long>{1, 2, 3, 4}));  // cong..., con dao
