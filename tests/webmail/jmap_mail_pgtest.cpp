@@ -746,6 +746,23 @@ TEST_F(JmapMailTest, SubmissionDeliversThroughTheStoreAndMovesTheDraft) {
   EXPECT_EQ(mailbox(chi.id, "INBOX").messages, 1u);
 }
 
+TEST_F(JmapMailTest, TheDirectoryIsEachDatabasesOwn) {
+  auto names = [](const Json& r) {
+    std::vector<std::string> out;
+    for (const auto& e : r["list"]) out.push_back(e["email"]);
+    return out;
+  };
+  EXPECT_THAT(names(call("Directory/query", {{"text", "vinhnq"}})), ::testing::IsEmpty());
+  add_account("vinhnq@xa.gov.vn");
+  // The same database: the copy read a moment ago (reloaded once a minute).
+  EXPECT_THAT(names(call("Directory/query", {{"text", "vinhnq"}})), ::testing::IsEmpty());
+  // Another database the process opens has a copy of its own, read now.
+  auto other = context(account_);
+  other.db = open_db();
+  EXPECT_THAT(names(call("Directory/query", {{"text", "vinhnq"}}, &other)),
+              ::testing::ElementsAre("vinhnq@xa.gov.vn"));
+}
+
 TEST_F(JmapMailTest, IdentityVacationAndSnippets) {
   auto id = call("Identity/get", {{"ids", nullptr}});
   EXPECT_EQ(

@@ -5,6 +5,8 @@
 // server, read once a minute per process (a province has thousands, not millions).
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <mutex>
 
 #include "core/text.hpp"
@@ -28,38 +30,42 @@ struct Entry {
 };
 
 // The words of a folded text: split at spaces and at the separators of an address.
-std::vector<std::string> words_of(const std::string& folded) {
+std::vector<std::string> words_of(std::string folded) {
+  for (char& ch : folded)
+    if (std::string_view("@.-_,;<>()\"'").find(ch) != std::string_view::npos) ch = ' ';
   std::vector<std::string> words;
-  std::string word;
-  for (const char ch : folded + " ") {
-    if (std::string_view(" \t@.-_,;<>()\"'").find(ch) == std::string_view::npos) {
-      word += ch;
-    } else if (!word.empty()) {
-      words.push_back(std::move(word));
-      word.clear();
-    }
-  }
+  for (auto w : core::split_words(folded)) words.emplace_back(w);
   return words;
 }
 
-// The process's copy of the address book; reloaded by the first request after kReloadAfter.
+// A database's copy of the address book; reloaded by the first request after kReloadAfter.
 struct AddressBook {
-  std::mutex mutex;
   std::shared_ptr<const std::vector<Entry>> entries;
   std::chrono::steady_clock::time_point loaded;
 };
 
-AddressBook& address_book() {
-  static AddressBook book;
-  return book;
+// One per database the process serves (tests open several), keyed by the database's owner so
+// that a database opened where a closed one was never sees the other's copy.
+struct AddressBooks {
+  std::mutex mutex;
+  std::map<std::weak_ptr<store::Database>, AddressBook, std::owner_less<>> by_database;
+};
+
+AddressBooks& address_books() {
+  static AddressBooks books;
+  return books;
 }
 
 awaitable<std::shared_ptr<const std::vector<Entry>>> current_entries(RequestContext& ctx) {
-  AddressBook& book = address_book();
+  AddressBooks& books = address_books();
+  const std::weak_ptr<store::Database> key = ctx.db;
   const auto now = std::chrono::steady_clock::now();
   {
-    std::lock_guard lock(book.mutex);
-    if (book.entries && now - book.loaded < kReloadAfter) co_return book.entries;
+    std::lock_guard lock(books.mutex);
+    auto it = books.by_database.find(key);
+    if (it != books.by_database.end() && it->second.entries &&
+        now - it->second.loaded < kReloadAfter)
+      co_return it->second.entries;
   }
   auto rows = ok_or_throw(co_await store::address_book(*ctx.db, kMaxEntries));
   auto entries = std::make_shared<std::vector<Entry>>();
@@ -69,10 +75,10 @@ awaitable<std::shared_ptr<const std::vector<Entry>>> current_entries(RequestCont
     auto words = words_of(folded);
     entries->push_back({std::move(r), std::move(folded), std::move(words)});
   }
-  std::lock_guard lock(book.mutex);
-  book.entries = std::move(entries);
-  book.loaded = now;
-  co_return book.entries;
+  std::lock_guard lock(books.mutex);
+  std::erase_if(books.by_database, [](const auto& kv) { return kv.first.expired(); });
+  books.by_database[key] = {entries, now};
+  co_return entries;
 }
 
 // Every word of the query begins a word of the entry ("van an" finds "Nguyễn Văn An", not "Văn
