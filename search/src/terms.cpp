@@ -170,6 +170,15 @@ std::string vocabulary_key(std::string_view term) {
   return k;
 }
 
+std::string reversed_vocabulary_key(std::string_view term) {
+  std::size_t n = 0;  // the prefix: its capital letters (words are case-folded)
+  while (n < term.size() && term[n] >= 'A' && term[n] <= 'Z') ++n;
+  std::string k = "r";
+  k += term.substr(0, n);
+  k.append(term.rbegin(), term.rend() - static_cast<std::ptrdiff_t>(n));
+  return k;
+}
+
 void add_vocabulary(const Xapian::Document& doc, std::set<std::string>& words) {
   static constexpr std::string_view kWordPrefixes = "BSFTCDHW";
   for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {

@@ -47,9 +47,11 @@ awaitable<Result<void>> PgSearchQueue::drop_lease(std::string holder) {
   co_return Result<void>{};
 }
 
-awaitable<Result<std::vector<IndexJob>>> PgSearchQueue::next_jobs(std::size_t max) {
-  auto rows = co_await run(*pool_, sql::kSearchNextJobs,
-                           Params().num(static_cast<std::int64_t>(max)), "search next jobs");
+awaitable<Result<std::vector<IndexJob>>> PgSearchQueue::next_jobs(std::size_t max,
+                                                                  std::int64_t after_id) {
+  auto rows =
+      co_await run(*pool_, sql::kSearchNextJobs,
+                   Params().num(static_cast<std::int64_t>(max)).num(after_id), "search next jobs");
   if (!rows) co_return unexpected(rows.error());
   std::vector<IndexJob> out;
   out.reserve(static_cast<std::size_t>(rows->size()));

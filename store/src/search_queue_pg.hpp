@@ -13,7 +13,8 @@ class PgSearchQueue final : public SearchQueue {
 
   awaitable<Result<bool>> hold_lease(std::string holder, std::int64_t ttl_seconds) override;
   awaitable<Result<void>> drop_lease(std::string holder) override;
-  awaitable<Result<std::vector<IndexJob>>> next_jobs(std::size_t max) override;
+  awaitable<Result<std::vector<IndexJob>>> next_jobs(std::size_t max,
+                                                     std::int64_t after_id) override;
   awaitable<Result<void>> finish_jobs(std::vector<std::int64_t> queue_ids) override;
   awaitable<Result<std::vector<IndexRemoval>>> next_removals(std::size_t max) override;
   awaitable<Result<void>> finish_removals(std::vector<std::int64_t> ids) override;

@@ -165,7 +165,11 @@ TEST_F(IndexerTest, ExactNeedlesAreCertainAndOnlyThem) {
   EXPECT_EQ(sets(*i, a.id, "số 45").certain, (Ids{docnum}));     // marks and digits
   EXPECT_EQ(sets(*i, a.id, "45/QĐ-UB").certain, (Ids{docnum}));  // one punctuation character
   EXPECT_TRUE(sets(*i, a.id, "45-QĐ").certain.empty());          // not that one
-  EXPECT_TRUE(sets(*i, a.id, "so sợ").certain.empty());          // "so" is not "số" here
+  // A first word that may end a longer one (the reversed vocabulary): "de" and "đề" end in "e".
+  EXPECT_EQ(sets(*i, a.id, "e nghi").certain, (Ids{single, plain}));
+  EXPECT_EQ(sets(*i, a.id, "5/QĐ-UBND").certain, (Ids{docnum}));
+  EXPECT_EQ(sets(*i, a.id, "ố 45").certain, (Ids{docnum}));
+  EXPECT_TRUE(sets(*i, a.id, "so sợ").certain.empty());  // "so" is not "số" here
   // Not exact (verified by the caller): other separators, a separator at an end.
   for (const char* needle : {"45 / QĐ", "nghị ", "đề\nnghị", "đề,  nghị"}) {
     auto c = sets(*i, a.id, needle);

@@ -58,8 +58,10 @@ class SearchQueue {
   // Takes or renews the indexer lease for `ttl_seconds`; false when another holder has it.
   virtual awaitable<Result<bool>> hold_lease(std::string holder, std::int64_t ttl_seconds) = 0;
   virtual awaitable<Result<void>> drop_lease(std::string holder) = 0;
-  // The oldest queued rows (read only: finish_jobs deletes them once indexed).
-  virtual awaitable<Result<std::vector<IndexJob>>> next_jobs(std::size_t max) = 0;
+  // The oldest queued rows after the row `after_id` (0: from the first; read only: finish_jobs
+  // deletes them once indexed).
+  virtual awaitable<Result<std::vector<IndexJob>>> next_jobs(std::size_t max,
+                                                             std::int64_t after_id) = 0;
   virtual awaitable<Result<void>> finish_jobs(std::vector<std::int64_t> queue_ids) = 0;
   virtual awaitable<Result<std::vector<IndexRemoval>>> next_removals(std::size_t max) = 0;
   virtual awaitable<Result<void>> finish_removals(std::vector<std::int64_t> ids) = 0;

@@ -34,7 +34,7 @@ inline constexpr pg::Statement kSearchNextJobs{
     " THEN b.data"
     "  ELSE substring(b.data FROM 1 FOR (m.bodystructure->>'body_offset')::int) END "
     "FROM index_queue q JOIN messages m ON m.id = q.message_id"
-    " JOIN blobs b ON b.sha256 = m.blob_sha256 ORDER BY q.id LIMIT $1",
+    " JOIN blobs b ON b.sha256 = m.blob_sha256 WHERE q.id > $2 ORDER BY q.id LIMIT $1",
     /*binary_result=*/true};
 
 inline constexpr pg::Statement kSearchFinishJobs{
