@@ -14,10 +14,16 @@
 # leaves the servers up at the end (their run_queries.py arguments are printed), so
 # that two runs in two directories (GOVMAIL_BENCH_DIR, BENCH_PORT_BASE) can load in parallel and
 # be queried side by side afterwards: run_queries.py TRUTH.json SPEC SPEC (QUERIES=0: no queries).
+# ACCOUNTS=N (1): govmail's corpus imported into N accounts (bench@ and bench-a2@ .. bench-aN@;
+# COUNT x N messages, the shards holding N/search.shards accounts each), queried in the first and
+# the last; Dovecot's side stays one account. LOG_LEVEL=debug: the indexer logs each round.
+# SMTP_RATE=R: while the index catches up, SMTP delivers corpus messages to a second account at R
+# messages/s (smtp_trickle.py, one connection), stopped once the backlog is under a second of
+# them; the indexing rate then counts the delivered messages too (they are indexed as well).
 # govmail runs on a private durable PostgreSQL cluster (fsync on), Dovecot is a private instance
 # (its own ports and Maildir under the bench directory): the shared anchors are left alone.
 # Loopback only: PostgreSQL on BENCH_PG_PORT (24352), govmail IMAP BENCH_PORT_BASE+1 (26201),
-# HTTP +2, Dovecot IMAP +10.
+# HTTP +2, SMTP +3 (SMTP_RATE), Dovecot IMAP +10.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE=$ROOT/bench/search
@@ -28,7 +34,10 @@ COUNT=${COUNT:-$([ "${QUICK:-0}" = 1 ] && echo 5000 || echo 100000)}
 W=${GOVMAIL_BENCH_DIR:-/tmp/gm-searchbench}
 PGPORT=${BENCH_PG_PORT:-24352}
 BASE=${BENCH_PORT_BASE:-26200}
-IMAP_PORT=$((BASE + 1)); HTTP_PORT=$((BASE + 2)); D_IMAP=$((BASE + 10))
+IMAP_PORT=$((BASE + 1)); HTTP_PORT=$((BASE + 2)); SMTP_PORT=$((BASE + 3)); D_IMAP=$((BASE + 10))
+SMTP_RATE=${SMTP_RATE:-0}
+ACCOUNTS=${ACCOUNTS:-1}
+TOTAL=$((COUNT * ACCOUNTS))  # govmail's messages
 INDEX_WAIT_S=${INDEX_WAIT_S:-1800}
 CORPUS=${CORPUS_DIR:-$W}/corpus-$COUNT  # CORPUS_DIR: share one corpus between runs
 S=$W/run  # this run's servers
@@ -36,6 +45,7 @@ source "$ROOT/scripts/lib/pg.sh"
 NICE="nice -n 5"
 
 cleanup() {
+  [ -n "${TRICKLE_PID:-}" ] && kill "$TRICKLE_PID" 2>/dev/null || true
   [ -n "${GPID:-}" ] && kill -INT "$GPID" 2>/dev/null && wait "$GPID" 2>/dev/null || true
   [ -s "$S/dovecot/run/master.pid" ] && kill "$(cat "$S/dovecot/run/master.pid")" 2>/dev/null || true
   pg_stop_cluster "$S/pg" 2>/dev/null || true
@@ -150,7 +160,7 @@ self_signed = true
 [database]
 pool_size = 16
 [listen]
-smtp = []
+smtp = [$([ "$SMTP_RATE" = 0 ] || echo "\"127.0.0.1:$SMTP_PORT\"")]
 submission = []
 submissions = []
 imap = ["127.0.0.1:$IMAP_PORT"]
@@ -161,13 +171,21 @@ http = ["127.0.0.1:$HTTP_PORT"]
 https = []
 [auth]
 allow_plaintext_on_loopback = true
+[smtp]
+check_authentication = false  # this machine has no DNS (SMTP_RATE's sender is "outside")
 [log]
-level = "info"
+level = "${LOG_LEVEL:-info}"
 ${GOVMAIL_EXTRA_CONF:-}
 CONF
 "$GOVMAIL" admin --config "$S/govmail.toml" domain add bench.test >/dev/null
 echo "bench password" | "$GOVMAIL" admin --config "$S/govmail.toml" account add bench@bench.test \
   --name Bench --password-stdin >/dev/null
+for i in $(seq 2 "$ACCOUNTS"); do
+  echo "bench password" | "$GOVMAIL" admin --config "$S/govmail.toml" account add \
+    "bench-a$i@bench.test" --name "Bench $i" --password-stdin >/dev/null
+done
+[ "$SMTP_RATE" = 0 ] || echo "bench password" | "$GOVMAIL" admin --config "$S/govmail.toml" \
+  account add bench2@bench.test --name Bench2 --password-stdin >/dev/null
 start_govmail() {
   $NICE "$GOVMAIL" serve --config "$S/govmail.toml" 2>"$S/govmail.log" &
   GPID=$!
@@ -179,13 +197,31 @@ start_govmail() {
 [ "${INDEX_LATER:-0}" = 1 ] || start_govmail
 has_search=0
 "$GOVMAIL" admin --config "$S/govmail.toml" search stats >/dev/null 2>&1 && has_search=1
+TRICKLE_PID=""
+start_trickle() {  # SMTP_RATE: deliveries while the index catches up (from t0)
+  [ "$SMTP_RATE" = 0 ] && return
+  python3 "$HERE/smtp_trickle.py" 127.0.0.1 "$SMTP_PORT" "$SMTP_RATE" "$INDEX_WAIT_S" "$CORPUS" \
+    bench2@bench.test "$S/smtp.stop" >"$S/smtp.out" &
+  TRICKLE_PID=$!
+}
+stop_trickle() {
+  [ -n "$TRICKLE_PID" ] || return 0
+  touch "$S/smtp.stop"
+  wait "$TRICKLE_PID" || true
+  TRICKLE_PID=""
+}
 t0=$(now)
-$NICE "$GOVMAIL" admin --config "$S/govmail.toml" import-mail bench@bench.test "$CORPUS" >/dev/null
+[ "${INDEX_LATER:-0}" = 1 ] || start_trickle
+for i in $(seq 1 "$ACCOUNTS"); do
+  account=bench@bench.test; [ "$i" = 1 ] || account="bench-a$i@bench.test"
+  $NICE "$GOVMAIL" admin --config "$S/govmail.toml" import-mail "$account" "$CORPUS" >/dev/null
+done
 t1=$(now)
-line="LOAD govmail: import-mail $COUNT msgs in $(secs "$t0" "$t1") s ($(rate "$COUNT" "$t0" "$t1") msg/s);"
+line="LOAD govmail: import-mail $TOTAL msgs ($ACCOUNTS account(s)) in $(secs "$t0" "$t1") s ($(rate "$TOTAL" "$t0" "$t1") msg/s);"
 if [ "${INDEX_LATER:-0}" = 1 ]; then
   start_govmail
   t0=$(now)
+  start_trickle
   line+=" server started after the import (INDEX_LATER=1): times from its start;"
 fi
 queue_len() {  # the index queue's length, from `govmail search stats` (JSON or "key: value")
@@ -197,22 +233,32 @@ if [ $has_search = 1 ]; then
   while [ "$(date +%s)" -lt "$deadline" ]; do
     q=$(queue_len || true)
     [ "$q" = 0 ] && break
+    # The backlog is under a second of deliveries: stop them, the rest drains at once.
+    [ -n "$TRICKLE_PID" ] && [ -n "$q" ] && [ "$q" -lt "$SMTP_RATE" ] && stop_trickle
     sleep 1
   done
+  stop_trickle
   t2=$(now)
+  indexed=$TOTAL
+  if [ -s "$S/smtp.out" ]; then
+    line+=" $(cat "$S/smtp.out") to bench2 while indexing;"
+    indexed=$((TOTAL + $(sed -n 's/^SMTP: \([0-9]*\) accepted.*/\1/p' "$S/smtp.out")))
+  fi
   isize=$(du -sb "$S/var/search" 2>/dev/null | cut -f1 || echo 0)
   if [ "$q" = 0 ]; then
-    line+=" index queue empty $(secs "$t0" "$t2") s after the $([ "${INDEX_LATER:-0}" = 1 ] && echo "server's start" || echo "import began") = $(rate "$COUNT" "$t0" "$t2") msg/s indexed;"
+    line+=" index queue empty $(secs "$t0" "$t2") s after the $([ "${INDEX_LATER:-0}" = 1 ] && echo "server's start" || echo "import began") = $(rate "$indexed" "$t0" "$t2") msg/s indexed ($indexed messages);"
   else
     line+=" index queue NOT empty after ${INDEX_WAIT_S} s (queue=$q);"
   fi
-  line+=" xapian index $(per_msg "$isize" "$COUNT") B/msg"
+  line+=" xapian index $(per_msg "$isize" "${indexed:-$TOTAL}") B/msg"
 else
   line+=" indexing N/A (no \`govmail search\` in this binary: IMAP SEARCH reads every message)"
 fi
 echo "$line"
 psql -h "$S/pg/sock" -p "$PGPORT" -U postgres -d postgres -qAt -c "VACUUM ANALYZE" >/dev/null
 SERVERS=("govmail=127.0.0.1:$IMAP_PORT:bench@bench.test:bench password" "${SERVERS[@]}")
+[ "$ACCOUNTS" = 1 ] ||
+  SERVERS=("${SERVERS[0]}" "govmail-a$ACCOUNTS=127.0.0.1:$IMAP_PORT:bench-a$ACCOUNTS@bench.test:bench password" "${SERVERS[@]:1}")
 fi
 if [ "${KEEP:-0}" = 1 ]; then
   trap - EXIT
