@@ -645,8 +645,9 @@ struct Index::Impl {
     // The writer reads `jobs` until it is done: this frame outlives it (a stop ends a batch
     // at its next message).
     while (writing) co_await core::wait_while(writing, std::chrono::hours(1));
-    if (!ran || !ok) prefetched.reset();
-    co_return ran&& ok;
+    const bool written = ran && ok;
+    if (!written) prefetched.reset();
+    co_return written;
   }
 
   // One round: lease, rebuilds, a batch. true when the batch was full (look again at once).

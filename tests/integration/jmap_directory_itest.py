@@ -13,7 +13,7 @@ import sys
 import unicodedata
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import Checks, FreshDatabase, psql, stop_server  # noqa: E402
+from support import Checks, FreshDatabase, psql, serving  # noqa: E402
 from smtp_support import DOMAIN, Server, add_jmap_accounts  # noqa: E402
 from jmap_support import USING, JmapClient  # noqa: E402
 
@@ -39,7 +39,7 @@ def emails(out):
 
 with FreshDatabase() as db:
     srv = Server(db.url, allow_plaintext=True)
-    try:
+    with serving(srv, c):
         locals_ = ("hoa", "annv", "binhnv", "vanthu", "tamtt", "khoa")
         ids = add_jmap_accounts(srv, db.url, locals_, PW)
         names = {"hoa": "Trần Thị Hoa", "annv": "Nguyễn Văn An", "binhnv": "Nguyễn Văn Bình",
@@ -102,9 +102,4 @@ with FreshDatabase() as db:
         kind, out = query(hoa, {"text": "nguyen", "accountId": ids["annv"]})
         c.check(kind == "error" and out.get("type") == "accountNotFound",
                 f"another account's id: {out}")
-    except Exception:
-        print(srv.log()[-3000:], flush=True)
-        raise
-    finally:
-        stop_server(srv, c)
 c.finish()

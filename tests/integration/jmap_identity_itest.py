@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from support import Checks, FreshDatabase, psql, stop_server  # noqa: E402
+from support import Checks, FreshDatabase, psql, serving  # noqa: E402
 from smtp_support import DOMAIN, Server, add_jmap_accounts  # noqa: E402
 from jmap_support import JmapClient  # noqa: E402
 
@@ -30,7 +30,7 @@ def draft(boxes, sender, subject, to):
 
 with FreshDatabase() as db:
     srv = Server(db.url, allow_plaintext=True)
-    try:
+    with serving(srv, c):
         ids = add_jmap_accounts(srv, db.url, ("hoa", "minh"), PW)
         srv.start()
         hoa = JmapClient(srv.http, f"hoa@{DOMAIN}", PW, ids["hoa"])
@@ -171,9 +171,4 @@ with FreshDatabase() as db:
             time.sleep(0.2)
         c.check(sorted(subjects) == sorted(["Có chữ ký", "Từ văn thư"]),
                 f"the recipient got the signed one and the alias's only: {subjects}")
-    except Exception:
-        print(srv.log()[-3000:], flush=True)
-        raise
-    finally:
-        stop_server(srv, c)
 c.finish()

@@ -1,5 +1,6 @@
 """Helpers for integration tests: a fresh database on the ctest PostgreSQL fixture, free ports,
 and running build/govmail. Every test runs real govmail against real PostgreSQL."""
+import contextlib
 import hashlib
 import json
 import os
@@ -186,6 +187,20 @@ def stop_server(srv, checks):
     if checks.failed:
         print(srv.log()[-3000:])
     srv.cleanup()
+
+
+@contextlib.contextmanager
+def serving(srv, checks):
+    """The body of a test that runs a server: an exception shows the tail of the server's log
+    and goes on up; the server is stopped either way (stop_server)."""
+    try:
+        yield srv
+    except Exception:
+        print(srv.log()[-3000:], flush=True)
+        raise
+    finally:
+        stop_server(srv, checks)
+
 
 def node_modules():
     """node_modules for tests/integration/package-lock.json: `npm ci` into a cache directory
