@@ -419,7 +419,8 @@ struct Index::Impl {
   bool id_checked = false;  // the indexer compared this directory's id with the database's
   // Only touched inside writer_thread jobs that the indexer loop awaits one at a time.
   std::map<unsigned, std::unique_ptr<Xapian::WritableDatabase>> writers;
-  std::chrono::milliseconds last_commit{0};  // the last batch's commits (logged)
+  // The last batch's commits and vocabulary lookups (logged).
+  std::chrono::milliseconds last_commit{0}, last_vocabulary{0};
   // The batch after the one being written, read meanwhile: PostgreSQL reads it on the other
   // core while this process builds and writes (at 100,000 messages the read was a fifth of a
   // round when it came between them).
@@ -476,10 +477,13 @@ struct Index::Impl {
         });
         b->doc = Xapian::Document();  // a batch's documents are not all held at once
       }
+      const auto vocabulary_start = std::chrono::steady_clock::now();
       for (auto& [s, words] : batch.finish()) {
         shard = s;
         record_vocabulary(writer(s), words);
       }
+      last_vocabulary = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - vocabulary_start);
       for (const auto& r : removals) {
         if (r.still_held) continue;
         shard = shard_of(r.account);
@@ -693,9 +697,9 @@ struct Index::Impl {
     };
     spdlog::debug(
         "search: indexed {} queued messages, {} removals (read {} ms, written {} ms of which "
-        "commits {} ms, rows deleted {} ms)",
-        jobs->size(), removals->size(), ms(t1 - t0), ms(t2 - t1), last_commit.count(),
-        ms(Clock::now() - t2));
+        "vocabulary {} ms, commits {} ms, rows deleted {} ms)",
+        jobs->size(), removals->size(), ms(t1 - t0), ms(t2 - t1), last_vocabulary.count(),
+        last_commit.count(), ms(Clock::now() - t2));
     co_return jobs->size() >= cfg.batch || removals->size() >= cfg.batch;
   }
 
