@@ -83,11 +83,11 @@ class WordBuilder {
   void mark(UChar32 cp, bool in_cased = true) {
     if (word_.empty()) return separator(cp);  // a mark with no letter before it separates
     // Bounded: a letter may carry any number of marks ("zalgo" text), a term may not.
-    if (marks_.size() >= kMaxMarks) {
+    if (marks_ >= kMaxMarks) {
       cut_ = true;
       return;
     }
-    marks_.push_back(cp);
+    ++marks_;
     if (in_cased && !cut_) append_utf8(cased_, cp);
   }
   void separator(UChar32 cp) {
@@ -97,20 +97,13 @@ class WordBuilder {
   }
   void end() {
     if (word_.empty()) return;
-    key_.clear();
-    if (!marks_.empty()) {
-      std::sort(marks_.begin(), marks_.end());
-      key_ = word_;
-      key_ += '~';
-      for (auto m : marks_) append_utf8(key_, m);
-    }
     const std::string_view cased =
-        marks_.empty() && ascii_ ? std::string_view(cased_) : nfc_word(cased_);
-    sink_(FoldedWord{word_, key_, cased, spaced_, cut_, joiner_});
+        marks_ == 0 && ascii_ ? std::string_view(cased_) : nfc_word(cased_);
+    sink_(FoldedWord{word_, cased, spaced_, cut_, joiner_});
     had_word_ = true;
     word_.clear();
     cased_.clear();
-    marks_.clear();
+    marks_ = 0;
     cut_ = false;
     ascii_ = true;
   }
@@ -118,8 +111,8 @@ class WordBuilder {
  private:
   const FoldedWordSink& sink_;
   std::size_t max_;
-  std::string word_, key_, cased_;
-  std::vector<UChar32> marks_;
+  std::string word_, cased_;
+  std::size_t marks_ = 0;  // of the current word's letters
   bool had_word_ = false, spaced_ = false, cut_ = false, ascii_ = true;
   char joiner_ = '\0';
   unsigned gap_ = 0;      // separator code points since the last word

@@ -21,10 +21,7 @@ std::string fold_search(std::string_view utf8);
 bool has_marks(std::string_view utf8);
 
 // The words of a text: runs of letters and digits of its fold, in order. For each word:
-//   folded      the folded word;
-//   accent_key  the folded word, '~', then the marks it carried, sorted (empty when it carried
-//               none). Sorting makes tone-mark placement variants one key: "hòa" and "hoà" ->
-//               "hoa~\u0300", "thuỷ" and "thủy" -> "thuy~\u0309"; đ counts as a mark (U+0111);
+//   folded  the folded word (marks dropped, đ -> d);
 // and what the search index needs to answer a substring search exactly:
 //   cased   the word as core::fold_case gives it (case folded, marks kept, NFC);
 //   spaced  exactly one ' ' separates it from the word before (false for the first word);
@@ -33,7 +30,7 @@ bool has_marks(std::string_view utf8);
 //   cut     the word was longer than max_word_bytes (folded; it is cut there) or had more marks
 //           than a word keeps (the index cannot vouch for it).
 struct FoldedWord {
-  std::string_view folded, accent_key, cased;
+  std::string_view folded, cased;
   bool spaced = false, cut = false;
   char joiner = '\0';
 };
