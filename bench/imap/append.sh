@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # APPEND benchmark, govmail and Dovecot (high-performance mode) side by side: single-client 1 KB
 # and big-message latency, bulk APPEND of the 2,000-message bench mbox from 1 and 4 connections
-# (Python imaplib, as imapsync-like tools and scripts use it). Builds nothing:
+# (Python imaplib, as imapsync-like tools and scripts use it). PHASES=1 then also times each
+# APPEND's two waits, for "+" and for the OK (append_phases.py). Builds nothing:
 #   bench/imap/append.sh [BUILD_DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,3 +29,9 @@ echo "machine: $(nproc) cores, $(uname -r); govmail on PostgreSQL fsync=on synch
 python3 "$ROOT/bench/imap/append.py" "$W/bench.mbox" \
   "govmail=127.0.0.1:$IMAP_PORT:user1@bench.test:bench password" \
   "dovecot=127.0.0.1:10143:bench@anchors.test:pass"
+if [ "${PHASES:-0}" = 1 ]; then
+  bash "$W/settle.sh" >&2
+  python3 "$ROOT/bench/imap/append_phases.py" "$W/bench.mbox" \
+    "govmail=127.0.0.1:$IMAP_PORT:user1@bench.test:bench password" \
+    "dovecot=127.0.0.1:10143:bench@anchors.test:pass"
+fi
