@@ -344,7 +344,8 @@ struct AuthService::Impl {
     return r;
   }
 
-  awaitable<AuthResult> verify(std::string address, std::string password, std::string ip) {
+  awaitable<AuthResult> verify(std::string address, std::string password, std::string ip,
+                               Freshness freshness) {
     const std::string network = network_key(ip, cfg.ipv4_prefix, cfg.ipv6_prefix);
     {
       std::lock_guard lock(mutex);
@@ -364,19 +365,20 @@ struct AuthService::Impl {
       generation = flush_generation;
     }
     co_return co_await verify_with_store(std::move(address), std::move(password), ip, network, key,
-                                         generation, std::move(hit));
+                                         generation, std::move(hit), freshness);
   }
 
-  // A cache hit checked against the store within auth.cache_recheck is answered at once: every
-  // change made through any govmail process flushes the cache by notification, and the recheck
-  // bounds how long one whose notification is late or lost goes unseen. An older hit reads the
-  // stored credentials (one indexed query) and skips the hash when they are what the password
-  // was verified against.
+  // A cache hit checked against the store within auth.cache_recheck is answered at once when the
+  // caller accepts Freshness::recent: every change made through any govmail process flushes the
+  // cache by notification, and the recheck bounds how long one whose notification is late or lost
+  // goes unseen. Any other hit reads the stored credentials (one indexed query) and skips the
+  // hash when they are what the password was verified against.
   awaitable<AuthResult> verify_with_store(std::string address, std::string password,
                                           const std::string& ip, const std::string& network,
                                           const std::string& key, std::uint64_t generation,
-                                          std::optional<CredentialCache::Hit> hit) {
-    if (hit && now() - hit->checked < cfg.cache_recheck) {
+                                          std::optional<CredentialCache::Hit> hit,
+                                          Freshness freshness) {
+    if (hit && freshness == Freshness::recent && now() - hit->checked < cfg.cache_recheck) {
       sodium_memzero(password.data(), password.size());
       StoredCredentials cached;
       cached.account_id = hit->account_id;
@@ -428,10 +430,10 @@ AuthService::AuthService(Executor io, const AuthConfig& cfg, CredentialLookup lo
 AuthService::~AuthService() = default;
 
 awaitable<AuthResult> AuthService::verify(std::string address, std::string password,
-                                          std::string remote_ip) {
+                                          std::string remote_ip, Freshness freshness) {
   auto impl = impl_;  // the service must outlive this call even if its owner lets go
   co_return co_await impl->verify(normalise_address(address), std::move(password),
-                                  std::move(remote_ip));
+                                  std::move(remote_ip), freshness);
 }
 
 awaitable<std::string> AuthService::hash(std::string password) {

@@ -353,7 +353,7 @@ const std::vector<Entry>& schema() {
 
       boolean<&C::auth, &AuthConfig::allow_plaintext_on_loopback>("auth.allow_plaintext_on_loopback", "allow passwords without TLS from 127.0.0.1/::1 (development only)"),
       duration<&C::auth, &AuthConfig::cache_ttl>("auth.cache_ttl", 1s, 24h, "how long a verified password is trusted without re-hashing (seconds)"),
-      duration<&C::auth, &AuthConfig::cache_recheck>("auth.cache_recheck", 0ms, 60s, "a cached verification is trusted without reading the stored credentials this long after they were last read (integer milliseconds; 0 = every time)"),
+      duration<&C::auth, &AuthConfig::cache_recheck>("auth.cache_recheck", 0ms, 60s, "HTTP Basic: a cached verification is trusted without reading the stored credentials this long after they were last read (integer milliseconds; 0 = every time; logins that open a session always read them)"),
       integer<&C::auth, &AuthConfig::cache_max_entries>("auth.cache_max_entries", 0, 10'000'000, "verified-credentials cache size; 0 disables the cache"),
       integer<&C::auth, &AuthConfig::hash_workers>("auth.hash_workers", 0, 256, "argon2id worker threads; 0 = one per core"),
       integer<&C::auth, &AuthConfig::hash_queue_max>("auth.hash_queue_max", 1, 1'000'000, "hashes waiting for a worker before logins get a temporary error"),

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cctype>
 #include <unordered_map>
-#include <vector>
 
 #include "core/text.hpp"
 

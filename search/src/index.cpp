@@ -391,6 +391,12 @@ class BatchBuilder {
   std::atomic<std::size_t> ready_{0};
   std::jthread thread_;  // last: joined (stop requested) before the members it uses go
 };
+
+// Whole milliseconds since `start`, for the indexer's round log.
+std::chrono::milliseconds ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start);
+}
 }  // namespace
 
 struct Index::Impl {
@@ -482,8 +488,7 @@ struct Index::Impl {
         shard = s;
         record_vocabulary(writer(s), words);
       }
-      last_vocabulary = std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now() - vocabulary_start);
+      last_vocabulary = ms_since(vocabulary_start);
       for (const auto& r : removals) {
         if (r.still_held) continue;
         shard = shard_of(r.account);
@@ -495,8 +500,7 @@ struct Index::Impl {
         shard = s;
         writer(s).commit();
       }
-      last_commit = std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now() - commit_start);
+      last_commit = ms_since(commit_start);
       return true;
     } catch (const Xapian::DatabaseLockError& e) {
       spdlog::warn("search: shard {} is locked by another writer: {}", shard, e.get_description());
@@ -675,16 +679,17 @@ struct Index::Impl {
     leader = true;
     if (!id_checked && !co_await check_index_id()) co_return false;
     co_await rebuild_marked();
-    using Clock = std::chrono::steady_clock;
-    const auto t0 = Clock::now();
+    const auto t0 = std::chrono::steady_clock::now();
     auto jobs = co_await read_jobs();
     if (!jobs) co_return false;
     auto removals = co_await q.next_removals(cfg.batch);
     if (!removals) co_return false;
     if (jobs->empty() && removals->empty()) co_return false;
-    const auto t1 = Clock::now();
+    const auto read = ms_since(t0);
+    const auto t1 = std::chrono::steady_clock::now();
     if (!co_await write_reading_ahead(*jobs, *removals)) co_return false;
-    const auto t2 = Clock::now();
+    const auto written = ms_since(t1);
+    const auto t2 = std::chrono::steady_clock::now();
     // After the commit: a kill before this line indexes the rows again (replace: no double).
     std::vector<std::int64_t> done;
     for (const auto& j : *jobs) done.push_back(j.queue_id);
@@ -692,14 +697,11 @@ struct Index::Impl {
     done.clear();
     for (const auto& r : *removals) done.push_back(r.id);
     if (!done.empty() && !co_await q.finish_removals(done)) co_return false;
-    auto ms = [](Clock::duration d) {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-    };
     spdlog::debug(
         "search: indexed {} queued messages, {} removals (read {} ms, written {} ms of which "
         "vocabulary {} ms, commits {} ms, rows deleted {} ms)",
-        jobs->size(), removals->size(), ms(t1 - t0), ms(t2 - t1), last_vocabulary.count(),
-        last_commit.count(), ms(Clock::now() - t2));
+        jobs->size(), removals->size(), read.count(), written.count(), last_vocabulary.count(),
+        last_commit.count(), ms_since(t2).count());
     co_return jobs->size() >= cfg.batch || removals->size() >= cfg.batch;
   }
 

@@ -71,9 +71,9 @@ class AuthTest : public ::testing::Test {
   }
 
   AuthResult verify(const std::string& address, const std::string& password,
-                    const std::string& ip = "192.0.2.1") {
+                    const std::string& ip = "192.0.2.1", Freshness freshness = Freshness::recent) {
     std::optional<AuthResult> result;
-    asio::co_spawn(io_, auth_->verify(address, password, ip),
+    asio::co_spawn(io_, auth_->verify(address, password, ip, freshness),
                    [&](std::exception_ptr e, AuthResult r) {
                      if (e) std::rethrow_exception(e);
                      result = r;
@@ -249,6 +249,28 @@ TEST_F(AuthTest, StoreChangesTakeEffectAfterTheRecheckWithoutAFlush) {
   now_ += 1000ms;
   EXPECT_EQ(verify("a@x.vn", "new-pa").outcome, AuthOutcome::bad_credentials);
   EXPECT_EQ(verify("a@x.vn", "app-pa").outcome, AuthOutcome::bad_credentials);
+}
+
+// A login asking for Freshness::current reads the stored credentials even within the recheck:
+// the old password is refused at once though no notification has come, and the new one verified.
+TEST_F(AuthTest, CurrentFreshnessReadsTheStoreWithinTheRecheck) {
+  store_.add(1, "a@x.vn", "pa");
+  AuthConfig cfg = fast_config();
+  cfg.cache_recheck = 60s;
+  make(cfg);
+  ASSERT_EQ(verify("a@x.vn", "pa").outcome, AuthOutcome::ok);
+  const AuthResult current = verify("a@x.vn", "pa", "192.0.2.1", Freshness::current);
+  EXPECT_EQ(current.outcome, AuthOutcome::ok);
+  EXPECT_TRUE(current.from_cache);  // read, found unchanged: no hash
+  EXPECT_EQ(store_.lookups, 2);
+  EXPECT_TRUE(verify("a@x.vn", "pa").from_cache);
+  EXPECT_EQ(store_.lookups, 2);  // recent: trusted within the recheck
+
+  store_.add(1, "a@x.vn", "new-pa");
+  EXPECT_TRUE(verify("a@x.vn", "pa").from_cache);  // recent: not read again yet
+  EXPECT_EQ(verify("a@x.vn", "pa", "192.0.2.1", Freshness::current).outcome,
+            AuthOutcome::bad_credentials);
+  EXPECT_EQ(verify("a@x.vn", "new-pa", "192.0.2.1", Freshness::current).outcome, AuthOutcome::ok);
 }
 
 // With auth.cache_recheck = 0 every login reads the stored credentials: a change takes effect at

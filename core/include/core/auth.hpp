@@ -60,12 +60,24 @@ struct AuthResult {
   std::uint64_t credentials_version = 0;  // of the credentials the password was checked against
 };
 
+// How long a cached verification may stand without reading the stored credentials again.
+enum class Freshness {
+  // Within auth.cache_recheck of the last read: for a password sent with every request (HTTP
+  // Basic), where a password changed through another process may be seen up to that late.
+  recent,
+  // Always read them (one indexed query, still no hash while they are unchanged): for a login
+  // that opens a session, a token or a password change, so that an old password is refused at
+  // once whichever process changed it.
+  current,
+};
+
 class AuthService {
  public:
   AuthService(Executor io, const AuthConfig& cfg, CredentialLookup lookup);
   ~AuthService();
 
-  awaitable<AuthResult> verify(std::string address, std::string password, std::string remote_ip);
+  awaitable<AuthResult> verify(std::string address, std::string password, std::string remote_ip,
+                               Freshness freshness = Freshness::current);
   // Hashes on the worker pool (for password changes made over a protocol or the admin API).
   awaitable<std::string> hash(std::string password);
 

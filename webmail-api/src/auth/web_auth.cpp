@@ -86,8 +86,8 @@ awaitable<std::variant<Principal, HttpResponse>> WebAuth::authenticate(const Htt
   if (auto basic = parse_basic(authorization)) {
     if (!password_transport_ok(request))
       co_return HttpResponse::error(403, "passwords are accepted over TLS only");
-    core::AuthResult r =
-        co_await auth_.verify(basic->username, std::move(basic->password), request.remote_address);
+    core::AuthResult r = co_await auth_.verify(basic->username, std::move(basic->password),
+                                               request.remote_address, core::Freshness::recent);
     // Basic sends the password with every request: a verification the cache answered is the
     // same client again, not a new login (failures are always audited).
     if (!r.from_cache || r.outcome != core::AuthOutcome::ok)
