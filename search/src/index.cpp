@@ -337,11 +337,20 @@ class BatchBuilder {
   // Message i once built; nullptr when the builder failed first.
   Built* wait_for(std::size_t i) {
     std::size_t r = ready_.load(std::memory_order_acquire);
-    while (r <= i) {
-      ready_.wait(r, std::memory_order_acquire);
-      r = ready_.load(std::memory_order_acquire);
+    if (r <= i) {
+      const auto start = std::chrono::steady_clock::now();
+      while (r <= i) {
+        ready_.wait(r, std::memory_order_acquire);
+        r = ready_.load(std::memory_order_acquire);
+      }
+      waited_ += std::chrono::steady_clock::now() - start;
     }
     return r == kFailed ? nullptr : &built_[i];
+  }
+  // How long wait_for has waited for the builder: the part of a batch's writing that building
+  // its documents held up.
+  std::chrono::milliseconds waited() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(waited_);
   }
 
   // Joins the builder; its error, if it had one, is thrown here.
@@ -389,6 +398,7 @@ class BatchBuilder {
   Vocabulary vocabulary_;
   std::exception_ptr error_;
   std::atomic<std::size_t> ready_{0};
+  std::chrono::steady_clock::duration waited_{0};  // the writer's only
   std::jthread thread_;  // last: joined (stop requested) before the members it uses go
 };
 
@@ -426,7 +436,7 @@ struct Index::Impl {
   // Only touched inside writer_thread jobs that the indexer loop awaits one at a time.
   std::map<unsigned, std::unique_ptr<Xapian::WritableDatabase>> writers;
   // The last batch's commits and vocabulary lookups (logged).
-  std::chrono::milliseconds last_commit{0}, last_vocabulary{0};
+  std::chrono::milliseconds last_commit{0}, last_vocabulary{0}, last_builder_wait{0};
   // The batch after the one being written, read meanwhile: PostgreSQL reads it on the other
   // core while this process builds and writes (at 100,000 messages the read was a fifth of a
   // round when it came between them).
@@ -483,6 +493,7 @@ struct Index::Impl {
         });
         b->doc = Xapian::Document();  // a batch's documents are not all held at once
       }
+      last_builder_wait = batch.waited();
       const auto vocabulary_start = std::chrono::steady_clock::now();
       for (auto& [s, words] : batch.finish()) {
         shard = s;
@@ -699,9 +710,9 @@ struct Index::Impl {
     if (!done.empty() && !co_await q.finish_removals(done)) co_return false;
     spdlog::debug(
         "search: indexed {} queued messages, {} removals (read {} ms, written {} ms of which "
-        "vocabulary {} ms, commits {} ms, rows deleted {} ms)",
-        jobs->size(), removals->size(), read.count(), written.count(), last_vocabulary.count(),
-        last_commit.count(), ms_since(t2).count());
+        "waiting for the documents {} ms, vocabulary {} ms, commits {} ms; rows deleted {} ms)",
+        jobs->size(), removals->size(), read.count(), written.count(), last_builder_wait.count(),
+        last_vocabulary.count(), last_commit.count(), ms_since(t2).count());
     co_return jobs->size() >= cfg.batch || removals->size() >= cfg.batch;
   }
 
