@@ -2,7 +2,8 @@
 # APPEND benchmark, govmail and Dovecot (high-performance mode) side by side: single-client 1 KB
 # and big-message latency, bulk APPEND of the 2,000-message bench mbox from 1 and 4 connections
 # (Python imaplib, as imapsync-like tools and scripts use it). PHASES=1 then also times each
-# APPEND's two waits, for "+" and for the OK (append_phases.py). Builds nothing:
+# APPEND's two waits, for "+" and for the OK (append_phases.py); INDEXER=0 runs govmail without
+# its search indexer (server.sh). Builds nothing:
 #   bench/imap/append.sh [BUILD_DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

@@ -4,7 +4,8 @@
 # Needs ROOT, GOVMAIL, W, PGPORT, USERS; sets IMAP_PORT, GPID, DOVECOT_STARTED, psql_q,
 # wait_background_drained and the CPU readings (cpu_g, cpu_d, per_cycle). IMAP_PORT and HTTP_PORT
 # default to PGPORT+1000 and PGPORT+1001. GOVMAIL_THREADS sets server.threads (default 0: one io
-# thread per core, as `scripts/run` starts).
+# thread per core, as `scripts/run` starts). INDEXER=0 starts govmail without its search indexer
+# (to measure what indexing costs a load; the index queue is then not waited for).
 ANCHORS=/work/shared/anchors/dovecot-postfix
 source "$ROOT/scripts/lib/pg.sh"
 
@@ -21,8 +22,12 @@ psql_q() { psql -h "$W/pg/sock" -p "$PGPORT" -U postgres -d postgres -qAt -v ON_
 wait_background_drained() {
   local t0=$SECONDS left
   while [ $((SECONDS - t0)) -lt "${DRAIN_MAX:-120}" ]; do
-    left=$(psql_q "SELECT (SELECT count(*) FROM index_queue) + (SELECT count(*) FROM index_removals)
-                        + (SELECT count(*) FROM message_release_queue)")
+    if [ "${INDEXER:-1}" = 0 ]; then  # nothing drains the index queue: not waited for
+      left=$(psql_q "SELECT count(*) FROM message_release_queue")
+    else
+      left=$(psql_q "SELECT (SELECT count(*) FROM index_queue) + (SELECT count(*) FROM index_removals)
+                          + (SELECT count(*) FROM message_release_queue)")
+    fi
     [ "$left" = 0 ] && break
     sleep 0.5
   done
@@ -81,6 +86,7 @@ max_connections_per_ip = 1000
 max_preauth_connections_per_network = 1000
 [log]
 level = "info"
+$([ "${INDEXER:-1}" = 0 ] && printf '[search]\nindexer = false')
 ${GOVMAIL_EXTRA_CONF:-}
 CONF
   "$GOVMAIL" admin --config "$W/govmail.toml" domain add bench.test >/dev/null
