@@ -7,9 +7,10 @@ messages over 100 KB and of the rest). Prints one line per measure for each serv
 govmail/Dovecot ratio.
 Usage: append.py MBOX NAME=HOST:PORT:USER:PASSWORD ... (the first server is compared to the
 second). Each server's user INBOX is emptied first. SETTLE_<NAME> (a shell command), when set,
-runs after each emptying and before the next timed measure: append.sh uses it to wait until
-govmail's background work (releasing the expunged messages, indexing the ones appended before)
-is done, as Dovecot's expunge is done when it answers."""
+runs after each emptying and before the next timed measure of either server: append.sh uses it
+to wait until govmail's background work (releasing the expunged messages, indexing the ones
+appended before) is done, as Dovecot's expunge is done when it answers; Dovecot's measures do
+not share the CPU with govmail's indexing either."""
 import imaplib
 import os
 import statistics
@@ -57,10 +58,13 @@ def empty_inbox(server):
     m.logout()
 
 
-def settle(name):
-    cmd = os.environ.get(f"SETTLE_{name.upper()}")
-    if cmd:
-        subprocess.run(cmd, shell=True, check=True, stdout=sys.stderr)
+def settle(servers):
+    """Every server's SETTLE_<NAME>: one server's background work (govmail indexing what the last
+    measure appended) must not run into the next measure, whichever server that measures."""
+    for name, _ in servers:
+        cmd = os.environ.get(f"SETTLE_{name.upper()}")
+        if cmd:
+            subprocess.run(cmd, shell=True, check=True, stdout=sys.stderr)
 
 
 def latencies_ms(server, message, runs):
@@ -114,11 +118,12 @@ def main():
     results = {}
     for name, server in servers:
         empty_inbox(server)
+        settle(servers)
         r = {}
         r["append_1k_p50_ms"], r["append_1k_p99_ms"] = latencies_ms(server, small, LATENCY_RUNS)
         r["append_big_p50_ms"], r["append_big_p99_ms"] = latencies_ms(server, big, BIG_RUNS)
         empty_inbox(server)
-        settle(name)
+        settle(servers)
         lat = []
         r["bulk_1conn_msg_s"], r["bulk_1conn_mb_s"] = bulk_rate(server, messages, 1, lat)
         # Where a bulk run's time goes: the spread, and the big messages apart (their bytes
@@ -131,7 +136,7 @@ def main():
         r["bulk_1conn_over_100k_mean_ms"] = statistics.mean(big_lat) if big_lat else 0.0
         r["bulk_1conn_rest_mean_ms"] = statistics.mean(small_lat) if small_lat else 0.0
         empty_inbox(server)
-        settle(name)
+        settle(servers)
         r[f"bulk_{CONNS}conn_msg_s"], r[f"bulk_{CONNS}conn_mb_s"] = bulk_rate(server, messages, CONNS)
         results[name] = r
         print(f"{name}: " + " ".join(f"{k}={v:.2f}" for k, v in r.items()), flush=True)

@@ -17,8 +17,9 @@ source "$ROOT/bench/imap/server.sh"
 trap bench_cleanup EXIT
 start_servers
 python3 "$ROOT/bench/imap/gen_mbox.py" "$W/bench.mbox" 2000
-# Between the measures, govmail's background work caused by the previous one (releasing the
-# expunged messages, search indexing) is waited for: Dovecot's expunge is done when it answers.
+# Before each measure of either server, govmail's background work caused by the previous one
+# (releasing the expunged messages, search indexing) is waited for: Dovecot's expunge is done
+# when it answers, and Dovecot's measures must not share the CPU with govmail's indexing.
 # Indexing of the messages a measure appends still runs during it, as it does in service.
 cat >"$W/settle.sh" <<SETTLE
 ROOT=$ROOT W=$W PGPORT=$PGPORT
@@ -31,7 +32,6 @@ python3 "$ROOT/bench/imap/append.py" "$W/bench.mbox" \
   "govmail=127.0.0.1:$IMAP_PORT:user1@bench.test:bench password" \
   "dovecot=127.0.0.1:10143:bench@anchors.test:pass"
 if [ "${PHASES:-0}" = 1 ]; then
-  bash "$W/settle.sh" >&2
   python3 "$ROOT/bench/imap/append_phases.py" "$W/bench.mbox" \
     "govmail=127.0.0.1:$IMAP_PORT:user1@bench.test:bench password" \
     "dovecot=127.0.0.1:10143:bench@anchors.test:pass"

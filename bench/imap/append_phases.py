@@ -3,7 +3,8 @@
 the wait from the APPEND command line to the server's "+" continuation, and from the literal's
 last byte to the tagged OK (the server's parse, store and commit). Raw socket, Nagle on and the
 literal's CRLF sent apart, as Python imaplib does; the INBOX is emptied first so that servers
-start alike. Bounded: at most N messages (default 2000), each reply within 30 s.
+start alike, and every server's SETTLE_<NAME> command (as append.py) runs before each server is
+measured. Bounded: at most N messages (default 2000), each reply within 30 s.
 
   append_phases.py MBOX NAME=HOST:PORT:USER:PASSWORD [NAME=...]   (N=2000)
 """
@@ -11,6 +12,7 @@ import mailbox
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import time
 
@@ -80,8 +82,13 @@ def main():
         messages.append(raw)
         if len(messages) >= n:
             break
+    names = [arg.split("=", 1)[0] for arg in sys.argv[2:]]
     for arg in sys.argv[2:]:
         name, spec = arg.split("=", 1)
+        for other in names:  # nobody's background work runs into this measure
+            cmd = os.environ.get(f"SETTLE_{other.upper()}")
+            if cmd:
+                subprocess.run(cmd, shell=True, check=True, stdout=sys.stderr)
         measure(name, spec, messages)
 
 
