@@ -435,7 +435,8 @@ struct Index::Impl {
   bool id_checked = false;  // the indexer compared this directory's id with the database's
   // Only touched inside writer_thread jobs that the indexer loop awaits one at a time.
   std::map<unsigned, std::unique_ptr<Xapian::WritableDatabase>> writers;
-  // The last batch's commits and vocabulary lookups (logged).
+  // The last batch's time waiting for its documents, recording its vocabulary and committing
+  // (for the round log).
   std::chrono::milliseconds last_commit{0}, last_vocabulary{0}, last_builder_wait{0};
   // The batch after the one being written, read meanwhile: PostgreSQL reads it on the other
   // core while this process builds and writes (at 100,000 messages the read was a fifth of a
