@@ -42,7 +42,7 @@ INDEX_WAIT_S=${INDEX_WAIT_S:-1800}
 CORPUS=${CORPUS_DIR:-$W}/corpus-$COUNT  # CORPUS_DIR: share one corpus between runs
 S=$W/run  # this run's servers
 source "$ROOT/scripts/lib/pg.sh"
-NICE="nice -n 5"
+NICE=${NICE-nice -n 5}  # NICE= runs the servers and tools at normal priority
 
 cleanup() {
   [ -n "${TRICKLE_PID:-}" ] && kill "$TRICKLE_PID" 2>/dev/null || true
