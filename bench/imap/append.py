@@ -58,10 +58,10 @@ def empty_inbox(server):
     m.logout()
 
 
-def settle(servers):
+def settle(names):
     """Every server's SETTLE_<NAME>: one server's background work (govmail indexing what the last
     measure appended) must not run into the next measure, whichever server that measures."""
-    for name, _ in servers:
+    for name in names:
         cmd = os.environ.get(f"SETTLE_{name.upper()}")
         if cmd:
             subprocess.run(cmd, shell=True, check=True, stdout=sys.stderr)
@@ -115,15 +115,16 @@ def main():
     servers = [(a.split("=", 1)[0], a.split("=", 1)[1].split(":", 3)) for a in sys.argv[2:]]
     small = b"From: a@bench.test\r\nTo: b@bench.test\r\nSubject: small\r\n\r\n" + b"x" * 940 + b"\r\n"
     big = max(messages, key=len)
+    names = [name for name, _ in servers]
     results = {}
     for name, server in servers:
         empty_inbox(server)
-        settle(servers)
+        settle(names)
         r = {}
         r["append_1k_p50_ms"], r["append_1k_p99_ms"] = latencies_ms(server, small, LATENCY_RUNS)
         r["append_big_p50_ms"], r["append_big_p99_ms"] = latencies_ms(server, big, BIG_RUNS)
         empty_inbox(server)
-        settle(servers)
+        settle(names)
         lat = []
         r["bulk_1conn_msg_s"], r["bulk_1conn_mb_s"] = bulk_rate(server, messages, 1, lat)
         # Where a bulk run's time goes: the spread, and the big messages apart (their bytes
@@ -136,7 +137,7 @@ def main():
         r["bulk_1conn_over_100k_mean_ms"] = statistics.mean(big_lat) if big_lat else 0.0
         r["bulk_1conn_rest_mean_ms"] = statistics.mean(small_lat) if small_lat else 0.0
         empty_inbox(server)
-        settle(servers)
+        settle(names)
         r[f"bulk_{CONNS}conn_msg_s"], r[f"bulk_{CONNS}conn_mb_s"] = bulk_rate(server, messages, CONNS)
         results[name] = r
         print(f"{name}: " + " ".join(f"{k}={v:.2f}" for k, v in r.items()), flush=True)
@@ -154,4 +155,5 @@ def main():
                   f"speedup={ratio:.2f}x")
 
 
-main()
+if __name__ == "__main__":
+    main()
